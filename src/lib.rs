@@ -1,0 +1,7 @@
+//! qwf: create and evolve workflows through conversation.
+//!
+//! Layers, inner to outer (outer may use inner, never the reverse):
+//! [`core`] (pure engine) → store → agent → [`cli`] (the only layer that prints).
+
+pub mod cli;
+pub mod core;
