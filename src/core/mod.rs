@@ -17,6 +17,9 @@ pub mod suggest;
 pub mod tree;
 pub mod validation;
 
+#[cfg(test)]
+mod testing;
+
 pub use diff::{Change, SemanticDiff, modifications_between, semantic_diff, text_diff};
 pub use impact::{Evaluation, Impact, Verdict, evaluate, evaluate_result};
 pub use merge::{Conflict, merge};

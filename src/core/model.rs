@@ -674,3 +674,6 @@ impl<'de> Deserialize<'de> for Context {
         deserializer.deserialize_map(ContextVisitor)
     }
 }
+
+#[cfg(test)]
+mod tests;
