@@ -6,6 +6,7 @@
 
 pub mod diff;
 pub mod impact;
+pub mod locate;
 pub mod merge;
 pub mod model;
 pub mod modification;

@@ -115,8 +115,88 @@ impl JsonSchema for Workflow {
     }
 }
 
+/// A generator for qwf's schemas: optional fields are simply not required
+/// (our parsers refuse `null` where a value is expected).
+pub fn generator() -> SchemaGenerator {
+    schemars::generate::SchemaSettings::draft2020_12()
+        .with_transform(drop_null as fn(&mut Schema))
+        .into_generator()
+}
+
+/// Removes the `null` alternative schemars adds for `Option` fields.
+fn drop_null(schema: &mut Schema) {
+    if let Some(Value::Array(types)) = schema.get_mut("type") {
+        types.retain(|kind| kind != "null");
+        if types.len() == 1 {
+            let only = types.remove(0);
+            schema.insert("type".into(), only);
+        }
+    }
+    let null = serde_json::json!({"type": "null"});
+    if let Some(Value::Array(choices)) = schema.get_mut("anyOf") {
+        choices.retain(|choice| choice != &null);
+        if choices.len() == 1 {
+            let only = choices.remove(0);
+            schema.remove("anyOf");
+            if let Value::Object(fields) = only {
+                for (key, value) in fields {
+                    schema.insert(key, value);
+                }
+            }
+        }
+    }
+    schemars::transform::transform_subschemas(&mut drop_null, schema);
+}
+
 /// The JSON Schema document of the workflow format.
 pub fn workflow_schema() -> Value {
-    let schema = schemars::schema_for!(Workflow);
-    schema.to_value()
+    generator().into_root_schema_for::<Workflow>().to_value()
+}
+
+/// The JSON Schema of one modification (what a model emits).
+pub fn modification_schema() -> Value {
+    generator()
+        .into_root_schema_for::<super::modification::Modification>()
+        .to_value()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_workflow_schema_describes_every_step_type() {
+        let schema = workflow_schema();
+        let shapes = schema["$defs"]["Step"]["oneOf"].as_array().map(Vec::len);
+        assert_eq!(shapes, Some(4));
+        assert_eq!(
+            schema["$defs"]["SkillStep"]["properties"]["type"]["const"],
+            "skill"
+        );
+        assert_eq!(schema["properties"]["version"]["type"], "string");
+        assert_eq!(schema["required"], serde_json::json!(["name", "steps"]));
+    }
+
+    #[test]
+    fn the_modification_schema_is_tagged_by_type() {
+        let schema = modification_schema();
+        let text = schema.to_string();
+        for kind in [
+            "add_step",
+            "remove_step",
+            "modify_step",
+            "add_error_handling",
+            "make_parallel",
+            "reorder_steps",
+            "rename_step",
+            "set_context",
+            "remove_context",
+            "set_description",
+        ] {
+            assert!(
+                text.contains(&format!("\"const\":\"{kind}\"")),
+                "{kind} missing from {text}"
+            );
+        }
+    }
 }

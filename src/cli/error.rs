@@ -1,0 +1,53 @@
+//! How a command ends: an outcome (exit code) or an error with a hint.
+
+use std::fmt;
+
+/// Exit codes of §1: 0 done, 1 error, 2 usage error, 3 refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Done,
+    Failed,
+    Usage,
+    /// Nothing applied because the gate or a rule refused.
+    Refused,
+}
+
+impl Outcome {
+    pub fn code(self) -> u8 {
+        match self {
+            Outcome::Done => 0,
+            Outcome::Failed => 1,
+            Outcome::Usage => 2,
+            Outcome::Refused => 3,
+        }
+    }
+}
+
+/// An error as the user sees it: what went wrong, and what to do.
+#[derive(Debug)]
+pub struct CliError {
+    pub message: String,
+    pub hint: Option<String>,
+    pub outcome: Outcome,
+}
+
+impl CliError {
+    pub fn new(message: impl Into<String>) -> Self {
+        CliError {
+            message: message.into(),
+            hint: None,
+            outcome: Outcome::Failed,
+        }
+    }
+
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}

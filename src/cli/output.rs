@@ -1,0 +1,67 @@
+//! Where output goes. Colour only on a terminal and never with `NO_COLOR`
+//! (anstream strips styles otherwise); `--json` documents go to stdout.
+
+use std::io::Write;
+
+use anstyle::{AnsiColor, Style};
+use serde::Serialize;
+
+use super::error::CliError;
+
+pub const ERROR: Style = AnsiColor::Red.on_default().bold();
+pub const WARNING: Style = AnsiColor::Yellow.on_default().bold();
+pub const HINT: Style = AnsiColor::Cyan.on_default();
+pub const GOOD: Style = AnsiColor::Green.on_default().bold();
+pub const DIM: Style = Style::new().dimmed();
+
+pub struct Printer {
+    pub json: bool,
+    out: anstream::AutoStream<std::io::Stdout>,
+    err: anstream::AutoStream<std::io::Stderr>,
+}
+
+impl Printer {
+    pub fn new(json: bool) -> Self {
+        Printer {
+            json,
+            out: anstream::AutoStream::auto(std::io::stdout()),
+            err: anstream::AutoStream::auto(std::io::stderr()),
+        }
+    }
+
+    /// A line of human output on stdout.
+    pub fn line(&mut self, text: impl AsRef<str>) {
+        // A closed pipe (`qwf ... | head`) is not worth a panic.
+        let _ = writeln!(self.out, "{}", text.as_ref());
+    }
+
+    /// The one JSON document of a `--json` run.
+    pub fn document(&mut self, value: &impl Serialize) {
+        match serde_json::to_string_pretty(value) {
+            Ok(text) => self.line(text),
+            Err(error) => self.error(&CliError::new(format!(
+                "cannot encode the result as JSON: {error}"
+            ))),
+        }
+    }
+
+    pub fn error(&mut self, error: &CliError) {
+        if self.json {
+            let mut document = serde_json::json!({ "error": { "message": error.message } });
+            if let Some(hint) = &error.hint {
+                document["error"]["hint"] = hint.clone().into();
+            }
+            self.document(&document);
+            return;
+        }
+        let _ = writeln!(self.err, "{ERROR}Error:{ERROR:#} {}", error.message);
+        if let Some(hint) = &error.hint {
+            let _ = writeln!(self.err, "{HINT}Hint:{HINT:#} {hint}");
+        }
+    }
+}
+
+/// Wraps text in a style (removed later when colour is off).
+pub fn paint(style: Style, text: impl std::fmt::Display) -> String {
+    format!("{style}{text}{style:#}")
+}

@@ -1,0 +1,114 @@
+//! Rendering engine results for people: validation issues with their place
+//! in the file, a source excerpt and a hint.
+
+use serde::Serialize;
+
+use super::output::{DIM, ERROR, HINT, WARNING, paint};
+use crate::core::locate::line_column;
+use crate::core::validation::{Issue, IssueCode, Severity};
+
+/// An issue with its place in a source file, as printed and as `--json`.
+#[derive(Debug, Serialize)]
+pub struct PlacedIssue {
+    pub severity: Severity,
+    /// A validation code, or `invalid_json` when the file does not parse.
+    pub code: String,
+    pub message: String,
+    pub pointer: Option<String>,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub step_id: Option<String>,
+    pub hint: String,
+}
+
+impl PlacedIssue {
+    pub fn from_issue(issue: &Issue, source: &str) -> Self {
+        let place = line_column(source, &issue.pointer);
+        PlacedIssue {
+            severity: issue.severity,
+            code: code_name(issue.code),
+            message: issue.message.clone(),
+            pointer: Some(issue.pointer.clone()),
+            line: place.map(|(line, _)| line),
+            column: place.map(|(_, column)| column),
+            step_id: issue.step_id.clone(),
+            hint: issue.hint.clone(),
+        }
+    }
+}
+
+fn code_name(code: IssueCode) -> String {
+    serde_json::to_value(code)
+        .ok()
+        .and_then(|value| value.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+/// The lines that show one issue: headline, place, excerpt, hint.
+pub fn issue_lines(issue: &PlacedIssue, label: &str, source: &str) -> Vec<String> {
+    let (style, word) = match issue.severity {
+        Severity::Error => (ERROR, "error"),
+        Severity::Warning => (WARNING, "warning"),
+    };
+    let mut lines = vec![format!(
+        "{}: {}",
+        paint(style, format!("{word}[{}]", issue.code)),
+        issue.message
+    )];
+    let pointer = issue
+        .pointer
+        .as_deref()
+        .filter(|pointer| !pointer.is_empty());
+    match (issue.line, issue.column) {
+        (Some(line), Some(column)) => {
+            let at = pointer
+                .map(|pointer| format!(" ({pointer})"))
+                .unwrap_or_default();
+            lines.push(format!(
+                "  {} {label}:{line}:{column}{at}",
+                paint(DIM, "-->")
+            ));
+            if let Some(text) = source.lines().nth(line - 1) {
+                let number = line.to_string();
+                let gutter = " ".repeat(number.len());
+                let shown: String = text.chars().take(160).collect();
+                lines.push(format!("  {gutter} {}", paint(DIM, "|")));
+                lines.push(format!(
+                    "  {} {} {shown}",
+                    paint(DIM, &number),
+                    paint(DIM, "|")
+                ));
+                let caret_at = column.saturating_sub(1).min(shown.chars().count());
+                let padding: String = shown
+                    .chars()
+                    .take(caret_at)
+                    .map(|c| if c == '\t' { '\t' } else { ' ' })
+                    .collect();
+                lines.push(format!(
+                    "  {gutter} {} {padding}{}",
+                    paint(DIM, "|"),
+                    paint(style, "^")
+                ));
+            }
+        }
+        _ => {
+            if let Some(pointer) = pointer {
+                lines.push(format!("  {} {label} ({pointer})", paint(DIM, "-->")));
+            }
+        }
+    }
+    lines.push(format!("  {} {}", paint(HINT, "hint:"), issue.hint));
+    lines
+}
+
+/// "2 errors, 1 warning".
+pub fn count_summary(errors: usize, warnings: usize) -> String {
+    let plural =
+        |count: usize, word: &str| format!("{count} {word}{}", if count == 1 { "" } else { "s" });
+    format!(
+        "{}, {}",
+        plural(errors, "error"),
+        plural(warnings, "warning")
+    )
+}
