@@ -177,15 +177,11 @@ impl fmt::Display for SemanticDiff {
     }
 }
 
-fn location(
-    index: &StepIndex<'_>,
-    visited: &Visited<'_>,
-    list_of: &impl Fn(&Container) -> Vec<String>,
-) -> Location {
-    let _ = index;
-    let after = (visited.index > 0)
-        .then(|| list_of(&visited.container).get(visited.index - 1).cloned())
-        .flatten();
+fn location(visited: &Visited<'_>, lists: &HashMap<Container, Vec<String>>) -> Location {
+    let after = visited
+        .index
+        .checked_sub(1)
+        .and_then(|previous| lists.get(&visited.container)?.get(previous).cloned());
     Location {
         container: visited.container.clone(),
         index: visited.index,
@@ -327,15 +323,13 @@ pub fn semantic_diff(old: &Workflow, new: &Workflow) -> SemanticDiff {
     let new_index = StepIndex::new(new);
     let old_lists = lists(&old_index);
     let new_lists = lists(&new_index);
-    let old_list_of = |container: &Container| old_lists.get(container).cloned().unwrap_or_default();
-    let new_list_of = |container: &Container| new_lists.get(container).cloned().unwrap_or_default();
 
     for visited in &old_index.visited {
         if !new_index.contains(&visited.step.id) {
             changes.push(Change::StepRemoved {
                 id: visited.step.id.clone(),
                 step_type: visited.step.kind.type_name().to_string(),
-                location: location(&old_index, visited, &old_list_of),
+                location: location(visited, &old_lists),
             });
         }
     }
@@ -372,15 +366,15 @@ pub fn semantic_diff(old: &Workflow, new: &Workflow) -> SemanticDiff {
             changes.push(Change::StepAdded {
                 id: id.to_string(),
                 step_type: visited.step.kind.type_name().to_string(),
-                location: location(&new_index, visited, &new_list_of),
+                location: location(visited, &new_lists),
             });
             continue;
         };
         if !unmoved.contains(id) {
             changes.push(Change::StepMoved {
                 id: id.to_string(),
-                from: location(&old_index, previous, &old_list_of),
-                to: location(&new_index, visited, &new_list_of),
+                from: location(previous, &old_lists),
+                to: location(visited, &new_lists),
             });
         }
         if !same_own_fields(previous.step, visited.step) {

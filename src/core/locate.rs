@@ -167,7 +167,7 @@ mod tests {
     fn finds_values_by_pointer() {
         assert_eq!(line_column(TEXT, ""), Some((1, 1)));
         assert_eq!(line_column(TEXT, "/name"), Some((2, 11)));
-        assert_eq!(line_column(TEXT, "/steps/0/inputs/u~1rl"), Some((4, 35)));
+        assert_eq!(line_column(TEXT, "/steps/0/inputs/u~1rl"), Some((4, 36)));
         assert_eq!(line_column(TEXT, "/steps/1/id"), Some((5, 12)));
     }
 

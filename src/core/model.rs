@@ -382,65 +382,62 @@ fn serialize_step<S: Serializer>(
     include_children: bool,
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
-    let this = step;
-    {
-        let mut map = serializer.serialize_map(None)?;
-        map.serialize_entry("id", &this.id)?;
-        map.serialize_entry("type", this.kind.type_name())?;
-        match &this.kind {
-            StepKind::Skill { skill } => map.serialize_entry("skill", skill)?,
-            StepKind::Agent { agent, .. } => map.serialize_entry("agent", agent)?,
-            _ => {}
-        }
-        if let Some(description) = &this.description {
-            map.serialize_entry("description", description)?;
-        }
-        if let StepKind::Conditional { condition, .. } = &this.kind {
-            map.serialize_entry("condition", condition)?;
-        }
-        if !this.inputs.is_empty() {
-            map.serialize_entry("inputs", &this.inputs)?;
-        }
-        if !this.outputs.is_empty() {
-            map.serialize_entry("outputs", &this.outputs)?;
-        }
-        if let StepKind::Agent {
-            run_async,
-            guardrails,
-            ..
-        } = &this.kind
-        {
-            if let Some(run_async) = run_async {
-                map.serialize_entry("async", run_async)?;
-            }
-            if let Some(guardrails) = guardrails {
-                map.serialize_entry("guardrails", guardrails)?;
-            }
-        }
-        if let Some(timeout) = this.timeout_secs {
-            map.serialize_entry("timeout_secs", &timeout)?;
-        }
-        if let Some(error_handling) = &this.error_handling {
-            map.serialize_entry("error_handling", error_handling)?;
-        }
-        match &this.kind {
-            _ if !include_children => {}
-            StepKind::Parallel { steps } => map.serialize_entry("steps", steps)?,
-            StepKind::Conditional {
-                then, otherwise, ..
-            } => {
-                map.serialize_entry("then", then)?;
-                if !otherwise.is_empty() {
-                    map.serialize_entry("else", otherwise)?;
-                }
-            }
-            _ => {}
-        }
-        for (key, value) in &this.extra {
-            map.serialize_entry(key, value)?;
-        }
-        map.end()
+    let mut map = serializer.serialize_map(None)?;
+    map.serialize_entry("id", &step.id)?;
+    map.serialize_entry("type", step.kind.type_name())?;
+    match &step.kind {
+        StepKind::Skill { skill } => map.serialize_entry("skill", skill)?,
+        StepKind::Agent { agent, .. } => map.serialize_entry("agent", agent)?,
+        _ => {}
     }
+    if let Some(description) = &step.description {
+        map.serialize_entry("description", description)?;
+    }
+    if let StepKind::Conditional { condition, .. } = &step.kind {
+        map.serialize_entry("condition", condition)?;
+    }
+    if !step.inputs.is_empty() {
+        map.serialize_entry("inputs", &step.inputs)?;
+    }
+    if !step.outputs.is_empty() {
+        map.serialize_entry("outputs", &step.outputs)?;
+    }
+    if let StepKind::Agent {
+        run_async,
+        guardrails,
+        ..
+    } = &step.kind
+    {
+        if let Some(run_async) = run_async {
+            map.serialize_entry("async", run_async)?;
+        }
+        if let Some(guardrails) = guardrails {
+            map.serialize_entry("guardrails", guardrails)?;
+        }
+    }
+    if let Some(timeout) = step.timeout_secs {
+        map.serialize_entry("timeout_secs", &timeout)?;
+    }
+    if let Some(error_handling) = &step.error_handling {
+        map.serialize_entry("error_handling", error_handling)?;
+    }
+    match &step.kind {
+        _ if !include_children => {}
+        StepKind::Parallel { steps } => map.serialize_entry("steps", steps)?,
+        StepKind::Conditional {
+            then, otherwise, ..
+        } => {
+            map.serialize_entry("then", then)?;
+            if !otherwise.is_empty() {
+                map.serialize_entry("else", otherwise)?;
+            }
+        }
+        _ => {}
+    }
+    for (key, value) in &step.extra {
+        map.serialize_entry(key, value)?;
+    }
+    map.end()
 }
 
 impl<'de> Deserialize<'de> for Step {
