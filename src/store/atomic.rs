@@ -1,0 +1,63 @@
+//! Atomic file writes: a reader sees the old content or the new, never a
+//! torn mix, even if the process is killed mid-write.
+
+use std::fs::{self, File};
+use std::io::Write;
+use std::path::Path;
+
+use super::error::{Result, StoreError};
+
+/// Writes `content` to `path` through a temporary file in the same
+/// directory: write, fsync, rename, fsync the directory.
+pub fn write_atomic(path: &Path, content: &[u8]) -> Result<()> {
+    let directory = path.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(directory).map_err(|error| StoreError::io("create", directory, error))?;
+    let mut temporary = tempfile::Builder::new()
+        .prefix(".qwf-")
+        .suffix(".tmp")
+        .tempfile_in(directory)
+        .map_err(|error| StoreError::io("create a temporary file in", directory, error))?;
+    temporary
+        .write_all(content)
+        .map_err(|error| StoreError::io("write", temporary.path(), error))?;
+    temporary
+        .as_file()
+        .sync_all()
+        .map_err(|error| StoreError::io("flush", temporary.path(), error))?;
+    temporary
+        .persist(path)
+        .map_err(|error| StoreError::io("replace", path, error.error))?;
+    sync_directory(directory)
+}
+
+/// Makes a rename in `directory` durable.
+pub fn sync_directory(directory: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        File::open(directory)
+            .and_then(|handle| handle.sync_all())
+            .map_err(|error| StoreError::io("flush", directory, error))?;
+    }
+    #[cfg(not(unix))]
+    let _ = directory;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replaces_content_and_leaves_no_temporary_files() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("sub").join("file.json");
+        write_atomic(&path, b"one").expect("first write");
+        write_atomic(&path, b"two").expect("second write");
+        assert_eq!(fs::read_to_string(&path).expect("readable"), "two");
+        let names: Vec<_> = fs::read_dir(dir.path().join("sub"))
+            .expect("list")
+            .map(|entry| entry.expect("entry").file_name())
+            .collect();
+        assert_eq!(names, ["file.json"]);
+    }
+}

@@ -1,0 +1,277 @@
+//! The version log: one JSON record per line, one line per version, appended
+//! under the workflow's lock. It is the commit point of a version: a version
+//! exists once its line is complete.
+
+use std::fs::{self, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::error::{Result, StoreError};
+use crate::core::Modification;
+
+/// Where a version came from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Origin {
+    /// A request in plain language, through the agent.
+    Request { text: String },
+    /// A qwf command (`qwf rollback data-pipeline --to 2`).
+    Command { command: String },
+    /// The file was changed by hand; qwf noticed and recorded it.
+    EditedOutside,
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Origin::Request { text } => write!(f, "request: {text:?}"),
+            Origin::Command { command } => write!(f, "command: {command}"),
+            Origin::EditedOutside => f.write_str("edited outside qwf"),
+        }
+    }
+}
+
+/// A version of another workflow (a branch's base, a merged branch).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionRef {
+    pub workflow: String,
+    pub version: u64,
+}
+
+/// One line of the log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VersionRecord {
+    pub version: u64,
+    #[serde(default)]
+    pub parents: Vec<u64>,
+    /// RFC 3339, UTC.
+    pub timestamp: String,
+    pub description: String,
+    pub origin: Origin,
+    /// The modifications that made this version from its parent, when known.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub modifications: Vec<Modification>,
+    /// The model's tool calls that produced it (agent versions).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tool_calls: Vec<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub branched_from: Option<VersionRef>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_from: Option<VersionRef>,
+}
+
+/// Reads every record. A final line cut short by a crash is ignored (its
+/// version never committed); damage anywhere else is an error.
+pub fn read_all(path: &Path) -> Result<Vec<VersionRecord>> {
+    let text = match fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(error) => return Err(StoreError::io("read", path, error)),
+    };
+    let mut records = Vec::new();
+    let complete = match text.rfind('\n') {
+        Some(end) => &text[..=end],
+        None => "",
+    };
+    for (number, line) in complete.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let record: VersionRecord =
+            serde_json::from_str(line).map_err(|error| StoreError::CorruptLog {
+                path: path.to_path_buf(),
+                line: number + 1,
+                message: error.to_string(),
+            })?;
+        let expected = records.len() as u64 + 1;
+        if record.version != expected {
+            return Err(StoreError::CorruptLog {
+                path: path.to_path_buf(),
+                line: number + 1,
+                message: format!(
+                    "expected version {expected}, found version {}",
+                    record.version
+                ),
+            });
+        }
+        records.push(record);
+    }
+    Ok(records)
+}
+
+/// Reads only the last record, from the end of the file, so listing many
+/// workflows with long histories stays fast.
+pub fn read_last(path: &Path) -> Result<Option<VersionRecord>> {
+    let mut file = match fs::File::open(path) {
+        Ok(file) => file,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(error) => return Err(StoreError::io("read", path, error)),
+    };
+    let length = file
+        .metadata()
+        .map_err(|error| StoreError::io("read", path, error))?
+        .len();
+    let mut window = 16 * 1024;
+    loop {
+        let start = length.saturating_sub(window);
+        file.seek(SeekFrom::Start(start))
+            .map_err(|error| StoreError::io("read", path, error))?;
+        let mut tail = String::new();
+        file.read_to_string(&mut tail)
+            .map_err(|error| StoreError::io("read", path, error))?;
+        let complete = match tail.rfind('\n') {
+            Some(end) => &tail[..end],
+            None if start == 0 => return Ok(None),
+            None => {
+                window *= 4;
+                continue;
+            }
+        };
+        // The last complete line, if the window holds all of it.
+        let (line_start, found_start) = match complete.rfind('\n') {
+            Some(position) => (position + 1, true),
+            None => (0, start == 0),
+        };
+        if !found_start {
+            window *= 4;
+            continue;
+        }
+        let line = &complete[line_start..];
+        if line.trim().is_empty() {
+            return Ok(None);
+        }
+        return serde_json::from_str(line)
+            .map(Some)
+            .map_err(|error| StoreError::CorruptLog {
+                path: path.to_path_buf(),
+                line: 0,
+                message: format!("last record: {error}"),
+            });
+    }
+}
+
+/// Appends one record and flushes it to disk. A torn line left by a crashed
+/// writer is cut off first.
+pub fn append(path: &Path, record: &VersionRecord) -> Result<()> {
+    let mut line =
+        serde_json::to_string(record).expect("a version record is always representable as JSON");
+    line.push('\n');
+    let mut file = OpenOptions::new()
+        .create(true)
+        .read(true)
+        .append(true)
+        .open(path)
+        .map_err(|error| StoreError::io("open", path, error))?;
+    let length = file
+        .metadata()
+        .map_err(|error| StoreError::io("read", path, error))?
+        .len();
+    if length > 0 {
+        let mut last = [0u8; 1];
+        file.seek(SeekFrom::Start(length - 1))
+            .map_err(|error| StoreError::io("read", path, error))?;
+        file.read_exact(&mut last)
+            .map_err(|error| StoreError::io("read", path, error))?;
+        if last[0] != b'\n' {
+            let content = fs::read(path).map_err(|error| StoreError::io("read", path, error))?;
+            let keep = content
+                .iter()
+                .rposition(|byte| *byte == b'\n')
+                .map_or(0, |position| position + 1);
+            file.set_len(keep as u64)
+                .map_err(|error| StoreError::io("repair", path, error))?;
+        }
+    }
+    file.write_all(line.as_bytes())
+        .map_err(|error| StoreError::io("append to", path, error))?;
+    file.sync_all()
+        .map_err(|error| StoreError::io("flush", path, error))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(version: u64) -> VersionRecord {
+        VersionRecord {
+            version,
+            parents: version
+                .checked_sub(1)
+                .filter(|parent| *parent > 0)
+                .into_iter()
+                .collect(),
+            timestamp: "2026-11-27T10:00:00Z".into(),
+            description: format!("version {version}"),
+            origin: Origin::Command {
+                command: "test".into(),
+            },
+            modifications: Vec::new(),
+            tool_calls: Vec::new(),
+            branched_from: None,
+            merged_from: None,
+        }
+    }
+
+    #[test]
+    fn appends_and_reads_back_in_order() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("w.log.jsonl");
+        assert_eq!(read_all(&path).expect("missing is empty"), vec![]);
+        assert_eq!(read_last(&path).expect("missing is empty"), None);
+        for version in 1..=3 {
+            append(&path, &record(version)).expect("append");
+        }
+        let records = read_all(&path).expect("readable");
+        assert_eq!(
+            records.iter().map(|r| r.version).collect::<Vec<_>>(),
+            [1, 2, 3]
+        );
+        assert_eq!(read_last(&path).expect("readable"), Some(record(3)));
+    }
+
+    #[test]
+    fn a_torn_last_line_is_ignored_then_cut_off() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("w.log.jsonl");
+        append(&path, &record(1)).expect("append");
+        let mut file = OpenOptions::new().append(true).open(&path).expect("open");
+        file.write_all(b"{\"version\": 2, \"timest").expect("write");
+        assert_eq!(read_all(&path).expect("torn tail tolerated").len(), 1);
+        assert_eq!(
+            read_last(&path).expect("torn tail tolerated"),
+            Some(record(1))
+        );
+        append(&path, &record(2)).expect("append repairs");
+        assert_eq!(read_all(&path).expect("readable").len(), 2);
+    }
+
+    #[test]
+    fn damage_in_the_middle_is_reported_with_its_line() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("w.log.jsonl");
+        append(&path, &record(1)).expect("append");
+        fs::write(
+            &path,
+            format!("{}garbage\n", fs::read_to_string(&path).expect("read")),
+        )
+        .expect("write");
+        append(&path, &record(2)).expect("append");
+        match read_all(&path) {
+            Err(StoreError::CorruptLog { line, .. }) => assert_eq!(line, 2),
+            other => panic!("expected a corrupt log error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn long_records_are_read_from_the_end() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("w.log.jsonl");
+        append(&path, &record(1)).expect("append");
+        let mut long = record(2);
+        long.description = "x".repeat(100_000);
+        append(&path, &long).expect("append");
+        assert_eq!(read_last(&path).expect("readable"), Some(long));
+    }
+}

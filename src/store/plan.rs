@@ -1,0 +1,87 @@
+//! Plan files: a proposal saved for later (`--plan-out`), applied with
+//! `qwf apply`. A plan names its workflow and the version it was made for.
+
+use serde::{Deserialize, Serialize};
+
+use crate::core::Modification;
+use crate::core::names::check_name;
+
+use super::error::{Result, StoreError};
+
+pub const PLAN_FORMAT: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Plan {
+    /// Format marker; always 1 for now.
+    pub qwf_plan: u32,
+    pub workflow: String,
+    /// The version the modifications were computed against.
+    pub base_version: u64,
+    #[serde(default)]
+    pub summary: String,
+    /// The request that produced the plan, when it came from one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<String>,
+    pub modifications: Vec<Modification>,
+}
+
+impl Plan {
+    pub fn new(
+        workflow: &str,
+        base_version: u64,
+        summary: &str,
+        modifications: Vec<Modification>,
+    ) -> Self {
+        Plan {
+            qwf_plan: PLAN_FORMAT,
+            workflow: workflow.to_string(),
+            base_version,
+            summary: summary.to_string(),
+            request: None,
+            modifications,
+        }
+    }
+
+    /// Reads a plan file's text; errors carry line and column.
+    pub fn parse(path: &std::path::Path, text: &str) -> Result<Plan> {
+        let plan: Plan = serde_json::from_str(text).map_err(|error| StoreError::Invalid {
+            message: format!("{}:{}:{}: not a valid plan file: {}", path.display(), error.line(), error.column(), strip_position(&error)),
+            hint: "a plan file is what `--plan-out FILE` writes: {\"qwf_plan\": 1, \"workflow\", \"base_version\", \"summary\", \"modifications\": [...]}".into(),
+        })?;
+        if plan.qwf_plan != PLAN_FORMAT {
+            return Err(StoreError::Invalid {
+                message: format!(
+                    "{}: plan format {} is not supported (this qwf reads format {PLAN_FORMAT})",
+                    path.display(),
+                    plan.qwf_plan
+                ),
+                hint: "make the plan again with this version of qwf".into(),
+            });
+        }
+        check_name(&plan.workflow, "workflow")?;
+        if plan.modifications.is_empty() {
+            return Err(StoreError::Invalid {
+                message: format!("{}: the plan has no modifications", path.display()),
+                hint: "there is nothing to apply".into(),
+            });
+        }
+        Ok(plan)
+    }
+
+    pub fn to_pretty_json(&self) -> String {
+        let mut text =
+            serde_json::to_string_pretty(self).expect("a plan is always representable as JSON");
+        text.push('\n');
+        text
+    }
+}
+
+/// serde_json's message without its " at line L column C" suffix.
+pub fn strip_position(error: &serde_json::Error) -> String {
+    let text = error.to_string();
+    match text.rfind(" at line ") {
+        Some(cut) if error.line() > 0 => text[..cut].to_string(),
+        _ => text,
+    }
+}
