@@ -51,3 +51,19 @@ impl fmt::Display for CliError {
         f.write_str(&self.message)
     }
 }
+
+impl From<crate::store::StoreError> for CliError {
+    fn from(error: crate::store::StoreError) -> Self {
+        let hint = error.hint();
+        CliError::new(error.to_string()).with_hint(hint)
+    }
+}
+
+/// A gate or rule said no: nothing was applied (exit 3).
+pub fn refused(message: impl Into<String>, hint: impl Into<String>) -> CliError {
+    CliError {
+        message: message.into(),
+        hint: Some(hint.into()),
+        outcome: Outcome::Refused,
+    }
+}

@@ -4,23 +4,35 @@
 mod commands;
 mod error;
 mod output;
+mod prompt;
 mod render;
+mod settings;
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{ArgAction, Parser, Subcommand};
 
 pub use error::{CliError, Outcome};
 use output::Printer;
+use settings::Settings;
 
 /// Create and evolve workflows through conversation: small, previewed,
 /// reversible changes instead of rewrites.
 #[derive(Debug, Parser)]
 #[command(name = "qwf", version, about, long_about = None)]
 pub struct Cli {
+    /// Where qwf keeps workflows, versions and skills.
+    #[arg(long, global = true, env = "QWF_HOME", value_name = "DIR")]
+    pub home: Option<PathBuf>,
+
     /// Print one machine-readable JSON document on stdout.
     #[arg(long, global = true)]
     pub json: bool,
+
+    /// More detail on stderr (-v, -vv).
+    #[arg(short, long, global = true, action = ArgAction::Count)]
+    pub verbose: u8,
 
     #[command(subcommand)]
     pub command: Command,
@@ -28,8 +40,34 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    List(commands::list::Args),
+    Show(commands::show::Args),
     Validate(commands::validate::Args),
+    History(commands::history::Args),
+    Diff(commands::diff::Args),
+    Rollback(commands::rollback::Args),
+    Undo(commands::undo::Args),
+    Delete(commands::delete::Args),
+    Branch(commands::branch::Args),
+    Merge(commands::merge::Args),
+    Export(commands::export::Args),
+    Import(commands::import::Args),
+    Apply(commands::apply::Args),
     Schema(commands::schema::Args),
+}
+
+fn init_tracing(verbose: u8) {
+    let level = match verbose {
+        0 => return,
+        1 => tracing::Level::INFO,
+        2 => tracing::Level::DEBUG,
+        _ => tracing::Level::TRACE,
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
 }
 
 /// Runs qwf with the process's arguments and returns its exit code.
@@ -46,16 +84,34 @@ pub fn main() -> ExitCode {
             });
         }
     };
+    init_tracing(cli.verbose);
     let mut printer = Printer::new(cli.json);
-    let outcome = match cli.command {
-        Command::Validate(args) => commands::validate::run(&args, &mut printer),
-        Command::Schema(args) => commands::schema::run(&args, &mut printer),
-    };
+    let outcome = Settings::resolve(cli.home, cli.json)
+        .and_then(|settings| run(&cli.command, &settings, &mut printer));
     match outcome {
         Ok(outcome) => ExitCode::from(outcome.code()),
         Err(error) => {
             printer.error(&error);
             ExitCode::from(error.outcome.code())
         }
+    }
+}
+
+fn run(command: &Command, settings: &Settings, printer: &mut Printer) -> Result<Outcome, CliError> {
+    match command {
+        Command::List(args) => commands::list::run(args, settings, printer),
+        Command::Show(args) => commands::show::run(args, settings, printer),
+        Command::Validate(args) => commands::validate::run(args, settings, printer),
+        Command::History(args) => commands::history::run(args, settings, printer),
+        Command::Diff(args) => commands::diff::run(args, settings, printer),
+        Command::Rollback(args) => commands::rollback::run(args, settings, printer),
+        Command::Undo(args) => commands::undo::run(args, settings, printer),
+        Command::Delete(args) => commands::delete::run(args, settings, printer),
+        Command::Branch(args) => commands::branch::run(args, settings, printer),
+        Command::Merge(args) => commands::merge::run(args, settings, printer),
+        Command::Export(args) => commands::export::run(args, settings, printer),
+        Command::Import(args) => commands::import::run(args, settings, printer),
+        Command::Apply(args) => commands::apply::run(args, settings, printer),
+        Command::Schema(args) => commands::schema::run(args, printer),
     }
 }

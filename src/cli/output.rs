@@ -13,6 +13,7 @@ pub const WARNING: Style = AnsiColor::Yellow.on_default().bold();
 pub const HINT: Style = AnsiColor::Cyan.on_default();
 pub const GOOD: Style = AnsiColor::Green.on_default().bold();
 pub const DIM: Style = Style::new().dimmed();
+pub const BOLD: Style = Style::new().bold();
 
 pub struct Printer {
     pub json: bool,

@@ -112,3 +112,46 @@ pub fn count_summary(errors: usize, warnings: usize) -> String {
         plural(warnings, "warning")
     )
 }
+
+/// The semantic diff, one coloured line per change.
+pub fn diff_lines(diff: &crate::core::SemanticDiff) -> Vec<String> {
+    use super::output::{GOOD, paint};
+    diff.changes
+        .iter()
+        .map(|change| {
+            let text = change.to_string();
+            match text.chars().next() {
+                Some('+') => paint(GOOD, text),
+                Some('-') => paint(ERROR, text),
+                _ => paint(WARNING, text),
+            }
+        })
+        .collect()
+}
+
+/// The impact of a change, as the gate shows it.
+pub fn impact_lines(impact: &crate::core::Impact) -> Vec<String> {
+    use crate::core::Verdict;
+    let verdict = match impact.verdict {
+        Verdict::Safe => paint(super::output::GOOD, "safe"),
+        Verdict::NeedsAttention => paint(WARNING, "needs attention"),
+        Verdict::Breaking => paint(ERROR, "breaking"),
+    };
+    let mut lines = vec![format!("Impact: {verdict}")];
+    for id in &impact.steps_removed {
+        lines.push(format!("  - step '{id}' will be removed"));
+    }
+    for broken in &impact.broken_references {
+        lines.push(format!("  {} {}", paint(ERROR, "✗"), broken.message));
+    }
+    for error in &impact.errors {
+        lines.push(format!("  {} {}", paint(ERROR, "✗"), error.message));
+    }
+    for warning in &impact.warnings {
+        lines.push(format!("  {} {warning}", paint(WARNING, "⚠")));
+    }
+    for skill in &impact.new_skills_needed {
+        lines.push(format!("  + skill '{skill}' needs creating"));
+    }
+    lines
+}

@@ -581,7 +581,7 @@ pub fn modifications_between(
             }
             let modification = match index.checked_sub(1) {
                 Some(before) => Modification::AddStep {
-                    step: step.clone(),
+                    step: Box::new(step.clone()),
                     after: Some(steps[before].id.clone()),
                     before: None,
                     position: None,
@@ -589,7 +589,7 @@ pub fn modifications_between(
                     branch: None,
                 },
                 None => Modification::AddStep {
-                    step: step.clone(),
+                    step: Box::new(step.clone()),
                     after: None,
                     before: None,
                     position: Some(Position::Named(NamedPosition::Start)),

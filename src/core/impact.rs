@@ -147,10 +147,8 @@ fn impact_of(
             Change::StepAdded { id, .. } => steps_added.push(id.clone()),
             Change::StepRemoved { id, .. } => steps_removed.push(id.clone()),
             Change::StepMoved { id, .. } => steps_moved.push(id.clone()),
-            Change::StepField { id, .. } => {
-                if seen_modified.insert(id.clone()) {
-                    steps_modified.push(id.clone());
-                }
+            Change::StepField { id, .. } if seen_modified.insert(id.clone()) => {
+                steps_modified.push(id.clone());
             }
             _ => {}
         }

@@ -405,7 +405,7 @@ pub fn merge(
     for id in lists.get(&Container::Root).cloned().unwrap_or_default() {
         match build_step(&id, &merged_fields, &lists) {
             Ok(step) => steps.push(step),
-            Err(conflict) => merger.conflicts.push(conflict),
+            Err(conflict) => merger.conflicts.push(*conflict),
         }
     }
     if !merger.conflicts.is_empty() {
@@ -439,14 +439,14 @@ fn build_step(
     id: &str,
     fields: &HashMap<&str, JsonMap>,
     lists: &HashMap<Container, Vec<String>>,
-) -> Result<Step, Conflict> {
+) -> Result<Step, Box<Conflict>> {
     let mut object = fields.get(id).cloned().unwrap_or_default();
     let type_name = object
         .get("type")
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_string();
-    let children = |container: Container| -> Result<Vec<Value>, Conflict> {
+    let children = |container: Container| -> Result<Vec<Value>, Box<Conflict>> {
         lists
             .get(&container)
             .map(|ids| {
@@ -478,13 +478,15 @@ fn build_step(
         }
         _ => {}
     }
-    serde_json::from_value(Value::Object(object)).map_err(|error| Conflict {
-        step_id: Some(id.to_string()),
-        field: "(step)".into(),
-        base: None,
-        ours: None,
-        theirs: None,
-        message: format!("the combined changes do not form a valid step: {error}"),
+    serde_json::from_value(Value::Object(object)).map_err(|error| {
+        Box::new(Conflict {
+            step_id: Some(id.to_string()),
+            field: "(step)".into(),
+            base: None,
+            ours: None,
+            theirs: None,
+            message: format!("the combined changes do not form a valid step: {error}"),
+        })
     })
 }
 

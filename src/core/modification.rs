@@ -24,7 +24,7 @@ pub enum Modification {
     /// Insert a new step (with any nested steps). Give at most one of
     /// `after`, `before` or `position`; without any, the step goes last.
     AddStep {
-        step: Step,
+        step: Box<Step>,
         /// Insert right after this step, in the same list.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         after: Option<String>,

@@ -478,7 +478,7 @@ impl<'a> Checker<'a, '_> {
             None if retry => self.push(
                 Severity::Warning,
                 IssueCode::InvalidRetry,
-                format!("{base}"),
+                base.clone(),
                 id,
                 format!("step '{}' retries without max_attempts, so it retries forever", step.id),
                 "set max_attempts (it counts the first try), e.g. 3".into(),
@@ -486,7 +486,7 @@ impl<'a> Checker<'a, '_> {
             _ => {}
         }
         if let Some(coefficient) = handling.backoff_coefficient
-            && !(coefficient >= 1.0)
+            && (coefficient.is_nan() || coefficient < 1.0)
         {
             self.push(
                 Severity::Error,

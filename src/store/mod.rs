@@ -80,7 +80,7 @@ pub enum Change {
     Modify(Vec<Modification>),
     /// A whole new content (rollback, merge), valid only on the head it was
     /// computed from.
-    Replace(Workflow),
+    Replace(Box<Workflow>),
 }
 
 /// One line of `qwf list`.
@@ -314,7 +314,7 @@ impl Store {
             };
             let workflow = Workflow::from_json_str(&text)
                 .map_err(|error| StoreError::parse(&current_path, error))?;
-            let provenance = Provenance::new("edited outside qwf", Origin::EditedOutside);
+            let provenance = Provenance::new("Added by hand", Origin::EditedOutside);
             let record = self.write_version(name, &workflow, 1, Vec::new(), provenance, context)?;
             return Ok(Head {
                 record,
@@ -358,7 +358,19 @@ impl Store {
                 recorded_hand_edit: false,
             });
         }
-        let mut provenance = Provenance::new("edited outside qwf", Origin::EditedOutside);
+        let changes = crate::core::semantic_diff(&recorded, &edited);
+        let described: Vec<String> = changes
+            .changes
+            .iter()
+            .take(3)
+            .map(ToString::to_string)
+            .collect();
+        let more = changes.changes.len().saturating_sub(described.len());
+        let mut description = format!("Edited by hand: {}", described.join("; "));
+        if more > 0 {
+            description.push_str(&format!(" (and {more} more)"));
+        }
+        let mut provenance = Provenance::new(description, Origin::EditedOutside);
         provenance.modifications = modifications_between(&recorded, &edited).unwrap_or_default();
         let record = self.write_version(
             name,
@@ -451,7 +463,7 @@ impl Store {
                     reason: "the workflow changed while this change was prepared".into(),
                 });
             }
-            Change::Replace(workflow) => workflow,
+            Change::Replace(workflow) => *workflow,
             Change::Modify(modifications) => {
                 let result = apply(&head.workflow, &modifications).map_err(|error| {
                     if moved {

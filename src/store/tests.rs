@@ -274,7 +274,7 @@ fn a_stale_change_that_no_longer_fits_is_refused() {
     let replaced = store.commit(
         "data-pipeline",
         Some(1),
-        Change::Replace(pipeline()),
+        Change::Replace(Box::new(pipeline())),
         provenance("replace"),
         &context(),
     );

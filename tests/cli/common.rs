@@ -1,7 +1,7 @@
 //! A test environment: a temporary home, a clean process environment, and
 //! output captured for snapshots with temporary paths replaced.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use assert_cmd::Command;
 
@@ -19,21 +19,23 @@ pub struct Run {
 impl Run {
     /// Exit code, stdout and stderr together, as users see them.
     pub fn snapshot(&self) -> String {
-        format!("exit: {}\n--- stdout\n{}--- stderr\n{}", self.code, self.stdout, self.stderr)
+        format!(
+            "exit: {}\n--- stdout\n{}--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
     }
 
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|error| panic!("stdout is not JSON ({error}):\n{}", self.stdout))
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|error| panic!("stdout is not JSON ({error}):\n{}", self.stdout))
     }
 }
 
 impl TestEnv {
     pub fn new() -> Self {
-        TestEnv { dir: tempfile::tempdir().expect("a temporary directory") }
-    }
-
-    pub fn path(&self) -> &Path {
-        self.dir.path()
+        TestEnv {
+            dir: tempfile::tempdir().expect("a temporary directory"),
+        }
     }
 
     /// Writes a file under the test directory and returns its path.
@@ -58,7 +60,11 @@ impl TestEnv {
         let clean = |bytes: &[u8]| {
             String::from_utf8_lossy(bytes).replace(&self.dir.path().display().to_string(), "[TMP]")
         };
-        Run { code: output.status.code().unwrap_or(-1), stdout: clean(&output.stdout), stderr: clean(&output.stderr) }
+        Run {
+            code: output.status.code().unwrap_or(-1),
+            stdout: clean(&output.stdout),
+            stderr: clean(&output.stderr),
+        }
     }
 }
 

@@ -19,7 +19,10 @@ fn every_problem_is_printed_with_place_and_hint() {
     let broken = DATA_PIPELINE
         .replace("\"context.api_url\"", "\"context.api_ulr\"")
         .replace("\"outputs\": [\"validated\"]", "\"outputs\": [\"valid\"]")
-        .replace("\"skill\": \"db-writer\",", "\"skill\": \"db-writer\", \"retry\": 3,");
+        .replace(
+            "\"skill\": \"db-writer\",",
+            "\"skill\": \"db-writer\", \"retry\": 3,",
+        );
     env.write("broken.json", &broken);
     let run = env.run(&["validate", "broken.json"]);
     insta::assert_snapshot!(run.snapshot());
@@ -28,7 +31,10 @@ fn every_problem_is_printed_with_place_and_hint() {
 #[test]
 fn invalid_json_is_reported_with_line_and_column() {
     let env = TestEnv::new();
-    env.write("syntax.json", "{\n  \"name\": \"w\",\n  \"steps\": [\n    {\"id\": \"a\" \"type\": \"skill\"}\n  ]\n}\n");
+    env.write(
+        "syntax.json",
+        "{\n  \"name\": \"w\",\n  \"steps\": [\n    {\"id\": \"a\" \"type\": \"skill\"}\n  ]\n}\n",
+    );
     let run = env.run(&["validate", "syntax.json"]);
     insta::assert_snapshot!(run.snapshot());
 }
@@ -42,7 +48,12 @@ fn json_output_is_one_document_with_every_issue() {
     let document = run.json();
     assert_eq!(document["valid"], false);
     assert_eq!(document["errors"], 2);
-    let codes: Vec<&str> = document["issues"].as_array().expect("issues").iter().map(|issue| issue["code"].as_str().unwrap_or("")).collect();
+    let codes: Vec<&str> = document["issues"]
+        .as_array()
+        .expect("issues")
+        .iter()
+        .map(|issue| issue["code"].as_str().unwrap_or(""))
+        .collect();
     assert_eq!(codes, ["unknown_step_type", "duplicate_id"]);
     assert_eq!(document["issues"][0]["line"], 1);
     assert_eq!(document["issues"][1]["pointer"], "/steps/1/id");
@@ -51,11 +62,28 @@ fn json_output_is_one_document_with_every_issue() {
 #[test]
 fn warnings_alone_keep_the_workflow_valid() {
     let env = TestEnv::new();
-    env.write("w.json", &DATA_PIPELINE.replacen("\"name\": \"data-pipeline\",", "\"name\": \"data-pipeline\", \"owner\": \"ops\",", 1));
+    env.write(
+        "w.json",
+        &DATA_PIPELINE.replacen(
+            "\"name\": \"data-pipeline\",",
+            "\"name\": \"data-pipeline\", \"owner\": \"ops\",",
+            1,
+        ),
+    );
     let run = env.run(&["validate", "w.json"]);
     assert_eq!(run.code, 0, "{}", run.snapshot());
-    assert!(run.stdout.contains("warning[unknown_field]: unknown workflow field 'owner'"), "{}", run.stdout);
-    assert!(run.stdout.ends_with("✓ w.json is valid (0 errors, 1 warning)\n"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("warning[unknown_field]: unknown workflow field 'owner'"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .ends_with("✓ w.json is valid (0 errors, 1 warning)\n"),
+        "{}",
+        run.stdout
+    );
 }
 
 #[test]
@@ -67,7 +95,7 @@ fn a_missing_file_is_an_error_with_a_hint() {
     --- stdout
     --- stderr
     Error: cannot read 'missing.json': No such file or directory (os error 2)
-    Hint: check the path; `qwf validate` takes the path of a workflow JSON file
+    Hint: check the path; `qwf validate` takes a workflow name (`qwf list`) or the path of a workflow JSON file
     ");
 }
 

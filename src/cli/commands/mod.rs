@@ -1,4 +1,16 @@
 //! One file per command.
 
+pub mod apply;
+pub mod branch;
+pub mod delete;
+pub mod diff;
+pub mod export;
+pub mod history;
+pub mod import;
+pub mod list;
+pub mod merge;
+pub mod rollback;
 pub mod schema;
+pub mod show;
+pub mod undo;
 pub mod validate;

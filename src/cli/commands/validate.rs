@@ -1,21 +1,23 @@
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
 use crate::cli::error::{CliError, Outcome};
 use crate::cli::output::{GOOD, Printer, paint};
 use crate::cli::render::{PlacedIssue, count_summary, issue_lines};
+use crate::cli::settings::Settings;
 use crate::core::Workflow;
+use crate::core::names::check_name;
 use crate::core::validation::{Severity, validate};
 
-/// Check a workflow file and report every problem at once.
+/// Check a workflow (by name, or a file) and report every problem at once.
 ///
 /// Exits 0 when the workflow is valid (warnings allowed), 1 when it has
 /// errors.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The workflow file to check.
-    #[arg(value_name = "FILE")]
+    /// A workflow name in the qwf home, or the path of a workflow file.
+    #[arg(value_name = "NAME|FILE")]
     pub target: PathBuf,
 }
 
@@ -28,11 +30,30 @@ struct Document<'a> {
     issues: Vec<PlacedIssue>,
 }
 
-pub fn run(args: &Args, printer: &mut Printer) -> Result<Outcome, CliError> {
-    let label = args.target.display().to_string();
-    let source = std::fs::read_to_string(&args.target).map_err(|error| {
+/// A bare valid name that the store knows is a workflow; anything else is a
+/// path.
+fn stored_name(target: &Path, settings: &Settings) -> Option<String> {
+    let text = target.to_str()?;
+    (check_name(text, "workflow").is_ok() && settings.store().exists(text))
+        .then(|| text.to_string())
+}
+
+pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Outcome, CliError> {
+    if let Some(name) = stored_name(&args.target, settings) {
+        let store = settings.store();
+        // Records a pending hand edit, and refuses a file that is not JSON
+        // with its line and column.
+        store.head(&name, &settings.context())?;
+        return check(&store.current_path(&name), &name, printer);
+    }
+    check(&args.target, &args.target.display().to_string(), printer)
+}
+
+fn check(path: &Path, label: &str, printer: &mut Printer) -> Result<Outcome, CliError> {
+    let label = label.to_string();
+    let source = std::fs::read_to_string(path).map_err(|error| {
         let hint = if error.kind() == std::io::ErrorKind::NotFound {
-            "check the path; `qwf validate` takes the path of a workflow JSON file".to_string()
+            "check the path; `qwf validate` takes a workflow name (`qwf list`) or the path of a workflow JSON file".to_string()
         } else {
             "check that the file is readable and is UTF-8 text".to_string()
         };

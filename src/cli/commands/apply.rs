@@ -1,0 +1,155 @@
+use std::path::PathBuf;
+
+use crate::cli::error::{CliError, Outcome, refused};
+use crate::cli::output::{GOOD, Printer, WARNING, paint};
+use crate::cli::prompt;
+use crate::cli::render::{diff_lines, impact_lines};
+use crate::cli::settings::Settings;
+use crate::core::{Verdict, evaluate};
+use crate::store::plan::Plan;
+use crate::store::{Change, Origin, Provenance};
+
+/// Apply a saved proposal (a plan file from `--plan-out`): shows the change
+/// and its impact, then applies it as a new version.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    pub plan: PathBuf,
+    /// Do not ask for confirmation.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Also apply when the impact is breaking.
+    #[arg(long)]
+    pub force: bool,
+    /// Show the change, apply nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Outcome, CliError> {
+    let shown = args.plan.display().to_string();
+    let text = std::fs::read_to_string(&args.plan).map_err(|error| {
+        CliError::new(format!("cannot read '{shown}': {error}"))
+            .with_hint("check the path of the plan file")
+    })?;
+    let plan = Plan::parse(&args.plan, &text)?;
+    let store = settings.store();
+    let context = settings.context();
+    let head = store.head(&plan.workflow, &context)?;
+    let head_version = head.record.version;
+    if plan.base_version > head_version {
+        return Err(CliError::new(format!(
+            "the plan was made for v{} of '{}', which only has {head_version} versions",
+            plan.base_version, plan.workflow
+        ))
+        .with_hint("was it made for another qwf home? Check --home / QWF_HOME"));
+    }
+    let evaluation = evaluate(&head.workflow, &plan.modifications, None).map_err(|error| {
+        let hint = if plan.base_version != head_version {
+            format!("the plan was made for v{} and the workflow is now at v{head_version}; make the plan again", plan.base_version)
+        } else {
+            error.hint.clone()
+        };
+        CliError::new(format!("the plan does not apply to '{}' v{head_version}: {error}", plan.workflow)).with_hint(hint)
+    })?;
+    let breaking = evaluation.impact.verdict == Verdict::Breaking;
+    if !printer.json {
+        let summary = if plan.summary.is_empty() {
+            "(no summary)"
+        } else {
+            plan.summary.as_str()
+        };
+        printer.line(format!(
+            "Plan for '{}' v{}: {summary}",
+            plan.workflow, plan.base_version
+        ));
+        if plan.base_version != head_version {
+            printer.line(paint(
+                WARNING,
+                format!(
+                    "  the workflow is now at v{head_version}; the plan will be re-applied on it"
+                ),
+            ));
+        }
+        for line in diff_lines(&evaluation.diff) {
+            printer.line(format!("  {line}"));
+        }
+        printer.line("");
+        for line in impact_lines(&evaluation.impact) {
+            printer.line(line);
+        }
+        printer.line("");
+    }
+    let document = |applied: bool, version: Option<u64>| {
+        serde_json::json!({
+            "applied": applied,
+            "workflow": plan.workflow,
+            "version": version,
+            "verdict": evaluation.impact.verdict,
+            "impact": evaluation.impact,
+            "changes": evaluation.diff.changes,
+        })
+    };
+    if args.dry_run {
+        if printer.json {
+            printer.document(&document(false, None));
+        }
+        return Err(refused(
+            "Dry run: nothing applied.",
+            format!("run `qwf apply {shown}` without --dry-run to apply it"),
+        ));
+    }
+    if settings.interactive && !args.yes {
+        let question = if breaking {
+            "This change breaks the workflow. Apply anyway?"
+        } else {
+            "Apply?"
+        };
+        if !prompt::confirm(question) {
+            return Err(refused(
+                "Cancelled. Nothing changed.",
+                "nothing was applied",
+            ));
+        }
+    } else if breaking && !args.force {
+        if printer.json {
+            printer.document(&document(false, None));
+        }
+        return Err(refused(
+            "The plan breaks the workflow; nothing applied.",
+            "look at the impact above; add --force to apply it anyway",
+        ));
+    }
+    let origin = match &plan.request {
+        Some(text) => Origin::Request { text: text.clone() },
+        None => Origin::Command {
+            command: format!("qwf apply {shown}"),
+        },
+    };
+    let description = if plan.summary.is_empty() {
+        "Applied a plan".to_string()
+    } else {
+        plan.summary.clone()
+    };
+    let committed = store.commit(
+        &plan.workflow,
+        Some(plan.base_version),
+        Change::Modify(plan.modifications.clone()),
+        Provenance::new(description, origin),
+        &context,
+    )?;
+    if printer.json {
+        printer.document(&document(true, Some(committed.record.version)));
+    } else {
+        let rebased = committed
+            .rebased_from
+            .map(|base| format!(", re-applied from v{base}"))
+            .unwrap_or_default();
+        printer.line(format!(
+            "{} Applied to '{}' (now v{}{rebased})",
+            paint(GOOD, "✓"),
+            plan.workflow,
+            committed.record.version
+        ));
+    }
+    Ok(Outcome::Done)
+}

@@ -1,0 +1,70 @@
+use crate::cli::error::{CliError, Outcome};
+use crate::cli::output::Printer;
+use crate::cli::render::diff_lines;
+use crate::cli::settings::{Settings, parse_version};
+use crate::core::{semantic_diff, text_diff};
+
+/// Show what changed between two versions of a workflow.
+///
+/// Without --from/--to, compares the previous version with the current one.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    pub name: String,
+    /// The older version (3 or v3).
+    #[arg(long, value_parser = parse_version)]
+    pub from: Option<u64>,
+    /// The newer version (3 or v3).
+    #[arg(long, value_parser = parse_version)]
+    pub to: Option<u64>,
+    /// A unified diff of the JSON instead of the change list.
+    #[arg(long)]
+    pub text: bool,
+}
+
+pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Outcome, CliError> {
+    let store = settings.store();
+    let head = store.head(&args.name, &settings.context())?;
+    let current = head.record.version;
+    let to = args.to.unwrap_or(current);
+    let from = args.from.unwrap_or(to.saturating_sub(1).max(1));
+    let load = |version: u64| {
+        if version == current {
+            Ok(head.workflow.clone())
+        } else {
+            store.version(&args.name, version)
+        }
+    };
+    let (old, new) = (load(from)?, load(to)?);
+    let diff = semantic_diff(&old, &new);
+    let text = args.text.then(|| {
+        text_diff(
+            &old,
+            &new,
+            &format!("{} v{from}", args.name),
+            &format!("{} v{to}", args.name),
+        )
+    });
+    if printer.json {
+        let mut document = serde_json::json!({ "workflow": args.name, "from": from, "to": to, "changes": diff.changes });
+        if let Some(text) = text {
+            document["text"] = text.into();
+        }
+        printer.document(&document);
+        return Ok(Outcome::Done);
+    }
+    if let Some(text) = text {
+        if !text.is_empty() {
+            printer.line(text.trim_end());
+        }
+        return Ok(Outcome::Done);
+    }
+    if diff.is_empty() {
+        printer.line(format!("No changes from v{from} to v{to}."));
+        return Ok(Outcome::Done);
+    }
+    printer.line(format!("Changes from v{from} to v{to}:"));
+    for line in diff_lines(&diff) {
+        printer.line(format!("  {line}"));
+    }
+    Ok(Outcome::Done)
+}

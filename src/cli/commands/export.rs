@@ -1,0 +1,46 @@
+use std::path::PathBuf;
+
+use crate::cli::error::{CliError, Outcome};
+use crate::cli::output::{GOOD, Printer, paint};
+use crate::cli::settings::Settings;
+use crate::store::write_atomic;
+
+/// Write one package file holding the workflow, its whole history and the
+/// skill files it uses (to stdout without -o).
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    pub name: String,
+    /// Where to write the package.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Outcome, CliError> {
+    let package = settings.store().export(&args.name, &settings.context())?;
+    let text = package.to_pretty_json();
+    match &args.output {
+        None => printer.line(text.trim_end()),
+        Some(path) => {
+            write_atomic(path, text.as_bytes())?;
+            let summary = serde_json::json!({
+                "exported": args.name,
+                "file": path,
+                "versions": package.history.len(),
+                "skills": package.skills.keys().collect::<Vec<_>>(),
+            });
+            if printer.json {
+                printer.document(&summary);
+            } else {
+                printer.line(format!(
+                    "{} Exported '{}' ({} versions, {} skills) to {}",
+                    paint(GOOD, "✓"),
+                    args.name,
+                    package.history.len(),
+                    package.skills.len(),
+                    path.display()
+                ));
+            }
+        }
+    }
+    Ok(Outcome::Done)
+}

@@ -1,0 +1,121 @@
+use std::path::PathBuf;
+
+use crate::cli::error::{CliError, Outcome, refused};
+use crate::cli::output::{GOOD, Printer, WARNING, paint};
+use crate::cli::prompt;
+use crate::cli::settings::Settings;
+use crate::core::names::check_name;
+use crate::core::validate;
+use crate::store::package::{MAX_PACKAGE_BYTES, Package};
+
+/// Import a package written by `qwf export`: the workflow, its history and
+/// its skills. Everything is checked before anything is written.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    pub file: PathBuf,
+    /// Import under another name (required when the name is taken).
+    #[arg(long = "as", value_name = "NAME")]
+    pub rename: Option<String>,
+    /// Do not ask for confirmation.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Import even if the workflow does not validate.
+    #[arg(long)]
+    pub force: bool,
+}
+
+pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Outcome, CliError> {
+    let shown = args.file.display().to_string();
+    let metadata = std::fs::metadata(&args.file).map_err(|error| {
+        CliError::new(format!("cannot read '{shown}': {error}"))
+            .with_hint("check the path of the package file")
+    })?;
+    if metadata.len() > MAX_PACKAGE_BYTES {
+        return Err(CliError::new(format!(
+            "'{shown}' is {} bytes, over the package limit of {MAX_PACKAGE_BYTES}",
+            metadata.len()
+        ))
+        .with_hint("this is not a package written by `qwf export`"));
+    }
+    let text = std::fs::read_to_string(&args.file).map_err(|error| {
+        CliError::new(format!("cannot read '{shown}': {error}"))
+            .with_hint("a package is a UTF-8 JSON file")
+    })?;
+    let checked = Package::parse_and_check(&text)?;
+    let name = args.rename.clone().unwrap_or_else(|| checked.name.clone());
+    check_name(&name, "workflow").map_err(crate::store::StoreError::from)?;
+    let store = settings.store();
+    if store.exists(&name) {
+        return Err(
+            CliError::new(format!("workflow '{name}' already exists")).with_hint(format!(
+                "import it under another name: `qwf import {shown} --as {name}-imported`"
+            )),
+        );
+    }
+    let (last_record, last) = checked
+        .versions
+        .last()
+        .expect("a checked package has versions");
+    let report = validate(last, None);
+    if !printer.json {
+        printer.line(format!(
+            "Import '{name}' from {shown}: {} versions (latest v{}: {})",
+            checked.versions.len(),
+            last_record.version,
+            last_record.description
+        ));
+        if !checked.skills.is_empty() {
+            printer.line(format!(
+                "  skills: {}",
+                checked
+                    .skills
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        for issue in report.errors() {
+            printer.line(format!("  {} {}", paint(WARNING, "✗"), issue.message));
+        }
+    }
+    if !report.is_valid() && !args.force {
+        return Err(refused(
+            format!(
+                "the packaged workflow has {} error(s); nothing was imported",
+                report.error_count()
+            ),
+            "fix it where it came from, or add --force to import it as it is",
+        ));
+    }
+    if settings.interactive && !args.yes && !prompt::confirm("Import?") {
+        return Err(refused(
+            "Cancelled. Nothing changed.",
+            "nothing was imported",
+        ));
+    }
+    let imported = store.import(checked, &name, &settings.context())?;
+    if printer.json {
+        printer.document(&imported);
+    } else {
+        printer.line(format!(
+            "{} Imported '{}' ({} versions)",
+            paint(GOOD, "✓"),
+            imported.name,
+            imported.versions
+        ));
+        if !imported.skills_added.is_empty() {
+            printer.line(format!(
+                "  added skills: {}",
+                imported.skills_added.join(", ")
+            ));
+        }
+        if !imported.skills_kept.is_empty() {
+            printer.line(format!(
+                "  kept your existing skills: {}",
+                imported.skills_kept.join(", ")
+            ));
+        }
+    }
+    Ok(Outcome::Done)
+}
