@@ -3,6 +3,7 @@
 //! Layers, inner to outer (outer may use inner, never the reverse):
 //! [`core`] (pure engine) → store → agent → [`cli`] (the only layer that prints).
 
+pub mod agent;
 pub mod cli;
 pub mod core;
 pub mod store;
