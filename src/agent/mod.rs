@@ -2,4 +2,10 @@
 //! mutating call stopped at a confirmation gate. Decisions are data here;
 //! the terminal questions live in the CLI.
 
+pub mod gate;
 pub mod model;
+pub mod prompts;
+pub mod scope;
+pub mod scripted;
+pub mod session;
+pub mod tools;

@@ -17,6 +17,8 @@ pub const BOLD: Style = Style::new().bold();
 
 pub struct Printer {
     pub json: bool,
+    /// A `--json` document was printed already; stdout holds only one.
+    documented: bool,
     out: anstream::AutoStream<std::io::Stdout>,
     err: anstream::AutoStream<std::io::Stderr>,
 }
@@ -25,6 +27,7 @@ impl Printer {
     pub fn new(json: bool) -> Self {
         Printer {
             json,
+            documented: false,
             out: anstream::AutoStream::auto(std::io::stdout()),
             err: anstream::AutoStream::auto(std::io::stderr()),
         }
@@ -39,7 +42,10 @@ impl Printer {
     /// The one JSON document of a `--json` run.
     pub fn document(&mut self, value: &impl Serialize) {
         match serde_json::to_string_pretty(value) {
-            Ok(text) => self.line(text),
+            Ok(text) => {
+                self.documented = true;
+                self.line(text)
+            }
             Err(error) => self.error(&CliError::new(format!(
                 "cannot encode the result as JSON: {error}"
             ))),
@@ -47,7 +53,9 @@ impl Printer {
     }
 
     pub fn error(&mut self, error: &CliError) {
-        if self.json {
+        // After a document (a refusal that reports what it would have
+        // done), the error goes to stderr so stdout stays one document.
+        if self.json && !self.documented {
             let mut document = serde_json::json!({ "error": { "message": error.message } });
             if let Some(hint) = &error.hint {
                 document["error"]["hint"] = hint.clone().into();

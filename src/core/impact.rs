@@ -59,7 +59,8 @@ pub struct Impact {
     pub steps_moved: Vec<String>,
     /// References that work before the change and not after it.
     pub broken_references: Vec<BrokenReference>,
-    /// Skills the result uses that do not exist yet (only with a registry).
+    /// Skills the change starts using that do not exist yet (only with a
+    /// registry).
     pub new_skills_needed: Vec<String>,
     /// Agents the result uses that were not found (only with a registry).
     pub missing_agents: Vec<String>,
@@ -162,6 +163,9 @@ fn impact_of(
     let mut new_skills = BTreeSet::new();
     let mut missing_agents = BTreeSet::new();
     for issue in &after_report.issues {
+        if existing.contains(&issue_key(issue)) {
+            continue;
+        }
         match issue.code {
             IssueCode::UnknownSkill => {
                 if let Some(StepKind::Skill { skill }) = step_kind(after, issue) {
@@ -176,9 +180,6 @@ fn impact_of(
                 continue;
             }
             _ => {}
-        }
-        if existing.contains(&issue_key(issue)) {
-            continue;
         }
         match issue.severity {
             Severity::Error if is_reference_problem(issue.code) => {

@@ -14,6 +14,7 @@ pub mod names;
 pub mod patch;
 pub mod reference;
 pub mod schema;
+pub mod skill;
 pub mod suggest;
 pub mod tree;
 pub mod validation;

@@ -10,7 +10,11 @@ use super::error::{Result, StoreError};
 /// Writes `content` to `path` through a temporary file in the same
 /// directory: write, fsync, rename, fsync the directory.
 pub fn write_atomic(path: &Path, content: &[u8]) -> Result<()> {
-    let directory = path.parent().unwrap_or(Path::new("."));
+    // A bare file name has an empty parent: the current directory.
+    let directory = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
     fs::create_dir_all(directory).map_err(|error| StoreError::io("create", directory, error))?;
     let mut temporary = tempfile::Builder::new()
         .prefix(".qwf-")

@@ -83,7 +83,8 @@ pub fn read_all(path: &Path) -> Result<Vec<VersionRecord>> {
             serde_json::from_str(line).map_err(|error| StoreError::CorruptLog {
                 path: path.to_path_buf(),
                 line: number + 1,
-                message: error.to_string(),
+                // The line number is ours; serde's "at line 1 column C" is noise.
+                message: super::plan::strip_position(&error),
             })?;
         let expected = records.len() as u64 + 1;
         if record.version != expected {

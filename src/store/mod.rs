@@ -18,6 +18,7 @@ mod lock;
 pub mod log;
 pub mod package;
 pub mod plan;
+mod skills;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -25,6 +26,7 @@ use std::path::{Path, PathBuf};
 pub use atomic::write_atomic;
 pub use error::{Result, StoreError};
 pub use lock::WorkflowLock;
+pub use skills::BrokenSkill;
 pub use log::{Origin, VersionRecord, VersionRef};
 
 use crate::core::diff::modifications_between;
@@ -287,6 +289,16 @@ impl Store {
         })
     }
 
+    /// Refuses an unknown workflow before anything (such as its lock file)
+    /// is created on disk.
+    fn require(&self, name: &str) -> Result<()> {
+        if self.exists(name) {
+            Ok(())
+        } else {
+            Err(self.no_such_workflow(name))
+        }
+    }
+
     /// Whether a workflow of this name has a file or a history.
     pub fn exists(&self, name: &str) -> bool {
         self.current_path(name).exists() || self.log_path(name).exists()
@@ -295,6 +307,7 @@ impl Store {
     /// The head of a workflow, after recording any hand edit of its file.
     pub fn head(&self, name: &str, context: &Context) -> Result<Head> {
         check_name(name, "workflow")?;
+        self.require(name)?;
         let _lock = self.lock(name, context)?;
         self.head_locked(name, context)
     }
@@ -450,6 +463,7 @@ impl Store {
         context: &Context,
     ) -> Result<Committed> {
         check_name(name, "workflow")?;
+        self.require(name)?;
         let _lock = self.lock(name, context)?;
         let head = self.head_locked(name, context)?;
         let head_version = head.record.version;
@@ -524,6 +538,7 @@ impl Store {
     /// brought back with a rollback.
     pub fn delete(&self, name: &str, context: &Context) -> Result<VersionRecord> {
         check_name(name, "workflow")?;
+        self.require(name)?;
         let _lock = self.lock(name, context)?;
         let head = self.head_locked(name, context)?;
         let path = self.current_path(name);
@@ -542,6 +557,7 @@ impl Store {
         context: &Context,
     ) -> Result<Committed> {
         check_name(name, "workflow")?;
+        self.require(name)?;
         let _lock = self.lock(name, context)?;
         let records = log::read_all(&self.log_path(name))?;
         let Some(latest) = records.last() else {

@@ -31,12 +31,15 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
             if printer.json {
                 printer.document(&summary);
             } else {
+                let plural = |count: usize, word: &str| {
+                    format!("{count} {word}{}", if count == 1 { "" } else { "s" })
+                };
                 printer.line(format!(
-                    "{} Exported '{}' ({} versions, {} skills) to {}",
+                    "{} Exported '{}' ({}, {}) to {}",
                     paint(GOOD, "✓"),
                     args.name,
-                    package.history.len(),
-                    package.skills.len(),
+                    plural(package.history.len(), "version"),
+                    plural(package.skills.len(), "skill"),
                     path.display()
                 ));
             }

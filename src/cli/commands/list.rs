@@ -47,9 +47,10 @@ pub fn run(_args: &Args, settings: &Settings, printer: &mut Printer) -> Result<O
             .unwrap_or_default();
         printer.line(
             format!(
-                "{:width$}  {version:>5}  {steps:>9}  {:>14}  {detail}",
+                "{:width$}  {version:>5}  {steps:>9}  {}  {detail}",
                 summary.name,
-                paint(DIM, age)
+                // Padded before painting: escape codes have no width.
+                paint(DIM, format!("{age:>14}"))
             )
             .trim_end(),
         );

@@ -1,6 +1,7 @@
 use crate::cli::error::{CliError, Outcome};
 use crate::cli::output::Printer;
 use crate::cli::settings::{Settings, parse_version};
+use crate::store::StoreError;
 
 /// Print a workflow (its current version, or any other) as JSON.
 #[derive(Debug, clap::Args)]
@@ -13,18 +14,26 @@ pub struct Args {
 
 pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Outcome, CliError> {
     let store = settings.store();
-    let head = store.head(&args.name, &settings.context())?;
-    let (version, workflow) = match args.version {
-        Some(version) if version != head.record.version => {
-            (version, store.version(&args.name, version)?)
-        }
-        _ => (head.record.version, head.workflow),
+    let (version, workflow, current) = match store.head(&args.name, &settings.context()) {
+        Ok(head) => match args.version {
+            Some(version) if version != head.record.version => {
+                (version, store.version(&args.name, version)?, false)
+            }
+            _ => (head.record.version, head.workflow, true),
+        },
+        // A deleted workflow's versions stay readable, to choose one to
+        // restore.
+        Err(StoreError::Deleted { name, latest }) => match args.version {
+            Some(version) => (version, store.version(&args.name, version)?, false),
+            None => return Err(StoreError::Deleted { name, latest }.into()),
+        },
+        Err(error) => return Err(error.into()),
     };
     if printer.json {
         printer.document(&serde_json::json!({
             "name": args.name,
             "version": version,
-            "current": version == head.record.version,
+            "current": current,
             "workflow": workflow,
         }));
     } else {
