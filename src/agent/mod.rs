@@ -2,9 +2,11 @@
 //! mutating call stopped at a confirmation gate. Decisions are data here;
 //! the terminal questions live in the CLI.
 
+pub mod config;
 pub mod gate;
 pub mod model;
 pub mod prompts;
+pub mod providers;
 pub mod scope;
 pub mod scripted;
 pub mod session;
