@@ -5,6 +5,7 @@
 pub mod config;
 pub mod gate;
 pub mod model;
+pub mod offline;
 pub mod prompts;
 pub mod providers;
 pub mod scope;

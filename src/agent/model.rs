@@ -99,3 +99,25 @@ pub trait Model {
     /// One completion: the reply to the conversation so far.
     fn respond(&self, request: &ModelRequest<'_>) -> Result<ModelReply, ModelError>;
 }
+
+/// Cancelling the model call in flight (Ctrl-C). The CLI's signal handler
+/// raises the flag; provider adapters stop waiting and return
+/// [`ModelError::Cancelled`].
+pub mod cancel {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    static REQUESTED: AtomicBool = AtomicBool::new(false);
+
+    pub fn request() {
+        REQUESTED.store(true, Ordering::SeqCst);
+    }
+
+    pub fn is_requested() -> bool {
+        REQUESTED.load(Ordering::SeqCst)
+    }
+
+    /// Clears the flag before a new call.
+    pub fn reset() {
+        REQUESTED.store(false, Ordering::SeqCst);
+    }
+}

@@ -652,7 +652,13 @@ impl Model for RigModel {
         let call = self.model.call(rig_request);
         let response = self
             .runtime
-            .block_on(call)
+            .block_on(async {
+                tokio::select! {
+                    result = call => Some(result),
+                    () = cancelled() => None,
+                }
+            })
+            .ok_or(ModelError::Cancelled)?
             .map_err(|error| self.map_error(error))?;
         let reply = self.convert_reply(&response)?;
         tracing::debug!(
@@ -663,6 +669,13 @@ impl Model for RigModel {
             "model reply"
         );
         Ok(reply)
+    }
+}
+
+/// Resolves once the user asks to cancel (Ctrl-C).
+async fn cancelled() {
+    while !super::model::cancel::is_requested() {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
 

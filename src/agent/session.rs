@@ -120,6 +120,19 @@ impl Outcome {
     }
 }
 
+/// Approved changes held back to be saved together as one version
+/// (`qwf refine`).
+#[derive(Debug, Clone)]
+pub struct Staged {
+    pub workflow: String,
+    /// The version the changes were made against.
+    pub base_version: u64,
+    /// The workflow with every staged change applied.
+    pub current: Workflow,
+    pub modifications: Vec<Modification>,
+    pub summaries: Vec<String>,
+}
+
 /// A conversation with a model about the user's workflows.
 pub struct Session<'a> {
     model: &'a dyn Model,
@@ -127,11 +140,34 @@ pub struct Session<'a> {
     context: Context<'a>,
     options: Options,
     messages: Vec<Message>,
+    staged: Option<Staged>,
 }
 
 impl<'a> Session<'a> {
     pub fn new(model: &'a dyn Model, store: &'a Store, context: Context<'a>, options: Options) -> Self {
-        Session { model, store, context, options, messages: Vec::new() }
+        Session { model, store, context, options, messages: Vec::new(), staged: None }
+    }
+
+    /// From now on, approved modifications of `workflow` are staged in
+    /// memory instead of saved; [`Session::take_staged`] collects them.
+    pub fn stage(&mut self, workflow: &str) -> Result<(), StoreError> {
+        let head = self.store.head(workflow, &self.context)?;
+        self.staged = Some(Staged {
+            workflow: workflow.to_string(),
+            base_version: head.record.version,
+            current: head.workflow,
+            modifications: Vec::new(),
+            summaries: Vec::new(),
+        });
+        Ok(())
+    }
+
+    pub fn staged(&self) -> Option<&Staged> {
+        self.staged.as_ref()
+    }
+
+    pub fn take_staged(&mut self) -> Option<Staged> {
+        self.staged.take()
     }
 
     pub fn messages(&self) -> &[Message] {
@@ -272,6 +308,12 @@ impl<'a> Session<'a> {
                 let mut outcome = self.list_skills(&args.query);
                 outcome.content = json!({ "skills": outcome.content, "workflows": self.store.list().unwrap_or_default() });
                 outcome
+            }
+            Tool::GetWorkflow(args)
+                if args.version.is_none() && self.staged.as_ref().is_some_and(|staged| staged.workflow == args.workflow) =>
+            {
+                let staged = self.staged.as_ref().expect("checked in the guard");
+                Outcome::ok(json!({ "workflow": staged.current, "staged_changes": staged.summaries, "base_version": staged.base_version }))
             }
             Tool::GetWorkflow(args) => match self.store.head(&args.workflow, &self.context) {
                 Err(error) => Outcome::store_error(error),
@@ -423,18 +465,22 @@ impl<'a> Session<'a> {
                 return Outcome::error(message, format!("change only {scope}"));
             }
         }
-        let head = match self.store.head(&workflow, &self.context) {
-            Ok(head) => head,
-            Err(error) => {
-                Self::note_first(report, false);
-                return Outcome::store_error(error);
-            }
+        let staged = self.staged.as_ref().filter(|staged| staged.workflow == workflow);
+        let (current, base_version) = match staged {
+            Some(staged) => (staged.current.clone(), staged.base_version),
+            None => match self.store.head(&workflow, &self.context) {
+                Ok(head) => (head.workflow, head.record.version),
+                Err(error) => {
+                    Self::note_first(report, false);
+                    return Outcome::store_error(error);
+                }
+            },
         };
         let known = self.known();
         let make = |modifications: &[Modification]| -> Result<Proposal, String> {
-            let evaluation = evaluate(&head.workflow, modifications, known.as_ref()).map_err(|error| format!("{error} ({})", error.hint))?;
+            let evaluation = evaluate(&current, modifications, known.as_ref()).map_err(|error| format!("{error} ({})", error.hint))?;
             Ok(Proposal {
-                kind: ProposalKind::Modify { workflow: workflow.clone(), base_version: head.record.version, modifications: modifications.to_vec() },
+                kind: ProposalKind::Modify { workflow: workflow.clone(), base_version, modifications: modifications.to_vec() },
                 summary: summary.clone(),
                 evaluation: Some(evaluation),
             })
@@ -450,6 +496,16 @@ impl<'a> Session<'a> {
         let (proposal, decision) = self.decide(gate, proposal, &make, report);
         let ProposalKind::Modify { modifications, base_version, .. } = &proposal.kind else { unreachable!("make() builds Modify proposals") };
         match decision {
+            Decision::Approve if self.staged.as_ref().is_some_and(|staged| staged.workflow == workflow) => {
+                let staged = self.staged.as_mut().expect("checked above");
+                if let Some(evaluation) = &proposal.evaluation {
+                    staged.current = evaluation.result.clone();
+                }
+                staged.modifications.extend(modifications.iter().cloned());
+                staged.summaries.push(summary.clone());
+                gate.applied(&proposal, None);
+                Outcome::ok(json!({ "status": "staged", "workflow": workflow, "note": "approved; it is saved with the other changes when the user finishes" }))
+            }
             Decision::Approve => {
                 let provenance = self.provenance(&summary, request, report);
                 match self.store.commit(&workflow, Some(*base_version), Change::Modify(modifications.clone()), provenance, &self.context) {

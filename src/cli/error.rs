@@ -10,6 +10,8 @@ pub enum Outcome {
     Usage,
     /// Nothing applied because the gate or a rule refused.
     Refused,
+    /// Stopped by Ctrl-C.
+    Interrupted,
 }
 
 impl Outcome {
@@ -19,6 +21,7 @@ impl Outcome {
             Outcome::Failed => 1,
             Outcome::Usage => 2,
             Outcome::Refused => 3,
+            Outcome::Interrupted => 130,
         }
     }
 }

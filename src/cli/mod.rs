@@ -2,7 +2,9 @@
 //! This is the only layer that talks to the terminal.
 
 mod commands;
+mod conversation;
 mod error;
+mod gate;
 mod output;
 mod prompt;
 mod render;
@@ -40,6 +42,14 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// One request to the agent, then exit.
+    #[command(name = "do")]
+    Do(commands::do_request::Args),
+    Chat(commands::chat::Args),
+    Create(commands::create::Args),
+    Edit(commands::edit::Args),
+    Refine(commands::refine::Args),
+    Model(commands::model::Args),
     List(commands::list::Args),
     Show(commands::show::Args),
     Validate(commands::validate::Args),
@@ -85,6 +95,7 @@ pub fn main() -> ExitCode {
         }
     };
     init_tracing(cli.verbose);
+    conversation::install_interrupt_handler();
     let mut printer = Printer::new(cli.json);
     let outcome = Settings::resolve(cli.home, cli.json)
         .and_then(|settings| run(&cli.command, &settings, &mut printer));
@@ -97,8 +108,14 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn run(command: &Command, settings: &Settings, printer: &mut Printer) -> Result<Outcome, CliError> {
+pub(crate) fn run(command: &Command, settings: &Settings, printer: &mut Printer) -> Result<Outcome, CliError> {
     match command {
+        Command::Do(args) => commands::do_request::run(args, settings, printer),
+        Command::Chat(args) => commands::chat::run(args, settings, printer),
+        Command::Create(args) => commands::create::run(args, settings, printer),
+        Command::Edit(args) => commands::edit::run(args, settings, printer),
+        Command::Refine(args) => commands::refine::run(args, settings, printer),
+        Command::Model(args) => commands::model::run(args, settings, printer),
         Command::List(args) => commands::list::run(args, settings, printer),
         Command::Show(args) => commands::show::run(args, settings, printer),
         Command::Validate(args) => commands::validate::run(args, settings, printer),

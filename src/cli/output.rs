@@ -35,8 +35,17 @@ impl Printer {
 
     /// A line of human output on stdout.
     pub fn line(&mut self, text: impl AsRef<str>) {
+        let mut text = text.as_ref().to_string();
+        text.push('\n');
         // A closed pipe (`qwf ... | head`) is not worth a panic.
-        let _ = writeln!(self.out, "{}", text.as_ref());
+        if self.out.current_choice() == anstream::ColorChoice::Never {
+            // Styles removed up front and written at once: a long listing is
+            // one system call, not one per styled piece.
+            let plain = anstream::adapter::strip_str(&text).to_string();
+            let _ = std::io::stdout().lock().write_all(plain.as_bytes());
+        } else {
+            let _ = self.out.write_all(text.as_bytes());
+        }
     }
 
     /// The one JSON document of a `--json` run.

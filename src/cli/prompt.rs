@@ -9,7 +9,8 @@ pub fn choose(question: &str, answers: &[&str]) -> Option<String> {
     let stdin = std::io::stdin();
     let mut stderr = std::io::stderr();
     loop {
-        let _ = write!(stderr, "{question} [{}]: ", answers.join("/"));
+        let lead = if question.is_empty() { String::new() } else { format!("{question} ") };
+        let _ = write!(stderr, "{lead}[{}]: ", answers.join("/"));
         let _ = stderr.flush();
         let mut line = String::new();
         match stdin.lock().read_line(&mut line) {
@@ -37,4 +38,16 @@ pub fn choose(question: &str, answers: &[&str]) -> Option<String> {
 /// A yes/no question; `None` (end of input) is no.
 pub fn confirm(question: &str) -> bool {
     matches!(choose(question, &["y", "n"]).as_deref(), Some("y"))
+}
+
+/// Reads one line of free text after `label`; `None` on end of input.
+pub fn line(label: &str) -> Option<String> {
+    let mut stderr = std::io::stderr();
+    let _ = write!(stderr, "{label}");
+    let _ = stderr.flush();
+    let mut text = String::new();
+    match std::io::stdin().lock().read_line(&mut text) {
+        Ok(0) | Err(_) => None,
+        Ok(_) => Some(text.trim_end_matches(['\n', '\r']).to_string()),
+    }
 }

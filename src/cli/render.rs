@@ -155,3 +155,14 @@ pub fn impact_lines(impact: &crate::core::Impact) -> Vec<String> {
     }
     lines
 }
+
+/// A change as the gate shows it: the diff, a blank line, the impact.
+pub fn evaluation_lines(evaluation: &crate::core::Evaluation, with_diff: bool) -> Vec<String> {
+    let mut lines = Vec::new();
+    if with_diff {
+        lines.extend(diff_lines(&evaluation.diff).into_iter().map(|line| format!("  {line}")));
+        lines.push(String::new());
+    }
+    lines.extend(impact_lines(&evaluation.impact));
+    lines
+}

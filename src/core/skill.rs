@@ -19,6 +19,17 @@ pub enum SkillType {
     PromptInline,
 }
 
+impl std::fmt::Display for SkillType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            SkillType::CodeInline => "code_inline",
+            SkillType::CodeSession => "code_session",
+            SkillType::Conversation => "conversation",
+            SkillType::PromptInline => "prompt_inline",
+        })
+    }
+}
+
 /// A skill file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Skill {

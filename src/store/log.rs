@@ -65,37 +65,72 @@ pub struct VersionRecord {
 /// Reads every record. A final line cut short by a crash is ignored (its
 /// version never committed); damage anywhere else is an error.
 pub fn read_all(path: &Path) -> Result<Vec<VersionRecord>> {
+    read_numbered(path, |record: &VersionRecord| record.version)
+}
+
+/// A record without its details (the modifications and tool calls): what
+/// listing a long history needs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BriefRecord {
+    pub version: u64,
+    #[serde(default)]
+    pub parents: Vec<u64>,
+    pub timestamp: String,
+    pub description: String,
+    pub origin: Origin,
+}
+
+/// Reads every record without its details; about twice as fast as
+/// [`read_all`] on a long history.
+pub fn read_brief(path: &Path) -> Result<Vec<BriefRecord>> {
+    read_numbered(path, |record: &BriefRecord| record.version)
+}
+
+/// Checks the whole log without building its records: every complete line
+/// is a JSON object numbered one after the one before. Returns the number of
+/// versions. Much cheaper than [`read_all`]; every write runs it, so nothing
+/// is ever added to a damaged log, while reads need only the last record.
+pub fn check(path: &Path) -> Result<u64> {
+    #[derive(Deserialize)]
+    struct Numbered {
+        version: u64,
+    }
+    Ok(read_numbered(path, |numbered: &Numbered| numbered.version)?.len() as u64)
+}
+
+/// Parses each complete line as a `T` numbered 1, 2, 3, …
+fn read_numbered<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    version_of: impl Fn(&T) -> u64,
+) -> Result<Vec<T>> {
     let text = match fs::read_to_string(path) {
         Ok(text) => text,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(error) => return Err(StoreError::io("read", path, error)),
     };
-    let mut records = Vec::new();
     let complete = match text.rfind('\n') {
         Some(end) => &text[..=end],
         None => "",
     };
+    let mut records = Vec::new();
     for (number, line) in complete.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
-        let record: VersionRecord =
-            serde_json::from_str(line).map_err(|error| StoreError::CorruptLog {
-                path: path.to_path_buf(),
-                line: number + 1,
-                // The line number is ours; serde's "at line 1 column C" is noise.
-                message: super::plan::strip_position(&error),
-            })?;
+        let corrupt = |message: String| StoreError::CorruptLog {
+            path: path.to_path_buf(),
+            line: number + 1,
+            message,
+        };
+        // The line number is ours; serde's "at line 1 column C" is noise.
+        let record: T = serde_json::from_str(line)
+            .map_err(|error| corrupt(super::plan::strip_position(&error)))?;
         let expected = records.len() as u64 + 1;
-        if record.version != expected {
-            return Err(StoreError::CorruptLog {
-                path: path.to_path_buf(),
-                line: number + 1,
-                message: format!(
-                    "expected version {expected}, found version {}",
-                    record.version
-                ),
-            });
+        let found = version_of(&record);
+        if found != expected {
+            return Err(corrupt(format!(
+                "expected version {expected}, found version {found}"
+            )));
         }
         records.push(record);
     }
@@ -105,50 +140,47 @@ pub fn read_all(path: &Path) -> Result<Vec<VersionRecord>> {
 /// Reads only the last record, from the end of the file, so listing many
 /// workflows with long histories stays fast.
 pub fn read_last(path: &Path) -> Result<Option<VersionRecord>> {
+    let failed = |error| StoreError::io("read", path, error);
     let mut file = match fs::File::open(path) {
         Ok(file) => file,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(error) => return Err(StoreError::io("read", path, error)),
+        Err(error) => return Err(failed(error)),
     };
-    let length = file
-        .metadata()
-        .map_err(|error| StoreError::io("read", path, error))?
-        .len();
+    let length = file.seek(SeekFrom::End(0)).map_err(failed)?;
     let mut window = 16 * 1024;
     loop {
         let start = length.saturating_sub(window);
-        file.seek(SeekFrom::Start(start))
-            .map_err(|error| StoreError::io("read", path, error))?;
-        let mut tail = String::new();
-        file.read_to_string(&mut tail)
-            .map_err(|error| StoreError::io("read", path, error))?;
-        let complete = match tail.rfind('\n') {
-            Some(end) => &tail[..end],
-            None if start == 0 => return Ok(None),
+        file.seek(SeekFrom::Start(start)).map_err(failed)?;
+        // Bytes, not text: the window may begin inside a character.
+        let mut tail = Vec::with_capacity((length - start) as usize);
+        (&mut file)
+            .take(length - start)
+            .read_to_end(&mut tail)
+            .map_err(failed)?;
+        // Up to the last newline (after it, a line a crash cut short), and
+        // without blank lines at the end.
+        let complete = match tail.iter().rposition(|byte| *byte == b'\n') {
+            Some(end) => tail[..end].trim_ascii_end(),
+            None => &[][..],
+        };
+        // The last complete line, if the window holds all of it.
+        let line = match complete.iter().rposition(|byte| *byte == b'\n') {
+            Some(position) => &complete[position + 1..],
+            None if start == 0 => complete,
             None => {
                 window *= 4;
                 continue;
             }
         };
-        // The last complete line, if the window holds all of it.
-        let (line_start, found_start) = match complete.rfind('\n') {
-            Some(position) => (position + 1, true),
-            None => (0, start == 0),
-        };
-        if !found_start {
-            window *= 4;
-            continue;
-        }
-        let line = &complete[line_start..];
-        if line.trim().is_empty() {
+        if line.is_empty() {
             return Ok(None);
         }
-        return serde_json::from_str(line)
+        return serde_json::from_slice(line)
             .map(Some)
             .map_err(|error| StoreError::CorruptLog {
                 path: path.to_path_buf(),
                 line: 0,
-                message: format!("last record: {error}"),
+                message: format!("last record: {}", super::plan::strip_position(&error)),
             });
     }
 }
@@ -263,6 +295,34 @@ mod tests {
             Err(StoreError::CorruptLog { line, .. }) => assert_eq!(line, 2),
             other => panic!("expected a corrupt log error, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn the_last_record_is_found_whatever_character_the_window_starts_in() {
+        // Multi-byte characters everywhere, so that the 16 KiB window from
+        // the end starts inside one for some log length.
+        for padding in 0..3 {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let path = dir.path().join("w.log.jsonl");
+            let mut first = record(1);
+            first.description = format!("{}{}", "x".repeat(padding), "→".repeat(8_000));
+            append(&path, &first).expect("append");
+            let mut second = record(2);
+            second.description = "a → b".into();
+            append(&path, &second).expect("append");
+            assert_eq!(read_last(&path).expect("readable"), Some(second));
+        }
+    }
+
+    #[test]
+    fn blank_lines_at_the_end_are_not_the_last_record() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("w.log.jsonl");
+        append(&path, &record(1)).expect("append");
+        let mut file = OpenOptions::new().append(true).open(&path).expect("open");
+        file.write_all(b"\n  \n").expect("write");
+        assert_eq!(read_last(&path).expect("readable"), Some(record(1)));
+        assert_eq!(read_all(&path).expect("readable").len(), 1);
     }
 
     #[test]

@@ -132,6 +132,27 @@ pub struct Imported {
     pub skills_kept: Vec<String>,
 }
 
+/// What `qwf list` reads of a workflow file.
+#[derive(serde::Deserialize)]
+struct Outline {
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    steps: Vec<serde::de::IgnoredAny>,
+}
+
+/// A small file's text, with no more system calls than needed (no size
+/// query first): listing reads a thousand of them.
+fn read_text(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut bytes = Vec::with_capacity(16 * 1024);
+    fs::File::open(path)?
+        .take(u64::MAX)
+        .read_to_end(&mut bytes)?;
+    String::from_utf8(bytes)
+        .map_err(|error| std::io::Error::new(std::io::ErrorKind::InvalidData, error))
+}
+
 /// Files named like `--save-current` backups are not workflows.
 fn is_backup_name(stem: &str) -> bool {
     stem.rsplit_once("-backup-v")
@@ -186,13 +207,46 @@ impl Store {
     /// Every workflow: recorded ones and files put in `workflows/` by hand.
     /// Reads each current file and the last line of each log, nothing more.
     pub fn list(&self) -> Result<Vec<Summary>> {
+        let names = self.names()?;
+        // Each workflow is read on its own: with many, spread them over the
+        // cores (the time goes into opening and reading small files).
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |count| count.get())
+            .min(names.len().div_ceil(100));
+        if threads <= 1 {
+            return Ok(names.iter().map(|name| self.summary(name)).collect());
+        }
+        let chunk = names.len().div_ceil(threads);
+        Ok(std::thread::scope(|scope| {
+            let parts: Vec<_> = names
+                .chunks(chunk)
+                .map(|part| {
+                    scope.spawn(move || {
+                        part.iter()
+                            .map(|name| self.summary(name))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            parts
+                .into_iter()
+                .flat_map(|part| {
+                    part.join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                })
+                .collect()
+        }))
+    }
+
+    /// The names of the workflows that have a current file, sorted.
+    fn names(&self) -> Result<Vec<String>> {
         let directory = self.workflows_dir();
         let entries = match fs::read_dir(&directory) {
             Ok(entries) => entries,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
             Err(error) => return Err(StoreError::io("read", directory, error)),
         };
-        let mut summaries = Vec::new();
+        let mut names = Vec::new();
         for entry in entries {
             let entry = entry.map_err(|error| StoreError::io("read", &directory, error))?;
             let file_name = entry.file_name();
@@ -205,45 +259,51 @@ impl Store {
             if check_name(stem, "workflow").is_err() || is_backup_name(stem) {
                 continue;
             }
-            let last = log::read_last(&self.log_path(stem));
-            let (version, updated, mut problem) = match last {
-                Ok(Some(record)) => (Some(record.version), Some(record.timestamp), None),
-                Ok(None) => (None, None, None),
-                Err(error) => (None, None, Some(error.to_string())),
-            };
-            let (description, steps) =
-                match fs::read_to_string(entry.path()).map(|text| Workflow::from_json_str(&text)) {
-                    Ok(Ok(workflow)) => (workflow.description, Some(workflow.steps.len())),
-                    Ok(Err(error)) => {
-                        problem.get_or_insert(format!(
-                            "invalid JSON at line {} column {}: {}",
-                            error.line, error.column, error.message
-                        ));
-                        (None, None)
-                    }
-                    Err(error) => {
-                        problem.get_or_insert(error.to_string());
-                        (None, None)
-                    }
-                };
-            summaries.push(Summary {
-                name: stem.to_string(),
-                version,
-                description,
-                steps,
-                updated,
-                problem,
-            });
+            names.push(stem.to_string());
         }
-        summaries.sort_by(|left, right| left.name.cmp(&right.name));
-        Ok(summaries)
+        names.sort();
+        Ok(names)
+    }
+
+    /// One line of `qwf list`; a problem reading it is part of the line.
+    fn summary(&self, name: &str) -> Summary {
+        let (version, updated, mut problem) = match log::read_last(&self.log_path(name)) {
+            Ok(Some(record)) => (Some(record.version), Some(record.timestamp), None),
+            Ok(None) => (None, None, None),
+            Err(error) => (None, None, Some(error.to_string())),
+        };
+        // Only what the listing shows: building every workflow would make
+        // listing many of them slow.
+        let outline = read_text(&self.current_path(name))
+            .map(|text| serde_json::from_str::<Outline>(&text));
+        let (description, steps) = match outline {
+            Ok(Ok(outline)) => (outline.description, Some(outline.steps.len())),
+            Ok(Err(error)) => {
+                problem.get_or_insert(format!(
+                    "invalid JSON at line {} column {}: {}",
+                    error.line(),
+                    error.column(),
+                    plan::strip_position(&error)
+                ));
+                (None, None)
+            }
+            Err(error) => {
+                problem.get_or_insert(error.to_string());
+                (None, None)
+            }
+        };
+        Summary {
+            name: name.to_string(),
+            version,
+            description,
+            steps,
+            updated,
+            problem,
+        }
     }
 
     fn no_such_workflow(&self, name: &str) -> StoreError {
-        let names: Vec<String> = self
-            .list()
-            .map(|list| list.into_iter().map(|summary| summary.name).collect())
-            .unwrap_or_default();
+        let names = self.names().unwrap_or_default();
         StoreError::NoSuchWorkflow {
             name: name.to_string(),
             suggestion: did_you_mean(name, names.iter().map(String::as_str)).map(str::to_string),
@@ -254,6 +314,17 @@ impl Store {
     pub fn history(&self, name: &str) -> Result<Vec<VersionRecord>> {
         check_name(name, "workflow")?;
         let records = log::read_all(&self.log_path(name))?;
+        if records.is_empty() && !self.current_path(name).exists() {
+            return Err(self.no_such_workflow(name));
+        }
+        Ok(records)
+    }
+
+    /// The version history without each version's modifications and tool
+    /// calls, oldest first: what listing a long history needs.
+    pub fn history_brief(&self, name: &str) -> Result<Vec<log::BriefRecord>> {
+        check_name(name, "workflow")?;
+        let records = log::read_brief(&self.log_path(name))?;
         if records.is_empty() && !self.current_path(name).exists() {
             return Err(self.no_such_workflow(name));
         }
@@ -313,14 +384,16 @@ impl Store {
     }
 
     fn head_locked(&self, name: &str, context: &Context) -> Result<Head> {
-        let records = log::read_all(&self.log_path(name))?;
+        // Only the last record: reading a workflow costs the same with 5 or
+        // 5,000 versions. Writes check the whole log (see `write_version`).
+        let latest = log::read_last(&self.log_path(name))?;
         let current_path = self.current_path(name);
         let current_text = match fs::read_to_string(&current_path) {
             Ok(text) => Some(text),
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => None,
             Err(error) => return Err(StoreError::io("read", current_path, error)),
         };
-        let Some(latest) = records.last() else {
+        let Some(latest) = latest else {
             // A file put in place by hand: adopt it as version 1.
             let Some(text) = current_text else {
                 return Err(self.no_such_workflow(name));
@@ -410,6 +483,16 @@ impl Store {
         provenance: Provenance,
         context: &Context,
     ) -> Result<VersionRecord> {
+        // Never add to a damaged log, nor out of turn.
+        let log_path = self.log_path(name);
+        let committed = log::check(&log_path)?;
+        if committed + 1 != version {
+            return Err(StoreError::CorruptLog {
+                line: committed as usize,
+                message: format!("it ends at version {committed}, but version {version} was to follow"),
+                path: log_path,
+            });
+        }
         let text = workflow.to_pretty_json();
         write_atomic(&self.version_path(name, version), text.as_bytes())?;
         let record = VersionRecord {
@@ -541,6 +624,7 @@ impl Store {
         self.require(name)?;
         let _lock = self.lock(name, context)?;
         let head = self.head_locked(name, context)?;
+        log::check(&self.log_path(name))?;
         let path = self.current_path(name);
         fs::remove_file(&path).map_err(|error| StoreError::io("remove", &path, error))?;
         atomic::sync_directory(&self.workflows_dir())?;
@@ -597,6 +681,8 @@ impl Store {
     pub fn branch(&self, name: &str, branch: &str, context: &Context) -> Result<VersionRecord> {
         check_name(branch, "branch")?;
         let head = self.head(name, context)?;
+        // A damaged history is repaired first; a branch remembers it.
+        log::check(&self.log_path(name))?;
         if self.exists(branch) {
             return Err(StoreError::AlreadyExists {
                 name: branch.to_string(),

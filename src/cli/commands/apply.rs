@@ -3,7 +3,7 @@ use std::path::PathBuf;
 use crate::cli::error::{CliError, Outcome, refused};
 use crate::cli::output::{GOOD, Printer, WARNING, paint};
 use crate::cli::prompt;
-use crate::cli::render::{diff_lines, impact_lines};
+use crate::cli::render::evaluation_lines;
 use crate::cli::settings::Settings;
 use crate::core::{Verdict, evaluate};
 use crate::store::plan::Plan;
@@ -70,11 +70,7 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
                 ),
             ));
         }
-        for line in diff_lines(&evaluation.diff) {
-            printer.line(format!("  {line}"));
-        }
-        printer.line("");
-        for line in impact_lines(&evaluation.impact) {
+        for line in evaluation_lines(&evaluation, true) {
             printer.line(line);
         }
         printer.line("");

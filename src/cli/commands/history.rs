@@ -1,3 +1,5 @@
+use std::fmt::Write;
+
 use crate::cli::error::{CliError, Outcome};
 use crate::cli::output::{BOLD, DIM, Printer, paint};
 use crate::cli::settings::Settings;
@@ -18,43 +20,50 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
         Err(StoreError::Deleted { .. }) => true,
         Err(error) => return Err(error.into()),
     };
-    let records = store.history(&args.name)?;
     if printer.json {
+        let records = store.history(&args.name)?;
         printer.document(
             &serde_json::json!({ "workflow": args.name, "deleted": deleted, "versions": records }),
         );
         return Ok(Outcome::Done);
     }
-    printer.line(format!("Workflow: {}", paint(BOLD, &args.name)));
-    if deleted {
-        let latest = records.last().map_or(1, |record| record.version);
-        printer.line(paint(
-            DIM,
-            format!(
-                "(deleted; `qwf rollback {} --to {latest}` restores it)",
-                args.name
-            ),
-        ));
-    }
+    let records = store.history_brief(&args.name)?;
+    // Written at once: a long history is thousands of lines.
+    let mut out = format!("Workflow: {}", paint(BOLD, &args.name));
     let latest = records.last().map(|record| record.version);
+    if deleted {
+        let _ = write!(
+            out,
+            "\n{}",
+            paint(
+                DIM,
+                format!(
+                    "(deleted; `qwf rollback {} --to {}` restores it)",
+                    args.name,
+                    latest.unwrap_or(1)
+                ),
+            )
+        );
+    }
     for record in records.iter().rev() {
-        printer.line("");
         let current = if Some(record.version) == latest && !deleted {
             " (current)"
         } else {
             ""
         };
-        printer.line(format!(
-            "{}{current} - {}",
-            paint(BOLD, format!("v{}", record.version)),
-            settings.age(&record.timestamp)
-        ));
-        printer.line(format!("  {}", record.description));
         let origin = match &record.origin {
             Origin::Request { text } => format!("request: \"{text}\""),
             other => other.to_string(),
         };
-        printer.line(paint(DIM, format!("  {origin}")));
+        let _ = write!(
+            out,
+            "\n\n{}{current} - {}\n  {}\n{}",
+            paint(BOLD, format_args!("v{}", record.version)),
+            settings.age(&record.timestamp),
+            record.description,
+            paint(DIM, format_args!("  {origin}")),
+        );
     }
+    printer.line(out);
     Ok(Outcome::Done)
 }

@@ -28,6 +28,8 @@ pub fn run(_args: &Args, settings: &Settings, printer: &mut Printer) -> Result<O
         .map(|summary| summary.name.len())
         .max()
         .unwrap_or(0);
+    // Written at once: there may be a thousand lines.
+    let mut lines = Vec::with_capacity(summaries.len());
     for summary in &summaries {
         let version = summary
             .version
@@ -45,15 +47,14 @@ pub fn run(_args: &Args, settings: &Settings, printer: &mut Printer) -> Result<O
             .as_deref()
             .map(|updated| settings.age(updated))
             .unwrap_or_default();
-        printer.line(
-            format!(
-                "{:width$}  {version:>5}  {steps:>9}  {}  {detail}",
-                summary.name,
-                // Padded before painting: escape codes have no width.
-                paint(DIM, format!("{age:>14}"))
-            )
-            .trim_end(),
+        let line = format!(
+            "{:width$}  {version:>5}  {steps:>9}  {}  {detail}",
+            summary.name,
+            // Padded before painting: escape codes have no width.
+            paint(DIM, format!("{age:>14}"))
         );
+        lines.push(line.trim_end().to_string());
     }
+    printer.line(lines.join("\n"));
     Ok(Outcome::Done)
 }

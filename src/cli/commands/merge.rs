@@ -1,7 +1,7 @@
 use crate::cli::error::{CliError, Outcome, refused};
 use crate::cli::output::{ERROR, GOOD, Printer, paint};
 use crate::cli::prompt;
-use crate::cli::render::{diff_lines, impact_lines};
+use crate::cli::render::evaluation_lines;
 use crate::cli::settings::Settings;
 use crate::core::{Verdict, evaluate_result, merge};
 use crate::store::{Change, Origin, Provenance, VersionRef};
@@ -72,11 +72,7 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
             "Merging '{}' v{} into '{}' v{}:",
             args.branch, inputs.theirs_version, args.name, inputs.ours.record.version
         ));
-        for line in diff_lines(&evaluation.diff) {
-            printer.line(format!("  {line}"));
-        }
-        printer.line("");
-        for line in impact_lines(&evaluation.impact) {
+        for line in evaluation_lines(&evaluation, true) {
             printer.line(line);
         }
         printer.line("");

@@ -2,13 +2,19 @@
 
 pub mod apply;
 pub mod branch;
+pub mod chat;
+pub mod create;
 pub mod delete;
 pub mod diff;
+pub mod do_request;
+pub mod edit;
 pub mod export;
 pub mod history;
 pub mod import;
 pub mod list;
 pub mod merge;
+pub mod model;
+pub mod refine;
 pub mod rollback;
 pub mod schema;
 pub mod show;

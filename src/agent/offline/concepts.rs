@@ -1,0 +1,254 @@
+//! What steps do, as a small table of concepts: the words that evoke each
+//! one (verbs that start a clause, nouns that name it), the skill qwf
+//! proposes when the user has none for it, and how its data flows. Both
+//! creation ("fetch data from the API") and references ("the API call")
+//! read this table, so they agree on what words mean.
+
+use crate::core::skill::{Skill, SkillType};
+
+use super::text::{Tok, is_stopword, same_word};
+
+/// A literal a concept cannot work without.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Needs {
+    Url,
+    Path,
+    Table,
+}
+
+#[derive(Debug)]
+pub(super) struct Concept {
+    /// The step id base ("fetch").
+    pub key: &'static str,
+    /// Words that start a clause doing this ("fetch", "download").
+    pub verbs: &'static [&'static str],
+    /// Words that name it ("api", "request", "database").
+    pub nouns: &'static [&'static str],
+    /// The skill proposed when the user has none that fits.
+    pub skill: &'static str,
+    pub prompt: bool,
+    pub command: &'static str,
+    pub description: &'static str,
+    /// Whether it reads the previous step's output.
+    pub reads_data: bool,
+    /// The output it declares.
+    pub output: Option<&'static str>,
+    pub needs: Option<Needs>,
+}
+
+macro_rules! concept {
+    ($key:literal, [$($verb:literal),*], [$($noun:literal),*], $skill:literal, $prompt:literal, $command:literal, $description:literal, $reads:literal, $output:expr, $needs:expr) => {
+        Concept {
+            key: $key,
+            verbs: &[$($verb),*],
+            nouns: &[$($noun),*],
+            skill: $skill,
+            prompt: $prompt,
+            command: $command,
+            description: $description,
+            reads_data: $reads,
+            output: $output,
+            needs: $needs,
+        }
+    };
+}
+
+/// In order of preference when two concepts fit equally.
+pub(super) static CONCEPTS: &[Concept] = &[
+    concept!("fetch", ["fetch", "get", "download", "retrieve", "pull", "request", "call", "scrape", "crawl", "curl", "poll", "query"],
+        ["api", "http", "https", "request", "download", "call", "endpoint", "url", "web", "rest", "fetcher"],
+        "http-fetch", false, "curl -fsSL \"$url\"", "Fetch data from a URL over HTTP", false, Some("data"), Some(Needs::Url)),
+    concept!("read", ["read", "load", "open", "ingest", "import"], ["file", "reader", "input"],
+        "file-reader", false, "cat \"$path\"", "Read data from a file", false, Some("data"), Some(Needs::Path)),
+    concept!("validate", ["validate", "check", "verify", "lint", "ensure", "assert", "confirm"],
+        ["validation", "validator", "valid", "verification", "schema", "checker", "checks"],
+        "data-validator", false, "python3 validate.py", "Validate JSON data against schema", true, Some("validated"), None),
+    concept!("transform", ["transform", "convert", "clean", "normalize", "normalise", "process", "map", "enrich", "reshape", "format", "parse", "prepare"],
+        ["transformation", "transformer", "conversion", "parser", "processing"],
+        "data-transformer", false, "python3 transform.py", "Transform data from one shape into another", true, Some("transformed"), None),
+    concept!("filter", ["filter", "exclude", "dedupe", "deduplicate", "select", "sort"], ["filtering", "duplicates"],
+        "data-filter", false, "python3 filter.py", "Keep only the records that match", true, Some("filtered"), None),
+    concept!("aggregate", ["aggregate", "compute", "calculate", "count", "sum", "group", "total"],
+        ["aggregation", "statistics", "stats", "metrics", "totals"],
+        "data-aggregator", false, "python3 aggregate.py", "Aggregate records into totals and statistics", true, Some("aggregated"), None),
+    concept!("summarize", ["summarize", "summarise", "digest"], ["summary", "summaries", "summarizer"],
+        "summarizer", true, "Summarize the following data in a few sentences:\n{{data}}", "Summarize data in plain language", true, Some("summary"), None),
+    concept!("analyze", ["analyze", "analyse", "classify", "evaluate", "assess", "score", "detect", "inspect", "review"],
+        ["analysis", "analyzer", "evaluation", "classification", "sentiment"],
+        "analyzer", true, "Analyze the following data and report what stands out:\n{{data}}", "Analyze data with a language model", true, Some("analysis"), None),
+    concept!("merge", ["merge", "combine", "join", "concatenate", "union"], ["merger"],
+        "data-merger", false, "python3 merge.py", "Merge several inputs into one", true, Some("merged"), None),
+    concept!("save", ["save", "store", "write", "persist", "insert", "upsert", "record"],
+        ["database", "db", "sql", "postgres", "postgresql", "mysql", "sqlite", "storage", "writer", "table", "warehouse"],
+        "db-writer", false, "python3 write_db.py", "Write records to a database table", true, None, Some(Needs::Table)),
+    concept!("export", ["export", "dump"], ["csv", "export", "spreadsheet"],
+        "file-writer", false, "tee \"$path\"", "Write data to a file", true, None, Some(Needs::Path)),
+    concept!("upload", ["upload", "publish", "push", "sync"], ["s3", "bucket", "upload", "cloud", "ftp", "sftp"],
+        "uploader", false, "python3 upload.py", "Upload data to remote storage", true, None, None),
+    concept!("notify", ["notify", "alert", "email", "mail", "message", "ping", "page", "warn", "tell", "inform", "send"],
+        ["notification", "notifications", "alert", "alerts", "email", "slack", "mail", "message", "team", "sms", "notifier", "webhook"],
+        "notifier", false, "python3 notify.py", "Send a notification", true, None, None),
+    concept!("log", ["log", "audit", "trace", "print", "debug"], ["logging", "logger", "logs", "audit"],
+        "logger", false, "logger -t qwf", "Write a line to the log", true, None, None),
+    concept!("report", ["report", "generate", "render"], ["report", "reporting", "dashboard", "chart"],
+        "report-generator", false, "python3 report.py", "Generate a report", true, Some("report"), None),
+    concept!("backup", ["backup", "archive", "snapshot"], ["backup", "backups", "archive", "snapshot"],
+        "backup", false, "tar czf backup.tar.gz \"$path\"", "Back up files into an archive", false, Some("backup"), None),
+    concept!("compress", ["compress", "zip", "gzip", "tar"], ["compression", "zip", "gzip"],
+        "compressor", false, "gzip -c", "Compress data", true, Some("compressed"), None),
+    concept!("deploy", ["deploy", "release", "ship", "rollout"], ["deployment", "release", "production"],
+        "deployer", false, "./deploy.sh", "Deploy a build", true, None, None),
+    concept!("test", ["test"], ["tests", "testing", "suite"],
+        "test-runner", false, "make test", "Run the test suite", false, Some("results"), None),
+    concept!("build", ["build", "compile", "bundle"], ["build", "compiler", "artifact"],
+        "builder", false, "make build", "Build the project", false, Some("artifact"), None),
+    concept!("translate", ["translate", "localize"], ["translation", "translator", "language"],
+        "translator", true, "Translate the following text:\n{{data}}", "Translate text with a language model", true, Some("translated"), None),
+    concept!("wait", ["wait", "sleep", "delay", "pause"], ["delay", "pause"],
+        "delay", false, "sleep \"$seconds\"", "Wait before going on", false, None, None),
+    concept!("cleanup", ["cleanup", "purge", "delete", "remove", "prune", "tidy", "clear"], ["cleanup", "garbage", "temporary"],
+        "cleaner", false, "python3 cleanup.py", "Delete files that are no longer needed", false, None, None),
+    concept!("monitor", ["monitor", "watch", "check"], ["health", "uptime", "status", "healthcheck", "heartbeat"],
+        "health-checker", false, "curl -fsS -o /dev/null -w '%{http_code}' \"$url\"", "Check that an endpoint is healthy", false, Some("status"), Some(Needs::Url)),
+    concept!("resize", ["resize", "scale", "crop", "thumbnail"], ["image", "images", "thumbnail", "thumbnails", "photo", "photos", "picture"],
+        "image-resizer", false, "python3 resize.py", "Resize images", true, Some("resized"), None),
+];
+
+impl Concept {
+    pub fn has_verb(&self, word: &str) -> bool {
+        self.verbs.iter().any(|verb| same_word(verb, word))
+    }
+
+    pub fn has_word(&self, word: &str) -> bool {
+        self.has_verb(word) || self.nouns.iter().any(|noun| same_word(noun, word))
+    }
+
+    /// The skill file proposed for this concept.
+    pub fn new_skill(&self, name: &str, inputs: Vec<String>) -> Skill {
+        Skill {
+            name: name.to_string(),
+            skill_type: if self.prompt { SkillType::PromptInline } else { SkillType::CodeInline },
+            description: self.description.to_string(),
+            command: self.command.to_string(),
+            inputs,
+            outputs: self.output.map(|output| vec![output.to_string()]).unwrap_or_default(),
+            extra: Default::default(),
+        }
+    }
+}
+
+/// Every concept a word evokes.
+pub(super) fn concepts_of(word: &str) -> impl Iterator<Item = &'static Concept> + '_ {
+    CONCEPTS.iter().filter(move |concept| !is_stopword(word) && concept.has_word(word))
+}
+
+/// Whether a word starts a clause that does something.
+pub(super) fn is_verb(word: &str) -> bool {
+    CONCEPTS.iter().any(|concept| concept.has_verb(word)) || GENERIC_VERBS.iter().any(|verb| same_word(verb, word))
+}
+
+/// Verbs with no concept of their own: a clause starting with one is an
+/// action, named after the verb.
+const GENERIC_VERBS: &[&str] = &[
+    "run", "execute", "create", "make", "update", "extract", "scan", "sync", "encrypt", "decrypt", "sign", "hash", "index", "train",
+    "predict", "rank", "tag", "label", "split", "batch", "enqueue", "queue", "schedule", "trigger", "invoke", "start", "stop", "restart",
+    "rotate", "refresh", "render", "print", "copy", "move", "rename", "fix", "lint", "format", "install", "provision", "migrate", "seed",
+    "invalidate", "purge", "warm", "ocr", "transcribe", "detect", "embed", "search", "lookup", "look", "find", "collect", "gather",
+    "assemble", "package", "sign", "verify", "approve", "reject", "retry", "download",
+];
+
+/// The concept a clause is about: its first word as a verb counts most,
+/// other words as nouns add up; ties go to the earlier concept.
+pub(super) fn concept_for(toks: &[Tok]) -> Option<&'static Concept> {
+    let mut best: Option<(usize, &'static Concept)> = None;
+    for concept in CONCEPTS {
+        let mut score = 0;
+        for (index, tok) in toks.iter().enumerate() {
+            if is_stopword(&tok.word) {
+                continue;
+            }
+            if index == 0 && concept.has_verb(&tok.word) {
+                score += 3;
+            } else if concept.has_word(&tok.word) {
+                score += 2;
+            }
+        }
+        if score > 0 && best.is_none_or(|(top, _)| score > top) {
+            best = Some((score, concept));
+        }
+    }
+    best.map(|(_, concept)| concept)
+}
+
+/// The existing skill that fits best, when one fits well enough: named
+/// outright, the concept's usual skill, or a skill whose name or
+/// description speaks of the concept.
+pub(super) fn best_skill<'a>(skills: &'a [Skill], concept: Option<&Concept>, words: &[&str]) -> Option<&'a Skill> {
+    let mut best: Option<(u32, &Skill)> = None;
+    for skill in skills {
+        let mut score = 0;
+        if words.contains(&skill.name.to_lowercase().as_str()) {
+            score += 1000;
+        }
+        if let Some(concept) = concept {
+            if concept.skill == skill.name {
+                score += 500;
+            }
+            let parts: Vec<&str> = skill.name.split(['-', '_']).collect();
+            if parts.iter().any(|part| concept.has_word(part)) {
+                score += 100;
+            }
+            let description: Vec<String> = skill.description.to_lowercase().split(|c: char| !c.is_alphanumeric()).map(str::to_string).collect();
+            if description.iter().any(|word| !word.is_empty() && concept.has_word(word)) {
+                score += 50;
+            }
+        }
+        for part in skill.name.split(['-', '_']) {
+            if words.iter().any(|word| !is_stopword(word) && same_word(word, part)) {
+                score += 30;
+            }
+        }
+        if score >= 50 && best.is_none_or(|(top, _)| score > top) {
+            best = Some((score, skill));
+        }
+    }
+    best.map(|(_, skill)| skill)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::text::tokenize;
+    use super::*;
+
+    #[test]
+    fn clauses_find_their_concept() {
+        let key = |text: &str| concept_for(&tokenize(text)).map(|concept| concept.key);
+        assert_eq!(key("fetch data from the API"), Some("fetch"));
+        assert_eq!(key("validate it"), Some("validate"));
+        assert_eq!(key("save it to the database"), Some("save"));
+        assert_eq!(key("check the API health"), Some("monitor"));
+        assert_eq!(key("send a slack message"), Some("notify"));
+        assert_eq!(key("logging"), Some("log"));
+        assert_eq!(key("dance wildly"), None);
+    }
+
+    #[test]
+    fn existing_skills_are_matched_by_name_concept_and_description() {
+        let skill = |name: &str, description: &str| Skill {
+            name: name.into(),
+            skill_type: SkillType::CodeInline,
+            description: description.into(),
+            command: "x".into(),
+            inputs: vec![],
+            outputs: vec![],
+            extra: Default::default(),
+        };
+        let skills = vec![skill("curl-get", "Download a web page"), skill("pg-insert", "Insert rows into Postgres"), skill("data-tool", "")];
+        let fetch = CONCEPTS.iter().find(|concept| concept.key == "fetch");
+        let save = CONCEPTS.iter().find(|concept| concept.key == "save");
+        assert_eq!(best_skill(&skills, fetch, &["fetch", "data"]).map(|s| s.name.as_str()), Some("curl-get"));
+        assert_eq!(best_skill(&skills, save, &["save"]).map(|s| s.name.as_str()), Some("pg-insert"));
+        assert_eq!(best_skill(&skills, None, &["data"]), None);
+        assert_eq!(best_skill(&skills, None, &["data-tool"]).map(|s| s.name.as_str()), Some("data-tool"));
+    }
+}

@@ -1,0 +1,237 @@
+//! Which step a phrase means: by id, skill, output name, the words of its
+//! id or description, synonyms ("the API call" → the step running
+//! `http-fetch`), or position ("the first step", "the last one"). Scores
+//! are compared strongest match first, then by how many words matched; two
+//! steps that tie are reported as such, never guessed between.
+
+use crate::core::Workflow;
+use crate::core::model::Step;
+use crate::core::tree;
+
+use super::concepts::{Concept, concepts_of};
+use super::text::{Tok, is_stopword, ordinal, same_word};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Found {
+    One(String),
+    /// Steps that match equally well.
+    Many(Vec<String>),
+    Nothing,
+}
+
+/// Outputs too generic to name a step by.
+const GENERIC_OUTPUTS: &[&str] = &["data", "result", "results", "output", "outputs", "response", "value", "items"];
+
+/// Words that are not about which step: positions handled apart, pronouns.
+fn is_filler(tok: &Tok) -> bool {
+    tok.is_punctuation() || is_stopword(&tok.word) || tok.is_any(&["first", "last", "final", "previous", "next", "other", "thing", "please"])
+}
+
+/// The words of a phrase that could name a step.
+pub(super) fn content(phrase: &[Tok]) -> Vec<&Tok> {
+    phrase.iter().filter(|tok| !is_filler(tok)).collect()
+}
+
+/// A step named by position among the top-level steps.
+fn by_position(phrase: &[Tok], workflow: &Workflow) -> Option<String> {
+    let steps = &workflow.steps;
+    for (index, tok) in phrase.iter().enumerate() {
+        let next = phrase.get(index + 1).map(|tok| tok.word.as_str());
+        let previous = index.checked_sub(1).map(|at| phrase[at].word.as_str());
+        // "step 2", "step #2"
+        if tok.is("step")
+            && let Some(number) = next.and_then(|word| word.trim_start_matches('#').parse::<usize>().ok())
+        {
+            return number.checked_sub(1).and_then(|at| steps.get(at)).map(|step| step.id.clone());
+        }
+        let standalone = matches!(next, None | Some("step" | "one" | "stage" | "task" | "," | "and")) || previous == Some("the");
+        if !standalone {
+            continue;
+        }
+        let position = match tok.word.as_str() {
+            "last" | "final" => steps.len().checked_sub(1),
+            "penultimate" => steps.len().checked_sub(2),
+            word => ordinal(word).and_then(|n| n.checked_sub(1)),
+        };
+        if let Some(position) = position {
+            return steps.get(position).map(|step| step.id.clone());
+        }
+    }
+    None
+}
+
+fn parts(name: &str) -> impl Iterator<Item = String> + '_ {
+    name.split(['-', '_']).filter(|part| !part.is_empty()).map(str::to_lowercase)
+}
+
+fn step_concepts(step: &Step) -> Vec<&'static Concept> {
+    let mut found: Vec<&'static Concept> = Vec::new();
+    let names = std::iter::once(step.id.as_str()).chain(step.skill_name());
+    for name in names {
+        for part in parts(name) {
+            for concept in concepts_of(&part) {
+                if !found.iter().any(|known| std::ptr::eq(*known, concept)) {
+                    found.push(concept);
+                }
+            }
+        }
+    }
+    found
+}
+
+/// How well one word names a step.
+fn word_score(word: &str, step: &Step, concepts: &[&'static Concept]) -> u32 {
+    let id = step.id.to_lowercase();
+    if word == id {
+        return 100;
+    }
+    if step.skill_name().is_some_and(|skill| skill.eq_ignore_ascii_case(word)) {
+        return 90;
+    }
+    if parts(&id).any(|part| !is_stopword(&part) && same_word(word, &part)) {
+        return 75;
+    }
+    if step.outputs.iter().any(|output| output.eq_ignore_ascii_case(word)) {
+        return if GENERIC_OUTPUTS.contains(&word) { 30 } else { 65 };
+    }
+    if step.skill_name().is_some_and(|skill| parts(skill).any(|part| !is_stopword(&part) && same_word(word, &part))) {
+        return 55;
+    }
+    if concepts_of(word).any(|concept| concepts.iter().any(|known| std::ptr::eq(*known, concept))) {
+        return 40;
+    }
+    if let Some(description) = &step.description
+        && description
+            .to_lowercase()
+            .split(|c: char| !c.is_alphanumeric())
+            .any(|part| part.len() >= 3 && !is_stopword(part) && same_word(word, part))
+    {
+        return 20;
+    }
+    0
+}
+
+/// (strongest match, sum of matches) of a phrase for a step.
+fn phrase_score(phrase: &[Tok], step: &Step) -> (u32, u32) {
+    let concepts = step_concepts(step);
+    let id = step.id.to_lowercase();
+    let mut best = 0;
+    let mut sum = 0;
+    for tok in phrase.iter().filter(|tok| !is_filler(tok)) {
+        let score = word_score(&tok.word, step, &concepts);
+        best = best.max(score);
+        sum += score;
+    }
+    // Ids written as words: "fetch users" → fetch-users.
+    for width in 2..=3 {
+        for window in phrase.windows(width) {
+            let words: Vec<&str> = window.iter().map(|tok| tok.word.as_str()).collect();
+            if [words.join("-"), words.join("_"), words.concat()].contains(&id) {
+                best = best.max(100);
+                sum += 100;
+            }
+        }
+    }
+    (best, sum)
+}
+
+/// The step (or steps) a phrase means.
+pub(super) fn resolve(phrase: &[Tok], workflow: &Workflow) -> Found {
+    if let Some(id) = by_position(phrase, workflow) {
+        return Found::One(id);
+    }
+    resolve_among(phrase, workflow, None)
+}
+
+/// Like [`resolve`], only among `candidates` when given (an answer to
+/// "which one?").
+pub(super) fn resolve_among(phrase: &[Tok], workflow: &Workflow, candidates: Option<&[String]>) -> Found {
+    let mut best: (u32, u32) = (0, 0);
+    let mut ids: Vec<String> = Vec::new();
+    let visited = tree::walk(workflow);
+    let steps: Vec<&Step> = match candidates {
+        Some(candidates) => {
+            // Positions within the candidates: "the first one", "the second".
+            for tok in phrase {
+                let position = match tok.word.as_str() {
+                    "last" | "latter" => candidates.len().checked_sub(1),
+                    "former" => Some(0),
+                    word => ordinal(word).and_then(|n| n.checked_sub(1)),
+                };
+                if let Some(id) = position.and_then(|at| candidates.get(at)) {
+                    return Found::One(id.clone());
+                }
+            }
+            visited.iter().map(|entry| entry.step).filter(|step| candidates.contains(&step.id)).collect()
+        }
+        None => visited.iter().map(|entry| entry.step).collect(),
+    };
+    for step in steps {
+        let score = phrase_score(phrase, step);
+        if score.0 == 0 {
+            continue;
+        }
+        if score > best {
+            best = score;
+            ids.clear();
+        }
+        if score == best {
+            ids.push(step.id.clone());
+        }
+    }
+    match ids.len() {
+        0 => Found::Nothing,
+        1 => Found::One(ids.remove(0)),
+        _ => Found::Many(ids),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::text::tokenize;
+    use super::*;
+
+    fn pipeline() -> Workflow {
+        Workflow::from_json_str(include_str!("../../../tests/fixtures/data-pipeline.json")).expect("fixture")
+    }
+
+    fn find(text: &str, workflow: &Workflow) -> Found {
+        resolve(&tokenize(text), workflow)
+    }
+
+    fn one(id: &str) -> Found {
+        Found::One(id.into())
+    }
+
+    #[test]
+    fn steps_are_found_by_id_skill_output_synonym_and_position() {
+        let workflow = pipeline();
+        assert_eq!(find("the fetch step", &workflow), one("fetch"));
+        assert_eq!(find("db-writer", &workflow), one("save"));
+        assert_eq!(find("the validation", &workflow), one("validate"));
+        assert_eq!(find("the API call", &workflow), one("fetch"));
+        assert_eq!(find("the request", &workflow), one("fetch"));
+        assert_eq!(find("the download", &workflow), one("fetch"));
+        assert_eq!(find("the database", &workflow), one("save"));
+        assert_eq!(find("the validated output", &workflow), one("validate"));
+        assert_eq!(find("the first step", &workflow), one("fetch"));
+        assert_eq!(find("the last one", &workflow), one("save"));
+        assert_eq!(find("step 2", &workflow), one("validate"));
+        assert_eq!(find("the data validation", &workflow), one("validate"));
+        assert_eq!(find("the frobnicator", &workflow), Found::Nothing);
+    }
+
+    #[test]
+    fn equal_matches_are_reported_not_guessed() {
+        let workflow = Workflow::from_value(serde_json::json!({"name": "w", "steps": [
+            {"id": "fetch-users", "type": "skill", "skill": "http-fetch", "outputs": ["users"]},
+            {"id": "fetch-orders", "type": "skill", "skill": "http-fetch", "outputs": ["orders"]}]}))
+        .expect("workflow");
+        assert_eq!(find("the API call", &workflow), Found::Many(vec!["fetch-users".into(), "fetch-orders".into()]));
+        assert_eq!(find("the users fetch", &workflow), one("fetch-users"));
+        assert_eq!(find("fetch orders", &workflow), one("fetch-orders"));
+        let candidates = vec!["fetch-users".to_string(), "fetch-orders".to_string()];
+        assert_eq!(resolve_among(&tokenize("the second one"), &workflow, Some(&candidates)), one("fetch-orders"));
+        assert_eq!(resolve_among(&tokenize("orders"), &workflow, Some(&candidates)), one("fetch-orders"));
+    }
+}

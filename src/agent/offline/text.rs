@@ -1,0 +1,445 @@
+//! Words: tokens that remember where they stand in the request, numbers in
+//! digits or words, durations with units, and a small stemmer so that
+//! "validation", "validating" and "validate" are the same word.
+
+/// One word of a request. `word` is lowercase with surrounding punctuation
+/// removed; `raw` keeps the user's spelling (for values such as URLs);
+/// `start..end` is its place in the request text.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Tok {
+    pub word: String,
+    pub raw: String,
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Tok {
+    pub fn is(&self, word: &str) -> bool {
+        self.word == word
+    }
+
+    pub fn is_any(&self, words: &[&str]) -> bool {
+        words.contains(&self.word.as_str())
+    }
+
+    /// A comma, semicolon or full stop kept as its own token.
+    pub fn is_punctuation(&self) -> bool {
+        matches!(self.word.as_str(), "," | ";" | ".")
+    }
+}
+
+const OPENING: &[char] = &['"', '\'', '“', '‘', '(', '[', '<', '{', '`', '*'];
+const CLOSING: &[char] = &['"', '\'', '”', '’', ')', ']', '>', '}', '`', '*', '!', '?', ':'];
+
+/// Splits a request into tokens. Commas, semicolons and sentence-ending full
+/// stops become tokens of their own; a possessive "'s" is dropped; `a=b`
+/// outside a URL is split into `a`, `=`, `b`.
+pub(super) fn tokenize(text: &str) -> Vec<Tok> {
+    let mut out = Vec::new();
+    let mut index = 0;
+    for piece in text.split_inclusive(char::is_whitespace) {
+        let start = index;
+        index += piece.len();
+        let trimmed = piece.trim_end();
+        if trimmed.is_empty() {
+            continue;
+        }
+        push_piece(text, start, start + trimmed.len(), &mut out);
+    }
+    out
+}
+
+fn push_piece(text: &str, mut start: usize, mut end: usize, out: &mut Vec<Tok>) {
+    // `a=b` (but not inside a URL's query) is three tokens.
+    let piece = &text[start..end];
+    if !piece.contains("://")
+        && let Some(at) = piece.find('=')
+        && piece.len() > 1
+    {
+        if at > 0 {
+            push_piece(text, start, start + at, out);
+        }
+        out.push(Tok { word: "=".into(), raw: "=".into(), start: start + at, end: start + at + 1 });
+        if start + at + 1 < end {
+            push_piece(text, start + at + 1, end, out);
+        }
+        return;
+    }
+    while start < end {
+        let c = text[start..end].chars().next().expect("non-empty");
+        if OPENING.contains(&c) {
+            start += c.len_utf8();
+        } else {
+            break;
+        }
+    }
+    let mut trailing = Vec::new();
+    loop {
+        let Some(c) = text[start..end].chars().next_back() else { break };
+        if c == ',' || c == ';' {
+            end -= 1;
+            trailing.push(Tok { word: c.to_string(), raw: c.to_string(), start: end, end: end + 1 });
+        } else if c == '.' {
+            // A full stop ends a sentence unless it is part of a number such
+            // as "1." (rare) — URLs and file names do not end with one.
+            end -= 1;
+            trailing.push(Tok { word: ".".into(), raw: ".".into(), start: end, end: end + 1 });
+        } else if CLOSING.contains(&c) {
+            end -= c.len_utf8();
+        } else {
+            break;
+        }
+    }
+    let mut raw = &text[start..end];
+    for suffix in ["'s", "’s"] {
+        if raw.len() > suffix.len() + 1 && raw.ends_with(suffix) {
+            raw = &raw[..raw.len() - suffix.len()];
+        }
+    }
+    let raw = raw.trim_end_matches(CLOSING);
+    if !raw.is_empty() {
+        out.push(Tok { word: raw.to_lowercase(), raw: raw.to_string(), start, end: start + raw.len() });
+    }
+    trailing.reverse();
+    out.extend(trailing);
+}
+
+/// Where the phrase (space-separated words) starts in the tokens.
+pub(super) fn find_phrase(toks: &[Tok], phrase: &str) -> Option<usize> {
+    let wanted: Vec<&str> = phrase.split(' ').collect();
+    if wanted.len() > toks.len() {
+        return None;
+    }
+    (0..=toks.len() - wanted.len()).find(|&at| wanted.iter().enumerate().all(|(offset, word)| toks[at + offset].word == *word))
+}
+
+pub(super) fn has_phrase(toks: &[Tok], phrase: &str) -> bool {
+    find_phrase(toks, phrase).is_some()
+}
+
+pub(super) fn has_any(toks: &[Tok], phrases: &[&str]) -> bool {
+    phrases.iter().any(|phrase| has_phrase(toks, phrase))
+}
+
+/// The first position of any of the words.
+pub(super) fn position_of(toks: &[Tok], words: &[&str]) -> Option<usize> {
+    toks.iter().position(|tok| tok.is_any(words))
+}
+
+/// The text of the request from token `from` to the end, as the user wrote
+/// it, without a closing full stop or quotes.
+pub(super) fn rest_raw(text: &str, toks: &[Tok], from: usize) -> String {
+    let Some(first) = toks.get(from) else { return String::new() };
+    let end = toks.iter().rev().find(|tok| !tok.is_punctuation()).map_or(text.len(), |tok| tok.end);
+    let slice = if first.start < end { &text[first.start..end] } else { "" };
+    slice.trim().trim_matches(|c| OPENING.contains(&c) || CLOSING.contains(&c)).trim().to_string()
+}
+
+/// The raw text of a run of tokens.
+pub(super) fn raw_span(text: &str, toks: &[Tok]) -> String {
+    match (toks.first(), toks.last()) {
+        (Some(first), Some(last)) if first.start <= last.end => text[first.start..last.end].to_string(),
+        _ => String::new(),
+    }
+}
+
+const SMALL: [&str; 21] = [
+    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen",
+    "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty",
+];
+
+/// A number written in digits ("30", "1.5", "1,000") or as a word ("five").
+pub(super) fn number(word: &str) -> Option<f64> {
+    let cleaned = word.replace(',', "").replace('_', "");
+    if !cleaned.is_empty() && cleaned.chars().all(|c| c.is_ascii_digit() || c == '.') && cleaned.chars().any(|c| c.is_ascii_digit()) {
+        return cleaned.parse().ok();
+    }
+    if let Some(small) = SMALL.iter().position(|name| *name == word) {
+        return Some(small as f64);
+    }
+    match word {
+        "thirty" => Some(30.0),
+        "forty" => Some(40.0),
+        "fifty" => Some(50.0),
+        "sixty" => Some(60.0),
+        "ninety" => Some(90.0),
+        "hundred" => Some(100.0),
+        "dozen" => Some(12.0),
+        _ => None,
+    }
+}
+
+/// A whole number (see [`number`]).
+pub(super) fn count(word: &str) -> Option<u64> {
+    number(word).filter(|value| value.fract() == 0.0 && *value >= 0.0).map(|value| value as u64)
+}
+
+/// "first" → 1, "2nd" → 2, "last" is not an ordinal here.
+pub(super) fn ordinal(word: &str) -> Option<usize> {
+    const ORDINALS: [&str; 10] = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth"];
+    if let Some(position) = ORDINALS.iter().position(|name| *name == word) {
+        return Some(position + 1);
+    }
+    for suffix in ["st", "nd", "rd", "th"] {
+        if let Some(digits) = word.strip_suffix(suffix)
+            && let Ok(value) = digits.parse::<usize>()
+        {
+            return Some(value);
+        }
+    }
+    None
+}
+
+/// Milliseconds per unit word, when the word is a time unit.
+pub(super) fn unit_ms(word: &str) -> Option<u64> {
+    match word {
+        "ms" | "msec" | "msecs" | "millisecond" | "milliseconds" | "millis" => Some(1),
+        "s" | "sec" | "secs" | "second" | "seconds" => Some(1_000),
+        "m" | "min" | "mins" | "minute" | "minutes" => Some(60_000),
+        "h" | "hr" | "hrs" | "hour" | "hours" => Some(3_600_000),
+        _ => None,
+    }
+}
+
+/// A duration found in the tokens: its length in milliseconds, and the
+/// tokens it spans.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct Duration {
+    pub ms: u64,
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Duration {
+    /// Whole seconds, rounding up (1500 ms → 2 s; never 0 for a positive
+    /// duration).
+    pub fn secs(&self) -> u64 {
+        self.ms.div_ceil(1000)
+    }
+}
+
+/// Every duration in the tokens: "30 seconds", "30s", "2 min", "500ms",
+/// "half a minute", "an hour", "1.5 minutes". A bare number followed by no
+/// unit is not a duration.
+pub(super) fn durations(toks: &[Tok]) -> Vec<Duration> {
+    let mut found = Vec::new();
+    let mut index = 0;
+    while index < toks.len() {
+        let word = toks[index].word.as_str();
+        // Glued: "30s", "500ms", "1.5min".
+        let split = word.find(|c: char| c.is_ascii_alphabetic()).filter(|&at| at > 0);
+        if let Some(at) = split
+            && let (Some(value), Some(unit)) = (number(&word[..at]), unit_ms(&word[at..]))
+        {
+            found.push(Duration { ms: (value * unit as f64).round() as u64, start: index, end: index + 1 });
+            index += 1;
+            continue;
+        }
+        if word == "half" && toks.get(index + 1).is_some_and(|next| next.is_any(&["a", "an"])) {
+            if let Some(unit) = toks.get(index + 2).and_then(|tok| unit_ms(&tok.word)) {
+                found.push(Duration { ms: unit / 2, start: index, end: index + 3 });
+                index += 3;
+                continue;
+            }
+        }
+        let value = match word {
+            "a" | "an" | "one" => Some(1.0),
+            _ => number(word),
+        };
+        if let Some(value) = value
+            && let Some(unit) = toks.get(index + 1).and_then(|tok| unit_ms(&tok.word))
+        {
+            // "a" only counts before a unit word spelt out ("a minute"), not "a s".
+            let unit_word = toks[index + 1].word.as_str();
+            if !(matches!(word, "a" | "an") && unit_word.len() <= 3) {
+                let mut ms = (value * unit as f64).round() as u64;
+                let mut end = index + 2;
+                // "a minute and a half"
+                if toks.get(end).is_some_and(|tok| tok.is("and"))
+                    && toks.get(end + 1).is_some_and(|tok| tok.is_any(&["a", "an"]))
+                    && toks.get(end + 2).is_some_and(|tok| tok.is("half"))
+                {
+                    ms += unit / 2;
+                    end += 3;
+                }
+                found.push(Duration { ms, start: index, end });
+                index = end;
+                continue;
+            }
+        }
+        index += 1;
+    }
+    found
+}
+
+/// A crude stem: enough to make inflections of one word meet.
+pub(super) fn stem(word: &str) -> String {
+    let word = word.to_lowercase();
+    const SUFFIXES: [(&str, &str); 19] = [
+        ("ications", "y"),
+        ("ication", "y"),
+        ("ations", "at"),
+        ("ation", "at"),
+        ("ings", ""),
+        ("ing", ""),
+        ("ions", ""),
+        ("ion", ""),
+        ("ers", ""),
+        ("ors", ""),
+        ("ies", "y"),
+        ("ied", "y"),
+        ("ed", ""),
+        ("er", ""),
+        ("or", ""),
+        ("es", ""),
+        ("s", ""),
+        ("e", ""),
+        ("y", ""),
+    ];
+    for (suffix, replacement) in SUFFIXES {
+        if word.len() >= suffix.len() + 3 && word.ends_with(suffix) {
+            let mut base = format!("{}{replacement}", &word[..word.len() - suffix.len()]);
+            // "logging" → "logg" → "log"
+            let bytes = base.as_bytes();
+            if bytes.len() >= 4 && bytes[bytes.len() - 1] == bytes[bytes.len() - 2] && !b"aeiouls".contains(&bytes[bytes.len() - 1]) {
+                base.pop();
+            }
+            return base.trim_end_matches('e').to_string();
+        }
+    }
+    word
+}
+
+/// Whether two words are forms of the same word.
+pub(super) fn same_word(left: &str, right: &str) -> bool {
+    if left == right {
+        return true;
+    }
+    let (left, right) = (stem(left), stem(right));
+    if left == right {
+        return true;
+    }
+    let (short, long) = if left.len() <= right.len() { (&left, &right) } else { (&right, &left) };
+    short.len() >= 4 && long.len() - short.len() <= 2 && long.starts_with(short.as_str())
+}
+
+/// Words that carry no meaning for finding a step or a skill.
+pub(super) const STOPWORDS: &[&str] = &[
+    "a", "an", "the", "to", "of", "for", "in", "on", "at", "by", "and", "or", "with", "from", "into", "onto", "it", "its", "this", "that",
+    "these", "those", "them", "they", "their", "please", "my", "our", "me", "we", "i", "you", "your", "can", "could", "would", "should",
+    "will", "shall", "let", "lets", "let's", "be", "is", "are", "was", "were", "been", "do", "does", "did", "so", "up", "also", "just",
+    "then", "when", "if", "as", "step", "steps", "one", "ones", "workflow", "pipeline", "which", "who", "what", "there", "here", "some",
+    "any", "all", "each", "every", "both", "too", "very", "now", "again", "logic", "stage", "task", "job", "part", "=", ",", ";", ".",
+    "because", "sometimes", "often", "always", "make", "sure", "need", "needs", "want", "wants", "instead", "using", "use", "via",
+    "about", "but", "not", "no", "don't", "dont", "doesn't", "after", "before", "between", "new", "called", "named",
+];
+
+pub(super) fn is_stopword(word: &str) -> bool {
+    STOPWORDS.contains(&word)
+}
+
+/// Lowercase words joined by '-', as an id or a skill name.
+pub(super) fn kebab(words: &[&str]) -> String {
+    crate::core::names::suggest_name(&words.join(" "))
+}
+
+/// A verb's base form from a common inflection ("fetches" → "fetch",
+/// "validates" → "validate", "sends" → "send"). "-ing" and "-ed" forms are
+/// left to the concept table.
+pub(super) fn lemma(word: &str) -> String {
+    for ending in ["ches", "shes", "sses", "xes", "zzes"] {
+        if word.ends_with(ending) {
+            return word[..word.len() - 2].to_string();
+        }
+    }
+    if word.len() > 3 && word.ends_with("ies") {
+        return format!("{}y", &word[..word.len() - 3]);
+    }
+    if word.len() > 3 && word.ends_with('s') && !word.ends_with("ss") && !word.ends_with("us") {
+        return word[..word.len() - 1].to_string();
+    }
+    word.to_string()
+}
+
+/// "resize" → "resizer", "send" → "sender", "notify" → "notifier".
+pub(super) fn agent_noun(verb: &str) -> String {
+    if verb.ends_with('e') {
+        format!("{verb}r")
+    } else if let Some(base) = verb.strip_suffix('y') {
+        format!("{base}ier")
+    } else {
+        format!("{verb}er")
+    }
+}
+
+/// Capitalises the first letter.
+pub(super) fn capitalise(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// "a", "a and b", "a, b and c", with each item quoted.
+pub(super) fn quoted_list(items: &[String], conjunction: &str) -> String {
+    let quoted: Vec<String> = items.iter().map(|item| format!("'{item}'")).collect();
+    match quoted.len() {
+        0 => String::new(),
+        1 => quoted[0].clone(),
+        n => format!("{} {conjunction} {}", quoted[..n - 1].join(", "), quoted[n - 1]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words_of(text: &str) -> Vec<String> {
+        tokenize(text).into_iter().map(|tok| tok.word).collect()
+    }
+
+    #[test]
+    fn tokens_keep_urls_and_split_punctuation() {
+        assert_eq!(words_of("Fetch https://api.example.com/data, then save."), ["fetch", "https://api.example.com/data", ",", "then", "save", "."]);
+        assert_eq!(words_of("set 'api_url' to \"x\""), ["set", "api_url", "to", "x"]);
+        assert_eq!(words_of("fetch's timeout"), ["fetch", "timeout"]);
+        assert_eq!(words_of("api_url=https://x?a=1"), ["api_url", "=", "https://x?a=1"]);
+        let toks = tokenize("set the url to https://X.org/A.");
+        assert_eq!(rest_raw("set the url to https://X.org/A.", &toks, 4), "https://X.org/A");
+    }
+
+    #[test]
+    fn numbers_and_durations() {
+        assert_eq!(count("five"), Some(5));
+        assert_eq!(count("12"), Some(12));
+        assert_eq!(ordinal("second"), Some(2));
+        assert_eq!(ordinal("3rd"), Some(3));
+        let ms = |text: &str| durations(&tokenize(text)).first().map(|d| d.ms);
+        assert_eq!(ms("to 30 seconds"), Some(30_000));
+        assert_eq!(ms("to 30s"), Some(30_000));
+        assert_eq!(ms("2 minutes"), Some(120_000));
+        assert_eq!(ms("1500ms"), Some(1_500));
+        assert_eq!(ms("half a minute"), Some(30_000));
+        assert_eq!(ms("a minute and a half"), Some(90_000));
+        assert_eq!(ms("five sec"), Some(5_000));
+        assert_eq!(ms("5 times"), None);
+        assert_eq!(Duration { ms: 1_500, start: 0, end: 1 }.secs(), 2);
+    }
+
+    #[test]
+    fn inflections_meet() {
+        assert!(same_word("validation", "validate"));
+        assert!(same_word("validator", "validate"));
+        assert!(same_word("logging", "log"));
+        assert!(same_word("saving", "save"));
+        assert!(same_word("notification", "notify"));
+        assert!(same_word("fetcher", "fetch"));
+        assert!(!same_word("data", "database"));
+        assert!(!same_word("fetch", "file"));
+        assert_eq!(lemma("fetches"), "fetch");
+        assert_eq!(lemma("validates"), "validate");
+        assert_eq!(lemma("process"), "process");
+        assert_eq!(agent_noun("resize"), "resizer");
+    }
+}

@@ -1,0 +1,216 @@
+use std::borrow::Cow;
+
+use clap::Parser;
+use rustyline::completion::{Completer, Pair};
+use rustyline::error::ReadlineError;
+use rustyline::highlight::Highlighter;
+use rustyline::hint::Hinter;
+use rustyline::history::DefaultHistory;
+use rustyline::validate::Validator;
+use rustyline::{Editor, Helper};
+
+use crate::agent::session::{Mode, Options, Session};
+use crate::cli::conversation::{GateArgs, build_model, finish, model_error};
+use crate::cli::error::{CliError, Outcome};
+use crate::cli::gate::TerminalGate;
+use crate::cli::output::{DIM, ERROR, Printer, paint};
+use crate::cli::settings::Settings;
+
+/// Talk to qwf: free text goes to the agent; slash commands (/help) run the
+/// same code as the CLI commands.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The workflow the conversation is about.
+    #[arg(long, short = 'w')]
+    pub workflow: Option<String>,
+    #[command(flatten)]
+    pub gate: GateArgs,
+}
+
+/// Slash commands and what they do.
+const SLASH: [(&str, &str); 11] = [
+    ("/list", "list the workflows"),
+    ("/show", "show a workflow: /show [NAME] [--version N]"),
+    ("/diff", "what changed: /diff [NAME] [--from N --to M]"),
+    ("/history", "versions of a workflow: /history [NAME]"),
+    ("/validate", "check a workflow: /validate [NAME]"),
+    ("/undo", "go back one version: /undo [NAME]"),
+    ("/rollback", "bring back a version: /rollback [NAME] --to N"),
+    ("/workflow", "talk about another workflow: /workflow NAME"),
+    ("/model", "the model in use and where it was chosen"),
+    ("/help", "this list"),
+    ("/exit", "leave (Ctrl-D works too)"),
+];
+
+/// Slash commands that take a workflow name first.
+const TAKES_NAME: [&str; 6] = ["show", "diff", "history", "validate", "undo", "rollback"];
+
+struct ChatHelper {
+    workflows: Vec<String>,
+}
+
+impl Completer for ChatHelper {
+    type Candidate = Pair;
+
+    fn complete(&self, line: &str, pos: usize, _: &rustyline::Context<'_>) -> rustyline::Result<(usize, Vec<Pair>)> {
+        let before = &line[..pos];
+        let start = before.rfind(' ').map_or(0, |space| space + 1);
+        let word = &before[start..];
+        let pairs = |candidates: Vec<&str>| -> Vec<Pair> {
+            candidates
+                .into_iter()
+                .filter(|candidate| candidate.starts_with(word))
+                .map(|candidate| Pair { display: candidate.to_string(), replacement: candidate.to_string() })
+                .collect()
+        };
+        if start == 0 && word.starts_with('/') {
+            return Ok((0, pairs(SLASH.iter().map(|(command, _)| *command).collect())));
+        }
+        if before.starts_with('/') && start > 0 {
+            return Ok((start, pairs(self.workflows.iter().map(String::as_str).collect())));
+        }
+        Ok((pos, Vec::new()))
+    }
+}
+
+impl Hinter for ChatHelper {
+    type Hint = String;
+}
+
+impl Highlighter for ChatHelper {
+    fn highlight_prompt<'b, 's: 'b, 'p: 'b>(&'s self, prompt: &'p str, _default: bool) -> Cow<'b, str> {
+        Cow::Borrowed(prompt)
+    }
+}
+
+impl Validator for ChatHelper {}
+impl Helper for ChatHelper {}
+
+pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Outcome, CliError> {
+    if !settings.interactive {
+        return Err(CliError::new("`qwf chat` needs a terminal").with_hint("for one request from a script, use `qwf do \"REQUEST\" --yes`"));
+    }
+    let store = settings.store();
+    if let Some(workflow) = &args.workflow {
+        store.head(workflow, &settings.context())?;
+    }
+    let model = build_model(settings, &args.gate.flags())?;
+    let options = Options { mode: Mode::General, focus: args.workflow.clone(), ..Options::default() };
+    let mut session = Session::new(model.as_ref(), &store, settings.context(), options);
+    let mut editor: Editor<ChatHelper, DefaultHistory> =
+        Editor::new().map_err(|error| CliError::new(format!("cannot start the line editor: {error}")))?;
+    let workflows = || store.list().map(|list| list.into_iter().map(|summary| summary.name).collect()).unwrap_or_default();
+    editor.set_helper(Some(ChatHelper { workflows: workflows() }));
+    let history_file = settings.home.join("chat_history");
+    let _ = editor.load_history(&history_file);
+    printer.line(format!("qwf chat with {} — /help for commands, Ctrl-D to leave.", model.describe()));
+    if let Some(workflow) = &args.workflow {
+        printer.line(paint(DIM, format!("Talking about '{workflow}'.")));
+    }
+    loop {
+        let prompt = match &session.options().focus {
+            Some(focus) => format!("{focus}> "),
+            None => "qwf> ".to_string(),
+        };
+        let line = match editor.readline(&prompt) {
+            Ok(line) => line,
+            Err(ReadlineError::Interrupted) => continue,
+            Err(ReadlineError::Eof) => break,
+            Err(error) => return Err(CliError::new(format!("cannot read input: {error}"))),
+        };
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let _ = editor.add_history_entry(line);
+        if let Some(command) = line.strip_prefix('/') {
+            if slash(command, &mut session, settings, printer) == Flow::Exit {
+                break;
+            }
+            if let Some(helper) = editor.helper_mut() {
+                helper.workflows = workflows();
+            }
+            continue;
+        }
+        let mut gate = TerminalGate::new(false, args.gate.policy(), true, args.gate.plan_out.clone(), line);
+        match session.run(line, &mut gate) {
+            Ok(report) => {
+                if let Err(error) = finish(printer, &report, &gate)
+                    && error.outcome != Outcome::Refused
+                {
+                    printer.error(&error);
+                }
+            }
+            Err(crate::agent::model::ModelError::Cancelled) => printer.line("Cancelled; nothing was applied."),
+            Err(error) => printer.error(&model_error(error)),
+        }
+        if let Some(helper) = editor.helper_mut() {
+            helper.workflows = workflows();
+        }
+    }
+    if let Some(parent) = history_file.parent() {
+        let _ = std::fs::create_dir_all(parent);
+    }
+    let _ = editor.save_history(&history_file);
+    Ok(Outcome::Done)
+}
+
+#[derive(PartialEq)]
+enum Flow {
+    Continue,
+    Exit,
+}
+
+/// Runs a slash command through the same parser and code as the CLI.
+fn slash(command: &str, session: &mut Session<'_>, settings: &Settings, printer: &mut Printer) -> Flow {
+    let mut words: Vec<String> = command.split_whitespace().map(str::to_string).collect();
+    let Some(name) = words.first().cloned() else { return Flow::Continue };
+    match name.as_str() {
+        "exit" | "quit" => return Flow::Exit,
+        "help" => {
+            for (command, what) in SLASH {
+                printer.line(format!("  {command:<10} {what}"));
+            }
+            printer.line(paint(DIM, "  Anything else is a request to the agent, e.g. \"add retry logic to the API call\"."));
+            return Flow::Continue;
+        }
+        "workflow" => {
+            match words.get(1) {
+                Some(workflow) => match settings.store().head(workflow, &settings.context()) {
+                    Ok(_) => {
+                        session.set_focus(Some(workflow.clone()));
+                        printer.line(format!("Talking about '{workflow}'."));
+                    }
+                    Err(error) => printer.error(&error.into()),
+                },
+                None => printer.line(match &session.options().focus {
+                    Some(focus) => format!("Talking about '{focus}'."),
+                    None => "No workflow in focus; /workflow NAME picks one.".to_string(),
+                }),
+            }
+            return Flow::Continue;
+        }
+        _ => {}
+    }
+    if !SLASH.iter().any(|(known, _)| known[1..] == name) {
+        printer.line(format!("{} unknown command /{name}; /help lists them", paint(ERROR, "✗")));
+        return Flow::Continue;
+    }
+    // Commands about a workflow default to the one in focus.
+    if TAKES_NAME.contains(&name.as_str())
+        && words.get(1).is_none_or(|next| next.starts_with('-'))
+        && let Some(focus) = &session.options().focus
+    {
+        words.insert(1, focus.clone());
+    }
+    let arguments = std::iter::once("qwf".to_string()).chain(words);
+    match crate::cli::Cli::try_parse_from(arguments) {
+        Ok(cli) => {
+            if let Err(error) = crate::cli::run(&cli.command, settings, printer) {
+                printer.error(&error);
+            }
+        }
+        Err(error) => printer.line(error.render().to_string().trim_end()),
+    }
+    Flow::Continue
+}
