@@ -3,6 +3,9 @@
 //! checks both what it parsed and what it sent.
 
 
+use std::collections::HashMap;
+use std::net::TcpListener;
+
 use qwf::agent::config::{self, ModelFlags};
 use qwf::agent::model::{Message, Model, ModelError, ModelRequest, ToolCall, ToolSpec, Usage};
 use serde_json::{Value, json};
