@@ -2,7 +2,7 @@
 //! (`+ step`, `- step`, `~ step.field: old → new`, moves), a text diff of the
 //! pretty JSON, and the modifications that turn one workflow into another.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fmt;
 
 use serde::Serialize;
@@ -12,7 +12,7 @@ use thiserror::Error;
 use super::model::{Container, JsonMap, Step, Workflow};
 use super::modification::{Branch, Modification, NamedPosition, Position};
 use super::patch::merge_diff;
-use super::tree::{StepIndex, Visited};
+use super::tree::{IdMap, IdSet, StepIndex, Visited};
 
 /// Where a step sits, for people: its list, index and previous sibling.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -177,11 +177,12 @@ impl fmt::Display for SemanticDiff {
     }
 }
 
-fn location(visited: &Visited<'_>, lists: &HashMap<Container, Vec<String>>) -> Location {
+fn location(visited: &Visited<'_>, lists: &IdMap<Container, Vec<&str>>) -> Location {
     let after = visited
         .index
         .checked_sub(1)
-        .and_then(|previous| lists.get(&visited.container)?.get(previous).cloned());
+        .and_then(|previous| lists.get(&visited.container)?.get(previous))
+        .map(|id| id.to_string());
     Location {
         container: visited.container.clone(),
         index: visited.index,
@@ -190,14 +191,14 @@ fn location(visited: &Visited<'_>, lists: &HashMap<Container, Vec<String>>) -> L
 }
 
 /// Ids of each list of a workflow, by container.
-fn lists(index: &StepIndex<'_>) -> HashMap<Container, Vec<String>> {
-    let mut lists: HashMap<Container, Vec<String>> = HashMap::new();
+fn lists<'a>(index: &StepIndex<'a>) -> IdMap<Container, Vec<&'a str>> {
+    let mut lists: IdMap<Container, Vec<&'a str>> = IdMap::default();
     lists.entry(Container::Root).or_default();
     for visited in &index.visited {
         lists
             .entry(visited.container.clone())
             .or_default()
-            .push(visited.step.id.clone());
+            .push(visited.step.id.as_str());
         for (container, _) in visited.step.child_lists() {
             lists.entry(container).or_default();
         }
@@ -216,11 +217,17 @@ fn same_own_fields(old: &Step, new: &Step) -> bool {
     same_kind
         && old.id == new.id
         && old.description == new.description
-        && old.inputs == new.inputs
+        && same_map(&old.inputs, &new.inputs)
         && old.outputs == new.outputs
         && old.timeout_secs == new.timeout_secs
         && old.error_handling == new.error_handling
-        && old.extra == new.extra
+        && same_map(&old.extra, &new.extra)
+}
+
+/// Map equality (which ignores key order), without hashing every key when
+/// both maps have their keys in the same order, as unchanged steps do.
+fn same_map(old: &JsonMap, new: &JsonMap) -> bool {
+    old.len() == new.len() && (old.iter().zip(new).all(|(a, b)| a == b) || old == new)
 }
 
 /// Field-level differences of two JSON objects, recursing into objects.
@@ -285,6 +292,21 @@ fn longest_increasing(sequence: &[usize]) -> Vec<usize> {
 
 /// The semantic diff from `old` to `new`.
 pub fn semantic_diff(old: &Workflow, new: &Workflow) -> SemanticDiff {
+    semantic_diff_indexed(&StepIndex::new(old), &StepIndex::new(new))
+}
+
+/// [`semantic_diff`] with both step indexes already built.
+pub(crate) fn semantic_diff_indexed(
+    old_index: &StepIndex<'_>,
+    new_index: &StepIndex<'_>,
+) -> SemanticDiff {
+    let (old, new) = (old_index.workflow, new_index.workflow);
+    // Steps are paired by id, the first one when ids repeat (only an
+    // invalid workflow has that); identical workflows show no change even
+    // then.
+    if (old_index.has_repeated_ids() || new_index.has_repeated_ids()) && old == new {
+        return SemanticDiff::default();
+    }
     let mut changes = Vec::new();
     for (field, old_value, new_value) in [
         (
@@ -319,10 +341,8 @@ pub fn semantic_diff(old: &Workflow, new: &Workflow) -> SemanticDiff {
             .map(|(field, old, new)| Change::WorkflowField { field, old, new }),
     );
 
-    let old_index = StepIndex::new(old);
-    let new_index = StepIndex::new(new);
-    let old_lists = lists(&old_index);
-    let new_lists = lists(&new_index);
+    let old_lists = lists(old_index);
+    let new_lists = lists(new_index);
 
     for visited in &old_index.visited {
         if !new_index.contains(&visited.step.id) {
@@ -336,23 +356,19 @@ pub fn semantic_diff(old: &Workflow, new: &Workflow) -> SemanticDiff {
 
     // Steps that stayed in the same list keep their place when they belong to
     // the longest run in unchanged relative order; the others moved.
-    let mut unmoved: HashSet<&str> = HashSet::new();
+    let mut unmoved: IdSet<&str> = IdSet::default();
     for (container, new_ids) in &new_lists {
         let Some(old_ids) = old_lists.get(container) else {
             continue;
         };
-        let old_position: HashMap<&str, usize> = old_ids
+        let old_position: IdMap<&str, usize> = old_ids
             .iter()
             .enumerate()
-            .map(|(position, id)| (id.as_str(), position))
+            .map(|(position, id)| (*id, position))
             .collect();
         let common: Vec<(&str, usize)> = new_ids
             .iter()
-            .filter_map(|id| {
-                old_position
-                    .get(id.as_str())
-                    .map(|&position| (id.as_str(), position))
-            })
+            .filter_map(|id| old_position.get(id).map(|&position| (*id, position)))
             .collect();
         let positions: Vec<usize> = common.iter().map(|(_, position)| *position).collect();
         for keep in longest_increasing(&positions) {

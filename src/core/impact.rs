@@ -8,11 +8,11 @@ use std::fmt;
 
 use serde::Serialize;
 
-use super::diff::{Change, SemanticDiff, semantic_diff};
+use super::diff::{Change, SemanticDiff, semantic_diff_indexed};
 use super::model::{Step, StepKind, Workflow};
 use super::modification::{ApplyError, Modification, apply, read_steps};
 use super::tree::StepIndex;
-use super::validation::{Issue, IssueCode, KnownResources, Report, Severity, validate};
+use super::validation::{Issue, IssueCode, KnownResources, Report, Severity, validate_indexed};
 
 /// The one-word answer to "is this change safe?".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -102,10 +102,16 @@ pub fn evaluate_result(
     result: Workflow,
     known: Option<&KnownResources>,
 ) -> Evaluation {
-    let before_report = validate(before, known);
-    let validation = validate(&result, known);
-    let diff = semantic_diff(before, &result);
-    let impact = impact_of(before, &before_report, &result, &validation, &diff);
+    // One index per side, shared by validation, diff and impact.
+    let (validation, impact, diff) = {
+        let before_index = StepIndex::new(before);
+        let after_index = StepIndex::new(&result);
+        let before_report = validate_indexed(&before_index, known);
+        let validation = validate_indexed(&after_index, known);
+        let diff = semantic_diff_indexed(&before_index, &after_index);
+        let impact = impact_of(&before_index, &before_report, &result, &validation, &diff);
+        (validation, impact, diff)
+    };
     Evaluation {
         result,
         validation,
@@ -132,7 +138,7 @@ fn is_reference_problem(code: IssueCode) -> bool {
 }
 
 fn impact_of(
-    before: &Workflow,
+    before_index: &StepIndex<'_>,
     before_report: &Report,
     after: &Workflow,
     after_report: &Report,
@@ -156,7 +162,6 @@ fn impact_of(
     }
 
     let existing: HashSet<_> = before_report.issues.iter().map(issue_key).collect();
-    let before_index = StepIndex::new(before);
     let mut broken_references = Vec::new();
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
@@ -197,9 +202,15 @@ fn impact_of(
     }
 
     // A removed step nobody reads breaks nothing, but what it did is gone.
+    // (Nothing to look at when nothing is removed.)
     let removed: HashSet<&str> = steps_removed.iter().map(String::as_str).collect();
+    let before_steps = if removed.is_empty() {
+        &[][..]
+    } else {
+        &before_index.visited[..]
+    };
     let mut readers: HashMap<String, Vec<&str>> = HashMap::new();
-    for visited in &before_index.visited {
+    for visited in before_steps {
         for read in read_steps(visited.step) {
             readers
                 .entry(read)
@@ -207,7 +218,7 @@ fn impact_of(
                 .push(visited.step.id.as_str());
         }
     }
-    for visited in &before_index.visited {
+    for visited in before_steps {
         let step = visited.step;
         if !removed.contains(step.id.as_str()) {
             continue;

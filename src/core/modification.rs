@@ -303,9 +303,7 @@ fn apply_one(workflow: &mut Workflow, modification: &Modification) -> Result<(),
         Modification::RemoveStep { id } => {
             let (container, index) =
                 locate(workflow, id).ok_or_else(|| Failure::unknown_step(workflow, id))?;
-            list_mut(workflow, &container)
-                .expect("a located step's list exists")
-                .remove(index);
+            located_list(workflow, &container, &[(index, id)])?.remove(index);
             Ok(())
         }
         Modification::ModifyStep { id, changes } => modify_step(workflow, id, changes),
@@ -368,12 +366,16 @@ fn apply_one(workflow: &mut Workflow, modification: &Modification) -> Result<(),
 
 /// Refuses ids that are malformed or already used.
 fn check_new_ids(workflow: &Workflow, step: &Step) -> Result<(), Failure> {
-    let existing: HashSet<&str> = tree::walk(workflow)
-        .into_iter()
-        .map(|visited| visited.step.id.as_str())
-        .collect();
+    let new_ids = subtree_ids(step);
+    // A few new ids (the usual case) are cheaper to look for one by one
+    // than to index every id of a large workflow.
+    let existing = (new_ids.len() > 8).then(|| tree::id_set(workflow));
+    let exists = |id: &str| match &existing {
+        Some(existing) => existing.contains(id),
+        None => find(&workflow.steps, id).is_some(),
+    };
     let mut fresh = HashSet::new();
-    for id in subtree_ids(step) {
+    for id in new_ids {
         if let Some(reason) = step_id_problem(id) {
             return Err(Failure::new(
                 format!("step id '{id}' is not valid: {reason}"),
@@ -381,7 +383,7 @@ fn check_new_ids(workflow: &Workflow, step: &Step) -> Result<(), Failure> {
                 "use letters, digits, '-' and '_', e.g. 'fetch-data'",
             ));
         }
-        if existing.contains(id) || !fresh.insert(id) {
+        if exists(id) || !fresh.insert(id) {
             return Err(Failure::new(
                 format!("a step with id '{id}' already exists"),
                 Some(id),
@@ -394,10 +396,7 @@ fn check_new_ids(workflow: &Workflow, step: &Step) -> Result<(), Failure> {
 
 /// `base`, or `base-2`, `base-3`, … whichever is not taken.
 pub fn free_id(workflow: &Workflow, base: &str) -> String {
-    let taken: HashSet<&str> = tree::walk(workflow)
-        .into_iter()
-        .map(|visited| visited.step.id.as_str())
-        .collect();
+    let taken = tree::id_set(workflow);
     if !taken.contains(base) {
         return base.to_string();
     }
@@ -435,10 +434,11 @@ fn add_step(
             "drop `parent`, or use `position` instead of `after`/`before`",
         ));
     }
-    let (container, index) = if let Some(anchor) = after.or(before) {
-        let (container, index) =
+    let (container, index, anchored) = if let Some(anchor) = after.or(before) {
+        let (container, at) =
             locate(workflow, anchor).ok_or_else(|| Failure::unknown_step(workflow, anchor))?;
-        (container, if after.is_some() { index + 1 } else { index })
+        let index = if after.is_some() { at + 1 } else { at };
+        (container, index, Some((at, anchor)))
     } else {
         let container = match parent {
             None => {
@@ -497,12 +497,36 @@ fn add_step(
                 ));
             }
         };
-        (container, index)
+        (container, index, None)
     };
-    list_mut(workflow, &container)
-        .expect("the target list was just found")
-        .insert(index, step.clone());
+    located_list(workflow, &container, anchored.as_slice())?.insert(index, step.clone());
     Ok(())
+}
+
+/// The list `container` names, checked to hold each `(index, id)` where
+/// `locate` found it. With duplicate ids (a hand edit) a container's owner
+/// can name more than one step, and the list found by owner id may not be
+/// the one `locate` searched: refuse rather than edit the wrong list.
+fn located_list<'a>(
+    workflow: &'a mut Workflow,
+    container: &Container,
+    members: &[(usize, &str)],
+) -> Result<&'a mut Vec<Step>, Failure> {
+    let ambiguous = || {
+        let owner = container.owner().unwrap_or_default();
+        Failure::new(
+            format!("more than one step has the id '{owner}', so {container} is ambiguous"),
+            Some(owner),
+            "give every step a unique id (`qwf validate` lists the duplicates), then try again",
+        )
+    };
+    let list = list_mut(workflow, container).ok_or_else(ambiguous)?;
+    let found = |(index, id): &(usize, &str)| list.get(*index).is_some_and(|step| step.id == *id);
+    if members.iter().all(found) {
+        Ok(list)
+    } else {
+        Err(ambiguous())
+    }
 }
 
 fn modify_step(workflow: &mut Workflow, id: &str, changes: &Value) -> Result<(), Failure> {
@@ -536,11 +560,8 @@ fn modify_step(workflow: &mut Workflow, id: &str, changes: &Value) -> Result<(),
         )
     })?;
     // Nested steps introduced by the patch must not collide with others.
-    let others: HashSet<&str> = tree::walk(workflow)
-        .into_iter()
-        .map(|visited| visited.step.id.as_str())
-        .filter(|other| !old_ids.contains(*other))
-        .collect();
+    let mut others = tree::id_set(workflow);
+    others.retain(|other| !old_ids.contains(*other));
     let mut fresh = HashSet::new();
     for new_id in subtree_ids(&updated) {
         if others.contains(new_id) || !fresh.insert(new_id) {
@@ -651,8 +672,13 @@ fn make_parallel(
         }
         None => free_id(workflow, "parallel"),
     };
+    let located: Vec<(usize, &str)> = indices
+        .iter()
+        .copied()
+        .zip(step_ids.iter().map(String::as_str))
+        .collect();
+    let list = located_list(workflow, &container, &located)?;
     indices.sort_unstable();
-    let list = list_mut(workflow, &container).expect("siblings() found the list");
     let mut members = Vec::with_capacity(indices.len());
     for &index in indices.iter().rev() {
         members.push(list.remove(index));
@@ -691,7 +717,12 @@ fn reorder(workflow: &mut Workflow, order: &[String]) -> Result<(), Failure> {
     let (container, indices) = siblings(workflow, order, "reorder_steps")?;
     let mut slots = indices.clone();
     slots.sort_unstable();
-    let list = list_mut(workflow, &container).expect("siblings() found the list");
+    let located: Vec<(usize, &str)> = indices
+        .iter()
+        .copied()
+        .zip(order.iter().map(String::as_str))
+        .collect();
+    let list = located_list(workflow, &container, &located)?;
     let moved: Vec<Step> = indices.iter().map(|&index| list[index].clone()).collect();
     for (slot, step) in slots.into_iter().zip(moved) {
         list[slot] = step;

@@ -1,9 +1,60 @@
 //! Walking and addressing the step tree: every step with the list it lives
 //! in, its JSON pointer, and lookups by id.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
 
 use super::model::{Container, Step, StepKind, Workflow};
+
+/// A fast hasher for step ids and other short keys (the FxHash scheme that
+/// rustc uses). Keys come from the user's own workflow, so hash flooding is
+/// no concern, and on large workflows SipHash dominated id lookups.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct IdHasher(u64);
+
+impl IdHasher {
+    const SEED: u64 = 0xf135_7aea_2e62_a9c5;
+
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(Self::SEED);
+    }
+}
+
+impl Hasher for IdHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0; 8];
+            word.copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut word = [0; 8];
+            word[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u8(&mut self, value: u8) {
+        self.add(u64::from(value));
+    }
+
+    fn write_usize(&mut self, value: usize) {
+        self.add(value as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        // The multiply leaves its best bits high; hashbrown indexes by the
+        // low ones.
+        self.0.rotate_left(26)
+    }
+}
+
+/// A `HashMap` keyed by step ids (or other short keys), with [`IdHasher`].
+pub type IdMap<K, V> = HashMap<K, V, BuildHasherDefault<IdHasher>>;
+/// A `HashSet` of step ids (or other short keys), with [`IdHasher`].
+pub type IdSet<K> = HashSet<K, BuildHasherDefault<IdHasher>>;
 
 /// A step seen during a walk.
 #[derive(Debug, Clone)]
@@ -68,13 +119,13 @@ fn walk_list<'a>(steps: &'a [Step], container: Container, base: &str, out: &mut 
 pub struct StepIndex<'a> {
     pub workflow: &'a Workflow,
     pub visited: Vec<Visited<'a>>,
-    by_id: HashMap<&'a str, usize>,
+    by_id: IdMap<&'a str, usize>,
 }
 
 impl<'a> StepIndex<'a> {
     pub fn new(workflow: &'a Workflow) -> Self {
         let visited = walk(workflow);
-        let mut by_id = HashMap::with_capacity(visited.len());
+        let mut by_id = IdMap::with_capacity_and_hasher(visited.len(), Default::default());
         for (position, entry) in visited.iter().enumerate() {
             by_id.entry(entry.step.id.as_str()).or_insert(position);
         }
@@ -96,6 +147,12 @@ impl<'a> StepIndex<'a> {
 
     pub fn contains(&self, id: &str) -> bool {
         self.by_id.contains_key(id)
+    }
+
+    /// Whether some id names more than one step (which makes the workflow
+    /// invalid, and lookups by id return the first).
+    pub fn has_repeated_ids(&self) -> bool {
+        self.by_id.len() < self.visited.len()
     }
 
     pub fn ids(&self) -> impl Iterator<Item = &'a str> + '_ {
@@ -124,10 +181,15 @@ pub fn find<'a>(steps: &'a [Step], id: &str) -> Option<&'a Step> {
         if step.id == id {
             return Some(step);
         }
-        for (_, children) in step.child_lists() {
-            if let Some(found) = find(children, id) {
-                return Some(found);
-            }
+        let found = match &step.kind {
+            StepKind::Parallel { steps } => find(steps, id),
+            StepKind::Conditional {
+                then, otherwise, ..
+            } => find(then, id).or_else(|| find(otherwise, id)),
+            _ => None,
+        };
+        if found.is_some() {
+            return found;
         }
     }
     None
@@ -219,6 +281,28 @@ pub fn walk_step(step: &Step) -> Vec<&Step> {
         }
     }
     out
+}
+
+/// Every step id of a workflow: a lighter [`walk`] when only ids matter.
+pub fn id_set(workflow: &Workflow) -> IdSet<&str> {
+    fn collect<'a>(steps: &'a [Step], ids: &mut IdSet<&'a str>) {
+        for step in steps {
+            ids.insert(step.id.as_str());
+            match &step.kind {
+                StepKind::Parallel { steps } => collect(steps, ids),
+                StepKind::Conditional {
+                    then, otherwise, ..
+                } => {
+                    collect(then, ids);
+                    collect(otherwise, ids);
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut ids = IdSet::default();
+    collect(&workflow.steps, &mut ids);
+    ids
 }
 
 /// Visits every step of a tree mutably (parents first).

@@ -2,6 +2,7 @@
 //! JSON pointer, the step it concerns and a hint for fixing it.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::fmt;
 
 use serde::Serialize;
 
@@ -11,7 +12,7 @@ use super::model::{
 use super::names::{check_name, step_id_problem};
 use super::reference::{self, Reference};
 use super::suggest::did_you_mean;
-use super::tree::{StepIndex, pointer_segment};
+use super::tree::{IdSet, StepIndex, pointer_segment};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -104,13 +105,18 @@ pub struct KnownResources {
 /// Validates a workflow. With `known`, steps naming skills or agents that do
 /// not exist are reported too.
 pub fn validate(workflow: &Workflow, known: Option<&KnownResources>) -> Report {
-    let index = StepIndex::new(workflow);
+    validate_indexed(&StepIndex::new(workflow), known)
+}
+
+/// [`validate`] with the workflow's step index already built.
+pub(crate) fn validate_indexed(index: &StepIndex<'_>, known: Option<&KnownResources>) -> Report {
+    let workflow = index.workflow;
     let mut checker = Checker {
         workflow,
-        index: &index,
+        index,
         known,
         issues: Vec::new(),
-        ran: HashSet::with_capacity(index.visited.len()),
+        ran: IdSet::with_capacity_and_hasher(index.visited.len(), Default::default()),
         ran_log: Vec::with_capacity(index.visited.len()),
     };
     checker.check_workflow();
@@ -122,13 +128,29 @@ pub fn validate(workflow: &Workflow, known: Option<&KnownResources>) -> Report {
     }
 }
 
+/// Where a step reads a reference, for messages.
+#[derive(Debug, Clone, Copy)]
+enum Place<'p> {
+    Input(&'p str),
+    Condition,
+}
+
+impl fmt::Display for Place<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Place::Input(name) => write!(f, "input '{name}'"),
+            Place::Condition => f.write_str("its condition"),
+        }
+    }
+}
+
 struct Checker<'a, 'k> {
     workflow: &'a Workflow,
     index: &'k StepIndex<'a>,
     known: Option<&'k KnownResources>,
     issues: Vec<Issue>,
     /// Steps that have certainly finished at the point being checked.
-    ran: HashSet<&'a str>,
+    ran: IdSet<&'a str>,
     /// The order steps entered `ran`, so branches can be undone cheaply.
     ran_log: Vec<&'a str>,
 }
@@ -235,7 +257,7 @@ impl<'a> Checker<'a, '_> {
                     "use letters, digits, '-' and '_', e.g. 'fetch-data'".into(),
                 );
             }
-            if index.position(&step.id) != Some(position) {
+            if index.has_repeated_ids() && index.position(&step.id) != Some(position) {
                 let first = index
                     .get(&step.id)
                     .map(|entry| entry.pointer.clone())
@@ -264,14 +286,16 @@ impl<'a> Checker<'a, '_> {
                         .into(),
                 );
             }
+            // A single output cannot repeat: no set (and no allocation) then.
             let mut seen = HashSet::new();
+            let several = step.outputs.len() > 1;
             for (position, output) in step.outputs.iter().enumerate() {
-                let output_pointer = format!("{pointer}/outputs/{position}");
-                if !seen.insert(output.as_str()) {
+                let output_pointer = || format!("{pointer}/outputs/{position}");
+                if several && !seen.insert(output.as_str()) {
                     self.push(
                         Severity::Error,
                         IssueCode::DuplicateOutput,
-                        output_pointer,
+                        output_pointer(),
                         id,
                         format!("step '{}' declares output '{output}' twice", step.id),
                         "remove the repeated output".into(),
@@ -284,7 +308,7 @@ impl<'a> Checker<'a, '_> {
                     self.push(
                         Severity::Error,
                         IssueCode::InvalidId,
-                        output_pointer,
+                        output_pointer(),
                         id,
                         format!(
                             "output name '{output}' of step '{}' cannot be referenced",
@@ -610,17 +634,19 @@ impl<'a> Checker<'a, '_> {
     }
 
     fn check_flow_step(&mut self, step: &'a Step) {
-        let pointer = self
-            .index
-            .get(&step.id)
-            .map(|entry| entry.pointer.clone())
-            .unwrap_or_default();
+        // Pointers and places are only written out when there is a problem.
+        let index = self.index;
+        let pointer = || {
+            index
+                .get(&step.id)
+                .map_or("", |entry| entry.pointer.as_str())
+        };
         for (name, value) in &step.inputs {
             if let Some(text) = value.as_str() {
-                let is_step = |id: &str| self.index.contains(id);
+                let is_step = |id: &str| index.contains(id);
                 if let Some(found) = reference::parse(text, is_step) {
-                    let at = format!("{pointer}/inputs/{}", pointer_segment(name));
-                    self.check_reference(step, &format!("input '{name}'"), text, found, at);
+                    let at = || format!("{}/inputs/{}", pointer(), pointer_segment(name));
+                    self.check_reference(step, Place::Input(name), text, found, at);
                 }
             }
         }
@@ -654,13 +680,8 @@ impl<'a> Checker<'a, '_> {
                     })
                     .collect();
                 for (text, found) in found {
-                    self.check_reference(
-                        step,
-                        "its condition",
-                        &text,
-                        found,
-                        format!("{pointer}/condition"),
-                    );
+                    let at = || format!("{}/condition", pointer());
+                    self.check_reference(step, Place::Condition, &text, found, at);
                 }
                 // Only one branch runs, so nothing inside either is certain
                 // to have run afterwards.
@@ -692,10 +713,10 @@ impl<'a> Checker<'a, '_> {
     fn check_reference(
         &mut self,
         consumer: &Step,
-        place: &str,
+        place: Place<'_>,
         text: &str,
         found: Reference<'_>,
-        pointer: String,
+        pointer: impl Fn() -> String,
     ) {
         let id = Some(consumer.id.as_str());
         match found {
@@ -715,7 +736,7 @@ impl<'a> Checker<'a, '_> {
                     self.push(
                         Severity::Error,
                         IssueCode::MissingContextKey,
-                        pointer,
+                        pointer(),
                         id,
                         format!(
                             "step '{}' {place} reads '{text}', but the context has no key '{key}'",
@@ -733,7 +754,7 @@ impl<'a> Checker<'a, '_> {
                     self.push(
                         Severity::Error,
                         IssueCode::UnknownStep,
-                        pointer,
+                        pointer(),
                         id,
                         format!("step '{}' {place} reads '{text}', but there is no step '{producer_id}'", consumer.id),
                         self.missing_step_hint(producer_id),
@@ -747,7 +768,7 @@ impl<'a> Checker<'a, '_> {
                     self.push(
                         Severity::Error,
                         IssueCode::NotRunBefore,
-                        pointer,
+                        pointer(),
                         id,
                         format!("step '{}' {place} reads '{text}', but '{producer_id}' {reason}", consumer.id),
                         format!("move '{producer_id}' before '{}', or read a value that is available there", consumer.id),
@@ -771,7 +792,7 @@ impl<'a> Checker<'a, '_> {
                     self.push(
                         Severity::Error,
                         IssueCode::UndeclaredOutput,
-                        pointer,
+                        pointer(),
                         id,
                         format!("step '{}' {place} reads '{text}', but step '{producer_id}' has no output '{output}'", consumer.id),
                         hint,
@@ -839,6 +860,10 @@ impl<'a> Checker<'a, '_> {
         let mut found = Vec::new();
         for visited in &self.index.visited {
             let start = visited.step.id.as_str();
+            // A step that falls back nowhere is in no cycle.
+            if !fallback_of.contains_key(start) {
+                continue;
+            }
             let mut path: Vec<&str> = Vec::new();
             let mut on_path: HashSet<&str> = HashSet::new();
             let mut current = start;
