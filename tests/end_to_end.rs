@@ -17,36 +17,48 @@ const KEY: &str = "sk-e2e-secret-0123456789";
 const PIPELINE: &str = include_str!("fixtures/data-pipeline.json");
 
 fn chat_tool_call(id: &str, name: &str, arguments: Value) -> (u16, Value) {
-    (200, json!({
-        "id": format!("chatcmpl-{id}"), "object": "chat.completion", "created": 1_700_000_000, "model": "test-model",
-        "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {"role": "assistant", "content": null,
-            "tool_calls": [{"id": id, "type": "function", "function": {"name": name, "arguments": arguments.to_string()}}]}}],
-        "usage": {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120}
-    }))
+    (
+        200,
+        json!({
+            "id": format!("chatcmpl-{id}"), "object": "chat.completion", "created": 1_700_000_000, "model": "test-model",
+            "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {"role": "assistant", "content": null,
+                "tool_calls": [{"id": id, "type": "function", "function": {"name": name, "arguments": arguments.to_string()}}]}}],
+            "usage": {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120}
+        }),
+    )
 }
 
 fn chat_text(text: &str) -> (u16, Value) {
-    (200, json!({
-        "id": "chatcmpl-text", "object": "chat.completion", "created": 1_700_000_000, "model": "test-model",
-        "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}],
-        "usage": {"prompt_tokens": 150, "completion_tokens": 10, "total_tokens": 160}
-    }))
+    (
+        200,
+        json!({
+            "id": "chatcmpl-text", "object": "chat.completion", "created": 1_700_000_000, "model": "test-model",
+            "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}],
+            "usage": {"prompt_tokens": 150, "completion_tokens": 10, "total_tokens": 160}
+        }),
+    )
 }
 
 fn anthropic_tool_call(id: &str, name: &str, input: Value) -> (u16, Value) {
-    (200, json!({
-        "id": "msg_1", "type": "message", "role": "assistant", "model": "claude-test",
-        "content": [{"type": "tool_use", "id": id, "name": name, "input": input}],
-        "stop_reason": "tool_use", "stop_sequence": null, "usage": {"input_tokens": 100, "output_tokens": 20}
-    }))
+    (
+        200,
+        json!({
+            "id": "msg_1", "type": "message", "role": "assistant", "model": "claude-test",
+            "content": [{"type": "tool_use", "id": id, "name": name, "input": input}],
+            "stop_reason": "tool_use", "stop_sequence": null, "usage": {"input_tokens": 100, "output_tokens": 20}
+        }),
+    )
 }
 
 fn anthropic_text(text: &str) -> (u16, Value) {
-    (200, json!({
-        "id": "msg_2", "type": "message", "role": "assistant", "model": "claude-test",
-        "content": [{"type": "text", "text": text}],
-        "stop_reason": "end_turn", "stop_sequence": null, "usage": {"input_tokens": 150, "output_tokens": 10}
-    }))
+    (
+        200,
+        json!({
+            "id": "msg_2", "type": "message", "role": "assistant", "model": "claude-test",
+            "content": [{"type": "text", "text": text}],
+            "stop_reason": "end_turn", "stop_sequence": null, "usage": {"input_tokens": 150, "output_tokens": 10}
+        }),
+    )
 }
 
 struct Run {
@@ -72,7 +84,12 @@ fn qwf(home: &std::path::Path, env: &[(&str, &str)], args: &[&str], stdin: &str)
         command.env(name, value);
     }
     let mut child = command.spawn().expect("qwf starts");
-    child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("stdin written");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("stdin written");
     let output = child.wait_with_output().expect("qwf finishes");
     Run {
         code: output.status.code().unwrap_or(-1),
@@ -83,7 +100,10 @@ fn qwf(home: &std::path::Path, env: &[(&str, &str)], args: &[&str], stdin: &str)
 
 fn assert_no_key_in_bodies(requests: &[Recorded]) {
     for request in requests {
-        assert!(!request.body.contains(KEY), "the API key leaked into a request body");
+        assert!(
+            !request.body.contains(KEY),
+            "the API key leaked into a request body"
+        );
     }
 }
 
@@ -99,7 +119,13 @@ fn chat_tool_results(request: &Recorded) -> Vec<(String, String)> {
                 Value::String(text) => text.clone(),
                 other => other.to_string(),
             };
-            (message["tool_call_id"].as_str().unwrap_or_default().to_string(), content)
+            (
+                message["tool_call_id"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                content,
+            )
         })
         .collect()
 }
@@ -118,44 +144,116 @@ fn create_edit_declined_removal_and_rollback_over_chat_completions() {
         {"type": "add_error_handling", "step_id": "fetch", "error_handling": {"strategy": "retry", "max_attempts": 3, "backoff": "exponential"}}]});
     let removal = json!({"workflow": "data-pipeline", "summary": "Remove the validation step", "modifications": [{"type": "remove_step", "id": "validate"}]});
     let server = MockServer::script(vec![
-        chat_tool_call("call_1", "create_workflow", json!({"workflow": pipeline, "new_skills": skills, "reasoning": "fetch, validate, save"})),
+        chat_tool_call(
+            "call_1",
+            "create_workflow",
+            json!({"workflow": pipeline, "new_skills": skills, "reasoning": "fetch, validate, save"}),
+        ),
         chat_text("Created data-pipeline with three new skills."),
         chat_tool_call("call_2", "propose_modification", retry),
         chat_text("Added retry to fetch."),
         chat_tool_call("call_3", "propose_modification", removal),
         chat_text("Kept the validation step."),
-        chat_tool_call("call_4", "rollback", json!({"workflow": "data-pipeline", "to": 1})),
+        chat_tool_call(
+            "call_4",
+            "rollback",
+            json!({"workflow": "data-pipeline", "to": 1}),
+        ),
         chat_text("Rolled back to v1."),
     ]);
     let base_url = format!("{}/v1", server.url);
-    let env = [("QWF_PROVIDER", "openai-compatible"), ("QWF_MODEL", "test-model"), ("QWF_BASE_URL", base_url.as_str()), ("QWF_API_KEY", KEY)];
+    let env = [
+        ("QWF_PROVIDER", "openai-compatible"),
+        ("QWF_MODEL", "test-model"),
+        ("QWF_BASE_URL", base_url.as_str()),
+        ("QWF_API_KEY", KEY),
+    ];
 
-    let created = qwf(home, &env, &["create", "fetch data from the API, validate it, and save it to the database", "--yes"], "");
+    let created = qwf(
+        home,
+        &env,
+        &[
+            "create",
+            "fetch data from the API, validate it, and save it to the database",
+            "--yes",
+        ],
+        "",
+    );
     assert_eq!(created.code, 0, "{}{}", created.stdout, created.stderr);
-    assert!(created.stdout.contains("Created data-pipeline"), "{}", created.stdout);
+    assert!(
+        created.stdout.contains("Created data-pipeline"),
+        "{}",
+        created.stdout
+    );
 
-    let edited = qwf(home, &env, &["edit", "data-pipeline", "add retry logic to the API call", "--yes"], "");
+    let edited = qwf(
+        home,
+        &env,
+        &[
+            "edit",
+            "data-pipeline",
+            "add retry logic to the API call",
+            "--yes",
+        ],
+        "",
+    );
     assert_eq!(edited.code, 0, "{}{}", edited.stdout, edited.stderr);
 
     let mut interactive = env.to_vec();
     interactive.push(("QWF_INTERACTIVE", "1"));
-    let declined = qwf(home, &interactive, &["edit", "data-pipeline", "remove the validation step"], "n\n");
+    let declined = qwf(
+        home,
+        &interactive,
+        &["edit", "data-pipeline", "remove the validation step"],
+        "n\n",
+    );
     assert_eq!(declined.code, 3, "{}{}", declined.stdout, declined.stderr);
-    assert!(declined.stdout.contains("step 'save' input 'data' reads 'validate.validated'"), "{}", declined.stdout);
-    assert!(declined.stderr.contains("This seems problematic. Are you sure?"), "{}", declined.stderr);
+    assert!(
+        declined
+            .stdout
+            .contains("step 'save' input 'data' reads 'validate.validated'"),
+        "{}",
+        declined.stdout
+    );
+    assert!(
+        declined
+            .stderr
+            .contains("This seems problematic. Are you sure?"),
+        "{}",
+        declined.stderr
+    );
 
     let rolled = qwf(home, &env, &["do", "go back to v1", "--yes", "--json"], "");
     assert_eq!(rolled.code, 0, "{}{}", rolled.stdout, rolled.stderr);
     let document: Value = serde_json::from_str(&rolled.stdout).expect("one JSON document");
-    assert_eq!((document["applied"].clone(), document["version"].clone()), (json!(true), json!(3)));
+    assert_eq!(
+        (document["applied"].clone(), document["version"].clone()),
+        (json!(true), json!(3))
+    );
     assert_eq!(document["final_message"], "Rolled back to v1.");
 
     // The store: v1 created, v2 retry, v3 back to v1; the removal never landed.
     let history = qwf(home, &env, &["--json", "history", "data-pipeline"], "");
-    let versions = serde_json::from_str::<Value>(&history.stdout).expect("JSON")["versions"].clone();
-    let described: Vec<&str> = versions.as_array().expect("versions").iter().map(|v| v["description"].as_str().unwrap_or("")).collect();
-    assert_eq!(described, ["Initial creation", "Added retry logic to API call", "Rolled back to v1"]);
-    assert_eq!(versions[1]["origin"], json!({"kind": "request", "text": "add retry logic to the API call"}));
+    let versions =
+        serde_json::from_str::<Value>(&history.stdout).expect("JSON")["versions"].clone();
+    let described: Vec<&str> = versions
+        .as_array()
+        .expect("versions")
+        .iter()
+        .map(|v| v["description"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        described,
+        [
+            "Initial creation",
+            "Added retry logic to API call",
+            "Rolled back to v1"
+        ]
+    );
+    assert_eq!(
+        versions[1]["origin"],
+        json!({"kind": "request", "text": "add retry logic to the API call"})
+    );
     assert_eq!(versions[1]["tool_calls"][0]["name"], "propose_modification");
     let skills_dir = home.join("home/skills");
     assert!(skills_dir.join("data-validator.json").exists());
@@ -166,19 +264,42 @@ fn create_edit_declined_removal_and_rollback_over_chat_completions() {
     assert_no_key_in_bodies(&requests);
     for request in &requests {
         assert_eq!(request.target, "/v1/chat/completions");
-        assert_eq!(request.header("authorization"), Some(format!("Bearer {KEY}").as_str()));
+        assert_eq!(
+            request.header("authorization"),
+            Some(format!("Bearer {KEY}").as_str())
+        );
         let body = request.json();
         assert_eq!(body["model"], "test-model");
-        let tools: Vec<&str> = body["tools"].as_array().expect("tools sent").iter().map(|tool| tool["function"]["name"].as_str().unwrap_or("")).collect();
-        assert!(tools.contains(&"propose_modification") && tools.contains(&"create_workflow"), "{tools:?}");
-        let propose = body["tools"].as_array().expect("tools").iter().find(|tool| tool["function"]["name"] == "propose_modification").expect("offered");
-        assert_eq!(propose["function"]["parameters"]["required"], json!(["workflow", "modifications", "summary"]));
+        let tools: Vec<&str> = body["tools"]
+            .as_array()
+            .expect("tools sent")
+            .iter()
+            .map(|tool| tool["function"]["name"].as_str().unwrap_or(""))
+            .collect();
+        assert!(
+            tools.contains(&"propose_modification") && tools.contains(&"create_workflow"),
+            "{tools:?}"
+        );
+        let propose = body["tools"]
+            .as_array()
+            .expect("tools")
+            .iter()
+            .find(|tool| tool["function"]["name"] == "propose_modification")
+            .expect("offered");
+        assert_eq!(
+            propose["function"]["parameters"]["required"],
+            json!(["workflow", "modifications", "summary"])
+        );
     }
     let results = chat_tool_results(&requests[5]);
     assert_eq!(results[0].0, "call_3");
     assert!(results[0].1.contains("declined"), "{}", results[0].1);
     let results = chat_tool_results(&requests[3]);
-    assert!(results[0].1.contains("\"status\":\"applied\""), "{}", results[0].1);
+    assert!(
+        results[0].1.contains("\"status\":\"applied\""),
+        "{}",
+        results[0].1
+    );
 }
 
 #[test]
@@ -188,30 +309,74 @@ fn an_edit_over_anthropic_messages() {
     std::fs::create_dir_all(home.join("home/workflows")).expect("home");
     std::fs::write(home.join("home/workflows/data-pipeline.json"), PIPELINE).expect("workflow");
     let server = MockServer::script(vec![
-        anthropic_tool_call("toolu_1", "propose_modification", json!({"workflow": "data-pipeline", "summary": "Fetch timeout 30s",
-            "modifications": [{"type": "modify_step", "id": "fetch", "changes": {"timeout_secs": 30}}]})),
+        anthropic_tool_call(
+            "toolu_1",
+            "propose_modification",
+            json!({"workflow": "data-pipeline", "summary": "Fetch timeout 30s",
+            "modifications": [{"type": "modify_step", "id": "fetch", "changes": {"timeout_secs": 30}}]}),
+        ),
         anthropic_text("Increased the fetch timeout to 30 seconds."),
     ]);
-    let env = [("QWF_PROVIDER", "anthropic"), ("QWF_MODEL", "claude-test"), ("QWF_BASE_URL", server.url.as_str()), ("ANTHROPIC_API_KEY", KEY)];
-    let run = qwf(home, &env, &["edit", "data-pipeline", "increase the fetch timeout to 30 seconds", "--step", "fetch", "--yes"], "");
+    let env = [
+        ("QWF_PROVIDER", "anthropic"),
+        ("QWF_MODEL", "claude-test"),
+        ("QWF_BASE_URL", server.url.as_str()),
+        ("ANTHROPIC_API_KEY", KEY),
+    ];
+    let run = qwf(
+        home,
+        &env,
+        &[
+            "edit",
+            "data-pipeline",
+            "increase the fetch timeout to 30 seconds",
+            "--step",
+            "fetch",
+            "--yes",
+        ],
+        "",
+    );
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
-    assert!(run.stdout.contains("Increased the fetch timeout"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("Increased the fetch timeout"),
+        "{}",
+        run.stdout
+    );
     let shown = qwf(home, &env, &["show", "data-pipeline"], "");
-    assert!(shown.stdout.contains("\"timeout_secs\": 30"), "{}", shown.stdout);
+    assert!(
+        shown.stdout.contains("\"timeout_secs\": 30"),
+        "{}",
+        shown.stdout
+    );
     let requests = server.requests();
     assert_eq!(requests.len(), 2);
     assert_no_key_in_bodies(&requests);
     assert_eq!(requests[0].header("x-api-key"), Some(KEY));
     let second = requests[1].json();
-    let tool_result = second["messages"].as_array().expect("messages").iter().flat_map(|message| message["content"].as_array().cloned().unwrap_or_default()).find(|block| block["type"] == "tool_result").expect("tool result sent back");
+    let tool_result = second["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .flat_map(|message| message["content"].as_array().cloned().unwrap_or_default())
+        .find(|block| block["type"] == "tool_result")
+        .expect("tool result sent back");
     assert_eq!(tool_result["tool_use_id"], "toolu_1");
-    assert!(second["system"].to_string().contains("DO NOT rewrite the entire workflow"));
+    assert!(
+        second["system"]
+            .to_string()
+            .contains("DO NOT rewrite the entire workflow")
+    );
 }
 
 #[test]
 fn a_missing_key_names_the_variable() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let run = qwf(dir.path(), &[("QWF_PROVIDER", "openai")], &["do", "hello"], "");
+    let run = qwf(
+        dir.path(),
+        &[("QWF_PROVIDER", "openai")],
+        &["do", "hello"],
+        "",
+    );
     assert_eq!(run.code, 1);
     assert!(run.stderr.contains("OPENAI_API_KEY"), "{}", run.stderr);
 }
@@ -224,7 +389,10 @@ fn the_repl_runs_slash_commands_and_answers_at_the_gate() {
     std::fs::write(home.join("home/workflows/data-pipeline.json"), PIPELINE).expect("workflow");
     let retry = json!({"workflow": "data-pipeline", "summary": "Added retry logic to API call", "modifications": [
         {"type": "add_error_handling", "step_id": "fetch", "error_handling": {"strategy": "retry", "max_attempts": 3, "backoff": "exponential"}}]});
-    let server = MockServer::script(vec![chat_tool_call("call_1", "propose_modification", retry), chat_text("Added retry to fetch.")]);
+    let server = MockServer::script(vec![
+        chat_tool_call("call_1", "propose_modification", retry),
+        chat_text("Added retry to fetch."),
+    ]);
     let base_url = format!("{}/v1", server.url);
     let env = [
         ("QWF_PROVIDER", "openai-compatible"),
@@ -235,11 +403,38 @@ fn the_repl_runs_slash_commands_and_answers_at_the_gate() {
     let input = "/list\n/nonsense\n/history\nadd retry logic to the API call\nwhy\ny\n/show --version 2\n/exit\n";
     let run = qwf(home, &env, &["chat", "--workflow", "data-pipeline"], input);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
-    assert!(run.stdout.contains("data-pipeline     v1"), "/list ran the list command:\n{}", run.stdout);
-    assert!(run.stdout.contains("unknown command /nonsense"), "{}", run.stdout);
-    assert!(run.stdout.contains("Workflow: data-pipeline"), "/history defaulted to the workflow in focus:\n{}", run.stdout);
-    assert!(run.stdout.contains("Nothing breaks"), "why explained the impact:\n{}", run.stdout);
-    assert!(run.stdout.contains("Updated 'data-pipeline' (v1 → v2)"), "{}", run.stdout);
-    assert!(run.stdout.contains("\"backoff\": \"exponential\""), "/show --version 2 printed the new version:\n{}", run.stdout);
-    assert!(home.join("home/chat_history").exists(), "the REPL keeps a history file");
+    assert!(
+        run.stdout.contains("data-pipeline     v1"),
+        "/list ran the list command:\n{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("unknown command /nonsense"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("Workflow: data-pipeline"),
+        "/history defaulted to the workflow in focus:\n{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("Nothing breaks"),
+        "why explained the impact:\n{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("Updated 'data-pipeline' (v1 → v2)"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("\"backoff\": \"exponential\""),
+        "/show --version 2 printed the new version:\n{}",
+        run.stdout
+    );
+    assert!(
+        home.join("home/chat_history").exists(),
+        "the REPL keeps a history file"
+    );
 }

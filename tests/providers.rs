@@ -2,7 +2,6 @@
 //! real keys. Each test drives a real adapter through `Model::respond` and
 //! checks both what it parsed and what it sent.
 
-
 use std::collections::HashMap;
 use std::net::TcpListener;
 

@@ -13,10 +13,23 @@ use crate::core::{Evaluation, Modification, Verdict, Workflow};
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ProposalKind {
-    Modify { workflow: String, base_version: u64, modifications: Vec<Modification> },
-    Create { workflow: Box<Workflow>, new_skills: Vec<Skill> },
-    CreateSkill { skill: Skill },
-    Rollback { workflow: String, base_version: u64, to: u64 },
+    Modify {
+        workflow: String,
+        base_version: u64,
+        modifications: Vec<Modification>,
+    },
+    Create {
+        workflow: Box<Workflow>,
+        new_skills: Vec<Skill>,
+    },
+    CreateSkill {
+        skill: Skill,
+    },
+    Rollback {
+        workflow: String,
+        base_version: u64,
+        to: u64,
+    },
 }
 
 /// A mutating call, evaluated and ready to show.
@@ -31,13 +44,17 @@ pub struct Proposal {
 
 impl Proposal {
     pub fn verdict(&self) -> Verdict {
-        self.evaluation.as_ref().map_or(Verdict::Safe, |evaluation| evaluation.impact.verdict)
+        self.evaluation
+            .as_ref()
+            .map_or(Verdict::Safe, |evaluation| evaluation.impact.verdict)
     }
 
     /// The workflow the proposal changes, if any.
     pub fn workflow(&self) -> Option<&str> {
         match &self.kind {
-            ProposalKind::Modify { workflow, .. } | ProposalKind::Rollback { workflow, .. } => Some(workflow),
+            ProposalKind::Modify { workflow, .. } | ProposalKind::Rollback { workflow, .. } => {
+                Some(workflow)
+            }
             ProposalKind::Create { workflow, .. } => Some(&workflow.name),
             ProposalKind::CreateSkill { .. } => None,
         }
@@ -46,7 +63,9 @@ impl Proposal {
     /// Modifications that can be approved one by one: more than one, each
     /// naming different steps (Journey 3's "significant change").
     pub fn independent_parts(&self) -> Option<&[Modification]> {
-        let ProposalKind::Modify { modifications, .. } = &self.kind else { return None };
+        let ProposalKind::Modify { modifications, .. } = &self.kind else {
+            return None;
+        };
         if modifications.len() < 2 {
             return None;
         }
@@ -67,9 +86,13 @@ impl Proposal {
 pub enum Decision {
     Approve,
     /// Not applied; the reason goes back to the model.
-    Decline { reason: String },
+    Decline {
+        reason: String,
+    },
     /// The user edited the modifications: evaluate again and ask again.
-    Revise { modifications: Vec<Modification> },
+    Revise {
+        modifications: Vec<Modification>,
+    },
 }
 
 /// Decides on proposals, and answers the model's questions.
@@ -99,11 +122,14 @@ impl Policy {
     /// The decision this policy makes, without asking anyone.
     pub fn decide(&self, proposal: &Proposal) -> Decision {
         if self.dry_run {
-            return Decision::Decline { reason: "dry run: the user only wanted to see the proposal".into() };
+            return Decision::Decline {
+                reason: "dry run: the user only wanted to see the proposal".into(),
+            };
         }
         if !self.yes {
             return Decision::Decline {
-                reason: "not applied: there is no terminal to confirm on and --yes was not given".into(),
+                reason: "not applied: there is no terminal to confirm on and --yes was not given"
+                    .into(),
             };
         }
         if proposal.verdict() == Verdict::Breaking && !self.force {
@@ -134,7 +160,10 @@ impl Gate for PolicyGate {
 /// The impact in plain words, for the gate's "why".
 pub fn explain(proposal: &Proposal) -> Vec<String> {
     let Some(evaluation) = &proposal.evaluation else {
-        return vec!["Creating a skill changes no workflow; it only adds a file to your skill registry.".into()];
+        return vec![
+            "Creating a skill changes no workflow; it only adds a file to your skill registry."
+                .into(),
+        ];
     };
     let impact = &evaluation.impact;
     let mut lines = Vec::new();
@@ -154,7 +183,9 @@ pub fn explain(proposal: &Proposal) -> Vec<String> {
         lines.push(format!("{}.", capitalise(warning)));
     }
     for skill in &impact.new_skills_needed {
-        lines.push(format!("Skill '{skill}' does not exist yet; it has to be created before the workflow can run."));
+        lines.push(format!(
+            "Skill '{skill}' does not exist yet; it has to be created before the workflow can run."
+        ));
     }
     if lines.is_empty() {
         lines.push(match impact.verdict {

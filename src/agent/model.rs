@@ -11,8 +11,12 @@ use thiserror::Error;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "role", rename_all = "snake_case")]
 pub enum Message {
-    System { text: String },
-    User { text: String },
+    System {
+        text: String,
+    },
+    User {
+        text: String,
+    },
     Assistant {
         #[serde(default, skip_serializing_if = "String::is_empty")]
         text: String,
@@ -20,7 +24,12 @@ pub enum Message {
         tool_calls: Vec<ToolCall>,
     },
     /// The result of one tool call, sent back to the model.
-    Tool { call_id: String, name: String, content: String, is_error: bool },
+    Tool {
+        call_id: String,
+        name: String,
+        content: String,
+        is_error: bool,
+    },
 }
 
 /// A tool call as the model made it: arguments are raw JSON until checked.

@@ -12,7 +12,10 @@ use super::scope::Scope;
 use super::tools::{self, CallError, Tool};
 use crate::core::names::check_name;
 use crate::core::skill::Skill;
-use crate::core::{IssueCode, KnownResources, Modification, Verdict, Workflow, evaluate, evaluate_result, semantic_diff, validate};
+use crate::core::{
+    IssueCode, KnownResources, Modification, Verdict, Workflow, evaluate, evaluate_result,
+    semantic_diff, validate,
+};
 use crate::store::{Change, Context, Origin, Provenance, Store, StoreError};
 
 /// What kind of conversation this is; shapes the system prompt.
@@ -21,7 +24,10 @@ pub enum Mode {
     /// `qwf do` and `qwf chat`: anything goes.
     General,
     /// `qwf edit NAME`: modification-only changes to one workflow.
-    Edit { workflow: String, scope: Option<Scope> },
+    Edit {
+        workflow: String,
+        scope: Option<Scope>,
+    },
     /// `qwf create`: a new workflow.
     Create { name: Option<String> },
 }
@@ -39,7 +45,12 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { mode: Mode::General, focus: None, max_turns: 8, max_corrections: 3 }
+        Options {
+            mode: Mode::General,
+            focus: None,
+            max_turns: 8,
+            max_corrections: 3,
+        }
     }
 }
 
@@ -102,7 +113,11 @@ struct Outcome {
 
 impl Outcome {
     fn ok(content: Value) -> Self {
-        Outcome { content, is_error: false, end_turn: false }
+        Outcome {
+            content,
+            is_error: false,
+            end_turn: false,
+        }
     }
 
     fn error(message: impl Into<String>, hint: impl Into<String>) -> Self {
@@ -111,7 +126,11 @@ impl Outcome {
         if !hint.is_empty() {
             content["hint"] = hint.into();
         }
-        Outcome { content, is_error: true, end_turn: false }
+        Outcome {
+            content,
+            is_error: true,
+            end_turn: false,
+        }
     }
 
     fn store_error(error: StoreError) -> Self {
@@ -144,8 +163,20 @@ pub struct Session<'a> {
 }
 
 impl<'a> Session<'a> {
-    pub fn new(model: &'a dyn Model, store: &'a Store, context: Context<'a>, options: Options) -> Self {
-        Session { model, store, context, options, messages: Vec::new(), staged: None }
+    pub fn new(
+        model: &'a dyn Model,
+        store: &'a Store,
+        context: Context<'a>,
+        options: Options,
+    ) -> Self {
+        Session {
+            model,
+            store,
+            context,
+            options,
+            messages: Vec::new(),
+            staged: None,
+        }
     }
 
     /// From now on, approved modifications of `workflow` are staged in
@@ -193,7 +224,9 @@ impl<'a> Session<'a> {
                 prompt.push_str(prompts::EDIT);
                 prompt.push_str(&format!("\nThe workflow being edited is '{workflow}'.\n"));
                 if let Some(scope) = scope {
-                    prompt.push_str(&format!("Only change {scope}; anything else will be refused.\n"));
+                    prompt.push_str(&format!(
+                        "Only change {scope}; anything else will be refused.\n"
+                    ));
                 }
             }
             Mode::Create { name } => {
@@ -230,16 +263,26 @@ impl<'a> Session<'a> {
     /// the model stops calling tools, asks a question, or a bound is hit.
     pub fn run(&mut self, request: &str, gate: &mut dyn Gate) -> Result<Report, ModelError> {
         if self.messages.is_empty() {
-            self.messages.push(Message::System { text: self.system_prompt() });
+            self.messages.push(Message::System {
+                text: self.system_prompt(),
+            });
         }
-        self.messages.push(Message::User { text: request.to_string() });
+        self.messages.push(Message::User {
+            text: request.to_string(),
+        });
         let specs = tools::specs();
         let mut report = Report::default();
         let mut errors_in_a_row = 0;
         for _ in 0..self.options.max_turns {
-            let reply = self.model.respond(&ModelRequest { messages: &self.messages, tools: &specs })?;
+            let reply = self.model.respond(&ModelRequest {
+                messages: &self.messages,
+                tools: &specs,
+            })?;
             report.usage += reply.usage;
-            self.messages.push(Message::Assistant { text: reply.text.clone(), tool_calls: reply.tool_calls.clone() });
+            self.messages.push(Message::Assistant {
+                text: reply.text.clone(),
+                tool_calls: reply.tool_calls.clone(),
+            });
             if reply.tool_calls.is_empty() {
                 report.final_message = reply.text;
                 return Ok(report);
@@ -277,17 +320,28 @@ impl<'a> Session<'a> {
                 return Ok(report);
             }
         }
-        report.stopped = Some(format!("the model did not finish within {} turns", self.options.max_turns));
+        report.stopped = Some(format!(
+            "the model did not finish within {} turns",
+            self.options.max_turns
+        ));
         Ok(report)
     }
 
     fn known(&self) -> Option<KnownResources> {
         let (skills, _) = self.store.skills().ok()?;
-        Some(KnownResources { skills: skills.into_iter().map(|skill| skill.name).collect(), agents: Default::default() })
+        Some(KnownResources {
+            skills: skills.into_iter().map(|skill| skill.name).collect(),
+            agents: Default::default(),
+        })
     }
 
     fn provenance(&self, description: &str, request: &str, report: &Report) -> Provenance {
-        let mut provenance = Provenance::new(description, Origin::Request { text: request.to_string() });
+        let mut provenance = Provenance::new(
+            description,
+            Origin::Request {
+                text: request.to_string(),
+            },
+        );
         provenance.tool_calls = report
             .tool_calls
             .iter()
@@ -296,7 +350,13 @@ impl<'a> Session<'a> {
         provenance
     }
 
-    fn dispatch(&mut self, call: &ToolCall, request: &str, gate: &mut dyn Gate, report: &mut Report) -> Outcome {
+    fn dispatch(
+        &mut self,
+        call: &ToolCall,
+        request: &str,
+        gate: &mut dyn Gate,
+        report: &mut Report,
+    ) -> Outcome {
         let tool = match Tool::parse(&call.name, &call.arguments) {
             Ok(tool) => tool,
             Err(error @ CallError::UnknownTool(_)) => return Outcome::error(error.to_string(), ""),
@@ -310,19 +370,32 @@ impl<'a> Session<'a> {
                 outcome
             }
             Tool::GetWorkflow(args)
-                if args.version.is_none() && self.staged.as_ref().is_some_and(|staged| staged.workflow == args.workflow) =>
+                if args.version.is_none()
+                    && self
+                        .staged
+                        .as_ref()
+                        .is_some_and(|staged| staged.workflow == args.workflow) =>
             {
                 let staged = self.staged.as_ref().expect("checked in the guard");
-                Outcome::ok(json!({ "workflow": staged.current, "staged_changes": staged.summaries, "base_version": staged.base_version }))
+                Outcome::ok(
+                    json!({ "workflow": staged.current, "staged_changes": staged.summaries, "base_version": staged.base_version }),
+                )
             }
             Tool::GetWorkflow(args) => match self.store.head(&args.workflow, &self.context) {
                 Err(error) => Outcome::store_error(error),
                 Ok(head) => {
-                    let version = args.version.map_or(head.record.version, |version| version.0);
-                    let workflow =
-                        if version == head.record.version { Ok(head.workflow) } else { self.store.version(&args.workflow, version) };
+                    let version = args
+                        .version
+                        .map_or(head.record.version, |version| version.0);
+                    let workflow = if version == head.record.version {
+                        Ok(head.workflow)
+                    } else {
+                        self.store.version(&args.workflow, version)
+                    };
                     match workflow {
-                        Ok(workflow) => Outcome::ok(json!({ "workflow": workflow, "version": version, "current": head.record.version })),
+                        Ok(workflow) => Outcome::ok(
+                            json!({ "workflow": workflow, "version": version, "current": head.record.version }),
+                        ),
                         Err(error) => Outcome::store_error(error),
                     }
                 }
@@ -336,14 +409,16 @@ impl<'a> Session<'a> {
             },
             Tool::AnalyzeImpact(args) => match self.store.head(&args.workflow, &self.context) {
                 Err(error) => Outcome::store_error(error),
-                Ok(head) => match evaluate(&head.workflow, &args.modifications, self.known().as_ref()) {
-                    Ok(evaluation) => Outcome::ok(json!({
-                        "verdict": evaluation.impact.verdict,
-                        "impact": evaluation.impact,
-                        "changes": evaluation.diff.changes.iter().map(ToString::to_string).collect::<Vec<_>>(),
-                    })),
-                    Err(error) => Outcome::error(error.to_string(), error.hint),
-                },
+                Ok(head) => {
+                    match evaluate(&head.workflow, &args.modifications, self.known().as_ref()) {
+                        Ok(evaluation) => Outcome::ok(json!({
+                            "verdict": evaluation.impact.verdict,
+                            "impact": evaluation.impact,
+                            "changes": evaluation.diff.changes.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                        })),
+                        Err(error) => Outcome::error(error.to_string(), error.hint),
+                    }
+                }
             },
             Tool::ShowDiff(args) => {
                 let load = |version: u64| self.store.version(&args.workflow, version);
@@ -379,10 +454,21 @@ impl<'a> Session<'a> {
                 Some(answer) => Outcome::ok(json!({ "answer": answer })),
                 None => {
                     report.question = Some(args.question.clone());
-                    Outcome { content: json!({ "status": "asked; the user will answer in their next message" }), is_error: false, end_turn: true }
+                    Outcome {
+                        content: json!({ "status": "asked; the user will answer in their next message" }),
+                        is_error: false,
+                        end_turn: true,
+                    }
                 }
             },
-            Tool::ProposeModification(args) => self.propose_modification(args.workflow, args.modifications, args.summary, request, gate, report),
+            Tool::ProposeModification(args) => self.propose_modification(
+                args.workflow,
+                args.modifications,
+                args.summary,
+                request,
+                gate,
+                report,
+            ),
             Tool::CreateWorkflow(args) => self.create_workflow(*args, request, gate, report),
             Tool::CreateSkill(args) => self.create_skill(args.skill, request, gate, report),
             Tool::Rollback(args) => self.rollback(&args.workflow, args.to.0, request, gate, report),
@@ -397,8 +483,10 @@ impl<'a> Session<'a> {
                 let matching: Vec<&Skill> = skills
                     .iter()
                     .filter(|skill| {
-                        let haystack = format!("{} {}", skill.name, skill.description).to_lowercase();
-                        words.is_empty() || words.iter().any(|word| haystack.contains(word.as_str()))
+                        let haystack =
+                            format!("{} {}", skill.name, skill.description).to_lowercase();
+                        words.is_empty()
+                            || words.iter().any(|word| haystack.contains(word.as_str()))
                     })
                     .collect();
                 Outcome::ok(json!(matching))
@@ -421,7 +509,14 @@ impl<'a> Session<'a> {
                 Decision::Revise { modifications } => match evaluate_revision(&modifications) {
                     Ok(revised) => proposal = revised,
                     Err(message) => {
-                        return (proposal, Decision::Decline { reason: format!("the user's edit of the proposal does not apply: {message}") });
+                        return (
+                            proposal,
+                            Decision::Decline {
+                                reason: format!(
+                                    "the user's edit of the proposal does not apply: {message}"
+                                ),
+                            },
+                        );
                     }
                 },
                 decision => return (proposal, decision),
@@ -440,7 +535,12 @@ impl<'a> Session<'a> {
             ProposalKind::Modify { modifications, .. } => modifications.clone(),
             _ => Vec::new(),
         };
-        report.declined.push(Declined { summary: proposal.summary.clone(), verdict: proposal.verdict(), reason: reason.clone(), modifications });
+        report.declined.push(Declined {
+            summary: proposal.summary.clone(),
+            verdict: proposal.verdict(),
+            reason: reason.clone(),
+            modifications,
+        });
         Outcome::ok(json!({ "status": "declined", "reason": reason }))
     }
 
@@ -453,10 +553,17 @@ impl<'a> Session<'a> {
         gate: &mut dyn Gate,
         report: &mut Report,
     ) -> Outcome {
-        if let Mode::Edit { workflow: edited, scope } = &self.options.mode {
+        if let Mode::Edit {
+            workflow: edited,
+            scope,
+        } = &self.options.mode
+        {
             if &workflow != edited {
                 Self::note_first(report, false);
-                return Outcome::error(format!("this edit is about '{edited}', not '{workflow}'"), format!("propose modifications to '{edited}'"));
+                return Outcome::error(
+                    format!("this edit is about '{edited}', not '{workflow}'"),
+                    format!("propose modifications to '{edited}'"),
+                );
             }
             if let Some(scope) = scope
                 && let Err(message) = scope.check(&modifications)
@@ -465,7 +572,10 @@ impl<'a> Session<'a> {
                 return Outcome::error(message, format!("change only {scope}"));
             }
         }
-        let staged = self.staged.as_ref().filter(|staged| staged.workflow == workflow);
+        let staged = self
+            .staged
+            .as_ref()
+            .filter(|staged| staged.workflow == workflow);
         let (current, base_version) = match staged {
             Some(staged) => (staged.current.clone(), staged.base_version),
             None => match self.store.head(&workflow, &self.context) {
@@ -478,9 +588,14 @@ impl<'a> Session<'a> {
         };
         let known = self.known();
         let make = |modifications: &[Modification]| -> Result<Proposal, String> {
-            let evaluation = evaluate(&current, modifications, known.as_ref()).map_err(|error| format!("{error} ({})", error.hint))?;
+            let evaluation = evaluate(&current, modifications, known.as_ref())
+                .map_err(|error| format!("{error} ({})", error.hint))?;
             Ok(Proposal {
-                kind: ProposalKind::Modify { workflow: workflow.clone(), base_version, modifications: modifications.to_vec() },
+                kind: ProposalKind::Modify {
+                    workflow: workflow.clone(),
+                    base_version,
+                    modifications: modifications.to_vec(),
+                },
                 summary: summary.clone(),
                 evaluation: Some(evaluation),
             })
@@ -489,14 +604,29 @@ impl<'a> Session<'a> {
             Ok(proposal) => proposal,
             Err(message) => {
                 Self::note_first(report, false);
-                return Outcome::error(format!("the modifications do not apply: {message}"), "fix them and propose again; nothing was changed");
+                return Outcome::error(
+                    format!("the modifications do not apply: {message}"),
+                    "fix them and propose again; nothing was changed",
+                );
             }
         };
         Self::note_first(report, proposal.verdict() != Verdict::Breaking);
         let (proposal, decision) = self.decide(gate, proposal, &make, report);
-        let ProposalKind::Modify { modifications, base_version, .. } = &proposal.kind else { unreachable!("make() builds Modify proposals") };
+        let ProposalKind::Modify {
+            modifications,
+            base_version,
+            ..
+        } = &proposal.kind
+        else {
+            unreachable!("make() builds Modify proposals")
+        };
         match decision {
-            Decision::Approve if self.staged.as_ref().is_some_and(|staged| staged.workflow == workflow) => {
+            Decision::Approve
+                if self
+                    .staged
+                    .as_ref()
+                    .is_some_and(|staged| staged.workflow == workflow) =>
+            {
                 let staged = self.staged.as_mut().expect("checked above");
                 if let Some(evaluation) = &proposal.evaluation {
                     staged.current = evaluation.result.clone();
@@ -504,11 +634,19 @@ impl<'a> Session<'a> {
                 staged.modifications.extend(modifications.iter().cloned());
                 staged.summaries.push(summary.clone());
                 gate.applied(&proposal, None);
-                Outcome::ok(json!({ "status": "staged", "workflow": workflow, "note": "approved; it is saved with the other changes when the user finishes" }))
+                Outcome::ok(
+                    json!({ "status": "staged", "workflow": workflow, "note": "approved; it is saved with the other changes when the user finishes" }),
+                )
             }
             Decision::Approve => {
                 let provenance = self.provenance(&summary, request, report);
-                match self.store.commit(&workflow, Some(*base_version), Change::Modify(modifications.clone()), provenance, &self.context) {
+                match self.store.commit(
+                    &workflow,
+                    Some(*base_version),
+                    Change::Modify(modifications.clone()),
+                    provenance,
+                    &self.context,
+                ) {
                     Ok(committed) => {
                         gate.applied(&proposal, Some(committed.record.version));
                         report.applied.push(Applied {
@@ -519,7 +657,9 @@ impl<'a> Session<'a> {
                             summary: summary.clone(),
                             modifications: modifications.clone(),
                         });
-                        Outcome::ok(json!({ "status": "applied", "workflow": workflow, "version": committed.record.version }))
+                        Outcome::ok(
+                            json!({ "status": "applied", "workflow": workflow, "version": committed.record.version }),
+                        )
                     }
                     Err(error) => Outcome::store_error(error),
                 }
@@ -529,8 +669,18 @@ impl<'a> Session<'a> {
         }
     }
 
-    fn create_workflow(&mut self, args: tools::CreateWorkflowArgs, request: &str, gate: &mut dyn Gate, report: &mut Report) -> Outcome {
-        let tools::CreateWorkflowArgs { workflow, new_skills, reasoning } = args;
+    fn create_workflow(
+        &mut self,
+        args: tools::CreateWorkflowArgs,
+        request: &str,
+        gate: &mut dyn Gate,
+        report: &mut Report,
+    ) -> Outcome {
+        let tools::CreateWorkflowArgs {
+            workflow,
+            new_skills,
+            reasoning,
+        } = args;
         let name = match &self.options.mode {
             Mode::Create { name: Some(name) } => name.clone(),
             _ => workflow.name.clone(),
@@ -555,8 +705,13 @@ impl<'a> Session<'a> {
         let mut workflow = workflow;
         workflow.name = name.clone();
         let mut known = self.known().unwrap_or_default();
-        known.skills.extend(new_skills.iter().map(|skill| skill.name.clone()));
-        let empty = Workflow { name: name.clone(), ..Workflow::default() };
+        known
+            .skills
+            .extend(new_skills.iter().map(|skill| skill.name.clone()));
+        let empty = Workflow {
+            name: name.clone(),
+            ..Workflow::default()
+        };
         let evaluation = evaluate_result(&empty, workflow.clone(), Some(&known));
         let valid = evaluation.validation.is_valid();
         Self::note_first(report, valid);
@@ -565,19 +720,34 @@ impl<'a> Session<'a> {
                 .validation
                 .errors()
                 .map(|issue| match issue.code {
-                    IssueCode::UnknownSkill => format!("{} (reuse an existing skill from list_skills, or add it to new_skills)", issue.message),
+                    IssueCode::UnknownSkill => format!(
+                        "{} (reuse an existing skill from list_skills, or add it to new_skills)",
+                        issue.message
+                    ),
                     _ => format!("{} ({})", issue.message, issue.hint),
                 })
                 .collect();
-            return Outcome::error(format!("the workflow is not valid: {}", problems.join("; ")), "fix these problems and call create_workflow again");
+            return Outcome::error(
+                format!("the workflow is not valid: {}", problems.join("; ")),
+                "fix these problems and call create_workflow again",
+            );
         }
-        let summary = if reasoning.is_empty() { format!("Create workflow '{name}'") } else { reasoning };
+        let summary = if reasoning.is_empty() {
+            format!("Create workflow '{name}'")
+        } else {
+            reasoning
+        };
         let proposal = Proposal {
-            kind: ProposalKind::Create { workflow: Box::new(workflow.clone()), new_skills: new_skills.clone() },
+            kind: ProposalKind::Create {
+                workflow: Box::new(workflow.clone()),
+                new_skills: new_skills.clone(),
+            },
             summary,
             evaluation: Some(evaluation),
         };
-        let no_revision = |_: &[Modification]| -> Result<Proposal, String> { Err("a new workflow is edited with `edit` after it is saved".into()) };
+        let no_revision = |_: &[Modification]| -> Result<Proposal, String> {
+            Err("a new workflow is edited with `edit` after it is saved".into())
+        };
         let (proposal, decision) = self.decide(gate, proposal, &no_revision, report);
         match decision {
             Decision::Approve => {
@@ -590,7 +760,10 @@ impl<'a> Session<'a> {
                     }
                 }
                 let provenance = self.provenance("Initial creation", request, report);
-                match self.store.create(&name, &workflow, provenance, &self.context) {
+                match self
+                    .store
+                    .create(&name, &workflow, provenance, &self.context)
+                {
                     Ok(record) => {
                         gate.applied(&proposal, Some(record.version));
                         report.applied.push(Applied {
@@ -601,7 +774,9 @@ impl<'a> Session<'a> {
                             summary: proposal.summary.clone(),
                             modifications: Vec::new(),
                         });
-                        Outcome::ok(json!({ "status": "applied", "workflow": name, "version": record.version, "skills_created": created_skills }))
+                        Outcome::ok(
+                            json!({ "status": "applied", "workflow": name, "version": record.version, "skills_created": created_skills }),
+                        )
                     }
                     Err(error) => Outcome::store_error(error),
                 }
@@ -611,15 +786,35 @@ impl<'a> Session<'a> {
         }
     }
 
-    fn create_skill(&mut self, skill: Skill, _request: &str, gate: &mut dyn Gate, report: &mut Report) -> Outcome {
+    fn create_skill(
+        &mut self,
+        skill: Skill,
+        _request: &str,
+        gate: &mut dyn Gate,
+        report: &mut Report,
+    ) -> Outcome {
         if let Err(error) = check_name(&skill.name, "skill") {
             return Outcome::error(error.to_string(), error.hint);
         }
-        if self.known().is_some_and(|known| known.skills.contains(&skill.name)) {
-            return Outcome::error(format!("skill '{}' already exists", skill.name), "reuse it in the workflow instead");
+        if self
+            .known()
+            .is_some_and(|known| known.skills.contains(&skill.name))
+        {
+            return Outcome::error(
+                format!("skill '{}' already exists", skill.name),
+                "reuse it in the workflow instead",
+            );
         }
-        let proposal = Proposal { kind: ProposalKind::CreateSkill { skill: skill.clone() }, summary: format!("Create skill '{}'", skill.name), evaluation: None };
-        let no_revision = |_: &[Modification]| -> Result<Proposal, String> { Err("a skill is not edited as modifications".into()) };
+        let proposal = Proposal {
+            kind: ProposalKind::CreateSkill {
+                skill: skill.clone(),
+            },
+            summary: format!("Create skill '{}'", skill.name),
+            evaluation: None,
+        };
+        let no_revision = |_: &[Modification]| -> Result<Proposal, String> {
+            Err("a skill is not edited as modifications".into())
+        };
         let (proposal, decision) = self.decide(gate, proposal, &no_revision, report);
         match decision {
             Decision::Approve => match self.store.create_skill(&skill) {
@@ -642,7 +837,14 @@ impl<'a> Session<'a> {
         }
     }
 
-    fn rollback(&mut self, workflow: &str, to: u64, request: &str, gate: &mut dyn Gate, report: &mut Report) -> Outcome {
+    fn rollback(
+        &mut self,
+        workflow: &str,
+        to: u64,
+        request: &str,
+        gate: &mut dyn Gate,
+        report: &mut Report,
+    ) -> Outcome {
         let head = match self.store.head(workflow, &self.context) {
             Ok(head) => head,
             Err(error) => return Outcome::store_error(error),
@@ -652,20 +854,34 @@ impl<'a> Session<'a> {
             Err(error) => return Outcome::store_error(error),
         };
         if target == head.workflow {
-            return Outcome::ok(json!({ "status": "nothing to do", "reason": format!("v{} already equals v{to}", head.record.version) }));
+            return Outcome::ok(
+                json!({ "status": "nothing to do", "reason": format!("v{} already equals v{to}", head.record.version) }),
+            );
         }
         let evaluation = evaluate_result(&head.workflow, target.clone(), self.known().as_ref());
         let proposal = Proposal {
-            kind: ProposalKind::Rollback { workflow: workflow.to_string(), base_version: head.record.version, to },
+            kind: ProposalKind::Rollback {
+                workflow: workflow.to_string(),
+                base_version: head.record.version,
+                to,
+            },
             summary: format!("Roll back '{workflow}' to v{to}"),
             evaluation: Some(evaluation),
         };
-        let no_revision = |_: &[Modification]| -> Result<Proposal, String> { Err("a rollback is not edited as modifications".into()) };
+        let no_revision = |_: &[Modification]| -> Result<Proposal, String> {
+            Err("a rollback is not edited as modifications".into())
+        };
         let (proposal, decision) = self.decide(gate, proposal, &no_revision, report);
         match decision {
             Decision::Approve => {
                 let provenance = self.provenance(&format!("Rolled back to v{to}"), request, report);
-                match self.store.commit(workflow, Some(head.record.version), Change::Replace(Box::new(target)), provenance, &self.context) {
+                match self.store.commit(
+                    workflow,
+                    Some(head.record.version),
+                    Change::Replace(Box::new(target)),
+                    provenance,
+                    &self.context,
+                ) {
                     Ok(committed) => {
                         gate.applied(&proposal, Some(committed.record.version));
                         report.applied.push(Applied {
@@ -676,7 +892,9 @@ impl<'a> Session<'a> {
                             summary: proposal.summary.clone(),
                             modifications: Vec::new(),
                         });
-                        Outcome::ok(json!({ "status": "applied", "workflow": workflow, "version": committed.record.version }))
+                        Outcome::ok(
+                            json!({ "status": "applied", "workflow": workflow, "version": committed.record.version }),
+                        )
                     }
                     Err(error) => Outcome::store_error(error),
                 }

@@ -35,7 +35,9 @@ impl<'de> Deserialize<'de> for VersionArg {
         };
         match parsed {
             Some(version) if version > 0 => Ok(VersionArg(version)),
-            _ => Err(serde::de::Error::custom(format!("{value} is not a version; use a number such as 3 or \"v3\""))),
+            _ => Err(serde::de::Error::custom(format!(
+                "{value} is not a version; use a number such as 3 or \"v3\""
+            ))),
         }
     }
 }
@@ -152,10 +154,17 @@ impl std::fmt::Display for CallError {
         match self {
             CallError::UnknownTool(name) => {
                 let names: Vec<&str> = specs().iter().map(|spec| spec.name).collect();
-                write!(f, "there is no tool '{name}'; the tools are: {}", names.join(", "))
+                write!(
+                    f,
+                    "there is no tool '{name}'; the tools are: {}",
+                    names.join(", ")
+                )
             }
             CallError::InvalidArguments { tool, message } => {
-                write!(f, "invalid arguments for {tool}: {message}; check them against the tool's schema and call it again")
+                write!(
+                    f,
+                    "invalid arguments for {tool}: {message}; check them against the tool's schema and call it again"
+                )
             }
         }
     }
@@ -166,9 +175,11 @@ fn parse<T: DeserializeOwned>(tool: &str, arguments: &Value) -> Result<T, CallEr
     let decoded;
     let arguments = match arguments {
         Value::String(text) => {
-            decoded = serde_json::from_str::<Value>(text).map_err(|error| CallError::InvalidArguments {
-                tool: tool.to_string(),
-                message: format!("the arguments are not JSON: {error}"),
+            decoded = serde_json::from_str::<Value>(text).map_err(|error| {
+                CallError::InvalidArguments {
+                    tool: tool.to_string(),
+                    message: format!("the arguments are not JSON: {error}"),
+                }
             })?;
             &decoded
         }
@@ -178,7 +189,10 @@ fn parse<T: DeserializeOwned>(tool: &str, arguments: &Value) -> Result<T, CallEr
         }
         other => other,
     };
-    T::deserialize(arguments).map_err(|error| CallError::InvalidArguments { tool: tool.to_string(), message: error.to_string() })
+    T::deserialize(arguments).map_err(|error| CallError::InvalidArguments {
+        tool: tool.to_string(),
+        message: error.to_string(),
+    })
 }
 
 impl Tool {
@@ -202,7 +216,13 @@ impl Tool {
 
     /// Whether the call would change something (and so must pass the gate).
     pub fn is_mutating(&self) -> bool {
-        matches!(self, Tool::ProposeModification(_) | Tool::CreateWorkflow(_) | Tool::CreateSkill(_) | Tool::Rollback(_))
+        matches!(
+            self,
+            Tool::ProposeModification(_)
+                | Tool::CreateWorkflow(_)
+                | Tool::CreateSkill(_)
+                | Tool::Rollback(_)
+        )
     }
 }
 
@@ -213,22 +233,44 @@ fn spec<T: JsonSchema>(name: &'static str, description: &'static str) -> ToolSpe
         object.remove("$schema");
         object.remove("title");
     }
-    ToolSpec { name, description, parameters }
+    ToolSpec {
+        name,
+        description,
+        parameters,
+    }
 }
 
 /// Every tool, as offered to the model.
 pub fn specs() -> Vec<ToolSpec> {
     vec![
-        spec::<QueryArgs>("list_skills", "List the skills the user has (name, type, description), filtered by the query words."),
-        spec::<QueryArgs>("list_resources", "List everything qwf found: skills, agents and MCP servers, filtered by the query words."),
-        spec::<GetWorkflowArgs>("get_workflow", "Get a workflow's JSON (the current version unless a version is given)."),
-        spec::<WorkflowArgs>("validate_workflow", "Validate a workflow: every problem with its place and a hint."),
+        spec::<QueryArgs>(
+            "list_skills",
+            "List the skills the user has (name, type, description), filtered by the query words.",
+        ),
+        spec::<QueryArgs>(
+            "list_resources",
+            "List everything qwf found: skills, agents and MCP servers, filtered by the query words.",
+        ),
+        spec::<GetWorkflowArgs>(
+            "get_workflow",
+            "Get a workflow's JSON (the current version unless a version is given).",
+        ),
+        spec::<WorkflowArgs>(
+            "validate_workflow",
+            "Validate a workflow: every problem with its place and a hint.",
+        ),
         spec::<AnalyzeImpactArgs>(
             "analyze_impact",
             "Preview modifications without applying them: the resulting diff, what breaks and who consumes it, and a verdict.",
         ),
-        spec::<ShowDiffArgs>("show_diff", "Show what changed between two versions of a workflow."),
-        spec::<WorkflowArgs>("history", "List a workflow's versions with their descriptions and origins."),
+        spec::<ShowDiffArgs>(
+            "show_diff",
+            "Show what changed between two versions of a workflow.",
+        ),
+        spec::<WorkflowArgs>(
+            "history",
+            "List a workflow's versions with their descriptions and origins.",
+        ),
         spec::<ProposeModificationArgs>(
             "propose_modification",
             "Propose modifications to an existing workflow. The user sees the diff and impact and decides; the result tells you what they decided. Never rewrite the workflow: change only what the request needs.",
@@ -237,9 +279,18 @@ pub fn specs() -> Vec<ToolSpec> {
             "create_workflow",
             "Propose a new workflow, reusing existing skills and listing the missing ones in new_skills. The user decides.",
         ),
-        spec::<CreateSkillArgs>("create_skill", "Propose a new skill file. The user decides."),
-        spec::<RollbackArgs>("rollback", "Propose bringing back an earlier version (as a new version). The user decides."),
-        spec::<AskUserArgs>("ask_user", "Ask the user one clarifying question instead of guessing."),
+        spec::<CreateSkillArgs>(
+            "create_skill",
+            "Propose a new skill file. The user decides.",
+        ),
+        spec::<RollbackArgs>(
+            "rollback",
+            "Propose bringing back an earlier version (as a new version). The user decides.",
+        ),
+        spec::<AskUserArgs>(
+            "ask_user",
+            "Ask the user one clarifying question instead of guessing.",
+        ),
     ]
 }
 
@@ -273,23 +324,46 @@ mod tests {
             assert_eq!(spec.parameters["type"], "object", "{}", spec.name);
             assert!(spec.parameters.get("$schema").is_none());
         }
-        let propose = specs().into_iter().find(|spec| spec.name == "propose_modification").expect("offered");
-        assert_eq!(propose.parameters["required"], json!(["workflow", "modifications", "summary"]));
+        let propose = specs()
+            .into_iter()
+            .find(|spec| spec.name == "propose_modification")
+            .expect("offered");
+        assert_eq!(
+            propose.parameters["required"],
+            json!(["workflow", "modifications", "summary"])
+        );
     }
 
     #[test]
     fn arguments_are_checked_and_errors_are_for_the_model() {
         let tool = Tool::parse("rollback", &json!({"workflow": "w", "to": "v2"})).expect("valid");
-        assert!(matches!(tool, Tool::Rollback(RollbackArgs { to: VersionArg(2), .. })));
+        assert!(matches!(
+            tool,
+            Tool::Rollback(RollbackArgs {
+                to: VersionArg(2),
+                ..
+            })
+        ));
         assert!(tool.is_mutating());
-        let from_string = Tool::parse("history", &json!("{\"workflow\": \"w\"}")).expect("stringified JSON accepted");
+        let from_string = Tool::parse("history", &json!("{\"workflow\": \"w\"}"))
+            .expect("stringified JSON accepted");
         assert!(!from_string.is_mutating());
         let error = Tool::parse("rollback", &json!({"workflow": "w"})).expect_err("missing to");
-        assert_eq!(error.to_string(), "invalid arguments for rollback: missing field `to`; check them against the tool's schema and call it again");
+        assert_eq!(
+            error.to_string(),
+            "invalid arguments for rollback: missing field `to`; check them against the tool's schema and call it again"
+        );
         let error = Tool::parse("delete_everything", &json!({})).expect_err("unknown");
-        assert!(error.to_string().starts_with("there is no tool 'delete_everything'; the tools are: list_skills"));
-        let error = Tool::parse("propose_modification", &json!({"workflow": "w", "summary": "s", "modifications": [{"type": "remove_step"}]}))
-            .expect_err("bad modification");
+        assert!(
+            error
+                .to_string()
+                .starts_with("there is no tool 'delete_everything'; the tools are: list_skills")
+        );
+        let error = Tool::parse(
+            "propose_modification",
+            &json!({"workflow": "w", "summary": "s", "modifications": [{"type": "remove_step"}]}),
+        )
+        .expect_err("bad modification");
         assert!(error.to_string().contains("missing field `id`"), "{error}");
         assert!(Tool::parse("list_skills", &Value::Null).is_ok());
     }

@@ -3,8 +3,8 @@
 //! loop and reporting what happened.
 
 use std::io::IsTerminal;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde_json::json;
 
@@ -45,11 +45,18 @@ pub struct GateArgs {
 
 impl GateArgs {
     pub fn policy(&self) -> Policy {
-        Policy { yes: self.yes, force: self.force, dry_run: self.dry_run }
+        Policy {
+            yes: self.yes,
+            force: self.force,
+            dry_run: self.dry_run,
+        }
     }
 
     pub fn flags(&self) -> ModelFlags {
-        ModelFlags { provider: self.provider.clone(), model: self.model.clone() }
+        ModelFlags {
+            provider: self.provider.clone(),
+            model: self.model.clone(),
+        }
     }
 }
 
@@ -82,9 +89,16 @@ pub fn install_interrupt_handler() {
 /// The model chosen by flags, environment and config.toml, with a spinner
 /// on the terminal while it thinks.
 pub fn build_model(settings: &Settings, flags: &ModelFlags) -> Result<Box<dyn Model>, CliError> {
-    let resolved = config::resolve(flags, &settings.home, &config::process_env).map_err(model_error)?;
-    let inner = config::build(&resolved, &config::process_env, || Box::new(OfflinePlanner::new())).map_err(model_error)?;
-    Ok(Box::new(Spinning { inner, show: settings.interactive && std::io::stderr().is_terminal() }))
+    let resolved =
+        config::resolve(flags, &settings.home, &config::process_env).map_err(model_error)?;
+    let inner = config::build(&resolved, &config::process_env, || {
+        Box::new(OfflinePlanner::new())
+    })
+    .map_err(model_error)?;
+    Ok(Box::new(Spinning {
+        inner,
+        show: settings.interactive && std::io::stderr().is_terminal(),
+    }))
 }
 
 /// Shows a spinner on stderr while the model is called.
@@ -103,7 +117,10 @@ impl Model for Spinning {
         IN_CALL.store(true, Ordering::SeqCst);
         let spinner = self.show.then(|| {
             let spinner = indicatif::ProgressBar::new_spinner();
-            spinner.set_message(format!("{} is thinking... (Ctrl-C cancels)", self.inner.describe()));
+            spinner.set_message(format!(
+                "{} is thinking... (Ctrl-C cancels)",
+                self.inner.describe()
+            ));
             spinner.enable_steady_tick(std::time::Duration::from_millis(100));
             spinner
         });
@@ -128,13 +145,23 @@ pub fn run_request(
     let model = build_model(settings, &args.flags())?;
     let store = settings.store();
     let mut session = Session::new(model.as_ref(), &store, settings.context(), options);
-    let mut gate = TerminalGate::new(printer.json, args.policy(), settings.interactive, args.plan_out.clone(), request);
+    let mut gate = TerminalGate::new(
+        printer.json,
+        args.policy(),
+        settings.interactive,
+        args.plan_out.clone(),
+        request,
+    );
     let report = session.run(request, &mut gate).map_err(model_error)?;
     finish(printer, &report, &gate)
 }
 
 /// Prints a report (or its JSON document) and picks the exit outcome.
-pub fn finish(printer: &mut Printer, report: &Report, gate: &TerminalGate) -> Result<Outcome, CliError> {
+pub fn finish(
+    printer: &mut Printer,
+    report: &Report,
+    gate: &TerminalGate,
+) -> Result<Outcome, CliError> {
     if printer.json {
         let last = report.applied.last();
         printer.document(&json!({
@@ -155,11 +182,18 @@ pub fn finish(printer: &mut Printer, report: &Report, gate: &TerminalGate) -> Re
             printer.line(&report.final_message);
         }
         if report.usage.input_tokens + report.usage.output_tokens > 0 {
-            printer.line(paint(DIM, format!("({} tokens in, {} out)", report.usage.input_tokens, report.usage.output_tokens)));
+            printer.line(paint(
+                DIM,
+                format!(
+                    "({} tokens in, {} out)",
+                    report.usage.input_tokens, report.usage.output_tokens
+                ),
+            ));
         }
     }
     if let Some(stopped) = &report.stopped {
-        return Err(CliError::new(format!("stopped: {stopped}")).with_hint("rephrase the request, or try another model with --provider/--model"));
+        return Err(CliError::new(format!("stopped: {stopped}"))
+            .with_hint("rephrase the request, or try another model with --provider/--model"));
     }
     if report.proposals > 0 && report.applied.is_empty() {
         let hint = if !gate.plans_written.is_empty() {

@@ -2,7 +2,7 @@
 //! impact) and asks yes / no / why / edit / details, or decides by policy
 //! when no one can be asked.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::output::{BOLD, DIM, ERROR, GOOD, Printer, WARNING, paint};
 use super::prompt;
@@ -27,7 +27,13 @@ pub struct TerminalGate {
 }
 
 impl TerminalGate {
-    pub fn new(json: bool, policy: Policy, interactive: bool, plan_out: Option<PathBuf>, request: &str) -> Self {
+    pub fn new(
+        json: bool,
+        policy: Policy,
+        interactive: bool,
+        plan_out: Option<PathBuf>,
+        request: &str,
+    ) -> Self {
         TerminalGate {
             printer: Printer::new(json),
             policy,
@@ -46,15 +52,37 @@ impl TerminalGate {
         let printer = &mut self.printer;
         printer.line("");
         match &proposal.kind {
-            ProposalKind::Modify { workflow, base_version, .. } => {
-                printer.line(format!("{} {} (v{base_version})", paint(BOLD, "Proposed change to"), workflow));
+            ProposalKind::Modify {
+                workflow,
+                base_version,
+                ..
+            } => {
+                printer.line(format!(
+                    "{} {} (v{base_version})",
+                    paint(BOLD, "Proposed change to"),
+                    workflow
+                ));
                 printer.line(format!("  {}", proposal.summary));
             }
-            ProposalKind::Rollback { workflow, base_version, to } => {
-                printer.line(format!("{} Rolling back '{workflow}' from v{base_version} to v{to}", paint(WARNING, "⚠")));
+            ProposalKind::Rollback {
+                workflow,
+                base_version,
+                to,
+            } => {
+                printer.line(format!(
+                    "{} Rolling back '{workflow}' from v{base_version} to v{to}",
+                    paint(WARNING, "⚠")
+                ));
             }
-            ProposalKind::Create { workflow, new_skills } => {
-                printer.line(format!("{} {}", paint(BOLD, "Proposed workflow:"), workflow.name));
+            ProposalKind::Create {
+                workflow,
+                new_skills,
+            } => {
+                printer.line(format!(
+                    "{} {}",
+                    paint(BOLD, "Proposed workflow:"),
+                    workflow.name
+                ));
                 if let Some(description) = &workflow.description {
                     printer.line(format!("  {description}"));
                 }
@@ -66,8 +94,19 @@ impl TerminalGate {
                     let what = match step.skill_name() {
                         Some(skill) => {
                             let missing = new_skills.iter().any(|new| new.name == skill);
-                            let mark = if missing { paint(ERROR, "✗") } else { paint(GOOD, "✓") };
-                            format!("{mark} {skill}{}", if missing { " (missing: will be created)" } else { "" })
+                            let mark = if missing {
+                                paint(ERROR, "✗")
+                            } else {
+                                paint(GOOD, "✓")
+                            };
+                            format!(
+                                "{mark} {skill}{}",
+                                if missing {
+                                    " (missing: will be created)"
+                                } else {
+                                    ""
+                                }
+                            )
                         }
                         None => step.kind.type_name().to_string(),
                     };
@@ -94,62 +133,113 @@ impl TerminalGate {
         }
         if let Some(evaluation) = &proposal.evaluation {
             printer.line("");
-            for line in evaluation_lines(evaluation, !matches!(proposal.kind, ProposalKind::Create { .. })) {
+            for line in evaluation_lines(
+                evaluation,
+                !matches!(proposal.kind, ProposalKind::Create { .. }),
+            ) {
                 printer.line(line);
             }
         }
         printer.line("");
     }
 
-    fn save_plan(&mut self, proposal: &Proposal, path: &PathBuf) -> Decision {
-        let ProposalKind::Modify { workflow, base_version, modifications } = &proposal.kind else {
+    fn save_plan(&mut self, proposal: &Proposal, path: &Path) -> Decision {
+        let ProposalKind::Modify {
+            workflow,
+            base_version,
+            modifications,
+        } = &proposal.kind
+        else {
             return Decision::Decline {
-                reason: "not applied: only modifications to an existing workflow can be saved as a plan".into(),
+                reason:
+                    "not applied: only modifications to an existing workflow can be saved as a plan"
+                        .into(),
             };
         };
-        let mut plan = Plan::new(workflow, *base_version, &proposal.summary, modifications.clone());
+        let mut plan = Plan::new(
+            workflow,
+            *base_version,
+            &proposal.summary,
+            modifications.clone(),
+        );
         plan.request = Some(self.request.clone());
         match write_atomic(path, plan.to_pretty_json().as_bytes()) {
             Ok(()) => {
-                self.plans_written.push(path.clone());
+                self.plans_written.push(path.to_path_buf());
                 if !self.printer.json {
-                    self.printer.line(format!("{} Saved the proposal as {}; apply it with `qwf apply {}`", paint(GOOD, "✓"), path.display(), path.display()));
+                    self.printer.line(format!(
+                        "{} Saved the proposal as {}; apply it with `qwf apply {}`",
+                        paint(GOOD, "✓"),
+                        path.display(),
+                        path.display()
+                    ));
                 }
-                Decision::Decline { reason: format!("saved as a plan file for later ({}); not applied now", path.display()) }
+                Decision::Decline {
+                    reason: format!(
+                        "saved as a plan file for later ({}); not applied now",
+                        path.display()
+                    ),
+                }
             }
-            Err(error) => Decision::Decline { reason: format!("could not save the plan: {error}") },
+            Err(error) => Decision::Decline {
+                reason: format!("could not save the plan: {error}"),
+            },
         }
     }
 
     /// Opens the modifications in `$EDITOR` and reads them back.
     fn edit(&mut self, modifications: &[Modification]) -> Option<Vec<Modification>> {
-        let editor = std::env::var("VISUAL").or_else(|_| std::env::var("EDITOR")).unwrap_or_else(|_| "vi".to_string());
-        let file = match tempfile::Builder::new().prefix("qwf-proposal-").suffix(".json").tempfile() {
+        let editor = std::env::var("VISUAL")
+            .or_else(|_| std::env::var("EDITOR"))
+            .unwrap_or_else(|_| "vi".to_string());
+        let file = match tempfile::Builder::new()
+            .prefix("qwf-proposal-")
+            .suffix(".json")
+            .tempfile()
+        {
             Ok(file) => file,
             Err(error) => {
-                self.printer.line(format!("{} cannot create a file to edit: {error}", paint(ERROR, "✗")));
+                self.printer.line(format!(
+                    "{} cannot create a file to edit: {error}",
+                    paint(ERROR, "✗")
+                ));
                 return None;
             }
         };
-        let text = serde_json::to_string_pretty(modifications).expect("modifications are always representable as JSON");
+        let text = serde_json::to_string_pretty(modifications)
+            .expect("modifications are always representable as JSON");
         if let Err(error) = std::fs::write(file.path(), format!("{text}\n")) {
-            self.printer.line(format!("{} cannot write {}: {error}", paint(ERROR, "✗"), file.path().display()));
+            self.printer.line(format!(
+                "{} cannot write {}: {error}",
+                paint(ERROR, "✗"),
+                file.path().display()
+            ));
             return None;
         }
         loop {
             let mut words = editor.split_whitespace();
             let program = words.next().unwrap_or("vi");
-            let status = std::process::Command::new(program).args(words).arg(file.path()).status();
+            let status = std::process::Command::new(program)
+                .args(words)
+                .arg(file.path())
+                .status();
             if let Err(error) = status {
-                self.printer.line(format!("{} cannot run the editor '{editor}': {error}", paint(ERROR, "✗")));
-                self.printer.line("  set $EDITOR to your editor (for example `export EDITOR=nano`)");
+                self.printer.line(format!(
+                    "{} cannot run the editor '{editor}': {error}",
+                    paint(ERROR, "✗")
+                ));
+                self.printer
+                    .line("  set $EDITOR to your editor (for example `export EDITOR=nano`)");
                 return None;
             }
             let edited = std::fs::read_to_string(file.path()).unwrap_or_default();
             match serde_json::from_str::<Vec<Modification>>(&edited) {
                 Ok(modifications) => return Some(modifications),
                 Err(error) => {
-                    self.printer.line(format!("{} the edited proposal is not a valid list of modifications: {error}", paint(ERROR, "✗")));
+                    self.printer.line(format!(
+                        "{} the edited proposal is not a valid list of modifications: {error}",
+                        paint(ERROR, "✗")
+                    ));
                     if !prompt::confirm("Edit again?") {
                         return None;
                     }
@@ -160,15 +250,25 @@ impl TerminalGate {
 
     /// The seed's creation flow: show the workflow, look at the missing
     /// skills, save everything, or cancel.
-    fn creation_menu(&mut self, proposal: &Proposal, workflow: &crate::core::Workflow, new_skills: &[crate::core::skill::Skill]) -> Decision {
+    fn creation_menu(
+        &mut self,
+        proposal: &Proposal,
+        workflow: &crate::core::Workflow,
+        new_skills: &[crate::core::skill::Skill],
+    ) -> Decision {
         self.printer.line("Would you like me to:");
         self.printer.line("1. Show the proposed workflow");
-        self.printer.line(if new_skills.is_empty() { "2. Show the skills it uses (all exist)" } else { "2. Show the missing skills to create" });
+        self.printer.line(if new_skills.is_empty() {
+            "2. Show the skills it uses (all exist)"
+        } else {
+            "2. Show the missing skills to create"
+        });
         self.printer.line("3. Save everything");
         loop {
             match prompt::choose("", &["1", "2", "3", "all", "cancel", "why"]).as_deref() {
                 Some("1") => {
-                    self.printer.line(format!("Proposed Workflow: {}.json", workflow.name));
+                    self.printer
+                        .line(format!("Proposed Workflow: {}.json", workflow.name));
                     self.printer.line(workflow.to_pretty_json().trim_end());
                 }
                 Some("2") => {
@@ -177,7 +277,8 @@ impl TerminalGate {
                         self.printer.line(format!("Type: {}", skill.skill_type));
                         self.printer.line(format!("Command: {}", skill.command));
                         if !skill.description.is_empty() {
-                            self.printer.line(format!("Description: {}", skill.description));
+                            self.printer
+                                .line(format!("Description: {}", skill.description));
                         }
                         self.printer.line("");
                     }
@@ -190,7 +291,9 @@ impl TerminalGate {
                 Some("3" | "all") => return Decision::Approve,
                 _ => {
                     self.printer.line("Cancelled. Nothing was created.");
-                    return Decision::Decline { reason: "the user cancelled the creation".into() };
+                    return Decision::Decline {
+                        reason: "the user cancelled the creation".into(),
+                    };
                 }
             }
         }
@@ -201,22 +304,28 @@ impl TerminalGate {
         let mut approved = Vec::new();
         let total = parts.len();
         for (index, modification) in parts.iter().enumerate() {
-            self.printer.line(format!("Step {}/{total}: {modification}", index + 1));
+            self.printer
+                .line(format!("Step {}/{total}: {modification}", index + 1));
             if prompt::confirm("Apply?") {
                 approved.push(modification.clone());
             }
         }
         if approved.is_empty() {
-            return Decision::Decline { reason: "the user declined every part of the change".into() };
+            return Decision::Decline {
+                reason: "the user declined every part of the change".into(),
+            };
         }
         self.approved_subset = Some(approved.clone());
-        Decision::Revise { modifications: approved }
+        Decision::Revise {
+            modifications: approved,
+        }
     }
 }
 
 impl Gate for TerminalGate {
     fn decide(&mut self, proposal: &Proposal) -> Decision {
-        if let (Some(subset), ProposalKind::Modify { modifications, .. }) = (&self.approved_subset, &proposal.kind)
+        if let (Some(subset), ProposalKind::Modify { modifications, .. }) =
+            (&self.approved_subset, &proposal.kind)
             && subset == modifications
         {
             self.approved_subset = None;
@@ -229,7 +338,11 @@ impl Gate for TerminalGate {
         if self.policy.dry_run || !self.interactive || self.policy.yes {
             return self.policy.decide(proposal);
         }
-        if let ProposalKind::Create { workflow, new_skills } = &proposal.kind {
+        if let ProposalKind::Create {
+            workflow,
+            new_skills,
+        } = &proposal.kind
+        {
             return self.creation_menu(proposal, workflow, new_skills);
         }
         let breaking = proposal.verdict() == Verdict::Breaking;
@@ -244,7 +357,11 @@ impl Gate for TerminalGate {
         if proposal.independent_parts().is_some() {
             answers.push("iterative");
         }
-        let mut question = if breaking { "This seems problematic. Are you sure?" } else { "Apply?" };
+        let mut question = if breaking {
+            "This seems problematic. Are you sure?"
+        } else {
+            "Apply?"
+        };
         loop {
             match prompt::choose(question, &answers).as_deref() {
                 Some("y") => return Decision::Approve,
@@ -262,16 +379,23 @@ impl Gate for TerminalGate {
                     if let Some(modifications) = &modifications
                         && let Some(edited) = self.edit(modifications)
                     {
-                        return Decision::Revise { modifications: edited };
+                        return Decision::Revise {
+                            modifications: edited,
+                        };
                     }
                 }
                 Some("iterative") => {
-                    let parts = proposal.independent_parts().map(<[Modification]>::to_vec).unwrap_or_default();
+                    let parts = proposal
+                        .independent_parts()
+                        .map(<[Modification]>::to_vec)
+                        .unwrap_or_default();
                     return self.iterate(&parts);
                 }
                 _ => {
                     self.printer.line("Cancelled. Workflow unchanged.");
-                    return Decision::Decline { reason: "the user declined this change".into() };
+                    return Decision::Decline {
+                        reason: "the user declined this change".into(),
+                    };
                 }
             }
         }
@@ -281,7 +405,8 @@ impl Gate for TerminalGate {
         if !self.interactive {
             return None;
         }
-        self.printer.line(format!("{} {question}", paint(BOLD, "?")));
+        self.printer
+            .line(format!("{} {question}", paint(BOLD, "?")));
         let answer = prompt::line("> ")?;
         (!answer.trim().is_empty()).then_some(answer)
     }
@@ -291,11 +416,22 @@ impl Gate for TerminalGate {
             return;
         }
         let line = match (&proposal.kind, version) {
-            (ProposalKind::Modify { workflow, base_version, .. }, Some(version)) => {
+            (
+                ProposalKind::Modify {
+                    workflow,
+                    base_version,
+                    ..
+                },
+                Some(version),
+            ) => {
                 format!("Updated '{workflow}' (v{base_version} → v{version})")
             }
-            (ProposalKind::Rollback { workflow, to, .. }, Some(version)) => format!("Rolled back '{workflow}' to v{to} (now v{version})"),
-            (ProposalKind::Create { workflow, .. }, _) => format!("Saved workflow '{}'", workflow.name),
+            (ProposalKind::Rollback { workflow, to, .. }, Some(version)) => {
+                format!("Rolled back '{workflow}' to v{to} (now v{version})")
+            }
+            (ProposalKind::Create { workflow, .. }, _) => {
+                format!("Saved workflow '{}'", workflow.name)
+            }
             (ProposalKind::CreateSkill { skill }, _) => format!("Created skill '{}'", skill.name),
             (_, None) => "Applied".to_string(),
         };

@@ -108,7 +108,11 @@ pub fn main() -> ExitCode {
     }
 }
 
-pub(crate) fn run(command: &Command, settings: &Settings, printer: &mut Printer) -> Result<Outcome, CliError> {
+pub(crate) fn run(
+    command: &Command,
+    settings: &Settings,
+    printer: &mut Printer,
+) -> Result<Outcome, CliError> {
     match command {
         Command::Do(args) => commands::do_request::run(args, settings, printer),
         Command::Chat(args) => commands::chat::run(args, settings, printer),

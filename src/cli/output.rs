@@ -35,16 +35,19 @@ impl Printer {
 
     /// A line of human output on stdout.
     pub fn line(&mut self, text: impl AsRef<str>) {
-        let mut text = text.as_ref().to_string();
-        text.push('\n');
+        let text = text.as_ref();
         // A closed pipe (`qwf ... | head`) is not worth a panic.
         if self.out.current_choice() == anstream::ColorChoice::Never {
-            // Styles removed up front and written at once: a long listing is
-            // one system call, not one per styled piece.
-            let plain = anstream::adapter::strip_str(&text).to_string();
-            let _ = std::io::stdout().lock().write_all(plain.as_bytes());
+            // Styles removed here and the text written in large blocks: a
+            // long listing is a few system calls, not one per styled piece.
+            let mut out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
+            for piece in anstream::adapter::strip_str(text) {
+                let _ = out.write_all(piece.as_bytes());
+            }
+            let _ = out.write_all(b"\n");
+            let _ = out.flush();
         } else {
-            let _ = self.out.write_all(text.as_bytes());
+            let _ = writeln!(self.out, "{text}");
         }
     }
 

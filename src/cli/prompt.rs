@@ -9,7 +9,11 @@ pub fn choose(question: &str, answers: &[&str]) -> Option<String> {
     let stdin = std::io::stdin();
     let mut stderr = std::io::stderr();
     loop {
-        let lead = if question.is_empty() { String::new() } else { format!("{question} ") };
+        let lead = if question.is_empty() {
+            String::new()
+        } else {
+            format!("{question} ")
+        };
         let _ = write!(stderr, "{lead}[{}]: ", answers.join("/"));
         let _ = stderr.flush();
         let mut line = String::new();

@@ -160,7 +160,11 @@ pub fn impact_lines(impact: &crate::core::Impact) -> Vec<String> {
 pub fn evaluation_lines(evaluation: &crate::core::Evaluation, with_diff: bool) -> Vec<String> {
     let mut lines = Vec::new();
     if with_diff {
-        lines.extend(diff_lines(&evaluation.diff).into_iter().map(|line| format!("  {line}")));
+        lines.extend(
+            diff_lines(&evaluation.diff)
+                .into_iter()
+                .map(|line| format!("  {line}")),
+        );
         lines.push(String::new());
     }
     lines.extend(impact_lines(&evaluation.impact));

@@ -10,7 +10,6 @@ use std::thread;
 
 use serde_json::Value;
 
-
 #[derive(Debug, Clone)]
 pub struct Recorded {
     pub method: String,
@@ -50,7 +49,10 @@ impl MockServer {
         let url = format!("http://{}", listener.local_addr().unwrap());
         let requests = Arc::new(Mutex::new(Vec::new()));
         let recorded = Arc::clone(&requests);
-        let replies: Vec<(u16, String)> = replies.into_iter().map(|(status, body)| (status, body.to_string())).collect();
+        let replies: Vec<(u16, String)> = replies
+            .into_iter()
+            .map(|(status, body)| (status, body.to_string()))
+            .collect();
         thread::spawn(move || {
             for (served, stream) in listener.incoming().enumerate() {
                 let Ok(stream) = stream else { break };
@@ -137,4 +139,3 @@ fn write_response(mut stream: TcpStream, status: u16, body: &str) -> std::io::Re
     )?;
     stream.flush()
 }
-

@@ -52,7 +52,12 @@ struct ChatHelper {
 impl Completer for ChatHelper {
     type Candidate = Pair;
 
-    fn complete(&self, line: &str, pos: usize, _: &rustyline::Context<'_>) -> rustyline::Result<(usize, Vec<Pair>)> {
+    fn complete(
+        &self,
+        line: &str,
+        pos: usize,
+        _: &rustyline::Context<'_>,
+    ) -> rustyline::Result<(usize, Vec<Pair>)> {
         let before = &line[..pos];
         let start = before.rfind(' ').map_or(0, |space| space + 1);
         let word = &before[start..];
@@ -60,14 +65,23 @@ impl Completer for ChatHelper {
             candidates
                 .into_iter()
                 .filter(|candidate| candidate.starts_with(word))
-                .map(|candidate| Pair { display: candidate.to_string(), replacement: candidate.to_string() })
+                .map(|candidate| Pair {
+                    display: candidate.to_string(),
+                    replacement: candidate.to_string(),
+                })
                 .collect()
         };
         if start == 0 && word.starts_with('/') {
-            return Ok((0, pairs(SLASH.iter().map(|(command, _)| *command).collect())));
+            return Ok((
+                0,
+                pairs(SLASH.iter().map(|(command, _)| *command).collect()),
+            ));
         }
         if before.starts_with('/') && start > 0 {
-            return Ok((start, pairs(self.workflows.iter().map(String::as_str).collect())));
+            return Ok((
+                start,
+                pairs(self.workflows.iter().map(String::as_str).collect()),
+            ));
         }
         Ok((pos, Vec::new()))
     }
@@ -78,7 +92,11 @@ impl Hinter for ChatHelper {
 }
 
 impl Highlighter for ChatHelper {
-    fn highlight_prompt<'b, 's: 'b, 'p: 'b>(&'s self, prompt: &'p str, _default: bool) -> Cow<'b, str> {
+    fn highlight_prompt<'b, 's: 'b, 'p: 'b>(
+        &'s self,
+        prompt: &'p str,
+        _default: bool,
+    ) -> Cow<'b, str> {
         Cow::Borrowed(prompt)
     }
 }
@@ -88,22 +106,37 @@ impl Helper for ChatHelper {}
 
 pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Outcome, CliError> {
     if !settings.interactive {
-        return Err(CliError::new("`qwf chat` needs a terminal").with_hint("for one request from a script, use `qwf do \"REQUEST\" --yes`"));
+        return Err(CliError::new("`qwf chat` needs a terminal")
+            .with_hint("for one request from a script, use `qwf do \"REQUEST\" --yes`"));
     }
     let store = settings.store();
     if let Some(workflow) = &args.workflow {
         store.head(workflow, &settings.context())?;
     }
     let model = build_model(settings, &args.gate.flags())?;
-    let options = Options { mode: Mode::General, focus: args.workflow.clone(), ..Options::default() };
+    let options = Options {
+        mode: Mode::General,
+        focus: args.workflow.clone(),
+        ..Options::default()
+    };
     let mut session = Session::new(model.as_ref(), &store, settings.context(), options);
-    let mut editor: Editor<ChatHelper, DefaultHistory> =
-        Editor::new().map_err(|error| CliError::new(format!("cannot start the line editor: {error}")))?;
-    let workflows = || store.list().map(|list| list.into_iter().map(|summary| summary.name).collect()).unwrap_or_default();
-    editor.set_helper(Some(ChatHelper { workflows: workflows() }));
+    let mut editor: Editor<ChatHelper, DefaultHistory> = Editor::new()
+        .map_err(|error| CliError::new(format!("cannot start the line editor: {error}")))?;
+    let workflows = || {
+        store
+            .list()
+            .map(|list| list.into_iter().map(|summary| summary.name).collect())
+            .unwrap_or_default()
+    };
+    editor.set_helper(Some(ChatHelper {
+        workflows: workflows(),
+    }));
     let history_file = settings.home.join("chat_history");
     let _ = editor.load_history(&history_file);
-    printer.line(format!("qwf chat with {} — /help for commands, Ctrl-D to leave.", model.describe()));
+    printer.line(format!(
+        "qwf chat with {} — /help for commands, Ctrl-D to leave.",
+        model.describe()
+    ));
     if let Some(workflow) = &args.workflow {
         printer.line(paint(DIM, format!("Talking about '{workflow}'.")));
     }
@@ -132,7 +165,13 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
             }
             continue;
         }
-        let mut gate = TerminalGate::new(false, args.gate.policy(), true, args.gate.plan_out.clone(), line);
+        let mut gate = TerminalGate::new(
+            false,
+            args.gate.policy(),
+            true,
+            args.gate.plan_out.clone(),
+            line,
+        );
         match session.run(line, &mut gate) {
             Ok(report) => {
                 if let Err(error) = finish(printer, &report, &gate)
@@ -141,7 +180,9 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
                     printer.error(&error);
                 }
             }
-            Err(crate::agent::model::ModelError::Cancelled) => printer.line("Cancelled; nothing was applied."),
+            Err(crate::agent::model::ModelError::Cancelled) => {
+                printer.line("Cancelled; nothing was applied.")
+            }
             Err(error) => printer.error(&model_error(error)),
         }
         if let Some(helper) = editor.helper_mut() {
@@ -162,9 +203,16 @@ enum Flow {
 }
 
 /// Runs a slash command through the same parser and code as the CLI.
-fn slash(command: &str, session: &mut Session<'_>, settings: &Settings, printer: &mut Printer) -> Flow {
+fn slash(
+    command: &str,
+    session: &mut Session<'_>,
+    settings: &Settings,
+    printer: &mut Printer,
+) -> Flow {
     let mut words: Vec<String> = command.split_whitespace().map(str::to_string).collect();
-    let Some(name) = words.first().cloned() else { return Flow::Continue };
+    let Some(name) = words.first().cloned() else {
+        return Flow::Continue;
+    };
     match name.as_str() {
         "exit" | "quit" => return Flow::Exit,
         "help" => {
@@ -193,7 +241,10 @@ fn slash(command: &str, session: &mut Session<'_>, settings: &Settings, printer:
         _ => {}
     }
     if !SLASH.iter().any(|(known, _)| known[1..] == name) {
-        printer.line(format!("{} unknown command /{name}; /help lists them", paint(ERROR, "✗")));
+        printer.line(format!(
+            "{} unknown command /{name}; /help lists them",
+            paint(ERROR, "✗")
+        ));
         return Flow::Continue;
     }
     // Commands about a workflow default to the one in focus.

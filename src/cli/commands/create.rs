@@ -29,19 +29,39 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
     if let Some(name) = &args.name {
         check_name(name, "workflow").map_err(crate::store::StoreError::from)?;
         if settings.store().exists(name) {
-            return Err(CliError::new(format!("workflow '{name}' already exists"))
-                .with_hint(format!("choose another --name, or change it with `qwf edit {name} \"...\"`")));
+            return Err(
+                CliError::new(format!("workflow '{name}' already exists")).with_hint(format!(
+                    "choose another --name, or change it with `qwf edit {name} \"...\"`"
+                )),
+            );
         }
     }
     let model = build_model(settings, &args.gate.flags())?;
     let store = settings.store();
-    let options = Options { mode: Mode::Create { name: args.name.clone() }, ..Options::default() };
-    let mut session = crate::agent::session::Session::new(model.as_ref(), &store, settings.context(), options);
-    let mut gate = TerminalGate::new(printer.json, args.gate.policy(), settings.interactive, args.gate.plan_out.clone(), &args.description);
-    let report = session.run(&args.description, &mut gate).map_err(model_error)?;
+    let options = Options {
+        mode: Mode::Create {
+            name: args.name.clone(),
+        },
+        ..Options::default()
+    };
+    let mut session =
+        crate::agent::session::Session::new(model.as_ref(), &store, settings.context(), options);
+    let mut gate = TerminalGate::new(
+        printer.json,
+        args.gate.policy(),
+        settings.interactive,
+        args.gate.plan_out.clone(),
+        &args.description,
+    );
+    let report = session
+        .run(&args.description, &mut gate)
+        .map_err(model_error)?;
     let outcome = finish(printer, &report, &gate)?;
     if let Some(path) = &args.output
-        && let Some(created) = report.applied.iter().find_map(|applied| applied.workflow.clone())
+        && let Some(created) = report
+            .applied
+            .iter()
+            .find_map(|applied| applied.workflow.clone())
     {
         let head = store.head(&created, &settings.context())?;
         write_atomic(path, head.workflow.to_pretty_json().as_bytes())?;

@@ -1,8 +1,8 @@
+use crate::agent::session::{Mode, Options};
 use crate::cli::conversation::{GateArgs, run_request};
 use crate::cli::error::{CliError, Outcome};
 use crate::cli::output::Printer;
 use crate::cli::settings::Settings;
-use crate::agent::session::{Mode, Options};
 
 /// One request to the agent, then exit: "add retry logic to the API call".
 #[derive(Debug, clap::Args)]
@@ -17,6 +17,10 @@ pub struct Args {
 }
 
 pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Outcome, CliError> {
-    let options = Options { mode: Mode::General, focus: args.workflow.clone(), ..Options::default() };
+    let options = Options {
+        mode: Mode::General,
+        focus: args.workflow.clone(),
+        ..Options::default()
+    };
     run_request(settings, printer, &args.gate, options, &args.request)
 }

@@ -35,7 +35,10 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
         _ => None,
     };
     let options = Options {
-        mode: Mode::Edit { workflow: args.name.clone(), scope },
+        mode: Mode::Edit {
+            workflow: args.name.clone(),
+            scope,
+        },
         focus: Some(args.name.clone()),
         ..Options::default()
     };

@@ -14,8 +14,12 @@ pub struct Args {
 }
 
 pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Outcome, CliError> {
-    let flags = ModelFlags { provider: args.provider.clone(), model: args.model.clone() };
-    let resolved = config::resolve(&flags, &settings.home, &config::process_env).map_err(model_error)?;
+    let flags = ModelFlags {
+        provider: args.provider.clone(),
+        model: args.model.clone(),
+    };
+    let resolved =
+        config::resolve(&flags, &settings.home, &config::process_env).map_err(model_error)?;
     if printer.json {
         printer.document(&resolved);
     } else {

@@ -21,22 +21,58 @@ pub struct Args {
 
 /// Menu entries: answer, label, question, how the request starts.
 const MENU: [(&str, &str, &str, &str); 5] = [
-    ("1", "Add a step", "Describe the step to add (and where):", "add a step: "),
-    ("2", "Modify a step", "What should change, in which step?", ""),
-    ("3", "Remove a step", "Which step should go?", "remove the step "),
-    ("4", "Error handling", "What should happen on errors (retry, continue, fallback, timeout)?", ""),
-    ("5", "Run steps in parallel", "Which steps should run at the same time?", "run in parallel: "),
+    (
+        "1",
+        "Add a step",
+        "Describe the step to add (and where):",
+        "add a step: ",
+    ),
+    (
+        "2",
+        "Modify a step",
+        "What should change, in which step?",
+        "",
+    ),
+    (
+        "3",
+        "Remove a step",
+        "Which step should go?",
+        "remove the step ",
+    ),
+    (
+        "4",
+        "Error handling",
+        "What should happen on errors (retry, continue, fallback, timeout)?",
+        "",
+    ),
+    (
+        "5",
+        "Run steps in parallel",
+        "Which steps should run at the same time?",
+        "run in parallel: ",
+    ),
 ];
 
 pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Outcome, CliError> {
     if !settings.interactive {
-        return Err(CliError::new("`qwf refine` needs a terminal")
-            .with_hint(format!("from a script, use `qwf edit {} \"CHANGE\" --yes`", args.name)));
+        return Err(
+            CliError::new("`qwf refine` needs a terminal").with_hint(format!(
+                "from a script, use `qwf edit {} \"CHANGE\" --yes`",
+                args.name
+            )),
+        );
     }
     let store = settings.store();
     let context = settings.context();
     let model = build_model(settings, &args.gate.flags())?;
-    let options = Options { mode: Mode::Edit { workflow: args.name.clone(), scope: None }, focus: Some(args.name.clone()), ..Options::default() };
+    let options = Options {
+        mode: Mode::Edit {
+            workflow: args.name.clone(),
+            scope: None,
+        },
+        focus: Some(args.name.clone()),
+        ..Options::default()
+    };
     let mut session = Session::new(model.as_ref(), &store, settings.context(), options);
     session.stage(&args.name)?;
     let base = session.staged().map_or(0, |staged| staged.base_version);
@@ -50,13 +86,21 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
         }
         printer.line("  done. Save the accepted changes   cancel. Leave without saving");
         let choice = prompt::choose("", &["1", "2", "3", "4", "5", "done", "cancel"]);
-        let Some((_, _, question, prefix)) = MENU.iter().find(|(answer, ..)| Some(*answer) == choice.as_deref()) else {
+        let Some((_, _, question, prefix)) = MENU
+            .iter()
+            .find(|(answer, ..)| Some(*answer) == choice.as_deref())
+        else {
             if choice.as_deref() == Some("done") {
                 break;
             }
-            return Err(refused("Cancelled. Nothing was saved.", format!("`qwf refine {}` starts again", args.name)));
+            return Err(refused(
+                "Cancelled. Nothing was saved.",
+                format!("`qwf refine {}` starts again", args.name),
+            ));
         };
-        let Some(text) = prompt::line(&format!("{question} ")) else { continue };
+        let Some(text) = prompt::line(&format!("{question} ")) else {
+            continue;
+        };
         if text.trim().is_empty() {
             continue;
         }
@@ -72,23 +116,48 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
             Err(error) => printer.error(&model_error(error)),
         }
     }
-    let Some(staged) = session.take_staged().filter(|staged| !staged.modifications.is_empty()) else {
+    let Some(staged) = session
+        .take_staged()
+        .filter(|staged| !staged.modifications.is_empty())
+    else {
         printer.line("No changes were accepted; nothing to save.");
         return Ok(Outcome::Done);
     };
     let head = store.head(&args.name, &context)?;
     let evaluation = evaluate_result(&head.workflow, staged.current.clone(), None);
     printer.line("");
-    printer.line(format!("All accepted changes ({}):", staged.summaries.len()));
+    printer.line(format!(
+        "All accepted changes ({}):",
+        staged.summaries.len()
+    ));
     for line in evaluation_lines(&evaluation, true) {
         printer.line(line);
     }
     if !prompt::confirm("Save them as one version?") {
-        return Err(refused("Cancelled. Nothing was saved.", "the accepted changes were discarded"));
+        return Err(refused(
+            "Cancelled. Nothing was saved.",
+            "the accepted changes were discarded",
+        ));
     }
-    let provenance = Provenance::new(staged.summaries.join("; "), Origin::Request { text: requests.join("\n") });
-    let committed = store.commit(&args.name, Some(staged.base_version), Change::Modify(staged.modifications), provenance, &context)?;
-    printer.line(format!("{} All changes applied (v{} → v{})", paint(GOOD, "✓"), staged.base_version, committed.record.version));
+    let provenance = Provenance::new(
+        staged.summaries.join("; "),
+        Origin::Request {
+            text: requests.join("\n"),
+        },
+    );
+    let committed = store.commit(
+        &args.name,
+        Some(staged.base_version),
+        Change::Modify(staged.modifications),
+        provenance,
+        &context,
+    )?;
+    printer.line(format!(
+        "{} All changes applied (v{} → v{})",
+        paint(GOOD, "✓"),
+        staged.base_version,
+        committed.record.version
+    ));
     if let Some(base) = committed.rebased_from {
         printer.line(paint(DIM, format!("  (the workflow had moved on since v{base}; the changes were re-applied on the new version)")));
     }
