@@ -36,7 +36,11 @@ pub(super) fn help() -> String {
     format!(
         "I'm the built-in offline planner: I turn plain requests into previewed changes, without a network or an API key. \
          Try: {}. To create a workflow, describe it: \"fetch data from the API, validate it, and save it to the database\".",
-        EXAMPLES.iter().map(|example| format!("\"{example}\"")).collect::<Vec<_>>().join(", ")
+        EXAMPLES
+            .iter()
+            .map(|example| format!("\"{example}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
     )
 }
 
@@ -72,9 +76,16 @@ fn step_text(step: &Step, workflow: &Workflow) -> String {
             let ids: Vec<String> = steps.iter().map(|step| step.id.clone()).collect();
             format!("runs {} at the same time", quoted_list(&ids, "and"))
         }
-        StepKind::Conditional { condition, then, otherwise } => {
+        StepKind::Conditional {
+            condition,
+            then,
+            otherwise,
+        } => {
             let then: Vec<String> = then.iter().map(|step| step.id.clone()).collect();
-            let mut text = format!("when `{condition}` holds, runs {}", quoted_list(&then, "and"));
+            let mut text = format!(
+                "when `{condition}` holds, runs {}",
+                quoted_list(&then, "and")
+            );
             if !otherwise.is_empty() {
                 let otherwise: Vec<String> = otherwise.iter().map(|step| step.id.clone()).collect();
                 text.push_str(&format!(", otherwise {}", quoted_list(&otherwise, "and")));
@@ -84,7 +95,11 @@ fn step_text(step: &Step, workflow: &Workflow) -> String {
         StepKind::Unknown { type_name } => format!("is a '{type_name}' step qwf does not know"),
     }];
     if !step.inputs.is_empty() {
-        let inputs: Vec<String> = step.inputs.iter().map(|(name, value)| input_text(name, value, workflow)).collect();
+        let inputs: Vec<String> = step
+            .inputs
+            .iter()
+            .map(|(name, value)| input_text(name, value, workflow))
+            .collect();
         parts.push(format!("reading {}", inputs.join(", ")));
     }
     if !step.outputs.is_empty() {
@@ -96,7 +111,10 @@ fn step_text(step: &Step, workflow: &Workflow) -> String {
     if let Some(handling) = &step.error_handling {
         parts.push(match handling.strategy {
             Strategy::Retry => {
-                let mut text = format!("retrying up to {} attempts", handling.max_attempts.unwrap_or(3));
+                let mut text = format!(
+                    "retrying up to {} attempts",
+                    handling.max_attempts.unwrap_or(3)
+                );
                 if let Some(backoff) = handling.backoff {
                     text.push_str(&format!(" with {backoff} backoff"));
                 }
@@ -104,7 +122,10 @@ fn step_text(step: &Step, workflow: &Workflow) -> String {
             }
             Strategy::Continue => "letting the workflow continue if it fails".to_string(),
             Strategy::Fail => "stopping the workflow if it fails".to_string(),
-            Strategy::Fallback => format!("falling back to '{}' if it fails", handling.fallback.as_deref().unwrap_or("?")),
+            Strategy::Fallback => format!(
+                "falling back to '{}' if it fails",
+                handling.fallback.as_deref().unwrap_or("?")
+            ),
         });
     }
     let mut text = parts.join(", ");
@@ -117,7 +138,12 @@ fn step_text(step: &Step, workflow: &Workflow) -> String {
 fn describe_steps(steps: &[Step], workflow: &Workflow, depth: usize, lines: &mut Vec<String>) {
     for (index, step) in steps.iter().enumerate() {
         let indent = "  ".repeat(depth + 1);
-        lines.push(format!("{indent}{}. {}: {}.", index + 1, step.id, step_text(step, workflow)));
+        lines.push(format!(
+            "{indent}{}. {}: {}.",
+            index + 1,
+            step.id,
+            step_text(step, workflow)
+        ));
         for (_, children) in step.child_lists() {
             describe_steps(children, workflow, depth + 1, lines);
         }
@@ -133,10 +159,18 @@ pub(super) fn describe(name: &str, version: u64, workflow: &Workflow) -> String 
     };
     lines.push(headline.replace("..", "."));
     let count = workflow.steps.len();
-    lines.push(format!("It runs {count} step{} in order:", if count == 1 { "" } else { "s" }));
+    lines.push(format!(
+        "It runs {count} step{} in order:",
+        if count == 1 { "" } else { "s" }
+    ));
     describe_steps(&workflow.steps, workflow, 0, &mut lines);
     if !workflow.context.readonly.is_empty() {
-        let values: Vec<String> = workflow.context.readonly.iter().map(|(key, value)| format!("{key} = {}", show_value(value))).collect();
+        let values: Vec<String> = workflow
+            .context
+            .readonly
+            .iter()
+            .map(|(key, value)| format!("{key} = {}", show_value(value)))
+            .collect();
         lines.push(format!("Context values: {}.", values.join(", ")));
     }
     lines.join("\n")
@@ -155,9 +189,14 @@ pub(super) fn describe_step(step: &Step, workflow: &Workflow) -> String {
 pub(super) fn diff(name: &str, result: &Value) -> String {
     let from = result["from"].as_u64().unwrap_or_default();
     let to = result["to"].as_u64().unwrap_or_default();
-    let changes: Vec<&str> = result["changes"].as_array().map(|changes| changes.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+    let changes: Vec<&str> = result["changes"]
+        .as_array()
+        .map(|changes| changes.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
     if changes.is_empty() {
-        return format!("'{name}' v{from} and v{to} have the same content; nothing changed between them.");
+        return format!(
+            "'{name}' v{from} and v{to} have the same content; nothing changed between them."
+        );
     }
     let mut lines = vec![format!("Changes to '{name}' from v{from} to v{to}:")];
     lines.extend(changes.iter().map(|change| format!("  {change}")));
@@ -166,8 +205,16 @@ pub(super) fn diff(name: &str, result: &Value) -> String {
 
 /// The `history` result in words.
 pub(super) fn history(name: &str, versions: &[(u64, String)]) -> String {
-    let mut lines = vec![format!("'{name}' has {} version{}:", versions.len(), if versions.len() == 1 { "" } else { "s" })];
-    let latest = versions.iter().map(|(version, _)| *version).max().unwrap_or_default();
+    let mut lines = vec![format!(
+        "'{name}' has {} version{}:",
+        versions.len(),
+        if versions.len() == 1 { "" } else { "s" }
+    )];
+    let latest = versions
+        .iter()
+        .map(|(version, _)| *version)
+        .max()
+        .unwrap_or_default();
     for (version, description) in versions.iter().rev() {
         let current = if *version == latest { " (current)" } else { "" };
         lines.push(format!("  v{version}{current} — {description}"));
@@ -179,17 +226,26 @@ pub(super) fn history(name: &str, versions: &[(u64, String)]) -> String {
 pub(super) fn validation(name: &str, result: &Value) -> String {
     let issues = result["issues"].as_array().cloned().unwrap_or_default();
     if result["valid"].as_bool() == Some(true) && issues.is_empty() {
-        return format!("'{name}' is valid: every reference resolves and every step is well-formed.");
+        return format!(
+            "'{name}' is valid: every reference resolves and every step is well-formed."
+        );
     }
     let mut lines = vec![if result["valid"].as_bool() == Some(true) {
-        format!("'{name}' is valid, with {} warning{}:", issues.len(), if issues.len() == 1 { "" } else { "s" })
+        format!(
+            "'{name}' is valid, with {} warning{}:",
+            issues.len(),
+            if issues.len() == 1 { "" } else { "s" }
+        )
     } else {
         format!("'{name}' has problems:")
     }];
     for issue in issues {
         let severity = issue["severity"].as_str().unwrap_or("issue");
         let message = issue["message"].as_str().unwrap_or_default();
-        let hint = issue["hint"].as_str().map(|hint| format!(" ({hint})")).unwrap_or_default();
+        let hint = issue["hint"]
+            .as_str()
+            .map(|hint| format!(" ({hint})"))
+            .unwrap_or_default();
         lines.push(format!("  {severity}: {message}{hint}"));
     }
     lines.join("\n")
@@ -200,9 +256,17 @@ pub(super) fn skills(skills: &[crate::core::skill::Skill]) -> String {
     if skills.is_empty() {
         return "You have no skills yet. Creating a workflow proposes the skills it needs.".into();
     }
-    let mut lines = vec![format!("You have {} skill{}:", skills.len(), if skills.len() == 1 { "" } else { "s" })];
+    let mut lines = vec![format!(
+        "You have {} skill{}:",
+        skills.len(),
+        if skills.len() == 1 { "" } else { "s" }
+    )];
     for skill in skills {
-        let description = if skill.description.is_empty() { String::new() } else { format!(" — {}", skill.description) };
+        let description = if skill.description.is_empty() {
+            String::new()
+        } else {
+            format!(" — {}", skill.description)
+        };
         lines.push(format!("  {}{description}", skill.name));
     }
     lines.join("\n")
@@ -210,11 +274,19 @@ pub(super) fn skills(skills: &[crate::core::skill::Skill]) -> String {
 
 /// The closing message after a tool returned an error.
 pub(super) fn tool_error(tool: &str, content: &Value) -> String {
-    let error = content["error"].as_str().map_or_else(|| content.to_string(), str::to_string);
-    let hint = content["hint"].as_str().filter(|hint| !hint.is_empty()).map(|hint| format!(" Hint: {hint}.")).unwrap_or_default();
+    let error = content["error"]
+        .as_str()
+        .map_or_else(|| content.to_string(), str::to_string);
+    let hint = content["hint"]
+        .as_str()
+        .filter(|hint| !hint.is_empty())
+        .map(|hint| format!(" Hint: {hint}."))
+        .unwrap_or_default();
     let hint = hint.replace("..", ".");
     let doing = match tool {
-        "propose_modification" | "create_workflow" | "create_skill" | "rollback" => "Nothing was changed.",
+        "propose_modification" | "create_workflow" | "create_skill" | "rollback" => {
+            "Nothing was changed."
+        }
         _ => "I stopped here rather than guess.",
     };
     format!("I could not complete that: {error}.{hint} {doing}").replace("..", ".")

@@ -6,7 +6,9 @@
 
 use crate::core::skill::{Skill, SkillType};
 
-use super::text::{Tok, is_stopword, same_word};
+use std::sync::OnceLock;
+
+use super::text::{Tok, is_stopword, same_stem, same_word, stem};
 
 /// A literal a concept cannot work without.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,106 +57,569 @@ macro_rules! concept {
 
 /// In order of preference when two concepts fit equally.
 pub(super) static CONCEPTS: &[Concept] = &[
-    concept!("fetch", ["fetch", "get", "download", "retrieve", "pull", "request", "call", "scrape", "crawl", "curl", "poll", "query"],
-        ["api", "http", "https", "request", "download", "call", "endpoint", "url", "web", "rest", "fetcher"],
-        "http-fetch", false, "curl -fsSL \"$url\"", "Fetch data from a URL over HTTP", false, Some("data"), Some(Needs::Url)),
-    concept!("read", ["read", "load", "open", "ingest", "import"], ["file", "reader", "input"],
-        "file-reader", false, "cat \"$path\"", "Read data from a file", false, Some("data"), Some(Needs::Path)),
-    concept!("validate", ["validate", "check", "verify", "lint", "ensure", "assert", "confirm"],
-        ["validation", "validator", "valid", "verification", "schema", "checker", "checks"],
-        "data-validator", false, "python3 validate.py", "Validate JSON data against schema", true, Some("validated"), None),
-    concept!("transform", ["transform", "convert", "clean", "normalize", "normalise", "process", "map", "enrich", "reshape", "format", "parse", "prepare"],
-        ["transformation", "transformer", "conversion", "parser", "processing"],
-        "data-transformer", false, "python3 transform.py", "Transform data from one shape into another", true, Some("transformed"), None),
-    concept!("filter", ["filter", "exclude", "dedupe", "deduplicate", "select", "sort"], ["filtering", "duplicates"],
-        "data-filter", false, "python3 filter.py", "Keep only the records that match", true, Some("filtered"), None),
-    concept!("aggregate", ["aggregate", "compute", "calculate", "count", "sum", "group", "total"],
+    concept!(
+        "fetch",
+        [
+            "fetch", "get", "download", "retrieve", "pull", "request", "call", "scrape", "crawl",
+            "curl", "poll", "query"
+        ],
+        [
+            "api", "http", "https", "request", "download", "call", "endpoint", "url", "web",
+            "rest", "fetcher"
+        ],
+        "http-fetch",
+        false,
+        "curl -fsSL \"$url\"",
+        "Fetch data from a URL over HTTP",
+        false,
+        Some("data"),
+        Some(Needs::Url)
+    ),
+    concept!(
+        "read",
+        ["read", "load", "open", "ingest", "import"],
+        ["file", "reader", "input"],
+        "file-reader",
+        false,
+        "cat \"$path\"",
+        "Read data from a file",
+        false,
+        Some("data"),
+        Some(Needs::Path)
+    ),
+    concept!(
+        "validate",
+        [
+            "validate", "check", "verify", "lint", "ensure", "assert", "confirm"
+        ],
+        [
+            "validation",
+            "validator",
+            "valid",
+            "verification",
+            "schema",
+            "checker",
+            "checks"
+        ],
+        "data-validator",
+        false,
+        "python3 validate.py",
+        "Validate JSON data against schema",
+        true,
+        Some("validated"),
+        None
+    ),
+    concept!(
+        "transform",
+        [
+            "transform",
+            "convert",
+            "clean",
+            "normalize",
+            "normalise",
+            "process",
+            "map",
+            "enrich",
+            "reshape",
+            "format",
+            "parse",
+            "prepare"
+        ],
+        [
+            "transformation",
+            "transformer",
+            "conversion",
+            "parser",
+            "processing"
+        ],
+        "data-transformer",
+        false,
+        "python3 transform.py",
+        "Transform data from one shape into another",
+        true,
+        Some("transformed"),
+        None
+    ),
+    concept!(
+        "filter",
+        [
+            "filter",
+            "exclude",
+            "dedupe",
+            "deduplicate",
+            "select",
+            "sort"
+        ],
+        ["filtering", "duplicates"],
+        "data-filter",
+        false,
+        "python3 filter.py",
+        "Keep only the records that match",
+        true,
+        Some("filtered"),
+        None
+    ),
+    concept!(
+        "aggregate",
+        [
+            "aggregate",
+            "compute",
+            "calculate",
+            "count",
+            "sum",
+            "group",
+            "total"
+        ],
         ["aggregation", "statistics", "stats", "metrics", "totals"],
-        "data-aggregator", false, "python3 aggregate.py", "Aggregate records into totals and statistics", true, Some("aggregated"), None),
-    concept!("summarize", ["summarize", "summarise", "digest"], ["summary", "summaries", "summarizer"],
-        "summarizer", true, "Summarize the following data in a few sentences:\n{{data}}", "Summarize data in plain language", true, Some("summary"), None),
-    concept!("analyze", ["analyze", "analyse", "classify", "evaluate", "assess", "score", "detect", "inspect", "review"],
-        ["analysis", "analyzer", "evaluation", "classification", "sentiment"],
-        "analyzer", true, "Analyze the following data and report what stands out:\n{{data}}", "Analyze data with a language model", true, Some("analysis"), None),
-    concept!("merge", ["merge", "combine", "join", "concatenate", "union"], ["merger"],
-        "data-merger", false, "python3 merge.py", "Merge several inputs into one", true, Some("merged"), None),
-    concept!("save", ["save", "store", "write", "persist", "insert", "upsert", "record"],
-        ["database", "db", "sql", "postgres", "postgresql", "mysql", "sqlite", "storage", "writer", "table", "warehouse"],
-        "db-writer", false, "python3 write_db.py", "Write records to a database table", true, None, Some(Needs::Table)),
-    concept!("export", ["export", "dump"], ["csv", "export", "spreadsheet"],
-        "file-writer", false, "tee \"$path\"", "Write data to a file", true, None, Some(Needs::Path)),
-    concept!("upload", ["upload", "publish", "push", "sync"], ["s3", "bucket", "upload", "cloud", "ftp", "sftp"],
-        "uploader", false, "python3 upload.py", "Upload data to remote storage", true, None, None),
-    concept!("notify", ["notify", "alert", "email", "mail", "message", "ping", "page", "warn", "tell", "inform", "send"],
-        ["notification", "notifications", "alert", "alerts", "email", "slack", "mail", "message", "team", "sms", "notifier", "webhook"],
-        "notifier", false, "python3 notify.py", "Send a notification", true, None, None),
-    concept!("log", ["log", "audit", "trace", "print", "debug"], ["logging", "logger", "logs", "audit"],
-        "logger", false, "logger -t qwf", "Write a line to the log", true, None, None),
-    concept!("report", ["report", "generate", "render"], ["report", "reporting", "dashboard", "chart"],
-        "report-generator", false, "python3 report.py", "Generate a report", true, Some("report"), None),
-    concept!("backup", ["backup", "archive", "snapshot"], ["backup", "backups", "archive", "snapshot"],
-        "backup", false, "tar czf backup.tar.gz \"$path\"", "Back up files into an archive", false, Some("backup"), None),
-    concept!("compress", ["compress", "zip", "gzip", "tar"], ["compression", "zip", "gzip"],
-        "compressor", false, "gzip -c", "Compress data", true, Some("compressed"), None),
-    concept!("deploy", ["deploy", "release", "ship", "rollout"], ["deployment", "release", "production"],
-        "deployer", false, "./deploy.sh", "Deploy a build", true, None, None),
-    concept!("test", ["test"], ["tests", "testing", "suite"],
-        "test-runner", false, "make test", "Run the test suite", false, Some("results"), None),
-    concept!("build", ["build", "compile", "bundle"], ["build", "compiler", "artifact"],
-        "builder", false, "make build", "Build the project", false, Some("artifact"), None),
-    concept!("translate", ["translate", "localize"], ["translation", "translator", "language"],
-        "translator", true, "Translate the following text:\n{{data}}", "Translate text with a language model", true, Some("translated"), None),
-    concept!("wait", ["wait", "sleep", "delay", "pause"], ["delay", "pause"],
-        "delay", false, "sleep \"$seconds\"", "Wait before going on", false, None, None),
-    concept!("cleanup", ["cleanup", "purge", "delete", "remove", "prune", "tidy", "clear"], ["cleanup", "garbage", "temporary"],
-        "cleaner", false, "python3 cleanup.py", "Delete files that are no longer needed", false, None, None),
-    concept!("monitor", ["monitor", "watch", "check"], ["health", "uptime", "status", "healthcheck", "heartbeat"],
-        "health-checker", false, "curl -fsS -o /dev/null -w '%{http_code}' \"$url\"", "Check that an endpoint is healthy", false, Some("status"), Some(Needs::Url)),
-    concept!("resize", ["resize", "scale", "crop", "thumbnail"], ["image", "images", "thumbnail", "thumbnails", "photo", "photos", "picture"],
-        "image-resizer", false, "python3 resize.py", "Resize images", true, Some("resized"), None),
+        "data-aggregator",
+        false,
+        "python3 aggregate.py",
+        "Aggregate records into totals and statistics",
+        true,
+        Some("aggregated"),
+        None
+    ),
+    concept!(
+        "summarize",
+        ["summarize", "summarise", "digest"],
+        ["summary", "summaries", "summarizer"],
+        "summarizer",
+        true,
+        "Summarize the following data in a few sentences:\n{{data}}",
+        "Summarize data in plain language",
+        true,
+        Some("summary"),
+        None
+    ),
+    concept!(
+        "analyze",
+        [
+            "analyze", "analyse", "classify", "evaluate", "assess", "score", "detect", "inspect",
+            "review"
+        ],
+        [
+            "analysis",
+            "analyzer",
+            "evaluation",
+            "classification",
+            "sentiment"
+        ],
+        "analyzer",
+        true,
+        "Analyze the following data and report what stands out:\n{{data}}",
+        "Analyze data with a language model",
+        true,
+        Some("analysis"),
+        None
+    ),
+    concept!(
+        "merge",
+        ["merge", "combine", "join", "concatenate", "union"],
+        ["merger"],
+        "data-merger",
+        false,
+        "python3 merge.py",
+        "Merge several inputs into one",
+        true,
+        Some("merged"),
+        None
+    ),
+    concept!(
+        "save",
+        [
+            "save", "store", "write", "persist", "insert", "upsert", "record"
+        ],
+        [
+            "database",
+            "db",
+            "sql",
+            "postgres",
+            "postgresql",
+            "mysql",
+            "sqlite",
+            "storage",
+            "writer",
+            "table",
+            "warehouse"
+        ],
+        "db-writer",
+        false,
+        "python3 write_db.py",
+        "Write records to a database table",
+        true,
+        None,
+        Some(Needs::Table)
+    ),
+    concept!(
+        "export",
+        ["export", "dump"],
+        ["csv", "export", "spreadsheet"],
+        "file-writer",
+        false,
+        "tee \"$path\"",
+        "Write data to a file",
+        true,
+        None,
+        Some(Needs::Path)
+    ),
+    concept!(
+        "upload",
+        ["upload", "publish", "push", "sync"],
+        ["s3", "bucket", "upload", "cloud", "ftp", "sftp"],
+        "uploader",
+        false,
+        "python3 upload.py",
+        "Upload data to remote storage",
+        true,
+        None,
+        None
+    ),
+    concept!(
+        "notify",
+        [
+            "notify", "alert", "email", "mail", "message", "ping", "page", "warn", "tell",
+            "inform", "send"
+        ],
+        [
+            "notification",
+            "notifications",
+            "alert",
+            "alerts",
+            "email",
+            "slack",
+            "mail",
+            "message",
+            "team",
+            "sms",
+            "notifier",
+            "webhook"
+        ],
+        "notifier",
+        false,
+        "python3 notify.py",
+        "Send a notification",
+        true,
+        None,
+        None
+    ),
+    concept!(
+        "log",
+        ["log", "audit", "trace", "print", "debug"],
+        ["logging", "logger", "logs", "audit"],
+        "logger",
+        false,
+        "logger -t qwf",
+        "Write a line to the log",
+        true,
+        None,
+        None
+    ),
+    concept!(
+        "report",
+        ["report", "generate", "render"],
+        ["report", "reporting", "dashboard", "chart"],
+        "report-generator",
+        false,
+        "python3 report.py",
+        "Generate a report",
+        true,
+        Some("report"),
+        None
+    ),
+    concept!(
+        "backup",
+        ["backup", "archive", "snapshot"],
+        ["backup", "backups", "archive", "snapshot"],
+        "backup",
+        false,
+        "tar czf backup.tar.gz \"$path\"",
+        "Back up files into an archive",
+        false,
+        Some("backup"),
+        None
+    ),
+    concept!(
+        "compress",
+        ["compress", "zip", "gzip", "tar"],
+        ["compression", "zip", "gzip"],
+        "compressor",
+        false,
+        "gzip -c",
+        "Compress data",
+        true,
+        Some("compressed"),
+        None
+    ),
+    concept!(
+        "deploy",
+        ["deploy", "release", "ship", "rollout"],
+        ["deployment", "release", "production"],
+        "deployer",
+        false,
+        "./deploy.sh",
+        "Deploy a build",
+        true,
+        None,
+        None
+    ),
+    concept!(
+        "test",
+        ["test"],
+        ["tests", "testing", "suite"],
+        "test-runner",
+        false,
+        "make test",
+        "Run the test suite",
+        false,
+        Some("results"),
+        None
+    ),
+    concept!(
+        "build",
+        ["build", "compile", "bundle"],
+        ["build", "compiler", "artifact"],
+        "builder",
+        false,
+        "make build",
+        "Build the project",
+        false,
+        Some("artifact"),
+        None
+    ),
+    concept!(
+        "translate",
+        ["translate", "localize"],
+        ["translation", "translator", "language"],
+        "translator",
+        true,
+        "Translate the following text:\n{{data}}",
+        "Translate text with a language model",
+        true,
+        Some("translated"),
+        None
+    ),
+    concept!(
+        "wait",
+        ["wait", "sleep", "delay", "pause"],
+        ["delay", "pause"],
+        "delay",
+        false,
+        "sleep \"$seconds\"",
+        "Wait before going on",
+        false,
+        None,
+        None
+    ),
+    concept!(
+        "cleanup",
+        [
+            "cleanup", "purge", "delete", "remove", "prune", "tidy", "clear"
+        ],
+        ["cleanup", "garbage", "temporary"],
+        "cleaner",
+        false,
+        "python3 cleanup.py",
+        "Delete files that are no longer needed",
+        false,
+        None,
+        None
+    ),
+    concept!(
+        "monitor",
+        ["monitor", "watch", "check"],
+        ["health", "uptime", "status", "healthcheck", "heartbeat"],
+        "health-checker",
+        false,
+        "curl -fsS -o /dev/null -w '%{http_code}' \"$url\"",
+        "Check that an endpoint is healthy",
+        false,
+        Some("status"),
+        Some(Needs::Url)
+    ),
+    concept!(
+        "resize",
+        ["resize", "scale", "crop", "thumbnail"],
+        [
+            "image",
+            "images",
+            "thumbnail",
+            "thumbnails",
+            "photo",
+            "photos",
+            "picture"
+        ],
+        "image-resizer",
+        false,
+        "python3 resize.py",
+        "Resize images",
+        true,
+        Some("resized"),
+        None
+    ),
 ];
 
+/// The stems of every concept's words, computed once: matching a word
+/// against the table is then one stem and a few comparisons.
+struct Stems {
+    verbs: Vec<Vec<String>>,
+    nouns: Vec<Vec<String>>,
+    generic: Vec<String>,
+}
+
+fn stems() -> &'static Stems {
+    static STEMS: OnceLock<Stems> = OnceLock::new();
+    STEMS.get_or_init(|| Stems {
+        verbs: CONCEPTS
+            .iter()
+            .map(|concept| concept.verbs.iter().map(|word| stem(word)).collect())
+            .collect(),
+        nouns: CONCEPTS
+            .iter()
+            .map(|concept| concept.nouns.iter().map(|word| stem(word)).collect())
+            .collect(),
+        generic: GENERIC_VERBS.iter().map(|word| stem(word)).collect(),
+    })
+}
+
 impl Concept {
+    fn index(&self) -> usize {
+        CONCEPTS
+            .iter()
+            .position(|concept| std::ptr::eq(concept, self))
+            .expect("a concept of the table")
+    }
+
+    fn has_verb_stem(&self, stemmed: &str) -> bool {
+        stems().verbs[self.index()]
+            .iter()
+            .any(|verb| same_stem(verb, stemmed))
+    }
+
+    fn has_word_stem(&self, stemmed: &str) -> bool {
+        self.has_verb_stem(stemmed)
+            || stems().nouns[self.index()]
+                .iter()
+                .any(|noun| same_stem(noun, stemmed))
+    }
+
     pub fn has_verb(&self, word: &str) -> bool {
-        self.verbs.iter().any(|verb| same_word(verb, word))
+        self.has_verb_stem(&stem(word))
     }
 
     pub fn has_word(&self, word: &str) -> bool {
-        self.has_verb(word) || self.nouns.iter().any(|noun| same_word(noun, word))
+        self.has_word_stem(&stem(word))
     }
 
     /// The skill file proposed for this concept.
     pub fn new_skill(&self, name: &str, inputs: Vec<String>) -> Skill {
         Skill {
             name: name.to_string(),
-            skill_type: if self.prompt { SkillType::PromptInline } else { SkillType::CodeInline },
+            skill_type: if self.prompt {
+                SkillType::PromptInline
+            } else {
+                SkillType::CodeInline
+            },
             description: self.description.to_string(),
             command: self.command.to_string(),
             inputs,
-            outputs: self.output.map(|output| vec![output.to_string()]).unwrap_or_default(),
+            outputs: self
+                .output
+                .map(|output| vec![output.to_string()])
+                .unwrap_or_default(),
             extra: Default::default(),
         }
     }
 }
 
 /// Every concept a word evokes.
-pub(super) fn concepts_of(word: &str) -> impl Iterator<Item = &'static Concept> + '_ {
-    CONCEPTS.iter().filter(move |concept| !is_stopword(word) && concept.has_word(word))
+pub(super) fn concepts_of(word: &str) -> impl Iterator<Item = &'static Concept> + use<> {
+    let stemmed = if is_stopword(word) {
+        None
+    } else {
+        Some(stem(word))
+    };
+    CONCEPTS.iter().filter(move |concept| {
+        stemmed
+            .as_deref()
+            .is_some_and(|stemmed| concept.has_word_stem(stemmed))
+    })
 }
 
 /// Whether a word starts a clause that does something.
 pub(super) fn is_verb(word: &str) -> bool {
-    CONCEPTS.iter().any(|concept| concept.has_verb(word)) || GENERIC_VERBS.iter().any(|verb| same_word(verb, word))
+    let stemmed = stem(word);
+    CONCEPTS
+        .iter()
+        .any(|concept| concept.has_verb_stem(&stemmed))
+        || stems().generic.iter().any(|verb| same_stem(verb, &stemmed))
 }
 
 /// Verbs with no concept of their own: a clause starting with one is an
 /// action, named after the verb.
 const GENERIC_VERBS: &[&str] = &[
-    "run", "execute", "create", "make", "update", "extract", "scan", "sync", "encrypt", "decrypt", "sign", "hash", "index", "train",
-    "predict", "rank", "tag", "label", "split", "batch", "enqueue", "queue", "schedule", "trigger", "invoke", "start", "stop", "restart",
-    "rotate", "refresh", "render", "print", "copy", "move", "rename", "fix", "lint", "format", "install", "provision", "migrate", "seed",
-    "invalidate", "purge", "warm", "ocr", "transcribe", "detect", "embed", "search", "lookup", "look", "find", "collect", "gather",
-    "assemble", "package", "sign", "verify", "approve", "reject", "retry", "download",
+    "run",
+    "execute",
+    "create",
+    "make",
+    "update",
+    "extract",
+    "scan",
+    "sync",
+    "encrypt",
+    "decrypt",
+    "sign",
+    "hash",
+    "index",
+    "train",
+    "predict",
+    "rank",
+    "tag",
+    "label",
+    "split",
+    "batch",
+    "enqueue",
+    "queue",
+    "schedule",
+    "trigger",
+    "invoke",
+    "start",
+    "stop",
+    "restart",
+    "rotate",
+    "refresh",
+    "render",
+    "print",
+    "copy",
+    "move",
+    "rename",
+    "fix",
+    "lint",
+    "format",
+    "install",
+    "provision",
+    "migrate",
+    "seed",
+    "invalidate",
+    "purge",
+    "warm",
+    "ocr",
+    "transcribe",
+    "detect",
+    "embed",
+    "search",
+    "lookup",
+    "look",
+    "find",
+    "collect",
+    "gather",
+    "assemble",
+    "package",
+    "sign",
+    "verify",
+    "approve",
+    "reject",
+    "retry",
+    "download",
 ];
 
 /// The concept a clause is about: its first word as a verb counts most,
@@ -183,7 +648,11 @@ pub(super) fn concept_for(toks: &[Tok]) -> Option<&'static Concept> {
 /// The existing skill that fits best, when one fits well enough: named
 /// outright, the concept's usual skill, or a skill whose name or
 /// description speaks of the concept.
-pub(super) fn best_skill<'a>(skills: &'a [Skill], concept: Option<&Concept>, words: &[&str]) -> Option<&'a Skill> {
+pub(super) fn best_skill<'a>(
+    skills: &'a [Skill],
+    concept: Option<&Concept>,
+    words: &[&str],
+) -> Option<&'a Skill> {
     let mut best: Option<(u32, &Skill)> = None;
     for skill in skills {
         let mut score = 0;
@@ -198,13 +667,24 @@ pub(super) fn best_skill<'a>(skills: &'a [Skill], concept: Option<&Concept>, wor
             if parts.iter().any(|part| concept.has_word(part)) {
                 score += 100;
             }
-            let description: Vec<String> = skill.description.to_lowercase().split(|c: char| !c.is_alphanumeric()).map(str::to_string).collect();
-            if description.iter().any(|word| !word.is_empty() && concept.has_word(word)) {
+            let description: Vec<String> = skill
+                .description
+                .to_lowercase()
+                .split(|c: char| !c.is_alphanumeric())
+                .map(str::to_string)
+                .collect();
+            if description
+                .iter()
+                .any(|word| !word.is_empty() && concept.has_word(word))
+            {
                 score += 50;
             }
         }
         for part in skill.name.split(['-', '_']) {
-            if words.iter().any(|word| !is_stopword(word) && same_word(word, part)) {
+            if words
+                .iter()
+                .any(|word| !is_stopword(word) && same_word(word, part))
+            {
                 score += 30;
             }
         }
@@ -243,12 +723,25 @@ mod tests {
             outputs: vec![],
             extra: Default::default(),
         };
-        let skills = vec![skill("curl-get", "Download a web page"), skill("pg-insert", "Insert rows into Postgres"), skill("data-tool", "")];
+        let skills = vec![
+            skill("curl-get", "Download a web page"),
+            skill("pg-insert", "Insert rows into Postgres"),
+            skill("data-tool", ""),
+        ];
         let fetch = CONCEPTS.iter().find(|concept| concept.key == "fetch");
         let save = CONCEPTS.iter().find(|concept| concept.key == "save");
-        assert_eq!(best_skill(&skills, fetch, &["fetch", "data"]).map(|s| s.name.as_str()), Some("curl-get"));
-        assert_eq!(best_skill(&skills, save, &["save"]).map(|s| s.name.as_str()), Some("pg-insert"));
+        assert_eq!(
+            best_skill(&skills, fetch, &["fetch", "data"]).map(|s| s.name.as_str()),
+            Some("curl-get")
+        );
+        assert_eq!(
+            best_skill(&skills, save, &["save"]).map(|s| s.name.as_str()),
+            Some("pg-insert")
+        );
         assert_eq!(best_skill(&skills, None, &["data"]), None);
-        assert_eq!(best_skill(&skills, None, &["data-tool"]).map(|s| s.name.as_str()), Some("data-tool"));
+        assert_eq!(
+            best_skill(&skills, None, &["data-tool"]).map(|s| s.name.as_str()),
+            Some("data-tool")
+        );
     }
 }

@@ -8,8 +8,8 @@ use crate::core::Workflow;
 use crate::core::model::Step;
 use crate::core::tree;
 
-use super::concepts::{Concept, concepts_of};
-use super::text::{Tok, is_stopword, ordinal, same_word};
+use super::concepts::{CONCEPTS, concepts_of};
+use super::text::{Tok, is_stopword, ordinal, same_stem, stem};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Found {
@@ -20,11 +20,17 @@ pub(super) enum Found {
 }
 
 /// Outputs too generic to name a step by.
-const GENERIC_OUTPUTS: &[&str] = &["data", "result", "results", "output", "outputs", "response", "value", "items"];
+const GENERIC_OUTPUTS: &[&str] = &[
+    "data", "result", "results", "output", "outputs", "response", "value", "items",
+];
 
 /// Words that are not about which step: positions handled apart, pronouns.
 fn is_filler(tok: &Tok) -> bool {
-    tok.is_punctuation() || is_stopword(&tok.word) || tok.is_any(&["first", "last", "final", "previous", "next", "other", "thing", "please"])
+    tok.is_punctuation()
+        || is_stopword(&tok.word)
+        || tok.is_any(&[
+            "first", "last", "final", "previous", "next", "other", "thing", "please",
+        ])
 }
 
 /// The words of a phrase that could name a step.
@@ -40,11 +46,18 @@ fn by_position(phrase: &[Tok], workflow: &Workflow) -> Option<String> {
         let previous = index.checked_sub(1).map(|at| phrase[at].word.as_str());
         // "step 2", "step #2"
         if tok.is("step")
-            && let Some(number) = next.and_then(|word| word.trim_start_matches('#').parse::<usize>().ok())
+            && let Some(number) =
+                next.and_then(|word| word.trim_start_matches('#').parse::<usize>().ok())
         {
-            return number.checked_sub(1).and_then(|at| steps.get(at)).map(|step| step.id.clone());
+            return number
+                .checked_sub(1)
+                .and_then(|at| steps.get(at))
+                .map(|step| step.id.clone());
         }
-        let standalone = matches!(next, None | Some("step" | "one" | "stage" | "task" | "," | "and")) || previous == Some("the");
+        let standalone = matches!(
+            next,
+            None | Some("step" | "one" | "stage" | "task" | "," | "and")
+        ) || previous == Some("the");
         if !standalone {
             continue;
         }
@@ -61,64 +74,132 @@ fn by_position(phrase: &[Tok], workflow: &Workflow) -> Option<String> {
 }
 
 fn parts(name: &str) -> impl Iterator<Item = String> + '_ {
-    name.split(['-', '_']).filter(|part| !part.is_empty()).map(str::to_lowercase)
+    name.split(['-', '_'])
+        .filter(|part| !part.is_empty())
+        .map(str::to_lowercase)
 }
 
-fn step_concepts(step: &Step) -> Vec<&'static Concept> {
-    let mut found: Vec<&'static Concept> = Vec::new();
-    let names = std::iter::once(step.id.as_str()).chain(step.skill_name());
-    for name in names {
+/// A word of a phrase, prepared once for scoring every step.
+struct Word<'a> {
+    word: &'a str,
+    stem: String,
+    concepts: Vec<usize>,
+}
+
+fn prepare(phrase: &[Tok]) -> Vec<Word<'_>> {
+    phrase
+        .iter()
+        .filter(|tok| !is_filler(tok))
+        .map(|tok| Word {
+            word: &tok.word,
+            stem: stem(&tok.word),
+            concepts: concept_indices(&tok.word),
+        })
+        .collect()
+}
+
+fn concept_indices(word: &str) -> Vec<usize> {
+    concepts_of(word)
+        .filter_map(|concept| {
+            CONCEPTS
+                .iter()
+                .position(|known| std::ptr::eq(known, concept))
+        })
+        .collect()
+}
+
+/// A step's names, prepared once for scoring every word.
+struct Names {
+    id: String,
+    id_stems: Vec<String>,
+    skill: Option<String>,
+    skill_stems: Vec<String>,
+    outputs: Vec<String>,
+    description_stems: Vec<String>,
+    concepts: Vec<usize>,
+}
+
+fn stems_of(name: &str) -> Vec<String> {
+    parts(name)
+        .filter(|part| !is_stopword(part))
+        .map(|part| stem(&part))
+        .collect()
+}
+
+fn names(step: &Step) -> Names {
+    let mut concepts = Vec::new();
+    for name in std::iter::once(step.id.as_str()).chain(step.skill_name()) {
         for part in parts(name) {
-            for concept in concepts_of(&part) {
-                if !found.iter().any(|known| std::ptr::eq(*known, concept)) {
-                    found.push(concept);
+            for index in concept_indices(&part) {
+                if !concepts.contains(&index) {
+                    concepts.push(index);
                 }
             }
         }
     }
-    found
+    Names {
+        id: step.id.to_lowercase(),
+        id_stems: stems_of(&step.id),
+        skill: step.skill_name().map(str::to_lowercase),
+        skill_stems: step.skill_name().map(stems_of).unwrap_or_default(),
+        outputs: step
+            .outputs
+            .iter()
+            .map(|output| output.to_lowercase())
+            .collect(),
+        description_stems: step
+            .description
+            .as_deref()
+            .map(|description| {
+                description
+                    .to_lowercase()
+                    .split(|c: char| !c.is_alphanumeric())
+                    .filter(|part| part.len() >= 3 && !is_stopword(part))
+                    .map(stem)
+                    .collect()
+            })
+            .unwrap_or_default(),
+        concepts,
+    }
 }
 
 /// How well one word names a step.
-fn word_score(word: &str, step: &Step, concepts: &[&'static Concept]) -> u32 {
-    let id = step.id.to_lowercase();
-    if word == id {
-        return 100;
-    }
-    if step.skill_name().is_some_and(|skill| skill.eq_ignore_ascii_case(word)) {
-        return 90;
-    }
-    if parts(&id).any(|part| !is_stopword(&part) && same_word(word, &part)) {
-        return 75;
-    }
-    if step.outputs.iter().any(|output| output.eq_ignore_ascii_case(word)) {
-        return if GENERIC_OUTPUTS.contains(&word) { 30 } else { 65 };
-    }
-    if step.skill_name().is_some_and(|skill| parts(skill).any(|part| !is_stopword(&part) && same_word(word, &part))) {
-        return 55;
-    }
-    if concepts_of(word).any(|concept| concepts.iter().any(|known| std::ptr::eq(*known, concept))) {
-        return 40;
-    }
-    if let Some(description) = &step.description
-        && description
-            .to_lowercase()
-            .split(|c: char| !c.is_alphanumeric())
-            .any(|part| part.len() >= 3 && !is_stopword(part) && same_word(word, part))
+fn word_score(word: &Word, names: &Names) -> u32 {
+    let same = |stems: &[String]| stems.iter().any(|part| same_stem(part, &word.stem));
+    if word.word == names.id {
+        100
+    } else if names.skill.as_deref() == Some(word.word) {
+        90
+    } else if same(&names.id_stems) {
+        75
+    } else if names.outputs.iter().any(|output| output == word.word) {
+        if GENERIC_OUTPUTS.contains(&word.word) {
+            30
+        } else {
+            65
+        }
+    } else if same(&names.skill_stems) {
+        55
+    } else if word
+        .concepts
+        .iter()
+        .any(|index| names.concepts.contains(index))
     {
-        return 20;
+        40
+    } else if same(&names.description_stems) {
+        20
+    } else {
+        0
     }
-    0
 }
 
 /// (strongest match, sum of matches) of a phrase for a step.
-fn phrase_score(phrase: &[Tok], step: &Step) -> (u32, u32) {
-    let concepts = step_concepts(step);
-    let id = step.id.to_lowercase();
+fn phrase_score(phrase: &[Tok], words: &[Word], step: &Step) -> (u32, u32) {
+    let names = names(step);
     let mut best = 0;
     let mut sum = 0;
-    for tok in phrase.iter().filter(|tok| !is_filler(tok)) {
-        let score = word_score(&tok.word, step, &concepts);
+    for word in words {
+        let score = word_score(word, &names);
         best = best.max(score);
         sum += score;
     }
@@ -126,7 +207,7 @@ fn phrase_score(phrase: &[Tok], step: &Step) -> (u32, u32) {
     for width in 2..=3 {
         for window in phrase.windows(width) {
             let words: Vec<&str> = window.iter().map(|tok| tok.word.as_str()).collect();
-            if [words.join("-"), words.join("_"), words.concat()].contains(&id) {
+            if [words.join("-"), words.join("_"), words.concat()].contains(&names.id) {
                 best = best.max(100);
                 sum += 100;
             }
@@ -145,10 +226,15 @@ pub(super) fn resolve(phrase: &[Tok], workflow: &Workflow) -> Found {
 
 /// Like [`resolve`], only among `candidates` when given (an answer to
 /// "which one?").
-pub(super) fn resolve_among(phrase: &[Tok], workflow: &Workflow, candidates: Option<&[String]>) -> Found {
+pub(super) fn resolve_among(
+    phrase: &[Tok],
+    workflow: &Workflow,
+    candidates: Option<&[String]>,
+) -> Found {
     let mut best: (u32, u32) = (0, 0);
     let mut ids: Vec<String> = Vec::new();
     let visited = tree::walk(workflow);
+    let words = prepare(phrase);
     let steps: Vec<&Step> = match candidates {
         Some(candidates) => {
             // Positions within the candidates: "the first one", "the second".
@@ -162,12 +248,16 @@ pub(super) fn resolve_among(phrase: &[Tok], workflow: &Workflow, candidates: Opt
                     return Found::One(id.clone());
                 }
             }
-            visited.iter().map(|entry| entry.step).filter(|step| candidates.contains(&step.id)).collect()
+            visited
+                .iter()
+                .map(|entry| entry.step)
+                .filter(|step| candidates.contains(&step.id))
+                .collect()
         }
         None => visited.iter().map(|entry| entry.step).collect(),
     };
     for step in steps {
-        let score = phrase_score(phrase, step);
+        let score = phrase_score(phrase, &words, step);
         if score.0 == 0 {
             continue;
         }
@@ -192,7 +282,8 @@ mod tests {
     use super::*;
 
     fn pipeline() -> Workflow {
-        Workflow::from_json_str(include_str!("../../../tests/fixtures/data-pipeline.json")).expect("fixture")
+        Workflow::from_json_str(include_str!("../../../tests/fixtures/data-pipeline.json"))
+            .expect("fixture")
     }
 
     fn find(text: &str, workflow: &Workflow) -> Found {
@@ -227,11 +318,20 @@ mod tests {
             {"id": "fetch-users", "type": "skill", "skill": "http-fetch", "outputs": ["users"]},
             {"id": "fetch-orders", "type": "skill", "skill": "http-fetch", "outputs": ["orders"]}]}))
         .expect("workflow");
-        assert_eq!(find("the API call", &workflow), Found::Many(vec!["fetch-users".into(), "fetch-orders".into()]));
+        assert_eq!(
+            find("the API call", &workflow),
+            Found::Many(vec!["fetch-users".into(), "fetch-orders".into()])
+        );
         assert_eq!(find("the users fetch", &workflow), one("fetch-users"));
         assert_eq!(find("fetch orders", &workflow), one("fetch-orders"));
         let candidates = vec!["fetch-users".to_string(), "fetch-orders".to_string()];
-        assert_eq!(resolve_among(&tokenize("the second one"), &workflow, Some(&candidates)), one("fetch-orders"));
-        assert_eq!(resolve_among(&tokenize("orders"), &workflow, Some(&candidates)), one("fetch-orders"));
+        assert_eq!(
+            resolve_among(&tokenize("the second one"), &workflow, Some(&candidates)),
+            one("fetch-orders")
+        );
+        assert_eq!(
+            resolve_among(&tokenize("orders"), &workflow, Some(&candidates)),
+            one("fetch-orders")
+        );
     }
 }

@@ -29,7 +29,9 @@ impl Tok {
 }
 
 const OPENING: &[char] = &['"', '\'', '“', '‘', '(', '[', '<', '{', '`', '*'];
-const CLOSING: &[char] = &['"', '\'', '”', '’', ')', ']', '>', '}', '`', '*', '!', '?', ':'];
+const CLOSING: &[char] = &[
+    '"', '\'', '”', '’', ')', ']', '>', '}', '`', '*', '!', '?', ':',
+];
 
 /// Splits a request into tokens. Commas, semicolons and sentence-ending full
 /// stops become tokens of their own; a possessive "'s" is dropped; `a=b`
@@ -52,14 +54,20 @@ pub(super) fn tokenize(text: &str) -> Vec<Tok> {
 fn push_piece(text: &str, mut start: usize, mut end: usize, out: &mut Vec<Tok>) {
     // `a=b` (but not inside a URL's query) is three tokens.
     let piece = &text[start..end];
-    if !piece.contains("://")
-        && let Some(at) = piece.find('=')
+    if let Some(at) = piece.find('=')
+        && !piece[..at].contains("://")
+        && !piece[..at].contains('?')
         && piece.len() > 1
     {
         if at > 0 {
             push_piece(text, start, start + at, out);
         }
-        out.push(Tok { word: "=".into(), raw: "=".into(), start: start + at, end: start + at + 1 });
+        out.push(Tok {
+            word: "=".into(),
+            raw: "=".into(),
+            start: start + at,
+            end: start + at + 1,
+        });
         if start + at + 1 < end {
             push_piece(text, start + at + 1, end, out);
         }
@@ -74,16 +82,25 @@ fn push_piece(text: &str, mut start: usize, mut end: usize, out: &mut Vec<Tok>) 
         }
     }
     let mut trailing = Vec::new();
-    loop {
-        let Some(c) = text[start..end].chars().next_back() else { break };
+    while let Some(c) = text[start..end].chars().next_back() {
         if c == ',' || c == ';' {
             end -= 1;
-            trailing.push(Tok { word: c.to_string(), raw: c.to_string(), start: end, end: end + 1 });
+            trailing.push(Tok {
+                word: c.to_string(),
+                raw: c.to_string(),
+                start: end,
+                end: end + 1,
+            });
         } else if c == '.' {
             // A full stop ends a sentence unless it is part of a number such
             // as "1." (rare) — URLs and file names do not end with one.
             end -= 1;
-            trailing.push(Tok { word: ".".into(), raw: ".".into(), start: end, end: end + 1 });
+            trailing.push(Tok {
+                word: ".".into(),
+                raw: ".".into(),
+                start: end,
+                end: end + 1,
+            });
         } else if CLOSING.contains(&c) {
             end -= c.len_utf8();
         } else {
@@ -98,7 +115,12 @@ fn push_piece(text: &str, mut start: usize, mut end: usize, out: &mut Vec<Tok>) 
     }
     let raw = raw.trim_end_matches(CLOSING);
     if !raw.is_empty() {
-        out.push(Tok { word: raw.to_lowercase(), raw: raw.to_string(), start, end: start + raw.len() });
+        out.push(Tok {
+            word: raw.to_lowercase(),
+            raw: raw.to_string(),
+            start,
+            end: start + raw.len(),
+        });
     }
     trailing.reverse();
     out.extend(trailing);
@@ -110,7 +132,12 @@ pub(super) fn find_phrase(toks: &[Tok], phrase: &str) -> Option<usize> {
     if wanted.len() > toks.len() {
         return None;
     }
-    (0..=toks.len() - wanted.len()).find(|&at| wanted.iter().enumerate().all(|(offset, word)| toks[at + offset].word == *word))
+    (0..=toks.len() - wanted.len()).find(|&at| {
+        wanted
+            .iter()
+            .enumerate()
+            .all(|(offset, word)| toks[at + offset].word == *word)
+    })
 }
 
 pub(super) fn has_phrase(toks: &[Tok], phrase: &str) -> bool {
@@ -129,29 +156,67 @@ pub(super) fn position_of(toks: &[Tok], words: &[&str]) -> Option<usize> {
 /// The text of the request from token `from` to the end, as the user wrote
 /// it, without a closing full stop or quotes.
 pub(super) fn rest_raw(text: &str, toks: &[Tok], from: usize) -> String {
-    let Some(first) = toks.get(from) else { return String::new() };
-    let end = toks.iter().rev().find(|tok| !tok.is_punctuation()).map_or(text.len(), |tok| tok.end);
-    let slice = if first.start < end { &text[first.start..end] } else { "" };
-    slice.trim().trim_matches(|c| OPENING.contains(&c) || CLOSING.contains(&c)).trim().to_string()
+    let Some(first) = toks.get(from) else {
+        return String::new();
+    };
+    let end = toks
+        .iter()
+        .rev()
+        .find(|tok| !tok.is_punctuation())
+        .map_or(text.len(), |tok| tok.end);
+    let slice = if first.start < end {
+        &text[first.start..end]
+    } else {
+        ""
+    };
+    slice
+        .trim()
+        .trim_matches(|c| OPENING.contains(&c) || CLOSING.contains(&c))
+        .trim()
+        .to_string()
 }
 
 /// The raw text of a run of tokens.
 pub(super) fn raw_span(text: &str, toks: &[Tok]) -> String {
     match (toks.first(), toks.last()) {
-        (Some(first), Some(last)) if first.start <= last.end => text[first.start..last.end].to_string(),
+        (Some(first), Some(last)) if first.start <= last.end => {
+            text[first.start..last.end].to_string()
+        }
         _ => String::new(),
     }
 }
 
 const SMALL: [&str; 21] = [
-    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen",
-    "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty",
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+    "twenty",
 ];
 
 /// A number written in digits ("30", "1.5", "1,000") or as a word ("five").
 pub(super) fn number(word: &str) -> Option<f64> {
-    let cleaned = word.replace(',', "").replace('_', "");
-    if !cleaned.is_empty() && cleaned.chars().all(|c| c.is_ascii_digit() || c == '.') && cleaned.chars().any(|c| c.is_ascii_digit()) {
+    let cleaned = word.replace([',', '_'], "");
+    if !cleaned.is_empty()
+        && cleaned.chars().all(|c| c.is_ascii_digit() || c == '.')
+        && cleaned.chars().any(|c| c.is_ascii_digit())
+    {
         return cleaned.parse().ok();
     }
     if let Some(small) = SMALL.iter().position(|name| *name == word) {
@@ -171,12 +236,17 @@ pub(super) fn number(word: &str) -> Option<f64> {
 
 /// A whole number (see [`number`]).
 pub(super) fn count(word: &str) -> Option<u64> {
-    number(word).filter(|value| value.fract() == 0.0 && *value >= 0.0).map(|value| value as u64)
+    number(word)
+        .filter(|value| value.fract() == 0.0 && *value >= 0.0)
+        .map(|value| value as u64)
 }
 
 /// "first" → 1, "2nd" → 2, "last" is not an ordinal here.
 pub(super) fn ordinal(word: &str) -> Option<usize> {
-    const ORDINALS: [&str; 10] = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth"];
+    const ORDINALS: [&str; 10] = [
+        "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth",
+        "tenth",
+    ];
     if let Some(position) = ORDINALS.iter().position(|name| *name == word) {
         return Some(position + 1);
     }
@@ -227,20 +297,33 @@ pub(super) fn durations(toks: &[Tok]) -> Vec<Duration> {
     while index < toks.len() {
         let word = toks[index].word.as_str();
         // Glued: "30s", "500ms", "1.5min".
-        let split = word.find(|c: char| c.is_ascii_alphabetic()).filter(|&at| at > 0);
+        let split = word
+            .find(|c: char| c.is_ascii_alphabetic())
+            .filter(|&at| at > 0);
         if let Some(at) = split
             && let (Some(value), Some(unit)) = (number(&word[..at]), unit_ms(&word[at..]))
         {
-            found.push(Duration { ms: (value * unit as f64).round() as u64, start: index, end: index + 1 });
+            found.push(Duration {
+                ms: (value * unit as f64).round() as u64,
+                start: index,
+                end: index + 1,
+            });
             index += 1;
             continue;
         }
-        if word == "half" && toks.get(index + 1).is_some_and(|next| next.is_any(&["a", "an"])) {
-            if let Some(unit) = toks.get(index + 2).and_then(|tok| unit_ms(&tok.word)) {
-                found.push(Duration { ms: unit / 2, start: index, end: index + 3 });
-                index += 3;
-                continue;
-            }
+        if word == "half"
+            && toks
+                .get(index + 1)
+                .is_some_and(|next| next.is_any(&["a", "an"]))
+            && let Some(unit) = toks.get(index + 2).and_then(|tok| unit_ms(&tok.word))
+        {
+            found.push(Duration {
+                ms: unit / 2,
+                start: index,
+                end: index + 3,
+            });
+            index += 3;
+            continue;
         }
         let value = match word {
             "a" | "an" | "one" => Some(1.0),
@@ -256,13 +339,19 @@ pub(super) fn durations(toks: &[Tok]) -> Vec<Duration> {
                 let mut end = index + 2;
                 // "a minute and a half"
                 if toks.get(end).is_some_and(|tok| tok.is("and"))
-                    && toks.get(end + 1).is_some_and(|tok| tok.is_any(&["a", "an"]))
+                    && toks
+                        .get(end + 1)
+                        .is_some_and(|tok| tok.is_any(&["a", "an"]))
                     && toks.get(end + 2).is_some_and(|tok| tok.is("half"))
                 {
                     ms += unit / 2;
                     end += 3;
                 }
-                found.push(Duration { ms, start: index, end });
+                found.push(Duration {
+                    ms,
+                    start: index,
+                    end,
+                });
                 index = end;
                 continue;
             }
@@ -301,7 +390,10 @@ pub(super) fn stem(word: &str) -> String {
             let mut base = format!("{}{replacement}", &word[..word.len() - suffix.len()]);
             // "logging" → "logg" → "log"
             let bytes = base.as_bytes();
-            if bytes.len() >= 4 && bytes[bytes.len() - 1] == bytes[bytes.len() - 2] && !b"aeiouls".contains(&bytes[bytes.len() - 1]) {
+            if bytes.len() >= 4
+                && bytes[bytes.len() - 1] == bytes[bytes.len() - 2]
+                && !b"aeiouls".contains(&bytes[bytes.len() - 1])
+            {
                 base.pop();
             }
             return base.trim_end_matches('e').to_string();
@@ -312,26 +404,140 @@ pub(super) fn stem(word: &str) -> String {
 
 /// Whether two words are forms of the same word.
 pub(super) fn same_word(left: &str, right: &str) -> bool {
+    left == right || same_stem(&stem(left), &stem(right))
+}
+
+/// Whether two stems (see [`stem`]) are forms of the same word.
+pub(super) fn same_stem(left: &str, right: &str) -> bool {
     if left == right {
         return true;
     }
-    let (left, right) = (stem(left), stem(right));
-    if left == right {
-        return true;
-    }
-    let (short, long) = if left.len() <= right.len() { (&left, &right) } else { (&right, &left) };
-    short.len() >= 4 && long.len() - short.len() <= 2 && long.starts_with(short.as_str())
+    let (short, long) = if left.len() <= right.len() {
+        (left, right)
+    } else {
+        (right, left)
+    };
+    short.len() >= 4 && long.len() - short.len() <= 2 && long.starts_with(short)
 }
 
 /// Words that carry no meaning for finding a step or a skill.
 pub(super) const STOPWORDS: &[&str] = &[
-    "a", "an", "the", "to", "of", "for", "in", "on", "at", "by", "and", "or", "with", "from", "into", "onto", "it", "its", "this", "that",
-    "these", "those", "them", "they", "their", "please", "my", "our", "me", "we", "i", "you", "your", "can", "could", "would", "should",
-    "will", "shall", "let", "lets", "let's", "be", "is", "are", "was", "were", "been", "do", "does", "did", "so", "up", "also", "just",
-    "then", "when", "if", "as", "step", "steps", "one", "ones", "workflow", "pipeline", "which", "who", "what", "there", "here", "some",
-    "any", "all", "each", "every", "both", "too", "very", "now", "again", "logic", "stage", "task", "job", "part", "=", ",", ";", ".",
-    "because", "sometimes", "often", "always", "make", "sure", "need", "needs", "want", "wants", "instead", "using", "use", "via",
-    "about", "but", "not", "no", "don't", "dont", "doesn't", "after", "before", "between", "new", "called", "named",
+    "a",
+    "an",
+    "the",
+    "to",
+    "of",
+    "for",
+    "in",
+    "on",
+    "at",
+    "by",
+    "and",
+    "or",
+    "with",
+    "from",
+    "into",
+    "onto",
+    "it",
+    "its",
+    "this",
+    "that",
+    "these",
+    "those",
+    "them",
+    "they",
+    "their",
+    "please",
+    "my",
+    "our",
+    "me",
+    "we",
+    "i",
+    "you",
+    "your",
+    "can",
+    "could",
+    "would",
+    "should",
+    "will",
+    "shall",
+    "let",
+    "lets",
+    "let's",
+    "be",
+    "is",
+    "are",
+    "was",
+    "were",
+    "been",
+    "do",
+    "does",
+    "did",
+    "so",
+    "up",
+    "also",
+    "just",
+    "then",
+    "when",
+    "if",
+    "as",
+    "step",
+    "steps",
+    "one",
+    "ones",
+    "workflow",
+    "pipeline",
+    "which",
+    "who",
+    "what",
+    "there",
+    "here",
+    "some",
+    "any",
+    "all",
+    "each",
+    "every",
+    "both",
+    "too",
+    "very",
+    "now",
+    "again",
+    "logic",
+    "stage",
+    "task",
+    "job",
+    "part",
+    "=",
+    ",",
+    ";",
+    ".",
+    "because",
+    "sometimes",
+    "often",
+    "always",
+    "make",
+    "sure",
+    "need",
+    "needs",
+    "want",
+    "wants",
+    "instead",
+    "using",
+    "use",
+    "via",
+    "about",
+    "but",
+    "not",
+    "no",
+    "don't",
+    "dont",
+    "doesn't",
+    "after",
+    "before",
+    "between",
+    "new",
+    "called",
+    "named",
 ];
 
 pub(super) fn is_stopword(word: &str) -> bool {
@@ -387,7 +593,11 @@ pub(super) fn quoted_list(items: &[String], conjunction: &str) -> String {
     match quoted.len() {
         0 => String::new(),
         1 => quoted[0].clone(),
-        n => format!("{} {conjunction} {}", quoted[..n - 1].join(", "), quoted[n - 1]),
+        n => format!(
+            "{} {conjunction} {}",
+            quoted[..n - 1].join(", "),
+            quoted[n - 1]
+        ),
     }
 }
 
@@ -401,12 +611,31 @@ mod tests {
 
     #[test]
     fn tokens_keep_urls_and_split_punctuation() {
-        assert_eq!(words_of("Fetch https://api.example.com/data, then save."), ["fetch", "https://api.example.com/data", ",", "then", "save", "."]);
-        assert_eq!(words_of("set 'api_url' to \"x\""), ["set", "api_url", "to", "x"]);
+        assert_eq!(
+            words_of("Fetch https://api.example.com/data, then save."),
+            [
+                "fetch",
+                "https://api.example.com/data",
+                ",",
+                "then",
+                "save",
+                "."
+            ]
+        );
+        assert_eq!(
+            words_of("set 'api_url' to \"x\""),
+            ["set", "api_url", "to", "x"]
+        );
         assert_eq!(words_of("fetch's timeout"), ["fetch", "timeout"]);
-        assert_eq!(words_of("api_url=https://x?a=1"), ["api_url", "=", "https://x?a=1"]);
+        assert_eq!(
+            words_of("api_url=https://x?a=1"),
+            ["api_url", "=", "https://x?a=1"]
+        );
         let toks = tokenize("set the url to https://X.org/A.");
-        assert_eq!(rest_raw("set the url to https://X.org/A.", &toks, 4), "https://X.org/A");
+        assert_eq!(
+            rest_raw("set the url to https://X.org/A.", &toks, 4),
+            "https://X.org/A"
+        );
     }
 
     #[test]
@@ -424,7 +653,15 @@ mod tests {
         assert_eq!(ms("a minute and a half"), Some(90_000));
         assert_eq!(ms("five sec"), Some(5_000));
         assert_eq!(ms("5 times"), None);
-        assert_eq!(Duration { ms: 1_500, start: 0, end: 1 }.secs(), 2);
+        assert_eq!(
+            Duration {
+                ms: 1_500,
+                start: 0,
+                end: 1
+            }
+            .secs(),
+            2
+        );
     }
 
     #[test]

@@ -1,0 +1,684 @@
+//! Building one step from a clause: its skill (an existing one when one
+//! fits, else a proposed new one), its inputs (the previous step's output,
+//! literals lifted into context, placeholders for what a skill cannot work
+//! without), its outputs, and retry or timeout settings written in the
+//! clause. Used by creation and by "add a step …" edits alike.
+
+use serde_json::{Value, json};
+
+use crate::core::ErrorHandling;
+use crate::core::model::{JsonMap, Step};
+use crate::core::skill::{Skill, SkillType};
+
+use super::concepts::{CONCEPTS, Needs, best_skill, concept_for, concepts_of, is_verb};
+use super::condition::{COMPARATORS, identifier};
+use super::read::{retry_settings, timeout_in};
+use super::text::{
+    Tok, agent_noun, capitalise, count, is_stopword, kebab, lemma, number, same_word,
+};
+
+/// A value written in the request that belongs in context.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Literal {
+    Url(String),
+    Path(String),
+    Table(String),
+    Email(String),
+    Channel(String),
+}
+
+const FILE_EXTENSIONS: &[&str] = &[
+    "json", "jsonl", "csv", "tsv", "yaml", "yml", "txt", "xml", "parquet", "xlsx", "xls", "sql",
+    "log", "md", "html", "pdf", "png", "jpg", "jpeg", "gz", "zip", "tar", "db", "sqlite", "toml",
+    "ini", "avro",
+];
+
+/// Words before a clause's action that say nothing about it.
+const FILLERS: &[&str] = &[
+    "then",
+    "also",
+    "finally",
+    "first",
+    "firstly",
+    "next",
+    "lastly",
+    "afterwards",
+    "please",
+    "we",
+    "i",
+    "you",
+    "should",
+    "will",
+    "to",
+    "and",
+    "a",
+    "an",
+    "step",
+    "that",
+    "which",
+    "new",
+    "can",
+    "must",
+    "it",
+    "just",
+    "simply",
+];
+
+const SCHEDULE_NOUNS: &[&str] = &[
+    "night",
+    "day",
+    "hour",
+    "morning",
+    "evening",
+    "week",
+    "month",
+    "minute",
+    "weekday",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "a",
+];
+
+/// Words that end a clause's object.
+pub(super) const PREPOSITIONS: &[&str] = &[
+    "from", "to", "into", "in", "on", "against", "with", "using", "via", "for", "at", "by", "onto",
+    "over", "through", "every", "each", "if", "when", "unless", "only", "as", "after", "before",
+    "and", ",",
+];
+
+pub(super) fn is_url(raw: &str) -> bool {
+    raw.contains("://") || raw.starts_with("www.")
+}
+
+pub(super) fn is_path(raw: &str) -> bool {
+    if is_url(raw) || raw.contains('@') {
+        return false;
+    }
+    if raw.starts_with('/')
+        || raw.starts_with("./")
+        || raw.starts_with("../")
+        || raw.starts_with("~/")
+    {
+        return raw.len() > 1;
+    }
+    if raw.contains('/') && !raw.contains(' ') && raw.chars().any(|c| c.is_alphanumeric()) {
+        return true;
+    }
+    matches!(raw.rsplit_once('.'), Some((stem, extension)) if !stem.is_empty() && FILE_EXTENSIONS.contains(&extension.to_lowercase().as_str()))
+}
+
+/// The literals of a clause, with the tokens they occupy.
+pub(super) fn literals(toks: &[Tok]) -> Vec<(Vec<usize>, Literal)> {
+    let mut found = Vec::new();
+    for (index, tok) in toks.iter().enumerate() {
+        let raw = tok.raw.as_str();
+        if is_url(raw) {
+            found.push((vec![index], Literal::Url(raw.to_string())));
+        } else if raw.contains('@')
+            && raw
+                .rsplit_once('@')
+                .is_some_and(|(user, host)| !user.is_empty() && host.contains('.'))
+        {
+            found.push((vec![index], Literal::Email(raw.to_string())));
+        } else if raw.starts_with('#') && raw.len() > 1 {
+            found.push((vec![index], Literal::Channel(raw.to_string())));
+        } else if is_path(raw) {
+            found.push((vec![index], Literal::Path(raw.to_string())));
+        } else if tok.is("table") {
+            let not_a_name = |tok: &Tok| {
+                is_stopword(&tok.word)
+                    || tok.is_any(&["database", "db", "sql", "table", "named", "called"])
+                    || tok.is_punctuation()
+            };
+            // "the api_data table", "table api_data", "a table called users"
+            let before = index
+                .checked_sub(1)
+                .map(|at| (at, &toks[at]))
+                .filter(|(_, tok)| !not_a_name(tok));
+            let after = {
+                let mut at = index + 1;
+                if toks
+                    .get(at)
+                    .is_some_and(|tok| tok.is_any(&["named", "called"]))
+                {
+                    at += 1;
+                }
+                toks.get(at).map(|tok| (at, tok)).filter(|(_, tok)| {
+                    !not_a_name(tok) && !PREPOSITIONS.contains(&tok.word.as_str())
+                })
+            };
+            if let Some((at, name)) = before.or(after) {
+                found.push((vec![at, index], Literal::Table(name.raw.clone())));
+            }
+        }
+    }
+    found
+}
+
+pub(super) fn strip_fillers(toks: &[Tok]) -> &[Tok] {
+    let mut start = 0;
+    while start < toks.len() {
+        let tok = &toks[start];
+        if tok.is_punctuation() || tok.is_any(FILLERS) {
+            start += 1;
+        } else if tok.is_any(&[
+            "every", "each", "daily", "nightly", "hourly", "weekly", "monthly", "once",
+        ]) {
+            // A schedule is not an action: "every night pull …".
+            start += 1;
+            if toks
+                .get(start)
+                .is_some_and(|next| next.is_any(SCHEDULE_NOUNS))
+            {
+                start += 1;
+            }
+        } else if tok.is("after") && toks.get(start + 1).is_some_and(|next| next.is("that")) {
+            start += 2;
+        } else {
+            break;
+        }
+    }
+    &toks[start..]
+}
+
+pub(super) fn starts_action(toks: &[Tok]) -> bool {
+    strip_fillers(toks)
+        .first()
+        .is_some_and(|tok| is_verb(&tok.word) || is_verb(&lemma(&tok.word)))
+}
+
+/// The noun a clause acts on: the last content word before its first
+/// preposition ("fetch the latest orders from …" → "orders").
+fn object_noun(toks: &[Tok]) -> Option<String> {
+    let end = toks
+        .iter()
+        .position(|tok| PREPOSITIONS.contains(&tok.word.as_str()))
+        .unwrap_or(toks.len());
+    toks[..end]
+        .iter()
+        .rev()
+        .find(|tok| {
+            !is_stopword(&tok.word)
+                && tok
+                    .word
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+                && number(&tok.word).is_none()
+        })
+        .map(|tok| tok.word.clone())
+}
+
+/// A clause as the description of its step.
+fn described(clause: &[Tok]) -> String {
+    capitalise(
+        &clause
+            .iter()
+            .filter(|tok| !tok.is_punctuation())
+            .map(|tok| tok.raw.as_str())
+            .collect::<Vec<_>>()
+            .join(" "),
+    )
+}
+
+/// A step's output as another step reads it.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Producer {
+    pub id: String,
+    pub output: String,
+}
+
+impl Producer {
+    pub fn of(step: &Step) -> Option<Producer> {
+        step.outputs.first().map(|output| Producer {
+            id: step.id.clone(),
+            output: output.clone(),
+        })
+    }
+
+    fn reference(&self) -> String {
+        format!("{}.{}", self.id, self.output)
+    }
+}
+
+/// Builds steps, keeping ids and context keys unique, and collecting the
+/// skills it reuses and the ones it proposes.
+pub(super) struct Builder<'a> {
+    skills: &'a [Skill],
+    pub ids: Vec<String>,
+    pub context: JsonMap,
+    pub added_context: Vec<(String, Value)>,
+    pub new_skills: Vec<Skill>,
+    pub reused: Vec<String>,
+    /// Context keys holding a placeholder the user must fill in.
+    pub placeholders: Vec<String>,
+    /// Literals of a condition, for the steps it guards ("if ./data.csv
+    /// exists, load it").
+    pub(super) inherited: Vec<Literal>,
+}
+
+impl<'a> Builder<'a> {
+    pub fn new(skills: &'a [Skill], ids: Vec<String>, context: JsonMap) -> Self {
+        Builder {
+            skills,
+            ids,
+            context,
+            added_context: Vec::new(),
+            new_skills: Vec::new(),
+            reused: Vec::new(),
+            placeholders: Vec::new(),
+            inherited: Vec::new(),
+        }
+    }
+
+    /// A context key for a value: an existing key holding the same value,
+    /// else `base`, else one prefixed with the step id.
+    pub(super) fn key(&mut self, base: &str, step_id: &str, value: Value) -> String {
+        if let Some((key, _)) = self
+            .context
+            .iter()
+            .find(|(_, existing)| **existing == value)
+        {
+            return key.clone();
+        }
+        let prefixed = format!("{}_{base}", step_id.replace('-', "_"));
+        let key = [base.to_string(), prefixed.clone()]
+            .into_iter()
+            .chain((2..).map(|n| format!("{prefixed}_{n}")))
+            .find(|candidate| !self.context.contains_key(candidate))
+            .expect("an unbounded list has a free key");
+        self.context.insert(key.clone(), value.clone());
+        self.added_context.push((key.clone(), value));
+        key
+    }
+
+    pub(super) fn unique_id(
+        &mut self,
+        base: &str,
+        object: Option<&str>,
+        prefer_object: bool,
+    ) -> String {
+        let with_object = object
+            .filter(|object| *object != base && !same_word(object, base))
+            .map(|object| kebab(&[base, object]));
+        let mut candidates: Vec<String> = Vec::new();
+        if prefer_object && let Some(with_object) = &with_object {
+            candidates.push(with_object.clone());
+        }
+        candidates.push(base.to_string());
+        candidates.extend(with_object);
+        let id = candidates
+            .into_iter()
+            .find(|candidate| !self.ids.contains(candidate))
+            .unwrap_or_else(|| {
+                (2..)
+                    .map(|n| format!("{base}-{n}"))
+                    .find(|candidate| !self.ids.contains(candidate))
+                    .expect("a free id")
+            });
+        self.ids.push(id.clone());
+        id
+    }
+
+    /// A skill step doing what the clause says, reading `reads`.
+    pub fn action(
+        &mut self,
+        clause: &[Tok],
+        reads: &[Producer],
+        prefer_object: bool,
+    ) -> Option<Step> {
+        let clause = strip_fillers(clause);
+        let found = literals(clause);
+        let literal_tokens: Vec<usize> = found
+            .iter()
+            .flat_map(|(tokens, _)| tokens.iter().copied())
+            .collect();
+        let handling = retry_settings(clause).map(|(attempts, backoff)| {
+            let mut handling = ErrorHandling::with_strategy(crate::core::model::Strategy::Retry);
+            handling.max_attempts = Some(attempts.unwrap_or(3));
+            handling.backoff = Some(backoff.unwrap_or(crate::core::model::Backoff::Exponential));
+            handling
+        });
+        let timeout = timeout_in(clause);
+        const MODIFIERS: &[&str] = &[
+            "retry",
+            "retries",
+            "retrying",
+            "attempts",
+            "times",
+            "backoff",
+            "exponential",
+            "linear",
+            "fixed",
+            "timeout",
+            "within",
+            "seconds",
+            "minutes",
+            "twice",
+            "thrice",
+        ];
+        let plain: Vec<Tok> = clause
+            .iter()
+            .enumerate()
+            .filter(|(index, tok)| {
+                !literal_tokens.contains(index)
+                    && !tok.is_any(MODIFIERS)
+                    && count(&tok.word).is_none()
+            })
+            .map(|(_, tok)| tok.clone())
+            .collect();
+        let first = plain.iter().find(|tok| !tok.is_punctuation())?;
+        let words: Vec<&str> = plain.iter().map(|tok| tok.word.as_str()).collect();
+        // A skill named outright ("add an http-fetch step"): its concept
+        // comes from its name.
+        let named_skill = plain
+            .iter()
+            .find(|tok| {
+                tok.word.contains('-')
+                    && !is_url(&tok.raw)
+                    && !is_path(&tok.raw)
+                    && tok
+                        .word
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            })
+            .map(|tok| tok.word.clone());
+        let mut concept = match &named_skill {
+            Some(name) => CONCEPTS
+                .iter()
+                .find(|concept| concept.skill == name)
+                .or_else(|| name.split('-').find_map(|part| concepts_of(part).next()))
+                .or_else(|| concept_for(&plain)),
+            None => concept_for(&plain),
+        };
+        let has_path = found
+            .iter()
+            .any(|(_, literal)| matches!(literal, Literal::Path(_)));
+        let has_table = found
+            .iter()
+            .any(|(_, literal)| matches!(literal, Literal::Table(_)));
+        if concept.is_some_and(|concept| concept.key == "save") && has_path && !has_table {
+            concept = CONCEPTS.iter().find(|concept| concept.key == "export");
+        }
+        let verb = lemma(&first.word);
+        let object = object_noun(&plain[1..]).filter(|object| Some(object) != named_skill.as_ref());
+        let base = concept.map_or_else(|| kebab(&[&verb]), |concept| concept.key.to_string());
+        let id = self.unique_id(&base, object.as_deref(), prefer_object);
+
+        // Inputs: the previous output, then the literals.
+        let mut inputs = JsonMap::new();
+        let existing = best_skill(self.skills, concept, &words);
+        let literal_inputs = ["url", "path", "table", "schema", "to", "channel"];
+        let data_input = existing
+            .and_then(|skill| {
+                skill
+                    .inputs
+                    .iter()
+                    .find(|input| !literal_inputs.contains(&input.as_str()))
+                    .cloned()
+            })
+            .unwrap_or_else(|| "data".to_string());
+        if concept.is_none_or(|concept| concept.reads_data) {
+            match reads {
+                [] => {}
+                [single] => {
+                    inputs.insert(data_input.clone(), json!(single.reference()));
+                }
+                several => {
+                    let unique_outputs = several.iter().all(|producer| {
+                        several
+                            .iter()
+                            .filter(|other| other.output == producer.output)
+                            .count()
+                            == 1
+                    });
+                    for producer in several {
+                        let name = if unique_outputs {
+                            producer.output.clone()
+                        } else {
+                            producer.id.clone()
+                        };
+                        inputs.insert(name, json!(producer.reference()));
+                    }
+                }
+            }
+        }
+        let mentions = |word: &str| words.iter().any(|candidate| same_word(candidate, word));
+        for (_, literal) in &found {
+            let (input, base_key, value) = match literal {
+                Literal::Url(url)
+                    if concept.is_some_and(|concept| {
+                        matches!(concept.key, "upload" | "export" | "save" | "backup")
+                    }) =>
+                {
+                    ("destination", "destination", url)
+                }
+                Literal::Url(url) => (
+                    "url",
+                    if mentions("api") || url.contains("api") {
+                        "api_url"
+                    } else {
+                        "url"
+                    },
+                    url,
+                ),
+                Literal::Path(path) => {
+                    let schema = mentions("schema")
+                        || concept.is_some_and(|concept| concept.key == "validate");
+                    let key = if schema {
+                        "schema"
+                    } else {
+                        match concept.map(|concept| concept.key) {
+                            Some("read") => "input_path",
+                            Some("export" | "save" | "upload" | "backup" | "compress") => {
+                                "output_path"
+                            }
+                            _ => "path",
+                        }
+                    };
+                    (if schema { "schema" } else { "path" }, key, path)
+                }
+                Literal::Table(table) => ("table", "table", table),
+                Literal::Email(address) => ("to", "recipient", address),
+                Literal::Channel(channel) => ("channel", "channel", channel),
+            };
+            let key = self.key(base_key, &id, json!(value));
+            inputs.insert(input.to_string(), json!(format!("context.{key}")));
+        }
+        if let Some(needs) = concept.and_then(|concept| concept.needs) {
+            let inherited = |wanted: fn(&Literal) -> Option<&String>| {
+                self.inherited.iter().find_map(wanted).cloned()
+            };
+            let inherited_url = inherited(|literal| {
+                if let Literal::Url(url) = literal {
+                    Some(url)
+                } else {
+                    None
+                }
+            });
+            let inherited_path = inherited(|literal| {
+                if let Literal::Path(path) = literal {
+                    Some(path)
+                } else {
+                    None
+                }
+            });
+            let placeholder = match needs {
+                Needs::Url
+                    if !found
+                        .iter()
+                        .any(|(_, literal)| matches!(literal, Literal::Url(_))) =>
+                {
+                    match inherited_url {
+                        Some(url) => Some((
+                            "url",
+                            if mentions("api") || url.contains("api") {
+                                "api_url"
+                            } else {
+                                "url"
+                            },
+                            url,
+                        )),
+                        None => Some((
+                            "url",
+                            if mentions("api") { "api_url" } else { "url" },
+                            "TODO: the URL to fetch".to_string(),
+                        )),
+                    }
+                }
+                Needs::Path if !has_path => match inherited_path {
+                    Some(path) => Some((
+                        "path",
+                        if base == "read" {
+                            "input_path"
+                        } else {
+                            "output_path"
+                        },
+                        path,
+                    )),
+                    None => Some((
+                        "path",
+                        if base == "read" {
+                            "input_path"
+                        } else {
+                            "output_path"
+                        },
+                        "TODO: the file path".to_string(),
+                    )),
+                },
+                Needs::Table
+                    if !has_table
+                        && (mentions("database") || mentions("db") || mentions("table")) =>
+                {
+                    Some(("table", "table", "TODO: the table name".to_string()))
+                }
+                _ => None,
+            };
+            if let Some((input, base_key, value)) = placeholder {
+                let todo = value.starts_with("TODO");
+                let key = self.key(base_key, &id, json!(value));
+                if todo && !self.placeholders.contains(&key) {
+                    self.placeholders.push(key.clone());
+                }
+                inputs.insert(input.to_string(), json!(format!("context.{key}")));
+            }
+        }
+        // Thresholds and sizes written in the clause: "where the amount is
+        // above 1000", "in batches of 100".
+        if let Some((at, end, _)) = COMPARATORS.iter().find_map(|(phrase, op)| {
+            super::text::find_phrase(clause, phrase)
+                .map(|at| (at, at + phrase.split(' ').count(), *op))
+        }) && let Some(value) = clause[end..]
+            .iter()
+            .find_map(|tok| number(tok.word.trim_end_matches('%')))
+        {
+            let subject = clause[..at]
+                .iter()
+                .rev()
+                .find(|tok| !is_stopword(&tok.word) && !tok.is_punctuation())
+                .map(|tok| identifier(&tok.word));
+            let base_key = subject.map_or_else(
+                || "threshold".to_string(),
+                |subject| format!("{subject}_threshold"),
+            );
+            let key = self.key(&base_key, &id, json!(value));
+            inputs.insert("threshold".to_string(), json!(format!("context.{key}")));
+        }
+        if let Some(at) = super::text::find_phrase(clause, "batches of")
+            .or_else(|| super::text::find_phrase(clause, "batch size of"))
+            && let Some(size) = clause[at..].iter().find_map(|tok| count(&tok.word))
+        {
+            let key = self.key("batch_size", &id, json!(size));
+            inputs.insert("batch_size".to_string(), json!(format!("context.{key}")));
+        }
+
+        // The skill: reuse, or propose one.
+        let generic_object = object
+            .as_deref()
+            .filter(|object| !matches!(*object, "data" | "it" | "them" | "results" | "result"));
+        let outputs: Vec<String> = match existing {
+            Some(skill) if !skill.outputs.is_empty() => skill.outputs.clone(),
+            _ => match concept {
+                Some(concept) if matches!(concept.key, "fetch" | "read") => {
+                    vec![
+                        generic_object
+                            .filter(|object| !concept.has_word(object))
+                            .unwrap_or("data")
+                            .to_string(),
+                    ]
+                }
+                Some(concept) => concept
+                    .output
+                    .map(|output| vec![output.to_string()])
+                    .unwrap_or_default(),
+                None => vec!["result".to_string()],
+            },
+        };
+        let skill_name = match existing {
+            Some(skill) => {
+                if !self.reused.contains(&skill.name) {
+                    self.reused.push(skill.name.clone());
+                }
+                skill.name.clone()
+            }
+            None => {
+                let (name, mut skill) = match concept {
+                    Some(concept) => {
+                        let name = named_skill
+                            .clone()
+                            .unwrap_or_else(|| concept.skill.to_string());
+                        (name.clone(), concept.new_skill(&name, Vec::new()))
+                    }
+                    None => {
+                        let agent = agent_noun(&verb);
+                        let name = match generic_object {
+                            Some(object) => kebab(&[object.trim_end_matches('s'), &agent]),
+                            None => kebab(&[&agent]),
+                        };
+                        let skill = Skill {
+                            name: name.clone(),
+                            skill_type: SkillType::CodeInline,
+                            description: described(clause),
+                            command: format!("python3 {}.py", verb.replace('-', "_")),
+                            inputs: Vec::new(),
+                            outputs: outputs.clone(),
+                            extra: Default::default(),
+                        };
+                        (name, skill)
+                    }
+                };
+                if self.skills.iter().any(|known| known.name == name) {
+                    if !self.reused.contains(&name) {
+                        self.reused.push(name.clone());
+                    }
+                } else if !self.new_skills.iter().any(|known| known.name == name) {
+                    skill.inputs = inputs.keys().cloned().collect();
+                    if concept.is_none() {
+                        skill.outputs = outputs.clone();
+                    }
+                    self.new_skills.push(skill);
+                }
+                name
+            }
+        };
+        let mut step = Step::skill(id, skill_name);
+        // A bare noun ("a logging step") says less than the concept does.
+        let content_words = clause
+            .iter()
+            .filter(|tok| !tok.is_punctuation() && !is_stopword(&tok.word))
+            .count();
+        step.description = match concept {
+            Some(concept) if content_words <= 1 => Some(concept.description.to_string()),
+            _ => Some(described(clause)),
+        };
+        step.inputs = inputs;
+        step.outputs = outputs;
+        step.timeout_secs = timeout;
+        step.error_handling = handling;
+        Some(step)
+    }
+}

@@ -1,0 +1,447 @@
+//! Splitting a description into what it asks for: clauses separated by
+//! commas, "then", "and" and semicolons; "if …"/"only when …" conditions
+//! with their branches; "in parallel"/"at the same time" groups.
+
+use super::concepts::concept_for;
+use super::text::{Tok, is_stopword};
+
+use super::build::{starts_action, strip_fillers};
+
+/// What a description asks for, before steps are built.
+#[derive(Debug)]
+pub(super) enum Item {
+    Action(Vec<Tok>),
+    Parallel(Vec<Vec<Tok>>),
+    Conditional {
+        condition: Vec<Tok>,
+        negate: bool,
+        then: Vec<Vec<Tok>>,
+        otherwise: Vec<Vec<Tok>>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Sep {
+    Start,
+    Comma,
+    And,
+    Then,
+}
+
+struct Segment {
+    sep: Sep,
+    /// The separator tokens before the body (kept when segments merge).
+    seps: Vec<Tok>,
+    body: Vec<Tok>,
+}
+
+fn segments(toks: &[Tok]) -> Vec<Segment> {
+    let mut out: Vec<Segment> = Vec::new();
+    let mut current = Segment {
+        sep: Sep::Start,
+        seps: Vec::new(),
+        body: Vec::new(),
+    };
+    for tok in toks {
+        let boundary = match tok.word.as_str() {
+            "," | ";" | "." => Some(Sep::Comma),
+            "then" => Some(Sep::Then),
+            "and" => Some(Sep::And),
+            _ => None,
+        };
+        match boundary {
+            Some(sep) => {
+                if !current.body.is_empty() {
+                    out.push(std::mem::replace(
+                        &mut current,
+                        Segment {
+                            sep,
+                            seps: Vec::new(),
+                            body: Vec::new(),
+                        },
+                    ));
+                } else if current.sep != Sep::Start || !out.is_empty() {
+                    current.sep = current.sep.max(sep);
+                }
+                current.seps.push(tok.clone());
+            }
+            None => current.body.push(tok.clone()),
+        }
+    }
+    if !current.body.is_empty() {
+        out.push(current);
+    }
+    // A part that does not start with an action continues the previous one
+    // ("fetch users and orders").
+    let mut merged: Vec<Segment> = Vec::new();
+    for segment in out {
+        let keeps = merged.is_empty()
+            || segment.sep == Sep::Then
+            || starts_action(&segment.body)
+            || condition_start(&segment.body).is_some()
+            || otherwise_start(&segment.body).is_some()
+            || parallel_marker(&segment.body).is_some_and(|(at, _)| at == 0);
+        match merged.last_mut() {
+            Some(previous) if !keeps => {
+                previous.body.extend(segment.seps);
+                previous.body.extend(segment.body);
+            }
+            _ => merged.push(segment),
+        }
+    }
+    merged
+}
+
+/// "if", "only if", "when", "unless" … at the start: (words to skip, negate).
+fn condition_start(toks: &[Tok]) -> Option<(usize, bool)> {
+    let toks = strip_fillers(toks);
+    let first = toks.first()?.word.as_str();
+    let second = toks.get(1).map(|tok| tok.word.as_str());
+    match (first, second) {
+        ("only", Some("if" | "when")) | ("in", Some("case")) => Some((2, false)),
+        ("as", Some("long")) => Some((3, false)),
+        ("if" | "when" | "whenever", _) => Some((1, false)),
+        ("unless", _) => Some((1, true)),
+        _ => None,
+    }
+}
+
+fn otherwise_start(toks: &[Tok]) -> Option<usize> {
+    let toks = strip_fillers(toks);
+    match (
+        toks.first().map(|tok| tok.word.as_str()),
+        toks.get(1).map(|tok| tok.word.as_str()),
+    ) {
+        (Some("otherwise" | "else"), _) => Some(1),
+        (Some("if"), Some("not")) => Some(2),
+        (Some("or"), Some("else")) => Some(2),
+        _ => None,
+    }
+}
+
+/// Where "in parallel" / "at the same time" / "concurrently" is, and how
+/// many words it has.
+fn parallel_marker(toks: &[Tok]) -> Option<(usize, usize)> {
+    for (phrase, length) in [
+        ("in parallel", 2),
+        ("at the same time", 4),
+        ("concurrently", 1),
+        ("simultaneously", 1),
+        ("in parallel with", 3),
+        ("parallel", 1),
+    ] {
+        if let Some(at) = super::text::find_phrase(toks, phrase) {
+            return Some((at, length));
+        }
+    }
+    None
+}
+
+/// A condition in the middle of a clause: "save it only when it is valid".
+fn condition_inside(toks: &[Tok]) -> Option<(usize, usize, bool)> {
+    for (index, tok) in toks.iter().enumerate().skip(1) {
+        let next = toks.get(index + 1).map(|tok| tok.word.as_str());
+        match tok.word.as_str() {
+            "only" if matches!(next, Some("if" | "when")) => {
+                return Some((index, index + 2, false));
+            }
+            "if" | "when" | "whenever" => return Some((index, index + 1, false)),
+            "unless" => return Some((index, index + 1, true)),
+            "in" if next == Some("case") => return Some((index, index + 2, false)),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Splits a parallel group written as one clause ("fetch users and orders")
+/// into clauses sharing the verb.
+fn split_members(clause: &[Tok]) -> Vec<Vec<Tok>> {
+    let mut members: Vec<Vec<Tok>> = vec![Vec::new()];
+    for tok in clause {
+        if tok.is_any(&["and", ","]) || tok.is("&") {
+            members.push(Vec::new());
+        } else {
+            members.last_mut().expect("never empty").push(tok.clone());
+        }
+    }
+    members.retain(|member| !strip_fillers(member).is_empty());
+    let verb = members
+        .first()
+        .and_then(|first| strip_fillers(first).first().cloned());
+    for member in members.iter_mut().skip(1) {
+        if !starts_action(member)
+            && let Some(verb) = &verb
+        {
+            member.insert(0, verb.clone());
+        }
+    }
+    // "fetch users and orders from URL": the source is shared.
+    let preposition =
+        |tok: &Tok| tok.is_any(&["from", "to", "into", "in", "on", "at", "via", "using"]);
+    if let Some(last) = members.last()
+        && let Some(at) = last.iter().skip(1).position(preposition)
+    {
+        let shared: Vec<Tok> = last[at + 1..].to_vec();
+        let count = members.len();
+        for member in members.iter_mut().take(count - 1) {
+            if !member.iter().skip(1).any(preposition) {
+                member.extend(shared.iter().cloned());
+            }
+        }
+    }
+    members
+}
+
+pub(super) fn items(toks: &[Tok]) -> Vec<Item> {
+    let segments = segments(toks);
+    let mut items = Vec::new();
+    let mut index = 0;
+    while index < segments.len() {
+        let segment = &segments[index];
+        let body = strip_fillers(&segment.body).to_vec();
+        index += 1;
+        if let Some((skip, negate)) = condition_start(&body) {
+            let condition = body[skip..].to_vec();
+            let mut then = Vec::new();
+            let mut otherwise = Vec::new();
+            if let Some(next) = segments.get(index) {
+                then.push(next.body.clone());
+                index += 1;
+                while let Some(next) = segments
+                    .get(index)
+                    .filter(|next| next.sep == Sep::And && otherwise_start(&next.body).is_none())
+                {
+                    then.push(next.body.clone());
+                    index += 1;
+                }
+            }
+            if let Some(next) = segments.get(index)
+                && let Some(skip) = otherwise_start(&next.body)
+            {
+                otherwise.push(strip_fillers(&next.body)[skip..].to_vec());
+                index += 1;
+            }
+            if then.is_empty() {
+                continue;
+            }
+            items.push(Item::Conditional {
+                condition,
+                negate,
+                then,
+                otherwise,
+            });
+            continue;
+        }
+        if let Some((at, length)) = parallel_marker(&body) {
+            let mut rest: Vec<Tok> = body.clone();
+            rest.drain(at..at + length);
+            let mut members: Vec<Vec<Tok>> = Vec::new();
+            if rest
+                .iter()
+                .all(|tok| tok.is_punctuation() || is_stopword(&tok.word))
+                || at == 0
+            {
+                // "in parallel, fetch A and fetch B": the group follows.
+                if !rest
+                    .iter()
+                    .all(|tok| tok.is_punctuation() || is_stopword(&tok.word))
+                {
+                    members.extend(split_members(&rest));
+                }
+                while let Some(next) = segments
+                    .get(index)
+                    .filter(|next| next.sep != Sep::Then || members.is_empty())
+                {
+                    members.extend(split_members(&next.body));
+                    index += 1;
+                    if segments
+                        .get(index)
+                        .is_some_and(|next| next.sep == Sep::Then)
+                    {
+                        break;
+                    }
+                }
+            } else {
+                // "A and B in parallel": the group ends here.
+                let concept = concept_for(&rest).map(|concept| concept.key);
+                let mut earlier: Vec<Vec<Tok>> = Vec::new();
+                let mut back = index - 1;
+                while back > 0 {
+                    let joined_by = segments[back].sep;
+                    let previous = &segments[back - 1];
+                    let same_concept =
+                        concept_for(&previous.body).map(|concept| concept.key) == concept;
+                    if joined_by == Sep::And || (joined_by == Sep::Comma && same_concept) {
+                        match items.last() {
+                            Some(Item::Action(action))
+                                if *action == strip_fillers(&previous.body) =>
+                            {
+                                items.pop();
+                                earlier.insert(0, previous.body.clone());
+                                back -= 1;
+                            }
+                            _ => break,
+                        }
+                    } else {
+                        break;
+                    }
+                }
+                for clause in earlier {
+                    members.extend(split_members(&clause));
+                }
+                members.extend(split_members(&rest));
+            }
+            match members.len() {
+                0 => {}
+                1 => items.push(Item::Action(members.remove(0))),
+                _ => items.push(Item::Parallel(members)),
+            }
+            continue;
+        }
+        if let Some((at, end, negate)) = condition_inside(&body) {
+            let action = body[..at].to_vec();
+            let condition = body[end..].to_vec();
+            if starts_action(&action) && !condition.is_empty() {
+                items.push(Item::Conditional {
+                    condition,
+                    negate,
+                    then: vec![action],
+                    otherwise: Vec::new(),
+                });
+                continue;
+            }
+        }
+        // "alert on failures"
+        let failure = ["on failure", "on failures", "on error", "on errors"]
+            .iter()
+            .find_map(|ending| super::text::find_phrase(&body, ending).filter(|at| *at > 0));
+        if let Some(at) = failure {
+            let word = |word: &str| Tok {
+                word: word.into(),
+                raw: word.into(),
+                start: body[at].start,
+                end: body[at].end,
+            };
+            items.push(Item::Conditional {
+                condition: vec![word("it"), word("fails")],
+                negate: false,
+                then: vec![body[..at].to_vec()],
+                otherwise: Vec::new(),
+            });
+            continue;
+        }
+        if !body.is_empty() {
+            items.push(Item::Action(body));
+        }
+    }
+    items
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::text::tokenize;
+    use super::*;
+
+    fn shape(text: &str) -> Vec<String> {
+        items(&tokenize(text))
+            .into_iter()
+            .map(|item| match item {
+                Item::Action(clause) => clause
+                    .iter()
+                    .map(|tok| tok.word.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                Item::Parallel(members) => format!(
+                    "parallel[{}]",
+                    members
+                        .iter()
+                        .map(|m| m
+                            .iter()
+                            .map(|tok| tok.word.as_str())
+                            .collect::<Vec<_>>()
+                            .join(" "))
+                        .collect::<Vec<_>>()
+                        .join(" | ")
+                ),
+                Item::Conditional {
+                    condition,
+                    then,
+                    otherwise,
+                    negate,
+                } => format!(
+                    "if{}[{}] then[{}] else[{}]",
+                    if negate { " not" } else { "" },
+                    condition
+                        .iter()
+                        .map(|tok| tok.word.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                    then.iter()
+                        .map(|m| m
+                            .iter()
+                            .map(|tok| tok.word.as_str())
+                            .collect::<Vec<_>>()
+                            .join(" "))
+                        .collect::<Vec<_>>()
+                        .join(" | "),
+                    otherwise
+                        .iter()
+                        .map(|m| m
+                            .iter()
+                            .map(|tok| tok.word.as_str())
+                            .collect::<Vec<_>>()
+                            .join(" "))
+                        .collect::<Vec<_>>()
+                        .join(" | "),
+                ),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn descriptions_split_into_clauses() {
+        assert_eq!(
+            shape("fetch data from the API, validate it, and save it to the database"),
+            [
+                "fetch data from the api",
+                "validate it",
+                "save it to the database"
+            ]
+        );
+        assert_eq!(
+            shape("fetch data then validate it and then save it; notify the team"),
+            ["fetch data", "validate it", "save it", "notify the team"]
+        );
+        assert_eq!(
+            shape("fetch users and orders from the API"),
+            ["fetch users and orders from the api"]
+        );
+        assert_eq!(
+            shape("fetch users and orders in parallel, then merge them"),
+            ["parallel[fetch users | fetch orders]", "merge them"]
+        );
+        assert_eq!(
+            shape("fetch users and fetch orders at the same time"),
+            ["parallel[fetch users | fetch orders]"]
+        );
+        assert_eq!(
+            shape("validate it, if it is valid then save it, otherwise alert the team"),
+            [
+                "validate it",
+                "if[it is valid] then[save it] else[alert the team]"
+            ]
+        );
+        assert_eq!(
+            shape("fetch data and save it to the database only when it is valid"),
+            [
+                "fetch data",
+                "if[it is valid] then[save it to the database] else[]"
+            ]
+        );
+        assert_eq!(
+            shape("check the API health and alert on failures"),
+            ["check the api health", "if[it fails] then[alert] else[]"]
+        );
+    }
+}

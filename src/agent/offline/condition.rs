@@ -1,0 +1,204 @@
+//! Conditions in words ("the data is valid", "the score is above 0.8",
+//! "it fails") as condition expressions over a step's outputs, with
+//! thresholds lifted into context.
+
+use serde_json::json;
+
+use crate::core::model::Step;
+
+use super::concepts::concepts_of;
+use super::text::{Tok, is_stopword, number, same_word};
+
+use super::build::Builder;
+
+/// Comparisons in conditions and filters, longest first.
+pub(super) const COMPARATORS: &[(&str, &str)] = &[
+    ("greater than", ">"),
+    ("more than", ">"),
+    ("higher than", ">"),
+    ("larger than", ">"),
+    ("bigger than", ">"),
+    ("above", ">"),
+    ("over", ">"),
+    ("exceeds", ">"),
+    (">", ">"),
+    ("less than", "<"),
+    ("fewer than", "<"),
+    ("lower than", "<"),
+    ("smaller than", "<"),
+    ("below", "<"),
+    ("under", "<"),
+    ("<", "<"),
+    ("at least", ">="),
+    (">=", ">="),
+    ("at most", "<="),
+    ("<=", "<="),
+    ("equal to", "=="),
+    ("equals", "=="),
+    ("==", "=="),
+];
+
+impl Builder<'_> {
+    /// A condition expression for a clause such as "the data is valid" or
+    /// "the score is above 0.8", reading the step it speaks of (latest
+    /// first) and declaring the output it reads on that step.
+    pub(super) fn condition(
+        &mut self,
+        clause: &[Tok],
+        negate: bool,
+        steps: &mut [Step],
+    ) -> (String, String) {
+        let clause: Vec<&Tok> = clause.iter().filter(|tok| !tok.is_punctuation()).collect();
+        let negated = negate
+            ^ clause.iter().any(|tok| {
+                tok.is_any(&["not", "isn't", "aren't", "doesn't", "don't", "never", "no"])
+            });
+        let content: Vec<&str> = clause
+            .iter()
+            .map(|tok| tok.word.as_str())
+            .filter(|word| !is_stopword(word) && number(word).is_none())
+            .collect();
+        // The step spoken of: a word naming it, else the latest producer.
+        let target = steps
+            .iter()
+            .rev()
+            .find(|step| {
+                content.iter().any(|word| {
+                    step.id.split('-').any(|part| same_word(word, part))
+                        || concepts_of(word).any(|concept| {
+                            step.id
+                                .split('-')
+                                .next()
+                                .is_some_and(|first| first == concept.key)
+                        })
+                })
+            })
+            .or_else(|| steps.iter().rev().find(|step| !step.outputs.is_empty()))
+            .or(steps.last())
+            .map(|step| step.id.clone());
+
+        let owned: Vec<Tok> = clause.iter().map(|tok| (*tok).clone()).collect();
+        let comparator = COMPARATORS.iter().find_map(|(phrase, op)| {
+            super::text::find_phrase(&owned, phrase)
+                .map(|at| (at, at + phrase.split(' ').count(), *op))
+        });
+        let (output, expression_tail, label) = match comparator.and_then(|(at, end, op)| {
+            owned[end..]
+                .iter()
+                .find_map(|tok| number(tok.word.trim_end_matches('%')))
+                .map(|value| (at, end, op, value))
+        }) {
+            Some((at, end, op, value)) => {
+                let subject = owned[..at]
+                    .iter()
+                    .rev()
+                    .find(|tok| !is_stopword(&tok.word) && !tok.is_any(&["not"]))
+                    .or_else(|| {
+                        owned[end..]
+                            .iter()
+                            .find(|tok| !is_stopword(&tok.word) && number(&tok.word).is_none())
+                    })
+                    .map_or_else(|| "value".to_string(), |tok| identifier(&tok.word));
+                let key = self.key(
+                    &format!("{subject}_threshold"),
+                    target.as_deref().unwrap_or("workflow"),
+                    json!(value),
+                );
+                let op = if negated { negate_op(op) } else { op };
+                (
+                    subject.clone(),
+                    format!("{op} context.{key}"),
+                    format!("{subject}-{}", op_word(op)),
+                )
+            }
+            None => {
+                let (flag, value) = flag_of(&content);
+                let value = value ^ negated;
+                let label = match (flag.as_str(), value) {
+                    ("success", false) => "failed".to_string(),
+                    ("success", true) => "succeeded".to_string(),
+                    (flag, true) => flag.replace('_', "-"),
+                    (flag, false) => format!("not-{}", flag.replace('_', "-")),
+                };
+                (flag, format!("== {value}"), label)
+            }
+        };
+        let expression = match &target {
+            Some(id) => {
+                if let Some(step) = steps.iter_mut().find(|step| step.id == *id)
+                    && !step.outputs.contains(&output)
+                {
+                    step.outputs.push(output.clone());
+                }
+                format!("{id}.{output} {expression_tail}")
+            }
+            None => {
+                let key = self.key(&output, "workflow", json!(false));
+                format!("context.{key} {expression_tail}")
+            }
+        };
+        (expression, label)
+    }
+}
+
+/// A word as an output or key name: letters, digits and '_'.
+pub(super) fn identifier(word: &str) -> String {
+    let cleaned: String = word
+        .chars()
+        .map(|c| if c.is_alphanumeric() { c } else { '_' })
+        .collect();
+    let cleaned = cleaned.trim_matches('_').to_string();
+    if cleaned.is_empty() {
+        "value".to_string()
+    } else {
+        cleaned
+    }
+}
+
+fn negate_op(op: &str) -> &'static str {
+    match op {
+        ">" => "<=",
+        "<" => ">=",
+        ">=" => "<",
+        "<=" => ">",
+        _ => "!=",
+    }
+}
+
+fn op_word(op: &str) -> &'static str {
+    match op {
+        ">" | ">=" => "above",
+        "<" | "<=" => "below",
+        _ => "equal",
+    }
+}
+
+/// The boolean output a condition reads, and the value it wants.
+fn flag_of(content: &[&str]) -> (String, bool) {
+    for word in content.iter().rev() {
+        let found = match *word {
+            "fail" | "fails" | "failed" | "failure" | "failures" | "error" | "errors"
+            | "breaks" | "crashes" => Some(("success", false)),
+            "succeeds" | "succeeded" | "passes" | "passed" | "success" | "successful" | "ok"
+            | "works" => Some(("success", true)),
+            "down" | "unhealthy" | "unavailable" | "offline" | "unreachable" => {
+                Some(("healthy", false))
+            }
+            "up" | "healthy" | "available" | "online" | "reachable" => Some(("healthy", true)),
+            "invalid" => Some(("valid", false)),
+            "valid" => Some(("valid", true)),
+            "missing" => Some(("exists", false)),
+            "exists" | "exist" | "present" => Some(("exists", true)),
+            "changed" | "changes" | "different" => Some(("changed", true)),
+            "empty" => Some(("empty", true)),
+            _ => None,
+        };
+        if let Some((flag, value)) = found {
+            return (flag.to_string(), value);
+        }
+    }
+    let flag = content
+        .last()
+        .map_or_else(|| "ok".to_string(), |word| identifier(word));
+    (flag, true)
+}

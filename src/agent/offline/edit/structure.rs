@@ -1,0 +1,414 @@
+//! Resolving structural edits: reordering, removing steps or context
+//! values, setting values and inputs, and adding steps.
+
+use serde_json::json;
+
+use crate::core::modification::{NamedPosition, Position};
+use crate::core::{Container, Modification, tree};
+
+use super::super::build::{Builder, Producer};
+use super::super::read::{AddPlace, CONTEXT_WORDS, Place, excluding};
+use super::super::refs::{Found, content, resolve};
+use super::super::text::{Tok, is_stopword, quoted_list, raw_span, same_word};
+use super::{EditContext, Plan, Resolved, typed};
+
+impl EditContext<'_> {
+    pub(super) fn reorder(
+        &self,
+        moved: &[Tok],
+        place: &Place,
+        last: &[String],
+    ) -> Result<Resolved, Plan> {
+        let id = self.one_step(moved, last, "should move")?;
+        let Some((container, index)) = tree::locate(self.workflow, &id) else {
+            return Err(Plan::Say(format!("There is no step '{id}'.")));
+        };
+        let siblings: Vec<String> = tree::list(self.workflow, &container)
+            .map(|list| list.iter().map(|step| step.id.clone()).collect())
+            .unwrap_or_default();
+        let mut order = siblings.clone();
+        let anchor = |phrase: &[Tok]| -> Result<(String, usize), Plan> {
+            let anchor = self.one_step(phrase, &[], "is the reference point")?;
+            match tree::locate(self.workflow, &anchor) {
+                Some((other, at)) if other == container => Ok((anchor, at)),
+                _ => Err(Plan::Say(format!(
+                    "'{id}' and '{anchor}' are not in the same list of steps, so I cannot order them against each other."
+                ))),
+            }
+        };
+        let summary = match place {
+            Place::Before(phrase) | Place::After(phrase) => {
+                let (anchor_id, _) = anchor(phrase)?;
+                if anchor_id == id {
+                    return Err(Plan::Say("A step cannot move relative to itself.".into()));
+                }
+                order.retain(|other| *other != id);
+                let at = order
+                    .iter()
+                    .position(|other| *other == anchor_id)
+                    .expect("the anchor is a sibling");
+                let after = matches!(place, Place::After(_));
+                order.insert(if after { at + 1 } else { at }, id.clone());
+                format!(
+                    "Moved '{id}' {} '{anchor_id}'",
+                    if after { "after" } else { "before" }
+                )
+            }
+            Place::Swap(phrase) => {
+                let (other, at) = anchor(phrase)?;
+                order.swap(index, at);
+                format!("Swapped '{id}' and '{other}'")
+            }
+            Place::Start => {
+                order.retain(|other| *other != id);
+                order.insert(0, id.clone());
+                format!("Moved '{id}' to the start")
+            }
+            Place::End => {
+                order.retain(|other| *other != id);
+                order.push(id.clone());
+                format!("Moved '{id}' to the end")
+            }
+            Place::Up | Place::Down => {
+                let target = if matches!(place, Place::Up) {
+                    index.checked_sub(1)
+                } else {
+                    Some(index + 1).filter(|at| *at < order.len())
+                };
+                let Some(target) = target else {
+                    return Err(Plan::Say(format!(
+                        "'{id}' is already at the {} of its list; nothing changed.",
+                        if matches!(place, Place::Up) {
+                            "start"
+                        } else {
+                            "end"
+                        }
+                    )));
+                };
+                order.swap(index, target);
+                format!(
+                    "Moved '{id}' {}",
+                    if matches!(place, Place::Up) {
+                        "up one place"
+                    } else {
+                        "down one place"
+                    }
+                )
+            }
+        };
+        if order == siblings {
+            return Err(Plan::Say(format!(
+                "'{id}' is already there; nothing changed."
+            )));
+        }
+        Ok(Resolved::new(
+            vec![Modification::ReorderSteps { order }],
+            summary,
+            vec![id],
+        ))
+    }
+
+    /// The context key a phrase names: (key, strength).
+    fn context_key(&self, phrase: &[Tok]) -> Result<Option<(String, u32)>, Plan> {
+        let keys: Vec<&String> = self.workflow.context.readonly.keys().collect();
+        let words: Vec<&str> = phrase
+            .iter()
+            .filter(|tok| {
+                !tok.is_punctuation() && !tok.is_any(&["the", "a", "an", "of", "context"])
+            })
+            .map(|tok| tok.word.as_str())
+            .collect();
+        if words.is_empty() {
+            return Ok(None);
+        }
+        let mut best: Vec<(&String, u32)> = Vec::new();
+        for key in keys {
+            let lower = key.to_lowercase();
+            let parts: Vec<&str> = lower
+                .split(['_', '-', '.'])
+                .filter(|part| !part.is_empty())
+                .collect();
+            let joined = [words.join("_"), words.join("-"), words.concat()];
+            let score = if joined.contains(&lower)
+                || words
+                    .iter()
+                    .any(|word| *word == lower || *word == format!("context.{lower}"))
+            {
+                100
+            } else if parts
+                .iter()
+                .all(|part| words.iter().any(|word| same_word(word, part)))
+            {
+                80
+            } else if parts.iter().any(|part| {
+                words
+                    .iter()
+                    .any(|word| !is_stopword(word) && same_word(word, part))
+            }) {
+                40
+            } else {
+                0
+            };
+            if score == 0 {
+                continue;
+            }
+            match best.first() {
+                Some((_, top)) if score < *top => {}
+                Some((_, top)) if score > *top => best = vec![(key, score)],
+                _ => best.push((key, score)),
+            }
+        }
+        match best.as_slice() {
+            [] => Ok(None),
+            [(key, score)] => Ok(Some(((*key).clone(), *score))),
+            several => {
+                if let Some(answer) = self.answers.last() {
+                    let answer = answer.trim().to_lowercase();
+                    if let Some((key, score)) = several.iter().find(|(key, _)| {
+                        key.to_lowercase() == answer || answer.contains(&key.to_lowercase())
+                    }) {
+                        return Ok(Some(((*key).clone(), *score)));
+                    }
+                }
+                let names: Vec<String> = several.iter().map(|(key, _)| (*key).clone()).collect();
+                Err(Plan::Ask(format!(
+                    "Which context value do you mean: {}?",
+                    quoted_list(&names, "or")
+                )))
+            }
+        }
+    }
+
+    pub(super) fn remove(&self, phrase: &[Tok], last: &[String]) -> Result<Resolved, Plan> {
+        let explicit = phrase.iter().any(|tok| tok.is_any(CONTEXT_WORDS));
+        let phrase_without = excluding(phrase, CONTEXT_WORDS, &[]);
+        let key = self.context_key(&phrase_without)?;
+        let step = resolve(phrase, self.workflow);
+        let exact_step = content(phrase).iter().any(|tok| {
+            self.step(&tok.word).is_some()
+                || tree::walk(self.workflow)
+                    .iter()
+                    .any(|visited| visited.step.skill_name() == Some(tok.word.as_str()))
+        });
+        let use_context = match &key {
+            Some((_, score)) if explicit => *score >= 40,
+            Some((_, score)) => *score >= 80 && !exact_step,
+            None => false,
+        };
+        if use_context {
+            let (key, _) = key.expect("checked");
+            return Ok(Resolved::new(
+                vec![Modification::RemoveContext { key: key.clone() }],
+                format!("Removed context value '{key}'"),
+                Vec::new(),
+            ));
+        }
+        if explicit && matches!(step, Found::Nothing) {
+            let keys: Vec<String> = self.workflow.context.readonly.keys().cloned().collect();
+            return Err(Plan::Say(format!(
+                "The context of '{}' has no value matching '{}'; its keys are {}. Nothing changed.",
+                self.name,
+                raw_span(self.text, &phrase_without),
+                if keys.is_empty() {
+                    "none".to_string()
+                } else {
+                    quoted_list(&keys, "and")
+                }
+            )));
+        }
+        let ids = self.steps(phrase, last, "do you want to remove")?;
+        let modifications = ids
+            .iter()
+            .map(|id| Modification::RemoveStep { id: id.clone() })
+            .collect();
+        let summary = format!(
+            "Removed step{} {}",
+            if ids.len() == 1 { "" } else { "s" },
+            quoted_list(&ids, "and")
+        );
+        Ok(Resolved::new(modifications, summary, Vec::new()))
+    }
+
+    pub(super) fn set_value(
+        &self,
+        phrase: &[Tok],
+        value: &str,
+        explicit: bool,
+    ) -> Result<Resolved, Plan> {
+        // "set the url input of fetch", "set fetch's url to …": a step and one of its inputs.
+        if !explicit {
+            for visited in tree::walk(self.workflow) {
+                let step = visited.step;
+                let names_step = phrase.iter().any(|tok| tok.word == step.id.to_lowercase());
+                let input = step
+                    .inputs
+                    .keys()
+                    .find(|input| phrase.iter().any(|tok| tok.word == input.to_lowercase()));
+                if names_step && let Some(input) = input {
+                    let refers_to_context = step.inputs[input]
+                        .as_str()
+                        .and_then(|text| text.strip_prefix("context."))
+                        .map(str::to_string);
+                    if let Some(key) = refers_to_context {
+                        return Ok(self.set_context(&key, value));
+                    }
+                    let summary = format!("Set input '{input}' of '{}' to {value}", step.id);
+                    return Ok(Resolved::new(
+                        vec![Modification::ModifyStep {
+                            id: step.id.clone(),
+                            changes: json!({ "inputs": { input.clone(): typed(value) } }),
+                        }],
+                        summary,
+                        vec![step.id.clone()],
+                    ));
+                }
+            }
+        }
+        match self.context_key(phrase)? {
+            Some((key, score)) if score >= 80 || (score >= 40 && explicit) => {
+                Ok(self.set_context(&key, value))
+            }
+            _ => {
+                let words: Vec<&str> = phrase
+                    .iter()
+                    .filter(|tok| !tok.is_punctuation() && !is_stopword(&tok.word))
+                    .map(|tok| tok.word.as_str())
+                    .collect();
+                let single = words.len() == 1
+                    && words[0]
+                        .chars()
+                        .all(|c| c.is_alphanumeric() || c == '_' || c == '-');
+                if words.is_empty()
+                    || !(explicit || single)
+                    || words.len() > 3
+                    || resolve(phrase, self.workflow) != Found::Nothing
+                {
+                    return Err(Plan::NotUnderstood);
+                }
+                let key = words.join("_").replace('-', "_");
+                Ok(self.set_context(&key, value))
+            }
+        }
+    }
+
+    fn set_context(&self, key: &str, value: &str) -> Resolved {
+        let value = typed(value);
+        let summary = match self.workflow.context.readonly.get(key) {
+            Some(old) if *old == value => format!("Context value '{key}' is already {value}"),
+            Some(old) => format!("Changed context value '{key}' from {old} to {value}"),
+            None => format!("Added context value '{key}' = {value}"),
+        };
+        Resolved::new(
+            vec![Modification::SetContext {
+                key: key.to_string(),
+                value,
+            }],
+            summary,
+            Vec::new(),
+        )
+    }
+
+    /// The output a new step placed at `index` of `container` reads.
+    fn producer_before(&self, container: &Container, index: usize) -> Vec<Producer> {
+        let Some(list) = tree::list(self.workflow, container) else {
+            return Vec::new();
+        };
+        list[..index.min(list.len())]
+            .iter()
+            .rev()
+            .find_map(Producer::of)
+            .into_iter()
+            .collect()
+    }
+
+    pub(super) fn add_step(&self, what: &[Tok], place: &AddPlace) -> Result<Resolved, Plan> {
+        let answer;
+        let what = if content(what).is_empty() {
+            match self.last_answer() {
+                Some(tokens) => {
+                    answer = tokens;
+                    &answer[..]
+                }
+                None => return Err(Plan::Ask("What should the new step do? For example: \"log the response\" or \"send a slack notification\".".into())),
+            }
+        } else {
+            what
+        };
+        let (modification_place, producers, where_text) = match place {
+            AddPlace::After(phrase) => {
+                let anchor = self.one_step(phrase, &[], "should the new step follow")?;
+                let (container, index) =
+                    tree::locate(self.workflow, &anchor).expect("a found step has a place");
+                let anchor_step = self.step(&anchor).expect("found");
+                let producers = match Producer::of(anchor_step) {
+                    Some(producer) => vec![producer],
+                    None => self.producer_before(&container, index),
+                };
+                (
+                    (Some(anchor.clone()), None, None),
+                    producers,
+                    format!("after '{anchor}'"),
+                )
+            }
+            AddPlace::Before(phrase) => {
+                let anchor = self.one_step(phrase, &[], "should the new step come before")?;
+                let (container, index) =
+                    tree::locate(self.workflow, &anchor).expect("a found step has a place");
+                (
+                    (None, Some(anchor.clone()), None),
+                    self.producer_before(&container, index),
+                    format!("before '{anchor}'"),
+                )
+            }
+            AddPlace::Start => (
+                (None, None, Some(Position::Named(NamedPosition::Start))),
+                Vec::new(),
+                "at the start".to_string(),
+            ),
+            AddPlace::End => (
+                (None, None, Some(Position::Named(NamedPosition::End))),
+                self.producer_before(&Container::Root, self.workflow.steps.len()),
+                "at the end".to_string(),
+            ),
+        };
+        let mut builder = Builder::new(
+            self.skills,
+            self.all_ids(),
+            self.workflow.context.readonly.clone(),
+        );
+        let Some(step) = builder.action(what, &producers, false) else {
+            return Err(Plan::NotUnderstood);
+        };
+        let mut modifications: Vec<Modification> = builder
+            .added_context
+            .iter()
+            .map(|(key, value)| Modification::SetContext {
+                key: key.clone(),
+                value: value.clone(),
+            })
+            .collect();
+        let skill = step.skill_name().unwrap_or_default().to_string();
+        let id = step.id.clone();
+        let (after, before, position) = modification_place;
+        modifications.push(Modification::AddStep {
+            step: Box::new(step),
+            after,
+            before,
+            position,
+            parent: None,
+            branch: None,
+        });
+        let origin = if builder.new_skills.is_empty() {
+            "existing skill"
+        } else {
+            "new skill"
+        };
+        let mut resolved = Resolved::new(
+            modifications,
+            format!("Added step '{id}' ({origin} '{skill}') {where_text}"),
+            vec![id],
+        );
+        resolved.new_skill = builder.new_skills.into_iter().next().map(Box::new);
+        Ok(resolved)
+    }
+}

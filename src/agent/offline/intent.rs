@@ -1,0 +1,361 @@
+//! What a request asks for, from its words alone: creation, undo or
+//! rollback, a question (diff, history, validity, skills, description), an
+//! edit, help — or nothing the planner understands.
+
+use super::read::looks_like_edit;
+use super::text::{Tok, count, find_phrase, has_any, position_of, tokenize};
+
+/// What the user asked for, read from the words alone.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Intent {
+    Create {
+        name: Option<String>,
+    },
+    Undo(u64),
+    RollbackTo(u64),
+    Diff {
+        versions: Vec<u64>,
+        last_change: bool,
+    },
+    History,
+    Validate,
+    ListSkills,
+    Describe {
+        step: Option<String>,
+    },
+    Edit,
+    Help,
+    Unknown,
+}
+
+/// "v2", "version 2", "version two".
+pub(super) fn versions(toks: &[Tok]) -> Vec<u64> {
+    let mut found = Vec::new();
+    for (index, tok) in toks.iter().enumerate() {
+        let word = tok.word.as_str();
+        if let Some(digits) = word.strip_prefix('v')
+            && let Ok(version) = digits.parse::<u64>()
+        {
+            found.push(version);
+        } else if word == "version"
+            && let Some(version) = toks.get(index + 1).and_then(|next| count(&next.word))
+        {
+            found.push(version);
+        }
+    }
+    found
+}
+
+pub(super) fn creation_name(toks: &[Tok]) -> Option<String> {
+    let at = position_of(toks, &["named", "called"])?;
+    if at == 0 || !toks[at - 1].is_any(&["workflow", "pipeline", "flow", "automation", "job"]) {
+        return None;
+    }
+    let raw = &toks.get(at + 1)?.raw;
+    let name = crate::core::names::suggest_name(raw);
+    crate::core::names::check_name(&name, "workflow")
+        .ok()
+        .map(|_| name)
+}
+
+pub(super) fn classify(text: &str, create_mode: bool) -> Intent {
+    let toks = tokenize(text);
+    let words: Vec<&Tok> = toks.iter().filter(|tok| !tok.is_punctuation()).collect();
+    if words.is_empty() {
+        return Intent::Unknown;
+    }
+    if create_mode {
+        return Intent::Create {
+            name: creation_name(&toks),
+        };
+    }
+    // "create a workflow that …", "build me a pipeline to …", "I need a workflow for …"
+    let workflow_word = position_of(&toks, &["workflow", "pipeline", "automation"]);
+    let creating = toks.iter().take(4).any(|tok| {
+        tok.is_any(&[
+            "create", "build", "generate", "make", "design", "new", "need", "want", "setup", "set",
+        ])
+    });
+    if let Some(at) = workflow_word
+        && creating
+        && at <= 6
+        && toks[..at].iter().any(|tok| tok.is_any(&["a", "an", "new"]))
+    {
+        return Intent::Create {
+            name: creation_name(&toks),
+        };
+    }
+    let found_versions = versions(&toks);
+    // Undo and rollback.
+    let how_many = |toks: &[Tok]| {
+        toks.iter()
+            .find_map(|tok| count(&tok.word))
+            .filter(|n| *n > 0 && *n < 100)
+            .unwrap_or(1)
+    };
+    if toks
+        .iter()
+        .any(|tok| tok.is_any(&["undo", "undo", "un-do"]))
+        || has_any(
+            &toks,
+            &[
+                "take that back",
+                "revert the last",
+                "revert my last",
+                "revert that",
+                "roll back the last",
+                "rollback the last",
+            ],
+        )
+    {
+        return Intent::Undo(how_many(&toks));
+    }
+    let rolling = has_any(
+        &toks,
+        &[
+            "go back",
+            "roll back",
+            "rollback",
+            "revert",
+            "restore",
+            "return to",
+            "back to",
+            "reset to",
+        ],
+    );
+    if rolling && let Some(version) = found_versions.last() {
+        return Intent::RollbackTo(*version);
+    }
+    if rolling && !looks_like_edit(text) && !toks.iter().any(|tok| tok.is("restore")) {
+        return Intent::Undo(how_many(&toks));
+    }
+    // Questions.
+    let asks_diff = has_any(
+        &toks,
+        &[
+            "what changed",
+            "what has changed",
+            "what's changed",
+            "what have i changed",
+            "what did i change",
+            "what's different",
+            "what is different",
+            "changes since",
+            "changed since",
+            "difference",
+            "differences",
+            "diff",
+            "compare",
+            "what did the last change",
+            "what was the last change",
+            "last change do",
+        ],
+    );
+    if asks_diff {
+        let last_change = found_versions.is_empty();
+        return Intent::Diff {
+            versions: found_versions,
+            last_change,
+        };
+    }
+    if has_any(
+        &toks,
+        &[
+            "history",
+            "list versions",
+            "show versions",
+            "what versions",
+            "which versions",
+            "all versions",
+            "previous versions",
+        ],
+    ) {
+        return Intent::History;
+    }
+    if has_any(
+        &toks,
+        &[
+            "is it valid",
+            "is this valid",
+            "is the workflow valid",
+            "validate the workflow",
+            "validate it",
+            "validate this",
+            "any problems",
+            "check the workflow",
+            "is anything broken",
+            "is it broken",
+            "problems with",
+        ],
+    ) || (toks.first().is_some_and(|tok| tok.is("validate"))
+        && words.len() <= 3
+        && workflow_word.is_some())
+    {
+        return Intent::Validate;
+    }
+    if has_any(
+        &toks,
+        &[
+            "list skills",
+            "list my skills",
+            "what skills",
+            "which skills",
+            "show skills",
+            "show my skills",
+            "skills do i have",
+            "list the skills",
+        ],
+    ) {
+        return Intent::ListSkills;
+    }
+    let describing = has_any(
+        &toks,
+        &[
+            "what does",
+            "what do",
+            "describe",
+            "explain",
+            "show me",
+            "show the workflow",
+            "what is in",
+            "what's in",
+            "summarize the workflow",
+            "summarise the workflow",
+            "summary of",
+            "what are the steps",
+            "list the steps",
+            "tell me about",
+            "how does",
+            "what is this",
+            "what's this",
+        ],
+    );
+    if describing && !looks_like_edit(text) {
+        let step = find_phrase(&toks, "what does").and_then(|at| {
+            let end = toks[at..]
+                .iter()
+                .rposition(|tok| tok.is("do"))
+                .map(|offset| at + offset)?;
+            let phrase: Vec<&Tok> = toks[at + 2..end]
+                .iter()
+                .filter(|tok| !tok.is_punctuation())
+                .collect();
+            let general = phrase
+                .iter()
+                .any(|tok| tok.is_any(&["workflow", "pipeline", "it", "this", "that"]));
+            (!general && !phrase.is_empty()).then(|| {
+                phrase
+                    .iter()
+                    .map(|tok| tok.raw.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+        });
+        let step = step.or_else(|| {
+            let at = position_of(&toks, &["explain", "describe"])?;
+            let phrase: Vec<&Tok> = toks[at + 1..]
+                .iter()
+                .filter(|tok| !tok.is_punctuation())
+                .collect();
+            let general = phrase.is_empty()
+                || phrase
+                    .iter()
+                    .any(|tok| tok.is_any(&["workflow", "pipeline", "it", "this", "everything"]));
+            (!general).then(|| {
+                phrase
+                    .iter()
+                    .map(|tok| tok.raw.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+        });
+        return Intent::Describe { step };
+    }
+    let help = has_any(&toks, &["what can you do", "how do i", "how can i"])
+        || (words.len() == 1 && words[0].is_any(&["hi", "hello", "hey", "help", "?"]));
+    if help {
+        return Intent::Help;
+    }
+    // "what is the timeout of fetch?", "does save retry?": a question about
+    // the workflow is answered, not turned into a change.
+    let question = words[0].is_any(&[
+        "what", "what's", "which", "how", "why", "when", "where", "who", "is", "are", "does", "do",
+        "has", "have", "did",
+    ]);
+    if question {
+        let phrase: Vec<&str> = words
+            .iter()
+            .filter(|tok| {
+                !tok.is_any(&[
+                    "what", "what's", "which", "how", "why", "is", "are", "does", "do", "has",
+                    "have",
+                ])
+            })
+            .map(|tok| tok.raw.as_str())
+            .collect();
+        return Intent::Describe {
+            step: (!phrase.is_empty()).then(|| phrase.join(" ")),
+        };
+    }
+    if looks_like_edit(text) {
+        return Intent::Edit;
+    }
+    if has_any(&toks, &["help", "hello", "hi"]) {
+        return Intent::Help;
+    }
+    Intent::Unknown
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_are_classified() {
+        assert_eq!(classify("undo the last change", false), Intent::Undo(1));
+        assert_eq!(classify("undo the last 2 changes", false), Intent::Undo(2));
+        assert_eq!(classify("go back to v2", false), Intent::RollbackTo(2));
+        assert_eq!(
+            classify("roll back to version 3", false),
+            Intent::RollbackTo(3)
+        );
+        assert_eq!(
+            classify("what changed since v1?", false),
+            Intent::Diff {
+                versions: vec![1],
+                last_change: false
+            }
+        );
+        assert_eq!(
+            classify("what does this workflow do?", false),
+            Intent::Describe { step: None }
+        );
+        assert_eq!(
+            classify("what does the fetch step do?", false),
+            Intent::Describe {
+                step: Some("the fetch step".into())
+            }
+        );
+        assert_eq!(
+            classify("create a workflow that fetches data", false),
+            Intent::Create { name: None }
+        );
+        assert_eq!(
+            classify("create a workflow called nightly that fetches data", false),
+            Intent::Create {
+                name: Some("nightly".into())
+            }
+        );
+        assert_eq!(classify("add retry to fetch", false), Intent::Edit);
+        assert_eq!(classify("make it more awesome", false), Intent::Unknown);
+        assert_eq!(classify("show the history", false), Intent::History);
+        assert_eq!(classify("is it valid?", false), Intent::Validate);
+        assert_eq!(
+            classify("what is the timeout of fetch?", false),
+            Intent::Describe {
+                step: Some("the timeout of fetch".into())
+            }
+        );
+        assert_eq!(classify("can you add retry to fetch?", false), Intent::Edit);
+    }
+}

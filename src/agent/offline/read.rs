@@ -1,0 +1,325 @@
+//! Reading an edit request into [`Edit`]s, from the words alone: which
+//! kind of change, which words name the steps, and the values given. The
+//! workflow is not needed here; [`super::edit`] resolves the edits
+//! against it.
+
+mod failures;
+mod structure;
+
+use crate::core::model::{Backoff, Strategy};
+use crate::core::skill::Skill;
+
+use super::text::{Tok, tokenize};
+
+use failures::{parse_fallback, parse_handling, parse_retry, parse_timeout};
+pub(crate) use failures::{retry_settings, timeout_in};
+use structure::{
+    parse_add_step, parse_description, parse_input, parse_parallel, parse_remove, parse_rename,
+    parse_reorder, parse_set_value, parse_skill,
+};
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum TimeoutChange {
+    Set(u64),
+    Remove,
+    Add(i64),
+    Scale(f64),
+    Unspecified,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Place {
+    Before(Vec<Tok>),
+    After(Vec<Tok>),
+    Start,
+    End,
+    Swap(Vec<Tok>),
+    Up,
+    Down,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum AddPlace {
+    Before(Vec<Tok>),
+    After(Vec<Tok>),
+    Start,
+    End,
+}
+
+/// One change, as read from the words.
+#[derive(Debug, Clone)]
+pub(crate) enum Edit {
+    Retry {
+        phrase: Vec<Tok>,
+        attempts: Option<u32>,
+        backoff: Option<Backoff>,
+        initial_ms: Option<u64>,
+        max_ms: Option<u64>,
+        remove: bool,
+    },
+    Timeout {
+        phrase: Vec<Tok>,
+        change: TimeoutChange,
+    },
+    Strategy {
+        phrase: Vec<Tok>,
+        strategy: Strategy,
+    },
+    ClearHandling {
+        phrase: Vec<Tok>,
+    },
+    Fallback {
+        primary: Vec<Tok>,
+        backup: Vec<Tok>,
+    },
+    Rename {
+        from: Vec<Tok>,
+        to: String,
+    },
+    Parallel {
+        phrase: Vec<Tok>,
+    },
+    Description(String),
+    SetSkill {
+        step: Vec<Tok>,
+        skill: String,
+        old: Option<String>,
+    },
+    SetInput {
+        step: Vec<Tok>,
+        input: String,
+        value: String,
+    },
+    Reorder {
+        moved: Vec<Tok>,
+        place: Place,
+    },
+    Remove {
+        phrase: Vec<Tok>,
+    },
+    SetValue {
+        phrase: Vec<Tok>,
+        value: String,
+        explicit: bool,
+    },
+    AddStep {
+        what: Vec<Tok>,
+        place: AddPlace,
+    },
+}
+
+pub(crate) fn excluding(toks: &[Tok], words: &[&str], ranges: &[(usize, usize)]) -> Vec<Tok> {
+    toks.iter()
+        .enumerate()
+        .filter(|(index, tok)| {
+            !tok.is_any(words)
+                && !ranges
+                    .iter()
+                    .any(|(start, end)| index >= start && index < end)
+        })
+        .map(|(_, tok)| tok.clone())
+        .collect()
+}
+
+pub(crate) const CONTEXT_WORDS: &[&str] = &[
+    "context",
+    "setting",
+    "settings",
+    "variable",
+    "variables",
+    "value",
+    "parameter",
+    "config",
+    "configuration",
+    "env",
+    "key",
+];
+
+/// Reads one request (without splitting it) into an edit.
+fn parse_one(toks: &[Tok], text: &str, skills: Option<&[Skill]>) -> Option<Edit> {
+    parse_handling(toks)
+        .filter(|edit| matches!(edit, Edit::ClearHandling { .. }))
+        .or_else(|| parse_fallback(toks))
+        .or_else(|| parse_retry(toks))
+        .or_else(|| parse_timeout(toks))
+        .or_else(|| parse_handling(toks))
+        .or_else(|| parse_rename(toks))
+        .or_else(|| parse_parallel(toks))
+        .or_else(|| parse_description(toks, text))
+        .or_else(|| parse_input(toks, text))
+        .or_else(|| parse_skill(toks, skills))
+        .or_else(|| parse_reorder(toks))
+        .or_else(|| parse_remove(toks))
+        .or_else(|| parse_set_value(toks, text))
+        .or_else(|| parse_add_step(toks))
+}
+
+/// Verbs that start a second edit in the same request.
+const EDIT_VERBS: &[&str] = &[
+    "add", "set", "increase", "decrease", "raise", "lower", "reduce", "remove", "delete", "drop",
+    "rename", "move", "make", "change", "use", "switch", "replace", "retry", "give", "put",
+    "insert", "update", "extend", "double", "also",
+];
+
+/// Splits "add retry to fetch and increase its timeout to 30s" into its
+/// edits; a request whose parts do not all read as edits stays whole.
+pub(crate) fn parse_all(toks: &[Tok], text: &str, skills: Option<&[Skill]>) -> Option<Vec<Edit>> {
+    let mut parts: Vec<&[Tok]> = Vec::new();
+    let mut start = 0;
+    for index in 0..toks.len() {
+        let tok = &toks[index];
+        let next = toks.get(index + 1);
+        let boundary = tok.is_any(&[";", "."])
+            || (tok.is_any(&["and", ","])
+                && next.is_some_and(|next| next.is_any(EDIT_VERBS) || next.is("then")))
+            || (tok.is("then") && index > start);
+        if boundary && index > start {
+            parts.push(&toks[start..index]);
+            start = index + 1;
+        } else if boundary {
+            start = index + 1;
+        }
+    }
+    if start < toks.len() {
+        parts.push(&toks[start..]);
+    }
+    let parts: Vec<&[Tok]> = parts
+        .into_iter()
+        .filter(|part| {
+            part.iter()
+                .any(|tok| !tok.is_punctuation() && !tok.is_any(&["then", "also", "and"]))
+        })
+        .collect();
+    if parts.len() > 1 {
+        let edits: Option<Vec<Edit>> = parts
+            .iter()
+            .map(|part| parse_one(part, text, skills))
+            .collect();
+        if let Some(edits) = edits {
+            return Some(edits);
+        }
+    }
+    parse_one(toks, text, skills).map(|edit| vec![edit])
+}
+
+/// Whether a request reads as an edit at all (without a workflow).
+pub(super) fn looks_like_edit(text: &str) -> bool {
+    parse_all(&tokenize(text), text, None).is_some()
+}
+
+/// Whether resolving the request needs the skill list.
+pub(super) fn needs_skills(text: &str) -> bool {
+    parse_all(&tokenize(text), text, None).is_some_and(|edits| {
+        edits
+            .iter()
+            .any(|edit| matches!(edit, Edit::AddStep { .. } | Edit::SetSkill { .. }))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn edit(text: &str) -> Option<Vec<Edit>> {
+        parse_all(&tokenize(text), text, None)
+    }
+
+    fn attempts(text: &str) -> Option<u32> {
+        retry_settings(&tokenize(text)).and_then(|(attempts, _)| attempts)
+    }
+
+    #[test]
+    fn retry_counts_follow_the_first_try_rule() {
+        assert_eq!(attempts("add retry logic to the API call"), None);
+        assert_eq!(attempts("retry fetch 5 times"), Some(6));
+        assert_eq!(attempts("retry fetch five times"), Some(6));
+        assert_eq!(attempts("give fetch 4 attempts"), Some(4));
+        assert_eq!(attempts("make fetch try 3 times"), Some(3));
+        assert_eq!(attempts("retry twice"), Some(3));
+        assert_eq!(attempts("set retries to 2"), Some(3));
+        assert_eq!(attempts("add 3 retries to save"), Some(4));
+        assert_eq!(
+            retry_settings(&tokenize("retry with linear backoff")).and_then(|(_, backoff)| backoff),
+            Some(Backoff::Linear)
+        );
+    }
+
+    #[test]
+    fn requests_read_as_edits() {
+        let kinds = |text: &str| -> Vec<&'static str> {
+            edit(text)
+                .unwrap_or_default()
+                .iter()
+                .map(|edit| match edit {
+                    Edit::Retry { .. } => "retry",
+                    Edit::Timeout { .. } => "timeout",
+                    Edit::Strategy { .. } => "strategy",
+                    Edit::ClearHandling { .. } => "clear",
+                    Edit::Fallback { .. } => "fallback",
+                    Edit::Rename { .. } => "rename",
+                    Edit::Parallel { .. } => "parallel",
+                    Edit::Description(_) => "description",
+                    Edit::SetSkill { .. } => "skill",
+                    Edit::SetInput { .. } => "input",
+                    Edit::Reorder { .. } => "reorder",
+                    Edit::Remove { .. } => "remove",
+                    Edit::SetValue { .. } => "value",
+                    Edit::AddStep { .. } => "add",
+                })
+                .collect()
+        };
+        assert_eq!(kinds("add retry logic to the API call"), ["retry"]);
+        assert_eq!(
+            kinds("increase the fetch timeout to 30 seconds"),
+            ["timeout"]
+        );
+        assert_eq!(kinds("ignore failures of notify"), ["strategy"]);
+        assert_eq!(kinds("fall back to cache if fetch fails"), ["fallback"]);
+        assert_eq!(kinds("if fetch fails, use cache instead"), ["fallback"]);
+        assert_eq!(kinds("remove the validation step"), ["remove"]);
+        assert_eq!(kinds("rename fetch to download"), ["rename"]);
+        assert_eq!(kinds("move save before validate"), ["reorder"]);
+        assert_eq!(kinds("run validate and notify in parallel"), ["parallel"]);
+        assert_eq!(kinds("add a logging step after fetch"), ["add"]);
+        assert_eq!(kinds("set the api_url to https://x.org"), ["value"]);
+        assert_eq!(kinds("use curl-fetch for the fetch step"), ["skill"]);
+        assert_eq!(
+            kinds("add retry to fetch and increase its timeout to 30s"),
+            ["retry", "timeout"]
+        );
+        assert_eq!(kinds("what does this workflow do"), Vec::<&str>::new());
+        assert_eq!(kinds("fetch"), Vec::<&str>::new());
+    }
+
+    #[test]
+    fn timeouts_read_units_and_round_up() {
+        let change = |text: &str| match edit(text).and_then(|mut edits| edits.pop()) {
+            Some(Edit::Timeout { change, .. }) => Some(change),
+            _ => None,
+        };
+        assert_eq!(
+            change("set the fetch timeout to 2 minutes"),
+            Some(TimeoutChange::Set(120))
+        );
+        assert_eq!(
+            change("timeout of 1500ms for save"),
+            Some(TimeoutChange::Set(2))
+        );
+        assert_eq!(
+            change("increase the timeout by 10 sec"),
+            Some(TimeoutChange::Add(10))
+        );
+        assert_eq!(
+            change("double the timeout of fetch"),
+            Some(TimeoutChange::Scale(2.0))
+        );
+        assert_eq!(
+            change("remove the timeout from fetch"),
+            Some(TimeoutChange::Remove)
+        );
+        assert_eq!(
+            change("increase the timeout"),
+            Some(TimeoutChange::Unspecified)
+        );
+    }
+}

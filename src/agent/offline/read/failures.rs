@@ -1,0 +1,705 @@
+//! Error handling in words: retries (counts in digits or words, backoff
+//! kinds, intervals), timeouts (units, relative changes), continue on
+//! error, fail fast, and fallbacks.
+
+use crate::core::model::{Backoff, Strategy};
+
+use super::super::read::{Edit, TimeoutChange, excluding};
+use super::super::text::{Tok, count, durations, find_phrase, has_any, has_phrase, position_of};
+
+// ---------------------------------------------------------------------------
+// Reading the words
+
+const RETRY_WORDS: &[&str] = &[
+    "retry",
+    "retries",
+    "retrying",
+    "retried",
+    "re-try",
+    "reattempt",
+    "reattempts",
+    "re-attempt",
+];
+
+const NEGATIONS: &[&str] = &[
+    "no", "remove", "disable", "stop", "without", "drop", "delete", "don't", "dont", "never",
+    "not", "off", "clear",
+];
+
+/// Whether the request speaks of retrying, and the attempts and backoff it
+/// asks for. "retry N times" and "N retries" mean N retries after the
+/// first try (max_attempts N+1); "N attempts" and "try N times" count the
+/// first try.
+pub(crate) fn retry_settings(toks: &[Tok]) -> Option<(Option<u32>, Option<Backoff>)> {
+    let mentions_retry = toks.iter().any(|tok| tok.is_any(RETRY_WORDS))
+        || has_phrase(toks, "try again")
+        || (toks
+            .iter()
+            .any(|tok| tok.is_any(&["attempts", "max_attempts", "tries"]))
+            && toks.iter().any(|tok| count(&tok.word).is_some()));
+    let counted_tries = toks
+        .windows(2)
+        .any(|pair| count(&pair[0].word).is_some() && pair[1].is_any(&["attempts", "tries"]))
+        || toks.windows(3).any(|triple| {
+            triple[0].is("try") && count(&triple[1].word).is_some() && triple[2].is("times")
+        });
+    if !mentions_retry && !counted_tries {
+        return None;
+    }
+    let mut attempts = None;
+    for (index, tok) in toks.iter().enumerate() {
+        let previous = index.checked_sub(1).map(|at| &toks[at]);
+        let before_previous = index.checked_sub(2).map(|at| &toks[at]);
+        let next = toks.get(index + 1);
+        let (n, unit) = match tok.word.as_str() {
+            "once" => (1, Some("times")),
+            "twice" => (2, Some("times")),
+            "thrice" => (3, Some("times")),
+            word => match count(word.trim_end_matches('x')) {
+                Some(n) if word.ends_with('x') && word.len() > 1 => (n, Some("times")),
+                Some(n) => (n, next.map(|next| next.word.as_str())),
+                None => continue,
+            },
+        };
+        if n == 0 || n > 100 {
+            continue;
+        }
+        let n = n as u32;
+        let tried = |tok: Option<&Tok>| {
+            tok.is_some_and(|tok| {
+                tok.is_any(&["try", "tries", "attempt", "attempts", "run", "max_attempts"])
+            })
+        };
+        let retried = |tok: Option<&Tok>| tok.is_some_and(|tok| tok.is_any(RETRY_WORDS));
+        attempts = match unit {
+            Some("attempts" | "attempt" | "tries" | "try") => Some(n),
+            Some("retries" | "retry" | "more") => Some(n + 1),
+            Some("times" | "x") if tried(previous) || tried(before_previous) => Some(n),
+            Some("times" | "x") => Some(n + 1),
+            _ if previous
+                .is_some_and(|tok| tok.is_any(&["to", "=", "of", "max", "maximum", "most"])) =>
+            {
+                // "set retries to 5", "max_attempts = 4", "attempts to 4"
+                let named = toks[..index]
+                    .iter()
+                    .rev()
+                    .find(|tok| tok.is_any(RETRY_WORDS) || tried(Some(tok)));
+                match named {
+                    Some(tok) if tok.is_any(RETRY_WORDS) => Some(n + 1),
+                    Some(_) => Some(n),
+                    None => continue,
+                }
+            }
+            _ if retried(previous) => Some(n + 1),
+            _ => continue,
+        };
+        break;
+    }
+    let backoff = toks.iter().find_map(|tok| match tok.word.as_str() {
+        "exponential" | "exponentially" | "exp" => Some(Backoff::Exponential),
+        "linear" | "linearly" => Some(Backoff::Linear),
+        "fixed" | "constant" | "flat" | "same" | "steady" => Some(Backoff::Fixed),
+        _ => None,
+    });
+    Some((attempts, backoff))
+}
+
+/// A timeout written inside a clause ("with a 30 second timeout", "within
+/// 2 minutes"), in whole seconds.
+pub(crate) fn timeout_in(toks: &[Tok]) -> Option<u64> {
+    if !toks
+        .iter()
+        .any(|tok| tok.is_any(&["timeout", "within", "timeouts"]))
+        && !has_phrase(toks, "time out")
+    {
+        return None;
+    }
+    durations(toks).first().map(|duration| duration.secs())
+}
+
+fn is_timeout(toks: &[Tok]) -> bool {
+    toks.iter()
+        .any(|tok| tok.is_any(&["timeout", "timeouts", "time-out", "deadline"]))
+        || has_any(
+            toks,
+            &[
+                "time out",
+                "time limit",
+                "times out",
+                "timing out",
+                "give up after",
+                "gives up after",
+                "take at most",
+                "run at most",
+            ],
+        )
+}
+
+pub(crate) fn parse_retry(toks: &[Tok]) -> Option<Edit> {
+    let (attempts, backoff) = retry_settings(toks)?;
+    let first_retry = toks
+        .iter()
+        .position(|tok| tok.is_any(RETRY_WORDS) || tok.is_any(&["attempts", "tries", "try"]))
+        .unwrap_or(0);
+    let remove = attempts.is_none() && toks[..first_retry].iter().any(|tok| tok.is_any(NEGATIONS));
+    let found = durations(toks);
+    let mut initial_ms = None;
+    let mut max_ms = None;
+    for duration in &found {
+        let before: Vec<&str> = toks[duration.start.saturating_sub(3)..duration.start]
+            .iter()
+            .map(|tok| tok.word.as_str())
+            .collect();
+        if before
+            .iter()
+            .any(|word| matches!(*word, "max" | "maximum" | "capped" | "cap" | "most"))
+        {
+            max_ms = Some(duration.ms);
+        } else if before.iter().any(|word| {
+            matches!(
+                *word,
+                "between"
+                    | "delay"
+                    | "interval"
+                    | "wait"
+                    | "waiting"
+                    | "starting"
+                    | "initial"
+                    | "every"
+                    | "after"
+                    | "of"
+                    | "with"
+            )
+        }) || toks
+            .get(duration.end)
+            .is_some_and(|tok| tok.is_any(&["apart", "between", "delay", "interval"]))
+        {
+            initial_ms = Some(duration.ms);
+        }
+    }
+    let ranges: Vec<(usize, usize)> = found
+        .iter()
+        .map(|duration| (duration.start, duration.end))
+        .collect();
+    const WORDS: &[&str] = &[
+        "retry",
+        "retries",
+        "retrying",
+        "retried",
+        "re-try",
+        "reattempt",
+        "try",
+        "again",
+        "attempt",
+        "attempts",
+        "tries",
+        "times",
+        "time",
+        "backoff",
+        "back-off",
+        "exponential",
+        "exponentially",
+        "exp",
+        "linear",
+        "linearly",
+        "fixed",
+        "constant",
+        "flat",
+        "same",
+        "steady",
+        "delay",
+        "delays",
+        "interval",
+        "between",
+        "starting",
+        "initial",
+        "max",
+        "maximum",
+        "capped",
+        "cap",
+        "most",
+        "add",
+        "set",
+        "increase",
+        "decrease",
+        "raise",
+        "lower",
+        "reduce",
+        "change",
+        "make",
+        "give",
+        "enable",
+        "logic",
+        "policy",
+        "error",
+        "errors",
+        "handling",
+        "failure",
+        "failures",
+        "fails",
+        "fail",
+        "failed",
+        "once",
+        "twice",
+        "thrice",
+        "x",
+        "remove",
+        "disable",
+        "stop",
+        "without",
+        "no",
+        "automatic",
+        "automatically",
+        "transient",
+        "apart",
+        "wait",
+        "waiting",
+        "up",
+        "more",
+        "strategy",
+        "behaviour",
+        "behavior",
+        "support",
+        "some",
+        "max_attempts",
+        "mechanism",
+        "if",
+        "when",
+        "should",
+        "again",
+        "on",
+    ];
+    let phrase: Vec<Tok> = excluding(toks, WORDS, &ranges)
+        .into_iter()
+        .filter(|tok| count(tok.word.trim_end_matches('x')).is_none())
+        .collect();
+    Some(Edit::Retry {
+        phrase,
+        attempts,
+        backoff,
+        initial_ms,
+        max_ms,
+        remove,
+    })
+}
+
+pub(crate) fn parse_timeout(toks: &[Tok]) -> Option<Edit> {
+    if !is_timeout(toks) {
+        return None;
+    }
+    let found = durations(toks);
+    let increase = toks.iter().any(|tok| {
+        tok.is_any(&[
+            "increase", "raise", "extend", "bump", "lengthen", "longer", "more",
+        ])
+    });
+    let decrease = toks.iter().any(|tok| {
+        tok.is_any(&[
+            "decrease", "reduce", "lower", "shorten", "shorter", "less", "cut",
+        ])
+    });
+    let change = match found.first() {
+        Some(duration) => {
+            let by = duration.start > 0 && toks[duration.start - 1].is("by");
+            let secs = duration.secs() as i64;
+            match (by, increase, decrease) {
+                (true, true, _) => TimeoutChange::Add(secs),
+                (true, _, true) => TimeoutChange::Add(-secs),
+                _ => TimeoutChange::Set(duration.secs()),
+            }
+        }
+        None => {
+            let bare = toks.windows(2).find_map(|pair| {
+                pair[0]
+                    .is_any(&["to", "of", "=", "at"])
+                    .then(|| count(&pair[1].word))
+                    .flatten()
+            });
+            if let Some(secs) = bare {
+                TimeoutChange::Set(secs)
+            } else if toks.iter().any(|tok| tok.is_any(&["double", "doubled"])) {
+                TimeoutChange::Scale(2.0)
+            } else if toks.iter().any(|tok| tok.is_any(&["triple", "tripled"])) {
+                TimeoutChange::Scale(3.0)
+            } else if toks
+                .iter()
+                .any(|tok| tok.is_any(&["halve", "halved", "half"]))
+            {
+                TimeoutChange::Scale(0.5)
+            } else if toks
+                .iter()
+                .any(|tok| tok.is_any(NEGATIONS) || tok.is_any(&["unset", "eliminate"]))
+            {
+                TimeoutChange::Remove
+            } else {
+                TimeoutChange::Unspecified
+            }
+        }
+    };
+    let ranges: Vec<(usize, usize)> = found
+        .iter()
+        .map(|duration| (duration.start, duration.end))
+        .collect();
+    const WORDS: &[&str] = &[
+        "timeout",
+        "timeouts",
+        "time-out",
+        "time",
+        "out",
+        "limit",
+        "deadline",
+        "times",
+        "timing",
+        "increase",
+        "raise",
+        "extend",
+        "bump",
+        "lengthen",
+        "longer",
+        "more",
+        "decrease",
+        "reduce",
+        "lower",
+        "shorten",
+        "shorter",
+        "less",
+        "cut",
+        "set",
+        "change",
+        "make",
+        "give",
+        "add",
+        "double",
+        "doubled",
+        "triple",
+        "tripled",
+        "halve",
+        "halved",
+        "half",
+        "by",
+        "remove",
+        "no",
+        "disable",
+        "delete",
+        "drop",
+        "without",
+        "clear",
+        "unset",
+        "eliminate",
+        "seconds",
+        "second",
+        "secs",
+        "sec",
+        "minutes",
+        "minute",
+        "update",
+        "allow",
+        "wait",
+        "up",
+        "give",
+        "gives",
+        "after",
+        "take",
+        "takes",
+        "longest",
+        "max",
+        "maximum",
+        "at",
+        "most",
+        "it",
+        "should",
+        "take",
+        "than",
+    ];
+    let phrase: Vec<Tok> = excluding(toks, WORDS, &ranges)
+        .into_iter()
+        .filter(|tok| count(&tok.word).is_none())
+        .collect();
+    Some(Edit::Timeout { phrase, change })
+}
+
+const HANDLING_WORDS: &[&str] = &[
+    "continue",
+    "continues",
+    "on",
+    "error",
+    "errors",
+    "failure",
+    "failures",
+    "fail",
+    "fails",
+    "failed",
+    "failing",
+    "ignore",
+    "ignores",
+    "keep",
+    "going",
+    "carry",
+    "don't",
+    "dont",
+    "do",
+    "not",
+    "stop",
+    "stops",
+    "optional",
+    "best",
+    "effort",
+    "best-effort",
+    "non-fatal",
+    "nonfatal",
+    "non-critical",
+    "even",
+    "if",
+    "when",
+    "skip",
+    "skipped",
+    "tolerate",
+    "silently",
+    "swallow",
+    "make",
+    "set",
+    "workflow",
+    "whole",
+    "rest",
+    "let",
+    "allow",
+    "anything",
+    "anyway",
+    "shouldn't",
+    "should",
+    "doesn't",
+    "does",
+    "fast",
+    "abort",
+    "halt",
+    "entire",
+    "remove",
+    "delete",
+    "drop",
+    "clear",
+    "disable",
+    "handling",
+    "strategy",
+    "any",
+    "no",
+    "more",
+    "break",
+    "breaks",
+    "never",
+    "mustn't",
+    "without",
+    "stopping",
+    "failed",
+    "let",
+    "cause",
+    "causes",
+    "turn",
+    "off",
+    "unset",
+];
+
+pub(crate) fn parse_handling(toks: &[Tok]) -> Option<Edit> {
+    let phrase = || excluding(toks, HANDLING_WORDS, &[]);
+    let removing = toks.iter().any(|tok| {
+        tok.is_any(&[
+            "remove", "delete", "drop", "clear", "disable", "no", "off", "unset", "without",
+        ])
+    });
+    if removing
+        && (has_phrase(toks, "error handling") || toks.iter().any(|tok| tok.is_any(&["fallback"])))
+    {
+        return Some(Edit::ClearHandling {
+            phrase: excluding(&phrase(), &["fallback"], &[]),
+        });
+    }
+    const CONTINUE: &[&str] = &[
+        "continue on error",
+        "continue on errors",
+        "continue on failure",
+        "continue on failures",
+        "continue if",
+        "continue when",
+        "continue even",
+        "continue anyway",
+        "continues on",
+        "keep going",
+        "carry on",
+        "ignore failures",
+        "ignore errors",
+        "ignore the failure",
+        "ignore the error",
+        "ignore any",
+        "ignore its",
+        "ignore failure",
+        "ignore error",
+        "don't stop",
+        "do not stop",
+        "shouldn't stop",
+        "should not stop",
+        "doesn't stop",
+        "not stop",
+        "best effort",
+        "best-effort",
+        "non-fatal",
+        "nonfatal",
+        "non-critical",
+        "skip on error",
+        "skip on failure",
+        "skip it if",
+        "skip if",
+        "even if",
+        "tolerate",
+        "fail silently",
+        "swallow",
+        "shouldn't fail",
+        "should not fail",
+        "not fail the",
+        "don't fail",
+        "strategy continue",
+        "to continue",
+        "without stopping",
+        "allowed to fail",
+        "allow it to fail",
+        "may fail",
+        "can fail",
+    ];
+    let ignore_failures = toks
+        .iter()
+        .position(|tok| tok.is_any(&["ignore", "ignores"]))
+        .is_some_and(|at| {
+            toks[at..]
+                .iter()
+                .any(|tok| tok.word.starts_with("fail") || tok.word.starts_with("error"))
+        });
+    if has_any(toks, CONTINUE) || ignore_failures || toks.iter().any(|tok| tok.is("optional")) {
+        return Some(Edit::Strategy {
+            phrase: phrase(),
+            strategy: Strategy::Continue,
+        });
+    }
+    const FAIL: &[&str] = &[
+        "fail fast",
+        "stop on error",
+        "stop on errors",
+        "stop on failure",
+        "abort on",
+        "stop the workflow",
+        "fail the workflow",
+        "halt",
+        "strategy fail",
+    ];
+    // "don't let a failed save stop the workflow" keeps it going.
+    let negated = toks.iter().any(|tok| {
+        tok.is_any(&[
+            "don't",
+            "dont",
+            "never",
+            "not",
+            "shouldn't",
+            "mustn't",
+            "without",
+        ])
+    });
+    if has_any(toks, FAIL) && negated {
+        return Some(Edit::Strategy {
+            phrase: phrase(),
+            strategy: Strategy::Continue,
+        });
+    }
+    if has_any(toks, FAIL) {
+        return Some(Edit::Strategy {
+            phrase: phrase(),
+            strategy: Strategy::Fail,
+        });
+    }
+    None
+}
+
+fn fail_word(tok: &Tok) -> bool {
+    tok.word.starts_with("fail")
+        || tok.is_any(&["errors", "breaks", "crashes", "times", "down", "error"])
+}
+
+pub(crate) fn parse_fallback(toks: &[Tok]) -> Option<Edit> {
+    let marker = [
+        "fall back to",
+        "fall back on",
+        "falls back to",
+        "fallback to",
+        "fall-back to",
+        "fallback on",
+        "fall back",
+        "fallback",
+    ]
+    .iter()
+    .find_map(|phrase| find_phrase(toks, phrase).map(|at| (at, phrase.split(' ').count())));
+    let condition = toks
+        .iter()
+        .position(|tok| tok.is_any(&["if", "when", "whenever"]));
+    let failing = condition.and_then(|at| {
+        toks[at..]
+            .iter()
+            .position(fail_word)
+            .map(|offset| at + offset)
+    });
+    let trim = |slice: &[Tok]| {
+        excluding(
+            slice,
+            &[
+                "instead", "the", "step", "use", "run", "call", "try", ",", "then", "as", "a",
+                "an", "should", "it", "that",
+            ],
+            &[],
+        )
+    };
+    match (marker, condition, failing) {
+        // "fall back to B if A fails", "if A fails, fall back to B"
+        (Some((at, length)), Some(cond), Some(fail)) => {
+            let backup_end = if cond > at { cond } else { toks.len() };
+            let backup = trim(&toks[at + length..backup_end]);
+            let primary = trim(&toks[cond + 1..fail]);
+            Some(Edit::Fallback { primary, backup })
+        }
+        // "if A fails, use B instead"
+        (None, Some(cond), Some(fail))
+            if toks
+                .iter()
+                .any(|tok| tok.is_any(&["use", "run", "call", "try", "switch"])) =>
+        {
+            let primary = trim(&toks[cond + 1..fail]);
+            let after = toks[fail + 1..]
+                .iter()
+                .position(|tok| tok.is_any(&["use", "run", "call", "try", "switch"]))
+                .map(|at| fail + 1 + at)?;
+            let backup = trim(&toks[after + 1..]);
+            Some(Edit::Fallback { primary, backup })
+        }
+        // "use B as a fallback for A", "make B the fallback of A", "A should fall back to B"
+        (Some((at, length)), _, _) => {
+            let for_at = toks[at..]
+                .iter()
+                .position(|tok| tok.is_any(&["for", "of"]))
+                .map(|offset| at + offset);
+            match for_at {
+                Some(for_at) => {
+                    let start =
+                        position_of(toks, &["use", "make", "set"]).map_or(0, |verb| verb + 1);
+                    let backup = trim(&toks[start..at]);
+                    let primary = trim(&toks[for_at + 1..]);
+                    Some(Edit::Fallback { primary, backup })
+                }
+                None => {
+                    let start = position_of(toks, &["let", "make"]).map_or(0, |verb| verb + 1);
+                    let primary = trim(&excluding(
+                        &toks[start..at],
+                        &["should", "must", "can"],
+                        &[],
+                    ));
+                    let backup = trim(&toks[at + length..]);
+                    Some(Edit::Fallback { primary, backup })
+                }
+            }
+        }
+        _ => None,
+    }
+}

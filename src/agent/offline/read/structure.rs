@@ -1,0 +1,660 @@
+//! Structure in words: renaming, parallel groups, reordering, removing and
+//! adding steps, skills, inputs, context values and the description.
+
+use crate::core::names::step_id_problem;
+use crate::core::skill::Skill;
+
+use super::super::read::{AddPlace, CONTEXT_WORDS, Edit, Place, excluding};
+use super::super::refs::content;
+use super::super::text::{Tok, find_phrase, has_any, is_stopword, kebab, position_of, rest_raw};
+
+fn new_id_from(toks: &[Tok]) -> Option<String> {
+    let words: Vec<&Tok> = toks
+        .iter()
+        .filter(|tok| !tok.is_punctuation() && !tok.is_any(&["the", "a", "step", "instead"]))
+        .collect();
+    match words.as_slice() {
+        [] => None,
+        [single] if step_id_problem(&single.raw).is_none() => Some(single.raw.clone()),
+        several => Some(kebab(
+            &several
+                .iter()
+                .map(|tok| tok.word.as_str())
+                .collect::<Vec<_>>(),
+        )),
+    }
+}
+
+pub(crate) fn parse_rename(toks: &[Tok]) -> Option<Edit> {
+    let start = if let Some(at) = position_of(toks, &["rename", "renaming"]) {
+        at + 1
+    } else if toks.first().is_some_and(|tok| tok.is("call")) && toks.len() >= 3 {
+        // "call the fetch step download (instead)"
+        let words: Vec<Tok> = excluding(
+            &toks[1..],
+            &["instead", "the", "step", "from", "now", "on"],
+            &[],
+        )
+        .into_iter()
+        .filter(|tok| !tok.is_punctuation())
+        .collect();
+        if words.len() < 2 {
+            return None;
+        }
+        let new = new_id_from(&words[words.len() - 1..])?;
+        return Some(Edit::Rename {
+            from: words[..words.len() - 1].to_vec(),
+            to: new,
+        });
+    } else if let Some(at) = find_phrase(toks, "id of").or_else(|| find_phrase(toks, "name of")) {
+        if !toks[..at]
+            .iter()
+            .any(|tok| tok.is_any(&["change", "set", "update", "make"]))
+        {
+            return None;
+        }
+        at + 2
+    } else {
+        return None;
+    };
+    let to = toks[start..]
+        .iter()
+        .rposition(|tok| tok.is_any(&["to", "as", "into"]))
+        .map(|offset| start + offset);
+    let (from, new) = match to {
+        Some(to) => (toks[start..to].to_vec(), new_id_from(&toks[to + 1..])?),
+        None => {
+            let words: Vec<Tok> = toks[start..]
+                .iter()
+                .filter(|tok| !tok.is_punctuation() && !is_stopword(&tok.word))
+                .cloned()
+                .collect();
+            if words.len() != 2 {
+                return None;
+            }
+            (vec![words[0].clone()], new_id_from(&words[1..])?)
+        }
+    };
+    Some(Edit::Rename { from, to: new })
+}
+
+pub(crate) fn parse_parallel(toks: &[Tok]) -> Option<Edit> {
+    let marked = has_any(toks, &["in parallel", "at the same time", "at once"])
+        || toks.iter().any(|tok| {
+            tok.is_any(&[
+                "parallel",
+                "concurrently",
+                "simultaneously",
+                "parallelize",
+                "parallelise",
+                "concurrent",
+            ])
+        })
+        || (toks.iter().any(|tok| tok.is_any(&["run", "execute"]))
+            && toks.iter().any(|tok| tok.is("together")));
+    if !marked {
+        return None;
+    }
+    const WORDS: &[&str] = &[
+        "run",
+        "runs",
+        "execute",
+        "make",
+        "in",
+        "parallel",
+        "at",
+        "same",
+        "time",
+        "once",
+        "concurrently",
+        "simultaneously",
+        "parallelize",
+        "parallelise",
+        "concurrent",
+        "together",
+        "group",
+        "put",
+        "into",
+        "let",
+        "can",
+        "should",
+        "both",
+        "side",
+        "by",
+    ];
+    Some(Edit::Parallel {
+        phrase: excluding(toks, WORDS, &[]),
+    })
+}
+
+pub(crate) fn parse_description(toks: &[Tok], text: &str) -> Option<Edit> {
+    if let Some(at) = position_of(toks, &["description"]) {
+        let to = toks[at..]
+            .iter()
+            .position(|tok| tok.is_any(&["to", "as", ":", "="]))
+            .map(|offset| at + offset)?;
+        let value = rest_raw(text, toks, to + 1);
+        return (!value.is_empty()).then_some(Edit::Description(value));
+    }
+    let at = find_phrase(toks, "describe the workflow as")
+        .map(|at| at + 4)
+        .or_else(|| find_phrase(toks, "describe it as").map(|at| at + 3))?;
+    let value = rest_raw(text, toks, at);
+    (!value.is_empty()).then_some(Edit::Description(value))
+}
+
+fn looks_like_skill(tok: &Tok, skills: Option<&[Skill]>) -> bool {
+    let word = tok.word.as_str();
+    let known = skills.is_none_or(|skills| {
+        skills
+            .iter()
+            .any(|skill| skill.name.eq_ignore_ascii_case(word))
+    });
+    !is_stopword(word) && (word.contains('-') || word.contains('_') || (known && skills.is_some()))
+}
+
+pub(crate) fn parse_skill(toks: &[Tok], skills: Option<&[Skill]>) -> Option<Edit> {
+    let skill_word = toks.iter().position(|tok| tok.is_any(&["skill", "skills"]));
+    // "replace http-fetch with curl-fetch", "swap X for Y"
+    if let Some(verb) = position_of(toks, &["replace", "swap"]) {
+        let with = toks[verb..]
+            .iter()
+            .position(|tok| tok.is_any(&["with", "for", "by"]))
+            .map(|offset| verb + offset)?;
+        let new = toks[with + 1..]
+            .iter()
+            .find(|tok| !tok.is_any(&["the", "a", "skill"]) && !tok.is_punctuation())?;
+        if !looks_like_skill(new, skills) && skill_word.is_none() {
+            return None;
+        }
+        let old_phrase = excluding(
+            &toks[verb + 1..with],
+            &["the", "skill", "step", "in", "of"],
+            &[],
+        );
+        let old = match old_phrase.as_slice() {
+            [single]
+                if single.word.contains('-')
+                    || skills.is_some_and(|skills| {
+                        skills.iter().any(|skill| skill.name == single.word)
+                    }) =>
+            {
+                Some(single.word.clone())
+            }
+            _ => None,
+        };
+        return Some(Edit::SetSkill {
+            step: old_phrase,
+            skill: new.word.clone(),
+            old,
+        });
+    }
+    // "use curl-fetch for the fetch step", "make fetch use curl-fetch"
+    if let Some(verb) = position_of(toks, &["use", "uses", "using"]) {
+        let mut at = verb + 1;
+        while toks
+            .get(at)
+            .is_some_and(|tok| tok.is_any(&["the", "a", "an", "skill"]))
+        {
+            at += 1;
+        }
+        let new = toks.get(at)?;
+        let certain =
+            looks_like_skill(new, skills) || toks.get(at + 1).is_some_and(|tok| tok.is("skill"));
+        if !certain {
+            return None;
+        }
+        let mut rest = at + 1;
+        if toks.get(rest).is_some_and(|tok| tok.is("skill")) {
+            rest += 1;
+        }
+        let old = if find_phrase(&toks[rest..], "instead of").is_some() {
+            toks.iter()
+                .skip(rest)
+                .skip_while(|tok| !tok.is("of"))
+                .nth(1)
+                .map(|tok| tok.word.clone())
+        } else {
+            None
+        };
+        let step = match toks.get(rest) {
+            Some(tok) if tok.is_any(&["for", "in", "on", "with", "as"]) => excluding(
+                &toks[rest + 1..],
+                &["the", "skill", "step", "as", "for", "instead", "of"],
+                &[],
+            ),
+            _ => excluding(
+                &toks[..verb],
+                &[
+                    "make", "let", "switch", "change", "should", "to", "have", "set", "the",
+                    "step", "can", "must",
+                ],
+                &[],
+            ),
+        };
+        let step = if old.is_some() && content(&step).is_empty() {
+            Vec::new()
+        } else {
+            step
+        };
+        return Some(Edit::SetSkill {
+            step,
+            skill: new.word.clone(),
+            old,
+        });
+    }
+    // "change the skill of fetch to curl-fetch", "switch fetch to curl-fetch"
+    let verb = position_of(toks, &["switch", "change", "set", "update", "point"])?;
+    let to = toks[verb..]
+        .iter()
+        .rposition(|tok| tok.is("to"))
+        .map(|offset| verb + offset)?;
+    let mut at = to + 1;
+    while toks
+        .get(at)
+        .is_some_and(|tok| tok.is_any(&["the", "a", "an"]))
+    {
+        at += 1;
+    }
+    let new = toks.get(at)?;
+    if toks.len() > at + 1
+        && !toks[at + 1..]
+            .iter()
+            .all(|tok| tok.is_punctuation() || tok.is_any(&["skill", "instead"]))
+    {
+        return None;
+    }
+    if skill_word.is_none()
+        && !(looks_like_skill(new, skills)
+            && skills.is_some_and(|skills| skills.iter().any(|skill| skill.name == new.word)))
+    {
+        return None;
+    }
+    let step = excluding(
+        &toks[verb + 1..to],
+        &["the", "skill", "of", "step", "for", "used", "by"],
+        &[],
+    );
+    Some(Edit::SetSkill {
+        step,
+        skill: new.word.clone(),
+        old: None,
+    })
+}
+
+pub(crate) fn parse_input(toks: &[Tok], text: &str) -> Option<Edit> {
+    let at = position_of(toks, &["input", "parameter", "argument", "param"])?;
+    let verb = position_of(
+        toks,
+        &[
+            "set", "change", "update", "make", "point", "wire", "connect",
+        ],
+    )?;
+    let to = toks[at..]
+        .iter()
+        .position(|tok| tok.is_any(&["to", "=", "at"]))
+        .map(|offset| at + offset)?;
+    let before = at
+        .checked_sub(1)
+        .map(|index| &toks[index])
+        .filter(|tok| !is_stopword(&tok.word) && index_after(verb, at));
+    let name = before.or_else(|| {
+        toks.get(at + 1)
+            .filter(|tok| !is_stopword(&tok.word) && at + 1 < to)
+    })?;
+    let step: Vec<Tok> = toks[verb + 1..to]
+        .iter()
+        .filter(|tok| {
+            tok.start != name.start
+                && !tok.is_any(&[
+                    "input",
+                    "parameter",
+                    "argument",
+                    "param",
+                    "of",
+                    "for",
+                    "on",
+                    "the",
+                    "step",
+                ])
+        })
+        .cloned()
+        .collect();
+    let value = rest_raw(text, toks, to + 1);
+    (!value.is_empty()).then(|| Edit::SetInput {
+        step,
+        input: name.raw.clone(),
+        value,
+    })
+}
+
+fn index_after(verb: usize, at: usize) -> bool {
+    at > verb + 1
+}
+
+pub(crate) fn parse_reorder(toks: &[Tok]) -> Option<Edit> {
+    if toks.iter().any(|tok| {
+        tok.is_any(&[
+            "add", "insert", "new", "append", "prepend", "include", "parallel", "rename",
+        ])
+    }) {
+        return None;
+    }
+    // "swap validate and save", "switch the order of A and B"
+    if let Some(verb) = position_of(toks, &["swap", "switch", "exchange", "flip"]) {
+        let and = toks[verb..]
+            .iter()
+            .position(|tok| tok.is_any(&["and", "with", "&"]))
+            .map(|offset| verb + offset)?;
+        let moved = excluding(
+            &toks[verb + 1..and],
+            &["the", "order", "of", "places", "positions"],
+            &[],
+        );
+        let other = excluding(
+            &toks[and + 1..],
+            &["places", "positions", "around", "order"],
+            &[],
+        );
+        return Some(Edit::Reorder {
+            moved,
+            place: Place::Swap(other),
+        });
+    }
+    const VERBS: &[&str] = &[
+        "move", "put", "place", "reorder", "shift", "run", "runs", "come", "comes", "go", "goes",
+        "execute", "happen", "happens", "make", "do",
+    ];
+    let verb = position_of(toks, VERBS)?;
+    if toks[verb].is_any(&["make", "do"]) && !toks.iter().any(|tok| tok.is_any(&["first", "last"]))
+    {
+        return None;
+    }
+    let moved_range = |end: usize| -> Vec<Tok> {
+        if verb == 0
+            || toks[..verb]
+                .iter()
+                .all(|tok| tok.is_any(&["please", "now", "then"]))
+        {
+            toks[verb + 1..end].to_vec()
+        } else {
+            toks[..verb].to_vec()
+        }
+    };
+    const FILLER: &[&str] = &[
+        "should", "must", "to", "the", "step", "it", "so", "that", "can", "please", "position",
+        "one",
+    ];
+    if let Some(at) = position_of(toks, &["before", "after", "ahead"]) {
+        let anchor = excluding(
+            &toks[at + 1..],
+            &["of", "the", "step", "it", "runs", "run"],
+            &[],
+        );
+        let moved = excluding(&moved_range(at.max(verb + 1)), FILLER, &[]);
+        let place = if toks[at].is("after") {
+            Place::After(anchor)
+        } else {
+            Place::Before(anchor)
+        };
+        return Some(Edit::Reorder { moved, place });
+    }
+    let edge = |words: &[&str]| position_of(toks, words);
+    // "up"/"down" first: in "move the last step up", "last" names the step.
+    let (at, place) = if let Some(at) = edge(&["up", "earlier"]) {
+        (at, Place::Up)
+    } else if let Some(at) = edge(&["down", "later"]) {
+        (at, Place::Down)
+    } else if let Some(at) = edge(&["start", "beginning", "top", "front", "first"]) {
+        (at, Place::Start)
+    } else if let Some(at) = edge(&["end", "bottom", "last"]) {
+        (at, Place::End)
+    } else {
+        return None;
+    };
+    let moved = excluding(
+        &moved_range(at.max(verb + 1)),
+        &[
+            FILLER,
+            &["at", "of", "very", "the", "one", "step", "be", "a"],
+        ]
+        .concat(),
+        &[],
+    );
+    Some(Edit::Reorder { moved, place })
+}
+
+pub(crate) fn parse_remove(toks: &[Tok]) -> Option<Edit> {
+    let verbs = [
+        "remove",
+        "delete",
+        "drop",
+        "eliminate",
+        "cut",
+        "unset",
+        "clear",
+        "erase",
+        "discard",
+    ];
+    let start = if let Some(at) = position_of(toks, &verbs) {
+        at + 1
+    } else if let Some(at) = find_phrase(toks, "get rid of") {
+        at + 3
+    } else if let Some(at) = find_phrase(toks, "take out") {
+        at + 2
+    } else if let Some(at) =
+        find_phrase(toks, "don't need").or_else(|| find_phrase(toks, "no longer need"))
+    {
+        at + if toks[at].is("don't") { 2 } else { 3 }
+    } else {
+        return None;
+    };
+    let phrase = excluding(
+        &toks[start..],
+        &[
+            "from",
+            "workflow",
+            "pipeline",
+            "entirely",
+            "completely",
+            "altogether",
+            "out",
+            "anymore",
+            "any",
+            "more",
+            "please",
+        ],
+        &[],
+    );
+    Some(Edit::Remove { phrase })
+}
+
+pub(crate) fn parse_set_value(toks: &[Tok], text: &str) -> Option<Edit> {
+    let verb = position_of(
+        toks,
+        &[
+            "set",
+            "change",
+            "update",
+            "point",
+            "configure",
+            "make",
+            "add",
+            "put",
+            "use",
+            "switch",
+        ],
+    );
+    // "KEY = VALUE", "KEY should be VALUE"
+    let separator = toks
+        .iter()
+        .enumerate()
+        .skip(verb.map_or(0, |verb| verb + 1))
+        .find(|(index, tok)| {
+            tok.is_any(&["to", "=", "at"])
+                || (tok.is("be")
+                    && *index > 0
+                    && toks[index - 1].is_any(&["should", "must", "will"]))
+                || (tok.is("with") && toks.get(index + 1).is_some_and(|next| next.is("value")))
+        })
+        .map(|(index, _)| index)?;
+    let value_at = if toks[separator].is("with") {
+        separator + 2
+    } else {
+        separator + 1
+    };
+    let start = verb.map_or(0, |verb| verb + 1);
+    if verb.is_none() && !toks[separator].is_any(&["=", "be"]) {
+        return None;
+    }
+    if verb.is_some_and(|verb| toks[verb].is_any(&["add", "put"]))
+        && !toks.iter().any(|tok| tok.is_any(CONTEXT_WORDS))
+        && !toks[separator].is("=")
+    {
+        return None;
+    }
+    let phrase: Vec<Tok> = toks[start..separator]
+        .iter()
+        .filter(|tok| {
+            !tok.is_any(&[
+                "the", "a", "an", "should", "must", "will", "new", "of", "in", "for", "called",
+                "named",
+            ])
+        })
+        .cloned()
+        .collect();
+    let explicit = phrase.iter().any(|tok| tok.is_any(CONTEXT_WORDS));
+    let phrase = excluding(&phrase, CONTEXT_WORDS, &[]);
+    let value = rest_raw(text, toks, value_at);
+    if phrase.is_empty() || value.is_empty() {
+        return None;
+    }
+    Some(Edit::SetValue {
+        phrase,
+        value,
+        explicit,
+    })
+}
+
+pub(crate) fn parse_add_step(toks: &[Tok]) -> Option<Edit> {
+    const VERBS: &[&str] = &[
+        "add",
+        "insert",
+        "append",
+        "prepend",
+        "include",
+        "introduce",
+        "put",
+        "stick",
+    ];
+    let verb = position_of(toks, VERBS);
+    let start = match verb {
+        Some(verb) => verb + 1,
+        None => {
+            // "log the response after fetch": an action with a place.
+            let first = toks
+                .iter()
+                .find(|tok| !tok.is_any(&["please", "also", "then"]))?;
+            let placed = toks.iter().any(|tok| tok.is_any(&["after", "before"]))
+                || has_any(toks, &["at the end", "at the start", "at the beginning"]);
+            if !placed
+                || !super::super::concepts::is_verb(&first.word)
+                || first.is_any(&["move", "run", "execute", "make"])
+            {
+                return None;
+            }
+            toks.iter()
+                .position(|tok| std::ptr::eq(tok, first))
+                .unwrap_or(0)
+        }
+    };
+    let mut what: Vec<Tok> = Vec::new();
+    let mut place = match verb.map(|verb| toks[verb].word.as_str()) {
+        Some("prepend") => AddPlace::Start,
+        _ => AddPlace::End,
+    };
+    let mut index = start;
+    while index < toks.len() {
+        let tok = &toks[index];
+        let rest = &toks[index..];
+        let edge = |phrases: &[&str]| {
+            phrases.iter().find_map(|phrase| {
+                find_phrase(rest, phrase)
+                    .filter(|at| *at == 0)
+                    .map(|_| phrase.split(' ').count())
+            })
+        };
+        if tok.is_any(&["after", "before", "between"]) {
+            // The anchor runs until a clause saying what the step does.
+            let end = toks[index + 1..]
+                .iter()
+                .position(|tok| tok.is_any(&["that", "which", "to", "for", "who", "so", ","]))
+                .map_or(toks.len(), |offset| index + 1 + offset);
+            let anchor: Vec<Tok> = toks[index + 1..end]
+                .iter()
+                .take_while(|tok| !tok.is("and") || !tok_is_between(toks, index))
+                .cloned()
+                .collect();
+            place = if tok.is("before") {
+                AddPlace::Before(anchor)
+            } else {
+                AddPlace::After(anchor)
+            };
+            index = end;
+            continue;
+        }
+        if let Some(length) = edge(&[
+            "at the start",
+            "at the beginning",
+            "at the top",
+            "at the front",
+            "as the first step",
+            "as the first",
+            "to the start",
+            "to the beginning",
+        ]) {
+            place = AddPlace::Start;
+            index += length;
+            continue;
+        }
+        if let Some(length) = edge(&[
+            "at the end",
+            "at the bottom",
+            "as the last step",
+            "as the last",
+            "as a final step",
+            "as the final step",
+            "to the end",
+            "last",
+            "finally",
+        ]) {
+            place = AddPlace::End;
+            index += length;
+            continue;
+        }
+        if tok.is("first") && index + 1 == toks.len() {
+            place = AddPlace::Start;
+            index += 1;
+            continue;
+        }
+        what.push(tok.clone());
+        index += 1;
+    }
+    let what: Vec<Tok> = what
+        .into_iter()
+        .filter(|tok| {
+            !tok.is_any(&[
+                "a", "an", "new", "step", "another", "extra", "that", "which", "to", "the",
+                "workflow", "pipeline", "in", "of", "it",
+            ]) && !tok.is_punctuation()
+        })
+        .collect();
+    if verb.is_some_and(|verb| toks[verb].is("put")) && what.is_empty() {
+        return None;
+    }
+    Some(Edit::AddStep { what, place })
+}
+
+fn tok_is_between(toks: &[Tok], index: usize) -> bool {
+    toks[index].is("between")
+}
