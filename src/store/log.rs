@@ -175,13 +175,15 @@ pub fn read_last(path: &Path) -> Result<Option<VersionRecord>> {
         if line.is_empty() {
             return Ok(None);
         }
-        return serde_json::from_slice(line)
-            .map(Some)
-            .map_err(|error| StoreError::CorruptLog {
+        return serde_json::from_slice(line).map(Some).map_err(|error| {
+            // Rare: read the whole log to say which line is damaged.
+            let damaged = check(path).err();
+            damaged.unwrap_or_else(|| StoreError::CorruptLog {
                 path: path.to_path_buf(),
                 line: 0,
                 message: format!("last record: {}", super::plan::strip_position(&error)),
-            });
+            })
+        });
     }
 }
 
@@ -323,6 +325,19 @@ mod tests {
         file.write_all(b"\n  \n").expect("write");
         assert_eq!(read_last(&path).expect("readable"), Some(record(1)));
         assert_eq!(read_all(&path).expect("readable").len(), 1);
+    }
+
+    #[test]
+    fn a_damaged_last_record_is_reported_with_its_line() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("w.log.jsonl");
+        append(&path, &record(1)).expect("append");
+        let mut file = OpenOptions::new().append(true).open(&path).expect("open");
+        file.write_all(b"{\"version\": 2, oops}\n").expect("write");
+        match read_last(&path) {
+            Err(StoreError::CorruptLog { line, .. }) => assert_eq!(line, 2),
+            other => panic!("expected a corrupt log error, got {other:?}"),
+        }
     }
 
     #[test]

@@ -26,8 +26,8 @@ use std::path::{Path, PathBuf};
 pub use atomic::write_atomic;
 pub use error::{Result, StoreError};
 pub use lock::WorkflowLock;
-pub use skills::BrokenSkill;
 pub use log::{Origin, VersionRecord, VersionRef};
+pub use skills::BrokenSkill;
 
 use crate::core::diff::modifications_between;
 use crate::core::names::check_name;
@@ -274,8 +274,8 @@ impl Store {
         };
         // Only what the listing shows: building every workflow would make
         // listing many of them slow.
-        let outline = read_text(&self.current_path(name))
-            .map(|text| serde_json::from_str::<Outline>(&text));
+        let outline =
+            read_text(&self.current_path(name)).map(|text| serde_json::from_str::<Outline>(&text));
         let (description, steps) = match outline {
             Ok(Ok(outline)) => (outline.description, Some(outline.steps.len())),
             Ok(Err(error)) => {
@@ -489,7 +489,9 @@ impl Store {
         if committed + 1 != version {
             return Err(StoreError::CorruptLog {
                 line: committed as usize,
-                message: format!("it ends at version {committed}, but version {version} was to follow"),
+                message: format!(
+                    "it ends at version {committed}, but version {version} was to follow"
+                ),
                 path: log_path,
             });
         }

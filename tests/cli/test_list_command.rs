@@ -1,0 +1,65 @@
+use crate::common::{DATA_PIPELINE, TestEnv, three_versions};
+
+#[test]
+fn an_empty_home_says_how_to_start() {
+    let env = TestEnv::new();
+    let run = env.run(&["list"]).ok();
+    insta::assert_snapshot!(run.snapshot());
+    // Listing writes nothing, not even the home directory.
+    assert!(!env.home().exists());
+}
+
+#[test]
+fn every_workflow_is_listed_with_version_steps_and_age() {
+    let env = three_versions();
+    // Put there by hand and not recorded yet.
+    env.add_workflow(
+        "mailer",
+        r#"{"name": "mailer", "description": "Send the weekly mail", "steps": [{"id": "send", "type": "skill", "skill": "smtp"}]}"#,
+    );
+    // A hand edit gone wrong is listed with its problem, not hidden.
+    env.add_workflow("broken", "{\n  \"name\": \"broken\",\n  \"steps\": [\n");
+    // Backups and temporary files are not workflows.
+    env.add_workflow("data-pipeline-backup-v2", DATA_PIPELINE);
+    env.write("home/workflows/.qwf-abc123.tmp", "{");
+    let before = env.tree();
+    let run = env.run(&["list"]).ok();
+    insta::assert_snapshot!(run.snapshot());
+    before.assert_same(&env.tree(), "`qwf list`");
+}
+
+#[test]
+fn json_lists_each_workflow_once() {
+    let env = three_versions();
+    env.add_workflow("broken", "{ nope");
+    let document = env.run(&["--json", "list"]).ok().json();
+    let workflows = document["workflows"].as_array().expect("a list");
+    let names: Vec<&str> = workflows
+        .iter()
+        .map(|workflow| workflow["name"].as_str().expect("a name"))
+        .collect();
+    assert_eq!(names, ["broken", "data-pipeline"]);
+    assert!(
+        workflows[0]["problem"]
+            .as_str()
+            .expect("a problem")
+            .starts_with("invalid JSON at line 1 column 3")
+    );
+    let pipeline = &workflows[1];
+    assert_eq!(pipeline["version"], 3);
+    assert_eq!(pipeline["steps"], 4);
+    assert_eq!(
+        pipeline["description"],
+        "Fetch, validate, and save API data"
+    );
+    assert_eq!(pipeline["updated"], "2026-11-28T10:00:00Z");
+    assert!(pipeline.get("problem").is_none());
+}
+
+#[test]
+fn a_deleted_workflow_is_not_listed() {
+    let env = three_versions();
+    env.run(&["delete", "data-pipeline"]).ok();
+    let document = env.run(&["--json", "list"]).ok().json();
+    assert_eq!(document["workflows"], serde_json::json!([]));
+}
