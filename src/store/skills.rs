@@ -20,21 +20,31 @@ impl Store {
         let directory = self.skills_dir();
         let entries = match fs::read_dir(&directory) {
             Ok(entries) => entries,
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), Vec::new())),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                return Ok((Vec::new(), Vec::new()));
+            }
             Err(error) => return Err(StoreError::io("read", directory, error)),
         };
         let mut skills = Vec::new();
         let mut broken = Vec::new();
         for entry in entries {
-            let path = entry.map_err(|error| StoreError::io("read", &directory, error))?.path();
+            let path = entry
+                .map_err(|error| StoreError::io("read", &directory, error))?
+                .path();
             if path.extension().and_then(|extension| extension.to_str()) != Some("json") {
                 continue;
             }
             let parsed = fs::read_to_string(&path)
                 .map_err(|error| error.to_string())
                 .and_then(|text| {
-                    serde_json::from_str::<Skill>(&text)
-                        .map_err(|error| format!("line {} column {}: {}", error.line(), error.column(), super::plan::strip_position(&error)))
+                    serde_json::from_str::<Skill>(&text).map_err(|error| {
+                        format!(
+                            "line {} column {}: {}",
+                            error.line(),
+                            error.column(),
+                            super::plan::strip_position(&error)
+                        )
+                    })
                 });
             match parsed {
                 Ok(skill) => skills.push(skill),
@@ -55,7 +65,8 @@ impl Store {
                 hint: "use the existing skill, or choose another name".into(),
             });
         }
-        let mut text = serde_json::to_string_pretty(skill).expect("a skill is always representable as JSON");
+        let mut text =
+            serde_json::to_string_pretty(skill).expect("a skill is always representable as JSON");
         text.push('\n');
         write_atomic(&path, text.as_bytes())?;
         Ok(path)
