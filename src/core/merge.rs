@@ -109,12 +109,19 @@ impl Merger {
             step_id,
             path,
             [base, ours, theirs],
-            format!(
-                "changed on both sides: ours {}, theirs {} (base {})",
-                show_value(ours),
-                show_value(theirs),
-                show_value(base)
-            ),
+            match base {
+                Some(base) => format!(
+                    "changed on both sides: ours {}, theirs {} (was {})",
+                    show_value(ours),
+                    show_value(theirs),
+                    show_value(Some(base))
+                ),
+                None => format!(
+                    "set on both sides: ours {}, theirs {}",
+                    show_value(ours),
+                    show_value(theirs)
+                ),
+            },
         );
         ours.cloned()
     }

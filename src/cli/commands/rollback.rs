@@ -158,8 +158,13 @@ pub fn restore(
                 paint(GOOD, "✓")
             ));
         }
+        let verb = if head.is_some() {
+            "Rolled back to"
+        } else {
+            "Restored"
+        };
         printer.line(format!(
-            "{} Rolled back to v{to} (now v{})",
+            "{} {verb} v{to} (now v{})",
             paint(GOOD, "✓"),
             committed.record.version
         ));

@@ -67,7 +67,7 @@ fn one_field_changed_two_ways_is_a_conflict_naming_step_and_field() {
     );
     assert_eq!(
         conflicts[0].to_string(),
-        "step 'fetch', timeout_secs: changed on both sides: ours 30, theirs 60 (base (none))"
+        "step 'fetch', timeout_secs: set on both sides: ours 30, theirs 60"
     );
 }
 
