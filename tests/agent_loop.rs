@@ -1,11 +1,13 @@
 //! The agent loop and the gate, driven by scripted models against a real
 //! store in a temporary home.
 
-use std::cell::RefCell;
+#[path = "support/scripted_gate.rs"]
+mod scripted_gate;
+use scripted_gate::ScriptedGate;
 
 use serde_json::json;
 
-use qwf::agent::gate::{Decision, Gate, Policy, PolicyGate, Proposal, ProposalKind};
+use qwf::agent::gate::{Decision, Gate, Policy, PolicyGate, ProposalKind};
 use qwf::agent::model::{Message, Model, ModelReply};
 use qwf::agent::scope::Scope;
 use qwf::agent::scripted::ScriptedModel;
@@ -40,45 +42,6 @@ fn home() -> (tempfile::TempDir, Store) {
         )
         .expect("created");
     (dir, store)
-}
-
-/// A gate that answers from a list and remembers what it was shown.
-struct ScriptedGate {
-    decisions: RefCell<Vec<Decision>>,
-    shown: Vec<Proposal>,
-    answers: Vec<String>,
-}
-
-impl ScriptedGate {
-    fn new(decisions: Vec<Decision>) -> Self {
-        ScriptedGate {
-            decisions: RefCell::new(decisions),
-            shown: Vec::new(),
-            answers: Vec::new(),
-        }
-    }
-}
-
-impl Gate for ScriptedGate {
-    fn decide(&mut self, proposal: &Proposal) -> Decision {
-        self.shown.push(proposal.clone());
-        let mut decisions = self.decisions.borrow_mut();
-        if decisions.is_empty() {
-            Decision::Decline {
-                reason: "script ran out".into(),
-            }
-        } else {
-            decisions.remove(0)
-        }
-    }
-
-    fn ask(&mut self, _question: &str) -> Option<String> {
-        if self.answers.is_empty() {
-            None
-        } else {
-            Some(self.answers.remove(0))
-        }
-    }
 }
 
 fn run(

@@ -1,7 +1,9 @@
 //! The offline planner driven through the real agent loop and gate against
 //! a store in a temporary home: what each request does to the store.
 
-use std::cell::RefCell;
+#[path = "support/scripted_gate.rs"]
+mod scripted_gate;
+use scripted_gate::ScriptedGate;
 
 use serde_json::{Value, json};
 
@@ -151,39 +153,6 @@ fn tool_names(report: &Report) -> Vec<&str> {
         .iter()
         .map(|call| call.name.as_str())
         .collect()
-}
-
-/// A gate that answers from a list and remembers what it was shown.
-struct ScriptedGate {
-    decisions: RefCell<Vec<Decision>>,
-    shown: Vec<Proposal>,
-}
-
-impl ScriptedGate {
-    fn new(decisions: Vec<Decision>) -> Self {
-        ScriptedGate {
-            decisions: RefCell::new(decisions),
-            shown: Vec::new(),
-        }
-    }
-}
-
-impl Gate for ScriptedGate {
-    fn decide(&mut self, proposal: &Proposal) -> Decision {
-        self.shown.push(proposal.clone());
-        let mut decisions = self.decisions.borrow_mut();
-        if decisions.is_empty() {
-            Decision::Decline {
-                reason: "script ran out".into(),
-            }
-        } else {
-            decisions.remove(0)
-        }
-    }
-
-    fn ask(&mut self, _question: &str) -> Option<String> {
-        None
-    }
 }
 
 // --- error handling ---------------------------------------------------------
