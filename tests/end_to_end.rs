@@ -61,6 +61,46 @@ fn anthropic_text(text: &str) -> (u16, Value) {
     )
 }
 
+/// A server-sent event stream of Chat Completions chunks.
+fn sse(chunks: &[Value]) -> (u16, Value) {
+    let mut text: String = chunks
+        .iter()
+        .map(|chunk| format!("data: {chunk}\n\n"))
+        .collect();
+    text.push_str("data: [DONE]\n\n");
+    (200, Value::String(text))
+}
+
+fn chunk(delta: Value, finish: Option<&str>) -> Value {
+    json!({"id": "chatcmpl-s", "object": "chat.completion.chunk", "created": 1_700_000_000, "model": "test-model",
+           "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
+}
+
+fn streamed_tool_call(id: &str, name: &str, arguments: Value) -> (u16, Value) {
+    let arguments = arguments.to_string();
+    let (first, rest) = arguments.split_at(arguments.len() / 2);
+    sse(&[
+        chunk(
+            json!({"role": "assistant", "tool_calls": [{"index": 0, "id": id, "type": "function", "function": {"name": name, "arguments": first}}]}),
+            None,
+        ),
+        chunk(
+            json!({"tool_calls": [{"index": 0, "function": {"arguments": rest}}]}),
+            None,
+        ),
+        chunk(json!({}), Some("tool_calls")),
+    ])
+}
+
+fn streamed_text(pieces: &[&str]) -> (u16, Value) {
+    let mut chunks: Vec<Value> = pieces
+        .iter()
+        .map(|piece| chunk(json!({"content": piece}), None))
+        .collect();
+    chunks.push(chunk(json!({}), Some("stop")));
+    sse(&chunks)
+}
+
 struct Run {
     code: i32,
     stdout: String,
@@ -390,8 +430,8 @@ fn the_repl_runs_slash_commands_and_answers_at_the_gate() {
     let retry = json!({"workflow": "data-pipeline", "summary": "Added retry logic to API call", "modifications": [
         {"type": "add_error_handling", "step_id": "fetch", "error_handling": {"strategy": "retry", "max_attempts": 3, "backoff": "exponential"}}]});
     let server = MockServer::script(vec![
-        chat_tool_call("call_1", "propose_modification", retry),
-        chat_text("Added retry to fetch."),
+        streamed_tool_call("call_1", "propose_modification", retry),
+        streamed_text(&["Added retry ", "to fetch", "."]),
     ]);
     let base_url = format!("{}/v1", server.url);
     let env = [
@@ -436,5 +476,57 @@ fn the_repl_runs_slash_commands_and_answers_at_the_gate() {
     assert!(
         home.join("home/chat_history").exists(),
         "the REPL keeps a history file"
+    );
+}
+
+#[test]
+fn ctrl_c_cancels_the_model_call_and_applies_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = dir.path();
+    std::fs::create_dir_all(home.join("home/workflows")).expect("home");
+    std::fs::write(home.join("home/workflows/data-pipeline.json"), PIPELINE).expect("workflow");
+    let server = MockServer::silent(std::time::Duration::from_secs(20));
+    let base_url = format!("{}/v1", server.url);
+    let started = std::time::Instant::now();
+    let child = Command::new(env!("CARGO_BIN_EXE_qwf"))
+        .args(["do", "add retry logic to the API call", "--yes"])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("QWF_HOME", home.join("home"))
+        .env("QWF_PROVIDER", "openai-compatible")
+        .env("QWF_MODEL", "test-model")
+        .env("QWF_BASE_URL", &base_url)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("qwf starts");
+    // Wait until the model call is in flight, then press Ctrl-C.
+    while server.requests().is_empty() && started.elapsed() < std::time::Duration::from_secs(10) {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    let output = child.wait_with_output().expect("qwf finishes");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "the call was cancelled, not waited out"
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stderr).contains("cancelled"));
+    assert!(
+        !home
+            .join("home/workflows/.versions/data-pipeline.v2.json")
+            .exists(),
+        "nothing was applied"
     );
 }

@@ -107,6 +107,20 @@ pub trait Model {
 
     /// One completion: the reply to the conversation so far.
     fn respond(&self, request: &ModelRequest<'_>) -> Result<ModelReply, ModelError>;
+
+    /// Like [`Model::respond`], handing `on_text` the reply's text as it
+    /// arrives. Models that do not stream hand it over whole.
+    fn respond_streaming(
+        &self,
+        request: &ModelRequest<'_>,
+        on_text: &mut dyn FnMut(&str),
+    ) -> Result<ModelReply, ModelError> {
+        let reply = self.respond(request)?;
+        if !reply.text.is_empty() {
+            on_text(&reply.text);
+        }
+        Ok(reply)
+    }
 }
 
 /// Cancelling the model call in flight (Ctrl-C). The CLI's signal handler

@@ -635,6 +635,43 @@ impl Model for RigModel {
         }
     }
 
+    fn respond_streaming(
+        &self,
+        request: &ModelRequest<'_>,
+        on_text: &mut dyn FnMut(&str),
+    ) -> Result<ModelReply, ModelError> {
+        let rig_request = to_rig_request(request).map_err(|message| {
+            self.call_error(
+                message,
+                "this is a bug in qwf's conversation handling; please report it".into(),
+            )
+        })?;
+        tracing::debug!(provider = self.provider.name(), model = %self.model_name, "streamed model call");
+        let reading = async {
+            let mut streamed = self.model.stream(rig_request)?;
+            while let Some(item) = futures_util::StreamExt::next(&mut streamed).await {
+                if let rig::streaming::Item::Event(rig::streaming::StreamEvent::Text {
+                    text, ..
+                }) = item?
+                {
+                    on_text(&text);
+                }
+            }
+            streamed.finish().await
+        };
+        let response = self
+            .runtime
+            .block_on(async {
+                tokio::select! {
+                    result = reading => Some(result),
+                    () = cancelled() => None,
+                }
+            })
+            .ok_or(ModelError::Cancelled)?
+            .map_err(|error| self.map_error(error))?;
+        self.convert_reply(&response)
+    }
+
     fn respond(&self, request: &ModelRequest<'_>) -> Result<ModelReply, ModelError> {
         let rig_request = to_rig_request(request).map_err(|message| {
             self.call_error(

@@ -262,6 +262,25 @@ impl<'a> Session<'a> {
     /// Runs one user request to the end: model turns and tool calls until
     /// the model stops calling tools, asks a question, or a bound is hit.
     pub fn run(&mut self, request: &str, gate: &mut dyn Gate) -> Result<Report, ModelError> {
+        self.run_with(request, gate, None)
+    }
+
+    /// [`Session::run`], handing `on_text` the model's text as it streams.
+    pub fn run_streaming(
+        &mut self,
+        request: &str,
+        gate: &mut dyn Gate,
+        on_text: &mut dyn FnMut(&str),
+    ) -> Result<Report, ModelError> {
+        self.run_with(request, gate, Some(on_text))
+    }
+
+    fn run_with(
+        &mut self,
+        request: &str,
+        gate: &mut dyn Gate,
+        mut on_text: Option<&mut dyn FnMut(&str)>,
+    ) -> Result<Report, ModelError> {
         if self.messages.is_empty() {
             self.messages.push(Message::System {
                 text: self.system_prompt(),
@@ -274,10 +293,14 @@ impl<'a> Session<'a> {
         let mut report = Report::default();
         let mut errors_in_a_row = 0;
         for _ in 0..self.options.max_turns {
-            let reply = self.model.respond(&ModelRequest {
+            let model_request = ModelRequest {
                 messages: &self.messages,
                 tools: &specs,
-            })?;
+            };
+            let reply = match on_text.as_mut() {
+                Some(on_text) => self.model.respond_streaming(&model_request, *on_text)?,
+                None => self.model.respond(&model_request)?,
+            };
             report.usage += reply.usage;
             self.messages.push(Message::Assistant {
                 text: reply.text.clone(),

@@ -107,12 +107,9 @@ struct Spinning {
     show: bool,
 }
 
-impl Model for Spinning {
-    fn describe(&self) -> String {
-        self.inner.describe()
-    }
-
-    fn respond(&self, request: &ModelRequest<'_>) -> Result<ModelReply, ModelError> {
+impl Spinning {
+    /// Runs a model call with the spinner and the Ctrl-C flag around it.
+    fn around<T>(&self, call: impl FnOnce(&Option<indicatif::ProgressBar>) -> T) -> T {
         cancel::reset();
         IN_CALL.store(true, Ordering::SeqCst);
         let spinner = self.show.then(|| {
@@ -124,12 +121,39 @@ impl Model for Spinning {
             spinner.enable_steady_tick(std::time::Duration::from_millis(100));
             spinner
         });
-        let reply = self.inner.respond(request);
+        let result = call(&spinner);
         IN_CALL.store(false, Ordering::SeqCst);
         if let Some(spinner) = spinner {
             spinner.finish_and_clear();
         }
-        reply
+        result
+    }
+}
+
+impl Model for Spinning {
+    fn describe(&self) -> String {
+        self.inner.describe()
+    }
+
+    fn respond_streaming(
+        &self,
+        request: &ModelRequest<'_>,
+        on_text: &mut dyn FnMut(&str),
+    ) -> Result<ModelReply, ModelError> {
+        self.around(|spinner| {
+            let mut first = true;
+            self.inner.respond_streaming(request, &mut |text| {
+                if first && let Some(spinner) = spinner {
+                    spinner.finish_and_clear();
+                }
+                first = false;
+                on_text(text);
+            })
+        })
+    }
+
+    fn respond(&self, request: &ModelRequest<'_>) -> Result<ModelReply, ModelError> {
+        self.around(|_| self.inner.respond(request))
     }
 }
 

@@ -49,9 +49,13 @@ impl MockServer {
         let url = format!("http://{}", listener.local_addr().unwrap());
         let requests = Arc::new(Mutex::new(Vec::new()));
         let recorded = Arc::clone(&requests);
+        // A JSON string is sent as it is (a server-sent event stream).
         let replies: Vec<(u16, String)> = replies
             .into_iter()
-            .map(|(status, body)| (status, body.to_string()))
+            .map(|(status, body)| match body {
+                Value::String(raw) => (status, raw),
+                other => (status, other.to_string()),
+            })
             .collect();
         thread::spawn(move || {
             for (served, stream) in listener.incoming().enumerate() {
@@ -61,6 +65,26 @@ impl MockServer {
                 }
                 let (status, body) = &replies[served.min(replies.len() - 1)];
                 let _ = write_response(stream, *status, body);
+            }
+        });
+        MockServer { url, requests }
+    }
+
+    /// Accepts requests and never answers them (until `hold` has passed),
+    /// like a model that is taking its time.
+    pub fn silent(hold: std::time::Duration) -> MockServer {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let recorded = Arc::clone(&requests);
+        thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { break };
+                if let Some(request) = read_request(&stream) {
+                    recorded.lock().unwrap().push(request);
+                }
+                thread::sleep(hold);
+                drop(stream);
             }
         });
         MockServer { url, requests }
@@ -125,6 +149,11 @@ fn read_request(stream: &TcpStream) -> Option<Recorded> {
 }
 
 fn write_response(mut stream: TcpStream, status: u16, body: &str) -> std::io::Result<()> {
+    let content_type = if body.starts_with("data:") {
+        "text/event-stream"
+    } else {
+        "application/json"
+    };
     let reason = match status {
         200 => "OK",
         401 => "Unauthorized",
@@ -133,7 +162,7 @@ fn write_response(mut stream: TcpStream, status: u16, body: &str) -> std::io::Re
     };
     write!(
         stream,
-        "HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\n\
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\n\
          Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )?;

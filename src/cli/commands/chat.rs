@@ -1,4 +1,5 @@
 use std::borrow::Cow;
+use std::io::Write;
 
 use clap::Parser;
 use rustyline::completion::{Completer, Pair};
@@ -172,8 +173,21 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
             args.gate.plan_out.clone(),
             line,
         );
-        match session.run(line, &mut gate) {
-            Ok(report) => {
+        let mut streamed = false;
+        let mut show_text = |text: &str| {
+            streamed = true;
+            let mut stdout = std::io::stdout();
+            let _ = write!(stdout, "{text}");
+            let _ = stdout.flush();
+        };
+        let result = session.run_streaming(line, &mut gate, &mut show_text);
+        if streamed {
+            printer.line("");
+        }
+        match result {
+            Ok(mut report) => {
+                // The text was shown as it streamed.
+                report.final_message.clear();
                 if let Err(error) = finish(printer, &report, &gate)
                     && error.outcome != Outcome::Refused
                 {
