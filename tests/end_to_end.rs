@@ -530,3 +530,153 @@ fn ctrl_c_cancels_the_model_call_and_applies_nothing() {
         "nothing was applied"
     );
 }
+
+#[test]
+fn iterative_mode_approves_independent_modifications_one_by_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = dir.path();
+    std::fs::create_dir_all(home.join("home/workflows")).expect("home");
+    std::fs::write(home.join("home/workflows/data-pipeline.json"), PIPELINE).expect("workflow");
+    let change = json!({"workflow": "data-pipeline", "summary": "Harden the pipeline", "modifications": [
+        {"type": "add_error_handling", "step_id": "fetch", "error_handling": {"strategy": "retry", "max_attempts": 3}},
+        {"type": "modify_step", "id": "save", "changes": {"timeout_secs": 60}}]});
+    let server = MockServer::script(vec![
+        chat_tool_call("call_1", "propose_modification", change),
+        chat_text("Done."),
+    ]);
+    let base_url = format!("{}/v1", server.url);
+    let env = [
+        ("QWF_PROVIDER", "openai-compatible"),
+        ("QWF_MODEL", "test-model"),
+        ("QWF_BASE_URL", base_url.as_str()),
+        ("QWF_INTERACTIVE", "1"),
+    ];
+    let run = qwf(
+        home,
+        &env,
+        &["edit", "data-pipeline", "make the pipeline sturdier"],
+        "iterative\ny\nn\n",
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .contains("Step 1/2: set error handling of 'fetch' to retry (3 attempts)"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("Step 2/2: modify step 'save' (timeout_secs)"),
+        "{}",
+        run.stdout
+    );
+    let shown = qwf(home, &env, &["show", "data-pipeline"], "");
+    assert!(
+        shown.stdout.contains("\"max_attempts\": 3"),
+        "the approved part landed:\n{}",
+        shown.stdout
+    );
+    assert!(
+        !shown.stdout.contains("\"timeout_secs\": 60"),
+        "the declined part did not:\n{}",
+        shown.stdout
+    );
+}
+
+#[test]
+fn a_proposal_saved_with_plan_out_is_applied_later() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = dir.path();
+    std::fs::create_dir_all(home.join("home/workflows")).expect("home");
+    std::fs::write(home.join("home/workflows/data-pipeline.json"), PIPELINE).expect("workflow");
+    let plan = home.join("retry.plan.json");
+    let plan_arg = plan.display().to_string();
+    let saved = qwf(
+        home,
+        &[],
+        &[
+            "edit",
+            "data-pipeline",
+            "add retry logic to the API call",
+            "--plan-out",
+            &plan_arg,
+        ],
+        "",
+    );
+    assert_eq!(
+        saved.code, 3,
+        "nothing applied yet: {}{}",
+        saved.stdout, saved.stderr
+    );
+    assert!(plan.exists());
+    let plan_text = std::fs::read_to_string(&plan).expect("plan");
+    assert!(
+        plan_text.contains("\"request\": \"add retry logic to the API call\""),
+        "{plan_text}"
+    );
+    let dry = qwf(
+        home,
+        &[],
+        &[
+            "do",
+            "remove the validation step",
+            "-w",
+            "data-pipeline",
+            "--yes",
+            "--dry-run",
+        ],
+        "",
+    );
+    assert_eq!(dry.code, 3, "{}{}", dry.stdout, dry.stderr);
+    let applied = qwf(home, &[], &["apply", &plan_arg, "--yes"], "");
+    assert_eq!(applied.code, 0, "{}{}", applied.stdout, applied.stderr);
+    let history = qwf(home, &[], &["history", "data-pipeline"], "");
+    assert!(
+        history
+            .stdout
+            .contains("request: \"add retry logic to the API call\""),
+        "{}",
+        history.stdout
+    );
+    assert!(
+        !history.stdout.contains("v3"),
+        "the dry run applied nothing:\n{}",
+        history.stdout
+    );
+}
+
+#[test]
+fn refine_saves_every_accepted_change_as_one_version() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = dir.path();
+    std::fs::create_dir_all(home.join("home/workflows")).expect("home");
+    std::fs::write(home.join("home/workflows/data-pipeline.json"), PIPELINE).expect("workflow");
+    let input = "4\nretry fetch 3 times\ny\n4\ncontinue on error for save\ny\ndone\ny\n";
+    let run = qwf(
+        home,
+        &[("QWF_INTERACTIVE", "1")],
+        &["refine", "data-pipeline"],
+        input,
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("All changes applied (v1 → v2)"),
+        "{}",
+        run.stdout
+    );
+    let history = qwf(home, &[], &["--json", "history", "data-pipeline"], "");
+    let versions =
+        serde_json::from_str::<Value>(&history.stdout).expect("JSON")["versions"].clone();
+    assert_eq!(
+        versions.as_array().map(Vec::len),
+        Some(2),
+        "one version for all changes"
+    );
+    let shown = qwf(home, &[], &["show", "data-pipeline"], "");
+    assert!(
+        shown.stdout.contains("\"strategy\": \"retry\"")
+            && shown.stdout.contains("\"strategy\": \"continue\""),
+        "{}",
+        shown.stdout
+    );
+}
