@@ -3,6 +3,7 @@
 //! the terminal questions live in the CLI.
 
 pub mod config;
+pub mod eval;
 pub mod gate;
 pub mod model;
 pub mod offline;

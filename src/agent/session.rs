@@ -92,8 +92,8 @@ pub struct Report {
     pub usage: Usage,
     /// Mutating calls that reached the gate.
     pub proposals: usize,
-    /// Whether the first proposal was valid as made (applied cleanly and
-    /// broke nothing); `None` when there was none.
+    /// Whether the first proposal was valid as made (its arguments,
+    /// scope and modifications were accepted); `None` when there was none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub first_proposal_valid: Option<bool>,
     /// Calls the model got wrong (unknown tool, bad arguments, unknown step).
@@ -633,7 +633,9 @@ impl<'a> Session<'a> {
                 );
             }
         };
-        Self::note_first(report, proposal.verdict() != Verdict::Breaking);
+        // Valid as made: it applied. A breaking verdict can be the right
+        // proposal (the user asked for a removal); the gate decides that.
+        Self::note_first(report, true);
         let (proposal, decision) = self.decide(gate, proposal, &make, report);
         let ProposalKind::Modify {
             modifications,

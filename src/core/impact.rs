@@ -15,7 +15,7 @@ use super::tree::StepIndex;
 use super::validation::{Issue, IssueCode, KnownResources, Report, Severity, validate_indexed};
 
 /// The one-word answer to "is this change safe?".
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     /// Nothing breaks and nothing needs a second look.

@@ -8,6 +8,7 @@ pub mod delete;
 pub mod diff;
 pub mod do_request;
 pub mod edit;
+pub mod eval;
 pub mod export;
 pub mod history;
 pub mod import;
