@@ -370,6 +370,31 @@ impl Store {
         }
     }
 
+    /// Workflows that were deleted: their history is kept, their file gone.
+    pub fn deleted(&self) -> Result<Vec<String>> {
+        let directory = self.versions_dir();
+        let entries = match fs::read_dir(&directory) {
+            Ok(entries) => entries,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(error) => return Err(StoreError::io("read", directory, error)),
+        };
+        let mut names: Vec<String> = entries
+            .filter_map(|entry| {
+                entry
+                    .ok()?
+                    .file_name()
+                    .to_str()?
+                    .strip_suffix(".log.jsonl")
+                    .map(str::to_string)
+            })
+            .filter(|name| {
+                check_name(name, "workflow").is_ok() && !self.current_path(name).exists()
+            })
+            .collect();
+        names.sort();
+        Ok(names)
+    }
+
     /// Whether a workflow of this name has a file or a history.
     pub fn exists(&self, name: &str) -> bool {
         self.current_path(name).exists() || self.log_path(name).exists()

@@ -63,3 +63,19 @@ fn a_deleted_workflow_is_not_listed() {
     let document = env.run(&["--json", "list"]).ok().json();
     assert_eq!(document["workflows"], serde_json::json!([]));
 }
+
+#[test]
+fn deleted_workflows_are_named_with_how_to_bring_them_back() {
+    let env = three_versions();
+    env.run(&["delete", "data-pipeline", "--yes"]).ok();
+    let run = env.run(&["list"]).ok();
+    assert!(run.stdout.starts_with("No workflows.\n"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("Deleted, with their history kept: data-pipeline"),
+        "{}",
+        run.stdout
+    );
+    let document = env.run(&["--json", "list"]).ok().json();
+    assert_eq!(document["deleted"], serde_json::json!(["data-pipeline"]));
+}

@@ -9,7 +9,21 @@ pub struct Args {}
 pub fn run(_args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Outcome, CliError> {
     let summaries = settings.store().list()?;
     if printer.json {
-        printer.document(&serde_json::json!({ "workflows": summaries }));
+        printer.document(
+            &serde_json::json!({ "workflows": summaries, "deleted": settings.store().deleted()? }),
+        );
+        return Ok(Outcome::Done);
+    }
+    let deleted = settings.store().deleted()?;
+    if summaries.is_empty() && !deleted.is_empty() {
+        printer.line("No workflows.");
+        printer.line(paint(
+            DIM,
+            format!(
+                "Deleted, with their history kept: {} (`qwf history NAME`, `qwf rollback NAME --to N` restores one)",
+                deleted.join(", ")
+            ),
+        ));
         return Ok(Outcome::Done);
     }
     if summaries.is_empty() {
