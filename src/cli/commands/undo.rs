@@ -33,10 +33,15 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
         save_current: false,
         yes: args.yes,
         command: format!("qwf undo {}", args.name),
-        description: format!(
-            "Undid v{}: {}",
-            head.record.version, head.record.description
-        ),
+        // Undoing an undo says so plainly instead of nesting descriptions.
+        description: if head.record.description.starts_with("Undid v") {
+            format!("Undid v{} (back to v{previous})", head.record.version)
+        } else {
+            format!(
+                "Undid v{}: {}",
+                head.record.version, head.record.description
+            )
+        },
         headline: Some(format!(
             "Undoing v{}: {} (back to v{previous})",
             head.record.version, head.record.description
