@@ -101,6 +101,18 @@ fn streamed_text(pieces: &[&str]) -> (u16, Value) {
     sse(&chunks)
 }
 
+/// A temporary directory whose qwf home holds the seed's pipeline.
+fn home_with_pipeline() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir_all(dir.path().join("home/workflows")).expect("home");
+    std::fs::write(
+        dir.path().join("home/workflows/data-pipeline.json"),
+        PIPELINE,
+    )
+    .expect("workflow");
+    dir
+}
+
 struct Run {
     code: i32,
     stdout: String,
@@ -344,10 +356,8 @@ fn create_edit_declined_removal_and_rollback_over_chat_completions() {
 
 #[test]
 fn an_edit_over_anthropic_messages() {
-    let dir = tempfile::tempdir().expect("tempdir");
+    let dir = home_with_pipeline();
     let home = dir.path();
-    std::fs::create_dir_all(home.join("home/workflows")).expect("home");
-    std::fs::write(home.join("home/workflows/data-pipeline.json"), PIPELINE).expect("workflow");
     let server = MockServer::script(vec![
         anthropic_tool_call(
             "toolu_1",
@@ -423,10 +433,8 @@ fn a_missing_key_names_the_variable() {
 
 #[test]
 fn the_repl_runs_slash_commands_and_answers_at_the_gate() {
-    let dir = tempfile::tempdir().expect("tempdir");
+    let dir = home_with_pipeline();
     let home = dir.path();
-    std::fs::create_dir_all(home.join("home/workflows")).expect("home");
-    std::fs::write(home.join("home/workflows/data-pipeline.json"), PIPELINE).expect("workflow");
     let retry = json!({"workflow": "data-pipeline", "summary": "Added retry logic to API call", "modifications": [
         {"type": "add_error_handling", "step_id": "fetch", "error_handling": {"strategy": "retry", "max_attempts": 3, "backoff": "exponential"}}]});
     let server = MockServer::script(vec![
@@ -481,10 +489,8 @@ fn the_repl_runs_slash_commands_and_answers_at_the_gate() {
 
 #[test]
 fn ctrl_c_cancels_the_model_call_and_applies_nothing() {
-    let dir = tempfile::tempdir().expect("tempdir");
+    let dir = home_with_pipeline();
     let home = dir.path();
-    std::fs::create_dir_all(home.join("home/workflows")).expect("home");
-    std::fs::write(home.join("home/workflows/data-pipeline.json"), PIPELINE).expect("workflow");
     let server = MockServer::silent(std::time::Duration::from_secs(20));
     let base_url = format!("{}/v1", server.url);
     let started = std::time::Instant::now();
@@ -533,10 +539,8 @@ fn ctrl_c_cancels_the_model_call_and_applies_nothing() {
 
 #[test]
 fn iterative_mode_approves_independent_modifications_one_by_one() {
-    let dir = tempfile::tempdir().expect("tempdir");
+    let dir = home_with_pipeline();
     let home = dir.path();
-    std::fs::create_dir_all(home.join("home/workflows")).expect("home");
-    std::fs::write(home.join("home/workflows/data-pipeline.json"), PIPELINE).expect("workflow");
     let change = json!({"workflow": "data-pipeline", "summary": "Harden the pipeline", "modifications": [
         {"type": "add_error_handling", "step_id": "fetch", "error_handling": {"strategy": "retry", "max_attempts": 3}},
         {"type": "modify_step", "id": "save", "changes": {"timeout_secs": 60}}]});
@@ -585,10 +589,8 @@ fn iterative_mode_approves_independent_modifications_one_by_one() {
 
 #[test]
 fn a_proposal_saved_with_plan_out_is_applied_later() {
-    let dir = tempfile::tempdir().expect("tempdir");
+    let dir = home_with_pipeline();
     let home = dir.path();
-    std::fs::create_dir_all(home.join("home/workflows")).expect("home");
-    std::fs::write(home.join("home/workflows/data-pipeline.json"), PIPELINE).expect("workflow");
     let plan = home.join("retry.plan.json");
     let plan_arg = plan.display().to_string();
     let saved = qwf(
@@ -647,10 +649,8 @@ fn a_proposal_saved_with_plan_out_is_applied_later() {
 
 #[test]
 fn refine_saves_every_accepted_change_as_one_version() {
-    let dir = tempfile::tempdir().expect("tempdir");
+    let dir = home_with_pipeline();
     let home = dir.path();
-    std::fs::create_dir_all(home.join("home/workflows")).expect("home");
-    std::fs::write(home.join("home/workflows/data-pipeline.json"), PIPELINE).expect("workflow");
     let input = "4\nretry fetch 3 times\ny\n4\ncontinue on error for save\ny\ndone\ny\n";
     let run = qwf(
         home,
