@@ -376,9 +376,9 @@ fn a_breaking_removal_is_declined_with_its_reason_and_applied_with_force() {
     let report = run(&store, focus(), "remove the validation step", &mut yes());
     assert!(report.applied.is_empty());
     assert!(
-        report.final_message.starts_with(
-            "Not applied: not applied: the change is breaking and --force was not given"
-        ),
+        report
+            .final_message
+            .starts_with("Not applied: the change is breaking and --force was not given"),
         "{}",
         report.final_message
     );

@@ -128,13 +128,12 @@ impl Policy {
         }
         if !self.yes {
             return Decision::Decline {
-                reason: "not applied: there is no terminal to confirm on and --yes was not given"
-                    .into(),
+                reason: "there is no terminal to confirm on and --yes was not given".into(),
             };
         }
         if proposal.verdict() == Verdict::Breaking && !self.force {
             return Decision::Decline {
-                reason: "not applied: the change is breaking and --force was not given; propose a change that keeps the workflow working".into(),
+                reason: "the change is breaking and --force was not given; propose a change that keeps the workflow working".into(),
             };
         }
         Decision::Approve

@@ -126,6 +126,20 @@ pub(super) fn classify(text: &str, create_mode: bool) -> Intent {
     if rolling && let Some(version) = found_versions.last() {
         return Intent::RollbackTo(*version);
     }
+    // "the original", "the first version": version 1, never "the last one".
+    let to_the_first = has_any(
+        &toks,
+        &[
+            "original",
+            "first version",
+            "initial version",
+            "very first",
+            "the beginning",
+        ],
+    );
+    if rolling && to_the_first {
+        return Intent::RollbackTo(1);
+    }
     if rolling && !looks_like_edit(text) && !toks.iter().any(|tok| tok.is("restore")) {
         return Intent::Undo(how_many(&toks));
     }
@@ -313,6 +327,14 @@ mod tests {
     #[test]
     fn requests_are_classified() {
         assert_eq!(classify("undo the last change", false), Intent::Undo(1));
+        assert_eq!(
+            classify("revert to the original version", false),
+            Intent::RollbackTo(1)
+        );
+        assert_eq!(
+            classify("go back to the first version", false),
+            Intent::RollbackTo(1)
+        );
         assert_eq!(classify("undo the last 2 changes", false), Intent::Undo(2));
         assert_eq!(classify("go back to v2", false), Intent::RollbackTo(2));
         assert_eq!(
