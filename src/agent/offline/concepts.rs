@@ -681,7 +681,16 @@ pub(super) fn best_skill<'a>(
             }
         }
         for part in skill.name.split(['-', '_']) {
-            if words
+            // A word of the request that names part of the skill ("slack"
+            // for slack-notifier) says more than the concept does.
+            const GENERIC: [&str; 8] = [
+                "data", "file", "files", "tool", "step", "job", "task", "info",
+            ];
+            if !GENERIC.contains(&part)
+                && words.iter().any(|word| !is_stopword(word) && *word == part)
+            {
+                score += 200;
+            } else if words
                 .iter()
                 .any(|word| !is_stopword(word) && same_word(word, part))
             {
