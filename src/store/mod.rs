@@ -312,19 +312,19 @@ impl Store {
 
     /// The version history, oldest first.
     pub fn history(&self, name: &str) -> Result<Vec<VersionRecord>> {
-        check_name(name, "workflow")?;
-        let records = log::read_all(&self.log_path(name))?;
-        if records.is_empty() && !self.current_path(name).exists() {
-            return Err(self.no_such_workflow(name));
-        }
-        Ok(records)
+        self.records(name, log::read_all)
     }
 
     /// The version history without each version's modifications and tool
     /// calls, oldest first: what listing a long history needs.
     pub fn history_brief(&self, name: &str) -> Result<Vec<log::BriefRecord>> {
+        self.records(name, log::read_brief)
+    }
+
+    /// The log of `name` read by `read`; an unknown workflow is an error.
+    fn records<T>(&self, name: &str, read: fn(&Path) -> Result<Vec<T>>) -> Result<Vec<T>> {
         check_name(name, "workflow")?;
-        let records = log::read_brief(&self.log_path(name))?;
+        let records = read(&self.log_path(name))?;
         if records.is_empty() && !self.current_path(name).exists() {
             return Err(self.no_such_workflow(name));
         }
