@@ -585,7 +585,7 @@ impl<'a> Builder<'a> {
                 || "threshold".to_string(),
                 |subject| format!("{subject}_threshold"),
             );
-            let key = self.key(&base_key, &id, json!(value));
+            let key = self.key(&base_key, &id, super::text::number_json(value));
             inputs.insert("threshold".to_string(), json!(format!("context.{key}")));
         }
         if let Some(at) = super::text::find_phrase(clause, "batches of")

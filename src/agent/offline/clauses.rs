@@ -154,6 +154,19 @@ fn condition_inside(toks: &[Tok]) -> Option<(usize, usize, bool)> {
     None
 }
 
+/// Where an action starts inside a condition that no comma ends ("there
+/// are more than 100 errors send an alert" → at "send"). A verb after an
+/// article names a thing ("the fetch fails"), not an action.
+fn action_inside(condition: &[Tok]) -> Option<usize> {
+    (1..condition.len()).find(|&at| {
+        !condition[at - 1].is_any(&["the", "a", "an", "this", "that", "its", "their", "to"])
+            && starts_action(&condition[at..])
+            && condition[..at]
+                .iter()
+                .any(|tok| !tok.is_punctuation() && !is_stopword(&tok.word))
+    })
+}
+
 /// Splits a parallel group written as one clause ("fetch users and orders")
 /// into clauses sharing the verb.
 fn split_members(clause: &[Tok]) -> Vec<Vec<Tok>> {
@@ -202,10 +215,23 @@ pub(super) fn items(toks: &[Tok]) -> Vec<Item> {
         let body = strip_fillers(&segment.body).to_vec();
         index += 1;
         if let Some((skip, negate)) = condition_start(&body) {
-            let condition = body[skip..].to_vec();
+            let mut condition = body[skip..].to_vec();
             let mut then = Vec::new();
             let mut otherwise = Vec::new();
-            if let Some(next) = segments.get(index) {
+            // "if there are more than 100 errors send an alert": no comma
+            // marks where the condition ends, the first action does.
+            if let Some(at) = action_inside(&condition) {
+                then.push(condition.split_off(at));
+            }
+            if !then.is_empty() {
+                while let Some(next) = segments
+                    .get(index)
+                    .filter(|next| next.sep == Sep::And && otherwise_start(&next.body).is_none())
+                {
+                    then.push(next.body.clone());
+                    index += 1;
+                }
+            } else if let Some(next) = segments.get(index) {
                 then.push(next.body.clone());
                 index += 1;
                 while let Some(next) = segments
@@ -223,6 +249,9 @@ pub(super) fn items(toks: &[Tok]) -> Vec<Item> {
                 index += 1;
             }
             if then.is_empty() {
+                // Nothing says what the condition guards: keep the clause
+                // as written rather than drop it without a word.
+                items.push(Item::Action(body));
                 continue;
             }
             items.push(Item::Conditional {

@@ -680,6 +680,21 @@ pub(super) fn best_skill<'a>(
                 score += 50;
             }
         }
+        if let Some(concept) = concept {
+            // A name part that belongs to another concept and that the
+            // request does not mention says the skill does something else:
+            // `health-checker` checks health, it does not validate data.
+            let elsewhere = skill.name.split(['-', '_']).any(|part| {
+                !concept.has_word(part)
+                    && !words.iter().any(|word| same_word(word, part))
+                    && CONCEPTS
+                        .iter()
+                        .any(|other| !std::ptr::eq(other, concept) && other.has_word(part))
+            });
+            if elsewhere {
+                continue;
+            }
+        }
         for part in skill.name.split(['-', '_']) {
             // A word of the request that names part of the skill ("slack"
             // for slack-notifier) says more than the concept does.
@@ -748,6 +763,15 @@ mod tests {
             Some("pg-insert")
         );
         assert_eq!(best_skill(&skills, None, &["data"]), None);
+        // A checker of health is not a validator of data.
+        let health = vec![skill("health-checker", "Check that an endpoint is healthy")];
+        let validate = CONCEPTS.iter().find(|concept| concept.key == "validate");
+        assert_eq!(best_skill(&health, validate, &["validate", "it"]), None);
+        let monitor = CONCEPTS.iter().find(|concept| concept.key == "monitor");
+        assert_eq!(
+            best_skill(&health, monitor, &["check", "the", "api", "health"]).map(|s| s.name.as_str()),
+            Some("health-checker")
+        );
         assert_eq!(
             best_skill(&skills, None, &["data-tool"]).map(|s| s.name.as_str()),
             Some("data-tool")

@@ -102,7 +102,7 @@ impl Builder<'_> {
                 let key = self.key(
                     &format!("{subject}_threshold"),
                     target.as_deref().unwrap_or("workflow"),
-                    json!(value),
+                    super::text::number_json(value),
                 );
                 let op = if negated { negate_op(op) } else { op };
                 (

@@ -211,6 +211,16 @@ const SMALL: [&str; 21] = [
 ];
 
 /// A number written in digits ("30", "1.5", "1,000") or as a word ("five").
+/// A number as JSON: whole numbers stay integers ("100", not "100.0"),
+/// as the user wrote them.
+pub(super) fn number_json(value: f64) -> serde_json::Value {
+    if value.fract() == 0.0 && value.abs() < 9.0e15 {
+        serde_json::Value::from(value as i64)
+    } else {
+        serde_json::Value::from(value)
+    }
+}
+
 pub(super) fn number(word: &str) -> Option<f64> {
     let cleaned = word.replace([',', '_'], "");
     if !cleaned.is_empty()
