@@ -769,7 +769,8 @@ mod tests {
         assert_eq!(best_skill(&health, validate, &["validate", "it"]), None);
         let monitor = CONCEPTS.iter().find(|concept| concept.key == "monitor");
         assert_eq!(
-            best_skill(&health, monitor, &["check", "the", "api", "health"]).map(|s| s.name.as_str()),
+            best_skill(&health, monitor, &["check", "the", "api", "health"])
+                .map(|s| s.name.as_str()),
             Some("health-checker")
         );
         assert_eq!(

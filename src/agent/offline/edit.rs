@@ -110,6 +110,31 @@ impl EditContext<'_> {
         tree::find(&self.workflow.steps, id)
     }
 
+    /// An input the step neither has nor its skill declares is a guess
+    /// about what the user meant: ask instead of adding it.
+    fn check_input(&self, id: &str, input: &str) -> Result<(), Plan> {
+        let Some(step) = self.step(id) else {
+            return Ok(());
+        };
+        let mut known: Vec<String> = step.inputs.keys().cloned().collect();
+        if let StepKind::Skill { skill } = &step.kind
+            && let Some(skill) = self.skills.iter().find(|known| &known.name == skill)
+        {
+            for declared in &skill.inputs {
+                if !known.contains(declared) {
+                    known.push(declared.clone());
+                }
+            }
+        }
+        if known.is_empty() || known.iter().any(|name| name == input) {
+            return Ok(());
+        }
+        Err(Plan::Ask(format!(
+            "'{id}' has no input '{input}'; its inputs are {}. Which one do you mean?",
+            quoted_list(&known, "and")
+        )))
+    }
+
     fn all_ids(&self) -> Vec<String> {
         tree::walk(self.workflow)
             .into_iter()
@@ -353,6 +378,7 @@ impl EditContext<'_> {
                     let current = self.step(id).and_then(|step| step.timeout_secs);
                     let new = match (&change, current) {
                         (TimeoutChange::Set(secs), _) => Some(*secs),
+                        (TimeoutChange::SetMs(ms), _) => Some(ms.div_ceil(1000)),
                         (TimeoutChange::Remove, Some(_)) => None,
                         (TimeoutChange::Remove, None) => {
                             return Err(Plan::Say(format!(
@@ -397,7 +423,14 @@ impl EditContext<'_> {
                         (None, Some(new)) => format!("Set the timeout of '{id}' to {new} s"),
                     });
                 }
-                Ok(Resolved::new(modifications, parts.join("; "), ids))
+                let mut summary = parts.join("; ");
+                if let TimeoutChange::SetMs(ms) = change {
+                    summary.push_str(&format!(
+                        " (timeouts are whole seconds: {ms} ms rounds up to {} s)",
+                        ms.div_ceil(1000)
+                    ));
+                }
+                Ok(Resolved::new(modifications, summary, ids))
             }
             Edit::Strategy { phrase, strategy } => {
                 let purpose = match strategy {
@@ -594,6 +627,7 @@ impl EditContext<'_> {
             }
             Edit::SetInput { step, input, value } => {
                 let id = self.one_step(step, last, &format!("has the input '{input}'"))?;
+                self.check_input(&id, input)?;
                 let summary = format!("Set input '{input}' of '{id}' to {value}");
                 Ok(Resolved::new(
                     vec![Modification::ModifyStep {

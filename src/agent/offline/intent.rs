@@ -58,6 +58,59 @@ pub(super) fn creation_name(toks: &[Tok]) -> Option<String> {
         .map(|_| name)
 }
 
+/// A yes/no question about the workflow's health: "is this workflow
+/// valid?", "are there any errors in the pipeline", "does it still work?".
+fn asks_validity(words: &[&Tok]) -> bool {
+    const OPENERS: &[&str] = &[
+        "is", "are", "does", "do", "will", "would", "can", "could", "any", "anything", "has",
+        "have", "did",
+    ];
+    const HEALTH: &[&str] = &[
+        "valid",
+        "invalid",
+        "validity",
+        "broken",
+        "break",
+        "problem",
+        "problems",
+        "issue",
+        "issues",
+        "error",
+        "errors",
+        "wrong",
+        "correct",
+        "ok",
+        "okay",
+        "sound",
+        "consistent",
+        "work",
+        "works",
+        "working",
+        "runnable",
+    ];
+    const SUBJECTS: &[&str] = &[
+        "workflow",
+        "pipeline",
+        "it",
+        "this",
+        "everything",
+        "anything",
+        "flow",
+        "steps",
+        "there",
+        "wiring",
+    ];
+    let Some(first) = words.first() else {
+        return false;
+    };
+    first.is_any(OPENERS)
+        && words.iter().any(|tok| tok.is_any(HEALTH))
+        && words.iter().any(|tok| tok.is_any(SUBJECTS))
+        && !words
+            .iter()
+            .any(|tok| tok.is_any(&["retry", "timeout", "handling", "handle", "when", "if"]))
+}
+
 pub(super) fn classify(text: &str, create_mode: bool) -> Intent {
     let toks = tokenize(text);
     let words: Vec<&Tok> = toks.iter().filter(|tok| !tok.is_punctuation()).collect();
@@ -204,6 +257,7 @@ pub(super) fn classify(text: &str, create_mode: bool) -> Intent {
     ) || (toks.first().is_some_and(|tok| tok.is("validate"))
         && words.len() <= 3
         && workflow_word.is_some())
+        || asks_validity(&words)
     {
         return Intent::Validate;
     }
@@ -296,7 +350,11 @@ pub(super) fn classify(text: &str, create_mode: bool) -> Intent {
         "what", "what's", "which", "how", "why", "when", "where", "who", "is", "are", "does", "do",
         "has", "have", "did",
     ]);
-    if question {
+    // "when the fetch fails, fall back to save" is an edit, not a question.
+    let conditional_edit = words[0].is_any(&["when", "whenever"])
+        && !text.trim_end().ends_with('?')
+        && looks_like_edit(text);
+    if question && !conditional_edit {
         let phrase: Vec<&str> = words
             .iter()
             .filter(|tok| {
@@ -327,6 +385,15 @@ mod tests {
     #[test]
     fn requests_are_classified() {
         assert_eq!(classify("undo the last change", false), Intent::Undo(1));
+        assert_eq!(classify("is this workflow valid?", false), Intent::Validate);
+        assert_eq!(
+            classify("are there any errors in the pipeline", false),
+            Intent::Validate
+        );
+        assert_eq!(
+            classify("when the fetch fails, fall back to save", false),
+            Intent::Edit
+        );
         assert_eq!(
             classify("revert to the original version", false),
             Intent::RollbackTo(1)

@@ -21,6 +21,8 @@ use structure::{
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum TimeoutChange {
     Set(u64),
+    /// A duration that is not whole seconds, in ms: rounded up, and said so.
+    SetMs(u64),
     Remove,
     Add(i64),
     Scale(f64),
@@ -164,6 +166,17 @@ const EDIT_VERBS: &[&str] = &[
 /// Splits "add retry to fetch and increase its timeout to 30s" into its
 /// edits; a request whose parts do not all read as edits stays whole.
 pub(crate) fn parse_all(toks: &[Tok], text: &str, skills: Option<&[Skill]>) -> Option<Vec<Edit>> {
+    // "step 2" reads as "2nd step", so the 2 is never taken for a count.
+    let numbered = super::text::step_numbers_as_ordinals(toks);
+    parse_parts(&numbered, text, skills).or_else(|| {
+        let reordered = condition_last(&numbered);
+        (reordered != numbered)
+            .then(|| parse_parts(&reordered, text, skills))
+            .flatten()
+    })
+}
+
+fn parse_parts(toks: &[Tok], text: &str, skills: Option<&[Skill]>) -> Option<Vec<Edit>> {
     let mut parts: Vec<&[Tok]> = Vec::new();
     let mut start = 0;
     for index in 0..toks.len() {
@@ -200,6 +213,23 @@ pub(crate) fn parse_all(toks: &[Tok], text: &str, skills: Option<&[Skill]>) -> O
         }
     }
     parse_one(toks, text, skills).map(|edit| vec![edit])
+}
+
+/// "if the save fails, continue" → "continue if the save fails": the
+/// order every edit reader expects (the action first).
+fn condition_last(toks: &[Tok]) -> Vec<Tok> {
+    let opens = toks
+        .first()
+        .is_some_and(|tok| tok.is_any(&["if", "when", "whenever", "should", "once"]));
+    let comma = toks.iter().position(|tok| tok.is(","));
+    match comma {
+        Some(comma) if opens && comma > 1 && comma + 1 < toks.len() => {
+            let mut reordered: Vec<Tok> = toks[comma + 1..].to_vec();
+            reordered.extend(toks[..comma].iter().cloned());
+            reordered
+        }
+        _ => toks.to_vec(),
+    }
 }
 
 /// Whether a request reads as an edit at all (without a workflow).
@@ -303,7 +333,7 @@ mod tests {
         );
         assert_eq!(
             change("timeout of 1500ms for save"),
-            Some(TimeoutChange::Set(2))
+            Some(TimeoutChange::SetMs(1500))
         );
         assert_eq!(
             change("increase the timeout by 10 sec"),

@@ -251,6 +251,60 @@ pub(super) fn count(word: &str) -> Option<u64> {
         .map(|value| value as u64)
 }
 
+/// "step 2", "step #2", "step number 2", "step no. 2" → "2nd step", the
+/// form positions are read in.
+pub(super) fn step_numbers_as_ordinals(toks: &[Tok]) -> Vec<Tok> {
+    let mut out = Vec::with_capacity(toks.len());
+    let mut index = 0;
+    while index < toks.len() {
+        let tok = &toks[index];
+        // "the save step 4 attempts": a step named before "step", or a count
+        // after the number, is not a position.
+        let named_before = index.checked_sub(1).is_some_and(|before| {
+            let before = &toks[before];
+            !before.is_punctuation()
+                && !is_stopword(&before.word)
+                && !before.is_any(&[
+                    "retry", "remove", "delete", "drop", "rename", "move", "skip", "swap",
+                    "replace", "make", "give", "set", "change", "update", "after", "before",
+                ])
+        });
+        if tok.is_any(&["step", "stage"]) && !named_before {
+            let skip = match toks.get(index + 1).map(|next| next.word.as_str()) {
+                Some("number" | "no" | "nr" | "#") => 2,
+                _ => 1,
+            };
+            if let Some(number) = toks.get(index + skip).filter(|next| {
+                let digits = next.word.trim_start_matches('#');
+                !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit())
+            }) {
+                let counted = toks.get(index + skip + 1).is_some_and(|after| {
+                    unit_ms(&after.word).is_some()
+                        || after.is_any(&["attempts", "attempt", "times", "tries", "retries", "x"])
+                });
+                if counted {
+                    out.push(tok.clone());
+                    index += 1;
+                    continue;
+                }
+                let position = number.word.trim_start_matches('#');
+                out.push(Tok {
+                    word: format!("{position}th"),
+                    raw: number.raw.clone(),
+                    start: number.start,
+                    end: number.end,
+                });
+                out.push(tok.clone());
+                index += skip + 1;
+                continue;
+            }
+        }
+        out.push(tok.clone());
+        index += 1;
+    }
+    out
+}
+
 /// "first" → 1, "2nd" → 2, "last" is not an ordinal here.
 pub(super) fn ordinal(word: &str) -> Option<usize> {
     const ORDINALS: [&str; 10] = [
@@ -646,6 +700,26 @@ mod tests {
             rest_raw("set the url to https://X.org/A.", &toks, 4),
             "https://X.org/A"
         );
+    }
+
+    #[test]
+    fn step_numbers_read_as_positions_unless_counted() {
+        let words = |text: &str| -> Vec<String> {
+            step_numbers_as_ordinals(&tokenize(text))
+                .into_iter()
+                .map(|tok| tok.word)
+                .collect()
+        };
+        assert_eq!(words("retry step 2"), ["retry", "2th", "step"]);
+        assert_eq!(words("remove step #3"), ["remove", "3th", "step"]);
+        assert_eq!(words("to step number 4"), ["to", "4th", "step"]);
+        // A step named before "step", or a count after the number, stays.
+        assert_eq!(
+            words("give the save step 4 attempts"),
+            ["give", "the", "save", "step", "4", "attempts"]
+        );
+        assert_eq!(words("the step 5 times"), ["the", "step", "5", "times"]);
+        assert_eq!(ordinal("2th"), Some(2));
     }
 
     #[test]

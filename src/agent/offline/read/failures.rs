@@ -118,8 +118,32 @@ pub(crate) fn timeout_in(toks: &[Tok]) -> Option<u64> {
 }
 
 fn is_timeout(toks: &[Tok]) -> bool {
-    toks.iter()
-        .any(|tok| tok.is_any(&["timeout", "timeouts", "time-out", "deadline"]))
+    // "limit the save step to 1500 ms", "kill the fetch if it takes longer
+    // than 2 minutes": one duration bounding a step, with no retry words.
+    let bounding = durations(toks).len() == 1
+        && (toks.iter().any(|tok| {
+            tok.is_any(&[
+                "limit",
+                "cap",
+                "bound",
+                "restrict",
+                "kill",
+                "abort",
+                "cancel",
+                "terminate",
+            ])
+        }) || has_any(
+            toks,
+            &["longer than", "more than", "at most", "no more than"],
+        ))
+        && !toks.iter().any(|tok| {
+            tok.is_any(RETRY_WORDS)
+                || tok.is_any(&["interval", "backoff", "delay", "wait", "between", "every"])
+        });
+    bounding
+        || toks
+            .iter()
+            .any(|tok| tok.is_any(&["timeout", "timeouts", "time-out", "deadline"]))
         || has_any(
             toks,
             &[
@@ -305,6 +329,7 @@ pub(crate) fn parse_timeout(toks: &[Tok]) -> Option<Edit> {
             match (by, increase, decrease) {
                 (true, true, _) => TimeoutChange::Add(secs),
                 (true, _, true) => TimeoutChange::Add(-secs),
+                _ if duration.ms % 1000 != 0 => TimeoutChange::SetMs(duration.ms),
                 _ => TimeoutChange::Set(duration.secs()),
             }
         }
@@ -410,6 +435,18 @@ pub(crate) fn parse_timeout(toks: &[Tok]) -> Option<Edit> {
         "should",
         "take",
         "than",
+        "cap",
+        "bound",
+        "restrict",
+        "kill",
+        "abort",
+        "cancel",
+        "terminate",
+        "if",
+        "when",
+        "runs",
+        "run",
+        "running",
     ];
     let phrase: Vec<Tok> = excluding(toks, WORDS, &ranges)
         .into_iter()

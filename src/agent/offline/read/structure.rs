@@ -150,7 +150,10 @@ fn looks_like_skill(tok: &Tok, skills: Option<&[Skill]>) -> bool {
             .iter()
             .any(|skill| skill.name.eq_ignore_ascii_case(word))
     });
-    !is_stopword(word) && (word.contains('-') || word.contains('_') || (known && skills.is_some()))
+    // `context.backup_url` is a reference, not a skill.
+    crate::core::names::check_name(word, "skill").is_ok()
+        && !is_stopword(word)
+        && (word.contains('-') || word.contains('_') || (known && skills.is_some()))
 }
 
 pub(crate) fn parse_skill(toks: &[Tok], skills: Option<&[Skill]>) -> Option<Edit> {
@@ -282,7 +285,72 @@ pub(crate) fn parse_skill(toks: &[Tok], skills: Option<&[Skill]>) -> Option<Edit
     })
 }
 
+/// A value that is clearly a reference or a quoted literal, never a name:
+/// `context.backup_url`, `fetch.data`, "https://…".
+fn looks_like_value(tok: &Tok) -> bool {
+    let raw = tok.raw.as_str();
+    raw.contains("://")
+        || raw.starts_with(['"', '\''])
+        || raw
+            .split_once('.')
+            .is_some_and(|(head, tail)| !head.is_empty() && !tail.is_empty())
+}
+
+/// "use context.backup_url as the url of the fetch step", "feed
+/// validate.validated into save's data", "pass X as the schema for validate".
+fn parse_rewire(toks: &[Tok]) -> Option<Edit> {
+    let verb = position_of(
+        toks,
+        &["use", "pass", "feed", "give", "send", "wire", "take"],
+    )?;
+    let value_at = toks[verb + 1..]
+        .iter()
+        .position(|tok| !tok.is_any(&["the", "value", "reference"]))
+        .map(|offset| verb + 1 + offset)?;
+    let value = &toks[value_at];
+    if !looks_like_value(value) {
+        return None;
+    }
+    toks.get(value_at + 1)
+        .filter(|tok| tok.is_any(&["as", "into", "to", "for"]))?;
+    let rest = &toks[value_at + 2..];
+    // "… as the url of the fetch step" / "… into save's data"
+    let words: Vec<&Tok> = rest
+        .iter()
+        .filter(|tok| !tok.is_any(&["the", "a", "its", "input", "parameter", "argument", "step"]))
+        .collect();
+    let (input, step): (&Tok, Vec<Tok>) = match words
+        .iter()
+        .position(|tok| tok.is_any(&["of", "for", "in", "on"]))
+    {
+        Some(0) => return None,
+        Some(split) => (
+            words[split - 1],
+            words[split + 1..]
+                .iter()
+                .map(|tok| (*tok).clone())
+                .collect(),
+        ),
+        // "into save's data" (the tokenizer drops the possessive).
+        None => match words.as_slice() {
+            [step, input] => (*input, vec![(*step).clone()]),
+            _ => return None,
+        },
+    };
+    if step.is_empty() || is_stopword(&input.word) {
+        return None;
+    }
+    Some(Edit::SetInput {
+        step,
+        input: input.raw.clone(),
+        value: value.raw.clone(),
+    })
+}
+
 pub(crate) fn parse_input(toks: &[Tok], text: &str) -> Option<Edit> {
+    if let Some(edit) = parse_rewire(toks) {
+        return Some(edit);
+    }
     let at = position_of(toks, &["input", "parameter", "argument", "param"])?;
     let verb = position_of(
         toks,
@@ -469,7 +537,36 @@ pub(crate) fn parse_remove(toks: &[Tok]) -> Option<Edit> {
     Some(Edit::Remove { phrase })
 }
 
+/// Where a trailing "to the context", "in the settings" starts: it says
+/// where the value goes, it is not part of the value.
+fn context_destination(toks: &[Tok]) -> Option<usize> {
+    let end = toks
+        .iter()
+        .rposition(|tok| !tok.is_punctuation())
+        .map_or(0, |last| last + 1);
+    let last = toks.get(end.checked_sub(1)?)?;
+    if !last.is_any(CONTEXT_WORDS) {
+        return None;
+    }
+    let mut at = end - 1;
+    while at > 0
+        && toks[at - 1].is_any(&[
+            "the",
+            "workflow",
+            "workflow's",
+            "its",
+            "readonly",
+            "read-only",
+        ])
+    {
+        at -= 1;
+    }
+    (at > 0 && toks[at - 1].is_any(&["to", "in", "into", "under"])).then(|| at - 1)
+}
+
 pub(crate) fn parse_set_value(toks: &[Tok], text: &str) -> Option<Edit> {
+    let destination = context_destination(toks);
+    let toks = &toks[..destination.unwrap_or(toks.len())];
     let verb = position_of(
         toks,
         &[
@@ -492,6 +589,10 @@ pub(crate) fn parse_set_value(toks: &[Tok], text: &str) -> Option<Edit> {
         .skip(verb.map_or(0, |verb| verb + 1))
         .find(|(index, tok)| {
             tok.is_any(&["to", "=", "at"])
+                // "add a batch_size of 500 to the context"
+                || (destination.is_some()
+                    && tok.is_any(&["of", "as"])
+                    && verb.is_some_and(|verb| toks[verb].is_any(&["add", "put", "set"])))
                 || (tok.is("be")
                     && *index > 0
                     && toks[index - 1].is_any(&["should", "must", "will"]))
@@ -508,6 +609,7 @@ pub(crate) fn parse_set_value(toks: &[Tok], text: &str) -> Option<Edit> {
         return None;
     }
     if verb.is_some_and(|verb| toks[verb].is_any(&["add", "put"]))
+        && destination.is_none()
         && !toks.iter().any(|tok| tok.is_any(CONTEXT_WORDS))
         && !toks[separator].is("=")
     {
@@ -523,7 +625,7 @@ pub(crate) fn parse_set_value(toks: &[Tok], text: &str) -> Option<Edit> {
         })
         .cloned()
         .collect();
-    let explicit = phrase.iter().any(|tok| tok.is_any(CONTEXT_WORDS));
+    let explicit = destination.is_some() || phrase.iter().any(|tok| tok.is_any(CONTEXT_WORDS));
     let phrase = excluding(&phrase, CONTEXT_WORDS, &[]);
     let value = rest_raw(text, toks, value_at);
     if phrase.is_empty() || value.is_empty() {
@@ -537,6 +639,10 @@ pub(crate) fn parse_set_value(toks: &[Tok], text: &str) -> Option<Edit> {
 }
 
 pub(crate) fn parse_add_step(toks: &[Tok]) -> Option<Edit> {
+    // "add the api_url to the context" adds a value, never a step.
+    if context_destination(toks).is_some() {
+        return None;
+    }
     const VERBS: &[&str] = &[
         "add",
         "insert",
