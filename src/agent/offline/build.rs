@@ -259,6 +259,8 @@ pub(super) struct Builder<'a> {
     /// Literals of a condition, for the steps it guards ("if ./data.csv
     /// exists, load it").
     pub(super) inherited: Vec<Literal>,
+    /// What the summary must tell the user about choices made.
+    pub notes: Vec<String>,
 }
 
 impl<'a> Builder<'a> {
@@ -272,6 +274,7 @@ impl<'a> Builder<'a> {
             reused: Vec::new(),
             placeholders: Vec::new(),
             inherited: Vec::new(),
+            notes: Vec::new(),
         }
     }
 

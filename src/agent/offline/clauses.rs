@@ -18,6 +18,61 @@ pub(super) enum Item {
         then: Vec<Vec<Tok>>,
         otherwise: Vec<Vec<Tok>>,
     },
+    /// "for each endpoint, check its health": one action over many things,
+    /// with the things when the request lists them (URLs, paths).
+    ForEach {
+        noun: String,
+        listed: Vec<Tok>,
+        /// "in ./inbox": where the things are, when that is said instead.
+        location: Vec<Tok>,
+        action: Vec<Tok>,
+    },
+}
+
+/// "for each endpoint", "for every url in …", "for each of A, B and C":
+/// where the marker starts, where the phrase ends, and its noun.
+fn for_each_marker(toks: &[Tok]) -> Option<(usize, usize, String)> {
+    let at = (0..toks.len()).find(|&at| {
+        toks[at].is_any(&["for", "across"])
+            && toks
+                .get(at + 1)
+                .is_some_and(|next| next.is_any(&["each", "every", "all"]))
+    })?;
+    let mut end = at + 2;
+    let mut noun = None;
+    while let Some(tok) = toks.get(end) {
+        let literal = super::build::literals(std::slice::from_ref(tok)).len() == 1;
+        if tok.is_punctuation() && noun.is_some() && !toks.get(end + 1).is_some_and(is_literal) {
+            break;
+        }
+        if literal || tok.is_any(&["of", "the", "following", "these", "those", "and", ":", ","]) {
+            end += 1;
+            continue;
+        }
+        if noun.is_some() || super::build::starts_action(&toks[end..]) {
+            // "for every file in ./inbox": the place comes with the marker.
+            if noun.is_some()
+                && tok.is_any(&["in", "from", "under", "inside", "at"])
+                && toks.get(end + 1).is_some_and(is_literal)
+            {
+                end += 2;
+            }
+            break;
+        }
+        noun = Some(super::text::lemma(&tok.word));
+        end += 1;
+    }
+    let noun = noun.or_else(|| {
+        toks[at..end]
+            .iter()
+            .any(is_literal)
+            .then(|| "item".to_string())
+    })?;
+    Some((at, end, noun))
+}
+
+fn is_literal(tok: &Tok) -> bool {
+    super::build::literals(std::slice::from_ref(tok)).len() == 1
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -214,6 +269,50 @@ pub(super) fn items(toks: &[Tok]) -> Vec<Item> {
         let segment = &segments[index];
         let body = strip_fillers(&segment.body).to_vec();
         index += 1;
+        if let Some((at, end, noun)) = for_each_marker(&body) {
+            let mut listed: Vec<Tok> = Vec::new();
+            let mut location: Vec<Tok> = Vec::new();
+            for (offset, tok) in body[at..end].iter().enumerate() {
+                let preposition = offset
+                    .checked_sub(1)
+                    .map(|before| &body[at + before])
+                    .filter(|before| before.is_any(&["in", "from", "under", "inside", "at"]));
+                match preposition {
+                    Some(preposition) if is_literal(tok) => {
+                        location = vec![preposition.clone(), tok.clone()];
+                    }
+                    _ if is_literal(tok) => listed.push(tok.clone()),
+                    _ => {}
+                }
+            }
+            // "check each one's health for each endpoint" (marker last) or
+            // "for each endpoint, check its health" (the action follows).
+            let mut action: Vec<Tok> = body[..at].to_vec();
+            action.extend(body[end..].iter().cloned());
+            if strip_fillers(&action).is_empty()
+                && let Some(next) = segments.get(index)
+            {
+                action = next.body.clone();
+                index += 1;
+            }
+            let action: Vec<Tok> = match parallel_marker(&action) {
+                Some((at, length)) => {
+                    let mut action = action;
+                    action.drain(at..at + length);
+                    action
+                }
+                None => action,
+            };
+            if starts_action(&action) {
+                items.push(Item::ForEach {
+                    noun,
+                    listed,
+                    location,
+                    action,
+                });
+                continue;
+            }
+        }
         if let Some((skip, negate)) = condition_start(&body) {
             let mut condition = body[skip..].to_vec();
             let mut then = Vec::new();
@@ -381,6 +480,24 @@ mod tests {
                     .map(|tok| tok.word.as_str())
                     .collect::<Vec<_>>()
                     .join(" "),
+                Item::ForEach {
+                    noun,
+                    listed,
+                    action,
+                    ..
+                } => format!(
+                    "each {noun} [{}] {}",
+                    listed
+                        .iter()
+                        .map(|tok| tok.raw.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                    action
+                        .iter()
+                        .map(|tok| tok.word.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                ),
                 Item::Parallel(members) => format!(
                     "parallel[{}]",
                     members
@@ -426,6 +543,31 @@ mod tests {
                 ),
             })
             .collect()
+    }
+
+    #[test]
+    fn for_each_names_its_things_and_its_action() {
+        assert_eq!(
+            shape("for each endpoint, check its health in parallel, then send a report"),
+            ["each endpoint [] check its health", "send a report"]
+        );
+        assert_eq!(
+            shape("for each of https://a.io/x and https://b.io/y, fetch it"),
+            ["each item [https://a.io/x https://b.io/y] fetch it"]
+        );
+        assert_eq!(
+            shape("for every file in ./inbox, resize it"),
+            ["each file [] resize it"]
+        );
+        // "if there are more than 100 errors send an alert": the action
+        // ends the condition even without a comma.
+        assert_eq!(
+            shape("filter it, and if there are more than 100 errors send an alert"),
+            [
+                "filter it",
+                "if[there are more than 100 errors] then[send an alert] else[]"
+            ]
+        );
     }
 
     #[test]

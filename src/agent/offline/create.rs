@@ -62,6 +62,7 @@ pub(super) fn suggest_name(toks: &[Tok], taken: &[String]) -> String {
         Item::Action(clause) => Some(clause.clone()),
         Item::Parallel(members) => members.first().cloned(),
         Item::Conditional { then, .. } => then.first().cloned(),
+        Item::ForEach { action, .. } => Some(action.clone()),
     });
     let nouns: Vec<String> = first
         .map(|clause| {
@@ -111,6 +112,30 @@ pub(super) fn create(text: &str, name: &str, skills: &[Skill]) -> Result<Creatio
                 if let Some(step) = builder.action(&clause, &producers, false) {
                     if let Some(producer) = Producer::of(&step) {
                         producers = vec![producer];
+                    }
+                    steps.push(step);
+                }
+            }
+            Item::ForEach {
+                noun,
+                listed,
+                location,
+                action,
+            } => {
+                let things = Things {
+                    noun: &noun,
+                    listed: &listed,
+                    location: &location,
+                };
+                if let Some(step) = for_each(&mut builder, &things, &action, &producers) {
+                    let outputs: Vec<Producer> = match &step.kind {
+                        StepKind::Parallel { steps } => {
+                            steps.iter().filter_map(Producer::of).collect()
+                        }
+                        _ => Producer::of(&step).into_iter().collect(),
+                    };
+                    if !outputs.is_empty() {
+                        producers = outputs;
                     }
                     steps.push(step);
                 }
@@ -227,6 +252,133 @@ pub(super) fn create(text: &str, name: &str, skills: &[Skill]) -> Result<Creatio
     })
 }
 
+/// What a "for each" is over.
+struct Things<'t> {
+    noun: &'t str,
+    listed: &'t [Tok],
+    location: &'t [Tok],
+}
+
+/// "for each endpoint, check its health": the listed things become one
+/// parallel step each; a place ("in ./inbox") goes to one step that handles
+/// each thing there; otherwise one step gets the whole list from the context
+/// (the format has no loops), and the summary says so.
+fn for_each(
+    builder: &mut Builder,
+    things: &Things,
+    action: &[Tok],
+    producers: &[Producer],
+) -> Option<Step> {
+    let noun = things.noun;
+    if things.listed.len() >= 2 {
+        let mut built: Vec<Step> = Vec::new();
+        for (index, item) in things.listed.iter().enumerate() {
+            let mut clause = action.to_vec();
+            clause.push(item.clone());
+            let added = builder.added_context.len();
+            let Some(mut step) = builder.action(&clause, producers, false) else {
+                continue;
+            };
+            // Numbered ids and keys read better than ids made up from
+            // whatever word happened to be free ("monitor-health").
+            let base = step.id.split('-').next().unwrap_or_default().to_string();
+            builder.ids.retain(|id| *id != step.id);
+            step.id = builder.unique_id(&format!("{base}-{}", index + 1), None, false);
+            let fresh: Vec<String> = builder.added_context[added..]
+                .iter()
+                .map(|(key, _)| key.clone())
+                .collect();
+            for value in step.inputs.values_mut() {
+                let Some(key) = value
+                    .as_str()
+                    .and_then(|text| text.strip_prefix("context."))
+                else {
+                    continue;
+                };
+                if !fresh.iter().any(|fresh| fresh == key) {
+                    continue;
+                }
+                let stem = key.rsplit('_').next().unwrap_or(key);
+                let renamed = format!("{}_{}_{stem}", noun.replace('-', "_"), index + 1);
+                if let Some(held) = builder.context.shift_remove(key) {
+                    builder.context.insert(renamed.clone(), held);
+                }
+                for (added_key, _) in builder.added_context.iter_mut() {
+                    if added_key == key {
+                        *added_key = renamed.clone();
+                    }
+                }
+                *value = serde_json::json!(format!("context.{renamed}"));
+            }
+            built.push(step);
+        }
+        if built.is_empty() {
+            return None;
+        }
+        let id = builder.unique_id(&format!("each-{noun}"), None, false);
+        let mut group = Step::new(id, StepKind::Parallel { steps: built });
+        group.description = Some(format!("One step per {noun}, run at the same time"));
+        return Some(group);
+    }
+    let mut clause = action.to_vec();
+    clause.extend(things.listed.iter().cloned());
+    clause.extend(things.location.iter().cloned());
+    let placeholders_before = builder.placeholders.len();
+    let mut step = builder.action(&clause, producers, false)?;
+    let described = step.description.clone().unwrap_or_default();
+    if !things.location.is_empty() {
+        let place: Vec<&str> = things.location.iter().map(|tok| tok.raw.as_str()).collect();
+        step.description = Some(format!("{described} (each {noun} {})", place.join(" ")));
+        return Some(step);
+    }
+    // The list replaces a single value the step would otherwise wait for.
+    let replaced: Vec<String> = builder.placeholders.drain(placeholders_before..).collect();
+    step.inputs.retain(|_, value| {
+        !value
+            .as_str()
+            .and_then(|text| text.strip_prefix("context."))
+            .is_some_and(|key| replaced.iter().any(|replaced| replaced == key))
+    });
+    for key in &replaced {
+        builder.context.shift_remove(key);
+        builder.added_context.retain(|(added, _)| added != key);
+    }
+    let plural = format!("{noun}s");
+    let key = builder.key(&plural, &step.id, serde_json::Value::Array(Vec::new()));
+    if !builder.placeholders.contains(&key) {
+        builder.placeholders.push(key.clone());
+    }
+    step.inputs
+        .insert(plural.clone(), serde_json::json!(format!("context.{key}")));
+    if let StepKind::Skill { skill } = &step.kind
+        && let Some(new) = builder.new_skills.iter_mut().find(|new| &new.name == skill)
+    {
+        let dropped: Vec<String> = new
+            .inputs
+            .iter()
+            .filter(|input| !step.inputs.contains_key(*input))
+            .cloned()
+            .collect();
+        new.inputs.retain(|input| step.inputs.contains_key(input));
+        // A command written for one value cannot take the list.
+        if dropped
+            .iter()
+            .any(|input| new.command.contains(&format!("${input}")))
+        {
+            new.command = format!("python3 {}.py", new.name.replace('-', "_"));
+        }
+        if !new.inputs.contains(&plural) {
+            new.inputs.push(plural.clone());
+        }
+    }
+    step.description = Some(format!("{described} (each {noun} in '{plural}')"));
+    builder.notes.push(format!(
+        "Workflows have no loops, so '{}' gets the whole list of {plural} (context '{key}'); list them in the request to get one parallel step each.",
+        step.id
+    ));
+    Some(step)
+}
+
 fn reasoning(workflow: &Workflow, builder: &Builder) -> String {
     let describe = |step: &Step| -> String {
         match &step.kind {
@@ -281,6 +433,10 @@ fn reasoning(workflow: &Workflow, builder: &Builder) -> String {
             " Placeholders to fill in: {}.",
             builder.placeholders.join(", ")
         ));
+    }
+    for note in &builder.notes {
+        text.push(' ');
+        text.push_str(note);
     }
     text
 }
