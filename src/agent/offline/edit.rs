@@ -646,6 +646,11 @@ impl EditContext<'_> {
                 explicit,
             } => self.set_value(phrase, value, *explicit),
             Edit::AddStep { what, place } => self.add_step(what, place),
+            Edit::Guard {
+                phrase,
+                condition,
+                negate,
+            } => self.guard(phrase, condition, *negate, last),
         }
     }
 }

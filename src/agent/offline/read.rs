@@ -14,8 +14,8 @@ use super::text::{Tok, tokenize};
 use failures::{parse_fallback, parse_handling, parse_retry, parse_timeout};
 pub(crate) use failures::{retry_settings, timeout_in};
 use structure::{
-    parse_add_step, parse_description, parse_input, parse_parallel, parse_remove, parse_rename,
-    parse_reorder, parse_set_value, parse_skill,
+    parse_add_step, parse_description, parse_guard, parse_input, parse_parallel, parse_remove,
+    parse_rename, parse_reorder, parse_set_value, parse_skill,
 };
 
 #[derive(Debug, Clone, PartialEq)]
@@ -108,6 +108,13 @@ pub(crate) enum Edit {
         what: Vec<Tok>,
         place: AddPlace,
     },
+    /// "only save if the data is valid", "skip the save when validation
+    /// fails": the step runs under a condition.
+    Guard {
+        phrase: Vec<Tok>,
+        condition: Vec<Tok>,
+        negate: bool,
+    },
 }
 
 pub(crate) fn excluding(toks: &[Tok], words: &[&str], ranges: &[(usize, usize)]) -> Vec<Tok> {
@@ -152,6 +159,7 @@ fn parse_one(toks: &[Tok], text: &str, skills: Option<&[Skill]>) -> Option<Edit>
         .or_else(|| parse_skill(toks, skills))
         .or_else(|| parse_reorder(toks))
         .or_else(|| parse_remove(toks))
+        .or_else(|| parse_guard(toks))
         .or_else(|| parse_set_value(toks, text))
         .or_else(|| parse_add_step(toks))
 }
@@ -295,6 +303,7 @@ mod tests {
                     Edit::Remove { .. } => "remove",
                     Edit::SetValue { .. } => "value",
                     Edit::AddStep { .. } => "add",
+                    Edit::Guard { .. } => "guard",
                 })
                 .collect()
         };

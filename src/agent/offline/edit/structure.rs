@@ -411,4 +411,139 @@ impl EditContext<'_> {
         resolved.new_skill = builder.new_skills.into_iter().next().map(Box::new);
         Ok(resolved)
     }
+
+    /// Wraps a top-level step in a conditional: the condition reads an
+    /// earlier step (declaring the output it reads there), thresholds go to
+    /// the context, and consumers of the guarded step are left for the
+    /// impact analysis to flag.
+    pub(super) fn guard(
+        &self,
+        phrase: &[Tok],
+        condition: &[Tok],
+        negate: bool,
+        last: &[String],
+    ) -> Result<Resolved, Plan> {
+        let id = self.one_step(phrase, last, "should run only under the condition")?;
+        let Some(index) = self.workflow.steps.iter().position(|step| step.id == id) else {
+            return Err(Plan::Say(format!(
+                "'{id}' is nested inside another step; I can only put a condition around a top-level step. Nothing changed."
+            )));
+        };
+        let guarded = self.workflow.steps[index].clone();
+        let mut earlier: Vec<crate::core::model::Step> = self.workflow.steps[..index].to_vec();
+        let mut builder = Builder::new(
+            self.skills,
+            self.all_ids(),
+            self.workflow.context.readonly.clone(),
+        );
+        let (expression, label) = match explicit_condition(condition) {
+            Some(expression) => (expression, "condition".to_string()),
+            None => builder.condition(condition, negate, &mut earlier),
+        };
+        let reads_earlier = earlier
+            .iter()
+            .any(|step| expression.starts_with(&format!("{}.", step.id)))
+            || expression.starts_with("context.");
+        if !reads_earlier {
+            return Err(Plan::Ask(format!(
+                "Which earlier step's result should decide whether '{id}' runs? For example: \"only run {id} when validate.valid is true\"."
+            )));
+        }
+        let mut modifications: Vec<Modification> = builder
+            .added_context
+            .iter()
+            .map(|(key, value)| Modification::SetContext {
+                key: key.clone(),
+                value: value.clone(),
+            })
+            .collect();
+        for (before, after) in self.workflow.steps[..index].iter().zip(&earlier) {
+            if before.outputs != after.outputs {
+                modifications.push(Modification::ModifyStep {
+                    id: before.id.clone(),
+                    changes: json!({ "outputs": after.outputs }),
+                });
+            }
+        }
+        let wrapper_id = builder.unique_id(&format!("if-{label}"), None, false);
+        let words: Vec<&str> = condition.iter().map(|tok| tok.raw.as_str()).collect();
+        let mut wrapper = crate::core::model::Step::new(
+            wrapper_id.clone(),
+            crate::core::model::StepKind::Conditional {
+                condition: expression.clone(),
+                then: vec![guarded],
+                otherwise: Vec::new(),
+            },
+        );
+        wrapper.description = Some(format!(
+            "{} {id} when {}",
+            if negate { "Skip" } else { "Run" },
+            words.join(" ")
+        ));
+        let place = match index.checked_sub(1) {
+            Some(previous) => (Some(self.workflow.steps[previous].id.clone()), None),
+            None => (None, Some(Position::Named(NamedPosition::Start))),
+        };
+        modifications.push(Modification::RemoveStep { id: id.clone() });
+        modifications.push(Modification::AddStep {
+            step: Box::new(wrapper),
+            after: place.0,
+            before: None,
+            position: place.1,
+            parent: None,
+            branch: None,
+        });
+        Ok(Resolved::new(
+            modifications,
+            format!("'{id}' now runs only when `{expression}` (inside '{wrapper_id}')"),
+            vec![id, wrapper_id],
+        ))
+    }
+}
+
+/// A condition written as an expression: "validate.valid is true",
+/// "fetch.count > 10", "context.enabled".
+fn explicit_condition(condition: &[Tok]) -> Option<String> {
+    let reference = condition.iter().find(|tok| {
+        tok.raw
+            .split_once('.')
+            .is_some_and(|(head, tail)| !head.is_empty() && !tail.is_empty() && !tail.contains('/'))
+            && !tok.raw.contains("://")
+    })?;
+    let rest: Vec<&Tok> = condition
+        .iter()
+        .filter(|tok| tok.start != reference.start && !tok.is_any(&["is", "equals", "set", "to"]))
+        .collect();
+    let operator = |word: &str| -> Option<&'static str> {
+        Some(match word {
+            "==" | "=" => "==",
+            "!=" => "!=",
+            ">" | "above" => ">",
+            "<" | "below" => "<",
+            ">=" => ">=",
+            "<=" => "<=",
+            "not" => "!=",
+            _ => return None,
+        })
+    };
+    let reference = reference.raw.trim_end_matches(['?', '.', ',']);
+    match rest.as_slice() {
+        [] => Some(format!("{reference} == true")),
+        [value] if value.is_any(&["true", "false"]) => {
+            Some(format!("{reference} == {}", value.word))
+        }
+        [op, value] => {
+            let op = operator(&op.word)?;
+            Some(format!("{reference} {op} {}", literal(&value.raw)))
+        }
+        _ => None,
+    }
+}
+
+fn literal(raw: &str) -> String {
+    if raw.parse::<f64>().is_ok() || raw == "true" || raw == "false" || raw.starts_with('"') {
+        raw.to_string()
+    } else {
+        format!("\"{raw}\"")
+    }
 }

@@ -764,3 +764,42 @@ pub(crate) fn parse_add_step(toks: &[Tok]) -> Option<Edit> {
 fn tok_is_between(toks: &[Tok], index: usize) -> bool {
     toks[index].is("between")
 }
+
+/// "only save the data if it is valid", "skip the save when validation
+/// fails", "run notify only when the total is above 1000", "don't save
+/// unless it is valid".
+pub(crate) fn parse_guard(toks: &[Tok]) -> Option<Edit> {
+    let marker =
+        (1..toks.len()).find(|&at| toks[at].is_any(&["if", "when", "whenever", "unless"]))?;
+    let before = &toks[..marker];
+    let skip = before
+        .iter()
+        .any(|tok| tok.is_any(&["skip", "don't", "dont", "never", "not", "bypass"]));
+    let only = before.iter().any(|tok| tok.is("only")) || toks[marker].is("unless") || skip;
+    if !only
+        || before
+            .iter()
+            .any(|tok| tok.is_any(&["add", "insert", "new", "retry", "continue"]))
+    {
+        return None;
+    }
+    let negate = skip ^ toks[marker].is("unless");
+    let phrase = excluding(
+        before,
+        &[
+            "only", "skip", "don't", "dont", "do", "never", "not", "bypass", "run", "runs",
+            "execute", "should", "must", "the", "step", "let", "make", "sure",
+        ],
+        &[],
+    );
+    let condition: Vec<Tok> = toks[marker + 1..]
+        .iter()
+        .filter(|tok| !tok.is_punctuation())
+        .cloned()
+        .collect();
+    (!content(&phrase).is_empty() && !condition.is_empty()).then_some(Edit::Guard {
+        phrase,
+        condition,
+        negate,
+    })
+}
