@@ -74,7 +74,13 @@ pub(crate) fn retry_settings(toks: &[Tok]) -> Option<(Option<u32>, Option<Backof
         attempts = match unit {
             Some("attempts" | "attempt" | "tries" | "try") => Some(n),
             Some("retries" | "retry" | "more") => Some(n + 1),
-            Some("times" | "x") if tried(previous) || tried(before_previous) => Some(n),
+            // "try again twice" counts retries, "try 3 times" counts tries.
+            Some("times" | "x")
+                if !previous.is_some_and(|tok| tok.is("again"))
+                    && (tried(previous) || tried(before_previous)) =>
+            {
+                Some(n)
+            }
             Some("times" | "x") => Some(n + 1),
             _ if previous
                 .is_some_and(|tok| tok.is_any(&["to", "=", "of", "max", "maximum", "most"])) =>
@@ -292,6 +298,13 @@ pub(crate) fn parse_retry(toks: &[Tok]) -> Option<Edit> {
         "should",
         "again",
         "on",
+        "try",
+        "tries",
+        "times",
+        "keep",
+        "keeps",
+        "failing",
+        "it",
     ];
     let phrase: Vec<Tok> = excluding(toks, WORDS, &ranges)
         .into_iter()
@@ -709,6 +722,13 @@ pub(crate) fn parse_fallback(toks: &[Tok]) -> Option<Edit> {
                 .position(|tok| tok.is_any(&["use", "run", "call", "try", "switch"]))
                 .map(|at| fail + 1 + at)?;
             let backup = trim(&toks[after + 1..]);
+            // "if it keeps failing, try 3 times" counts tries: a retry.
+            if backup
+                .iter()
+                .any(|tok| count(&tok.word).is_some() || tok.is_any(&["times", "again", "twice", "thrice"]))
+            {
+                return None;
+            }
             Some(Edit::Fallback { primary, backup })
         }
         // "use B as a fallback for A", "make B the fallback of A", "A should fall back to B"
