@@ -545,6 +545,16 @@ fn finished(done: &Outcome, info: &Info) -> String {
                     placeholders[0]
                 ));
             }
+            // What the planner had to decide for the user is said again.
+            for note in arguments["reasoning"]
+                .as_str()
+                .unwrap_or_default()
+                .lines()
+                .filter_map(|line| line.strip_prefix("Note: "))
+            {
+                text.push(' ');
+                text.push_str(note);
+            }
             text
         }
     }

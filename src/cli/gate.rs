@@ -86,8 +86,8 @@ impl TerminalGate {
                 if let Some(description) = &workflow.description {
                     printer.line(format!("  {description}"));
                 }
-                if !proposal.summary.is_empty() {
-                    printer.line(paint(DIM, format!("  {}", proposal.summary)));
+                for line in proposal.summary.lines() {
+                    printer.line(paint(DIM, format!("  {line}")));
                 }
                 printer.line("");
                 for (index, step) in workflow.steps.iter().enumerate() {

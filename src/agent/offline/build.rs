@@ -380,8 +380,22 @@ impl<'a> Builder<'a> {
         // comes from its name.
         let named_skill = plain
             .iter()
-            .find(|tok| {
-                tok.word.contains('-')
+            .enumerate()
+            .find(|(index, tok)| {
+                // "the on-call engineer" is no skill: a hyphenated word names
+                // one when it exists, or the words around it say so.
+                let said = plain
+                    .get(index + 1)
+                    .is_some_and(|next| next.is_any(&["skill", "step", "tool"]))
+                    || index.checked_sub(1).is_some_and(|before| {
+                        plain[before].is_any(&["using", "use", "via", "with", "run", "runs"])
+                    });
+                let exists = self
+                    .skills
+                    .iter()
+                    .any(|skill| skill.name.eq_ignore_ascii_case(&tok.word));
+                (said || exists)
+                    && tok.word.contains('-')
                     && !is_url(&tok.raw)
                     && !is_path(&tok.raw)
                     && tok
@@ -389,7 +403,7 @@ impl<'a> Builder<'a> {
                         .chars()
                         .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
             })
-            .map(|tok| tok.word.clone());
+            .map(|(_, tok)| tok.word.clone());
         let mut concept = match &named_skill {
             Some(name) => CONCEPTS
                 .iter()

@@ -278,7 +278,7 @@ pub(super) static CONCEPTS: &[Concept] = &[
         "notify",
         [
             "notify", "alert", "email", "mail", "message", "ping", "page", "warn", "tell",
-            "inform", "send"
+            "inform", "send", "post", "announce"
         ],
         [
             "notification",

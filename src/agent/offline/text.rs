@@ -633,6 +633,15 @@ pub(super) fn lemma(word: &str) -> String {
 
 /// "resize" → "resizer", "send" → "sender", "notify" → "notifier".
 pub(super) fn agent_noun(verb: &str) -> String {
+    // Latin-style agents: "extractor", "translator", "aggregator".
+    if verb.ends_with("ct") {
+        return format!("{verb}or");
+    }
+    if let Some(base) = verb.strip_suffix("ate")
+        && base.len() > 2
+    {
+        return format!("{base}ator");
+    }
     if verb.ends_with('e') {
         format!("{verb}r")
     } else if let Some(base) = verb.strip_suffix('y') {

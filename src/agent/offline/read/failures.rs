@@ -723,10 +723,9 @@ pub(crate) fn parse_fallback(toks: &[Tok]) -> Option<Edit> {
                 .map(|at| fail + 1 + at)?;
             let backup = trim(&toks[after + 1..]);
             // "if it keeps failing, try 3 times" counts tries: a retry.
-            if backup
-                .iter()
-                .any(|tok| count(&tok.word).is_some() || tok.is_any(&["times", "again", "twice", "thrice"]))
-            {
+            if backup.iter().any(|tok| {
+                count(&tok.word).is_some() || tok.is_any(&["times", "again", "twice", "thrice"])
+            }) {
                 return None;
             }
             Some(Edit::Fallback { primary, backup })
