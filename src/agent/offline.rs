@@ -262,6 +262,12 @@ fn on_workflow(setting: &Setting, turn: &Turn, info: &Info, target: &str, intent
             None => Next::Calls(vec![("history", json!({ "workflow": target }))]),
             Some(history) => Next::Say(answer::history(target, history)),
         },
+        Intent::Consumers { phrase } => {
+            let Some(loaded) = loaded(setting, info, target) else {
+                return Next::Calls(vec![get_workflow(target)]);
+            };
+            Next::Say(answer::consumers(&phrase, &loaded.workflow))
+        }
         Intent::Validate => match &info.validation {
             None => Next::Calls(vec![("validate_workflow", json!({ "workflow": target }))]),
             Some(result) => Next::Say(answer::validation(target, result)),

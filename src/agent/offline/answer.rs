@@ -291,3 +291,89 @@ pub(super) fn tool_error(tool: &str, content: &Value) -> String {
     };
     format!("I could not complete that: {error}.{hint} {doing}").replace("..", ".")
 }
+
+/// "Which steps read the totals?": every input, condition and fallback
+/// that reads the step (or the output) the phrase names.
+pub(super) fn consumers(phrase: &str, workflow: &Workflow) -> String {
+    let toks = super::text::tokenize(phrase);
+    let id = match super::refs::resolve(&toks, workflow) {
+        super::refs::Found::One(id) => id,
+        super::refs::Found::Many(ids) => {
+            return format!(
+                "Which step do you mean: {}?",
+                super::text::quoted_list(&ids, "or")
+            );
+        }
+        super::refs::Found::Nothing => {
+            return format!(
+                "I could not find a step or output matching '{phrase}' in '{}'.",
+                workflow.name
+            );
+        }
+    };
+    let Some(producer) = crate::core::tree::find(&workflow.steps, &id) else {
+        return format!("I could not find step '{id}'.");
+    };
+    // An output named in the question narrows the answer to it.
+    let output = producer
+        .outputs
+        .iter()
+        .find(|output| toks.iter().any(|tok| tok.word == output.to_lowercase()));
+    let is_step = |candidate: &str| crate::core::tree::find(&workflow.steps, candidate).is_some();
+    let mut readers: Vec<String> = Vec::new();
+    for visited in crate::core::tree::walk(workflow) {
+        let step = visited.step;
+        for (input, value) in &step.inputs {
+            if let Some(text) = value.as_str()
+                && let Some(crate::core::reference::Reference::Step {
+                    step: source,
+                    output: read,
+                }) = crate::core::reference::parse(text, is_step)
+                && source == id
+                && output.is_none_or(|output| output == read)
+            {
+                readers.push(format!("'{}' (input {input} ← {text})", step.id));
+            }
+        }
+        if let crate::core::model::StepKind::Conditional { condition, .. } = &step.kind
+            && crate::core::reference::condition_references(condition, is_step)
+                .iter()
+                .any(|reference| reference.step_id() == Some(id.as_str()))
+        {
+            readers.push(format!("'{}' (its condition `{condition}`)", step.id));
+        }
+        if step
+            .error_handling
+            .as_ref()
+            .and_then(|handling| handling.fallback.as_deref())
+            == Some(id.as_str())
+        {
+            readers.push(format!("'{}' (falls back to it)", step.id));
+        }
+    }
+    let what = match output {
+        Some(output) => format!("'{id}.{output}'"),
+        None => format!("'{id}'"),
+    };
+    if readers.is_empty() {
+        return format!("Nothing reads {what}: removing or changing it breaks no other step.");
+    }
+    let listed = match readers.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => String::new(),
+    };
+    format!(
+        "{what} is used by {listed}. Removing it would leave {} without {}.",
+        if readers.len() == 1 {
+            "that step"
+        } else {
+            "those steps"
+        },
+        if readers.len() == 1 {
+            "its input"
+        } else {
+            "their inputs"
+        }
+    )
+}

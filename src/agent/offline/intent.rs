@@ -23,6 +23,10 @@ pub(super) enum Intent {
     Describe {
         step: Option<String>,
     },
+    /// "which steps read the totals?", "what breaks if I remove fetch?"
+    Consumers {
+        phrase: String,
+    },
     Edit,
     Help,
     Unknown,
@@ -109,6 +113,40 @@ fn asks_validity(words: &[&Tok]) -> bool {
         && !words
             .iter()
             .any(|tok| tok.is_any(&["retry", "timeout", "handling", "handle", "when", "if"]))
+}
+
+/// The thing asked about in "which steps read the totals?", "who uses
+/// fetch's output", "what depends on validate", "what breaks if I remove
+/// the save step?".
+fn consumers_phrase(toks: &[Tok]) -> Option<String> {
+    let asking = toks.first().is_some_and(|tok| {
+        tok.is_any(&[
+            "which", "who", "what", "what's", "does", "do", "is", "are", "anything", "anyone",
+        ])
+    });
+    if !asking {
+        return None;
+    }
+    let verb = toks.iter().position(|tok| {
+        tok.is_any(&[
+            "read", "reads", "use", "uses", "consume", "consumes", "need", "needs", "depend",
+            "depends", "break", "breaks", "relies", "rely",
+        ])
+    })?;
+    let mut start = verb + 1;
+    while toks.get(start).is_some_and(|tok| {
+        tok.is_any(&[
+            "on", "upon", "if", "when", "i", "we", "you", "remove", "delete", "drop", "the", "from",
+        ])
+    }) {
+        start += 1;
+    }
+    let phrase: Vec<&str> = toks[start..]
+        .iter()
+        .filter(|tok| !tok.is_punctuation() && !tok.is_any(&["?", "step", "output", "outputs"]))
+        .map(|tok| tok.raw.as_str())
+        .collect();
+    (!phrase.is_empty()).then(|| phrase.join(" "))
 }
 
 pub(super) fn classify(text: &str, create_mode: bool) -> Intent {
@@ -338,6 +376,9 @@ pub(super) fn classify(text: &str, create_mode: bool) -> Intent {
             })
         });
         return Intent::Describe { step };
+    }
+    if let Some(phrase) = consumers_phrase(&toks) {
+        return Intent::Consumers { phrase };
     }
     let help = has_any(&toks, &["what can you do", "how do i", "how can i"])
         || (words.len() == 1 && words[0].is_any(&["hi", "hello", "hey", "help", "?"]));
