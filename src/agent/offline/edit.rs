@@ -651,6 +651,7 @@ impl EditContext<'_> {
                 condition,
                 negate,
             } => self.guard(phrase, condition, *negate, last),
+            Edit::Retarget { phrase, value } => self.retarget(phrase, value, last),
         }
     }
 }

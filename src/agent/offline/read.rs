@@ -15,7 +15,7 @@ use failures::{parse_fallback, parse_handling, parse_retry, parse_timeout};
 pub(crate) use failures::{retry_settings, timeout_in};
 use structure::{
     parse_add_step, parse_description, parse_guard, parse_input, parse_parallel, parse_remove,
-    parse_rename, parse_reorder, parse_set_value, parse_skill,
+    parse_rename, parse_reorder, parse_retarget, parse_set_value, parse_skill,
 };
 
 #[derive(Debug, Clone, PartialEq)]
@@ -108,6 +108,12 @@ pub(crate) enum Edit {
         what: Vec<Tok>,
         place: AddPlace,
     },
+    /// "send the email to ceo@example.com instead", "fetch from URL
+    /// instead": a new value for the step's input of the same kind.
+    Retarget {
+        phrase: Vec<Tok>,
+        value: Tok,
+    },
     /// "only save if the data is valid", "skip the save when validation
     /// fails": the step runs under a condition.
     Guard {
@@ -161,6 +167,7 @@ fn parse_one(toks: &[Tok], text: &str, skills: Option<&[Skill]>) -> Option<Edit>
         .or_else(|| parse_remove(toks))
         .or_else(|| parse_guard(toks))
         .or_else(|| parse_set_value(toks, text))
+        .or_else(|| parse_retarget(toks))
         .or_else(|| parse_add_step(toks))
 }
 
@@ -304,6 +311,7 @@ mod tests {
                     Edit::SetValue { .. } => "value",
                     Edit::AddStep { .. } => "add",
                     Edit::Guard { .. } => "guard",
+                    Edit::Retarget { .. } => "retarget",
                 })
                 .collect()
         };

@@ -501,6 +501,104 @@ impl EditContext<'_> {
     }
 }
 
+impl EditContext<'_> {
+    /// Puts a value where the step reads a value of the same kind: the
+    /// context key its input reads, or the input itself.
+    pub(super) fn retarget(
+        &self,
+        phrase: &[Tok],
+        value: &Tok,
+        last: &[String],
+    ) -> Result<Resolved, Plan> {
+        let id = self.one_step(phrase, last, &format!("should use {}", value.raw))?;
+        let Some(step) = self.step(&id) else {
+            return Err(Plan::NotUnderstood);
+        };
+        let kind = |raw: &str| {
+            let tok = Tok {
+                word: raw.to_lowercase(),
+                raw: raw.to_string(),
+                start: 0,
+                end: raw.len(),
+            };
+            super::super::build::literals(std::slice::from_ref(&tok))
+                .into_iter()
+                .next()
+                .map(|(_, literal)| std::mem::discriminant(&literal))
+        };
+        let wanted = kind(&value.raw);
+        let matching: Vec<(&String, Option<String>)> = step
+            .inputs
+            .iter()
+            .filter_map(|(input, current)| {
+                let text = current.as_str()?;
+                let key = text.strip_prefix("context.").map(str::to_string);
+                let shown = match &key {
+                    Some(key) => self
+                        .workflow
+                        .context
+                        .readonly
+                        .get(key)?
+                        .as_str()?
+                        .to_string(),
+                    None => text.to_string(),
+                };
+                (kind(&shown) == wanted).then_some((input, key))
+            })
+            .collect();
+        let shared = |key: &str| {
+            let reference = format!("context.{key}");
+            tree::walk(self.workflow).iter().any(|visited| {
+                visited.step.id != id
+                    && visited
+                        .step
+                        .inputs
+                        .values()
+                        .any(|value| value.as_str() == Some(reference.as_str()))
+            })
+        };
+        match matching.as_slice() {
+            // Other steps read the same key: only this step changes.
+            [(input, Some(key))] if shared(key) => Ok(Resolved::new(
+                vec![Modification::ModifyStep {
+                    id: id.clone(),
+                    changes: json!({ "inputs": { (*input).clone(): value.raw.clone() } }),
+                }],
+                format!(
+                    "Set input '{input}' of '{id}' to {} (other steps keep reading context '{key}')",
+                    value.raw
+                ),
+                vec![id],
+            )),
+            [(_, Some(key))] => Ok(self.set_context(key, &value.raw)),
+            [(input, None)] => Ok(Resolved::new(
+                vec![Modification::ModifyStep {
+                    id: id.clone(),
+                    changes: json!({ "inputs": { (*input).clone(): value.raw.clone() } }),
+                }],
+                format!("Set input '{input}' of '{id}' to {}", value.raw),
+                vec![id],
+            )),
+            [] => Err(Plan::Ask(format!(
+                "Which input of '{id}' should be {}? Its inputs are {}.",
+                value.raw,
+                quoted_list(&step.inputs.keys().cloned().collect::<Vec<_>>(), "and")
+            ))),
+            several => Err(Plan::Ask(format!(
+                "'{id}' has several inputs that could take {}: {}. Which one?",
+                value.raw,
+                quoted_list(
+                    &several
+                        .iter()
+                        .map(|(input, _)| (*input).clone())
+                        .collect::<Vec<_>>(),
+                    "or"
+                )
+            ))),
+        }
+    }
+}
+
 /// A condition written as an expression: "validate.valid is true",
 /// "fetch.count > 10", "context.enabled".
 fn explicit_condition(condition: &[Tok]) -> Option<String> {

@@ -803,3 +803,37 @@ pub(crate) fn parse_guard(toks: &[Tok]) -> Option<Edit> {
         negate,
     })
 }
+
+/// "send the email to ceo@example.com instead", "fetch from
+/// https://mirror.example.com", "write the archive to ./old/archive.json":
+/// one value (an address, URL, path or channel) for a step named around it.
+pub(crate) fn parse_retarget(toks: &[Tok]) -> Option<Edit> {
+    let found = super::super::build::literals(toks);
+    let [(indices, literal)] = found.as_slice() else {
+        return None;
+    };
+    if matches!(literal, super::super::build::Literal::Table(_)) {
+        return None;
+    }
+    let verb = toks.first()?;
+    let acts = super::super::build::starts_action(toks)
+        || verb.is_any(&[
+            "send", "deliver", "forward", "point", "use", "write", "go", "switch",
+        ]);
+    if !acts
+        || toks
+            .iter()
+            .any(|tok| tok.is_any(&["add", "insert", "new", "another", "also"]))
+    {
+        return None;
+    }
+    let value = toks[indices[0]].clone();
+    let phrase = excluding(
+        toks,
+        &[
+            "instead", "to", "from", "at", "into", "in", "the", "now", "please", "of",
+        ],
+        &[(indices[0], indices[0] + 1)],
+    );
+    Some(Edit::Retarget { phrase, value })
+}
