@@ -10,12 +10,12 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use super::ModelFactory;
 use super::inputs::{env_name, env_value, parse_outputs, stderr_tail};
 use super::model_step::{self, DEFAULT_MAX_ITERATIONS, ModelCall, ModelEnd};
 use super::preflight::Plan;
 use super::process::{self, ProcessEnd, ProcessSpec};
 use super::retry::{is_non_retryable, retry_delay};
-use super::ModelFactory;
 use crate::core::model::{JsonMap, Step, StepKind, Strategy};
 use crate::core::reference::{self, Reference};
 use crate::core::skill::SkillType;
@@ -150,7 +150,10 @@ pub fn execute(plan: &Plan, options: &Options<'_>) -> Finished {
         state: Mutex::new(State::default()),
     };
     let flow = runner.run_list(&plan.workflow.steps, None);
-    let mut state = runner.state.into_inner().unwrap_or_else(|poison| poison.into_inner());
+    let mut state = runner
+        .state
+        .into_inner()
+        .unwrap_or_else(|poison| poison.into_inner());
     let steps = tree::walk(&plan.workflow)
         .into_iter()
         .map(|visited| {
@@ -197,7 +200,9 @@ impl<'a> Runner<'a> {
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|poison| poison.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
     }
 
     fn record(&self, record: StepRecord) {
@@ -210,7 +215,10 @@ impl<'a> Runner<'a> {
                 // A fallback runs only in place of its step; in its own
                 // place it is skipped (unless it already stood in).
                 if !self.state().records.contains_key(&step.id) {
-                    self.skip(step, format!("fallback of '{primary}'; runs only if '{primary}' fails"));
+                    self.skip(
+                        step,
+                        format!("fallback of '{primary}'; runs only if '{primary}' fails"),
+                    );
                 }
                 continue;
             }
@@ -225,12 +233,17 @@ impl<'a> Runner<'a> {
     /// Marks a step and everything inside it skipped.
     fn skip(&self, step: &'a Step, reason: String) {
         for id in tree::subtree_ids(step) {
-            let Some(visited) = self.index.get(id) else { continue };
-            let mut record = StepRecord::new(id, visited.step.kind.type_name(), StepStatus::Skipped);
+            let Some(visited) = self.index.get(id) else {
+                continue;
+            };
+            let mut record =
+                StepRecord::new(id, visited.step.kind.type_name(), StepStatus::Skipped);
             record.note = Some(reason.clone());
             let mut state = self.state();
             state.records.insert(id.to_string(), record);
-            state.produced.insert(id.to_string(), Produced::Skipped(reason.clone()));
+            state
+                .produced
+                .insert(id.to_string(), Produced::Skipped(reason.clone()));
         }
         self.emit(Event::Skipped {
             step: step.id.clone(),
@@ -262,7 +275,8 @@ impl<'a> Runner<'a> {
             let attempt_started = Instant::now();
             let deadline = earliest(
                 inherited,
-                step.timeout_secs.map(|seconds| attempt_started + Duration::from_secs(seconds)),
+                step.timeout_secs
+                    .map(|seconds| attempt_started + Duration::from_secs(seconds)),
             );
             let outcome = self.attempt(step, number, deadline);
             let mut attempt = AttemptRecord {
@@ -289,7 +303,9 @@ impl<'a> Runner<'a> {
                     {
                         let mut state = self.state();
                         state.records.insert(step.id.clone(), record);
-                        state.produced.insert(step.id.clone(), Produced::Outputs(outputs));
+                        state
+                            .produced
+                            .insert(step.id.clone(), Produced::Outputs(outputs));
                     }
                     self.emit(Event::Succeeded {
                         step: step.id.clone(),
@@ -365,18 +381,24 @@ impl<'a> Runner<'a> {
                     (Flow::Ok, Some(Produced::Outputs(outputs))) => {
                         record.outputs = outputs
                             .iter()
-                            .map(|(key, value)| (key.clone(), truncate_value(value, RECORD_TEXT_LIMIT)))
+                            .map(|(key, value)| {
+                                (key.clone(), truncate_value(value, RECORD_TEXT_LIMIT))
+                            })
                             .collect();
                         let mut state = self.state();
                         state.records.insert(step.id.clone(), record);
                         // Consumers of the failed step read the fallback's outputs.
-                        state.produced.insert(step.id.clone(), Produced::Outputs(outputs));
+                        state
+                            .produced
+                            .insert(step.id.clone(), Produced::Outputs(outputs));
                         Flow::Ok
                     }
                     (Flow::Ok, _) => {
                         // The fallback itself failed and was continued past.
                         record.status = StepStatus::Continued;
-                        record.note = Some(format!("its fallback '{target}' failed too and was continued past"));
+                        record.note = Some(format!(
+                            "its fallback '{target}' failed too and was continued past"
+                        ));
                         let mut state = self.state();
                         state.records.insert(step.id.clone(), record);
                         state.produced.insert(step.id.clone(), Produced::Continued);
@@ -388,7 +410,8 @@ impl<'a> Runner<'a> {
                         } else {
                             StepStatus::Failed
                         };
-                        record.note = Some(format!("its fallback '{target}' did not succeed either"));
+                        record.note =
+                            Some(format!("its fallback '{target}' did not succeed either"));
                         let mut state = self.state();
                         state.records.insert(step.id.clone(), record);
                         state.produced.insert(step.id.clone(), Produced::Failed);
@@ -442,7 +465,12 @@ impl<'a> Runner<'a> {
     fn is_code_step(&self, step: &Step) -> bool {
         step.skill_name()
             .and_then(|name| self.plan.skills.get(name))
-            .is_some_and(|skill| matches!(skill.skill_type, SkillType::CodeInline | SkillType::CodeSession))
+            .is_some_and(|skill| {
+                matches!(
+                    skill.skill_type,
+                    SkillType::CodeInline | SkillType::CodeSession
+                )
+            })
     }
 
     /// The value of `context.KEY` or `STEP.OUTPUT` at this point of the run.
@@ -458,14 +486,19 @@ impl<'a> Runner<'a> {
             Some(Reference::Step { step, output }) => {
                 let state = self.state();
                 match state.produced.get(step) {
-                    Some(Produced::Outputs(outputs)) => outputs.get(output).cloned().ok_or_else(|| {
-                        format!("step '{step}' has no output '{output}'")
-                    }),
+                    Some(Produced::Outputs(outputs)) => outputs
+                        .get(output)
+                        .cloned()
+                        .ok_or_else(|| format!("step '{step}' has no output '{output}'")),
                     Some(Produced::Continued) => Err(format!(
                         "step '{step}' failed and was continued past; it has no output '{output}'"
                     )),
-                    Some(Produced::Skipped(reason)) => Err(format!("step '{step}' was skipped ({reason})")),
-                    Some(Produced::Failed) => Err(format!("step '{step}' failed; it has no output '{output}'")),
+                    Some(Produced::Skipped(reason)) => {
+                        Err(format!("step '{step}' was skipped ({reason})"))
+                    }
+                    Some(Produced::Failed) => {
+                        Err(format!("step '{step}' failed; it has no output '{output}'"))
+                    }
                     Some(Produced::Cancelled) => Err(format!("step '{step}' was cancelled")),
                     None => Err(format!("step '{step}' has not run yet")),
                 }
@@ -479,7 +512,10 @@ impl<'a> Runner<'a> {
         let mut resolved = JsonMap::new();
         let is_step = |id: &str| self.index.contains(id);
         for (name, value) in &step.inputs {
-            let value = match value.as_str().and_then(|text| reference::parse(text, is_step).map(|_| text)) {
+            let value = match value
+                .as_str()
+                .and_then(|text| reference::parse(text, is_step).map(|_| text))
+            {
                 Some(text) => self.lookup(text).map_err(|message| {
                     Failure::new("input", format!("input '{name}' ({text}): {message}")).permanent()
                 })?,
@@ -502,7 +538,10 @@ impl<'a> Runner<'a> {
         match &step.kind {
             StepKind::Skill { skill } => {
                 let Some(found) = self.plan.skills.get(skill) else {
-                    return Attempt::Failed(Failure::new("spawn", format!("skill '{skill}' does not exist")).permanent());
+                    return Attempt::Failed(
+                        Failure::new("spawn", format!("skill '{skill}' does not exist"))
+                            .permanent(),
+                    );
                 };
                 let inputs = match self.resolve_inputs(step) {
                     Ok(inputs) => inputs,
@@ -578,7 +617,9 @@ impl<'a> Runner<'a> {
         deadline: Option<Instant>,
     ) -> Attempt {
         let Some(argv) = self.plan.commands.get(skill) else {
-            return Attempt::Failed(Failure::new("spawn", format!("skill '{skill}' has no command")).permanent());
+            return Attempt::Failed(
+                Failure::new("spawn", format!("skill '{skill}' has no command")).permanent(),
+            );
         };
         let mut env: Vec<(String, String)> = inputs
             .iter()
@@ -605,17 +646,18 @@ impl<'a> Runner<'a> {
             )),
             ProcessEnd::Cancelled => Attempt::Cancelled,
             ProcessEnd::TimedOut { stderr } => {
-                let seconds = step.timeout_secs.map_or_else(
-                    || "its time".to_string(),
-                    |seconds| format!("{seconds} s"),
-                );
+                let seconds = step
+                    .timeout_secs
+                    .map_or_else(|| "its time".to_string(), |seconds| format!("{seconds} s"));
                 let tail = stderr_tail(&stderr);
                 Attempt::Failed(Failure::new(
                     "timeout",
                     if tail.is_empty() {
                         format!("timed out after {seconds}; its processes were stopped")
                     } else {
-                        format!("timed out after {seconds}; its processes were stopped; stderr: {tail}")
+                        format!(
+                            "timed out after {seconds}; its processes were stopped; stderr: {tail}"
+                        )
                     },
                 ))
             }
@@ -637,7 +679,10 @@ impl<'a> Runner<'a> {
                     return Attempt::Failed(match status.code() {
                         Some(code) => Failure {
                             exit_code: Some(code),
-                            ..Failure::new(format!("exit_code:{code}"), with_tail(format!("exited with code {code}")))
+                            ..Failure::new(
+                                format!("exit_code:{code}"),
+                                with_tail(format!("exited with code {code}")),
+                            )
                         },
                         None => {
                             use std::os::unix::process::ExitStatusExt;
@@ -647,7 +692,10 @@ impl<'a> Runner<'a> {
                     });
                 }
                 if stdout_overflow {
-                    return Attempt::Failed(Failure::new("bad_output", "it printed more than 16 MiB on stdout"));
+                    return Attempt::Failed(Failure::new(
+                        "bad_output",
+                        "it printed more than 16 MiB on stdout",
+                    ));
                 }
                 let text = String::from_utf8_lossy(&stdout);
                 match parse_outputs(&text, outputs) {
@@ -661,7 +709,11 @@ impl<'a> Runner<'a> {
     fn run_model(&self, step: &Step, call: ModelCall, deadline: Option<Instant>) -> Attempt {
         let Some(factory) = &self.options.models else {
             return Attempt::Failed(
-                Failure::new("model", format!("step '{}' needs a model and none is set up", step.id)).permanent(),
+                Failure::new(
+                    "model",
+                    format!("step '{}' needs a model and none is set up", step.id),
+                )
+                .permanent(),
             );
         };
         match model_step::run(factory, call, deadline, self.options.is_cancelled) {
@@ -704,7 +756,11 @@ impl<'a> Runner<'a> {
         } else {
             Attempt::Failed(Failure::new(
                 "step_failed",
-                format!("{} failed: {}", if failed.len() == 1 { "step" } else { "steps" }, failed.join(", ")),
+                format!(
+                    "{} failed: {}",
+                    if failed.len() == 1 { "step" } else { "steps" },
+                    failed.join(", ")
+                ),
             ))
         }
     }
@@ -717,13 +773,19 @@ impl<'a> Runner<'a> {
         deadline: Option<Instant>,
     ) -> Attempt {
         let Some(condition) = self.plan.conditions.get(&step.id) else {
-            return Attempt::Failed(Failure::new("condition", "the condition was not parsed").permanent());
+            return Attempt::Failed(
+                Failure::new("condition", "the condition was not parsed").permanent(),
+            );
         };
         let truth = match condition.evaluate(&|text| self.lookup(text)) {
             Ok(truth) => truth,
             Err(error) => {
                 return Attempt::Failed(
-                    Failure::new("condition", format!("its condition cannot be evaluated: {error}")).permanent(),
+                    Failure::new(
+                        "condition",
+                        format!("its condition cannot be evaluated: {error}"),
+                    )
+                    .permanent(),
                 );
             }
         };
@@ -735,7 +797,10 @@ impl<'a> Runner<'a> {
         for skipped in other {
             self.skip(
                 skipped,
-                format!("the condition of '{}' took the {taken_name} branch, not {other_name}", step.id),
+                format!(
+                    "the condition of '{}' took the {taken_name} branch, not {other_name}",
+                    step.id
+                ),
             );
         }
         match self.run_list(taken, deadline) {

@@ -139,8 +139,15 @@ mod tests {
 
     #[test]
     fn a_json_object_covers_the_declared_outputs() {
-        let outputs = parse_outputs("{\"a\": 1, \"b\": \"x\", \"extra\": true}\n", &names(&["a", "b"])).unwrap();
-        assert_eq!(Value::Object(outputs), json!({"a": 1, "b": "x", "extra": true}));
+        let outputs = parse_outputs(
+            "{\"a\": 1, \"b\": \"x\", \"extra\": true}\n",
+            &names(&["a", "b"]),
+        )
+        .unwrap();
+        assert_eq!(
+            Value::Object(outputs),
+            json!({"a": 1, "b": "x", "extra": true})
+        );
         let error = parse_outputs("{\"a\": 1}", &names(&["a", "b"])).unwrap_err();
         assert!(error.contains("no key 'b'"), "{error}");
     }

@@ -10,9 +10,9 @@
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use super::ModelFactory;
 use super::execute::Failure;
 use super::inputs::{parse_outputs, strip_fence};
-use super::ModelFactory;
 use crate::agent::model::{Message, ModelError, ModelRequest};
 use crate::core::model::JsonMap;
 
@@ -145,14 +145,20 @@ pub fn run(
         if let Some(deadline) = deadline {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
-                return ModelEnd::Failed(Failure::new("timeout", "the model did not answer before the step's timeout"));
+                return ModelEnd::Failed(Failure::new(
+                    "timeout",
+                    "the model did not answer before the step's timeout",
+                ));
             }
             wait = wait.min(left);
         }
         match receiver.recv_timeout(wait) {
             Ok(end) => return end,
             Err(mpsc::RecvTimeoutError::Disconnected) => {
-                return ModelEnd::Failed(Failure::new("model", "the model call ended without an answer"));
+                return ModelEnd::Failed(Failure::new(
+                    "model",
+                    "the model call ended without an answer",
+                ));
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {
                 if is_cancelled() {

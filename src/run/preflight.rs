@@ -103,7 +103,9 @@ pub fn parse_overrides(workflow: &Workflow, settings: &[String]) -> Result<JsonM
             let keys: Vec<&str> = known.keys().map(String::as_str).collect();
             let hint = match did_you_mean(key, keys.iter().copied()) {
                 Some(close) => format!("did you mean '{close}'?"),
-                None if keys.is_empty() => format!("workflow '{}' has no context values to set", workflow.name),
+                None if keys.is_empty() => {
+                    format!("workflow '{}' has no context values to set", workflow.name)
+                }
                 None => format!("the context keys are: {}", keys.join(", ")),
             };
             return Err(OverrideError {
@@ -111,7 +113,8 @@ pub fn parse_overrides(workflow: &Workflow, settings: &[String]) -> Result<JsonM
                 hint,
             });
         }
-        let value = serde_json::from_str::<Value>(raw).unwrap_or_else(|_| Value::String(raw.to_string()));
+        let value =
+            serde_json::from_str::<Value>(raw).unwrap_or_else(|_| Value::String(raw.to_string()));
         overrides.insert(key.to_string(), value);
     }
     Ok(overrides)
@@ -121,8 +124,11 @@ fn model_use(step: &Step, skills: &HashMap<String, Skill>) -> Option<String> {
     match &step.kind {
         StepKind::Agent { agent, .. } => Some(format!("agent '{agent}'")),
         StepKind::Skill { skill } => skills.get(skill).and_then(|found| {
-            matches!(found.skill_type, SkillType::PromptInline | SkillType::Conversation)
-                .then(|| format!("skill '{skill}' ({})", found.skill_type))
+            matches!(
+                found.skill_type,
+                SkillType::PromptInline | SkillType::Conversation
+            )
+            .then(|| format!("skill '{skill}' ({})", found.skill_type))
         }),
         _ => None,
     }
@@ -160,7 +166,11 @@ pub fn preflight(input: PreflightInput) -> Result<Plan, Vec<Problem>> {
         {
             problems.push(Problem {
                 step_id: issue.step_id.clone(),
-                message: format!("skill file {} cannot be read: {}", file.path.display(), file.message),
+                message: format!(
+                    "skill file {} cannot be read: {}",
+                    file.path.display(),
+                    file.message
+                ),
                 hint: "fix the skill file; `qwf skill show` displays the others".into(),
             });
             continue;
@@ -171,7 +181,10 @@ pub fn preflight(input: PreflightInput) -> Result<Plan, Vec<Problem>> {
             hint: issue.hint.clone(),
         });
     }
-    let skills: HashMap<String, Skill> = skills.into_iter().map(|skill| (skill.name.clone(), skill)).collect();
+    let skills: HashMap<String, Skill> = skills
+        .into_iter()
+        .map(|skill| (skill.name.clone(), skill))
+        .collect();
     let index = StepIndex::new(&workflow);
     let mut commands = HashMap::new();
     let mut conditions = HashMap::new();
@@ -189,7 +202,10 @@ pub fn preflight(input: PreflightInput) -> Result<Plan, Vec<Problem>> {
         match &step.kind {
             StepKind::Skill { skill } => {
                 if let Some(found) = skills.get(skill)
-                    && matches!(found.skill_type, SkillType::CodeInline | SkillType::CodeSession)
+                    && matches!(
+                        found.skill_type,
+                        SkillType::CodeInline | SkillType::CodeSession
+                    )
                     && used_skills.insert(skill.clone())
                 {
                     match shell_words::split(&found.command) {
@@ -248,7 +264,10 @@ pub fn preflight(input: PreflightInput) -> Result<Plan, Vec<Problem>> {
             for model_step in &model_steps {
                 problems.push(Problem {
                     step_id: Some(model_step.step_id.clone()),
-                    message: format!("step '{}' needs a model ({}): {message}", model_step.step_id, model_step.what),
+                    message: format!(
+                        "step '{}' needs a model ({}): {message}",
+                        model_step.step_id, model_step.what
+                    ),
                     hint: hint.clone(),
                 });
             }

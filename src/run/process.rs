@@ -193,10 +193,7 @@ fn collect(
             });
         }
         if ready > 0 {
-            let readable = |fd: RawFd| {
-                fds.iter()
-                    .any(|entry| entry.fd == fd && entry.revents != 0)
-            };
+            let readable = |fd: RawFd| fds.iter().any(|entry| entry.fd == fd && entry.revents != 0);
             if let Some(pipe) = &mut stdout_pipe
                 && readable(pipe.as_raw_fd())
             {

@@ -45,7 +45,10 @@ pub fn retry_delay(handling: &ErrorHandling, failed: u32) -> Duration {
 /// every `exit_code:N`.
 pub fn is_non_retryable(handling: &ErrorHandling, kind: &str) -> bool {
     handling.non_retryable.iter().flatten().any(|listed| {
-        listed == kind || kind.split_once(':').is_some_and(|(family, _)| family == listed)
+        listed == kind
+            || kind
+                .split_once(':')
+                .is_some_and(|(family, _)| family == listed)
     })
 }
 

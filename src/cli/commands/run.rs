@@ -1,7 +1,7 @@
 use std::collections::HashMap;
+use std::collections::HashSet;
 use std::io::{IsTerminal, Write};
 use std::sync::{Arc, Mutex};
-use std::collections::HashSet;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -97,7 +97,11 @@ fn problems_error(name: &str, problems: &[Problem]) -> CliError {
     let mut message = format!(
         "workflow '{name}' cannot run: {} {} found before starting",
         problems.len(),
-        if problems.len() == 1 { "problem" } else { "problems" }
+        if problems.len() == 1 {
+            "problem"
+        } else {
+            "problems"
+        }
     );
     for problem in problems {
         message.push_str("\n  - ");
@@ -111,7 +115,9 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
     let store = settings.store();
     let head = store.head(&args.name, &settings.context())?;
     let (version, workflow) = match args.version {
-        Some(version) if version != head.record.version => (version, store.version(&args.name, version)?),
+        Some(version) if version != head.record.version => {
+            (version, store.version(&args.name, version)?)
+        }
         _ => (head.record.version, head.workflow),
     };
     let overrides = parse_overrides(&workflow, &args.set).map_err(|error| CliError {
@@ -186,7 +192,8 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
     record.duration_ms = Some(u64::try_from(finished.duration.as_millis()).unwrap_or(u64::MAX));
     // Start from the settings clock (QWF_TIMESTAMP pins it); the duration is
     // measured.
-    record.ended = Some(humantime::format_rfc3339_millis(started_at + finished.duration).to_string());
+    record.ended =
+        Some(humantime::format_rfc3339_millis(started_at + finished.duration).to_string());
     record.steps = finished.steps;
     store.save_run(&record)?;
 
@@ -207,7 +214,10 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
         record.status,
         duration_text(finished.duration),
     );
-    let show_hint = format!("`qwf runs {} --show {}` shows every step", record.workflow, record.id);
+    let show_hint = format!(
+        "`qwf runs {} --show {}` shows every step",
+        record.workflow, record.id
+    );
     match record.status {
         RunStatus::Succeeded => {
             printer.line(paint(GOOD, summary));
@@ -222,7 +232,11 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
             let failed: Vec<String> = record
                 .steps
                 .iter()
-                .filter(|step| step.status == StepStatus::Failed && step.step_type != "parallel" && step.step_type != "conditional")
+                .filter(|step| {
+                    step.status == StepStatus::Failed
+                        && step.step_type != "parallel"
+                        && step.step_type != "conditional"
+                })
                 .map(|step| format!("{}: {}", step.id, step.error.clone().unwrap_or_default()))
                 .collect();
             let detail = if failed.is_empty() {
@@ -345,12 +359,17 @@ impl Progress {
                 };
                 (step, format!("{what}: {}", first_line(error)), true)
             }
-            Event::Skipped { step, reason } => (step, paint(DIM, format!("skipped ({reason})")), true),
+            Event::Skipped { step, reason } => {
+                (step, paint(DIM, format!("skipped ({reason})")), true)
+            }
         };
         let text = format!("{step}: {line}");
         match &self.terminal {
             Some(multi) => {
-                let mut bars = self.bars.lock().unwrap_or_else(|poison| poison.into_inner());
+                let mut bars = self
+                    .bars
+                    .lock()
+                    .unwrap_or_else(|poison| poison.into_inner());
                 if done {
                     if let Some(bar) = bars.remove(step) {
                         bar.finish_and_clear();
@@ -374,7 +393,10 @@ impl Progress {
     }
 
     fn clear(&self) {
-        let mut bars = self.bars.lock().unwrap_or_else(|poison| poison.into_inner());
+        let mut bars = self
+            .bars
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
         for (_, bar) in bars.drain() {
             bar.finish_and_clear();
         }
@@ -433,11 +455,22 @@ fn show_plan(plan: &Plan, printer: &mut Printer) {
     }
 }
 
-fn collect_plan(plan: &Plan, ids: &HashSet<&str>, steps: &[Step], depth: usize, out: &mut Vec<Value>) {
+fn collect_plan(
+    plan: &Plan,
+    ids: &HashSet<&str>,
+    steps: &[Step],
+    depth: usize,
+    out: &mut Vec<Value>,
+) {
     for step in steps {
         let what = match &step.kind {
             StepKind::Skill { skill } => match plan.skills.get(skill) {
-                Some(found) if matches!(found.skill_type, SkillType::CodeInline | SkillType::CodeSession) => {
+                Some(found)
+                    if matches!(
+                        found.skill_type,
+                        SkillType::CodeInline | SkillType::CodeSession
+                    ) =>
+                {
                     format!("skill {skill}: {}", found.command)
                 }
                 Some(found) => format!("skill {skill} ({}, model)", found.skill_type),
@@ -457,8 +490,13 @@ fn collect_plan(plan: &Plan, ids: &HashSet<&str>, steps: &[Step], depth: usize, 
             .inputs
             .iter()
             .map(|(name, value)| {
-                let shown = match value.as_str().and_then(|text| reference::parse(text, is_step)) {
-                    Some(Reference::Context { key }) => plan.context.get(key).cloned().unwrap_or(Value::Null),
+                let shown = match value
+                    .as_str()
+                    .and_then(|text| reference::parse(text, is_step))
+                {
+                    Some(Reference::Context { key }) => {
+                        plan.context.get(key).cloned().unwrap_or(Value::Null)
+                    }
                     Some(Reference::Step { step, output }) => {
                         Value::String(format!("<output {output} of {step}>"))
                     }
@@ -467,18 +505,28 @@ fn collect_plan(plan: &Plan, ids: &HashSet<&str>, steps: &[Step], depth: usize, 
                 (name.clone(), shown)
             })
             .collect();
-        let handling = step.error_handling.as_ref().map(|handling| match handling.strategy {
-            Strategy::Retry => format!(
-                "retry: {} attempts, {} backoff",
-                handling
-                    .max_attempts
-                    .map_or_else(|| "unlimited".to_string(), |max| max.to_string()),
-                handling.backoff.map_or_else(|| "exponential".to_string(), |b| b.to_string())
-            ),
-            Strategy::Fallback => format!("fallback: {}", handling.fallback.clone().unwrap_or_default()),
-            other => other.to_string(),
-        });
-        let timeout = step.timeout_secs.map(|seconds| format!("timeout {seconds}s"));
+        let handling = step
+            .error_handling
+            .as_ref()
+            .map(|handling| match handling.strategy {
+                Strategy::Retry => format!(
+                    "retry: {} attempts, {} backoff",
+                    handling
+                        .max_attempts
+                        .map_or_else(|| "unlimited".to_string(), |max| max.to_string()),
+                    handling
+                        .backoff
+                        .map_or_else(|| "exponential".to_string(), |b| b.to_string())
+                ),
+                Strategy::Fallback => format!(
+                    "fallback: {}",
+                    handling.fallback.clone().unwrap_or_default()
+                ),
+                other => other.to_string(),
+            });
+        let timeout = step
+            .timeout_secs
+            .map(|seconds| format!("timeout {seconds}s"));
         let handling = match (handling, timeout) {
             (Some(h), Some(t)) => Some(format!("{h}; {t}")),
             (h, t) => h.or(t),

@@ -48,8 +48,10 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
     }
     if runs.is_empty() && broken.is_empty() {
         if !store.exists(&args.name) {
-            return Err(CliError::new(format!("there is no workflow '{}'", args.name))
-                .with_hint("`qwf list` shows every workflow"));
+            return Err(
+                CliError::new(format!("there is no workflow '{}'", args.name))
+                    .with_hint("`qwf list` shows every workflow"),
+            );
         }
         printer.line(format!(
             "Workflow '{}' has not been run yet: `qwf run {}` runs it.",
@@ -57,11 +59,18 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
         ));
         return Ok(Outcome::Done);
     }
-    printer.line(paint(DIM, format!("{:<6} {:<8} {:<10} {:<25} {}", "ID", "VERSION", "STATUS", "STARTED", "DURATION")));
+    printer.line(paint(
+        DIM,
+        format!(
+            "{:<6} {:<8} {:<10} {:<25} {}",
+            "ID", "VERSION", "STATUS", "STARTED", "DURATION"
+        ),
+    ));
     for run in &runs {
-        let duration = run
-            .duration_ms
-            .map_or_else(|| "-".to_string(), |ms| duration_text(std::time::Duration::from_millis(ms)));
+        let duration = run.duration_ms.map_or_else(
+            || "-".to_string(),
+            |ms| duration_text(std::time::Duration::from_millis(ms)),
+        );
         printer.line(format!(
             "{:<6} {:<8} {} {:<25} {}",
             run.id,
@@ -72,7 +81,14 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
         ));
     }
     for file in &broken {
-        printer.line(paint(WARNING, format!("unreadable run record {}: {}", file.path.display(), file.message)));
+        printer.line(paint(
+            WARNING,
+            format!(
+                "unreadable run record {}: {}",
+                file.path.display(),
+                file.message
+            ),
+        ));
     }
     Ok(Outcome::Done)
 }
@@ -95,7 +111,10 @@ fn show(record: &RunRecord, printer: &mut Printer) {
         "  started {}{}",
         record.started,
         match (&record.ended, record.duration_ms) {
-            (Some(ended), Some(ms)) => format!(", ended {ended} ({})", duration_text(std::time::Duration::from_millis(ms))),
+            (Some(ended), Some(ms)) => format!(
+                ", ended {ended} ({})",
+                duration_text(std::time::Duration::from_millis(ms))
+            ),
             _ => String::new(),
         }
     ));
@@ -111,15 +130,26 @@ fn show(record: &RunRecord, printer: &mut Printer) {
         };
         let duration = step
             .duration_ms
-            .map(|ms| format!(" in {}", duration_text(std::time::Duration::from_millis(ms))))
+            .map(|ms| {
+                format!(
+                    " in {}",
+                    duration_text(std::time::Duration::from_millis(ms))
+                )
+            })
             .unwrap_or_default();
-        printer.line(format!("  {} ({}): {status}{duration}", step.id, step.step_type));
+        printer.line(format!(
+            "  {} ({}): {status}{duration}",
+            step.id, step.step_type
+        ));
         if let Some(note) = &step.note {
             printer.line(format!("      {}", paint(DIM, note)));
         }
         if step.attempts.len() > 1 || step.attempts.iter().any(|attempt| attempt.error.is_some()) {
             for attempt in &step.attempts {
-                let mut line = format!("      attempt {}: {}ms", attempt.number, attempt.duration_ms);
+                let mut line = format!(
+                    "      attempt {}: {}ms",
+                    attempt.number, attempt.duration_ms
+                );
                 if let Some(kind) = &attempt.error_kind {
                     line.push_str(&format!(", {kind}"));
                 }
