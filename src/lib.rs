@@ -6,4 +6,5 @@
 pub mod agent;
 pub mod cli;
 pub mod core;
+pub mod run;
 pub mod store;

@@ -86,6 +86,13 @@ pub fn install_interrupt_handler() {
     });
 }
 
+/// From now on Ctrl-C only raises the cancel flag, for a command that
+/// stops cleanly by itself (`qwf run` kills its steps and saves the record).
+pub fn cancel_on_interrupt() {
+    cancel::reset();
+    IN_CALL.store(true, Ordering::SeqCst);
+}
+
 /// The model chosen by flags, environment and config.toml, with a spinner
 /// on the terminal while it thinks.
 pub fn build_model(settings: &Settings, flags: &ModelFlags) -> Result<Box<dyn Model>, CliError> {

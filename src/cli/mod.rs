@@ -65,6 +65,8 @@ pub enum Command {
     Import(commands::import::Args),
     Apply(commands::apply::Args),
     Schema(commands::schema::Args),
+    Run(commands::run::Args),
+    Runs(commands::runs::Args),
 }
 
 fn init_tracing(verbose: u8) {
@@ -136,5 +138,7 @@ pub(crate) fn run(
         Command::Import(args) => commands::import::run(args, settings, printer),
         Command::Apply(args) => commands::apply::run(args, settings, printer),
         Command::Schema(args) => commands::schema::run(args, printer),
+        Command::Run(args) => commands::run::run(args, settings, printer),
+        Command::Runs(args) => commands::runs::run(args, settings, printer),
     }
 }

@@ -4,6 +4,7 @@
 //! environment or the network; everything is a function of its arguments,
 //! which is what lets the outer layers preview a change before applying it.
 
+pub mod condition;
 pub mod diff;
 pub mod impact;
 pub mod locate;

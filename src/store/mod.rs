@@ -18,6 +18,7 @@ mod lock;
 pub mod log;
 pub mod package;
 pub mod plan;
+pub mod runs;
 mod skills;
 
 use std::fs;

@@ -17,6 +17,8 @@ pub mod merge;
 pub mod model;
 pub mod refine;
 pub mod rollback;
+pub mod run;
+pub mod runs;
 pub mod schema;
 pub mod show;
 pub mod undo;

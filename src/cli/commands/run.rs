@@ -1,0 +1,546 @@
+use std::collections::HashMap;
+use std::collections::HashSet;
+use std::io::{IsTerminal, Write};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::agent::config::{self, ModelFlags};
+use crate::agent::model::{Model, cancel};
+use crate::agent::providers::{Provider, RigModel};
+use crate::cli::conversation::cancel_on_interrupt;
+use crate::cli::error::{CliError, Outcome};
+use crate::cli::output::{DIM, ERROR, GOOD, Printer, WARNING, paint};
+use crate::cli::settings::{Settings, parse_version};
+use crate::core::model::{Step, StepKind, Strategy};
+use crate::core::reference::{self, Reference};
+use crate::core::skill::SkillType;
+use crate::run::{
+    Event, ModelAvailability, ModelFactory, Options, Plan, PreflightInput, Problem, execute,
+    parse_overrides, preflight,
+};
+use crate::store::runs::{RunRecord, RunStatus, StepStatus};
+
+/// Run a workflow: preflight first (validation, skills, models), then every
+/// step with its retries, timeouts, parallel and conditional branches.
+///
+/// Code skills run their command in the skills directory with the step's
+/// inputs as a JSON object on stdin and as QWF_INPUT_<NAME> variables; they
+/// print their outputs as a JSON object (or plain text for one output).
+/// Each run is saved under QWF_HOME/runs/NAME/ (see `qwf runs NAME`).
+///
+/// Exits 0 when the run succeeded (steps continued past still count), 1
+/// when a step or the preflight failed, 2 on a usage error, 130 on Ctrl-C.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    pub name: String,
+    /// The version to run (3 or v3); the current one by default.
+    #[arg(long, value_parser = parse_version)]
+    pub version: Option<u64>,
+    /// Override a context value for this run (VALUE is read as JSON when it
+    /// parses, else as text). Repeatable.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Check and show the plan; run nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// The model provider for model steps: anthropic, openai, ollama,
+    /// gemini, openai-compatible.
+    #[arg(long)]
+    pub provider: Option<String>,
+    /// The model name (provider-specific).
+    #[arg(long)]
+    pub model: Option<String>,
+}
+
+/// How model steps will reach a model, decided once per run.
+fn model_setup(args: &Args, settings: &Settings) -> (ModelAvailability, Option<Arc<ModelFactory>>) {
+    let flags = ModelFlags {
+        provider: args.provider.clone(),
+        model: args.model.clone(),
+    };
+    let resolved = match config::resolve(&flags, &settings.home, &config::process_env) {
+        Ok(resolved) => resolved,
+        Err(error) => {
+            return (
+                ModelAvailability::Unusable {
+                    message: error.to_string(),
+                    hint: error.hint(),
+                },
+                None,
+            );
+        }
+    };
+    if resolved.provider == Provider::Offline {
+        return (ModelAvailability::Offline, None);
+    }
+    match config::connection(&resolved, &config::process_env) {
+        Ok(connection) => {
+            let description = format!("{} {}", connection.provider.name(), connection.model);
+            let factory: Arc<ModelFactory> = Arc::new(move || {
+                RigModel::connect(connection.clone()).map(|model| Box::new(model) as Box<dyn Model>)
+            });
+            (ModelAvailability::Ready(description), Some(factory))
+        }
+        Err(error) => (
+            ModelAvailability::Unusable {
+                message: error.to_string(),
+                hint: error.hint(),
+            },
+            None,
+        ),
+    }
+}
+
+fn problems_error(name: &str, problems: &[Problem]) -> CliError {
+    let mut message = format!(
+        "workflow '{name}' cannot run: {} {} found before starting",
+        problems.len(),
+        if problems.len() == 1 {
+            "problem"
+        } else {
+            "problems"
+        }
+    );
+    for problem in problems {
+        message.push_str("\n  - ");
+        message.push_str(&problem.message);
+        message.push_str(&format!("\n    hint: {}", problem.hint));
+    }
+    CliError::new(message).with_hint("nothing was run; fix these and run it again")
+}
+
+pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Outcome, CliError> {
+    let store = settings.store();
+    let head = store.head(&args.name, &settings.context())?;
+    let (version, workflow) = match args.version {
+        Some(version) if version != head.record.version => {
+            (version, store.version(&args.name, version)?)
+        }
+        _ => (head.record.version, head.workflow),
+    };
+    let overrides = parse_overrides(&workflow, &args.set).map_err(|error| CliError {
+        message: error.message,
+        hint: Some(error.hint),
+        outcome: Outcome::Usage,
+    })?;
+    let (skills, broken_skills) = store.skills()?;
+    let (models, factory) = model_setup(args, settings);
+    let plan = match preflight(PreflightInput {
+        name: args.name.clone(),
+        version,
+        workflow,
+        skills,
+        broken_skills,
+        skills_dir: store.skills_dir(),
+        overrides,
+        models,
+    }) {
+        Ok(plan) => plan,
+        Err(problems) => {
+            if printer.json {
+                printer.document(&json!({
+                    "workflow": args.name,
+                    "version": version,
+                    "preflight": "failed",
+                    "problems": problems,
+                }));
+                return Ok(Outcome::Failed);
+            }
+            return Err(problems_error(&args.name, &problems));
+        }
+    };
+    if args.dry_run {
+        show_plan(&plan, printer);
+        return Ok(Outcome::Done);
+    }
+
+    cancel_on_interrupt();
+    let started_at = settings.now_time;
+    let mut record = RunRecord {
+        id: String::new(),
+        workflow: plan.name.clone(),
+        version: plan.version,
+        status: RunStatus::Running,
+        started: humantime::format_rfc3339_millis(started_at).to_string(),
+        ended: None,
+        duration_ms: None,
+        overrides: plan.overrides.clone(),
+        steps: Vec::new(),
+    };
+    store.start_run(&mut record)?;
+    let progress = Progress::new(!printer.json);
+    if !printer.json {
+        progress.note(&format!(
+            "Running {} v{} (run {})",
+            plan.name, plan.version, record.id
+        ));
+    }
+    let on_event = |event: &Event| progress.show(event);
+    let is_cancelled = cancel::is_requested;
+    let finished = execute(
+        &plan,
+        &Options {
+            on_event: &on_event,
+            is_cancelled: &is_cancelled,
+            models: factory,
+        },
+    );
+    progress.clear();
+    record.status = finished.status;
+    record.duration_ms = Some(u64::try_from(finished.duration.as_millis()).unwrap_or(u64::MAX));
+    // Start from the settings clock (QWF_TIMESTAMP pins it); the duration is
+    // measured.
+    record.ended =
+        Some(humantime::format_rfc3339_millis(started_at + finished.duration).to_string());
+    record.steps = finished.steps;
+    store.save_run(&record)?;
+
+    if printer.json {
+        printer.document(&record);
+        return Ok(match record.status {
+            RunStatus::Succeeded => Outcome::Done,
+            RunStatus::Cancelled => Outcome::Interrupted,
+            _ => Outcome::Failed,
+        });
+    }
+    let counts = count_statuses(&record);
+    let summary = format!(
+        "Run {} of {} v{} {} in {} ({counts})",
+        record.id,
+        record.workflow,
+        record.version,
+        record.status,
+        duration_text(finished.duration),
+    );
+    let show_hint = format!(
+        "`qwf runs {} --show {}` shows every step",
+        record.workflow, record.id
+    );
+    match record.status {
+        RunStatus::Succeeded => {
+            printer.line(paint(GOOD, summary));
+            Ok(Outcome::Done)
+        }
+        RunStatus::Cancelled => Err(CliError {
+            message: format!("{summary}: cancelled by Ctrl-C; running steps were stopped"),
+            hint: Some(show_hint),
+            outcome: Outcome::Interrupted,
+        }),
+        _ => {
+            let failed: Vec<String> = record
+                .steps
+                .iter()
+                .filter(|step| {
+                    step.status == StepStatus::Failed
+                        && step.step_type != "parallel"
+                        && step.step_type != "conditional"
+                })
+                .map(|step| format!("{}: {}", step.id, step.error.clone().unwrap_or_default()))
+                .collect();
+            let detail = if failed.is_empty() {
+                String::new()
+            } else {
+                format!("\n  {}", failed.join("\n  "))
+            };
+            Err(CliError::new(format!("{summary}{detail}")).with_hint(show_hint))
+        }
+    }
+}
+
+fn count_statuses(record: &RunRecord) -> String {
+    let mut counts: Vec<(StepStatus, usize)> = Vec::new();
+    for step in &record.steps {
+        match counts.iter_mut().find(|(status, _)| *status == step.status) {
+            Some((_, count)) => *count += 1,
+            None => counts.push((step.status, 1)),
+        }
+    }
+    let parts: Vec<String> = counts
+        .iter()
+        .map(|(status, count)| format!("{count} {status}"))
+        .collect();
+    format!("{} steps: {}", record.steps.len(), parts.join(", "))
+}
+
+pub fn duration_text(duration: Duration) -> String {
+    let millis = duration.as_millis();
+    if millis < 1000 {
+        format!("{millis}ms")
+    } else if millis < 60_000 {
+        format!("{:.1}s", duration.as_secs_f64())
+    } else {
+        let seconds = duration.as_secs();
+        format!("{}m{:02}s", seconds / 60, seconds % 60)
+    }
+}
+
+/// Live progress on stderr: a spinner line per running step on a terminal,
+/// plain lines otherwise.
+struct Progress {
+    enabled: bool,
+    terminal: Option<indicatif::MultiProgress>,
+    bars: Mutex<HashMap<String, indicatif::ProgressBar>>,
+}
+
+impl Progress {
+    fn new(enabled: bool) -> Self {
+        let terminal = (enabled && std::io::stderr().is_terminal()).then(|| {
+            indicatif::MultiProgress::with_draw_target(indicatif::ProgressDrawTarget::stderr())
+        });
+        Progress {
+            enabled,
+            terminal,
+            bars: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn note(&self, text: &str) {
+        if !self.enabled {
+            return;
+        }
+        match &self.terminal {
+            Some(multi) => {
+                let _ = multi.println(text);
+            }
+            None => {
+                let mut err = anstream::stderr();
+                let _ = writeln!(err, "{text}");
+            }
+        }
+    }
+
+    fn show(&self, event: &Event) {
+        if !self.enabled {
+            return;
+        }
+        let (step, line, done) = match event {
+            Event::Started {
+                step,
+                attempt,
+                max_attempts,
+            } => {
+                let line = match (attempt, max_attempts) {
+                    (1, _) => "running".to_string(),
+                    (n, Some(max)) => format!("attempt {n}/{max}"),
+                    (n, None) => format!("attempt {n}"),
+                };
+                (step, line, false)
+            }
+            Event::Retrying {
+                step,
+                attempt,
+                delay,
+                error,
+            } => (
+                step,
+                format!(
+                    "attempt {attempt} failed ({}); retrying in {}",
+                    first_line(error),
+                    duration_text(*delay)
+                ),
+                false,
+            ),
+            Event::Succeeded { step, duration } => (
+                step,
+                paint(GOOD, format!("done in {}", duration_text(*duration))),
+                true,
+            ),
+            Event::Failed {
+                step,
+                status,
+                error,
+            } => {
+                let what = match status {
+                    StepStatus::Continued => paint(WARNING, "failed, continuing"),
+                    StepStatus::FellBack => paint(WARNING, "failed, running its fallback"),
+                    _ => paint(ERROR, "failed"),
+                };
+                (step, format!("{what}: {}", first_line(error)), true)
+            }
+            Event::Skipped { step, reason } => {
+                (step, paint(DIM, format!("skipped ({reason})")), true)
+            }
+        };
+        let text = format!("{step}: {line}");
+        match &self.terminal {
+            Some(multi) => {
+                let mut bars = self
+                    .bars
+                    .lock()
+                    .unwrap_or_else(|poison| poison.into_inner());
+                if done {
+                    if let Some(bar) = bars.remove(step) {
+                        bar.finish_and_clear();
+                        multi.remove(&bar);
+                    }
+                    let _ = multi.println(text);
+                } else {
+                    let bar = bars.entry(step.clone()).or_insert_with(|| {
+                        let bar = multi.add(indicatif::ProgressBar::new_spinner());
+                        bar.enable_steady_tick(Duration::from_millis(100));
+                        bar
+                    });
+                    bar.set_message(text);
+                }
+            }
+            None => {
+                let mut err = anstream::stderr();
+                let _ = writeln!(err, "{text}");
+            }
+        }
+    }
+
+    fn clear(&self) {
+        let mut bars = self
+            .bars
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        for (_, bar) in bars.drain() {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or("")
+}
+
+/// `--dry-run`: what would run, in order, with inputs resolved where the
+/// context already knows them.
+fn show_plan(plan: &Plan, printer: &mut Printer) {
+    let mut steps = Vec::new();
+    let ids: HashSet<&str> = crate::core::tree::walk(&plan.workflow)
+        .into_iter()
+        .map(|visited| visited.step.id.as_str())
+        .collect();
+    collect_plan(plan, &ids, &plan.workflow.steps, 0, &mut steps);
+    if printer.json {
+        printer.document(&json!({
+            "workflow": plan.name,
+            "version": plan.version,
+            "preflight": "passed",
+            "provider": plan.provider,
+            "model_steps": plan.model_steps,
+            "overrides": plan.overrides,
+            "steps": steps,
+        }));
+        return;
+    }
+    printer.line(format!(
+        "Preflight passed for {} v{}: nothing was run (dry run).",
+        plan.name, plan.version
+    ));
+    if let Some(provider) = &plan.provider {
+        printer.line(format!("Model steps use {provider}."));
+    }
+    for step in &steps {
+        let depth = step["depth"].as_u64().unwrap_or(0) as usize;
+        let indent = "  ".repeat(depth + 1);
+        let mut line = format!(
+            "{indent}{} {}",
+            step["id"].as_str().unwrap_or(""),
+            paint(DIM, step["what"].as_str().unwrap_or(""))
+        );
+        if let Some(handling) = step["error_handling"].as_str() {
+            line.push_str(&format!(" [{handling}]"));
+        }
+        printer.line(line);
+        if let Some(inputs) = step["inputs"].as_object() {
+            for (name, value) in inputs {
+                printer.line(format!("{indent}    {name} = {value}"));
+            }
+        }
+    }
+}
+
+fn collect_plan(
+    plan: &Plan,
+    ids: &HashSet<&str>,
+    steps: &[Step],
+    depth: usize,
+    out: &mut Vec<Value>,
+) {
+    for step in steps {
+        let what = match &step.kind {
+            StepKind::Skill { skill } => match plan.skills.get(skill) {
+                Some(found)
+                    if matches!(
+                        found.skill_type,
+                        SkillType::CodeInline | SkillType::CodeSession
+                    ) =>
+                {
+                    format!("skill {skill}: {}", found.command)
+                }
+                Some(found) => format!("skill {skill} ({}, model)", found.skill_type),
+                None => format!("skill {skill}"),
+            },
+            StepKind::Agent { agent, .. } => format!("agent {agent} (model)"),
+            StepKind::Parallel { .. } => "parallel: these run together".into(),
+            StepKind::Conditional { condition, .. } => format!("if {condition}"),
+            StepKind::Unknown { type_name } => type_name.clone(),
+        };
+        let what = match plan.fallback_for.get(&step.id) {
+            Some(primary) => format!("{what} (only if '{primary}' fails)"),
+            None => what,
+        };
+        let is_step = |id: &str| ids.contains(id);
+        let inputs: serde_json::Map<String, Value> = step
+            .inputs
+            .iter()
+            .map(|(name, value)| {
+                let shown = match value
+                    .as_str()
+                    .and_then(|text| reference::parse(text, is_step))
+                {
+                    Some(Reference::Context { key }) => {
+                        plan.context.get(key).cloned().unwrap_or(Value::Null)
+                    }
+                    Some(Reference::Step { step, output }) => {
+                        Value::String(format!("<output {output} of {step}>"))
+                    }
+                    None => value.clone(),
+                };
+                (name.clone(), shown)
+            })
+            .collect();
+        let handling = step
+            .error_handling
+            .as_ref()
+            .map(|handling| match handling.strategy {
+                Strategy::Retry => format!(
+                    "retry: {} attempts, {} backoff",
+                    handling
+                        .max_attempts
+                        .map_or_else(|| "unlimited".to_string(), |max| max.to_string()),
+                    handling
+                        .backoff
+                        .map_or_else(|| "exponential".to_string(), |b| b.to_string())
+                ),
+                Strategy::Fallback => format!(
+                    "fallback: {}",
+                    handling.fallback.clone().unwrap_or_default()
+                ),
+                other => other.to_string(),
+            });
+        let timeout = step
+            .timeout_secs
+            .map(|seconds| format!("timeout {seconds}s"));
+        let handling = match (handling, timeout) {
+            (Some(h), Some(t)) => Some(format!("{h}; {t}")),
+            (h, t) => h.or(t),
+        };
+        out.push(json!({
+            "id": step.id,
+            "type": step.kind.type_name(),
+            "depth": depth,
+            "what": what,
+            "inputs": inputs,
+            "error_handling": handling,
+        }));
+        for (_, children) in step.child_lists() {
+            collect_plan(plan, ids, children, depth + 1, out);
+        }
+    }
+}

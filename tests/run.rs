@@ -1,0 +1,544 @@
+//! `qwf run` through the real binary: real processes as skills (small
+//! shell and Python scripts written into a temporary QWF_HOME), real
+//! timing, real signals. Timing checks are lower bounds with slack, since
+//! the machine may be busy.
+
+#[path = "support/mock_http.rs"]
+mod mock_http;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+struct Home {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+}
+
+struct Output {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Home {
+    fn new() -> Home {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().join("home");
+        std::fs::create_dir_all(root.join("skills")).unwrap();
+        std::fs::create_dir_all(root.join("workflows")).unwrap();
+        Home { _dir: dir, root }
+    }
+
+    fn skills(&self) -> PathBuf {
+        self.root.join("skills")
+    }
+
+    /// A code skill running `command` in the skills directory.
+    fn skill(&self, name: &str, command: &str, outputs: &[&str]) {
+        let skill = json!({"name": name, "type": "code_inline", "description": name,
+                           "command": command, "inputs": [], "outputs": outputs});
+        std::fs::write(
+            self.skills().join(format!("{name}.json")),
+            skill.to_string(),
+        )
+        .unwrap();
+    }
+
+    fn script(&self, file: &str, text: &str) {
+        std::fs::write(self.skills().join(file), text).unwrap();
+    }
+
+    fn workflow(&self, workflow: Value) {
+        let name = workflow["name"].as_str().unwrap().to_string();
+        std::fs::write(
+            self.root.join(format!("workflows/{name}.json")),
+            serde_json::to_string_pretty(&workflow).unwrap(),
+        )
+        .unwrap();
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_qwf"));
+        command
+            .args(args)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.root.parent().unwrap())
+            .env("QWF_HOME", &self.root)
+            .env("QWF_TIMESTAMP", "2026-11-27T10:00:00Z")
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        command
+    }
+
+    fn qwf(&self, args: &[&str]) -> Output {
+        self.qwf_with(args, &[])
+    }
+
+    fn qwf_with(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let mut command = self.command(args);
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        let output = command.output().expect("qwf runs");
+        Output {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    /// `qwf --json run ...`: the run record.
+    fn run_json(&self, args: &[&str]) -> (i32, Value) {
+        let mut all = vec!["--json", "run"];
+        all.extend_from_slice(args);
+        let output = self.qwf(&all);
+        let record = serde_json::from_str(&output.stdout).unwrap_or_else(|error| {
+            panic!("not JSON ({error}): {}\n{}", output.stdout, output.stderr)
+        });
+        (output.code, record)
+    }
+}
+
+fn step<'r>(record: &'r Value, id: &str) -> &'r Value {
+    record["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|step| step["id"] == id)
+        .unwrap_or_else(|| panic!("no step {id} in {record:#}"))
+}
+
+fn read_floats(path: &Path) -> Vec<f64> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(|number| number.parse().unwrap())
+        .collect()
+}
+
+fn alive(pid: i32) -> bool {
+    // A zombie waiting for its (new) parent to reap it is not running.
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => !stat
+            .rsplit(')')
+            .next()
+            .unwrap_or("")
+            .trim_start()
+            .starts_with('Z'),
+        Err(_) => false,
+    }
+}
+
+fn wait_until_dead(pid: i32) -> bool {
+    let until = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < until {
+        if !alive(pid) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
+#[test]
+fn a_step_that_fails_twice_succeeds_on_the_third_attempt_after_backoff() {
+    let home = Home::new();
+    home.script(
+        "flaky.py",
+        "import sys, time\n\
+         with open('attempts.log', 'a') as log: log.write(f'{time.time()}\\n')\n\
+         count = len(open('attempts.log').read().split())\n\
+         if count < 3:\n    print('not yet', file=sys.stderr); sys.exit(1)\n\
+         print('{\"data\": \"ok\", \"attempt\": %d}' % count)\n",
+    );
+    home.skill("flaky", "python3 flaky.py", &["data"]);
+    home.workflow(json!({"name": "flaky", "steps": [
+        {"id": "fetch", "type": "skill", "skill": "flaky", "outputs": ["data"],
+         "error_handling": {"strategy": "retry", "max_attempts": 3, "backoff": "exponential",
+                            "initial_interval_ms": 150, "backoff_coefficient": 2.0}}]}));
+    let (code, record) = home.run_json(&["flaky"]);
+    assert_eq!(code, 0, "{record:#}");
+    let fetch = step(&record, "fetch");
+    assert_eq!(fetch["status"], "succeeded");
+    assert_eq!(fetch["outputs"]["data"], "ok");
+    assert_eq!(fetch["outputs"]["attempt"], 3, "extra keys are kept");
+    let attempts = fetch["attempts"].as_array().unwrap();
+    assert_eq!(attempts.len(), 3);
+    assert_eq!(attempts[0]["error_kind"], "exit_code:1");
+    assert!(
+        attempts[0]["error"].as_str().unwrap().contains("not yet"),
+        "stderr tail: {fetch:#}"
+    );
+    assert_eq!(attempts[0]["retry_after_ms"], 150);
+    assert_eq!(attempts[1]["retry_after_ms"], 300);
+    let times = read_floats(&home.skills().join("attempts.log"));
+    assert_eq!(times.len(), 3);
+    let (first_gap, second_gap) = (times[1] - times[0], times[2] - times[1]);
+    assert!(first_gap >= 0.150 - 0.02, "first wait {first_gap}s");
+    assert!(second_gap >= 0.300 - 0.02, "second wait {second_gap}s");
+    assert!(
+        second_gap > first_gap,
+        "exponential: the second wait is longer"
+    );
+}
+
+#[test]
+fn non_retryable_kinds_stop_retrying_and_missing_outputs_are_bad_output() {
+    let home = Home::new();
+    home.script("count.sh", "echo x >> tries.log\nexit 2\n");
+    home.skill("strict", "sh count.sh", &[]);
+    home.skill("partial", "echo '{\"a\": 1}'", &["a", "b"]);
+    home.workflow(json!({"name": "strict", "steps": [
+        {"id": "once", "type": "skill", "skill": "strict",
+         "error_handling": {"strategy": "retry", "max_attempts": 5, "initial_interval_ms": 10,
+                            "non_retryable": ["exit_code:2"]}}]}));
+    home.workflow(json!({"name": "partial", "steps": [
+        {"id": "half", "type": "skill", "skill": "partial", "outputs": ["a", "b"]}]}));
+    let (code, record) = home.run_json(&["strict"]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        step(&record, "once")["attempts"].as_array().unwrap().len(),
+        1
+    );
+    assert_eq!(
+        std::fs::read_to_string(home.skills().join("tries.log"))
+            .unwrap()
+            .lines()
+            .count(),
+        1
+    );
+    let (code, record) = home.run_json(&["partial"]);
+    assert_eq!(code, 1);
+    let half = step(&record, "half");
+    assert_eq!(half["attempts"][0]["error_kind"], "bad_output");
+    assert!(
+        half["error"].as_str().unwrap().contains("no key 'b'"),
+        "{half:#}"
+    );
+}
+
+#[test]
+fn a_timeout_kills_the_step_and_its_grandchildren() {
+    let home = Home::new();
+    home.script(
+        "spawn.sh",
+        "sleep 60 &\necho $! > grandchild.pid\necho $$ > child.pid\nsleep 60\n",
+    );
+    home.skill("slow", "sh spawn.sh", &[]);
+    home.workflow(json!({"name": "slow", "steps": [
+        {"id": "wait", "type": "skill", "skill": "slow", "timeout_secs": 1}]}));
+    let started = Instant::now();
+    let (code, record) = home.run_json(&["slow"]);
+    let elapsed = started.elapsed();
+    assert_eq!(code, 1, "{record:#}");
+    assert!(elapsed < Duration::from_secs(10), "took {elapsed:?}");
+    assert!(elapsed >= Duration::from_millis(950), "took {elapsed:?}");
+    let wait = step(&record, "wait");
+    assert_eq!(wait["status"], "failed");
+    assert_eq!(wait["attempts"][0]["error_kind"], "timeout");
+    for file in ["child.pid", "grandchild.pid"] {
+        let pid: i32 = std::fs::read_to_string(home.skills().join(file))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        assert!(wait_until_dead(pid), "{file} ({pid}) still runs");
+    }
+}
+
+#[test]
+fn continue_and_fallback_keep_the_workflow_going() {
+    let home = Home::new();
+    home.skill("broken", "sh -c 'echo boom >&2; exit 3'", &["out"]);
+    home.skill("cached", "echo cached-value", &["out"]);
+    home.skill("show", "python3 -c \"import json,sys; print(json.dumps({'seen': json.load(sys.stdin)['value']}))\"", &["seen"]);
+    home.workflow(json!({"name": "resilient", "steps": [
+        {"id": "optional", "type": "skill", "skill": "broken", "outputs": ["out"],
+         "error_handling": {"strategy": "continue"}},
+        {"id": "fetch", "type": "skill", "skill": "broken", "outputs": ["out"],
+         "error_handling": {"strategy": "fallback", "fallback": "from-cache"}},
+        {"id": "from-cache", "type": "skill", "skill": "cached", "outputs": ["out"]},
+        {"id": "use", "type": "skill", "skill": "show", "inputs": {"value": "fetch.out"}, "outputs": ["seen"]}]}));
+    let (code, record) = home.run_json(&["resilient"]);
+    assert_eq!(code, 0, "{record:#}");
+    assert_eq!(record["status"], "succeeded");
+    assert_eq!(step(&record, "optional")["status"], "continued");
+    assert!(
+        step(&record, "optional")["error"]
+            .as_str()
+            .unwrap()
+            .contains("boom")
+    );
+    assert_eq!(step(&record, "fetch")["status"], "fell_back");
+    assert_eq!(step(&record, "from-cache")["status"], "succeeded");
+    assert_eq!(step(&record, "use")["outputs"]["seen"], "cached-value");
+
+    // Reading an output of a step that was continued past is an error that says so.
+    home.workflow(json!({"name": "reads-failed", "steps": [
+        {"id": "optional", "type": "skill", "skill": "broken", "outputs": ["out"],
+         "error_handling": {"strategy": "continue"}},
+        {"id": "use", "type": "skill", "skill": "show", "inputs": {"value": "optional.out"}, "outputs": ["seen"]}]}));
+    let output = home.qwf(&["run", "reads-failed"]);
+    assert_eq!(output.code, 1, "{}", output.stderr);
+    assert!(
+        output
+            .stderr
+            .contains("step 'optional' failed and was continued past; it has no output 'out'"),
+        "{}",
+        output.stderr
+    );
+}
+
+#[test]
+fn parallel_steps_overlap_in_time() {
+    let home = Home::new();
+    home.script(
+        "stamp.py",
+        "import os, time\nstart = time.time()\ntime.sleep(0.6)\n\
+         open(os.environ['QWF_STEP_ID'] + '.times', 'w').write(f'{start} {time.time()}')\n",
+    );
+    home.skill("stamp", "python3 stamp.py", &[]);
+    home.workflow(json!({"name": "fan-out", "steps": [
+        {"id": "together", "type": "parallel", "steps": [
+            {"id": "one", "type": "skill", "skill": "stamp"},
+            {"id": "two", "type": "skill", "skill": "stamp"},
+            {"id": "three", "type": "skill", "skill": "stamp"}]}]}));
+    let (code, record) = home.run_json(&["fan-out"]);
+    assert_eq!(code, 0, "{record:#}");
+    let spans: Vec<Vec<f64>> = ["one", "two", "three"]
+        .iter()
+        .map(|id| read_floats(&home.skills().join(format!("{id}.times"))))
+        .collect();
+    let latest_start = spans.iter().map(|span| span[0]).fold(f64::MIN, f64::max);
+    let earliest_end = spans.iter().map(|span| span[1]).fold(f64::MAX, f64::min);
+    assert!(
+        latest_start < earliest_end,
+        "all three ran at the same time: {spans:?}"
+    );
+    assert_eq!(step(&record, "together")["status"], "succeeded");
+}
+
+#[test]
+fn a_conditional_takes_either_branch_and_set_overrides_the_context() {
+    let home = Home::new();
+    home.skill(
+        "echo",
+        "python3 -c \"import os; print(os.environ['QWF_INPUT_TEXT'])\"",
+        &["text"],
+    );
+    home.workflow(json!({"name": "branching", "steps": [
+        {"id": "check", "type": "skill", "skill": "echo", "inputs": {"text": "context.mode"}, "outputs": ["text"]},
+        {"id": "choose", "type": "conditional", "condition": "check.text == 'full' && context.limit > 2",
+         "then": [{"id": "full", "type": "skill", "skill": "echo", "inputs": {"text": "ran full"}, "outputs": ["text"]}],
+         "else": [{"id": "quick", "type": "skill", "skill": "echo", "inputs": {"text": "ran quick"}, "outputs": ["text"]}]}],
+        "context": {"readonly": {"mode": "full", "limit": 5}}}));
+    let (code, record) = home.run_json(&["branching"]);
+    assert_eq!(code, 0, "{record:#}");
+    assert_eq!(step(&record, "full")["outputs"]["text"], "ran full");
+    assert_eq!(step(&record, "quick")["status"], "skipped");
+
+    let (code, record) = home.run_json(&["branching", "--set", "limit=1"]);
+    assert_eq!(code, 0, "{record:#}");
+    assert_eq!(
+        record["overrides"]["limit"], 1,
+        "the value was read as JSON"
+    );
+    assert_eq!(step(&record, "full")["status"], "skipped");
+    assert_eq!(step(&record, "quick")["outputs"]["text"], "ran quick");
+    assert_eq!(step(&record, "choose")["outputs"]["branch"], "else");
+
+    let (_, record) = home.run_json(&["branching", "--set", "mode=quick"]);
+    assert_eq!(
+        step(&record, "check")["outputs"]["text"],
+        "quick",
+        "a non-JSON value is text"
+    );
+
+    let output = home.qwf(&["run", "branching", "--set", "limt=1"]);
+    assert_eq!(output.code, 2);
+    assert!(
+        output.stderr.contains("did you mean 'limit'?"),
+        "{}",
+        output.stderr
+    );
+}
+
+#[test]
+fn preflight_failures_run_nothing() {
+    let home = Home::new();
+    home.skill("touch", "touch ran.txt", &[]);
+    home.workflow(json!({"name": "broken", "steps": [
+        {"id": "first", "type": "skill", "skill": "touch"},
+        {"id": "missing", "type": "skill", "skill": "no-such-skill"},
+        {"id": "think", "type": "agent", "agent": "reviewer", "outputs": ["verdict"]},
+        {"id": "gate", "type": "conditional", "condition": "first.x = 1", "then": []}]}));
+    let output = home.qwf(&["run", "broken"]);
+    assert_eq!(output.code, 1, "{}", output.stderr);
+    for needle in [
+        "cannot run: 4 problems",
+        "skill 'no-such-skill', which does not exist",
+        "step 'think' needs a model (agent 'reviewer'), but the provider is 'offline'",
+        "compare with '=='",
+        "--provider",
+    ] {
+        assert!(
+            output.stderr.contains(needle),
+            "{needle}: {}",
+            output.stderr
+        );
+    }
+    assert!(!home.skills().join("ran.txt").exists(), "nothing ran");
+    assert!(
+        !home.root.join("runs/broken").exists(),
+        "no run was recorded"
+    );
+
+    // A dry run of a sound workflow shows the plan and runs nothing.
+    home.workflow(
+        json!({"name": "fine", "steps": [{"id": "first", "type": "skill", "skill": "touch"}]}),
+    );
+    let output = home.qwf(&["run", "fine", "--dry-run"]);
+    assert_eq!(output.code, 0, "{}", output.stderr);
+    assert!(
+        output.stdout.contains("Preflight passed"),
+        "{}",
+        output.stdout
+    );
+    assert!(
+        output.stdout.contains("first skill touch: touch ran.txt"),
+        "{}",
+        output.stdout
+    );
+    assert!(
+        !home.skills().join("ran.txt").exists(),
+        "a dry run runs nothing"
+    );
+}
+
+#[test]
+fn ctrl_c_stops_running_steps_and_records_the_run_as_cancelled() {
+    let home = Home::new();
+    home.script("hang.sh", "echo $$ > hang.pid\nsleep 60\n");
+    home.skill("hang", "sh hang.sh", &[]);
+    home.skill("after", "touch after.txt", &[]);
+    home.workflow(json!({"name": "hang", "steps": [
+        {"id": "wait", "type": "skill", "skill": "hang"},
+        {"id": "later", "type": "skill", "skill": "after"}]}));
+    let started = Instant::now();
+    let child = home.command(&["run", "hang"]).spawn().expect("qwf starts");
+    let pid_file = home.skills().join("hang.pid");
+    while !pid_file.exists() && started.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    let output = child.wait_with_output().expect("qwf finishes");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    assert!(started.elapsed() < Duration::from_secs(20));
+    assert!(stderr.contains("cancelled"), "{stderr}");
+    let step_pid: i32 = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(wait_until_dead(step_pid), "the step's process was stopped");
+    assert!(
+        !home.skills().join("after.txt").exists(),
+        "nothing ran after Ctrl-C"
+    );
+    let listed = home.qwf(&["--json", "runs", "hang"]);
+    let runs: Value = serde_json::from_str(&listed.stdout).unwrap();
+    assert_eq!(runs["runs"][0]["status"], "cancelled");
+    let shown = home.qwf(&["--json", "runs", "hang", "--show", "1"]);
+    let record: Value = serde_json::from_str(&shown.stdout).unwrap();
+    assert_eq!(step(&record, "wait")["status"], "cancelled");
+    assert_eq!(step(&record, "later")["status"], "cancelled");
+}
+
+#[test]
+fn runs_lists_newest_first_and_shows_one() {
+    let home = Home::new();
+    home.skill("ok", "echo fine", &["text"]);
+    home.workflow(json!({"name": "simple", "steps": [{"id": "only", "type": "skill", "skill": "ok", "outputs": ["text"]}]}));
+    let output = home.qwf(&["runs", "simple"]);
+    assert!(
+        output.stdout.contains("has not been run yet"),
+        "{}",
+        output.stdout
+    );
+    for _ in 0..2 {
+        let output = home.qwf(&["run", "simple"]);
+        assert_eq!(output.code, 0, "{}", output.stderr);
+        assert!(
+            output.stderr.contains("only: done in"),
+            "progress lines: {}",
+            output.stderr
+        );
+    }
+    let output = home.qwf(&["runs", "simple"]);
+    let lines: Vec<&str> = output.stdout.lines().collect();
+    assert!(lines[1].starts_with("2 "), "{}", output.stdout);
+    assert!(lines[2].starts_with("1 "), "{}", output.stdout);
+    let output = home.qwf(&["runs", "simple", "--show", "2"]);
+    assert!(
+        output.stdout.contains("Run 2 of simple v1: succeeded"),
+        "{}",
+        output.stdout
+    );
+    assert!(
+        output.stdout.contains("text = \"fine\""),
+        "{}",
+        output.stdout
+    );
+    let output = home.qwf(&["runs", "simple", "--show", "9"]);
+    assert_eq!(output.code, 1);
+    assert!(output.stderr.contains("no run '9'"), "{}", output.stderr);
+}
+
+#[test]
+fn a_model_step_asks_the_configured_provider() {
+    let home = Home::new();
+    let skill = json!({"name": "summarize", "type": "prompt_inline", "description": "summarize",
+                       "command": "Summarize the text in one line.", "inputs": ["text"], "outputs": ["summary"]});
+    std::fs::write(home.skills().join("summarize.json"), skill.to_string()).unwrap();
+    home.workflow(json!({"name": "digest", "steps": [
+        {"id": "sum", "type": "skill", "skill": "summarize", "inputs": {"text": "context.body"}, "outputs": ["summary"]}],
+        "context": {"readonly": {"body": "a long text"}}}));
+    let reply = json!({
+        "id": "chatcmpl-1", "object": "chat.completion", "created": 1_700_000_000, "model": "test-model",
+        "choices": [{"index": 0, "finish_reason": "stop",
+                     "message": {"role": "assistant", "content": "```json\n{\"summary\": \"short\"}\n```"}}],
+        "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}
+    });
+    let server = mock_http::MockServer::start(200, reply);
+    let base_url = format!("{}/v1", server.url);
+    let env = [
+        ("QWF_BASE_URL", base_url.as_str()),
+        ("QWF_MODEL", "test-model"),
+    ];
+    let output = home.qwf_with(
+        &["--json", "run", "digest", "--provider", "openai-compatible"],
+        &env,
+    );
+    assert_eq!(output.code, 0, "{}\n{}", output.stdout, output.stderr);
+    let record: Value = serde_json::from_str(&output.stdout).unwrap();
+    assert_eq!(step(&record, "sum")["outputs"]["summary"], "short");
+    let request = server.only_request().json();
+    let sent = request["messages"].to_string();
+    assert!(sent.contains("Summarize the text in one line."), "{sent}");
+    assert!(
+        sent.contains("a long text"),
+        "the inputs went as JSON: {sent}"
+    );
+}
