@@ -399,6 +399,25 @@ fn preflight_failures_run_nothing() {
         "no run was recorded"
     );
 
+    // A placeholder the planner left in the context stops the run, unless
+    // --set gives this run a value.
+    home.workflow(json!({"name": "unfinished",
+        "steps": [{"id": "first", "type": "skill", "skill": "touch", "inputs": {"table": "context.table"}}],
+        "context": {"readonly": {"table": "TODO: the table name"}}}));
+    let output = home.qwf(&["run", "unfinished"]);
+    assert_eq!(output.code, 1, "{}", output.stderr);
+    assert!(
+        output
+            .stderr
+            .contains("context value 'table' is still a placeholder (TODO: the table name)")
+            && output.stderr.contains("--set table="),
+        "{}",
+        output.stderr
+    );
+    assert!(!home.skills().join("ran.txt").exists(), "nothing ran");
+    let output = home.qwf(&["run", "unfinished", "--set", "table=events", "--dry-run"]);
+    assert_eq!(output.code, 0, "{}", output.stderr);
+
     // A dry run of a sound workflow shows the plan and runs nothing.
     home.workflow(
         json!({"name": "fine", "steps": [{"id": "first", "type": "skill", "skill": "touch"}]}),

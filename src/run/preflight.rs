@@ -181,6 +181,20 @@ pub fn preflight(input: PreflightInput) -> Result<Plan, Vec<Problem>> {
             hint: issue.hint.clone(),
         });
     }
+    // The planner leaves "TODO: …" where it could not find a value; running
+    // with one would hand the placeholder text to a skill.
+    for (key, value) in &workflow.context.readonly {
+        let value = overrides.get(key).unwrap_or(value);
+        if let Some(text) = value.as_str().filter(|text| text.starts_with("TODO")) {
+            problems.push(Problem {
+                step_id: None,
+                message: format!("context value '{key}' is still a placeholder ({text})"),
+                hint: format!(
+                    "give it a value: `qwf run {name} --set {key}=…` for this run, or `qwf edit {name} \"set the {key} to …\"`"
+                ),
+            });
+        }
+    }
     let skills: HashMap<String, Skill> = skills
         .into_iter()
         .map(|skill| (skill.name.clone(), skill))
