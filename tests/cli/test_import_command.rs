@@ -143,3 +143,34 @@ fn a_missing_file_is_refused() {
     let env = TestEnv::new();
     env.refuses(&["import", "nowhere.json"], 1);
 }
+
+#[test]
+fn a_plain_workflow_file_becomes_v1_of_a_new_workflow() {
+    let env = TestEnv::new();
+    let workflow = json!({
+        "name": "hand-made",
+        "steps": [{"id": "fetch", "type": "skill", "skill": "http-fetch",
+                   "inputs": {"url": "context.url"}, "outputs": ["data"]}],
+        "context": {"readonly": {"url": "https://example.com"}}
+    });
+    env.write(
+        "hand-made.json",
+        &serde_json::to_string_pretty(&workflow).unwrap(),
+    );
+    let run = env.run(&["import", "hand-made.json"]).ok();
+    insta::assert_snapshot!(run.snapshot());
+    assert_eq!(env.current("hand-made")["steps"], workflow["steps"]);
+    assert_eq!(env.log("hand-made").len(), 1);
+    // Under another name, and never over an existing workflow.
+    env.run(&["import", "hand-made.json", "--as", "copy"]).ok();
+    assert_eq!(env.current("copy")["name"], "copy");
+    env.refuses(&["import", "hand-made.json"], 1);
+    // A broken data flow is refused whole.
+    env.write(
+        "broken.json",
+        r#"{"name": "broken", "steps": [{"id": "a", "type": "skill", "skill": "s", "inputs": {"x": "zz.out"}}]}"#,
+    );
+    let run = env.refuses(&["import", "broken.json"], 3);
+    insta::assert_snapshot!(run.snapshot());
+    assert!(!env.home().join("workflows/broken.json").exists());
+}

@@ -8,8 +8,9 @@ use crate::core::names::check_name;
 use crate::core::validate;
 use crate::store::package::{MAX_PACKAGE_BYTES, Package};
 
-/// Import a package written by `qwf export`: the workflow, its history and
-/// its skills. Everything is checked before anything is written.
+/// Import a package written by `qwf export` (the workflow, its history and
+/// its skills), or a plain workflow file as v1 of a new workflow.
+/// Everything is checked before anything is written.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     pub file: PathBuf,
@@ -41,6 +42,14 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
         CliError::new(format!("cannot read '{shown}': {error}"))
             .with_hint("a package is a UTF-8 JSON file")
     })?;
+    // A plain workflow file (`qwf show NAME > file.json`, or one written by
+    // hand) becomes v1 of a new workflow.
+    let plain = serde_json::from_str::<serde_json::Value>(&text)
+        .ok()
+        .filter(|value| value.get("qwf_package").is_none() && value.get("steps").is_some());
+    if plain.is_some() {
+        return import_workflow_file(args, &text, settings, printer);
+    }
     let checked = Package::parse_and_check(&text)?;
     let name = args.rename.clone().unwrap_or_else(|| checked.name.clone());
     check_name(&name, "workflow").map_err(crate::store::StoreError::from)?;
@@ -116,6 +125,89 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
                 imported.skills_kept.join(", ")
             ));
         }
+    }
+    Ok(Outcome::Done)
+}
+
+fn import_workflow_file(
+    args: &Args,
+    text: &str,
+    settings: &Settings,
+    printer: &mut Printer,
+) -> Result<Outcome, CliError> {
+    let shown = args.file.display().to_string();
+    let mut workflow = crate::core::Workflow::from_json_str(text)
+        .map_err(|error| crate::store::StoreError::parse(&args.file, error))?;
+    let name = args.rename.clone().unwrap_or_else(|| workflow.name.clone());
+    check_name(&name, "workflow").map_err(crate::store::StoreError::from)?;
+    let store = settings.store();
+    if store.exists(&name) {
+        return Err(
+            CliError::new(format!("workflow '{name}' already exists")).with_hint(format!(
+                "import it under another name: `qwf import {shown} --as {name}-imported`"
+            )),
+        );
+    }
+    workflow.name = name.clone();
+    let (skills, _) = store.skills()?;
+    let known = crate::core::KnownResources {
+        skills: skills.into_iter().map(|skill| skill.name).collect(),
+        agents: Default::default(),
+    };
+    let report = validate(&workflow, Some(&known));
+    if !printer.json {
+        printer.line(format!(
+            "Import workflow file {shown} as '{name}' (v1, {} step{})",
+            workflow.steps.len(),
+            if workflow.steps.len() == 1 { "" } else { "s" }
+        ));
+        for issue in report.errors() {
+            if issue.code == crate::core::IssueCode::UnknownSkill {
+                printer.line(format!("  ! {} (not installed yet)", issue.message));
+            } else {
+                printer.line(format!("  {} {}", paint(WARNING, "✗"), issue.message));
+            }
+        }
+    }
+    // Steps naming skills not installed yet are fine to import: `validate`
+    // keeps saying so until the skills exist.
+    let blocking = report
+        .errors()
+        .filter(|issue| issue.code != crate::core::IssueCode::UnknownSkill)
+        .count();
+    if blocking > 0 && !args.force {
+        return Err(refused(
+            format!("the workflow has {blocking} error(s); nothing was imported"),
+            "fix the file, or add --force to import it as it is",
+        ));
+    }
+    if settings.interactive && !args.yes && !prompt::confirm("Import?") {
+        return Err(refused(
+            "Cancelled. Nothing changed.",
+            "nothing was imported",
+        ));
+    }
+    let provenance = crate::store::Provenance::new(
+        format!("Imported from {shown}"),
+        crate::store::log::Origin::Command {
+            command: format!("qwf import {shown}"),
+        },
+    );
+    let record = store.create(&name, &workflow, provenance, &settings.context())?;
+    if printer.json {
+        printer.document(&serde_json::json!({
+            "name": name,
+            "versions": 1,
+            "version": record.version,
+            "skills_added": [],
+            "skills_kept": [],
+        }));
+    } else {
+        printer.line(format!(
+            "{} Imported '{name}' as v{}",
+            paint(GOOD, "✓"),
+            record.version
+        ));
     }
     Ok(Outcome::Done)
 }
