@@ -110,6 +110,7 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
         return Err(CliError::new("`qwf chat` needs a terminal")
             .with_hint("for one request from a script, use `qwf do \"REQUEST\" --yes`"));
     }
+    crate::cli::prompt::set_in_chat(true);
     let store = settings.store();
     if let Some(workflow) = &args.workflow {
         store.head(workflow, &settings.context())?;
