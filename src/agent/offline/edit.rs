@@ -361,6 +361,11 @@ impl EditContext<'_> {
                 Ok(Resolved::new(modifications, summary, ids))
             }
             Edit::Timeout { phrase, change } => {
+                if let TimeoutChange::Negative(written) = change {
+                    return Err(Plan::Say(format!(
+                        "A timeout of {written} is not possible: a timeout is a positive number of seconds (for example: 30 seconds). Nothing changed."
+                    )));
+                }
                 let ids = self.steps(phrase, last, "should get the timeout")?;
                 let mut change = change.clone();
                 if change == TimeoutChange::Unspecified
@@ -379,6 +384,7 @@ impl EditContext<'_> {
                     let new = match (&change, current) {
                         (TimeoutChange::Set(secs), _) => Some(*secs),
                         (TimeoutChange::SetMs(ms), _) => Some(ms.div_ceil(1000)),
+                        (TimeoutChange::Negative(_), _) => None,
                         (TimeoutChange::Remove, Some(_)) => None,
                         (TimeoutChange::Remove, None) => {
                             return Err(Plan::Say(format!(

@@ -23,6 +23,8 @@ pub(crate) enum TimeoutChange {
     Set(u64),
     /// A duration that is not whole seconds, in ms: rounded up, and said so.
     SetMs(u64),
+    /// A value no timeout can have ("-5 seconds"), as written.
+    Negative(String),
     Remove,
     Add(i64),
     Scale(f64),

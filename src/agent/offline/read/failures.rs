@@ -5,7 +5,9 @@
 use crate::core::model::{Backoff, Strategy};
 
 use super::super::read::{Edit, TimeoutChange, excluding};
-use super::super::text::{Tok, count, durations, find_phrase, has_any, has_phrase, position_of};
+use super::super::text::{
+    Tok, count, durations, find_phrase, has_any, has_phrase, number, position_of,
+};
 
 // ---------------------------------------------------------------------------
 // Reading the words
@@ -61,7 +63,9 @@ pub(crate) fn retry_settings(toks: &[Tok]) -> Option<(Option<u32>, Option<Backof
                 None => continue,
             },
         };
-        if n == 0 || n > 100 {
+        // Large counts are what the user asked for (validation warns about
+        // absurd ones); dropping them would retry a different number of times.
+        if n == 0 || n > 100_000 {
             continue;
         }
         let n = n as u32;
@@ -323,6 +327,25 @@ pub(crate) fn parse_retry(toks: &[Tok]) -> Option<Edit> {
 pub(crate) fn parse_timeout(toks: &[Tok]) -> Option<Edit> {
     if !is_timeout(toks) {
         return None;
+    }
+    if let Some(negative) = toks.iter().find(|tok| {
+        tok.raw.strip_prefix('-').is_some_and(|rest| {
+            number(rest.trim_end_matches(|c: char| c.is_alphabetic())).is_some()
+        })
+    }) {
+        let phrase = excluding(toks, &["timeout", "set", "the", "to", "of", "a"], &[]);
+        let phrase = phrase
+            .into_iter()
+            .filter(|tok| {
+                tok.start != negative.start
+                    && !tok.word.starts_with("sec")
+                    && !tok.word.starts_with("min")
+            })
+            .collect();
+        return Some(Edit::Timeout {
+            phrase,
+            change: TimeoutChange::Negative(negative.raw.clone()),
+        });
     }
     let found = durations(toks);
     let increase = toks.iter().any(|tok| {

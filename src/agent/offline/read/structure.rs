@@ -16,6 +16,10 @@ fn new_id_from(toks: &[Tok]) -> Option<String> {
     match words.as_slice() {
         [] => None,
         [single] if step_id_problem(&single.raw).is_none() => Some(single.raw.clone()),
+        [single] if step_id_problem(&single.word).is_none() => Some(single.word.clone()),
+        // Kept as written so the refusal names what the user typed, never a
+        // silently mangled id ("../../etc" is not "etc").
+        [single] => Some(single.raw.clone()),
         several => Some(kebab(
             &several
                 .iter()
