@@ -5,6 +5,7 @@
 pub mod config;
 pub mod eval;
 pub mod gate;
+pub mod mcp_probe;
 pub mod model;
 pub mod offline;
 pub mod prompts;
