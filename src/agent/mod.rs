@@ -9,6 +9,7 @@ pub mod mcp_probe;
 pub mod model;
 pub mod offline;
 pub mod prompts;
+pub mod resources;
 pub mod providers;
 pub mod scope;
 pub mod scripted;
