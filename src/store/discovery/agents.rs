@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::mcp_config::ServerConfig;
-use super::{Client, Kind, Problem, Roots, Scope, Shadowed, files_in, read_file};
+use super::{Client, Kind, Problem, Roots, Scope, Shadowed, files_in, parse_object, read_file};
 
 /// How an agent file is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -170,10 +170,10 @@ fn read_agent(
             }
         }
     } else {
-        match serde_json::from_str::<AgentFile>(&text) {
+        match parse_object::<AgentFile>(path, &text, "an agent configuration") {
             Ok(file) => (file, AgentFormat::Json),
-            Err(error) => {
-                problems.push(Problem::json(path, &error));
+            Err(problem) => {
+                problems.push(problem);
                 return None;
             }
         }

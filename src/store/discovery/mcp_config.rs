@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize, Serializer};
 
 use super::agents::FoundAgent;
-use super::{Client, Kind, Problem, Roots, Scope, Shadowed, read_file};
+use super::{Client, Kind, Problem, Roots, Scope, Shadowed, parse_object, read_file};
 
 /// How to reach a server.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -185,7 +185,7 @@ fn config_files(roots: &Roots) -> Vec<(Client, Scope, PathBuf)> {
 /// Reads one `mcp.json`; `None` when it is absent or unusable (reported).
 fn read_config(path: &Path, problems: &mut Vec<Problem>) -> Option<BTreeMap<String, ServerConfig>> {
     let text = read_file(path, problems)?;
-    match serde_json::from_str::<McpFile>(&text) {
+    match parse_object::<McpFile>(path, &text, "an MCP configuration") {
         Ok(McpFile {
             mcp_servers: Some(servers),
         }) => Some(servers),
@@ -196,8 +196,8 @@ fn read_config(path: &Path, problems: &mut Vec<Problem>) -> Option<BTreeMap<Stri
             ));
             None
         }
-        Err(error) => {
-            problems.push(Problem::json(path, &error));
+        Err(problem) => {
+            problems.push(problem);
             None
         }
     }

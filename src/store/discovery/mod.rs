@@ -256,6 +256,27 @@ fn read_file(path: &Path, problems: &mut Vec<Problem>) -> Option<String> {
     }
 }
 
+/// Parses a file that must hold one JSON object (`what` names it in the
+/// message when it holds something else).
+fn parse_object<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    text: &str,
+    what: &str,
+) -> Result<T, Problem> {
+    serde_json::from_str(text).map_err(|error| {
+        let first = text.trim_start_matches('\u{feff}').trim_start().chars().next();
+        match first {
+            Some('{') | None => Problem::json(path, &error),
+            Some(_) if error.is_syntax() || error.is_eof() => Problem::json(path, &error),
+            Some(_) => {
+                let mut problem = Problem::json(path, &error);
+                problem.message = format!("{what} must be a JSON object {{...}}");
+                problem
+            }
+        }
+    })
+}
+
 /// The workspace's skill directory under `workspace`.
 pub fn workspace_skills_dir(workspace: &Path) -> PathBuf {
     workspace.join(".qwf").join("skills")
