@@ -8,7 +8,6 @@ use assert_cmd::Command;
 use serde_json::{Value, json};
 
 #[path = "cli/common.rs"]
-#[allow(dead_code)]
 mod common;
 
 use common::Tree;
@@ -157,7 +156,10 @@ fn fixture() -> Env {
         &home.join(".kiro/agents/reviewer.md"),
         "---\ndescription: Reviews pull requests\nmodel: claude-sonnet-4\ntools: [read, shell]\nmcpServers:\n  github:\n    command: npx\n    args: [\"-y\", \"@modelcontextprotocol/server-github\"]\n---\nYou review code.\n",
     );
-    env.write(&home.join(".kiro/agents/notes.md"), "# Notes\nNot an agent.\n");
+    env.write(
+        &home.join(".kiro/agents/notes.md"),
+        "# Notes\nNot an agent.\n",
+    );
     // MCP servers: both programs, both scopes, one name in two scopes.
     env.write(
         &home.join(".aws/amazonq/mcp.json"),
@@ -236,7 +238,11 @@ fn the_json_document_has_sources_positions_and_no_secret_values() {
         .iter()
         .filter(|server| server["name"] == "fetch")
         .collect();
-    assert_eq!(fetch.len(), 1, "the workspace's fetch replaces the global one");
+    assert_eq!(
+        fetch.len(),
+        1,
+        "the workspace's fetch replaces the global one"
+    );
     assert_eq!(fetch[0]["command"], "./bin/fetch-mcp");
     assert_eq!(fetch[0]["source"], "[TMP]/project/.amazonq/mcp.json");
     let git = document["mcp_servers"]
@@ -260,7 +266,11 @@ fn the_json_document_has_sources_positions_and_no_secret_values() {
         .collect();
     assert_eq!(
         shadowed,
-        [("skill", "data-validator"), ("agent", "dev"), ("mcp_server", "fetch")]
+        [
+            ("skill", "data-validator"),
+            ("agent", "dev"),
+            ("mcp_server", "fetch")
+        ]
     );
 }
 
@@ -276,29 +286,67 @@ fn every_kind_of_bad_file_is_reported_and_nothing_is_written() {
     let env = Env::new();
     let home = env.home();
     let project = env.project();
-    env.write(&env.qwf().join("skills/half.json"), r#"{"name": "half", "type": "#);
-    env.write(&env.qwf().join("skills/good.json"), r#"{"name": "good", "type": "prompt_inline"}"#);
-    env.write(&project.join(".qwf/skills/wrong-type.json"), r#"{"name": "x", "type": "robot"}"#);
-    env.write(&home.join(".aws/amazonq/cli-agents/shape.json"), "{\n  \"tools\": \"fs_read\"\n}");
+    env.write(
+        &env.qwf().join("skills/half.json"),
+        r#"{"name": "half", "type": "#,
+    );
+    env.write(
+        &env.qwf().join("skills/good.json"),
+        r#"{"name": "good", "type": "prompt_inline"}"#,
+    );
+    env.write(
+        &project.join(".qwf/skills/wrong-type.json"),
+        r#"{"name": "x", "type": "robot"}"#,
+    );
+    env.write(
+        &home.join(".aws/amazonq/cli-agents/shape.json"),
+        "{\n  \"tools\": \"fs_read\"\n}",
+    );
     env.write(&home.join(".aws/amazonq/cli-agents/array.json"), "[1, 2]");
-    std::fs::write(home.join(".aws/amazonq/cli-agents/binary.json"), [0xff, 0xfe, 0x00]).expect("write");
+    std::fs::write(
+        home.join(".aws/amazonq/cli-agents/binary.json"),
+        [0xff, 0xfe, 0x00],
+    )
+    .expect("write");
     std::fs::create_dir_all(home.join(".aws/amazonq/cli-agents/folder.json")).expect("a directory");
-    env.write(&home.join(".aws/amazonq/cli-agents/fine.json"), r#"{"name": "fine"}"#);
-    env.write(&home.join(".kiro/agents/bad-yaml.md"), "---\nname: x\ntools: [read\n---\nbody\n");
-    env.write(&home.join(".aws/amazonq/mcp.json"), "{\"mcpServers\": {\n  \"x\": {\"args\": []}\n}}");
+    env.write(
+        &home.join(".aws/amazonq/cli-agents/fine.json"),
+        r#"{"name": "fine"}"#,
+    );
+    env.write(
+        &home.join(".kiro/agents/bad-yaml.md"),
+        "---\nname: x\ntools: [read\n---\nbody\n",
+    );
+    env.write(
+        &home.join(".aws/amazonq/mcp.json"),
+        "{\"mcpServers\": {\n  \"x\": {\"args\": []}\n}}",
+    );
     env.write(&project.join(".amazonq/mcp.json"), "{}");
     env.write(&home.join(".kiro/settings/mcp.json"), "not json at all");
-    env.write(&env.qwf().join("cache/mcp-tools.json"), "{\"probed_at\": 3}");
+    env.write(
+        &env.qwf().join("cache/mcp-tools.json"),
+        "{\"probed_at\": 3}",
+    );
     // Two agents of one name in one directory: the first file is used.
-    env.write(&home.join(".kiro/agents/a.json"), r#"{"name": "twin", "description": "first"}"#);
-    env.write(&home.join(".kiro/agents/b.json"), r#"{"name": "twin", "description": "second"}"#);
+    env.write(
+        &home.join(".kiro/agents/a.json"),
+        r#"{"name": "twin", "description": "first"}"#,
+    );
+    env.write(
+        &home.join(".kiro/agents/b.json"),
+        r#"{"name": "twin", "description": "second"}"#,
+    );
     let before = Tree::read(env.dir.path());
     let run = env.run(&["resources"]);
     insta::assert_snapshot!(run.snapshot());
     assert_eq!(run.code, 0);
     before.assert_same(&Tree::read(env.dir.path()), "`qwf resources` on bad files");
     let json = env.run(&["resources", "--json"]).json();
-    assert_eq!(json["problems"].as_array().map(Vec::len), Some(10), "{json:#}");
+    assert_eq!(
+        json["problems"].as_array().map(Vec::len),
+        Some(10),
+        "{json:#}"
+    );
 }
 
 #[test]
@@ -307,7 +355,10 @@ fn a_probe_saves_the_tools_and_later_listings_show_them_with_their_age() {
     // Servers start in the workspace, so their files are found from there.
     let fake = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/mcp/fake_server.py");
     std::fs::copy(&fake, env.project().join("fake_server.py")).expect("copy the fake server");
-    env.write(&env.project().join("hang.sh"), "sleep 300 &\necho $! > helper.pid\nwait\n");
+    env.write(
+        &env.project().join("hang.sh"),
+        "sleep 300 &\necho $! > helper.pid\nwait\n",
+    );
     let pid_file = env.project().join("helper.pid");
     let config = json!({"mcpServers": {
         "fake": {"command": "python3", "args": ["fake_server.py"]},
@@ -315,13 +366,36 @@ fn a_probe_saves_the_tools_and_later_listings_show_them_with_their_age() {
         "missing": {"command": "qwf-no-such-server"},
         "off": {"command": "python3", "disabled": true},
     }});
-    env.write(&env.home().join(".aws/amazonq/mcp.json"), &config.to_string());
+    env.write(
+        &env.home().join(".aws/amazonq/mcp.json"),
+        &config.to_string(),
+    );
     let run = env.run(&["resources", "--probe", "--timeout", "2"]);
     assert_eq!(run.code, 0, "{}", run.snapshot());
-    assert!(run.stdout.contains("2 tools (probed just now): say_hello, count_words"), "{}", run.stdout);
-    assert!(run.stdout.contains("probe failed (just now): no answer within 2 s (stopped)"), "{}", run.stdout);
-    assert!(run.stdout.contains("command 'qwf-no-such-server' was not found"), "{}", run.stdout);
-    assert!(run.stdout.contains("Probed 3 servers: 1 answered with 2 tools, 2 failed."), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("2 tools (probed just now): say_hello, count_words"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("probe failed (just now): no answer within 2 s (stopped)"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("command 'qwf-no-such-server' was not found"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("Probed 3 servers: 1 answered with 2 tools, 2 failed."),
+        "{}",
+        run.stdout
+    );
     // No process of the probe outlives it.
     let helper: u32 = std::fs::read_to_string(&pid_file)
         .expect("the hanging server started")
@@ -346,13 +420,21 @@ fn a_probe_saves_the_tools_and_later_listings_show_them_with_their_age() {
         .expect("fake");
     assert_eq!(
         fake_entry["source"],
-        env.home().join(".aws/amazonq/mcp.json").display().to_string()
+        env.home()
+            .join(".aws/amazonq/mcp.json")
+            .display()
+            .to_string()
     );
-    assert_eq!(fake_entry["tools"][0]["description"], "Greets someone by name");
+    assert_eq!(
+        fake_entry["tools"][0]["description"],
+        "Greets someone by name"
+    );
     // Two hours later, without probing.
     let later = env.run_at("2026-11-27T12:00:00Z", &["resources"]);
     insta::assert_snapshot!(later.snapshot());
-    let document = env.run_at("2026-11-27T12:00:00Z", &["resources", "--json"]).json();
+    let document = env
+        .run_at("2026-11-27T12:00:00Z", &["resources", "--json"])
+        .json();
     assert_eq!(document["probe"]["age"], "2 hours ago");
 }
 
@@ -361,4 +443,95 @@ fn timeout_needs_probe_and_a_sensible_value() {
     let env = Env::new();
     assert_eq!(env.run(&["resources", "--timeout", "5"]).code, 2);
     assert_eq!(env.run(&["resources", "--probe", "--timeout", "0"]).code, 2);
+}
+
+/// The model's `list_resources` sees agents, MCP servers and probed tools,
+/// filtered by its query; validation knows the discovered agents.
+#[test]
+fn the_model_is_offered_agents_servers_and_probed_tools() {
+    use qwf::agent::gate::{Policy, PolicyGate};
+    use qwf::agent::model::Message;
+    use qwf::agent::scripted::ScriptedModel;
+    use qwf::agent::session::{Options, Session};
+    use qwf::store::discovery::{CachedServer, CachedTool, ProbeCache, Roots, ServerOrigin};
+    use qwf::store::{Context, Store};
+
+    let env = fixture();
+    let store = Store::new(env.qwf()).with_roots(Roots {
+        user_home: Some(env.home()),
+        workspace: Some(env.project()),
+    });
+    store
+        .save_probe(&ProbeCache {
+            probed_at: common::T0.into(),
+            servers: vec![CachedServer {
+                name: "memory".into(),
+                origin: ServerOrigin {
+                    source: env.home().join(".kiro/settings/mcp.json"),
+                    agent: None,
+                },
+                tools: vec![
+                    CachedTool {
+                        name: "create_entities".into(),
+                        description: Some("Create entities in the knowledge graph".into()),
+                    },
+                    CachedTool {
+                        name: "read_graph".into(),
+                        description: Some("Read the whole graph".into()),
+                    },
+                ],
+                error: None,
+            }],
+        })
+        .expect("the cache is saved");
+    let model = ScriptedModel::new([
+        ScriptedModel::call("1", "list_resources", json!({"query": "knowledge aws"})),
+        ScriptedModel::call("2", "list_resources", json!({"query": ""})),
+        ScriptedModel::text("done"),
+    ]);
+    let context = Context {
+        now: common::T0.into(),
+        on_wait: &|| {},
+    };
+    let mut session = Session::new(&model, &store, context, Options::default());
+    let mut gate = PolicyGate {
+        policy: Policy {
+            yes: false,
+            force: false,
+            dry_run: true,
+        },
+    };
+    session
+        .run("what can I reuse?", &mut gate)
+        .expect("the model answers");
+    let results: Vec<Value> = session
+        .messages()
+        .iter()
+        .filter_map(|message| match message {
+            Message::Tool {
+                content, is_error, ..
+            } => {
+                assert!(!is_error, "{content}");
+                Some(serde_json::from_str(content).expect("JSON"))
+            }
+            _ => None,
+        })
+        .collect();
+    let filtered = &results[0];
+    assert_eq!(
+        filtered["mcp_tools"],
+        json!([{"server": "memory", "name": "create_entities", "description": "Create entities in the knowledge graph"}])
+    );
+    let agents: Vec<&str> = filtered["agents"]
+        .as_array()
+        .expect("agents")
+        .iter()
+        .filter_map(|agent| agent["name"].as_str())
+        .collect();
+    assert_eq!(agents, ["aws-expert"]);
+    let everything = &results[1];
+    assert_eq!(everything["agents"].as_array().map(Vec::len), Some(4));
+    assert_eq!(everything["mcp_servers"].as_array().map(Vec::len), Some(6));
+    assert_eq!(everything["mcp_tools"].as_array().map(Vec::len), Some(2));
+    assert!(!everything.to_string().contains("do-not-show"));
 }

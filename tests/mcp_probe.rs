@@ -71,7 +71,11 @@ fn read_pid(path: &Path) -> u32 {
 #[test]
 fn a_scripted_server_gives_every_page_of_its_tools() {
     let probed = probe_one(
-        target("fake", "python3", &[fake_server().to_str().expect("utf-8 path")]),
+        target(
+            "fake",
+            "python3",
+            &[fake_server().to_str().expect("utf-8 path")],
+        ),
         Duration::from_secs(20),
     );
     assert_eq!(probed.failure, None, "{probed:?}");
@@ -98,7 +102,10 @@ fn a_server_that_hangs_is_stopped_at_the_timeout_with_everything_it_started() {
     let pid_file = dir.path().join("helper.pid");
     // The server starts a helper and waits: both must be gone afterwards.
     let script = format!("sleep 300 & echo $! > '{}'; wait", pid_file.display());
-    let probed = probe_one(target("hangs", "sh", &["-c", &script]), Duration::from_secs(1));
+    let probed = probe_one(
+        target("hangs", "sh", &["-c", &script]),
+        Duration::from_secs(1),
+    );
     assert!(
         matches!(probed.failure, Some(Failure::Timeout { .. })),
         "{probed:?}"
@@ -107,7 +114,10 @@ fn a_server_that_hangs_is_stopped_at_the_timeout_with_everything_it_started() {
     let message = probed.failure_message().expect("a message");
     assert!(message.contains("no answer within 1 s"), "{message}");
     let helper = read_pid(&pid_file);
-    assert!(gone(helper), "the server's helper {helper} is still running");
+    assert!(
+        gone(helper),
+        "the server's helper {helper} is still running"
+    );
 }
 
 #[test]
@@ -116,15 +126,23 @@ fn a_server_that_prints_garbage_is_reported_with_what_it_printed() {
         target(
             "garbage",
             "sh",
-            &["-c", "echo 'Welcome to my server!'; echo '{not json'; sleep 300"],
+            &[
+                "-c",
+                "echo 'Welcome to my server!'; echo '{not json'; sleep 300",
+            ],
         ),
         Duration::from_secs(1),
     );
-    assert!(matches!(probed.failure, Some(Failure::Timeout { .. })), "{probed:?}");
+    assert!(
+        matches!(probed.failure, Some(Failure::Timeout { .. })),
+        "{probed:?}"
+    );
     assert_eq!(probed.garbage, ["Welcome to my server!", "{not json"]);
     let message = probed.failure_message().expect("a message");
     assert!(
-        message.contains("2 lines on stdout that are not JSON-RPC, the first: \"Welcome to my server!\""),
+        message.contains(
+            "2 lines on stdout that are not JSON-RPC, the first: \"Welcome to my server!\""
+        ),
         "{message}"
     );
 }
@@ -147,7 +165,11 @@ fn a_command_that_does_not_exist_is_reported_not_fatal() {
     let results = probe_all(
         &[
             target("missing", "qwf-no-such-command-here", &[]),
-            target("fake", "python3", &[fake_server().to_str().expect("utf-8 path")]),
+            target(
+                "fake",
+                "python3",
+                &[fake_server().to_str().expect("utf-8 path")],
+            ),
         ],
         Duration::from_secs(20),
     )
@@ -178,9 +200,17 @@ fn the_reference_server_everything_lists_its_real_tools() {
         return;
     };
     let path = PathBuf::from(path);
-    assert!(path.is_file(), "QWF_TEST_MCP_EVERYTHING={} is not a file", path.display());
+    assert!(
+        path.is_file(),
+        "QWF_TEST_MCP_EVERYTHING={} is not a file",
+        path.display()
+    );
     let probed = probe_one(
-        target("everything", "node", &[path.to_str().expect("utf-8 path"), "stdio"]),
+        target(
+            "everything",
+            "node",
+            &[path.to_str().expect("utf-8 path"), "stdio"],
+        ),
         Duration::from_secs(30),
     );
     assert_eq!(probed.failure, None, "{probed:?}");
@@ -193,7 +223,11 @@ fn the_reference_server_everything_lists_its_real_tools() {
         .iter()
         .find(|tool| tool.name == "echo")
         .expect("echo");
-    assert!(echo.description.as_deref().is_some_and(|text| !text.is_empty()));
+    assert!(
+        echo.description
+            .as_deref()
+            .is_some_and(|text| !text.is_empty())
+    );
     assert!(
         probed
             .server_info

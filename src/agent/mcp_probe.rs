@@ -171,16 +171,20 @@ pub async fn probe(target: &Target, timeout: Duration) -> Probed {
         return probed;
     };
     let (client_side, filter_side) = tokio::io::duplex(64 * 1024);
-    let filter = tokio::spawn(forward_json_lines(stdout, filter_side, Arc::clone(&garbage)));
+    let filter = tokio::spawn(forward_json_lines(
+        stdout,
+        filter_side,
+        Arc::clone(&garbage),
+    ));
 
     let session = async {
         let client = ()
             .serve((client_side, stdin))
             .await
             .map_err(|error| format!("the MCP handshake failed: {error}"))?;
-        let info = client.peer_info().map(|info| {
-            format!("{} {}", info.server_info.name, info.server_info.version)
-        });
+        let info = client
+            .peer_info()
+            .map(|info| format!("{} {}", info.server_info.name, info.server_info.version));
         let tools = client
             .list_all_tools()
             .await
@@ -216,7 +220,10 @@ pub async fn probe(target: &Target, timeout: Duration) -> Probed {
         // Its stderr closes when the group is gone; don't wait on a stray holder.
         let _ = tokio::time::timeout(Duration::from_millis(500), task).await;
     }
-    probed.garbage = garbage.lock().map(|lines| lines.clone()).unwrap_or_default();
+    probed.garbage = garbage
+        .lock()
+        .map(|lines| lines.clone())
+        .unwrap_or_default();
     if probed.failure.is_some() {
         let stderr = stderr_buffer
             .lock()
@@ -331,4 +338,3 @@ async fn keep_tail(mut stream: impl AsyncRead + Unpin, into: Arc<Mutex<Vec<u8>>>
         }
     }
 }
-

@@ -43,7 +43,10 @@ pub fn list(store: &Store, query: &str, skills: Value) -> Value {
         .filter(|agent| {
             matches(
                 &words,
-                &[&agent.name, agent.description.as_deref().unwrap_or_default()],
+                &[
+                    &agent.name,
+                    agent.description.as_deref().unwrap_or_default(),
+                ],
             )
         })
         .map(|agent| {
@@ -80,7 +83,10 @@ fn servers_and_tools(discovery: &Discovery, words: &[String]) -> (Vec<Value>, Ve
         let cached = discovery.cached_tools(server);
         let server_matches = matches(words, &[&server.name]);
         let mut matched_tools = 0;
-        for tool in cached.map(|cached| cached.tools.as_slice()).unwrap_or_default() {
+        for tool in cached
+            .map(|cached| cached.tools.as_slice())
+            .unwrap_or_default()
+        {
             if server_matches
                 || matches(
                     words,

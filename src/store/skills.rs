@@ -4,9 +4,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 
-use super::discovery::{
-    Client, FoundSkill, Kind, Problem, Scope, Shadowed, workspace_skills_dir,
-};
+use super::discovery::{Client, FoundSkill, Kind, Problem, Scope, Shadowed, workspace_skills_dir};
 use super::error::{Result, StoreError};
 use super::{Store, write_atomic};
 use crate::core::names::check_name;
@@ -56,7 +54,11 @@ impl Store {
             })
             .collect();
         Ok((
-            listing.skills.into_iter().map(|found| found.skill).collect(),
+            listing
+                .skills
+                .into_iter()
+                .map(|found| found.skill)
+                .collect(),
             broken,
         ))
     }
@@ -77,7 +79,10 @@ impl Store {
         for (directory, scope) in directories {
             let (found, problems) = match read_skill_dir(&directory, scope) {
                 Ok(read) => read,
-                Err(error) => (Vec::new(), vec![Problem::new(&directory, error.to_string())]),
+                Err(error) => (
+                    Vec::new(),
+                    vec![Problem::new(&directory, error.to_string())],
+                ),
             };
             listing.problems.extend(problems);
             for skill in found {

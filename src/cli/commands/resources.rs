@@ -36,7 +36,11 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
     let mut discovery = store.discover();
     let mut probed = None;
     if args.probe {
-        let results = probe(&discovery, &settings.roots, Duration::from_secs(args.timeout))?;
+        let results = probe(
+            &discovery,
+            &settings.roots,
+            Duration::from_secs(args.timeout),
+        )?;
         let cache = ProbeCache {
             probed_at: settings.now.clone(),
             servers: results
@@ -66,7 +70,10 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
     print_shadowed(&discovery.shadowed, &places, printer);
     print_problems(&discovery, &places, printer);
     if let Some(results) = &probed {
-        let failed = results.iter().filter(|result| result.failure.is_some()).count();
+        let failed = results
+            .iter()
+            .filter(|result| result.failure.is_some())
+            .count();
         let tools: usize = results.iter().map(|result| result.tools.len()).sum();
         printer.line("");
         printer.line(if results.is_empty() {
@@ -292,7 +299,10 @@ fn print_servers(
                             .join(", ")
                     ),
                 },
-                _ => paint(DIM, "tools not known yet: `qwf resources --probe` lists them"),
+                _ => paint(
+                    DIM,
+                    "tools not known yet: `qwf resources --probe` lists them",
+                ),
             }
         };
         printer.line(format!("      {status}"));

@@ -200,7 +200,10 @@ fn read_agent(
             .filter(|text| !text.is_empty()),
         model: file.model,
         tools: file.tools.unwrap_or_default(),
-        mcp_servers: server_configs.iter().map(|(name, _)| name.clone()).collect(),
+        mcp_servers: server_configs
+            .iter()
+            .map(|(name, _)| name.clone())
+            .collect(),
         source: path.to_path_buf(),
         server_configs,
     })
@@ -246,7 +249,10 @@ mod tests {
         let text = "---\nname: a\ndescription: b\n---\nYou are helpful.\n";
         assert_eq!(frontmatter(text), Some(("name: a\ndescription: b\n", 2)));
         assert_eq!(frontmatter("# Just a prompt\n"), None);
-        assert_eq!(frontmatter("---\r\nname: a\r\n---\r\n"), Some(("name: a\r\n", 2)));
+        assert_eq!(
+            frontmatter("---\r\nname: a\r\n---\r\n"),
+            Some(("name: a\r\n", 2))
+        );
     }
 
     #[test]
@@ -260,6 +266,10 @@ mod tests {
         assert_eq!(problems.len(), 1, "{problems:?}");
         let line = problems[0].line.expect("a line");
         assert!((3..=4).contains(&line), "{:?}", problems[0]);
-        assert!(!problems[0].message.contains(" at line "), "{:?}", problems[0]);
+        assert!(
+            !problems[0].message.contains(" at line "),
+            "{:?}",
+            problems[0]
+        );
     }
 }

@@ -243,7 +243,10 @@ fn read_file(path: &Path, problems: &mut Vec<Problem>) -> Option<String> {
             Err(error) => {
                 problems.push(Problem::new(
                     path,
-                    format!("is not UTF-8 text (byte {})", error.utf8_error().valid_up_to()),
+                    format!(
+                        "is not UTF-8 text (byte {})",
+                        error.utf8_error().valid_up_to()
+                    ),
                 ));
                 None
             }
@@ -264,7 +267,11 @@ fn parse_object<T: serde::de::DeserializeOwned>(
     what: &str,
 ) -> Result<T, Problem> {
     serde_json::from_str(text).map_err(|error| {
-        let first = text.trim_start_matches('\u{feff}').trim_start().chars().next();
+        let first = text
+            .trim_start_matches('\u{feff}')
+            .trim_start()
+            .chars()
+            .next();
         match first {
             Some('{') | None => Problem::json(path, &error),
             Some(_) if error.is_syntax() || error.is_eof() => Problem::json(path, &error),
@@ -323,8 +330,8 @@ impl Store {
     /// Saves a probe's result (atomically).
     pub fn save_probe(&self, cache: &ProbeCache) -> super::Result<PathBuf> {
         let path = self.mcp_cache_path();
-        let mut text = serde_json::to_string_pretty(cache)
-            .map_err(|error| super::StoreError::Invalid {
+        let mut text =
+            serde_json::to_string_pretty(cache).map_err(|error| super::StoreError::Invalid {
                 message: format!("cannot encode the probe result: {error}"),
                 hint: "this is a bug in qwf; please report it".into(),
             })?;
@@ -333,6 +340,3 @@ impl Store {
         Ok(path)
     }
 }
-
-#[cfg(test)]
-mod tests;
