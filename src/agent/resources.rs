@@ -32,10 +32,13 @@ pub fn list(store: &Store, query: &str, skills: Value) -> Value {
         .filter(|summary| {
             matches(
                 &words,
-                &[&summary.name, summary.description.as_deref().unwrap_or_default()],
+                &[
+                    &summary.name,
+                    summary.description.as_deref().unwrap_or_default(),
+                ],
             )
         })
-        .map(|summary| json!({ "name": summary.name, "description": summary.description, "steps": summary.steps }))
+        .map(|summary| json!(summary))
         .collect();
     let agents: Vec<Value> = discovery
         .agents
