@@ -5,10 +5,12 @@
 pub mod config;
 pub mod eval;
 pub mod gate;
+pub mod mcp_probe;
 pub mod model;
 pub mod offline;
 pub mod prompts;
 pub mod providers;
+pub mod resources;
 pub mod scope;
 pub mod scripted;
 pub mod session;

@@ -354,7 +354,12 @@ impl<'a> Session<'a> {
         let (skills, _) = self.store.skills().ok()?;
         Some(KnownResources {
             skills: skills.into_iter().map(|skill| skill.name).collect(),
-            agents: Default::default(),
+            agents: self
+                .store
+                .discover_agents()
+                .into_iter()
+                .map(|agent| agent.name)
+                .collect(),
         })
     }
 
@@ -389,7 +394,13 @@ impl<'a> Session<'a> {
             Tool::ListSkills(args) => self.list_skills(&args.query),
             Tool::ListResources(args) => {
                 let mut outcome = self.list_skills(&args.query);
-                outcome.content = json!({ "skills": outcome.content, "workflows": self.store.list().unwrap_or_default() });
+                if !outcome.is_error {
+                    outcome.content = super::resources::list(
+                        self.store,
+                        &args.query,
+                        std::mem::take(&mut outcome.content),
+                    );
+                }
                 outcome
             }
             Tool::GetWorkflow(args)

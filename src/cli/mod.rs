@@ -67,6 +67,7 @@ pub enum Command {
     Schema(commands::schema::Args),
     Run(commands::run::Args),
     Runs(commands::runs::Args),
+    Resources(commands::resources::Args),
 }
 
 fn init_tracing(verbose: u8) {
@@ -140,5 +141,6 @@ pub(crate) fn run(
         Command::Schema(args) => commands::schema::run(args, printer),
         Command::Run(args) => commands::run::run(args, settings, printer),
         Command::Runs(args) => commands::runs::run(args, settings, printer),
+        Command::Resources(args) => commands::resources::run(args, settings, printer),
     }
 }

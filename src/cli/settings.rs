@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::time::SystemTime;
 
 use super::error::CliError;
+use crate::store::discovery::Roots;
 use crate::store::{Context, Store};
 
 pub struct Settings {
@@ -16,6 +17,9 @@ pub struct Settings {
     pub now_time: SystemTime,
     /// Questions may be asked: stdin is a terminal and `--json` is off.
     pub interactive: bool,
+    /// Where discovery looks for Amazon Q CLI and Kiro files (`HOME`) and
+    /// workspace skills (the current directory).
+    pub roots: Roots,
 }
 
 impl Settings {
@@ -48,16 +52,23 @@ impl Settings {
         // (for driving qwf from expect-like tools and tests).
         let forced = std::env::var("QWF_INTERACTIVE").is_ok_and(|value| value == "1");
         let interactive = !json && (forced || std::io::stdin().is_terminal());
+        let roots = Roots {
+            user_home: std::env::var_os("HOME")
+                .filter(|home| !home.is_empty())
+                .map(PathBuf::from),
+            workspace: std::env::current_dir().ok(),
+        };
         Ok(Settings {
             home,
             now,
             now_time,
             interactive,
+            roots,
         })
     }
 
     pub fn store(&self) -> Store {
-        Store::new(&self.home)
+        Store::new(&self.home).with_roots(self.roots.clone())
     }
 
     /// The store context: the clock, and a note on stderr when another

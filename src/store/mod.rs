@@ -13,6 +13,7 @@
 //! the next command notices and finishes the job.
 
 mod atomic;
+pub mod discovery;
 pub mod error;
 mod lock;
 pub mod log;
@@ -28,7 +29,7 @@ pub use atomic::write_atomic;
 pub use error::{Result, StoreError};
 pub use lock::WorkflowLock;
 pub use log::{Origin, VersionRecord, VersionRef};
-pub use skills::BrokenSkill;
+pub use skills::{BrokenSkill, SkillListing};
 
 use crate::core::diff::modifications_between;
 use crate::core::names::check_name;
@@ -111,6 +112,8 @@ pub struct Committed {
 
 pub struct Store {
     root: PathBuf,
+    /// Where discovery looks besides the root (none unless given).
+    roots: discovery::Roots,
 }
 
 /// The three sides of a merge.
@@ -162,7 +165,21 @@ fn is_backup_name(stem: &str) -> bool {
 
 impl Store {
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        Store { root: root.into() }
+        Store {
+            root: root.into(),
+            roots: discovery::Roots::default(),
+        }
+    }
+
+    /// The same store, also seeing the user's home and the workspace
+    /// (workspace skills, Amazon Q CLI and Kiro files).
+    pub fn with_roots(mut self, roots: discovery::Roots) -> Self {
+        self.roots = roots;
+        self
+    }
+
+    pub fn roots(&self) -> &discovery::Roots {
+        &self.roots
     }
 
     pub fn root(&self) -> &Path {

@@ -16,6 +16,7 @@ pub mod list;
 pub mod merge;
 pub mod model;
 pub mod refine;
+pub mod resources;
 pub mod rollback;
 pub mod run;
 pub mod runs;

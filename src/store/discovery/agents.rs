@@ -1,0 +1,275 @@
+//! Agents of Amazon Q Developer CLI and Kiro, read from their own files:
+//!
+//! ```text
+//! ~/.aws/amazonq/cli-agents/*.json   Amazon Q CLI, global
+//! ./.amazonq/cli-agents/*.json       Amazon Q CLI, workspace
+//! ~/.kiro/agents/*.json | *.md       Kiro, global
+//! ./.kiro/agents/*.json | *.md       Kiro, workspace
+//! ```
+//!
+//! A JSON agent is Amazon Q CLI's agent configuration (`name`,
+//! `description`, `prompt`, `mcpServers`, `tools`, `allowedTools`, `model`,
+//! and more that qwf does not need; unknown fields are fine). The name is the
+//! `name` field, or the file name without `.json`. Kiro reads the same JSON,
+//! and its newer Markdown agents: YAML frontmatter between `---` lines with
+//! the same fields, the prompt as the body. A Markdown file without
+//! frontmatter is a prompt file, not an agent, and is left alone.
+//!
+//! Like both programs, a workspace agent wins over a global one of the same
+//! name; the global one is reported as shadowed.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::mcp_config::ServerConfig;
+use super::{Client, Kind, Problem, Roots, Scope, Shadowed, files_in, parse_object, read_file};
+
+/// How an agent file is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AgentFormat {
+    Json,
+    Markdown,
+}
+
+/// An agent and the file it came from.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FoundAgent {
+    pub name: String,
+    pub client: Client,
+    pub scope: Scope,
+    pub format: AgentFormat,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tools: Vec<String>,
+    /// The MCP servers the agent declares itself (listed with the servers).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub mcp_servers: Vec<String>,
+    pub source: PathBuf,
+    #[serde(skip)]
+    pub(crate) server_configs: Vec<(String, ServerConfig)>,
+}
+
+/// The fields of an agent file qwf uses; the rest is ignored.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AgentFile {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    model: Option<String>,
+    #[serde(default)]
+    tools: Option<Vec<String>>,
+    #[serde(default)]
+    mcp_servers: Option<BTreeMap<String, ServerConfig>>,
+}
+
+pub(super) struct Agents {
+    pub agents: Vec<FoundAgent>,
+    pub shadowed: Vec<Shadowed>,
+    pub problems: Vec<Problem>,
+}
+
+/// The agent directories of each client, workspace first (it wins).
+fn directories(roots: &Roots) -> Vec<(Client, Scope, PathBuf, &'static [&'static str])> {
+    const JSON: &[&str] = &["json"];
+    const JSON_OR_MARKDOWN: &[&str] = &["json", "md"];
+    let mut directories = Vec::new();
+    if let Some(workspace) = roots.distinct_workspace() {
+        directories.push((
+            Client::AmazonQ,
+            Scope::Workspace,
+            workspace.join(".amazonq").join("cli-agents"),
+            JSON,
+        ));
+        directories.push((
+            Client::Kiro,
+            Scope::Workspace,
+            workspace.join(".kiro").join("agents"),
+            JSON_OR_MARKDOWN,
+        ));
+    }
+    if let Some(home) = &roots.user_home {
+        directories.push((
+            Client::AmazonQ,
+            Scope::Global,
+            home.join(".aws").join("amazonq").join("cli-agents"),
+            JSON,
+        ));
+        directories.push((
+            Client::Kiro,
+            Scope::Global,
+            home.join(".kiro").join("agents"),
+            JSON_OR_MARKDOWN,
+        ));
+    }
+    directories
+}
+
+pub(super) fn discover(roots: &Roots) -> Agents {
+    let mut problems = Vec::new();
+    let mut shadowed = Vec::new();
+    let mut by_name: BTreeMap<(Client, String), FoundAgent> = BTreeMap::new();
+    for (client, scope, directory, extensions) in directories(roots) {
+        for path in files_in(&directory, extensions, &mut problems) {
+            let Some(agent) = read_agent(&path, client, scope, &mut problems) else {
+                continue;
+            };
+            let key = (client, agent.name.clone());
+            match by_name.get(&key) {
+                // Workspace directories come first: what is there already
+                // wins, whether from the workspace or an earlier file.
+                Some(existing) => shadowed.push(Shadowed {
+                    kind: Kind::Agent,
+                    name: agent.name.clone(),
+                    client,
+                    used: existing.source.clone(),
+                    used_scope: existing.scope,
+                    ignored: agent.source.clone(),
+                    ignored_scope: agent.scope,
+                }),
+                None => {
+                    by_name.insert(key, agent);
+                }
+            }
+        }
+    }
+    let mut agents: Vec<FoundAgent> = by_name.into_values().collect();
+    agents.sort_by(|left, right| {
+        (&left.name, left.client, left.scope).cmp(&(&right.name, right.client, right.scope))
+    });
+    Agents {
+        agents,
+        shadowed,
+        problems,
+    }
+}
+
+fn read_agent(
+    path: &Path,
+    client: Client,
+    scope: Scope,
+    problems: &mut Vec<Problem>,
+) -> Option<FoundAgent> {
+    let text = read_file(path, problems)?;
+    let is_markdown = path.extension().and_then(|extension| extension.to_str()) == Some("md");
+    let (file, format) = if is_markdown {
+        let (yaml, first_line) = frontmatter(&text)?;
+        match serde_yaml_ng::from_str::<AgentFile>(yaml) {
+            Ok(file) => (file, AgentFormat::Markdown),
+            Err(error) => {
+                problems.push(yaml_problem(path, &error, first_line));
+                return None;
+            }
+        }
+    } else {
+        match parse_object::<AgentFile>(path, &text, "an agent configuration") {
+            Ok(file) => (file, AgentFormat::Json),
+            Err(problem) => {
+                problems.push(problem);
+                return None;
+            }
+        }
+    };
+    let stem = path
+        .file_stem()
+        .map(|stem| stem.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let name = file
+        .name
+        .map(|name| name.trim().to_string())
+        .filter(|name| !name.is_empty())
+        .unwrap_or(stem);
+    let server_configs: Vec<(String, ServerConfig)> =
+        file.mcp_servers.unwrap_or_default().into_iter().collect();
+    Some(FoundAgent {
+        name,
+        client,
+        scope,
+        format,
+        description: file
+            .description
+            .map(|text| text.trim().to_string())
+            .filter(|text| !text.is_empty()),
+        model: file.model,
+        tools: file.tools.unwrap_or_default(),
+        mcp_servers: server_configs
+            .iter()
+            .map(|(name, _)| name.clone())
+            .collect(),
+        source: path.to_path_buf(),
+        server_configs,
+    })
+}
+
+/// The YAML between the opening and closing `---` lines, and the file line
+/// it starts on; `None` when the file has no frontmatter.
+fn frontmatter(text: &str) -> Option<(&str, usize)> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let rest = text
+        .strip_prefix("---\n")
+        .or_else(|| text.strip_prefix("---\r\n"))?;
+    let mut offset = 0;
+    for line in rest.split_inclusive('\n') {
+        if line.trim_end() == "---" {
+            return Some((&rest[..offset], 2));
+        }
+        offset += line.len();
+    }
+    // An opening line with no closing one: all of it is meant as YAML.
+    Some((rest, 2))
+}
+
+fn yaml_problem(path: &Path, error: &serde_yaml_ng::Error, first_line: usize) -> Problem {
+    let mut problem = Problem::new(path, error.to_string());
+    if let Some(location) = error.location() {
+        problem.line = Some(location.line() + first_line - 1);
+        problem.column = Some(location.column());
+        // The position is given separately; the message need not repeat it.
+        if let Some(cut) = problem.message.find(" at line ") {
+            problem.message.truncate(cut);
+        }
+    }
+    problem
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frontmatter_is_the_yaml_between_the_fences() {
+        let text = "---\nname: a\ndescription: b\n---\nYou are helpful.\n";
+        assert_eq!(frontmatter(text), Some(("name: a\ndescription: b\n", 2)));
+        assert_eq!(frontmatter("# Just a prompt\n"), None);
+        assert_eq!(
+            frontmatter("---\r\nname: a\r\n---\r\n"),
+            Some(("name: a\r\n", 2))
+        );
+    }
+
+    #[test]
+    fn yaml_errors_point_at_the_file_line() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("bad.md");
+        std::fs::write(&path, "---\nname: ok\ntools: [read\n---\nbody\n").expect("write");
+        let mut problems = Vec::new();
+        let agent = read_agent(&path, Client::Kiro, Scope::Global, &mut problems);
+        assert!(agent.is_none());
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        let line = problems[0].line.expect("a line");
+        assert!((3..=4).contains(&line), "{:?}", problems[0]);
+        assert!(
+            !problems[0].message.contains(" at line "),
+            "{:?}",
+            problems[0]
+        );
+    }
+}
