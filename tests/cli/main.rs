@@ -4,6 +4,7 @@ mod common;
 mod test_apply_command;
 mod test_bad_input;
 mod test_branch_command;
+mod test_completions_command;
 mod test_delete_command;
 mod test_diff_command;
 mod test_export_command;

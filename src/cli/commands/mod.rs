@@ -3,6 +3,7 @@
 pub mod apply;
 pub mod branch;
 pub mod chat;
+pub mod completions;
 pub mod create;
 pub mod delete;
 pub mod diff;
