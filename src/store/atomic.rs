@@ -34,6 +34,34 @@ pub fn write_atomic(path: &Path, content: &[u8]) -> Result<()> {
     sync_directory(directory)
 }
 
+/// Temporary files older than this were left by a writer that was killed;
+/// a live write takes milliseconds.
+const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Removes temporary files a killed writer left in `directory`. Best
+/// effort: a file that cannot be removed is left for next time.
+pub fn remove_stale_temporaries(directory: &Path) {
+    let Ok(entries) = fs::read_dir(directory) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if !(name.starts_with(".qwf-") && name.ends_with(".tmp")) {
+            continue;
+        }
+        let stale = entry
+            .metadata()
+            .and_then(|metadata| metadata.modified())
+            .ok()
+            .and_then(|modified| modified.elapsed().ok())
+            .is_some_and(|age| age > STALE_AFTER);
+        if stale {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
 /// Makes a rename in `directory` durable.
 pub fn sync_directory(directory: &Path) -> Result<()> {
     #[cfg(unix)]
@@ -50,6 +78,31 @@ pub fn sync_directory(directory: &Path) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stale_temporaries_are_removed_and_fresh_ones_kept() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let stale = dir.path().join(".qwf-killed.tmp");
+        let fresh = dir.path().join(".qwf-writing.tmp");
+        let other = dir.path().join("data-pipeline.json");
+        for path in [&stale, &fresh, &other] {
+            fs::write(path, "x").expect("write");
+        }
+        let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        File::options()
+            .write(true)
+            .open(&stale)
+            .and_then(|file| file.set_modified(old))
+            .expect("age the file");
+        File::options()
+            .write(true)
+            .open(&other)
+            .and_then(|file| file.set_modified(old))
+            .expect("age the file");
+        remove_stale_temporaries(dir.path());
+        assert!(!stale.exists());
+        assert!(fresh.exists() && other.exists());
+    }
 
     #[test]
     fn replaces_content_and_leaves_no_temporary_files() {

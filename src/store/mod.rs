@@ -216,10 +216,14 @@ impl Store {
     }
 
     fn lock(&self, name: &str, context: &Context) -> Result<WorkflowLock> {
-        WorkflowLock::acquire(
+        let lock = WorkflowLock::acquire(
             &self.versions_dir().join(format!("{name}.lock")),
             context.on_wait,
-        )
+        )?;
+        // Whoever writes next sweeps up after writers that were killed.
+        atomic::remove_stale_temporaries(&self.workflows_dir());
+        atomic::remove_stale_temporaries(&self.versions_dir());
+        Ok(lock)
     }
 
     /// Every workflow: recorded ones and files put in `workflows/` by hand.
