@@ -556,7 +556,11 @@ impl Store {
             merged_from: provenance.merged_from,
         };
         log::append(&self.log_path(name), &record)?;
-        write_atomic(&self.current_path(name), text.as_bytes())?;
+        // A hand edit is recorded as it is: the user's file (and its
+        // formatting) already holds this content.
+        if !matches!(record.origin, Origin::EditedOutside) {
+            write_atomic(&self.current_path(name), text.as_bytes())?;
+        }
         Ok(record)
     }
 

@@ -130,6 +130,35 @@ fn a_hand_edit_is_recorded_before_anything_else() {
 }
 
 #[test]
+fn a_hand_edit_keeps_the_users_formatting() {
+    let (_dir, store) = created();
+    let mut edited = pipeline();
+    edited.steps[0].timeout_secs = Some(30);
+    let compact = serde_json::to_string(&edited).expect("compact");
+    fs::write(store.current_path("data-pipeline"), &compact).expect("hand edit");
+    let head = store.head("data-pipeline", &context()).expect("head");
+    assert_eq!(head.record.version, 2);
+    assert_eq!(
+        fs::read_to_string(store.current_path("data-pipeline")).expect("readable"),
+        compact,
+        "the file is left as the user wrote it"
+    );
+    assert_eq!(
+        store.read_version("data-pipeline", 2).expect("stored"),
+        edited
+    );
+    // The next change writes the file as qwf writes it.
+    assert_eq!(
+        store
+            .head("data-pipeline", &context())
+            .expect("head")
+            .record
+            .version,
+        2
+    );
+}
+
+#[test]
 fn a_formatting_only_edit_is_not_a_version() {
     let (_dir, store) = created();
     let compact = serde_json::to_string(&pipeline()).expect("compact");
