@@ -1,0 +1,553 @@
+//! Ranking skills against a request, so a prompt carries the few skills that
+//! fit instead of the whole registry (which breaks at a few hundred).
+//!
+//! BM25 (Robertson and Zaragoza's probabilistic relevance model, the scoring
+//! behind Lucene and most search engines) over one bag of words per skill:
+//! its name split on `-`/`_` (weighted double), its description, and its
+//! inputs and outputs (weighted half). Words are lowercased and stemmed
+//! crudely so inflections meet ("validator", "validates", "validation").
+//! Synonyms meet through concept terms: every word that belongs to a group
+//! in [`SYNONYMS`] ("get", "download", "retrieve" … in the fetch group) also
+//! adds the group's term, on both sides, so "get the records" finds
+//! `http-fetch`. A concept match counts less than the word itself.
+//!
+//! [`SkillIndex::new`] does all per-skill work once (tokens, stems, term
+//! frequencies, lengths); [`SkillIndex::search`] touches only the postings
+//! of the query's terms.
+
+use std::sync::OnceLock;
+
+use super::skill::Skill;
+use super::tree::IdMap;
+
+/// BM25's term-frequency saturation and length normalisation (the usual
+/// values).
+const K1: f32 = 1.2;
+const B: f32 = 0.75;
+
+/// How much a word counts by where it appears in a skill.
+const NAME_WEIGHT: f32 = 2.0;
+const DESCRIPTION_WEIGHT: f32 = 1.0;
+const INPUT_OUTPUT_WEIGHT: f32 = 0.5;
+
+/// How much a synonym (a shared concept) counts next to the word itself.
+const SYNONYM_WEIGHT: f32 = 0.75;
+
+/// Groups of words that mean the same kind of step. Taken from the offline
+/// planner's concept table (`src/agent/offline/concepts.rs`: each concept's
+/// verbs and nouns), which the core layer cannot import; keep them in step
+/// when a concept is added there.
+pub const SYNONYMS: &[&[&str]] = &[
+    &[
+        "fetch", "get", "download", "retrieve", "pull", "request", "call", "scrape", "crawl",
+        "curl", "poll", "api", "http", "https", "endpoint", "url", "web", "rest",
+    ],
+    &["read", "load", "open", "ingest", "import", "file", "reader"],
+    &[
+        "validate",
+        "check",
+        "verify",
+        "lint",
+        "ensure",
+        "assert",
+        "confirm",
+        "validation",
+        "validator",
+        "valid",
+        "schema",
+    ],
+    &[
+        "transform",
+        "convert",
+        "clean",
+        "normalize",
+        "normalise",
+        "process",
+        "map",
+        "enrich",
+        "reshape",
+        "format",
+        "parse",
+        "prepare",
+        "transformer",
+        "parser",
+    ],
+    &[
+        "filter",
+        "exclude",
+        "dedupe",
+        "deduplicate",
+        "select",
+        "sort",
+        "duplicates",
+    ],
+    &[
+        "aggregate",
+        "compute",
+        "calculate",
+        "count",
+        "sum",
+        "group",
+        "total",
+        "statistics",
+        "stats",
+        "metrics",
+    ],
+    &["summarize", "summarise", "digest", "summary", "summarizer"],
+    &[
+        "analyze",
+        "analyse",
+        "classify",
+        "evaluate",
+        "assess",
+        "score",
+        "detect",
+        "inspect",
+        "review",
+        "analysis",
+        "sentiment",
+    ],
+    &["merge", "combine", "join", "concatenate", "union"],
+    &[
+        "save",
+        "store",
+        "write",
+        "persist",
+        "insert",
+        "upsert",
+        "database",
+        "db",
+        "sql",
+        "postgres",
+        "postgresql",
+        "mysql",
+        "sqlite",
+        "storage",
+        "writer",
+        "table",
+        "warehouse",
+    ],
+    &["export", "dump", "csv", "spreadsheet"],
+    &[
+        "upload", "publish", "push", "sync", "s3", "bucket", "cloud", "ftp", "sftp",
+    ],
+    &[
+        "notify",
+        "alert",
+        "email",
+        "mail",
+        "message",
+        "ping",
+        "page",
+        "warn",
+        "tell",
+        "inform",
+        "send",
+        "notification",
+        "slack",
+        "sms",
+        "notifier",
+        "webhook",
+        "sender",
+    ],
+    &["log", "audit", "trace", "print", "debug", "logger", "logging"],
+    &["report", "generate", "render", "dashboard", "chart"],
+    &["backup", "archive", "snapshot"],
+    &["compress", "zip", "gzip", "tar", "compression"],
+    &["deploy", "release", "ship", "rollout", "deployment", "production"],
+    &["test", "tests", "testing", "suite"],
+    &["build", "compile", "bundle", "compiler", "artifact"],
+    &["translate", "localize", "translation", "translator", "language"],
+    &["wait", "sleep", "delay", "pause"],
+    &[
+        "cleanup", "purge", "delete", "remove", "prune", "tidy", "clear", "garbage",
+    ],
+    &[
+        "monitor",
+        "watch",
+        "health",
+        "uptime",
+        "status",
+        "healthcheck",
+        "heartbeat",
+        "check",
+    ],
+    &[
+        "resize",
+        "scale",
+        "crop",
+        "thumbnail",
+        "image",
+        "photo",
+        "picture",
+    ],
+];
+
+/// Words that say nothing about what a skill does.
+const STOPWORDS: &[&str] = &[
+    "a", "an", "the", "to", "of", "for", "in", "on", "at", "by", "and", "or", "with", "from",
+    "into", "onto", "it", "its", "this", "that", "these", "those", "them", "they", "their",
+    "please", "my", "our", "me", "we", "i", "you", "your", "can", "could", "would", "should",
+    "will", "let", "be", "is", "are", "was", "were", "been", "do", "does", "did", "so", "up",
+    "also", "just", "then", "when", "if", "as", "step", "steps", "one", "workflow", "pipeline",
+    "which", "what", "there", "here", "some", "any", "all", "each", "every", "both", "too",
+    "very", "now", "again", "make", "sure", "need", "needs", "want", "wants", "using", "use",
+    "via", "about", "but", "not", "no", "after", "before", "new", "www", "com",
+];
+
+/// A crude stem, enough to make inflections of one word meet (the offline
+/// planner's, in `src/agent/offline/text.rs`).
+pub fn stem(word: &str) -> String {
+    const SUFFIXES: [(&str, &str); 19] = [
+        ("ications", "y"),
+        ("ication", "y"),
+        ("ations", "at"),
+        ("ation", "at"),
+        ("ings", ""),
+        ("ing", ""),
+        ("ions", ""),
+        ("ion", ""),
+        ("ers", ""),
+        ("ors", ""),
+        ("ies", "y"),
+        ("ied", "y"),
+        ("ed", ""),
+        ("er", ""),
+        ("or", ""),
+        ("es", ""),
+        ("s", ""),
+        ("e", ""),
+        ("y", ""),
+    ];
+    for (suffix, replacement) in SUFFIXES {
+        if word.len() >= suffix.len() + 3 && word.ends_with(suffix) {
+            let mut base = String::with_capacity(word.len());
+            base.push_str(&word[..word.len() - suffix.len()]);
+            base.push_str(replacement);
+            // "logging" → "logg" → "log"
+            let bytes = base.as_bytes();
+            if bytes.len() >= 4
+                && bytes[bytes.len() - 1] == bytes[bytes.len() - 2]
+                && !b"aeiouls".contains(&bytes[bytes.len() - 1])
+            {
+                base.pop();
+            }
+            while base.ends_with('e') {
+                base.pop();
+            }
+            return base;
+        }
+    }
+    word.to_string()
+}
+
+/// Stem → the synonym groups it belongs to.
+fn synonym_groups() -> &'static IdMap<String, Vec<u32>> {
+    static GROUPS: OnceLock<IdMap<String, Vec<u32>>> = OnceLock::new();
+    GROUPS.get_or_init(|| {
+        let mut groups: IdMap<String, Vec<u32>> = IdMap::default();
+        for (group, words) in SYNONYMS.iter().enumerate() {
+            for word in *words {
+                let entry = groups.entry(stem(word)).or_default();
+                if !entry.contains(&(group as u32)) {
+                    entry.push(group as u32);
+                }
+            }
+        }
+        groups
+    })
+}
+
+/// Calls `each` with every meaningful word of `text`, lowercased and
+/// stemmed. Splits on anything that is not a letter or digit, so
+/// `db-writer`, `api_url` and URLs fall apart into words.
+fn for_each_word(text: &str, mut each: impl FnMut(&str)) {
+    let mut lower = String::new();
+    for piece in text.split(|c: char| !c.is_alphanumeric()) {
+        if piece.is_empty() {
+            continue;
+        }
+        lower.clear();
+        if piece.is_ascii() {
+            lower.push_str(piece);
+            lower.make_ascii_lowercase();
+        } else {
+            lower.extend(piece.chars().flat_map(char::to_lowercase));
+        }
+        if STOPWORDS.contains(&lower.as_str()) {
+            continue;
+        }
+        each(&stem(&lower));
+    }
+}
+
+/// One skill's place in a ranking.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Hit {
+    /// The skill's position in the slice the index was built from.
+    pub index: usize,
+    pub score: f32,
+}
+
+/// The best matches for a query, best first.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Ranking {
+    pub hits: Vec<Hit>,
+    /// How many skills matched at all (`hits` holds at most the limit).
+    pub matched: usize,
+}
+
+/// Per-skill term statistics, built once and searched many times.
+#[derive(Debug, Clone, Default)]
+pub struct SkillIndex {
+    /// Stem → term id. Ids below `SYNONYMS.len()` are the concept terms.
+    vocabulary: IdMap<String, u32>,
+    /// Term id → (skill, weighted term frequency).
+    postings: Vec<Vec<(u32, f32)>>,
+    /// Weighted length of each skill's bag of words.
+    lengths: Vec<f32>,
+    average_length: f32,
+}
+
+impl SkillIndex {
+    pub fn new(skills: &[Skill]) -> Self {
+        let groups = synonym_groups();
+        let mut index = SkillIndex {
+            vocabulary: IdMap::default(),
+            postings: vec![Vec::new(); SYNONYMS.len()],
+            lengths: Vec::with_capacity(skills.len()),
+            average_length: 0.0,
+        };
+        let mut terms: Vec<(u32, f32)> = Vec::with_capacity(64);
+        for (document, skill) in skills.iter().enumerate() {
+            terms.clear();
+            let mut length = 0.0;
+            let mut add = |text: &str, weight: f32| {
+                for_each_word(text, |word| {
+                    length += weight;
+                    let next = (SYNONYMS.len() + index.vocabulary.len()) as u32;
+                    let id = match index.vocabulary.get(word) {
+                        Some(id) => *id,
+                        None => {
+                            index.vocabulary.insert(word.to_string(), next);
+                            index.postings.push(Vec::new());
+                            next
+                        }
+                    };
+                    terms.push((id, weight));
+                    if let Some(concepts) = groups.get(word) {
+                        terms.extend(concepts.iter().map(|concept| (*concept, weight)));
+                    }
+                });
+            };
+            add(&skill.name, NAME_WEIGHT);
+            add(&skill.description, DESCRIPTION_WEIGHT);
+            for name in skill.inputs.iter().chain(&skill.outputs) {
+                add(name, INPUT_OUTPUT_WEIGHT);
+            }
+            terms.sort_unstable_by_key(|(id, _)| *id);
+            let mut position = 0;
+            while position < terms.len() {
+                let (id, mut frequency) = terms[position];
+                position += 1;
+                while position < terms.len() && terms[position].0 == id {
+                    frequency += terms[position].1;
+                    position += 1;
+                }
+                index.postings[id as usize].push((document as u32, frequency));
+            }
+            index.lengths.push(length);
+        }
+        let total: f32 = index.lengths.iter().sum();
+        index.average_length = if skills.is_empty() {
+            1.0
+        } else {
+            (total / skills.len() as f32).max(1.0)
+        };
+        index
+    }
+
+    /// The number of skills indexed.
+    pub fn len(&self) -> usize {
+        self.lengths.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.lengths.is_empty()
+    }
+
+    /// The query's terms with their weights: each known word, and each
+    /// concept one of its words belongs to. A term named twice counts twice
+    /// ("get … from the api" asks for the fetch concept twice).
+    fn query_terms(&self, query: &str) -> Vec<(u32, f32)> {
+        let groups = synonym_groups();
+        let mut terms: Vec<(u32, f32)> = Vec::new();
+        let mut add = |id: u32, weight: f32| match terms.iter_mut().find(|(seen, _)| *seen == id) {
+            Some(existing) => existing.1 += weight,
+            None => terms.push((id, weight)),
+        };
+        for_each_word(query, |word| {
+            if let Some(id) = self.vocabulary.get(word) {
+                add(*id, 1.0);
+            }
+            if let Some(concepts) = groups.get(word) {
+                for concept in concepts {
+                    add(*concept, SYNONYM_WEIGHT);
+                }
+            }
+        });
+        terms
+    }
+
+    /// The `limit` skills that best match `query`, best first; ties keep
+    /// the order the skills were given in. An empty query matches nothing.
+    pub fn search(&self, query: &str, limit: usize) -> Ranking {
+        let count = self.len() as f32;
+        let mut scores = vec![0.0f32; self.len()];
+        for (term, weight) in self.query_terms(query) {
+            let postings = &self.postings[term as usize];
+            if postings.is_empty() {
+                continue;
+            }
+            let frequency = postings.len() as f32;
+            let idf = (1.0 + (count - frequency + 0.5) / (frequency + 0.5)).ln();
+            for &(document, tf) in postings {
+                let normalised =
+                    K1 * (1.0 - B + B * self.lengths[document as usize] / self.average_length);
+                scores[document as usize] += weight * idf * tf * (K1 + 1.0) / (tf + normalised);
+            }
+        }
+        let mut hits: Vec<Hit> = scores
+            .iter()
+            .enumerate()
+            .filter(|(_, score)| **score > 0.0)
+            .map(|(index, score)| Hit {
+                index,
+                score: *score,
+            })
+            .collect();
+        let matched = hits.len();
+        let by_score = |left: &Hit, right: &Hit| {
+            right
+                .score
+                .total_cmp(&left.score)
+                .then(left.index.cmp(&right.index))
+        };
+        if hits.len() > limit && limit > 0 {
+            hits.select_nth_unstable_by(limit - 1, by_score);
+        }
+        hits.truncate(limit);
+        hits.sort_unstable_by(by_score);
+        Ranking { hits, matched }
+    }
+}
+
+/// Ranks `skills` against `query` in one go (builds the index, searches).
+pub fn rank(skills: &[Skill], query: &str, limit: usize) -> Ranking {
+    SkillIndex::new(skills).search(query, limit)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::skill::SkillType;
+
+    fn skill(name: &str, description: &str, inputs: &[&str], outputs: &[&str]) -> Skill {
+        Skill {
+            name: name.into(),
+            skill_type: SkillType::CodeInline,
+            description: description.into(),
+            command: "true".into(),
+            inputs: inputs.iter().map(|name| name.to_string()).collect(),
+            outputs: outputs.iter().map(|name| name.to_string()).collect(),
+            extra: Default::default(),
+        }
+    }
+
+    fn registry() -> Vec<Skill> {
+        vec![
+            skill("alert-sender", "Send an alert to an on-call channel", &["message"], &[]),
+            skill("csv-exporter", "Export rows as a CSV file", &["rows"], &["path"]),
+            skill("data-validator", "Validate JSON data against a schema", &["data"], &["validated"]),
+            skill("db-writer", "Write records to a database table", &["data", "table"], &[]),
+            skill("health-checker", "Check that an endpoint is healthy", &["url"], &["status"]),
+            skill("http-fetch", "Fetch data from a URL over HTTP", &["url"], &["data"]),
+        ]
+    }
+
+    fn names(skills: &[Skill], ranking: &Ranking) -> Vec<String> {
+        ranking
+            .hits
+            .iter()
+            .map(|hit| skills[hit.index].name.clone())
+            .collect()
+    }
+
+    #[test]
+    fn the_words_of_the_request_find_the_skill() {
+        let skills = registry();
+        let ranking = rank(&skills, "write the rows to the database", 2);
+        assert_eq!(names(&skills, &ranking)[0], "db-writer");
+        assert!(ranking.matched >= 2, "{ranking:?}");
+        assert_eq!(ranking.hits.len(), 2);
+    }
+
+    #[test]
+    fn synonyms_and_inflections_meet() {
+        let skills = registry();
+        for (query, expected) in [
+            ("get the records from the api", "http-fetch"),
+            ("download https://example.com/x.json", "http-fetch"),
+            ("verify the payload", "data-validator"),
+            ("validation", "data-validator"),
+            ("persist them", "db-writer"),
+            ("notify the team on slack", "alert-sender"),
+            ("monitor uptime", "health-checker"),
+        ] {
+            let ranking = rank(&skills, query, 1);
+            assert_eq!(names(&skills, &ranking), [expected], "{query}");
+        }
+    }
+
+    #[test]
+    fn the_name_counts_more_than_the_description() {
+        let skills = vec![
+            skill("report-mailer", "Send the weekly numbers", &[], &[]),
+            skill("numbers-digest", "Builds a report for mailing", &[], &[]),
+        ];
+        assert_eq!(names(&skills, &rank(&skills, "report", 2))[0], "report-mailer");
+    }
+
+    #[test]
+    fn nothing_matches_an_empty_or_unrelated_query() {
+        let skills = registry();
+        assert_eq!(rank(&skills, "", 5), Ranking::default());
+        assert_eq!(rank(&skills, "the of and", 5).matched, 0);
+        assert_eq!(rank(&skills, "quantum teleportation", 5).matched, 0);
+        assert_eq!(rank(&[], "fetch", 5), Ranking::default());
+    }
+
+    #[test]
+    fn ties_keep_the_given_order_and_the_limit_holds() {
+        let skills: Vec<Skill> = (0..50)
+            .map(|n| skill(&format!("fetch-{n:02}"), "Fetch a thing", &[], &[]))
+            .collect();
+        let ranking = rank(&skills, "fetch", 3);
+        assert_eq!(names(&skills, &ranking), ["fetch-00", "fetch-01", "fetch-02"]);
+        assert_eq!(ranking.matched, 50);
+        assert!(rank(&skills, "fetch", 0).hits.is_empty());
+    }
+
+    #[test]
+    fn stems_make_inflections_meet() {
+        for (left, right) in [
+            ("validator", "validate"),
+            ("validation", "validated"),
+            ("writer", "write"),
+            ("logging", "log"),
+            ("https", "http"),
+        ] {
+            assert_eq!(stem(left), stem(right), "{left} / {right}");
+        }
+    }
+}
