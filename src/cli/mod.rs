@@ -65,6 +65,7 @@ pub enum Command {
     Import(commands::import::Args),
     Apply(commands::apply::Args),
     Schema(commands::schema::Args),
+    Skill(commands::skill::Args),
 }
 
 fn init_tracing(verbose: u8) {
@@ -136,5 +137,6 @@ pub(crate) fn run(
         Command::Import(args) => commands::import::run(args, settings, printer),
         Command::Apply(args) => commands::apply::run(args, settings, printer),
         Command::Schema(args) => commands::schema::run(args, printer),
+        Command::Skill(args) => commands::skill::run(args, settings, printer),
     }
 }

@@ -19,5 +19,6 @@ pub mod refine;
 pub mod rollback;
 pub mod schema;
 pub mod show;
+pub mod skill;
 pub mod undo;
 pub mod validate;
