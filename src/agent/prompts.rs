@@ -99,7 +99,10 @@ mod tests {
             skills_section(&skills, "download the report from the API", 1),
             "\nThe user's skills that best fit this request (1 of 3; list_skills with a query finds others):\n- http-fetch (code_inline): Fetch data from a URL over HTTP. Inputs: url. Outputs: data.\n"
         );
-        assert!(skills_section(&skills, "quantum teleportation", 5).contains("None of the user's 3 skills"));
+        assert!(
+            skills_section(&skills, "quantum teleportation", 5)
+                .contains("None of the user's 3 skills")
+        );
         assert!(skills_section(&[], "anything", 5).contains("no skills yet"));
     }
 

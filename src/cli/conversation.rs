@@ -242,7 +242,11 @@ fn skill_lines(printer: &mut Printer, applied: &crate::agent::session::Applied) 
         printer.line(format!(
             "{} Created skill{}: {}",
             paint(GOOD, "✓"),
-            if applied.skills_created.len() == 1 { "" } else { "s" },
+            if applied.skills_created.len() == 1 {
+                ""
+            } else {
+                "s"
+            },
             applied.skills_created.join(", ")
         ));
     }

@@ -10,10 +10,10 @@ use super::render::{evaluation_lines, skill_file_lines, skill_problem_lines};
 use crate::agent::gate::{Decision, Gate, Policy, Proposal, ProposalKind, explain};
 use crate::core::skill::{Skill, check_skill, has_errors};
 use crate::core::{Modification, Verdict};
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 use crate::store::plan::Plan;
 use crate::store::write_atomic;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 pub struct TerminalGate {
     printer: Printer,
@@ -348,8 +348,11 @@ impl TerminalGate {
             match choice.as_deref() {
                 Some("1") => self.show_workflow(workflow),
                 Some("2") if new_skills.is_empty() => {
-                    let mut used: Vec<&str> =
-                        workflow.steps.iter().filter_map(|step| step.skill_name()).collect();
+                    let mut used: Vec<&str> = workflow
+                        .steps
+                        .iter()
+                        .filter_map(|step| step.skill_name())
+                        .collect();
                     used.sort_unstable();
                     used.dedup();
                     self.printer

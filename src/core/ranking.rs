@@ -33,6 +33,19 @@ const INPUT_OUTPUT_WEIGHT: f32 = 0.5;
 /// How much a synonym (a shared concept) counts next to the word itself.
 const SYNONYM_WEIGHT: f32 = 0.75;
 
+/// The most a concept counts however many words of the query evoke it.
+const CONCEPT_CAP: f32 = 1.5;
+
+/// How much a skill keeps of its score when none of its name's words is
+/// in the request: the rest is earned word by word. `azure-order-fetcher`
+/// for "fetch the orders" loses a third of its remainder to "azure", which
+/// the request never mentions; `http-fetch` loses nothing.
+const NAME_COVERAGE_FLOOR: f32 = 0.4;
+
+/// How much a query term counts again once a skill picked before matched
+/// it (see [`SkillIndex::diversify`]).
+const REPEAT_DISCOUNT: f32 = 0.3;
+
 /// Groups of words that mean the same kind of step. Taken from the offline
 /// planner's concept table (`src/agent/offline/concepts.rs`: each concept's
 /// verbs and nouns), which the core layer cannot import; keep them in step
@@ -150,14 +163,29 @@ pub const SYNONYMS: &[&[&str]] = &[
         "webhook",
         "sender",
     ],
-    &["log", "audit", "trace", "print", "debug", "logger", "logging"],
+    &[
+        "log", "audit", "trace", "print", "debug", "logger", "logging",
+    ],
     &["report", "generate", "render", "dashboard", "chart"],
     &["backup", "archive", "snapshot"],
     &["compress", "zip", "gzip", "tar", "compression"],
-    &["deploy", "release", "ship", "rollout", "deployment", "production"],
+    &[
+        "deploy",
+        "release",
+        "ship",
+        "rollout",
+        "deployment",
+        "production",
+    ],
     &["test", "tests", "testing", "suite"],
     &["build", "compile", "bundle", "compiler", "artifact"],
-    &["translate", "localize", "translation", "translator", "language"],
+    &[
+        "translate",
+        "localize",
+        "translation",
+        "translator",
+        "language",
+    ],
     &["wait", "sleep", "delay", "pause"],
     &[
         "cleanup", "purge", "delete", "remove", "prune", "tidy", "clear", "garbage",
@@ -183,16 +211,21 @@ pub const SYNONYMS: &[&[&str]] = &[
     ],
 ];
 
-/// Words that say nothing about what a skill does.
+/// Words that say nothing about what a skill does (checked before
+/// stemming).
 const STOPWORDS: &[&str] = &[
     "a", "an", "the", "to", "of", "for", "in", "on", "at", "by", "and", "or", "with", "from",
     "into", "onto", "it", "its", "this", "that", "these", "those", "them", "they", "their",
     "please", "my", "our", "me", "we", "i", "you", "your", "can", "could", "would", "should",
     "will", "let", "be", "is", "are", "was", "were", "been", "do", "does", "did", "so", "up",
     "also", "just", "then", "when", "if", "as", "step", "steps", "one", "workflow", "pipeline",
-    "which", "what", "there", "here", "some", "any", "all", "each", "every", "both", "too",
-    "very", "now", "again", "make", "sure", "need", "needs", "want", "wants", "using", "use",
-    "via", "about", "but", "not", "no", "after", "before", "new", "www", "com",
+    "which", "what", "there", "here", "some", "any", "all", "each", "every", "both", "too", "very",
+    "now", "again", "make", "sure", "need", "needs", "want", "wants", "using", "use", "via",
+    "about", "but", "not", "no", "after", "before", "new", "www", "com",
+    // The payload, not what is done with it: "check the records" asks for
+    // a checker, not for anything that mentions records.
+    "data", "record", "records", "item", "items", "result", "results", "entry", "entries", "thing",
+    "things", "stuff",
 ];
 
 /// A crude stem, enough to make inflections of one word meet (the offline
@@ -260,24 +293,31 @@ fn synonym_groups() -> &'static IdMap<String, Vec<u32>> {
 
 /// Calls `each` with every meaningful word of `text`, lowercased and
 /// stemmed. Splits on anything that is not a letter or digit, so
-/// `db-writer`, `api_url` and URLs fall apart into words.
+/// `db-writer` and `api_url` fall apart into words. A URL counts as the
+/// word "url": its host and path name a place, not what a step does.
 fn for_each_word(text: &str, mut each: impl FnMut(&str)) {
     let mut lower = String::new();
-    for piece in text.split(|c: char| !c.is_alphanumeric()) {
-        if piece.is_empty() {
+    for chunk in text.split_whitespace() {
+        if chunk.contains("://") {
+            each("url");
             continue;
         }
-        lower.clear();
-        if piece.is_ascii() {
-            lower.push_str(piece);
-            lower.make_ascii_lowercase();
-        } else {
-            lower.extend(piece.chars().flat_map(char::to_lowercase));
+        for piece in chunk.split(|c: char| !c.is_alphanumeric()) {
+            if piece.is_empty() {
+                continue;
+            }
+            lower.clear();
+            if piece.is_ascii() {
+                lower.push_str(piece);
+                lower.make_ascii_lowercase();
+            } else {
+                lower.extend(piece.chars().flat_map(char::to_lowercase));
+            }
+            if STOPWORDS.contains(&lower.as_str()) {
+                continue;
+            }
+            each(&stem(&lower));
         }
-        if STOPWORDS.contains(&lower.as_str()) {
-            continue;
-        }
-        each(&stem(&lower));
     }
 }
 
@@ -307,43 +347,43 @@ pub struct SkillIndex {
     /// Weighted length of each skill's bag of words.
     lengths: Vec<f32>,
     average_length: f32,
+    /// Per skill, per word of its name: the word's term and its concepts.
+    name_words: Vec<Vec<Vec<u32>>>,
 }
 
 impl SkillIndex {
     pub fn new(skills: &[Skill]) -> Self {
-        let groups = synonym_groups();
         let mut index = SkillIndex {
             vocabulary: IdMap::default(),
             postings: vec![Vec::new(); SYNONYMS.len()],
             lengths: Vec::with_capacity(skills.len()),
             average_length: 0.0,
+            name_words: Vec::with_capacity(skills.len()),
         };
         let mut terms: Vec<(u32, f32)> = Vec::with_capacity(64);
         for (document, skill) in skills.iter().enumerate() {
             terms.clear();
             let mut length = 0.0;
-            let mut add = |text: &str, weight: f32| {
-                for_each_word(text, |word| {
-                    length += weight;
-                    let next = (SYNONYMS.len() + index.vocabulary.len()) as u32;
-                    let id = match index.vocabulary.get(word) {
-                        Some(id) => *id,
-                        None => {
-                            index.vocabulary.insert(word.to_string(), next);
-                            index.postings.push(Vec::new());
-                            next
-                        }
-                    };
-                    terms.push((id, weight));
-                    if let Some(concepts) = groups.get(word) {
-                        terms.extend(concepts.iter().map(|concept| (*concept, weight)));
-                    }
-                });
-            };
-            add(&skill.name, NAME_WEIGHT);
-            add(&skill.description, DESCRIPTION_WEIGHT);
+            let start = terms.len();
+            index.add_text(&skill.name, NAME_WEIGHT, &mut terms, &mut length);
+            let mut words: Vec<Vec<u32>> = Vec::new();
+            for &(id, _) in &terms[start..] {
+                // A word's term comes first, then its concepts.
+                if id as usize >= SYNONYMS.len() || words.is_empty() {
+                    words.push(vec![id]);
+                } else if let Some(word) = words.last_mut() {
+                    word.push(id);
+                }
+            }
+            index.name_words.push(words);
+            index.add_text(
+                &skill.description,
+                DESCRIPTION_WEIGHT,
+                &mut terms,
+                &mut length,
+            );
             for name in skill.inputs.iter().chain(&skill.outputs) {
-                add(name, INPUT_OUTPUT_WEIGHT);
+                index.add_text(name, INPUT_OUTPUT_WEIGHT, &mut terms, &mut length);
             }
             terms.sort_unstable_by_key(|(id, _)| *id);
             let mut position = 0;
@@ -367,6 +407,26 @@ impl SkillIndex {
         index
     }
 
+    /// Adds the words of `text` (and their concepts) to a skill's terms.
+    fn add_text(&mut self, text: &str, weight: f32, terms: &mut Vec<(u32, f32)>, length: &mut f32) {
+        for_each_word(text, |word| {
+            *length += weight;
+            let next = (SYNONYMS.len() + self.vocabulary.len()) as u32;
+            let id = match self.vocabulary.get(word) {
+                Some(id) => *id,
+                None => {
+                    self.vocabulary.insert(word.to_string(), next);
+                    self.postings.push(Vec::new());
+                    next
+                }
+            };
+            terms.push((id, weight));
+            if let Some(concepts) = synonym_groups().get(word) {
+                terms.extend(concepts.iter().map(|concept| (*concept, weight)));
+            }
+        });
+    }
+
     /// The number of skills indexed.
     pub fn len(&self) -> usize {
         self.lengths.len()
@@ -376,14 +436,17 @@ impl SkillIndex {
         self.lengths.is_empty()
     }
 
-    /// The query's terms with their weights: each known word, and each
-    /// concept one of its words belongs to. A term named twice counts twice
-    /// ("get … from the api" asks for the fetch concept twice).
+    /// The query's terms with their weights: each known word once, and
+    /// each concept one of its words belongs to, counted per word up to
+    /// [`CONCEPT_CAP`] ("get … from the api" asks for fetching twice).
     fn query_terms(&self, query: &str) -> Vec<(u32, f32)> {
         let groups = synonym_groups();
         let mut terms: Vec<(u32, f32)> = Vec::new();
         let mut add = |id: u32, weight: f32| match terms.iter_mut().find(|(seen, _)| *seen == id) {
-            Some(existing) => existing.1 += weight,
+            Some(existing) if (id as usize) < SYNONYMS.len() => {
+                existing.1 = (existing.1 + weight).min(CONCEPT_CAP)
+            }
+            Some(_) => {}
             None => terms.push((id, weight)),
         };
         for_each_word(query, |word| {
@@ -402,19 +465,15 @@ impl SkillIndex {
     /// The `limit` skills that best match `query`, best first; ties keep
     /// the order the skills were given in. An empty query matches nothing.
     pub fn search(&self, query: &str, limit: usize) -> Ranking {
-        let count = self.len() as f32;
+        let query_terms = self.query_terms(query);
+        let idfs: Vec<f32> = query_terms
+            .iter()
+            .map(|&(term, _)| self.idf(term))
+            .collect();
         let mut scores = vec![0.0f32; self.len()];
-        for (term, weight) in self.query_terms(query) {
-            let postings = &self.postings[term as usize];
-            if postings.is_empty() {
-                continue;
-            }
-            let frequency = postings.len() as f32;
-            let idf = (1.0 + (count - frequency + 0.5) / (frequency + 0.5)).ln();
-            for &(document, tf) in postings {
-                let normalised =
-                    K1 * (1.0 - B + B * self.lengths[document as usize] / self.average_length);
-                scores[document as usize] += weight * idf * tf * (K1 + 1.0) / (tf + normalised);
+        for (position, &(term, weight)) in query_terms.iter().enumerate() {
+            for &(document, tf) in &self.postings[term as usize] {
+                scores[document as usize] += weight * idfs[position] * self.saturate(document, tf);
             }
         }
         let mut hits: Vec<Hit> = scores
@@ -423,23 +482,132 @@ impl SkillIndex {
             .filter(|(_, score)| **score > 0.0)
             .map(|(index, score)| Hit {
                 index,
-                score: *score,
+                score: score * self.name_coverage(index, &query_terms),
             })
             .collect();
         let matched = hits.len();
-        let by_score = |left: &Hit, right: &Hit| {
-            right
-                .score
-                .total_cmp(&left.score)
-                .then(left.index.cmp(&right.index))
-        };
-        if hits.len() > limit && limit > 0 {
-            hits.select_nth_unstable_by(limit - 1, by_score);
+        // The best candidates by score alone, then chosen one by one so
+        // that every part of the request gets its skill (below).
+        let pool = (limit * 10).max(200);
+        if hits.len() > pool {
+            hits.select_nth_unstable_by(pool - 1, by_score);
+            hits.truncate(pool);
         }
-        hits.truncate(limit);
         hits.sort_unstable_by(by_score);
+        let hits = self.diversify(hits, &query_terms, &idfs, limit);
         Ranking { hits, matched }
     }
+
+    fn idf(&self, term: u32) -> f32 {
+        let count = self.len() as f32;
+        let frequency = self.postings[term as usize].len() as f32;
+        (1.0 + (count - frequency + 0.5) / (frequency + 0.5)).ln()
+    }
+
+    /// BM25's saturating, length-normalised term frequency.
+    fn saturate(&self, document: u32, tf: f32) -> f32 {
+        let normalised = K1 * (1.0 - B + B * self.lengths[document as usize] / self.average_length);
+        tf * (K1 + 1.0) / (tf + normalised)
+    }
+
+    /// Between [`NAME_COVERAGE_FLOOR`] and 1: the share of the skill's
+    /// name words (or their concepts) the query mentions.
+    fn name_coverage(&self, document: usize, query_terms: &[(u32, f32)]) -> f32 {
+        let words = &self.name_words[document];
+        if words.is_empty() {
+            return 1.0;
+        }
+        let covered = words
+            .iter()
+            .filter(|terms| {
+                terms
+                    .iter()
+                    .any(|id| query_terms.iter().any(|(term, _)| term == id))
+            })
+            .count();
+        NAME_COVERAGE_FLOOR + (1.0 - NAME_COVERAGE_FLOOR) * covered as f32 / words.len() as f32
+    }
+
+    /// Picks `limit` of the candidates greedily: each time the one with the
+    /// best score when the query terms the skills already picked matched
+    /// count [`REPEAT_DISCOUNT`] less (per pick). "Get the records, check
+    /// them, store them" then gets a fetcher, a checker and a writer, not
+    /// three fetchers (a coverage-based diversification, as in MMR).
+    fn diversify(
+        &self,
+        candidates: Vec<Hit>,
+        query_terms: &[(u32, f32)],
+        idfs: &[f32],
+        limit: usize,
+    ) -> Vec<Hit> {
+        // Each candidate's contribution per query term, and its coverage.
+        let parts: Vec<(Hit, Vec<(usize, f32)>, f32)> = candidates
+            .into_iter()
+            .map(|hit| {
+                let document = hit.index as u32;
+                let mut contributions = Vec::new();
+                for (position, &(term, weight)) in query_terms.iter().enumerate() {
+                    let postings = &self.postings[term as usize];
+                    if let Ok(found) = postings.binary_search_by_key(&document, |(doc, _)| *doc) {
+                        let tf = postings[found].1;
+                        contributions.push((
+                            position,
+                            weight * idfs[position] * self.saturate(document, tf),
+                        ));
+                    }
+                }
+                let coverage = self.name_coverage(hit.index, query_terms);
+                (hit, contributions, coverage)
+            })
+            .collect();
+        let mut picked_per_term = vec![0i32; query_terms.len()];
+        let mut taken = vec![false; parts.len()];
+        let mut hits = Vec::with_capacity(limit.min(parts.len()));
+        while hits.len() < limit {
+            let mut best: Option<(usize, f32)> = None;
+            for (candidate, (hit, contributions, coverage)) in parts.iter().enumerate() {
+                if taken[candidate] {
+                    continue;
+                }
+                let score = coverage
+                    * contributions
+                        .iter()
+                        .map(|&(position, value)| {
+                            value * REPEAT_DISCOUNT.powi(picked_per_term[position])
+                        })
+                        .sum::<f32>();
+                let better = match best {
+                    None => true,
+                    Some((index, best_score)) => {
+                        score > best_score
+                            || (score == best_score && hit.index < parts[index].0.index)
+                    }
+                };
+                if better {
+                    best = Some((candidate, score));
+                }
+            }
+            let Some((candidate, score)) = best else {
+                break;
+            };
+            taken[candidate] = true;
+            for &(position, _) in &parts[candidate].1 {
+                picked_per_term[position] += 1;
+            }
+            hits.push(Hit {
+                index: parts[candidate].0.index,
+                score,
+            });
+        }
+        hits
+    }
+}
+
+fn by_score(left: &Hit, right: &Hit) -> std::cmp::Ordering {
+    right
+        .score
+        .total_cmp(&left.score)
+        .then(left.index.cmp(&right.index))
 }
 
 /// Ranks `skills` against `query` in one go (builds the index, searches).
@@ -466,12 +634,42 @@ mod tests {
 
     fn registry() -> Vec<Skill> {
         vec![
-            skill("alert-sender", "Send an alert to an on-call channel", &["message"], &[]),
-            skill("csv-exporter", "Export rows as a CSV file", &["rows"], &["path"]),
-            skill("data-validator", "Validate JSON data against a schema", &["data"], &["validated"]),
-            skill("db-writer", "Write records to a database table", &["data", "table"], &[]),
-            skill("health-checker", "Check that an endpoint is healthy", &["url"], &["status"]),
-            skill("http-fetch", "Fetch data from a URL over HTTP", &["url"], &["data"]),
+            skill(
+                "alert-sender",
+                "Send an alert to an on-call channel",
+                &["message"],
+                &[],
+            ),
+            skill(
+                "csv-exporter",
+                "Export rows as a CSV file",
+                &["rows"],
+                &["path"],
+            ),
+            skill(
+                "data-validator",
+                "Validate JSON data against a schema",
+                &["data"],
+                &["validated"],
+            ),
+            skill(
+                "db-writer",
+                "Write records to a database table",
+                &["data", "table"],
+                &[],
+            ),
+            skill(
+                "health-checker",
+                "Check that an endpoint is healthy",
+                &["url"],
+                &["status"],
+            ),
+            skill(
+                "http-fetch",
+                "Fetch data from a URL over HTTP",
+                &["url"],
+                &["data"],
+            ),
         ]
     }
 
@@ -515,7 +713,10 @@ mod tests {
             skill("report-mailer", "Send the weekly numbers", &[], &[]),
             skill("numbers-digest", "Builds a report for mailing", &[], &[]),
         ];
-        assert_eq!(names(&skills, &rank(&skills, "report", 2))[0], "report-mailer");
+        assert_eq!(
+            names(&skills, &rank(&skills, "report", 2))[0],
+            "report-mailer"
+        );
     }
 
     #[test]
@@ -533,7 +734,10 @@ mod tests {
             .map(|n| skill(&format!("fetch-{n:02}"), "Fetch a thing", &[], &[]))
             .collect();
         let ranking = rank(&skills, "fetch", 3);
-        assert_eq!(names(&skills, &ranking), ["fetch-00", "fetch-01", "fetch-02"]);
+        assert_eq!(
+            names(&skills, &ranking),
+            ["fetch-00", "fetch-01", "fetch-02"]
+        );
         assert_eq!(ranking.matched, 50);
         assert!(rank(&skills, "fetch", 0).hits.is_empty());
     }

@@ -77,7 +77,14 @@ impl SkillType {
 }
 
 /// Fields a skill file knows; anything else is kept but warned about.
-const SKILL_FIELDS: [&str; 6] = ["name", "type", "description", "command", "inputs", "outputs"];
+const SKILL_FIELDS: [&str; 6] = [
+    "name",
+    "type",
+    "description",
+    "command",
+    "inputs",
+    "outputs",
+];
 
 /// One problem with a skill file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -124,7 +131,8 @@ pub fn check_skill(skill: &Skill) -> Vec<SkillProblem> {
                     "skill '{}' is a {} skill but has no command",
                     skill.name, skill.skill_type
                 ),
-                "set \"command\" to the program it runs, for example \"python3 validate.py\"".into(),
+                "set \"command\" to the program it runs, for example \"python3 validate.py\""
+                    .into(),
             );
         } else {
             push(
@@ -294,13 +302,23 @@ mod tests {
     fn unreadable_files_say_where_and_what_to_do() {
         let error = parse_skill("{\"name\": \"x\", \"type\": \"code\"}").expect_err("bad type");
         assert_eq!(error.line, 1);
-        assert!(error.message.starts_with("unknown variant `code`"), "{error}");
-        assert!(error.hint.contains("code_inline, code_session"), "{}", error.hint);
+        assert!(
+            error.message.starts_with("unknown variant `code`"),
+            "{error}"
+        );
+        assert!(
+            error.hint.contains("code_inline, code_session"),
+            "{}",
+            error.hint
+        );
         let error = parse_skill("{\"name\": \"x\"}").expect_err("no type");
         assert!(error.message.contains("missing field `type`"), "{error}");
         let error = parse_skill("{\"name\": \"x\",\n").expect_err("truncated");
         assert_eq!(error.line, 2);
-        assert_eq!(SkillType::parse("conversation"), Some(SkillType::Conversation));
+        assert_eq!(
+            SkillType::parse("conversation"),
+            Some(SkillType::Conversation)
+        );
         assert_eq!(SkillType::parse("code"), None);
     }
 }

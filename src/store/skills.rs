@@ -68,7 +68,9 @@ impl Store {
         if !path.exists() {
             let (skills, _) = self.skills()?;
             let hint = match did_you_mean(name, skills.iter().map(|skill| skill.name.as_str())) {
-                Some(close) => format!("did you mean '{close}'? `qwf skill list` shows every skill"),
+                Some(close) => {
+                    format!("did you mean '{close}'? `qwf skill list` shows every skill")
+                }
                 None => "`qwf skill list` shows every skill; `qwf skill create` makes one".into(),
             };
             return Err(StoreError::Invalid {

@@ -136,7 +136,11 @@ fn list(args: &ListArgs, settings: &Settings, printer: &mut Printer) -> Result<O
             skills.len()
         ));
     }
-    let name_width = shown.iter().map(|skill| skill.name.len()).max().unwrap_or(0);
+    let name_width = shown
+        .iter()
+        .map(|skill| skill.name.len())
+        .max()
+        .unwrap_or(0);
     let type_width = shown
         .iter()
         .map(|skill| skill.skill_type.to_string().len())
@@ -230,13 +234,13 @@ fn from_flags(args: &CreateArgs) -> Result<Skill, CliError> {
     })?;
     let skill_type = SkillType::parse(type_text).ok_or_else(|| {
         let names = type_names();
-        let hint = match crate::core::suggest::did_you_mean(
-            type_text,
-            names.iter().map(String::as_str),
-        ) {
-            Some(close) => format!("did you mean '{close}'? The types are {}", names.join(", ")),
-            None => format!("the types are {}", names.join(", ")),
-        };
+        let hint =
+            match crate::core::suggest::did_you_mean(type_text, names.iter().map(String::as_str)) {
+                Some(close) => {
+                    format!("did you mean '{close}'? The types are {}", names.join(", "))
+                }
+                None => format!("the types are {}", names.join(", ")),
+            };
         usage(format!("'{type_text}' is not a skill type"), hint)
     })?;
     Ok(Skill {
