@@ -16,8 +16,7 @@ use qwf::core::ranking::SkillIndex;
 #[path = "../tests/support/skill_corpus.rs"]
 mod skill_corpus;
 
-const REQUEST: &str =
-    "fetch the orders from https://shop.example.com/orders, validate them and save them to the orders table";
+const REQUEST: &str = "fetch the orders from https://shop.example.com/orders, validate them and save them to the orders table";
 
 fn ranking(c: &mut Criterion) {
     let mut skills = skill_corpus::skills(5_000);

@@ -291,11 +291,11 @@ fn synonym_groups() -> &'static IdMap<String, Vec<u32>> {
     })
 }
 
-/// Calls `each` with every meaningful word of `text`, lowercased and
-/// stemmed. Splits on anything that is not a letter or digit, so
-/// `db-writer` and `api_url` fall apart into words. A URL counts as the
-/// word "url": its host and path name a place, not what a step does.
-fn for_each_word(text: &str, mut each: impl FnMut(&str)) {
+/// Calls `each` with every word of `text`, lowercased. Splits on anything
+/// that is not a letter or digit, so `db-writer` and `api_url` fall apart
+/// into words. A URL counts as the word "url": its host and path name a
+/// place, not what a step does.
+fn for_each_lowercase(text: &str, mut each: impl FnMut(&str)) {
     let mut lower = String::new();
     for chunk in text.split_whitespace() {
         if chunk.contains("://") {
@@ -313,13 +313,18 @@ fn for_each_word(text: &str, mut each: impl FnMut(&str)) {
             } else {
                 lower.extend(piece.chars().flat_map(char::to_lowercase));
             }
-            if STOPWORDS.contains(&lower.as_str()) {
-                continue;
-            }
-            each(&stem(&lower));
+            each(&lower);
         }
     }
 }
+
+/// A lowercase word's stem, or `None` for a stopword.
+fn meaningful_stem(lower: &str) -> Option<String> {
+    (!STOPWORDS.contains(&lower)).then(|| stem(lower))
+}
+
+/// Marks a stopword in [`SkillIndex::spellings`].
+const NO_TERM: u32 = u32::MAX;
 
 /// One skill's place in a ranking.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -347,8 +352,15 @@ pub struct SkillIndex {
     /// Weighted length of each skill's bag of words.
     lengths: Vec<f32>,
     average_length: f32,
-    /// Per skill, per word of its name: the word's term and its concepts.
-    name_words: Vec<Vec<Vec<u32>>>,
+    /// Lowercase spelling → term id (or [`NO_TERM`]): most words recur,
+    /// and this spares stemming them again.
+    spellings: IdMap<String, u32>,
+    /// Word term id − `SYNONYMS.len()` → the concepts the word evokes.
+    concepts: Vec<&'static [u32]>,
+    /// The word terms of every skill's name, one after another;
+    /// `name_ranges[skill]` says where each skill's are.
+    name_terms: Vec<u32>,
+    name_ranges: Vec<(u32, u32)>,
 }
 
 impl SkillIndex {
@@ -358,24 +370,26 @@ impl SkillIndex {
             postings: vec![Vec::new(); SYNONYMS.len()],
             lengths: Vec::with_capacity(skills.len()),
             average_length: 0.0,
-            name_words: Vec::with_capacity(skills.len()),
+            spellings: IdMap::default(),
+            concepts: Vec::new(),
+            name_terms: Vec::with_capacity(skills.len() * 3),
+            name_ranges: Vec::with_capacity(skills.len()),
         };
         let mut terms: Vec<(u32, f32)> = Vec::with_capacity(64);
         for (document, skill) in skills.iter().enumerate() {
             terms.clear();
             let mut length = 0.0;
-            let start = terms.len();
             index.add_text(&skill.name, NAME_WEIGHT, &mut terms, &mut length);
-            let mut words: Vec<Vec<u32>> = Vec::new();
-            for &(id, _) in &terms[start..] {
-                // A word's term comes first, then its concepts.
-                if id as usize >= SYNONYMS.len() || words.is_empty() {
-                    words.push(vec![id]);
-                } else if let Some(word) = words.last_mut() {
-                    word.push(id);
-                }
-            }
-            index.name_words.push(words);
+            let start = index.name_terms.len() as u32;
+            index.name_terms.extend(
+                terms
+                    .iter()
+                    .map(|(id, _)| *id)
+                    .filter(|id| *id as usize >= SYNONYMS.len()),
+            );
+            index
+                .name_ranges
+                .push((start, index.name_terms.len() as u32));
             index.add_text(
                 &skill.description,
                 DESCRIPTION_WEIGHT,
@@ -409,22 +423,42 @@ impl SkillIndex {
 
     /// Adds the words of `text` (and their concepts) to a skill's terms.
     fn add_text(&mut self, text: &str, weight: f32, terms: &mut Vec<(u32, f32)>, length: &mut f32) {
-        for_each_word(text, |word| {
-            *length += weight;
-            let next = (SYNONYMS.len() + self.vocabulary.len()) as u32;
-            let id = match self.vocabulary.get(word) {
+        for_each_lowercase(text, |lower| {
+            let id = match self.spellings.get(lower) {
                 Some(id) => *id,
                 None => {
-                    self.vocabulary.insert(word.to_string(), next);
-                    self.postings.push(Vec::new());
-                    next
+                    let id = self.intern(lower);
+                    self.spellings.insert(lower.to_string(), id);
+                    id
                 }
             };
-            terms.push((id, weight));
-            if let Some(concepts) = synonym_groups().get(word) {
-                terms.extend(concepts.iter().map(|concept| (*concept, weight)));
+            if id == NO_TERM {
+                return;
             }
+            *length += weight;
+            terms.push((id, weight));
+            let concepts = self.concepts[id as usize - SYNONYMS.len()];
+            terms.extend(concepts.iter().map(|concept| (*concept, weight)));
         });
+    }
+
+    /// The term id of a spelling not seen before.
+    fn intern(&mut self, lower: &str) -> u32 {
+        let Some(stemmed) = meaningful_stem(lower) else {
+            return NO_TERM;
+        };
+        if let Some(id) = self.vocabulary.get(&stemmed) {
+            return *id;
+        }
+        let id = (SYNONYMS.len() + self.vocabulary.len()) as u32;
+        self.concepts.push(
+            synonym_groups()
+                .get(&stemmed)
+                .map_or(&[][..], |concepts| concepts.as_slice()),
+        );
+        self.vocabulary.insert(stemmed, id);
+        self.postings.push(Vec::new());
+        id
     }
 
     /// The number of skills indexed.
@@ -449,11 +483,14 @@ impl SkillIndex {
             Some(_) => {}
             None => terms.push((id, weight)),
         };
-        for_each_word(query, |word| {
-            if let Some(id) = self.vocabulary.get(word) {
+        for_each_lowercase(query, |lower| {
+            let Some(word) = meaningful_stem(lower) else {
+                return;
+            };
+            if let Some(id) = self.vocabulary.get(&word) {
                 add(*id, 1.0);
             }
-            if let Some(concepts) = groups.get(word) {
+            if let Some(concepts) = groups.get(&word) {
                 for concept in concepts {
                     add(*concept, SYNONYM_WEIGHT);
                 }
@@ -513,16 +550,19 @@ impl SkillIndex {
     /// Between [`NAME_COVERAGE_FLOOR`] and 1: the share of the skill's
     /// name words (or their concepts) the query mentions.
     fn name_coverage(&self, document: usize, query_terms: &[(u32, f32)]) -> f32 {
-        let words = &self.name_words[document];
+        let (start, end) = self.name_ranges[document];
+        let words = &self.name_terms[start as usize..end as usize];
         if words.is_empty() {
             return 1.0;
         }
+        let in_query = |id: &u32| query_terms.iter().any(|(term, _)| term == id);
         let covered = words
             .iter()
-            .filter(|terms| {
-                terms
-                    .iter()
-                    .any(|id| query_terms.iter().any(|(term, _)| term == id))
+            .filter(|word| {
+                in_query(word)
+                    || self.concepts[**word as usize - SYNONYMS.len()]
+                        .iter()
+                        .any(in_query)
             })
             .count();
         NAME_COVERAGE_FLOOR + (1.0 - NAME_COVERAGE_FLOOR) * covered as f32 / words.len() as f32
