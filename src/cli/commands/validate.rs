@@ -46,7 +46,7 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
         store.head(&name, &settings.context())?;
         // A stored workflow is checked against the skill registry too: a
         // step whose skill is missing (skipped at creation, or deleted)
-        // cannot run. A file from elsewhere is checked on its own.
+        // is reported. A file from elsewhere is checked on its own.
         let (skills, _) = store.skills()?;
         let known = KnownResources {
             skills: skills.into_iter().map(|skill| skill.name).collect(),
@@ -84,7 +84,16 @@ fn check(
             // Agents are not discovered by this command yet, so an agent
             // step is not reported as unknown here.
             .filter(|issue| issue.code != IssueCode::UnknownAgent)
-            .map(|issue| PlacedIssue::from_issue(issue, &source))
+            .map(|issue| {
+                let mut placed = PlacedIssue::from_issue(issue, &source);
+                // The file itself is sound; the workflow cannot run until
+                // the skill exists. A warning, so a home whose workflows
+                // came before their skills still validates.
+                if issue.code == IssueCode::UnknownSkill {
+                    placed.severity = Severity::Warning;
+                }
+                placed
+            })
             .collect(),
         Err(error) => vec![PlacedIssue {
             severity: Severity::Error,
