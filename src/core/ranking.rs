@@ -581,7 +581,7 @@ impl SkillIndex {
         limit: usize,
     ) -> Vec<Hit> {
         // Each candidate's contribution per query term, and its coverage.
-        let parts: Vec<(Hit, Vec<(usize, f32)>, f32)> = candidates
+        let parts: Vec<Candidate> = candidates
             .into_iter()
             .map(|hit| {
                 let document = hit.index as u32;
@@ -642,6 +642,10 @@ impl SkillIndex {
         hits
     }
 }
+
+/// A candidate of [`SkillIndex::diversify`]: the hit, what each query term
+/// (by position) contributes to it, and its name coverage.
+type Candidate = (Hit, Vec<(usize, f32)>, f32);
 
 fn by_score(left: &Hit, right: &Hit) -> std::cmp::Ordering {
     right
