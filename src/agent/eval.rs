@@ -130,6 +130,11 @@ impl Case {
     pub fn id(&self) -> String {
         format!("{}/{}", self.suite, self.name)
     }
+
+    /// The skills installed before the case runs (the suite's and its own).
+    pub fn skills(&self) -> &[Skill] {
+        &self.skills
+    }
 }
 
 fn read(path: &Path) -> Result<String, EvalError> {

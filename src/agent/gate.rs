@@ -93,6 +93,14 @@ pub enum Decision {
     Revise {
         modifications: Vec<Modification>,
     },
+    /// Approved, creating only these skill files: for a new workflow, the
+    /// proposed skills the user accepted (possibly edited; the others were
+    /// skipped and stay missing); for a new skill, the file as the user
+    /// edited it. [`Decision::Approve`] creates every proposed skill as
+    /// proposed.
+    ApproveWith {
+        skills: Vec<Skill>,
+    },
 }
 
 /// Decides on proposals, and answers the model's questions.

@@ -2,6 +2,8 @@
 //! calls, stop mutating calls at the gate, and feed every result (including
 //! the user's decisions and the model's own mistakes) back to the model.
 
+use std::collections::{BTreeSet, HashSet};
+
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -11,12 +13,61 @@ use super::prompts;
 use super::scope::Scope;
 use super::tools::{self, CallError, Tool};
 use crate::core::names::check_name;
-use crate::core::skill::Skill;
+use crate::core::skill::{Skill, check_skill, has_errors};
+use crate::core::validation::Severity;
 use crate::core::{
     IssueCode, KnownResources, Modification, Verdict, Workflow, evaluate, evaluate_result,
     semantic_diff, validate,
 };
 use crate::store::{Change, Context, Origin, Provenance, Store, StoreError};
+
+/// How many skills one `list_skills` call with a query returns at most.
+pub const LISTED_SKILLS: usize = 20;
+
+/// Up to this many skills, an empty query lists them all (what the tool
+/// always did, and what the offline planner relies on); beyond it, the
+/// first [`LISTED_SKILLS`] by name and a note to search instead.
+pub const LISTED_WITHOUT_QUERY: usize = 100;
+
+/// The `list_skills` result. Ranked against the query (BM25 with synonyms,
+/// see [`crate::core::ranking`]), best first; an empty query lists by name
+/// (all of them up to [`LISTED_WITHOUT_QUERY`]).
+/// When every match is shown it is a plain array of skill files (the shape
+/// the offline planner reads); when some are left out, or nothing matched,
+/// an object `{skills, matched, total, note}` says so and how to find more.
+pub fn skill_listing(skills: &[Skill], query: &str, limit: usize) -> Value {
+    let total = skills.len();
+    if query.trim().is_empty() {
+        if total <= LISTED_WITHOUT_QUERY.max(limit) {
+            return json!(skills);
+        }
+        return json!({
+            "skills": &skills[..limit],
+            "matched": total,
+            "total": total,
+            "note": format!("{total} skills in all; these are the first {limit} by name. Call list_skills with words from the request to find the ones that fit."),
+        });
+    }
+    let ranking = crate::core::ranking::rank(skills, query, limit);
+    let shown: Vec<&Skill> = ranking.hits.iter().map(|hit| &skills[hit.index]).collect();
+    if ranking.matched == 0 {
+        return json!({
+            "skills": shown,
+            "matched": 0,
+            "total": total,
+            "note": format!("none of the {total} skills matches '{query}'; try other words, or an empty query to list them by name"),
+        });
+    }
+    if ranking.matched <= shown.len() {
+        return json!(shown);
+    }
+    json!({
+        "skills": shown,
+        "matched": ranking.matched,
+        "total": total,
+        "note": format!("the best {} of {} matching skills, best first; {} more matched: use more specific words to find them", shown.len(), ranking.matched, ranking.matched - shown.len()),
+    })
+}
 
 /// What kind of conversation this is; shapes the system prompt.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,6 +114,13 @@ pub struct Applied {
     pub version: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub skill: Option<String>,
+    /// Skills created with a new workflow.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub skills_created: Vec<String>,
+    /// Proposed skills the user skipped: the workflow uses them, and they
+    /// do not exist.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub skills_skipped: Vec<String>,
     pub verdict: Verdict,
     pub summary: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -215,7 +273,7 @@ impl<'a> Session<'a> {
         self.messages.clear();
     }
 
-    fn system_prompt(&self) -> String {
+    fn system_prompt(&self, request: &str) -> String {
         let mut prompt = prompts::SYSTEM.to_string();
         match &self.options.mode {
             Mode::General => {}
@@ -234,6 +292,15 @@ impl<'a> Session<'a> {
                 prompt.push_str(prompts::CREATE);
                 if let Some(name) = name {
                     prompt.push_str(&format!("\nName the workflow '{name}'.\n"));
+                }
+                // Only the skills that fit the request: the registry may
+                // hold thousands.
+                if let Ok((skills, _)) = self.store.skills() {
+                    prompt.push_str(&prompts::skills_section(
+                        &skills,
+                        request,
+                        prompts::PROMPT_SKILLS,
+                    ));
                 }
             }
         }
@@ -283,7 +350,7 @@ impl<'a> Session<'a> {
     ) -> Result<Report, ModelError> {
         if self.messages.is_empty() {
             self.messages.push(Message::System {
-                text: self.system_prompt(),
+                text: self.system_prompt(request),
             });
         }
         self.messages.push(Message::User {
@@ -512,19 +579,7 @@ impl<'a> Session<'a> {
     fn list_skills(&self, query: &str) -> Outcome {
         match self.store.skills() {
             Err(error) => Outcome::store_error(error),
-            Ok((skills, _)) => {
-                let words: Vec<String> = query.split_whitespace().map(str::to_lowercase).collect();
-                let matching: Vec<&Skill> = skills
-                    .iter()
-                    .filter(|skill| {
-                        let haystack =
-                            format!("{} {}", skill.name, skill.description).to_lowercase();
-                        words.is_empty()
-                            || words.iter().any(|word| haystack.contains(word.as_str()))
-                    })
-                    .collect();
-                Outcome::ok(json!(matching))
-            }
+            Ok((skills, _)) => Outcome::ok(skill_listing(&skills, query, LISTED_SKILLS)),
         }
     }
 
@@ -553,6 +608,15 @@ impl<'a> Session<'a> {
                         );
                     }
                 },
+                // Only a creation has skill files to choose among.
+                Decision::ApproveWith { .. }
+                    if !matches!(
+                        proposal.kind,
+                        ProposalKind::Create { .. } | ProposalKind::CreateSkill { .. }
+                    ) =>
+                {
+                    return (proposal, Decision::Approve);
+                }
                 decision => return (proposal, decision),
             }
         }
@@ -689,6 +753,8 @@ impl<'a> Session<'a> {
                             workflow: Some(workflow.clone()),
                             version: Some(committed.record.version),
                             skill: None,
+                            skills_created: Vec::new(),
+                            skills_skipped: Vec::new(),
                             verdict: proposal.verdict(),
                             summary: summary.clone(),
                             modifications: modifications.clone(),
@@ -702,6 +768,7 @@ impl<'a> Session<'a> {
             }
             Decision::Decline { reason } => Self::declined(report, &proposal, reason),
             Decision::Revise { .. } => unreachable!("decide() resolves revisions"),
+            Decision::ApproveWith { .. } => unreachable!("decide() turns it into Approve"),
         }
     }
 
@@ -732,11 +799,17 @@ impl<'a> Session<'a> {
                 "choose another name, or change the existing one with propose_modification",
             );
         }
-        for skill in &new_skills {
-            if let Err(error) = check_name(&skill.name, "skill") {
-                Self::note_first(report, false);
-                return Outcome::error(error.to_string(), error.hint);
-            }
+        let existing: BTreeSet<String> = match self.store.skills() {
+            Ok((skills, _)) => skills.into_iter().map(|skill| skill.name).collect(),
+            Err(error) => return Outcome::store_error(error),
+        };
+        let problems = new_skill_problems(&new_skills, &existing);
+        if !problems.is_empty() {
+            Self::note_first(report, false);
+            return Outcome::error(
+                format!("the new skills are not valid: {}", problems.join("; ")),
+                "fix them and call create_workflow again; nothing was changed",
+            );
         }
         let mut workflow = workflow;
         workflow.name = name.clone();
@@ -785,40 +858,61 @@ impl<'a> Session<'a> {
             Err("a new workflow is edited with `edit` after it is saved".into())
         };
         let (proposal, decision) = self.decide(gate, proposal, &no_revision, report);
-        match decision {
-            Decision::Approve => {
-                let mut created_skills = Vec::new();
-                for skill in &new_skills {
-                    match self.store.create_skill(skill) {
-                        Ok(_) => created_skills.push(skill.name.clone()),
-                        Err(StoreError::Invalid { .. }) => {} // exists already: reuse it
-                        Err(error) => return Outcome::store_error(error),
-                    }
-                }
-                let provenance = self.provenance("Initial creation", request, report);
-                match self
-                    .store
-                    .create(&name, &workflow, provenance, &self.context)
-                {
-                    Ok(record) => {
-                        gate.applied(&proposal, Some(record.version));
-                        report.applied.push(Applied {
-                            workflow: Some(name.clone()),
-                            version: Some(record.version),
-                            skill: None,
-                            verdict: proposal.verdict(),
-                            summary: proposal.summary.clone(),
-                            modifications: Vec::new(),
-                        });
-                        Outcome::ok(
-                            json!({ "status": "applied", "workflow": name, "version": record.version, "skills_created": created_skills }),
-                        )
-                    }
-                    Err(error) => Outcome::store_error(error),
-                }
-            }
-            Decision::Decline { reason } => Self::declined(report, &proposal, reason),
+        let accepted: Vec<Skill> = match decision {
+            Decision::Approve => new_skills.clone(),
+            Decision::ApproveWith { skills } => skills
+                .into_iter()
+                .filter(|skill| {
+                    // Only the proposed skills, and only valid ones: the
+                    // workflow's steps name them.
+                    new_skills.iter().any(|new| new.name == skill.name)
+                        && !has_errors(&check_skill(skill))
+                })
+                .collect(),
+            Decision::Decline { reason } => return Self::declined(report, &proposal, reason),
             Decision::Revise { .. } => unreachable!("decide() resolves revisions"),
+        };
+        let skipped: Vec<String> = new_skills
+            .iter()
+            .filter(|new| !accepted.iter().any(|skill| skill.name == new.name))
+            .map(|new| new.name.clone())
+            .collect();
+        let mut created_skills = Vec::new();
+        for skill in &accepted {
+            match self.store.create_skill(skill) {
+                Ok(_) => created_skills.push(skill.name.clone()),
+                // Created by someone else since the proposal: reuse it.
+                Err(StoreError::Invalid { .. }) if self.store.skill_path(&skill.name).exists() => {}
+                Err(error) => return Outcome::store_error(error),
+            }
+        }
+        let provenance = self.provenance("Initial creation", request, report);
+        match self
+            .store
+            .create(&name, &workflow, provenance, &self.context)
+        {
+            Ok(record) => {
+                gate.applied(&proposal, Some(record.version));
+                report.applied.push(Applied {
+                    workflow: Some(name.clone()),
+                    version: Some(record.version),
+                    skill: None,
+                    skills_created: created_skills.clone(),
+                    skills_skipped: skipped.clone(),
+                    verdict: proposal.verdict(),
+                    summary: proposal.summary.clone(),
+                    modifications: Vec::new(),
+                });
+                let mut content = json!({ "status": "applied", "workflow": name, "version": record.version, "skills_created": created_skills });
+                if !skipped.is_empty() {
+                    content["skills_skipped"] = json!(skipped);
+                    content["note"] = json!(
+                        "the user skipped these skills: the workflow is saved, but the steps that use them cannot run until the skills exist"
+                    );
+                }
+                Outcome::ok(content)
+            }
+            Err(error) => Outcome::store_error(error),
         }
     }
 
@@ -829,18 +923,26 @@ impl<'a> Session<'a> {
         gate: &mut dyn Gate,
         report: &mut Report,
     ) -> Outcome {
-        if let Err(error) = check_name(&skill.name, "skill") {
-            return Outcome::error(error.to_string(), error.hint);
+        let errors: Vec<String> = check_skill(&skill)
+            .iter()
+            .filter(|problem| problem.severity == Severity::Error)
+            .map(ToString::to_string)
+            .collect();
+        if !errors.is_empty() {
+            Self::note_first(report, false);
+            return Outcome::error(
+                format!("the skill is not valid: {}", errors.join("; ")),
+                "fix it and call create_skill again; nothing was saved",
+            );
         }
-        if self
-            .known()
-            .is_some_and(|known| known.skills.contains(&skill.name))
-        {
+        if self.store.skill_path(&skill.name).exists() {
+            Self::note_first(report, false);
             return Outcome::error(
                 format!("skill '{}' already exists", skill.name),
                 "reuse it in the workflow instead",
             );
         }
+        Self::note_first(report, true);
         let proposal = Proposal {
             kind: ProposalKind::CreateSkill {
                 skill: skill.clone(),
@@ -852,24 +954,41 @@ impl<'a> Session<'a> {
             Err("a skill is not edited as modifications".into())
         };
         let (proposal, decision) = self.decide(gate, proposal, &no_revision, report);
-        match decision {
-            Decision::Approve => match self.store.create_skill(&skill) {
-                Ok(path) => {
-                    gate.applied(&proposal, None);
-                    report.applied.push(Applied {
-                        workflow: None,
-                        version: None,
-                        skill: Some(skill.name.clone()),
-                        verdict: Verdict::Safe,
-                        summary: proposal.summary.clone(),
-                        modifications: Vec::new(),
-                    });
-                    Outcome::ok(json!({ "status": "applied", "skill": skill.name, "path": path }))
+        let skill = match decision {
+            Decision::Approve => skill,
+            // The user edited the file at the gate; the store checks it
+            // again before writing.
+            Decision::ApproveWith { skills } => match skills.into_iter().next() {
+                Some(edited) => edited,
+                None => {
+                    return Self::declined(report, &proposal, "the user skipped the skill".into());
                 }
-                Err(error) => Outcome::store_error(error),
             },
-            Decision::Decline { reason } => Self::declined(report, &proposal, reason),
+            Decision::Decline { reason } => return Self::declined(report, &proposal, reason),
             Decision::Revise { .. } => unreachable!("decide() resolves revisions"),
+        };
+        match self.store.create_skill(&skill) {
+            Ok(path) => {
+                let proposal = Proposal {
+                    kind: ProposalKind::CreateSkill {
+                        skill: skill.clone(),
+                    },
+                    ..proposal
+                };
+                gate.applied(&proposal, None);
+                report.applied.push(Applied {
+                    workflow: None,
+                    version: None,
+                    skill: Some(skill.name.clone()),
+                    skills_created: Vec::new(),
+                    skills_skipped: Vec::new(),
+                    verdict: Verdict::Safe,
+                    summary: proposal.summary.clone(),
+                    modifications: Vec::new(),
+                });
+                Outcome::ok(json!({ "status": "applied", "skill": skill.name, "path": path }))
+            }
+            Err(error) => Outcome::store_error(error),
         }
     }
 
@@ -924,6 +1043,8 @@ impl<'a> Session<'a> {
                             workflow: Some(workflow.to_string()),
                             version: Some(committed.record.version),
                             skill: None,
+                            skills_created: Vec::new(),
+                            skills_skipped: Vec::new(),
                             verdict: proposal.verdict(),
                             summary: proposal.summary.clone(),
                             modifications: Vec::new(),
@@ -937,6 +1058,36 @@ impl<'a> Session<'a> {
             }
             Decision::Decline { reason } => Self::declined(report, &proposal, reason),
             Decision::Revise { .. } => unreachable!("decide() resolves revisions"),
+            Decision::ApproveWith { .. } => unreachable!("decide() turns it into Approve"),
         }
     }
+}
+
+/// What is wrong with the skills a new workflow proposes: invalid files,
+/// a name listed twice, a name that exists already.
+fn new_skill_problems(new_skills: &[Skill], existing: &BTreeSet<String>) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut seen = HashSet::new();
+    for skill in new_skills {
+        if !seen.insert(skill.name.as_str()) {
+            problems.push(format!(
+                "skill '{}' is listed twice in new_skills (list each once)",
+                skill.name
+            ));
+            continue;
+        }
+        if existing.contains(&skill.name) {
+            problems.push(format!(
+                "skill '{}' already exists (use it, and drop it from new_skills)",
+                skill.name
+            ));
+            continue;
+        }
+        for problem in check_skill(skill) {
+            if problem.severity == Severity::Error {
+                problems.push(format!("new skill '{}': {problem}", skill.name));
+            }
+        }
+    }
+    problems
 }

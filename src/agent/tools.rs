@@ -245,7 +245,7 @@ pub fn specs() -> Vec<ToolSpec> {
     vec![
         spec::<QueryArgs>(
             "list_skills",
-            "List the skills the user has (name, type, description), filtered by the query words.",
+            "Search the user's skills: the best matches for the query words (in names, descriptions, inputs and outputs, synonyms included), best first, at most 20, with a note when more matched. An empty query lists them by name.",
         ),
         spec::<QueryArgs>(
             "list_resources",

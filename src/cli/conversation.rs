@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::error::{CliError, Outcome, refused};
 use super::gate::TerminalGate;
-use super::output::{DIM, Printer, paint};
+use super::output::{DIM, GOOD, Printer, WARNING, paint};
 use super::settings::Settings;
 use crate::agent::config::{self, ModelFlags};
 use crate::agent::gate::Policy;
@@ -212,6 +212,9 @@ pub fn finish(
         if !report.final_message.is_empty() {
             printer.line(&report.final_message);
         }
+        for applied in &report.applied {
+            skill_lines(printer, applied);
+        }
         if report.usage.input_tokens + report.usage.output_tokens > 0 {
             printer.line(paint(
                 DIM,
@@ -237,4 +240,38 @@ pub fn finish(
         return Err(refused("Nothing was applied.", hint));
     }
     Ok(Outcome::Done)
+}
+
+/// The skills a new workflow created, and the ones the user skipped (the
+/// workflow cannot run until they exist).
+fn skill_lines(printer: &mut Printer, applied: &crate::agent::session::Applied) {
+    if !applied.skills_created.is_empty() {
+        printer.line(format!(
+            "{} Created skill{}: {}",
+            paint(GOOD, "✓"),
+            if applied.skills_created.len() == 1 {
+                ""
+            } else {
+                "s"
+            },
+            applied.skills_created.join(", ")
+        ));
+    }
+    if !applied.skills_skipped.is_empty() {
+        let workflow = applied.workflow.as_deref().unwrap_or_default();
+        printer.line(format!(
+            "{} Skipped skill{}: {}. The workflow is saved, but the steps that use {} cannot run until {} exist{}.",
+            paint(WARNING, "!"),
+            if applied.skills_skipped.len() == 1 { "" } else { "s" },
+            applied.skills_skipped.join(", "),
+            if applied.skills_skipped.len() == 1 { "it" } else { "them" },
+            if applied.skills_skipped.len() == 1 { "it" } else { "they" },
+            if applied.skills_skipped.len() == 1 { "s" } else { "" },
+        ));
+        printer.line(format!(
+            "  Create {} later with `qwf skill create {} --type TYPE --command COMMAND`; `qwf validate {workflow}` lists what is missing.",
+            if applied.skills_skipped.len() == 1 { "it" } else { "each" },
+            if applied.skills_skipped.len() == 1 { applied.skills_skipped[0].as_str() } else { "NAME" },
+        ));
+    }
 }

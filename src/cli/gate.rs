@@ -6,11 +6,14 @@ use std::path::{Path, PathBuf};
 
 use super::output::{BOLD, DIM, ERROR, GOOD, Printer, WARNING, paint};
 use super::prompt;
-use super::render::evaluation_lines;
+use super::render::{evaluation_lines, skill_file_lines, skill_problem_lines};
 use crate::agent::gate::{Decision, Gate, Policy, Proposal, ProposalKind, explain};
+use crate::core::skill::{Skill, check_skill, has_errors};
 use crate::core::{Modification, Verdict};
 use crate::store::plan::Plan;
 use crate::store::write_atomic;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 pub struct TerminalGate {
     printer: Printer,
@@ -123,11 +126,16 @@ impl TerminalGate {
                 }
             }
             ProposalKind::CreateSkill { skill } => {
-                printer.line(format!("{} {}", paint(BOLD, "Proposed skill:"), skill.name));
-                printer.line(format!("  Type: {}", skill.skill_type));
-                printer.line(format!("  Command: {}", skill.command));
-                if !skill.description.is_empty() {
-                    printer.line(format!("  Description: {}", skill.description));
+                printer.line(format!(
+                    "{} skills/{}.json",
+                    paint(BOLD, "Proposed skill:"),
+                    skill.name
+                ));
+                for line in skill_file_lines(skill) {
+                    printer.line(line);
+                }
+                for line in skill_problem_lines(&check_skill(skill)) {
+                    printer.line(line);
                 }
             }
         }
@@ -187,8 +195,9 @@ impl TerminalGate {
         }
     }
 
-    /// Opens the modifications in `$EDITOR` and reads them back.
-    fn edit(&mut self, modifications: &[Modification]) -> Option<Vec<Modification>> {
+    /// Opens `value` as JSON in `$EDITOR` and reads it back; `what` names
+    /// the expected shape in the message when the edit does not parse.
+    fn edit_json<T: Serialize + DeserializeOwned>(&mut self, value: &T, what: &str) -> Option<T> {
         let editor = std::env::var("VISUAL")
             .or_else(|_| std::env::var("EDITOR"))
             .unwrap_or_else(|_| "vi".to_string());
@@ -206,8 +215,7 @@ impl TerminalGate {
                 return None;
             }
         };
-        let text = serde_json::to_string_pretty(modifications)
-            .expect("modifications are always representable as JSON");
+        let text = serde_json::to_string_pretty(value).unwrap_or_default();
         if let Err(error) = std::fs::write(file.path(), format!("{text}\n")) {
             self.printer.line(format!(
                 "{} cannot write {}: {error}",
@@ -233,11 +241,11 @@ impl TerminalGate {
                 return None;
             }
             let edited = std::fs::read_to_string(file.path()).unwrap_or_default();
-            match serde_json::from_str::<Vec<Modification>>(&edited) {
-                Ok(modifications) => return Some(modifications),
+            match serde_json::from_str::<T>(&edited) {
+                Ok(value) => return Some(value),
                 Err(error) => {
                     self.printer.line(format!(
-                        "{} the edited proposal is not a valid list of modifications: {error}",
+                        "{} the edited proposal is not a valid {what}: {error}",
                         paint(ERROR, "✗")
                     ));
                     if !prompt::confirm("Edit again?") {
@@ -248,55 +256,160 @@ impl TerminalGate {
         }
     }
 
-    /// The seed's creation flow: show the workflow, look at the missing
-    /// skills, save everything, or cancel.
+    /// Offers one proposed skill: its file and problems, then accept, skip
+    /// (`n`) or edit in `$EDITOR`. `Some(Some(skill))` is accepted (as
+    /// edited), `Some(None)` skipped, `None` the input ended. With
+    /// `keep_name` (a workflow's steps use it) an edit may not rename it.
+    fn offer_skill(
+        &mut self,
+        skill: &Skill,
+        heading: Option<String>,
+        keep_name: bool,
+    ) -> Option<Option<Skill>> {
+        let mut current = skill.clone();
+        let mut show = heading.is_some();
+        loop {
+            if show {
+                if let Some(heading) = &heading {
+                    self.printer.line(heading);
+                }
+                for line in skill_file_lines(&current) {
+                    self.printer.line(line);
+                }
+                for line in skill_problem_lines(&check_skill(&current)) {
+                    self.printer.line(line);
+                }
+            }
+            show = true;
+            match prompt::choose("Accept this skill? (n skips it)", &["y", "n", "edit"]).as_deref()
+            {
+                Some("y") if has_errors(&check_skill(&current)) => {
+                    self.printer.line(format!(
+                        "{} '{}' has errors: fix them with edit, or skip it with n",
+                        paint(ERROR, "✗"),
+                        current.name
+                    ));
+                    show = false;
+                }
+                Some("y") => return Some(Some(current)),
+                Some("n") => {
+                    self.printer
+                        .line(format!("Skipped skill '{}'", current.name));
+                    return Some(None);
+                }
+                Some("edit") => {
+                    if let Some(edited) = self.edit_json(&current, "skill file") {
+                        if keep_name && edited.name != current.name {
+                            self.printer.line(format!(
+                                "{} the skill must stay named '{}': the workflow's steps use that name",
+                                paint(ERROR, "✗"),
+                                current.name
+                            ));
+                            show = false;
+                        } else {
+                            current = edited;
+                        }
+                    } else {
+                        show = false;
+                    }
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// The seed's creation flow: show the workflow, go through the missing
+    /// skills one by one (accept / skip / edit), save, or cancel. Nothing
+    /// is written here: the decision says which skills to create.
     fn creation_menu(
         &mut self,
         proposal: &Proposal,
         workflow: &crate::core::Workflow,
-        new_skills: &[crate::core::skill::Skill],
+        new_skills: &[Skill],
     ) -> Decision {
+        let cancelled = |printer: &mut Printer| {
+            printer.line("Cancelled. Nothing was created.");
+            Decision::Decline {
+                reason: "the user cancelled the creation".into(),
+            }
+        };
         self.printer.line("Would you like me to:");
         self.printer.line("1. Show the proposed workflow");
         self.printer.line(if new_skills.is_empty() {
             "2. Show the skills it uses (all exist)"
         } else {
-            "2. Show the missing skills to create"
+            "2. Create the missing skills (accept, skip or edit each)"
         });
         self.printer.line("3. Save everything");
+        // Per proposed skill: not decided yet, skipped, or accepted as shown.
+        let mut decided: Vec<Option<Option<Skill>>> = vec![None; new_skills.len()];
         loop {
-            match prompt::choose("", &["1", "2", "3", "all", "cancel", "why"]).as_deref() {
-                Some("1") => {
+            let choice = prompt::choose("", &["1", "2", "3", "all", "cancel", "why"]);
+            match choice.as_deref() {
+                Some("1") => self.show_workflow(workflow),
+                Some("2") if new_skills.is_empty() => {
+                    let mut used: Vec<&str> = workflow
+                        .steps
+                        .iter()
+                        .filter_map(|step| step.skill_name())
+                        .collect();
+                    used.sort_unstable();
+                    used.dedup();
                     self.printer
-                        .line(format!("Proposed Workflow: {}.json", workflow.name));
-                    self.printer.line(workflow.to_pretty_json().trim_end());
+                        .line(format!("Every skill it uses exists: {}", used.join(", ")));
                 }
                 Some("2") => {
-                    for skill in new_skills {
-                        self.printer.line(format!("Skill: {}", skill.name));
-                        self.printer.line(format!("Type: {}", skill.skill_type));
-                        self.printer.line(format!("Command: {}", skill.command));
-                        if !skill.description.is_empty() {
-                            self.printer
-                                .line(format!("Description: {}", skill.description));
+                    for (index, skill) in new_skills.iter().enumerate() {
+                        match self.offer(index, new_skills.len(), skill) {
+                            Some(decision) => decided[index] = Some(decision),
+                            None => return cancelled(&mut self.printer),
                         }
-                        self.printer.line("");
                     }
+                    self.printer
+                        .line("Choose 3 to save the workflow with the skills you accepted.");
                 }
                 Some("why") => {
                     for line in explain(proposal) {
                         self.printer.line(format!("  • {line}"));
                     }
                 }
-                Some("3" | "all") => return Decision::Approve,
-                _ => {
-                    self.printer.line("Cancelled. Nothing was created.");
-                    return Decision::Decline {
-                        reason: "the user cancelled the creation".into(),
-                    };
+                Some(choice @ ("3" | "all")) => {
+                    if choice == "all" {
+                        self.show_workflow(workflow);
+                    }
+                    for (index, skill) in new_skills.iter().enumerate() {
+                        if decided[index].is_some() {
+                            continue;
+                        }
+                        match self.offer(index, new_skills.len(), skill) {
+                            Some(decision) => decided[index] = Some(decision),
+                            None => return cancelled(&mut self.printer),
+                        }
+                    }
+                    let accepted: Vec<Skill> = decided.into_iter().flatten().flatten().collect();
+                    return Decision::ApproveWith { skills: accepted };
                 }
+                _ => return cancelled(&mut self.printer),
             }
         }
+    }
+
+    /// One missing skill of a new workflow, offered in turn.
+    fn offer(&mut self, index: usize, total: usize, skill: &Skill) -> Option<Option<Skill>> {
+        self.printer.line("");
+        let heading = format!(
+            "{} {}/{total}: skills/{}.json",
+            paint(BOLD, "Missing skill"),
+            index + 1,
+            skill.name
+        );
+        self.offer_skill(skill, Some(heading), true)
+    }
+
+    fn show_workflow(&mut self, workflow: &crate::core::Workflow) {
+        self.printer
+            .line(format!("Proposed Workflow: {}.json", workflow.name));
+        self.printer.line(workflow.to_pretty_json().trim_end());
     }
 
     /// Journey 3: approve each independent modification in turn.
@@ -345,6 +458,24 @@ impl Gate for TerminalGate {
         {
             return self.creation_menu(proposal, workflow, new_skills);
         }
+        if let ProposalKind::CreateSkill { skill } = &proposal.kind {
+            // The file and its problems were just shown.
+            return match self.offer_skill(skill, None, false) {
+                Some(Some(accepted)) if accepted == *skill => Decision::Approve,
+                Some(Some(edited)) => Decision::ApproveWith {
+                    skills: vec![edited],
+                },
+                Some(None) => Decision::Decline {
+                    reason: "the user declined the skill".into(),
+                },
+                None => {
+                    self.printer.line("Cancelled. Nothing was created.");
+                    Decision::Decline {
+                        reason: "the user cancelled".into(),
+                    }
+                }
+            };
+        }
         let breaking = proposal.verdict() == Verdict::Breaking;
         let modifications = match &proposal.kind {
             ProposalKind::Modify { modifications, .. } => Some(modifications.clone()),
@@ -377,7 +508,7 @@ impl Gate for TerminalGate {
                 }
                 Some("edit") => {
                     if let Some(modifications) = &modifications
-                        && let Some(edited) = self.edit(modifications)
+                        && let Some(edited) = self.edit_json(modifications, "list of modifications")
                     {
                         return Decision::Revise {
                             modifications: edited,

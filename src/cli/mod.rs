@@ -69,6 +69,7 @@ pub enum Command {
     Run(commands::run::Args),
     Runs(commands::runs::Args),
     Resources(commands::resources::Args),
+    Skill(commands::skill::Args),
 }
 
 fn init_tracing(verbose: u8) {
@@ -144,5 +145,6 @@ pub(crate) fn run(
         Command::Run(args) => commands::run::run(args, settings, printer),
         Command::Runs(args) => commands::runs::run(args, settings, printer),
         Command::Resources(args) => commands::resources::run(args, settings, printer),
+        Command::Skill(args) => commands::skill::run(args, settings, printer),
     }
 }

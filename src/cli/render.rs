@@ -170,3 +170,31 @@ pub fn evaluation_lines(evaluation: &crate::core::Evaluation, with_diff: bool) -
     lines.extend(impact_lines(&evaluation.impact));
     lines
 }
+
+/// A skill file as it would be saved, indented for a proposal.
+pub fn skill_file_lines(skill: &crate::core::skill::Skill) -> Vec<String> {
+    serde_json::to_string_pretty(skill)
+        .unwrap_or_default()
+        .lines()
+        .map(|line| format!("  {line}"))
+        .collect()
+}
+
+/// A skill file's problems, one headline and one hint each.
+pub fn skill_problem_lines(problems: &[crate::core::skill::SkillProblem]) -> Vec<String> {
+    let mut lines = Vec::new();
+    for problem in problems {
+        let (style, word) = match problem.severity {
+            Severity::Error => (ERROR, "error"),
+            Severity::Warning => (WARNING, "warning"),
+        };
+        lines.push(format!(
+            "  {} {}: {}",
+            paint(style, word),
+            problem.pointer,
+            problem.message
+        ));
+        lines.push(format!("    {} {}", paint(HINT, "hint:"), problem.hint));
+    }
+    lines
+}

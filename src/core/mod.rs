@@ -13,6 +13,7 @@ pub mod model;
 pub mod modification;
 pub mod names;
 pub mod patch;
+pub mod ranking;
 pub mod reference;
 pub mod schema;
 pub mod skill;

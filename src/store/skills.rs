@@ -2,13 +2,15 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::discovery::{Client, FoundSkill, Kind, Problem, Scope, Shadowed, workspace_skills_dir};
 use super::error::{Result, StoreError};
 use super::{Store, write_atomic};
 use crate::core::names::check_name;
-use crate::core::skill::Skill;
+use crate::core::skill::{Skill, check_skill, has_errors, parse_skill};
+use crate::core::suggest::did_you_mean;
+use crate::core::validation::Severity;
 
 /// A skill file that could not be read, reported rather than hidden.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -107,10 +109,72 @@ impl Store {
         listing
     }
 
-    /// Saves a new skill; refuses to replace an existing one.
+    /// The skill named `name`: a workspace skill before a home one.
+    pub fn skill(&self, name: &str) -> Result<Skill> {
+        check_name(name, "skill")?;
+        let listing = self.skill_listing();
+        if let Some(found) = listing.skills.into_iter().find(|found| found.skill.name == name) {
+            return Ok(found.skill);
+        }
+        if let Some(problem) = listing
+            .problems
+            .iter()
+            .find(|problem| problem.path.file_stem().and_then(|stem| stem.to_str()) == Some(name))
+        {
+            return Err(StoreError::Invalid {
+                message: format!("{}: {}", problem.place(), problem.message),
+                hint: "fix the skill file at that place (qwf never overwrites it)".into(),
+            });
+        }
+        let (skills, _) = self.skills()?;
+        let hint = match did_you_mean(name, skills.iter().map(|skill| skill.name.as_str())) {
+            Some(close) => format!("did you mean '{close}'? `qwf skill list` shows every skill"),
+            None => "`qwf skill list` shows every skill; `qwf skill create` makes one".into(),
+        };
+        Err(StoreError::Invalid {
+            message: format!("there is no skill '{name}'"),
+            hint,
+        })
+    }
+
+    /// Where the skill named `name` is (or would be) saved.
+    pub fn skill_path(&self, name: &str) -> PathBuf {
+        self.skills_dir().join(format!("{name}.json"))
+    }
+
+    /// Saves a new skill atomically; refuses to replace an existing one and
+    /// to save a skill with errors (see [`check_skill`]).
     pub fn create_skill(&self, skill: &Skill) -> Result<std::path::PathBuf> {
         check_name(&skill.name, "skill")?;
-        let path = self.skills_dir().join(format!("{}.json", skill.name));
+        let problems = check_skill(skill);
+        if has_errors(&problems) {
+            let errors: Vec<String> = problems
+                .iter()
+                .filter(|problem| problem.severity == Severity::Error)
+                .map(ToString::to_string)
+                .collect();
+            return Err(StoreError::Invalid {
+                message: format!("skill '{}' is not valid: {}", skill.name, errors.join("; ")),
+                hint: "fix the skill file and try again; nothing was saved".into(),
+            });
+        }
+        let path = self.skill_path(&skill.name);
+        // A workspace skill of that name would hide the new one.
+        if let Some(found) = self
+            .skill_listing()
+            .skills
+            .into_iter()
+            .find(|found| found.skill.name == skill.name)
+        {
+            return Err(StoreError::Invalid {
+                message: format!(
+                    "skill '{}' already exists ({})",
+                    skill.name,
+                    found.source.display()
+                ),
+                hint: "use the existing skill, or choose another name".into(),
+            });
+        }
         if path.exists() {
             return Err(StoreError::Invalid {
                 message: format!("skill '{}' already exists", skill.name),
@@ -167,13 +231,33 @@ fn read_skill_dir(directory: &Path, scope: Scope) -> Result<(Vec<FoundSkill>, Ve
                 continue;
             }
         };
-        match serde_json::from_str::<Skill>(&text) {
-            Ok(skill) => skills.push(FoundSkill {
-                skill,
-                source: path,
-                scope,
+        match parse_skill(&text) {
+            Ok(skill) => {
+                let stem = path.file_stem().and_then(|stem| stem.to_str());
+                if stem == Some(skill.name.as_str()) {
+                    skills.push(FoundSkill {
+                        skill,
+                        source: path,
+                        scope,
+                    });
+                } else {
+                    problems.push(Problem::new(
+                        &path,
+                        format!(
+                            "the file is named {}.json but the skill inside is named '{}' (rename the file to {}.json, or fix \"name\")",
+                            stem.unwrap_or_default(),
+                            skill.name,
+                            skill.name
+                        ),
+                    ));
+                }
+            }
+            Err(error) => problems.push(Problem {
+                path: path.clone(),
+                line: (error.line > 0).then_some(error.line),
+                column: (error.line > 0).then_some(error.column),
+                message: format!("{} ({})", error.message, error.hint),
             }),
-            Err(error) => problems.push(Problem::json(&path, &error)),
         }
     }
     Ok((skills, problems))

@@ -15,5 +15,6 @@ mod test_merge_command;
 mod test_rollback_command;
 mod test_schema_command;
 mod test_show_command;
+mod test_skill_command;
 mod test_undo_command;
 mod test_validate_command;

@@ -23,5 +23,6 @@ pub mod run;
 pub mod runs;
 pub mod schema;
 pub mod show;
+pub mod skill;
 pub mod undo;
 pub mod validate;

@@ -8,7 +8,7 @@ use crate::cli::render::{PlacedIssue, count_summary, issue_lines};
 use crate::cli::settings::Settings;
 use crate::core::Workflow;
 use crate::core::names::check_name;
-use crate::core::validation::{Severity, validate};
+use crate::core::validation::{IssueCode, KnownResources, Severity, validate};
 
 /// Check a workflow (by name, or a file) and report every problem at once.
 ///
@@ -44,12 +44,30 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
         // Records a pending hand edit, and refuses a file that is not JSON
         // with its line and column.
         store.head(&name, &settings.context())?;
-        return check(&store.current_path(&name), &name, printer);
+        // A stored workflow is checked against the skill registry too: a
+        // step whose skill is missing (skipped at creation, or deleted)
+        // is reported. A file from elsewhere is checked on its own.
+        let (skills, _) = store.skills()?;
+        let known = KnownResources {
+            skills: skills.into_iter().map(|skill| skill.name).collect(),
+            agents: Default::default(),
+        };
+        return check(&store.current_path(&name), &name, Some(&known), printer);
     }
-    check(&args.target, &args.target.display().to_string(), printer)
+    check(
+        &args.target,
+        &args.target.display().to_string(),
+        None,
+        printer,
+    )
 }
 
-fn check(path: &Path, label: &str, printer: &mut Printer) -> Result<Outcome, CliError> {
+fn check(
+    path: &Path,
+    label: &str,
+    known: Option<&KnownResources>,
+    printer: &mut Printer,
+) -> Result<Outcome, CliError> {
     let label = label.to_string();
     let source = std::fs::read_to_string(path).map_err(|error| {
         let hint = if error.kind() == std::io::ErrorKind::NotFound {
@@ -60,10 +78,22 @@ fn check(path: &Path, label: &str, printer: &mut Printer) -> Result<Outcome, Cli
         CliError::new(format!("cannot read '{label}': {error}")).with_hint(hint)
     })?;
     let issues: Vec<PlacedIssue> = match Workflow::from_json_str(&source) {
-        Ok(workflow) => validate(&workflow, None)
+        Ok(workflow) => validate(&workflow, known)
             .issues
             .iter()
-            .map(|issue| PlacedIssue::from_issue(issue, &source))
+            // Agents are not discovered by this command yet, so an agent
+            // step is not reported as unknown here.
+            .filter(|issue| issue.code != IssueCode::UnknownAgent)
+            .map(|issue| {
+                let mut placed = PlacedIssue::from_issue(issue, &source);
+                // The file itself is sound; the workflow cannot run until
+                // the skill exists. A warning, so a home whose workflows
+                // came before their skills still validates.
+                if issue.code == IssueCode::UnknownSkill {
+                    placed.severity = Severity::Warning;
+                }
+                placed
+            })
             .collect(),
         Err(error) => vec![PlacedIssue {
             severity: Severity::Error,
