@@ -113,7 +113,11 @@ impl Store {
     pub fn skill(&self, name: &str) -> Result<Skill> {
         check_name(name, "skill")?;
         let listing = self.skill_listing();
-        if let Some(found) = listing.skills.into_iter().find(|found| found.skill.name == name) {
+        if let Some(found) = listing
+            .skills
+            .into_iter()
+            .find(|found| found.skill.name == name)
+        {
             return Ok(found.skill);
         }
         if let Some(problem) = listing
@@ -256,7 +260,7 @@ fn read_skill_dir(directory: &Path, scope: Scope) -> Result<(Vec<FoundSkill>, Ve
                 path: path.clone(),
                 line: (error.line > 0).then_some(error.line),
                 column: (error.line > 0).then_some(error.column),
-                message: format!("{} ({})", error.message, error.hint),
+                message: error.message,
             }),
         }
     }
