@@ -1324,3 +1324,43 @@ fn creating_over_an_existing_name_is_explained() {
     );
     assert_eq!(versions(&store, "data-pipeline"), 1);
 }
+
+#[test]
+fn with_many_skills_the_planner_searches_and_still_reuses_the_right_one() {
+    let (_dir, store) = empty_home();
+    // More skills than one listing holds, none of them about fetching.
+    for index in 0..150 {
+        add_skill(
+            &store,
+            &format!("report-formatter-{index:03}"),
+            "Format a report as a table",
+        );
+    }
+    add_skill(&store, "http-fetch", "Fetch data from a URL over HTTP");
+    let report = run(
+        &store,
+        create_options(Some("etl")),
+        "fetch data from https://api.example.com, validate it, and save it to the events table",
+        &mut yes(),
+    );
+    let queries: Vec<String> = report
+        .tool_calls
+        .iter()
+        .filter(|call| call.name == "list_skills")
+        .map(|call| {
+            call.arguments["query"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(queries.len(), 2, "a listing, then a search: {queries:?}");
+    assert!(queries[0].is_empty() && queries[1].contains("fetch data"));
+    let created = head(&store, "etl");
+    assert_eq!(
+        step(&created, "fetch").skill_name(),
+        Some("http-fetch"),
+        "{}",
+        report.final_message
+    );
+}

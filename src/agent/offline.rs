@@ -146,6 +146,11 @@ fn next(setting: &Setting, turn: &Turn) -> Next {
         Intent::Help => Next::Say(answer::help()),
         Intent::Create { name } => create(setting, turn, &info, name),
         Intent::ListSkills => match &info.skills {
+            Some(skills) if info.skills_cut_short => Next::Say(format!(
+                "{}\nThese are the first {} by name; `qwf skill list --query WORDS` finds the others.",
+                answer::skills(skills),
+                skills.len()
+            )),
             Some(skills) => Next::Say(answer::skills(skills)),
             None => Next::Calls(vec![("list_skills", json!({ "query": "" }))]),
         },
@@ -368,8 +373,10 @@ fn edit(setting: &Setting, turn: &Turn, info: &Info, target: &str) -> Next {
     if workflow.is_none() {
         reads.push(get_workflow(target));
     }
-    if info.skills.is_none() && read::needs_skills(&turn.request) {
-        reads.push(("list_skills", json!({ "query": "" })));
+    if read::needs_skills(&turn.request)
+        && let Err(call) = info.skills_or_search(&turn.request)
+    {
+        reads.push(call);
     }
     if !reads.is_empty() {
         return Next::Calls(reads);
@@ -411,8 +418,9 @@ fn edit(setting: &Setting, turn: &Turn, info: &Info, target: &str) -> Next {
 }
 
 fn create(setting: &Setting, turn: &Turn, info: &Info, name: Option<String>) -> Next {
-    let Some(skills) = &info.skills else {
-        return Next::Calls(vec![("list_skills", json!({ "query": "" }))]);
+    let skills = match info.skills_or_search(&turn.request) {
+        Ok(skills) => skills,
+        Err(call) => return Next::Calls(vec![call]),
     };
     let toks = tokenize(&turn.request);
     let name = setting

@@ -219,6 +219,25 @@ pub(super) struct Info {
     pub(super) validation: Option<Value>,
     pub(super) created_skills: Vec<String>,
     pub(super) asked_this_turn: bool,
+    /// The listing held only some of the skills (there are many).
+    pub(super) skills_cut_short: bool,
+    /// The skills were searched with the request's words.
+    pub(super) skills_searched: bool,
+}
+
+impl Info {
+    /// The skills known so far, or the call that finds more: with many
+    /// skills the listing is partial, so search with the request's words.
+    pub(super) fn skills_or_search(
+        &self,
+        request: &str,
+    ) -> Result<&[Skill], (&'static str, Value)> {
+        match &self.skills {
+            Some(skills) if !self.skills_cut_short || self.skills_searched => Ok(skills),
+            Some(_) => Err(("list_skills", serde_json::json!({ "query": request }))),
+            None => Err(("list_skills", serde_json::json!({ "query": "" }))),
+        }
+    }
 }
 
 pub(super) fn gather(turn: &Turn) -> Info {
@@ -247,7 +266,26 @@ pub(super) fn gather(turn: &Turn) -> Info {
                     });
                 }
             }
-            "list_skills" => info.skills = serde_json::from_value(content.clone()).ok(),
+            "list_skills" => {
+                // A plain list, or (with many skills) `{skills, total, …}`
+                // holding part of them; later searches add to what is known.
+                let listed = content.get("skills").unwrap_or(content);
+                let found: Vec<Skill> = serde_json::from_value(listed.clone()).unwrap_or_default();
+                let shown = found.len() as u64;
+                let known = info.skills.get_or_insert_with(Vec::new);
+                for skill in found {
+                    if !known.iter().any(|existing| existing.name == skill.name) {
+                        known.push(skill);
+                    }
+                }
+                let query = outcome.call.arguments["query"].as_str().unwrap_or_default();
+                if query.trim().is_empty() {
+                    info.skills_cut_short =
+                        content["total"].as_u64().is_some_and(|total| total > shown);
+                } else {
+                    info.skills_searched = true;
+                }
+            }
             "history" => {
                 info.history = content["versions"].as_array().map(|versions| {
                     versions
