@@ -24,6 +24,8 @@ fn plan(workflow: serde_json::Value, skills: Vec<Skill>, dir: &std::path::Path) 
         skills,
         broken_skills: Vec::new(),
         skills_dir: dir.to_path_buf(),
+        skill_dirs: Default::default(),
+        agents: Default::default(),
         overrides: Default::default(),
         models: ModelAvailability::Offline,
     })

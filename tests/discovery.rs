@@ -153,6 +153,10 @@ fn fixture() -> Env {
         r#"{"name": "backend", "description": "Backend specialist", "prompt": "file://./prompts/backend.md", "includeMcpJson": true}"#,
     );
     env.write(
+        &home.join(".kiro/agents/prompts/backend.md"),
+        "You build and review backend services.\n",
+    );
+    env.write(
         &home.join(".kiro/agents/reviewer.md"),
         "---\ndescription: Reviews pull requests\nmodel: claude-sonnet-4\ntools: [read, shell]\nmcpServers:\n  github:\n    command: npx\n    args: [\"-y\", \"@modelcontextprotocol/server-github\"]\n---\nYou review code.\n",
     );

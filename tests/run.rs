@@ -67,6 +67,8 @@ impl Home {
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", self.root.parent().unwrap())
+            // Discovery reads the working directory too: keep it in the home.
+            .current_dir(self.root.parent().unwrap())
             .env("QWF_HOME", &self.root)
             .env("QWF_TIMESTAMP", "2026-11-27T10:00:00Z")
             .env("NO_COLOR", "1")
@@ -381,8 +383,9 @@ fn preflight_failures_run_nothing() {
     let output = home.qwf(&["run", "broken"]);
     assert_eq!(output.code, 1, "{}", output.stderr);
     for needle in [
-        "cannot run: 4 problems",
+        "cannot run: 5 problems",
         "skill 'no-such-skill', which does not exist",
+        "uses agent 'reviewer', which was not found",
         "step 'think' needs a model (agent 'reviewer'), but the provider is 'offline'",
         "compare with '=='",
         "--provider",
@@ -560,4 +563,47 @@ fn a_model_step_asks_the_configured_provider() {
         sent.contains("a long text"),
         "the inputs went as JSON: {sent}"
     );
+}
+
+#[test]
+fn an_agent_step_runs_with_the_discovered_agents_instructions() {
+    let home = Home::new();
+    let agents = home.root.parent().unwrap().join(".aws/amazonq/cli-agents");
+    std::fs::create_dir_all(&agents).unwrap();
+    std::fs::write(
+        agents.join("reviewer.json"),
+        json!({"name": "reviewer", "description": "Reviews changes",
+               "prompt": "You review pull requests strictly.", "tools": ["fs_read"]})
+        .to_string(),
+    )
+    .unwrap();
+    home.workflow(json!({"name": "review", "steps": [
+        {"id": "think", "type": "agent", "agent": "reviewer", "description": "Judge the change",
+         "inputs": {"diff": "context.diff"}, "outputs": ["verdict"]}],
+        "context": {"readonly": {"diff": "+ one line"}}}));
+    let reply = json!({
+        "id": "chatcmpl-2", "object": "chat.completion", "created": 1_700_000_000, "model": "test-model",
+        "choices": [{"index": 0, "finish_reason": "stop",
+                     "message": {"role": "assistant", "content": "{\"verdict\": \"approve\"}"}}],
+        "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}
+    });
+    let server = mock_http::MockServer::start(200, reply);
+    let base_url = format!("{}/v1", server.url);
+    let env = [
+        ("QWF_BASE_URL", base_url.as_str()),
+        ("QWF_MODEL", "test-model"),
+    ];
+    let output = home.qwf_with(
+        &["--json", "run", "review", "--provider", "openai-compatible"],
+        &env,
+    );
+    assert_eq!(output.code, 0, "{}\n{}", output.stdout, output.stderr);
+    let record: Value = serde_json::from_str(&output.stdout).unwrap();
+    assert_eq!(step(&record, "think")["outputs"]["verdict"], "approve");
+    let sent = server.only_request().json()["messages"].to_string();
+    assert!(
+        sent.contains("You review pull requests strictly."),
+        "{sent}"
+    );
+    assert!(sent.contains("Judge the change"), "{sent}");
 }

@@ -418,16 +418,7 @@ impl<'a> Session<'a> {
     }
 
     fn known(&self) -> Option<KnownResources> {
-        let (skills, _) = self.store.skills().ok()?;
-        Some(KnownResources {
-            skills: skills.into_iter().map(|skill| skill.name).collect(),
-            agents: self
-                .store
-                .discover_agents()
-                .into_iter()
-                .map(|agent| agent.name)
-                .collect(),
-        })
+        self.store.known_resources().ok()
     }
 
     fn provenance(&self, description: &str, request: &str, report: &Report) -> Provenance {

@@ -573,9 +573,13 @@ impl<'a> Runner<'a> {
                     Ok(inputs) => inputs,
                     Err(failure) => return Attempt::Failed(failure),
                 };
-                let mut prompt = format!("You are the agent '{agent}'.");
+                // The agent's own instructions when discovery found them.
+                let mut prompt = match self.plan.agents.get(agent) {
+                    Some(Some(instructions)) => instructions.clone(),
+                    _ => format!("You are the agent '{agent}'."),
+                };
                 if let Some(description) = &step.description {
-                    prompt.push_str(&format!(" Your task: {description}"));
+                    prompt.push_str(&format!("\n\nYour task in this step: {description}"));
                 }
                 self.run_model(
                     step,
@@ -628,9 +632,14 @@ impl<'a> Runner<'a> {
         env.push(("QWF_STEP_ID".into(), step.id.clone()));
         env.push(("QWF_ATTEMPT".into(), number.to_string()));
         let stdin = serde_json::to_vec(&Value::Object(inputs)).unwrap_or_default();
+        let cwd = self
+            .plan
+            .skill_dirs
+            .get(skill)
+            .unwrap_or(&self.plan.skills_dir);
         let spec = ProcessSpec {
             argv,
-            cwd: &self.plan.skills_dir,
+            cwd,
             env: &env,
             stdin: &stdin,
             deadline,
@@ -638,11 +647,7 @@ impl<'a> Runner<'a> {
         match process::run(&spec, self.options.is_cancelled) {
             ProcessEnd::SpawnFailed(error) => Attempt::Failed(Failure::new(
                 "spawn",
-                format!(
-                    "cannot start '{}' (in {}): {error}",
-                    argv[0],
-                    self.plan.skills_dir.display()
-                ),
+                format!("cannot start '{}' (in {}): {error}", argv[0], cwd.display()),
             )),
             ProcessEnd::Cancelled => Attempt::Cancelled,
             ProcessEnd::TimedOut { stderr } => {

@@ -36,6 +36,11 @@ pub struct PreflightInput {
     pub broken_skills: Vec<BrokenSkill>,
     /// Where skill files live: code skills run there.
     pub skills_dir: PathBuf,
+    /// Skills whose file lives elsewhere (the workspace's `.qwf/skills/`):
+    /// they run in their own directory.
+    pub skill_dirs: HashMap<String, PathBuf>,
+    /// Agents discovery found (name → instructions), for agent steps.
+    pub agents: HashMap<String, Option<String>>,
     /// `--set` values, already checked against the context.
     pub overrides: JsonMap,
     pub models: ModelAvailability,
@@ -69,6 +74,9 @@ pub struct Plan {
     pub overrides: JsonMap,
     pub skills: HashMap<String, Skill>,
     pub skills_dir: PathBuf,
+    pub skill_dirs: HashMap<String, PathBuf>,
+    /// Discovered agents and their instructions.
+    pub agents: HashMap<String, Option<String>>,
     pub model_steps: Vec<ModelStep>,
     /// The provider model steps will use, when there are any.
     pub provider: Option<String>,
@@ -142,24 +150,21 @@ pub fn preflight(input: PreflightInput) -> Result<Plan, Vec<Problem>> {
         skills,
         broken_skills,
         skills_dir,
+        skill_dirs,
+        agents,
         overrides,
         models,
     } = input;
     let mut problems = Vec::new();
     let known = KnownResources {
         skills: skills.iter().map(|skill| skill.name.clone()).collect(),
-        agents: Default::default(),
+        agents: agents.keys().cloned().collect(),
     };
     let broken: HashMap<String, &BrokenSkill> = broken_skills
         .iter()
         .filter_map(|broken| Some((broken.path.file_stem()?.to_str()?.to_string(), broken)))
         .collect();
     for issue in validate(&workflow, Some(&known)).errors() {
-        // Agents run as model steps; qwf does not discover agent
-        // definitions for runs, so an agent name is not checked here.
-        if issue.code == IssueCode::UnknownAgent {
-            continue;
-        }
         if issue.code == IssueCode::UnknownSkill
             && let Some(skill) = workflow_skill_of(&workflow, issue.step_id.as_deref())
             && let Some(file) = broken.get(skill)
@@ -303,6 +308,8 @@ pub fn preflight(input: PreflightInput) -> Result<Plan, Vec<Problem>> {
         overrides,
         skills,
         skills_dir,
+        skill_dirs,
+        agents,
         model_steps,
         provider,
         fallback_for,

@@ -109,6 +109,19 @@ impl Store {
         listing
     }
 
+    /// The skills and agents a workflow may name, for validation.
+    pub fn known_resources(&self) -> Result<crate::core::KnownResources> {
+        let (skills, _) = self.skills()?;
+        Ok(crate::core::KnownResources {
+            skills: skills.into_iter().map(|skill| skill.name).collect(),
+            agents: self
+                .discover_agents()
+                .into_iter()
+                .map(|agent| agent.name)
+                .collect(),
+        })
+    }
+
     /// The skill named `name`: a workspace skill before a home one.
     pub fn skill(&self, name: &str) -> Result<Skill> {
         check_name(name, "skill")?;

@@ -149,11 +149,7 @@ fn import_workflow_file(
         );
     }
     workflow.name = name.clone();
-    let (skills, _) = store.skills()?;
-    let known = crate::core::KnownResources {
-        skills: skills.into_iter().map(|skill| skill.name).collect(),
-        agents: Default::default(),
-    };
+    let known = store.known_resources()?;
     let report = validate(&workflow, Some(&known));
     if !printer.json {
         printer.line(format!(
@@ -162,7 +158,10 @@ fn import_workflow_file(
             if workflow.steps.len() == 1 { "" } else { "s" }
         ));
         for issue in report.errors() {
-            if issue.code == crate::core::IssueCode::UnknownSkill {
+            if matches!(
+                issue.code,
+                crate::core::IssueCode::UnknownSkill | crate::core::IssueCode::UnknownAgent
+            ) {
                 printer.line(format!("  ! {} (not installed yet)", issue.message));
             } else {
                 printer.line(format!("  {} {}", paint(WARNING, "✗"), issue.message));
@@ -173,7 +172,12 @@ fn import_workflow_file(
     // keeps saying so until the skills exist.
     let blocking = report
         .errors()
-        .filter(|issue| issue.code != crate::core::IssueCode::UnknownSkill)
+        .filter(|issue| {
+            !matches!(
+                issue.code,
+                crate::core::IssueCode::UnknownSkill | crate::core::IssueCode::UnknownAgent
+            )
+        })
         .count();
     if blocking > 0 && !args.force {
         return Err(refused(

@@ -126,6 +126,17 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
         outcome: Outcome::Usage,
     })?;
     let (skills, broken_skills) = store.skills()?;
+    let skill_dirs = store
+        .skill_listing()
+        .skills
+        .into_iter()
+        .filter_map(|found| Some((found.skill.name, found.source.parent()?.to_path_buf())))
+        .collect();
+    let agents = store
+        .discover_agents()
+        .into_iter()
+        .map(|agent| (agent.name, agent.prompt))
+        .collect();
     let (models, factory) = model_setup(args, settings);
     let plan = match preflight(PreflightInput {
         name: args.name.clone(),
@@ -134,6 +145,8 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
         skills,
         broken_skills,
         skills_dir: store.skills_dir(),
+        skill_dirs,
+        agents,
         overrides,
         models,
     }) {

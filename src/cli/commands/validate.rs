@@ -47,11 +47,7 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
         // A stored workflow is checked against the skill registry too: a
         // step whose skill is missing (skipped at creation, or deleted)
         // is reported. A file from elsewhere is checked on its own.
-        let (skills, _) = store.skills()?;
-        let known = KnownResources {
-            skills: skills.into_iter().map(|skill| skill.name).collect(),
-            agents: Default::default(),
-        };
+        let known = store.known_resources()?;
         return check(&store.current_path(&name), &name, Some(&known), printer);
     }
     check(
@@ -81,15 +77,15 @@ fn check(
         Ok(workflow) => validate(&workflow, known)
             .issues
             .iter()
-            // Agents are not discovered by this command yet, so an agent
-            // step is not reported as unknown here.
-            .filter(|issue| issue.code != IssueCode::UnknownAgent)
             .map(|issue| {
                 let mut placed = PlacedIssue::from_issue(issue, &source);
                 // The file itself is sound; the workflow cannot run until
-                // the skill exists. A warning, so a home whose workflows
-                // came before their skills still validates.
-                if issue.code == IssueCode::UnknownSkill {
+                // the skill or agent exists. A warning, so a home whose
+                // workflows came before their skills still validates.
+                if matches!(
+                    issue.code,
+                    IssueCode::UnknownSkill | IssueCode::UnknownAgent
+                ) {
                     placed.severity = Severity::Warning;
                 }
                 placed

@@ -51,6 +51,10 @@ pub struct FoundAgent {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub mcp_servers: Vec<String>,
     pub source: PathBuf,
+    /// The agent's instructions (the `prompt` field, or a Markdown agent's
+    /// body), given to the model when a workflow step runs the agent.
+    #[serde(skip)]
+    pub prompt: Option<String>,
     #[serde(skip)]
     pub(crate) server_configs: Vec<(String, ServerConfig)>,
 }
@@ -69,6 +73,8 @@ struct AgentFile {
     tools: Option<Vec<String>>,
     #[serde(default)]
     mcp_servers: Option<BTreeMap<String, ServerConfig>>,
+    #[serde(default)]
+    prompt: Option<String>,
 }
 
 pub(super) struct Agents {
@@ -189,6 +195,38 @@ fn read_agent(
         .unwrap_or(stem);
     let server_configs: Vec<(String, ServerConfig)> =
         file.mcp_servers.unwrap_or_default().into_iter().collect();
+    let prompt = if is_markdown {
+        markdown_body(&text).map(str::to_string)
+    } else {
+        // Q CLI's `"prompt": "file://./reviewer.md"` points at a file next
+        // to the agent; one that cannot be read is a problem, not a prompt.
+        match file
+            .prompt
+            .as_deref()
+            .map(|prompt| (prompt, prompt.strip_prefix("file://")))
+        {
+            Some((_, Some(relative))) => {
+                let target = path.parent().unwrap_or(Path::new(".")).join(relative);
+                match std::fs::read_to_string(&target) {
+                    Ok(text) => Some(text),
+                    Err(error) => {
+                        problems.push(Problem::new(
+                            path,
+                            format!(
+                                "its prompt file {} cannot be read: {error}",
+                                target.display()
+                            ),
+                        ));
+                        None
+                    }
+                }
+            }
+            Some((prompt, None)) => Some(prompt.to_string()),
+            None => None,
+        }
+    }
+    .map(|prompt| prompt.trim().to_string())
+    .filter(|prompt| !prompt.is_empty());
     Some(FoundAgent {
         name,
         client,
@@ -205,8 +243,24 @@ fn read_agent(
             .map(|(name, _)| name.clone())
             .collect(),
         source: path.to_path_buf(),
+        prompt,
         server_configs,
     })
+}
+
+/// What follows a Markdown agent's frontmatter: its instructions.
+fn markdown_body(text: &str) -> Option<&str> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let rest = text.strip_prefix("---")?;
+    let mut offset = 0;
+    for line in rest.split_inclusive('\n').skip(1) {
+        offset += line.len();
+        if line.trim_end() == "---" {
+            let first = rest.split_inclusive('\n').next().map_or(0, str::len);
+            return Some(&rest[first + offset..]);
+        }
+    }
+    None
 }
 
 /// The YAML between the opening and closing `---` lines, and the file line
@@ -243,6 +297,33 @@ fn yaml_problem(path: &Path, error: &serde_yaml_ng::Error, first_line: usize) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn agents_carry_their_instructions() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let markdown = dir.path().join("reviewer.md");
+        std::fs::write(&markdown, "---\nname: reviewer\n---\nYou review code.\n").expect("write");
+        let json = dir.path().join("writer.json");
+        std::fs::write(&json, r#"{"prompt": "file://./writer-prompt.md"}"#).expect("write");
+        std::fs::write(dir.path().join("writer-prompt.md"), "You write docs.").expect("write");
+        let missing = dir.path().join("lost.json");
+        std::fs::write(&missing, r#"{"prompt": "file://./nowhere.md"}"#).expect("write");
+        let mut problems = Vec::new();
+        let read = |path: &Path, problems: &mut Vec<Problem>| {
+            read_agent(path, Client::Kiro, Scope::Global, problems).and_then(|agent| agent.prompt)
+        };
+        assert_eq!(
+            read(&markdown, &mut problems).as_deref(),
+            Some("You review code.")
+        );
+        assert_eq!(
+            read(&json, &mut problems).as_deref(),
+            Some("You write docs.")
+        );
+        assert_eq!(read(&missing, &mut problems), None);
+        assert_eq!(problems.len(), 1);
+        assert!(problems[0].message.contains("nowhere.md cannot be read"));
+    }
 
     #[test]
     fn frontmatter_is_the_yaml_between_the_fences() {
