@@ -343,10 +343,10 @@ impl<'a> Checker<'a, '_> {
                 {
                     let hint = match did_you_mean(skill, known.skills.iter().map(String::as_str)) {
                         Some(close) => format!(
-                            "did you mean '{close}'? Otherwise create it with `qwf skill create {skill}`"
+                            "did you mean '{close}'? Otherwise create it with `qwf skill create {skill} --type code_inline --command \"…\"`"
                         ),
                         None => format!(
-                            "create it with `qwf skill create {skill}`, or use an existing skill (`qwf skill list`)"
+                            "create it with `qwf skill create {skill} --type code_inline --command \"…\"`, or use an existing skill (`qwf skill list`)"
                         ),
                     };
                     self.push(
