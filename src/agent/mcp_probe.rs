@@ -170,52 +170,14 @@ pub async fn probe(target: &Target, timeout: Duration) -> Probed {
         probed.elapsed_ms = elapsed_ms(started);
         return probed;
     };
-    let (client_side, filter_side) = tokio::io::duplex(64 * 1024);
-    let filter = tokio::spawn(forward_json_lines(
-        stdout,
-        filter_side,
-        Arc::clone(&garbage),
-    ));
-
-    let session = async {
-        let client = ()
-            .serve((client_side, stdin))
-            .await
-            .map_err(|error| format!("the MCP handshake failed: {error}"))?;
-        let info = client
-            .peer_info()
-            .map(|info| format!("{} {}", info.server_info.name, info.server_info.version));
-        let tools = client
-            .list_all_tools()
-            .await
-            .map_err(|error| format!("listing its tools failed: {error}"));
-        // A clean end: close its stdin and let it go, briefly.
-        let _ = tokio::time::timeout(Duration::from_secs(2), client.cancel()).await;
-        tools.map(|tools| (info, tools))
-    };
-    match tokio::time::timeout(timeout, session).await {
-        Ok(Ok((info, tools))) => {
+    match list_tools(stdout, stdin, Arc::clone(&garbage), timeout).await {
+        Ok((info, tools)) => {
             probed.server_info = info;
-            probed.tools = tools
-                .into_iter()
-                .map(|tool| CachedTool {
-                    name: tool.name.into_owned(),
-                    description: tool
-                        .description
-                        .map(|text| text.trim().to_string())
-                        .filter(|text| !text.is_empty()),
-                })
-                .collect();
+            probed.tools = tools;
         }
-        Ok(Err(message)) => probed.failure = Some(Failure::Protocol { message }),
-        Err(_) => {
-            probed.failure = Some(Failure::Timeout {
-                seconds: timeout.as_secs_f64(),
-            })
-        }
+        Err(failure) => probed.failure = Some(failure),
     }
     let status = stop(&mut child).await;
-    filter.abort();
     if let Some(task) = stderr_task {
         // Its stderr closes when the group is gone; don't wait on a stray holder.
         let _ = tokio::time::timeout(Duration::from_millis(500), task).await;
@@ -240,6 +202,56 @@ pub async fn probe(target: &Target, timeout: Duration) -> Probed {
     }
     probed.elapsed_ms = elapsed_ms(started);
     probed
+}
+
+/// The MCP conversation itself, over any pair of streams: handshake, then
+/// every page of `tools/list`, within `timeout`. Lines that are not JSON
+/// are kept in `garbage` instead of reaching the client.
+pub async fn list_tools(
+    from_server: impl AsyncRead + Unpin + Send + 'static,
+    to_server: impl tokio::io::AsyncWrite + Unpin + Send + 'static,
+    garbage: Arc<Mutex<Vec<String>>>,
+    timeout: Duration,
+) -> Result<(Option<String>, Vec<CachedTool>), Failure> {
+    let (client_side, filter_side) = tokio::io::duplex(64 * 1024);
+    let filter = tokio::spawn(forward_json_lines(from_server, filter_side, garbage));
+    let session = async {
+        let client = ()
+            .serve((client_side, to_server))
+            .await
+            .map_err(|error| format!("the MCP handshake failed: {error}"))?;
+        let info = client
+            .peer_info()
+            .map(|info| format!("{} {}", info.server_info.name, info.server_info.version));
+        let tools = client
+            .list_all_tools()
+            .await
+            .map_err(|error| format!("listing its tools failed: {error}"));
+        // A clean end: close its stdin and let it go, briefly.
+        let _ = tokio::time::timeout(Duration::from_secs(2), client.cancel()).await;
+        tools.map(|tools| (info, tools))
+    };
+    let result = match tokio::time::timeout(timeout, session).await {
+        Ok(Ok((info, tools))) => Ok((
+            info,
+            tools
+                .into_iter()
+                .map(|tool| CachedTool {
+                    name: tool.name.into_owned(),
+                    description: tool
+                        .description
+                        .map(|text| text.trim().to_string())
+                        .filter(|text| !text.is_empty()),
+                })
+                .collect(),
+        )),
+        Ok(Err(message)) => Err(Failure::Protocol { message }),
+        Err(_) => Err(Failure::Timeout {
+            seconds: timeout.as_secs_f64(),
+        }),
+    };
+    filter.abort();
+    result
 }
 
 fn elapsed_ms(started: Instant) -> u64 {
@@ -336,5 +348,82 @@ async fn keep_tail(mut stream: impl AsyncRead + Unpin, into: Arc<Mutex<Vec<u8>>>
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod in_process {
+    use super::*;
+    use serde_json::{Value, json};
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, DuplexStream};
+
+    /// A small MCP server in this process: answers the handshake and
+    /// `tools/list` in two pages, after a line of noise.
+    async fn serve(input: DuplexStream, mut output: DuplexStream, answers: bool) {
+        output.write_all(b"starting up...\n").await.expect("write");
+        let mut lines = BufReader::new(input).lines();
+        while let Ok(Some(line)) = lines.next_line().await {
+            let request: Value = serde_json::from_str(&line).expect("the client sends JSON");
+            let (Some(id), true) = (request.get("id"), answers) else {
+                continue;
+            };
+            let result = match request["method"].as_str() {
+                Some("initialize") => json!({
+                    "protocolVersion": request["params"]["protocolVersion"],
+                    "capabilities": {"tools": {}},
+                    "serverInfo": {"name": "in-process", "version": "0.1.0"}
+                }),
+                Some("tools/list") if request["params"]["cursor"].is_null() => json!({
+                    "tools": [{"name": "echo", "description": " Echo the input ", "inputSchema": {"type": "object"}}],
+                    "nextCursor": "page-2"
+                }),
+                Some("tools/list") => json!({
+                    "tools": [{"name": "add", "inputSchema": {"type": "object"}}]
+                }),
+                _ => json!({}),
+            };
+            let reply = json!({"jsonrpc": "2.0", "id": id, "result": result});
+            let mut text = reply.to_string();
+            text.push('\n');
+            if output.write_all(text.as_bytes()).await.is_err() {
+                break;
+            }
+        }
+    }
+
+    async fn probe_in_process(
+        answers: bool,
+        timeout: Duration,
+    ) -> (
+        Result<(Option<String>, Vec<CachedTool>), Failure>,
+        Vec<String>,
+    ) {
+        let (client_out, server_in) = tokio::io::duplex(4096);
+        let (server_out, client_in) = tokio::io::duplex(4096);
+        let server = tokio::spawn(serve(server_in, server_out, answers));
+        let garbage = Arc::new(Mutex::new(Vec::new()));
+        let result = list_tools(client_in, client_out, Arc::clone(&garbage), timeout).await;
+        server.abort();
+        let noise = garbage.lock().expect("lock").clone();
+        (result, noise)
+    }
+
+    #[tokio::test]
+    async fn every_page_of_tools_is_listed_and_noise_is_kept_aside() {
+        let (result, noise) = probe_in_process(true, Duration::from_secs(5)).await;
+        let (info, tools) = result.expect("the probe succeeds");
+        assert_eq!(info.as_deref(), Some("in-process 0.1.0"));
+        let names: Vec<(&str, Option<&str>)> = tools
+            .iter()
+            .map(|tool| (tool.name.as_str(), tool.description.as_deref()))
+            .collect();
+        assert_eq!(names, [("echo", Some("Echo the input")), ("add", None)]);
+        assert_eq!(noise, ["starting up..."]);
+    }
+
+    #[tokio::test]
+    async fn a_server_that_never_answers_times_out() {
+        let (result, _) = probe_in_process(false, Duration::from_millis(300)).await;
+        assert!(matches!(result, Err(Failure::Timeout { .. })), "{result:?}");
     }
 }
