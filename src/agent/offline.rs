@@ -267,6 +267,15 @@ fn on_workflow(setting: &Setting, turn: &Turn, info: &Info, target: &str, intent
             None => Next::Calls(vec![("history", json!({ "workflow": target }))]),
             Some(history) => Next::Say(answer::history(target, history)),
         },
+        Intent::Schedule { cron } => {
+            let line = match cron {
+                Some(cron) => format!("`{cron} qwf run {target}`"),
+                None => format!("one that runs `qwf run {target}` (see `man 5 crontab`)"),
+            };
+            Next::Say(format!(
+                "Schedules are not part of a workflow, so I changed nothing: qwf runs '{target}' when you run `qwf run {target}`. To run it on a schedule, add a crontab line (`crontab -e`) such as {line}, or use your scheduler of choice."
+            ))
+        }
         Intent::Consumers { phrase } => {
             let Some(loaded) = loaded(setting, info, target) else {
                 return Next::Calls(vec![get_workflow(target)]);

@@ -234,7 +234,7 @@ pub(super) fn create(text: &str, name: &str, skills: &[Skill]) -> Result<Creatio
         }
         capitalise(&short)
     };
-    if speaks_of_a_schedule(&toks) {
+    if super::text::speaks_of_a_schedule(&toks) {
         builder.notes.push(format!(
             "Schedules are not part of a workflow: run it from cron or another scheduler with `qwf run {name}`."
         ));
@@ -255,37 +255,6 @@ pub(super) fn create(text: &str, name: &str, skills: &[Skill]) -> Result<Creatio
         new_skills: builder.new_skills,
         reasoning,
     })
-}
-
-/// "every night", "each morning", "hourly", "at 9am": a schedule the
-/// format cannot hold, so the summary says where it belongs.
-fn speaks_of_a_schedule(toks: &[Tok]) -> bool {
-    const TIMES: &[&str] = &[
-        "night",
-        "day",
-        "morning",
-        "evening",
-        "hour",
-        "minute",
-        "week",
-        "weekday",
-        "monday",
-        "tuesday",
-        "wednesday",
-        "thursday",
-        "friday",
-        "saturday",
-        "sunday",
-        "month",
-    ];
-    toks.iter()
-        .any(|tok| tok.is_any(&["nightly", "hourly", "weekly", "cron"]))
-        || toks.windows(2).any(|pair| {
-            pair[0].is_any(&["every", "each"]) && pair[1].is_any(TIMES)
-                || pair[0].is("at")
-                    && (pair[1].word.ends_with("am") || pair[1].word.ends_with("pm"))
-                    && pair[1].word.starts_with(|c: char| c.is_ascii_digit())
-        })
 }
 
 /// What a "for each" is over.

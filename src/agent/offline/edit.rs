@@ -500,8 +500,10 @@ impl EditContext<'_> {
                 let backup_id = self.one_step(backup, &[], "should run when the other fails")?;
                 let primary_id = self.one_step(primary, last, "should fall back")?;
                 if primary_id == backup_id {
+                    let wanted = raw_words(backup);
                     return Err(Plan::Say(format!(
-                        "A step cannot fall back to itself ('{primary_id}'); name the step to run instead."
+                        "'{wanted}' names '{primary_id}' itself, and a step cannot fall back to itself; nothing changed. A fallback is another step of the workflow: add one first (for example: \"add a step that sends an email after {primary_id}\"), then say \"fall back to the new step if {primary_id} fails\". The steps are {}.",
+                        self.step_list()
                     )));
                 }
                 let mut handling = ErrorHandling::with_strategy(Strategy::Fallback);
@@ -660,6 +662,16 @@ impl EditContext<'_> {
             Edit::Retarget { phrase, value } => self.retarget(phrase, value, last),
         }
     }
+}
+
+/// The words of a phrase as the user wrote them.
+fn raw_words(phrase: &[Tok]) -> String {
+    phrase
+        .iter()
+        .filter(|tok| !tok.is_punctuation())
+        .map(|tok| tok.raw.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn lowercase_first(text: &str) -> String {

@@ -27,6 +27,10 @@ pub(super) enum Intent {
     Consumers {
         phrase: String,
     },
+    /// "run it every 5 minutes": a schedule, which lives outside workflows.
+    Schedule {
+        cron: Option<String>,
+    },
     Edit,
     Help,
     Unknown,
@@ -147,6 +151,35 @@ fn consumers_phrase(toks: &[Tok]) -> Option<String> {
         .map(|tok| tok.raw.as_str())
         .collect();
     (!phrase.is_empty()).then(|| phrase.join(" "))
+}
+
+/// A crontab line's time fields for "every 5 minutes", "every 2 hours",
+/// "hourly", "every day"/"nightly".
+fn cron_for(toks: &[Tok]) -> Option<String> {
+    for triple in toks.windows(3) {
+        if triple[0].is_any(&["every", "each"])
+            && let Some(n) = count(&triple[1].word).filter(|n| *n > 0)
+            && let Some(ms) = super::text::unit_ms(&triple[2].word)
+        {
+            return match ms {
+                60_000 if n < 60 => Some(format!("*/{n} * * * *")),
+                3_600_000 if n < 24 => Some(format!("0 */{n} * * *")),
+                _ => None,
+            };
+        }
+    }
+    if toks.iter().any(|tok| tok.is("hourly")) || has_any(toks, &["every hour", "each hour"]) {
+        return Some("0 * * * *".into());
+    }
+    if toks.iter().any(|tok| tok.is_any(&["nightly", "daily"]))
+        || has_any(
+            toks,
+            &["every night", "every day", "each night", "each day"],
+        )
+    {
+        return Some("0 2 * * *".into());
+    }
+    None
 }
 
 pub(super) fn classify(text: &str, create_mode: bool) -> Intent {
@@ -376,6 +409,29 @@ pub(super) fn classify(text: &str, create_mode: bool) -> Intent {
             })
         });
         return Intent::Describe { step };
+    }
+    let about_retries = toks.iter().any(|tok| {
+        tok.is_any(&[
+            "retry", "retries", "retrying", "backoff", "wait", "delay", "interval", "attempts",
+            "timeout",
+        ])
+    });
+    // "set the description to Nightly import" names, it does not schedule.
+    let naming = toks.iter().any(|tok| {
+        tok.is_any(&[
+            "description",
+            "describe",
+            "called",
+            "named",
+            "rename",
+            "name",
+            "title",
+        ])
+    }) || text.contains(['"', '\'', '“']);
+    if super::text::speaks_of_a_schedule(&toks) && !about_retries && !naming {
+        return Intent::Schedule {
+            cron: cron_for(&toks),
+        };
     }
     if let Some(phrase) = consumers_phrase(&toks) {
         return Intent::Consumers { phrase };

@@ -269,6 +269,28 @@ pub(super) fn resolve_among(
             ids.push(step.id.clone());
         }
     }
+    // "the alert" matching both a conditional and the alert step inside
+    // it means the step: a container of another match is not a candidate.
+    if ids.len() > 1 {
+        let contains = |outer: &str, inner: &str| {
+            tree::find(&workflow.steps, outer).is_some_and(|step| {
+                step.child_lists()
+                    .iter()
+                    .any(|(_, children)| tree::find(children, inner).is_some())
+            })
+        };
+        let innermost: Vec<String> = ids
+            .iter()
+            .filter(|outer| {
+                !ids.iter()
+                    .any(|inner| inner != *outer && contains(outer, inner))
+            })
+            .cloned()
+            .collect();
+        if !innermost.is_empty() {
+            ids = innermost;
+        }
+    }
     match ids.len() {
         0 => Found::Nothing,
         1 => Found::One(ids.remove(0)),

@@ -251,6 +251,51 @@ pub(super) fn count(word: &str) -> Option<u64> {
         .map(|value| value as u64)
 }
 
+/// "every night", "each morning", "hourly", "at 9am": a schedule the
+/// format cannot hold, so the summary says where it belongs.
+pub(super) fn speaks_of_a_schedule(toks: &[Tok]) -> bool {
+    const TIMES: &[&str] = &[
+        "night",
+        "day",
+        "morning",
+        "evening",
+        "hour",
+        "minute",
+        "week",
+        "weekday",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+        "month",
+    ];
+    toks.iter().any(|tok| {
+        tok.is_any(&[
+            "nightly",
+            "hourly",
+            "weekly",
+            "cron",
+            "schedule",
+            "scheduled",
+        ])
+    })
+        // "every 5 minutes", "every two hours"
+        || toks.windows(3).any(|triple| {
+            triple[0].is_any(&["every", "each"])
+                && count(&triple[1].word).is_some()
+                && unit_ms(&triple[2].word).is_some_and(|ms| ms >= 60_000)
+        })
+        || toks.windows(2).any(|pair| {
+            pair[0].is_any(&["every", "each"]) && pair[1].is_any(TIMES)
+                || pair[0].is("at")
+                    && (pair[1].word.ends_with("am") || pair[1].word.ends_with("pm"))
+                    && pair[1].word.starts_with(|c: char| c.is_ascii_digit())
+        })
+}
+
 /// "step 2", "step #2", "step number 2", "step no. 2" → "2nd step", the
 /// form positions are read in.
 pub(super) fn step_numbers_as_ordinals(toks: &[Tok]) -> Vec<Tok> {
