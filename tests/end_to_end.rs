@@ -680,3 +680,64 @@ fn refine_saves_every_accepted_change_as_one_version() {
         shown.stdout
     );
 }
+
+/// Drives `qwf chat` on a real pseudo-terminal (python3's `pty`): typing,
+/// then Ctrl-C at the gate's question, then `/exit`.
+const PTY_DRIVER: &str = r#"
+import os, pty, select, sys, time
+binary, home = sys.argv[1], sys.argv[2]
+pid, fd = pty.fork()
+if pid == 0:
+    os.environ.update({"QWF_HOME": home, "NO_COLOR": "1", "HOME": home})
+    os.execv(binary, [binary, "chat", "--workflow", "data-pipeline"])
+seen = b""
+def until(needle, start=0, limit=20.0):
+    global seen
+    end = time.time() + limit
+    while needle not in seen[start:] and time.time() < end:
+        ready, _, _ = select.select([fd], [], [], 0.1)
+        if ready:
+            try:
+                seen += os.read(fd, 4096)
+            except OSError:
+                return
+until(b"data-pipeline> ")
+os.write(fd, b"add retry to the fetch step\r")
+until(b"[y/n/why/edit/details]")
+os.write(fd, b"\x03")
+until(b"Nothing changed.")
+until(b"data-pipeline> ", start=seen.index(b"Nothing changed."))
+os.write(fd, b"/exit\r")
+until(b"__never__", limit=1.0)
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(seen.decode(errors="replace"))
+sys.stdout.write("\nEXIT %d\n" % os.waitstatus_to_exitcode(status))
+"#;
+
+#[test]
+fn ctrl_c_at_the_gate_in_chat_declines_and_returns_to_the_prompt() {
+    let home = home_with_pipeline();
+    let driver = home.path().join("pty_driver.py");
+    std::fs::write(&driver, PTY_DRIVER).expect("driver");
+    let output = Command::new("python3")
+        .arg(&driver)
+        .arg(env!("CARGO_BIN_EXE_qwf"))
+        .arg(home.path().join("home"))
+        .current_dir(home.path())
+        .output()
+        .expect("python3 runs");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("Cancelled. Workflow unchanged."), "{text}");
+    // Back at the chat prompt after the decline, and a clean exit from it.
+    let after = &text[text
+        .find("Cancelled. Workflow unchanged.")
+        .expect("declined")..];
+    assert!(after.contains("data-pipeline> "), "{text}");
+    assert!(text.trim_end().ends_with("EXIT 0"), "{text}");
+    let log = std::fs::read_to_string(
+        home.path()
+            .join("home/workflows/.versions/data-pipeline.log.jsonl"),
+    )
+    .unwrap_or_default();
+    assert!(log.lines().count() <= 1, "nothing was applied: {log}");
+}
