@@ -222,6 +222,61 @@ fn action_inside(condition: &[Tok]) -> Option<usize> {
     })
 }
 
+/// "the import finishes", "it is done": where the words saying that
+/// something ended start. Such a "when" orders steps, it guards nothing.
+fn completion(condition: &[Tok]) -> Option<usize> {
+    condition.iter().position(|tok| {
+        tok.is_any(&[
+            "finishes",
+            "finished",
+            "completes",
+            "completed",
+            "done",
+            "ends",
+            "ended",
+            "over",
+        ])
+    })
+}
+
+/// "when the import finishes, notify the team": the import runs first (as a
+/// step of its own unless an earlier step is it), then the actions.
+fn sequence(items: &mut Vec<Item>, condition: &[Tok], then: Vec<Vec<Tok>>) {
+    let end = completion(condition).unwrap_or(condition.len());
+    let subject: Vec<Tok> = condition[..end]
+        .iter()
+        .filter(|tok| {
+            !tok.is_punctuation()
+                && !is_stopword(&tok.word)
+                && !tok.is_any(&["is", "has", "have", "been", "gets", "got"])
+        })
+        .cloned()
+        .collect();
+    let concept = concept_for(&subject).map(|concept| concept.key);
+    let earlier = items.iter().any(|item| match item {
+        Item::Action(clause) => concept.is_some() && concept_for(clause).map(|c| c.key) == concept,
+        _ => false,
+    });
+    if !subject.is_empty() && !earlier {
+        let mut action = subject.clone();
+        if !starts_action(&action)
+            && let Some(first) = subject.first()
+        {
+            action.insert(
+                0,
+                Tok {
+                    word: "run".into(),
+                    raw: "run".into(),
+                    start: first.start,
+                    end: first.start,
+                },
+            );
+        }
+        items.push(Item::Action(action));
+    }
+    items.extend(then.into_iter().map(Item::Action));
+}
+
 /// Splits a parallel group written as one clause ("fetch users and orders")
 /// into clauses sharing the verb.
 fn split_members(clause: &[Tok]) -> Vec<Vec<Tok>> {
@@ -353,6 +408,10 @@ pub(super) fn items(toks: &[Tok]) -> Vec<Item> {
                 items.push(Item::Action(body));
                 continue;
             }
+            if !negate && otherwise.is_empty() && completion(&condition).is_some() {
+                sequence(&mut items, &condition, then);
+                continue;
+            }
             items.push(Item::Conditional {
                 condition,
                 negate,
@@ -430,6 +489,10 @@ pub(super) fn items(toks: &[Tok]) -> Vec<Item> {
         if let Some((at, end, negate)) = condition_inside(&body) {
             let action = body[..at].to_vec();
             let condition = body[end..].to_vec();
+            if starts_action(&action) && !negate && completion(&condition).is_some() {
+                sequence(&mut items, &condition, vec![action]);
+                continue;
+            }
             if starts_action(&action) && !condition.is_empty() {
                 items.push(Item::Conditional {
                     condition,

@@ -61,7 +61,7 @@ pub(super) static CONCEPTS: &[Concept] = &[
         "fetch",
         [
             "fetch", "get", "download", "retrieve", "pull", "request", "call", "scrape", "crawl",
-            "curl", "poll", "query"
+            "curl", "poll", "query", "grab", "obtain"
         ],
         [
             "api", "http", "https", "request", "download", "call", "endpoint", "url", "web",
@@ -277,8 +277,8 @@ pub(super) static CONCEPTS: &[Concept] = &[
     concept!(
         "notify",
         [
-            "notify", "alert", "email", "mail", "message", "ping", "page", "warn", "tell",
-            "inform", "send", "post", "announce"
+            "notify", "alert", "email", "mail", "message", "page", "warn", "tell", "inform",
+            "send", "post", "announce"
         ],
         [
             "notification",
@@ -426,7 +426,7 @@ pub(super) static CONCEPTS: &[Concept] = &[
     ),
     concept!(
         "monitor",
-        ["monitor", "watch", "check"],
+        ["monitor", "watch", "check", "ping", "probe"],
         ["health", "uptime", "status", "healthcheck", "heartbeat"],
         "health-checker",
         false,
