@@ -402,6 +402,26 @@ fn preflight_failures_run_nothing() {
         "no run was recorded"
     );
 
+    // A program that is not installed, or a script that is not next to the
+    // skill, is found before anything runs.
+    home.skill("validate", "python3 validate.py", &[]);
+    home.skill("ghost", "no-such-program-qwf --flag", &[]);
+    home.workflow(json!({"name": "unready", "steps": [
+        {"id": "first", "type": "skill", "skill": "touch"},
+        {"id": "check", "type": "skill", "skill": "validate"},
+        {"id": "boo", "type": "skill", "skill": "ghost"}]}));
+    let output = home.qwf(&["run", "unready"]);
+    assert_eq!(output.code, 1, "{}", output.stderr);
+    assert!(
+        output.stderr.contains("its script 'validate.py' is not in")
+            && output
+                .stderr
+                .contains("'no-such-program-qwf' is not an installed program"),
+        "{}",
+        output.stderr
+    );
+    assert!(!home.skills().join("ran.txt").exists(), "nothing ran");
+
     // A placeholder the planner left in the context stops the run, unless
     // --set gives this run a value.
     home.workflow(json!({"name": "unfinished",

@@ -229,6 +229,17 @@ pub fn preflight(input: PreflightInput) -> Result<Plan, Vec<Problem>> {
                 {
                     match shell_words::split(&found.command) {
                         Ok(argv) if !argv.is_empty() => {
+                            let directory = skill_dirs.get(skill).unwrap_or(&skills_dir);
+                            if let Some(missing) = missing_program(&argv, directory) {
+                                problems.push(Problem {
+                                    step_id: Some(step.id.clone()),
+                                    message: format!("skill '{skill}' runs `{}`, but {missing}", found.command),
+                                    hint: format!(
+                                        "install it, or put the script next to the skill file in {} (code skills run there)",
+                                        directory.display()
+                                    ),
+                                });
+                            }
                             commands.insert(skill.clone(), argv);
                         }
                         Ok(_) => problems.push(Problem {
@@ -316,6 +327,33 @@ pub fn preflight(input: PreflightInput) -> Result<Plan, Vec<Problem>> {
         commands,
         conditions,
     })
+}
+
+/// What keeps a command from starting: a program found neither on PATH nor
+/// as a path, or a script argument (`python3 validate.py`) that is not in
+/// the directory the command runs in.
+fn missing_program(argv: &[String], directory: &std::path::Path) -> Option<String> {
+    let program = &argv[0];
+    let found = if program.contains('/') {
+        directory.join(program).exists()
+    } else {
+        std::env::var_os("PATH").is_some_and(|paths| {
+            std::env::split_paths(&paths).any(|path| path.join(program).is_file())
+        })
+    };
+    if !found {
+        return Some(format!("'{program}' is not an installed program"));
+    }
+    const SCRIPTS: &[&str] = &["py", "sh", "js", "mjs", "rb", "pl", "ts"];
+    let script = argv.get(1).filter(|argument| {
+        !argument.starts_with('-')
+            && std::path::Path::new(argument.as_str())
+                .extension()
+                .and_then(|extension| extension.to_str())
+                .is_some_and(|extension| SCRIPTS.contains(&extension))
+    })?;
+    (!directory.join(script).exists())
+        .then(|| format!("its script '{script}' is not in {}", directory.display()))
 }
 
 fn workflow_skill_of<'w>(workflow: &'w Workflow, step_id: Option<&str>) -> Option<&'w str> {
