@@ -627,3 +627,21 @@ fn an_agent_step_runs_with_the_discovered_agents_instructions() {
     );
     assert!(sent.contains("Judge the change"), "{sent}");
 }
+
+#[test]
+fn a_large_input_reaches_the_step_on_stdin() {
+    let home = Home::new();
+    home.skill("big", "python3 -c \"print('x' * 200000)\"", &["text"]);
+    home.skill(
+        "measure",
+        "python3 -c \"import json, sys; print(len(json.load(sys.stdin)['text']))\"",
+        &["length"],
+    );
+    home.workflow(json!({"name": "large", "steps": [
+        {"id": "make", "type": "skill", "skill": "big", "outputs": ["text"]},
+        {"id": "count", "type": "skill", "skill": "measure", "inputs": {"text": "make.text"}, "outputs": ["length"]}]}));
+    let output = home.qwf(&["--json", "run", "large"]);
+    assert_eq!(output.code, 0, "{}\n{}", output.stdout, output.stderr);
+    let record: Value = serde_json::from_str(&output.stdout).unwrap();
+    assert_eq!(step(&record, "count")["outputs"]["length"], "200000");
+}

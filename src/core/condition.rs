@@ -254,6 +254,9 @@ fn read_string(source: &str, start: usize, quote: char) -> Result<(String, usize
     ))
 }
 
+/// How deep parentheses and '!' may nest in a condition.
+pub const MAX_NESTING: usize = 64;
+
 struct Parser<'s> {
     source: &'s str,
     tokens: Vec<(Token, usize)>,
@@ -373,6 +376,25 @@ impl Condition {
         let tokens = tokenize(source)?;
         if tokens.is_empty() {
             return Err(error_at(source, 0, "the condition is empty"));
+        }
+        // The parser recurses per '(' and '!': bound the nesting so a
+        // hostile condition is an error, not a stack overflow.
+        let mut depth = 0usize;
+        let mut nots = 0usize;
+        for (token, offset) in &tokens {
+            match token {
+                Token::Open => depth += 1,
+                Token::Close => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+            nots = if *token == Token::Not { nots + 1 } else { 0 };
+            if depth + nots > MAX_NESTING {
+                return Err(error_at(
+                    source,
+                    *offset,
+                    format!("the condition nests deeper than {MAX_NESTING} levels"),
+                ));
+            }
         }
         let mut parser = Parser {
             source,
@@ -671,6 +693,21 @@ mod tests {
             assert_eq!(error.column, column, "{source}: {error}");
             assert!(error.message.contains(needle), "{source}: {error}");
         }
+    }
+
+    #[test]
+    fn hostile_nesting_is_an_error_not_a_stack_overflow() {
+        let deep = format!("{}true{}", "(".repeat(100_000), ")".repeat(100_000));
+        let error = Condition::parse(&deep).expect_err("too deep");
+        assert!(
+            error.message.contains("deeper than 64"),
+            "{}",
+            error.message
+        );
+        let nots = format!("{}true", "!".repeat(100_000));
+        assert!(Condition::parse(&nots).is_err());
+        let fine = format!("{}true{}", "(".repeat(60), ")".repeat(60));
+        assert!(Condition::parse(&fine).is_ok());
     }
 
     #[test]

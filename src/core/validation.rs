@@ -443,6 +443,18 @@ impl<'a> Checker<'a, '_> {
                         format!("conditional step '{}' has an empty condition", step.id),
                         "write a condition such as \"check.exists == true\"".into(),
                     );
+                } else if let Err(error) = super::condition::Condition::parse(condition) {
+                    self.push(
+                        Severity::Error,
+                        IssueCode::InvalidValue,
+                        format!("{pointer}/condition"),
+                        id,
+                        format!(
+                            "the condition of '{}' is not valid: {} (column {})",
+                            step.id, error.message, error.column
+                        ),
+                        error.hint.clone(),
+                    );
                 }
                 if then.is_empty() && otherwise.is_empty() {
                     self.push(

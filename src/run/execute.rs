@@ -625,9 +625,13 @@ impl<'a> Runner<'a> {
                 Failure::new("spawn", format!("skill '{skill}' has no command")).permanent(),
             );
         };
+        // Linux caps one environment string at 128 KiB and none may hold a
+        // NUL: such values reach the step on stdin only.
+        const ENV_LIMIT: usize = 64 * 1024;
         let mut env: Vec<(String, String)> = inputs
             .iter()
             .map(|(name, value)| (env_name(name), env_value(value)))
+            .filter(|(_, value)| value.len() <= ENV_LIMIT && !value.contains('\0'))
             .collect();
         env.push(("QWF_STEP_ID".into(), step.id.clone()));
         env.push(("QWF_ATTEMPT".into(), number.to_string()));

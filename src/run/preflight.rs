@@ -255,16 +255,12 @@ pub fn preflight(input: PreflightInput) -> Result<Plan, Vec<Problem>> {
                     }
                 }
             }
-            StepKind::Conditional { condition, .. } => match Condition::parse(condition) {
-                Ok(parsed) => {
+            // A condition that does not parse is one of validation's errors.
+            StepKind::Conditional { condition, .. } => {
+                if let Ok(parsed) = Condition::parse(condition) {
                     conditions.insert(step.id.clone(), parsed);
                 }
-                Err(error) => problems.push(Problem {
-                    step_id: Some(step.id.clone()),
-                    message: format!("the condition of step '{}' is not valid: {error}", step.id),
-                    hint: error.hint,
-                }),
-            },
+            }
             _ => {}
         }
         if let Some(what) = model_use(step, &skills) {
