@@ -645,3 +645,18 @@ fn a_large_input_reaches_the_step_on_stdin() {
     let record: Value = serde_json::from_str(&output.stdout).unwrap();
     assert_eq!(step(&record, "count")["outputs"]["length"], "200000");
 }
+
+#[test]
+fn a_workflow_the_offline_planner_created_runs() {
+    let home = Home::new();
+    let source = home.root.parent().unwrap().join("greeting.txt");
+    std::fs::write(&source, "hello from a file\n").unwrap();
+    let request = format!("download file://{}", source.display());
+    let output = home.qwf(&["create", &request, "--name", "greet", "--yes"]);
+    assert_eq!(output.code, 0, "{}\n{}", output.stdout, output.stderr);
+    let output = home.qwf(&["--json", "run", "greet"]);
+    assert_eq!(output.code, 0, "{}\n{}", output.stdout, output.stderr);
+    let record: Value = serde_json::from_str(&output.stdout).unwrap();
+    let fetched = record["steps"][0]["outputs"].to_string();
+    assert!(fetched.contains("hello from a file"), "{record}");
+}

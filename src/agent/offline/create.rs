@@ -366,10 +366,12 @@ fn for_each(
             .collect();
         new.inputs.retain(|input| step.inputs.contains_key(input));
         // A command written for one value cannot take the list.
-        if dropped
-            .iter()
-            .any(|input| new.command.contains(&format!("${input}")))
-        {
+        if dropped.iter().any(|input| {
+            new.command.contains(&format!("${input}"))
+                || new
+                    .command
+                    .contains(&format!("$QWF_INPUT_{}", input.to_uppercase()))
+        }) {
             new.command = format!("python3 {}.py", new.name.replace('-', "_"));
         }
         if !new.inputs.contains(&plural) {
