@@ -465,6 +465,16 @@ fn preflight_failures_run_nothing() {
 
 #[test]
 fn ctrl_c_stops_running_steps_and_records_the_run_as_cancelled() {
+    interrupted_by("-INT");
+}
+
+/// What `timeout`, systemd or a CI cancel send: treated like Ctrl-C.
+#[test]
+fn sigterm_stops_running_steps_like_ctrl_c() {
+    interrupted_by("-TERM");
+}
+
+fn interrupted_by(signal: &str) {
     let home = Home::new();
     home.script("hang.sh", "echo $$ > hang.pid\nsleep 60\n");
     home.skill("hang", "sh hang.sh", &[]);
@@ -480,7 +490,7 @@ fn ctrl_c_stops_running_steps_and_records_the_run_as_cancelled() {
     }
     std::thread::sleep(Duration::from_millis(100));
     let status = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([signal, &child.id().to_string()])
         .status()
         .expect("kill runs");
     assert!(status.success());
