@@ -145,6 +145,19 @@ pub fn check_skill(skill: &Skill) -> Vec<SkillProblem> {
                 "set \"command\" to the prompt sent to the model, for example \"Summarize:\\n{{data}}\"".into(),
             );
         }
+    } else if skill.skill_type.is_code() {
+        // `qwf run` splits the command into words (no shell runs it).
+        if let Err(error) = shell_words::split(&skill.command) {
+            push(
+                Severity::Error,
+                "/command".into(),
+                format!(
+                    "the command of skill '{}' cannot be split into words: {error}",
+                    skill.name
+                ),
+                "close the quote, or escape it with a backslash".into(),
+            );
+        }
     }
     if skill.description.trim().is_empty() {
         push(

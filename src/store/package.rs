@@ -141,6 +141,47 @@ impl Package {
             if !content.is_object() {
                 return Err(refuse(format!("skill '{skill}' is not a JSON object")));
             }
+            // The same checks as `qwf skill create`: a packaged skill is
+            // written to the registry as it is.
+            let parsed: crate::core::skill::Skill = serde_json::from_value(content.clone())
+                .map_err(|error| {
+                    refuse(format!(
+                        "skill '{skill}' is not a valid skill file: {error}"
+                    ))
+                })?;
+            if parsed.name != *skill {
+                return Err(refuse(format!(
+                    "skill '{skill}' in the package is named '{}' inside",
+                    parsed.name
+                )));
+            }
+            let problems = crate::core::skill::check_skill(&parsed);
+            if crate::core::skill::has_errors(&problems) {
+                let errors: Vec<String> = problems
+                    .iter()
+                    .filter(|problem| problem.severity == crate::core::Severity::Error)
+                    .map(ToString::to_string)
+                    .collect();
+                return Err(refuse(format!(
+                    "skill '{skill}' in the package is not valid: {}",
+                    errors.join("; ")
+                )));
+            }
+        }
+        // Only the skills the workflow uses come along.
+        let used: std::collections::BTreeSet<String> = versions
+            .iter()
+            .flat_map(|(_, workflow)| {
+                crate::core::tree::walk(workflow)
+                    .into_iter()
+                    .filter_map(|visited| visited.step.skill_name().map(str::to_string))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        if let Some(unused) = package.skills.keys().find(|skill| !used.contains(*skill)) {
+            return Err(refuse(format!(
+                "the package carries skill '{unused}', which no version of the workflow uses"
+            )));
         }
         Ok(CheckedPackage {
             name: package.name,

@@ -92,6 +92,27 @@ fn corrupt_and_hostile_packages_are_refused_whole() {
     hostile("skill path", &|p| {
         p["skills"]["../../evil"] = json!({ "name": "x" })
     });
+    hostile(
+        "skill named otherwise inside",
+        &|p| {
+            p["skills"]["db-writer"] =
+                json!({ "name": "../evil", "type": "code_inline", "command": "python3 w.py" })
+        },
+    );
+    hostile(
+        "skill without a command",
+        &|p| {
+            p["skills"]["db-writer"] =
+                json!({ "name": "db-writer", "type": "code_inline", "command": "" })
+        },
+    );
+    hostile(
+        "skill nobody uses",
+        &|p| {
+            p["skills"]["stowaway"] =
+                json!({ "name": "stowaway", "type": "code_inline", "command": "python3 x.py" })
+        },
+    );
     hostile("version gap", &|p| {
         p["history"][1]["record"]["version"] = 5.into()
     });

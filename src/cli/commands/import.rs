@@ -44,10 +44,9 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
     })?;
     // A plain workflow file (`qwf show NAME > file.json`, or one written by
     // hand) becomes v1 of a new workflow.
-    let plain = serde_json::from_str::<serde_json::Value>(&text)
-        .ok()
-        .filter(|value| value.get("qwf_package").is_none() && value.get("steps").is_some());
-    if plain.is_some() {
+    // (Anything that does not say it is a package is read as a workflow, so
+    // a syntax error is reported where it is.)
+    if !text.contains("\"qwf_package\"") {
         return import_workflow_file(args, &text, settings, printer);
     }
     let checked = Package::parse_and_check(&text)?;
@@ -136,8 +135,16 @@ fn import_workflow_file(
     printer: &mut Printer,
 ) -> Result<Outcome, CliError> {
     let shown = args.file.display().to_string();
-    let mut workflow = crate::core::Workflow::from_json_str(text)
-        .map_err(|error| crate::store::StoreError::parse(&args.file, error))?;
+    let mut workflow = crate::core::Workflow::from_json_str(text).map_err(|error| {
+        CliError::new(format!(
+            "{shown}:{}:{}: {}",
+            error.line, error.column, error.message
+        ))
+        .with_hint(format!(
+            "import takes a workflow file or a package from `qwf export`: {}",
+            error.hint
+        ))
+    })?;
     let name = args.rename.clone().unwrap_or_else(|| workflow.name.clone());
     check_name(&name, "workflow").map_err(crate::store::StoreError::from)?;
     let store = settings.store();
