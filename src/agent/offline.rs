@@ -257,8 +257,13 @@ fn on_workflow(setting: &Setting, turn: &Turn, info: &Info, target: &str, intent
                     Some(to) => {
                         Next::Calls(vec![("rollback", json!({ "workflow": target, "to": to }))])
                     }
+                    None if latest == 1 => Next::Say(format!(
+                        "Nothing to undo: '{target}' is at v1, its first version, so there is no earlier version to go back to."
+                    )),
                     None => Next::Say(format!(
-                        "Nothing to undo: '{target}' is at v{latest}, its first version, so there is no earlier version to go back to."
+                        "'{target}' has only {} change{} since v1, not {steps}; nothing changed. Say \"undo everything\" (or \"go back to v1\") to return to the first version.",
+                        latest - 1,
+                        if latest == 2 { "" } else { "s" }
                     )),
                 }
             }
@@ -267,6 +272,10 @@ fn on_workflow(setting: &Setting, turn: &Turn, info: &Info, target: &str, intent
             None => Next::Calls(vec![("history", json!({ "workflow": target }))]),
             Some(history) => Next::Say(answer::history(target, history)),
         },
+        Intent::Advice => Next::Say(format!(
+            "That is your call; I change workflows only when asked, so nothing changed. If you want it, say it as a request (for example: \"{}\") and I will show the change and its impact before anything is saved.",
+            advice_as_request(&turn.request)
+        )),
         Intent::Schedule { cron } => {
             let line = match cron {
                 Some(cron) => format!("`{cron} qwf run {target}`"),
@@ -374,6 +383,30 @@ fn on_workflow(setting: &Setting, turn: &Turn, info: &Info, target: &str, intent
         }
         _ => edit(setting, turn, info, target),
     }
+}
+
+/// "should I add retry to fetch?" → "add retry to fetch".
+fn advice_as_request(question: &str) -> String {
+    let text = question.trim().trim_end_matches('?').trim();
+    let lower = text.to_lowercase();
+    for opening in [
+        "should i ",
+        "should we ",
+        "do i need to ",
+        "do we need to ",
+        "do i need ",
+        "do we need ",
+        "is it worth ",
+        "would it help to ",
+        "would it be good to ",
+        "is it a good idea to ",
+        "does it make sense to ",
+    ] {
+        if lower.starts_with(opening) {
+            return text[opening.len()..].to_string();
+        }
+    }
+    text.to_string()
 }
 
 fn edit(setting: &Setting, turn: &Turn, info: &Info, target: &str) -> Next {

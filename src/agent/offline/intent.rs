@@ -27,6 +27,8 @@ pub(super) enum Intent {
     Consumers {
         phrase: String,
     },
+    /// "should I add retry to fetch?": advice asked, nothing to change.
+    Advice,
     /// "run it every 5 minutes": a schedule, which lives outside workflows.
     Schedule {
         cron: Option<String>,
@@ -131,12 +133,23 @@ fn consumers_phrase(toks: &[Tok]) -> Option<String> {
     if !asking {
         return None;
     }
-    let verb = toks.iter().position(|tok| {
-        tok.is_any(&[
-            "read", "reads", "use", "uses", "consume", "consumes", "need", "needs", "depend",
-            "depends", "break", "breaks", "relies", "rely",
-        ])
-    })?;
+    // "what would happen if I deleted validate?": the removal names it.
+    let removal = toks.windows(3).position(|window| {
+        window[0].is("if")
+            && window[1].is_any(&["i", "we", "you"])
+            && window[2].is_any(&[
+                "remove", "removed", "delete", "deleted", "drop", "dropped", "removing", "deleting",
+            ])
+    });
+    let verb = match removal {
+        Some(at) => at + 2,
+        None => toks.iter().position(|tok| {
+            tok.is_any(&[
+                "read", "reads", "use", "uses", "consume", "consumes", "need", "needs", "depend",
+                "depends", "break", "breaks", "relies", "rely",
+            ])
+        })?,
+    };
     let mut start = verb + 1;
     while toks.get(start).is_some_and(|tok| {
         tok.is_any(&[
@@ -182,6 +195,28 @@ fn cron_for(toks: &[Tok]) -> Option<String> {
     None
 }
 
+/// "should I add retry to fetch?", "do we need a timeout on save?": advice
+/// asked, not a change.
+fn asks_advice(toks: &[Tok], text: &str) -> bool {
+    let opening = |phrases: &[&str]| {
+        phrases
+            .iter()
+            .any(|phrase| find_phrase(toks, phrase) == Some(0))
+    };
+    text.trim_end().ends_with('?')
+        && opening(&[
+            "should i",
+            "should we",
+            "do i need",
+            "do we need",
+            "is it worth",
+            "would it help",
+            "would it be",
+            "is it a good idea",
+            "does it make sense",
+        ])
+}
+
 pub(super) fn classify(text: &str, create_mode: bool) -> Intent {
     let toks = tokenize(text);
     let words: Vec<&Tok> = toks.iter().filter(|tok| !tok.is_punctuation()).collect();
@@ -209,6 +244,9 @@ pub(super) fn classify(text: &str, create_mode: bool) -> Intent {
             name: creation_name(&toks),
         };
     }
+    if asks_advice(&toks, text) {
+        return Intent::Advice;
+    }
     let found_versions = versions(&toks);
     // Undo and rollback.
     let how_many = |toks: &[Tok]| {
@@ -232,6 +270,10 @@ pub(super) fn classify(text: &str, create_mode: bool) -> Intent {
             ],
         )
     {
+        // "undo everything", "undo all my changes": back to the start.
+        if toks.iter().any(|tok| tok.is_any(&["everything", "all"])) {
+            return Intent::RollbackTo(1);
+        }
         return Intent::Undo(how_many(&toks));
     }
     let rolling = has_any(
@@ -278,6 +320,11 @@ pub(super) fn classify(text: &str, create_mode: bool) -> Intent {
             "what did i change",
             "what's different",
             "what is different",
+            "what different",
+            "different between",
+            "difference between",
+            "differs from",
+            "differ from",
             "changes since",
             "changed since",
             "difference",
@@ -290,6 +337,24 @@ pub(super) fn classify(text: &str, create_mode: bool) -> Intent {
         ],
     );
     if asks_diff {
+        // "since the first version", "since the original": from v1.
+        if found_versions.is_empty()
+            && has_any(
+                &toks,
+                &[
+                    "first version",
+                    "original",
+                    "initial version",
+                    "the beginning",
+                    "the start",
+                ],
+            )
+        {
+            return Intent::Diff {
+                versions: vec![1],
+                last_change: false,
+            };
+        }
         let last_change = found_versions.is_empty();
         return Intent::Diff {
             versions: found_versions,
