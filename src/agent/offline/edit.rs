@@ -152,24 +152,62 @@ impl EditContext<'_> {
     }
 
     /// The steps a phrase names (several when joined by "and").
+    /// The steps that run something (not the containers around them).
+    fn runnable_ids(&self) -> Vec<String> {
+        tree::walk(self.workflow)
+            .into_iter()
+            .filter(|visited| {
+                matches!(
+                    visited.step.kind,
+                    StepKind::Skill { .. } | StepKind::Agent { .. }
+                )
+            })
+            .map(|visited| visited.step.id.clone())
+            .collect()
+    }
+
     fn steps(&self, phrase: &[Tok], last: &[String], purpose: &str) -> Result<Vec<String>, Plan> {
+        // "every step except save", "the fetch step, not the save step".
+        if let Some(at) = phrase.iter().position(|tok| {
+            tok.is_any(&["except", "excluding", "but", "besides"])
+                || (tok.is("not")
+                    && phrase
+                        .iter()
+                        .any(|other| other.is(",") && other.start < tok.start))
+        }) {
+            let excluded_phrase: Vec<Tok> = phrase[at + 1..]
+                .iter()
+                .filter(|tok| !tok.is_any(&["for", "the", "not"]))
+                .cloned()
+                .collect();
+            let excluded = self.steps(&excluded_phrase, &[], "should be left out")?;
+            let included = self.steps(&phrase[..at], last, purpose)?;
+            let kept: Vec<String> = included
+                .into_iter()
+                .filter(|id| !excluded.contains(id))
+                .collect();
+            if kept.is_empty() {
+                return Err(Plan::Say(format!(
+                    "Leaving out {} leaves no step to change; nothing changed.",
+                    quoted_list(&excluded, "and")
+                )));
+            }
+            return Ok(kept);
+        }
+        if let Some(readers) = self.readers_named(phrase)? {
+            return Ok(readers);
+        }
         let mut found: Vec<String> = Vec::new();
         let mut unmatched: Vec<String> = Vec::new();
         if phrase
             .iter()
-            .any(|tok| tok.is_any(&["all", "every", "each"]))
-            && phrase.iter().any(|tok| tok.is_any(&["step", "steps"]))
+            .any(|tok| tok.is_any(&["everything", "everywhere"]))
+            || (phrase
+                .iter()
+                .any(|tok| tok.is_any(&["all", "every", "each"]))
+                && phrase.iter().any(|tok| tok.is_any(&["step", "steps"])))
         {
-            return Ok(tree::walk(self.workflow)
-                .into_iter()
-                .filter(|visited| {
-                    matches!(
-                        visited.step.kind,
-                        StepKind::Skill { .. } | StepKind::Agent { .. }
-                    )
-                })
-                .map(|visited| visited.step.id.clone())
-                .collect());
+            return Ok(self.runnable_ids());
         }
         for group in phrase.split(|tok| tok.is_any(&["and", ",", "&", "plus"])) {
             if content(group).is_empty()
@@ -233,6 +271,78 @@ impl EditContext<'_> {
             "Which step {purpose}? The steps are {}.",
             quoted_list(&ids, "and")
         )))
+    }
+
+    /// "the step that reads the users", "the steps using fetch's data":
+    /// the readers of what follows. `None` when the phrase says no such
+    /// thing; a question when several steps read it.
+    fn readers_named(&self, phrase: &[Tok]) -> Result<Option<Vec<String>>, Plan> {
+        let Some(verb) = phrase.iter().position(|tok| {
+            tok.is_any(&[
+                "reads",
+                "reading",
+                "read",
+                "consumes",
+                "consuming",
+                "consume",
+                "uses",
+                "using",
+                "takes",
+                "taking",
+                "gets",
+                "receives",
+                "receiving",
+            ])
+        }) else {
+            return Ok(None);
+        };
+        let introduced = verb > 0
+            && (phrase[verb - 1].is_any(&["that", "which", "who", "step", "steps"])
+                || phrase[verb].word.ends_with("ing"));
+        if !introduced {
+            return Ok(None);
+        }
+        let object = &phrase[verb + 1..];
+        let producer = match resolve(object, self.workflow) {
+            Found::One(id) => id,
+            _ => return Ok(None),
+        };
+        let output = self.step(&producer).and_then(|step| {
+            step.outputs
+                .iter()
+                .find(|output| object.iter().any(|tok| tok.word == output.to_lowercase()))
+                .cloned()
+        });
+        let readers: Vec<String> = tree::walk(self.workflow)
+            .into_iter()
+            .filter(|visited| {
+                visited.step.inputs.values().any(|value| {
+                    value
+                        .as_str()
+                        .and_then(|text| text.split_once('.'))
+                        .is_some_and(|(step, read)| {
+                            step == producer
+                                && output.as_deref().is_none_or(|output| output == read)
+                        })
+                })
+            })
+            .map(|visited| visited.step.id.clone())
+            .collect();
+        match readers.len() {
+            0 => Err(Plan::Say(format!(
+                "No step reads {}; nothing changed. The steps are {}.",
+                match &output {
+                    Some(output) => format!("'{producer}.{output}'"),
+                    None => format!("the output of '{producer}'"),
+                },
+                self.step_list()
+            ))),
+            1 => Ok(Some(readers)),
+            _ => Err(Plan::Ask(format!(
+                "Several steps read it: {}. Which one do you mean?",
+                quoted_list(&readers, "or")
+            ))),
+        }
     }
 
     fn one_step(&self, phrase: &[Tok], last: &[String], purpose: &str) -> Result<String, Plan> {
