@@ -193,7 +193,35 @@ pub(crate) fn parse_all(toks: &[Tok], text: &str, skills: Option<&[Skill]>) -> O
     })
 }
 
+/// "retry fetch 3 times and save 2 times": two counts joined by "and" are
+/// two edits sharing the verb.
+fn split_counted(toks: &[Tok], text: &str, skills: Option<&[Skill]>) -> Option<Vec<Edit>> {
+    let counted: Vec<usize> = (0..toks.len().saturating_sub(1))
+        .filter(|&at| {
+            super::text::count(&toks[at].word).is_some()
+                && toks[at + 1].is_any(&["times", "x", "attempts", "retries", "tries"])
+        })
+        .collect();
+    let [first, second] = counted.as_slice() else {
+        return None;
+    };
+    let join = (first + 2..*second).find(|&at| toks[at].is_any(&["and", ",", "&"]))?;
+    let head = &toks[..join];
+    let mut tail: Vec<Tok> = toks[join + 1..].to_vec();
+    let one = parse_one(head, text, skills)?;
+    let two = parse_one(&tail, text, skills).or_else(|| {
+        // The verb of the first half carries over ("… and save 2 times").
+        let verb = head.first()?.clone();
+        tail.insert(0, verb);
+        parse_one(&tail, text, skills)
+    })?;
+    Some(vec![one, two])
+}
+
 fn parse_parts(toks: &[Tok], text: &str, skills: Option<&[Skill]>) -> Option<Vec<Edit>> {
+    if let Some(edits) = split_counted(toks, text, skills) {
+        return Some(edits);
+    }
     let mut parts: Vec<&[Tok]> = Vec::new();
     let mut start = 0;
     for index in 0..toks.len() {

@@ -65,7 +65,17 @@ pub(crate) fn retry_settings(toks: &[Tok]) -> Option<(Option<u32>, Option<Backof
         };
         // Large counts are what the user asked for (validation warns about
         // absurd ones); dropping them would retry a different number of times.
-        if n == 0 || n > 100_000 {
+        if n > 100_000 {
+            continue;
+        }
+        // "retry zero times", "no retries": one attempt, no retry.
+        if n == 0 {
+            if matches!(unit, Some("times" | "retries" | "retry" | "x"))
+                || previous.is_some_and(|tok| tok.is_any(RETRY_WORDS))
+            {
+                attempts = Some(1);
+                break;
+            }
             continue;
         }
         let n = n as u32;
@@ -175,7 +185,9 @@ pub(crate) fn parse_retry(toks: &[Tok]) -> Option<Edit> {
         .iter()
         .position(|tok| tok.is_any(RETRY_WORDS) || tok.is_any(&["attempts", "tries", "try"]))
         .unwrap_or(0);
-    let remove = attempts.is_none() && toks[..first_retry].iter().any(|tok| tok.is_any(NEGATIONS));
+    // "retry zero times" (one attempt) is no retry at all.
+    let remove = attempts == Some(1)
+        || (attempts.is_none() && toks[..first_retry].iter().any(|tok| tok.is_any(NEGATIONS)));
     let found = durations(toks);
     let mut initial_ms = None;
     let mut max_ms = None;
@@ -358,7 +370,25 @@ pub(crate) fn parse_timeout(toks: &[Tok]) -> Option<Edit> {
             "decrease", "reduce", "lower", "shorten", "shorter", "less", "cut",
         ])
     });
-    let change = match found.first() {
+    // "30 seconds, no wait, make it 60": the last value is the one meant.
+    let corrected = has_any(
+        toks,
+        &[
+            "no wait",
+            "actually",
+            "i mean",
+            "make it",
+            "rather",
+            "instead",
+            "correction",
+        ],
+    );
+    let chosen = if corrected {
+        found.last()
+    } else {
+        found.first()
+    };
+    let change = match chosen {
         Some(duration) => {
             let by = duration.start > 0 && toks[duration.start - 1].is("by");
             let secs = duration.secs() as i64;
@@ -492,6 +522,10 @@ pub(crate) fn parse_timeout(toks: &[Tok]) -> Option<Edit> {
 }
 
 const HANDLING_WORDS: &[&str] = &[
+    "abort",
+    "halt",
+    "run",
+    "everything",
     "continue",
     "continues",
     "on",
@@ -656,8 +690,14 @@ pub(crate) fn parse_handling(toks: &[Tok]) -> Option<Edit> {
         "stop on errors",
         "stop on failure",
         "abort on",
+        "abort the run",
+        "abort the workflow",
+        "abort everything",
+        "stop the run",
+        "stop everything",
         "stop the workflow",
         "fail the workflow",
+        "fail the run",
         "halt",
         "strategy fail",
     ];
