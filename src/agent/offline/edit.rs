@@ -630,6 +630,19 @@ impl EditContext<'_> {
                 ))
             }
             Edit::Rename { from, to } => {
+                // "rename the table to events": a context value, when the
+                // words name one and no step.
+                let named: Vec<&str> = from
+                    .iter()
+                    .filter(|tok| !tok.is_punctuation() && !super::text::is_stopword(&tok.word))
+                    .map(|tok| tok.word.as_str())
+                    .collect();
+                if let [key] = named.as_slice()
+                    && self.workflow.context.readonly.contains_key(*key)
+                    && self.step(key).is_none()
+                {
+                    return Ok(self.set_context(key, to));
+                }
                 let id = self.one_step(from, last, "should be renamed")?;
                 if let Some(problem) = step_id_problem(to) {
                     return Err(Plan::Say(format!("'{to}' cannot be a step id: {problem}.")));

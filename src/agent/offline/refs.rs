@@ -54,6 +54,20 @@ fn by_position(phrase: &[Tok], workflow: &Workflow) -> Option<String> {
                 .and_then(|at| steps.get(at))
                 .map(|step| step.id.clone());
         }
+        // "second to last" is a position of its own, not "second".
+        if tok.is_any(&["second", "next"])
+            && (matches!(next, Some("last" | "final"))
+                || (next == Some("to")
+                    && phrase
+                        .get(index + 2)
+                        .is_some_and(|after| after.is_any(&["last", "final"]))))
+        {
+            return steps
+                .len()
+                .checked_sub(2)
+                .and_then(|at| steps.get(at))
+                .map(|step| step.id.clone());
+        }
         let standalone = matches!(
             next,
             None | Some("step" | "one" | "stage" | "task" | "," | "and")
@@ -62,8 +76,9 @@ fn by_position(phrase: &[Tok], workflow: &Workflow) -> Option<String> {
             continue;
         }
         let position = match tok.word.as_str() {
+            // "the second-to-last step", "next to last"
+            "second-to-last" | "next-to-last" | "penultimate" => steps.len().checked_sub(2),
             "last" | "final" => steps.len().checked_sub(1),
-            "penultimate" => steps.len().checked_sub(2),
             word => ordinal(word).and_then(|n| n.checked_sub(1)),
         };
         if let Some(position) = position {

@@ -303,6 +303,25 @@ pub(super) fn step_numbers_as_ordinals(toks: &[Tok]) -> Vec<Tok> {
     let mut index = 0;
     while index < toks.len() {
         let tok = &toks[index];
+        // "second to last" (whose "second" would read as a time unit).
+        if tok.is_any(&["second", "next"]) {
+            let words = |at: usize| toks.get(at).map(|tok| tok.word.as_str());
+            let length = match (words(index + 1), words(index + 2)) {
+                (Some("to"), Some("last" | "final")) => 3,
+                (Some("last" | "final"), _) => 2,
+                _ => 0,
+            };
+            if length > 0 {
+                out.push(Tok {
+                    word: "penultimate".into(),
+                    raw: "penultimate".into(),
+                    start: tok.start,
+                    end: toks[index + length - 1].end,
+                });
+                index += length;
+                continue;
+            }
+        }
         // "the save step 4 attempts": a step named before "step", or a count
         // after the number, is not a position.
         let named_before = index.checked_sub(1).is_some_and(|before| {
@@ -321,7 +340,9 @@ pub(super) fn step_numbers_as_ordinals(toks: &[Tok]) -> Vec<Tok> {
             };
             if let Some(number) = toks.get(index + skip).filter(|next| {
                 let digits = next.word.trim_start_matches('#');
-                !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit())
+                (!digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()))
+                    // "step three"
+                    || (SMALL.contains(&next.word.as_str()) && next.word != "zero")
             }) {
                 let counted = toks.get(index + skip + 1).is_some_and(|after| {
                     unit_ms(&after.word).is_some()
@@ -332,7 +353,10 @@ pub(super) fn step_numbers_as_ordinals(toks: &[Tok]) -> Vec<Tok> {
                     index += 1;
                     continue;
                 }
-                let position = number.word.trim_start_matches('#');
+                let position = match count(&number.word) {
+                    Some(value) => value.to_string(),
+                    None => number.word.trim_start_matches('#').to_string(),
+                };
                 out.push(Tok {
                     word: format!("{position}th"),
                     raw: number.raw.clone(),

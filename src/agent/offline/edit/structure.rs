@@ -291,7 +291,7 @@ impl EditContext<'_> {
         }
     }
 
-    fn set_context(&self, key: &str, value: &str) -> Resolved {
+    pub(super) fn set_context(&self, key: &str, value: &str) -> Resolved {
         let value = typed(value);
         let summary = match self.workflow.context.readonly.get(key) {
             Some(old) if *old == value => format!("Context value '{key}' is already {value}"),

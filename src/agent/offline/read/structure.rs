@@ -631,6 +631,15 @@ pub(crate) fn parse_set_value(toks: &[Tok], text: &str) -> Option<Edit> {
         .collect();
     let explicit = destination.is_some() || phrase.iter().any(|tok| tok.is_any(CONTEXT_WORDS));
     let phrase = excluding(&phrase, CONTEXT_WORDS, &[]);
+    // "the table should be called events_v2": the name, not "called …".
+    let value_at = if toks
+        .get(value_at)
+        .is_some_and(|tok| tok.is_any(&["called", "named"]))
+    {
+        value_at + 1
+    } else {
+        value_at
+    };
     let value = rest_raw(text, toks, value_at);
     if phrase.is_empty() || value.is_empty() {
         return None;
@@ -823,7 +832,11 @@ pub(crate) fn parse_retarget(toks: &[Tok]) -> Option<Edit> {
     let acts = super::super::build::starts_action(toks)
         || verb.is_any(&[
             "send", "deliver", "forward", "point", "use", "write", "go", "switch",
-        ]);
+        ])
+        // "the summary email should go to cfo@example.com from now on"
+        || toks.iter().any(|tok| {
+            tok.is_any(&["go", "goes", "sent", "delivered", "points", "addressed"])
+        });
     if !acts
         || toks
             .iter()
@@ -835,7 +848,24 @@ pub(crate) fn parse_retarget(toks: &[Tok]) -> Option<Edit> {
     let phrase = excluding(
         toks,
         &[
-            "instead", "to", "from", "at", "into", "in", "the", "now", "please", "of",
+            "instead",
+            "to",
+            "from",
+            "at",
+            "into",
+            "in",
+            "the",
+            "now",
+            "please",
+            "of",
+            "on",
+            "should",
+            "go",
+            "goes",
+            "be",
+            "sent",
+            "delivered",
+            "onwards",
         ],
         &[(indices[0], indices[0] + 1)],
     );
