@@ -680,6 +680,11 @@ pub(super) fn best_skill<'a>(
                 score += 50;
             }
         }
+        // With a concept known, a skill that shows nothing of it fits only
+        // when named outright or by a distinctive part of its name: a
+        // passing word ("logs the validated data") is no reason to reuse
+        // data-validator for logging.
+        let fits_concept = score > 0;
         if let Some(concept) = concept {
             // A name part that belongs to another concept and that the
             // request does not mention says the skill does something else:
@@ -711,6 +716,9 @@ pub(super) fn best_skill<'a>(
             {
                 score += 30;
             }
+        }
+        if concept.is_some() && !fits_concept && score < 200 {
+            continue;
         }
         if score >= 50 && best.is_none_or(|(top, _)| score > top) {
             best = Some((score, skill));

@@ -184,7 +184,7 @@ const EDIT_VERBS: &[&str] = &[
 /// edits; a request whose parts do not all read as edits stays whole.
 pub(crate) fn parse_all(toks: &[Tok], text: &str, skills: Option<&[Skill]>) -> Option<Vec<Edit>> {
     // "step 2" reads as "2nd step", so the 2 is never taken for a count.
-    let numbered = super::text::step_numbers_as_ordinals(toks);
+    let numbered = place_last(&super::text::step_numbers_as_ordinals(toks));
     parse_parts(&numbered, text, skills).or_else(|| {
         let reordered = condition_last(&numbered);
         (reordered != numbered)
@@ -258,6 +258,24 @@ fn parse_parts(toks: &[Tok], text: &str, skills: Option<&[Skill]>) -> Option<Vec
         }
     }
     parse_one(toks, text, skills).map(|edit| vec![edit])
+}
+
+/// "after validate, add a logging step" → "add a logging step after
+/// validate": a place said first goes where the readers expect it.
+fn place_last(toks: &[Tok]) -> Vec<Tok> {
+    let opens = toks.first().is_some_and(|tok| tok.is_any(&["after", "before"]))
+        || (toks.first().is_some_and(|tok| tok.is("at"))
+            && toks.iter().take(5).any(|tok| {
+                tok.is_any(&["start", "beginning", "end", "top", "bottom", "front"])
+            }));
+    match toks.iter().position(|tok| tok.is(",")) {
+        Some(comma) if opens && comma > 1 && comma + 1 < toks.len() => {
+            let mut reordered: Vec<Tok> = toks[comma + 1..].to_vec();
+            reordered.extend(toks[..comma].iter().cloned());
+            reordered
+        }
+        _ => toks.to_vec(),
+    }
 }
 
 /// "if the save fails, continue" → "continue if the save fails": the

@@ -376,6 +376,17 @@ impl EditContext<'_> {
             self.all_ids(),
             self.workflow.context.readonly.clone(),
         );
+        // "a step that logs the data": the action starts at its verb.
+        let lead = what
+            .iter()
+            .take_while(|tok| {
+                tok.is_any(&[
+                    "a", "an", "new", "step", "that", "which", "to", "extra", "another", "one",
+                    "will", "should", "can",
+                ])
+            })
+            .count();
+        let what = if lead < what.len() { &what[lead..] } else { what };
         let Some(step) = builder.action(what, &producers, false) else {
             return Err(Plan::NotUnderstood);
         };

@@ -723,6 +723,9 @@ pub(crate) fn parse_add_step(toks: &[Tok]) -> Option<Edit> {
             continue;
         }
         if let Some(length) = edge(&[
+            "at the very start",
+            "at the very beginning",
+            "at the very top",
             "at the start",
             "at the beginning",
             "at the top",
@@ -737,6 +740,8 @@ pub(crate) fn parse_add_step(toks: &[Tok]) -> Option<Edit> {
             continue;
         }
         if let Some(length) = edge(&[
+            "at the very end",
+            "at the very bottom",
             "at the end",
             "at the bottom",
             "as the last step",
