@@ -150,7 +150,14 @@ pub(super) static CONCEPTS: &[Concept] = &[
             "select",
             "sort"
         ],
-        ["filtering", "duplicates"],
+        [
+            "filtering",
+            "duplicates",
+            "duplicate",
+            "dupes",
+            "dedup",
+            "deduplication"
+        ],
         "data-filter",
         false,
         "python3 filter.py",
@@ -635,6 +642,14 @@ pub(super) fn concept_for(toks: &[Tok]) -> Option<&'static Concept> {
             if index == 0 && concept.has_verb(&tok.word) {
                 score += 3;
             } else if concept.has_word(&tok.word) {
+                score += 2;
+            }
+            // What is removed says more than "remove": "remove duplicates"
+            // filters records, "remove temporary files" cleans up.
+            if index == 1
+                && toks[0].is_any(&["remove", "removes", "drop", "drops", "delete", "deletes"])
+                && concept.has_word(&tok.word)
+            {
                 score += 2;
             }
         }

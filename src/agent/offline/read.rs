@@ -263,11 +263,13 @@ fn parse_parts(toks: &[Tok], text: &str, skills: Option<&[Skill]>) -> Option<Vec
 /// "after validate, add a logging step" → "add a logging step after
 /// validate": a place said first goes where the readers expect it.
 fn place_last(toks: &[Tok]) -> Vec<Tok> {
-    let opens = toks.first().is_some_and(|tok| tok.is_any(&["after", "before"]))
-        || (toks.first().is_some_and(|tok| tok.is("at"))
-            && toks.iter().take(5).any(|tok| {
-                tok.is_any(&["start", "beginning", "end", "top", "bottom", "front"])
-            }));
+    let opens =
+        toks.first()
+            .is_some_and(|tok| tok.is_any(&["after", "before"]))
+            || (toks.first().is_some_and(|tok| tok.is("at"))
+                && toks.iter().take(5).any(|tok| {
+                    tok.is_any(&["start", "beginning", "end", "top", "bottom", "front"])
+                }));
     match toks.iter().position(|tok| tok.is(",")) {
         Some(comma) if opens && comma > 1 && comma + 1 < toks.len() => {
             let mut reordered: Vec<Tok> = toks[comma + 1..].to_vec();

@@ -334,6 +334,8 @@ impl EditContext<'_> {
         } else {
             what
         };
+        // The step that will follow the new one, when there is one.
+        let mut follower: Option<String> = None;
         let (modification_place, producers, where_text) = match place {
             AddPlace::After(phrase) => {
                 let anchor = self.one_step(phrase, &[], "should the new step follow")?;
@@ -344,6 +346,9 @@ impl EditContext<'_> {
                     Some(producer) => vec![producer],
                     None => self.producer_before(&container, index),
                 };
+                follower = tree::list(self.workflow, &container)
+                    .and_then(|list| list.get(index + 1))
+                    .map(|step| step.id.clone());
                 (
                     (Some(anchor.clone()), None, None),
                     producers,
@@ -354,6 +359,7 @@ impl EditContext<'_> {
                 let anchor = self.one_step(phrase, &[], "should the new step come before")?;
                 let (container, index) =
                     tree::locate(self.workflow, &anchor).expect("a found step has a place");
+                follower = Some(anchor.clone());
                 (
                     (None, Some(anchor.clone()), None),
                     self.producer_before(&container, index),
@@ -386,7 +392,11 @@ impl EditContext<'_> {
                 ])
             })
             .count();
-        let what = if lead < what.len() { &what[lead..] } else { what };
+        let what = if lead < what.len() {
+            &what[lead..]
+        } else {
+            what
+        };
         let Some(step) = builder.action(what, &producers, false) else {
             return Err(Plan::NotUnderstood);
         };
@@ -398,6 +408,29 @@ impl EditContext<'_> {
                 value: value.clone(),
             })
             .collect();
+        // A step that turns the data (filter, transform …) goes into the
+        // flow: the follower reads its output instead of what it read.
+        let mut rewired = None;
+        if let (Some(follower), Some(output)) = (&follower, step.outputs.first())
+            && let Some(read) = step
+                .inputs
+                .values()
+                .find_map(|value| value.as_str().filter(|text| !text.starts_with("context.")))
+            && let Some(next) = self.step(follower)
+            && let Some((input, _)) = next
+                .inputs
+                .iter()
+                .find(|(_, value)| value.as_str() == Some(read))
+            && builder_transforms(&step)
+        {
+            modifications.push(Modification::ModifyStep {
+                id: follower.clone(),
+                changes: json!({ "inputs": { input.clone(): format!("{}.{output}", step.id) } }),
+            });
+            rewired = Some(format!(
+                "; '{follower}' now reads its '{output}' instead of {read}"
+            ));
+        }
         let skill = step.skill_name().unwrap_or_default().to_string();
         let id = step.id.clone();
         let (after, before, position) = modification_place;
@@ -416,7 +449,10 @@ impl EditContext<'_> {
         };
         let mut resolved = Resolved::new(
             modifications,
-            format!("Added step '{id}' ({origin} '{skill}') {where_text}"),
+            format!(
+                "Added step '{id}' ({origin} '{skill}') {where_text}{}",
+                rewired.unwrap_or_default()
+            ),
             vec![id],
         );
         resolved.new_skill = builder.new_skills.into_iter().next().map(Box::new);
@@ -655,4 +691,31 @@ fn literal(raw: &str) -> String {
     } else {
         format!("\"{raw}\"")
     }
+}
+
+/// Whether a new step changes the data it passes on (a filter, a
+/// transformation), rather than only looking at it (a log, a notification).
+fn builder_transforms(step: &crate::core::model::Step) -> bool {
+    const PASSING: &[&str] = &[
+        "filter",
+        "transform",
+        "clean",
+        "dedupe",
+        "enrich",
+        "sort",
+        "normalize",
+        "convert",
+        "translate",
+        "compress",
+        "encrypt",
+        "decrypt",
+        "parse",
+        "merge",
+        "format",
+        "anonymize",
+    ];
+    step.id
+        .split('-')
+        .next()
+        .is_some_and(|base| PASSING.contains(&base))
 }
