@@ -135,6 +135,21 @@ impl EditContext<'_> {
         )))
     }
 
+    /// The id of the existing step whose every word the phrase says
+    /// ("fetch users" → fetch-users).
+    fn existing_named(&self, phrase: &[Tok]) -> Option<String> {
+        let words: Vec<&str> = phrase.iter().map(|tok| tok.word.as_str()).collect();
+        let matching: Vec<String> = self
+            .all_ids()
+            .into_iter()
+            .filter(|id| id.split(['-', '_']).all(|part| words.contains(&part)))
+            .collect();
+        match matching.as_slice() {
+            [only] => Some(only.clone()),
+            _ => None,
+        }
+    }
+
     fn all_ids(&self) -> Vec<String> {
         tree::walk(self.workflow)
             .into_iter()
@@ -776,7 +791,35 @@ impl EditContext<'_> {
                 value,
                 explicit,
             } => self.set_value(phrase, value, *explicit),
-            Edit::AddStep { what, place } => self.add_step(what, place),
+            Edit::AddStep {
+                what,
+                place,
+                explicit,
+            } => {
+                // "fetch users after orders" names a step that exists: a move.
+                if !explicit
+                    && let Some(moved) = self.existing_named(what)
+                {
+                    let place = match place {
+                        super::read::AddPlace::After(anchor) => {
+                            Some(super::read::Place::After(anchor.clone()))
+                        }
+                        super::read::AddPlace::Before(anchor) => {
+                            Some(super::read::Place::Before(anchor.clone()))
+                        }
+                        _ => None,
+                    };
+                    if let Some(place) = place {
+                        let words: Vec<Tok> = what
+                            .iter()
+                            .filter(|tok| moved.contains(tok.word.as_str()))
+                            .cloned()
+                            .collect();
+                        return self.reorder(&words, &place, last);
+                    }
+                }
+                self.add_step(what, place)
+            }
             Edit::Guard {
                 phrase,
                 condition,

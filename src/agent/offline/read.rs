@@ -109,6 +109,9 @@ pub(crate) enum Edit {
     AddStep {
         what: Vec<Tok>,
         place: AddPlace,
+        /// Said with "add"/"insert"…; without, "fetch users after orders"
+        /// may be about a step that exists.
+        explicit: bool,
     },
     /// "send the email to ceo@example.com instead", "fetch from URL
     /// instead": a new value for the step's input of the same kind.

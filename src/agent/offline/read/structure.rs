@@ -776,7 +776,11 @@ pub(crate) fn parse_add_step(toks: &[Tok]) -> Option<Edit> {
     if verb.is_some_and(|verb| toks[verb].is("put")) && what.is_empty() {
         return None;
     }
-    Some(Edit::AddStep { what, place })
+    Some(Edit::AddStep {
+        what,
+        place,
+        explicit: verb.is_some(),
+    })
 }
 
 fn tok_is_between(toks: &[Tok], index: usize) -> bool {
