@@ -797,9 +797,7 @@ impl EditContext<'_> {
                 explicit,
             } => {
                 // "fetch users after orders" names a step that exists: a move.
-                if !explicit
-                    && let Some(moved) = self.existing_named(what)
-                {
+                if !explicit && let Some(moved) = self.existing_named(what) {
                     let place = match place {
                         super::read::AddPlace::After(anchor) => {
                             Some(super::read::Place::After(anchor.clone()))

@@ -400,6 +400,23 @@ impl EditContext<'_> {
         let Some(step) = builder.action(what, &producers, false) else {
             return Err(Plan::NotUnderstood);
         };
+        // A new step that cannot work without a value nobody gave ("add
+        // monitoring": of what?) is a question, not a placeholder.
+        if let Some(key) = builder.placeholders.first() {
+            let needed = key.rsplit('_').next().unwrap_or(key);
+            let example = match needed {
+                "url" => "of https://example.com/health",
+                "path" => "of ./data.csv",
+                "table" => "to the events table",
+                _ => "with the value",
+            };
+            let words: Vec<&str> = what.iter().map(|tok| tok.raw.as_str()).collect();
+            return Err(Plan::Ask(format!(
+                "The new '{}' step needs a {needed}: which one? Say it in the request, for example: \"add {} {example}\".",
+                step.id,
+                words.join(" ")
+            )));
+        }
         let mut modifications: Vec<Modification> = builder
             .added_context
             .iter()
