@@ -35,6 +35,7 @@ const FILE_EXTENSIONS: &[&str] = &[
 
 /// Words before a clause's action that say nothing about it.
 const FILLERS: &[&str] = &[
+    "only",
     "then",
     "also",
     "finally",
@@ -420,6 +421,24 @@ impl<'a> Builder<'a> {
             .any(|(_, literal)| matches!(literal, Literal::Table(_)));
         if concept.is_some_and(|concept| concept.key == "save") && has_path && !has_table {
             concept = CONCEPTS.iter().find(|concept| concept.key == "export");
+        }
+        // "check https://…/health": checking a URL checks its health.
+        let has_url = found
+            .iter()
+            .any(|(_, literal)| matches!(literal, Literal::Url(_)));
+        if has_url
+            && concept.is_some_and(|concept| concept.key == "validate")
+            && let Some(monitor) = CONCEPTS.iter().find(|concept| concept.key == "monitor")
+            && plain
+                .iter()
+                .find(|tok| !tok.is_punctuation())
+                .is_some_and(|first| monitor.has_verb(&first.word))
+        {
+            concept = Some(monitor);
+        }
+        // "load it into the metrics table" writes to a database.
+        if concept.is_some_and(|concept| concept.key == "read") && has_table && !has_path {
+            concept = CONCEPTS.iter().find(|concept| concept.key == "save");
         }
         let verb = lemma(&first.word);
         let object = object_noun(&plain[1..]).filter(|object| Some(object) != named_skill.as_ref());
