@@ -735,6 +735,40 @@ pub(super) fn best_skill<'a>(
         if concept.is_some() && !fits_concept && score < 200 {
             continue;
         }
+        // The values the request gives say which skill takes them: an
+        // address goes to a skill with a recipient, "#ops" to one with a
+        // channel ("mail the totals to boss@example.com" → email-sender).
+        let takes = |names: &[&str]| {
+            skill
+                .inputs
+                .iter()
+                .any(|input| names.contains(&input.to_lowercase().as_str()))
+        };
+        if words
+            .iter()
+            .any(|word| word.contains('@') && word.contains('.'))
+            && (takes(&["to", "email", "recipient", "address"]) || skill.name.contains("mail"))
+        {
+            score += 80;
+        }
+        if words
+            .iter()
+            .any(|word| word.starts_with('#') && word.len() > 1)
+            && (takes(&["channel"]) || skill.name.contains("slack"))
+        {
+            score += 80;
+        }
+        // "mail" names email-sender as well as "email" does.
+        if words.iter().any(|word| {
+            word.len() >= 4
+                && !is_stopword(word)
+                && skill
+                    .name
+                    .split(['-', '_'])
+                    .any(|part| part != *word && part.len() > word.len() && part.ends_with(*word))
+        }) {
+            score += 60;
+        }
         if score >= 50 && best.is_none_or(|(top, _)| score > top) {
             best = Some((score, skill));
         }
