@@ -215,6 +215,13 @@ fn condition_inside(toks: &[Tok]) -> Option<(usize, usize, bool)> {
 fn action_inside(condition: &[Tok]) -> Option<usize> {
     (1..condition.len()).find(|&at| {
         !condition[at - 1].is_any(&["the", "a", "an", "this", "that", "its", "their", "to"])
+            // "50 records are invalid": a counted noun or a subject, no verb.
+            && super::text::number(&condition[at - 1].word).is_none()
+            // "are invalid", "is empty": a state, not an action.
+            && !condition[at - 1].is_any(&["are", "is", "were", "was", "be", "been", "not", "get", "gets"])
+            && !condition
+                .get(at + 1)
+                .is_some_and(|next| next.is_any(&["are", "is", "were", "was", "have", "has"]))
             && starts_action(&condition[at..])
             && condition[..at]
                 .iter()
