@@ -516,7 +516,11 @@ pub(super) fn classify(text: &str, create_mode: bool) -> Intent {
     let conditional_edit = words[0].is_any(&["when", "whenever"])
         && !text.trim_end().ends_with('?')
         && looks_like_edit(text);
-    if question && !conditional_edit {
+    // "have the fetch step use curl-get" is an order, not a question.
+    let imperative = !text.trim_end().ends_with('?')
+        && words[0].is_any(&["have", "do", "make"])
+        && looks_like_edit(text);
+    if question && !conditional_edit && !imperative {
         let phrase: Vec<&str> = words
             .iter()
             .filter(|tok| {
