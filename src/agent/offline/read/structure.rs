@@ -521,23 +521,38 @@ pub(crate) fn parse_remove(toks: &[Tok]) -> Option<Edit> {
     } else {
         return None;
     };
-    let phrase = excluding(
-        &toks[start..],
-        &[
-            "from",
-            "workflow",
-            "pipeline",
-            "entirely",
-            "completely",
-            "altogether",
-            "out",
-            "anymore",
-            "any",
-            "more",
-            "please",
-        ],
-        &[],
-    );
+    const NOISE: &[&str] = &[
+        "from",
+        "workflow",
+        "pipeline",
+        "entirely",
+        "completely",
+        "altogether",
+        "out",
+        "anymore",
+        "any",
+        "more",
+        "please",
+        "longer",
+    ];
+    let mut phrase = excluding(&toks[start..], NOISE, &[]);
+    // "we don't need the email step any more, remove it": "it" is the
+    // step named before.
+    let pronoun_only = phrase
+        .iter()
+        .filter(|tok| !tok.is_punctuation())
+        .all(|tok| tok.is_any(&["it", "that", "this", "them", "the", "step"]));
+    if pronoun_only
+        && let Some(need) =
+            find_phrase(toks, "don't need").or_else(|| find_phrase(toks, "no longer need"))
+    {
+        let from = need + if toks[need].is("don't") { 2 } else { 3 };
+        let end = toks[from..]
+            .iter()
+            .position(|tok| tok.is(","))
+            .map_or(toks.len(), |offset| from + offset);
+        phrase = excluding(&toks[from..end], NOISE, &[]);
+    }
     Some(Edit::Remove { phrase })
 }
 
@@ -835,6 +850,13 @@ pub(crate) fn parse_retarget(toks: &[Tok]) -> Option<Edit> {
         return None;
     };
     if matches!(literal, super::super::build::Literal::Table(_)) {
+        return None;
+    }
+    // "at the end, email the results to X" adds a step.
+    if toks
+        .iter()
+        .any(|tok| tok.is_any(&["after", "before", "end", "start", "beginning"]))
+    {
         return None;
     }
     let verb = toks.first()?;
