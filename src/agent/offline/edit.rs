@@ -234,6 +234,19 @@ impl EditContext<'_> {
             }
             match resolve(group, self.workflow) {
                 Found::One(id) => found.push(id),
+                // "both fetches", "all the fetch steps": every match.
+                Found::Many(candidates)
+                    if (group.iter().any(|tok| tok.is("both")) && candidates.len() == 2)
+                        || group.iter().any(|tok| tok.is_any(&["all", "every", "each"]))
+                        // "the fetches": a plural naming every candidate.
+                        || group.iter().any(|tok| {
+                            let singular = super::text::lemma(&tok.word);
+                            singular != tok.word
+                                && candidates.iter().all(|id| id.contains(singular.as_str()))
+                        }) =>
+                {
+                    found.extend(candidates)
+                }
                 Found::Many(candidates) => match self
                     .last_answer()
                     .map(|answer| resolve_among(&answer, self.workflow, Some(&candidates)))

@@ -256,7 +256,25 @@ fn parse_parts(toks: &[Tok], text: &str, skills: Option<&[Skill]>) -> Option<Vec
             .iter()
             .map(|part| parse_one(part, text, skills))
             .collect();
-        if let Some(edits) = edits {
+        if let Some(mut edits) = edits {
+            // "we don't need the email step, remove it": one removal.
+            let pronoun = |phrase: &[Tok]| {
+                phrase
+                    .iter()
+                    .all(|tok| tok.is_punctuation() || tok.is_any(&["it", "that", "this", "them"]))
+            };
+            let mut index = 1;
+            while index < edits.len() {
+                let repeats = matches!(
+                    (&edits[index - 1], &edits[index]),
+                    (Edit::Remove { .. }, Edit::Remove { phrase }) if pronoun(phrase)
+                );
+                if repeats {
+                    edits.remove(index);
+                } else {
+                    index += 1;
+                }
+            }
             return Some(edits);
         }
     }
