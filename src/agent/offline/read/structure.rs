@@ -302,7 +302,38 @@ fn looks_like_value(tok: &Tok) -> bool {
 
 /// "use context.backup_url as the url of the fetch step", "feed
 /// validate.validated into save's data", "pass X as the schema for validate".
+/// "make the save step take its data straight from fetch.data", "have
+/// validate read its schema from context.other".
+fn parse_read_from(toks: &[Tok]) -> Option<Edit> {
+    let from = toks.iter().position(|tok| tok.is("from"))?;
+    let value = toks.get(from + 1).filter(|tok| looks_like_value(tok))?;
+    let its = toks[..from]
+        .iter()
+        .rposition(|tok| tok.is_any(&["its", "their"]))?;
+    let input = toks
+        .get(its + 1)
+        .filter(|tok| !is_stopword(&tok.word) && its + 1 < from)?;
+    let verb = toks[..its].iter().rposition(|tok| {
+        tok.is_any(&[
+            "take", "takes", "read", "reads", "get", "gets", "pull", "pulls", "load",
+        ])
+    })?;
+    let step = excluding(
+        &toks[..verb],
+        &["make", "have", "let", "the", "step", "should", "please"],
+        &[],
+    );
+    (!step.is_empty()).then(|| Edit::SetInput {
+        step,
+        input: input.raw.clone(),
+        value: value.raw.clone(),
+    })
+}
+
 fn parse_rewire(toks: &[Tok]) -> Option<Edit> {
+    if let Some(edit) = parse_read_from(toks) {
+        return Some(edit);
+    }
     let verb = position_of(
         toks,
         &["use", "pass", "feed", "give", "send", "wire", "take"],
