@@ -328,7 +328,14 @@ pub fn run_case(case: &Case, model: &dyn Model) -> CaseResult {
                 target,
                 None,
                 Change::Modify(modifications.clone()),
-                setup("History"),
+                // Described as qwf describes changes, so history reads true.
+                setup(
+                    &modifications
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                ),
                 &context,
             ) {
                 return setup_error(

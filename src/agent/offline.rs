@@ -41,7 +41,7 @@ use conversation::{
     Info, Loaded, MUTATING, Outcome, Setting, Turn, gather, read_setting, read_turn,
 };
 use intent::{Intent, classify};
-use text::{Tok, quoted_list, tokenize};
+use text::{Tok, quoted_list, stem, tokenize};
 
 /// The built-in deterministic planner (provider `offline`).
 #[derive(Debug, Clone, Copy, Default)]
@@ -245,6 +245,33 @@ fn on_workflow(setting: &Setting, turn: &Turn, info: &Info, target: &str, intent
                 json!({ "workflow": target, "to": version }),
             )])
         }
+        Intent::RollbackBefore { words } => match &info.history {
+            None => Next::Calls(vec![("history", json!({ "workflow": target }))]),
+            Some(history) => {
+                let matching = history
+                    .iter()
+                    .filter(|(version, description)| {
+                        let description = description.to_lowercase();
+                        *version > 1
+                            && words.iter().all(|word| {
+                                description.contains(word.as_str())
+                                    || description.contains(&stem(word))
+                            })
+                    })
+                    .map(|(version, _)| *version)
+                    .max();
+                match matching {
+                    Some(version) => Next::Calls(vec![(
+                        "rollback",
+                        json!({ "workflow": target, "to": version - 1 }),
+                    )]),
+                    None => Next::Say(format!(
+                        "No version of '{target}' describes a change about '{}', so I changed nothing. `qwf history {target}` lists the versions; say \"go back to vN\".",
+                        words.join(" ")
+                    )),
+                }
+            }
+        },
         Intent::Undo(steps) => match &info.history {
             None => Next::Calls(vec![("history", json!({ "workflow": target }))]),
             Some(history) => {

@@ -3,7 +3,7 @@
 //! edit, help — or nothing the planner understands.
 
 use super::read::looks_like_edit;
-use super::text::{Tok, count, find_phrase, has_any, position_of, tokenize};
+use super::text::{Tok, count, find_phrase, has_any, is_stopword, position_of, tokenize};
 
 /// What the user asked for, read from the words alone.
 #[derive(Debug, Clone, PartialEq)]
@@ -13,6 +13,10 @@ pub(super) enum Intent {
     },
     Undo(u64),
     RollbackTo(u64),
+    /// "go back to before the timeout change": words of that change.
+    RollbackBefore {
+        words: Vec<String>,
+    },
     Diff {
         versions: Vec<u64>,
         last_change: bool,
@@ -305,6 +309,25 @@ pub(super) fn classify(text: &str, create_mode: bool) -> Intent {
     );
     if rolling && to_the_first {
         return Intent::RollbackTo(1);
+    }
+    // "go back to the version before the timeout change": the version
+    // before the one whose description speaks of it.
+    if rolling && let Some(before) = find_phrase(&toks, "before") {
+        let words: Vec<String> = toks[before + 1..]
+            .iter()
+            .filter(|tok| {
+                !tok.is_punctuation()
+                    && !is_stopword(&tok.word)
+                    && !tok.is_any(&[
+                        "change", "changes", "changed", "edit", "version", "i", "we", "added",
+                        "add", "made", "set", "was", "were",
+                    ])
+            })
+            .map(|tok| tok.word.clone())
+            .collect();
+        if !words.is_empty() {
+            return Intent::RollbackBefore { words };
+        }
     }
     if rolling && !looks_like_edit(text) && !toks.iter().any(|tok| tok.is("restore")) {
         return Intent::Undo(how_many(&toks));
