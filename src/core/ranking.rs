@@ -302,6 +302,29 @@ fn for_each_lowercase(text: &str, mut each: impl FnMut(&str)) {
             each("url");
             continue;
         }
+        // An address counts as "email", a file path as "file": the name of
+        // the file says where, not what ("reports/sales.csv" is no reason to
+        // prefer a csv-writer from elsewhere over file-writer).
+        let trimmed = chunk.trim_matches(|c: char| !c.is_alphanumeric() && c != '.' && c != '/');
+        if let Some((user, host)) = trimmed.split_once('@')
+            && !user.is_empty()
+            && host.contains('.')
+        {
+            // Something is sent to an address.
+            each("email");
+            each("send");
+            continue;
+        }
+        let looks_like_path = trimmed.contains('/')
+            || trimmed.rsplit_once('.').is_some_and(|(stem, extension)| {
+                !stem.is_empty()
+                    && (2..=5).contains(&extension.len())
+                    && extension.chars().all(|c| c.is_ascii_alphabetic())
+            });
+        if looks_like_path {
+            each("file");
+            continue;
+        }
         for piece in chunk.split(|c: char| !c.is_alphanumeric()) {
             if piece.is_empty() {
                 continue;
