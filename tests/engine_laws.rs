@@ -522,10 +522,35 @@ impl Resolver {
         }
     }
 
-    /// Points each pending fallback at one of `all_ids`.
+    /// Points each pending fallback at one of `all_ids` that no step reads:
+    /// a fallback runs only in another step's place, so reading it directly
+    /// is a broken reference.
     fn finish(&mut self, steps: &mut [Step], all_ids: &[String]) {
+        let workflow_steps: &[Step] = steps;
+        let mut read: Vec<String> = Vec::new();
+        for step in walk_steps(workflow_steps) {
+            for value in step.inputs.values() {
+                if let Some((producer, _)) = value.as_str().and_then(|text| text.split_once('.')) {
+                    read.push(producer.to_string());
+                }
+            }
+            if let StepKind::Conditional { condition, .. } = &step.kind {
+                for word in condition
+                    .split(|c: char| !(c.is_alphanumeric() || c == '-' || c == '_' || c == '.'))
+                {
+                    if let Some((producer, _)) = word.split_once('.') {
+                        read.push(producer.to_string());
+                    }
+                }
+            }
+        }
+        let unread: Vec<String> = all_ids
+            .iter()
+            .filter(|id| !read.contains(id))
+            .cloned()
+            .collect();
         for (id, index) in self.fallbacks.drain(..) {
-            if let Some(target) = pick(&index, all_ids)
+            if let Some(target) = pick(&index, &unread)
                 && let Some(step) = tree::find_mut(steps, &id)
                 && let Some(handling) = &mut step.error_handling
             {
@@ -533,6 +558,18 @@ impl Resolver {
             }
         }
     }
+}
+
+/// Every step, nested ones too.
+fn walk_steps(steps: &[Step]) -> Vec<&Step> {
+    let mut all = Vec::new();
+    for step in steps {
+        all.push(step);
+        for (_, children) in step.child_lists() {
+            all.extend(walk_steps(children));
+        }
+    }
+    all
 }
 
 fn workflow() -> BoxedStrategy<Workflow> {

@@ -118,6 +118,17 @@ pub(crate) fn validate_indexed(index: &StepIndex<'_>, known: Option<&KnownResour
         issues: Vec::new(),
         ran: IdSet::with_capacity_and_hasher(index.visited.len(), Default::default()),
         ran_log: Vec::with_capacity(index.visited.len()),
+        fallback_of: index
+            .visited
+            .iter()
+            .filter_map(|visited| {
+                let handling = visited.step.error_handling.as_ref()?;
+                (handling.strategy == super::model::Strategy::Fallback)
+                    .then_some(())
+                    .and(handling.fallback.as_deref())
+                    .map(|target| (target, visited.step.id.as_str()))
+            })
+            .collect(),
     };
     checker.check_workflow();
     checker.check_steps();
@@ -153,6 +164,8 @@ struct Checker<'a, 'k> {
     ran: IdSet<&'a str>,
     /// The order steps entered `ran`, so branches can be undone cheaply.
     ran_log: Vec<&'a str>,
+    /// Fallback step → the step it stands in for (it runs only then).
+    fallback_of: std::collections::HashMap<&'a str, &'a str>,
 }
 
 impl<'a> Checker<'a, '_> {
@@ -775,6 +788,28 @@ impl<'a> Checker<'a, '_> {
                     return;
                 };
                 let producer = producer.step;
+                // A step named as another's fallback runs only in its place
+                // (and its outputs then appear under that step's id).
+                if let Some(primary) = self
+                    .fallback_of
+                    .get(producer_id)
+                    .copied()
+                    .filter(|primary| *primary != consumer.id)
+                {
+                    self.push(
+                        Severity::Error,
+                        IssueCode::NotRunBefore,
+                        pointer(),
+                        id,
+                        format!(
+                            "step '{}' {place} reads '{text}', but '{producer_id}' runs only as the fallback of '{primary}'",
+                            consumer.id
+                        ),
+                        format!("read '{primary}.{output}' instead: a fallback's outputs take the failed step's place"),
+                    );
+                    self.relate_last(producer_id);
+                    return;
+                }
                 if !self.ran.contains(producer_id) {
                     let reason = self.why_not_run(consumer, producer_id);
                     self.push(

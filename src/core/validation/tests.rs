@@ -494,3 +494,34 @@ fn every_problem_is_collected_at_once() {
     assert_eq!(report.error_count(), 2);
     assert_eq!(report.warning_count(), 0);
 }
+
+#[test]
+fn reading_a_step_that_only_runs_as_a_fallback_is_an_error() {
+    let issue = only(
+        r#"{"name": "fb", "steps": [
+            {"id": "backup", "type": "skill", "skill": "s", "outputs": ["o"]},
+            {"id": "primary", "type": "skill", "skill": "s", "outputs": ["o"],
+             "error_handling": {"strategy": "fallback", "fallback": "backup"}},
+            {"id": "use", "type": "skill", "skill": "s", "inputs": {"v": "backup.o"}}]}"#,
+    );
+    assert_eq!(issue.code, IssueCode::NotRunBefore);
+    assert!(
+        issue
+            .message
+            .contains("runs only as the fallback of 'primary'"),
+        "{}",
+        issue.message
+    );
+    assert!(issue.hint.contains("primary.o"), "{}", issue.hint);
+}
+
+#[test]
+fn a_condition_that_does_not_parse_is_an_error() {
+    let issue = only(
+        r#"{"name": "c", "steps": [{"id": "a", "type": "skill", "skill": "s", "outputs": ["x"]},
+            {"id": "g", "type": "conditional", "condition": "a.x = 1",
+             "then": [{"id": "b", "type": "skill", "skill": "s"}]}]}"#,
+    );
+    assert_eq!(issue.code, IssueCode::InvalidValue);
+    assert!(issue.message.contains("column"), "{}", issue.message);
+}
