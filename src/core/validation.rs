@@ -534,6 +534,47 @@ impl<'a> Checker<'a, '_> {
             ),
             _ => {}
         }
+        // The error kinds `qwf run` reports; anything else never matches.
+        const KINDS: &[&str] = &[
+            "timeout",
+            "exit_code",
+            "signal",
+            "spawn",
+            "bad_output",
+            "model",
+            "input",
+            "condition",
+            "step_failed",
+        ];
+        for (position, kind) in handling.non_retryable.iter().flatten().enumerate() {
+            let known = KINDS.contains(&kind.as_str())
+                || kind
+                    .strip_prefix("exit_code:")
+                    .is_some_and(|code| code.parse::<i32>().is_ok());
+            if !known {
+                let hint = match did_you_mean(kind, KINDS.iter().copied()) {
+                    Some(close) => format!(
+                        "did you mean '{close}'? The kinds are {}, or exit_code:N",
+                        KINDS.join(", ")
+                    ),
+                    None => format!(
+                        "the kinds are {}, or exit_code:N for one exit code",
+                        KINDS.join(", ")
+                    ),
+                };
+                self.push(
+                    Severity::Warning,
+                    IssueCode::InvalidRetry,
+                    format!("{base}/non_retryable/{position}"),
+                    id,
+                    format!(
+                        "step '{}' lists '{kind}' as non-retryable, but no failure has that kind, so it never stops a retry",
+                        step.id
+                    ),
+                    hint,
+                );
+            }
+        }
         if let Some(coefficient) = handling.backoff_coefficient
             && (coefficient.is_nan() || coefficient < 1.0)
         {

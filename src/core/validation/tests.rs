@@ -525,3 +525,22 @@ fn a_condition_that_does_not_parse_is_an_error() {
     assert_eq!(issue.code, IssueCode::InvalidValue);
     assert!(issue.message.contains("column"), "{}", issue.message);
 }
+
+#[test]
+fn an_unknown_non_retryable_kind_is_a_warning_with_the_kinds() {
+    let issue = only(
+        r#"{"name": "r", "steps": [{"id": "a", "type": "skill", "skill": "s",
+            "error_handling": {"strategy": "retry", "max_attempts": 2,
+                               "non_retryable": ["timout", "exit_code:3"]}}]}"#,
+    );
+    assert_eq!(
+        (issue.severity, issue.code),
+        (Severity::Warning, IssueCode::InvalidRetry)
+    );
+    assert!(
+        issue.hint.starts_with("did you mean 'timeout'?"),
+        "{}",
+        issue.hint
+    );
+    assert_eq!(issue.pointer, "/steps/0/error_handling/non_retryable/0");
+}
