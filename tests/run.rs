@@ -670,3 +670,25 @@ fn a_workflow_the_offline_planner_created_runs() {
     let fetched = record["steps"][0]["outputs"].to_string();
     assert!(fetched.contains("hello from a file"), "{record}");
 }
+
+#[test]
+fn a_parallel_steps_own_timeout_is_a_timeout() {
+    let home = Home::new();
+    home.skill("short", "sleep 0.2", &[]);
+    home.skill("long", "sleep 30", &[]);
+    home.workflow(
+        json!({"name": "pt", "steps": [{"id": "p", "type": "parallel", "timeout_secs": 1,
+        "error_handling": {"strategy": "retry", "max_attempts": 3, "initial_interval_ms": 10,
+                           "non_retryable": ["timeout"]},
+        "steps": [{"id": "a", "type": "skill", "skill": "short"},
+                  {"id": "x", "type": "skill", "skill": "long"}]}]}),
+    );
+    let started = Instant::now();
+    let output = home.qwf(&["--json", "run", "pt"]);
+    assert_eq!(output.code, 1, "{}", output.stderr);
+    assert!(started.elapsed() < Duration::from_secs(10), "not retried");
+    let record: Value = serde_json::from_str(&output.stdout).unwrap();
+    let attempts = step(&record, "p")["attempts"].as_array().unwrap().clone();
+    assert_eq!(attempts.len(), 1, "{record}");
+    assert_eq!(attempts[0]["error_kind"], "timeout", "{record}");
+}

@@ -601,7 +601,7 @@ impl<'a> Runner<'a> {
                     deadline,
                 )
             }
-            StepKind::Parallel { steps } => self.run_parallel(steps, deadline),
+            StepKind::Parallel { steps } => self.run_parallel(step, steps, deadline),
             StepKind::Conditional {
                 then, otherwise, ..
             } => self.run_conditional(step, then, otherwise, deadline),
@@ -655,9 +655,12 @@ impl<'a> Runner<'a> {
             )),
             ProcessEnd::Cancelled => Attempt::Cancelled,
             ProcessEnd::TimedOut { stderr } => {
-                let seconds = step
-                    .timeout_secs
-                    .map_or_else(|| "its time".to_string(), |seconds| format!("{seconds} s"));
+                // Its own timeout, or the one of a parallel/conditional
+                // step around it that ran out first.
+                let seconds = step.timeout_secs.map_or_else(
+                    || "the time of the step around it".to_string(),
+                    |seconds| format!("{seconds} s"),
+                );
                 let tail = stderr_tail(&stderr);
                 Attempt::Failed(Failure::new(
                     "timeout",
@@ -732,7 +735,7 @@ impl<'a> Runner<'a> {
         }
     }
 
-    fn run_parallel(&self, steps: &'a [Step], deadline: Option<Instant>) -> Attempt {
+    fn run_parallel(&self, step: &Step, steps: &'a [Step], deadline: Option<Instant>) -> Attempt {
         let flows: Vec<(String, Flow)> = std::thread::scope(|scope| {
             let handles: Vec<_> = steps
                 .iter()
@@ -762,6 +765,8 @@ impl<'a> Runner<'a> {
             .collect();
         if failed.is_empty() {
             Attempt::Done(JsonMap::new())
+        } else if let Some(expired) = expired_timeout(step, deadline) {
+            Attempt::Failed(Failure::new("timeout", expired))
         } else {
             Attempt::Failed(Failure::new(
                 "step_failed",
@@ -819,10 +824,22 @@ impl<'a> Runner<'a> {
                 Attempt::Done(outputs)
             }
             Flow::Cancelled => Attempt::Cancelled,
-            Flow::Failed => Attempt::Failed(Failure::new(
-                "step_failed",
-                format!("a step in its {taken_name} branch failed"),
-            )),
+            Flow::Failed => match expired_timeout(step, deadline) {
+                Some(expired) => Attempt::Failed(Failure::new("timeout", expired)),
+                None => Attempt::Failed(Failure::new(
+                    "step_failed",
+                    format!("a step in its {taken_name} branch failed"),
+                )),
+            },
         }
     }
+}
+
+/// When a container's own time ran out, its failure is a timeout (so
+/// `non_retryable: ["timeout"]` applies), said with its budget.
+fn expired_timeout(step: &Step, deadline: Option<Instant>) -> Option<String> {
+    let seconds = step.timeout_secs?;
+    deadline
+        .is_some_and(|deadline| Instant::now() >= deadline)
+        .then(|| format!("its {seconds} s timeout expired; the steps still running were stopped"))
 }
