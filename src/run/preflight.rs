@@ -220,6 +220,21 @@ pub fn preflight(input: PreflightInput) -> Result<Plan, Vec<Problem>> {
         }
         match &step.kind {
             StepKind::Skill { skill } => {
+                // A broken file of that name (say the workspace's copy) would
+                // be passed over for another definition without a word.
+                if skills.contains_key(skill)
+                    && let Some(file) = broken.get(skill.as_str())
+                {
+                    problems.push(Problem {
+                        step_id: Some(step.id.clone()),
+                        message: format!(
+                            "skill file {} cannot be read ({}), so another definition of '{skill}' would run in its place",
+                            file.path.display(),
+                            file.message
+                        ),
+                        hint: "fix that file, or remove it to use the other definition".into(),
+                    });
+                }
                 if let Some(found) = skills.get(skill)
                     && matches!(
                         found.skill_type,

@@ -48,12 +48,20 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
         // step whose skill is missing (skipped at creation, or deleted)
         // is reported. A file from elsewhere is checked on its own.
         let known = store.known_resources()?;
-        return check(&store.current_path(&name), &name, Some(&known), printer);
+        let (_, broken) = store.skills()?;
+        return check(
+            &store.current_path(&name),
+            &name,
+            Some(&known),
+            &broken,
+            printer,
+        );
     }
     check(
         &args.target,
         &args.target.display().to_string(),
         None,
+        &[],
         printer,
     )
 }
@@ -62,6 +70,7 @@ fn check(
     path: &Path,
     label: &str,
     known: Option<&KnownResources>,
+    broken: &[crate::store::BrokenSkill],
     printer: &mut Printer,
 ) -> Result<Outcome, CliError> {
     let label = label.to_string();
@@ -87,6 +96,27 @@ fn check(
                     IssueCode::UnknownSkill | IssueCode::UnknownAgent
                 ) {
                     placed.severity = Severity::Warning;
+                }
+                // The skill's file is there but cannot be read: say that,
+                // not "does not exist" (creating it again would be refused).
+                if issue.code == IssueCode::UnknownSkill
+                    && let Some(skill) = issue
+                        .step_id
+                        .as_deref()
+                        .and_then(|id| crate::core::tree::find(&workflow.steps, id))
+                        .and_then(|step| step.skill_name())
+                    && let Some(file) = broken.iter().find(|file| {
+                        file.path.file_stem().and_then(|stem| stem.to_str()) == Some(skill)
+                    })
+                {
+                    placed.message = format!(
+                        "step '{}' uses skill '{skill}', whose file {} cannot be read: {}",
+                        issue.step_id.as_deref().unwrap_or_default(),
+                        file.path.display(),
+                        file.message
+                    );
+                    placed.hint =
+                        "fix the skill file at that place (qwf never overwrites it)".into();
                 }
                 placed
             })
