@@ -105,3 +105,24 @@ fn a_missing_argument_is_a_usage_error() {
     let run = env.run(&["validate"]);
     assert_eq!(run.code, 2, "{}", run.snapshot());
 }
+
+#[test]
+fn a_skill_whose_file_is_broken_is_named_not_called_missing() {
+    let env = TestEnv::new();
+    env.write(
+        "home/skills/brk.json",
+        "{\"name\": \"brk\",\n \"command\": }",
+    );
+    env.write(
+        "home/workflows/ub.json",
+        r#"{"name": "ub", "steps": [{"id": "b", "type": "skill", "skill": "brk"}]}"#,
+    );
+    let run = env.run(&["validate", "ub"]).ok();
+    assert!(
+        run.stdout.contains("uses skill 'brk', whose file")
+            && run.stdout.contains("cannot be read: line 2 column")
+            && !run.stdout.contains("does not exist"),
+        "{}",
+        run.stdout
+    );
+}
