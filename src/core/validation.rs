@@ -150,7 +150,7 @@ impl fmt::Display for Place<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Place::Input(name) => write!(f, "input '{name}'"),
-            Place::Condition => f.write_str("its condition"),
+            Place::Condition => f.write_str("in its condition"),
         }
     }
 }

@@ -67,8 +67,9 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
     let report = validate(last, None);
     if !printer.json {
         printer.line(format!(
-            "Import '{name}' from {shown}: {} versions (latest v{}: {})",
+            "Import '{name}' from {shown}: {} version{} (latest v{}: {})",
             checked.versions.len(),
+            if checked.versions.len() == 1 { "" } else { "s" },
             last_record.version,
             last_record.description
         ));
@@ -107,10 +108,11 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
         printer.document(&imported);
     } else {
         printer.line(format!(
-            "{} Imported '{}' ({} versions)",
+            "{} Imported '{}' ({} version{})",
             paint(GOOD, "✓"),
             imported.name,
-            imported.versions
+            imported.versions,
+            if imported.versions == 1 { "" } else { "s" }
         ));
         if !imported.skills_added.is_empty() {
             printer.line(format!(

@@ -189,7 +189,7 @@ fn condition_references_are_checked() {
         (IssueCode::UnknownStep, "/steps/0/condition")
     );
     assert!(
-        issue.message.contains("its condition reads 'check.ok'"),
+        issue.message.contains("in its condition reads 'check.ok'"),
         "{}",
         issue.message
     );
