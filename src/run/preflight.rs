@@ -296,7 +296,7 @@ pub fn preflight(input: PreflightInput) -> Result<Plan, Vec<Problem>> {
                         "step '{}' needs a model ({}), but the provider is 'offline', which plans edits and cannot run prompts",
                         model_step.step_id, model_step.what
                     ),
-                    hint: "choose a provider: `qwf run NAME --provider openai` (or anthropic, ollama, gemini, openai-compatible), QWF_PROVIDER, or [model] in config.toml; `qwf model` shows the current one".into(),
+                    hint: format!("choose a provider: `qwf run {name} --provider openai` (or anthropic, ollama, gemini, openai-compatible), QWF_PROVIDER, or [model] in config.toml; `qwf model` shows the current one"),
                 });
             }
             None
