@@ -100,9 +100,12 @@ pub fn parse_overrides(workflow: &Workflow, settings: &[String]) -> Result<JsonM
     let known = &workflow.context.readonly;
     let mut overrides = JsonMap::new();
     for setting in settings {
-        let Some((key, raw)) = setting.split_once('=') else {
+        let Some((key, raw)) = setting
+            .split_once('=')
+            .filter(|(key, _)| !key.trim().is_empty())
+        else {
             return Err(OverrideError {
-                message: format!("--set '{setting}' has no '='"),
+                message: format!("--set '{setting}' is not KEY=VALUE"),
                 hint: "write --set KEY=VALUE, e.g. --set api_url=https://example.com".into(),
             });
         };
