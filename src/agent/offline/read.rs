@@ -221,6 +221,62 @@ fn split_counted(toks: &[Tok], text: &str, skills: Option<&[Skill]>) -> Option<V
     Some(vec![one, two])
 }
 
+/// "add retry to fetch and a 20 second timeout to save", "set the table to
+/// X and the schema to Y": two edits joined by "and" with no second verb.
+/// The second half must read as an edit of another kind on its own, or as
+/// the same kind with its own value.
+fn split_conjoined(toks: &[Tok], text: &str, skills: Option<&[Skill]>) -> Option<Vec<Edit>> {
+    let has_duration = |part: &[Tok]| !super::text::durations(part).is_empty();
+    let has_target = |part: &[Tok]| part.iter().any(|tok| tok.is_any(&["to", "="]));
+    for at in 2..toks.len().saturating_sub(1) {
+        if !toks[at].is_any(&["and", ","]) {
+            continue;
+        }
+        let first = &toks[..at];
+        let lead = toks[at + 1..]
+            .iter()
+            .take_while(|tok| tok.is_any(&["and", ",", "then", "also", "just", "please"]))
+            .count();
+        let second = &toks[at + 1 + lead..];
+        if second.is_empty() {
+            continue;
+        }
+        let Some(one) = parse_one(first, text, skills) else {
+            continue;
+        };
+        if let Some(two) = parse_one(second, text, skills)
+            && std::mem::discriminant(&one) != std::mem::discriminant(&two)
+        {
+            return Some(vec![one, two]);
+        }
+        // The same kind with a value of its own: "a 10 second timeout and
+        // save a 30 second one", "the table to X and the schema to Y".
+        let carried: Option<Vec<Tok>> = match &one {
+            Edit::Timeout { .. } if has_duration(first) && has_duration(second) => {
+                let mut part = second.to_vec();
+                let mut word = toks[at].clone();
+                word.word = "timeout".into();
+                word.raw = "timeout".into();
+                part.push(word);
+                Some(part)
+            }
+            Edit::SetValue { .. } if has_target(first) && has_target(second) => {
+                let mut part = second.to_vec();
+                part.insert(0, first[0].clone());
+                Some(part)
+            }
+            _ => None,
+        };
+        if let Some(part) = carried
+            && let Some(two) = parse_one(&part, text, skills)
+            && std::mem::discriminant(&one) == std::mem::discriminant(&two)
+        {
+            return Some(vec![one, two]);
+        }
+    }
+    None
+}
+
 fn parse_parts(toks: &[Tok], text: &str, skills: Option<&[Skill]>) -> Option<Vec<Edit>> {
     if let Some(edits) = split_counted(toks, text, skills) {
         return Some(edits);
@@ -278,7 +334,8 @@ fn parse_parts(toks: &[Tok], text: &str, skills: Option<&[Skill]>) -> Option<Vec
             return Some(edits);
         }
     }
-    parse_one(toks, text, skills).map(|edit| vec![edit])
+    split_conjoined(toks, text, skills)
+        .or_else(|| parse_one(toks, text, skills).map(|edit| vec![edit]))
 }
 
 /// "after validate, add a logging step" → "add a logging step after
