@@ -92,6 +92,14 @@ fn typed(value: &str) -> Value {
     if let Ok(number) = value.parse::<i64>() {
         return json!(number);
     }
+    // "1,000" and "10_000" are numbers written for people.
+    let grouped = value.replace([',', '_'], "");
+    if grouped != value
+        && value.starts_with(|c: char| c.is_ascii_digit())
+        && let Ok(number) = grouped.parse::<i64>()
+    {
+        return json!(number);
+    }
     if let Ok(number) = value.parse::<f64>()
         && value.chars().any(|c| c.is_ascii_digit())
         && !value.ends_with('.')

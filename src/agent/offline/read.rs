@@ -244,7 +244,10 @@ fn split_conjoined(toks: &[Tok], text: &str, skills: Option<&[Skill]>) -> Option
         let Some(one) = parse_one(first, text, skills) else {
             continue;
         };
-        if let Some(two) = parse_one(second, text, skills)
+        // "… and if the email fails just continue": the condition first.
+        let reordered = condition_last(second);
+        if let Some(two) =
+            parse_one(second, text, skills).or_else(|| parse_one(&reordered, text, skills))
             && std::mem::discriminant(&one) != std::mem::discriminant(&two)
         {
             return Some(vec![one, two]);
@@ -364,11 +367,26 @@ fn condition_last(toks: &[Tok]) -> Vec<Tok> {
     let opens = toks
         .first()
         .is_some_and(|tok| tok.is_any(&["if", "when", "whenever", "should", "once"]));
-    let comma = toks.iter().position(|tok| tok.is(","));
-    match comma {
-        Some(comma) if opens && comma > 1 && comma + 1 < toks.len() => {
-            let mut reordered: Vec<Tok> = toks[comma + 1..].to_vec();
-            reordered.extend(toks[..comma].iter().cloned());
+    if !opens {
+        return toks.to_vec();
+    }
+    // (condition, action): split at the comma, or without one where the
+    // condition's verb ends it ("if the email fails just continue").
+    let split = match toks.iter().position(|tok| tok.is(",")) {
+        Some(comma) => Some((&toks[..comma], &toks[comma + 1..])),
+        None => toks
+            .iter()
+            .position(|tok| {
+                tok.is_any(&[
+                    "fails", "failed", "errors", "breaks", "crashes", "succeeds", "finishes",
+                ])
+            })
+            .map(|at| (&toks[..=at], &toks[at + 1..])),
+    };
+    match split {
+        Some((condition, action)) if condition.len() > 1 && !action.is_empty() => {
+            let mut reordered: Vec<Tok> = action.to_vec();
+            reordered.extend(condition.iter().cloned());
             reordered
         }
         _ => toks.to_vec(),

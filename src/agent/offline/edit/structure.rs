@@ -264,8 +264,23 @@ impl EditContext<'_> {
                 }
             }
         }
+        // Every word said names part of one key ("the threshold" for
+        // alert_threshold): that key, never a new one beside it.
+        let said: Vec<&str> = phrase
+            .iter()
+            .filter(|tok| !tok.is_punctuation() && !is_stopword(&tok.word))
+            .filter(|tok| !tok.is_any(CONTEXT_WORDS))
+            .map(|tok| tok.word.as_str())
+            .collect();
+        let covers = |key: &str| {
+            !said.is_empty()
+                && said.iter().all(|word| {
+                    key.split(['_', '-', '.'])
+                        .any(|part| same_word(word, &part.to_lowercase()))
+                })
+        };
         match self.context_key(phrase)? {
-            Some((key, score)) if score >= 80 || (score >= 40 && explicit) => {
+            Some((key, score)) if score >= 80 || (score >= 40 && (explicit || covers(&key))) => {
                 Ok(self.set_context(&key, value))
             }
             _ => {

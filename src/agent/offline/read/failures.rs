@@ -140,7 +140,15 @@ pub(crate) fn timeout_in(toks: &[Tok]) -> Option<u64> {
 fn is_timeout(toks: &[Tok]) -> bool {
     // "limit the save step to 1500 ms", "kill the fetch if it takes longer
     // than 2 minutes": one duration bounding a step, with no retry words.
-    let bounding = durations(toks).len() == 1
+    // "page when the slowest endpoint takes more than 1200 ms" is a
+    // condition for a notification, not a limit on a step.
+    let notifying = toks.first().is_some_and(|tok| {
+        tok.is_any(&[
+            "page", "alert", "notify", "email", "warn", "tell", "send", "ping", "message",
+        ])
+    });
+    let bounding = !notifying
+        && durations(toks).len() == 1
         && (toks.iter().any(|tok| {
             tok.is_any(&[
                 "limit",

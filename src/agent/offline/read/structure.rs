@@ -630,6 +630,13 @@ pub(crate) fn parse_set_value(toks: &[Tok], text: &str) -> Option<Edit> {
             "put",
             "use",
             "switch",
+            "raise",
+            "lower",
+            "increase",
+            "decrease",
+            "reduce",
+            "bump",
+            "adjust",
         ],
     );
     // "KEY = VALUE", "KEY should be VALUE"
