@@ -4,6 +4,7 @@
 //! are compared strongest match first, then by how many words matched; two
 //! steps that tie are reported as such, never guessed between.
 
+use crate::core::StepKind;
 use crate::core::Workflow;
 use crate::core::model::Step;
 use crate::core::tree;
@@ -233,10 +234,118 @@ fn phrase_score(phrase: &[Tok], words: &[Word], step: &Step) -> (u32, u32) {
 
 /// The step (or steps) a phrase means.
 pub(super) fn resolve(phrase: &[Tok], workflow: &Workflow) -> Found {
+    if let Some(found) = within_container(phrase, workflow) {
+        return found;
+    }
     if let Some(id) = by_position(phrase, workflow) {
         return Found::One(id);
     }
     resolve_among(phrase, workflow, None)
+}
+
+/// The steps a phrase scopes to: "the else branch", "the parallel group",
+/// "the fan-out" (a container's id in words). Returns the container's id
+/// and the list meant.
+pub(super) fn container_named<'w>(
+    phrase: &[Tok],
+    workflow: &'w Workflow,
+) -> Option<(String, Vec<&'w Step>)> {
+    let visited = tree::walk(workflow);
+    let words: Vec<&str> = phrase.iter().map(|tok| tok.word.as_str()).collect();
+    let says = |word: &str| words.contains(&word);
+    let branch = if says("then") && says("branch") {
+        Some(false)
+    } else if (says("else") || says("otherwise")) && says("branch") {
+        Some(true)
+    } else {
+        None
+    };
+    let joined = words.join("");
+    let named = |step: &Step| {
+        let id = step.id.replace(['-', '_'], "");
+        id.len() > 2
+            && (joined.contains(&id) || words.iter().any(|word| word.replace('-', "") == id))
+    };
+    let containers: Vec<&Step> = visited
+        .iter()
+        .map(|entry| entry.step)
+        .filter(|step| match (&step.kind, branch) {
+            (StepKind::Conditional { .. }, Some(_)) => true,
+            (StepKind::Parallel { .. }, None) => {
+                says("group") && says("parallel")
+                    || says("fan-out")
+                    || says("fanout")
+                    || named(step)
+            }
+            _ => false,
+        })
+        .collect();
+    let container = match containers.as_slice() {
+        [only] => *only,
+        several => *several.iter().find(|step| named(step))?,
+    };
+    let list: Vec<&Step> = match (&container.kind, branch) {
+        (StepKind::Conditional { then, .. }, Some(false)) => then.iter().collect(),
+        (StepKind::Conditional { otherwise, .. }, Some(true)) => otherwise.iter().collect(),
+        (StepKind::Parallel { steps }, _) => steps.iter().collect(),
+        _ => return None,
+    };
+    Some((container.id.clone(), list))
+}
+
+/// A phrase about a step inside a container: by position ("the first step
+/// in the parallel group", "the last step of the fan-out", "the only step
+/// of the then branch"), the container itself ("the whole parallel group"),
+/// or by name among its steps.
+fn within_container(phrase: &[Tok], workflow: &Workflow) -> Option<Found> {
+    let (container, list) = container_named(phrase, workflow)?;
+    if phrase.iter().any(|tok| tok.is_any(&["whole", "entire"])) {
+        return Some(Found::One(container));
+    }
+    let ids: Vec<String> = list.iter().map(|step| step.id.clone()).collect();
+    for (index, tok) in phrase.iter().enumerate() {
+        let position = match tok.word.as_str() {
+            "only" if ids.len() == 1 => Some(0),
+            "last" | "final" => ids.len().checked_sub(1),
+            "penultimate" => ids.len().checked_sub(2),
+            word => ordinal(word).and_then(|n| n.checked_sub(1)),
+        };
+        // "second" as a time unit never follows "the".
+        let positional = index == 0 || !phrase[index - 1].word.chars().all(|c| c.is_ascii_digit());
+        if let Some(position) = position.filter(|_| positional)
+            && let Some(id) = ids.get(position)
+        {
+            return Some(Found::One(id.clone()));
+        }
+    }
+    // Otherwise the words that remain pick among the container's steps.
+    let rest: Vec<Tok> = phrase
+        .iter()
+        .filter(|tok| {
+            !tok.is_any(&[
+                "then",
+                "else",
+                "otherwise",
+                "branch",
+                "parallel",
+                "group",
+                "fan-out",
+                "fanout",
+                "in",
+                "of",
+                "inside",
+                "within",
+            ])
+        })
+        .cloned()
+        .collect();
+    if content(&rest).is_empty() {
+        return None;
+    }
+    match resolve_among(&rest, workflow, Some(&ids)) {
+        Found::Nothing => None,
+        found => Some(found),
+    }
 }
 
 /// Like [`resolve`], only among `candidates` when given (an answer to

@@ -83,6 +83,13 @@ pub(crate) fn parse_rename(toks: &[Tok]) -> Option<Edit> {
 }
 
 pub(crate) fn parse_parallel(toks: &[Tok]) -> Option<Edit> {
+    // "the parallel group", "in the parallel step" name a step; they do
+    // not ask for one.
+    if toks.windows(2).any(|pair| {
+        pair[0].is("parallel") && pair[1].is_any(&["group", "step", "block", "section", "part"])
+    }) {
+        return None;
+    }
     let marked = has_any(toks, &["in parallel", "at the same time", "at once"])
         || toks.iter().any(|tok| {
             tok.is_any(&[
