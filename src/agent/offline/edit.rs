@@ -220,6 +220,49 @@ impl EditContext<'_> {
         if let Some(readers) = self.readers_named(phrase)? {
             return Ok(readers);
         }
+        // "in the then branch, … the only step": one phrase, commas or not.
+        if super::refs::container_named(phrase, self.workflow).is_some() {
+            let joined: Vec<Tok> = phrase
+                .iter()
+                .filter(|tok| !tok.is_any(&[",", "and"]))
+                .cloned()
+                .collect();
+            if let Found::One(id) = resolve(&joined, self.workflow) {
+                return Ok(vec![id]);
+            }
+        }
+        // "everything in the fan-out", "all steps of the else branch".
+        let positioned = phrase.iter().any(|tok| {
+            tok.is_any(&["first", "last", "final", "only", "penultimate"])
+                || super::text::ordinal(&tok.word).is_some()
+        });
+        if let Some((_, list)) = super::refs::container_named(phrase, self.workflow)
+            && !positioned
+            && (phrase
+                .iter()
+                .any(|tok| tok.is_any(&["everything", "all", "every", "each"]))
+                || super::refs::content(phrase).iter().all(|tok| {
+                    tok.is_any(&[
+                        "then",
+                        "else",
+                        "otherwise",
+                        "branch",
+                        "parallel",
+                        "group",
+                        "fan-out",
+                        "fanout",
+                    ]) || list.is_empty()
+                }))
+        {
+            let ids: Vec<String> = list
+                .iter()
+                .filter(|step| matches!(step.kind, StepKind::Skill { .. } | StepKind::Agent { .. }))
+                .map(|step| step.id.clone())
+                .collect();
+            if !ids.is_empty() {
+                return Ok(ids);
+            }
+        }
         let mut found: Vec<String> = Vec::new();
         let mut unmatched: Vec<String> = Vec::new();
         if phrase

@@ -292,7 +292,8 @@ fn parse_parts(toks: &[Tok], text: &str, skills: Option<&[Skill]>) -> Option<Vec
         let boundary = tok.is_any(&[";", "."])
             || (tok.is_any(&["and", ","])
                 && next.is_some_and(|next| next.is_any(EDIT_VERBS) || next.is("then")))
-            || (tok.is("then") && index > start);
+            // "the then branch" names a branch.
+            || (tok.is("then") && index > start && !next.is_some_and(|next| next.is("branch")));
         if boundary && index > start {
             parts.push(&toks[start..index]);
             start = index + 1;

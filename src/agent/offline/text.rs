@@ -322,6 +322,19 @@ pub(super) fn step_numbers_as_ordinals(toks: &[Tok]) -> Vec<Tok> {
                 continue;
             }
         }
+        // "the second step", "the third one": a position, which "second"
+        // as a unit of time would otherwise swallow.
+        if let Some(n) = ordinal(&tok.word).filter(|_| tok.word.chars().all(char::is_alphabetic))
+            && toks
+                .get(index + 1)
+                .is_some_and(|next| next.is_any(&["step", "one", "stage", "task"]))
+        {
+            let mut positioned = tok.clone();
+            positioned.word = format!("{n}th");
+            out.push(positioned);
+            index += 1;
+            continue;
+        }
         // "the save step 4 attempts": a step named before "step", or a count
         // after the number, is not a position.
         let named_before = index.checked_sub(1).is_some_and(|before| {
