@@ -349,6 +349,46 @@ impl EditContext<'_> {
         } else {
             what
         };
+        // "at the end of the then branch", "inside the parallel group": the
+        // new step goes into that list, and those words are not what it does.
+        let inside = super::super::refs::container_named(what, self.workflow).map(|(id, _)| {
+            let words: Vec<&str> = what.iter().map(|tok| tok.word.as_str()).collect();
+            let branch = if words.contains(&"else") || words.contains(&"otherwise") {
+                Some(crate::core::modification::Branch::Else)
+            } else if words.contains(&"then") && words.contains(&"branch") {
+                Some(crate::core::modification::Branch::Then)
+            } else {
+                None
+            };
+            (id, branch)
+        });
+        let trimmed: Vec<Tok>;
+        let what: &[Tok] = if inside.is_some() {
+            trimmed = what
+                .iter()
+                .filter(|tok| {
+                    !tok.is_any(&[
+                        "then",
+                        "else",
+                        "otherwise",
+                        "branch",
+                        "parallel",
+                        "group",
+                        "fan-out",
+                        "fanout",
+                        "inside",
+                        "within",
+                        "of",
+                        "in",
+                        "into",
+                    ])
+                })
+                .cloned()
+                .collect();
+            &trimmed
+        } else {
+            what
+        };
         // The step that will follow the new one, when there is one.
         let mut follower: Option<String> = None;
         let (modification_place, producers, where_text) = match place {
@@ -465,14 +505,40 @@ impl EditContext<'_> {
         }
         let skill = step.skill_name().unwrap_or_default().to_string();
         let id = step.id.clone();
-        let (after, before, position) = modification_place;
+        let (mut after, mut before, mut position) = modification_place;
+        let (mut parent, mut branch) = (None, None);
+        let mut where_text = where_text;
+        if let Some((container, in_branch)) = inside
+            && after.is_none()
+            && before.is_none()
+        {
+            let start = matches!(place, AddPlace::Start);
+            position = Some(Position::Named(if start {
+                NamedPosition::Start
+            } else {
+                NamedPosition::End
+            }));
+            where_text = format!(
+                "{} of {}'{container}'",
+                if start { "at the start" } else { "at the end" },
+                match in_branch {
+                    Some(crate::core::modification::Branch::Else) => "the else branch of ",
+                    Some(crate::core::modification::Branch::Then) => "the then branch of ",
+                    None => "",
+                }
+            );
+            parent = Some(container);
+            branch = in_branch;
+            after = None;
+            before = None;
+        }
         modifications.push(Modification::AddStep {
             step: Box::new(step),
             after,
             before,
             position,
-            parent: None,
-            branch: None,
+            parent,
+            branch,
         });
         let origin = if builder.new_skills.is_empty() {
             "existing skill"
