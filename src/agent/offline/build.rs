@@ -447,7 +447,19 @@ impl<'a> Builder<'a> {
 
         // Inputs: the previous output, then the literals.
         let mut inputs = JsonMap::new();
-        let existing = best_skill(self.skills, concept, &words);
+        // The values lifted out of the clause still say what the step
+        // takes (a table, a URL, an address, a channel).
+        let mut evidence: Vec<&str> = words.clone();
+        for (_, literal) in &found {
+            evidence.push(match literal {
+                Literal::Table(_) => "table",
+                Literal::Url(_) => "url://",
+                Literal::Email(_) => "someone@example.com",
+                Literal::Channel(_) => "#channel",
+                Literal::Path(_) => "path",
+            });
+        }
+        let existing = best_skill(self.skills, concept, &evidence);
         let literal_inputs = ["url", "path", "table", "schema", "to", "channel"];
         let data_input = existing
             .and_then(|skill| {

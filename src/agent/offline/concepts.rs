@@ -715,16 +715,68 @@ pub(super) fn best_skill<'a>(
                 continue;
             }
         }
+        const GENERIC: [&str; 8] = [
+            "data", "file", "files", "tool", "step", "job", "task", "info",
+        ];
+        // A name part neither the request nor the concept explains says
+        // what else the skill is about: `save-game` saves games,
+        // `fetch-secrets` fetches secrets.
+        let unexplained = skill
+            .name
+            .split(['-', '_'])
+            .filter(|part| {
+                // Short forms people write in skill names.
+                const SHORT: &[(&str, &[&str])] = &[
+                    ("pg", &["postgres", "postgresql"]),
+                    ("db", &["database", "db"]),
+                    ("k8s", &["kubernetes"]),
+                    ("msg", &["message"]),
+                    ("cfg", &["config", "configuration"]),
+                ];
+                let spelled_out = SHORT.iter().any(|(short, long)| {
+                    short == part && words.iter().any(|word| long.contains(word))
+                });
+                !part.is_empty()
+                    && !spelled_out
+                    && !GENERIC.contains(part)
+                    && !words.iter().any(|word| same_word(word, part))
+                    && !concept.is_some_and(|concept| concept.has_word(part))
+            })
+            .count() as u32;
+        // Only a name that mixes a matching part with a foreign one is a
+        // decoy; a one-word name (`tally`) is just the skill's name.
+        let parts = skill
+            .name
+            .split(['-', '_'])
+            .filter(|part| !part.is_empty())
+            .count() as u32;
+        let unexplained = if parts > 1 && unexplained < parts {
+            unexplained
+        } else {
+            0
+        };
+        // The description saying what the request says: "Notify the on-call
+        // engineer via PagerDuty" for "notify the on-call engineer".
+        let description: Vec<String> = skill
+            .description
+            .to_lowercase()
+            .split(|c: char| !c.is_alphanumeric() && c != '-')
+            .map(str::to_string)
+            .collect();
+        let echoed = words
+            .iter()
+            .filter(|word| word.len() >= 4 && !is_stopword(word))
+            .filter(|word| description.iter().any(|said| same_word(said, word)))
+            .count() as u32;
+        score += 40 * echoed.min(3);
         for part in skill.name.split(['-', '_']) {
             // A word of the request that names part of the skill ("slack"
-            // for slack-notifier) says more than the concept does.
-            const GENERIC: [&str; 8] = [
-                "data", "file", "files", "tool", "step", "job", "task", "info",
-            ];
+            // for slack-notifier) says more than the concept does, unless
+            // the rest of the name is about something else.
             if !GENERIC.contains(&part)
                 && words.iter().any(|word| !is_stopword(word) && *word == part)
             {
-                score += 200;
+                score += if unexplained == 0 { 200 } else { 60 };
             } else if words
                 .iter()
                 .any(|word| !is_stopword(word) && same_word(word, part))
@@ -735,6 +787,7 @@ pub(super) fn best_skill<'a>(
         if concept.is_some() && !fits_concept && score < 200 {
             continue;
         }
+        score = score.saturating_sub(100 * unexplained);
         // The values the request gives say which skill takes them: an
         // address goes to a skill with a recipient, "#ops" to one with a
         // channel ("mail the totals to boss@example.com" → email-sender).
@@ -756,6 +809,14 @@ pub(super) fn best_skill<'a>(
             .any(|word| word.starts_with('#') && word.len() > 1)
             && (takes(&["channel"]) || skill.name.contains("slack"))
         {
+            score += 80;
+        }
+        // A table, URL or file the request names goes to a skill that takes
+        // one ("save them to the users table" → the skill with a `table`).
+        if words.iter().any(|word| *word == "table") && takes(&["table"]) {
+            score += 80;
+        }
+        if words.iter().any(|word| word.contains("://")) && takes(&["url", "endpoint"]) {
             score += 80;
         }
         // "mail" names email-sender as well as "email" does.
