@@ -813,7 +813,7 @@ pub(super) fn best_skill<'a>(
         }
         // A table, URL or file the request names goes to a skill that takes
         // one ("save them to the users table" → the skill with a `table`).
-        if words.iter().any(|word| *word == "table") && takes(&["table"]) {
+        if words.contains(&"table") && takes(&["table"]) {
             score += 80;
         }
         if words.iter().any(|word| word.contains("://")) && takes(&["url", "endpoint"]) {
