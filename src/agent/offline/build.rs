@@ -436,6 +436,15 @@ impl<'a> Builder<'a> {
         {
             concept = Some(monitor);
         }
+        // "read the records from https://…" fetches them.
+        if has_url
+            && concept.is_some_and(|concept| concept.key == "read")
+            && !found
+                .iter()
+                .any(|(_, literal)| matches!(literal, Literal::Path(_)))
+        {
+            concept = CONCEPTS.iter().find(|concept| concept.key == "fetch");
+        }
         // "load it into the metrics table" writes to a database.
         if concept.is_some_and(|concept| concept.key == "read") && has_table && !has_path {
             concept = CONCEPTS.iter().find(|concept| concept.key == "save");

@@ -530,6 +530,30 @@ pub(super) fn items(toks: &[Tok]) -> Vec<Item> {
             continue;
         }
         if !body.is_empty() {
+            // "validate the records from https://…": the records must be
+            // fetched first; the URL is the fetch's, not the validator's.
+            if let Some(from) = body.windows(2).position(|pair| {
+                pair[0].is("from")
+                    && (pair[1].raw.contains("://") || pair[1].raw.starts_with("www."))
+            }) && concept_for(&body)
+                .is_some_and(|concept| !matches!(concept.key, "fetch" | "monitor" | "read"))
+            {
+                let fetch = Tok {
+                    word: "fetch".into(),
+                    raw: "fetch".into(),
+                    start: body[from].start,
+                    end: body[from].start,
+                };
+                items.push(Item::Action(vec![
+                    fetch,
+                    body[from].clone(),
+                    body[from + 1].clone(),
+                ]));
+                let mut rest = body.clone();
+                rest.drain(from..from + 2);
+                items.push(Item::Action(rest));
+                continue;
+            }
             items.push(Item::Action(body));
         }
     }

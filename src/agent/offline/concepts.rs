@@ -175,7 +175,9 @@ pub(super) static CONCEPTS: &[Concept] = &[
             "count",
             "sum",
             "group",
-            "total"
+            "total",
+            "tally",
+            "summarize-numbers"
         ],
         ["aggregation", "statistics", "stats", "metrics", "totals"],
         "data-aggregator",

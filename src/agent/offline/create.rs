@@ -98,10 +98,37 @@ pub(super) fn suggest_name(toks: &[Tok], taken: &[String]) -> String {
         .expect("a free name")
 }
 
+/// "add up the totals" sums; "add" alone would not read as a step.
+fn adding_up_is_summing(toks: Vec<Tok>) -> Vec<Tok> {
+    let mut out: Vec<Tok> = Vec::with_capacity(toks.len());
+    let mut index = 0;
+    while index < toks.len() {
+        if toks[index].is("add") && toks.get(index + 1).is_some_and(|next| next.is("up")) {
+            let mut sum = toks[index].clone();
+            sum.word = "sum".into();
+            out.push(sum);
+            index += 2;
+            continue;
+        }
+        out.push(toks[index].clone());
+        index += 1;
+    }
+    out
+}
+
 /// Builds the workflow a description asks for.
 pub(super) fn create(text: &str, name: &str, skills: &[Skill]) -> Result<Creation, String> {
-    let toks = super::text::tokenize(text);
+    let toks = adding_up_is_summing(super::text::tokenize(text));
     let body = &toks[description_start(&toks)..];
+    // "make the database better": no step says what to do.
+    let vague = body.iter().any(|tok| {
+        tok.is_any(&[
+            "better", "faster", "nicer", "improve", "optimize", "optimise", "smarter",
+        ])
+    }) && body.iter().filter(|tok| !tok.is_punctuation()).count() <= 8;
+    if vague {
+        return Err("That says how it should be, not what it should do".into());
+    }
     let items = items(body);
     let mut builder = Builder::new(skills, Vec::new(), JsonMap::new());
     let mut steps: Vec<Step> = Vec::new();
