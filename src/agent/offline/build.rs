@@ -133,7 +133,20 @@ pub(super) fn literals(toks: &[Tok]) -> Vec<(Vec<usize>, Literal)> {
         } else if tok.is("table") {
             let not_a_name = |tok: &Tok| {
                 is_stopword(&tok.word)
-                    || tok.is_any(&["database", "db", "sql", "table", "named", "called"])
+                    || tok.is_any(&[
+                        "database",
+                        "db",
+                        "sql",
+                        "table",
+                        "named",
+                        "called",
+                        "postgres",
+                        "postgresql",
+                        "mysql",
+                        "sqlite",
+                        "snowflake",
+                        "bigquery",
+                    ])
                     || tok.is_punctuation()
             };
             // "the api_data table", "table api_data", "a table called users"

@@ -859,9 +859,30 @@ impl EditContext<'_> {
                 what,
                 place,
                 explicit,
+                moving,
             } => {
                 // "fetch users after orders" names a step that exists: a move.
-                if !explicit && let Some(moved) = self.existing_named(what) {
+                let named = self.existing_named(what).or_else(|| {
+                    if !moving {
+                        return None;
+                    }
+                    // "put the email first": a step found by any of its names.
+                    let plain: Vec<Tok> = what
+                        .iter()
+                        .filter(|tok| {
+                            !tok.is_any(&[
+                                "then", "else", "branch", "parallel", "group", "in", "of",
+                                "inside", "first", "last",
+                            ])
+                        })
+                        .cloned()
+                        .collect();
+                    match resolve(&plain, self.workflow) {
+                        Found::One(id) => Some(id),
+                        _ => None,
+                    }
+                });
+                if !explicit && let Some(moved) = named {
                     let place = match place {
                         super::read::AddPlace::After(anchor) => {
                             Some(super::read::Place::After(anchor.clone()))
@@ -869,14 +890,19 @@ impl EditContext<'_> {
                         super::read::AddPlace::Before(anchor) => {
                             Some(super::read::Place::Before(anchor.clone()))
                         }
-                        _ => None,
+                        super::read::AddPlace::Start => Some(super::read::Place::Start),
+                        super::read::AddPlace::End => Some(super::read::Place::End),
                     };
                     if let Some(place) = place {
                         let words: Vec<Tok> = what
-                            .iter()
-                            .filter(|tok| moved.contains(tok.word.as_str()))
-                            .cloned()
-                            .collect();
+                            .first()
+                            .map(|first| {
+                                let mut named = first.clone();
+                                named.word = moved.clone();
+                                named.raw = moved.clone();
+                                vec![named]
+                            })
+                            .unwrap_or_default();
                         return self.reorder(&words, &place, last);
                     }
                 }

@@ -112,6 +112,8 @@ pub(crate) enum Edit {
         /// Said with "add"/"insert"…; without, "fetch users after orders"
         /// may be about a step that exists.
         explicit: bool,
+        /// Said with "put"/"place": "put the email first" moves a step.
+        moving: bool,
     },
     /// "send the email to ceo@example.com instead", "fetch from URL
     /// instead": a new value for the step's input of the same kind.

@@ -324,7 +324,11 @@ pub(super) fn step_numbers_as_ordinals(toks: &[Tok]) -> Vec<Tok> {
         }
         // "the second step", "the third one": a position, which "second"
         // as a unit of time would otherwise swallow.
+        let after_number = index
+            .checked_sub(1)
+            .is_some_and(|before| number(&toks[before].word).is_some());
         if let Some(n) = ordinal(&tok.word).filter(|_| tok.word.chars().all(char::is_alphabetic))
+            && !after_number
             && toks
                 .get(index + 1)
                 .is_some_and(|next| next.is_any(&["step", "one", "stage", "task"]))

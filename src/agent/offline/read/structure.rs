@@ -839,7 +839,9 @@ pub(crate) fn parse_add_step(toks: &[Tok]) -> Option<Edit> {
     Some(Edit::AddStep {
         what,
         place,
-        explicit: verb.is_some(),
+        // "put the email first" may be about a step that exists.
+        explicit: verb.is_some_and(|verb| !toks[verb].is_any(&["put", "place", "stick"])),
+        moving: verb.is_some_and(|verb| toks[verb].is_any(&["put", "place", "stick"])),
     })
 }
 
