@@ -83,6 +83,15 @@ fn the_skill_an_eval_case_reuses_ranks_in_the_top_three_among_5000() {
                 .split([',', ';'])
                 .flat_map(|part| part.split(" and "))
                 .flat_map(|part| part.split(" then "))
+                // "translate the descriptions from https://…": the planner
+                // fetches the URL in a step of its own.
+                .flat_map(|part| match part.split_once(" from http") {
+                    Some((before, after)) => {
+                        let url = after.split_whitespace().next().unwrap_or_default();
+                        vec![before.to_string(), format!("fetch http{url}")]
+                    }
+                    None => vec![part.to_string()],
+                })
                 .map(|part| part.trim().to_string())
                 .filter(|part| !part.is_empty())
                 .collect();

@@ -298,7 +298,14 @@ fn synonym_groups() -> &'static IdMap<String, Vec<u32>> {
 fn for_each_lowercase(text: &str, mut each: impl FnMut(&str)) {
     let mut lower = String::new();
     for chunk in text.split_whitespace() {
-        if chunk.contains("://") {
+        if let Some((scheme, _)) = chunk.split_once("://") {
+            // "s3://bucket" speaks of S3; an http(s) URL only of a URL.
+            let scheme = scheme
+                .trim_start_matches(|c: char| !c.is_alphanumeric())
+                .to_ascii_lowercase();
+            if !scheme.is_empty() && !scheme.starts_with("http") {
+                each(&scheme);
+            }
             each("url");
             continue;
         }
@@ -323,6 +330,13 @@ fn for_each_lowercase(text: &str, mut each: impl FnMut(&str)) {
             });
         if looks_like_path {
             each("file");
+            // What kind of file it is, when its path says so.
+            let lower = trimmed.to_ascii_lowercase();
+            for kind in ["schema", "config", "template"] {
+                if lower.contains(kind) {
+                    each(kind);
+                }
+            }
             continue;
         }
         for piece in chunk.split(|c: char| !c.is_alphanumeric()) {
