@@ -850,6 +850,39 @@ impl EditContext<'_> {
             }
             Edit::Reorder { moved, place } => self.reorder(moved, place, last),
             Edit::Remove { phrase } => self.remove(phrase, last),
+            Edit::AdjustValue { phrase, delta } => {
+                let Some((key, _)) = self.context_key(phrase)? else {
+                    return Err(Plan::Say(format!(
+                        "I found no context value named like that in '{}'; nothing changed. Its context values are {}.",
+                        self.name,
+                        quoted_list(
+                            &self
+                                .workflow
+                                .context
+                                .readonly
+                                .keys()
+                                .cloned()
+                                .collect::<Vec<_>>(),
+                            "and"
+                        )
+                    )));
+                };
+                let current = self.workflow.context.readonly.get(&key);
+                let Some(number) = current.and_then(Value::as_f64) else {
+                    return Err(Plan::Say(format!(
+                        "Context value '{}' is {}, not a number, so it cannot go up or down; say the new value instead.",
+                        key,
+                        current.map_or_else(|| "missing".to_string(), ToString::to_string)
+                    )));
+                };
+                let next = number + delta;
+                let written = if next.fract() == 0.0 && current.is_some_and(Value::is_i64) {
+                    format!("{}", next as i64)
+                } else {
+                    format!("{next}")
+                };
+                Ok(self.set_context(&key, &written))
+            }
             Edit::SetValue {
                 phrase,
                 value,

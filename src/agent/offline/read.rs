@@ -14,8 +14,9 @@ use super::text::{Tok, tokenize};
 use failures::{parse_fallback, parse_handling, parse_retry, parse_timeout};
 pub(crate) use failures::{retry_settings, timeout_in};
 use structure::{
-    parse_add_step, parse_description, parse_guard, parse_input, parse_parallel, parse_remove,
-    parse_rename, parse_reorder, parse_retarget, parse_set_value, parse_skill,
+    parse_add_step, parse_adjust_value, parse_description, parse_guard, parse_input,
+    parse_parallel, parse_remove, parse_rename, parse_reorder, parse_retarget, parse_set_value,
+    parse_skill,
 };
 
 #[derive(Debug, Clone, PartialEq)]
@@ -101,6 +102,11 @@ pub(crate) enum Edit {
     Remove {
         phrase: Vec<Tok>,
     },
+    /// "bump alert_threshold up by 100", "lower the limit by 5".
+    AdjustValue {
+        phrase: Vec<Tok>,
+        delta: f64,
+    },
     SetValue {
         phrase: Vec<Tok>,
         value: String,
@@ -173,6 +179,7 @@ fn parse_one(toks: &[Tok], text: &str, skills: Option<&[Skill]>) -> Option<Edit>
         .or_else(|| parse_reorder(toks))
         .or_else(|| parse_remove(toks))
         .or_else(|| parse_guard(toks))
+        .or_else(|| parse_adjust_value(toks))
         .or_else(|| parse_set_value(toks, text))
         .or_else(|| parse_retarget(toks))
         .or_else(|| parse_add_step(toks))
@@ -458,6 +465,7 @@ mod tests {
                     Edit::Reorder { .. } => "reorder",
                     Edit::Remove { .. } => "remove",
                     Edit::SetValue { .. } => "value",
+                    Edit::AdjustValue { .. } => "adjust",
                     Edit::AddStep { .. } => "add",
                     Edit::Guard { .. } => "guard",
                     Edit::Retarget { .. } => "retarget",

@@ -109,7 +109,7 @@ impl EditContext<'_> {
     }
 
     /// The context key a phrase names: (key, strength).
-    fn context_key(&self, phrase: &[Tok]) -> Result<Option<(String, u32)>, Plan> {
+    pub(super) fn context_key(&self, phrase: &[Tok]) -> Result<Option<(String, u32)>, Plan> {
         let keys: Vec<&String> = self.workflow.context.readonly.keys().collect();
         let words: Vec<&str> = phrase
             .iter()

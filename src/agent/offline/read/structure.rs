@@ -949,3 +949,38 @@ pub(crate) fn parse_retarget(toks: &[Tok]) -> Option<Edit> {
     );
     Some(Edit::Retarget { phrase, value })
 }
+
+/// "bump alert_threshold up by 100", "lower the threshold by 50": a number
+/// in the context, changed relative to what it is.
+pub(crate) fn parse_adjust_value(toks: &[Tok]) -> Option<Edit> {
+    let verb = position_of(
+        toks,
+        &[
+            "raise", "increase", "bump", "lower", "decrease", "reduce", "cut", "drop",
+        ],
+    )?;
+    let by = toks[verb..].iter().position(|tok| tok.is("by"))? + verb;
+    let amount = toks
+        .get(by + 1)
+        .and_then(|tok| super::super::text::number(&tok.word.replace([',', '_'], "")))?;
+    let down = toks[verb].is_any(&["lower", "decrease", "reduce", "cut", "drop"])
+        || toks[verb..by].iter().any(|tok| tok.is("down"));
+    let phrase = excluding(
+        &toks[verb + 1..by],
+        &[
+            "the", "a", "up", "down", "value", "context", "setting", "of",
+        ],
+        &[],
+    );
+    if phrase.is_empty()
+        || toks
+            .iter()
+            .any(|tok| tok.is_any(&["timeout", "retries", "attempts"]))
+    {
+        return None;
+    }
+    Some(Edit::AdjustValue {
+        phrase,
+        delta: if down { -amount } else { amount },
+    })
+}
