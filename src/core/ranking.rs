@@ -228,8 +228,8 @@ const STOPWORDS: &[&str] = &[
     "things", "stuff",
 ];
 
-/// A crude stem, enough to make inflections of one word meet (the offline
-/// planner's, in `src/agent/offline/text.rs`).
+/// A crude stem, enough to make inflections of one word meet; expects a
+/// lowercase word. The offline planner uses it too.
 pub fn stem(word: &str) -> String {
     const SUFFIXES: [(&str, &str); 19] = [
         ("ications", "y"),

@@ -511,45 +511,10 @@ pub(super) fn durations(toks: &[Tok]) -> Vec<Duration> {
     found
 }
 
-/// A crude stem: enough to make inflections of one word meet.
+/// A crude stem: enough to make inflections of one word meet. The same
+/// one skill ranking uses, so the planner and the ranking agree.
 pub(super) fn stem(word: &str) -> String {
-    let word = word.to_lowercase();
-    const SUFFIXES: [(&str, &str); 19] = [
-        ("ications", "y"),
-        ("ication", "y"),
-        ("ations", "at"),
-        ("ation", "at"),
-        ("ings", ""),
-        ("ing", ""),
-        ("ions", ""),
-        ("ion", ""),
-        ("ers", ""),
-        ("ors", ""),
-        ("ies", "y"),
-        ("ied", "y"),
-        ("ed", ""),
-        ("er", ""),
-        ("or", ""),
-        ("es", ""),
-        ("s", ""),
-        ("e", ""),
-        ("y", ""),
-    ];
-    for (suffix, replacement) in SUFFIXES {
-        if word.len() >= suffix.len() + 3 && word.ends_with(suffix) {
-            let mut base = format!("{}{replacement}", &word[..word.len() - suffix.len()]);
-            // "logging" → "logg" → "log"
-            let bytes = base.as_bytes();
-            if bytes.len() >= 4
-                && bytes[bytes.len() - 1] == bytes[bytes.len() - 2]
-                && !b"aeiouls".contains(&bytes[bytes.len() - 1])
-            {
-                base.pop();
-            }
-            return base.trim_end_matches('e').to_string();
-        }
-    }
-    word
+    crate::core::ranking::stem(&word.to_lowercase())
 }
 
 /// Whether two words are forms of the same word.
