@@ -241,18 +241,9 @@ impl EditContext<'_> {
             && (phrase
                 .iter()
                 .any(|tok| tok.is_any(&["everything", "all", "every", "each"]))
-                || super::refs::content(phrase).iter().all(|tok| {
-                    tok.is_any(&[
-                        "then",
-                        "else",
-                        "otherwise",
-                        "branch",
-                        "parallel",
-                        "group",
-                        "fan-out",
-                        "fanout",
-                    ]) || list.is_empty()
-                }))
+                || super::refs::content(phrase)
+                    .iter()
+                    .all(|tok| tok.is_any(super::refs::CONTAINER_WORDS) || list.is_empty()))
         {
             let ids: Vec<String> = list
                 .iter()

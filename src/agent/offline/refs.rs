@@ -243,6 +243,18 @@ pub(super) fn resolve(phrase: &[Tok], workflow: &Workflow) -> Found {
     resolve_among(phrase, workflow, None)
 }
 
+/// The words that name a container rather than a step in it.
+pub(super) const CONTAINER_WORDS: &[&str] = &[
+    "then",
+    "else",
+    "otherwise",
+    "branch",
+    "parallel",
+    "group",
+    "fan-out",
+    "fanout",
+];
+
 /// The steps a phrase scopes to: "the else branch", "the parallel group",
 /// "the fan-out" (a container's id in words). Returns the container's id
 /// and the list meant.
@@ -322,20 +334,7 @@ fn within_container(phrase: &[Tok], workflow: &Workflow) -> Option<Found> {
     let rest: Vec<Tok> = phrase
         .iter()
         .filter(|tok| {
-            !tok.is_any(&[
-                "then",
-                "else",
-                "otherwise",
-                "branch",
-                "parallel",
-                "group",
-                "fan-out",
-                "fanout",
-                "in",
-                "of",
-                "inside",
-                "within",
-            ])
+            !tok.is_any(CONTAINER_WORDS) && !tok.is_any(&["in", "of", "inside", "within"])
         })
         .cloned()
         .collect();

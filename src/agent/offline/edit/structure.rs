@@ -367,21 +367,8 @@ impl EditContext<'_> {
             trimmed = what
                 .iter()
                 .filter(|tok| {
-                    !tok.is_any(&[
-                        "then",
-                        "else",
-                        "otherwise",
-                        "branch",
-                        "parallel",
-                        "group",
-                        "fan-out",
-                        "fanout",
-                        "inside",
-                        "within",
-                        "of",
-                        "in",
-                        "into",
-                    ])
+                    !tok.is_any(super::super::refs::CONTAINER_WORDS)
+                        && !tok.is_any(&["inside", "within", "of", "in", "into"])
                 })
                 .cloned()
                 .collect();
