@@ -65,7 +65,7 @@ const FILLERS: &[&str] = &[
     "simply",
 ];
 
-const SCHEDULE_NOUNS: &[&str] = &[
+pub(super) const SCHEDULE_NOUNS: &[&str] = &[
     "night",
     "day",
     "hour",

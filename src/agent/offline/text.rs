@@ -254,24 +254,6 @@ pub(super) fn count(word: &str) -> Option<u64> {
 /// "every night", "each morning", "hourly", "at 9am": a schedule the
 /// format cannot hold, so the summary says where it belongs.
 pub(super) fn speaks_of_a_schedule(toks: &[Tok]) -> bool {
-    const TIMES: &[&str] = &[
-        "night",
-        "day",
-        "morning",
-        "evening",
-        "hour",
-        "minute",
-        "week",
-        "weekday",
-        "monday",
-        "tuesday",
-        "wednesday",
-        "thursday",
-        "friday",
-        "saturday",
-        "sunday",
-        "month",
-    ];
     toks.iter().any(|tok| {
         tok.is_any(&[
             "nightly",
@@ -289,7 +271,9 @@ pub(super) fn speaks_of_a_schedule(toks: &[Tok]) -> bool {
                 && unit_ms(&triple[2].word).is_some_and(|ms| ms >= 60_000)
         })
         || toks.windows(2).any(|pair| {
-            pair[0].is_any(&["every", "each"]) && pair[1].is_any(TIMES)
+            pair[0].is_any(&["every", "each"])
+                && !pair[1].is("a")
+                && pair[1].is_any(super::build::SCHEDULE_NOUNS)
                 || pair[0].is("at")
                     && (pair[1].word.ends_with("am") || pair[1].word.ends_with("pm"))
                     && pair[1].word.starts_with(|c: char| c.is_ascii_digit())
