@@ -558,19 +558,13 @@ fn runs_lists_newest_first_and_shows_one() {
     assert!(output.stderr.contains("no run '9'"), "{}", output.stderr);
 }
 
-#[test]
-fn a_model_step_asks_the_configured_provider() {
-    let home = Home::new();
-    let skill = json!({"name": "summarize", "type": "prompt_inline", "description": "summarize",
-                       "command": "Summarize the text in one line.", "inputs": ["text"], "outputs": ["summary"]});
-    std::fs::write(home.skills().join("summarize.json"), skill.to_string()).unwrap();
-    home.workflow(json!({"name": "digest", "steps": [
-        {"id": "sum", "type": "skill", "skill": "summarize", "inputs": {"text": "context.body"}, "outputs": ["summary"]}],
-        "context": {"readonly": {"body": "a long text"}}}));
+/// Runs `workflow` with an OpenAI-compatible mock model on 127.0.0.1 that
+/// answers `content`.
+fn run_with_model(home: &Home, workflow: &str, content: &str) -> (mock_http::MockServer, Output) {
     let reply = json!({
         "id": "chatcmpl-1", "object": "chat.completion", "created": 1_700_000_000, "model": "test-model",
         "choices": [{"index": 0, "finish_reason": "stop",
-                     "message": {"role": "assistant", "content": "```json\n{\"summary\": \"short\"}\n```"}}],
+                     "message": {"role": "assistant", "content": content}}],
         "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}
     });
     let server = mock_http::MockServer::start(200, reply);
@@ -580,9 +574,23 @@ fn a_model_step_asks_the_configured_provider() {
         ("QWF_MODEL", "test-model"),
     ];
     let output = home.qwf_with(
-        &["--json", "run", "digest", "--provider", "openai-compatible"],
+        &["--json", "run", workflow, "--provider", "openai-compatible"],
         &env,
     );
+    (server, output)
+}
+
+#[test]
+fn a_model_step_asks_the_configured_provider() {
+    let home = Home::new();
+    let skill = json!({"name": "summarize", "type": "prompt_inline", "description": "summarize",
+                       "command": "Summarize the text in one line.", "inputs": ["text"], "outputs": ["summary"]});
+    std::fs::write(home.skills().join("summarize.json"), skill.to_string()).unwrap();
+    home.workflow(json!({"name": "digest", "steps": [
+        {"id": "sum", "type": "skill", "skill": "summarize", "inputs": {"text": "context.body"}, "outputs": ["summary"]}],
+        "context": {"readonly": {"body": "a long text"}}}));
+    let (server, output) =
+        run_with_model(&home, "digest", "```json\n{\"summary\": \"short\"}\n```");
     assert_eq!(output.code, 0, "{}\n{}", output.stdout, output.stderr);
     let record: Value = serde_json::from_str(&output.stdout).unwrap();
     assert_eq!(step(&record, "sum")["outputs"]["summary"], "short");
@@ -611,22 +619,7 @@ fn an_agent_step_runs_with_the_discovered_agents_instructions() {
         {"id": "think", "type": "agent", "agent": "reviewer", "description": "Judge the change",
          "inputs": {"diff": "context.diff"}, "outputs": ["verdict"]}],
         "context": {"readonly": {"diff": "+ one line"}}}));
-    let reply = json!({
-        "id": "chatcmpl-2", "object": "chat.completion", "created": 1_700_000_000, "model": "test-model",
-        "choices": [{"index": 0, "finish_reason": "stop",
-                     "message": {"role": "assistant", "content": "{\"verdict\": \"approve\"}"}}],
-        "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}
-    });
-    let server = mock_http::MockServer::start(200, reply);
-    let base_url = format!("{}/v1", server.url);
-    let env = [
-        ("QWF_BASE_URL", base_url.as_str()),
-        ("QWF_MODEL", "test-model"),
-    ];
-    let output = home.qwf_with(
-        &["--json", "run", "review", "--provider", "openai-compatible"],
-        &env,
-    );
+    let (server, output) = run_with_model(&home, "review", "{\"verdict\": \"approve\"}");
     assert_eq!(output.code, 0, "{}\n{}", output.stdout, output.stderr);
     let record: Value = serde_json::from_str(&output.stdout).unwrap();
     assert_eq!(step(&record, "think")["outputs"]["verdict"], "approve");
