@@ -60,7 +60,10 @@ fn a_passing_suite_is_scored_per_suite_and_overall() {
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(stdout.contains("create "), "{stdout}");
     assert!(
-        stdout.contains("overall                      3      3  100.0%"),
+        stdout.contains(&format!(
+            "{:<32} {:>5} {:>6} {:>6.1}% {:>6}",
+            "overall", 3, 3, 100.0, 0
+        )),
         "{stdout}"
     );
     let (code, stdout, _) = qwf(dir.path(), &["--json", "eval", &evals_arg]);
@@ -106,8 +109,98 @@ fn a_wrong_expectation_is_named_and_min_pass_fails_the_run() {
         stderr.contains("pass rate 75.0% is below the minimum 90.0%"),
         "{stderr}"
     );
+    // The wrong timeout was saved: a silent wrong, named and counted.
+    assert!(
+        stdout.contains("✗ edits/wrong (silent wrong"),
+        "{stdout}"
+    );
     let (code, _, _) = qwf(dir.path(), &["eval", &evals_arg, "--min-pass", "0.7"]);
     assert_eq!(code, 0);
+    let (code, _, stderr) = qwf(
+        dir.path(),
+        &["eval", &evals_arg, "--min-pass", "0.7", "--max-silent-wrong", "0"],
+    );
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("all: 1 silent wrong"),
+        "{stderr}"
+    );
+}
+
+/// Suites split into a development and a held-out set are scored apart,
+/// each held to --min-pass and --max-silent-wrong.
+#[test]
+fn sets_are_scored_apart_with_silent_wrong_counted() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let evals = dir.path().join("evals");
+    suite(&evals.join("dev"));
+    write(
+        &evals.join("heldout/edits/workflows/data-pipeline.json"),
+        PIPELINE,
+    );
+    // The planner adds the retry, which this case says must not happen.
+    write(
+        &evals.join("heldout/edits/must-not-apply.json"),
+        r#"{"command": "edit", "workflow": "data-pipeline", "request": "add retry logic to the API call",
+            "expect": {"applied": false}}"#,
+    );
+    write(
+        &evals.join("heldout/edits/asks.json"),
+        r#"{"command": "edit", "workflow": "data-pipeline", "request": "frobnicate the wibble",
+            "expect": {"applied": false}}"#,
+    );
+    let evals_arg = evals.display().to_string();
+    let (code, stdout, _) = qwf(dir.path(), &["--json", "eval", &evals_arg]);
+    assert_eq!(code, 0, "{stdout}");
+    let document: Value = serde_json::from_str(&stdout).expect("one JSON document");
+    assert_eq!(document["total"], 5);
+    assert_eq!(document["silent_wrong"], 1);
+    let sets = document["sets"].as_array().expect("sets");
+    let set = |name: &str| {
+        sets.iter()
+            .find(|set| set["set"] == name)
+            .cloned()
+            .unwrap_or_default()
+    };
+    assert_eq!((set("dev")["total"].clone(), set("dev")["passed"].clone()), (3.into(), 3.into()));
+    assert_eq!(set("dev")["silent_wrong"], 0);
+    assert_eq!((set("heldout")["total"].clone(), set("heldout")["passed"].clone()), (2.into(), 1.into()));
+    assert_eq!(set("heldout")["silent_wrong"], 1);
+    let silent: Vec<&Value> = document["cases"]
+        .as_array()
+        .expect("cases")
+        .iter()
+        .filter(|case| case["silent_wrong"] == true)
+        .collect();
+    assert_eq!(silent.len(), 1);
+    assert_eq!(silent[0]["name"], "must-not-apply");
+    assert_eq!(silent[0]["set"], "heldout");
+
+    // A gate for one set leaves the other alone; silent wrong is gated everywhere.
+    let (code, stdout, stderr) = qwf(dir.path(), &["eval", &evals_arg, "--min-pass", "dev=1"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("heldout/edits "), "{stdout}");
+    assert!(stdout.contains("dev (all) "), "{stdout}");
+    let (code, _, stderr) = qwf(dir.path(), &["eval", &evals_arg, "--min-pass", "1"]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("heldout: pass rate 50.0%"), "{stderr}");
+    let (code, _, stderr) = qwf(
+        dir.path(),
+        &["eval", &evals_arg, "--min-pass", "dev=1", "--max-silent-wrong", "0"],
+    );
+    assert_eq!(code, 1);
+    assert!(stderr.contains("heldout: 1 silent wrong"), "{stderr}");
+    let (code, _, stderr) = qwf(dir.path(), &["eval", &evals_arg, "--min-pass", "nope=1"]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("no set 'nope'"), "{stderr}");
+    // One set alone still loads as suites.
+    let (code, stdout, _) = qwf(
+        dir.path(),
+        &["--json", "eval", &evals.join("dev").display().to_string()],
+    );
+    assert_eq!(code, 0);
+    let document: Value = serde_json::from_str(&stdout).expect("one JSON document");
+    assert_eq!(document["total"], 3);
 }
 
 #[test]

@@ -119,6 +119,9 @@ pub struct CaseSpec {
 /// A case with where it came from and its suite's starting state.
 #[derive(Debug, Clone)]
 pub struct Case {
+    /// The set the case belongs to (`dev`, `heldout`), or "" when the
+    /// suites are not split into sets.
+    pub set: String,
     pub suite: String,
     pub name: String,
     pub spec: CaseSpec,
@@ -128,7 +131,11 @@ pub struct Case {
 
 impl Case {
     pub fn id(&self) -> String {
-        format!("{}/{}", self.suite, self.name)
+        if self.set.is_empty() {
+            format!("{}/{}", self.suite, self.name)
+        } else {
+            format!("{}/{}/{}", self.set, self.suite, self.name)
+        }
     }
 
     /// The skills installed before the case runs (the suite's and its own).
@@ -172,31 +179,57 @@ fn json_files(directory: &Path) -> Result<Vec<PathBuf>, EvalError> {
     Ok(files)
 }
 
-/// Loads the cases under `directory`: a suite folder, or a folder of suites.
-/// `filter` keeps cases whose `suite/name` contains it.
-pub fn load(directory: &Path, filter: Option<&str>) -> Result<Vec<Case>, EvalError> {
-    let mut suites = Vec::new();
-    if json_files(directory)?.is_empty() {
-        let entries = fs::read_dir(directory).map_err(|error| EvalError::Read {
-            path: directory.to_path_buf(),
-            message: error.to_string(),
-        })?;
-        let mut folders: Vec<PathBuf> = entries
-            .filter_map(Result::ok)
-            .map(|entry| entry.path())
-            .filter(|path| path.is_dir())
-            .collect();
-        folders.sort();
-        suites.extend(folders);
-    } else {
-        suites.push(directory.to_path_buf());
+/// The suite folders under `directory`, each with the set it belongs to:
+/// `directory` itself when it holds cases; else its folders that hold
+/// cases (suites, set ""); else its folders of suites (sets such as `dev`
+/// and `heldout`, see evals/README.md).
+fn suite_folders(directory: &Path) -> Result<Vec<(String, PathBuf)>, EvalError> {
+    if !json_files(directory)?.is_empty() {
+        return Ok(vec![(String::new(), directory.to_path_buf())]);
     }
+    let mut found = Vec::new();
+    for folder in sub_folders(directory)? {
+        if !json_files(&folder)?.is_empty() {
+            found.push((String::new(), folder));
+            continue;
+        }
+        let set = folder_name(&folder);
+        for suite in sub_folders(&folder)? {
+            if !json_files(&suite)?.is_empty() {
+                found.push((set.clone(), suite));
+            }
+        }
+    }
+    Ok(found)
+}
+
+fn sub_folders(directory: &Path) -> Result<Vec<PathBuf>, EvalError> {
+    let entries = fs::read_dir(directory).map_err(|error| EvalError::Read {
+        path: directory.to_path_buf(),
+        message: error.to_string(),
+    })?;
+    let mut folders: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.is_dir())
+        .collect();
+    folders.sort();
+    Ok(folders)
+}
+
+fn folder_name(path: &Path) -> String {
+    path.file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// Loads the cases under `directory`: a suite folder, a folder of suites,
+/// or a folder of sets of suites (`evals/dev/<suite>`, `evals/heldout/<suite>`).
+/// `filter` keeps cases whose `suite/name` (or `set/suite/name`) contains it.
+pub fn load(directory: &Path, filter: Option<&str>) -> Result<Vec<Case>, EvalError> {
     let mut cases = Vec::new();
-    for suite_path in suites {
-        let suite = suite_path
-            .file_name()
-            .map(|name| name.to_string_lossy().into_owned())
-            .unwrap_or_default();
+    for (set, suite_path) in suite_folders(directory)? {
+        let suite = folder_name(&suite_path);
         let mut workflows = BTreeMap::new();
         if suite_path.join("workflows").is_dir() {
             for path in json_files(&suite_path.join("workflows"))? {
@@ -225,7 +258,12 @@ pub fn load(directory: &Path, filter: Option<&str>) -> Result<Vec<Case>, EvalErr
                 .file_stem()
                 .map(|stem| stem.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            if filter.is_some_and(|filter| !format!("{suite}/{name}").contains(filter)) {
+            let id = if set.is_empty() {
+                format!("{suite}/{name}")
+            } else {
+                format!("{set}/{suite}/{name}")
+            };
+            if filter.is_some_and(|filter| !id.contains(filter)) {
                 continue;
             }
             let spec: CaseSpec = parse(&path, &read(&path)?)?;
@@ -243,6 +281,7 @@ pub fn load(directory: &Path, filter: Option<&str>) -> Result<Vec<Case>, EvalErr
             let mut case_skills = skills.clone();
             case_skills.extend(spec.skills.iter().cloned());
             cases.push(Case {
+                set: set.clone(),
                 suite: suite.clone(),
                 name,
                 spec,
@@ -262,10 +301,19 @@ pub fn load(directory: &Path, filter: Option<&str>) -> Result<Vec<Case>, EvalErr
 /// How one case went.
 #[derive(Debug, Clone, Serialize)]
 pub struct CaseResult {
+    /// The case's set (`dev`, `heldout`), "" when suites are not split.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub set: String,
     pub suite: String,
     pub name: String,
     pub passed: bool,
     pub failures: Vec<String>,
+    /// A change reached the store (a new version, or a new workflow).
+    pub applied: bool,
+    /// A change reached the store that the case did not expect: it
+    /// expected nothing applied, or the saved result fails its
+    /// expectations. The worst outcome, counted apart from the pass rate.
+    pub silent_wrong: bool,
     /// Whether the first proposal was valid as made (`None`: no proposal).
     pub first_try_valid: Option<bool>,
     /// No unknown tools, bad arguments or unknown steps in the model's calls.
@@ -277,10 +325,13 @@ pub struct CaseResult {
 
 fn setup_error(case: &Case, message: String) -> CaseResult {
     CaseResult {
+        set: case.set.clone(),
         suite: case.suite.clone(),
         name: case.name.clone(),
         passed: false,
         failures: vec![message],
+        applied: false,
+        silent_wrong: false,
         first_try_valid: None,
         well_formed: false,
         tool_calls: 0,
@@ -420,19 +471,25 @@ pub fn run_case(case: &Case, model: &dyn Model) -> CaseResult {
         .skills()
         .map(|(skills, _)| skills.into_iter().map(|skill| skill.name).collect())
         .unwrap_or_default();
-    let failures = check(
+    let mut failures = check_conversation(&case.spec.expect, &report);
+    let saved = check_result(
         &case.spec.expect,
-        &report,
         start.as_ref().map(|head| &head.workflow),
         result.as_ref(),
         &skills_before,
         &skills_after,
     );
+    let applied = !report.applied.is_empty();
+    let silent_wrong = silent_wrong(&case.spec.expect, applied, &saved);
+    failures.extend(saved);
     CaseResult {
+        set: case.set.clone(),
         suite: case.suite.clone(),
         name: case.name.clone(),
         passed: failures.is_empty(),
         failures,
+        applied,
+        silent_wrong,
         first_try_valid: report.first_proposal_valid,
         well_formed: report.invalid_calls == 0,
         tool_calls: report.tool_calls.len(),
@@ -441,14 +498,19 @@ pub fn run_case(case: &Case, model: &dyn Model) -> CaseResult {
     }
 }
 
-fn check(
-    expect: &Expect,
-    report: &Report,
-    start: Option<&Workflow>,
-    result: Option<&crate::store::Head>,
-    skills_before: &BTreeSet<String>,
-    skills_after: &BTreeSet<String>,
-) -> Vec<String> {
+/// Whether a change was saved that the case did not expect: it expected
+/// nothing applied (or a question instead), or the saved result fails the
+/// case's expectations (`saved_failures`, from [`check_result`]).
+fn silent_wrong(expect: &Expect, applied: bool, saved_failures: &[String]) -> bool {
+    applied
+        && (expect.applied == Some(false)
+            || expect.question == Some(true)
+            || !saved_failures.is_empty())
+}
+
+/// What the conversation did: applied or not, the verdict, a question,
+/// the final message.
+fn check_conversation(expect: &Expect, report: &Report) -> Vec<String> {
     let mut failures = Vec::new();
     let applied = !report.applied.is_empty();
     if let Some(expected) = expect.applied
@@ -491,6 +553,19 @@ fn check(
             ));
         }
     }
+    failures
+}
+
+/// What was saved: the resulting workflow and skills against the case's
+/// expectations.
+fn check_result(
+    expect: &Expect,
+    start: Option<&Workflow>,
+    result: Option<&crate::store::Head>,
+    skills_before: &BTreeSet<String>,
+    skills_after: &BTreeSet<String>,
+) -> Vec<String> {
+    let mut failures = Vec::new();
     let needs_result = !expect.values.is_empty()
         || !expect.absent.is_empty()
         || expect.unchanged_except.is_some()
@@ -596,6 +671,7 @@ pub struct Exchange {
 /// Where a case's recording lives under a recording directory.
 pub fn recording_path(directory: &Path, case: &Case) -> PathBuf {
     directory
+        .join(&case.set)
         .join(&case.suite)
         .join(format!("{}.json", case.name))
 }

@@ -21,9 +21,14 @@ pub struct Args {
     /// Only cases whose SUITE/NAME contains this text.
     #[arg(long)]
     pub filter: Option<String>,
-    /// Exit non-zero when the pass rate is below this (0 to 1).
-    #[arg(long, value_name = "P")]
-    pub min_pass: Option<f64>,
+    /// Exit non-zero when a set's pass rate is below P (0 to 1): `P` for
+    /// every set, `SET=P` for one (`--min-pass dev=0.95`); repeatable.
+    #[arg(long, value_name = "[SET=]P")]
+    pub min_pass: Vec<String>,
+    /// Exit non-zero when a set has more than N silent wrongs (a change
+    /// saved that the case did not expect).
+    #[arg(long, value_name = "N")]
+    pub max_silent_wrong: Option<usize>,
     #[arg(long)]
     pub provider: Option<String>,
     #[arg(long)]
@@ -42,6 +47,8 @@ struct Score {
     total: usize,
     passed: usize,
     pass_rate: f64,
+    /// Cases where a change was saved that the case did not expect.
+    silent_wrong: usize,
     /// Among cases that made a proposal: the first one was valid.
     first_try_validity: f64,
     well_formed_rate: f64,
@@ -86,6 +93,7 @@ fn score(cases: &[&Timed]) -> Score {
         total,
         passed,
         pass_rate: rate(passed, total),
+        silent_wrong: cases.iter().filter(|case| case.result.silent_wrong).count(),
         first_try_validity: rate(
             proposing.iter().filter(|valid| **valid).count(),
             proposing.len(),
@@ -109,10 +117,11 @@ fn score(cases: &[&Timed]) -> Score {
 
 fn row(label: &str, score: &Score) -> String {
     format!(
-        "{label:<24} {:>5} {:>6} {:>6.1}% {:>9.1}% {:>11.1}% {:>8}/{:<8} {:>8.2} {:>8.2}",
+        "{label:<32} {:>5} {:>6} {:>6.1}% {:>6} {:>9.1}% {:>11.1}% {:>8}/{:<8} {:>8.2} {:>8.2}",
         score.total,
         score.passed,
         score.pass_rate * 100.0,
+        score.silent_wrong,
         score.first_try_validity * 100.0,
         score.well_formed_rate * 100.0,
         score.tokens_in,
@@ -168,84 +177,219 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
         }
         results.push(Timed { result, latency_ms });
     }
-    let mut suites: Vec<&str> = results
-        .iter()
-        .map(|timed| timed.result.suite.as_str())
-        .collect();
-    suites.dedup();
-    let overall = score(&results.iter().collect::<Vec<_>>());
-    let per_suite: Vec<(String, Score)> = suites
-        .iter()
-        .map(|suite| {
-            (
-                suite.to_string(),
-                score(
-                    &results
-                        .iter()
-                        .filter(|timed| timed.result.suite == *suite)
-                        .collect::<Vec<_>>(),
-                ),
-            )
-        })
-        .collect();
+    let report = Grouped::of(&results);
     if printer.json {
-        let mut document =
-            serde_json::to_value(&overall).expect("scores are always representable as JSON");
-        document["suites"] = per_suite
+        printer.document(&report.document(&results));
+    } else {
+        report.print(&results, printer);
+    }
+    gate(args, &report)?;
+    Ok(Outcome::Done)
+}
+
+/// The scores of a run: per suite, per set (`dev`, `heldout`) and overall.
+struct Grouped {
+    overall: Score,
+    /// (set, score); empty when the suites are not split into sets.
+    sets: Vec<(String, Score)>,
+    /// (set, suite, score).
+    suites: Vec<(String, String, Score)>,
+}
+
+impl Grouped {
+    fn of(results: &[Timed]) -> Self {
+        let mut suites: Vec<(&str, &str)> = results
             .iter()
-            .map(|(suite, score)| {
-                let mut value =
-                    serde_json::to_value(score).expect("scores are always representable as JSON");
-                value["suite"] = suite.clone().into();
-                value
+            .map(|timed| (timed.result.set.as_str(), timed.result.suite.as_str()))
+            .collect();
+        suites.dedup();
+        let mut sets: Vec<&str> = suites.iter().map(|(set, _)| *set).collect();
+        sets.dedup();
+        let pick = |keep: &dyn Fn(&CaseResult) -> bool| -> Score {
+            score(
+                &results
+                    .iter()
+                    .filter(|timed| keep(&timed.result))
+                    .collect::<Vec<_>>(),
+            )
+        };
+        Grouped {
+            overall: pick(&|_| true),
+            sets: if sets.iter().all(|set| set.is_empty()) {
+                Vec::new()
+            } else {
+                sets.iter()
+                    .map(|set| (set.to_string(), pick(&|result| result.set == *set)))
+                    .collect()
+            },
+            suites: suites
+                .iter()
+                .map(|(set, suite)| {
+                    (
+                        set.to_string(),
+                        suite.to_string(),
+                        pick(&|result| result.set == *set && result.suite == *suite),
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    /// Each set to gate, with its score: the sets, or everything as one
+    /// set named "all" when there are none.
+    fn gated(&self) -> Vec<(&str, &Score)> {
+        if self.sets.is_empty() {
+            vec![("all", &self.overall)]
+        } else {
+            self.sets
+                .iter()
+                .map(|(set, score)| (set.as_str(), score))
+                .collect()
+        }
+    }
+
+    fn document(&self, results: &[Timed]) -> serde_json::Value {
+        let value = |score: &Score| {
+            serde_json::to_value(score).expect("scores are always representable as JSON")
+        };
+        let mut document = value(&self.overall);
+        document["sets"] = self
+            .sets
+            .iter()
+            .map(|(set, score)| {
+                let mut entry = value(score);
+                entry["set"] = set.clone().into();
+                entry
+            })
+            .collect();
+        document["suites"] = self
+            .suites
+            .iter()
+            .map(|(set, suite, score)| {
+                let mut entry = value(score);
+                if !set.is_empty() {
+                    entry["set"] = set.clone().into();
+                }
+                entry["suite"] = suite.clone().into();
+                entry
             })
             .collect();
         document["cases"] =
-            serde_json::to_value(&results).expect("results are always representable as JSON");
-        printer.document(&document);
-    } else {
+            serde_json::to_value(results).expect("results are always representable as JSON");
+        document
+    }
+
+    fn print(&self, results: &[Timed], printer: &mut Printer) {
         for timed in results.iter().filter(|timed| !timed.result.passed) {
+            let result = &timed.result;
+            let set = if result.set.is_empty() {
+                String::new()
+            } else {
+                format!("{}/", result.set)
+            };
+            let silent = if result.silent_wrong {
+                " (silent wrong: a change was saved that the case did not expect)"
+            } else {
+                ""
+            };
             printer.line(format!(
-                "{} {}/{}",
+                "{} {set}{}/{}{silent}",
                 paint(ERROR, "✗"),
-                timed.result.suite,
-                timed.result.name
+                result.suite,
+                result.name
             ));
-            for failure in &timed.result.failures {
+            for failure in &result.failures {
                 printer.line(format!("    {failure}"));
             }
         }
         printer.line(format!(
-            "{:<24} {:>5} {:>6} {:>7} {:>10} {:>12} {:>17} {:>8} {:>8}",
+            "{:<32} {:>5} {:>6} {:>7} {:>6} {:>10} {:>12} {:>17} {:>8} {:>8}",
             "suite",
             "cases",
             "passed",
             "rate",
+            "silent",
             "first-try",
             "well-formed",
             "tokens in/out",
             "p50 ms",
             "p95 ms"
         ));
-        for (suite, score) in &per_suite {
-            printer.line(row(suite, score));
+        for (set, suite, score) in &self.suites {
+            let label = if set.is_empty() {
+                suite.clone()
+            } else {
+                format!("{set}/{suite}")
+            };
+            printer.line(row(&label, score));
         }
-        let overall_row = row("overall", &overall);
-        printer.line(if overall.passed == overall.total {
-            paint(GOOD, overall_row)
-        } else {
-            overall_row
-        });
+        for (set, score) in &self.sets {
+            printer.line(row(&format!("{set} (all)"), score));
+        }
+        let overall_row = row("overall", &self.overall);
+        printer.line(
+            if self.overall.passed == self.overall.total && self.overall.silent_wrong == 0 {
+                paint(GOOD, overall_row)
+            } else {
+                overall_row
+            },
+        );
     }
-    if let Some(minimum) = args.min_pass
-        && overall.pass_rate < minimum
-    {
-        return Err(CliError::new(format!(
-            "pass rate {:.1}% is below the minimum {:.1}%",
-            overall.pass_rate * 100.0,
-            minimum * 100.0
-        ))
-        .with_hint("the failing cases are listed above"));
+}
+
+/// `--min-pass` and `--max-silent-wrong`: every set is held to them.
+fn gate(args: &Args, report: &Grouped) -> Result<(), CliError> {
+    let mut minimums: Vec<(Option<String>, f64)> = Vec::new();
+    for given in &args.min_pass {
+        let (set, value) = match given.split_once('=') {
+            Some((set, value)) => (Some(set.trim().to_string()), value),
+            None => (None, given.as_str()),
+        };
+        let minimum = value
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|minimum| (0.0..=1.0).contains(minimum))
+            .ok_or_else(|| {
+                CliError::new(format!("--min-pass {given}: not a pass rate"))
+                    .with_hint("give a number from 0 to 1, for every set (0.95) or one (dev=0.95)")
+            })?;
+        if let Some(set) = &set
+            && !report.gated().iter().any(|(name, _)| name == set)
+        {
+            let known: Vec<&str> = report.gated().iter().map(|(name, _)| *name).collect();
+            return Err(CliError::new(format!(
+                "--min-pass {given}: no set '{set}' in this run"
+            ))
+            .with_hint(format!("the sets are: {}", known.join(", "))));
+        }
+        minimums.push((set, minimum));
     }
-    Ok(Outcome::Done)
+    let mut problems = Vec::new();
+    for (set, score) in report.gated() {
+        for (wanted, minimum) in &minimums {
+            if wanted.as_deref().is_none_or(|wanted| wanted == set)
+                && score.pass_rate < *minimum
+            {
+                problems.push(format!(
+                    "{set}: pass rate {:.1}% is below the minimum {:.1}%",
+                    score.pass_rate * 100.0,
+                    minimum * 100.0
+                ));
+            }
+        }
+        if let Some(maximum) = args.max_silent_wrong
+            && score.silent_wrong > maximum
+        {
+            problems.push(format!(
+                "{set}: {} silent wrong (a change saved that the case did not expect), more than {maximum}",
+                score.silent_wrong
+            ));
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(CliError::new(problems.join("; ")).with_hint("the failing cases are listed above"))
+    }
 }
