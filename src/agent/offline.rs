@@ -27,6 +27,7 @@ mod clauses;
 mod concepts;
 mod condition;
 mod conversation;
+mod coverage;
 mod create;
 mod edit;
 mod intent;
@@ -467,6 +468,16 @@ fn edit(setting: &Setting, turn: &Turn, info: &Info, target: &str) -> Next {
             new_skill,
             ..
         } => {
+            let left = coverage::unaccounted(
+                &tokenize(&turn.request),
+                &loaded.workflow,
+                context.skills,
+                new_skill.as_deref(),
+                &modifications,
+            );
+            if !left.is_empty() && !confirmed(&turn.answers) {
+                return not_covered(&summary, &left, info.asked_this_turn);
+            }
             if let Some(skill) = new_skill
                 && !info.created_skills.contains(&skill.name)
             {
@@ -486,6 +497,42 @@ fn edit(setting: &Setting, turn: &Turn, info: &Info, target: &str) -> Next {
     }
 }
 
+/// Whether the user's last answer says yes to what was proposed.
+fn confirmed(answers: &[String]) -> bool {
+    answers.last().is_some_and(|answer| {
+        let words: Vec<String> = tokenize(answer)
+            .into_iter()
+            .filter(|tok| !tok.is_punctuation())
+            .map(|tok| tok.word)
+            .collect();
+        let yes = [
+            "yes", "y", "yep", "yeah", "sure", "ok", "okay", "correct", "right", "exactly",
+            "please", "apply", "go", "ahead", "do", "it", "that", "just", "only", "all", "that's",
+        ];
+        !words.is_empty()
+            && words.len() <= 5
+            && words.iter().all(|word| yes.contains(&word.as_str()))
+            && words
+                .iter()
+                .any(|word| ["yes", "y", "yep", "yeah", "sure", "ok", "okay", "correct", "exactly", "apply", "ahead", "just", "only"].contains(&word.as_str()))
+    })
+}
+
+/// A change that leaves words of the request unexplained is not applied:
+/// the planner says what it would do and asks about the rest.
+fn not_covered(summary: &str, left: &[String], asked: bool) -> Next {
+    let words = quoted_list(left, "and");
+    let proposal = summary.trim_end_matches('.');
+    if asked {
+        return Next::Say(format!(
+            "I still do not understand {words}, so I changed nothing. What I can do: {proposal}. Say the whole change in other words, or answer \"yes\" when I ask."
+        ));
+    }
+    ask(format!(
+        "I understood this much: {proposal}. But I do not know what {words} means here, so I changed nothing yet. Is that the whole change (answer \"yes\"), or can you say it another way?"
+    ))
+}
+
 fn create(setting: &Setting, turn: &Turn, info: &Info, name: Option<String>) -> Next {
     let skills = match info.skills_or_search(&turn.request) {
         Ok(skills) => skills,
@@ -498,6 +545,24 @@ fn create(setting: &Setting, turn: &Turn, info: &Info, name: Option<String>) -> 
         .or(name)
         .unwrap_or_else(|| create::suggest_name(&toks, &setting.workflows));
     match create::create(&turn.request, &name, skills) {
+        Ok(creation) if !creation.unaccounted.is_empty() && !confirmed(&turn.answers) => {
+            let steps: Vec<&str> = creation
+                .workflow
+                .steps
+                .iter()
+                .map(|step| step.id.as_str())
+                .collect();
+            not_covered(
+                &format!(
+                    "create '{name}' with {} step{}: {}",
+                    steps.len(),
+                    if steps.len() == 1 { "" } else { "s" },
+                    steps.join(" → ")
+                ),
+                &creation.unaccounted,
+                info.asked_this_turn,
+            )
+        }
         Ok(creation) => Next::Calls(vec![(
             "create_workflow",
             json!({ "workflow": creation.workflow, "new_skills": creation.new_skills, "reasoning": creation.reasoning }),

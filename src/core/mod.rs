@@ -20,6 +20,7 @@ pub mod skill;
 pub mod suggest;
 pub mod tree;
 pub mod validation;
+pub mod vocabulary;
 
 #[cfg(test)]
 mod testing;

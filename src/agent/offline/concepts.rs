@@ -542,7 +542,8 @@ impl Concept {
 
 /// Every concept a word evokes.
 pub(super) fn concepts_of(word: &str) -> impl Iterator<Item = &'static Concept> + use<> {
-    let stemmed = if is_stopword(word) {
+    // Payload nouns say what a step carries, not what it does.
+    let stemmed = if is_stopword(word) || crate::core::vocabulary::PAYLOAD.contains(&word) {
         None
     } else {
         Some(stem(word))
@@ -728,16 +729,9 @@ pub(super) fn best_skill<'a>(
             .split(['-', '_'])
             .filter(|part| {
                 // Short forms people write in skill names.
-                const SHORT: &[(&str, &[&str])] = &[
-                    ("pg", &["postgres", "postgresql"]),
-                    ("db", &["database", "db"]),
-                    ("k8s", &["kubernetes"]),
-                    ("msg", &["message"]),
-                    ("cfg", &["config", "configuration"]),
-                ];
-                let spelled_out = SHORT.iter().any(|(short, long)| {
-                    short == part && words.iter().any(|word| long.contains(word))
-                });
+                let spelled_out = crate::core::vocabulary::expand(part)
+                    .iter()
+                    .any(|long| words.contains(long));
                 !part.is_empty()
                     && !spelled_out
                     && !GENERIC.contains(part)

@@ -25,6 +25,8 @@ pub(super) struct Creation {
     pub workflow: Workflow,
     pub new_skills: Vec<Skill>,
     pub reasoning: String,
+    /// Words of the description the workflow does not account for.
+    pub unaccounted: Vec<String>,
 }
 
 /// Words before the description proper: "create a workflow that …".
@@ -277,10 +279,13 @@ pub(super) fn create(text: &str, name: &str, skills: &[Skill]) -> Result<Creatio
         extra: JsonMap::new(),
     };
     let reasoning = reasoning(&workflow, &builder);
+    let unaccounted =
+        super::coverage::unaccounted_creation(body, &workflow, skills, &builder.new_skills);
     Ok(Creation {
         workflow,
         new_skills: builder.new_skills,
         reasoning,
+        unaccounted,
     })
 }
 

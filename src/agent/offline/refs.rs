@@ -131,15 +131,28 @@ struct Names {
     skill: Option<String>,
     skill_stems: Vec<String>,
     outputs: Vec<String>,
+    /// What the step reads ("summarize.summary" → "summary"): "the
+    /// summary email" is the email that sends the summary.
+    carried: Vec<String>,
     description_stems: Vec<String>,
+    /// The stem of the description's first word: what the step does.
+    action: Option<String>,
     concepts: Vec<usize>,
 }
 
+/// The stems of a name's parts, with the words its short forms stand for
+/// ("pg" → "postgres").
 fn stems_of(name: &str) -> Vec<String> {
-    parts(name)
-        .filter(|part| !is_stopword(part))
-        .map(|part| stem(&part))
-        .collect()
+    let mut stems = Vec::new();
+    for part in parts(name).filter(|part| !is_stopword(part)) {
+        stems.extend(
+            crate::core::vocabulary::expand(&part)
+                .iter()
+                .map(|long| stem(long)),
+        );
+        stems.push(stem(&part));
+    }
+    stems
 }
 
 fn names(step: &Step) -> Names {
@@ -163,6 +176,15 @@ fn names(step: &Step) -> Names {
             .iter()
             .map(|output| output.to_lowercase())
             .collect(),
+        carried: step
+            .inputs
+            .values()
+            .filter_map(|value| value.as_str())
+            .filter(|text| !text.starts_with("context."))
+            .filter_map(|text| text.split_once('.'))
+            .map(|(_, output)| output.to_lowercase())
+            .filter(|output| !GENERIC_OUTPUTS.contains(&output.as_str()))
+            .collect(),
         description_stems: step
             .description
             .as_deref()
@@ -175,6 +197,12 @@ fn names(step: &Step) -> Names {
                     .collect()
             })
             .unwrap_or_default(),
+        action: step.description.as_deref().and_then(|description| {
+            description
+                .split(|c: char| !c.is_alphanumeric())
+                .find(|word| !word.is_empty())
+                .map(|word| stem(&word.to_lowercase()))
+        }),
         concepts,
     }
 }
@@ -182,10 +210,20 @@ fn names(step: &Step) -> Names {
 /// How well one word names a step.
 fn word_score(word: &Word, names: &Names) -> u32 {
     let same = |stems: &[String]| stems.iter().any(|part| same_stem(part, &word.stem));
+    // "the scoring step": a gerund names what a step does, which its
+    // description says first ("Score every customer"), before a step that
+    // merely carries scores.
+    let gerund_action = word.word.ends_with("ing")
+        && names
+            .action
+            .as_deref()
+            .is_some_and(|action| same_stem(action, &word.stem));
     if word.word == names.id {
         100
     } else if names.skill.as_deref() == Some(word.word) {
         90
+    } else if gerund_action {
+        80
     } else if same(&names.id_stems) {
         75
     } else if names.outputs.iter().any(|output| output == word.word) {
@@ -204,6 +242,51 @@ fn word_score(word: &Word, names: &Names) -> u32 {
         40
     } else if same(&names.description_stems) {
         20
+    } else if names.carried.iter().any(|carried| carried == word.word) {
+        15
+    } else {
+        0
+    }
+}
+
+/// How well one word names the step (0: not at all): by its id, skill,
+/// an output, a synonym of either, or a word of its description. A
+/// hyphenated word ("on-call") names it when each of its parts does.
+pub(super) fn word_names_step(tok: &Tok, step: &Step) -> u32 {
+    if is_filler(tok) {
+        return 0;
+    }
+    let names = names(step);
+    let score = |word: &str| {
+        word_score(
+            &Word {
+                word,
+                stem: stem(word),
+                concepts: concept_indices(word),
+            },
+            &names,
+        )
+    };
+    let whole = score(&tok.word);
+    if whole > 0 || !tok.word.contains('-') {
+        return whole;
+    }
+    // "the on-call page": the compound as the description writes it.
+    if step
+        .description
+        .as_deref()
+        .is_some_and(|description| description.to_lowercase().contains(&tok.word))
+    {
+        return 60;
+    }
+    let parts: Vec<u32> = tok
+        .word
+        .split('-')
+        .filter(|part| !part.is_empty() && !is_stopword(part))
+        .map(score)
+        .collect();
+    if !parts.is_empty() && parts.iter().all(|score| *score > 0) {
+        parts.into_iter().min().unwrap_or(0)
     } else {
         0
     }

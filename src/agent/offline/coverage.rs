@@ -1,0 +1,769 @@
+//! The safety net: a change is applied only when it accounts for every
+//! content word of the request. Each word must be consumed by a step the
+//! change touches or names (or a step it affects), a value it writes or
+//! replaces, a word of the vocabulary for the kind of change made
+//! ([`crate::core::vocabulary`]), or a filler. The words left over are what
+//! the planner did not understand, and it asks about them instead of
+//! applying a change that may not be the one asked for.
+//!
+//! The check looks only at the request and the modifications, never at
+//! how the parser read the request, so a parser that skips a word it does
+//! not know cannot hide it.
+
+use serde_json::Value;
+
+use crate::core::model::{Step, StepKind, Strategy};
+use crate::core::skill::Skill;
+use crate::core::vocabulary as vocab;
+use crate::core::{Modification, Workflow, tree};
+
+use super::refs::word_names_step;
+use super::text::{Tok, durations, is_stopword, number, same_stem, stem, unit_ms};
+
+/// What a change accounts for.
+#[derive(Default)]
+struct Grounds {
+    /// Vocabulary words of the kinds of change made.
+    words: Vec<&'static str>,
+    /// Values written or replaced, lowercase: whole, and split into words.
+    values: Vec<String>,
+    numbers: Vec<f64>,
+    /// Durations written, in ms (a timeout in whole seconds counts for any
+    /// duration that rounds up to it).
+    durations_ms: Vec<u64>,
+    timeouts_secs: Vec<u64>,
+    /// Steps the change touches, names as anchors, or affects.
+    steps: Vec<Step>,
+    /// Words of new steps' clauses, accounted for by the step built.
+    clauses: Vec<String>,
+}
+
+impl Grounds {
+    fn vocabulary(&mut self, list: &'static [&'static str]) {
+        self.words.extend_from_slice(list);
+    }
+
+    fn value(&mut self, value: &Value) {
+        match value {
+            Value::String(text) => self.text(text),
+            Value::Number(number) => {
+                if let Some(number) = number.as_f64() {
+                    self.numbers.push(number);
+                }
+            }
+            Value::Bool(flag) => self.values.push(flag.to_string()),
+            Value::Array(items) => items.iter().for_each(|item| self.value(item)),
+            Value::Object(map) => map.values().for_each(|item| self.value(item)),
+            Value::Null => {}
+        }
+    }
+
+    fn text(&mut self, text: &str) {
+        let lower = text.to_lowercase();
+        for piece in lower.split_whitespace() {
+            self.values.push(piece.to_string());
+        }
+        if let Some(number) = number(&lower) {
+            self.numbers.push(number);
+        }
+        for part in lower.split(|c: char| !c.is_alphanumeric()) {
+            if part.is_empty() {
+                continue;
+            }
+            if let Some(number) = number(part) {
+                self.numbers.push(number);
+            }
+            self.values.push(part.to_string());
+        }
+        self.values.push(lower);
+    }
+
+    fn step(&mut self, workflow: &Workflow, id: &str) {
+        if let Some(step) = tree::find(&workflow.steps, id)
+            && !self.steps.iter().any(|known| known.id == step.id)
+        {
+            self.steps.push(step.clone());
+        }
+    }
+}
+
+/// The steps reading `context.KEY`, and every step downstream of them (its
+/// outputs read, or a conditional reading them and what it guards): a
+/// value is often named by what it affects ("alert at 90%").
+fn affected_by_key(workflow: &Workflow, key: &str) -> Vec<String> {
+    let reference = format!("context.{key}");
+    let mut affected: Vec<String> = tree::walk(workflow)
+        .into_iter()
+        .filter(|visited| reads(visited.step, &[reference.as_str()]))
+        .map(|visited| visited.step.id.clone())
+        .collect();
+    let mut index = 0;
+    while index < affected.len() {
+        let prefix = format!("{}.", affected[index]);
+        for visited in tree::walk(workflow) {
+            let id = &visited.step.id;
+            if !affected.contains(id) && reads(visited.step, &[prefix.as_str()]) {
+                affected.push(id.clone());
+                for (_, children) in visited.step.child_lists() {
+                    for child in children {
+                        if !affected.contains(&child.id) {
+                            affected.push(child.id.clone());
+                        }
+                    }
+                }
+            }
+        }
+        index += 1;
+    }
+    affected
+}
+
+/// Whether a step's inputs or condition mention any of the references.
+fn reads(step: &Step, references: &[&str]) -> bool {
+    let mentions = |text: &str| references.iter().any(|reference| text.contains(reference));
+    step.inputs
+        .values()
+        .any(|value| value.as_str().is_some_and(mentions))
+        || matches!(&step.kind, StepKind::Conditional { condition, .. } if mentions(condition))
+}
+
+/// What the modifications account for.
+fn grounds(
+    workflow: &Workflow,
+    skills: &[Skill],
+    new_skill: Option<&Skill>,
+    modifications: &[Modification],
+) -> Grounds {
+    let mut grounds = Grounds::default();
+    grounds.vocabulary(vocab::CHANGE);
+    let find = |id: &str| tree::find(&workflow.steps, id);
+    for modification in modifications {
+        match modification {
+            Modification::AddStep {
+                step,
+                after,
+                before,
+                parent,
+                ..
+            } => {
+                grounds.vocabulary(vocab::ADD_STEP);
+                for anchor in [after, before, parent].into_iter().flatten() {
+                    grounds.step(workflow, anchor);
+                }
+                // "between A and B": the step on the other side too.
+                for (anchor, offset) in [(after, 1isize), (before, -1)] {
+                    if let Some(anchor) = anchor
+                        && let Some(neighbour) = neighbour(workflow, anchor, offset)
+                    {
+                        grounds.step(workflow, &neighbour);
+                    }
+                }
+                add_new_step(&mut grounds, workflow, step, skills, new_skill);
+            }
+            Modification::RemoveStep { id } => {
+                // A step removed and added again inside a new step moves.
+                let moved = modifications.iter().any(|other| {
+                    matches!(other, Modification::AddStep { step, .. }
+                        if tree::walk_step(step).iter().any(|inner| inner.id == *id))
+                });
+                if !moved {
+                    grounds.vocabulary(vocab::REMOVE_STEP);
+                }
+                grounds.step(workflow, id);
+            }
+            Modification::ModifyStep { id, changes } => {
+                grounds.step(workflow, id);
+                let old = find(id);
+                let Some(changes) = changes.as_object() else {
+                    continue;
+                };
+                for (field, value) in changes {
+                    match field.as_str() {
+                        "timeout_secs" => {
+                            grounds.vocabulary(vocab::TIMEOUT);
+                            if value.is_null() {
+                                grounds.vocabulary(vocab::NO_RETRY);
+                            }
+                            for secs in value
+                                .as_u64()
+                                .into_iter()
+                                .chain(old.and_then(|step| step.timeout_secs))
+                            {
+                                grounds.timeouts_secs.push(secs);
+                                grounds.numbers.push(secs as f64);
+                            }
+                        }
+                        "error_handling" if value.is_null() => {
+                            grounds.vocabulary(vocab::RETRY);
+                            grounds.vocabulary(vocab::NO_RETRY);
+                        }
+                        "skill" => {
+                            grounds.vocabulary(vocab::SKILL);
+                            grounds.value(value);
+                            if let Some(old) = old.and_then(Step::skill_name) {
+                                grounds.text(old);
+                            }
+                            if let Some(skill) = value
+                                .as_str()
+                                .and_then(|name| skills.iter().find(|skill| skill.name == name))
+                            {
+                                grounds.text(&skill.description);
+                            }
+                        }
+                        "inputs" => {
+                            grounds.vocabulary(vocab::VALUE);
+                            grounds.vocabulary(vocab::INPUT);
+                            grounds.value(value);
+                            for source in value
+                                .as_object()
+                                .into_iter()
+                                .flat_map(|map| map.values())
+                                .filter_map(Value::as_str)
+                                .filter_map(|text| text.split_once('.'))
+                            {
+                                grounds.step(workflow, source.0);
+                            }
+                            if let (Some(map), Some(old)) = (value.as_object(), old) {
+                                for name in map.keys() {
+                                    grounds.text(name);
+                                    if let Some(previous) = old.inputs.get(name) {
+                                        grounds.value(previous);
+                                    }
+                                }
+                            }
+                        }
+                        _ => {
+                            grounds.text(field);
+                            grounds.value(value);
+                        }
+                    }
+                }
+            }
+            Modification::AddErrorHandling {
+                step_id,
+                error_handling,
+            } => {
+                grounds.step(workflow, step_id);
+                match error_handling.strategy {
+                    Strategy::Retry => {
+                        grounds.vocabulary(vocab::RETRY);
+                        let old = find(step_id).and_then(|step| step.error_handling.as_ref());
+                        for attempts in error_handling
+                            .max_attempts
+                            .into_iter()
+                            .chain(old.and_then(|old| old.max_attempts))
+                        {
+                            // "retry 3 times" is 4 attempts.
+                            grounds.numbers.push(attempts as f64);
+                            grounds.numbers.push(attempts.saturating_sub(1) as f64);
+                        }
+                        for ms in [
+                            error_handling.initial_interval_ms,
+                            error_handling.max_interval_ms,
+                        ]
+                        .into_iter()
+                        .flatten()
+                        {
+                            grounds.durations_ms.push(ms);
+                        }
+                    }
+                    Strategy::Continue => grounds.vocabulary(vocab::CONTINUE),
+                    Strategy::Fallback => {
+                        grounds.vocabulary(vocab::FALLBACK);
+                        grounds.vocabulary(vocab::CONTINUE);
+                        if let Some(backup) = &error_handling.fallback {
+                            grounds.step(workflow, backup);
+                        }
+                    }
+                    _ => grounds.vocabulary(vocab::STOP),
+                }
+            }
+            Modification::MakeParallel { step_ids, .. } => {
+                grounds.vocabulary(vocab::PARALLEL);
+                for id in step_ids {
+                    grounds.step(workflow, id);
+                }
+            }
+            Modification::ReorderSteps { order } => {
+                grounds.vocabulary(vocab::REORDER);
+                // Only the steps that move are named.
+                let before: Vec<&str> = sibling_order(workflow, order);
+                for (index, id) in order.iter().enumerate() {
+                    if before.get(index) != Some(&id.as_str()) {
+                        grounds.step(workflow, id);
+                    }
+                }
+            }
+            Modification::RenameStep { id, new_id } => {
+                grounds.vocabulary(vocab::RENAME);
+                grounds.step(workflow, id);
+                grounds.text(new_id);
+            }
+            Modification::SetContext { key, value } => {
+                grounds.vocabulary(vocab::VALUE);
+                grounds.text(key);
+                grounds.value(value);
+                if value.is_number() {
+                    grounds.words.extend_from_slice(&["percent", "%", "pct"]);
+                }
+                if let Some(old) = workflow.context.readonly.get(key) {
+                    grounds.value(old);
+                    // "lower it by 50": the difference is a value too.
+                    if let (Some(new), Some(old)) = (value.as_f64(), old.as_f64()) {
+                        grounds.numbers.push((new - old).abs());
+                    }
+                }
+                for id in affected_by_key(workflow, key) {
+                    grounds.step(workflow, &id);
+                }
+            }
+            Modification::RemoveContext { key } => {
+                grounds.vocabulary(vocab::REMOVE_STEP);
+                grounds.vocabulary(vocab::VALUE);
+                grounds.text(key);
+            }
+            Modification::SetDescription { description } => {
+                grounds.vocabulary(vocab::DESCRIPTION);
+                grounds.text(description);
+            }
+        }
+    }
+    grounds
+}
+
+/// The ids of the list `order` rearranges, in their order before.
+fn sibling_order<'w>(workflow: &'w Workflow, order: &[String]) -> Vec<&'w str> {
+    let Some(first) = order.first() else {
+        return Vec::new();
+    };
+    let siblings = match tree::locate(workflow, first) {
+        Some((container, _)) => tree::list(workflow, &container),
+        None => None,
+    };
+    siblings
+        .unwrap_or(&workflow.steps)
+        .iter()
+        .map(|step| step.id.as_str())
+        .collect()
+}
+
+/// A new step accounts for the words of its clause when its skill fits
+/// the clause's action; its anchors and skill are named like any step.
+fn add_new_step(
+    grounds: &mut Grounds,
+    workflow: &Workflow,
+    step: &Step,
+    skills: &[Skill],
+    new_skill: Option<&Skill>,
+) {
+    if let StepKind::Conditional {
+        condition,
+        then,
+        otherwise,
+    } = &step.kind
+    {
+        // A condition put around steps: its words, the step it reads, and
+        // the steps it guards.
+        grounds.vocabulary(vocab::CONDITION);
+        grounds.text(condition);
+        for reference in condition.split_whitespace() {
+            if let Some((id, _)) = reference.split_once('.') {
+                grounds.step(workflow, id);
+            }
+        }
+        for inner in then.iter().chain(otherwise) {
+            if tree::find(&workflow.steps, &inner.id).is_some() {
+                grounds.step(workflow, &inner.id);
+            } else {
+                add_new_step(grounds, workflow, inner, skills, new_skill);
+            }
+        }
+        return;
+    }
+    let skill = step
+        .skill_name()
+        .and_then(|name| skills.iter().chain(new_skill).find(|skill| skill.name == name));
+    // The step as its skill describes it, not as the request did.
+    let mut named = step.clone();
+    named.description = skill.map(|skill| skill.description.clone());
+    let clause: Vec<String> = step
+        .description
+        .as_deref()
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(|word| {
+            word.trim_matches(|c: char| !c.is_alphanumeric())
+                .to_lowercase()
+        })
+        .filter(|word| !word.is_empty())
+        .collect();
+    let action = clause
+        .iter()
+        .find(|word| !is_stopword(word))
+        .map(|word| Tok {
+            word: word.clone(),
+            raw: word.clone(),
+            start: 0,
+            end: 0,
+        });
+    // A skill made for this step fits it by construction.
+    let fits = new_skill.is_some_and(|new| step.skill_name() == Some(new.name.as_str()))
+        || action.as_ref().is_some_and(|action| word_names_step(action, &named) > 0);
+    if fits {
+        grounds.clauses.extend(clause);
+    }
+    for value in step.inputs.values() {
+        grounds.value(value);
+    }
+    if let Some(secs) = step.timeout_secs {
+        grounds.vocabulary(vocab::TIMEOUT);
+        grounds.timeouts_secs.push(secs);
+    }
+    if let Some(handling) = &step.error_handling {
+        grounds.vocabulary(vocab::RETRY);
+        if let Some(attempts) = handling.max_attempts {
+            grounds.numbers.push(attempts as f64);
+            grounds.numbers.push(attempts.saturating_sub(1) as f64);
+        }
+    }
+    if !grounds.steps.iter().any(|known| known.id == named.id) {
+        grounds.steps.push(named);
+    }
+}
+
+fn in_list(word: &str, list: &[&str]) -> bool {
+    let stemmed = stem(word);
+    list.iter()
+        .any(|known| *known == word || same_stem(&stem(known), &stemmed))
+}
+
+/// The id of the step `offset` places from `id` in its list.
+fn neighbour(workflow: &Workflow, id: &str, offset: isize) -> Option<String> {
+    let (container, index) = tree::locate(workflow, id)?;
+    let list = tree::list(workflow, &container)?;
+    let at = index.checked_add_signed(offset)?;
+    list.get(at).map(|step| step.id.clone())
+}
+
+/// Where a step stands: its 0-based place and the length of its list.
+fn place(workflow: &Workflow, id: &str) -> Option<(usize, usize)> {
+    let (container, index) = tree::locate(workflow, id)?;
+    let list = tree::list(workflow, &container)?;
+    Some((index, list.len()))
+}
+
+/// Whether a word picks one of the steps by position ("the first step",
+/// "step #3", "the second-to-last one", "the only step of the branch").
+fn names_a_position(word: &str, workflow: &Workflow, steps: &[Step]) -> bool {
+    let places: Vec<(usize, usize)> = steps
+        .iter()
+        .filter_map(|step| place(workflow, &step.id))
+        .collect();
+    let wanted = |test: &dyn Fn(usize, usize) -> bool| {
+        places.iter().any(|(index, length)| test(*index, *length))
+    };
+    match word {
+        "last" | "final" => wanted(&|index, length| index + 1 == length),
+        "penultimate" | "second-to-last" | "next-to-last" => {
+            wanted(&|index, length| index + 2 == length)
+        }
+        "only" => wanted(&|_, length| length == 1),
+        _ => {
+            let digits = word.trim_start_matches('#');
+            let n = super::text::ordinal(digits)
+                .or_else(|| super::text::count(digits).map(|n| n as usize));
+            n.is_some_and(|n| wanted(&|index, _| index + 1 == n))
+        }
+    }
+}
+
+/// Whether one of the steps sits in a container, or is one.
+fn in_a_container(workflow: &Workflow, steps: &[Step]) -> Vec<String> {
+    let mut containers = Vec::new();
+    for step in steps {
+        if !step.child_lists().is_empty() {
+            containers.push(step.id.clone());
+        }
+        if let Some((container, _)) = tree::locate(workflow, &step.id)
+            && let Some(owner) = container.owner()
+        {
+            containers.push(owner.to_string());
+        }
+    }
+    containers
+}
+
+/// The request's words that the change does not account for, as the user
+/// wrote them (in order, each once).
+pub(super) fn unaccounted(
+    toks: &[Tok],
+    workflow: &Workflow,
+    skills: &[Skill],
+    new_skill: Option<&Skill>,
+    modifications: &[Modification],
+) -> Vec<String> {
+    let grounds = grounds(workflow, skills, new_skill, modifications);
+    let mut accounted = vec![false; toks.len()];
+    // Filler phrases, wherever they stand.
+    for phrase in vocab::FILLER_PHRASES {
+        let words: Vec<&str> = phrase.split(' ').collect();
+        for at in 0..toks.len() {
+            if toks.len() - at >= words.len()
+                && words
+                    .iter()
+                    .enumerate()
+                    .all(|(offset, word)| toks[at + offset].word == *word)
+            {
+                accounted[at..at + words.len()].fill(true);
+            }
+        }
+    }
+    // Durations the change writes.
+    let has_duration = !grounds.durations_ms.is_empty() || !grounds.timeouts_secs.is_empty();
+    for duration in durations(toks) {
+        let written = grounds.durations_ms.contains(&duration.ms)
+            || grounds.timeouts_secs.contains(&duration.secs());
+        if written {
+            accounted[duration.start..duration.end].fill(true);
+        }
+    }
+    let touched: Vec<&Step> = grounds
+        .steps
+        .iter()
+        .filter(|step| tree::find(&workflow.steps, &step.id).is_some())
+        .collect();
+    let several = touched.len() >= 2;
+    let containers = in_a_container(
+        workflow,
+        &touched.iter().map(|step| (*step).clone()).collect::<Vec<_>>(),
+    );
+    let all_steps: Vec<&Step> = tree::walk(workflow)
+        .into_iter()
+        .map(|visited| visited.step)
+        .collect();
+    // Words after a relation name other steps: the producers a touched
+    // step reads ("the step that reads the users"), or steps left out
+    // ("every step except save").
+    let mut relation: Option<&str> = None;
+    let workflow_words: Vec<String> = workflow
+        .name
+        .split(['-', '_'])
+        .map(str::to_lowercase)
+        .collect();
+    let mut left: Vec<String> = Vec::new();
+    for (index, tok) in toks.iter().enumerate() {
+        if tok.is_punctuation() {
+            relation = None;
+            continue;
+        }
+        if vocab::RELATIONS.contains(&tok.word.as_str()) || tok.is("not") {
+            relation = Some(tok.word.as_str());
+        }
+        if accounted[index] {
+            continue;
+        }
+        let word = tok.word.as_str();
+        let raw_lower = tok.raw.to_lowercase();
+        let numeric = number(word.trim_end_matches('%'));
+        let positional = names_a_position(word, workflow, &grounds.steps);
+        let filler = is_stopword(word) || vocab::FILLERS.contains(&word);
+        let fine = if let Some(value) = numeric {
+            // "the one that …" is no number.
+            (filler && !word.starts_with(|c: char| c.is_ascii_digit()))
+                || positional
+                || grounds
+                    .numbers
+                    .iter()
+                    .any(|known| (known - value).abs() < 1e-9)
+                || grounds.values.contains(&raw_lower)
+        } else {
+            filler
+                || vocab::PAYLOAD.contains(&word)
+                || positional
+                || in_list(word, &grounds.words)
+                || (has_duration && unit_ms(word).is_some())
+                || grounds
+                    .values
+                    .iter()
+                    .any(|value| *value == raw_lower || *value == word)
+                || grounds.clauses.iter().any(|clause| clause == word)
+                || workflow_words
+                    .iter()
+                    .any(|part| same_stem(&stem(part), &stem(word)))
+                || (several && vocab::EVERY.contains(&word))
+                || (relation.is_some() && vocab::RELATIONS.contains(&word))
+                || (!containers.is_empty()
+                    && (vocab::CONTAINERS.contains(&word)
+                        || containers.iter().any(|id| {
+                            id.replace('-', "") == word.replace('-', "")
+                                || id.split('-').any(|part| part == word)
+                        })))
+                || (vocab::POSITIONS.contains(&word) && positional)
+                || containers.iter().any(|id| {
+                    tree::find(&workflow.steps, id).is_some_and(|container| {
+                        word_names_step(tok, container) > 0
+                            || matches!(&container.kind, StepKind::Conditional { condition, .. }
+                                if condition.to_lowercase().contains(word))
+                    })
+                })
+                || names_as_related(tok, relation, &touched, &all_steps)
+                || names_a_touched_step(tok, &grounds.steps, &all_steps)
+        };
+        if !fine && !left.contains(&tok.raw) {
+            left.push(tok.raw.clone());
+        }
+    }
+    left
+}
+
+/// A word after a relation word names a step related to the touched ones:
+/// one they read from ("reads", "uses", "takes"), or one left out
+/// ("except", "but", "not").
+fn names_as_related(
+    tok: &Tok,
+    relation: Option<&str>,
+    touched: &[&Step],
+    all_steps: &[&Step],
+) -> bool {
+    let Some(relation) = relation else {
+        return false;
+    };
+    let excluding = matches!(relation, "except" | "excluding" | "besides" | "but" | "not");
+    let producing = matches!(
+        relation,
+        "produces" | "producing" | "output" | "outputs" | "returns" | "makes" | "creates" | "writes"
+    );
+    if producing {
+        return touched.iter().any(|step| {
+            step.outputs
+                .iter()
+                .any(|output| output.eq_ignore_ascii_case(&tok.word))
+                || word_names_step(tok, step) > 0
+        });
+    }
+    all_steps.iter().any(|step| {
+        let read_by_touched = touched.iter().any(|reader| {
+            reader.inputs.values().any(|value| {
+                value
+                    .as_str()
+                    .and_then(|text| text.split_once('.'))
+                    .is_some_and(|(source, _)| source == step.id)
+            })
+        });
+        let is_touched = touched.iter().any(|known| known.id == step.id);
+        ((excluding && !is_touched) || (!excluding && read_by_touched))
+            && word_names_step(tok, step) > 0
+    })
+}
+
+/// A word names one of the steps the change touches, and no other step
+/// better: "the postgres insert" must not retry the step that dedupes.
+fn names_a_touched_step(tok: &Tok, steps: &[Step], all_steps: &[&Step]) -> bool {
+    let best_touched = steps
+        .iter()
+        .map(|step| word_names_step(tok, step))
+        .max()
+        .unwrap_or(0);
+    if best_touched == 0 {
+        return false;
+    }
+    !all_steps.iter().any(|other| {
+        !steps.iter().any(|step| step.id == other.id) && word_names_step(tok, other) > best_touched
+    })
+}
+
+/// The words of a description that the workflow built from it does not
+/// account for: a clause that made no step, a step whose skill does not
+/// do what its clause says, a value that went nowhere.
+pub(super) fn unaccounted_creation(
+    body: &[Tok],
+    workflow: &Workflow,
+    skills: &[Skill],
+    new_skills: &[Skill],
+) -> Vec<String> {
+    let mut grounds = Grounds::default();
+    grounds.vocabulary(vocab::CREATE);
+    grounds.vocabulary(vocab::SCHEDULE);
+    grounds.text(&workflow.name);
+    for value in workflow.context.readonly.values() {
+        grounds.value(value);
+    }
+    for visited in tree::walk(workflow) {
+        let step = visited.step;
+        match &step.kind {
+            StepKind::Conditional { condition, .. } => {
+                grounds.vocabulary(vocab::CONDITION);
+                grounds.text(condition);
+                if let Some(description) = &step.description {
+                    grounds.text(description);
+                }
+            }
+            StepKind::Parallel { .. } => {
+                grounds.vocabulary(vocab::PARALLEL);
+                grounds.vocabulary(vocab::EVERY);
+                if let Some(description) = &step.description {
+                    grounds.text(description);
+                }
+            }
+            _ => {
+                let made_for_it = step
+                    .skill_name()
+                    .and_then(|name| new_skills.iter().find(|skill| skill.name == name));
+                add_new_step(&mut grounds, workflow, step, skills, made_for_it);
+                if let Some(skill) = step
+                    .skill_name()
+                    .and_then(|name| skills.iter().chain(new_skills).find(|skill| skill.name == name))
+                {
+                    grounds.text(&skill.name);
+                }
+                if let Some(secs) = step.timeout_secs {
+                    grounds.numbers.push(secs as f64);
+                }
+            }
+        }
+    }
+    let durations_written: Vec<u64> = grounds.timeouts_secs.clone();
+    let mut accounted = vec![false; body.len()];
+    for phrase in vocab::FILLER_PHRASES {
+        let words: Vec<&str> = phrase.split(' ').collect();
+        for at in 0..body.len() {
+            if body.len() - at >= words.len()
+                && words
+                    .iter()
+                    .enumerate()
+                    .all(|(offset, word)| body[at + offset].word == *word)
+            {
+                accounted[at..at + words.len()].fill(true);
+            }
+        }
+    }
+    for duration in durations(body) {
+        if durations_written.contains(&duration.secs()) {
+            accounted[duration.start..duration.end].fill(true);
+        }
+    }
+    let mut left: Vec<String> = Vec::new();
+    for (index, tok) in body.iter().enumerate() {
+        if accounted[index] || tok.is_punctuation() {
+            continue;
+        }
+        let word = tok.word.as_str();
+        let raw_lower = tok.raw.to_lowercase();
+        let filler = is_stopword(word) || vocab::FILLERS.contains(&word);
+        let fine = filler
+            || vocab::PAYLOAD.contains(&word)
+            || in_list(word, &grounds.words)
+            || grounds
+                .values
+                .iter()
+                .any(|value| *value == raw_lower || *value == word)
+            || number(word.trim_end_matches('%'))
+                .is_some_and(|value| grounds.numbers.iter().any(|known| (known - value).abs() < 1e-9))
+            || grounds.clauses.iter().any(|clause| clause == word)
+            || grounds.steps.iter().any(|step| word_names_step(tok, step) > 0);
+        if !fine && !left.contains(&tok.raw) {
+            left.push(tok.raw.clone());
+        }
+    }
+    left
+}
