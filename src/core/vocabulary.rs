@@ -1,0 +1,849 @@
+//! The words qwf understands, in one place, as data: the words that say
+//! what kind of change an edit makes, the words that carry no request
+//! (fillers, politeness, reasons), and the phrases that do the same.
+//!
+//! The offline planner applies a change only when every content word of
+//! the request is accounted for: by a step the change touches or names, a
+//! value it writes, or a word of one of these lists for the kind of change
+//! made. Anything else makes it ask. So a word missing here costs a
+//! question, never a wrong change; a word added to the wrong list could let
+//! a change through that was not asked for. Add words to the list of the
+//! change they can express, keep each list sorted (a test checks), and run
+//! `cargo test --lib core::vocabulary` and `qwf eval evals/`.
+
+/// Words that carry no request of their own, in any kind of change:
+/// politeness, hedges, pronouns, discourse words.
+pub const FILLERS: &[&str] = &[
+    "actually",
+    "again",
+    "alright",
+    "am",
+    "anybody",
+    "anyone",
+    "anything",
+    "anyway",
+    "appreciate",
+    "basically",
+    "bit",
+    "cheers",
+    "could",
+    "currently",
+    "definitely",
+    "do",
+    "done",
+    "going",
+    "got",
+    "great",
+    "guess",
+    "happen",
+    "has",
+    "have",
+    "hello",
+    "here",
+    "hey",
+    "hi",
+    "hmm",
+    "i'd",
+    "i'm",
+    "it's",
+    "kind",
+    "kindly",
+    "know",
+    "like",
+    "little",
+    "may",
+    "maybe",
+    "might",
+    "must",
+    "ok",
+    "okay",
+    "one",
+    "ones",
+    "perhaps",
+    "pls",
+    "plz",
+    "probably",
+    "quick",
+    "quickly",
+    "really",
+    "right",
+    "same",
+    "simply",
+    "sorry",
+    "still",
+    "suppose",
+    "thank",
+    "thanks",
+    "that's",
+    "think",
+    "thx",
+    "today",
+    "us",
+    "way",
+    "we'd",
+    "we're",
+    "well",
+    "whatever",
+    "whole",
+    "wish",
+    "would",
+    "yeah",
+    "yes",
+];
+
+/// Phrases that carry no request: discourse markers and politeness. Their
+/// words are accounted for wherever the phrase stands.
+pub const FILLER_PHRASES: &[&str] = &[
+    "a bit",
+    "as soon as possible",
+    "as well",
+    "at your convenience",
+    "at your earliest convenience",
+    "at your soonest convenience",
+    "by the way",
+    "first of all",
+    "for me",
+    "for now",
+    "from now on",
+    "going forward",
+    "i mean",
+    "if possible",
+    "if you can",
+    "if you could",
+    "in short",
+    "in summary",
+    "long story short",
+    "no rush",
+    "no wait",
+    "once and for all",
+    "to be clear",
+    "to be honest",
+    "to be safe",
+    "to sum up",
+    "when you get a chance",
+    "when you have a moment",
+];
+
+/// Words of any edit: the verbs of asking for a change.
+pub const CHANGE: &[&str] = &[
+    "adjust",
+    "alter",
+    "anymore",
+    "apply",
+    "change",
+    "configure",
+    "current",
+    "existing",
+    "give",
+    "have",
+    "instead",
+    "let",
+    "make",
+    "modify",
+    "new",
+    "now",
+    "old",
+    "put",
+    "rather",
+    "set",
+    "setting",
+    "switch",
+    "tweak",
+    "update",
+    "want",
+];
+
+/// Retrying a failed step: counts, backoff and intervals.
+pub const RETRY: &[&str] = &[
+    "add",
+    "again",
+    "allow",
+    "allowed",
+    "apart",
+    "attempt",
+    "attempts",
+    "automatic",
+    "automatically",
+    "back-off",
+    "backoff",
+    "behavior",
+    "behaviour",
+    "between",
+    "bump",
+    "cap",
+    "capped",
+    "constant",
+    "decrease",
+    "delay",
+    "delays",
+    "enable",
+    "error",
+    "errors",
+    "exp",
+    "exponential",
+    "exponentially",
+    "fail",
+    "failed",
+    "failing",
+    "fails",
+    "failure",
+    "failures",
+    "fewer",
+    "fixed",
+    "flat",
+    "give",
+    "handling",
+    "increase",
+    "initial",
+    "interval",
+    "keep",
+    "keeps",
+    "let",
+    "linear",
+    "linearly",
+    "logic",
+    "lower",
+    "max",
+    "max_attempts",
+    "maximum",
+    "mechanism",
+    "more",
+    "most",
+    "once",
+    "policy",
+    "raise",
+    "re-attempt",
+    "re-try",
+    "reattempt",
+    "reattempts",
+    "reduce",
+    "retried",
+    "retries",
+    "retry",
+    "retrying",
+    "starting",
+    "steady",
+    "strategy",
+    "support",
+    "thrice",
+    "time",
+    "times",
+    "total",
+    "transient",
+    "tries",
+    "try",
+    "twice",
+    "up",
+    "wait",
+    "waiting",
+    "waits",
+    "x",
+];
+
+/// Taking a step's retry (or all its error handling) away.
+pub const NO_RETRY: &[&str] = &[
+    "clear",
+    "delete",
+    "disable",
+    "don't",
+    "dont",
+    "drop",
+    "never",
+    "no",
+    "not",
+    "off",
+    "remove",
+    "stop",
+    "without",
+];
+
+/// A step's time limit.
+pub const TIMEOUT: &[&str] = &[
+    "abort",
+    "add",
+    "after",
+    "allow",
+    "allowed",
+    "at",
+    "bound",
+    "bump",
+    "cancel",
+    "cap",
+    "cut",
+    "deadline",
+    "decrease",
+    "double",
+    "extend",
+    "give",
+    "gives",
+    "halve",
+    "increase",
+    "kill",
+    "last",
+    "limit",
+    "long",
+    "longer",
+    "lower",
+    "max",
+    "maximum",
+    "more",
+    "most",
+    "out",
+    "raise",
+    "reduce",
+    "run",
+    "runs",
+    "shorten",
+    "shorter",
+    "take",
+    "takes",
+    "terminate",
+    "than",
+    "time",
+    "time-out",
+    "timeout",
+    "timeouts",
+    "times",
+    "timing",
+    "triple",
+    "up",
+    "within",
+];
+
+/// A failure that no longer stops the workflow.
+pub const CONTINUE: &[&str] = &[
+    "anyway",
+    "break",
+    "breaks",
+    "carry",
+    "continue",
+    "continues",
+    "crash",
+    "crashes",
+    "critical",
+    "don't",
+    "error",
+    "errors",
+    "even",
+    "fail",
+    "fails",
+    "failure",
+    "failures",
+    "fatal",
+    "going",
+    "ignore",
+    "ignored",
+    "keep",
+    "matter",
+    "move",
+    "non-critical",
+    "nonessential",
+    "not",
+    "optional",
+    "proceed",
+    "regardless",
+    "rest",
+    "run",
+    "runs",
+    "skip",
+    "stop",
+    "tolerate",
+    "whole",
+    "workflow",
+];
+
+/// A failure that stops the workflow at once.
+pub const STOP: &[&str] = &[
+    "abort",
+    "entire",
+    "error",
+    "errors",
+    "fail",
+    "fails",
+    "failure",
+    "fast",
+    "halt",
+    "immediately",
+    "run",
+    "stop",
+    "stops",
+    "whole",
+    "workflow",
+];
+
+/// Another step that runs when one fails.
+pub const FALLBACK: &[&str] = &[
+    "back",
+    "backup",
+    "fail",
+    "fails",
+    "fall",
+    "fallback",
+    "falls",
+    "instead",
+    "run",
+    "use",
+];
+
+/// Adding a step.
+pub const ADD_STEP: &[&str] = &[
+    "add",
+    "after",
+    "afterwards",
+    "append",
+    "before",
+    "beginning",
+    "between",
+    "end",
+    "extra",
+    "first",
+    "include",
+    "insert",
+    "last",
+    "new",
+    "prepend",
+    "start",
+    "top",
+];
+
+/// Removing a step.
+pub const REMOVE_STEP: &[&str] = &[
+    "cut",
+    "delete",
+    "don't",
+    "drop",
+    "eliminate",
+    "get",
+    "longer",
+    "more",
+    "need",
+    "needed",
+    "no",
+    "out",
+    "remove",
+    "retire",
+    "retiring",
+    "rid",
+    "skip",
+    "stop",
+    "take",
+    "unnecessary",
+];
+
+/// Renaming a step.
+pub const RENAME: &[&str] = &["call", "called", "id", "name", "named", "rename"];
+
+/// Moving steps.
+pub const REORDER: &[&str] = &[
+    "after",
+    "ahead",
+    "before",
+    "beginning",
+    "behind",
+    "directly",
+    "down",
+    "earlier",
+    "end",
+    "first",
+    "following",
+    "front",
+    "just",
+    "last",
+    "later",
+    "move",
+    "order",
+    "preceding",
+    "reorder",
+    "right",
+    "run",
+    "start",
+    "swap",
+    "top",
+];
+
+/// Running steps together.
+pub const PARALLEL: &[&str] = &[
+    "alongside",
+    "concurrent",
+    "concurrently",
+    "once",
+    "parallel",
+    "run",
+    "same",
+    "simultaneously",
+    "time",
+    "together",
+];
+
+/// A context value or a step's input taking a new value.
+pub const VALUE: &[&str] = &[
+    "add",
+    "at",
+    "bump",
+    "by",
+    "config",
+    "configuration",
+    "context",
+    "decrease",
+    "default",
+    "delete",
+    "down",
+    "env",
+    "field",
+    "from",
+    "go",
+    "goes",
+    "increase",
+    "instead",
+    "is",
+    "key",
+    "lower",
+    "moved",
+    "name",
+    "now",
+    "parameter",
+    "point",
+    "raise",
+    "reduce",
+    "remove",
+    "rename",
+    "send",
+    "sends",
+    "setting",
+    "settings",
+    "unset",
+    "up",
+    "use",
+    "value",
+    "variable",
+];
+
+/// A step's input taking a new value or another step's output.
+pub const INPUT: &[&str] = &[
+    "directly",
+    "feed",
+    "input",
+    "inputs",
+    "read",
+    "reads",
+    "straight",
+    "take",
+    "takes",
+    "use",
+    "uses",
+];
+
+/// A step that runs only under a condition.
+pub const CONDITION: &[&str] = &[
+    "condition",
+    "conditional",
+    "empty",
+    "exist",
+    "exists",
+    "fail",
+    "failed",
+    "fails",
+    "false",
+    "if",
+    "invalid",
+    "missing",
+    "ok",
+    "only",
+    "pass",
+    "passed",
+    "passes",
+    "run",
+    "runs",
+    "skip",
+    "succeed",
+    "succeeded",
+    "succeeds",
+    "success",
+    "true",
+    "unless",
+    "valid",
+    "when",
+    "whenever",
+];
+
+/// Words that name a container of steps (a parallel group, a branch of a
+/// conditional) rather than a step in it.
+pub const CONTAINERS: &[&str] = &[
+    "branch",
+    "else",
+    "entire",
+    "fan",
+    "fan-out",
+    "fanout",
+    "group",
+    "in",
+    "inside",
+    "otherwise",
+    "parallel",
+    "then",
+    "whole",
+    "within",
+];
+
+/// Words that pick a step by where it stands.
+pub const POSITIONS: &[&str] = &[
+    "final",
+    "first",
+    "last",
+    "next-to-last",
+    "only",
+    "penultimate",
+    "second-to-last",
+];
+
+/// Words that pick steps by how they relate to others: "the step that
+/// reads the users", "the one producing the summary", "every step except
+/// save".
+pub const RELATIONS: &[&str] = &[
+    "besides",
+    "but",
+    "consumes",
+    "consuming",
+    "creates",
+    "except",
+    "excluding",
+    "gets",
+    "makes",
+    "output",
+    "outputs",
+    "produces",
+    "producing",
+    "reading",
+    "reads",
+    "receives",
+    "returns",
+    "takes",
+    "uses",
+    "using",
+    "writes",
+];
+
+/// Words that say a change applies to several steps.
+pub const EVERY: &[&str] = &["all", "both", "each", "every", "everything", "everywhere"];
+
+/// Short forms people write in step and skill names, with the words they
+/// stand for (`pg-loader` is named by "postgres").
+pub const ABBREVIATIONS: &[(&str, &[&str])] = &[
+    ("auth", &["authentication", "authorization"]),
+    ("cfg", &["config", "configuration"]),
+    ("db", &["database"]),
+    ("env", &["environment"]),
+    ("k8s", &["kubernetes"]),
+    ("mem", &["memory"]),
+    ("msg", &["message"]),
+    ("pg", &["postgres", "postgresql"]),
+    ("repo", &["repository"]),
+    ("sms", &["text", "texts"]),
+    ("tls", &["certificate", "cert", "ssl"]),
+];
+
+/// The words a short form stands for, if it is one.
+pub fn expand(word: &str) -> &'static [&'static str] {
+    ABBREVIATIONS
+        .binary_search_by(|(short, _)| short.cmp(&word))
+        .map_or(&[], |at| ABBREVIATIONS[at].1)
+}
+
+/// Payload nouns: what a step carries, not what it does. They never say
+/// which kind of step is meant ("dedupe-records" does not save records).
+pub const PAYLOAD: &[&str] = &[
+    "data", "entries", "entry", "item", "items", "record", "records", "result", "results", "row",
+    "rows", "stuff", "thing", "things",
+];
+
+/// Words of a request to create a workflow, and of how its steps follow
+/// one another.
+pub const CREATE: &[&str] = &[
+    "afterwards",
+    "automation",
+    "build",
+    "called",
+    "create",
+    "design",
+    "done",
+    "finally",
+    "finished",
+    "first",
+    "flow",
+    "generate",
+    "job",
+    "lastly",
+    "make",
+    "named",
+    "new",
+    "next",
+    "once",
+    "pipeline",
+    "set",
+    "setup",
+    "that",
+    "workflow",
+];
+
+/// Words that say when a workflow runs. A schedule is not part of a
+/// workflow; creation notes where it belongs.
+pub const SCHEDULE: &[&str] = &[
+    "afternoon",
+    "daily",
+    "day",
+    "evening",
+    "every",
+    "friday",
+    "hour",
+    "hourly",
+    "midnight",
+    "minute",
+    "monday",
+    "month",
+    "monthly",
+    "morning",
+    "night",
+    "nightly",
+    "noon",
+    "saturday",
+    "sunday",
+    "thursday",
+    "tuesday",
+    "wednesday",
+    "week",
+    "weekday",
+    "weekly",
+];
+
+/// Verbs that say little about the task by themselves: after one, the
+/// object says what is done ("check the disk", "make thumbnails", "run the
+/// revenue query").
+pub const GENERIC_VERBS: &[&str] = &[
+    "check", "do", "get", "handle", "look", "make", "perform", "produce", "run", "take",
+];
+
+/// Parts of a skill's name that say nothing about what it works on.
+pub const GENERIC_NAME_PARTS: &[&str] = &[
+    "data", "file", "files", "info", "job", "output", "records", "status", "step", "task",
+    "tool", "usage",
+];
+
+/// Technologies, by family. A skill named for one (`s3-upload`) fits a
+/// request that does not say which, and not one that names another of the
+/// same family ("upload it to ftp…").
+pub const TECHNOLOGIES: &[(&str, &[&str])] = &[
+    ("archive", &["bzip", "gzip", "tar", "xz", "zip", "zstd"]),
+    ("database", &["bigquery", "mongo", "mongodb", "mysql", "pg", "postgres", "postgresql", "redis", "snowflake", "sqlite"]),
+    ("message", &["discord", "email", "mail", "pagerduty", "slack", "sms", "teams", "telegram", "webhook"]),
+    ("protocol", &["grpc", "http", "https", "rest"]),
+    ("storage", &["azure", "blob", "dropbox", "ftp", "gcs", "s3", "sftp"]),
+];
+
+/// Nouns that name the same kind of thing, beyond the step concepts:
+/// "the forecast" is what a `weather-lookup` gives, a voice memo is audio.
+pub const NOUN_GROUPS: &[&[&str]] = &[
+    &["audio", "m4a", "memo", "mp3", "ogg", "podcast", "recording", "sound", "speech", "voice", "wav"],
+    &["cert", "certificate", "certificates", "certs", "ssl", "tls"],
+    &["cpu", "processor"],
+    &["disk", "disks", "filesystem", "mount", "partition", "volume"],
+    &["forecast", "temperature", "weather"],
+    &["health", "healthy", "uptime"],
+    &["image", "images", "jpeg", "jpg", "photo", "photos", "picture", "pictures", "png", "scan", "scans", "thumbnail", "thumbnails"],
+    &["mem", "memory", "ram"],
+    &["metric", "metrics", "prometheus", "pushgateway"],
+    &["model", "models", "pkl"],
+    &["article", "document", "message", "notes", "text", "transcript", "words"],
+    &["atom", "feed", "rss"],
+];
+
+/// Words that stand for a whole family ("sql" is any database).
+pub const FAMILY_WORDS: &[&str] = &["cloud", "database", "db", "sql", "storage"];
+
+/// The family a technology word belongs to.
+pub fn technology_family(word: &str) -> Option<&'static str> {
+    TECHNOLOGIES
+        .iter()
+        .find(|(_, members)| members.contains(&word))
+        .map(|(family, _)| *family)
+}
+
+/// A step using another skill.
+pub const SKILL: &[&str] = &["instead", "replace", "skill", "swap", "tool", "use", "via"];
+
+/// The workflow's description.
+pub const DESCRIPTION: &[&str] = &["describe", "description", "summary"];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn groups_are_sorted() {
+        for (family, members) in TECHNOLOGIES {
+            assert!(members.windows(2).all(|pair| pair[0] < pair[1]), "{family}");
+        }
+        for group in NOUN_GROUPS {
+            assert!(group.windows(2).all(|pair| pair[0] < pair[1]), "{group:?}");
+        }
+        assert_eq!(technology_family("s3"), Some("storage"));
+    }
+
+    #[test]
+    fn abbreviations_are_sorted_and_expand() {
+        for pair in ABBREVIATIONS.windows(2) {
+            assert!(pair[0].0 < pair[1].0, "ABBREVIATIONS: '{}' out of order", pair[1].0);
+        }
+        assert_eq!(expand("pg"), ["postgres", "postgresql"]);
+        assert!(expand("fetch").is_empty());
+    }
+
+    #[test]
+    fn every_list_is_sorted_and_without_repeats() {
+        for (name, list) in [
+            ("FILLERS", FILLERS),
+            ("FILLER_PHRASES", FILLER_PHRASES),
+            ("CHANGE", CHANGE),
+            ("RETRY", RETRY),
+            ("NO_RETRY", NO_RETRY),
+            ("TIMEOUT", TIMEOUT),
+            ("CONTINUE", CONTINUE),
+            ("STOP", STOP),
+            ("FALLBACK", FALLBACK),
+            ("ADD_STEP", ADD_STEP),
+            ("REMOVE_STEP", REMOVE_STEP),
+            ("RENAME", RENAME),
+            ("REORDER", REORDER),
+            ("PARALLEL", PARALLEL),
+            ("VALUE", VALUE),
+            ("SKILL", SKILL),
+            ("INPUT", INPUT),
+            ("CONDITION", CONDITION),
+            ("CONTAINERS", CONTAINERS),
+            ("POSITIONS", POSITIONS),
+            ("RELATIONS", RELATIONS),
+            ("EVERY", EVERY),
+            ("PAYLOAD", PAYLOAD),
+            ("CREATE", CREATE),
+            ("SCHEDULE", SCHEDULE),
+            ("GENERIC_VERBS", GENERIC_VERBS),
+            ("GENERIC_NAME_PARTS", GENERIC_NAME_PARTS),
+            ("DESCRIPTION", DESCRIPTION),
+        ] {
+            for pair in list.windows(2) {
+                assert!(
+                    pair[0] < pair[1],
+                    "{name}: '{}' should come after '{}' (sorted, no repeats)",
+                    pair[0],
+                    pair[1]
+                );
+            }
+            for word in list.iter() {
+                assert_eq!(
+                    *word,
+                    word.to_lowercase(),
+                    "{name}: '{word}' should be lowercase"
+                );
+            }
+        }
+    }
+}
