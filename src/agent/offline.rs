@@ -30,6 +30,7 @@ mod conversation;
 mod coverage;
 mod create;
 mod edit;
+mod fit;
 mod intent;
 mod read;
 mod refs;
@@ -545,6 +546,14 @@ fn create(setting: &Setting, turn: &Turn, info: &Info, name: Option<String>) -> 
         .or(name)
         .unwrap_or_else(|| create::suggest_name(&toks, &setting.workflows));
     match create::create(&turn.request, &name, skills) {
+        Ok(creation) if creation.question.is_some() && !confirmed(&turn.answers) => {
+            let question = creation.question.unwrap_or_default();
+            if info.asked_this_turn {
+                Next::Say(format!("I still cannot tell, so I created nothing. {question}"))
+            } else {
+                ask(question)
+            }
+        }
         Ok(creation) if !creation.unaccounted.is_empty() && !confirmed(&turn.answers) => {
             let steps: Vec<&str> = creation
                 .workflow

@@ -633,6 +633,7 @@ pub const ABBREVIATIONS: &[(&str, &[&str])] = &[
     ("cfg", &["config", "configuration"]),
     ("db", &["database"]),
     ("env", &["environment"]),
+    ("http", &["https"]),
     ("k8s", &["kubernetes"]),
     ("mem", &["memory"]),
     ("msg", &["message"]),
@@ -719,8 +720,13 @@ pub const SCHEDULE: &[&str] = &[
 /// object says what is done ("check the disk", "make thumbnails", "run the
 /// revenue query").
 pub const GENERIC_VERBS: &[&str] = &[
-    "check", "do", "get", "handle", "look", "make", "perform", "produce", "run", "take",
+    "check", "do", "get", "handle", "look", "make", "perform", "place", "produce", "put", "run",
+    "take",
 ];
+
+/// Verbs that name no task at all: a new skill is never made for "do the
+/// thing" or "take the file" (the file is the next step's input).
+pub const VAGUE_VERBS: &[&str] = &["deal", "do", "handle", "take", "use"];
 
 /// Parts of a skill's name that say nothing about what it works on.
 pub const GENERIC_NAME_PARTS: &[&str] = &[
@@ -734,6 +740,7 @@ pub const GENERIC_NAME_PARTS: &[&str] = &[
 pub const TECHNOLOGIES: &[(&str, &[&str])] = &[
     ("archive", &["bzip", "gzip", "tar", "xz", "zip", "zstd"]),
     ("database", &["bigquery", "mongo", "mongodb", "mysql", "pg", "postgres", "postgresql", "redis", "snowflake", "sqlite"]),
+    ("format", &["avro", "csv", "html", "json", "jsonl", "markdown", "parquet", "pdf", "tsv", "xlsx", "xml", "yaml", "yml"]),
     ("message", &["discord", "email", "mail", "pagerduty", "slack", "sms", "teams", "telegram", "webhook"]),
     ("protocol", &["grpc", "http", "https", "rest"]),
     ("storage", &["azure", "blob", "dropbox", "ftp", "gcs", "s3", "sftp"]),
@@ -752,8 +759,20 @@ pub const NOUN_GROUPS: &[&[&str]] = &[
     &["mem", "memory", "ram"],
     &["metric", "metrics", "prometheus", "pushgateway"],
     &["model", "models", "pkl"],
-    &["article", "document", "message", "notes", "text", "transcript", "words"],
+    &["article", "document", "notes", "text", "transcript", "words"],
     &["atom", "feed", "rss"],
+];
+
+/// The kinds of step (concept keys) a technology qualifies: `slack-notify`
+/// notifies over slack, but `email-validator` validates emails, so "email"
+/// there is what it works on and must be said.
+pub const FAMILY_STEPS: &[(&str, &[&str])] = &[
+    ("archive", &["backup", "compress"]),
+    ("database", &["backup", "export", "fetch", "read", "save"]),
+    ("format", &["export", "fetch", "read", "save", "transform", "validate"]),
+    ("message", &["notify"]),
+    ("protocol", &["fetch", "monitor", "upload"]),
+    ("storage", &["backup", "export", "save", "upload"]),
 ];
 
 /// Words that stand for a whole family ("sql" is any database).
@@ -826,6 +845,7 @@ mod tests {
             ("CREATE", CREATE),
             ("SCHEDULE", SCHEDULE),
             ("GENERIC_VERBS", GENERIC_VERBS),
+            ("VAGUE_VERBS", VAGUE_VERBS),
             ("GENERIC_NAME_PARTS", GENERIC_NAME_PARTS),
             ("DESCRIPTION", DESCRIPTION),
         ] {

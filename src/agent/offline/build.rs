@@ -10,7 +10,7 @@ use crate::core::ErrorHandling;
 use crate::core::model::{JsonMap, Step};
 use crate::core::skill::{Skill, SkillType};
 
-use super::concepts::{CONCEPTS, Needs, best_skill, concept_for, concepts_of, is_verb};
+use super::concepts::{CONCEPTS, Needs, concept_for, concepts_of, is_verb};
 use super::condition::{COMPARATORS, identifier};
 use super::read::{retry_settings, timeout_in};
 use super::text::{
@@ -25,6 +25,74 @@ pub(super) enum Literal {
     Table(String),
     Email(String),
     Channel(String),
+    /// "the acme-backups bucket", "bucket ml-scores".
+    Bucket(String),
+    /// "db-01", "web-01.internal", "shop.example.com".
+    Host(String),
+    /// "+1-555-0100".
+    Phone(String),
+}
+
+/// The input of a skill that takes a literal of this kind, if it declares
+/// one: an address goes to `to`, an s3:// URL to `bucket`, a path to
+/// `path` or `audio_file`.
+fn declared_input(skill: &Skill, literal: &Literal) -> Option<String> {
+    let hints: &[&str] = match literal {
+        Literal::Url(url) if url.starts_with("s3://") || url.starts_with("gs://") => {
+            &["bucket", "destination", "target", "url"]
+        }
+        Literal::Url(url) if url.starts_with("ftp://") || url.starts_with("sftp://") => {
+            &["host", "server", "destination", "url"]
+        }
+        Literal::Url(_) => &["url", "feed", "endpoint", "link", "source", "gateway"],
+        Literal::Path(path) if path.to_lowercase().contains("schema") => &["schema", "path", "file"],
+        Literal::Path(_) => &["path", "file", "dir", "folder", "image", "audio", "model", "destination", "source"],
+        Literal::Table(_) => &["table"],
+        Literal::Email(_) => &["to", "recipient", "email", "address"],
+        Literal::Channel(_) => &["channel"],
+        Literal::Bucket(_) => &["bucket", "destination"],
+        Literal::Host(_) => &["host", "domain", "server", "hostname", "machine"],
+        Literal::Phone(_) => &["phone", "number", "to"],
+    };
+    hints.iter().find_map(|hint| {
+        skill
+            .inputs
+            .iter()
+            .find(|input| {
+                let input = input.to_lowercase();
+                input == *hint || input.split('_').any(|part| part == *hint)
+            })
+            .cloned()
+    })
+}
+
+/// A host name: letters with a digit and a '-' or '.' ("db-01",
+/// "cache-01.internal"), or a dotted name ending in letters
+/// ("shop.example.com").
+pub(super) fn is_host(raw: &str) -> bool {
+    if is_url(raw) || is_path(raw) || raw.contains('@') || raw.starts_with(['+', '#']) {
+        return false;
+    }
+    let allowed = raw
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
+    let letters = raw.chars().any(|c| c.is_ascii_alphabetic());
+    let digit_named = raw.chars().any(|c| c.is_ascii_digit()) && raw.contains(['-', '.']);
+    let dotted = raw.matches('.').count() >= 2
+        && raw
+            .rsplit('.')
+            .next()
+            .is_some_and(|tld| tld.len() >= 2 && tld.chars().all(|c| c.is_ascii_alphabetic()));
+    allowed && letters && (digit_named || dotted) && !raw.ends_with(['.', '-'])
+}
+
+/// A phone number: '+' and digits, with '-' between groups.
+pub(super) fn is_phone(raw: &str) -> bool {
+    raw.strip_prefix('+').is_some_and(|rest| {
+        rest.len() >= 6
+            && rest.chars().all(|c| c.is_ascii_digit() || c == '-')
+            && rest.starts_with(|c: char| c.is_ascii_digit())
+    })
 }
 
 const FILE_EXTENSIONS: &[&str] = &[
@@ -130,6 +198,68 @@ pub(super) fn literals(toks: &[Tok]) -> Vec<(Vec<usize>, Literal)> {
             found.push((vec![index], Literal::Channel(raw.to_string())));
         } else if is_path(raw) {
             found.push((vec![index], Literal::Path(raw.to_string())));
+        } else if is_phone(raw) {
+            // "+1 555 0199": the groups written apart are one number.
+            let mut end = index + 1;
+            let mut number = raw.to_string();
+            while let Some(next) = toks.get(end).filter(|next| {
+                next.raw.len() >= 2 && next.raw.chars().all(|c| c.is_ascii_digit())
+            }) {
+                number.push('-');
+                number.push_str(&next.raw);
+                end += 1;
+            }
+            found.push(((index..end).collect(), Literal::Phone(number)));
+        } else if raw.starts_with('+')
+            && raw.len() >= 2
+            && raw[1..].chars().all(|c| c.is_ascii_digit())
+            && toks.get(index + 1).is_some_and(|next| {
+                next.raw.len() >= 3 && next.raw.chars().all(|c| c.is_ascii_digit())
+            })
+        {
+            let mut end = index + 1;
+            let mut number = raw.to_string();
+            while let Some(next) = toks.get(end).filter(|next| {
+                next.raw.len() >= 2 && next.raw.chars().all(|c| c.is_ascii_digit())
+            }) {
+                number.push('-');
+                number.push_str(&next.raw);
+                end += 1;
+            }
+            found.push(((index..end).collect(), Literal::Phone(number)));
+        } else if is_host(raw) && !tok.word.starts_with("ftp.") {
+            found.push((vec![index], Literal::Host(raw.to_string())));
+        } else if raw.to_lowercase().starts_with("ftp.") && is_host(raw) {
+            found.push((vec![index], Literal::Url(format!("ftp://{raw}"))));
+        } else if tok.is("bucket") {
+            // "the acme-backups bucket", "bucket ml-scores", "s3 bucket X"
+            let name_like = |tok: &Tok| {
+                !is_stopword(&tok.word)
+                    && !tok.is_punctuation()
+                    && !tok.is_any(&["s3", "gcs", "bucket", "named", "called", "new", "my", "our"])
+                    && tok.raw.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
+            };
+            let mut after = index + 1;
+            if toks.get(after).is_some_and(|tok| tok.is_any(&["named", "called"])) {
+                after += 1;
+            }
+            let before = index
+                .checked_sub(1)
+                .filter(|at| name_like(&toks[*at]))
+                .or_else(|| {
+                    // "the acme-backups s3 bucket"
+                    index
+                        .checked_sub(2)
+                        .filter(|at| toks[at + 1].is_any(&["s3", "gcs"]) && name_like(&toks[*at]))
+                });
+            let chosen = toks
+                .get(after)
+                .filter(|tok| name_like(tok) && !PREPOSITIONS.contains(&tok.word.as_str()))
+                .map(|_| after)
+                .or(before);
+            if let Some(at) = chosen {
+                found.push((vec![at, index], Literal::Bucket(toks[at].raw.clone())));
+            }
         } else if tok.is("table") {
             let not_a_name = |tok: &Tok| {
                 is_stopword(&tok.word)
@@ -201,9 +331,16 @@ pub(super) fn strip_fillers(toks: &[Tok]) -> &[Tok] {
 }
 
 pub(super) fn starts_action(toks: &[Tok]) -> bool {
-    strip_fillers(toks)
-        .first()
-        .is_some_and(|tok| is_verb(&tok.word) || is_verb(&lemma(&tok.word)))
+    let toks = strip_fillers(toks);
+    let Some(first) = toks.first() else {
+        return false;
+    };
+    // "slack it to #ops", "text me", "email them": a channel used as a
+    // verb, before a pronoun or an article.
+    let noun_as_verb = toks.get(1).is_some_and(|next| {
+        next.is_any(&["it", "them", "me", "us", "him", "her", "the", "a", "everyone", "this"])
+    }) && concepts_of(&first.word).any(|concept| concept.key == "notify");
+    is_verb(&first.word) || is_verb(&lemma(&first.word)) || noun_as_verb
 }
 
 /// The noun a clause acts on: the last content word before its first
@@ -259,10 +396,24 @@ impl Producer {
     }
 }
 
+/// Whether a concept is what the skill does: its usual skill, or its
+/// words in the skill's name.
+fn concept_describes(concept: &super::concepts::Concept, skill: &Skill) -> bool {
+    concept.skill == skill.name
+        || skill
+            .name
+            .split(['-', '_'])
+            .any(|part| concept.has_word(part))
+}
+
 /// Builds steps, keeping ids and context keys unique, and collecting the
 /// skills it reuses and the ones it proposes.
 pub(super) struct Builder<'a> {
     skills: &'a [Skill],
+    /// The registry ranking over the installed skills.
+    index: crate::core::ranking::SkillIndex,
+    /// What "it" stands for in the next clause: the last clause's object.
+    antecedent: Vec<String>,
     pub ids: Vec<String>,
     pub context: JsonMap,
     pub added_context: Vec<(String, Value)>,
@@ -281,6 +432,8 @@ impl<'a> Builder<'a> {
     pub fn new(skills: &'a [Skill], ids: Vec<String>, context: JsonMap) -> Self {
         Builder {
             skills,
+            index: crate::core::ranking::SkillIndex::new(skills),
+            antecedent: Vec::new(),
             ids,
             context,
             added_context: Vec::new(),
@@ -479,9 +632,36 @@ impl<'a> Builder<'a> {
                 Literal::Email(_) => "someone@example.com",
                 Literal::Channel(_) => "#channel",
                 Literal::Path(_) => "path",
+                Literal::Bucket(_) => "bucket s3",
+                Literal::Host(_) => "host",
+                Literal::Phone(_) => "phone sms",
             });
         }
-        let existing = best_skill(self.skills, concept, &evidence);
+        // The skill: one named outright, else the best ranked installed
+        // skill that does what the clause says (see fit.rs).
+        let heard = super::fit::clause_words(clause, &self.antecedent);
+        let existing = match named_skill
+            .as_deref()
+            .and_then(|name| self.skills.iter().find(|skill| skill.name == name))
+        {
+            Some(skill) => Some(skill),
+            None => {
+                let query = format!("{} {}", described(clause), evidence.join(" "));
+                super::fit::choose(self.skills, &self.index, &query, &heard)
+            }
+        };
+        if !heard.object.is_empty() {
+            self.antecedent = heard.object.clone();
+        }
+        // The installed skill says what kind of step this is.
+        if let Some(skill) = existing
+            && concept.is_some_and(|concept| !concept_describes(concept, skill))
+        {
+            concept = skill
+                .name
+                .split(['-', '_'])
+                .find_map(|part| concepts_of(part).find(|found| concept_describes(found, skill)));
+        }
         let literal_inputs = ["url", "path", "table", "schema", "to", "channel"];
         let data_input = existing
             .and_then(|skill| {
@@ -555,9 +735,18 @@ impl<'a> Builder<'a> {
                 Literal::Table(table) => ("table", "table", table),
                 Literal::Email(address) => ("to", "recipient", address),
                 Literal::Channel(channel) => ("channel", "channel", channel),
+                Literal::Bucket(bucket) => ("bucket", "bucket", bucket),
+                Literal::Host(host) => ("host", "host", host),
+                Literal::Phone(phone) => ("phone", "phone", phone),
             };
+            // A reused skill takes the value under the input it declares
+            // for it; an s3:// address is a bucket.
+            let input = existing
+                .and_then(|skill| declared_input(skill, literal))
+                .unwrap_or_else(|| input.to_string());
+            let base_key = if input == "bucket" { "bucket" } else { base_key };
             let key = self.key(base_key, &id, json!(value));
-            inputs.insert(input.to_string(), json!(format!("context.{key}")));
+            inputs.insert(input, json!(format!("context.{key}")));
         }
         if let Some(needs) = concept.and_then(|concept| concept.needs) {
             let inherited = |wanted: fn(&Literal) -> Option<&String>| {
@@ -721,11 +910,24 @@ impl<'a> Builder<'a> {
                         (name, skill)
                     }
                 };
-                if self.skills.iter().any(|known| known.name == name) {
-                    if !self.reused.contains(&name) {
-                        self.reused.push(name.clone());
-                    }
-                } else if !self.new_skills.iter().any(|known| known.name == name) {
+                // An installed skill of that name does not do this (it
+                // would have been chosen): the new one is named for the task.
+                let (name, mut skill) = if self.skills.iter().any(|known| known.name == name) {
+                    let task = match generic_object {
+                        Some(object) => kebab(&[&verb, object]),
+                        None => kebab(&[&verb, "task"]),
+                    };
+                    let name = std::iter::once(task.clone())
+                        .chain((2..).map(|n| format!("{task}-{n}")))
+                        .find(|candidate| !self.skills.iter().any(|known| known.name == *candidate))
+                        .expect("a free name");
+                    skill.name = name.clone();
+                    skill.description = described(clause);
+                    (name, skill)
+                } else {
+                    (name, skill)
+                };
+                if !self.new_skills.iter().any(|known| known.name == name) {
                     skill.inputs = inputs.keys().cloned().collect();
                     if concept.is_none() {
                         skill.outputs = outputs.clone();

@@ -196,6 +196,13 @@ fn parallel_marker(toks: &[Tok]) -> Option<(usize, usize)> {
 fn condition_inside(toks: &[Tok]) -> Option<(usize, usize, bool)> {
     for (index, tok) in toks.iter().enumerate().skip(1) {
         let next = toks.get(index + 1).map(|tok| tok.word.as_str());
+        // "check when the cert expires", "find out if it is up": what a
+        // verb asks about, not a condition.
+        let asked = index == 1
+            || (index == 2 && toks[1].is_any(&["out", "whether"]));
+        if asked && tok.is_any(&["when", "if", "whether"]) {
+            continue;
+        }
         match tok.word.as_str() {
             "only" if matches!(next, Some("if" | "when")) => {
                 return Some((index, index + 2, false));

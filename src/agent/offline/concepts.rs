@@ -287,7 +287,7 @@ pub(super) static CONCEPTS: &[Concept] = &[
         "notify",
         [
             "notify", "alert", "email", "mail", "message", "page", "warn", "tell", "inform",
-            "send", "post", "announce"
+            "send", "post", "announce", "text", "sms"
         ],
         [
             "notification",
@@ -325,7 +325,7 @@ pub(super) static CONCEPTS: &[Concept] = &[
     ),
     concept!(
         "report",
-        ["report", "generate", "render"],
+        ["report", "generate", "render", "draw", "plot", "chart"],
         ["report", "reporting", "dashboard", "chart"],
         "report-generator",
         false,
@@ -630,6 +630,12 @@ const GENERIC_VERBS: &[&str] = &[
     "reject",
     "retry",
     "download",
+    "put",
+    "place",
+    "take",
+    "draw",
+    "plot",
+    "measure",
 ];
 
 /// The concept a clause is about: its first word as a verb counts most,

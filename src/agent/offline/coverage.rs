@@ -17,6 +17,7 @@ use crate::core::skill::Skill;
 use crate::core::vocabulary as vocab;
 use crate::core::{Modification, Workflow, tree};
 
+use super::fit;
 use super::refs::word_names_step;
 use super::text::{Tok, durations, is_stopword, number, same_stem, stem, unit_ms};
 
@@ -608,6 +609,12 @@ pub(super) fn unaccounted(
                 })
                 || names_as_related(tok, relation, &touched, &all_steps)
                 || names_a_touched_step(tok, &grounds.steps, &all_steps)
+                // "the summary email": a word before one naming the touched
+                // step says which of its kind.
+                || toks.get(index + 1).is_some_and(|next| {
+                    names_a_touched_step(next, &grounds.steps, &all_steps)
+                        && grounds.steps.iter().any(|step| word_names_step(tok, step) > 0)
+                })
         };
         if !fine && !left.contains(&tok.raw) {
             left.push(tok.raw.clone());
@@ -672,6 +679,90 @@ fn names_a_touched_step(tok: &Tok, steps: &[Step], all_steps: &[&Step]) -> bool 
     })
 }
 
+/// Whether a condition reads a value that exists: `step.output` where the
+/// step's skill declares the output, and `context.KEY` only on the right
+/// (a threshold), never as the flag tested.
+pub(super) fn reads_a_declared_value(
+    condition: &str,
+    workflow: &Workflow,
+    skills: &[Skill],
+    new_skills: &[Skill],
+) -> bool {
+    let Some(subject) = condition.split_whitespace().next() else {
+        return false;
+    };
+    let Some((id, output)) = subject.split_once('.') else {
+        return false;
+    };
+    if id == "context" {
+        return false;
+    }
+    let Some(step) = tree::find(&workflow.steps, id) else {
+        return false;
+    };
+    match step.skill_name() {
+        Some(name) => {
+            if let Some(installed) = skills.iter().find(|skill| skill.name == name) {
+                installed.outputs.iter().any(|declared| declared == output)
+            } else {
+                new_skills.iter().any(|new| new.name == name)
+            }
+        }
+        None => step.outputs.iter().any(|declared| declared == output),
+    }
+}
+
+/// Whether a step built from a clause does what the clause says: its skill
+/// fits the clause; a new skill only when no installed one fits, and only
+/// for a task the clause names ("do the thing" names none); and no second
+/// action hides in the clause ("get the forecast and slack it").
+fn step_does_its_clause(
+    step: &Step,
+    skill: Option<&Skill>,
+    clause: &[Tok],
+    heard: &fit::ClauseWords,
+    skills: &[Skill],
+    new_skills: &[Skill],
+) -> bool {
+    let Some(skill) = skill else {
+        return false;
+    };
+    let is_new = new_skills.iter().any(|new| new.name == skill.name);
+    if step.description.is_none()
+        || !(fit::fits(skill, heard) || (is_new && fit::concept_fits(skill, heard)))
+    {
+        return false;
+    }
+    if is_new {
+        if skills.iter().any(|installed| fit::fits(installed, heard)) {
+            return false;
+        }
+        // A new skill is made for a task the clause names: a known verb
+        // ("chek" is none), not a vague one ("do the thing", "take the
+        // file"), and after a generic verb an object.
+        let verb = heard.verb.as_deref().unwrap_or_default();
+        let has_value = !super::build::literals(clause).is_empty();
+        let vague = !super::concepts::is_verb(verb)
+            || vocab::VAGUE_VERBS.contains(&verb)
+            || (vocab::GENERIC_VERBS.contains(&verb) && heard.object.is_empty() && !has_value);
+        if vague {
+            return false;
+        }
+    }
+    for (at, tok) in clause.iter().enumerate() {
+        if tok.is_any(&["and", "then", ","])
+            && at + 1 < clause.len()
+            && super::build::starts_action(&clause[at + 1..])
+        {
+            let second = fit::clause_words(&clause[at + 1..], &heard.object);
+            if !fit::fits(skill, &second) {
+                return false;
+            }
+        }
+    }
+    true
+}
+
 /// The words of a description that the workflow built from it does not
 /// account for: a clause that made no step, a step whose skill does not
 /// do what its clause says, a value that went nowhere.
@@ -684,18 +775,23 @@ pub(super) fn unaccounted_creation(
     let mut grounds = Grounds::default();
     grounds.vocabulary(vocab::CREATE);
     grounds.vocabulary(vocab::SCHEDULE);
-    grounds.text(&workflow.name);
     for value in workflow.context.readonly.values() {
         grounds.value(value);
     }
+    let mut antecedent: Vec<String> = Vec::new();
     for visited in tree::walk(workflow) {
         let step = visited.step;
         match &step.kind {
             StepKind::Conditional { condition, .. } => {
-                grounds.vocabulary(vocab::CONDITION);
-                grounds.text(condition);
-                if let Some(description) = &step.description {
-                    grounds.text(description);
+                // A condition counts only when it reads what a step
+                // declares: an installed skill's output, a new skill's, or
+                // a threshold the request gave.
+                if reads_a_declared_value(condition, workflow, skills, new_skills) {
+                    grounds.vocabulary(vocab::CONDITION);
+                    grounds.text(condition);
+                    if let Some(description) = &step.description {
+                        grounds.text(description);
+                    }
                 }
             }
             StepKind::Parallel { .. } => {
@@ -706,14 +802,34 @@ pub(super) fn unaccounted_creation(
                 }
             }
             _ => {
-                let made_for_it = step
-                    .skill_name()
-                    .and_then(|name| new_skills.iter().find(|skill| skill.name == name));
-                add_new_step(&mut grounds, workflow, step, skills, made_for_it);
-                if let Some(skill) = step
-                    .skill_name()
-                    .and_then(|name| skills.iter().chain(new_skills).find(|skill| skill.name == name))
-                {
+                // The step's clause, as its description keeps it.
+                let clause = super::text::tokenize(step.description.as_deref().unwrap_or_default());
+                let heard = fit::clause_words(&clause, &antecedent);
+                let skill = step.skill_name().and_then(|name| {
+                    skills
+                        .iter()
+                        .chain(new_skills)
+                        .find(|skill| skill.name == name)
+                });
+                if step_does_its_clause(step, skill, &clause, &heard, skills, new_skills) {
+                    add_new_step(&mut grounds, workflow, step, skills, skill);
+                    // A step given the whole list does each of them.
+                    if step.description.as_deref().is_some_and(|text| text.contains("(each ")) {
+                        grounds.vocabulary(vocab::PARALLEL);
+                        grounds.vocabulary(vocab::EVERY);
+                    }
+                } else {
+                    // Its values still count; its words do not.
+                    for value in step.inputs.values() {
+                        grounds.value(value);
+                    }
+                }
+                if !heard.object.is_empty() {
+                    antecedent = heard.object.clone();
+                }
+                // An installed skill named in the request ("using
+                // pg-loader"); a new skill's name comes from the request.
+                if let Some(skill) = skill.filter(|skill| skills.contains(skill)) {
                     grounds.text(&skill.name);
                 }
                 if let Some(secs) = step.timeout_secs {
@@ -740,6 +856,16 @@ pub(super) fn unaccounted_creation(
     for duration in durations(body) {
         if durations_written.contains(&duration.secs()) {
             accounted[duration.start..duration.end].fill(true);
+        }
+    }
+    // "a workflow named nightly-sync": the name given.
+    for (index, tok) in body.iter().enumerate() {
+        if tok.is_any(&["named", "called"])
+            && body
+                .get(index + 1)
+                .is_some_and(|next| next.word == workflow.name)
+        {
+            accounted[index + 1] = true;
         }
     }
     let mut left: Vec<String> = Vec::new();

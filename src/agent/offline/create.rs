@@ -27,6 +27,8 @@ pub(super) struct Creation {
     pub reasoning: String,
     /// Words of the description the workflow does not account for.
     pub unaccounted: Vec<String>,
+    /// A condition reads no output a skill declares: which one holds it?
+    pub question: Option<String>,
 }
 
 /// Words before the description proper: "create a workflow that …".
@@ -108,6 +110,8 @@ fn adding_up_is_summing(toks: Vec<Tok>) -> Vec<Tok> {
         if toks[index].is("add") && toks.get(index + 1).is_some_and(|next| next.is("up")) {
             let mut sum = toks[index].clone();
             sum.word = "sum".into();
+            sum.raw = format!("{} up", sum.raw);
+            sum.end = toks[index + 1].end;
             out.push(sum);
             index += 2;
             continue;
@@ -281,12 +285,64 @@ pub(super) fn create(text: &str, name: &str, skills: &[Skill]) -> Result<Creatio
     let reasoning = reasoning(&workflow, &builder);
     let unaccounted =
         super::coverage::unaccounted_creation(body, &workflow, skills, &builder.new_skills);
+    let question = undeclared_condition(&workflow, skills, &builder.new_skills);
     Ok(Creation {
         workflow,
         new_skills: builder.new_skills,
         reasoning,
         unaccounted,
+        question,
     })
+}
+
+/// A condition must read an output its step's skill declares; when the
+/// skill is installed and declares no such output, the user says which
+/// one holds the value (the question names the outputs there are).
+fn undeclared_condition(workflow: &Workflow, skills: &[Skill], new_skills: &[Skill]) -> Option<String> {
+    for visited in crate::core::tree::walk(workflow) {
+        let StepKind::Conditional { condition, .. } = &visited.step.kind else {
+            continue;
+        };
+        if super::coverage::reads_a_declared_value(condition, workflow, skills, new_skills) {
+            continue;
+        }
+        let about = visited
+            .step
+            .description
+            .as_deref()
+            .map(|description| {
+                description
+                    .trim_start_matches("Only when ")
+                    .trim_start_matches("Not when ")
+                    .to_string()
+            })
+            .unwrap_or_else(|| condition.clone());
+        let subject = condition.split_whitespace().next().unwrap_or_default();
+        let step = subject
+            .split_once('.')
+            .and_then(|(id, _)| crate::core::tree::find(&workflow.steps, id));
+        let installed = step
+            .and_then(|step| step.skill_name())
+            .and_then(|name| skills.iter().find(|skill| skill.name == name));
+        return Some(match (step, installed) {
+            (Some(step), Some(skill)) if !skill.outputs.is_empty() => format!(
+                "Which output of '{}' says whether {about}? Its skill '{}' declares {}; say the condition with one of them (for example: \"if {}.{} is …\").",
+                step.id,
+                skill.name,
+                super::text::quoted_list(&skill.outputs, "and"),
+                step.id,
+                skill.outputs[0]
+            ),
+            (Some(step), Some(skill)) => format!(
+                "Which output of '{}' says whether {about}? Its skill '{}' declares no outputs, so nothing there can decide it.",
+                step.id, skill.name
+            ),
+            _ => format!(
+                "Which step's output says whether {about}? No step before it declares one."
+            ),
+        });
+    }
+    None
 }
 
 /// What a "for each" is over.

@@ -1,0 +1,505 @@
+//! Whether an installed skill does what a clause asks: the rule that picks
+//! a skill for a new step among the ones the registry ranking finds, and
+//! that the coverage check applies again to what was built.
+//!
+//! A skill fits a clause when
+//! - it does the clause's action: it speaks of the clause's verb (by name,
+//!   description, inputs or outputs, or a synonym), or, after a verb that
+//!   says little ("check", "get", "make", "run"), of the clause's object;
+//! - and what its name says it works on is in the clause: every noun of
+//!   its name is said by the clause (or by what "it" stands for), except
+//!   parts that say nothing of the object (`data`, `usage`), parts that are
+//!   verbs (`resizer`, `lookup`), and technologies the clause does not
+//!   contradict (`s3-upload` fits "upload it", not "upload it to ftp").
+//!
+//! So `image-resizer` does not resize an EBS volume, `disk-free` does not
+//! report free memory, and `logger` does not compress backups.
+
+use crate::core::ranking::SkillIndex;
+use crate::core::skill::Skill;
+use crate::core::vocabulary as vocab;
+
+use super::build::{PREPOSITIONS, is_path, is_url, literals, strip_fillers};
+use super::concepts::{concepts_of, is_verb};
+use super::text::{Tok, is_stopword, lemma, number, same_stem, stem};
+
+/// The words of a clause, read once for fitting skills to it.
+#[derive(Debug, Clone, Default)]
+pub(super) struct ClauseWords {
+    /// Its verb, in its base form.
+    pub verb: Option<String>,
+    /// The content words of its object: what the verb acts on.
+    pub object: Vec<String>,
+    /// Every content word, with what its pronouns stand for.
+    pub all: Vec<String>,
+    /// The kinds of its values: "url", "file", "email", "table", …
+    pub kinds: Vec<String>,
+    /// The words inside its values: a path's folders, a URL's host and
+    /// path. They say what a skill's name may speak of, no more.
+    pub values: Vec<String>,
+    /// Whether it names a web address (something to fetch).
+    pub has_url: bool,
+}
+
+fn words_of_value(raw: &str) -> Vec<String> {
+    raw.to_lowercase()
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|part| part.len() >= 2 && !is_stopword(part) && number(part).is_none())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Reads a clause; `antecedent` is what "it"/"them" stands for (the
+/// previous clause's object).
+pub(super) fn clause_words(clause: &[Tok], antecedent: &[String]) -> ClauseWords {
+    let clause = strip_fillers(clause);
+    let found = literals(clause);
+    let literal_at: Vec<usize> = found
+        .iter()
+        .flat_map(|(tokens, _)| tokens.iter().copied())
+        .collect();
+    let mut all: Vec<String> = Vec::new();
+    let mut values: Vec<String> = Vec::new();
+    let mut kind_words: Vec<String> = Vec::new();
+    let mut verb = None;
+    let mut object = Vec::new();
+    let mut in_object = false;
+    let mut pronoun = false;
+    let mut has_url = false;
+    // What kind of value a literal is says what the step works with.
+    for (_, literal) in &found {
+        use super::build::Literal;
+        let kinds: &[&str] = match literal {
+            Literal::Url(url) if url.starts_with("http") => {
+                has_url = true;
+                &["url"]
+            }
+            Literal::Url(_) => &["url"],
+            Literal::Path(_) => &["file"],
+            Literal::Table(_) => &["table"],
+            Literal::Email(_) => &["email"],
+            Literal::Channel(_) => &["channel"],
+            Literal::Bucket(_) => &["bucket"],
+            Literal::Host(_) => &["host"],
+            Literal::Phone(_) => &["phone"],
+        };
+        kind_words.extend(kinds.iter().map(|kind| kind.to_string()));
+    }
+    for (index, tok) in clause.iter().enumerate() {
+        if tok.is_punctuation() {
+            in_object = false;
+            continue;
+        }
+        if literal_at.contains(&index) || is_url(&tok.raw) || is_path(&tok.raw) {
+            values.extend(words_of_value(&tok.raw));
+            in_object = false;
+            continue;
+        }
+        let word = tok.word.as_str();
+        if verb.is_none() {
+            // "back up the database", "back them up", "add up the totals":
+            // one verb in two words.
+            let up_follows = clause
+                .iter()
+                .skip(index + 1)
+                .take(2)
+                .any(|next| next.is("up"));
+            let joined = match word {
+                "back" if up_follows => Some("backup".to_string()),
+                "add" if up_follows => Some("sum".to_string()),
+                _ => None,
+            };
+            verb = Some(joined.unwrap_or_else(|| lemma(word)));
+            in_object = true;
+            continue;
+        }
+        if tok.is_any(&["it", "them", "this", "that", "these", "those"]) {
+            pronoun = true;
+        }
+        if tok.is("up") {
+            continue;
+        }
+        if PREPOSITIONS.contains(&word) || tok.is_any(&["i", "we", "you", "they", "which", "who"])
+        {
+            in_object = false;
+        }
+        if is_stopword(word)
+            || vocab::FILLERS.contains(&word)
+            || vocab::PAYLOAD.contains(&word)
+            || number(word).is_some()
+        {
+            continue;
+        }
+        let word = word.trim_start_matches('#').to_string();
+        if in_object {
+            object.push(word.clone());
+        }
+        all.push(word);
+    }
+    if pronoun || object.is_empty() {
+        all.extend(antecedent.iter().cloned());
+    }
+    ClauseWords {
+        verb: verb.filter(|verb| verb != "up"),
+        object,
+        all,
+        kinds: kind_words,
+        values,
+        has_url,
+    }
+}
+
+/// The words a skill speaks of: its name's parts (and what their short
+/// forms stand for), its description, its inputs and outputs.
+fn skill_words(skill: &Skill) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut push = |text: &str| {
+        for part in text
+            .to_lowercase()
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|part| !part.is_empty() && !is_stopword(part))
+        {
+            words.extend(vocab::expand(part).iter().map(|long| long.to_string()));
+            words.push(part.to_string());
+        }
+    };
+    push(&skill.name);
+    push(&skill.description);
+    for name in skill.inputs.iter().chain(&skill.outputs) {
+        push(name);
+    }
+    words
+}
+
+/// What a skill does: the verbs of its name ("resizer" → "resize") and
+/// the verbs its description starts with ("Insert or update rows …").
+fn skill_actions(skill: &Skill) -> Vec<String> {
+    let mut actions = Vec::new();
+    let name = skill.name.to_lowercase();
+    // "email-validator": a doer ("validator") says what it does, and the
+    // rest of the name what it does it to.
+    let mut doers = Vec::new();
+    let mut verbs = Vec::new();
+    for part in name.split(['-', '_']) {
+        if is_verb(part) {
+            verbs.push(part.to_string());
+        }
+        for ending in ["er", "or"] {
+            if let Some(base) = part.strip_suffix(ending) {
+                for candidate in [base.to_string(), format!("{base}e")] {
+                    if is_verb(&candidate) {
+                        doers.push(candidate);
+                    }
+                }
+            }
+        }
+    }
+    actions.extend(if doers.is_empty() { verbs } else { doers });
+    let description: Vec<String> = skill
+        .description
+        .to_lowercase()
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .take(4)
+        .map(str::to_string)
+        .collect();
+    if let Some(first) = description.first() {
+        actions.push(first.clone());
+    }
+    for pair in description.windows(2) {
+        if matches!(pair[0].as_str(), "or" | "and") && is_verb(&pair[1]) {
+            actions.push(pair[1].clone());
+        }
+    }
+    actions
+}
+
+fn noun_group(word: &str) -> Option<usize> {
+    vocab::NOUN_GROUPS
+        .iter()
+        .position(|group| group.contains(&word) || group.contains(&lemma(word).as_str()))
+}
+
+/// Whether two words mean the same here: one word, forms of one word, a
+/// short form, one noun group, or one step concept.
+fn same_meaning(left: &str, right: &str) -> bool {
+    if left == right || same_stem(&stem(left), &stem(right)) {
+        return true;
+    }
+    if vocab::expand(left).contains(&right) || vocab::expand(right).contains(&left) {
+        return true;
+    }
+    if let (Some(a), Some(b)) = (noun_group(left), noun_group(right))
+        && a == b
+    {
+        return true;
+    }
+    concepts_of(left).any(|concept| concepts_of(right).any(|other| std::ptr::eq(concept, other)))
+}
+
+fn speaks_of(words: &[String], word: &str) -> bool {
+    words.iter().any(|known| same_meaning(known, word))
+}
+
+/// Whether the skill does what the clause asks (see the module comment).
+pub(super) fn fits(skill: &Skill, clause: &ClauseWords) -> bool {
+    let words = skill_words(skill);
+    let actions = skill_actions(skill);
+    let generic_verb = clause
+        .verb
+        .as_deref()
+        .is_none_or(|verb| vocab::GENERIC_VERBS.contains(&verb));
+    // A verb is matched with what the skill does; after a generic verb the
+    // object is matched with anything the skill speaks of.
+    let mut does: Vec<String> = Vec::new();
+    let mut about: Vec<String> = Vec::new();
+    if !generic_verb {
+        does.extend(clause.verb.clone());
+    } else if !clause.object.is_empty() {
+        about.extend(clause.object.iter().cloned());
+    } else if clause.all.is_empty() {
+        // "check them": nothing but the verb says what is done.
+        does.extend(clause.verb.clone());
+    } else {
+        about.extend(clause.all.iter().cloned());
+        does.extend(clause.verb.clone());
+    }
+    // "back them up to s3://…", "put them in the bucket": data put into
+    // storage is uploaded.
+    let stores = clause.verb.as_deref().is_some_and(|verb| {
+        ["archive", "backup", "copy", "move", "place", "put", "save", "send", "store"]
+            .contains(&verb)
+    }) && clause
+        .all
+        .iter()
+        .chain(&clause.kinds)
+        .any(|word| vocab::technology_family(word) == Some("storage") || word == "bucket");
+    if stores {
+        does.push("upload".into());
+    }
+    // "get the sales from https://…", "read the records from https://…":
+    // what is at a web address is fetched.
+    let reads = generic_verb
+        || clause.verb.as_deref().is_some_and(|verb| {
+            ["read", "load", "import", "ingest", "open", "take"].contains(&verb)
+        });
+    if reads && clause.has_url {
+        does.push("fetch".into());
+    }
+    let acts = does.iter().any(|word| speaks_of(&actions, word))
+        || about.iter().any(|word| speaks_of(&words, word));
+    if !acts {
+        return false;
+    }
+    let said: Vec<String> = clause
+        .all
+        .iter()
+        .chain(&clause.values)
+        .chain(&clause.kinds)
+        .cloned()
+        .chain(clause.verb.clone())
+        .collect();
+    let name = skill.name.to_lowercase();
+    let parts: Vec<&str> = name.split(['-', '_']).collect();
+    // `xml-to-json` converts one thing into another: the clause must say
+    // one of them ("convert USD to EUR" is not its job).
+    if let Some(at) = parts.iter().position(|part| *part == "to")
+        && at > 0
+        && at + 1 < parts.len()
+        && !said
+            .iter()
+            .any(|word| same_meaning(word, parts[at - 1]) || same_meaning(word, parts[at + 1]))
+    {
+        return false;
+    }
+    // What kind of step the skill is: the concepts of its name's verbs
+    // and of its description's first word.
+    let skill_concepts: Vec<&str> = parts
+        .iter()
+        .copied()
+        .chain(skill.description.split_whitespace().next())
+        .flat_map(|word| {
+            let word = word.to_lowercase();
+            let base = ["er", "or"]
+                .iter()
+                .find_map(|ending| word.strip_suffix(ending).map(str::to_string));
+            concepts_of(&word)
+                .chain(base.into_iter().flat_map(|base| {
+                    concepts_of(&base).chain(concepts_of(&format!("{base}e"))).collect::<Vec<_>>()
+                }))
+                .map(|concept| concept.key)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    parts.iter().all(|&part| {
+        if part.is_empty()
+            || part.chars().all(|c| c.is_ascii_digit())
+            || is_stopword(part)
+            || vocab::GENERIC_NAME_PARTS.contains(&part)
+        {
+            return true;
+        }
+        let qualifies = |family: &str| {
+            let steps = vocab::FAMILY_STEPS
+                .iter()
+                .find(|(name, _)| *name == family)
+                .map_or(&[][..], |(_, steps)| *steps);
+            skill_concepts.iter().any(|key| steps.contains(key))
+        };
+        if let Some(family) = vocab::technology_family(part).filter(|family| qualifies(family)) {
+            let same = |word: &str| {
+                word == part
+                    || vocab::expand(part).contains(&word)
+                    || vocab::expand(word).contains(&part)
+                    || vocab::FAMILY_WORDS.contains(&word)
+            };
+            let other = said.iter().any(|word| {
+                vocab::technology_family(word) == Some(family) && !same(word)
+            });
+            let named = said.iter().any(|word| same(word));
+            return named || !other;
+        }
+        // A verb or its doer ("resizer", "lookup") says what is done, which
+        // the action check covered.
+        let verb_like = is_verb(part)
+            || ["er", "or"].iter().any(|ending| {
+                part.strip_suffix(ending).is_some_and(|base| {
+                    is_verb(base) || is_verb(&format!("{base}e"))
+                })
+            });
+        if verb_like && noun_group(part).is_none() {
+            return true;
+        }
+        speaks_of(&said, part)
+    })
+}
+
+/// Whether a skill qwf proposes for a concept does what the clause says:
+/// the clause speaks of the concept (its verb, or a word naming it).
+pub(super) fn concept_fits(skill: &Skill, clause: &ClauseWords) -> bool {
+    super::concepts::CONCEPTS
+        .iter()
+        .filter(|concept| concept.skill == skill.name)
+        .any(|concept| {
+            clause.verb.iter().chain(&clause.all).any(|word| concept.has_word(word))
+        })
+}
+
+/// The installed skill for a clause: the best ranked one that fits, or
+/// none. `query` is the clause's text with its values' kinds.
+pub(super) fn choose<'a>(
+    skills: &'a [Skill],
+    index: &SkillIndex,
+    query: &str,
+    clause: &ClauseWords,
+) -> Option<&'a Skill> {
+    let ranking = index.search(query, skills.len());
+    let fitting: Vec<&Skill> = ranking
+        .hits
+        .iter()
+        .map(|hit| &skills[hit.index])
+        .filter(|skill| fits(skill, clause))
+        .collect();
+    // Among those that fit, the one that speaks of most of the clause
+    // (`lint-json` over `email-validator` for "validate them against
+    // schemas/order.json"); the ranking breaks ties.
+    let mut best: Option<(usize, &Skill)> = None;
+    for skill in fitting {
+        let score = agreement(skill, clause);
+        if best.is_none_or(|(top, _)| score > top) {
+            best = Some((score, skill));
+        }
+    }
+    best.map(|(_, skill)| skill)
+}
+
+/// How much of the clause a skill speaks of: two for a word it says
+/// (or a short form, a noun of the same group, one written inside the
+/// other: "mail" in `email`), one for a synonym.
+fn agreement(skill: &Skill, clause: &ClauseWords) -> usize {
+    let words = skill_words(skill);
+    let said: usize = clause
+        .all
+        .iter()
+        .chain(&clause.kinds)
+        .chain(clause.verb.iter())
+        .map(|word| {
+            if words.iter().any(|known| strictly_same(known, word)) {
+                2
+            } else if speaks_of(&words, word) {
+                1
+            } else {
+                0
+            }
+        })
+        .sum();
+    let in_values = clause
+        .values
+        .iter()
+        .filter(|word| words.iter().any(|known| strictly_same(known, word)))
+        .count();
+    said + in_values
+}
+
+fn strictly_same(left: &str, right: &str) -> bool {
+    left == right
+        || same_stem(&stem(left), &stem(right))
+        || vocab::expand(left).contains(&right)
+        || vocab::expand(right).contains(&left)
+        || noun_group(left).is_some_and(|group| noun_group(right) == Some(group))
+        || (left.len() >= 4
+            && right.len() >= 4
+            && (left.ends_with(right) || right.ends_with(left)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::text::tokenize;
+    use super::*;
+    use crate::core::skill::SkillType;
+
+    fn skill(name: &str, description: &str, inputs: &[&str], outputs: &[&str]) -> Skill {
+        Skill {
+            name: name.into(),
+            skill_type: SkillType::CodeInline,
+            description: description.into(),
+            command: "true".into(),
+            inputs: inputs.iter().map(|name| name.to_string()).collect(),
+            outputs: outputs.iter().map(|name| name.to_string()).collect(),
+            extra: Default::default(),
+        }
+    }
+
+    fn fit(skill: &Skill, clause: &str) -> bool {
+        fits(skill, &clause_words(&tokenize(clause), &[]))
+    }
+
+    #[test]
+    fn a_skill_fits_what_its_name_and_description_say() {
+        let resizer = skill("image-resizer", "Resize images to a given width", &["images"], &[]);
+        assert!(fit(&resizer, "make 200 px wide thumbnails of the photos"));
+        assert!(!fit(&resizer, "resize the EBS volume of db-02 to 500 GB"));
+        let memory = skill("mem-usage", "Report how much free memory a host has", &["host"], &[]);
+        assert!(fit(&memory, "check how much free memory web-01 has"));
+        let disk_free = skill("disk-free", "Report free space on a disk", &["host"], &[]);
+        assert!(!fit(&disk_free, "check the free memory on web-01"));
+        let logger = skill("logger", "Write a line to the log", &["message"], &[]);
+        assert!(!fit(&logger, "compress the backups in /srv/backups"));
+        assert!(fit(&logger, "log that it is done"));
+        let transcriber = skill(
+            "audio-transcriber",
+            "Transcribe the speech in an audio file to text",
+            &["audio_file"],
+            &["transcript"],
+        );
+        assert!(fit(&transcriber, "transcribe the voice memo I recorded (memos/standup.m4a)"));
+        let records = skill("record-writer", "Write one record to the database", &["record"], &[]);
+        assert!(!fit(&records, "transcribe the voice memo I recorded this morning"));
+        let s3 = skill("s3-upload", "Upload a file to an S3 bucket", &["file", "bucket"], &[]);
+        assert!(fit(&s3, "upload it to the acme-backups bucket"));
+        assert!(!fit(&s3, "upload it to ftp.example.com over ftp"));
+        let pg = skill("pg-loader", "Insert rows into a PostgreSQL table", &["data", "table"], &[]);
+        assert!(fit(&pg, "load them into postgres"));
+        assert!(!fit(&pg, "load them into mysql"));
+    }
+}
