@@ -35,6 +35,7 @@ mod intent;
 mod read;
 mod refs;
 mod text;
+mod typos;
 
 use serde_json::{Value, json};
 
@@ -81,7 +82,13 @@ fn respond(messages: &[Message]) -> ModelReply {
         _ => None,
     });
     let mut setting = read_setting(system.unwrap_or_default());
-    let turn = read_turn(messages);
+    let mut turn = read_turn(messages);
+    // Typos are read as the words meant, against the planner's vocabulary
+    // and the names of the workflow and skills at hand.
+    let names = known_names(&setting, &gather(&turn));
+    let (request, corrections) = typos::corrected(&turn.request, &names);
+    turn.request = request;
+    turn.corrections = corrections;
     if turn.changed_before {
         // The system prompt shows the workflow as it was when the
         // conversation began; read it again.
@@ -110,6 +117,26 @@ fn respond(messages: &[Message]) -> ModelReply {
     }
 }
 
+/// The names a request may use: step ids, skills, outputs and context keys
+/// of the workflows at hand, installed skills, workflow names.
+fn known_names(setting: &Setting, info: &Info) -> Vec<String> {
+    let mut names: Vec<String> = setting.workflows.clone();
+    for loaded in setting.focus.iter().chain(info.workflow.as_ref()) {
+        for visited in crate::core::tree::walk(&loaded.workflow) {
+            names.push(visited.step.id.clone());
+            names.extend(visited.step.skill_name().map(str::to_string));
+            names.extend(visited.step.outputs.iter().cloned());
+            names.extend(visited.step.description.iter().cloned());
+        }
+        names.extend(loaded.workflow.context.readonly.keys().cloned());
+    }
+    for skill in info.skills.iter().flatten() {
+        names.push(skill.name.clone());
+        names.push(skill.description.clone());
+    }
+    names
+}
+
 fn next(setting: &Setting, turn: &Turn) -> Next {
     // A tool error ends the turn with an explanation (a skill that already
     // exists is not an error for the planner: it is reused).
@@ -129,7 +156,14 @@ fn next(setting: &Setting, turn: &Turn) -> Next {
         .rev()
         .find(|outcome| MUTATING.contains(&outcome.call.name.as_str()))
     {
-        return Next::Say(finished(done, &info));
+        let mut text = finished(done, &info);
+        if done.call.name == "rollback"
+            && let Some(note) = typos::note(&turn.corrections)
+        {
+            text.push(' ');
+            text.push_str(&note);
+        }
+        return Next::Say(text);
     }
     if let Some(declined) = turn.outcomes.iter().find(|outcome| {
         outcome.call.name == "create_skill" && outcome.content["status"] == "declined"
@@ -237,6 +271,15 @@ fn get_workflow(target: &str) -> (&'static str, Value) {
 fn on_workflow(setting: &Setting, turn: &Turn, info: &Info, target: &str, intent: Intent) -> Next {
     match intent {
         Intent::RollbackTo(version) => {
+            let left = coverage::unaccounted_history(
+                &tokenize(&turn.request),
+                target,
+                &[version],
+                &[],
+            );
+            if !left.is_empty() && !confirmed(&turn.answers) {
+                return not_covered(&format!("go back to v{version}"), &left, info.asked_this_turn);
+            }
             if loaded(setting, info, target).is_some_and(|loaded| loaded.version == version) {
                 return Next::Say(format!(
                     "'{target}' is already at v{version}; nothing to roll back."
@@ -284,6 +327,43 @@ fn on_workflow(setting: &Setting, turn: &Turn, info: &Info, target: &str, intent
                     .unwrap_or(1);
                 match latest.checked_sub(steps).filter(|to| *to >= 1) {
                     Some(to) => {
+                        // The words must all be about undoing these changes:
+                        // "undo the timeout change but keep the new table"
+                        // is not "undo the last change".
+                        let undone: Vec<&String> = history
+                            .iter()
+                            .filter(|(version, _)| *version > to)
+                            .map(|(_, description)| description)
+                            .collect();
+                        let toks = tokenize(&turn.request);
+                        let left: Vec<String> =
+                            coverage::unaccounted_history(&toks, target, &[steps], &[])
+                                .into_iter()
+                                .filter(|word| {
+                                    !undone.iter().any(|description| {
+                                        coverage::describes_change(
+                                            &word.to_lowercase(),
+                                            description,
+                                            loaded(setting, info, target).map(|loaded| &loaded.workflow),
+                                        )
+                                    })
+                                })
+                                .collect();
+                        if !left.is_empty() && !confirmed(&turn.answers) {
+                            if loaded(setting, info, target).is_none() {
+                                return Next::Calls(vec![get_workflow(target)]);
+                            }
+                            let what = undone
+                                .iter()
+                                .map(|description| description.as_str())
+                                .collect::<Vec<_>>()
+                                .join("; ");
+                            return not_covered(
+                                &format!("go back to v{to}, undoing: {what}"),
+                                &left,
+                                info.asked_this_turn,
+                            );
+                        }
                         Next::Calls(vec![("rollback", json!({ "workflow": target, "to": to }))])
                     }
                     None if latest == 1 => Next::Say(format!(
@@ -479,6 +559,10 @@ fn edit(setting: &Setting, turn: &Turn, info: &Info, target: &str) -> Next {
             if !left.is_empty() && !confirmed(&turn.answers) {
                 return not_covered(&summary, &left, info.asked_this_turn);
             }
+            let summary = match typos::note(&turn.corrections) {
+                Some(note) => format!("{} {note}", summary.trim_end_matches('.')),
+                None => summary,
+            };
             if let Some(skill) = new_skill
                 && !info.created_skills.contains(&skill.name)
             {
@@ -572,10 +656,16 @@ fn create(setting: &Setting, turn: &Turn, info: &Info, name: Option<String>) -> 
                 info.asked_this_turn,
             )
         }
-        Ok(creation) => Next::Calls(vec![(
-            "create_workflow",
-            json!({ "workflow": creation.workflow, "new_skills": creation.new_skills, "reasoning": creation.reasoning }),
-        )]),
+        Ok(creation) => {
+            let mut reasoning = creation.reasoning;
+            if let Some(note) = typos::note(&turn.corrections) {
+                reasoning.push_str(&format!("\nNote: {note}"));
+            }
+            Next::Calls(vec![(
+                "create_workflow",
+                json!({ "workflow": creation.workflow, "new_skills": creation.new_skills, "reasoning": reasoning }),
+            )])
+        }
         Err(why) => Next::Say(format!("{why}, so I created nothing. {}", answer::help())),
     }
 }

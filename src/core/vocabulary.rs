@@ -786,6 +786,103 @@ pub fn technology_family(word: &str) -> Option<&'static str> {
         .map(|(family, _)| *family)
 }
 
+/// Numbers written as words, with their values. "twelve hundred", "two
+/// thousand five hundred" and "twenty-five" are read from these.
+pub const NUMBER_WORDS: &[(&str, u64)] = &[
+    ("eight", 8),
+    ("eighteen", 18),
+    ("eighty", 80),
+    ("eleven", 11),
+    ("fifteen", 15),
+    ("fifty", 50),
+    ("five", 5),
+    ("forty", 40),
+    ("four", 4),
+    ("fourteen", 14),
+    ("nine", 9),
+    ("nineteen", 19),
+    ("ninety", 90),
+    ("one", 1),
+    ("seven", 7),
+    ("seventeen", 17),
+    ("seventy", 70),
+    ("six", 6),
+    ("sixteen", 16),
+    ("sixty", 60),
+    ("ten", 10),
+    ("thirteen", 13),
+    ("thirty", 30),
+    ("three", 3),
+    ("twelve", 12),
+    ("twenty", 20),
+    ("two", 2),
+    ("zero", 0),
+];
+
+/// Words that multiply the number before them.
+pub const NUMBER_SCALES: &[(&str, u64)] = &[
+    ("hundred", 100),
+    ("million", 1_000_000),
+    ("thousand", 1_000),
+];
+
+/// The value of a number word ("twelve" → 12).
+pub fn number_word(word: &str) -> Option<u64> {
+    NUMBER_WORDS
+        .binary_search_by(|(name, _)| name.cmp(&word))
+        .ok()
+        .map(|at| NUMBER_WORDS[at].1)
+}
+
+/// The value of a scale word ("hundred" → 100).
+pub fn number_scale(word: &str) -> Option<u64> {
+    NUMBER_SCALES
+        .iter()
+        .find(|(name, _)| *name == word)
+        .map(|(_, value)| *value)
+}
+
+/// Going back to an earlier version.
+pub const HISTORY: &[&str] = &[
+    "ago",
+    "back",
+    "before",
+    "change",
+    "changes",
+    "earlier",
+    "go",
+    "history",
+    "initial",
+    "last",
+    "latest",
+    "original",
+    "previous",
+    "restore",
+    "return",
+    "revert",
+    "roll",
+    "rollback",
+    "take",
+    "undo",
+    "version",
+    "versions",
+];
+
+/// Units: of time (a timeout, a wait), of size, of share.
+pub const UNITS: &[&str] = &[
+    "b", "day", "days", "gb", "h", "hour", "hours", "hr", "hrs", "kb", "m", "mb", "millis",
+    "millisecond", "milliseconds", "min", "mins", "minute", "minutes", "ms", "msec", "msecs",
+    "pct", "percent", "px", "s", "sec", "second", "seconds", "secs", "tb", "week", "weeks",
+];
+
+/// Everyday words of requests that are no typo of a nearby planner word
+/// ("built" is not "build", "seconds" not "sends").
+pub const COMMON: &[&str] = &[
+    "accurate", "answer", "answers", "built", "copies", "copy", "died", "enough", "fifth",
+    "forever", "fourth", "fresh", "leadership", "listen", "listens", "million", "missed",
+    "second", "skill", "skills", "third", "users", "weekend", "weekends",
+];
+
 /// A step using another skill.
 pub const SKILL: &[&str] = &["instead", "replace", "skill", "swap", "tool", "use", "via"];
 
@@ -795,6 +892,14 @@ pub const DESCRIPTION: &[&str] = &["describe", "description", "summary"];
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn number_words_are_sorted() {
+        assert!(NUMBER_WORDS.windows(2).all(|pair| pair[0].0 < pair[1].0));
+        assert!(NUMBER_SCALES.windows(2).all(|pair| pair[0].0 < pair[1].0));
+        assert_eq!(number_word("twelve"), Some(12));
+        assert_eq!(number_scale("hundred"), Some(100));
+    }
 
     #[test]
     fn groups_are_sorted() {
@@ -846,6 +951,9 @@ mod tests {
             ("SCHEDULE", SCHEDULE),
             ("GENERIC_VERBS", GENERIC_VERBS),
             ("VAGUE_VERBS", VAGUE_VERBS),
+            ("HISTORY", HISTORY),
+            ("UNITS", UNITS),
+            ("COMMON", COMMON),
             ("GENERIC_NAME_PARTS", GENERIC_NAME_PARTS),
             ("DESCRIPTION", DESCRIPTION),
         ] {

@@ -92,6 +92,8 @@ pub(super) struct Turn<'a> {
     /// Whether an earlier turn changed a workflow (the system prompt's
     /// copy is then out of date).
     pub(super) changed_before: bool,
+    /// Typos in the request, read as the words meant.
+    pub(super) corrections: Vec<super::typos::Correction>,
 }
 
 pub(super) fn parse_content(content: &str) -> Value {
@@ -144,6 +146,7 @@ pub(super) fn read_turn(messages: &[Message]) -> Turn<'_> {
             outcomes: Vec::new(),
             calls_made,
             changed_before: false,
+            corrections: Vec::new(),
         };
     };
     let mut position = users.len() - 1;
@@ -204,6 +207,7 @@ pub(super) fn read_turn(messages: &[Message]) -> Turn<'_> {
         outcomes,
         calls_made,
         changed_before,
+        corrections: Vec::new(),
     }
 }
 

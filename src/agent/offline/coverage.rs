@@ -91,7 +91,7 @@ impl Grounds {
 /// The steps reading `context.KEY`, and every step downstream of them (its
 /// outputs read, or a conditional reading them and what it guards): a
 /// value is often named by what it affects ("alert at 90%").
-fn affected_by_key(workflow: &Workflow, key: &str) -> Vec<String> {
+pub(super) fn affected_by_key(workflow: &Workflow, key: &str) -> Vec<String> {
     let reference = format!("context.{key}");
     let mut affected: Vec<String> = tree::walk(workflow)
         .into_iter()
@@ -892,4 +892,92 @@ pub(super) fn unaccounted_creation(
         }
     }
     left
+}
+
+/// The words of a request to undo or roll back that the history intent
+/// does not account for ("undo the timeout change but keep the new
+/// table": keeping something is not undoing the last change). `numbers`
+/// are the versions or counts read; `named` the words that found a
+/// version by what it changed.
+pub(super) fn unaccounted_history(
+    toks: &[Tok],
+    workflow: &str,
+    numbers: &[u64],
+    named: &[String],
+) -> Vec<String> {
+    let mut accounted = vec![false; toks.len()];
+    for phrase in vocab::FILLER_PHRASES {
+        let words: Vec<&str> = phrase.split(' ').collect();
+        for at in 0..toks.len() {
+            if toks.len() - at >= words.len()
+                && words
+                    .iter()
+                    .enumerate()
+                    .all(|(offset, word)| toks[at + offset].word == *word)
+            {
+                accounted[at..at + words.len()].fill(true);
+            }
+        }
+    }
+    let workflow_words: Vec<&str> = workflow.split(['-', '_']).collect();
+    let mut left = Vec::new();
+    for (index, tok) in toks.iter().enumerate() {
+        if accounted[index] || tok.is_punctuation() {
+            continue;
+        }
+        let word = tok.word.as_str();
+        let version = word
+            .strip_prefix('v')
+            .and_then(|digits| digits.parse::<u64>().ok());
+        let fine = is_stopword(word)
+            || vocab::FILLERS.contains(&word)
+            || in_list(word, vocab::HISTORY)
+            || in_list(word, vocab::CHANGE)
+            || vocab::POSITIONS.contains(&word)
+            || matches!(word, "everything" | "mistake" | "wrong" | "way" | "was" | "it")
+            || version.is_some_and(|version| numbers.contains(&version))
+            || super::text::count(word).is_some_and(|value| numbers.contains(&value))
+            || named.iter().any(|known| known == word)
+            || workflow_words.contains(&word)
+            || workflow == word;
+        if !fine && !left.contains(&tok.raw) {
+            left.push(tok.raw.clone());
+        }
+    }
+    left
+}
+
+/// Whether a word speaks of a change as its description tells it: a word
+/// of the description, or a step it touches or affects ("that threshold
+/// change" for "set context max_percent = 95", which the threshold check
+/// reads).
+pub(super) fn describes_change(word: &str, description: &str, workflow: Option<&Workflow>) -> bool {
+    let lower = description.to_lowercase();
+    if lower.contains(word) || lower.contains(&stem(word)) {
+        return true;
+    }
+    let Some(workflow) = workflow else {
+        return false;
+    };
+    let tok = Tok {
+        word: word.to_string(),
+        raw: word.to_string(),
+        start: 0,
+        end: 0,
+    };
+    lower
+        .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-'))
+        .filter(|part| !part.is_empty())
+        .any(|part| {
+            let mut steps: Vec<String> = Vec::new();
+            if workflow.context.readonly.contains_key(part) {
+                steps.extend(affected_by_key(workflow, part));
+            }
+            if tree::find(&workflow.steps, part).is_some() {
+                steps.push(part.to_string());
+            }
+            steps.iter().any(|id| {
+                tree::find(&workflow.steps, id).is_some_and(|step| word_names_step(&tok, step) > 0)
+            })
+        })
 }

@@ -93,6 +93,13 @@ fn typed(value: &str) -> Value {
     if let Ok(number) = value.parse::<i64>() {
         return json!(number);
     }
+    // "twelve hundred", "ninety": a number in words.
+    if let [one] = super::text::tokenize(value).as_slice()
+        && one.raw.chars().any(|c| c.is_alphabetic())
+        && let Some(number) = super::text::count(&one.word)
+    {
+        return json!(number);
+    }
     // "1,000" and "10_000" are numbers written for people.
     let grouped = value.replace([',', '_'], "");
     if grouped != value

@@ -60,6 +60,21 @@ pub(super) fn versions(toks: &[Tok]) -> Vec<u64> {
     found
 }
 
+/// "two versions ago", "three changes back", "a version ago": how many.
+fn changes_ago(toks: &[Tok]) -> Option<u64> {
+    toks.windows(3).find_map(|triple| {
+        let counted = match triple[0].word.as_str() {
+            "a" | "an" => Some(1),
+            word => count(word),
+        }?;
+        (triple[1].is_any(&[
+            "version", "versions", "change", "changes", "edit", "edits", "revision", "revisions",
+        ]) && triple[2].is_any(&["ago", "back", "earlier", "before"])
+            && (1..100).contains(&counted))
+        .then_some(counted)
+    })
+}
+
 pub(super) fn creation_name(toks: &[Tok]) -> Option<String> {
     let at = position_of(toks, &["named", "called"])?;
     if at == 0 || !toks[at - 1].is_any(&["workflow", "pipeline", "flow", "automation", "job"]) {
@@ -252,6 +267,11 @@ pub(super) fn classify(text: &str, create_mode: bool) -> Intent {
         return Intent::Advice;
     }
     let found_versions = versions(&toks);
+    // "make it like it was two versions ago", "go back three changes":
+    // that many changes undone.
+    if let Some(n) = changes_ago(&toks) {
+        return Intent::Undo(n);
+    }
     // Undo and rollback.
     let how_many = |toks: &[Tok]| {
         toks.iter()
@@ -280,19 +300,26 @@ pub(super) fn classify(text: &str, create_mode: bool) -> Intent {
         }
         return Intent::Undo(how_many(&toks));
     }
-    let rolling = has_any(
-        &toks,
-        &[
-            "go back",
-            "roll back",
-            "rollback",
-            "revert",
-            "restore",
-            "return to",
-            "back to",
-            "reset to",
-        ],
-    );
+    // "I want the original version back", "put v2 back": a version named,
+    // then "back".
+    let version_back = toks.windows(2).any(|pair| {
+        pair[1].is("back")
+            && (pair[0].is_any(&["version", "original", "one"]) || versions(&toks[..]).len() == 1)
+    });
+    let rolling = version_back
+        || has_any(
+            &toks,
+            &[
+                "go back",
+                "roll back",
+                "rollback",
+                "revert",
+                "restore",
+                "return to",
+                "back to",
+                "reset to",
+            ],
+        );
     if rolling && let Some(version) = found_versions.last() {
         return Intent::RollbackTo(*version);
     }

@@ -48,6 +48,30 @@ pub(super) fn tokenize(text: &str) -> Vec<Tok> {
         }
         push_piece(text, start, start + trimmed.len(), &mut out);
     }
+    join_number_phrases(text, out)
+}
+
+/// "twelve hundred" becomes one token whose word is "1200" (its raw text
+/// stays as written), so every reader sees one number.
+fn join_number_phrases(text: &str, toks: Vec<Tok>) -> Vec<Tok> {
+    let mut out = Vec::with_capacity(toks.len());
+    let mut index = 0;
+    while index < toks.len() {
+        if let Some((value, length)) = number_phrase(&toks, index) {
+            let first = &toks[index];
+            let last = &toks[index + length - 1];
+            out.push(Tok {
+                word: format!("{}", value as u64),
+                raw: text[first.start..last.end].to_string(),
+                start: first.start,
+                end: last.end,
+            });
+            index += length;
+        } else {
+            out.push(toks[index].clone());
+            index += 1;
+        }
+    }
     out
 }
 
@@ -186,29 +210,6 @@ pub(super) fn raw_span(text: &str, toks: &[Tok]) -> String {
     }
 }
 
-const SMALL: [&str; 21] = [
-    "zero",
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-    "eleven",
-    "twelve",
-    "thirteen",
-    "fourteen",
-    "fifteen",
-    "sixteen",
-    "seventeen",
-    "eighteen",
-    "nineteen",
-    "twenty",
-];
 
 /// A number written in digits ("30", "1.5", "1,000") or as a word ("five").
 /// A number as JSON: whole numbers stay integers ("100", not "100.0"),
@@ -229,19 +230,66 @@ pub(super) fn number(word: &str) -> Option<f64> {
     {
         return cleaned.parse().ok();
     }
-    if let Some(small) = SMALL.iter().position(|name| *name == word) {
-        return Some(small as f64);
+    if let Some(value) = crate::core::vocabulary::number_word(word) {
+        return Some(value as f64);
+    }
+    // "twenty-five"
+    if let Some((tens, ones)) = word.split_once('-')
+        && let (Some(tens), Some(ones)) = (
+            crate::core::vocabulary::number_word(tens),
+            crate::core::vocabulary::number_word(ones),
+        )
+        && tens >= 20
+        && tens % 10 == 0
+        && ones < 10
+    {
+        return Some((tens + ones) as f64);
     }
     match word {
-        "thirty" => Some(30.0),
-        "forty" => Some(40.0),
-        "fifty" => Some(50.0),
-        "sixty" => Some(60.0),
-        "ninety" => Some(90.0),
         "hundred" => Some(100.0),
+        "thousand" => Some(1000.0),
         "dozen" => Some(12.0),
         _ => None,
     }
+}
+
+/// A number written in several words, from token `at`: "twelve
+/// hundred", "two thousand five hundred", "one hundred and fifty",
+/// "twenty five". Its value and how many tokens it spans; a single word
+/// is left to [`number`].
+pub(super) fn number_phrase(toks: &[Tok], at: usize) -> Option<(f64, usize)> {
+    use crate::core::vocabulary::{number_scale, number_word};
+    let mut total: u64 = 0;
+    let mut current: u64 = 0;
+    let mut length = 0;
+    let mut words = 0;
+    while let Some(tok) = toks.get(at + length) {
+        let word = tok.word.as_str();
+        if let Some(scale) = number_scale(word).filter(|_| words > 0) {
+            current = current.max(1) * scale;
+            if scale >= 1000 {
+                total += current;
+                current = 0;
+            }
+        } else if let Some(value) = number(word)
+            .filter(|value| value.fract() == 0.0 && word.chars().all(|c| c.is_ascii_alphabetic() || c == '-'))
+        {
+            let value = value as u64;
+            // "twenty five" adds; "five twenty" is no number.
+            if current % 100 != 0 && (current % 10 != 0 || value >= 10) {
+                break;
+            }
+            current += value;
+        } else if word == "and" && words > 0 && toks.get(at + length + 1).is_some_and(|next| number_word(&next.word).is_some()) {
+            length += 1;
+            continue;
+        } else {
+            break;
+        }
+        length += 1;
+        words += 1;
+    }
+    (words >= 2).then(|| ((total + current) as f64, length))
 }
 
 /// A whole number (see [`number`]).
@@ -343,7 +391,8 @@ pub(super) fn step_numbers_as_ordinals(toks: &[Tok]) -> Vec<Tok> {
                 let digits = next.word.trim_start_matches('#');
                 (!digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()))
                     // "step three"
-                    || (SMALL.contains(&next.word.as_str()) && next.word != "zero")
+                    || crate::core::vocabulary::number_word(&next.word)
+                        .is_some_and(|n| (1..=20).contains(&n))
             }) {
                 let counted = toks.get(index + skip + 1).is_some_and(|after| {
                     unit_ms(&after.word).is_some()

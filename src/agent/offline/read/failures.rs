@@ -199,6 +199,8 @@ pub(crate) fn parse_retry(toks: &[Tok]) -> Option<Edit> {
     let found = durations(toks);
     let mut initial_ms = None;
     let mut max_ms = None;
+    // "waiting 10 seconds between tries": one wait, the same each time.
+    let mut constant_wait = false;
     for duration in &found {
         let before: Vec<&str> = toks[duration.start.saturating_sub(3)..duration.start]
             .iter()
@@ -229,8 +231,15 @@ pub(crate) fn parse_retry(toks: &[Tok]) -> Option<Edit> {
             .is_some_and(|tok| tok.is_any(&["apart", "between", "delay", "interval"]))
         {
             initial_ms = Some(duration.ms);
+            constant_wait = !before
+                .iter()
+                .any(|word| matches!(*word, "starting" | "initial" | "first"));
         }
     }
+    let backoff = match backoff {
+        None if constant_wait => Some(Backoff::Fixed),
+        other => other,
+    };
     let ranges: Vec<(usize, usize)> = found
         .iter()
         .map(|duration| (duration.start, duration.end))
