@@ -494,6 +494,16 @@ impl<'a> Builder<'a> {
         id
     }
 
+    /// The installed skill that does what a clause says, if one does.
+    pub(super) fn installed_fitting(&self, clause: &[Tok], heard: &super::fit::ClauseWords) -> Option<&'a Skill> {
+        let query = clause
+            .iter()
+            .map(|tok| tok.raw.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+        super::fit::choose(self.skills, &self.index, &query, heard)
+    }
+
     /// A skill step doing what the clause says, reading `reads`.
     pub fn action(
         &mut self,
@@ -748,7 +758,22 @@ impl<'a> Builder<'a> {
             let key = self.key(base_key, &id, json!(value));
             inputs.insert(input, json!(format!("context.{key}")));
         }
-        if let Some(needs) = concept.and_then(|concept| concept.needs) {
+        // What the step cannot work without: the concept's need, unless an
+        // installed skill is used that declares no input of that kind.
+        let needs = concept.and_then(|concept| concept.needs).filter(|needs| {
+            existing.is_none_or(|skill| {
+                let kind: &[&str] = match needs {
+                    Needs::Url => &["url", "endpoint", "feed"],
+                    Needs::Path => &["path", "file", "dir"],
+                    Needs::Table => &["table"],
+                };
+                skill.inputs.iter().any(|input| {
+                    let input = input.to_lowercase();
+                    kind.iter().any(|hint| input.split('_').any(|part| part == *hint))
+                })
+            })
+        });
+        if let Some(needs) = needs {
             let inherited = |wanted: fn(&Literal) -> Option<&String>| {
                 self.inherited.iter().find_map(wanted).cloned()
             };

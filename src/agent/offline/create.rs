@@ -135,13 +135,43 @@ pub(super) fn create(text: &str, name: &str, skills: &[Skill]) -> Result<Creatio
     if vague {
         return Err("That says how it should be, not what it should do".into());
     }
+    // "there's no skill for compressing yet, call the new one X": about
+    // the skills, not a step.
+    let (body_kept, metas) = split_meta(body);
+    let body: &[Tok] = &body_kept;
     let items = items(body);
     let mut builder = Builder::new(skills, Vec::new(), JsonMap::new());
     let mut steps: Vec<Step> = Vec::new();
     let mut producers: Vec<Producer> = Vec::new();
+    // "take the episode at audio/ep42.mp3, transcribe it": the value the
+    // next step works on.
+    let mut given: Vec<Tok> = Vec::new();
+    let mut unproduced: Vec<String> = Vec::new();
     for item in items {
         match item {
             Item::Action(clause) => {
+                if let Some(values) = introduces_input(&clause) {
+                    given.extend(values);
+                    continue;
+                }
+                let mut clause = clause;
+                clause.append(&mut given);
+                // The first step works on something: when nothing before
+                // produces it, an installed skill that does comes first
+                // ("save the CPU load of build-03 …" measures it first).
+                if steps.is_empty() && producers.is_empty() {
+                    match source_for(&clause, &mut builder) {
+                        Source::Built(step, rest) => {
+                            if let Some(producer) = Producer::of(&step) {
+                                producers = vec![producer];
+                            }
+                            steps.push(*step);
+                            clause = rest;
+                        }
+                        Source::Missing(words) => unproduced.extend(words),
+                        Source::NotNeeded => {}
+                    }
+                }
                 if let Some(step) = builder.action(&clause, &producers, false) {
                     if let Some(producer) = Producer::of(&step) {
                         producers = vec![producer];
@@ -283,9 +313,26 @@ pub(super) fn create(text: &str, name: &str, skills: &[Skill]) -> Result<Creatio
         extra: JsonMap::new(),
     };
     let reasoning = reasoning(&workflow, &builder);
-    let unaccounted =
+    let mut workflow = workflow;
+    let mut new_skills = builder.new_skills.clone();
+    name_new_skills(&metas, &mut workflow, &mut new_skills, skills);
+    builder.new_skills = new_skills;
+    let mut unaccounted =
         super::coverage::unaccounted_creation(body, &workflow, skills, &builder.new_skills);
+    for word in unproduced {
+        if !unaccounted.contains(&word) {
+            unaccounted.push(word);
+        }
+    }
     let question = undeclared_condition(&workflow, skills, &builder.new_skills);
+    tracing::debug!(
+        steps = ?crate::core::tree::walk(&workflow)
+            .iter()
+            .map(|visited| (&visited.step.id, visited.step.skill_name(), &visited.step.description))
+            .collect::<Vec<_>>(),
+        ?unaccounted,
+        "offline planner built a workflow"
+    );
     Ok(Creation {
         workflow,
         new_skills: builder.new_skills,
@@ -293,6 +340,297 @@ pub(super) fn create(text: &str, name: &str, skills: &[Skill]) -> Result<Creatio
         unaccounted,
         question,
     })
+}
+
+/// A sentence about the skills rather than the steps: "there's no skill
+/// for compressing yet, call the new one backup-compressor", "I don't have
+/// a skill for that, so make one called ebs-resizer".
+struct Meta {
+    /// The name given to the new skill.
+    name: Option<String>,
+    /// What it is for ("compressing"), when said.
+    verb: Option<String>,
+    /// The text before the sentence (its "that" is the last step there).
+    before: String,
+}
+
+fn split_meta(body: &[Tok]) -> (Vec<Tok>, Vec<Meta>) {
+    let mut kept = Vec::new();
+    let mut metas = Vec::new();
+    let mut sentence: Vec<Tok> = Vec::new();
+    let mut flush = |sentence: &mut Vec<Tok>, kept: &mut Vec<Tok>, end: Option<Tok>| {
+        let about_skills = sentence.iter().any(|tok| tok.is_any(&["skill", "skills"]))
+            || (sentence.iter().any(|tok| tok.is_any(&["call", "name", "called", "named"]))
+                && super::text::has_any(sentence, &["new one", "call it", "name it"]));
+        if about_skills && !sentence.is_empty() {
+            let name = sentence
+                .iter()
+                .enumerate()
+                .find(|(index, tok)| {
+                    tok.word.contains('-')
+                        && crate::core::names::check_name(&tok.word, "skill").is_ok()
+                        && *index > 0
+                        && sentence[..*index]
+                            .iter()
+                            .any(|before| before.is_any(&["called", "named", "call", "name", "one", "it"]))
+                })
+                .map(|(_, tok)| tok.word.clone());
+            let verb = sentence
+                .windows(2)
+                .find(|pair| pair[0].is("for") && pair[1].word.ends_with("ing"))
+                .map(|pair| super::text::stem(&pair[1].word));
+            metas.push(Meta {
+                name,
+                verb,
+                before: kept
+                    .iter()
+                    .map(|tok: &Tok| tok.word.clone())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            });
+        } else {
+            kept.append(sentence);
+            kept.extend(end);
+        }
+        sentence.clear();
+    };
+    for tok in body {
+        if tok.is_any(&[".", ";"]) {
+            flush(&mut sentence, &mut kept, Some(tok.clone()));
+        } else {
+            sentence.push(tok.clone());
+        }
+    }
+    flush(&mut sentence, &mut kept, None);
+    (kept, metas)
+}
+
+/// Gives the new skill a sentence named its name: the step whose action
+/// the sentence names, else the last step before it. A step that reused
+/// an installed skill gets a new one: the user said none does this.
+fn name_new_skills(metas: &[Meta], workflow: &mut Workflow, new_skills: &mut Vec<Skill>, skills: &[Skill]) {
+    for meta in metas {
+        let Some(name) = &meta.name else {
+            continue;
+        };
+        let ids: Vec<(String, String)> = crate::core::tree::walk(workflow)
+            .iter()
+            .filter_map(|visited| {
+                let description = visited.step.description.clone().unwrap_or_default();
+                visited.step.skill_name().map(|_| (visited.step.id.clone(), description))
+            })
+            .collect();
+        let target = ids
+            .iter()
+            .find(|(id, description)| {
+                meta.verb.as_deref().is_some_and(|verb| {
+                    let first = description.split_whitespace().next().unwrap_or(id).to_lowercase();
+                    super::text::same_stem(&super::text::stem(&first), verb)
+                })
+            })
+            .or_else(|| {
+                ids.iter()
+                    .filter(|(_, description)| {
+                        let words = description.to_lowercase();
+                        let first = words.split_whitespace().next().unwrap_or_default();
+                        !first.is_empty() && meta.before.contains(first)
+                    })
+                    .last()
+            })
+            .map(|(id, _)| id.clone());
+        let Some(target) = target else {
+            continue;
+        };
+        let Some(step) = crate::core::tree::find_mut(&mut workflow.steps, &target) else {
+            continue;
+        };
+        let Some(old) = step.skill_name().map(str::to_string) else {
+            continue;
+        };
+        let mut skill = new_skills
+            .iter()
+            .find(|skill| skill.name == old)
+            .cloned()
+            .or_else(|| skills.iter().find(|skill| skill.name == old).cloned())
+            .unwrap_or_else(|| Skill {
+                name: name.clone(),
+                skill_type: crate::core::skill::SkillType::CodeInline,
+                description: step.description.clone().unwrap_or_default(),
+                command: format!("python3 {}.py", name.replace('-', "_")),
+                inputs: Vec::new(),
+                outputs: Vec::new(),
+                extra: Default::default(),
+            });
+        if skills.iter().any(|installed| installed.name == old) {
+            // The installed one does something else: the new skill is
+            // described by the step, with the step's inputs and outputs.
+            skill.description = step.description.clone().unwrap_or_default();
+            skill.command = format!("python3 {}.py", name.replace('-', "_"));
+            skill.inputs = step.inputs.keys().cloned().collect();
+            skill.outputs = step.outputs.clone();
+            skill.extra = Default::default();
+        }
+        new_skills.retain(|known| known.name != old);
+        skill.name = name.clone();
+        step.kind = StepKind::Skill {
+            skill: name.clone(),
+        };
+        if !new_skills.iter().any(|known| known.name == *name) {
+            new_skills.push(skill);
+        }
+    }
+}
+
+/// "take the podcast episode at audio/ep42.mp3", "use ./data.csv": a
+/// clause that only gives what the next step works on. Its values.
+fn introduces_input(clause: &[Tok]) -> Option<Vec<Tok>> {
+    let clause = strip_fillers(clause);
+    let first = clause.first()?;
+    if !first.is_any(crate::core::vocabulary::VAGUE_VERBS) && !first.is("given") {
+        return None;
+    }
+    let found = literals(clause);
+    if found.is_empty() {
+        return None;
+    }
+    let at: Vec<usize> = found.iter().flat_map(|(tokens, _)| tokens.clone()).collect();
+    Some(at.into_iter().map(|index| clause[index].clone()).collect())
+}
+
+/// What the first step of a workflow works on, when nothing gives it.
+enum Source {
+    /// A step that gets it, built, and the clause left for the step after.
+    Built(Box<Step>, Vec<Tok>),
+    /// Nothing installed produces these words.
+    Missing(Vec<String>),
+    NotNeeded,
+}
+
+/// The first clause consumes something ("save the CPU load of build-03
+/// into the host_metrics table", "load https://…/refunds into the refunds
+/// table"): a step that produces it comes first, an installed skill that
+/// gets the object, or a fetch of the address. Clauses that make their own
+/// data, name a file, or only notify need none.
+fn source_for(clause: &[Tok], builder: &mut Builder) -> Source {
+    let clause = strip_fillers(clause);
+    let heard_clause = super::fit::clause_words(clause, &[]);
+    let own = builder.installed_fitting(clause, &heard_clause);
+    // Whether the step works on data it is given: its installed skill's
+    // kind, else the clause's.
+    let kind = match own {
+        Some(skill) => super::fit::action_concepts(skill),
+        None => super::concepts::concept_for(clause)
+            .map(|concept| vec![concept.key])
+            .unwrap_or_default(),
+    };
+    const CONSUMERS: &[&str] = &[
+        "save", "upload", "export", "compress", "summarize", "translate", "transform", "filter",
+        "aggregate", "analyze", "merge", "validate",
+    ];
+    let moves = clause.first().is_some_and(|verb| {
+        verb.is_any(&["load", "import", "copy", "move", "save", "store", "write", "insert", "upload", "put", "push", "send"])
+    });
+    if !kind.iter().any(|key| CONSUMERS.contains(key)) && !moves {
+        return Source::NotNeeded;
+    }
+    let found = literals(clause);
+    // The object runs from after the verb (and its particle: "back up")
+    // to the first place word.
+    let start = if clause.get(1).is_some_and(|tok| tok.is_any(&["up", "out", "off", "down"])) {
+        2
+    } else {
+        1
+    };
+    let end = clause
+        .iter()
+        .enumerate()
+        .skip(start)
+        .find(|(_, tok)| tok.is_any(&["into", "to", "onto", "in", "on", "at", "as", "with", ","]))
+        .map_or(clause.len(), |(at, _)| at);
+    let object = &clause[start.min(end)..end];
+    // "load https://…/refunds into …": the address is fetched first.
+    let url_object = found.iter().find_map(|(tokens, literal)| match literal {
+        super::build::Literal::Url(url) if url.starts_with("http") && tokens.iter().all(|at| *at < end || clause[..*at].iter().any(|tok| tok.is("from"))) => Some(tokens.clone()),
+        _ => None,
+    });
+    let destination = found.iter().any(|(_, literal)| {
+        matches!(
+            literal,
+            super::build::Literal::Table(_) | super::build::Literal::Bucket(_) | super::build::Literal::Path(_)
+        )
+    });
+    if let Some(tokens) = url_object.filter(|_| moves && destination) {
+        let mut fetch = vec![Tok {
+            word: "fetch".into(),
+            raw: "fetch".into(),
+            start: clause[0].start,
+            end: clause[0].start,
+        }];
+        fetch.extend(tokens.iter().map(|at| clause[*at].clone()));
+        let rest: Vec<Tok> = clause
+            .iter()
+            .enumerate()
+            .filter(|(at, tok)| !tokens.contains(at) && !(tok.is("from") && tokens.contains(&(at + 1))))
+            .map(|(_, tok)| tok.clone())
+            .collect();
+        return match builder.action(&fetch, &[], false) {
+            Some(step) => Source::Built(Box::new(step), rest),
+            None => Source::NotNeeded,
+        };
+    }
+    // A file or folder named holds what is worked on.
+    if found.iter().any(|(_, literal)| matches!(literal, super::build::Literal::Path(_) | super::build::Literal::Url(_))) {
+        return Source::NotNeeded;
+    }
+    let words: Vec<String> = object
+        .iter()
+        .filter(|tok| {
+            !is_stopword(&tok.word)
+                && !crate::core::vocabulary::PAYLOAD.contains(&tok.word.as_str())
+                && !crate::core::vocabulary::FILLERS.contains(&tok.word.as_str())
+                && !tok.is_punctuation()
+                && number(&tok.word).is_none()
+        })
+        .map(|tok| tok.word.clone())
+        .collect();
+    if words.is_empty() {
+        return Source::NotNeeded;
+    }
+    // An installed skill that gets it: "get the CPU load of build-03".
+    let mut getter = vec![Tok {
+        word: "get".into(),
+        raw: "get".into(),
+        start: clause[0].start,
+        end: clause[0].start,
+    }];
+    getter.extend(object.iter().cloned());
+    // The place it is read from goes with it ("of build-03").
+    let heard = super::fit::clause_words(&getter, &[]);
+    let getter_skill = builder.installed_fitting(&getter, &heard);
+    // The step's own skill gets what it works on ("check how much free
+    // memory web-01 has").
+    if getter_skill.is_some() && getter_skill.map(|skill| &skill.name) == own.map(|skill| &skill.name) {
+        return Source::NotNeeded;
+    }
+    if getter_skill.is_some() {
+        if let Some(mut step) = builder.action(&getter, &[], false) {
+            // Named for what it gets ("cpu-load"), not for "get".
+            let named: Vec<&str> = words.iter().take(2).map(String::as_str).collect();
+            let fetch_id = step.id.clone();
+            builder.ids.retain(|id| *id != fetch_id);
+            step.id = builder.unique_id(&kebab(&named), None, false);
+            let mut rest: Vec<Tok> = clause[..start].to_vec();
+            rest.push(Tok {
+                word: "it".into(),
+                raw: "it".into(),
+                start: clause[0].end,
+                end: clause[0].end,
+            });
+            rest.extend(clause[end..].iter().cloned());
+            return Source::Built(Box::new(step), rest);
+        }
+    }
+    Source::Missing(object.iter().filter(|tok| words.contains(&tok.word)).map(|tok| tok.raw.clone()).collect())
 }
 
 /// A condition must read an output its step's skill declares; when the

@@ -171,6 +171,19 @@ fn skill_words(skill: &Skill) -> Vec<String> {
     words
 }
 
+/// The kinds of step (concept keys) a skill's actions belong to.
+pub(super) fn action_concepts(skill: &Skill) -> Vec<&'static str> {
+    let mut keys: Vec<&'static str> = Vec::new();
+    for action in skill_actions(skill) {
+        for concept in concepts_of(&action) {
+            if !keys.contains(&concept.key) {
+                keys.push(concept.key);
+            }
+        }
+    }
+    keys
+}
+
 /// What a skill does: the verbs of its name ("resizer" → "resize") and
 /// the verbs its description starts with ("Insert or update rows …").
 fn skill_actions(skill: &Skill) -> Vec<String> {
