@@ -118,9 +118,16 @@ impl Session<'_> {
             },
         };
         let known = self.known();
+        let proposed = modifications.clone();
         let make = |modifications: &[Modification]| -> Result<Proposal, String> {
             let evaluation = evaluate(&current, modifications, known.as_ref())
                 .map_err(|error| format!("{error} ({})", error.hint))?;
+            // A change that changes nothing is not a version.
+            if evaluation.result == current {
+                return Err(format!(
+                    "they change nothing: v{base_version} of '{workflow}' is already like that"
+                ));
+            }
             Ok(Proposal {
                 kind: ProposalKind::Modify {
                     workflow: workflow.clone(),
@@ -153,6 +160,9 @@ impl Session<'_> {
         else {
             unreachable!("make() builds Modify proposals")
         };
+        // What the history records is what was applied: the user may have
+        // edited the proposal at the gate, or approved only some parts.
+        let summary = applied_description(&summary, &proposed, modifications);
         match decision {
             Decision::Approve
                 if self
@@ -225,7 +235,9 @@ impl Session<'_> {
             Self::note_first(report, false);
             return Outcome::error(error.to_string(), error.hint);
         }
-        if self.store.exists(&name) {
+        // A deleted workflow's name is free: the new one continues its
+        // history.
+        if self.store.is_live(&name) {
             Self::note_first(report, false);
             return Outcome::error(
                 format!("a workflow named '{name}' already exists"),
@@ -493,6 +505,30 @@ impl Session<'_> {
             Decision::Revise { .. } => unreachable!("decide() resolves revisions"),
             Decision::ApproveWith { .. } => unreachable!("decide() turns it into Approve"),
         }
+    }
+}
+
+/// The description of a version: the proposal's summary when it was
+/// applied as proposed; otherwise what was applied, and how it came about.
+fn applied_description(summary: &str, proposed: &[Modification], applied: &[Modification]) -> String {
+    if applied == proposed {
+        return summary.to_string();
+    }
+    let listed: Vec<String> = applied.iter().map(ToString::to_string).collect();
+    let listed = listed.join("; ");
+    if applied.iter().all(|modification| proposed.contains(modification)) {
+        format!(
+            "{summary} (approved {} of {} parts: {listed})",
+            applied.len(),
+            proposed.len()
+        )
+    } else {
+        let mut chars = listed.chars();
+        let listed = match chars.next() {
+            Some(first) => first.to_uppercase().chain(chars).collect(),
+            None => listed,
+        };
+        format!("{listed} (edited at the gate; proposed: {summary})")
     }
 }
 

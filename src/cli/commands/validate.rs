@@ -9,6 +9,11 @@ use crate::cli::settings::Settings;
 use crate::core::Workflow;
 use crate::core::names::check_name;
 use crate::core::validation::{IssueCode, KnownResources, Severity, validate};
+use crate::store::read::{Links, read_text_bounded};
+use crate::store::{State, StoreError};
+
+/// The largest workflow file `qwf validate` reads.
+const FILE_LIMIT: u64 = 16 * 1024 * 1024;
 
 /// Check a workflow (by name, or a file) and report every problem at once.
 ///
@@ -41,9 +46,23 @@ fn stored_name(target: &Path, settings: &Settings) -> Option<String> {
 pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Outcome, CliError> {
     if let Some(name) = stored_name(&args.target, settings) {
         let store = settings.store();
-        // Records a pending hand edit, and refuses a file that is not JSON
-        // with its line and column.
-        store.head(&name, &settings.context())?;
+        // Records a pending hand edit; a file that is not a workflow is
+        // reported below with every problem, as a file given by path is.
+        match store.state(&name, &settings.context())? {
+            State::Live(head) => {
+                if let Some(note) = &head.unrecorded {
+                    printer.note(note);
+                }
+            }
+            State::Deleted { latest } => {
+                return Err(StoreError::Deleted {
+                    name,
+                    latest: latest.version,
+                }
+                .into());
+            }
+            State::Broken { .. } => {}
+        }
         // A stored workflow is checked against the skill registry too: a
         // step whose skill is missing (skipped at creation, or deleted)
         // is reported. A file from elsewhere is checked on its own.
@@ -74,7 +93,8 @@ fn check(
     printer: &mut Printer,
 ) -> Result<Outcome, CliError> {
     let label = label.to_string();
-    let source = std::fs::read_to_string(path).map_err(|error| {
+    // Never blocks on a FIFO nor reads a device without end.
+    let source = read_text_bounded(path, FILE_LIMIT, Links::Follow).map_err(|error| {
         let hint = if error.kind() == std::io::ErrorKind::NotFound {
             "check the path; `qwf validate` takes a workflow name (`qwf list`) or the path of a workflow JSON file".to_string()
         } else {
