@@ -1191,8 +1191,14 @@ impl Store {
                 "keep it with `qwf branch {name} SHORTER-NAME`, then roll back without --save-current"
             ),
         })?;
-        let _lock = self.lock(&backup, context)?;
-        if self.exists(&backup) {
+        let taken = || self.exists(&backup);
+        // Looked at before the lock too, so a refusal leaves no lock file.
+        let _lock = if taken() {
+            None
+        } else {
+            Some(self.lock(&backup, context)?)
+        };
+        if taken() {
             return Err(StoreError::Invalid {
                 message: format!(
                     "cannot keep the current version as '{backup}': a workflow of that name exists; nothing was changed"

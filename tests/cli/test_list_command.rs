@@ -19,8 +19,8 @@ fn every_workflow_is_listed_with_version_steps_and_age() {
     );
     // A hand edit gone wrong is listed with its problem, not hidden.
     env.add_workflow("broken", "{\n  \"name\": \"broken\",\n  \"steps\": [\n");
-    // Backups and temporary files are not workflows.
-    env.add_workflow("data-pipeline-backup-v2", DATA_PIPELINE);
+    // Kept broken hand edits and temporary files are not workflows.
+    env.write("home/workflows/data-pipeline.broken-v2.json", DATA_PIPELINE);
     env.write("home/workflows/.qwf-abc123.tmp", "{");
     let before = env.tree();
     let run = env.run(&["list"]).ok();
