@@ -600,8 +600,9 @@ fn iterative_mode_approves_independent_modifications_one_by_one() {
 
 /// The last record of a workflow's version log.
 fn last_record(home: &std::path::Path, name: &str) -> Value {
-    let log = std::fs::read_to_string(home.join(format!("home/workflows/.versions/{name}.log.jsonl")))
-        .expect("a log");
+    let log =
+        std::fs::read_to_string(home.join(format!("home/workflows/.versions/{name}.log.jsonl")))
+            .expect("a log");
     serde_json::from_str(log.lines().last().expect("a record")).expect("a JSON record")
 }
 

@@ -290,9 +290,9 @@ fn edits_undos_rollbacks_and_hand_edits_at_once_lose_nothing() {
             &["rollback", "shared", "--to", "1", "--yes"][..],
         ] {
             let home = &home;
-            workers.push(scope.spawn(move || {
-                (0..ROUNDS).map(|_| run_qwf(home, args)).collect::<Vec<_>>()
-            }));
+            workers.push(
+                scope.spawn(move || (0..ROUNDS).map(|_| run_qwf(home, args)).collect::<Vec<_>>()),
+            );
         }
         // A person saving the file by hand now and then.
         let current = &current;
@@ -329,21 +329,14 @@ fn edits_undos_rollbacks_and_hand_edits_at_once_lose_nothing() {
         .enumerate()
         .map(|(index, record)| {
             assert_eq!(record.version, index as u64 + 1, "numbered without gaps");
-            let text = std::fs::read_to_string(
-                versions.join(format!("shared.v{}.json", record.version)),
-            )
-            .expect("a version file");
+            let text =
+                std::fs::read_to_string(versions.join(format!("shared.v{}.json", record.version)))
+                    .expect("a version file");
             serde_json::from_str(&text).expect("a version is JSON")
         })
         .collect();
     for (index, pair) in contents.windows(2).enumerate() {
-        assert_ne!(
-            pair[0],
-            pair[1],
-            "v{} equals v{}",
-            index + 2,
-            index + 1
-        );
+        assert_ne!(pair[0], pair[1], "v{} equals v{}", index + 2, index + 1);
     }
     let has_key = |key: &str| {
         contents
@@ -377,7 +370,11 @@ fn edits_undos_rollbacks_and_hand_edits_at_once_lose_nothing() {
     assert!(applied > 0, "no edit landed at all");
     // Every hand save is in some version: none was overwritten unrecorded.
     for outcome in outcomes.iter().flatten() {
-        if let Some(key) = outcome.key.as_deref().filter(|key| key.starts_with("hand_")) {
+        if let Some(key) = outcome
+            .key
+            .as_deref()
+            .filter(|key| key.starts_with("hand_"))
+        {
             assert!(has_key(key), "the hand save {key} was lost");
         }
     }

@@ -38,11 +38,9 @@ impl WorkflowLock {
             use std::os::unix::fs::OpenOptionsExt;
             options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
         }
-        let file = options
-            .open(path)
-            .map_err(|error| {
-                StoreError::io("open the lock file", path, super::read::explain_link(error))
-            })?;
+        let file = options.open(path).map_err(|error| {
+            StoreError::io("open the lock file", path, super::read::explain_link(error))
+        })?;
         let is_file = file
             .metadata()
             .map_err(|error| StoreError::io("open the lock file", path, error))?

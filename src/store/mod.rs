@@ -71,9 +71,11 @@ pub struct Head {
 /// A workflow as the commands that do not need its current file see it.
 #[derive(Debug)]
 pub enum State {
-    Live(Head),
+    Live(Box<Head>),
     /// The current file was removed; the history stays.
-    Deleted { latest: VersionRecord },
+    Deleted {
+        latest: VersionRecord,
+    },
     /// The current file holds a hand edit that cannot be read as a workflow
     /// (`error` says where); `latest` is the last recorded version.
     Broken {
@@ -236,10 +238,7 @@ fn parse_current(path: &Path, bytes: &[u8]) -> Result<Workflow> {
         path: path.to_path_buf(),
         line: 0,
         column: 0,
-        message: format!(
-            "the file is not UTF-8 text (byte {})",
-            error.valid_up_to()
-        ),
+        message: format!("the file is not UTF-8 text (byte {})", error.valid_up_to()),
     })?;
     Workflow::from_json_str(text).map_err(|error| StoreError::parse(path, error))
 }
@@ -283,7 +282,8 @@ impl Store {
     /// lock outside the home) or not a directory.
     fn check_versions_dir(&self) -> Result<()> {
         let directory = self.versions_dir();
-        read::check_real_directory(&directory).map_err(|error| StoreError::io("use", directory, error))
+        read::check_real_directory(&directory)
+            .map_err(|error| StoreError::io("use", directory, error))
     }
 
     fn marker_path(&self, name: &str) -> PathBuf {
@@ -559,7 +559,7 @@ impl Store {
         latest: impl Fn() -> Result<Option<VersionRecord>>,
     ) -> Result<State> {
         match head {
-            Ok(head) => Ok(State::Live(head)),
+            Ok(head) => Ok(State::Live(Box::new(head))),
             Err(error @ (StoreError::Deleted { .. } | StoreError::InvalidWorkflowFile { .. })) => {
                 let Some(latest) = latest()? else {
                     // A file put there by hand and never recorded: there is
@@ -1001,7 +1001,11 @@ impl Store {
     /// Removes the current file; the history stays, so any version can be
     /// brought back with a rollback (or `qwf undo`). A hand edit that is
     /// not a workflow is kept as a backup file first.
-    pub fn delete(&self, name: &str, context: &Context) -> Result<(VersionRecord, Option<PathBuf>)> {
+    pub fn delete(
+        &self,
+        name: &str,
+        context: &Context,
+    ) -> Result<(VersionRecord, Option<PathBuf>)> {
         check_name(name, "workflow")?;
         self.require(name)?;
         let _lock = self.lock(name, context)?;
@@ -1211,7 +1215,10 @@ impl Store {
         let mut workflow = head.workflow.clone();
         workflow.name = backup.clone();
         let mut provenance = Provenance::new(
-            format!("Backup of {name} v{}, kept by a rollback", head.record.version),
+            format!(
+                "Backup of {name} v{}, kept by a rollback",
+                head.record.version
+            ),
             Origin::Command {
                 command: format!("qwf rollback {name} --save-current"),
             },

@@ -53,8 +53,7 @@ pub fn open_regular(path: &Path, links: Links) -> io::Result<File> {
 pub fn read_bounded(path: &Path, limit: u64, links: Links) -> io::Result<Vec<u8>> {
     let file = open_regular(path, links)?;
     let mut bytes = Vec::with_capacity(16 * 1024);
-    file.take(limit.saturating_add(1))
-        .read_to_end(&mut bytes)?;
+    file.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > limit {
         return Err(io::Error::other(format!(
             "is larger than {}; qwf reads no more than that",
@@ -70,7 +69,10 @@ pub fn read_text_bounded(path: &Path, limit: u64, links: Links) -> io::Result<St
     String::from_utf8(bytes).map_err(|error| {
         io::Error::new(
             io::ErrorKind::InvalidData,
-            format!("is not UTF-8 text (byte {})", error.utf8_error().valid_up_to()),
+            format!(
+                "is not UTF-8 text (byte {})",
+                error.utf8_error().valid_up_to()
+            ),
         )
     })
 }
@@ -165,7 +167,10 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("a.json");
         std::fs::write(&path, "{}").expect("write");
-        assert_eq!(read_text_bounded(&path, 10, Links::Refuse).expect("read"), "{}");
+        assert_eq!(
+            read_text_bounded(&path, 10, Links::Refuse).expect("read"),
+            "{}"
+        );
     }
 
     #[test]
@@ -192,7 +197,10 @@ mod tests {
         std::os::unix::fs::symlink(&target, &link).expect("symlink");
         let error = read_bounded(&link, 10, Links::Refuse).expect_err("refused");
         assert!(error.to_string().contains("symbolic link"), "{error}");
-        assert_eq!(read_bounded(&link, 10, Links::Follow).expect("followed"), b"{}");
+        assert_eq!(
+            read_bounded(&link, 10, Links::Follow).expect("followed"),
+            b"{}"
+        );
         let to_device = dir.path().join("zero.json");
         std::os::unix::fs::symlink("/dev/zero", &to_device).expect("symlink");
         let error = read_bounded(&to_device, 10, Links::Follow).expect_err("refused");

@@ -425,7 +425,11 @@ fn list_reads_heads_and_reports_broken_files() {
     fs::write(store.current_path("broken"), "{ nope").expect("write");
     // Not workflows: temporary files and kept broken edits.
     fs::write(store.workflows_dir().join(".qwf-x.tmp"), "{}").expect("temporary");
-    fs::write(store.workflows_dir().join("data-pipeline.broken-v1.json"), "{").expect("kept");
+    fs::write(
+        store.workflows_dir().join("data-pipeline.broken-v1.json"),
+        "{",
+    )
+    .expect("kept");
     let list = store.list().expect("list");
     assert_eq!(
         list.iter()
@@ -574,7 +578,13 @@ fn hostile_packages_are_refused_whole() {
 fn a_hand_edit_back_to_the_previous_version_is_recorded() {
     let (_dir, store) = created();
     store
-        .commit("data-pipeline", None, retry(), provenance("retry"), &context())
+        .commit(
+            "data-pipeline",
+            None,
+            retry(),
+            provenance("retry"),
+            &context(),
+        )
         .expect("v2");
     // The user puts back v1's exact bytes by hand: not a crash to finish.
     fs::copy(
@@ -592,13 +602,26 @@ fn a_hand_edit_back_to_the_previous_version_is_recorded() {
 fn a_home_without_markers_still_finishes_an_interrupted_commit() {
     let (_dir, store) = created();
     store
-        .commit("data-pipeline", None, retry(), provenance("retry"), &context())
+        .commit(
+            "data-pipeline",
+            None,
+            retry(),
+            provenance("retry"),
+            &context(),
+        )
         .expect("v2");
     fs::remove_file(store.marker_path("data-pipeline")).expect("no marker");
-    fs::write(store.current_path("data-pipeline"), pipeline().to_pretty_json()).expect("old");
+    fs::write(
+        store.current_path("data-pipeline"),
+        pipeline().to_pretty_json(),
+    )
+    .expect("old");
     let head = store.head("data-pipeline", &context()).expect("head");
     assert_eq!((head.record.version, head.recorded_hand_edit), (2, false));
-    assert!(store.marker_path("data-pipeline").exists(), "the marker is written");
+    assert!(
+        store.marker_path("data-pipeline").exists(),
+        "the marker is written"
+    );
 }
 
 #[test]
@@ -612,14 +635,23 @@ fn a_change_that_changes_nothing_writes_nothing() {
         Err(error @ StoreError::Unchanged { version: 1, .. }) => assert!(error.is_refusal()),
         other => panic!("expected unchanged, got {other:?}"),
     }
-    assert_eq!(fs::read(store.log_path("data-pipeline")).expect("log"), before);
+    assert_eq!(
+        fs::read(store.log_path("data-pipeline")).expect("log"),
+        before
+    );
 }
 
 #[test]
 fn a_restore_decided_on_an_older_head_is_refused() {
     let (_dir, store) = created();
     store
-        .commit("data-pipeline", None, retry(), provenance("retry"), &context())
+        .commit(
+            "data-pipeline",
+            None,
+            retry(),
+            provenance("retry"),
+            &context(),
+        )
         .expect("v2");
     let request = |shown| RestoreRequest {
         to: 1,
@@ -634,7 +666,10 @@ fn a_restore_decided_on_an_older_head_is_refused() {
     match store.restore("data-pipeline", request(2), &context()) {
         Err(error @ StoreError::Moved { .. }) => {
             assert!(error.is_refusal());
-            assert!(error.to_string().contains("v3 (undo) was saved meanwhile"), "{error}");
+            assert!(
+                error.to_string().contains("v3 (undo) was saved meanwhile"),
+                "{error}"
+            );
         }
         other => panic!("expected moved, got {other:?}"),
     }

@@ -112,14 +112,26 @@ fn an_invalid_hand_edit_blocks_only_what_needs_the_file() {
     ] {
         let run = env.refuses(&args, 1);
         assert!(run.stderr.contains(place), "{args:?}\n{}", run.snapshot());
-        assert!(run.stderr.contains("qwf undo data-pipeline"), "{}", run.stderr);
+        assert!(
+            run.stderr.contains("qwf undo data-pipeline"),
+            "{}",
+            run.stderr
+        );
     }
     // What does not need it works, says what is wrong, and touches nothing.
     for args in [
         vec!["history", "data-pipeline"],
         vec!["show", "data-pipeline", "--version", "1"],
         vec!["diff", "data-pipeline"],
-        vec!["diff", "data-pipeline", "--from", "1", "--to", "2", "--text"],
+        vec![
+            "diff",
+            "data-pipeline",
+            "--from",
+            "1",
+            "--to",
+            "2",
+            "--text",
+        ],
         vec!["export", "data-pipeline", "-o", "out.json"],
     ] {
         let run = env.run(&args).ok();
@@ -129,12 +141,19 @@ fn an_invalid_hand_edit_blocks_only_what_needs_the_file() {
     let history = env.run(&["history", "data-pipeline"]).ok();
     insta::assert_snapshot!(history.snapshot());
     let diff = env.run(&["diff", "data-pipeline"]).ok();
-    assert!(diff.stdout.starts_with("Changes from v2 to v3:"), "{}", diff.stdout);
+    assert!(
+        diff.stdout.starts_with("Changes from v2 to v3:"),
+        "{}",
+        diff.stdout
+    );
     // `validate NAME` reports it as `validate FILE` does.
     let by_name = env.run(&["validate", "data-pipeline"]).expect(1);
     let by_file = env.run(&["validate", path]).expect(1);
     assert_eq!(
-        by_name.stdout.replace("data-pipeline:", "FILE:").replace("data-pipeline is not", "FILE is not"),
+        by_name
+            .stdout
+            .replace("data-pipeline:", "FILE:")
+            .replace("data-pipeline is not", "FILE is not"),
         by_file
             .stdout
             .replace("home/workflows/data-pipeline.json", "FILE")
@@ -164,7 +183,9 @@ fn an_invalid_hand_edit_blocks_only_what_needs_the_file() {
 fn broken_hand_edit() -> (crate::common::TestEnv, String) {
     let env = three_versions();
     let path = "home/workflows/data-pipeline.json";
-    let broken = env.read(path).replacen("\"version\": \"1.0.0\",", "\"version\": \"1.0.0\"", 1);
+    let broken = env
+        .read(path)
+        .replacen("\"version\": \"1.0.0\",", "\"version\": \"1.0.0\"", 1);
     env.write(path, &broken);
     (env, broken)
 }
@@ -175,8 +196,15 @@ fn undo_puts_back_the_last_version_and_keeps_a_broken_hand_edit() {
     let run = env.run(&["undo", "data-pipeline"]).ok();
     insta::assert_snapshot!(run.snapshot());
     assert_eq!(env.current("data-pipeline"), env.stored("data-pipeline", 3));
-    assert_eq!(env.log("data-pipeline").len(), 3, "v3 came back as the file");
-    assert_eq!(env.read("home/workflows/data-pipeline.broken-v3.json"), broken);
+    assert_eq!(
+        env.log("data-pipeline").len(),
+        3,
+        "v3 came back as the file"
+    );
+    assert_eq!(
+        env.read("home/workflows/data-pipeline.broken-v3.json"),
+        broken
+    );
 }
 
 #[test]
@@ -192,7 +220,10 @@ fn rollback_over_a_broken_hand_edit_keeps_it() {
         "[TMP]/home/workflows/data-pipeline.broken-v3.json"
     );
     assert_eq!(env.current("data-pipeline"), env.stored("data-pipeline", 1));
-    assert_eq!(env.read("home/workflows/data-pipeline.broken-v3.json"), broken);
+    assert_eq!(
+        env.read("home/workflows/data-pipeline.broken-v3.json"),
+        broken
+    );
     // A second broken edit is kept beside the first, never over it.
     env.write("home/workflows/data-pipeline.json", "{ \"oops\"");
     env.run(&["delete", "data-pipeline"]).ok();

@@ -62,10 +62,22 @@ fn a_missing_workflow_is_refused() {
 fn the_skills_of_every_version_travel_so_old_versions_still_run() {
     let env = three_versions();
     for (name, skill) in [
-        ("http-fetch", r#"{"name": "http-fetch", "type": "code_inline", "description": "GET a URL", "command": "curl", "inputs": ["url"], "outputs": ["data"]}"#),
-        ("data-validator", r#"{"name": "data-validator", "type": "code_inline", "description": "Check data", "command": "cat", "inputs": ["data", "schema"], "outputs": ["validated"]}"#),
-        ("db-writer", r#"{"name": "db-writer", "type": "code_inline", "description": "Write rows", "command": "cat", "inputs": ["data", "table"], "outputs": []}"#),
-        ("slack-notify", r#"{"name": "slack-notify", "type": "code_inline", "description": "Tell Slack", "command": "cat", "inputs": ["message"], "outputs": []}"#),
+        (
+            "http-fetch",
+            r#"{"name": "http-fetch", "type": "code_inline", "description": "GET a URL", "command": "curl", "inputs": ["url"], "outputs": ["data"]}"#,
+        ),
+        (
+            "data-validator",
+            r#"{"name": "data-validator", "type": "code_inline", "description": "Check data", "command": "cat", "inputs": ["data", "schema"], "outputs": ["validated"]}"#,
+        ),
+        (
+            "db-writer",
+            r#"{"name": "db-writer", "type": "code_inline", "description": "Write rows", "command": "cat", "inputs": ["data", "table"], "outputs": []}"#,
+        ),
+        (
+            "slack-notify",
+            r#"{"name": "slack-notify", "type": "code_inline", "description": "Tell Slack", "command": "cat", "inputs": ["message"], "outputs": []}"#,
+        ),
     ] {
         env.write(&format!("home/skills/{name}.json"), skill);
     }
@@ -87,7 +99,13 @@ fn the_skills_of_every_version_travel_so_old_versions_still_run() {
     let other = crate::common::TestEnv::new();
     other.write("pipeline.qwf.json", &env.read("pipeline.qwf.json"));
     other.run(&["import", "pipeline.qwf.json", "--yes"]).ok();
-    other.run(&["rollback", "data-pipeline", "--to", "2", "--yes"]).ok();
+    other
+        .run(&["rollback", "data-pipeline", "--to", "2", "--yes"])
+        .ok();
     let run = other.run(&["validate", "data-pipeline"]).ok();
-    assert!(!run.stdout.contains("unknown_skill") && !run.stdout.contains("slack-notify"), "{}", run.stdout);
+    assert!(
+        !run.stdout.contains("unknown_skill") && !run.stdout.contains("slack-notify"),
+        "{}",
+        run.stdout
+    );
 }

@@ -18,7 +18,11 @@ fn rollback_makes_a_new_version_equal_to_the_old_one() {
         log[3]["origin"]["command"],
         "qwf rollback data-pipeline --to 1"
     );
-    assert!(!env.workflows().join("data-pipeline-backup-v3.json").exists());
+    assert!(
+        !env.workflows()
+            .join("data-pipeline-backup-v3.json")
+            .exists()
+    );
 }
 
 #[test]
@@ -64,7 +68,11 @@ fn save_current_never_overwrites_a_workflow_of_that_name() {
         "{}",
         run.snapshot()
     );
-    assert!(std::fs::read_to_string(mine).expect("kept").contains("\"mine\""));
+    assert!(
+        std::fs::read_to_string(mine)
+            .expect("kept")
+            .contains("\"mine\"")
+    );
     assert_eq!(env.log("data-pipeline").len(), 3, "no rollback either");
     assert_eq!(env.current("data-pipeline"), env.stored("data-pipeline", 3));
     // Only the adoption of the hand-made file as a version was recorded.

@@ -91,7 +91,8 @@ fn an_undo_decided_before_an_edit_landed_is_refused() {
     assert_eq!(env.current("data-pipeline"), edited, "the edit stays");
     let run = env.run(&["undo", "data-pipeline", "--yes"]).ok();
     assert!(
-        run.stdout.contains("Undoing v4: Time out save after 60s (back to v3)"),
+        run.stdout
+            .contains("Undoing v4: Time out save after 60s (back to v3)"),
         "{}",
         run.stdout
     );
@@ -111,7 +112,10 @@ fn the_refusal_names_the_versions_saved_meanwhile() {
         ),
         "{stderr}"
     );
-    assert!(stderr.contains("Hint: look at `qwf history data-pipeline`"), "{stderr}");
+    assert!(
+        stderr.contains("Hint: look at `qwf history data-pipeline`"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -168,7 +172,10 @@ fn a_hand_edit_back_to_the_previous_version_is_recorded() {
     let log = env.log("data-pipeline");
     assert_eq!(log.len(), 4);
     assert_eq!(log[3]["origin"]["kind"], "edited_outside");
-    assert_eq!(env.stored("data-pipeline", 4), env.stored("data-pipeline", 2));
+    assert_eq!(
+        env.stored("data-pipeline", 4),
+        env.stored("data-pipeline", 2)
+    );
 }
 
 #[test]
@@ -219,10 +226,22 @@ fn a_failure_after_the_commit_point_says_the_version_was_saved() {
 }
 
 const SKILLS: &[(&str, &str)] = &[
-    ("http-fetch", r#"{"name": "http-fetch", "type": "code_inline", "description": "Fetch a URL", "command": "curl -s $QWF_INPUT_URL", "inputs": ["url"], "outputs": ["data"]}"#),
-    ("data-validator", r#"{"name": "data-validator", "type": "code_inline", "description": "Validate data", "command": "cat", "inputs": ["data", "schema"], "outputs": ["validated"]}"#),
-    ("db-writer", r#"{"name": "db-writer", "type": "code_inline", "description": "Write rows", "command": "cat", "inputs": ["data", "table"], "outputs": []}"#),
-    ("slack-notify", r#"{"name": "slack-notify", "type": "code_inline", "description": "Tell Slack", "command": "cat", "inputs": ["message"], "outputs": []}"#),
+    (
+        "http-fetch",
+        r#"{"name": "http-fetch", "type": "code_inline", "description": "Fetch a URL", "command": "curl -s $QWF_INPUT_URL", "inputs": ["url"], "outputs": ["data"]}"#,
+    ),
+    (
+        "data-validator",
+        r#"{"name": "data-validator", "type": "code_inline", "description": "Validate data", "command": "cat", "inputs": ["data", "schema"], "outputs": ["validated"]}"#,
+    ),
+    (
+        "db-writer",
+        r#"{"name": "db-writer", "type": "code_inline", "description": "Write rows", "command": "cat", "inputs": ["data", "table"], "outputs": []}"#,
+    ),
+    (
+        "slack-notify",
+        r#"{"name": "slack-notify", "type": "code_inline", "description": "Tell Slack", "command": "cat", "inputs": ["message"], "outputs": []}"#,
+    ),
 ];
 
 #[test]
@@ -251,11 +270,19 @@ fn a_read_only_home_still_reads_and_says_a_hand_edit_is_not_recorded() {
         let run = env.run_as_other_user(&args);
         assert_eq!(run.code, 0, "{args:?}\n{}", run.snapshot());
         if args[0] != "list" {
-            assert!(run.stderr.contains(not_recorded), "{args:?}\n{}", run.stderr);
+            assert!(
+                run.stderr.contains(not_recorded),
+                "{args:?}\n{}",
+                run.stderr
+            );
         }
     }
     let shown = env.run_as_other_user(&["show", "data-pipeline"]);
-    assert!(shown.stdout.contains("by_hand"), "the file as it is: {}", shown.stdout);
+    assert!(
+        shown.stdout.contains("by_hand"),
+        "the file as it is: {}",
+        shown.stdout
+    );
     // Writing is refused with the reason, and nothing changes.
     let plan = set_timeout_plan(&env, 3, 60);
     let run = env.run_as_other_user(&["apply", &plan, "--yes"]);
@@ -306,15 +333,27 @@ fn a_fifo_or_a_device_as_a_workflow_is_refused_named() {
     std::os::unix::fs::symlink("/dev/zero", env.workflows().join("zero.json")).expect("link");
     let (code, stdout, _) = run_bounded(&env, &["list"]);
     assert_eq!(code, 0);
-    assert!(stdout.contains("is a FIFO (named pipe), not a file"), "{stdout}");
+    assert!(
+        stdout.contains("is a FIFO (named pipe), not a file"),
+        "{stdout}"
+    );
     assert!(stdout.contains("is a symbolic link"), "{stdout}");
     for (args, said) in [
-        (vec!["validate", "pipe"], "is a FIFO (named pipe), not a file"),
+        (
+            vec!["validate", "pipe"],
+            "is a FIFO (named pipe), not a file",
+        ),
         (vec!["run", "pipe"], "is a FIFO (named pipe), not a file"),
         (vec!["show", "zero"], "is a symbolic link"),
         (vec!["validate", "zero"], "is a symbolic link"),
-        (vec!["validate", "home/workflows/pipe.json"], "is a FIFO (named pipe), not a file"),
-        (vec!["validate", "/dev/zero"], "is a character device, not a file"),
+        (
+            vec!["validate", "home/workflows/pipe.json"],
+            "is a FIFO (named pipe), not a file",
+        ),
+        (
+            vec!["validate", "/dev/zero"],
+            "is a character device, not a file",
+        ),
     ] {
         let (code, stdout, stderr) = run_bounded(&env, &args);
         assert_eq!(code, 1, "{args:?}\n{stdout}{stderr}");
@@ -361,7 +400,10 @@ fn history_log_and_lock_are_never_followed_outside_the_home() {
         names
     };
     let before = listing();
-    for args in [vec!["history", "data-pipeline"], vec!["apply", &plan, "--yes"]] {
+    for args in [
+        vec!["history", "data-pipeline"],
+        vec!["apply", &plan, "--yes"],
+    ] {
         let (code, _, stderr) = run_bounded(&env, &args);
         assert_eq!(code, 1, "{args:?}: {stderr}");
         assert!(

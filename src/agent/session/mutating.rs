@@ -183,29 +183,31 @@ impl Session<'_> {
             }
             Decision::Approve => {
                 let provenance = self.provenance(&summary, request, report);
-                match self.store.commit(
+                let result = self.store.commit(
                     &workflow,
                     Some(*base_version),
                     Change::Modify(modifications.clone()),
                     provenance,
                     &self.context,
-                ) {
-                    Ok(committed) => {
-                        gate.applied(&proposal, Some(committed.record.version));
-                        report.applied.push(Applied {
-                            workflow: Some(workflow.clone()),
-                            version: Some(committed.record.version),
-                            skill: None,
-                            skills_created: Vec::new(),
-                            skills_skipped: Vec::new(),
-                            verdict: proposal.verdict(),
-                            summary: summary.clone(),
-                            modifications: modifications.clone(),
-                        });
-                        Outcome::ok(
-                            json!({ "status": "applied", "workflow": workflow, "version": committed.record.version }),
-                        )
-                    }
+                );
+                // Saved even when something after the commit failed.
+                if let Some(version) = saved_version(&result.as_ref().map(|c| c.record.version)) {
+                    gate.applied(&proposal, Some(version));
+                    report.applied.push(Applied {
+                        workflow: Some(workflow.clone()),
+                        version: Some(version),
+                        skill: None,
+                        skills_created: Vec::new(),
+                        skills_skipped: Vec::new(),
+                        verdict: proposal.verdict(),
+                        summary: summary.clone(),
+                        modifications: modifications.clone(),
+                    });
+                }
+                match result {
+                    Ok(committed) => Outcome::ok(
+                        json!({ "status": "applied", "workflow": workflow, "version": committed.record.version }),
+                    ),
                     Err(error) => Outcome::store_error(error),
                 }
             }
@@ -475,29 +477,31 @@ impl Session<'_> {
         match decision {
             Decision::Approve => {
                 let provenance = self.provenance(&format!("Rolled back to v{to}"), request, report);
-                match self.store.commit(
+                let result = self.store.commit(
                     workflow,
                     Some(head.record.version),
                     Change::Replace(Box::new(target)),
                     provenance,
                     &self.context,
-                ) {
-                    Ok(committed) => {
-                        gate.applied(&proposal, Some(committed.record.version));
-                        report.applied.push(Applied {
-                            workflow: Some(workflow.to_string()),
-                            version: Some(committed.record.version),
-                            skill: None,
-                            skills_created: Vec::new(),
-                            skills_skipped: Vec::new(),
-                            verdict: proposal.verdict(),
-                            summary: proposal.summary.clone(),
-                            modifications: Vec::new(),
-                        });
-                        Outcome::ok(
-                            json!({ "status": "applied", "workflow": workflow, "version": committed.record.version }),
-                        )
-                    }
+                );
+                // Saved even when something after the commit failed.
+                if let Some(version) = saved_version(&result.as_ref().map(|c| c.record.version)) {
+                    gate.applied(&proposal, Some(version));
+                    report.applied.push(Applied {
+                        workflow: Some(workflow.to_string()),
+                        version: Some(version),
+                        skill: None,
+                        skills_created: Vec::new(),
+                        skills_skipped: Vec::new(),
+                        verdict: proposal.verdict(),
+                        summary: proposal.summary.clone(),
+                        modifications: Vec::new(),
+                    });
+                }
+                match result {
+                    Ok(committed) => Outcome::ok(
+                        json!({ "status": "applied", "workflow": workflow, "version": committed.record.version }),
+                    ),
                     Err(error) => Outcome::store_error(error),
                 }
             }
@@ -508,15 +512,33 @@ impl Session<'_> {
     }
 }
 
+/// The version a commit saved: on success, and also when something after
+/// the commit point failed (the version exists; it must not be reported as
+/// nothing changed).
+fn saved_version(result: &Result<u64, &StoreError>) -> Option<u64> {
+    match result {
+        Ok(version) => Some(*version),
+        Err(StoreError::AfterCommit { version, .. }) => Some(*version),
+        Err(_) => None,
+    }
+}
+
 /// The description of a version: the proposal's summary when it was
 /// applied as proposed; otherwise what was applied, and how it came about.
-fn applied_description(summary: &str, proposed: &[Modification], applied: &[Modification]) -> String {
+fn applied_description(
+    summary: &str,
+    proposed: &[Modification],
+    applied: &[Modification],
+) -> String {
     if applied == proposed {
         return summary.to_string();
     }
     let listed: Vec<String> = applied.iter().map(ToString::to_string).collect();
     let listed = listed.join("; ");
-    if applied.iter().all(|modification| proposed.contains(modification)) {
+    if applied
+        .iter()
+        .all(|modification| proposed.contains(modification))
+    {
         format!(
             "{summary} (approved {} of {} parts: {listed})",
             applied.len(),

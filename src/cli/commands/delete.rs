@@ -32,7 +32,9 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
     if !printer.json {
         let what = match steps {
             Some(steps) => format!("v{version}, {steps} steps"),
-            None => format!("v{version}; its file holds a hand edit that is not valid JSON, kept as a backup"),
+            None => format!(
+                "v{version}; its file holds a hand edit that is not valid JSON, kept as a backup"
+            ),
         };
         printer.line(format!(
             "{} This will delete '{}' ({what}).",
