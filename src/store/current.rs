@@ -17,7 +17,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::atomic::{sync_directory, write_atomic};
+use super::atomic::{sync_directory, write_atomic_unsynced};
 use super::error::{Result, StoreError};
 use super::read::{Links, read_bounded};
 
@@ -47,9 +47,12 @@ pub fn read_marker(path: &Path) -> Option<Marker> {
     serde_json::from_slice(&bytes).ok()
 }
 
+/// Writes the marker. Not flushed to disk: a marker lost in a power cut
+/// only means the next command compares the current file with the latest
+/// version instead (the current file itself is flushed before).
 pub fn write_marker(path: &Path, marker: &Marker) -> Result<()> {
     let text = serde_json::to_string(marker).expect("a marker is always representable as JSON");
-    write_atomic(path, text.as_bytes())
+    write_atomic_unsynced(path, text.as_bytes())
 }
 
 /// The current file's bytes, `None` when there is none. Refuses anything
