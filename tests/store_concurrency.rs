@@ -368,6 +368,15 @@ fn edits_undos_rollbacks_and_hand_edits_at_once_lose_nothing() {
         }
     }
     assert!(applied > 0, "no edit landed at all");
+    let refused = outcomes
+        .iter()
+        .flatten()
+        .filter(|outcome| outcome.code == 3)
+        .count();
+    let hand_versions = records
+        .iter()
+        .filter(|record| record.origin == qwf::store::Origin::EditedOutside)
+        .count();
     // Every hand save is in some version: none was overwritten unrecorded.
     for outcome in outcomes.iter().flatten() {
         if let Some(key) = outcome
@@ -378,4 +387,8 @@ fn edits_undos_rollbacks_and_hand_edits_at_once_lose_nothing() {
             assert!(has_key(key), "the hand save {key} was lost");
         }
     }
+    eprintln!(
+        "{} versions: {applied} edits acknowledged, {refused} commands refused, {hand_versions} hand edits recorded",
+        records.len()
+    );
 }
