@@ -43,11 +43,11 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
         let store = settings.store();
         // Records a pending hand edit, and refuses a file that is not JSON
         // with its line and column.
-        store.head(&name, &settings.context())?;
+        let head = store.head(&name, &settings.context())?;
         // A stored workflow is checked against the skill registry too: a
         // step whose skill is missing (skipped at creation, or deleted)
         // is reported. A file from elsewhere is checked on its own.
-        let known = store.known_resources()?;
+        let known = store.known_resources_for(&head.workflow)?;
         let (_, broken) = store.skills()?;
         return check(
             &store.current_path(&name),
