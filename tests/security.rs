@@ -695,6 +695,14 @@ fn workspace_skills_run_only_in_a_trusted_workspace() {
         "{}",
         resources.stdout
     );
+    let skills = sandbox.qwf(&["skill", "list"], &[]);
+    assert!(
+        skills.stdout.contains(
+            "Not used, since this workspace is not trusted: the workspace's deploy, greet"
+        ),
+        "{}",
+        skills.stdout
+    );
     // A workflow that needs a workspace skill does not start.
     let ship = sandbox.qwf(&["run", "ship"], &[]);
     assert_eq!(ship.code, 1, "{}", ship.all());
