@@ -949,6 +949,7 @@ fn every_reading_command(sandbox: &Sandbox) -> Vec<(Vec<String>, Output)> {
             export.to_str().expect("path"),
         ],
         vec!["trust", "--list"],
+        vec!["validate", "/dev/zero"],
     ]
     .into_iter()
     .map(|args| args.into_iter().map(String::from).collect())

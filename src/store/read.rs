@@ -112,6 +112,29 @@ pub fn read_text(path: &Path, limit: u64) -> Result<String, ReadError> {
     })
 }
 
+/// The text of a file the user named on the command line: a pipe works
+/// (`qwf validate <(…)`), since the user chose it, but nothing is read past
+/// `limit` bytes (`/dev/zero` ends in an error, not out of memory).
+pub fn read_named_text(path: &Path, limit: u64) -> Result<String, ReadError> {
+    let file = File::open(path).map_err(ReadError::from_io)?;
+    if file.metadata().map_err(ReadError::from_io)?.is_dir() {
+        return Err(ReadError::Directory);
+    }
+    let mut bytes = Vec::new();
+    file.take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(ReadError::from_io)?;
+    if bytes.len() as u64 > limit {
+        return Err(ReadError::TooLarge { limit });
+    }
+    let text = String::from_utf8(bytes)
+        .map_err(|error| ReadError::NotUtf8(error.utf8_error().valid_up_to()))?;
+    Ok(match text.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_string(),
+        None => text,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -156,6 +179,11 @@ mod tests {
         assert!(matches!(
             read_text(&zero, 10),
             Err(ReadError::Special("character device"))
+        ));
+        // Named on the command line: read, but only up to the bound.
+        assert!(matches!(
+            read_named_text(&zero, 1024),
+            Err(ReadError::TooLarge { limit: 1024 })
         ));
     }
 }
