@@ -986,6 +986,7 @@ fn hostile_discovery_files_are_named_and_nothing_hangs_or_panics() {
         "mcp.json: is a named pipe (FIFO)",
         "deep.md: its YAML frontmatter is",
         "prompt.fifo cannot be read: is a named pipe (FIFO)",
+        "dangling.json: is a link to /nonexistent/target, which does not exist",
     ] {
         assert!(
             resources.stdout.contains(expected),

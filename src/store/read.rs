@@ -17,6 +17,8 @@ pub const SMALL_FILE: u64 = 1024 * 1024;
 pub enum ReadError {
     #[error("does not exist")]
     NotFound,
+    #[error("is a link to {}, which does not exist", .0.display())]
+    DanglingLink(std::path::PathBuf),
     #[error("is a directory, not a file")]
     Directory,
     #[error("is a {0}, not a regular file; qwf reads only regular files")]
@@ -73,7 +75,12 @@ fn check_type(file_type: std::fs::FileType) -> Result<(), ReadError> {
 /// Opens `path` for reading if it is a regular file (following links).
 pub fn open_regular(path: &Path) -> Result<File, ReadError> {
     // The type first, so a FIFO is never opened at all...
-    let metadata = std::fs::metadata(path).map_err(ReadError::from_io)?;
+    let metadata = std::fs::metadata(path).map_err(|error| {
+        match (error.kind(), std::fs::read_link(path)) {
+            (std::io::ErrorKind::NotFound, Ok(target)) => ReadError::DanglingLink(target),
+            _ => ReadError::from_io(error),
+        }
+    })?;
     check_type(metadata.file_type())?;
     // ...and again on what was opened, in case it was swapped meanwhile;
     // O_NONBLOCK keeps even that open from waiting for a writer.
@@ -180,6 +187,12 @@ mod tests {
             read_text(&zero, 10),
             Err(ReadError::Special("character device"))
         ));
+        let dangling = dir.path().join("dangling.json");
+        std::os::unix::fs::symlink("/nonexistent/skill.json", &dangling).expect("symlink");
+        assert_eq!(
+            read_text(&dangling, 10).expect_err("dangling").to_string(),
+            "is a link to /nonexistent/skill.json, which does not exist"
+        );
         // Named on the command line: read, but only up to the bound.
         assert!(matches!(
             read_named_text(&zero, 1024),
