@@ -11,9 +11,9 @@ use super::validation::Severity;
 /// The field's name in a skill file.
 pub const FIELD: &str = "env";
 
-/// The provider keys qwf itself uses: a skill asking for one is warned
-/// about, since it would see the user's key.
-const PROVIDER_KEYS: &[&str] = &[
+/// The provider keys qwf itself uses: never passed to a skill that does
+/// not name them, and a skill naming one is warned about.
+pub const PROVIDER_KEYS: &[&str] = &[
     "OPENAI_API_KEY",
     "ANTHROPIC_API_KEY",
     "GEMINI_API_KEY",

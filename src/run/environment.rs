@@ -7,6 +7,8 @@
 
 use std::ffi::OsString;
 
+use crate::core::skill_env::PROVIDER_KEYS;
+
 /// Variables every code skill gets from qwf's environment when they are
 /// set: what a program needs to find its tools, its home, its locale and a
 /// place for temporary files.
@@ -17,14 +19,6 @@ pub const PASSED: &[&str] = &[
 
 /// Prefixes of variables passed the same way (the locale categories).
 pub const PASSED_PREFIXES: &[&str] = &["LC_"];
-
-/// qwf's own credentials: never passed unless a skill names them.
-pub const PROVIDER_KEYS: &[&str] = &[
-    "OPENAI_API_KEY",
-    "ANTHROPIC_API_KEY",
-    "GEMINI_API_KEY",
-    "QWF_API_KEY",
-];
 
 /// Words that make a variable's value a secret to keep out of run records.
 const SECRET_WORDS: &[&str] = &[
