@@ -192,8 +192,10 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
         return Ok(Outcome::Done);
     }
     if !printer.json {
+        // On stderr with the progress lines (colour only on a terminal).
+        let mut err = anstream::stderr();
         for note in &skill_notes {
-            eprintln!("{}", paint(WARNING, format!("note: {note}")));
+            let _ = writeln!(err, "{}", paint(WARNING, format!("note: {note}")));
         }
     }
 
