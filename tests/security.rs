@@ -703,6 +703,13 @@ fn workspace_skills_run_only_in_a_trusted_workspace() {
         "{}",
         skills.stdout
     );
+    let show = sandbox.qwf(&["skill", "show", "deploy"], &[]);
+    assert_eq!(show.code, 1, "{}", show.all());
+    assert!(
+        show.stderr.contains("is a workspace skill"),
+        "{}",
+        show.stderr
+    );
     // A workflow that needs a workspace skill does not start.
     let ship = sandbox.qwf(&["run", "ship"], &[]);
     assert_eq!(ship.code, 1, "{}", ship.all());

@@ -172,6 +172,23 @@ impl Store {
         {
             return Ok(found.skill);
         }
+        if let Some(found) = listing
+            .untrusted
+            .iter()
+            .find(|found| found.skill.name == name)
+        {
+            return Err(StoreError::Invalid {
+                message: format!(
+                    "skill '{name}' is a workspace skill ({}), and {}",
+                    found.source.display(),
+                    listing
+                        .untrusted_reason
+                        .as_deref()
+                        .unwrap_or("this workspace is not trusted")
+                ),
+                hint: "read it, then `qwf trust` lets this workspace's skills be used".into(),
+            });
+        }
         if let Some(problem) = listing
             .problems
             .iter()
