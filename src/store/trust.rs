@@ -22,6 +22,7 @@ use super::{Store, write_atomic};
 const MAX_FILES: usize = 10_000;
 const MAX_DEPTH: usize = 16;
 const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+const MAX_TOTAL_BYTES: u64 = 256 * 1024 * 1024;
 
 /// One trusted workspace.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -108,10 +109,19 @@ pub fn fingerprint(directory: &Path) -> std::result::Result<Option<Fingerprint>,
     collect(directory, Path::new(""), 0, &mut files)?;
     files.sort();
     let mut hasher = Sha256::new();
+    let mut total = 0u64;
     for relative in &files {
         let path = directory.join(relative);
         let bytes = read::read_bytes(&path, MAX_FILE_BYTES)
             .map_err(|error| format!("{} {error}", path.display()))?;
+        total += bytes.len() as u64;
+        if total > MAX_TOTAL_BYTES {
+            return Err(format!(
+                "{} holds more than {} MiB",
+                directory.display(),
+                MAX_TOTAL_BYTES / 1024 / 1024
+            ));
+        }
         let name = relative.to_string_lossy();
         hasher.update((name.len() as u64).to_le_bytes());
         hasher.update(name.as_bytes());
