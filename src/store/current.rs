@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 
 use super::atomic::{sync_directory, write_atomic_unsynced};
 use super::error::{Result, StoreError};
-use super::read::{Links, read_bounded};
+use super::own_files::{Links, read_bounded};
 
 /// The largest workflow file qwf reads (current or version file).
 pub const WORKFLOW_LIMIT: u64 = 16 * 1024 * 1024;
@@ -123,7 +123,7 @@ mod linux {
 
     use super::{Replaced, digest};
     use crate::store::error::{Result, StoreError};
-    use crate::store::read::{Links, read_bounded};
+    use crate::store::own_files::{Links, read_bounded};
 
     fn c_path(path: &Path) -> io::Result<CString> {
         CString::new(path.as_os_str().as_encoded_bytes())

@@ -39,7 +39,11 @@ impl WorkflowLock {
             options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
         }
         let file = options.open(path).map_err(|error| {
-            StoreError::io("open the lock file", path, super::read::explain_link(error))
+            StoreError::io(
+                "open the lock file",
+                path,
+                super::own_files::explain_link(error),
+            )
         })?;
         let is_file = file
             .metadata()

@@ -107,11 +107,13 @@ fn read_numbered<T: serde::de::DeserializeOwned>(
     path: &Path,
     version_of: impl Fn(&T) -> u64,
 ) -> Result<Vec<T>> {
-    let text = match super::read::read_text_bounded(path, LOG_LIMIT, super::read::Links::Refuse) {
-        Ok(text) => text,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(error) => return Err(StoreError::io("read", path, error)),
-    };
+    let text =
+        match super::own_files::read_text_bounded(path, LOG_LIMIT, super::own_files::Links::Refuse)
+        {
+            Ok(text) => text,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(error) => return Err(StoreError::io("read", path, error)),
+        };
     let complete = match text.rfind('\n') {
         Some(end) => &text[..=end],
         None => "",
@@ -145,7 +147,7 @@ fn read_numbered<T: serde::de::DeserializeOwned>(
 /// workflows with long histories stays fast.
 pub fn read_last(path: &Path) -> Result<Option<VersionRecord>> {
     let failed = |error| StoreError::io("read", path, error);
-    let mut file = match super::read::open_regular(path, super::read::Links::Refuse) {
+    let mut file = match super::own_files::open_regular(path, super::own_files::Links::Refuse) {
         Ok(file) => file,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(error) => return Err(failed(error)),
@@ -207,7 +209,7 @@ pub fn append(path: &Path, record: &VersionRecord) -> Result<()> {
     }
     let mut file = options
         .open(path)
-        .map_err(|error| StoreError::io("open", path, super::read::explain_link(error)))?;
+        .map_err(|error| StoreError::io("open", path, super::own_files::explain_link(error)))?;
     let metadata = file
         .metadata()
         .map_err(|error| StoreError::io("read", path, error))?;

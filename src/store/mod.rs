@@ -24,11 +24,13 @@ pub mod discovery;
 pub mod error;
 mod lock;
 pub mod log;
+pub mod own_files;
 pub mod package;
 pub mod plan;
 pub mod read;
 pub mod runs;
 mod skills;
+pub mod trust;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -37,7 +39,7 @@ pub use atomic::write_atomic;
 pub use error::{Result, StoreError};
 pub use lock::WorkflowLock;
 pub use log::{Origin, VersionRecord, VersionRef};
-pub use skills::{BrokenSkill, SkillListing};
+pub use skills::{BrokenSkill, SkillListing, runs_agents};
 
 use crate::core::diff::modifications_between;
 use crate::core::names::check_name;
@@ -194,6 +196,10 @@ pub struct Store {
     root: PathBuf,
     /// Where discovery looks besides the root (none unless given).
     roots: discovery::Roots,
+    /// Whether the workspace's skills may run, decided once per store.
+    trust_cache: std::sync::OnceLock<trust::Trust>,
+    /// The agents of Amazon Q CLI and Kiro, read when first needed.
+    agents: std::sync::OnceLock<discovery::agents::Agents>,
 }
 
 /// The three sides of a merge.
@@ -228,7 +234,7 @@ struct Outline {
 /// A workflow file's text: a regular file, not a link, of bounded size.
 /// One open, one status and the reads: listing reads a thousand of them.
 fn read_text(path: &Path) -> std::io::Result<String> {
-    read::read_text_bounded(path, current::WORKFLOW_LIMIT, read::Links::Refuse)
+    own_files::read_text_bounded(path, current::WORKFLOW_LIMIT, own_files::Links::Refuse)
 }
 
 /// Parses the current file's bytes; a problem is reported with the file's
@@ -248,6 +254,8 @@ impl Store {
         Store {
             root: root.into(),
             roots: discovery::Roots::default(),
+            trust_cache: std::sync::OnceLock::new(),
+            agents: std::sync::OnceLock::new(),
         }
     }
 
@@ -255,6 +263,8 @@ impl Store {
     /// (workspace skills, Amazon Q CLI and Kiro files).
     pub fn with_roots(mut self, roots: discovery::Roots) -> Self {
         self.roots = roots;
+        self.trust_cache = std::sync::OnceLock::new();
+        self.agents = std::sync::OnceLock::new();
         self
     }
 
@@ -282,7 +292,7 @@ impl Store {
     /// lock outside the home) or not a directory.
     fn check_versions_dir(&self) -> Result<()> {
         let directory = self.versions_dir();
-        read::check_real_directory(&directory)
+        own_files::check_real_directory(&directory)
             .map_err(|error| StoreError::io("use", directory, error))
     }
 

@@ -1,233 +1,202 @@
-//! Reading a file that should be a small regular file, whatever is at the
-//! path: a FIFO is not waited on, `/dev/zero` is not read until memory runs
-//! out, and a symbolic link is refused where qwf must not be led elsewhere.
-//!
-//! Every refusal is an `std::io::Error` whose text names what was found
-//! ("is a FIFO (named pipe), not a file"), so callers keep their usual
-//! "cannot read PATH: …" errors.
+//! Reading a file someone else may have put there. Only a regular file is
+//! read (a FIFO would block forever, `/dev/zero` never ends), it is opened
+//! without blocking, checked again once open, and never read past a bound.
+//! A symbolic link is followed; what it points at must be a regular file.
 
 use std::fs::{File, OpenOptions};
-use std::io::{self, Read};
+use std::io::Read;
+use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::Path;
 
-/// Whether a symbolic link at the path itself may be followed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Links {
-    /// The path was named by the user (`qwf validate ~/flows/a.json`).
-    Follow,
-    /// A file qwf keeps itself: a link could lead outside `QWF_HOME`.
-    Refuse,
+/// What a file may be at most when nothing smaller is said: skill files,
+/// agents, MCP configs and `config.toml` are a few kilobytes.
+pub const SMALL_FILE: u64 = 1024 * 1024;
+
+/// Why a file was not read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("does not exist")]
+    NotFound,
+    #[error("is a link to {}, which does not exist", .0.display())]
+    DanglingLink(std::path::PathBuf),
+    #[error("is a directory, not a file")]
+    Directory,
+    #[error("is a {0}, not a regular file; qwf reads only regular files")]
+    Special(&'static str),
+    #[error("is larger than {limit} bytes (qwf reads at most that much of it)")]
+    TooLarge { limit: u64 },
+    #[error("is not UTF-8 text (byte {0})")]
+    NotUtf8(usize),
+    #[error("cannot be read: {0}")]
+    Io(std::io::Error),
 }
 
-/// Opens `path` for reading without blocking on a FIFO and, with
-/// [`Links::Refuse`], without following a link; then checks that what was
-/// opened is a regular file (the check is on the open file, so nothing can
-/// be swapped in between).
-pub fn open_regular(path: &Path, links: Links) -> io::Result<File> {
-    let mut options = OpenOptions::new();
-    options.read(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        let mut flags = libc::O_NONBLOCK | libc::O_CLOEXEC;
-        if links == Links::Refuse {
-            flags |= libc::O_NOFOLLOW;
-        }
-        options.custom_flags(flags);
+impl ReadError {
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, ReadError::NotFound)
     }
-    let file = options.open(path).map_err(|error| {
-        if links == Links::Refuse && is_link(path) {
-            io::Error::other("is a symbolic link; qwf does not follow links in its own files")
-        } else {
-            error
+
+    fn from_io(error: std::io::Error) -> Self {
+        match error.kind() {
+            std::io::ErrorKind::NotFound => ReadError::NotFound,
+            std::io::ErrorKind::IsADirectory => ReadError::Directory,
+            _ => ReadError::Io(error),
+        }
+    }
+}
+
+/// The kind of a file that is not regular, in words.
+fn special_kind(file_type: std::fs::FileType) -> Option<&'static str> {
+    if file_type.is_dir() {
+        Some("directory")
+    } else if file_type.is_fifo() {
+        Some("named pipe (FIFO)")
+    } else if file_type.is_char_device() {
+        Some("character device")
+    } else if file_type.is_block_device() {
+        Some("block device")
+    } else if file_type.is_socket() {
+        Some("socket")
+    } else if file_type.is_file() {
+        None
+    } else {
+        Some("special file")
+    }
+}
+
+fn check_type(file_type: std::fs::FileType) -> Result<(), ReadError> {
+    match special_kind(file_type) {
+        None => Ok(()),
+        Some("directory") => Err(ReadError::Directory),
+        Some(kind) => Err(ReadError::Special(kind)),
+    }
+}
+
+/// Opens `path` for reading if it is a regular file (following links).
+pub fn open_regular(path: &Path) -> Result<File, ReadError> {
+    // The type first, so a FIFO is never opened at all...
+    let metadata = std::fs::metadata(path).map_err(|error| {
+        match (error.kind(), std::fs::read_link(path)) {
+            (std::io::ErrorKind::NotFound, Ok(target)) => ReadError::DanglingLink(target),
+            _ => ReadError::from_io(error),
         }
     })?;
-    let metadata = file.metadata()?;
-    if !metadata.is_file() {
-        return Err(not_a_file(&metadata.file_type()));
-    }
+    check_type(metadata.file_type())?;
+    // ...and again on what was opened, in case it was swapped meanwhile;
+    // O_NONBLOCK keeps even that open from waiting for a writer.
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+        .map_err(ReadError::from_io)?;
+    let opened = file.metadata().map_err(ReadError::from_io)?;
+    check_type(opened.file_type())?;
     Ok(file)
 }
 
 /// The bytes of the regular file at `path`, at most `limit` of them.
-pub fn read_bounded(path: &Path, limit: u64, links: Links) -> io::Result<Vec<u8>> {
-    let file = open_regular(path, links)?;
-    let mut bytes = Vec::with_capacity(16 * 1024);
-    file.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
+pub fn read_bytes(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
+    let file = open_regular(path)?;
+    let mut bytes = Vec::new();
+    file.take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(ReadError::from_io)?;
     if bytes.len() as u64 > limit {
-        return Err(io::Error::other(format!(
-            "is larger than {}; qwf reads no more than that",
-            size(limit)
-        )));
+        return Err(ReadError::TooLarge { limit });
     }
     Ok(bytes)
 }
 
-/// The text of the regular file at `path`, at most `limit` bytes of UTF-8.
-pub fn read_text_bounded(path: &Path, limit: u64, links: Links) -> io::Result<String> {
-    let bytes = read_bounded(path, limit, links)?;
-    String::from_utf8(bytes).map_err(|error| {
-        io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!(
-                "is not UTF-8 text (byte {})",
-                error.utf8_error().valid_up_to()
-            ),
-        )
+/// The text of the regular file at `path` (at most `limit` bytes), without
+/// a leading UTF-8 byte order mark.
+pub fn read_text(path: &Path, limit: u64) -> Result<String, ReadError> {
+    let bytes = read_bytes(path, limit)?;
+    let text = String::from_utf8(bytes)
+        .map_err(|error| ReadError::NotUtf8(error.utf8_error().valid_up_to()))?;
+    Ok(match text.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_string(),
+        None => text,
     })
 }
 
-/// Checks, without following it, that `path` is a directory (not a link to
-/// one elsewhere). A missing directory is fine: it is created when needed.
-pub fn check_real_directory(path: &Path) -> io::Result<()> {
-    match std::fs::symlink_metadata(path) {
-        Ok(metadata) if metadata.is_dir() => Ok(()),
-        Ok(metadata) if metadata.file_type().is_symlink() => Err(io::Error::other(
-            "is a symbolic link; qwf keeps its history only inside its home",
-        )),
-        Ok(metadata) => Err(not_a_directory(&metadata.file_type())),
-        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(()),
-        Err(error) => Err(error),
+/// The text of a file the user named on the command line: a pipe works
+/// (`qwf validate <(…)`), since the user chose it, but nothing is read past
+/// `limit` bytes (`/dev/zero` ends in an error, not out of memory).
+pub fn read_named_text(path: &Path, limit: u64) -> Result<String, ReadError> {
+    let file = File::open(path).map_err(ReadError::from_io)?;
+    if file.metadata().map_err(ReadError::from_io)?.is_dir() {
+        return Err(ReadError::Directory);
     }
-}
-
-/// The error of an open with `O_NOFOLLOW` of a link, in words (the
-/// system's "too many levels of symbolic links" says nothing useful).
-pub fn explain_link(error: io::Error) -> io::Error {
-    #[cfg(unix)]
-    if error.raw_os_error() == Some(libc::ELOOP) {
-        return io::Error::other("is a symbolic link; qwf does not follow links in its own files");
+    let mut bytes = Vec::new();
+    file.take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(ReadError::from_io)?;
+    if bytes.len() as u64 > limit {
+        return Err(ReadError::TooLarge { limit });
     }
-    error
+    let text = String::from_utf8(bytes)
+        .map_err(|error| ReadError::NotUtf8(error.utf8_error().valid_up_to()))?;
+    Ok(match text.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_string(),
+        None => text,
+    })
 }
 
-fn is_link(path: &Path) -> bool {
-    std::fs::symlink_metadata(path).is_ok_and(|metadata| metadata.file_type().is_symlink())
-}
-
-/// What a file type is, in words.
-fn kind(file_type: &std::fs::FileType) -> &'static str {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt;
-        if file_type.is_fifo() {
-            return "a FIFO (named pipe)";
-        }
-        if file_type.is_char_device() {
-            return "a character device";
-        }
-        if file_type.is_block_device() {
-            return "a block device";
-        }
-        if file_type.is_socket() {
-            return "a socket";
-        }
-    }
-    if file_type.is_dir() {
-        "a directory"
-    } else if file_type.is_symlink() {
-        "a symbolic link"
-    } else if file_type.is_file() {
-        "a file"
-    } else {
-        "a special file"
-    }
-}
-
-fn not_a_file(file_type: &std::fs::FileType) -> io::Error {
-    io::Error::other(format!("is {}, not a file", kind(file_type)))
-}
-
-fn not_a_directory(file_type: &std::fs::FileType) -> io::Error {
-    io::Error::other(format!("is {}, not a directory", kind(file_type)))
-}
-
-fn size(bytes: u64) -> String {
-    const MIB: u64 = 1024 * 1024;
-    if bytes >= MIB && bytes.is_multiple_of(MIB) {
-        format!("{} MiB", bytes / MIB)
-    } else {
-        format!("{bytes} bytes")
-    }
-}
-
-#[cfg(all(test, unix))]
+#[cfg(test)]
 mod tests {
     use super::*;
 
-    fn fifo(path: &Path) {
-        let name = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).expect("a C path");
-        // SAFETY: a valid NUL-terminated path; mkfifo only creates a node.
-        let made = unsafe { libc::mkfifo(name.as_ptr(), 0o644) };
-        assert_eq!(made, 0, "mkfifo failed: {}", io::Error::last_os_error());
-    }
-
     #[test]
-    fn a_regular_file_is_read() {
+    fn regular_files_are_read_and_bounded() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("a.json");
-        std::fs::write(&path, "{}").expect("write");
-        assert_eq!(
-            read_text_bounded(&path, 10, Links::Refuse).expect("read"),
-            "{}"
+        std::fs::write(&path, "\u{feff}{}").expect("write");
+        assert_eq!(read_text(&path, 100).expect("read"), "{}");
+        assert!(matches!(
+            read_text(&path, 2),
+            Err(ReadError::TooLarge { limit: 2 })
+        ));
+        assert!(
+            read_text(&dir.path().join("missing"), 10)
+                .expect_err("missing")
+                .is_not_found()
         );
+        assert!(matches!(
+            read_text(dir.path(), 10),
+            Err(ReadError::Directory)
+        ));
+        std::fs::write(&path, [0xff, 0xfe]).expect("write");
+        assert!(matches!(read_text(&path, 10), Err(ReadError::NotUtf8(0))));
     }
 
     #[test]
-    fn a_fifo_is_refused_at_once() {
+    fn devices_fifos_and_links_to_them_are_refused_without_blocking() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("a.json");
-        fifo(&path);
-        let error = read_bounded(&path, 10, Links::Follow).expect_err("refused");
-        assert_eq!(error.to_string(), "is a FIFO (named pipe), not a file");
-    }
-
-    #[test]
-    fn a_device_is_refused_and_never_read() {
-        let error = read_bounded(Path::new("/dev/zero"), 10, Links::Follow).expect_err("refused");
-        assert_eq!(error.to_string(), "is a character device, not a file");
-    }
-
-    #[test]
-    fn a_link_is_refused_only_where_links_are() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let target = dir.path().join("target.json");
-        std::fs::write(&target, "{}").expect("write");
-        let link = dir.path().join("link.json");
-        std::os::unix::fs::symlink(&target, &link).expect("symlink");
-        let error = read_bounded(&link, 10, Links::Refuse).expect_err("refused");
-        assert!(error.to_string().contains("symbolic link"), "{error}");
-        assert_eq!(
-            read_bounded(&link, 10, Links::Follow).expect("followed"),
-            b"{}"
-        );
-        let to_device = dir.path().join("zero.json");
-        std::os::unix::fs::symlink("/dev/zero", &to_device).expect("symlink");
-        let error = read_bounded(&to_device, 10, Links::Follow).expect_err("refused");
-        assert_eq!(error.to_string(), "is a character device, not a file");
-    }
-
-    #[test]
-    fn more_than_the_limit_is_refused() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("big.json");
-        std::fs::write(&path, vec![b' '; 2 * 1024 * 1024 + 1]).expect("write");
-        let error = read_bounded(&path, 2 * 1024 * 1024, Links::Refuse).expect_err("refused");
+        let fifo = dir.path().join("fifo.json");
+        let name = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).expect("path");
+        // SAFETY: mkfifo with a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o644) }, 0);
+        let error = read_text(&fifo, 10).expect_err("a FIFO is refused");
         assert_eq!(
             error.to_string(),
-            "is larger than 2 MiB; qwf reads no more than that"
+            "is a named pipe (FIFO), not a regular file; qwf reads only regular files"
         );
-    }
-
-    #[test]
-    fn a_linked_directory_is_refused() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let elsewhere = dir.path().join("elsewhere");
-        std::fs::create_dir(&elsewhere).expect("dir");
-        let link = dir.path().join(".versions");
-        std::os::unix::fs::symlink(&elsewhere, &link).expect("symlink");
-        assert!(check_real_directory(&link).is_err());
-        assert!(check_real_directory(&elsewhere).is_ok());
-        assert!(check_real_directory(&dir.path().join("missing")).is_ok());
+        let zero = dir.path().join("zero.json");
+        std::os::unix::fs::symlink("/dev/zero", &zero).expect("symlink");
+        assert!(matches!(
+            read_text(&zero, 10),
+            Err(ReadError::Special("character device"))
+        ));
+        let dangling = dir.path().join("dangling.json");
+        std::os::unix::fs::symlink("/nonexistent/skill.json", &dangling).expect("symlink");
+        assert_eq!(
+            read_text(&dangling, 10).expect_err("dangling").to_string(),
+            "is a link to /nonexistent/skill.json, which does not exist"
+        );
+        // Named on the command line: read, but only up to the bound.
+        assert!(matches!(
+            read_named_text(&zero, 1024),
+            Err(ReadError::TooLarge { limit: 1024 })
+        ));
     }
 }

@@ -9,11 +9,7 @@ use crate::cli::settings::Settings;
 use crate::core::Workflow;
 use crate::core::names::check_name;
 use crate::core::validation::{IssueCode, KnownResources, Severity, validate};
-use crate::store::read::{Links, read_text_bounded};
 use crate::store::{State, StoreError};
-
-/// The largest workflow file `qwf validate` reads.
-const FILE_LIMIT: u64 = 16 * 1024 * 1024;
 
 /// Check a workflow (by name, or a file) and report every problem at once.
 ///
@@ -48,11 +44,12 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
         let store = settings.store();
         // Records a pending hand edit; a file that is not a workflow is
         // reported below with every problem, as a file given by path is.
-        match store.state(&name, &settings.context())? {
+        let workflow = match store.state(&name, &settings.context())? {
             State::Live(head) => {
                 if let Some(note) = &head.unrecorded {
                     printer.note(note);
                 }
+                head.workflow
             }
             State::Deleted { latest } => {
                 return Err(StoreError::Deleted {
@@ -61,12 +58,13 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
                 }
                 .into());
             }
-            State::Broken { .. } => {}
-        }
+            // Not readable as a workflow: its problems are all there is.
+            State::Broken { .. } => Workflow::default(),
+        };
         // A stored workflow is checked against the skill registry too: a
         // step whose skill is missing (skipped at creation, or deleted)
         // is reported. A file from elsewhere is checked on its own.
-        let known = store.known_resources()?;
+        let known = store.known_resources_for(&workflow)?;
         let (_, broken) = store.skills()?;
         return check(
             &store.current_path(&name),
@@ -93,14 +91,15 @@ fn check(
     printer: &mut Printer,
 ) -> Result<Outcome, CliError> {
     let label = label.to_string();
-    // Never blocks on a FIFO nor reads a device without end.
-    let source = read_text_bounded(path, FILE_LIMIT, Links::Follow).map_err(|error| {
-        let hint = if error.kind() == std::io::ErrorKind::NotFound {
+    // A workflow of 10,000 steps is a few megabytes.
+    const WORKFLOW_LIMIT: u64 = 64 * 1024 * 1024;
+    let source = crate::store::read::read_named_text(path, WORKFLOW_LIMIT).map_err(|error| {
+        let hint = if error.is_not_found() {
             "check the path; `qwf validate` takes a workflow name (`qwf list`) or the path of a workflow JSON file".to_string()
         } else {
             "check that the file is readable and is UTF-8 text".to_string()
         };
-        CliError::new(format!("cannot read '{label}': {error}")).with_hint(hint)
+        CliError::new(format!("'{label}' {error}")).with_hint(hint)
     })?;
     let issues: Vec<PlacedIssue> = match Workflow::from_json_str(&source) {
         Ok(workflow) => validate(&workflow, known)
