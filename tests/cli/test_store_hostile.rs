@@ -408,3 +408,24 @@ fn history_log_and_lock_are_never_followed_outside_the_home() {
     }
     assert_eq!(listing(), before, "nothing written outside the home");
 }
+
+#[test]
+fn an_edit_saved_before_a_later_failure_is_never_reported_as_nothing_changed() {
+    let env = three_versions();
+    env.set_mode_for_other_user(&env.workflows(), 0o555, &[env.home()]);
+    let run = env.run_as_other_user(&[
+        "edit",
+        "data-pipeline",
+        "set the timeout of the save step to 60 seconds",
+        "--yes",
+    ]);
+    env.set_mode_for_other_user(&env.workflows(), 0o755, &[]);
+    let said = format!("{}{}", run.stdout, run.stderr);
+    assert!(
+        said.contains("v4 of 'data-pipeline' was saved, but"),
+        "{said}"
+    );
+    assert!(said.contains("do not make it again"), "{said}");
+    assert!(!said.contains("Nothing was"), "{said}");
+    assert_eq!(env.log("data-pipeline").len(), 4);
+}

@@ -342,6 +342,22 @@ impl Session<'_> {
                 }
                 Outcome::ok(content)
             }
+            // Saved, then something after the commit failed: it exists.
+            Err(error @ StoreError::AfterCommit { version, .. }) => {
+                self.created.push(name.clone());
+                gate.applied(&proposal, Some(version));
+                report.applied.push(Applied {
+                    workflow: Some(name.clone()),
+                    version: Some(version),
+                    skill: None,
+                    skills_created: created_skills,
+                    skills_skipped: skipped,
+                    verdict: proposal.verdict(),
+                    summary: proposal.summary.clone(),
+                    modifications: Vec::new(),
+                });
+                Outcome::store_error(error)
+            }
             Err(error) => Outcome::store_error(error),
         }
     }
