@@ -79,3 +79,22 @@ fn deleted_workflows_are_named_with_how_to_bring_them_back() {
     let document = env.run(&["--json", "list"]).ok().json();
     assert_eq!(document["deleted"], serde_json::json!(["data-pipeline"]));
 }
+
+#[test]
+fn a_long_description_is_cut_between_words() {
+    let env = TestEnv::new();
+    let request = "fetch the orders from the shop every morning, check each order against the stock list, and email the warehouse a summary of everything that is missing or late";
+    env.run(&["create", request, "--name", "orders", "--yes"])
+        .ok();
+    let description = env.current("orders")["description"]
+        .as_str()
+        .expect("a description")
+        .to_string();
+    assert!(description.chars().count() <= 120, "{description}");
+    let kept = description.strip_suffix('…').expect("marked as cut");
+    // What is kept ends where a word of the request ended.
+    let kept_lower = kept.to_lowercase();
+    assert!(request.starts_with(&kept_lower), "{description}");
+    let next = request[kept_lower.len()..].chars().next().expect("more");
+    assert!(!next.is_alphanumeric(), "cut inside a word: {description}");
+}
