@@ -429,4 +429,64 @@ mod tests {
         assert!(!store.revoke_trust(workspace.path()).expect("no-op"));
         assert_eq!(store.trust_of(workspace.path()), Trust::Untrusted);
     }
+
+    #[test]
+    fn mcp_declarations_are_part_of_the_trust_and_skills_alone_keep_their_hash() {
+        let workspace = tempfile::tempdir().expect("workspace");
+        let root = workspace.path();
+        let skill = r#"{"name": "greet", "type": "code_inline", "command": "echo hi"}"#;
+        std::fs::create_dir_all(root.join(".qwf/skills")).expect("dirs");
+        std::fs::write(root.join(".qwf/skills/greet.json"), skill).expect("skill");
+        // The hash a workspace with skills alone was trusted with before
+        // MCP declarations were covered.
+        let mut old = Sha256::new();
+        for part in [&b"greet.json"[..], skill.as_bytes()] {
+            old.update((part.len() as u64).to_le_bytes());
+            old.update(part);
+        }
+        let hash = |root: &Path| {
+            fingerprint(root)
+                .expect("readable")
+                .expect("something to trust")
+                .hash
+        };
+        let skills_only = hash(root);
+        assert_eq!(skills_only, format!("sha256:{:x}", old.finalize()));
+
+        // An agent without servers changes nothing; one with servers does,
+        // as does an mcp.json.
+        std::fs::create_dir_all(root.join(".kiro/agents")).expect("dirs");
+        std::fs::write(
+            root.join(".kiro/agents/writer.md"),
+            "---\nname: writer\n---\nYou write.\n",
+        )
+        .expect("agent");
+        assert_eq!(hash(root), skills_only);
+        std::fs::write(
+            root.join(".kiro/agents/helper.md"),
+            "---\nname: helper\nmcpServers:\n  tools:\n    command: helper-mcp\n---\n",
+        )
+        .expect("agent");
+        let with_agent = hash(root);
+        assert_ne!(with_agent, skills_only);
+        std::fs::create_dir_all(root.join(".amazonq")).expect("dirs");
+        std::fs::write(
+            root.join(".amazonq/mcp.json"),
+            r#"{"mcpServers": {"fetch": {"command": "fetch-mcp"}}}"#,
+        )
+        .expect("config");
+        let print = fingerprint(root).expect("readable").expect("some");
+        assert_ne!(print.hash, with_agent);
+        assert_eq!(print.servers(), ["fetch", "tools"]);
+
+        // Servers alone are something to trust.
+        std::fs::remove_dir_all(root.join(".qwf")).expect("remove skills");
+        let print = fingerprint(root).expect("readable").expect("some");
+        assert!(print.skills.is_empty());
+        assert_eq!(print.declaring.len(), 2);
+        // A file that declares nothing (or cannot be parsed) starts nothing.
+        std::fs::remove_file(root.join(".kiro/agents/helper.md")).expect("remove");
+        std::fs::write(root.join(".amazonq/mcp.json"), "{broken").expect("config");
+        assert!(fingerprint(root).expect("readable").is_none());
+    }
 }

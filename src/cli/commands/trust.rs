@@ -129,10 +129,7 @@ fn trust(
             print_servers(directory, &servers, printer);
         }
     }
-    if settings.interactive
-        && !yes
-        && !prompt::confirm(&format!("Trust these {what} to run?"))
-    {
+    if settings.interactive && !yes && !prompt::confirm(&format!("Trust these {what} to run?")) {
         return Err(refused(
             "Cancelled. Nothing was trusted.",
             format!("its {what} stay listed but never run"),

@@ -25,8 +25,7 @@ use serde::{Deserialize, Serialize};
 
 use super::mcp_config::ServerConfig;
 use super::{
-    Client, DeclaringFile, Kind, Problem, Roots, Scope, Shadowed, files_in, parse_object,
-    read_file,
+    Client, DeclaringFile, Kind, Problem, Roots, Scope, Shadowed, files_in, parse_object, read_file,
 };
 
 /// How an agent file is written.
@@ -98,7 +97,11 @@ fn workspace_directories(workspace: &Path) -> [(Client, PathBuf, &'static [&'sta
             workspace.join(".amazonq").join("cli-agents"),
             JSON,
         ),
-        (Client::Kiro, workspace.join(".kiro").join("agents"), JSON_OR_MARKDOWN),
+        (
+            Client::Kiro,
+            workspace.join(".kiro").join("agents"),
+            JSON_OR_MARKDOWN,
+        ),
     ]
 }
 
