@@ -88,7 +88,7 @@ impl Store {
         for (directory, scope) in directories {
             let trust = match scope {
                 Scope::Workspace => self.workspace_trust(),
-                Scope::Global => super::trust::Trust::NoSkills,
+                Scope::Global => super::trust::Trust::NothingToTrust,
             };
             let (found, problems) = match read_skill_dir(&directory, scope) {
                 Ok(read) => read,
