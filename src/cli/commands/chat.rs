@@ -1,5 +1,6 @@
 use std::borrow::Cow;
 use std::io::Write;
+use std::path::Path;
 
 use clap::Parser;
 use rustyline::completion::{Completer, Pair};
@@ -122,19 +123,13 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
         ..Options::default()
     };
     let mut session = Session::new(model.as_ref(), &store, settings.context(), options);
-    let mut editor: Editor<ChatHelper, DefaultHistory> = Editor::new()
-        .map_err(|error| CliError::new(format!("cannot start the line editor: {error}")))?;
     let workflows = || {
         store
             .list()
             .map(|list| list.into_iter().map(|summary| summary.name).collect())
             .unwrap_or_default()
     };
-    editor.set_helper(Some(ChatHelper {
-        workflows: workflows(),
-    }));
     let history_file = settings.home.join("chat_history");
-    let _ = editor.load_history(&history_file);
     printer.line(format!(
         "qwf chat with {} — /help for commands, Ctrl-D to leave.",
         model.describe()
@@ -147,7 +142,7 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
             Some(focus) => format!("{focus}> "),
             None => "qwf> ".to_string(),
         };
-        let line = match editor.readline(&prompt) {
+        let line = match read_line(&prompt, workflows(), &history_file) {
             Ok(line) => line,
             Err(ReadlineError::Interrupted) => continue,
             Err(ReadlineError::Eof) => break,
@@ -157,13 +152,9 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
         if line.is_empty() {
             continue;
         }
-        let _ = editor.add_history_entry(line);
         if let Some(command) = line.strip_prefix('/') {
             if slash(command, &mut session, settings, printer) == Flow::Exit {
                 break;
-            }
-            if let Some(helper) = editor.helper_mut() {
-                helper.workflows = workflows();
             }
             continue;
         }
@@ -200,15 +191,31 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
             }
             Err(error) => printer.error(&model_error(error)),
         }
-        if let Some(helper) = editor.helper_mut() {
-            helper.workflows = workflows();
-        }
     }
-    if let Some(parent) = history_file.parent() {
-        let _ = std::fs::create_dir_all(parent);
-    }
-    let _ = editor.save_history(&history_file);
     Ok(Outcome::Done)
+}
+
+/// Reads one line with a line editor that lives only while it reads: a
+/// rustyline editor takes over SIGINT for as long as it exists, and Ctrl-C
+/// during the model call that follows must reach qwf's handler (which
+/// cancels the call). The history file is read before and written after.
+fn read_line(
+    prompt: &str,
+    workflows: Vec<String>,
+    history_file: &Path,
+) -> Result<String, ReadlineError> {
+    let mut editor: Editor<ChatHelper, DefaultHistory> = Editor::new()?;
+    editor.set_helper(Some(ChatHelper { workflows }));
+    let _ = editor.load_history(history_file);
+    let line = editor.readline(prompt)?;
+    if !line.trim().is_empty() {
+        let _ = editor.add_history_entry(line.trim());
+        if let Some(parent) = history_file.parent() {
+            let _ = std::fs::create_dir_all(parent);
+        }
+        let _ = editor.save_history(history_file);
+    }
+    Ok(line)
 }
 
 #[derive(PartialEq)]
