@@ -5,6 +5,7 @@ mod commands;
 mod conversation;
 mod error;
 mod gate;
+pub mod graph;
 mod output;
 mod prompt;
 mod render;
