@@ -78,3 +78,140 @@ fn ctrl_c_in_chat_cancels_a_model_call_that_never_answers_and_the_chat_goes_on()
     );
     assert_eq!(versions(dir.path(), "data-pipeline"), 1, "nothing applied");
 }
+
+/// A home whose `flaky` step fails twice with a Python traceback before it
+/// succeeds, and whose `check` step then fails for good with another.
+fn home_with_a_flaky_run() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = dir.path().join("home");
+    let skills = home.join("skills");
+    std::fs::create_dir_all(&skills).expect("skills");
+    std::fs::create_dir_all(home.join("workflows")).expect("workflows");
+    std::fs::write(
+        skills.join("flaky.py"),
+        "import os, sys\n\
+         count = int(open('count').read()) + 1 if os.path.exists('count') else 1\n\
+         open('count', 'w').write(str(count))\n\
+         def connect():\n    raise RuntimeError('the server said no (try %d)' % count)\n\
+         if count < 3:\n    connect()\n\
+         print('{\"data\": \"rows\"}')\n",
+    )
+    .expect("flaky.py");
+    std::fs::write(
+        skills.join("check.py"),
+        "import sys\n\
+         def check(data):\n    raise ValueError('the data has no rows')\n\
+         print('checking', file=sys.stderr)\n\
+         check(sys.stdin.read())\n",
+    )
+    .expect("check.py");
+    for (name, script, outputs) in [
+        ("flaky", "flaky.py", serde_json::json!(["data"])),
+        ("check", "check.py", serde_json::json!(["ok"])),
+    ] {
+        let skill = serde_json::json!({"name": name, "type": "code_inline", "description": name,
+            "command": format!("python3 {script}"), "inputs": [], "outputs": outputs});
+        std::fs::write(skills.join(format!("{name}.json")), skill.to_string()).expect("skill");
+    }
+    let workflow = serde_json::json!({
+        "name": "flaky-pipeline",
+        "steps": [
+            { "id": "fetch", "type": "skill", "skill": "flaky", "outputs": ["data"],
+              "error_handling": { "strategy": "retry", "max_attempts": 3, "backoff": "fixed", "initial_interval_ms": 300 } },
+            { "id": "check", "type": "skill", "skill": "check", "inputs": { "data": "fetch.data" }, "outputs": ["ok"] }
+        ]
+    });
+    std::fs::write(
+        home.join("workflows/flaky-pipeline.json"),
+        serde_json::to_string_pretty(&workflow).expect("JSON"),
+    )
+    .expect("workflow");
+    dir
+}
+
+#[test]
+fn a_run_on_a_terminal_shows_each_attempt_its_error_the_wait_and_the_end_of_a_traceback() {
+    let dir = home_with_a_flaky_run();
+    let home = home_of(dir.path());
+    let env = [("QWF_HOME", home.as_str()), ("HOME", home.as_str())];
+    let session = pty::run(
+        dir.path(),
+        &["run", "flaky-pipeline"],
+        &env,
+        &[
+            Expect("fetch: attempt 1/3 failed"),
+            Expect("fetch: done in"),
+            Expect("check: failed"),
+        ],
+    );
+    session.expect_exit(1);
+    let text = session.text();
+    for expected in [
+        // Each failed attempt: its error's first and last line, and the wait.
+        "fetch: attempt 1/3 failed: exited with code 1: Traceback (most recent call last): … RuntimeError: the server said no (try 1); retrying in 300ms",
+        "fetch: attempt 2/3 failed: exited with code 1: Traceback (most recent call last): … RuntimeError: the server said no (try 2); retrying in 300ms",
+        "fetch: done in",
+        "(3 attempts)",
+        // The spinner line counts finished steps and the run's time.
+        "steps finished",
+        "elapsed",
+        // The final failure shows the end of its stderr, not its first line.
+        "ValueError: the data has no rows",
+        "check(sys.stdin.read())",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+    assert!(
+        text.contains("waiting 300ms before attempt 2/3"),
+        "the spinner says it is waiting:\n{text}"
+    );
+}
+
+#[test]
+fn runs_show_prints_the_end_of_a_failed_steps_stderr() {
+    let dir = home_with_a_flaky_run();
+    let home = home_of(dir.path());
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_qwf"))
+            .args(args)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("QWF_HOME", &home)
+            .env("HOME", &home)
+            .env("NO_COLOR", "1")
+            .current_dir(dir.path())
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("qwf runs")
+    };
+    let output = run(&["run", "flaky-pipeline"]);
+    assert_eq!(output.status.code(), Some(1));
+    let progress = String::from_utf8_lossy(&output.stderr);
+    // Without a terminal: plain lines, the same facts.
+    for expected in [
+        "fetch: running",
+        "fetch: attempt 1/3 failed: exited with code 1: Traceback (most recent call last): … RuntimeError: the server said no (try 1); retrying in 300ms",
+        "fetch: attempt 2/3",
+        "(3 attempts)",
+        "check: failed: exited with code 1: checking",
+        "    ValueError: the data has no rows",
+    ] {
+        assert!(
+            progress.contains(expected),
+            "missing {expected:?} in:\n{progress}"
+        );
+    }
+    let shown = run(&["runs", "flaky-pipeline", "--show", "1"]);
+    let shown = String::from_utf8_lossy(&shown.stdout);
+    for expected in [
+        "attempt 1: ",
+        "RuntimeError: the server said no (try 1) (retried after 300ms)",
+        "ValueError: the data has no rows",
+        "check(sys.stdin.read())",
+    ] {
+        assert!(
+            shown.contains(expected),
+            "missing {expected:?} in:\n{shown}"
+        );
+    }
+}

@@ -7,6 +7,7 @@ mod error;
 mod gate;
 pub mod graph;
 mod output;
+mod progress;
 mod prompt;
 mod render;
 mod settings;

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 /// The driver: runs argv on a new pseudo-terminal and plays the steps.
 /// A step that waits too long stops the script; the child is then killed.
 const DRIVER: &str = r#"
-import json, os, pty, select, signal, sys, time
+import fcntl, json, os, pty, re, select, signal, struct, sys, termios, time
 script = json.load(open(sys.argv[1]))
 pid, fd = pty.fork()
 if pid == 0:
@@ -22,6 +22,11 @@ if pid == 0:
     os.environ.update(script["env"])
     os.chdir(script["cwd"])
     os.execv(script["argv"][0], script["argv"])
+# A terminal of 40 rows and 120 columns.
+fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+ESCAPES = re.compile(rb"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]|\r")
+def clean():
+    return ESCAPES.sub(b"", seen)
 seen = b""
 marks = []
 def read_some(wait):
@@ -40,16 +45,18 @@ failure = None
 started = time.time()
 for step in script["steps"]:
     if "expect" in step:
+        # Text is matched as shown, without escape sequences (colours,
+        # cursor moves) and carriage returns.
         needle = step["expect"].encode()
-        start = len(seen) if step.get("fresh") else 0
+        start = len(clean()) if step.get("fresh") else 0
         if step.get("after") is not None:
-            start = seen.find(step["after"].encode())
+            start = clean().find(step["after"].encode())
             start = 0 if start < 0 else start
         limit = time.time() + step.get("timeout", 20)
         alive = True
-        while needle not in seen[start:] and time.time() < limit and alive:
+        while needle not in clean()[start:] and time.time() < limit and alive:
             alive = read_some(0.05)
-        if needle not in seen[start:]:
+        if needle not in clean()[start:]:
             failure = "timed out waiting for %r" % step["expect"]
             break
         marks.append(round(time.time() - started, 3))
