@@ -215,3 +215,143 @@ fn runs_show_prints_the_end_of_a_failed_steps_stderr() {
         );
     }
 }
+
+fn skill_files(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir.join("home/skills"))
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|entry| entry.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+/// `qwf refine` on a terminal: add a step that needs a new skill, accept
+/// the skill and the change, then leave with `cancel` or `done`.
+fn refine_adding_a_notifier(finish: &[pty::Step<'_>]) -> (tempfile::TempDir, pty::Session) {
+    let dir = home_with_pipeline();
+    let home = home_of(dir.path());
+    let env = [("QWF_HOME", home.as_str()), ("HOME", home.as_str())];
+    let mut steps = vec![
+        Expect("[1/2/3/4/5/done/cancel]"),
+        Send("1\r"),
+        Expect("Describe the step to add"),
+        Send("send a slack notification after save\r"),
+        Expect("Accept this skill?"),
+        Send("y\r"),
+        Expect("Apply?"),
+        Send("y\r"),
+        ExpectAfter("[1/2/3/4/5/done/cancel]", "Apply?"),
+    ];
+    steps.extend_from_slice(finish);
+    let session = pty::run(dir.path(), &["refine", "data-pipeline"], &env, &steps);
+    (dir, session)
+}
+
+#[test]
+fn refine_cancelled_after_accepting_a_new_skill_writes_nothing() {
+    let (dir, session) =
+        refine_adding_a_notifier(&[Send("cancel\r"), Expect("Nothing was saved.")]);
+    session.expect_exit(3);
+    let text = session.text();
+    assert!(
+        text.contains("+ script skills/notify.py"),
+        "the stub script is shown with the skill:\n{text}"
+    );
+    assert!(
+        text.contains("Accepted skill 'notifier'; it is saved with the other changes"),
+        "{text}"
+    );
+    assert_eq!(skill_files(dir.path()), Vec::<String>::new(), "{text}");
+    assert_eq!(versions(dir.path(), "data-pipeline"), 1);
+}
+
+#[test]
+fn refine_done_saves_the_skill_its_stub_script_and_the_change_together() {
+    let (dir, session) = refine_adding_a_notifier(&[
+        Send("done\r"),
+        Expect("Save them as one version?"),
+        Send("y\r"),
+        Expect("Wrote a stub script"),
+    ]);
+    session.expect_exit(0);
+    assert_eq!(skill_files(dir.path()), vec!["notifier.json", "notify.py"]);
+    assert_eq!(versions(dir.path(), "data-pipeline"), 2);
+}
+
+#[test]
+fn a_workflow_created_offline_gets_stub_scripts_that_preflight_names_by_path() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = dir.path().join("home");
+    let qwf = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_qwf"))
+            .args(args)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("QWF_HOME", &home)
+            .env("HOME", dir.path())
+            .env("NO_COLOR", "1")
+            .current_dir(dir.path())
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("qwf runs")
+    };
+    let created = qwf(&[
+        "create",
+        "fetch data from the API, validate it, and save it to the database",
+        "--yes",
+    ]);
+    let shown = String::from_utf8_lossy(&created.stdout);
+    assert_eq!(created.status.code(), Some(0), "{shown}");
+    assert!(
+        shown.contains("+ script skills/validate.py: a stub"),
+        "the gate shows the stub it will write:\n{shown}"
+    );
+    let stub_path = home.join("skills/validate.py");
+    let stub = std::fs::read_to_string(&stub_path).expect("the stub is written next to the skill");
+    assert!(
+        stub.contains("os.environ.get(\"QWF_INPUT_DATA\")"),
+        "{stub}"
+    );
+    // The stub runs and fails, saying what to do.
+    let ran = std::process::Command::new("python3")
+        .arg(&stub_path)
+        .output()
+        .expect("python3 runs the stub");
+    assert_eq!(ran.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&ran.stderr).starts_with("implement me: validate.py"));
+    // Preflight lists every stub by path, and runs nothing.
+    let run = qwf(&[
+        "run",
+        "data-pipeline",
+        "--set",
+        "api_url=https://example.com",
+        "--set",
+        "table=t",
+    ]);
+    let error = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{error}");
+    assert!(
+        error.contains(&format!(
+            "skill 'data-validator''s script {} is still the stub qwf wrote",
+            stub_path.display()
+        )),
+        "{error}"
+    );
+    // Once the user writes the script, that problem is gone.
+    std::fs::write(&stub_path, "print('{\"validated\": true}')\n").expect("the real script");
+    let again = qwf(&[
+        "run",
+        "data-pipeline",
+        "--dry-run",
+        "--set",
+        "api_url=x",
+        "--set",
+        "table=t",
+    ]);
+    let error = String::from_utf8_lossy(&again.stderr);
+    assert!(!error.contains("validate.py is still the stub"), "{error}");
+}

@@ -118,6 +118,10 @@ pub struct Applied {
     /// do not exist.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub skills_skipped: Vec<String>,
+    /// Stub scripts written for new skills whose command named a script
+    /// that did not exist: each fails with "implement me" until written.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub stub_scripts: Vec<std::path::PathBuf>,
     pub verdict: Verdict,
     pub summary: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -205,6 +209,8 @@ pub struct Staged {
     pub current: Workflow,
     pub modifications: Vec<Modification>,
     pub summaries: Vec<String>,
+    /// Skills the user accepted; written with the changes, never before.
+    pub skills: Vec<Skill>,
 }
 
 /// A conversation with a model about the user's workflows.
@@ -244,6 +250,7 @@ impl<'a> Session<'a> {
             current: head.workflow,
             modifications: Vec::new(),
             summaries: Vec::new(),
+            skills: Vec::new(),
         });
         Ok(())
     }
@@ -414,8 +421,16 @@ impl<'a> Session<'a> {
         Ok(report)
     }
 
+    /// The skills and agents that exist, with the skills accepted but not
+    /// yet saved (`qwf refine`).
     fn known(&self) -> Option<KnownResources> {
-        self.store.known_resources().ok()
+        let mut known = self.store.known_resources().ok()?;
+        if let Some(staged) = &self.staged {
+            known
+                .skills
+                .extend(staged.skills.iter().map(|skill| skill.name.clone()));
+        }
+        Some(known)
     }
 
     fn provenance(&self, description: &str, request: &str, report: &Report) -> Provenance {

@@ -257,6 +257,13 @@ fn skill_lines(printer: &mut Printer, applied: &crate::agent::session::Applied) 
             applied.skills_created.join(", ")
         ));
     }
+    for path in &applied.stub_scripts {
+        printer.line(format!(
+            "{} Wrote a stub script {}: it fails with \"implement me\" until you write the real one (`qwf run` says so before it starts)",
+            paint(WARNING, "!"),
+            path.display()
+        ));
+    }
     if !applied.skills_skipped.is_empty() {
         let workflow = applied.workflow.as_deref().unwrap_or_default();
         printer.line(format!(

@@ -80,6 +80,7 @@ impl TerminalGate {
             ProposalKind::Create {
                 workflow,
                 new_skills,
+                scripts,
             } => {
                 printer.line(format!(
                     "{} {}",
@@ -123,9 +124,12 @@ impl TerminalGate {
                         skill.skill_type,
                         paint(DIM, &skill.command)
                     ));
+                    if let Some(line) = stub_line(skill, scripts) {
+                        printer.line(format!("    {line}"));
+                    }
                 }
             }
-            ProposalKind::CreateSkill { skill } => {
+            ProposalKind::CreateSkill { skill, scripts } => {
                 printer.line(format!(
                     "{} skills/{}.json",
                     paint(BOLD, "Proposed skill:"),
@@ -133,6 +137,9 @@ impl TerminalGate {
                 ));
                 for line in skill_file_lines(skill) {
                     printer.line(line);
+                }
+                if let Some(line) = stub_line(skill, scripts) {
+                    printer.line(format!("  {line}"));
                 }
                 for line in skill_problem_lines(&check_skill(skill)) {
                     printer.line(line);
@@ -454,11 +461,12 @@ impl Gate for TerminalGate {
         if let ProposalKind::Create {
             workflow,
             new_skills,
+            ..
         } = &proposal.kind
         {
             return self.creation_menu(proposal, workflow, new_skills);
         }
-        if let ProposalKind::CreateSkill { skill } = &proposal.kind {
+        if let ProposalKind::CreateSkill { skill, .. } = &proposal.kind {
             // The file and its problems were just shown.
             return match self.offer_skill(skill, None, false) {
                 Some(Some(accepted)) if accepted == *skill => Decision::Approve,
@@ -563,9 +571,36 @@ impl Gate for TerminalGate {
             (ProposalKind::Create { workflow, .. }, _) => {
                 format!("Saved workflow '{}'", workflow.name)
             }
-            (ProposalKind::CreateSkill { skill }, _) => format!("Created skill '{}'", skill.name),
+            (ProposalKind::CreateSkill { skill, .. }, _) => {
+                format!("Created skill '{}'", skill.name)
+            }
             (_, None) => "Applied".to_string(),
         };
         self.printer.line(format!("{} {line}", paint(GOOD, "✓")));
     }
+
+    fn staged(&mut self, proposal: &Proposal) {
+        if self.printer.json {
+            return;
+        }
+        let what = match &proposal.kind {
+            ProposalKind::CreateSkill { skill, .. } => format!("skill '{}'", skill.name),
+            _ => "the change".to_string(),
+        };
+        self.printer.line(format!(
+            "{} Accepted {what}; it is saved with the other changes when you finish",
+            paint(GOOD, "✓")
+        ));
+    }
+}
+
+/// The note that a new skill's missing script will be written as a stub.
+fn stub_line(skill: &Skill, scripts: &[String]) -> Option<String> {
+    let script = crate::core::stub::script_of(&skill.command)?;
+    scripts.contains(&script).then(|| {
+        format!(
+            "{} script skills/{script}: a stub that reads its inputs and fails with \"implement me\" until you write it",
+            paint(GOOD, "+")
+        )
+    })
 }

@@ -115,6 +115,7 @@ impl Session {
 }
 
 /// One step of the script.
+#[derive(Debug, Clone, Copy)]
 pub enum Step<'a> {
     /// Wait (up to 20 s) until the terminal has shown this text.
     Expect(&'a str),
