@@ -355,3 +355,124 @@ fn a_workflow_created_offline_gets_stub_scripts_that_preflight_names_by_path() {
     let error = String::from_utf8_lossy(&again.stderr);
     assert!(!error.contains("validate.py is still the stub"), "{error}");
 }
+
+/// Runs qwf without a terminal (for setting a scene); asserts exit 0.
+fn qwf_plain(dir: &Path, args: &[&str]) -> String {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_qwf"))
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("QWF_HOME", dir.join("home"))
+        .env("HOME", dir)
+        .env("NO_COLOR", "1")
+        .current_dir(dir)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("qwf runs");
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "qwf {}: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn merge_on_a_terminal_asks_for_each_conflict_and_shows_both_sides_on_request() {
+    let dir = home_with_pipeline();
+    qwf_plain(dir.path(), &["branch", "data-pipeline", "experiment"]);
+    for (workflow, base, table, timeout) in [
+        ("experiment", 1, "branch_table", 10),
+        ("data-pipeline", 1, "main_table", 20),
+    ] {
+        let plan = serde_json::json!({
+            "qwf_plan": 1, "workflow": workflow, "base_version": base, "summary": "change",
+            "modifications": [
+                { "type": "modify_step", "id": "save", "changes": { "timeout_secs": timeout } },
+                { "type": "set_context", "key": "table", "value": table }
+            ]
+        });
+        let file = dir.path().join(format!("{workflow}.plan.json"));
+        std::fs::write(&file, plan.to_string()).expect("plan");
+        qwf_plain(
+            dir.path(),
+            &["apply", file.to_str().expect("utf-8"), "--yes"],
+        );
+    }
+    let home = home_of(dir.path());
+    let env = [("QWF_HOME", home.as_str()), ("HOME", home.as_str())];
+    let session = pty::run(
+        dir.path(),
+        &["merge", "experiment", "into", "data-pipeline"],
+        &env,
+        &[
+            Expect("Conflict 1/2: context.table"),
+            Expect("[ours/theirs/both]"),
+            Send("both\r"),
+            Expect("the common base:"),
+            ExpectAfter("[ours/theirs/both]", "the common base:"),
+            Send("theirs\r"),
+            Expect("Conflict 2/2: step 'save', timeout_secs"),
+            ExpectAfter("[ours/theirs/both]", "Conflict 2/2"),
+            Send("ours\r"),
+            Expect("Merge? [y/n]"),
+            Send("y\r"),
+            Expect("Merged 'experiment' into 'data-pipeline'"),
+        ],
+    );
+    session.expect_exit(0);
+    let text = session.text();
+    let both = &text[text.find("both\n").unwrap_or(0)..];
+    assert!(
+        both.contains("ours ('data-pipeline'):\n    \"main_table\"")
+            && both.contains("theirs ('experiment'):\n    \"branch_table\""),
+        "both sides shown:\n{text}"
+    );
+    let current: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("home/workflows/data-pipeline.json"))
+            .expect("current"),
+    )
+    .expect("JSON");
+    assert_eq!(current["context"]["readonly"]["table"], "branch_table");
+    assert_eq!(current["steps"][2]["timeout_secs"], 20);
+    let history = qwf_plain(dir.path(), &["history", "data-pipeline"]);
+    assert!(
+        history.contains("context.table → theirs, step 'save' timeout_secs → ours"),
+        "{history}"
+    );
+}
+
+#[test]
+fn merge_on_a_terminal_stops_cleanly_when_the_user_gives_no_side() {
+    let dir = home_with_pipeline();
+    qwf_plain(dir.path(), &["branch", "data-pipeline", "experiment"]);
+    for (workflow, timeout) in [("experiment", 10), ("data-pipeline", 20)] {
+        let plan = serde_json::json!({
+            "qwf_plan": 1, "workflow": workflow, "base_version": 1, "summary": "change",
+            "modifications": [{ "type": "modify_step", "id": "save", "changes": { "timeout_secs": timeout } }]
+        });
+        let file = dir.path().join(format!("{workflow}.plan.json"));
+        std::fs::write(&file, plan.to_string()).expect("plan");
+        qwf_plain(
+            dir.path(),
+            &["apply", file.to_str().expect("utf-8"), "--yes"],
+        );
+    }
+    let before = versions(dir.path(), "data-pipeline");
+    let home = home_of(dir.path());
+    let env = [("QWF_HOME", home.as_str()), ("HOME", home.as_str())];
+    let session = pty::run(
+        dir.path(),
+        &["merge", "experiment", "into", "data-pipeline"],
+        &env,
+        &[
+            Expect("[ours/theirs/both]"),
+            Send("\x04"),
+            Expect("Nothing changed."),
+        ],
+    );
+    session.expect_exit(3);
+    assert_eq!(versions(dir.path(), "data-pipeline"), before);
+}

@@ -27,7 +27,7 @@ mod testing;
 
 pub use diff::{Change, SemanticDiff, modifications_between, semantic_diff, text_diff};
 pub use impact::{Evaluation, Impact, Verdict, evaluate, evaluate_result};
-pub use merge::{Conflict, merge};
+pub use merge::{Conflict, Merged, Resolutions, Resolved, Side, merge, merge_resolving};
 pub use model::{Container, ErrorHandling, ParseError, Step, StepKind, Workflow};
 pub use modification::{ApplyError, Modification, apply};
 pub use validation::{Issue, IssueCode, KnownResources, Report, Severity, validate};

@@ -62,6 +62,8 @@ pub struct Provenance {
     pub tool_calls: Vec<serde_json::Value>,
     pub merged_from: Option<VersionRef>,
     pub branched_from: Option<VersionRef>,
+    /// A merge's conflicts and how each was settled.
+    pub resolved_conflicts: Vec<crate::core::merge::Resolved>,
 }
 
 impl Provenance {
@@ -73,6 +75,7 @@ impl Provenance {
             tool_calls: Vec::new(),
             merged_from: None,
             branched_from: None,
+            resolved_conflicts: Vec::new(),
         }
     }
 }
@@ -554,6 +557,7 @@ impl Store {
             tool_calls: provenance.tool_calls,
             branched_from: provenance.branched_from,
             merged_from: provenance.merged_from,
+            resolved_conflicts: provenance.resolved_conflicts,
         };
         log::append(&self.log_path(name), &record)?;
         // A hand edit is recorded as it is: the user's file (and its
