@@ -205,62 +205,7 @@ impl TerminalGate {
     /// Opens `value` as JSON in `$EDITOR` and reads it back; `what` names
     /// the expected shape in the message when the edit does not parse.
     fn edit_json<T: Serialize + DeserializeOwned>(&mut self, value: &T, what: &str) -> Option<T> {
-        let editor = std::env::var("VISUAL")
-            .or_else(|_| std::env::var("EDITOR"))
-            .unwrap_or_else(|_| "vi".to_string());
-        let file = match tempfile::Builder::new()
-            .prefix("qwf-proposal-")
-            .suffix(".json")
-            .tempfile()
-        {
-            Ok(file) => file,
-            Err(error) => {
-                self.printer.line(format!(
-                    "{} cannot create a file to edit: {error}",
-                    paint(ERROR, "✗")
-                ));
-                return None;
-            }
-        };
-        let text = serde_json::to_string_pretty(value).unwrap_or_default();
-        if let Err(error) = std::fs::write(file.path(), format!("{text}\n")) {
-            self.printer.line(format!(
-                "{} cannot write {}: {error}",
-                paint(ERROR, "✗"),
-                file.path().display()
-            ));
-            return None;
-        }
-        loop {
-            let mut words = editor.split_whitespace();
-            let program = words.next().unwrap_or("vi");
-            let status = std::process::Command::new(program)
-                .args(words)
-                .arg(file.path())
-                .status();
-            if let Err(error) = status {
-                self.printer.line(format!(
-                    "{} cannot run the editor '{editor}': {error}",
-                    paint(ERROR, "✗")
-                ));
-                self.printer
-                    .line("  set $EDITOR to your editor (for example `export EDITOR=nano`)");
-                return None;
-            }
-            let edited = std::fs::read_to_string(file.path()).unwrap_or_default();
-            match serde_json::from_str::<T>(&edited) {
-                Ok(value) => return Some(value),
-                Err(error) => {
-                    self.printer.line(format!(
-                        "{} the edited proposal is not a valid {what}: {error}",
-                        paint(ERROR, "✗")
-                    ));
-                    if !prompt::confirm("Edit again?") {
-                        return None;
-                    }
-                }
-            }
-        }
+        super::editor::edit_json(&mut self.printer, value, what)
     }
 
     /// Offers one proposed skill: its file and problems, then accept, skip

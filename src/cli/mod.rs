@@ -3,6 +3,7 @@
 
 mod commands;
 mod conversation;
+mod editor;
 mod error;
 mod gate;
 pub mod graph;
