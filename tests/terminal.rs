@@ -476,3 +476,74 @@ fn merge_on_a_terminal_stops_cleanly_when_the_user_gives_no_side() {
     session.expect_exit(3);
     assert_eq!(versions(dir.path(), "data-pipeline"), before);
 }
+
+#[test]
+fn chat_keeps_the_workflow_chosen_in_an_answer_and_runs_a_slash_command_typed_at_the_question() {
+    let dir = home_with_pipeline();
+    std::fs::write(
+        dir.path().join("home/workflows/reports.json"),
+        PIPELINE.replace("\"data-pipeline\"", "\"reports\""),
+    )
+    .expect("a second workflow");
+    let home = home_of(dir.path());
+    let env = [("QWF_HOME", home.as_str()), ("HOME", home.as_str())];
+    let session = pty::run(
+        dir.path(),
+        &["chat"],
+        &env,
+        &[
+            Expect("qwf> "),
+            Send("add retry logic to the API call\r"),
+            Expect("Which workflow do you mean"),
+            ExpectAfter("> ", "Which workflow do you mean"),
+            // A command at the question runs, then the question comes back.
+            Send("/list\r"),
+            ExpectAfter("reports", "/list"),
+            ExpectAfter("Which workflow do you mean", "/list"),
+            ExpectAfter("> ", "Which workflow do you mean"),
+            Send("data-pipeline\r"),
+            Expect("Apply?"),
+            Send("y\r"),
+            Expect("Talking about 'data-pipeline' from now on."),
+            ExpectAfter("data-pipeline> ", "from now on."),
+            // The next request is about it without asking again.
+            Send("increase the fetch timeout to 30 seconds\r"),
+            ExpectAfter("Apply?", "increase the fetch timeout"),
+            Send("y\r"),
+            ExpectAfter("data-pipeline> ", "increase the fetch timeout"),
+            Send("/exit\r"),
+        ],
+    );
+    session.expect_exit(0);
+    let text = session.text();
+    let later = &text[text.find("increase the fetch timeout").expect("typed")..];
+    assert!(!later.contains("Which workflow"), "asked again:\n{text}");
+    assert_eq!(versions(dir.path(), "data-pipeline"), 3, "{text}");
+    assert!(versions(dir.path(), "reports") <= 1, "{text}");
+}
+
+#[test]
+fn exit_typed_at_a_question_leaves_the_chat_without_an_answer() {
+    let dir = home_with_pipeline();
+    std::fs::write(
+        dir.path().join("home/workflows/reports.json"),
+        PIPELINE.replace("\"data-pipeline\"", "\"reports\""),
+    )
+    .expect("a second workflow");
+    let home = home_of(dir.path());
+    let env = [("QWF_HOME", home.as_str()), ("HOME", home.as_str())];
+    let session = pty::run(
+        dir.path(),
+        &["chat"],
+        &env,
+        &[
+            Expect("qwf> "),
+            Send("add retry logic to the API call\r"),
+            Expect("Which workflow do you mean"),
+            ExpectAfter("> ", "Which workflow do you mean"),
+            Send("/exit\r"),
+        ],
+    );
+    session.expect_exit(0);
+    assert!(versions(dir.path(), "data-pipeline") <= 1);
+}

@@ -221,6 +221,9 @@ pub struct Session<'a> {
     options: Options,
     messages: Vec<Message>,
     staged: Option<Staged>,
+    /// The workflow the user's answer to a question named, if any: the
+    /// conversation keeps it in focus after the turn.
+    answered_focus: Option<String>,
 }
 
 impl<'a> Session<'a> {
@@ -237,6 +240,7 @@ impl<'a> Session<'a> {
             options,
             messages: Vec::new(),
             staged: None,
+            answered_focus: None,
         }
     }
 
@@ -347,6 +351,50 @@ impl<'a> Session<'a> {
     }
 
     fn run_with(
+        &mut self,
+        request: &str,
+        gate: &mut dyn Gate,
+        on_text: Option<&mut dyn FnMut(&str)>,
+    ) -> Result<Report, ModelError> {
+        let result = self.run_turn(request, gate, on_text);
+        // "Which workflow?" answered by a name: later turns are about it.
+        if let Some(name) = self.answered_focus.take()
+            && matches!(self.options.mode, Mode::General)
+            && self.options.focus.as_deref() != Some(name.as_str())
+        {
+            self.options.focus = Some(name);
+            if let Some(Message::System { .. }) = self.messages.first() {
+                self.messages[0] = Message::System {
+                    text: self.system_prompt(request),
+                };
+            }
+        }
+        result
+    }
+
+    /// The one workflow an answer names, by its exact name.
+    fn workflow_named_in(&self, answer: &str) -> Option<String> {
+        let names: Vec<String> = self
+            .store
+            .list()
+            .ok()?
+            .into_iter()
+            .map(|summary| summary.name)
+            .collect();
+        let words: Vec<&str> = answer
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+            .filter(|word| !word.is_empty())
+            .collect();
+        let mut named = names
+            .into_iter()
+            .filter(|name| words.iter().any(|word| word.eq_ignore_ascii_case(name)));
+        match (named.next(), named.next()) {
+            (Some(one), None) => Some(one),
+            _ => None,
+        }
+    }
+
+    fn run_turn(
         &mut self,
         request: &str,
         gate: &mut dyn Gate,
@@ -555,7 +603,12 @@ impl<'a> Session<'a> {
                 }
             }
             Tool::AskUser(args) => match gate.ask(&args.question) {
-                Some(answer) => Outcome::ok(json!({ "answer": answer })),
+                Some(answer) => {
+                    if let Some(name) = self.workflow_named_in(&answer) {
+                        self.answered_focus = Some(name);
+                    }
+                    Outcome::ok(json!({ "answer": answer }))
+                }
                 None => {
                     report.question = Some(args.question.clone());
                     Outcome {

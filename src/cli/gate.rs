@@ -27,6 +27,22 @@ pub struct TerminalGate {
     approved_subset: Option<Vec<Modification>>,
     /// Plans written, for the final report.
     pub plans_written: Vec<PathBuf>,
+    /// Runs a `/command` typed at a question (`qwf chat`).
+    slash: Option<SlashHandler>,
+    /// `/exit` was typed at a question.
+    pub exit_requested: bool,
+}
+
+/// Runs a slash command (without its `/`) while a question waits.
+pub type SlashHandler = Box<dyn FnMut(&str, &mut Printer) -> SlashFlow>;
+
+/// What a slash command at a question asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SlashFlow {
+    /// It ran; ask the question again.
+    Ran,
+    /// Leave: the question stays unanswered.
+    Exit,
 }
 
 impl TerminalGate {
@@ -45,7 +61,16 @@ impl TerminalGate {
             request: request.to_string(),
             approved_subset: None,
             plans_written: Vec::new(),
+            slash: None,
+            exit_requested: false,
         }
+    }
+
+    /// A `/command` typed at a question the model asks runs through
+    /// `handler`, then the question is asked again.
+    pub fn with_slash(mut self, handler: SlashHandler) -> Self {
+        self.slash = Some(handler);
+        self
     }
 
     fn show(&mut self, proposal: &Proposal) {
@@ -489,10 +514,23 @@ impl Gate for TerminalGate {
         if !self.interactive {
             return None;
         }
-        self.printer
-            .line(format!("{} {question}", paint(BOLD, "?")));
-        let answer = prompt::line("> ")?;
-        (!answer.trim().is_empty()).then_some(answer)
+        loop {
+            self.printer
+                .line(format!("{} {question}", paint(BOLD, "?")));
+            let answer = prompt::line("> ")?;
+            if let Some(handler) = &mut self.slash
+                && let Some(command) = answer.trim().strip_prefix('/')
+            {
+                match handler(command, &mut self.printer) {
+                    SlashFlow::Ran => continue,
+                    SlashFlow::Exit => {
+                        self.exit_requested = true;
+                        return None;
+                    }
+                }
+            }
+            return (!answer.trim().is_empty()).then_some(answer);
+        }
     }
 
     fn applied(&mut self, proposal: &Proposal, version: Option<u64>) {

@@ -49,14 +49,21 @@ for step in script["steps"]:
         # cursor moves) and carriage returns.
         needle = step["expect"].encode()
         start = len(clean()) if step.get("fresh") else 0
-        if step.get("after") is not None:
-            start = clean().find(step["after"].encode())
-            start = 0 if start < 0 else start
+        after = step.get("after")
+        # With `after`: from the end of its last occurrence, once there is one.
+        anchor = [None if after is not None else start]
+        def met():
+            if anchor[0] is None:
+                found = clean().rfind(after.encode())
+                if found < 0:
+                    return False
+                anchor[0] = found + len(after.encode())
+            return needle in clean()[anchor[0]:]
         limit = time.time() + step.get("timeout", 20)
         alive = True
-        while needle not in clean()[start:] and time.time() < limit and alive:
+        while not met() and time.time() < limit and alive:
             alive = read_some(0.05)
-        if needle not in clean()[start:]:
+        if not met():
             failure = "timed out waiting for %r" % step["expect"]
             break
         marks.append(round(time.time() - started, 3))
@@ -121,7 +128,9 @@ pub enum Step<'a> {
     Expect(&'a str),
     /// Wait until this text appears after the current end of the transcript.
     ExpectNew(&'a str),
-    /// Wait until this text appears after the first occurrence of another.
+    /// Wait until this text appears after the last occurrence (so far) of
+    /// another. A line editor drops what was typed before its prompt, so
+    /// type only once the prompt is there.
     ExpectAfter(&'a str, &'a str),
     /// Type this (`\r` is Enter, `\x03` is Ctrl-C).
     Send(&'a str),

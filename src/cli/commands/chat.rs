@@ -14,7 +14,7 @@ use rustyline::{Editor, Helper};
 use crate::agent::session::{Mode, Options, Session};
 use crate::cli::conversation::{GateArgs, build_model, finish, model_error};
 use crate::cli::error::{CliError, Outcome};
-use crate::cli::gate::TerminalGate;
+use crate::cli::gate::{SlashFlow, TerminalGate};
 use crate::cli::output::{DIM, ERROR, Printer, paint};
 use crate::cli::settings::Settings;
 
@@ -158,13 +158,34 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
             }
             continue;
         }
+        // A `/command` typed at a question the model asks runs, and the
+        // question is asked again.
+        let focus = session.options().focus.clone();
+        let question_settings = settings.clone();
         let mut gate = TerminalGate::new(
             false,
             args.gate.policy(),
             true,
             args.gate.plan_out.clone(),
             line,
-        );
+        )
+        .with_slash(Box::new(move |command, printer| {
+            match command.split_whitespace().next() {
+                Some("exit" | "quit") => SlashFlow::Exit,
+                Some("workflow") => {
+                    printer.line(paint(
+                        DIM,
+                        "Answer the question first (Ctrl-D skips it); /workflow works at the prompt.",
+                    ));
+                    SlashFlow::Ran
+                }
+                _ => {
+                    let _ = run_command(command, focus.as_deref(), &question_settings, printer);
+                    SlashFlow::Ran
+                }
+            }
+        }));
+        let focus_before = session.options().focus.clone();
         let mut streamed = false;
         let mut show_text = |text: &str| {
             streamed = true;
@@ -190,6 +211,14 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
                 printer.line("Cancelled; nothing was applied.")
             }
             Err(error) => printer.error(&model_error(error)),
+        }
+        if let Some(focus) = &session.options().focus
+            && session.options().focus != focus_before
+        {
+            printer.line(paint(DIM, format!("Talking about '{focus}' from now on.")));
+        }
+        if gate.exit_requested {
+            break;
         }
     }
     Ok(Outcome::Done)
@@ -231,19 +260,12 @@ fn slash(
     settings: &Settings,
     printer: &mut Printer,
 ) -> Flow {
-    let mut words: Vec<String> = command.split_whitespace().map(str::to_string).collect();
+    let words: Vec<String> = command.split_whitespace().map(str::to_string).collect();
     let Some(name) = words.first().cloned() else {
         return Flow::Continue;
     };
     match name.as_str() {
         "exit" | "quit" => return Flow::Exit,
-        "help" => {
-            for (command, what) in SLASH {
-                printer.line(format!("  {command:<10} {what}"));
-            }
-            printer.line(paint(DIM, "  Anything else is a request to the agent, e.g. \"add retry logic to the API call\"."));
-            return Flow::Continue;
-        }
         "workflow" => {
             match words.get(1) {
                 Some(workflow) => match settings.store().head(workflow, &settings.context()) {
@@ -262,19 +284,50 @@ fn slash(
         }
         _ => {}
     }
+    run_command(
+        command,
+        session.options().focus.as_deref(),
+        settings,
+        printer,
+    );
+    Flow::Continue
+}
+
+/// Runs a slash command that is a CLI command (`/show`, `/history`, …)
+/// through the same parser and code as the CLI, or `/help`; commands about
+/// a workflow default to `focus`. False when the command is unknown.
+fn run_command(
+    command: &str,
+    focus: Option<&str>,
+    settings: &Settings,
+    printer: &mut Printer,
+) -> bool {
+    let mut words: Vec<String> = command.split_whitespace().map(str::to_string).collect();
+    let Some(name) = words.first().cloned() else {
+        return false;
+    };
+    if name == "help" {
+        for (command, what) in SLASH {
+            printer.line(format!("  {command:<10} {what}"));
+        }
+        printer.line(paint(
+            DIM,
+            "  Anything else is a request to the agent, e.g. \"add retry logic to the API call\".",
+        ));
+        return true;
+    }
     if !SLASH.iter().any(|(known, _)| known[1..] == name) {
         printer.line(format!(
             "{} unknown command /{name}; /help lists them",
             paint(ERROR, "✗")
         ));
-        return Flow::Continue;
+        return false;
     }
-    // Commands about a workflow default to the one in focus.
     if TAKES_NAME.contains(&name.as_str())
         && words.get(1).is_none_or(|next| next.starts_with('-'))
-        && let Some(focus) = &session.options().focus
+        && let Some(focus) = focus
     {
-        words.insert(1, focus.clone());
+        words.insert(1, focus.to_string());
     }
     let arguments = std::iter::once("qwf".to_string()).chain(words);
     match crate::cli::Cli::try_parse_from(arguments) {
@@ -285,5 +338,5 @@ fn slash(
         }
         Err(error) => printer.line(error.render().to_string().trim_end()),
     }
-    Flow::Continue
+    true
 }
