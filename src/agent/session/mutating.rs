@@ -353,7 +353,7 @@ impl Session<'_> {
                 });
                 let mut content = json!({ "status": "applied", "workflow": name, "version": record.version, "skills_created": created_skills });
                 if !stubs.is_empty() {
-                    content["stub_scripts"] = json!(stubs);
+                    content["stub_scripts"] = json!(self.in_skills(&stubs));
                 }
                 if !skipped.is_empty() {
                     content["skills_skipped"] = json!(skipped);
@@ -365,6 +365,19 @@ impl Session<'_> {
             }
             Err(error) => Outcome::store_error(error),
         }
+    }
+
+    /// Paths as the model reads them: relative to the home (`skills/x.py`),
+    /// the same on every machine.
+    fn in_skills(&self, paths: &[std::path::PathBuf]) -> Vec<String> {
+        let directory = self.store.skills_dir();
+        paths
+            .iter()
+            .map(|path| match path.strip_prefix(&directory) {
+                Ok(relative) => format!("skills/{}", relative.display()),
+                Err(_) => path.display().to_string(),
+            })
+            .collect()
     }
 
     pub(super) fn create_skill(
@@ -477,7 +490,7 @@ impl Session<'_> {
                 });
                 let mut content = json!({ "status": "applied", "skill": skill.name, "path": path });
                 if !stubs.is_empty() {
-                    content["stub_scripts"] = json!(stubs);
+                    content["stub_scripts"] = json!(self.in_skills(&stubs));
                 }
                 Outcome::ok(content)
             }
