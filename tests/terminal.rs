@@ -77,6 +77,11 @@ fn ctrl_c_in_chat_cancels_a_model_call_that_never_answers_and_the_chat_goes_on()
         session.text()
     );
     assert_eq!(versions(dir.path(), "data-pipeline"), 1, "nothing applied");
+    assert!(
+        session.text().contains("(Ctrl-C cancels) · 0s"),
+        "the spinner shows how long the model has been thinking:\n{}",
+        session.text()
+    );
 }
 
 /// A home whose `flaky` step fails twice with a Python traceback before it

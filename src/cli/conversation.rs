@@ -121,6 +121,11 @@ impl Spinning {
         IN_CALL.store(true, Ordering::SeqCst);
         let spinner = self.show.then(|| {
             let spinner = indicatif::ProgressBar::new_spinner();
+            if let Ok(style) =
+                indicatif::ProgressStyle::with_template("{spinner} {msg} · {elapsed}")
+            {
+                spinner.set_style(style);
+            }
             spinner.set_message(format!(
                 "{} is thinking... (Ctrl-C cancels)",
                 self.inner.describe()
