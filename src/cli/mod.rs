@@ -73,6 +73,7 @@ pub enum Command {
     Runs(commands::runs::Args),
     Resources(commands::resources::Args),
     Skill(commands::skill::Args),
+    Trust(commands::trust::Args),
 }
 
 fn init_tracing(verbose: u8) {
@@ -149,5 +150,6 @@ pub(crate) fn run(
         Command::Runs(args) => commands::runs::run(args, settings, printer),
         Command::Resources(args) => commands::resources::run(args, settings, printer),
         Command::Skill(args) => commands::skill::run(args, settings, printer),
+        Command::Trust(args) => commands::trust::run(args, settings, printer),
     }
 }
