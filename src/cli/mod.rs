@@ -3,9 +3,12 @@
 
 mod commands;
 mod conversation;
+mod editor;
 mod error;
 mod gate;
+pub mod graph;
 mod output;
+mod progress;
 mod prompt;
 mod render;
 mod settings;

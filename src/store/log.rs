@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::{Result, StoreError};
 use crate::core::Modification;
+use crate::core::merge::Resolved;
 
 /// Where a version came from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -60,6 +61,9 @@ pub struct VersionRecord {
     pub branched_from: Option<VersionRef>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub merged_from: Option<VersionRef>,
+    /// The conflicts of a merge and the side that settled each.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resolved_conflicts: Vec<Resolved>,
 }
 
 /// The largest log qwf reads whole (about a hundred thousand versions with
@@ -264,6 +268,7 @@ mod tests {
             tool_calls: Vec::new(),
             branched_from: None,
             merged_from: None,
+            resolved_conflicts: Vec::new(),
         }
     }
 

@@ -144,6 +144,8 @@ pub struct Provenance {
     pub tool_calls: Vec<serde_json::Value>,
     pub merged_from: Option<VersionRef>,
     pub branched_from: Option<VersionRef>,
+    /// A merge's conflicts and how each was settled.
+    pub resolved_conflicts: Vec<crate::core::merge::Resolved>,
 }
 
 impl Provenance {
@@ -155,6 +157,7 @@ impl Provenance {
             tool_calls: Vec::new(),
             merged_from: None,
             branched_from: None,
+            resolved_conflicts: Vec::new(),
         }
     }
 }
@@ -613,6 +616,7 @@ impl Store {
                     tool_calls: Vec::new(),
                     branched_from: None,
                     merged_from: None,
+                    resolved_conflicts: Vec::new(),
                 };
                 return Ok(Head {
                     record,
@@ -833,6 +837,7 @@ impl Store {
             tool_calls: provenance.tool_calls,
             branched_from: provenance.branched_from,
             merged_from: provenance.merged_from,
+            resolved_conflicts: provenance.resolved_conflicts,
         };
         log::append(&log_path, &record)?;
         // Committed: from here on, a failure must say the version exists.

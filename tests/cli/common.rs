@@ -336,6 +336,21 @@ impl TestEnv {
         self.finish(&mut self.command(args))
     }
 
+    /// Runs with extra environment variables (`EDITOR`, …) and, when
+    /// `input` is given, with `QWF_INTERACTIVE=1` answering from it.
+    pub fn run_with(&self, args: &[&str], env: &[(&str, &str)], input: Option<&str>) -> Run {
+        let mut command = self.command(args);
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        if let Some(input) = input {
+            command
+                .env("QWF_INTERACTIVE", "1")
+                .write_stdin(input.to_string());
+        }
+        self.finish(&mut command)
+    }
+
     /// Runs with `QWF_INTERACTIVE=1`, answering questions from `input`.
     pub fn run_interactive(&self, args: &[&str], input: &str) -> Run {
         let mut command = self.command(args);

@@ -181,6 +181,7 @@ impl Session<'_> {
                         skill: None,
                         skills_created: Vec::new(),
                         skills_skipped: Vec::new(),
+                        stub_scripts: Vec::new(),
                         verdict: proposal.verdict(),
                         summary: summary.clone(),
                         modifications: modifications.clone(),
@@ -275,10 +276,15 @@ impl Session<'_> {
         } else {
             reasoning
         };
+        let scripts = new_skills
+            .iter()
+            .filter_map(|skill| self.store.missing_script(skill))
+            .collect();
         let proposal = Proposal {
             kind: ProposalKind::Create {
                 workflow: Box::new(workflow.clone()),
                 new_skills: new_skills.clone(),
+                scripts,
             },
             summary,
             evaluation: Some(evaluation),
@@ -307,11 +313,19 @@ impl Session<'_> {
             .map(|new| new.name.clone())
             .collect();
         let mut created_skills = Vec::new();
+        let mut stubs = Vec::new();
         for skill in &accepted {
             match self.store.create_skill(skill) {
                 Ok(_) => created_skills.push(skill.name.clone()),
                 // Created by someone else since the proposal: reuse it.
-                Err(StoreError::Invalid { .. }) if self.store.skill_path(&skill.name).exists() => {}
+                Err(StoreError::Invalid { .. }) if self.store.skill_path(&skill.name).exists() => {
+                    continue;
+                }
+                Err(error) => return Outcome::store_error(error),
+            }
+            match self.store.write_script_stub(skill) {
+                Ok(Some(path)) => stubs.push(path),
+                Ok(None) => {}
                 Err(error) => return Outcome::store_error(error),
             }
         }
@@ -329,11 +343,15 @@ impl Session<'_> {
                     skill: None,
                     skills_created: created_skills.clone(),
                     skills_skipped: skipped.clone(),
+                    stub_scripts: stubs.clone(),
                     verdict: proposal.verdict(),
                     summary: proposal.summary.clone(),
                     modifications: Vec::new(),
                 });
                 let mut content = json!({ "status": "applied", "workflow": name, "version": record.version, "skills_created": created_skills });
+                if !stubs.is_empty() {
+                    content["stub_scripts"] = json!(self.in_skills(&stubs));
+                }
                 if !skipped.is_empty() {
                     content["skills_skipped"] = json!(skipped);
                     content["note"] = json!(
@@ -352,6 +370,7 @@ impl Session<'_> {
                     skill: None,
                     skills_created: created_skills,
                     skills_skipped: skipped,
+                    stub_scripts: stubs,
                     verdict: proposal.verdict(),
                     summary: proposal.summary.clone(),
                     modifications: Vec::new(),
@@ -360,6 +379,19 @@ impl Session<'_> {
             }
             Err(error) => Outcome::store_error(error),
         }
+    }
+
+    /// Paths as the model reads them: relative to the home (`skills/x.py`),
+    /// the same on every machine.
+    fn in_skills(&self, paths: &[std::path::PathBuf]) -> Vec<String> {
+        let directory = self.store.skills_dir();
+        paths
+            .iter()
+            .map(|path| match path.strip_prefix(&directory) {
+                Ok(relative) => format!("skills/{}", relative.display()),
+                Err(_) => path.display().to_string(),
+            })
+            .collect()
     }
 
     pub(super) fn create_skill(
@@ -388,10 +420,25 @@ impl Session<'_> {
                 "reuse it in the workflow instead",
             );
         }
+        if self
+            .staged
+            .as_ref()
+            .is_some_and(|staged| staged.skills.iter().any(|held| held.name == skill.name))
+        {
+            Self::note_first(report, false);
+            return Outcome::error(
+                format!(
+                    "skill '{}' already exists (accepted earlier; it is saved with the other changes)",
+                    skill.name
+                ),
+                "reuse it in the workflow instead",
+            );
+        }
         Self::note_first(report, true);
         let proposal = Proposal {
             kind: ProposalKind::CreateSkill {
                 skill: skill.clone(),
+                scripts: self.store.missing_script(&skill).into_iter().collect(),
             },
             summary: format!("Create skill '{}'", skill.name),
             evaluation: None,
@@ -413,11 +460,33 @@ impl Session<'_> {
             Decision::Decline { reason } => return Self::declined(report, &proposal, reason),
             Decision::Revise { .. } => unreachable!("decide() resolves revisions"),
         };
+        // While changes are staged (`qwf refine`), the skill is held with
+        // them: nothing is written until the user saves.
+        if let Some(staged) = self.staged.as_mut() {
+            staged.skills.push(skill.clone());
+            let proposal = Proposal {
+                kind: ProposalKind::CreateSkill {
+                    skill: skill.clone(),
+                    scripts: self.store.missing_script(&skill).into_iter().collect(),
+                },
+                ..proposal
+            };
+            gate.staged(&proposal);
+            return Outcome::ok(
+                json!({ "status": "staged", "skill": skill.name, "note": "approved; it is saved with the other changes when the user finishes" }),
+            );
+        }
+        let scripts = self.store.missing_script(&skill).into_iter().collect();
         match self.store.create_skill(&skill) {
             Ok(path) => {
+                let stubs: Vec<std::path::PathBuf> = match self.store.write_script_stub(&skill) {
+                    Ok(written) => written.into_iter().collect(),
+                    Err(error) => return Outcome::store_error(error),
+                };
                 let proposal = Proposal {
                     kind: ProposalKind::CreateSkill {
                         skill: skill.clone(),
+                        scripts,
                     },
                     ..proposal
                 };
@@ -428,11 +497,16 @@ impl Session<'_> {
                     skill: Some(skill.name.clone()),
                     skills_created: Vec::new(),
                     skills_skipped: Vec::new(),
+                    stub_scripts: stubs.clone(),
                     verdict: Verdict::Safe,
                     summary: proposal.summary.clone(),
                     modifications: Vec::new(),
                 });
-                Outcome::ok(json!({ "status": "applied", "skill": skill.name, "path": path }))
+                let mut content = json!({ "status": "applied", "skill": skill.name, "path": path });
+                if !stubs.is_empty() {
+                    content["stub_scripts"] = json!(self.in_skills(&stubs));
+                }
+                Outcome::ok(content)
             }
             Err(error) => Outcome::store_error(error),
         }
@@ -492,6 +566,7 @@ impl Session<'_> {
                         skill: None,
                         skills_created: Vec::new(),
                         skills_skipped: Vec::new(),
+                        stub_scripts: Vec::new(),
                         verdict: proposal.verdict(),
                         summary: proposal.summary.clone(),
                         modifications: Vec::new(),

@@ -1,5 +1,6 @@
 use crate::cli::error::{CliError, Outcome};
-use crate::cli::output::Printer;
+use crate::cli::graph::{self, Picture};
+use crate::cli::output::{DIM, ERROR, GOOD, Printer, WARNING, paint};
 use crate::cli::render::diff_lines;
 use crate::cli::settings::{Settings, parse_version};
 use crate::core::{semantic_diff, text_diff};
@@ -20,8 +21,12 @@ pub struct Args {
     #[arg(long, value_parser = parse_version)]
     pub to: Option<u64>,
     /// A unified diff of the JSON instead of the change list.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "graph")]
     pub text: bool,
+    /// Draw the newer version with its added (+), removed (-) and changed
+    /// (~) steps marked; removed steps are drawn where they were.
+    #[arg(long)]
+    pub graph: bool,
 }
 
 pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Outcome, CliError> {
@@ -51,10 +56,16 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
             &format!("{} v{to}", args.name),
         )
     });
+    let drawing = args
+        .graph
+        .then(|| graph::text::draw(&Picture::of_diff(&old, &new)));
     if printer.json {
         let mut document = serde_json::json!({ "workflow": args.name, "from": from, "to": to, "changes": diff.changes });
         if let Some(text) = text {
             document["text"] = text.into();
+        }
+        if let Some(drawing) = &drawing {
+            document["diagram"] = serde_json::json!({ "format": "text", "text": drawing.plain() });
         }
         printer.document(&document);
         return Ok(Outcome::Done);
@@ -70,6 +81,30 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
         return Ok(Outcome::Done);
     }
     printer.line(format!("Changes from v{from} to v{to}:"));
+    if let Some(drawing) = drawing {
+        printer.line(format!(
+            "  {}  {}  {}",
+            paint(GOOD, "+ added"),
+            paint(ERROR, "- removed"),
+            paint(WARNING, "~ changed")
+        ));
+        for line in graph::paint(&drawing) {
+            printer.line(line);
+        }
+        let other: Vec<String> = diff
+            .changes
+            .iter()
+            .filter(|change| change.step_id().is_none())
+            .map(ToString::to_string)
+            .collect();
+        if !other.is_empty() {
+            printer.line(paint(DIM, "Outside the steps:"));
+            for line in other {
+                printer.line(format!("  {line}"));
+            }
+        }
+        return Ok(Outcome::Done);
+    }
     for line in diff_lines(&diff) {
         printer.line(format!("  {line}"));
     }

@@ -1,7 +1,6 @@
-use std::collections::HashMap;
-use std::collections::HashSet;
-use std::io::{IsTerminal, Write};
-use std::sync::{Arc, Mutex};
+use std::collections::{HashMap, HashSet};
+use std::io::Write;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -11,7 +10,8 @@ use crate::agent::model::{Model, cancel};
 use crate::agent::providers::{Provider, RigModel};
 use crate::cli::conversation::cancel_on_interrupt;
 use crate::cli::error::{CliError, Outcome};
-use crate::cli::output::{DIM, ERROR, GOOD, Printer, WARNING, paint};
+use crate::cli::output::{DIM, GOOD, Printer, WARNING, paint};
+use crate::cli::progress::Progress;
 use crate::cli::settings::{Settings, parse_version};
 use crate::core::model::{Step, StepKind, Strategy};
 use crate::core::reference::{self, Reference};
@@ -220,7 +220,7 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
     let secrets = environment::secret_values(&environment::process_environment());
     redact_record(&mut record, &secrets);
     store.start_run(&mut record)?;
-    let progress = Progress::new(!printer.json);
+    let progress = Progress::new(!printer.json, &plan.workflow);
     if !printer.json {
         progress.note(&format!(
             "Running {} v{} (run {})",
@@ -325,137 +325,6 @@ pub fn duration_text(duration: Duration) -> String {
         let seconds = duration.as_secs();
         format!("{}m{:02}s", seconds / 60, seconds % 60)
     }
-}
-
-/// Live progress on stderr: a spinner line per running step on a terminal,
-/// plain lines otherwise.
-struct Progress {
-    enabled: bool,
-    terminal: Option<indicatif::MultiProgress>,
-    bars: Mutex<HashMap<String, indicatif::ProgressBar>>,
-}
-
-impl Progress {
-    fn new(enabled: bool) -> Self {
-        let terminal = (enabled && std::io::stderr().is_terminal()).then(|| {
-            indicatif::MultiProgress::with_draw_target(indicatif::ProgressDrawTarget::stderr())
-        });
-        Progress {
-            enabled,
-            terminal,
-            bars: Mutex::new(HashMap::new()),
-        }
-    }
-
-    fn note(&self, text: &str) {
-        if !self.enabled {
-            return;
-        }
-        match &self.terminal {
-            Some(multi) => {
-                let _ = multi.println(text);
-            }
-            None => {
-                let mut err = anstream::stderr();
-                let _ = writeln!(err, "{text}");
-            }
-        }
-    }
-
-    fn show(&self, event: &Event) {
-        if !self.enabled {
-            return;
-        }
-        let (step, line, done) = match event {
-            Event::Started {
-                step,
-                attempt,
-                max_attempts,
-            } => {
-                let line = match (attempt, max_attempts) {
-                    (1, _) => "running".to_string(),
-                    (n, Some(max)) => format!("attempt {n}/{max}"),
-                    (n, None) => format!("attempt {n}"),
-                };
-                (step, line, false)
-            }
-            Event::Retrying {
-                step,
-                attempt,
-                delay,
-                error,
-            } => (
-                step,
-                format!(
-                    "attempt {attempt} failed ({}); retrying in {}",
-                    first_line(error),
-                    duration_text(*delay)
-                ),
-                false,
-            ),
-            Event::Succeeded { step, duration } => (
-                step,
-                paint(GOOD, format!("done in {}", duration_text(*duration))),
-                true,
-            ),
-            Event::Failed {
-                step,
-                status,
-                error,
-            } => {
-                let what = match status {
-                    StepStatus::Continued => paint(WARNING, "failed, continuing"),
-                    StepStatus::FellBack => paint(WARNING, "failed, running its fallback"),
-                    _ => paint(ERROR, "failed"),
-                };
-                (step, format!("{what}: {}", first_line(error)), true)
-            }
-            Event::Skipped { step, reason } => {
-                (step, paint(DIM, format!("skipped ({reason})")), true)
-            }
-        };
-        let text = format!("{step}: {line}");
-        match &self.terminal {
-            Some(multi) => {
-                let mut bars = self
-                    .bars
-                    .lock()
-                    .unwrap_or_else(|poison| poison.into_inner());
-                if done {
-                    if let Some(bar) = bars.remove(step) {
-                        bar.finish_and_clear();
-                        multi.remove(&bar);
-                    }
-                    let _ = multi.println(text);
-                } else {
-                    let bar = bars.entry(step.clone()).or_insert_with(|| {
-                        let bar = multi.add(indicatif::ProgressBar::new_spinner());
-                        bar.enable_steady_tick(Duration::from_millis(100));
-                        bar
-                    });
-                    bar.set_message(text);
-                }
-            }
-            None => {
-                let mut err = anstream::stderr();
-                let _ = writeln!(err, "{text}");
-            }
-        }
-    }
-
-    fn clear(&self) {
-        let mut bars = self
-            .bars
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner());
-        for (_, bar) in bars.drain() {
-            bar.finish_and_clear();
-        }
-    }
-}
-
-fn first_line(text: &str) -> &str {
-    text.lines().next().unwrap_or("")
 }
 
 /// `--dry-run`: what would run, in order, with inputs resolved where the

@@ -1,8 +1,13 @@
 use crate::cli::commands::run::duration_text;
 use crate::cli::error::{CliError, Outcome};
 use crate::cli::output::{DIM, ERROR, GOOD, Printer, WARNING, paint};
+use crate::cli::progress::{summary, tail};
 use crate::cli::settings::Settings;
 use crate::store::runs::{RunRecord, RunStatus, StepStatus};
+
+/// How many lines of a failed step's stderr `--show` prints (the record
+/// keeps up to 4 KiB; `--json` shows it all).
+const SHOWN_TAIL: usize = 20;
 
 /// List the runs of a workflow, newest first, or show one with every step.
 #[derive(Debug, clap::Args)]
@@ -154,7 +159,7 @@ fn show(record: &RunRecord, printer: &mut Printer) {
                     line.push_str(&format!(", {kind}"));
                 }
                 if let Some(error) = &attempt.error {
-                    line.push_str(&format!(": {}", error.lines().next().unwrap_or("")));
+                    line.push_str(&format!(": {}", summary(error)));
                 }
                 if let Some(wait) = attempt.retry_after_ms {
                     line.push_str(&format!(" (retried after {wait}ms)"));
@@ -165,10 +170,15 @@ fn show(record: &RunRecord, printer: &mut Printer) {
         for (name, value) in &step.outputs {
             printer.line(format!("      {name} = {value}"));
         }
-        if let Some(error) = &step.error
-            && step.attempts.is_empty()
-        {
-            printer.line(format!("      {error}"));
+        // The failure in full: its first line, then the end of its stderr
+        // (a traceback's last lines say what went wrong).
+        if let Some(error) = &step.error {
+            if step.attempts.is_empty() {
+                printer.line(format!("      {}", error.lines().next().unwrap_or("")));
+            }
+            for line in tail(error, SHOWN_TAIL) {
+                printer.line(format!("        {}", paint(DIM, line)));
+            }
         }
     }
 }
