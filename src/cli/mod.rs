@@ -68,6 +68,8 @@ pub enum Command {
     Completions(commands::completions::Args),
     Run(commands::run::Args),
     Runs(commands::runs::Args),
+    Step(commands::step::Args),
+    Worker(commands::worker::Args),
     Resources(commands::resources::Args),
     Skill(commands::skill::Args),
 }
@@ -144,6 +146,8 @@ pub(crate) fn run(
         Command::Completions(args) => commands::completions::run(args, printer),
         Command::Run(args) => commands::run::run(args, settings, printer),
         Command::Runs(args) => commands::runs::run(args, settings, printer),
+        Command::Step(args) => commands::step::run(args, settings, printer),
+        Command::Worker(args) => commands::worker::run(args, settings, printer),
         Command::Resources(args) => commands::resources::run(args, settings, printer),
         Command::Skill(args) => commands::skill::run(args, settings, printer),
     }

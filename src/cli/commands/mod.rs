@@ -24,5 +24,7 @@ pub mod runs;
 pub mod schema;
 pub mod show;
 pub mod skill;
+pub mod step;
 pub mod undo;
 pub mod validate;
+pub mod worker;

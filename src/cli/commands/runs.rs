@@ -98,7 +98,9 @@ fn status_cell(status: RunStatus) -> String {
     match status {
         RunStatus::Succeeded => paint(GOOD, text),
         RunStatus::Failed => paint(ERROR, text),
-        RunStatus::Cancelled | RunStatus::Running => paint(WARNING, text),
+        RunStatus::Cancelled | RunStatus::Running | RunStatus::Interrupted => {
+            paint(WARNING, text)
+        }
     }
 }
 
