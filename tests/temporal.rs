@@ -628,3 +628,51 @@ fn a_worker_killed_mid_run_and_restarted_finishes_the_workflow() {
     assert!(attempts[0]["error"].as_str().unwrap().contains("stopped responding"));
     assert_eq!(step(&record, "then")["outputs"]["text"], "next");
 }
+
+/// Ctrl-C cancels the Temporal workflow: the running step's processes stop,
+/// the record says cancelled, qwf exits 130.
+#[test]
+fn ctrl_c_cancels_the_temporal_run() {
+    let Some(python) = python() else { return };
+    let server = Server::start(&python);
+    let home = Home::new();
+    let _worker = home.worker(&server, "cancel");
+    home.script("hang.sh", "echo $$ > hang.pid\nsleep 60\n");
+    home.skill("hang", "sh hang.sh", &[]);
+    home.skill("after", "touch after.txt", &[]);
+    home.workflow(json!({"name": "hang", "steps": [
+        {"id": "wait", "type": "skill", "skill": "hang"},
+        {"id": "later", "type": "skill", "skill": "after"}]}));
+    let mut submit = home.command(&[
+        "run", "hang", "--engine", "temporal", "--address", &server.address,
+        "--task-queue", "cancel", "--python",
+    ]);
+    submit.arg(&server.python);
+    let child = submit.spawn().expect("qwf run starts");
+    let pid_file = home.skills().join("hang.pid");
+    let started = Instant::now();
+    while !pid_file.exists() && started.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    // SAFETY: kill(2) on our own child.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let interrupted = Instant::now();
+    let output = child.wait_with_output().expect("qwf run ends");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    assert!(
+        interrupted.elapsed() < Duration::from_secs(15),
+        "cancelling took {:?}",
+        interrupted.elapsed()
+    );
+    assert!(wait_until_dead(pid_in(&pid_file)), "the step's process was stopped");
+    assert!(!home.skills().join("after.txt").exists(), "nothing ran after Ctrl-C");
+    let shown = home.qwf(&["--json", "runs", "hang", "--show", "1"], &[]);
+    let record: Value = serde_json::from_str(&shown.stdout).unwrap();
+    assert_eq!(record["status"], "cancelled");
+    assert_eq!(step(&record, "wait")["status"], "cancelled");
+    assert_eq!(step(&record, "later")["status"], "cancelled");
+}

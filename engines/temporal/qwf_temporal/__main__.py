@@ -17,6 +17,7 @@ import asyncio
 import json
 import signal
 import sys
+from datetime import timedelta
 from typing import Any
 
 from temporalio.client import Client, WorkflowFailureError
@@ -52,6 +53,10 @@ async def serve(args: argparse.Namespace) -> int:
         workflows=[QwfWorkflow],
         activities=[qwf_step, qwf_decide],
         max_concurrent_activities=args.max_activities,
+        # Cancellation reaches an activity with a heartbeat's answer: send
+        # them often, so Ctrl-C stops a step within about a second.
+        default_heartbeat_throttle_interval=timedelta(seconds=1),
+        max_heartbeat_throttle_interval=timedelta(seconds=1),
     )
     async with worker:
         print(

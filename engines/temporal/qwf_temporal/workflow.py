@@ -21,7 +21,6 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import (
     ActivityError,
-    ApplicationError,
     CancelledError,
     TimeoutError as TemporalTimeoutError,
 )
