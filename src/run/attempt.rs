@@ -64,10 +64,14 @@ pub enum AttemptEnd {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum Available {
-    Outputs { outputs: JsonMap },
+    Outputs {
+        outputs: JsonMap,
+    },
     /// Failed and continued past: it has no outputs.
     Continued,
-    Skipped { reason: String },
+    Skipped {
+        reason: String,
+    },
     Failed,
     Cancelled,
 }
@@ -208,7 +212,9 @@ pub fn run_leaf(
                                 .permanent(),
                         );
                     };
-                    run_code(step, argv, leaf.cwd, inputs, &outputs, number, deadline, around)
+                    run_code(
+                        step, argv, leaf.cwd, inputs, &outputs, number, deadline, around,
+                    )
                 }
                 SkillType::PromptInline | SkillType::Conversation => run_model(
                     step,
@@ -259,7 +265,10 @@ pub fn run_leaf(
         StepKind::Parallel { .. } | StepKind::Conditional { .. } => AttemptEnd::Failed(
             Failure::new(
                 "spawn",
-                format!("step '{}' holds other steps; it is not one attempt", step.id),
+                format!(
+                    "step '{}' holds other steps; it is not one attempt",
+                    step.id
+                ),
             )
             .permanent(),
         ),
@@ -427,10 +436,7 @@ mod tests {
 
     #[test]
     fn available_states_have_a_stable_json_shape() {
-        let value = serde_json::to_value(Available::Skipped {
-            reason: "r".into(),
-        })
-        .unwrap();
+        let value = serde_json::to_value(Available::Skipped { reason: "r".into() }).unwrap();
         assert_eq!(value, json!({"state": "skipped", "reason": "r"}));
         let back: Available = serde_json::from_value(json!({"state": "continued"})).unwrap();
         assert_eq!(back, Available::Continued);

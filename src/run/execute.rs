@@ -210,9 +210,12 @@ impl<'a> Runner<'a> {
             record.note = Some(reason.clone());
             let mut state = self.state();
             state.records.insert(id.to_string(), record);
-            state
-                .produced
-                .insert(id.to_string(), Available::Skipped { reason: reason.clone() });
+            state.produced.insert(
+                id.to_string(),
+                Available::Skipped {
+                    reason: reason.clone(),
+                },
+            );
         }
         self.emit(Event::Skipped {
             step: step.id.clone(),
@@ -428,7 +431,10 @@ impl<'a> Runner<'a> {
     }
 
     fn is_code_step(&self, step: &Step) -> bool {
-        attempt::is_code(step.skill_name().and_then(|name| self.plan.skills.get(name)))
+        attempt::is_code(
+            step.skill_name()
+                .and_then(|name| self.plan.skills.get(name)),
+        )
     }
 
     fn is_step(&self, id: &str) -> bool {
@@ -465,9 +471,11 @@ impl<'a> Runner<'a> {
                         .and_then(|name| self.plan.skill_dirs.get(name))
                         .unwrap_or(&self.plan.skills_dir),
                     agent_instructions: match &step.kind {
-                        StepKind::Agent { agent, .. } => {
-                            self.plan.agents.get(agent).and_then(|found| found.as_deref())
-                        }
+                        StepKind::Agent { agent, .. } => self
+                            .plan
+                            .agents
+                            .get(agent)
+                            .and_then(|found| found.as_deref()),
                         _ => None,
                     },
                 };
@@ -499,7 +507,12 @@ impl<'a> Runner<'a> {
     /// pool: up to [`MAX_CONCURRENT_STEPS`] threads per run, this thread
     /// included. A thread that cannot be started (a process limit) leaves
     /// its children to the threads that could; nothing panics.
-    fn run_parallel(&self, step: &Step, steps: &'a [Step], deadline: Option<Instant>) -> AttemptEnd {
+    fn run_parallel(
+        &self,
+        step: &Step,
+        steps: &'a [Step],
+        deadline: Option<Instant>,
+    ) -> AttemptEnd {
         let queue: Mutex<std::collections::VecDeque<(usize, &'a Step)>> =
             Mutex::new(steps.iter().enumerate().collect());
         let flows: Mutex<Vec<Option<Flow>>> = Mutex::new(vec![None; steps.len()]);
@@ -541,7 +554,11 @@ impl<'a> Runner<'a> {
         });
         let flows: Vec<(String, Flow)> = steps
             .iter()
-            .zip(flows.into_inner().unwrap_or_else(|poison| poison.into_inner()))
+            .zip(
+                flows
+                    .into_inner()
+                    .unwrap_or_else(|poison| poison.into_inner()),
+            )
             .map(|(child, flow)| (child.id.clone(), flow.unwrap_or(Flow::Failed)))
             .collect();
         if flows.iter().any(|(_, flow)| *flow == Flow::Cancelled) {
@@ -570,7 +587,9 @@ impl<'a> Runner<'a> {
 
     fn take_slot(&self) -> bool {
         self.slots
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |free| free.checked_sub(1))
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |free| {
+                free.checked_sub(1)
+            })
             .is_ok()
     }
 

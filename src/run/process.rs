@@ -193,10 +193,7 @@ fn collect(
             continue;
         }
         let readable = |fd: Option<RawFd>| {
-            fd.is_some_and(|fd| {
-                fds.iter()
-                    .any(|entry| entry.fd == fd && entry.revents != 0)
-            })
+            fd.is_some_and(|fd| fds.iter().any(|entry| entry.fd == fd && entry.revents != 0))
         };
         if readable(stdout_pipe.fd())
             && let Some(count) = stdout_pipe.read(&mut buffer)

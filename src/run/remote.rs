@@ -189,9 +189,9 @@ pub fn run_attempt(request: AttemptRequest, worker: &Worker<'_>) -> AttemptRespo
     let reads = &request.reads;
     let is_step = |id: &str| reads.iter().any(|read| read == id);
     let lookup = |text: &str| lookup_in(reads, &request.context, &request.available, text);
-    let deadline = request.timeout_ms.and_then(|ms| {
-        started.checked_add(Duration::from_millis(ms))
-    });
+    let deadline = request
+        .timeout_ms
+        .and_then(|ms| started.checked_add(Duration::from_millis(ms)));
     let end = match attempt::resolve_inputs(&request.step, &is_step, &lookup) {
         Err(failure) => AttemptEnd::Failed(failure),
         Ok(inputs) => {
@@ -203,7 +203,6 @@ pub fn run_attempt(request: AttemptRequest, worker: &Worker<'_>) -> AttemptRespo
                             return failed_attempt(
                                 &request,
                                 started,
-                                false,
                                 Failure::new(
                                     "spawn",
                                     format!(
@@ -252,7 +251,6 @@ pub fn run_attempt(request: AttemptRequest, worker: &Worker<'_>) -> AttemptRespo
                     return failed_attempt(
                         &request,
                         started,
-                        code,
                         Failure::new(
                             "bad_output",
                             format!(
@@ -283,7 +281,7 @@ pub fn run_attempt(request: AttemptRequest, worker: &Worker<'_>) -> AttemptRespo
                 retry_after_ms: None,
             }
         }
-        AttemptEnd::Failed(failure) => failed_attempt(&request, started, code, failure),
+        AttemptEnd::Failed(failure) => failed_attempt(&request, started, failure),
         AttemptEnd::Cancelled => AttemptResponse {
             outcome: "cancelled".into(),
             outputs: None,
@@ -302,13 +300,12 @@ pub fn run_attempt(request: AttemptRequest, worker: &Worker<'_>) -> AttemptRespo
     }
 }
 
-fn failed_attempt(
-    request: &AttemptRequest,
-    started: Instant,
-    _code: bool,
-    failure: Failure,
-) -> AttemptResponse {
-    let retry = next_attempt(request.step.error_handling.as_ref(), request.attempt, &failure);
+fn failed_attempt(request: &AttemptRequest, started: Instant, failure: Failure) -> AttemptResponse {
+    let retry = next_attempt(
+        request.step.error_handling.as_ref(),
+        request.attempt,
+        &failure,
+    );
     AttemptResponse {
         outcome: "failed".into(),
         outputs: None,
@@ -333,14 +330,16 @@ pub fn evaluate(request: ConditionRequest) -> ConditionResponse {
             return ConditionResponse {
                 branch: None,
                 failure: Some(
-                    Failure::new("condition", format!("its condition does not parse: {error}"))
-                        .permanent(),
+                    Failure::new(
+                        "condition",
+                        format!("its condition does not parse: {error}"),
+                    )
+                    .permanent(),
                 ),
             };
         }
     };
-    let lookup =
-        |text: &str| lookup_in(&request.reads, &request.context, &request.available, text);
+    let lookup = |text: &str| lookup_in(&request.reads, &request.context, &request.available, text);
     match attempt::evaluate_condition(&condition, &lookup) {
         Ok(truth) => ConditionResponse {
             branch: Some(if truth { "then" } else { "else" }.into()),
@@ -618,8 +617,10 @@ mod tests {
 
     #[test]
     fn retry_policies_map_to_temporal() {
-        let linear = handling(json!({"strategy": "retry", "max_attempts": 4, "backoff": "linear",
-            "initial_interval_ms": 100, "non_retryable": ["exit_code:2"]}));
+        let linear = handling(
+            json!({"strategy": "retry", "max_attempts": 4, "backoff": "linear",
+            "initial_interval_ms": 100, "non_retryable": ["exit_code:2"]}),
+        );
         let policy = retry_policy(Some(&linear));
         assert_eq!(policy["maximum_attempts"], 4);
         assert_eq!(policy["backoff_coefficient"], 1.0);
@@ -650,12 +651,9 @@ mod tests {
         };
         assert_eq!(evaluate(request.clone()).branch.as_deref(), Some("then"));
         let mut skipped = request;
-        skipped.available.insert(
-            "check".into(),
-            Available::Skipped {
-                reason: "r".into(),
-            },
-        );
+        skipped
+            .available
+            .insert("check".into(), Available::Skipped { reason: "r".into() });
         let failure = evaluate(skipped).failure.unwrap();
         assert_eq!(failure.kind, "condition");
         assert!(failure.permanent);

@@ -132,7 +132,10 @@ mod tests {
             Some(Duration::from_millis(200))
         );
         assert_eq!(next_attempt(Some(&policy), 3, &failure("timeout")), None);
-        assert_eq!(next_attempt(Some(&policy), 1, &failure("exit_code:4")), None);
+        assert_eq!(
+            next_attempt(Some(&policy), 1, &failure("exit_code:4")),
+            None
+        );
         assert_eq!(
             next_attempt(Some(&policy), 1, &failure("signal").permanent()),
             None

@@ -82,7 +82,10 @@ pub fn find_python(explicit: Option<&Path>) -> Result<PathBuf, EngineError> {
     } else if let Some(path) = from_env("QWF_TEMPORAL_PYTHON") {
         (PathBuf::from(path), "QWF_TEMPORAL_PYTHON")
     } else if let Some(venv) = from_env("VIRTUAL_ENV") {
-        (PathBuf::from(venv).join("bin/python"), "the active virtualenv")
+        (
+            PathBuf::from(venv).join("bin/python"),
+            "the active virtualenv",
+        )
     } else {
         (PathBuf::from("python3"), "PATH")
     };
@@ -127,14 +130,16 @@ pub fn adapter_dir() -> Result<PathBuf, EngineError> {
         unsafe { libc::getuid() }
     ));
     let package = base.join("qwf_temporal");
-    if ADAPTER
-        .iter()
-        .all(|(name, text)| std::fs::read_to_string(package.join(name)).is_ok_and(|on_disk| on_disk == *text))
-    {
+    if ADAPTER.iter().all(|(name, text)| {
+        std::fs::read_to_string(package.join(name)).is_ok_and(|on_disk| on_disk == *text)
+    }) {
         return Ok(base);
     }
     let failed = |error: std::io::Error| EngineError {
-        message: format!("cannot write the Temporal adapter under {}: {error}", base.display()),
+        message: format!(
+            "cannot write the Temporal adapter under {}: {error}",
+            base.display()
+        ),
         hint: "check that the temporary directory is writable (TMPDIR)".into(),
     };
     std::fs::create_dir_all(&package).map_err(failed)?;
@@ -333,7 +338,10 @@ pub fn submit(
         // Ctrl-C reaches qwf alone; qwf tells the submitter to cancel.
         .process_group(0);
     let mut child = command.spawn().map_err(|error| EngineError {
-        message: format!("cannot start the Temporal adapter with {}: {error}", python.display()),
+        message: format!(
+            "cannot start the Temporal adapter with {}: {error}",
+            python.display()
+        ),
         hint: install_hint(),
     })?;
     if let Some(mut stdin) = child.stdin.take() {
@@ -422,7 +430,10 @@ pub fn submit(
                 if tail.is_empty() {
                     String::new()
                 } else {
-                    format!(": {}", tail.into_iter().rev().collect::<Vec<_>>().join("\n"))
+                    format!(
+                        ": {}",
+                        tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+                    )
                 }
             ),
             hint: install_hint(),
@@ -480,8 +491,15 @@ mod tests {
                 error: "boom".into()
             })
         );
-        let event = event_of(&json!({"event": "failed", "step": "s", "status": "fell_back", "error": "e"}));
-        assert!(matches!(event, Some(Event::Failed { status: StepStatus::FellBack, .. })));
+        let event =
+            event_of(&json!({"event": "failed", "step": "s", "status": "fell_back", "error": "e"}));
+        assert!(matches!(
+            event,
+            Some(Event::Failed {
+                status: StepStatus::FellBack,
+                ..
+            })
+        ));
         assert_eq!(event_of(&json!({"event": "other", "step": "s"})), None);
     }
 

@@ -225,7 +225,10 @@ fn start_ticks(pid: u32) -> Option<u64> {
 /// A `running` record whose runner is gone reads as `interrupted`.
 fn settle(mut record: RunRecord) -> RunRecord {
     if record.status == RunStatus::Running
-        && record.runner.as_ref().is_some_and(|runner| !runner.is_alive())
+        && record
+            .runner
+            .as_ref()
+            .is_some_and(|runner| !runner.is_alive())
     {
         record.status = RunStatus::Interrupted;
     }
@@ -392,10 +395,12 @@ impl Store {
             }
         };
         let path = self.run_path(name, &chosen.to_string());
-        read_record(&path).map(settle).map_err(|message| StoreError::Invalid {
-            message: format!("cannot read run record {}: {message}", path.display()),
-            hint: "the file was changed outside qwf; remove it or restore it".into(),
-        })
+        read_record(&path)
+            .map(settle)
+            .map_err(|message| StoreError::Invalid {
+                message: format!("cannot read run record {}: {message}", path.display()),
+                hint: "the file was changed outside qwf; remove it or restore it".into(),
+            })
     }
 }
 
@@ -462,7 +467,10 @@ mod tests {
                 RunStatus::Running
             ]
         );
-        assert_eq!(store.run("pipe", "2").unwrap().status, RunStatus::Interrupted);
+        assert_eq!(
+            store.run("pipe", "2").unwrap().status,
+            RunStatus::Interrupted
+        );
     }
 
     #[test]

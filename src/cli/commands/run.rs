@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use crate::agent::config::{self, ModelFlags};
 use crate::agent::model::{Model, cancel};
 use crate::agent::providers::{Provider, RigModel};
+use crate::cli::commands::worker::engine_error;
 use crate::cli::conversation::cancel_on_interrupt;
 use crate::cli::error::{CliError, Outcome};
 use crate::cli::output::{DIM, ERROR, GOOD, Printer, WARNING, paint};
@@ -17,7 +18,6 @@ use crate::cli::settings::{Settings, parse_version};
 use crate::core::model::{Step, StepKind, Strategy};
 use crate::core::reference::{self, Reference};
 use crate::core::skill::SkillType;
-use crate::cli::commands::worker::engine_error;
 use crate::run::temporal::{self, Connection};
 use crate::run::{
     Event, ModelAvailability, ModelFactory, Options, Plan, PreflightInput, Problem, execute,
@@ -92,23 +92,14 @@ fn choose_engine(args: &Args, settings: &Settings) -> Result<Engine, CliError> {
         || args.task_queue.is_some()
         || args.python.is_some();
     match engine.as_deref() {
-        None | Some("local") => {
-            if flags_given && engine.is_some() {
-                return Err(CliError {
-                    message: "--address, --namespace, --task-queue and --python only apply to --engine temporal".into(),
-                    hint: Some("add --engine temporal, or drop them".into()),
-                    outcome: Outcome::Usage,
-                });
-            }
-            if flags_given {
-                return Err(CliError {
-                    message: "--address, --namespace, --task-queue and --python only apply to --engine temporal".into(),
-                    hint: Some("add --engine temporal".into()),
-                    outcome: Outcome::Usage,
-                });
-            }
-            Ok(Engine::Local)
-        }
+        None | Some("local") if flags_given => Err(CliError {
+            message:
+                "--address, --namespace, --task-queue and --python only apply to --engine temporal"
+                    .into(),
+            hint: Some("add --engine temporal, or drop them".into()),
+            outcome: Outcome::Usage,
+        }),
+        None | Some("local") => Ok(Engine::Local),
         Some("temporal") => {
             let Some(address) = args.address.clone().or(file.address.clone()) else {
                 return Err(CliError {
@@ -320,7 +311,10 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
             });
             store.save_run(&record)?;
             let mut on_progress = |update: temporal::Progress<'_>| match update {
-                temporal::Progress::Started { workflow_id, run_id } => {
+                temporal::Progress::Started {
+                    workflow_id,
+                    run_id,
+                } => {
                     progress.note(&format!(
                         "On Temporal at {} as workflow {workflow_id}",
                         connection.address

@@ -108,9 +108,7 @@ fn status_cell(status: RunStatus) -> String {
     match status {
         RunStatus::Succeeded => paint(GOOD, text),
         RunStatus::Failed => paint(ERROR, text),
-        RunStatus::Cancelled | RunStatus::Running | RunStatus::Interrupted => {
-            paint(WARNING, text)
-        }
+        RunStatus::Cancelled | RunStatus::Running | RunStatus::Interrupted => paint(WARNING, text),
     }
 }
 

@@ -4,9 +4,7 @@ use std::path::PathBuf;
 use crate::cli::error::{CliError, Outcome};
 use crate::cli::output::Printer;
 use crate::cli::settings::Settings;
-use crate::run::temporal::{
-    self, Connection, DEFAULT_NAMESPACE, DEFAULT_TASK_QUEUE, EngineError,
-};
+use crate::run::temporal::{self, Connection, DEFAULT_NAMESPACE, DEFAULT_TASK_QUEUE, EngineError};
 
 /// Run workflows for others: a worker of an engine (Temporal) that runs
 /// qwf workflows submitted with `qwf run NAME --engine temporal`.
