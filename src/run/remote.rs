@@ -33,7 +33,7 @@ use crate::store::runs::{AttemptRecord, RECORD_TEXT_LIMIT, truncate_text, trunca
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum StepRequest {
     /// One attempt of a skill or agent step.
-    Attempt(AttemptRequest),
+    Attempt(Box<AttemptRequest>),
     /// A conditional's condition.
     Condition(ConditionRequest),
     /// How an attempt of a parallel or conditional step ended, and whether
@@ -163,7 +163,7 @@ pub struct Worker<'a> {
 /// failure in the answer.
 pub fn answer(request: StepRequest, worker: &Worker<'_>) -> Value {
     match request {
-        StepRequest::Attempt(request) => json!(run_attempt(request, worker)),
+        StepRequest::Attempt(request) => json!(run_attempt(*request, worker)),
         StepRequest::Condition(request) => json!(evaluate(request)),
         StepRequest::Group(request) => json!(settle_group(request)),
     }
