@@ -87,6 +87,56 @@ async def has_pollers(client: Client, args: argparse.Namespace) -> bool:
     return len(described.pollers) > 0
 
 
+class Live:
+    """Progress of the retries Temporal runs inside an activity, as they
+    happen: the workflow only learns of them when the activity ends (and
+    then reports them too; those repeats are dropped here)."""
+
+    def __init__(self) -> None:
+        self.shown: set[tuple[str, str, int]] = set()
+
+    def relay(self, event: dict[str, Any]) -> None:
+        key = (event.get("event"), event.get("step"), event.get("attempt"))
+        if key in self.shown:
+            self.shown.discard(key)
+            return
+        say("event", **event)
+
+    def show(self, event: dict[str, Any]) -> None:
+        key = (event["event"], event["step"], event["attempt"])
+        if key not in self.shown:
+            self.shown.add(key)
+            say("event", **event)
+
+    async def poll(self, handle: Any) -> None:
+        try:
+            described = await asyncio.wait_for(handle.describe(), timeout=2)
+        except Exception:
+            return
+        from temporalio.converter import DataConverter
+
+        converter = DataConverter.default.payload_converter
+        for pending in described.raw_description.pending_activities:
+            if pending.attempt < 2 or not pending.HasField("last_failure"):
+                continue
+            try:
+                details = converter.from_payloads(
+                    pending.last_failure.application_failure_info.details.payloads
+                )
+                attempts = details[0]["attempts"]
+            except Exception:
+                continue
+            for attempt in attempts:
+                if attempt.get("retry_after_ms") is None:
+                    continue
+                self.show({"event": "retrying", "step": pending.activity_id,
+                           "attempt": attempt["number"], "delay_ms": attempt["retry_after_ms"],
+                           "error": attempt.get("error", "")})
+                self.show({"event": "started", "step": pending.activity_id,
+                           "attempt": attempt["number"] + 1,
+                           "max_attempts": pending.maximum_attempts or None})
+
+
 async def submit(args: argparse.Namespace) -> int:
     payload = json.load(sys.stdin)
     try:
@@ -118,6 +168,7 @@ async def submit(args: argparse.Namespace) -> int:
     cancel_task = asyncio.ensure_future(cancel.wait())
     seen = 0
     cancelled = False
+    live = Live()
     while not result_task.done():
         await asyncio.wait({result_task, cancel_task}, timeout=0.25)
         if cancel.is_set() and not cancelled:
@@ -131,8 +182,9 @@ async def submit(args: argparse.Namespace) -> int:
         except Exception:
             continue  # no worker yet, or it is busy: ask again
         for event in events:
-            say("event", **event)
+            live.relay(event)
         seen += len(events)
+        await live.poll(handle)
     try:
         result = result_task.result()
     except WorkflowFailureError as error:
@@ -144,7 +196,7 @@ async def submit(args: argparse.Namespace) -> int:
     try:
         events = await asyncio.wait_for(handle.query("progress", seen), timeout=5)
         for event in events:
-            say("event", **event)
+            live.relay(event)
     except Exception:
         pass
     say("finished", result=result)
