@@ -31,10 +31,14 @@ pub struct CommandSpec<'a> {
     pub argv: &'a [String],
     /// The working directory; qwf's own when `None`.
     pub cwd: Option<&'a Path>,
-    /// Variables set on top of qwf's environment.
+    /// Variables set on top of qwf's environment (or, with `clear_env`,
+    /// the whole environment).
     pub env: &'a [(String, String)],
     /// Variables removed from qwf's environment.
     pub env_remove: &'a [String],
+    /// Start from an empty environment: nothing of qwf's own (which holds
+    /// the provider keys) reaches the command.
+    pub clear_env: bool,
     /// Between SIGTERM and SIGKILL when the tree is stopped on request.
     pub grace: Duration,
 }
@@ -97,7 +101,13 @@ mod linux {
 
     /// The environment the command gets: qwf's, minus `remove`, plus `set`.
     fn environment(spec: &CommandSpec<'_>) -> Vec<(OsString, OsString)> {
-        let mut vars: Vec<(OsString, OsString)> = std::env::vars_os()
+        let inherited: Vec<(OsString, OsString)> = if spec.clear_env {
+            Vec::new()
+        } else {
+            std::env::vars_os().collect()
+        };
+        let mut vars: Vec<(OsString, OsString)> = inherited
+            .into_iter()
             .filter(|(name, _)| {
                 !spec
                     .env_remove
@@ -709,6 +719,9 @@ mod other {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .process_group(0);
+        if spec.clear_env {
+            command.env_clear();
+        }
         for name in spec.env_remove {
             command.env_remove(name);
         }

@@ -298,6 +298,7 @@ fn spawn(target: &Target) -> std::io::Result<Server> {
         cwd: target.working_directory.as_deref(),
         env: &env,
         env_remove: &[],
+        clear_env: false,
         grace: Duration::from_millis(300),
     })?;
     let reports = pipe::Receiver::from_owned_fd(guarded.reports.try_clone()?)?;

@@ -72,6 +72,7 @@ pub enum Command {
     Worker(commands::worker::Args),
     Resources(commands::resources::Args),
     Skill(commands::skill::Args),
+    Trust(commands::trust::Args),
 }
 
 fn init_tracing(verbose: u8) {
@@ -150,5 +151,6 @@ pub(crate) fn run(
         Command::Worker(args) => commands::worker::run(args, settings, printer),
         Command::Resources(args) => commands::resources::run(args, settings, printer),
         Command::Skill(args) => commands::skill::run(args, settings, printer),
+        Command::Trust(args) => commands::trust::run(args, settings, printer),
     }
 }

@@ -165,8 +165,9 @@ pub struct Leaf<'a> {
 pub struct Surroundings<'a> {
     pub is_cancelled: &'a (dyn Fn() -> bool + Sync),
     pub models: Option<&'a Arc<ModelFactory>>,
-    /// Variables set for a code skill's process, besides its inputs.
-    pub env: &'a [(String, String)],
+    /// qwf's own environment, from which a code skill gets the documented
+    /// variables and the ones it names (never the whole of it).
+    pub environment: &'a [(String, String)],
 }
 
 /// Whether a leaf runs a command (its attempts then report exit codes).
@@ -212,9 +213,12 @@ pub fn run_leaf(
                                 .permanent(),
                         );
                     };
-                    run_code(
-                        step, argv, leaf.cwd, inputs, &outputs, number, deadline, around,
-                    )
+                    let code = Code {
+                        skill,
+                        argv,
+                        cwd: leaf.cwd,
+                    };
+                    run_code(step, &code, inputs, &outputs, number, deadline, around)
                 }
                 SkillType::PromptInline | SkillType::Conversation => run_model(
                     step,
@@ -278,11 +282,16 @@ pub fn run_leaf(
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What runs for a code skill.
+struct Code<'a> {
+    skill: &'a Skill,
+    argv: &'a [String],
+    cwd: &'a Path,
+}
+
 fn run_code(
     step: &Step,
-    argv: &[String],
-    cwd: &Path,
+    code: &Code<'_>,
     inputs: JsonMap,
     outputs: &[String],
     number: u32,
@@ -292,7 +301,11 @@ fn run_code(
     // Linux caps one environment string at 128 KiB and none may hold a
     // NUL: such values reach the step on stdin only.
     const ENV_LIMIT: usize = 64 * 1024;
-    let mut env: Vec<(String, String)> = around.env.to_vec();
+    let Code { skill, argv, cwd } = *code;
+    // Never qwf's own environment (it holds the provider keys): the
+    // documented variables, the ones the skill names, the step's own.
+    let named = crate::core::skill_env::requested(skill);
+    let mut env = super::environment::skill_base(around.environment, &named);
     env.extend(
         inputs
             .iter()

@@ -487,7 +487,7 @@ impl<'a> Runner<'a> {
                     &Surroundings {
                         is_cancelled: self.options.is_cancelled,
                         models: self.options.models.as_ref(),
-                        env: &[],
+                        environment: &self.plan.environment,
                     },
                 )
             }

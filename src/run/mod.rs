@@ -8,6 +8,7 @@
 //! as run records for the store.
 
 pub mod attempt;
+pub mod environment;
 mod execute;
 mod inputs;
 mod model_step;

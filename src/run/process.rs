@@ -31,6 +31,8 @@ const STDERR_KEEP: usize = 64 * 1024;
 pub struct ProcessSpec<'a> {
     pub argv: &'a [String],
     pub cwd: &'a Path,
+    /// The process's whole environment (see `run::environment`): nothing
+    /// of qwf's own, which holds the provider keys, leaks in.
     pub env: &'a [(String, String)],
     pub stdin: &'a [u8],
     pub deadline: Option<Instant>,
@@ -57,6 +59,7 @@ pub fn run(spec: &ProcessSpec<'_>, is_cancelled: &dyn Fn() -> bool) -> ProcessEn
         cwd: Some(spec.cwd),
         env: spec.env,
         env_remove: &[],
+        clear_env: true,
         grace: TERMINATE_GRACE,
     };
     let mut guarded = match guard::spawn(&command) {

@@ -157,6 +157,9 @@ pub struct Worker<'a> {
     /// The worker's own skills directory, for skills whose submitting
     /// directory does not exist here.
     pub skills_dir: &'a Path,
+    /// The worker's environment: code skills get the documented part of
+    /// it, and its secret values are cut out of what goes into records.
+    pub environment: &'a [(String, String)],
 }
 
 /// Answers one request. Never fails: every problem is a classified
@@ -185,6 +188,27 @@ fn millis(duration: Duration) -> u64 {
 }
 
 pub fn run_attempt(request: AttemptRequest, worker: &Worker<'_>) -> AttemptResponse {
+    let mut response = attempt_response(request, worker);
+    // What a record keeps never holds a secret value of this machine.
+    let secrets = super::environment::secret_values(worker.environment);
+    if !secrets.is_empty() {
+        if let Some(outputs) = &mut response.record_outputs {
+            let mut value = Value::Object(std::mem::take(outputs));
+            super::environment::redact_json(&mut value, &secrets);
+            if let Value::Object(redacted) = value {
+                *outputs = redacted;
+            }
+        }
+        if let Some(error) = &response.record.error
+            && let Some(redacted) = super::environment::redact(error, &secrets)
+        {
+            response.record.error = Some(redacted);
+        }
+    }
+    response
+}
+
+fn attempt_response(request: AttemptRequest, worker: &Worker<'_>) -> AttemptResponse {
     let started = Instant::now();
     let reads = &request.reads;
     let is_step = |id: &str| reads.iter().any(|read| read == id);
@@ -237,7 +261,7 @@ pub fn run_attempt(request: AttemptRequest, worker: &Worker<'_>) -> AttemptRespo
                 &Surroundings {
                     is_cancelled: worker.is_cancelled,
                     models: worker.models.as_ref(),
-                    env: &[],
+                    environment: worker.environment,
                 },
             )
         }

@@ -63,6 +63,7 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
         None
     };
     let skills_dir = settings.store().skills_dir();
+    let environment = crate::run::environment::process_environment();
     let is_cancelled = cancel::is_requested;
     let answered = answer(
         request,
@@ -70,6 +71,7 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
             is_cancelled: &is_cancelled,
             models,
             skills_dir: &skills_dir,
+            environment: &environment,
         },
     );
     // One line, whatever --json says: the answer is for a program.
