@@ -6,5 +6,6 @@
 pub mod agent;
 pub mod cli;
 pub mod core;
+pub mod guard;
 pub mod run;
 pub mod store;

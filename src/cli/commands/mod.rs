@@ -24,6 +24,8 @@ pub mod runs;
 pub mod schema;
 pub mod show;
 pub mod skill;
+pub mod step;
 pub mod trust;
 pub mod undo;
 pub mod validate;
+pub mod worker;
