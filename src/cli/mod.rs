@@ -70,6 +70,7 @@ pub enum Command {
     Runs(commands::runs::Args),
     Resources(commands::resources::Args),
     Skill(commands::skill::Args),
+    Mcp(commands::mcp::Args),
 }
 
 fn init_tracing(verbose: u8) {
@@ -146,5 +147,6 @@ pub(crate) fn run(
         Command::Runs(args) => commands::runs::run(args, settings, printer),
         Command::Resources(args) => commands::resources::run(args, settings, printer),
         Command::Skill(args) => commands::skill::run(args, settings, printer),
+        Command::Mcp(args) => commands::mcp::run(args, settings, printer),
     }
 }

@@ -18,6 +18,7 @@ pub mod error;
 mod lock;
 pub mod log;
 pub mod package;
+pub mod pending;
 pub mod plan;
 pub mod runs;
 mod skills;
