@@ -132,8 +132,45 @@ enum Effect {
     Applies,
 }
 
+/// Spells the schema `true` (any value, as for a context value) out as
+/// every JSON type where a property or an item is described: the same
+/// meaning, in a form every MCP client's schema checker accepts (the MCP
+/// Inspector's `--strict` refuses a bare `true`).
+fn spell_out_any(schema: &mut Value) {
+    match schema {
+        Value::Object(object) => {
+            for (key, value) in object.iter_mut() {
+                if matches!(key.as_str(), "properties" | "$defs")
+                    && let Value::Object(children) = value
+                {
+                    for child in children.values_mut() {
+                        if *child == Value::Bool(true) {
+                            *child = any_value();
+                        }
+                    }
+                }
+                if key == "items" && *value == Value::Bool(true) {
+                    *value = any_value();
+                }
+                spell_out_any(value);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(spell_out_any),
+        _ => {}
+    }
+}
+
+fn any_value() -> Value {
+    let types = ["string", "number", "boolean", "object", "array", "null"];
+    json!({
+        "anyOf": types.map(|kind| json!({ "type": kind })),
+        "description": "any JSON value"
+    })
+}
+
 fn schema<T: JsonSchema>() -> Arc<JsonObject> {
     let mut value = generator().into_root_schema_for::<T>().to_value();
+    spell_out_any(&mut value);
     let mut object = value.as_object_mut().map(std::mem::take).unwrap_or_default();
     object.remove("$schema");
     object.remove("title");
@@ -302,7 +339,12 @@ fn agent_content(result: ToolResult) -> Result<Value, Failure> {
             .map(str::to_string)
             .unwrap_or_default()
     };
-    Err(Failure::new(field("error"), field("hint")))
+    let mut hint = field("hint");
+    if hint.is_empty() {
+        // The agent's own argument errors say it in the message.
+        hint = "check the arguments against the tool's input schema (tools/list)".into();
+    }
+    Err(Failure::new(field("error"), hint))
 }
 
 fn parse<T: DeserializeOwned>(tool: &str, arguments: &Value) -> Result<T, Failure> {

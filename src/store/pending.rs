@@ -26,8 +26,9 @@ pub const PLAN_LIFETIME: Duration = Duration::from_secs(24 * 60 * 60);
 /// hears "expired" rather than "unknown"; then they are swept away.
 const KEPT_AFTER_EXPIRY: Duration = Duration::from_secs(7 * 24 * 60 * 60);
 
-/// Hex digits in a plan id.
-const ID_LENGTH: usize = 12;
+/// Hex digits in a plan id, after its leading `p` (so that no id reads as
+/// a number, which a host or its model might then send as one).
+const ID_DIGITS: usize = 12;
 
 /// What a plan changes when it is applied.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -136,19 +137,24 @@ fn fresh_id(now: SystemTime) -> String {
     );
     hasher.write_u32(std::process::id());
     hasher.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
-    format!("{:012x}", hasher.finish() >> 16)
+    format!("p{:012x}", hasher.finish() >> 16)
 }
 
 /// Refuses anything but an id this module could have made, before any
 /// path is built from it.
 fn check_id(id: &str) -> Result<()> {
-    if id.len() == ID_LENGTH && id.bytes().all(|byte| matches!(byte, b'0'..=b'9' | b'a'..=b'f')) {
+    if let Some(digits) = id.strip_prefix('p')
+        && digits.len() == ID_DIGITS
+        && digits
+            .bytes()
+            .all(|byte| matches!(byte, b'0'..=b'9' | b'a'..=b'f'))
+    {
         return Ok(());
     }
     let shown: String = id.chars().take(40).collect();
     Err(StoreError::Invalid {
         message: format!("'{shown}' is not a plan id"),
-        hint: "use the plan_id that propose_modification, edit_workflow, create_workflow or rollback returned (12 hex digits, like 3f9a0c1b2d4e)".into(),
+        hint: "use the plan_id that propose_modification, edit_workflow, create_workflow or rollback returned (p and 12 hex digits, like p3f9a0c1b2d4e)".into(),
     })
 }
 
@@ -333,7 +339,7 @@ mod tests {
         let (_home, store) = store();
         let made = at("2026-01-01T10:00:00Z");
         let plan = store.save_pending(skill_plan(), made).expect("saved");
-        assert_eq!(plan.id.len(), ID_LENGTH);
+        assert!(plan.id.starts_with('p') && plan.id.len() == 1 + ID_DIGITS, "{}", plan.id);
         assert_eq!(plan.expires, "2026-01-02T10:00:00Z");
         assert_eq!(store.pending(&plan.id).expect("read"), plan);
         assert!(
@@ -369,12 +375,12 @@ mod tests {
     #[test]
     fn hostile_and_unknown_ids_are_refused_before_touching_disk() {
         let (home, store) = store();
-        for id in ["../../etc/passwd", "", "ABCDEF012345", "0123456789abc", "plan 1"] {
+        for id in ["../../etc/passwd", "", "pABCDEF012345", "0123456789ab", "p0123456789abc", "plan 1"] {
             let error = store.pending(id).expect_err(id);
             assert!(error.to_string().contains("is not a plan id"), "{id}: {error}");
         }
-        let error = store.pending("0123456789ab").expect_err("unknown");
-        assert_eq!(error.to_string(), "there is no plan '0123456789ab'");
+        let error = store.pending("p0123456789ab").expect_err("unknown");
+        assert_eq!(error.to_string(), "there is no plan 'p0123456789ab'");
         assert!(!home.path().join("plans").exists());
     }
 
