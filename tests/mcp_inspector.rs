@@ -144,7 +144,10 @@ fn the_mcp_inspector_lists_calls_and_reads() {
         .as_array()
         .expect("versions");
     assert_eq!(versions.len(), 2);
-    assert_eq!(versions[1]["origin"], json!("mcp (inspector-cli): \"Retry fetch\""));
+    assert_eq!(
+        versions[1]["origin"],
+        json!("mcp (inspector-cli): \"Retry fetch\"")
+    );
 
     // A hostile name is a tool error, which the inspector reports as such.
     let refused = inspector.run(&[

@@ -234,8 +234,14 @@ async fn every_tool_is_listed_with_its_schema_and_annotations() {
         schema("propose_modification")["required"],
         json!(["workflow", "modifications", "summary"])
     );
-    assert_eq!(schema("edit_workflow")["required"], json!(["workflow", "request"]));
-    assert_eq!(schema("create_workflow")["required"], json!(["description"]));
+    assert_eq!(
+        schema("edit_workflow")["required"],
+        json!(["workflow", "request"])
+    );
+    assert_eq!(
+        schema("create_workflow")["required"],
+        json!(["description"])
+    );
     assert_eq!(schema("apply_plan")["required"], json!(["plan_id"]));
     assert_eq!(schema("get_workflow")["required"], json!(["workflow"]));
     server.stop().await;
@@ -262,11 +268,13 @@ async fn a_proposal_applies_nothing_and_apply_plan_lands_exactly_one_version() {
     );
     assert_eq!(plan["expires"], "2026-11-28T10:00:00Z");
     assert_eq!(env.current("data-pipeline"), before, "nothing applied");
-    assert_eq!(env.log_lines("data-pipeline").len(), 1, "adopted as v1, no more");
+    assert_eq!(
+        env.log_lines("data-pipeline").len(),
+        1,
+        "adopted as v1, no more"
+    );
 
-    let applied = server
-        .ok("apply_plan", json!({ "plan_id": plan_id }))
-        .await;
+    let applied = server.ok("apply_plan", json!({ "plan_id": plan_id })).await;
     assert_eq!(applied["applied"], true);
     assert_eq!(applied["version"], 2);
     let log = env.log_lines("data-pipeline");
@@ -292,13 +300,19 @@ async fn a_proposal_applies_nothing_and_apply_plan_lands_exactly_one_version() {
     let (text, _) = server
         .error("apply_plan", json!({ "plan_id": plan_id }))
         .await;
-    assert!(text.contains("applied already as v2 of 'data-pipeline'"), "{text}");
+    assert!(
+        text.contains("applied already as v2 of 'data-pipeline'"),
+        "{text}"
+    );
     assert_eq!(env.log_lines("data-pipeline").len(), 2);
 
     let diff = server
         .ok("show_diff", json!({ "workflow": "data-pipeline" }))
         .await;
-    assert_eq!((diff["from"].clone(), diff["to"].clone()), (json!(1), json!(2)));
+    assert_eq!(
+        (diff["from"].clone(), diff["to"].clone()),
+        (json!(1), json!(2))
+    );
     server.stop().await;
 }
 
@@ -323,11 +337,21 @@ async fn a_breaking_plan_is_refused_without_force() {
     let (text, structured) = server
         .error("apply_plan", json!({ "plan_id": plan_id }))
         .await;
-    assert!(text.contains("breaks the workflow; nothing was applied"), "{text}");
-    assert!(text.contains("validate"), "says who loses its input: {text}");
+    assert!(
+        text.contains("breaks the workflow; nothing was applied"),
+        "{text}"
+    );
+    assert!(
+        text.contains("validate"),
+        "says who loses its input: {text}"
+    );
     assert_eq!(structured["applied"], false);
     assert_eq!(structured["verdict"], "breaking");
-    assert!(structured["hint"].as_str().is_some_and(|hint| hint.contains("force")));
+    assert!(
+        structured["hint"]
+            .as_str()
+            .is_some_and(|hint| hint.contains("force"))
+    );
     assert_eq!(env.current("data-pipeline"), before);
     assert_eq!(env.log_lines("data-pipeline").len(), 1);
 
@@ -379,13 +403,19 @@ async fn a_stale_plan_is_re_applied_only_when_it_still_fits() {
     let (text, _) = server
         .error("apply_plan", json!({ "plan_id": rename["plan_id"] }))
         .await;
-    assert!(text.contains("does not apply to 'data-pipeline' v3"), "{text}");
+    assert!(
+        text.contains("does not apply to 'data-pipeline' v3"),
+        "{text}"
+    );
     assert!(text.contains("make the plan again"), "{text}");
     assert_eq!(env.log_lines("data-pipeline").len(), 3);
 
     // A rollback is applied only on the version it was shown for.
     let rollback = server
-        .ok("rollback", json!({ "workflow": "data-pipeline", "to": "v1" }))
+        .ok(
+            "rollback",
+            json!({ "workflow": "data-pipeline", "to": "v1" }),
+        )
         .await;
     assert_eq!(rollback["kind"], "rollback");
     assert_eq!(rollback["undoes"].as_array().map(Vec::len), Some(2));
@@ -407,11 +437,19 @@ async fn a_stale_plan_is_re_applied_only_when_it_still_fits() {
         .ok("rollback", json!({ "workflow": "data-pipeline", "to": 1 }))
         .await;
     let applied = server
-        .ok("apply_plan", json!({ "plan_id": fresh["plan_id"], "force": true }))
+        .ok(
+            "apply_plan",
+            json!({ "plan_id": fresh["plan_id"], "force": true }),
+        )
         .await;
     assert_eq!(applied["version"], 5);
     assert_eq!(applied["restored"], 1);
-    assert_eq!(env.current("data-pipeline")["steps"].as_array().map(Vec::len), Some(3));
+    assert_eq!(
+        env.current("data-pipeline")["steps"]
+            .as_array()
+            .map(Vec::len),
+        Some(3)
+    );
     server.stop().await;
 }
 
@@ -455,13 +493,19 @@ async fn hostile_names_and_bad_arguments_are_tool_errors_and_the_server_stays_up
             )
             .await;
         server
-            .error("edit_workflow", json!({ "workflow": name, "request": "add retry logic" }))
+            .error(
+                "edit_workflow",
+                json!({ "workflow": name, "request": "add retry logic" }),
+            )
             .await;
         server
             .error("rollback", json!({ "workflow": name, "to": 1 }))
             .await;
         server
-            .error("create_workflow", json!({ "description": "fetch and save", "name": name }))
+            .error(
+                "create_workflow",
+                json!({ "description": "fetch and save", "name": name }),
+            )
             .await;
         server.error("apply_plan", json!({ "plan_id": name })).await;
     }
@@ -480,7 +524,10 @@ async fn hostile_names_and_bad_arguments_are_tool_errors_and_the_server_stays_up
     let (text, _) = server.error("get_workflow", json!({})).await;
     assert!(text.contains("missing field `workflow`"), "{text}");
     server
-        .error("get_workflow", json!({ "workflow": "data-pipeline", "version": "three" }))
+        .error(
+            "get_workflow",
+            json!({ "workflow": "data-pipeline", "version": "three" }),
+        )
         .await;
     server
         .error("list_workflows", json!({ "surprise": true }))
@@ -512,7 +559,13 @@ async fn hostile_names_and_bad_arguments_are_tool_errors_and_the_server_stays_up
     // Nothing was written anywhere but the home.
     let mut outside: Vec<String> = std::fs::read_dir(env.dir.path())
         .expect("dir")
-        .map(|entry| entry.expect("entry").file_name().to_string_lossy().into_owned())
+        .map(|entry| {
+            entry
+                .expect("entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
         .collect();
     outside.sort();
     assert_eq!(outside, ["home"]);
@@ -545,9 +598,9 @@ async fn edit_and_create_use_the_offline_planner_and_record_the_request() {
         json!({ "kind": "mcp", "client": "qwf-tests", "text": "add retry logic to the API call" })
     );
     assert!(
-        log[1]["tool_calls"]
-            .as_array()
-            .is_some_and(|calls| calls.iter().any(|call| call["name"] == "propose_modification")),
+        log[1]["tool_calls"].as_array().is_some_and(|calls| calls
+            .iter()
+            .any(|call| call["name"] == "propose_modification")),
         "{}",
         log[1]
     );
@@ -577,7 +630,10 @@ async fn edit_and_create_use_the_offline_planner_and_record_the_request() {
     assert_eq!(env.current("orders")["name"], "orders");
     for skill in created["new_skills"].as_array().expect("new skills") {
         let name = skill["name"].as_str().expect("a name");
-        assert!(env.home().join(format!("skills/{name}.json")).exists(), "{name}");
+        assert!(
+            env.home().join(format!("skills/{name}.json")).exists(),
+            "{name}"
+        );
     }
     let valid = server
         .ok("validate_workflow", json!({ "workflow": "orders" }))
@@ -590,13 +646,31 @@ async fn edit_and_create_use_the_offline_planner_and_record_the_request() {
 async fn each_workflow_is_a_resource() {
     let env = Env::new();
     let server = env.start(T0).await;
-    let resources = server.client.list_all_resources().await.expect("resources/list");
-    let uris: Vec<&str> = resources.iter().map(|resource| resource.uri.as_str()).collect();
+    let resources = server
+        .client
+        .list_all_resources()
+        .await
+        .expect("resources/list");
+    let uris: Vec<&str> = resources
+        .iter()
+        .map(|resource| resource.uri.as_str())
+        .collect();
     assert_eq!(uris, ["qwf://workflows/data-pipeline"]);
     assert_eq!(resources[0].mime_type.as_deref(), Some("application/json"));
+    let templates = server
+        .client
+        .list_resource_templates(None)
+        .await
+        .expect("resources/templates/list");
+    assert_eq!(
+        templates.resource_templates[0].uri_template,
+        "qwf://workflows/{name}"
+    );
     let read = server
         .client
-        .read_resource(ReadResourceRequestParams::new("qwf://workflows/data-pipeline"))
+        .read_resource(ReadResourceRequestParams::new(
+            "qwf://workflows/data-pipeline",
+        ))
         .await
         .expect("resources/read");
     let ResourceContents::TextResourceContents { text, .. } = &read.contents[0] else {

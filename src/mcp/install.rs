@@ -60,7 +60,9 @@ impl Host {
     /// `qwf mcp`.
     pub fn entry(self, command: &str, args: &[String]) -> Value {
         match self {
-            Host::ClaudeCode => json!({ "type": "stdio", "command": command, "args": args, "env": {} }),
+            Host::ClaudeCode => {
+                json!({ "type": "stdio", "command": command, "args": args, "env": {} })
+            }
             Host::QCli | Host::Kiro => json!({ "command": command, "args": args, "env": {} }),
         }
     }
@@ -138,14 +140,14 @@ pub fn plan(path: &Path, entry: Value) -> Result<Planned, InstallError> {
         // An empty file is taken as an empty configuration.
         None => Value::Object(Map::new()),
         Some(text) if text.trim().is_empty() => Value::Object(Map::new()),
-        Some(text) => serde_json::from_str::<Value>(text).map_err(|error| {
-            InstallError::Malformed {
+        Some(text) => {
+            serde_json::from_str::<Value>(text).map_err(|error| InstallError::Malformed {
                 path: path.clone(),
                 line: error.line(),
                 column: error.column(),
                 message: crate::store::plan::strip_position(&error),
-            }
-        })?,
+            })?
+        }
     };
     let unexpected = |message: &str| InstallError::Unexpected {
         path: path.clone(),
@@ -256,7 +258,9 @@ mod tests {
         fs::write(&path, "{\n  \"mcpServers\": {,\n}").expect("written");
         let error = plan(&path, entry()).expect_err("malformed");
         assert!(
-            error.to_string().ends_with("mcp.json:2:18: not valid JSON: key must be a string"),
+            error
+                .to_string()
+                .ends_with("mcp.json:2:18: not valid JSON: key must be a string"),
             "{error}"
         );
         fs::write(&path, "[1, 2]").expect("written");
@@ -264,8 +268,15 @@ mod tests {
         assert!(error.to_string().ends_with("the file is not a JSON object"));
         fs::write(&path, "{\"mcpServers\": []}").expect("written");
         let error = plan(&path, entry()).expect_err("servers not an object");
-        assert!(error.to_string().contains("\"mcpServers\" is not a JSON object"));
-        assert_eq!(fs::read_to_string(&path).expect("read"), "{\"mcpServers\": []}");
+        assert!(
+            error
+                .to_string()
+                .contains("\"mcpServers\" is not a JSON object")
+        );
+        assert_eq!(
+            fs::read_to_string(&path).expect("read"),
+            "{\"mcpServers\": []}"
+        );
     }
 
     #[test]
@@ -290,7 +301,12 @@ mod tests {
         std::os::unix::fs::symlink(&real, &link).expect("link");
         let planned = plan(&link, Host::ClaudeCode.entry("/q", &[])).expect("planned");
         write(&planned, Scope::User).expect("written");
-        assert!(fs::symlink_metadata(&link).expect("meta").file_type().is_symlink());
+        assert!(
+            fs::symlink_metadata(&link)
+                .expect("meta")
+                .file_type()
+                .is_symlink()
+        );
         let written: Value =
             serde_json::from_str(&fs::read_to_string(&real).expect("read")).expect("JSON");
         assert_eq!(written["numStartups"], 3);

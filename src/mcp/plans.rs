@@ -106,7 +106,15 @@ pub(super) fn edit(
     let mut session = Session::new(model.as_ref(), store, context, options);
     let mut capture = Capture::default();
     let report = session.run(&args.request, &mut capture)?;
-    planned(store, now, client, "edit_workflow", &args.request, &report, capture)
+    planned(
+        store,
+        now,
+        client,
+        "edit_workflow",
+        &args.request,
+        &report,
+        capture,
+    )
 }
 
 /// `create_workflow`: qwf's planner turns the description into a new
@@ -189,9 +197,11 @@ fn planned(
         "rephrase the request (name the step and what should change), or give the modifications to propose_modification; nothing was saved",
     );
     if !report.final_message.is_empty() {
-        failure.details.push(format!("It said: {}", report.final_message));
+        failure
+            .details
+            .push(format!("It said: {}", report.final_message));
     }
-    failure.extra = Some(json!({ "planner_said": report.final_message }));
+    failure.extra = Some(Box::new(json!({ "planner_said": report.final_message })));
     Err(failure)
 }
 
@@ -288,7 +298,9 @@ pub(super) fn apply(
             .unwrap_or_else(|| pending.summary.clone()),
     };
     let applied = match &pending.change {
-        PendingChange::Modify { plan } => apply_modify(store, context, &pending, plan, origin, args)?,
+        PendingChange::Modify { plan } => {
+            apply_modify(store, context, &pending, plan, origin, args)?
+        }
         PendingChange::Rollback {
             workflow,
             base_version,
@@ -311,7 +323,10 @@ pub(super) fn apply(
             let name = workflow.name.clone();
             if store.exists(&name) {
                 return Err(Failure::new(
-                    format!("a workflow named '{name}' exists now, so plan '{}' cannot create it", pending.id),
+                    format!(
+                        "a workflow named '{name}' exists now, so plan '{}' cannot create it",
+                        pending.id
+                    ),
                     "nothing was applied; call create_workflow again with another name",
                 ));
             }
@@ -339,7 +354,8 @@ pub(super) fn apply(
             json!({ "skill": skill.name, "path": path, "verdict": pending.verdict })
         }
     };
-    let mut structured = json!({ "applied": true, "plan_id": pending.id, "kind": pending.change.kind() });
+    let mut structured =
+        json!({ "applied": true, "plan_id": pending.id, "kind": pending.change.kind() });
     if let Value::Object(fields) = applied {
         for (key, value) in fields {
             structured[key] = value;
@@ -385,7 +401,9 @@ fn refuse_breaking(
         "tell the user what breaks; call apply_plan again with force: true only if they accept it",
     );
     failure.details = details;
-    failure.extra = Some(json!({ "applied": false, "verdict": verdict, "impact": impact }));
+    failure.extra = Some(Box::new(
+        json!({ "applied": false, "verdict": verdict, "impact": impact }),
+    ));
     Err(failure)
 }
 
@@ -437,7 +455,9 @@ fn apply_rollback(
                 "'{workflow}' changed since plan '{}' was made (it was at v{base_version}, it is now at v{head_version}); a rollback is applied only on the version it was shown for",
                 pending.id
             ),
-            format!("nothing was applied; call rollback again to see what going back to v{to} undoes now"),
+            format!(
+                "nothing was applied; call rollback again to see what going back to v{to} undoes now"
+            ),
         ));
     }
     let target = store.version(workflow, to)?;

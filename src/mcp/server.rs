@@ -6,10 +6,10 @@
 use std::sync::Arc;
 
 use rmcp::model::{
-    CallToolRequestParams, CallToolResult, ContentBlock, Implementation, ListResourceTemplatesResult,
-    ListResourcesResult, ListToolsResult, PaginatedRequestParams, Resource, ResourceTemplate,
-    ReadResourceRequestParams, ReadResourceResult, ResourceContents, ServerCapabilities, ServerInfo,
-    Tool,
+    CallToolRequestParams, CallToolResult, ContentBlock, Implementation,
+    ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams,
+    ReadResourceRequestParams, ReadResourceResult, Resource, ResourceContents, ResourceTemplate,
+    ServerCapabilities, ServerInfo, Tool,
 };
 use rmcp::service::{Peer, RequestContext, RoleServer};
 use rmcp::{ErrorData as McpError, ServerHandler, ServiceExt};
@@ -93,9 +93,8 @@ impl ServerHandler for QwfServer {
         tracing::info!(tool = %name, client = %client, "tool call");
         let settings = Arc::clone(&self.settings);
         let arguments = request.arguments;
-        let call = tokio::task::spawn_blocking(move || {
-            tools::call(&settings, &client, &name, arguments)
-        });
+        let call =
+            tokio::task::spawn_blocking(move || tools::call(&settings, &client, &name, arguments));
         match call.await {
             Ok(result) => Ok(result),
             Err(error) => {

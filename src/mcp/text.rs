@@ -20,7 +20,10 @@ fn strings(value: &Value) -> Vec<String> {
         .map(|items| {
             items
                 .iter()
-                .map(|item| item.as_str().map_or_else(|| item.to_string(), str::to_string))
+                .map(|item| {
+                    item.as_str()
+                        .map_or_else(|| item.to_string(), str::to_string)
+                })
                 .collect()
         })
         .unwrap_or_default()
@@ -45,9 +48,10 @@ pub(super) fn workflows(content: &Value) -> String {
             let _ = write!(text, "\n- {name}: cannot be read: {problem}");
             continue;
         }
-        let version = workflow["version"]
-            .as_u64()
-            .map_or_else(|| "not recorded yet".to_string(), |version| format!("v{version}"));
+        let version = workflow["version"].as_u64().map_or_else(
+            || "not recorded yet".to_string(),
+            |version| format!("v{version}"),
+        );
         let steps = workflow["steps"]
             .as_u64()
             .map(|steps| format!(", {}", plural(steps as usize, "step")))
@@ -86,7 +90,10 @@ pub(super) fn workflow(content: &Value) -> String {
 /// One issue on one line, and its hint on the next.
 fn issue_lines(issue: &Value) -> [String; 2] {
     let mut place = Vec::new();
-    if let Some(pointer) = issue["pointer"].as_str().filter(|pointer| !pointer.is_empty()) {
+    if let Some(pointer) = issue["pointer"]
+        .as_str()
+        .filter(|pointer| !pointer.is_empty())
+    {
         place.push(format!("at {pointer}"));
     }
     if let Some(step) = issue["step_id"].as_str() {
@@ -178,7 +185,10 @@ pub(super) fn diff(content: &Value) -> String {
 
 fn skill_line(skill: &Value) -> String {
     let mut line = format!("- {} ({})", str_of(skill, "name"), str_of(skill, "type"));
-    if let Some(description) = skill["description"].as_str().filter(|text| !text.is_empty()) {
+    if let Some(description) = skill["description"]
+        .as_str()
+        .filter(|text| !text.is_empty())
+    {
         let _ = write!(line, ": {description}");
     }
     let inputs = strings(&skill["inputs"]);
@@ -187,8 +197,16 @@ fn skill_line(skill: &Value) -> String {
         let _ = write!(
             line,
             " [inputs: {}; outputs: {}]",
-            if inputs.is_empty() { "none".into() } else { inputs.join(", ") },
-            if outputs.is_empty() { "none".into() } else { outputs.join(", ") }
+            if inputs.is_empty() {
+                "none".into()
+            } else {
+                inputs.join(", ")
+            },
+            if outputs.is_empty() {
+                "none".into()
+            } else {
+                outputs.join(", ")
+            }
         );
     }
     line
@@ -249,7 +267,11 @@ pub(super) fn resources(content: &Value) -> String {
         format!("{} ({})", described(agent), str_of(agent, "client"))
     }));
     sections.extend(listed("mcp_servers", "MCP servers", &|server| {
-        format!("- {} ({})", str_of(server, "name"), str_of(server, "client"))
+        format!(
+            "- {} ({})",
+            str_of(server, "name"),
+            str_of(server, "client")
+        )
     }));
     sections.extend(listed("mcp_tools", "MCP tools", &|tool| {
         format!("{} (server {})", described(tool), str_of(tool, "server"))
@@ -323,7 +345,14 @@ pub(super) fn proposal(pending: &PendingPlan, proposal: &Proposal, undone: &[Val
     let changes: Vec<String> = proposal
         .evaluation
         .as_ref()
-        .map(|evaluation| evaluation.diff.changes.iter().map(ToString::to_string).collect())
+        .map(|evaluation| {
+            evaluation
+                .diff
+                .changes
+                .iter()
+                .map(ToString::to_string)
+                .collect()
+        })
         .unwrap_or_default();
     let impact = proposal
         .evaluation

@@ -40,8 +40,8 @@ pub(super) struct Failure {
     pub hint: String,
     /// More lines for the text (the impact of a refused plan, …).
     pub details: Vec<String>,
-    /// More facts for the structured content.
-    pub extra: Option<Value>,
+    /// More facts for the structured content (an object).
+    pub extra: Option<Box<Value>>,
 }
 
 impl Failure {
@@ -171,7 +171,10 @@ fn any_value() -> Value {
 fn schema<T: JsonSchema>() -> Arc<JsonObject> {
     let mut value = generator().into_root_schema_for::<T>().to_value();
     spell_out_any(&mut value);
-    let mut object = value.as_object_mut().map(std::mem::take).unwrap_or_default();
+    let mut object = value
+        .as_object_mut()
+        .map(std::mem::take)
+        .unwrap_or_default();
     object.remove("$schema");
     object.remove("title");
     Arc::new(object)
@@ -527,7 +530,7 @@ fn to_result(reply: Reply) -> CallToolResult {
                 text.push_str(&format!("\nHint: {}", failure.hint));
             }
             let mut structured = json!({ "error": failure.message, "hint": failure.hint });
-            if let Some(Value::Object(extra)) = failure.extra {
+            if let Some(Value::Object(extra)) = failure.extra.map(|extra| *extra) {
                 for (key, value) in extra {
                     structured[key] = value;
                 }

@@ -16,8 +16,8 @@ use super::error::{Result, StoreError};
 use super::lock::WorkflowLock;
 use super::plan::Plan;
 use super::{Context, Store, write_atomic};
-use crate::core::{Verdict, Workflow};
 use crate::core::skill::Skill;
+use crate::core::{Verdict, Workflow};
 
 /// How long a plan can be applied after it was made.
 pub const PLAN_LIFETIME: Duration = Duration::from_secs(24 * 60 * 60);
@@ -339,7 +339,11 @@ mod tests {
         let (_home, store) = store();
         let made = at("2026-01-01T10:00:00Z");
         let plan = store.save_pending(skill_plan(), made).expect("saved");
-        assert!(plan.id.starts_with('p') && plan.id.len() == 1 + ID_DIGITS, "{}", plan.id);
+        assert!(
+            plan.id.starts_with('p') && plan.id.len() == 1 + ID_DIGITS,
+            "{}",
+            plan.id
+        );
         assert_eq!(plan.expires, "2026-01-02T10:00:00Z");
         assert_eq!(store.pending(&plan.id).expect("read"), plan);
         assert!(
@@ -350,7 +354,12 @@ mod tests {
         let error = store
             .pending_to_apply(&plan.id, at("2026-01-02T10:00:01Z"))
             .expect_err("expired");
-        assert!(error.to_string().contains("expired at 2026-01-02T10:00:00Z"), "{error}");
+        assert!(
+            error
+                .to_string()
+                .contains("expired at 2026-01-02T10:00:00Z"),
+            "{error}"
+        );
     }
 
     #[test]
@@ -369,15 +378,28 @@ mod tests {
             )
             .expect("marked");
         let error = store.pending_to_apply(&plan.id, now).expect_err("applied");
-        assert!(error.to_string().contains("applied already as v4 of 'w'"), "{error}");
+        assert!(
+            error.to_string().contains("applied already as v4 of 'w'"),
+            "{error}"
+        );
     }
 
     #[test]
     fn hostile_and_unknown_ids_are_refused_before_touching_disk() {
         let (home, store) = store();
-        for id in ["../../etc/passwd", "", "pABCDEF012345", "0123456789ab", "p0123456789abc", "plan 1"] {
+        for id in [
+            "../../etc/passwd",
+            "",
+            "pABCDEF012345",
+            "0123456789ab",
+            "p0123456789abc",
+            "plan 1",
+        ] {
             let error = store.pending(id).expect_err(id);
-            assert!(error.to_string().contains("is not a plan id"), "{id}: {error}");
+            assert!(
+                error.to_string().contains("is not a plan id"),
+                "{id}: {error}"
+            );
         }
         let error = store.pending("p0123456789ab").expect_err("unknown");
         assert_eq!(error.to_string(), "there is no plan 'p0123456789ab'");
@@ -397,6 +419,9 @@ mod tests {
             .save_pending(skill_plan(), at("2026-01-09T10:00:01Z"))
             .expect("saved");
         assert!(store.pending(&old.id).is_err(), "swept");
-        assert!(store.pending(&recent.id).is_ok(), "kept: expired less than a week ago");
+        assert!(
+            store.pending(&recent.id).is_ok(),
+            "kept: expired less than a week ago"
+        );
     }
 }

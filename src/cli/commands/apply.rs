@@ -6,8 +6,8 @@ use crate::cli::prompt;
 use crate::cli::render::evaluation_lines;
 use crate::cli::settings::Settings;
 use crate::core::Verdict;
-use crate::store::plan::Plan;
 use crate::store::Origin;
+use crate::store::plan::Plan;
 
 /// Apply a saved proposal (a plan file from `--plan-out`): shows the change
 /// and its impact, then applies it as a new version.

@@ -85,7 +85,8 @@ fn serve(args: &Args, settings: &Settings) -> Result<Outcome, CliError> {
         },
     })
     .map_err(|message| {
-        CliError::new(message).with_hint("an MCP host starts `qwf mcp` and talks to it on stdin/stdout")
+        CliError::new(message)
+            .with_hint("an MCP host starts `qwf mcp` and talks to it on stdin/stdout")
     })?;
     Ok(Outcome::Done)
 }
@@ -117,14 +118,16 @@ fn run_install(
             .with_hint("set HOME, or use --workspace for the current directory's configuration")
     })?;
     let workspace = settings.roots.workspace.clone().ok_or_else(|| {
-        CliError::new("cannot tell the current directory").with_hint("run it from an existing directory")
+        CliError::new("cannot tell the current directory")
+            .with_hint("run it from an existing directory")
     })?;
     let path = host.config_path(scope, &user_home, &workspace);
     let command = std::env::current_exe()
         .and_then(std::fs::canonicalize)
         .map_err(|error| {
-            CliError::new(format!("cannot tell where this qwf program is: {error}"))
-                .with_hint("run qwf by its path, or add the entry by hand (see README, qwf as an MCP server)")
+            CliError::new(format!("cannot tell where this qwf program is: {error}")).with_hint(
+                "run qwf by its path, or add the entry by hand (see README, qwf as an MCP server)",
+            )
         })?;
     let command = command.to_string_lossy().into_owned();
     // The home goes into the entry unless it is the default one, so the
@@ -136,7 +139,8 @@ fn run_install(
         server_args.push(home.to_string_lossy().into_owned());
     }
     server_args.push("mcp".to_string());
-    let planned = install::plan(&path, host.entry(&command, &server_args)).map_err(install_error)?;
+    let planned =
+        install::plan(&path, host.entry(&command, &server_args)).map_err(install_error)?;
     let shown_path = planned.path.display().to_string();
     let where_ = match (host, scope) {
         (Host::ClaudeCode, Scope::User) => "user scope",
@@ -202,7 +206,10 @@ fn run_install(
         ));
     }
     if settings.interactive && !args.yes && !prompt::confirm("Write it?") {
-        return Err(refused("Cancelled. Nothing written.", "nothing was changed"));
+        return Err(refused(
+            "Cancelled. Nothing written.",
+            "nothing was changed",
+        ));
     }
     install::write(&planned, scope).map_err(install_error)?;
     if printer.json {
