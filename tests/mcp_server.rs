@@ -17,6 +17,10 @@ use rmcp::service::RunningService;
 use rmcp::{ClientHandler, RoleClient, ServiceExt};
 use serde_json::{Value, json};
 
+#[path = "support/mock_http.rs"]
+mod mock_http;
+use mock_http::MockServer;
+
 const T0: &str = "2026-11-27T10:00:00Z";
 
 /// The test client; hosts tell their name in the handshake, and versions
@@ -68,7 +72,7 @@ impl Env {
         serde_json::from_str(&std::fs::read_to_string(path).expect("current file")).expect("JSON")
     }
 
-    fn command(&self, now: &str) -> tokio::process::Command {
+    fn command(&self, now: &str, extra: &[(&str, &str)]) -> tokio::process::Command {
         let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_qwf"));
         command
             .arg("mcp")
@@ -77,6 +81,7 @@ impl Env {
             .env("HOME", self.dir.path())
             .env("QWF_HOME", self.home())
             .env("QWF_TIMESTAMP", now)
+            .envs(extra.iter().copied())
             .current_dir(self.dir.path())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -86,7 +91,12 @@ impl Env {
     }
 
     async fn start(&self, now: &str) -> Server {
-        let mut child = self.command(now).spawn().expect("qwf mcp starts");
+        self.start_with(now, &[]).await
+    }
+
+    /// The server with more environment (a provider's settings).
+    async fn start_with(&self, now: &str, extra: &[(&str, &str)]) -> Server {
+        let mut child = self.command(now, extra).spawn().expect("qwf mcp starts");
         let stdout = child.stdout.take().expect("stdout");
         let stdin = child.stdin.take().expect("stdin");
         let client = TestClient
@@ -639,6 +649,78 @@ async fn edit_and_create_use_the_offline_planner_and_record_the_request() {
         .ok("validate_workflow", json!({ "workflow": "orders" }))
         .await;
     assert_eq!(valid["valid"], true, "{valid}");
+    server.stop().await;
+}
+
+/// A configured provider (OpenAI-compatible, on a mock server) behind
+/// edit_workflow: its real client runs inside the server, and its proposal
+/// becomes a plan.
+#[tokio::test]
+async fn edit_workflow_uses_the_configured_model() {
+    let call = json!({
+        "id": "chatcmpl-1", "object": "chat.completion", "created": 1_700_000_000, "model": "test-model",
+        "choices": [{
+            "index": 0,
+            "message": {
+                "role": "assistant",
+                "content": "",
+                "tool_calls": [{
+                    "id": "call_1", "type": "function",
+                    "function": { "name": "propose_modification", "arguments": retry_fetch().to_string() }
+                }]
+            },
+            "finish_reason": "tool_calls"
+        }],
+        "usage": { "prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15 }
+    });
+    let done = json!({
+        "id": "chatcmpl-2", "object": "chat.completion", "created": 1_700_000_001, "model": "test-model",
+        "choices": [{
+            "index": 0,
+            "message": { "role": "assistant", "content": "It is held for your review." },
+            "finish_reason": "stop"
+        }],
+        "usage": { "prompt_tokens": 20, "completion_tokens": 5, "total_tokens": 25 }
+    });
+    let mock = MockServer::script(vec![(200, call), (200, done)]);
+    let env = Env::new();
+    let server = env
+        .start_with(
+            T0,
+            &[
+                ("QWF_PROVIDER", "openai-compatible"),
+                ("QWF_BASE_URL", &mock.url),
+                ("QWF_MODEL", "test-model"),
+            ],
+        )
+        .await;
+    let plan = server
+        .ok(
+            "edit_workflow",
+            json!({ "workflow": "data-pipeline", "request": "retry the fetch three times" }),
+        )
+        .await;
+    assert_eq!(plan["summary"], "Retry fetch");
+    assert_eq!(plan["modifications"][0]["step_id"], "fetch");
+    let requests = mock.requests();
+    assert_eq!(
+        requests.len(),
+        2,
+        "the proposal, then the model's closing words"
+    );
+    let first = requests[0].json();
+    assert_eq!(first["model"], "test-model");
+    assert!(first["messages"].as_array().is_some_and(|messages| {
+        messages
+            .iter()
+            .any(|message| message["content"] == "retry the fetch three times")
+    }));
+    let held = requests[1].body.clone();
+    assert!(
+        held.contains("held as a plan"),
+        "the model hears the plan is held: {held}"
+    );
+    assert_eq!(env.log_lines("data-pipeline").len(), 1, "nothing applied");
     server.stop().await;
 }
 
