@@ -5,16 +5,18 @@
 //! and create_workflow, resources, and a stdout that carries nothing but
 //! the protocol.
 
+use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::Mutex;
 
 use rmcp::model::{
-    CallToolRequestParams, CallToolResult, ClientInfo, Implementation, ReadResourceRequestParams,
-    ResourceContents,
+    CallToolRequestParams, CallToolResult, ClientCapabilities, ClientInfo, ElicitRequestParams,
+    ElicitResult, ElicitationAction, Implementation, ReadResourceRequestParams, ResourceContents,
 };
-use rmcp::service::RunningService;
-use rmcp::{ClientHandler, RoleClient, ServiceExt};
+use rmcp::service::{RequestContext, RunningService};
+use rmcp::{ClientHandler, ErrorData, RoleClient, ServiceExt};
 use serde_json::{Value, json};
 
 #[path = "support/mock_http.rs"]
@@ -24,12 +26,37 @@ use mock_http::MockServer;
 const T0: &str = "2026-11-27T10:00:00Z";
 
 /// The test client; hosts tell their name in the handshake, and versions
-/// record it.
-struct TestClient;
+/// record it. With answers, it can be asked questions (elicitation): it
+/// records each question and gives the next answer.
+#[derive(Default)]
+struct TestClient {
+    answers: Option<Mutex<VecDeque<ElicitResult>>>,
+    questions: Mutex<Vec<String>>,
+}
 
 impl ClientHandler for TestClient {
     fn get_info(&self) -> ClientInfo {
-        ClientInfo::new(Default::default(), Implementation::new("qwf-tests", "1.0"))
+        let capabilities = if self.answers.is_some() {
+            ClientCapabilities::builder().enable_elicitation().build()
+        } else {
+            ClientCapabilities::default()
+        };
+        ClientInfo::new(capabilities, Implementation::new("qwf-tests", "1.0"))
+    }
+
+    async fn create_elicitation(
+        &self,
+        request: ElicitRequestParams,
+        _context: RequestContext<RoleClient>,
+    ) -> Result<ElicitResult, ErrorData> {
+        if let ElicitRequestParams::FormElicitationParams { message, .. } = request {
+            self.questions.lock().expect("lock").push(message);
+        }
+        Ok(self
+            .answers
+            .as_ref()
+            .and_then(|answers| answers.lock().expect("lock").pop_front())
+            .expect("an answer for every question"))
     }
 }
 
@@ -96,10 +123,14 @@ impl Env {
 
     /// The server with more environment (a provider's settings).
     async fn start_with(&self, now: &str, extra: &[(&str, &str)]) -> Server {
+        self.connect(now, extra, TestClient::default()).await
+    }
+
+    async fn connect(&self, now: &str, extra: &[(&str, &str)], client: TestClient) -> Server {
         let mut child = self.command(now, extra).spawn().expect("qwf mcp starts");
         let stdout = child.stdout.take().expect("stdout");
         let stdin = child.stdin.take().expect("stdin");
-        let client = TestClient
+        let client = client
             .serve((stdout, stdin))
             .await
             .expect("the handshake succeeds");
@@ -370,6 +401,96 @@ async fn a_breaking_plan_is_refused_without_force() {
         .await;
     assert_eq!(applied["version"], 2);
     assert_eq!(env.current("data-pipeline")["steps"][0]["id"], "validate");
+    server.stop().await;
+}
+
+/// Where the host can ask its user (elicitation), a breaking plan without
+/// force is put to the user; only a clear yes applies it.
+#[tokio::test]
+async fn the_user_can_be_asked_about_a_breaking_plan() {
+    let env = Env::new();
+    let accept =
+        |content: Value| ElicitResult::new(ElicitationAction::Accept).with_content(content);
+    let client = TestClient {
+        answers: Some(Mutex::new(VecDeque::from([
+            accept(json!({ "apply": "sure" })),
+            ElicitResult::new(ElicitationAction::Decline),
+            accept(json!({ "apply": false })),
+            accept(json!({ "apply": true })),
+        ]))),
+        ..TestClient::default()
+    };
+    let server = env.connect(T0, &[], client).await;
+    let plan = server
+        .ok(
+            "propose_modification",
+            json!({
+                "workflow": "data-pipeline",
+                "summary": "Remove fetch",
+                "modifications": [{ "type": "remove_step", "id": "fetch" }]
+            }),
+        )
+        .await;
+    let apply = json!({ "plan_id": plan["plan_id"] });
+    for why in [
+        "their answer was not a clear yes or no",
+        "they declined",
+        "they answered no",
+    ] {
+        let (text, structured) = server.error("apply_plan", apply.clone()).await;
+        assert!(
+            text.contains(&format!(
+                "The user was asked directly: {why}; nothing was applied."
+            )),
+            "{text}"
+        );
+        assert_eq!(structured["asked_user"], "not approved");
+        assert_eq!(env.log_lines("data-pipeline").len(), 1);
+    }
+    let applied = server.ok("apply_plan", apply).await;
+    assert_eq!(applied["asked_user"], "approved");
+    assert_eq!(applied["version"], 2);
+    let questions = server
+        .client
+        .service()
+        .questions
+        .lock()
+        .expect("lock")
+        .clone();
+    assert_eq!(questions.len(), 4);
+    assert!(
+        questions[0].contains("breaks the workflow"),
+        "{}",
+        questions[0]
+    );
+    assert!(
+        questions[0].contains("'validate'"),
+        "says what breaks: {}",
+        questions[0]
+    );
+    // A safe plan is not asked about.
+    let plan = server
+        .ok(
+            "propose_modification",
+            json!({
+                "workflow": "data-pipeline", "summary": "Describe",
+                "modifications": [{ "type": "set_description", "description": "Validate and save" }]
+            }),
+        )
+        .await;
+    server
+        .ok("apply_plan", json!({ "plan_id": plan["plan_id"] }))
+        .await;
+    assert_eq!(
+        server
+            .client
+            .service()
+            .questions
+            .lock()
+            .expect("lock")
+            .len(),
+        4
+    );
     server.stop().await;
 }
 

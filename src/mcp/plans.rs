@@ -400,6 +400,16 @@ fn refuse_breaking(
         ),
         "tell the user what breaks; call apply_plan again with force: true only if they accept it",
     );
+    let mut question = format!(
+        "qwf: plan {} ({}) breaks the workflow:",
+        pending.id, pending.summary
+    );
+    for line in &details {
+        question.push('\n');
+        question.push_str(line);
+    }
+    question.push_str("\nApply it anyway, as a new version (it can be rolled back)?");
+    failure.confirm = Some(question);
     failure.details = details;
     failure.extra = Some(Box::new(
         json!({ "applied": false, "verdict": verdict, "impact": impact }),

@@ -5,15 +5,19 @@
 
 use std::sync::Arc;
 
+use rmcp::model::JsonObject;
 use rmcp::model::{
     CallToolRequestParams, CallToolResult, ContentBlock, Implementation,
     ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams,
     ReadResourceRequestParams, ReadResourceResult, Resource, ResourceContents, ResourceTemplate,
     ServerCapabilities, ServerInfo, Tool,
 };
-use rmcp::service::{Peer, RequestContext, RoleServer};
+use rmcp::service::{ElicitationError, ElicitationMode, Peer, RequestContext, RoleServer};
 use rmcp::{ErrorData as McpError, ServerHandler, ServiceExt};
-use serde_json::json;
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::time::Duration;
 
 use super::{ServerSettings, tools};
 use crate::core::names::check_name;
@@ -46,6 +50,74 @@ fn resource_error(error: StoreError) -> McpError {
             McpError::resource_not_found(message, None)
         }
         _ => McpError::internal_error(message, None),
+    }
+}
+
+impl QwfServer {
+    /// Runs one tool call on a blocking thread; a panic in it becomes the
+    /// call's error.
+    async fn run(&self, client: &str, name: &str, arguments: JsonObject) -> tools::Called {
+        let settings = Arc::clone(&self.settings);
+        let (client, name) = (client.to_string(), name.to_string());
+        let call = tokio::task::spawn_blocking(move || {
+            tools::call(&settings, &client, &name, Some(arguments))
+        });
+        match call.await {
+            Ok(called) => called,
+            Err(error) => {
+                tracing::error!("a tool call failed: {error}");
+                let mut result = CallToolResult::error(vec![ContentBlock::text(format!(
+                    "Error: qwf failed inside this tool call ({error}); nothing was applied by it"
+                ))]);
+                result.structured_content = Some(json!({
+                    "error": format!("qwf failed inside this tool call: {error}"),
+                    "hint": "this is a bug in qwf; the server keeps running, try again",
+                }));
+                tools::Called {
+                    result,
+                    confirm: None,
+                }
+            }
+        }
+    }
+}
+
+/// The user's answer to a question qwf asks through the host.
+#[derive(Debug, Deserialize, JsonSchema)]
+struct Approval {
+    /// Apply it anyway.
+    apply: bool,
+}
+
+rmcp::elicit_safe!(Approval);
+
+/// How long a question to the user may stay open.
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+
+/// Asks the user through the host (MCP elicitation). Only an accepted
+/// answer with `apply: true` is a yes; anything else says why not.
+async fn ask(peer: &Peer<RoleServer>, question: String) -> Result<(), String> {
+    match peer
+        .elicit_with_timeout::<Approval>(question, Some(ANSWER_TIMEOUT))
+        .await
+    {
+        Ok(Some(Approval { apply: true })) => Ok(()),
+        Ok(Some(Approval { apply: false })) => Err("they answered no".into()),
+        Ok(None) | Err(ElicitationError::NoContent) => Err("they gave no answer".into()),
+        Err(ElicitationError::UserDeclined) => Err("they declined".into()),
+        Err(ElicitationError::UserCancelled) => Err("they dismissed the question".into()),
+        Err(ElicitationError::ParseError { .. }) => {
+            Err("their answer was not a clear yes or no".into())
+        }
+        Err(error) => Err(format!("the question did not reach them ({error})")),
+    }
+}
+
+/// Adds what the user decided to a result's text and structured content.
+fn note(result: &mut CallToolResult, asked: &str, text: &str) {
+    result.content.insert(0, ContentBlock::text(text));
+    if let Some(Value::Object(structured)) = &mut result.structured_content {
+        structured.insert("asked_user".into(), json!(asked));
     }
 }
 
@@ -91,21 +163,39 @@ impl ServerHandler for QwfServer {
         }
         let client = client_name(&context.peer);
         tracing::info!(tool = %name, client = %client, "tool call");
-        let settings = Arc::clone(&self.settings);
-        let arguments = request.arguments;
-        let call =
-            tokio::task::spawn_blocking(move || tools::call(&settings, &client, &name, arguments));
-        match call.await {
-            Ok(result) => Ok(result),
-            Err(error) => {
-                tracing::error!("a tool call failed: {error}");
-                let mut result = CallToolResult::error(vec![ContentBlock::text(format!(
-                    "Error: qwf failed inside this tool call ({error}); nothing was applied by it"
-                ))]);
-                result.structured_content = Some(json!({
-                    "error": format!("qwf failed inside this tool call: {error}"),
-                    "hint": "this is a bug in qwf; the server keeps running, try again",
-                }));
+        let arguments = request.arguments.unwrap_or_default();
+        let called = self.run(&client, &name, arguments.clone()).await;
+        let Some(question) = called.confirm else {
+            return Ok(called.result);
+        };
+        // A refusal the user may overrule (a breaking plan without force):
+        // asked directly where the host can ask; only a clear yes applies.
+        if !context
+            .peer
+            .supported_elicitation_modes()
+            .contains(&ElicitationMode::Form)
+        {
+            return Ok(called.result);
+        }
+        match ask(&context.peer, question).await {
+            Ok(()) => {
+                let mut arguments = arguments;
+                arguments.insert("force".into(), json!(true));
+                let mut called = self.run(&client, &name, arguments).await;
+                note(
+                    &mut called.result,
+                    "approved",
+                    "The user was asked directly and chose to apply this breaking plan.",
+                );
+                Ok(called.result)
+            }
+            Err(why) => {
+                let mut result = called.result;
+                note(
+                    &mut result,
+                    "not approved",
+                    &format!("The user was asked directly: {why}; nothing was applied."),
+                );
                 Ok(result)
             }
         }

@@ -42,6 +42,9 @@ pub(super) struct Failure {
     pub details: Vec<String>,
     /// More facts for the structured content (an object).
     pub extra: Option<Box<Value>>,
+    /// A refusal the user may overrule: the question to ask them directly,
+    /// where the host can ask (a breaking plan without `force`).
+    pub confirm: Option<String>,
 }
 
 impl Failure {
@@ -51,6 +54,7 @@ impl Failure {
             hint: hint.into(),
             details: Vec::new(),
             extra: None,
+            confirm: None,
         }
     }
 }
@@ -70,6 +74,13 @@ impl From<ModelError> for Failure {
 }
 
 pub(super) type Reply = Result<Answer, Failure>;
+
+/// A finished call: its result, and the question to ask the user when
+/// they could overrule the refusal it holds.
+pub(super) struct Called {
+    pub result: CallToolResult,
+    pub confirm: Option<String>,
+}
 
 /// `show_diff` for a host: both ends optional, as in `qwf diff`.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -366,10 +377,17 @@ pub(super) fn call(
     client: &str,
     name: &str,
     arguments: Option<JsonObject>,
-) -> CallToolResult {
+) -> Called {
     let arguments = Value::Object(arguments.unwrap_or_default());
     let reply = run(settings, client, name, arguments);
-    to_result(reply)
+    let confirm = reply
+        .as_ref()
+        .err()
+        .and_then(|failure| failure.confirm.clone());
+    Called {
+        result: to_result(reply),
+        confirm,
+    }
 }
 
 fn run(settings: &ServerSettings, client: &str, name: &str, arguments: Value) -> Reply {
