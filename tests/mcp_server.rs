@@ -736,6 +736,30 @@ async fn edit_and_create_use_the_offline_planner_and_record_the_request() {
         log[1]
     );
 
+    // A new step that needs a new skill: first a plan for the skill, then,
+    // asked again, the step.
+    let request =
+        json!({ "workflow": "data-pipeline", "request": "add a logging step after fetch" });
+    let skill = server.ok("edit_workflow", request.clone()).await;
+    assert_eq!(skill["kind"], "create_skill", "{skill}");
+    let name = skill["skill"]["name"]
+        .as_str()
+        .expect("a skill name")
+        .to_string();
+    server
+        .ok("apply_plan", json!({ "plan_id": skill["plan_id"] }))
+        .await;
+    assert!(env.home().join(format!("skills/{name}.json")).exists());
+    assert_eq!(
+        env.log_lines("data-pipeline").len(),
+        2,
+        "no version for a skill"
+    );
+    let step = server.ok("edit_workflow", request).await;
+    assert_eq!(step["kind"], "modify", "{step}");
+    assert_eq!(step["modifications"][0]["type"], "add_step");
+    assert_eq!(step["modifications"][0]["step"]["skill"], name);
+
     // Words the planner cannot read: refused, saying so, nothing saved.
     let (text, _) = server
         .error(

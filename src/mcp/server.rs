@@ -155,7 +155,7 @@ impl ServerHandler for QwfServer {
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, McpError> {
         let name = request.name.to_string();
-        if !tools::exists(&name) {
+        if self.get_tool(&name).is_none() {
             return Err(McpError::invalid_params(
                 format!("there is no tool '{name}'; tools/list lists them"),
                 None,

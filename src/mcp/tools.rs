@@ -300,11 +300,6 @@ pub(super) fn definitions() -> Vec<Tool> {
     ]
 }
 
-/// Whether `name` is one of the tools.
-pub(super) fn exists(name: &str) -> bool {
-    definitions().iter().any(|tool| tool.name == name)
-}
-
 /// The host's model made the call; qwf never asks a model of its own for
 /// these tools (only `edit_workflow` and `create_workflow` do, with the
 /// configured one).
