@@ -337,6 +337,19 @@ async fn a_proposal_applies_nothing_and_apply_plan_lands_exactly_one_version() {
         "mcp (qwf-tests): \"Retry fetch\""
     );
 
+    let cli = std::process::Command::new(env!("CARGO_BIN_EXE_qwf"))
+        .args(["history", "data-pipeline"])
+        .env("QWF_HOME", env.home())
+        .env("QWF_TIMESTAMP", T0)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("qwf history runs");
+    let shown = String::from_utf8_lossy(&cli.stdout);
+    assert!(
+        shown.contains("mcp (qwf-tests): \"Retry fetch\""),
+        "{shown}"
+    );
+
     // Applying it again changes nothing.
     let (text, _) = server
         .error("apply_plan", json!({ "plan_id": plan_id }))

@@ -150,13 +150,6 @@ pub struct CheckedPlan {
     pub evaluation: Evaluation,
 }
 
-impl CheckedPlan {
-    /// The plan was made for an older version and will be re-applied.
-    pub fn rebases(&self, plan: &Plan) -> bool {
-        plan.base_version != self.head_version
-    }
-}
-
 /// serde_json's message without its " at line L column C" suffix.
 pub fn strip_position(error: &serde_json::Error) -> String {
     let text = error.to_string();
