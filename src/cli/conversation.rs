@@ -206,6 +206,7 @@ pub fn finish(
             "question": report.question,
             "plans": gate.plans_written,
             "stopped": report.stopped,
+            "limit": report.limit,
             "usage": report.usage,
         }));
     } else {
@@ -226,8 +227,12 @@ pub fn finish(
         }
     }
     if let Some(stopped) = &report.stopped {
-        return Err(CliError::new(format!("stopped: {stopped}"))
-            .with_hint("rephrase the request, or try another model with --provider/--model"));
+        let hint = if report.limit.is_some() {
+            "one request is bounded; only the changes listed above went through the gate (`qwf history NAME` shows what was saved); ask for the rest in another request"
+        } else {
+            "rephrase the request, or try another model with --provider/--model"
+        };
+        return Err(CliError::new(format!("stopped: {stopped}")).with_hint(hint));
     }
     if report.proposals > 0 && report.applied.is_empty() {
         let hint = if !gate.plans_written.is_empty() {

@@ -71,6 +71,7 @@ pub enum Command {
     Resources(commands::resources::Args),
     Skill(commands::skill::Args),
     Mcp(commands::mcp::Args),
+    Trust(commands::trust::Args),
 }
 
 fn init_tracing(verbose: u8) {
@@ -148,5 +149,6 @@ pub(crate) fn run(
         Command::Resources(args) => commands::resources::run(args, settings, printer),
         Command::Skill(args) => commands::skill::run(args, settings, printer),
         Command::Mcp(args) => commands::mcp::run(args, settings, printer),
+        Command::Trust(args) => commands::trust::run(args, settings, printer),
     }
 }

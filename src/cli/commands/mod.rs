@@ -25,5 +25,6 @@ pub mod runs;
 pub mod schema;
 pub mod show;
 pub mod skill;
+pub mod trust;
 pub mod undo;
 pub mod validate;
