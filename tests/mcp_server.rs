@@ -983,3 +983,61 @@ fn stdout_carries_only_the_protocol() {
     let status = child.wait().expect("exits when stdin closes");
     assert!(status.success(), "{status}");
 }
+
+/// A host that goes away while qwf's model is still thinking: the server
+/// stops within seconds instead of waiting for the model.
+#[test]
+fn the_server_stops_soon_after_the_host_leaves_mid_call() {
+    let env = Env::new();
+    let model = MockServer::silent(std::time::Duration::from_secs(120));
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_qwf"))
+        .arg("mcp")
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", env.dir.path())
+        .env("QWF_HOME", env.home())
+        .env("QWF_TIMESTAMP", T0)
+        .env("QWF_PROVIDER", "openai-compatible")
+        .env("QWF_BASE_URL", &model.url)
+        .env("QWF_MODEL", "slow-model")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starts");
+    let mut stdin = child.stdin.take().expect("stdin");
+    for message in [
+        json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "raw", "version": "1"}}}),
+        json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+        json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "edit_workflow", "arguments": {"workflow": "data-pipeline", "request": "add retry logic"}}}),
+    ] {
+        writeln!(stdin, "{message}").expect("written");
+    }
+    stdin.flush().expect("flushed");
+    let asked = std::time::Instant::now();
+    while model.requests().is_empty() {
+        assert!(
+            asked.elapsed() < std::time::Duration::from_secs(30),
+            "the model was never called"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    drop(stdin);
+    let left = std::time::Instant::now();
+    loop {
+        if child.try_wait().expect("wait").is_some() {
+            break;
+        }
+        if left.elapsed() > std::time::Duration::from_secs(30) {
+            let _ = child.kill();
+            panic!("qwf mcp still runs 30 s after the host left");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(
+        left.elapsed() < std::time::Duration::from_secs(15),
+        "{:?}",
+        left.elapsed()
+    );
+    assert_eq!(env.log_lines("data-pipeline").len(), 1, "nothing applied");
+}

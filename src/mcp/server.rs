@@ -287,7 +287,7 @@ pub fn serve(settings: ServerSettings) -> Result<(), String> {
         settings: Arc::new(settings),
         tools: Arc::new(tools::definitions()),
     };
-    runtime.block_on(async move {
+    let served = runtime.block_on(async move {
         let running = server
             .serve(rmcp::transport::stdio())
             .await
@@ -297,5 +297,13 @@ pub fn serve(settings: ServerSettings) -> Result<(), String> {
             .await
             .map_err(|error| format!("the MCP server stopped: {error}"))?;
         Ok(())
-    })
+    });
+    // The host has gone: a call still running (a slow model) is not waited
+    // for long. Every store write is atomic, so stopping mid-call loses
+    // nothing.
+    runtime.shutdown_timeout(SHUTDOWN_WAIT);
+    served
 }
+
+/// How long a call still running when the host disconnects may finish.
+const SHUTDOWN_WAIT: Duration = Duration::from_secs(5);
