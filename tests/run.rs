@@ -183,11 +183,10 @@ fn a_step_that_fails_twice_succeeds_on_the_third_attempt_after_backoff() {
     assert_eq!(times.len(), 3);
     let (first_gap, second_gap) = (times[1] - times[0], times[2] - times[1]);
     assert!(first_gap >= 0.150 - 0.02, "first wait {first_gap}s");
+    // Exponential growth is asserted by the recorded delays (150, 300) and
+    // these lower bounds; comparing the two gaps directly would also
+    // compare python3's start-up times, which vary on a loaded machine.
     assert!(second_gap >= 0.300 - 0.02, "second wait {second_gap}s");
-    assert!(
-        second_gap > first_gap,
-        "exponential: the second wait is longer"
-    );
 }
 
 #[test]

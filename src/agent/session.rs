@@ -247,7 +247,17 @@ impl Outcome {
 
     fn store_error(error: StoreError) -> Self {
         let hint = error.hint();
-        Outcome::error(error.to_string(), hint)
+        let saved = match &error {
+            StoreError::AfterCommit { version, .. } => Some(*version),
+            _ => None,
+        };
+        let mut outcome = Outcome::error(error.to_string(), hint);
+        // The version exists: neither the model nor the user may be told
+        // that nothing changed (doing it again would apply it twice).
+        if let Some(version) = saved {
+            outcome.content["saved_version"] = version.into();
+        }
+        outcome
     }
 }
 

@@ -560,6 +560,11 @@ impl Gate for TerminalGate {
             (ProposalKind::Rollback { workflow, to, .. }, Some(version)) => {
                 format!("Rolled back '{workflow}' to v{to} (now v{version})")
             }
+            // A deleted workflow of that name continues its history.
+            (ProposalKind::Create { workflow, .. }, Some(version)) if version > 1 => format!(
+                "Saved workflow '{}' as v{version}, continuing the history of the deleted workflow of that name (`qwf history {}`)",
+                workflow.name, workflow.name
+            ),
             (ProposalKind::Create { workflow, .. }, _) => {
                 format!("Saved workflow '{}'", workflow.name)
             }

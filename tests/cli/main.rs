@@ -17,5 +17,6 @@ mod test_rollback_command;
 mod test_schema_command;
 mod test_show_command;
 mod test_skill_command;
+mod test_store_hostile;
 mod test_undo_command;
 mod test_validate_command;

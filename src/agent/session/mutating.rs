@@ -100,9 +100,16 @@ impl Session<'_> {
             },
         };
         let known = self.known();
+        let proposed = modifications.clone();
         let make = |modifications: &[Modification]| -> Result<Proposal, String> {
             let evaluation = evaluate(&current, modifications, known.as_ref())
                 .map_err(|error| format!("{error} ({})", error.hint))?;
+            // A change that changes nothing is not a version.
+            if evaluation.result == current {
+                return Err(format!(
+                    "they change nothing: v{base_version} of '{workflow}' is already like that"
+                ));
+            }
             Ok(Proposal {
                 kind: ProposalKind::Modify {
                     workflow: workflow.clone(),
@@ -135,6 +142,9 @@ impl Session<'_> {
         else {
             unreachable!("make() builds Modify proposals")
         };
+        // What the history records is what was applied: the user may have
+        // edited the proposal at the gate, or approved only some parts.
+        let summary = applied_description(&summary, &proposed, modifications);
         match decision {
             Decision::Approve
                 if self
@@ -155,29 +165,31 @@ impl Session<'_> {
             }
             Decision::Approve => {
                 let provenance = self.provenance(&summary, request, report);
-                match self.store.commit(
+                let result = self.store.commit(
                     &workflow,
                     Some(*base_version),
                     Change::Modify(modifications.clone()),
                     provenance,
                     &self.context,
-                ) {
-                    Ok(committed) => {
-                        gate.applied(&proposal, Some(committed.record.version));
-                        report.applied.push(Applied {
-                            workflow: Some(workflow.clone()),
-                            version: Some(committed.record.version),
-                            skill: None,
-                            skills_created: Vec::new(),
-                            skills_skipped: Vec::new(),
-                            verdict: proposal.verdict(),
-                            summary: summary.clone(),
-                            modifications: modifications.clone(),
-                        });
-                        Outcome::ok(
-                            json!({ "status": "applied", "workflow": workflow, "version": committed.record.version }),
-                        )
-                    }
+                );
+                // Saved even when something after the commit failed.
+                if let Some(version) = saved_version(&result.as_ref().map(|c| c.record.version)) {
+                    gate.applied(&proposal, Some(version));
+                    report.applied.push(Applied {
+                        workflow: Some(workflow.clone()),
+                        version: Some(version),
+                        skill: None,
+                        skills_created: Vec::new(),
+                        skills_skipped: Vec::new(),
+                        verdict: proposal.verdict(),
+                        summary: summary.clone(),
+                        modifications: modifications.clone(),
+                    });
+                }
+                match result {
+                    Ok(committed) => Outcome::ok(
+                        json!({ "status": "applied", "workflow": workflow, "version": committed.record.version }),
+                    ),
                     Err(error) => Outcome::store_error(error),
                 }
             }
@@ -207,7 +219,9 @@ impl Session<'_> {
             Self::note_first(report, false);
             return Outcome::error(error.to_string(), error.hint);
         }
-        if self.store.exists(&name) {
+        // A deleted workflow's name is free: the new one continues its
+        // history.
+        if self.store.is_live(&name) {
             Self::note_first(report, false);
             return Outcome::error(
                 format!("a workflow named '{name}' already exists"),
@@ -328,6 +342,22 @@ impl Session<'_> {
                 }
                 Outcome::ok(content)
             }
+            // Saved, then something after the commit failed: it exists.
+            Err(error @ StoreError::AfterCommit { version, .. }) => {
+                self.created.push(name.clone());
+                gate.applied(&proposal, Some(version));
+                report.applied.push(Applied {
+                    workflow: Some(name.clone()),
+                    version: Some(version),
+                    skill: None,
+                    skills_created: created_skills,
+                    skills_skipped: skipped,
+                    verdict: proposal.verdict(),
+                    summary: proposal.summary.clone(),
+                    modifications: Vec::new(),
+                });
+                Outcome::store_error(error)
+            }
             Err(error) => Outcome::store_error(error),
         }
     }
@@ -446,29 +476,31 @@ impl Session<'_> {
         match decision {
             Decision::Approve => {
                 let provenance = self.provenance(&format!("Rolled back to v{to}"), request, report);
-                match self.store.commit(
+                let result = self.store.commit(
                     workflow,
                     Some(head.record.version),
                     Change::Replace(Box::new(target)),
                     provenance,
                     &self.context,
-                ) {
-                    Ok(committed) => {
-                        gate.applied(&proposal, Some(committed.record.version));
-                        report.applied.push(Applied {
-                            workflow: Some(workflow.to_string()),
-                            version: Some(committed.record.version),
-                            skill: None,
-                            skills_created: Vec::new(),
-                            skills_skipped: Vec::new(),
-                            verdict: proposal.verdict(),
-                            summary: proposal.summary.clone(),
-                            modifications: Vec::new(),
-                        });
-                        Outcome::ok(
-                            json!({ "status": "applied", "workflow": workflow, "version": committed.record.version }),
-                        )
-                    }
+                );
+                // Saved even when something after the commit failed.
+                if let Some(version) = saved_version(&result.as_ref().map(|c| c.record.version)) {
+                    gate.applied(&proposal, Some(version));
+                    report.applied.push(Applied {
+                        workflow: Some(workflow.to_string()),
+                        version: Some(version),
+                        skill: None,
+                        skills_created: Vec::new(),
+                        skills_skipped: Vec::new(),
+                        verdict: proposal.verdict(),
+                        summary: proposal.summary.clone(),
+                        modifications: Vec::new(),
+                    });
+                }
+                match result {
+                    Ok(committed) => Outcome::ok(
+                        json!({ "status": "applied", "workflow": workflow, "version": committed.record.version }),
+                    ),
                     Err(error) => Outcome::store_error(error),
                 }
             }
@@ -476,6 +508,48 @@ impl Session<'_> {
             Decision::Revise { .. } => unreachable!("decide() resolves revisions"),
             Decision::ApproveWith { .. } => unreachable!("decide() turns it into Approve"),
         }
+    }
+}
+
+/// The version a commit saved: on success, and also when something after
+/// the commit point failed (the version exists; it must not be reported as
+/// nothing changed).
+fn saved_version(result: &Result<u64, &StoreError>) -> Option<u64> {
+    match result {
+        Ok(version) => Some(*version),
+        Err(StoreError::AfterCommit { version, .. }) => Some(*version),
+        Err(_) => None,
+    }
+}
+
+/// The description of a version: the proposal's summary when it was
+/// applied as proposed; otherwise what was applied, and how it came about.
+fn applied_description(
+    summary: &str,
+    proposed: &[Modification],
+    applied: &[Modification],
+) -> String {
+    if applied == proposed {
+        return summary.to_string();
+    }
+    let listed: Vec<String> = applied.iter().map(ToString::to_string).collect();
+    let listed = listed.join("; ");
+    if applied
+        .iter()
+        .all(|modification| proposed.contains(modification))
+    {
+        format!(
+            "{summary} (approved {} of {} parts: {listed})",
+            applied.len(),
+            proposed.len()
+        )
+    } else {
+        let mut chars = listed.chars();
+        let listed = match chars.next() {
+            Some(first) => first.to_uppercase().chain(chars).collect(),
+            None => listed,
+        };
+        format!("{listed} (edited at the gate; proposed: {summary})")
     }
 }
 

@@ -3,6 +3,9 @@ use crate::cli::output::Printer;
 use crate::cli::render::diff_lines;
 use crate::cli::settings::{Settings, parse_version};
 use crate::core::{semantic_diff, text_diff};
+use crate::store::State;
+
+use super::rollback::note_state;
 
 /// Show what changed between two versions of a workflow.
 ///
@@ -23,16 +26,20 @@ pub struct Args {
 
 pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Outcome, CliError> {
     let store = settings.store();
-    let head = store.head(&args.name, &settings.context())?;
-    let current = head.record.version;
+    // Versions are compared as recorded: a deleted workflow or a broken
+    // hand edit does not stop that.
+    let state = store.state(&args.name, &settings.context())?;
+    note_state(printer, &state);
+    let current = state.latest().version;
+    let head = match state {
+        State::Live(head) if head.unrecorded.is_none() => Some(head.workflow),
+        _ => None,
+    };
     let to = args.to.unwrap_or(current);
     let from = args.from.unwrap_or(to.saturating_sub(1).max(1));
-    let load = |version: u64| {
-        if version == current {
-            Ok(head.workflow.clone())
-        } else {
-            store.version(&args.name, version)
-        }
+    let load = |version: u64| match &head {
+        Some(workflow) if version == current => Ok(workflow.clone()),
+        _ => store.version(&args.name, version),
     };
     let (old, new) = (load(from)?, load(to)?);
     let diff = semantic_diff(&old, &new);

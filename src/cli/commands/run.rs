@@ -115,6 +115,9 @@ fn problems_error(name: &str, problems: &[Problem]) -> CliError {
 pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Outcome, CliError> {
     let store = settings.store();
     let head = store.head(&args.name, &settings.context())?;
+    if let Some(note) = &head.unrecorded {
+        printer.note(note);
+    }
     let (version, workflow) = match args.version {
         Some(version) if version != head.record.version => {
             (version, store.version(&args.name, version)?)

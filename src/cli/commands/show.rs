@@ -1,7 +1,9 @@
 use crate::cli::error::{CliError, Outcome};
 use crate::cli::output::Printer;
 use crate::cli::settings::{Settings, parse_version};
-use crate::store::StoreError;
+use crate::store::{State, StoreError};
+
+use super::rollback::note_state;
 
 /// Print a workflow (its current version, or any other) as JSON.
 #[derive(Debug, clap::Args)]
@@ -14,20 +16,31 @@ pub struct Args {
 
 pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Outcome, CliError> {
     let store = settings.store();
-    let (version, workflow, current) = match store.head(&args.name, &settings.context()) {
-        Ok(head) => match args.version {
-            Some(version) if version != head.record.version => {
-                (version, store.version(&args.name, version)?, false)
-            }
-            _ => (head.record.version, head.workflow, true),
-        },
+    let state = store.state(&args.name, &settings.context())?;
+    note_state(printer, &state);
+    let (version, workflow, current) = match (state, args.version) {
+        (State::Live(head), Some(version)) if version != head.record.version => {
+            (version, store.version(&args.name, version)?, false)
+        }
+        (State::Live(head), _) => (head.record.version, head.workflow, true),
         // A deleted workflow's versions stay readable, to choose one to
-        // restore.
-        Err(StoreError::Deleted { name, latest }) => match args.version {
-            Some(version) => (version, store.version(&args.name, version)?, false),
-            None => return Err(StoreError::Deleted { name, latest }.into()),
-        },
-        Err(error) => return Err(error.into()),
+        // restore; so do those of one whose file is a broken hand edit.
+        (_, Some(version)) => (version, store.version(&args.name, version)?, false),
+        (State::Deleted { latest }, None) => {
+            return Err(StoreError::Deleted {
+                name: args.name.clone(),
+                latest: latest.version,
+            }
+            .into());
+        }
+        (State::Broken { latest, error }, None) => {
+            return Err(CliError::new(error.to_string()).with_hint(format!(
+                "`qwf show {} --version {}` shows the last saved version; {}",
+                args.name,
+                latest.version,
+                error.hint()
+            )));
+        }
     };
     if printer.json {
         printer.document(&serde_json::json!({
