@@ -265,6 +265,14 @@ impl Outcome {
     }
 }
 
+/// The result of one tool call run with [`Session::call_tool`]: the JSON
+/// the model would see, and whether it is an error.
+#[derive(Debug, Clone)]
+pub struct ToolResult {
+    pub content: Value,
+    pub is_error: bool,
+}
+
 /// Approved changes held back to be saved together as one version
 /// (`qwf refine`).
 #[derive(Debug, Clone)]
@@ -557,6 +565,26 @@ impl<'a> Session<'a> {
             self.options.max_turns
         ));
         Ok(report)
+    }
+
+    /// Runs one tool call made outside the loop (by an MCP host's model,
+    /// for `qwf mcp`): the same argument checks, evaluation and gate as a
+    /// call from qwf's own model. `request` is what the version records as
+    /// its request, if the call leads to one.
+    pub fn call_tool(
+        &mut self,
+        call: &ToolCall,
+        request: &str,
+        gate: &mut dyn Gate,
+    ) -> (ToolResult, Report) {
+        let mut report = Report::default();
+        report.tool_calls.push(call.clone());
+        let outcome = self.dispatch(call, request, gate, &mut report);
+        let result = ToolResult {
+            content: outcome.content,
+            is_error: outcome.is_error,
+        };
+        (result, report)
     }
 
     /// The bound the next call would cross, if any: `run` calls of this

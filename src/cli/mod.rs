@@ -75,6 +75,7 @@ pub enum Command {
     Worker(commands::worker::Args),
     Resources(commands::resources::Args),
     Skill(commands::skill::Args),
+    Mcp(commands::mcp::Args),
     Trust(commands::trust::Args),
 }
 
@@ -154,6 +155,7 @@ pub(crate) fn run(
         Command::Worker(args) => commands::worker::run(args, settings, printer),
         Command::Resources(args) => commands::resources::run(args, settings, printer),
         Command::Skill(args) => commands::skill::run(args, settings, printer),
+        Command::Mcp(args) => commands::mcp::run(args, settings, printer),
         Command::Trust(args) => commands::trust::run(args, settings, printer),
     }
 }

@@ -22,6 +22,9 @@ pub enum Origin {
     Command { command: String },
     /// The file was changed by hand; qwf noticed and recorded it.
     EditedOutside,
+    /// A plan applied through `qwf mcp`: the MCP client that asked (its
+    /// name from the initialize handshake) and the request or summary.
+    Mcp { client: String, text: String },
 }
 
 impl std::fmt::Display for Origin {
@@ -30,6 +33,7 @@ impl std::fmt::Display for Origin {
             Origin::Request { text } => write!(f, "request: {text:?}"),
             Origin::Command { command } => write!(f, "command: {command}"),
             Origin::EditedOutside => f.write_str("edited outside qwf"),
+            Origin::Mcp { client, text } => write!(f, "mcp ({client}): {text:?}"),
         }
     }
 }

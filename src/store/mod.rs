@@ -26,6 +26,7 @@ mod lock;
 pub mod log;
 pub mod own_files;
 pub mod package;
+pub mod pending;
 pub mod plan;
 pub mod read;
 pub mod runs;

@@ -11,6 +11,7 @@ mod test_export_command;
 mod test_history_command;
 mod test_import_command;
 mod test_list_command;
+mod test_mcp_install_command;
 mod test_merge_command;
 mod test_rollback_command;
 mod test_schema_command;

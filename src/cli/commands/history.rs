@@ -54,6 +54,7 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
         };
         let origin = match &record.origin {
             Origin::Request { text } => format!("request: \"{text}\""),
+            Origin::Mcp { client, text } => format!("mcp ({client}): \"{text}\""),
             other => other.to_string(),
         };
         let _ = write!(

@@ -14,6 +14,7 @@ pub mod export;
 pub mod history;
 pub mod import;
 pub mod list;
+pub mod mcp;
 pub mod merge;
 pub mod model;
 pub mod refine;
