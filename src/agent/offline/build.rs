@@ -340,7 +340,11 @@ pub(super) fn starts_action(toks: &[Tok]) -> bool {
     let noun_as_verb = toks.get(1).is_some_and(|next| {
         next.is_any(&["it", "them", "me", "us", "him", "her", "the", "a", "everyone", "this"])
     }) && concepts_of(&first.word).any(|concept| concept.key == "notify");
-    is_verb(&first.word) || is_verb(&lemma(&first.word)) || noun_as_verb
+    // "transcode it to webm": any word before "it"/"them" acts on it.
+    let acts_on_it = toks.get(1).is_some_and(|next| next.is_any(&["it", "them"]))
+        && first.word.chars().all(|c| c.is_ascii_alphabetic())
+        && !is_stopword(&first.word);
+    is_verb(&first.word) || is_verb(&lemma(&first.word)) || noun_as_verb || acts_on_it
 }
 
 /// The noun a clause acts on: the last content word before its first

@@ -301,7 +301,10 @@ pub(super) static CONCEPTS: &[Concept] = &[
             "team",
             "sms",
             "notifier",
-            "webhook"
+            "webhook",
+            "notice",
+            "note",
+            "announcement"
         ],
         "notifier",
         false,

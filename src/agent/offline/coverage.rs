@@ -934,7 +934,7 @@ pub(super) fn unaccounted_history(
             || in_list(word, vocab::HISTORY)
             || in_list(word, vocab::CHANGE)
             || vocab::POSITIONS.contains(&word)
-            || matches!(word, "everything" | "mistake" | "wrong" | "way" | "was" | "it")
+            || matches!(word, "everything" | "mistake" | "wrong" | "way" | "was" | "it" | "how" | "bring" | "put")
             || version.is_some_and(|version| numbers.contains(&version))
             || super::text::count(word).is_some_and(|value| numbers.contains(&value))
             || named.iter().any(|known| known == word)

@@ -146,12 +146,14 @@ pub(super) fn create(text: &str, name: &str, skills: &[Skill]) -> Result<Creatio
     // "take the episode at audio/ep42.mp3, transcribe it": the value the
     // next step works on.
     let mut given: Vec<Tok> = Vec::new();
+    let mut introductions: Vec<String> = Vec::new();
     let mut unproduced: Vec<String> = Vec::new();
     for item in items {
         match item {
             Item::Action(clause) => {
                 if let Some(values) = introduces_input(&clause) {
                     given.extend(values);
+                    introductions.extend(clause.iter().map(|tok| tok.raw.clone()));
                     continue;
                 }
                 let mut clause = clause;
@@ -316,6 +318,8 @@ pub(super) fn create(text: &str, name: &str, skills: &[Skill]) -> Result<Creatio
     builder.new_skills = new_skills;
     let mut unaccounted =
         super::coverage::unaccounted_creation(body, &workflow, skills, &builder.new_skills);
+    // An introduction's words describe the input it gives.
+    unaccounted.retain(|word| !introductions.contains(word));
     for word in unproduced {
         if !unaccounted.contains(&word) {
             unaccounted.push(word);
@@ -522,8 +526,15 @@ fn source_for(clause: &[Tok], builder: &mut Builder) -> Source {
     };
     const CONSUMERS: &[&str] = &[
         "save", "upload", "export", "compress", "summarize", "translate", "transform", "filter",
-        "aggregate", "analyze", "merge", "validate",
+        "aggregate", "analyze", "merge", "validate", "notify",
     ];
+    // "check the disk", "get the forecast": a generic verb gets its object.
+    if clause
+        .first()
+        .is_some_and(|verb| crate::core::vocabulary::GENERIC_VERBS.contains(&verb.word.as_str()))
+    {
+        return Source::NotNeeded;
+    }
     let moves = clause.first().is_some_and(|verb| {
         verb.is_any(&["load", "import", "copy", "move", "save", "store", "write", "insert", "upload", "put", "push", "send"])
     });
@@ -579,10 +590,18 @@ fn source_for(clause: &[Tok], builder: &mut Builder) -> Source {
     if found.iter().any(|(_, literal)| matches!(literal, super::build::Literal::Path(_) | super::build::Literal::Url(_))) {
         return Source::NotNeeded;
     }
+    // What a message says is no data to get ("post a note", "send an
+    // alert").
+    let message_word = |word: &str| {
+        super::concepts::CONCEPTS
+            .iter()
+            .any(|concept| concept.key == "notify" && concept.nouns.contains(&word))
+    };
     let words: Vec<String> = object
         .iter()
         .filter(|tok| {
             !is_stopword(&tok.word)
+                && !message_word(&tok.word)
                 && !crate::core::vocabulary::PAYLOAD.contains(&tok.word.as_str())
                 && !crate::core::vocabulary::FILLERS.contains(&tok.word.as_str())
                 && !tok.is_punctuation()
@@ -626,6 +645,11 @@ fn source_for(clause: &[Tok], builder: &mut Builder) -> Source {
             rest.extend(clause[end..].iter().cloned());
             return Source::Built(Box::new(step), rest);
         }
+    }
+    // A skill made for the step takes what it works on; an installed one
+    // that fits is left without it, so the words are asked about.
+    if own.is_none() {
+        return Source::NotNeeded;
     }
     Source::Missing(object.iter().filter(|tok| words.contains(&tok.word)).map(|tok| tok.raw.clone()).collect())
 }

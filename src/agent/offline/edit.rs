@@ -6,6 +6,7 @@
 
 mod find;
 mod structure;
+pub(super) mod values;
 
 use serde_json::{Value, json};
 
@@ -634,6 +635,18 @@ impl EditContext<'_> {
                 negate,
             } => self.guard(phrase, condition, *negate, last),
             Edit::Retarget { phrase, value } => self.retarget(phrase, value, last),
+            Edit::NewValues {
+                values,
+                old,
+                phrase,
+                literal,
+            } => match self.new_values(values, old.as_deref(), phrase)? {
+                Some(resolved) => Ok(resolved),
+                None => match literal {
+                    Some(literal) => self.retarget(phrase, literal, last),
+                    None => Err(Plan::NotUnderstood),
+                },
+            },
         }
     }
 }

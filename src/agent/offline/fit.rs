@@ -34,6 +34,9 @@ pub(super) struct ClauseWords {
     pub all: Vec<String>,
     /// The kinds of its values: "url", "file", "email", "table", …
     pub kinds: Vec<String>,
+    /// The payload nouns it names ("rows", "records"): no action, but what
+    /// a skill's name may speak of.
+    pub payload: Vec<String>,
     /// The words inside its values: a path's folders, a URL's host and
     /// path. They say what a skill's name may speak of, no more.
     pub values: Vec<String>,
@@ -61,6 +64,7 @@ pub(super) fn clause_words(clause: &[Tok], antecedent: &[String]) -> ClauseWords
     let mut all: Vec<String> = Vec::new();
     let mut values: Vec<String> = Vec::new();
     let mut kind_words: Vec<String> = Vec::new();
+    let mut payload: Vec<String> = Vec::new();
     let mut verb = None;
     let mut object = Vec::new();
     let mut in_object = false;
@@ -123,6 +127,9 @@ pub(super) fn clause_words(clause: &[Tok], antecedent: &[String]) -> ClauseWords
         {
             in_object = false;
         }
+        if vocab::PAYLOAD.contains(&word) {
+            payload.push(word.to_string());
+        }
         if is_stopword(word)
             || vocab::FILLERS.contains(&word)
             || vocab::PAYLOAD.contains(&word)
@@ -144,6 +151,7 @@ pub(super) fn clause_words(clause: &[Tok], antecedent: &[String]) -> ClauseWords
         object,
         all,
         kinds: kind_words,
+        payload,
         values,
         has_url,
     }
@@ -270,25 +278,39 @@ pub(super) fn fits(skill: &Skill, clause: &ClauseWords) -> bool {
         does.extend(clause.verb.clone());
     } else if !clause.object.is_empty() {
         about.extend(clause.object.iter().cloned());
-    } else if clause.all.is_empty() {
-        // "check them": nothing but the verb says what is done.
-        does.extend(clause.verb.clone());
-    } else {
+    } else if !clause.all.is_empty() {
         about.extend(clause.all.iter().cloned());
+        does.extend(clause.verb.clone());
+    } else if !clause.values.is_empty() || !clause.payload.is_empty() {
+        // "get the rows of the signups table": what the values name.
+        about.extend(clause.values.iter().chain(&clause.kinds).chain(&clause.payload).cloned());
+    } else {
+        // "check them": nothing but the verb says what is done.
         does.extend(clause.verb.clone());
     }
     // "back them up to s3://…", "put them in the bucket": data put into
     // storage is uploaded.
-    let stores = clause.verb.as_deref().is_some_and(|verb| {
-        ["archive", "backup", "copy", "move", "place", "put", "save", "send", "store"]
+    // "copy it into exports/rates.csv", "load them into the table": data
+    // moved into a place is written there.
+    let moves = clause.verb.as_deref().is_some_and(|verb| {
+        ["archive", "backup", "copy", "import", "load", "move", "place", "put", "save", "send", "store"]
             .contains(&verb)
-    }) && clause
-        .all
-        .iter()
-        .chain(&clause.kinds)
-        .any(|word| vocab::technology_family(word) == Some("storage") || word == "bucket");
-    if stores {
+    });
+    let into = |wanted: &[&str]| {
+        clause
+            .all
+            .iter()
+            .chain(&clause.kinds)
+            .any(|word| wanted.contains(&word.as_str()) || (wanted.contains(&"bucket") && vocab::technology_family(word) == Some("storage")))
+    };
+    if moves && into(&["bucket"]) {
         does.push("upload".into());
+    }
+    if moves && into(&["table"]) {
+        does.push("insert".into());
+    }
+    if moves && into(&["file"]) {
+        does.push("write".into());
     }
     // "get the sales from https://…", "read the records from https://…":
     // what is at a web address is fetched.
@@ -309,6 +331,7 @@ pub(super) fn fits(skill: &Skill, clause: &ClauseWords) -> bool {
         .iter()
         .chain(&clause.values)
         .chain(&clause.kinds)
+        .chain(&clause.payload)
         .cloned()
         .chain(clause.verb.clone())
         .collect();
@@ -413,6 +436,13 @@ pub(super) fn choose<'a>(
         .map(|hit| &skills[hit.index])
         .filter(|skill| fits(skill, clause))
         .collect();
+    tracing::trace!(
+        query,
+        ?clause,
+        ranked = ?ranking.hits.iter().map(|hit| skills[hit.index].name.as_str()).collect::<Vec<_>>(),
+        fitting = ?fitting.iter().map(|skill| skill.name.as_str()).collect::<Vec<_>>(),
+        "offline planner skill choice"
+    );
     // Among those that fit, the one that speaks of most of the clause
     // (`lint-json` over `email-validator` for "validate them against
     // schemas/order.json"); the ranking breaks ties.

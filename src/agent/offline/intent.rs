@@ -318,6 +318,8 @@ pub(super) fn classify(text: &str, create_mode: bool) -> Intent {
                 "return to",
                 "back to",
                 "reset to",
+                "bring back",
+                "put back",
             ],
         );
     if rolling && let Some(version) = found_versions.last() {

@@ -51,6 +51,31 @@ pub(crate) enum AddPlace {
     End,
 }
 
+/// The kind of a value given for the context.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ValueKind {
+    Url,
+    Path,
+    Email,
+    Channel,
+    Bucket,
+    Table,
+    Host,
+    Phone,
+    Number,
+    /// A port for a URL ("listens on port 9092 now").
+    Port,
+    /// One word: a name, a mode ("order_number", "line").
+    Word,
+}
+
+/// A value the request gives, to go where a value of its kind is.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct NewValue {
+    pub kind: ValueKind,
+    pub text: String,
+}
+
 /// One change, as read from the words.
 #[derive(Debug, Clone)]
 pub(crate) enum Edit {
@@ -127,6 +152,15 @@ pub(crate) enum Edit {
         phrase: Vec<Tok>,
         value: Tok,
     },
+    /// "the endpoint is now https://…", "alert at 90% instead of 85": new
+    /// values for the context, put where values of their kind are.
+    NewValues {
+        values: Vec<NewValue>,
+        old: Option<String>,
+        phrase: Vec<Tok>,
+        /// The one literal, for a step input when no context value fits.
+        literal: Option<Tok>,
+    },
     /// "only save if the data is valid", "skip the save when validation
     /// fails": the step runs under a condition.
     Guard {
@@ -163,6 +197,64 @@ pub(crate) const CONTEXT_WORDS: &[&str] = &[
     "key",
 ];
 
+/// "upload to the acme-backups-eu bucket from now on", "the shop API
+/// moved, it's now https://…", "make the chart a line chart".
+fn parse_new_values(toks: &[Tok]) -> Option<Edit> {
+    if toks
+        .iter()
+        .any(|tok| {
+            tok.is_any(&[
+                "add", "insert", "also", "alongside", "another", "between", "after", "before", "end",
+                "start", "beginning",
+            ])
+        })
+    {
+        return None;
+    }
+    let mut values = super::edit::values::parse_new_values(toks);
+    // "make the chart a line chart": a word before the thing it names.
+    if values.is_empty() {
+        for (at, tok) in toks.iter().enumerate() {
+            if tok.is_any(&["a", "an"])
+                && let (Some(kind), Some(thing)) = (toks.get(at + 1), toks.get(at + 2))
+                && toks[..at].iter().any(|earlier| earlier.word == thing.word)
+                && kind.word.chars().all(|c| c.is_ascii_alphabetic())
+                && !super::text::is_stopword(&kind.word)
+            {
+                values.push(NewValue {
+                    kind: ValueKind::Word,
+                    text: kind.word.clone(),
+                });
+            }
+        }
+    }
+    if values.is_empty() {
+        return None;
+    }
+    let literal_tokens: Vec<usize> = super::build::literals(toks)
+        .iter()
+        .flat_map(|(indices, _)| indices.clone())
+        .collect();
+    let literal = match super::build::literals(toks).as_slice() {
+        [(indices, _)] => Some(toks[indices[0]].clone()),
+        _ => None,
+    };
+    let phrase: Vec<Tok> = toks
+        .iter()
+        .enumerate()
+        .filter(|(at, tok)| {
+            !literal_tokens.contains(at) && !values.iter().any(|value| value.text == tok.raw)
+        })
+        .map(|(_, tok)| tok.clone())
+        .collect();
+    Some(Edit::NewValues {
+        old: super::edit::values::old_value(toks),
+        values,
+        phrase,
+        literal,
+    })
+}
+
 /// Reads one request (without splitting it) into an edit.
 fn parse_one(toks: &[Tok], text: &str, skills: Option<&[Skill]>) -> Option<Edit> {
     parse_handling(toks)
@@ -181,6 +273,7 @@ fn parse_one(toks: &[Tok], text: &str, skills: Option<&[Skill]>) -> Option<Edit>
         .or_else(|| parse_guard(toks))
         .or_else(|| parse_adjust_value(toks))
         .or_else(|| parse_set_value(toks, text))
+        .or_else(|| parse_new_values(toks))
         .or_else(|| parse_retarget(toks))
         .or_else(|| parse_add_step(toks))
 }
@@ -469,6 +562,7 @@ mod tests {
                     Edit::AddStep { .. } => "add",
                     Edit::Guard { .. } => "guard",
                     Edit::Retarget { .. } => "retarget",
+                    Edit::NewValues { .. } => "values",
                 })
                 .collect()
         };
