@@ -34,6 +34,7 @@ mod fit;
 mod intent;
 mod read;
 mod refs;
+mod remarks;
 mod text;
 mod typos;
 
@@ -534,8 +535,10 @@ fn edit(setting: &Setting, turn: &Turn, info: &Info, target: &str) -> Next {
     }
     let loaded = workflow.expect("read above");
     let empty = Vec::new();
+    // What is asked, without the remarks that say why.
+    let reading = remarks::read(&turn.request, &loaded.workflow);
     let context = edit::EditContext {
-        text: &turn.request,
+        text: &reading.request,
         workflow: &loaded.workflow,
         name: target,
         skills: info.skills.as_ref().unwrap_or(&empty),
@@ -550,7 +553,7 @@ fn edit(setting: &Setting, turn: &Turn, info: &Info, target: &str) -> Next {
             ..
         } => {
             let left = coverage::unaccounted(
-                &tokenize(&turn.request),
+                &tokenize(&reading.request),
                 &loaded.workflow,
                 context.skills,
                 new_skill.as_deref(),

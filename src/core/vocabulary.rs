@@ -101,6 +101,8 @@ pub const FILLER_PHRASES: &[&str] = &[
     "at your earliest convenience",
     "at your soonest convenience",
     "by the way",
+    "double check",
+    "double-check",
     "first of all",
     "for me",
     "for now",
@@ -880,7 +882,7 @@ pub const UNITS: &[&str] = &[
 pub const COMMON: &[&str] = &[
     "accurate", "answer", "answers", "built", "copies", "copy", "died", "enough", "fifth",
     "forever", "fourth", "fresh", "leadership", "listen", "listens", "million", "missed",
-    "second", "skill", "skills", "third", "users", "weekend", "weekends",
+    "second", "site", "skill", "skills", "third", "users", "weekend", "weekends",
 ];
 
 /// A step using another skill.

@@ -88,6 +88,18 @@ impl Grounds {
     }
 }
 
+/// Whether a word is one the skill's name or description says (or a
+/// form of one).
+fn skill_says(skill: &Skill, word: &str) -> bool {
+    let stemmed = stem(word);
+    skill
+        .name
+        .split(['-', '_'])
+        .chain(skill.description.split(|c: char| !c.is_alphanumeric()))
+        .filter(|part| part.len() >= 3 && !is_stopword(&part.to_lowercase()))
+        .any(|part| same_stem(&stem(&part.to_lowercase()), &stemmed))
+}
+
 /// The steps reading `context.KEY`, and every step downstream of them (its
 /// outputs read, or a conditional reading them and what it guards): a
 /// value is often named by what it affects ("alert at 90%").
@@ -608,6 +620,13 @@ pub(super) fn unaccounted(
                     })
                 })
                 || names_as_related(tok, relation, &touched, &all_steps)
+                // A step is also named by what its skill says it does
+                // ("the slack post" for a step running slack-notify).
+                || touched.iter().any(|step| {
+                    step.skill_name()
+                        .and_then(|name| skills.iter().find(|skill| skill.name == name))
+                        .is_some_and(|skill| skill_says(skill, word))
+                })
                 || names_a_touched_step(tok, &grounds.steps, &all_steps)
                 // "the summary email": a word before one naming the touched
                 // step says which of its kind.

@@ -587,7 +587,7 @@ pub(super) fn classify(text: &str, create_mode: bool) -> Intent {
             step: (!phrase.is_empty()).then(|| phrase.join(" ")),
         };
     }
-    if looks_like_edit(text) {
+    if looks_like_edit(text) || super::remarks::asks_a_change(text) {
         return Intent::Edit;
     }
     if has_any(&toks, &["help", "hello", "hi"]) {

@@ -165,6 +165,11 @@ fn correct(word: &str, known: &BTreeSet<String>) -> Option<String> {
         if substitution && length < 7 {
             continue;
         }
+        // A four-letter word is read as a verb the planner acts on ("chek"),
+        // never as a noun ("site" is no "suite").
+        if length == 4 && !super::concepts::is_verb(candidate) {
+            continue;
+        }
         match &mut best {
             Some((top, list)) if found == *top => list.push(candidate),
             Some((top, _)) if found > *top => {}

@@ -159,16 +159,29 @@ fn is_timeout(toks: &[Tok]) -> bool {
                 "abort",
                 "cancel",
                 "terminate",
+                "allow",
+                "allowed",
             ])
         }) || has_any(
             toks,
-            &["longer than", "more than", "at most", "no more than"],
+            &["longer than", "more than", "at most", "no more than", "up to"],
         ))
+        // "wait at most 5 seconds" bounds a step; "wait 10 seconds between
+        // tries" spaces retries.
         && !toks.iter().any(|tok| {
             tok.is_any(RETRY_WORDS)
-                || tok.is_any(&["interval", "backoff", "delay", "wait", "between", "every"])
+                || tok.is_any(&["interval", "backoff", "delay", "between", "every", "apart"])
+        });
+    // "give the upload 10 minutes", "allow the dump 20 minutes": time
+    // given to a step.
+    let given = toks.first().is_some_and(|tok| tok.is_any(&["give", "allow"]))
+        && durations(toks).len() == 1
+        && !toks.iter().any(|tok| {
+            tok.is_any(RETRY_WORDS)
+                || tok.is_any(&["interval", "backoff", "delay", "between", "every", "apart", "wait"])
         });
     bounding
+        || given
         || toks
             .iter()
             .any(|tok| tok.is_any(&["timeout", "timeouts", "time-out", "deadline"]))
@@ -206,9 +219,14 @@ pub(crate) fn parse_retry(toks: &[Tok]) -> Option<Edit> {
             .iter()
             .map(|tok| tok.word.as_str())
             .collect();
-        if before
-            .iter()
-            .any(|word| matches!(*word, "max" | "maximum" | "capped" | "cap" | "most"))
+        // "cap the wait between retries at one minute": a cap said first.
+        let capped = toks
+            .first()
+            .is_some_and(|tok| tok.is_any(&["cap", "limit"]));
+        if capped
+            || before
+                .iter()
+                .any(|word| matches!(*word, "max" | "maximum" | "capped" | "cap" | "most"))
         {
             max_ms = Some(duration.ms);
         } else if before.iter().any(|word| {

@@ -1,0 +1,225 @@
+//! Remarks: the parts of a request that say why, not what. "the S3 upload
+//! keeps timing out on big dumps, give it 10 minutes", "on a clean run the
+//! insert takes 10 seconds, so set its timeout to 60", "point the download
+//! at https://… (the old one missed weekends)", "retry the upload twice; no
+//! need to notify anyone".
+//!
+//! A clause is a remark when it is a statement (it does not start with a
+//! verb), or says no change is needed ("no need to …"), or stands in
+//! parentheses without a value, and another clause of the request reads as
+//! a change. The change is planned from the other clauses alone; an "it" in
+//! them stands for the step the remark speaks of. A clause that starts with
+//! a verb is never a remark: one the planner does not understand stays in
+//! the request, and the coverage check asks about it.
+
+use crate::core::Workflow;
+
+use super::build::{literals, starts_action};
+use super::read::looks_like_edit;
+use super::refs::{Found, resolve};
+use super::text::{Tok, tokenize};
+
+/// A request read without its remarks.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Reading {
+    /// The request proper: what is asked.
+    pub request: String,
+    /// The remarks, as written.
+    pub remarks: Vec<String>,
+}
+
+/// Words a statement starts with: what it is about, or when.
+const STATEMENT_OPENERS: &[&str] = &[
+    "compared", "during", "for", "it's", "its", "last", "lately", "on", "once", "our", "since",
+    "that", "the", "there", "these", "they", "this", "those", "to", "today", "we", "we're",
+    "we've", "yesterday",
+];
+
+fn is_remark(clause: &[Tok]) -> bool {
+    let words: Vec<&Tok> = clause.iter().filter(|tok| !tok.is_punctuation()).collect();
+    let Some(first) = words.first() else {
+        return false;
+    };
+    // "no need to notify anyone": says what is not wanted.
+    if first.is("no") && words.get(1).is_some_and(|next| next.is("need")) {
+        return true;
+    }
+    // "slack is enough", "the upload keeps timing out": a subject and
+    // what it is or does.
+    const STATES: &[&str] = &[
+        "is", "are", "was", "were", "has", "have", "keeps", "takes", "seems", "looks", "works",
+        "does", "won't", "doesn't", "isn't", "aren't", "struggles", "fails", "breaks",
+    ];
+    let stated = words.get(1).is_some_and(|second| second.is_any(STATES));
+    // "uploads to the bucket are slow": a plural subject, not an order.
+    let plural_subject = first.word.ends_with('s')
+        && !first.word.ends_with("ss")
+        && words.iter().skip(1).any(|tok| tok.is_any(STATES));
+    if starts_action(clause) && !stated && !plural_subject {
+        return false;
+    }
+    if plural_subject {
+        return true;
+    }
+    first.is_any(STATEMENT_OPENERS) || stated
+}
+
+/// "once the upload is done, add a step": a time that places a step is
+/// part of the change, not a remark.
+fn places_steps(asked: &[String]) -> bool {
+    asked.iter().any(|part| {
+        tokenize(part).iter().any(|tok| {
+            tok.is_any(&["add", "insert", "move", "put", "place", "append", "prepend", "new"])
+        })
+    })
+}
+
+/// Splits the request at commas, semicolons, full stops, colons and "so",
+/// and drops the parentheses that hold no value.
+fn clauses(text: &str) -> (Vec<String>, Vec<String>) {
+    let mut kept = String::new();
+    let mut parenthetical = Vec::new();
+    let mut rest = text;
+    while let Some(open) = rest.find('(') {
+        let Some(close) = rest[open..].find(')') else {
+            break;
+        };
+        let inside = &rest[open + 1..open + close];
+        kept.push_str(&rest[..open]);
+        if literals(&tokenize(inside)).is_empty() {
+            parenthetical.push(inside.trim().to_string());
+        } else {
+            kept.push_str(&rest[open..=open + close]);
+        }
+        rest = &rest[open + close + 1..];
+    }
+    kept.push_str(rest);
+    let mut parts: Vec<String> = Vec::new();
+    let mut current = String::new();
+    let toks = tokenize(&kept);
+    for (index, tok) in toks.iter().enumerate() {
+        let boundary = tok.is_any(&[",", ";"])
+            || (tok.is(".") && index + 1 < toks.len())
+            || tok.raw.ends_with(':')
+            || (tok.is("so") && index > 0);
+        if tok.raw.ends_with(':') && !tok.raw.starts_with(':') {
+            current.push_str(&kept[tok.start..tok.end]);
+            current.push(' ');
+        }
+        if boundary {
+            if !current.trim().is_empty() {
+                parts.push(current.trim().to_string());
+            }
+            current.clear();
+        } else {
+            current.push_str(&kept[tok.start..tok.end]);
+            current.push(' ');
+        }
+    }
+    if !current.trim().is_empty() {
+        parts.push(current.trim().to_string());
+    }
+    (parts, parenthetical)
+}
+
+/// Whether some clause of the request, remarks aside, asks for a change.
+pub(super) fn asks_a_change(text: &str) -> bool {
+    let (parts, _) = clauses(text);
+    parts.len() > 1
+        && parts.iter().any(|part| is_remark(&tokenize(part)) && !looks_like_edit(part))
+        && parts
+            .iter()
+            .any(|part| !is_remark(&tokenize(part)) && looks_like_edit(part))
+}
+
+/// The request without its remarks; an "it" in what is asked stands for
+/// the step a remark names.
+pub(super) fn read(text: &str, workflow: &Workflow) -> Reading {
+    let unchanged = Reading {
+        request: text.to_string(),
+        remarks: Vec::new(),
+    };
+    let (parts, parenthetical) = clauses(text);
+    let mut asked: Vec<String> = Vec::new();
+    let mut remarks: Vec<String> = parenthetical;
+    for part in &parts {
+        let toks = tokenize(part);
+        if is_remark(&toks) && !looks_like_edit(part) {
+            remarks.push(part.clone());
+        } else {
+            asked.push(part.clone());
+        }
+    }
+    if remarks.is_empty() || asked.is_empty() || !asked.iter().any(|part| looks_like_edit(part)) {
+        return unchanged;
+    }
+    if places_steps(&asked) {
+        return unchanged;
+    }
+    // What "it" stands for: the one step the remarks name.
+    let named = remarks.iter().find_map(|remark| {
+        let toks: Vec<Tok> = tokenize(remark);
+        match resolve(&toks, workflow) {
+            Found::One(id) => Some(id),
+            _ => None,
+        }
+    });
+    let request = asked
+        .iter()
+        .map(|part| match &named {
+            Some(id) => replace_pronouns(part, id),
+            None => part.clone(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    Reading { request, remarks }
+}
+
+/// "give it 10 minutes" → "give upload 10 minutes".
+fn replace_pronouns(text: &str, id: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for tok in tokenize(text) {
+        if tok.is_any(&["it", "its", "it's"]) && !tok.raw.contains('\'') {
+            out.push_str(&text[last..tok.start]);
+            out.push_str(id);
+            if tok.is("its") {
+                out.push_str("'s");
+            }
+            last = tok.end;
+        }
+    }
+    out.push_str(&text[last..]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn workflow() -> Workflow {
+        Workflow::from_value(serde_json::json!({"name": "backup", "steps": [
+            {"id": "dump", "type": "skill", "skill": "pg-dump", "description": "Dump the database", "outputs": ["file"]},
+            {"id": "upload", "type": "skill", "skill": "s3-upload", "description": "Upload the dump to S3",
+             "inputs": {"file": "dump.file"}}]}))
+        .expect("workflow")
+    }
+
+    #[test]
+    fn remarks_are_set_apart_and_name_what_it_means() {
+        let reading = read(
+            "the S3 upload keeps timing out on big dumps, give it a 10 minute timeout",
+            &workflow(),
+        );
+        assert_eq!(reading.request, "give upload a 10 minute timeout");
+        assert_eq!(reading.remarks.len(), 1);
+        let reading = read(
+            "retry the upload twice; no need to notify anyone about the retries",
+            &workflow(),
+        );
+        assert_eq!(reading.request, "retry the upload twice");
+        // A clause that starts with a verb is asked, understood or not.
+        let reading = read("retry the upload twice, and make it sparkle", &workflow());
+        assert!(reading.remarks.is_empty(), "{reading:?}");
+    }
+}
