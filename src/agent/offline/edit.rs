@@ -5,6 +5,7 @@
 //! that fits no pattern is left alone.
 
 mod find;
+mod missing;
 mod structure;
 pub(super) mod values;
 
@@ -673,7 +674,8 @@ fn lowercase_first(text: &str) -> String {
 pub(super) fn plan(context: &EditContext) -> Plan {
     let toks = tokenize(context.text);
     let Some(edits) = parse_all(&toks, context.text, Some(context.skills)) else {
-        return Plan::NotUnderstood;
+        // "change the table": a change named without its value.
+        return context.missing_value(&toks).unwrap_or(Plan::NotUnderstood);
     };
     let mut modifications = Vec::new();
     let mut summaries = Vec::new();
@@ -690,6 +692,9 @@ pub(super) fn plan(context: &EditContext) -> Plan {
                 if !resolved.steps.is_empty() {
                     last = resolved.steps;
                 }
+            }
+            Err(Plan::NotUnderstood) => {
+                return context.missing_value(&toks).unwrap_or(Plan::NotUnderstood);
             }
             Err(plan) => return plan,
         }

@@ -590,6 +590,14 @@ pub(super) fn classify(text: &str, create_mode: bool) -> Intent {
     if looks_like_edit(text) || super::remarks::asks_a_change(text) {
         return Intent::Edit;
     }
+    // "change the table", "rename the chart step": a change whose value is
+    // missing; the edit planner asks for it.
+    if words[0].is_any(&[
+        "change", "set", "update", "lower", "raise", "increase", "decrease", "reduce", "bump",
+        "rename", "move", "point", "send", "switch", "use", "replace", "swap",
+    ]) {
+        return Intent::Edit;
+    }
     if has_any(&toks, &["help", "hello", "hi"]) {
         return Intent::Help;
     }
