@@ -560,6 +560,11 @@ fn edit(setting: &Setting, turn: &Turn, info: &Info, target: &str) -> Next {
                 &modifications,
             );
             if !left.is_empty() && !confirmed(&turn.answers) {
+                // What the skills say may name the words left ("the slack
+                // post"): read them before asking.
+                if info.skills.is_none() {
+                    return Next::Calls(vec![("list_skills", json!({ "query": "" }))]);
+                }
                 return not_covered(&summary, &left, info.asked_this_turn);
             }
             let summary = match typos::note(&turn.corrections) {

@@ -297,6 +297,7 @@ pub const TIMEOUT: &[&str] = &[
     "runs",
     "shorten",
     "shorter",
+    "should",
     "take",
     "takes",
     "terminate",
@@ -309,6 +310,7 @@ pub const TIMEOUT: &[&str] = &[
     "timing",
     "triple",
     "up",
+    "wait",
     "within",
 ];
 

@@ -61,7 +61,12 @@ fn is_remark(clause: &[Tok]) -> bool {
     if plural_subject {
         return true;
     }
-    first.is_any(STATEMENT_OPENERS) || stated
+    // "the slack notice should wait at most 5 seconds": a statement that
+    // asks.
+    let modal = words.iter().any(|tok| {
+        tok.is_any(&["should", "must", "shall", "needs", "ought", "has", "have", "want", "wants"])
+    });
+    (first.is_any(STATEMENT_OPENERS) || stated) && !modal
 }
 
 /// "once the upload is done, add a step": a time that places a step is
@@ -126,7 +131,7 @@ fn clauses(text: &str) -> (Vec<String>, Vec<String>) {
 pub(super) fn asks_a_change(text: &str) -> bool {
     let (parts, _) = clauses(text);
     parts.len() > 1
-        && parts.iter().any(|part| is_remark(&tokenize(part)) && !looks_like_edit(part))
+        && parts.iter().any(|part| is_remark(&tokenize(part)))
         && parts
             .iter()
             .any(|part| !is_remark(&tokenize(part)) && looks_like_edit(part))
@@ -143,8 +148,9 @@ pub(super) fn read(text: &str, workflow: &Workflow) -> Reading {
     let mut asked: Vec<String> = Vec::new();
     let mut remarks: Vec<String> = parenthetical;
     for part in &parts {
-        let toks = tokenize(part);
-        if is_remark(&toks) && !looks_like_edit(part) {
+        // A statement is a remark even when its words look like a change
+        // ("the upload keeps timing out" is no order to time it out).
+        if is_remark(&tokenize(part)) {
             remarks.push(part.clone());
         } else {
             asked.push(part.clone());
@@ -156,10 +162,12 @@ pub(super) fn read(text: &str, workflow: &Workflow) -> Reading {
     if places_steps(&asked) {
         return unchanged;
     }
-    // What "it" stands for: the one step the remarks name.
+    // What "it" stands for: the step a remark is about, its subject ("on a
+    // clean run the postgres insert takes 10 seconds": the insert, not the
+    // step called 'clean').
     let named = remarks.iter().find_map(|remark| {
         let toks: Vec<Tok> = tokenize(remark);
-        match resolve(&toks, workflow) {
+        match resolve(subject(&toks), workflow) {
             Found::One(id) => Some(id),
             _ => None,
         }
@@ -173,6 +181,26 @@ pub(super) fn read(text: &str, workflow: &Workflow) -> Reading {
         .collect::<Vec<_>>()
         .join(", ");
     Reading { request, remarks }
+}
+
+/// The subject of a statement: the words before its first verb of state,
+/// from the last article ("the postgres insert" in "on a clean run the
+/// postgres insert takes 10 seconds").
+fn subject(toks: &[Tok]) -> &[Tok] {
+    const VERBS: &[&str] = &[
+        "is", "are", "was", "were", "has", "have", "keeps", "takes", "took", "seems", "looks",
+        "works", "does", "won't", "doesn't", "isn't", "aren't", "struggles", "fails", "failed",
+        "breaks", "broke", "died", "crashed", "crashes", "ran", "runs", "timed", "moved",
+        "listens", "fills",
+    ];
+    let Some(verb) = toks.iter().position(|tok| tok.is_any(VERBS)) else {
+        return toks;
+    };
+    let start = toks[..verb]
+        .iter()
+        .rposition(|tok| tok.is_any(&["the", "our", "my", "this", "that", "its", "a", "an"]))
+        .unwrap_or(0);
+    &toks[start..verb]
 }
 
 /// "give it 10 minutes" → "give upload 10 minutes".
