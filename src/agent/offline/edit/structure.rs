@@ -9,7 +9,7 @@ use crate::core::{Container, Modification, tree};
 use super::super::build::{Builder, Producer};
 use super::super::read::{AddPlace, CONTEXT_WORDS, Place, excluding};
 use super::super::refs::{Found, content, resolve};
-use super::super::text::{Tok, is_stopword, quoted_list, raw_span, same_word};
+use super::super::text::{tokenize, Tok, is_stopword, quoted_list, raw_span, same_word};
 use super::{EditContext, Plan, Resolved, typed};
 
 impl EditContext<'_> {
@@ -298,6 +298,14 @@ impl EditContext<'_> {
                     || words.len() > 3
                     || resolve(phrase, self.workflow) != Found::Nothing
                 {
+                    // "point the orders download at https://…": no key of
+                    // that name, but one holding a value of that kind.
+                    let values = super::values::parse_new_values(&tokenize(value));
+                    if !values.is_empty()
+                        && let Some(resolved) = self.new_values(&values, None, phrase)?
+                    {
+                        return Ok(resolved);
+                    }
                     return Err(Plan::NotUnderstood);
                 }
                 let key = words.join("_").replace('-', "_");

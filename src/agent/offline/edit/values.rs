@@ -12,7 +12,6 @@ use crate::core::model::StepKind;
 use crate::core::tree;
 
 use super::super::build::{Literal, is_host, is_path, is_url, literals};
-use super::super::coverage::affected_by_key;
 use super::super::read::{NewValue, ValueKind};
 use super::super::refs::word_names_step;
 use super::super::text::{Tok, is_stopword, number, quoted_list, same_stem, stem};
@@ -189,7 +188,19 @@ impl EditContext<'_> {
                         .map(str::to_string),
                 );
             }
-            let readers = affected_by_key(self.workflow, key);
+            // The steps that read the key themselves (not what follows).
+            let reference = format!("context.{key}");
+            let readers: Vec<String> = tree::walk(self.workflow)
+                .into_iter()
+                .filter(|visited| {
+                    visited
+                        .step
+                        .inputs
+                        .values()
+                        .any(|value| value.as_str() == Some(reference.as_str()))
+                })
+                .map(|visited| visited.step.id.clone())
+                .collect();
             phrase
                 .iter()
                 .filter(|tok| !tok.is_punctuation() && !is_stopword(&tok.word))
