@@ -110,21 +110,22 @@ fn a_wrong_expectation_is_named_and_min_pass_fails_the_run() {
         "{stderr}"
     );
     // The wrong timeout was saved: a silent wrong, named and counted.
-    assert!(
-        stdout.contains("✗ edits/wrong (silent wrong"),
-        "{stdout}"
-    );
+    assert!(stdout.contains("✗ edits/wrong (silent wrong"), "{stdout}");
     let (code, _, _) = qwf(dir.path(), &["eval", &evals_arg, "--min-pass", "0.7"]);
     assert_eq!(code, 0);
     let (code, _, stderr) = qwf(
         dir.path(),
-        &["eval", &evals_arg, "--min-pass", "0.7", "--max-silent-wrong", "0"],
+        &[
+            "eval",
+            &evals_arg,
+            "--min-pass",
+            "0.7",
+            "--max-silent-wrong",
+            "0",
+        ],
     );
     assert_eq!(code, 1);
-    assert!(
-        stderr.contains("all: 1 silent wrong"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("all: 1 silent wrong"), "{stderr}");
 }
 
 /// Suites split into a development and a held-out set are scored apart,
@@ -162,9 +163,18 @@ fn sets_are_scored_apart_with_silent_wrong_counted() {
             .cloned()
             .unwrap_or_default()
     };
-    assert_eq!((set("dev")["total"].clone(), set("dev")["passed"].clone()), (3.into(), 3.into()));
+    assert_eq!(
+        (set("dev")["total"].clone(), set("dev")["passed"].clone()),
+        (3.into(), 3.into())
+    );
     assert_eq!(set("dev")["silent_wrong"], 0);
-    assert_eq!((set("heldout")["total"].clone(), set("heldout")["passed"].clone()), (2.into(), 1.into()));
+    assert_eq!(
+        (
+            set("heldout")["total"].clone(),
+            set("heldout")["passed"].clone()
+        ),
+        (2.into(), 1.into())
+    );
     assert_eq!(set("heldout")["silent_wrong"], 1);
     let silent: Vec<&Value> = document["cases"]
         .as_array()
@@ -186,7 +196,14 @@ fn sets_are_scored_apart_with_silent_wrong_counted() {
     assert!(stderr.contains("heldout: pass rate 50.0%"), "{stderr}");
     let (code, _, stderr) = qwf(
         dir.path(),
-        &["eval", &evals_arg, "--min-pass", "dev=1", "--max-silent-wrong", "0"],
+        &[
+            "eval",
+            &evals_arg,
+            "--min-pass",
+            "dev=1",
+            "--max-silent-wrong",
+            "0",
+        ],
     );
     assert_eq!(code, 1);
     assert!(stderr.contains("heldout: 1 silent wrong"), "{stderr}");

@@ -1364,3 +1364,100 @@ fn with_many_skills_the_planner_searches_and_still_reuses_the_right_one() {
         report.final_message
     );
 }
+
+fn add_skill_with(store: &Store, skill: Value) {
+    let skill: Skill = serde_json::from_value(skill).expect("skill");
+    store.create_skill(&skill).expect("skill saved");
+}
+
+/// Skills that measure a host, each declaring what it outputs.
+fn home_with_measuring_skills() -> (tempfile::TempDir, Store) {
+    let (dir, store) = empty_home();
+    add_skill_with(
+        &store,
+        json!({"name": "disk-usage", "type": "code_inline", "command": "du.py",
+               "description": "Report how full a filesystem on a host is, in percent",
+               "inputs": ["host", "mount"], "outputs": ["percent_used"]}),
+    );
+    add_skill_with(
+        &store,
+        json!({"name": "mem-usage", "type": "code_inline", "command": "mem.py",
+               "description": "Report how much free memory a host has, in megabytes",
+               "inputs": ["host"], "outputs": ["free_mb"]}),
+    );
+    add_skill_with(
+        &store,
+        json!({"name": "sms-sender", "type": "code_inline", "command": "sms.py",
+               "description": "Send a text message (SMS) to a phone number",
+               "inputs": ["message", "phone"], "outputs": []}),
+    );
+    (dir, store)
+}
+
+#[test]
+fn a_condition_on_something_not_yet_measured_measures_it_first_with_an_installed_skill() {
+    let (_dir, store) = home_with_measuring_skills();
+    let report = run(
+        &store,
+        create_options(Some("disk-alert")),
+        "text me on +1-555-0100 when the root partition on db-02 is more than 90% full",
+        &mut yes(),
+    );
+    assert_eq!(report.applied.len(), 1, "{}", report.final_message);
+    let (_, new_skills) = created(&report);
+    assert!(new_skills.is_empty(), "{new_skills:?}");
+    let stored = head(&store, "disk-alert");
+    assert_eq!(stored.steps.len(), 2, "{}", stored.to_pretty_json());
+    let measure = &stored.steps[0];
+    assert_eq!(measure.skill_name(), Some("disk-usage"));
+    assert_eq!(measure.inputs["host"], "context.host");
+    assert_eq!(stored.context.readonly["host"], "db-02");
+    // The condition reads the output disk-usage declares, and its
+    // threshold is named for it, not for the host.
+    let StepKind::Conditional {
+        condition, then, ..
+    } = &stored.steps[1].kind
+    else {
+        panic!("a conditional: {}", stored.to_pretty_json());
+    };
+    assert_eq!(
+        condition,
+        &format!(
+            "{}.percent_used > context.percent_used_threshold",
+            measure.id
+        )
+    );
+    assert_eq!(stored.context.readonly["percent_used_threshold"], 90);
+    assert_eq!(then[0].skill_name(), Some("sms-sender"));
+    assert_eq!(stored.context.readonly["phone"], "+1-555-0100");
+}
+
+#[test]
+fn a_condition_on_an_output_the_measuring_skill_does_not_declare_asks_which_output() {
+    let (_dir, store) = empty_home();
+    add_skill_with(
+        &store,
+        json!({"name": "disk-usage", "type": "code_inline", "command": "du.py",
+               "description": "Report how full a filesystem on a host is",
+               "inputs": ["host"], "outputs": ["used_gb", "size_gb"]}),
+    );
+    add_skill_with(
+        &store,
+        json!({"name": "sms-sender", "type": "code_inline", "command": "sms.py",
+               "description": "Send a text message (SMS) to a phone number",
+               "inputs": ["message", "phone"], "outputs": []}),
+    );
+    let report = run(
+        &store,
+        create_options(Some("disk-alert")),
+        "text me on +1-555-0100 when the disk on db-02 is more than 90% full",
+        &mut yes(),
+    );
+    assert!(report.applied.is_empty(), "{}", report.final_message);
+    assert!(store.list().expect("list").is_empty());
+    assert!(
+        report.final_message.contains("output"),
+        "{}",
+        report.final_message
+    );
+}

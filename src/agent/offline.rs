@@ -272,14 +272,14 @@ fn get_workflow(target: &str) -> (&'static str, Value) {
 fn on_workflow(setting: &Setting, turn: &Turn, info: &Info, target: &str, intent: Intent) -> Next {
     match intent {
         Intent::RollbackTo(version) => {
-            let left = coverage::unaccounted_history(
-                &tokenize(&turn.request),
-                target,
-                &[version],
-                &[],
-            );
+            let left =
+                coverage::unaccounted_history(&tokenize(&turn.request), target, &[version], &[]);
             if !left.is_empty() && !confirmed(&turn.answers) {
-                return not_covered(&format!("go back to v{version}"), &left, info.asked_this_turn);
+                return not_covered(
+                    &format!("go back to v{version}"),
+                    &left,
+                    info.asked_this_turn,
+                );
             }
             if loaded(setting, info, target).is_some_and(|loaded| loaded.version == version) {
                 return Next::Say(format!(
@@ -345,7 +345,8 @@ fn on_workflow(setting: &Setting, turn: &Turn, info: &Info, target: &str, intent
                                         coverage::describes_change(
                                             &word.to_lowercase(),
                                             description,
-                                            loaded(setting, info, target).map(|loaded| &loaded.workflow),
+                                            loaded(setting, info, target)
+                                                .map(|loaded| &loaded.workflow),
                                         )
                                     })
                                 })
@@ -605,9 +606,13 @@ fn confirmed(answers: &[String]) -> bool {
         !words.is_empty()
             && words.len() <= 5
             && words.iter().all(|word| yes.contains(&word.as_str()))
-            && words
-                .iter()
-                .any(|word| ["yes", "y", "yep", "yeah", "sure", "ok", "okay", "correct", "exactly", "apply", "ahead", "just", "only"].contains(&word.as_str()))
+            && words.iter().any(|word| {
+                [
+                    "yes", "y", "yep", "yeah", "sure", "ok", "okay", "correct", "exactly", "apply",
+                    "ahead", "just", "only",
+                ]
+                .contains(&word.as_str())
+            })
     })
 }
 
@@ -641,7 +646,9 @@ fn create(setting: &Setting, turn: &Turn, info: &Info, name: Option<String>) -> 
         Ok(creation) if creation.question.is_some() && !confirmed(&turn.answers) => {
             let question = creation.question.unwrap_or_default();
             if info.asked_this_turn {
-                Next::Say(format!("I still cannot tell, so I created nothing. {question}"))
+                Next::Say(format!(
+                    "I still cannot tell, so I created nothing. {question}"
+                ))
             } else {
                 ask(question)
             }

@@ -244,19 +244,8 @@ pub const RETRY: &[&str] = &[
 
 /// Taking a step's retry (or all its error handling) away.
 pub const NO_RETRY: &[&str] = &[
-    "clear",
-    "delete",
-    "disable",
-    "don't",
-    "dont",
-    "drop",
-    "never",
-    "no",
-    "not",
-    "off",
-    "remove",
-    "stop",
-    "without",
+    "clear", "delete", "disable", "don't", "dont", "drop", "never", "no", "not", "off", "remove",
+    "stop", "without",
 ];
 
 /// A step's time limit.
@@ -377,16 +366,7 @@ pub const STOP: &[&str] = &[
 
 /// Another step that runs when one fails.
 pub const FALLBACK: &[&str] = &[
-    "back",
-    "backup",
-    "fail",
-    "fails",
-    "fall",
-    "fallback",
-    "falls",
-    "instead",
-    "run",
-    "use",
+    "back", "backup", "fail", "fails", "fall", "fallback", "falls", "instead", "run", "use",
 ];
 
 /// Adding a step.
@@ -532,16 +512,7 @@ pub const VALUE: &[&str] = &[
 
 /// A step's input taking a new value or another step's output.
 pub const INPUT: &[&str] = &[
-    "directly",
-    "feed",
-    "input",
-    "inputs",
-    "read",
-    "reads",
-    "straight",
-    "take",
-    "takes",
-    "use",
+    "directly", "feed", "input", "inputs", "read", "reads", "straight", "take", "takes", "use",
     "uses",
 ];
 
@@ -742,8 +713,8 @@ pub const VAGUE_VERBS: &[&str] = &["deal", "do", "handle", "take", "use"];
 
 /// Parts of a skill's name that say nothing about what it works on.
 pub const GENERIC_NAME_PARTS: &[&str] = &[
-    "data", "file", "files", "info", "job", "output", "records", "status", "step", "task",
-    "tool", "usage",
+    "data", "file", "files", "info", "job", "output", "records", "status", "step", "task", "tool",
+    "usage",
 ];
 
 /// Technologies, by family. A skill named for one (`s3-upload`) fits a
@@ -751,27 +722,103 @@ pub const GENERIC_NAME_PARTS: &[&str] = &[
 /// same family ("upload it to ftp…").
 pub const TECHNOLOGIES: &[(&str, &[&str])] = &[
     ("archive", &["bzip", "gzip", "tar", "xz", "zip", "zstd"]),
-    ("database", &["bigquery", "mongo", "mongodb", "mysql", "pg", "postgres", "postgresql", "redis", "snowflake", "sqlite"]),
-    ("format", &["avro", "csv", "html", "json", "jsonl", "markdown", "parquet", "pdf", "tsv", "xlsx", "xml", "yaml", "yml"]),
-    ("message", &["discord", "email", "mail", "pagerduty", "slack", "sms", "teams", "telegram", "webhook"]),
+    (
+        "database",
+        &[
+            "bigquery",
+            "mongo",
+            "mongodb",
+            "mysql",
+            "pg",
+            "postgres",
+            "postgresql",
+            "redis",
+            "snowflake",
+            "sqlite",
+        ],
+    ),
+    (
+        "format",
+        &[
+            "avro", "csv", "html", "json", "jsonl", "markdown", "parquet", "pdf", "tsv", "xlsx",
+            "xml", "yaml", "yml",
+        ],
+    ),
+    (
+        "message",
+        &[
+            "discord",
+            "email",
+            "mail",
+            "pagerduty",
+            "slack",
+            "sms",
+            "teams",
+            "telegram",
+            "webhook",
+        ],
+    ),
     ("protocol", &["grpc", "http", "https", "rest"]),
-    ("storage", &["azure", "blob", "dropbox", "ftp", "gcs", "s3", "sftp"]),
+    (
+        "storage",
+        &["azure", "blob", "dropbox", "ftp", "gcs", "s3", "sftp"],
+    ),
 ];
 
 /// Nouns that name the same kind of thing, beyond the step concepts:
 /// "the forecast" is what a `weather-lookup` gives, a voice memo is audio.
 pub const NOUN_GROUPS: &[&[&str]] = &[
-    &["audio", "m4a", "memo", "mp3", "ogg", "podcast", "recording", "sound", "speech", "voice", "wav"],
+    &[
+        "audio",
+        "m4a",
+        "memo",
+        "mp3",
+        "ogg",
+        "podcast",
+        "recording",
+        "sound",
+        "speech",
+        "voice",
+        "wav",
+    ],
     &["cert", "certificate", "certificates", "certs", "ssl", "tls"],
     &["cpu", "processor"],
-    &["disk", "disks", "filesystem", "mount", "partition", "volume"],
+    &[
+        "disk",
+        "disks",
+        "filesystem",
+        "mount",
+        "partition",
+        "volume",
+    ],
     &["forecast", "temperature", "weather"],
     &["health", "healthy", "uptime"],
-    &["image", "images", "jpeg", "jpg", "photo", "photos", "picture", "pictures", "png", "scan", "scans", "thumbnail", "thumbnails"],
+    &[
+        "image",
+        "images",
+        "jpeg",
+        "jpg",
+        "photo",
+        "photos",
+        "picture",
+        "pictures",
+        "png",
+        "scan",
+        "scans",
+        "thumbnail",
+        "thumbnails",
+    ],
     &["mem", "memory", "ram"],
     &["metric", "metrics", "prometheus", "pushgateway"],
     &["model", "models", "pkl"],
-    &["article", "document", "notes", "text", "transcript", "words"],
+    &[
+        "article",
+        "document",
+        "notes",
+        "text",
+        "transcript",
+        "words",
+    ],
     &["atom", "feed", "rss"],
 ];
 
@@ -781,7 +828,10 @@ pub const NOUN_GROUPS: &[&[&str]] = &[
 pub const FAMILY_STEPS: &[(&str, &[&str])] = &[
     ("archive", &["backup", "compress"]),
     ("database", &["backup", "export", "fetch", "read", "save"]),
-    ("format", &["export", "fetch", "read", "save", "transform", "validate"]),
+    (
+        "format",
+        &["export", "fetch", "read", "save", "transform", "validate"],
+    ),
     ("message", &["notify"]),
     ("protocol", &["fetch", "monitor", "upload"]),
     ("storage", &["backup", "export", "save", "upload"]),
@@ -856,43 +906,76 @@ pub fn number_scale(word: &str) -> Option<u64> {
 
 /// Going back to an earlier version.
 pub const HISTORY: &[&str] = &[
-    "ago",
-    "back",
-    "before",
-    "change",
-    "changes",
-    "earlier",
-    "go",
-    "history",
-    "initial",
-    "last",
-    "latest",
-    "original",
-    "previous",
-    "restore",
-    "return",
-    "revert",
-    "roll",
-    "rollback",
-    "take",
-    "undo",
-    "version",
-    "versions",
+    "ago", "back", "before", "change", "changes", "earlier", "go", "history", "initial", "last",
+    "latest", "original", "previous", "restore", "return", "revert", "roll", "rollback", "take",
+    "undo", "version", "versions",
 ];
 
 /// Units: of time (a timeout, a wait), of size, of share.
 pub const UNITS: &[&str] = &[
-    "b", "day", "days", "gb", "h", "hour", "hours", "hr", "hrs", "kb", "m", "mb", "millis",
-    "millisecond", "milliseconds", "min", "mins", "minute", "minutes", "ms", "msec", "msecs",
-    "pct", "percent", "px", "s", "sec", "second", "seconds", "secs", "tb", "week", "weeks",
+    "b",
+    "day",
+    "days",
+    "gb",
+    "h",
+    "hour",
+    "hours",
+    "hr",
+    "hrs",
+    "kb",
+    "m",
+    "mb",
+    "millis",
+    "millisecond",
+    "milliseconds",
+    "min",
+    "mins",
+    "minute",
+    "minutes",
+    "ms",
+    "msec",
+    "msecs",
+    "pct",
+    "percent",
+    "px",
+    "s",
+    "sec",
+    "second",
+    "seconds",
+    "secs",
+    "tb",
+    "week",
+    "weeks",
 ];
 
 /// Everyday words of requests that are no typo of a nearby planner word
 /// ("built" is not "build", "seconds" not "sends").
 pub const COMMON: &[&str] = &[
-    "accurate", "answer", "answers", "built", "copies", "copy", "died", "enough", "fifth",
-    "forever", "fourth", "fresh", "leadership", "listen", "listens", "million", "missed",
-    "second", "site", "skill", "skills", "third", "users", "weekend", "weekends",
+    "accurate",
+    "answer",
+    "answers",
+    "built",
+    "copies",
+    "copy",
+    "died",
+    "enough",
+    "fifth",
+    "forever",
+    "fourth",
+    "fresh",
+    "leadership",
+    "listen",
+    "listens",
+    "million",
+    "missed",
+    "second",
+    "site",
+    "skill",
+    "skills",
+    "third",
+    "users",
+    "weekend",
+    "weekends",
 ];
 
 /// A step using another skill.
@@ -927,7 +1010,11 @@ mod tests {
     #[test]
     fn abbreviations_are_sorted_and_expand() {
         for pair in ABBREVIATIONS.windows(2) {
-            assert!(pair[0].0 < pair[1].0, "ABBREVIATIONS: '{}' out of order", pair[1].0);
+            assert!(
+                pair[0].0 < pair[1].0,
+                "ABBREVIATIONS: '{}' out of order",
+                pair[1].0
+            );
         }
         assert_eq!(expand("pg"), ["postgres", "postgresql"]);
         assert!(expand("fetch").is_empty());

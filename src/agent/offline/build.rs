@@ -33,6 +33,22 @@ pub(super) enum Literal {
     Phone(String),
 }
 
+impl Literal {
+    /// Words that tell the skill ranking what kind of value this is.
+    pub(super) fn evidence(&self) -> &'static str {
+        match self {
+            Literal::Table(_) => "table",
+            Literal::Url(_) => "url://",
+            Literal::Email(_) => "someone@example.com",
+            Literal::Channel(_) => "#channel",
+            Literal::Path(_) => "path",
+            Literal::Bucket(_) => "bucket s3",
+            Literal::Host(_) => "host",
+            Literal::Phone(_) => "phone sms",
+        }
+    }
+}
+
 /// The input of a skill that takes a literal of this kind, if it declares
 /// one: an address goes to `to`, an s3:// URL to `bucket`, a path to
 /// `path` or `audio_file`.
@@ -45,8 +61,20 @@ fn declared_input(skill: &Skill, literal: &Literal) -> Option<String> {
             &["host", "server", "destination", "url"]
         }
         Literal::Url(_) => &["url", "feed", "endpoint", "link", "source", "gateway"],
-        Literal::Path(path) if path.to_lowercase().contains("schema") => &["schema", "path", "file"],
-        Literal::Path(_) => &["path", "file", "dir", "folder", "image", "audio", "model", "destination", "source"],
+        Literal::Path(path) if path.to_lowercase().contains("schema") => {
+            &["schema", "path", "file"]
+        }
+        Literal::Path(_) => &[
+            "path",
+            "file",
+            "dir",
+            "folder",
+            "image",
+            "audio",
+            "model",
+            "destination",
+            "source",
+        ],
         Literal::Table(_) => &["table"],
         Literal::Email(_) => &["to", "recipient", "email", "address"],
         Literal::Channel(_) => &["channel"],
@@ -202,9 +230,10 @@ pub(super) fn literals(toks: &[Tok]) -> Vec<(Vec<usize>, Literal)> {
             // "+1 555 0199": the groups written apart are one number.
             let mut end = index + 1;
             let mut number = raw.to_string();
-            while let Some(next) = toks.get(end).filter(|next| {
-                next.raw.len() >= 2 && next.raw.chars().all(|c| c.is_ascii_digit())
-            }) {
+            while let Some(next) = toks
+                .get(end)
+                .filter(|next| next.raw.len() >= 2 && next.raw.chars().all(|c| c.is_ascii_digit()))
+            {
                 number.push('-');
                 number.push_str(&next.raw);
                 end += 1;
@@ -219,9 +248,10 @@ pub(super) fn literals(toks: &[Tok]) -> Vec<(Vec<usize>, Literal)> {
         {
             let mut end = index + 1;
             let mut number = raw.to_string();
-            while let Some(next) = toks.get(end).filter(|next| {
-                next.raw.len() >= 2 && next.raw.chars().all(|c| c.is_ascii_digit())
-            }) {
+            while let Some(next) = toks
+                .get(end)
+                .filter(|next| next.raw.len() >= 2 && next.raw.chars().all(|c| c.is_ascii_digit()))
+            {
                 number.push('-');
                 number.push_str(&next.raw);
                 end += 1;
@@ -237,10 +267,16 @@ pub(super) fn literals(toks: &[Tok]) -> Vec<(Vec<usize>, Literal)> {
                 !is_stopword(&tok.word)
                     && !tok.is_punctuation()
                     && !tok.is_any(&["s3", "gcs", "bucket", "named", "called", "new", "my", "our"])
-                    && tok.raw.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
+                    && tok
+                        .raw
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
             };
             let mut after = index + 1;
-            if toks.get(after).is_some_and(|tok| tok.is_any(&["named", "called"])) {
+            if toks
+                .get(after)
+                .is_some_and(|tok| tok.is_any(&["named", "called"]))
+            {
                 after += 1;
             }
             let before = index
@@ -338,7 +374,9 @@ pub(super) fn starts_action(toks: &[Tok]) -> bool {
     // "slack it to #ops", "text me", "email them": a channel used as a
     // verb, before a pronoun or an article.
     let noun_as_verb = toks.get(1).is_some_and(|next| {
-        next.is_any(&["it", "them", "me", "us", "him", "her", "the", "a", "everyone", "this"])
+        next.is_any(&[
+            "it", "them", "me", "us", "him", "her", "the", "a", "everyone", "this",
+        ])
     }) && concepts_of(&first.word).any(|concept| concept.key == "notify");
     // "transcode it to webm": any word before "it"/"them" acts on it.
     let acts_on_it = toks.get(1).is_some_and(|next| next.is_any(&["it", "them"]))
@@ -498,13 +536,28 @@ impl<'a> Builder<'a> {
         id
     }
 
+    /// The installed skill of that name.
+    pub(super) fn skill_named(&self, name: &str) -> Option<&'a Skill> {
+        self.skills.iter().find(|skill| skill.name == name)
+    }
+
     /// The installed skill that does what a clause says, if one does.
-    pub(super) fn installed_fitting(&self, clause: &[Tok], heard: &super::fit::ClauseWords) -> Option<&'a Skill> {
-        let query = clause
+    /// The ranking hears what its values are, as [`Builder::action`]'s
+    /// does: "on db-02" is a host, which a skill taking a host speaks of.
+    pub(super) fn installed_fitting(
+        &self,
+        clause: &[Tok],
+        heard: &super::fit::ClauseWords,
+    ) -> Option<&'a Skill> {
+        let mut query = clause
             .iter()
             .map(|tok| tok.raw.as_str())
             .collect::<Vec<_>>()
             .join(" ");
+        for (_, literal) in literals(clause) {
+            query.push(' ');
+            query.push_str(literal.evidence());
+        }
         super::fit::choose(self.skills, &self.index, &query, heard)
     }
 
@@ -639,18 +692,7 @@ impl<'a> Builder<'a> {
         // The values lifted out of the clause still say what the step
         // takes (a table, a URL, an address, a channel).
         let mut evidence: Vec<&str> = words.clone();
-        for (_, literal) in &found {
-            evidence.push(match literal {
-                Literal::Table(_) => "table",
-                Literal::Url(_) => "url://",
-                Literal::Email(_) => "someone@example.com",
-                Literal::Channel(_) => "#channel",
-                Literal::Path(_) => "path",
-                Literal::Bucket(_) => "bucket s3",
-                Literal::Host(_) => "host",
-                Literal::Phone(_) => "phone sms",
-            });
-        }
+        evidence.extend(found.iter().map(|(_, literal)| literal.evidence()));
         // The skill: one named outright, else the best ranked installed
         // skill that does what the clause says (see fit.rs).
         let heard = super::fit::clause_words(clause, &self.antecedent);
@@ -758,7 +800,11 @@ impl<'a> Builder<'a> {
             let input = existing
                 .and_then(|skill| declared_input(skill, literal))
                 .unwrap_or_else(|| input.to_string());
-            let base_key = if input == "bucket" { "bucket" } else { base_key };
+            let base_key = if input == "bucket" {
+                "bucket"
+            } else {
+                base_key
+            };
             let key = self.key(base_key, &id, json!(value));
             inputs.insert(input, json!(format!("context.{key}")));
         }
@@ -773,7 +819,8 @@ impl<'a> Builder<'a> {
                 };
                 skill.inputs.iter().any(|input| {
                     let input = input.to_lowercase();
-                    kind.iter().any(|hint| input.split('_').any(|part| part == *hint))
+                    kind.iter()
+                        .any(|hint| input.split('_').any(|part| part == *hint))
                 })
             })
         });

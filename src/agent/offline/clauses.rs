@@ -198,8 +198,7 @@ fn condition_inside(toks: &[Tok]) -> Option<(usize, usize, bool)> {
         let next = toks.get(index + 1).map(|tok| tok.word.as_str());
         // "check when the cert expires", "find out if it is up": what a
         // verb asks about, not a condition.
-        let asked = index == 1
-            || (index == 2 && toks[1].is_any(&["out", "whether"]));
+        let asked = index == 1 || (index == 2 && toks[1].is_any(&["out", "whether"]));
         if asked && tok.is_any(&["when", "if", "whether"]) {
             continue;
         }

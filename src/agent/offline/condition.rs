@@ -82,6 +82,32 @@ impl Builder<'_> {
             super::text::find_phrase(&owned, phrase)
                 .map(|at| (at, at + phrase.split(' ').count(), *op))
         });
+        // An installed skill says what it outputs: the condition reads the
+        // output its words name ("14 days left" → days_left, "over 85
+        // percent" → percent_used), or, for a comparison, the one output
+        // there is. Else it reads what the words say, and creation asks
+        // which output holds it.
+        let declared = target
+            .as_ref()
+            .and_then(|id| steps.iter().find(|step| step.id == *id))
+            .and_then(|step| step.skill_name())
+            .and_then(|name| self.skill_named(name))
+            .and_then(|skill| {
+                let named = skill.outputs.iter().find(|declared| {
+                    declared.split(['_', '-']).any(|part| {
+                        part.len() >= 3
+                            && clause.iter().any(|tok| {
+                                same_word(&tok.word, part)
+                                    || (tok.word.ends_with('%') && part == "percent")
+                            })
+                    })
+                });
+                match (named, skill.outputs.as_slice()) {
+                    (Some(named), _) => Some(named.clone()),
+                    (None, [only]) if comparator.is_some() => Some(only.clone()),
+                    _ => None,
+                }
+            });
         let (output, expression_tail, label) = match comparator.and_then(|(at, end, op)| {
             owned[end..]
                 .iter()
@@ -89,16 +115,21 @@ impl Builder<'_> {
                 .map(|value| (at, end, op, value))
         }) {
             Some((at, end, op, value)) => {
-                let subject = owned[..at]
-                    .iter()
-                    .rev()
-                    .find(|tok| !is_stopword(&tok.word) && !tok.is_any(&["not"]))
-                    .or_else(|| {
-                        owned[end..]
-                            .iter()
-                            .find(|tok| !is_stopword(&tok.word) && number(&tok.word).is_none())
-                    })
-                    .map_or_else(|| "value".to_string(), |tok| identifier(&tok.word));
+                // The threshold is named for what it bounds: the declared
+                // output when there is one ("percent_used_threshold", not
+                // the host's name), else the words before the comparison.
+                let subject = declared.clone().unwrap_or_else(|| {
+                    owned[..at]
+                        .iter()
+                        .rev()
+                        .find(|tok| !is_stopword(&tok.word) && !tok.is_any(&["not"]))
+                        .or_else(|| {
+                            owned[end..]
+                                .iter()
+                                .find(|tok| !is_stopword(&tok.word) && number(&tok.word).is_none())
+                        })
+                        .map_or_else(|| "value".to_string(), |tok| identifier(&tok.word))
+                });
                 let key = self.key(
                     &format!("{subject}_threshold"),
                     target.as_deref().unwrap_or("workflow"),
@@ -123,6 +154,7 @@ impl Builder<'_> {
                 (flag, format!("== {value}"), label)
             }
         };
+        let output = declared.unwrap_or(output);
         let expression = match &target {
             Some(id) => {
                 if let Some(step) = steps.iter_mut().find(|step| step.id == *id)

@@ -393,9 +393,12 @@ fn add_new_step(
         }
         return;
     }
-    let skill = step
-        .skill_name()
-        .and_then(|name| skills.iter().chain(new_skill).find(|skill| skill.name == name));
+    let skill = step.skill_name().and_then(|name| {
+        skills
+            .iter()
+            .chain(new_skill)
+            .find(|skill| skill.name == name)
+    });
     // The step as its skill describes it, not as the request did.
     let mut named = step.clone();
     named.description = skill.map(|skill| skill.description.clone());
@@ -421,7 +424,9 @@ fn add_new_step(
         });
     // A skill made for this step fits it by construction.
     let fits = new_skill.is_some_and(|new| step.skill_name() == Some(new.name.as_str()))
-        || action.as_ref().is_some_and(|action| word_names_step(action, &named) > 0);
+        || action
+            .as_ref()
+            .is_some_and(|action| word_names_step(action, &named) > 0);
     if fits {
         grounds.clauses.extend(clause);
     }
@@ -548,7 +553,10 @@ pub(super) fn unaccounted(
     let several = touched.len() >= 2;
     let containers = in_a_container(
         workflow,
-        &touched.iter().map(|step| (*step).clone()).collect::<Vec<_>>(),
+        &touched
+            .iter()
+            .map(|step| (*step).clone())
+            .collect::<Vec<_>>(),
     );
     let all_steps: Vec<&Step> = tree::walk(workflow)
         .into_iter()
@@ -657,7 +665,14 @@ fn names_as_related(
     let excluding = matches!(relation, "except" | "excluding" | "besides" | "but" | "not");
     let producing = matches!(
         relation,
-        "produces" | "producing" | "output" | "outputs" | "returns" | "makes" | "creates" | "writes"
+        "produces"
+            | "producing"
+            | "output"
+            | "outputs"
+            | "returns"
+            | "makes"
+            | "creates"
+            | "writes"
     );
     if producing {
         return touched.iter().any(|step| {
@@ -833,7 +848,11 @@ pub(super) fn unaccounted_creation(
                 if step_does_its_clause(step, skill, &clause, &heard, skills, new_skills) {
                     add_new_step(&mut grounds, workflow, step, skills, skill);
                     // A step given the whole list does each of them.
-                    if step.description.as_deref().is_some_and(|text| text.contains("(each ")) {
+                    if step
+                        .description
+                        .as_deref()
+                        .is_some_and(|text| text.contains("(each "))
+                    {
                         grounds.vocabulary(vocab::PARALLEL);
                         grounds.vocabulary(vocab::EVERY);
                     }
@@ -902,10 +921,17 @@ pub(super) fn unaccounted_creation(
                 .values
                 .iter()
                 .any(|value| *value == raw_lower || *value == word)
-            || number(word.trim_end_matches('%'))
-                .is_some_and(|value| grounds.numbers.iter().any(|known| (known - value).abs() < 1e-9))
+            || number(word.trim_end_matches('%')).is_some_and(|value| {
+                grounds
+                    .numbers
+                    .iter()
+                    .any(|known| (known - value).abs() < 1e-9)
+            })
             || grounds.clauses.iter().any(|clause| clause == word)
-            || grounds.steps.iter().any(|step| word_names_step(tok, step) > 0);
+            || grounds
+                .steps
+                .iter()
+                .any(|step| word_names_step(tok, step) > 0);
         if !fine && !left.contains(&tok.raw) {
             left.push(tok.raw.clone());
         }
@@ -953,7 +979,10 @@ pub(super) fn unaccounted_history(
             || in_list(word, vocab::HISTORY)
             || in_list(word, vocab::CHANGE)
             || vocab::POSITIONS.contains(&word)
-            || matches!(word, "everything" | "mistake" | "wrong" | "way" | "was" | "it" | "how" | "bring" | "put")
+            || matches!(
+                word,
+                "everything" | "mistake" | "wrong" | "way" | "was" | "it" | "how" | "bring" | "put"
+            )
             || version.is_some_and(|version| numbers.contains(&version))
             || super::text::count(word).is_some_and(|value| numbers.contains(&value))
             || named.iter().any(|known| known == word)

@@ -237,6 +237,16 @@ pub(super) fn create(text: &str, name: &str, skills: &[Skill]) -> Result<Creatio
                 then,
                 otherwise,
             } => {
+                // "text me when the root partition on db-02 is more than 90%
+                // full": what the condition reads is measured first.
+                if steps.is_empty()
+                    && let Some(step) = measure_for(&condition, &mut builder)
+                {
+                    if let Some(producer) = Producer::of(&step) {
+                        producers = vec![producer];
+                    }
+                    steps.push(step);
+                }
                 let (expression, label) = builder.condition(&condition, negate, &mut steps);
                 builder.inherited = literals(&condition)
                     .into_iter()
@@ -361,7 +371,9 @@ fn split_meta(body: &[Tok]) -> (Vec<Tok>, Vec<Meta>) {
     let mut sentence: Vec<Tok> = Vec::new();
     let mut flush = |sentence: &mut Vec<Tok>, kept: &mut Vec<Tok>, end: Option<Tok>| {
         let about_skills = sentence.iter().any(|tok| tok.is_any(&["skill", "skills"]))
-            || (sentence.iter().any(|tok| tok.is_any(&["call", "name", "called", "named"]))
+            || (sentence
+                .iter()
+                .any(|tok| tok.is_any(&["call", "name", "called", "named"]))
                 && super::text::has_any(sentence, &["new one", "call it", "name it"]));
         if about_skills && !sentence.is_empty() {
             let name = sentence
@@ -371,9 +383,9 @@ fn split_meta(body: &[Tok]) -> (Vec<Tok>, Vec<Meta>) {
                     tok.word.contains('-')
                         && crate::core::names::check_name(&tok.word, "skill").is_ok()
                         && *index > 0
-                        && sentence[..*index]
-                            .iter()
-                            .any(|before| before.is_any(&["called", "named", "call", "name", "one", "it"]))
+                        && sentence[..*index].iter().any(|before| {
+                            before.is_any(&["called", "named", "call", "name", "one", "it"])
+                        })
                 })
                 .map(|(_, tok)| tok.word.clone());
             let verb = sentence
@@ -409,7 +421,12 @@ fn split_meta(body: &[Tok]) -> (Vec<Tok>, Vec<Meta>) {
 /// Gives the new skill a sentence named its name: the step whose action
 /// the sentence names, else the last step before it. A step that reused
 /// an installed skill gets a new one: the user said none does this.
-fn name_new_skills(metas: &[Meta], workflow: &mut Workflow, new_skills: &mut Vec<Skill>, skills: &[Skill]) {
+fn name_new_skills(
+    metas: &[Meta],
+    workflow: &mut Workflow,
+    new_skills: &mut Vec<Skill>,
+    skills: &[Skill],
+) {
     for meta in metas {
         let Some(name) = &meta.name else {
             continue;
@@ -418,14 +435,21 @@ fn name_new_skills(metas: &[Meta], workflow: &mut Workflow, new_skills: &mut Vec
             .iter()
             .filter_map(|visited| {
                 let description = visited.step.description.clone().unwrap_or_default();
-                visited.step.skill_name().map(|_| (visited.step.id.clone(), description))
+                visited
+                    .step
+                    .skill_name()
+                    .map(|_| (visited.step.id.clone(), description))
             })
             .collect();
         let target = ids
             .iter()
             .find(|(id, description)| {
                 meta.verb.as_deref().is_some_and(|verb| {
-                    let first = description.split_whitespace().next().unwrap_or(id).to_lowercase();
+                    let first = description
+                        .split_whitespace()
+                        .next()
+                        .unwrap_or(id)
+                        .to_lowercase();
                     super::text::same_stem(&super::text::stem(&first), verb)
                 })
             })
@@ -494,8 +518,64 @@ fn introduces_input(clause: &[Tok]) -> Option<Vec<Tok>> {
     if found.is_empty() {
         return None;
     }
-    let at: Vec<usize> = found.iter().flat_map(|(tokens, _)| tokens.clone()).collect();
+    let at: Vec<usize> = found
+        .iter()
+        .flat_map(|(tokens, _)| tokens.clone())
+        .collect();
     Some(at.into_iter().map(|index| clause[index].clone()).collect())
+}
+
+/// The step that measures what a condition speaks of, when an installed
+/// skill gets it: the words before the condition's verb ("the root
+/// partition on db-02" in "… is more than 90% full").
+fn measure_for(condition: &[Tok], builder: &mut Builder) -> Option<Step> {
+    let end = condition
+        .iter()
+        .position(|tok| {
+            tok.is_any(&[
+                "is", "are", "was", "were", "has", "have", "gets", "goes", "exceeds", "drops",
+                "falls", "reaches", "expires", "fails", "returns",
+            ])
+        })
+        .unwrap_or(condition.len());
+    let subject: Vec<Tok> = condition[..end]
+        .iter()
+        .filter(|tok| !tok.is_any(&["it", "they", "there", "this", "that"]))
+        .cloned()
+        .collect();
+    if subject
+        .iter()
+        .all(|tok| is_stopword(&tok.word) || tok.is_punctuation())
+    {
+        return None;
+    }
+    let mut getter = vec![Tok {
+        word: "get".into(),
+        raw: "get".into(),
+        start: condition.first().map_or(0, |tok| tok.start),
+        end: condition.first().map_or(0, |tok| tok.start),
+    }];
+    getter.extend(subject.iter().cloned());
+    let heard = super::fit::clause_words(&getter, &[]);
+    // Only a skill that says what it outputs can be measured with: a
+    // writer that speaks of disks is no disk gauge.
+    builder
+        .installed_fitting(&getter, &heard)
+        .filter(|skill| !skill.outputs.is_empty())?;
+    let mut step = builder.action(&getter, &[], false)?;
+    let named: Vec<String> = subject
+        .iter()
+        .filter(|tok| !is_stopword(&tok.word) && tok.word.chars().all(|c| c.is_ascii_alphabetic()))
+        .take(2)
+        .map(|tok| tok.word.clone())
+        .collect();
+    if !named.is_empty() {
+        let id = step.id.clone();
+        builder.ids.retain(|known| *known != id);
+        let words: Vec<&str> = named.iter().map(String::as_str).collect();
+        step.id = builder.unique_id(&kebab(&words), None, false);
+    }
+    Some(step)
 }
 
 /// What the first step of a workflow works on, when nothing gives it.
@@ -525,8 +605,19 @@ fn source_for(clause: &[Tok], builder: &mut Builder) -> Source {
             .unwrap_or_default(),
     };
     const CONSUMERS: &[&str] = &[
-        "save", "upload", "export", "compress", "summarize", "translate", "transform", "filter",
-        "aggregate", "analyze", "merge", "validate", "notify",
+        "save",
+        "upload",
+        "export",
+        "compress",
+        "summarize",
+        "translate",
+        "transform",
+        "filter",
+        "aggregate",
+        "analyze",
+        "merge",
+        "validate",
+        "notify",
     ];
     // "check the disk", "get the forecast": a generic verb gets its object.
     if clause
@@ -536,7 +627,10 @@ fn source_for(clause: &[Tok], builder: &mut Builder) -> Source {
         return Source::NotNeeded;
     }
     let moves = clause.first().is_some_and(|verb| {
-        verb.is_any(&["load", "import", "copy", "move", "save", "store", "write", "insert", "upload", "put", "push", "send"])
+        verb.is_any(&[
+            "load", "import", "copy", "move", "save", "store", "write", "insert", "upload", "put",
+            "push", "send",
+        ])
     });
     if !kind.iter().any(|key| CONSUMERS.contains(key)) && !moves {
         return Source::NotNeeded;
@@ -544,7 +638,10 @@ fn source_for(clause: &[Tok], builder: &mut Builder) -> Source {
     let found = literals(clause);
     // The object runs from after the verb (and its particle: "back up")
     // to the first place word.
-    let start = if clause.get(1).is_some_and(|tok| tok.is_any(&["up", "out", "off", "down"])) {
+    let start = if clause
+        .get(1)
+        .is_some_and(|tok| tok.is_any(&["up", "out", "off", "down"]))
+    {
         2
     } else {
         1
@@ -558,13 +655,22 @@ fn source_for(clause: &[Tok], builder: &mut Builder) -> Source {
     let object = &clause[start.min(end)..end];
     // "load https://…/refunds into …": the address is fetched first.
     let url_object = found.iter().find_map(|(tokens, literal)| match literal {
-        super::build::Literal::Url(url) if url.starts_with("http") && tokens.iter().all(|at| *at < end || clause[..*at].iter().any(|tok| tok.is("from"))) => Some(tokens.clone()),
+        super::build::Literal::Url(url)
+            if url.starts_with("http")
+                && tokens
+                    .iter()
+                    .all(|at| *at < end || clause[..*at].iter().any(|tok| tok.is("from"))) =>
+        {
+            Some(tokens.clone())
+        }
         _ => None,
     });
     let destination = found.iter().any(|(_, literal)| {
         matches!(
             literal,
-            super::build::Literal::Table(_) | super::build::Literal::Bucket(_) | super::build::Literal::Path(_)
+            super::build::Literal::Table(_)
+                | super::build::Literal::Bucket(_)
+                | super::build::Literal::Path(_)
         )
     });
     if let Some(tokens) = url_object.filter(|_| moves && destination) {
@@ -578,7 +684,9 @@ fn source_for(clause: &[Tok], builder: &mut Builder) -> Source {
         let rest: Vec<Tok> = clause
             .iter()
             .enumerate()
-            .filter(|(at, tok)| !tokens.contains(at) && !(tok.is("from") && tokens.contains(&(at + 1))))
+            .filter(|(at, tok)| {
+                !tokens.contains(at) && !(tok.is("from") && tokens.contains(&(at + 1)))
+            })
             .map(|(_, tok)| tok.clone())
             .collect();
         return match builder.action(&fetch, &[], false) {
@@ -587,7 +695,12 @@ fn source_for(clause: &[Tok], builder: &mut Builder) -> Source {
         };
     }
     // A file or folder named holds what is worked on.
-    if found.iter().any(|(_, literal)| matches!(literal, super::build::Literal::Path(_) | super::build::Literal::Url(_))) {
+    if found.iter().any(|(_, literal)| {
+        matches!(
+            literal,
+            super::build::Literal::Path(_) | super::build::Literal::Url(_)
+        )
+    }) {
         return Source::NotNeeded;
     }
     // What a message says is no data to get ("post a note", "send an
@@ -625,7 +738,9 @@ fn source_for(clause: &[Tok], builder: &mut Builder) -> Source {
     let getter_skill = builder.installed_fitting(&getter, &heard);
     // The step's own skill gets what it works on ("check how much free
     // memory web-01 has").
-    if getter_skill.is_some() && getter_skill.map(|skill| &skill.name) == own.map(|skill| &skill.name) {
+    if getter_skill.is_some()
+        && getter_skill.map(|skill| &skill.name) == own.map(|skill| &skill.name)
+    {
         return Source::NotNeeded;
     }
     if getter_skill.is_some() {
@@ -651,13 +766,23 @@ fn source_for(clause: &[Tok], builder: &mut Builder) -> Source {
     if own.is_none() {
         return Source::NotNeeded;
     }
-    Source::Missing(object.iter().filter(|tok| words.contains(&tok.word)).map(|tok| tok.raw.clone()).collect())
+    Source::Missing(
+        object
+            .iter()
+            .filter(|tok| words.contains(&tok.word))
+            .map(|tok| tok.raw.clone())
+            .collect(),
+    )
 }
 
 /// A condition must read an output its step's skill declares; when the
 /// skill is installed and declares no such output, the user says which
 /// one holds the value (the question names the outputs there are).
-fn undeclared_condition(workflow: &Workflow, skills: &[Skill], new_skills: &[Skill]) -> Option<String> {
+fn undeclared_condition(
+    workflow: &Workflow,
+    skills: &[Skill],
+    new_skills: &[Skill],
+) -> Option<String> {
     for visited in crate::core::tree::walk(workflow) {
         let StepKind::Conditional { condition, .. } = &visited.step.kind else {
             continue;
@@ -696,9 +821,9 @@ fn undeclared_condition(workflow: &Workflow, skills: &[Skill], new_skills: &[Ski
                 "Which output of '{}' says whether {about}? Its skill '{}' declares no outputs, so nothing there can decide it.",
                 step.id, skill.name
             ),
-            _ => format!(
-                "Which step's output says whether {about}? No step before it declares one."
-            ),
+            _ => {
+                format!("Which step's output says whether {about}? No step before it declares one.")
+            }
         });
     }
     None

@@ -677,7 +677,11 @@ pub(super) fn plan(context: &EditContext) -> Plan {
         // "change the table": a change named without its value.
         return context.missing_value(&toks).unwrap_or(Plan::NotUnderstood);
     };
-    tracing::trace!(request = context.text, ?edits, "offline planner read an edit");
+    tracing::trace!(
+        request = context.text,
+        ?edits,
+        "offline planner read an edit"
+    );
     let mut modifications = Vec::new();
     let mut summaries = Vec::new();
     let mut new_skill = None;

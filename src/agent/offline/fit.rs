@@ -123,8 +123,7 @@ pub(super) fn clause_words(clause: &[Tok], antecedent: &[String]) -> ClauseWords
         if tok.is("up") {
             continue;
         }
-        if PREPOSITIONS.contains(&word) || tok.is_any(&["i", "we", "you", "they", "which", "who"])
-        {
+        if PREPOSITIONS.contains(&word) || tok.is_any(&["i", "we", "you", "they", "which", "who"]) {
             in_object = false;
         }
         if vocab::PAYLOAD.contains(&word) {
@@ -283,7 +282,14 @@ pub(super) fn fits(skill: &Skill, clause: &ClauseWords) -> bool {
         does.extend(clause.verb.clone());
     } else if !clause.values.is_empty() || !clause.payload.is_empty() {
         // "get the rows of the signups table": what the values name.
-        about.extend(clause.values.iter().chain(&clause.kinds).chain(&clause.payload).cloned());
+        about.extend(
+            clause
+                .values
+                .iter()
+                .chain(&clause.kinds)
+                .chain(&clause.payload)
+                .cloned(),
+        );
     } else {
         // "check them": nothing but the verb says what is done.
         does.extend(clause.verb.clone());
@@ -293,15 +299,17 @@ pub(super) fn fits(skill: &Skill, clause: &ClauseWords) -> bool {
     // "copy it into exports/rates.csv", "load them into the table": data
     // moved into a place is written there.
     let moves = clause.verb.as_deref().is_some_and(|verb| {
-        ["archive", "backup", "copy", "import", "load", "move", "place", "put", "save", "send", "store"]
-            .contains(&verb)
+        [
+            "archive", "backup", "copy", "import", "load", "move", "place", "put", "save", "send",
+            "store",
+        ]
+        .contains(&verb)
     });
     let into = |wanted: &[&str]| {
-        clause
-            .all
-            .iter()
-            .chain(&clause.kinds)
-            .any(|word| wanted.contains(&word.as_str()) || (wanted.contains(&"bucket") && vocab::technology_family(word) == Some("storage")))
+        clause.all.iter().chain(&clause.kinds).any(|word| {
+            wanted.contains(&word.as_str())
+                || (wanted.contains(&"bucket") && vocab::technology_family(word) == Some("storage"))
+        })
     };
     if moves && into(&["bucket"]) {
         does.push("upload".into());
@@ -361,7 +369,9 @@ pub(super) fn fits(skill: &Skill, clause: &ClauseWords) -> bool {
                 .find_map(|ending| word.strip_suffix(ending).map(str::to_string));
             concepts_of(&word)
                 .chain(base.into_iter().flat_map(|base| {
-                    concepts_of(&base).chain(concepts_of(&format!("{base}e"))).collect::<Vec<_>>()
+                    concepts_of(&base)
+                        .chain(concepts_of(&format!("{base}e")))
+                        .collect::<Vec<_>>()
                 }))
                 .map(|concept| concept.key)
                 .collect::<Vec<_>>()
@@ -389,9 +399,9 @@ pub(super) fn fits(skill: &Skill, clause: &ClauseWords) -> bool {
                     || vocab::expand(word).contains(&part)
                     || vocab::FAMILY_WORDS.contains(&word)
             };
-            let other = said.iter().any(|word| {
-                vocab::technology_family(word) == Some(family) && !same(word)
-            });
+            let other = said
+                .iter()
+                .any(|word| vocab::technology_family(word) == Some(family) && !same(word));
             let named = said.iter().any(|word| same(word));
             return named || !other;
         }
@@ -399,9 +409,8 @@ pub(super) fn fits(skill: &Skill, clause: &ClauseWords) -> bool {
         // the action check covered.
         let verb_like = is_verb(part)
             || ["er", "or"].iter().any(|ending| {
-                part.strip_suffix(ending).is_some_and(|base| {
-                    is_verb(base) || is_verb(&format!("{base}e"))
-                })
+                part.strip_suffix(ending)
+                    .is_some_and(|base| is_verb(base) || is_verb(&format!("{base}e")))
             });
         if verb_like && noun_group(part).is_none() {
             return true;
@@ -417,7 +426,11 @@ pub(super) fn concept_fits(skill: &Skill, clause: &ClauseWords) -> bool {
         .iter()
         .filter(|concept| concept.skill == skill.name)
         .any(|concept| {
-            clause.verb.iter().chain(&clause.all).any(|word| concept.has_word(word))
+            clause
+                .verb
+                .iter()
+                .chain(&clause.all)
+                .any(|word| concept.has_word(word))
         })
 }
 
@@ -490,9 +503,7 @@ fn strictly_same(left: &str, right: &str) -> bool {
         || vocab::expand(left).contains(&right)
         || vocab::expand(right).contains(&left)
         || noun_group(left).is_some_and(|group| noun_group(right) == Some(group))
-        || (left.len() >= 4
-            && right.len() >= 4
-            && (left.ends_with(right) || right.ends_with(left)))
+        || (left.len() >= 4 && right.len() >= 4 && (left.ends_with(right) || right.ends_with(left)))
 }
 
 #[cfg(test)]
@@ -519,10 +530,20 @@ mod tests {
 
     #[test]
     fn a_skill_fits_what_its_name_and_description_say() {
-        let resizer = skill("image-resizer", "Resize images to a given width", &["images"], &[]);
+        let resizer = skill(
+            "image-resizer",
+            "Resize images to a given width",
+            &["images"],
+            &[],
+        );
         assert!(fit(&resizer, "make 200 px wide thumbnails of the photos"));
         assert!(!fit(&resizer, "resize the EBS volume of db-02 to 500 GB"));
-        let memory = skill("mem-usage", "Report how much free memory a host has", &["host"], &[]);
+        let memory = skill(
+            "mem-usage",
+            "Report how much free memory a host has",
+            &["host"],
+            &[],
+        );
         assert!(fit(&memory, "check how much free memory web-01 has"));
         let disk_free = skill("disk-free", "Report free space on a disk", &["host"], &[]);
         assert!(!fit(&disk_free, "check the free memory on web-01"));
@@ -535,13 +556,34 @@ mod tests {
             &["audio_file"],
             &["transcript"],
         );
-        assert!(fit(&transcriber, "transcribe the voice memo I recorded (memos/standup.m4a)"));
-        let records = skill("record-writer", "Write one record to the database", &["record"], &[]);
-        assert!(!fit(&records, "transcribe the voice memo I recorded this morning"));
-        let s3 = skill("s3-upload", "Upload a file to an S3 bucket", &["file", "bucket"], &[]);
+        assert!(fit(
+            &transcriber,
+            "transcribe the voice memo I recorded (memos/standup.m4a)"
+        ));
+        let records = skill(
+            "record-writer",
+            "Write one record to the database",
+            &["record"],
+            &[],
+        );
+        assert!(!fit(
+            &records,
+            "transcribe the voice memo I recorded this morning"
+        ));
+        let s3 = skill(
+            "s3-upload",
+            "Upload a file to an S3 bucket",
+            &["file", "bucket"],
+            &[],
+        );
         assert!(fit(&s3, "upload it to the acme-backups bucket"));
         assert!(!fit(&s3, "upload it to ftp.example.com over ftp"));
-        let pg = skill("pg-loader", "Insert rows into a PostgreSQL table", &["data", "table"], &[]);
+        let pg = skill(
+            "pg-loader",
+            "Insert rows into a PostgreSQL table",
+            &["data", "table"],
+            &[],
+        );
         assert!(fit(&pg, "load them into postgres"));
         assert!(!fit(&pg, "load them into mysql"));
     }

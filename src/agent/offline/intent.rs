@@ -68,7 +68,14 @@ fn changes_ago(toks: &[Tok]) -> Option<u64> {
             word => count(word),
         }?;
         (triple[1].is_any(&[
-            "version", "versions", "change", "changes", "edit", "edits", "revision", "revisions",
+            "version",
+            "versions",
+            "change",
+            "changes",
+            "edit",
+            "edits",
+            "revision",
+            "revisions",
         ]) && triple[2].is_any(&["ago", "back", "earlier", "before"])
             && (1..100).contains(&counted))
         .then_some(counted)

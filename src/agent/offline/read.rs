@@ -200,15 +200,21 @@ pub(crate) const CONTEXT_WORDS: &[&str] = &[
 /// "upload to the acme-backups-eu bucket from now on", "the shop API
 /// moved, it's now https://…", "make the chart a line chart".
 fn parse_new_values(toks: &[Tok]) -> Option<Edit> {
-    if toks
-        .iter()
-        .any(|tok| {
-            tok.is_any(&[
-                "add", "insert", "also", "alongside", "another", "between", "after", "before", "end",
-                "start", "beginning",
-            ])
-        })
-    {
+    if toks.iter().any(|tok| {
+        tok.is_any(&[
+            "add",
+            "insert",
+            "also",
+            "alongside",
+            "another",
+            "between",
+            "after",
+            "before",
+            "end",
+            "start",
+            "beginning",
+        ])
+    }) {
         return None;
     }
     let mut values = super::edit::values::parse_new_values(toks);

@@ -30,9 +30,30 @@ pub(super) struct Reading {
 
 /// Words a statement starts with: what it is about, or when.
 const STATEMENT_OPENERS: &[&str] = &[
-    "compared", "during", "for", "it's", "its", "last", "lately", "on", "once", "our", "since",
-    "that", "the", "there", "these", "they", "this", "those", "to", "today", "we", "we're",
-    "we've", "yesterday",
+    "compared",
+    "during",
+    "for",
+    "it's",
+    "its",
+    "last",
+    "lately",
+    "on",
+    "once",
+    "our",
+    "since",
+    "that",
+    "the",
+    "there",
+    "these",
+    "they",
+    "this",
+    "those",
+    "to",
+    "today",
+    "we",
+    "we're",
+    "we've",
+    "yesterday",
 ];
 
 fn is_remark(clause: &[Tok]) -> bool {
@@ -47,8 +68,25 @@ fn is_remark(clause: &[Tok]) -> bool {
     // "slack is enough", "the upload keeps timing out": a subject and
     // what it is or does.
     const STATES: &[&str] = &[
-        "is", "are", "was", "were", "has", "have", "keeps", "takes", "seems", "looks", "works",
-        "does", "won't", "doesn't", "isn't", "aren't", "struggles", "fails", "breaks",
+        "is",
+        "are",
+        "was",
+        "were",
+        "has",
+        "have",
+        "keeps",
+        "takes",
+        "seems",
+        "looks",
+        "works",
+        "does",
+        "won't",
+        "doesn't",
+        "isn't",
+        "aren't",
+        "struggles",
+        "fails",
+        "breaks",
     ];
     let stated = words.get(1).is_some_and(|second| second.is_any(STATES));
     // "uploads to the bucket are slow": a plural subject, not an order.
@@ -64,7 +102,9 @@ fn is_remark(clause: &[Tok]) -> bool {
     // "the slack notice should wait at most 5 seconds": a statement that
     // asks.
     let modal = words.iter().any(|tok| {
-        tok.is_any(&["should", "must", "shall", "needs", "ought", "has", "have", "want", "wants"])
+        tok.is_any(&[
+            "should", "must", "shall", "needs", "ought", "has", "have", "want", "wants",
+        ])
     });
     (first.is_any(STATEMENT_OPENERS) || stated) && !modal
 }
@@ -74,7 +114,9 @@ fn is_remark(clause: &[Tok]) -> bool {
 fn places_steps(asked: &[String]) -> bool {
     asked.iter().any(|part| {
         tokenize(part).iter().any(|tok| {
-            tok.is_any(&["add", "insert", "move", "put", "place", "append", "prepend", "new"])
+            tok.is_any(&[
+                "add", "insert", "move", "put", "place", "append", "prepend", "new",
+            ])
         })
     })
 }
@@ -188,10 +230,37 @@ pub(super) fn read(text: &str, workflow: &Workflow) -> Reading {
 /// postgres insert takes 10 seconds").
 fn subject(toks: &[Tok]) -> &[Tok] {
     const VERBS: &[&str] = &[
-        "is", "are", "was", "were", "has", "have", "keeps", "takes", "took", "seems", "looks",
-        "works", "does", "won't", "doesn't", "isn't", "aren't", "struggles", "fails", "failed",
-        "breaks", "broke", "died", "crashed", "crashes", "ran", "runs", "timed", "moved",
-        "listens", "fills",
+        "is",
+        "are",
+        "was",
+        "were",
+        "has",
+        "have",
+        "keeps",
+        "takes",
+        "took",
+        "seems",
+        "looks",
+        "works",
+        "does",
+        "won't",
+        "doesn't",
+        "isn't",
+        "aren't",
+        "struggles",
+        "fails",
+        "failed",
+        "breaks",
+        "broke",
+        "died",
+        "crashed",
+        "crashes",
+        "ran",
+        "runs",
+        "timed",
+        "moved",
+        "listens",
+        "fills",
     ];
     let Some(verb) = toks.iter().position(|tok| tok.is_any(VERBS)) else {
         return toks;

@@ -210,7 +210,6 @@ pub(super) fn raw_span(text: &str, toks: &[Tok]) -> String {
     }
 }
 
-
 /// A number written in digits ("30", "1.5", "1,000") or as a word ("five").
 /// A number as JSON: whole numbers stay integers ("100", not "100.0"),
 /// as the user wrote them.
@@ -271,16 +270,21 @@ pub(super) fn number_phrase(toks: &[Tok], at: usize) -> Option<(f64, usize)> {
                 total += current;
                 current = 0;
             }
-        } else if let Some(value) = number(word)
-            .filter(|value| value.fract() == 0.0 && word.chars().all(|c| c.is_ascii_alphabetic() || c == '-'))
-        {
+        } else if let Some(value) = number(word).filter(|value| {
+            value.fract() == 0.0 && word.chars().all(|c| c.is_ascii_alphabetic() || c == '-')
+        }) {
             let value = value as u64;
             // "twenty five" adds; "five twenty" is no number.
             if current % 100 != 0 && (current % 10 != 0 || value >= 10) {
                 break;
             }
             current += value;
-        } else if word == "and" && words > 0 && toks.get(at + length + 1).is_some_and(|next| number_word(&next.word).is_some()) {
+        } else if word == "and"
+            && words > 0
+            && toks
+                .get(at + length + 1)
+                .is_some_and(|next| number_word(&next.word).is_some())
+        {
             length += 1;
             continue;
         } else {

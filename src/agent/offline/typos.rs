@@ -137,7 +137,10 @@ fn correct(word: &str, known: &BTreeSet<String>) -> Option<String> {
     }
     // Inflections of a known word are no typos ("formatting", "retried").
     let stem = super::text::stem(word);
-    if known.iter().any(|known| super::text::same_stem(&super::text::stem(known), &stem)) {
+    if known
+        .iter()
+        .any(|known| super::text::same_stem(&super::text::stem(known), &stem))
+    {
         return None;
     }
     let limit = if length >= 7 { 2 } else { 1 };
@@ -230,7 +233,10 @@ mod tests {
         assert_eq!(corrections.len(), 2);
         let (text, _) = corrected("rollback to verison 3", &[]);
         assert_eq!(text, "rollback to version 3");
-        let (text, _) = corrected("do the checksum and the upload in paralell", &["checksum".into()]);
+        let (text, _) = corrected(
+            "do the checksum and the upload in paralell",
+            &["checksum".into()],
+        );
         assert_eq!(text, "do the checksum and the upload in parallel");
         // Known words, inflections and values stay as written.
         let (text, corrections) = corrected("retried the uploads to https://x.example.com", &[]);

@@ -358,19 +358,17 @@ fn gate(args: &Args, report: &Grouped) -> Result<(), CliError> {
             && !report.gated().iter().any(|(name, _)| name == set)
         {
             let known: Vec<&str> = report.gated().iter().map(|(name, _)| *name).collect();
-            return Err(CliError::new(format!(
-                "--min-pass {given}: no set '{set}' in this run"
-            ))
-            .with_hint(format!("the sets are: {}", known.join(", "))));
+            return Err(
+                CliError::new(format!("--min-pass {given}: no set '{set}' in this run"))
+                    .with_hint(format!("the sets are: {}", known.join(", "))),
+            );
         }
         minimums.push((set, minimum));
     }
     let mut problems = Vec::new();
     for (set, score) in report.gated() {
         for (wanted, minimum) in &minimums {
-            if wanted.as_deref().is_none_or(|wanted| wanted == set)
-                && score.pass_rate < *minimum
-            {
+            if wanted.as_deref().is_none_or(|wanted| wanted == set) && score.pass_rate < *minimum {
                 problems.push(format!(
                     "{set}: pass rate {:.1}% is below the minimum {:.1}%",
                     score.pass_rate * 100.0,

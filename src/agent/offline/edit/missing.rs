@@ -68,11 +68,14 @@ impl EditContext<'_> {
         context
             .keys()
             .filter(|key| {
-                affected_by_key(self.workflow, key).iter().take(1).any(|id| {
-                    tree::find(&self.workflow.steps, id).is_some_and(|step| {
-                        words.iter().any(|tok| word_names_step(tok, step) > 0)
+                affected_by_key(self.workflow, key)
+                    .iter()
+                    .take(1)
+                    .any(|id| {
+                        tree::find(&self.workflow.steps, id).is_some_and(|step| {
+                            words.iter().any(|tok| word_names_step(tok, step) > 0)
+                        })
                     })
-                })
             })
             .cloned()
             .collect()
@@ -87,15 +90,23 @@ impl EditContext<'_> {
         let mut keys = Vec::new();
         for visited in tree::walk_step(step) {
             for value in visited.inputs.values() {
-                if let Some(key) = value.as_str().and_then(|text| text.strip_prefix("context."))
+                if let Some(key) = value
+                    .as_str()
+                    .and_then(|text| text.strip_prefix("context."))
                     && !keys.contains(&key.to_string())
-                    && self.workflow.context.readonly.get(key).and_then(Value::as_str).is_some_and(|text| {
-                        // Where something goes: an address, a channel, a URL.
-                        text.starts_with('#')
-                            || text.starts_with('+')
-                            || super::super::build::is_url(text)
-                            || (text.contains('@') && !text.contains(' '))
-                    })
+                    && self
+                        .workflow
+                        .context
+                        .readonly
+                        .get(key)
+                        .and_then(Value::as_str)
+                        .is_some_and(|text| {
+                            // Where something goes: an address, a channel, a URL.
+                            text.starts_with('#')
+                                || text.starts_with('+')
+                                || super::super::build::is_url(text)
+                                || (text.contains('@') && !text.contains(' '))
+                        })
                 {
                     keys.push(key.to_string());
                 }
@@ -127,7 +138,10 @@ impl EditContext<'_> {
         let rest: Vec<&Tok> = words[verb_at + 1..]
             .iter()
             .copied()
-            .filter(|tok| !is_stopword(&tok.word) && !tok.is_any(&["step", "somewhere", "else", "new", "other", "different"]))
+            .filter(|tok| {
+                !is_stopword(&tok.word)
+                    && !tok.is_any(&["step", "somewhere", "else", "new", "other", "different"])
+            })
             .collect();
         // A value given is no missing value.
         if toks.iter().any(|tok| tok.is_any(&["to", "by", "=", "at"]))
@@ -168,7 +182,13 @@ impl EditContext<'_> {
             Asked::Amount => {
                 let numeric: Vec<String> = keys
                     .into_iter()
-                    .filter(|key| self.workflow.context.readonly.get(key).is_some_and(Value::is_number))
+                    .filter(|key| {
+                        self.workflow
+                            .context
+                            .readonly
+                            .get(key)
+                            .is_some_and(Value::is_number)
+                    })
                     .collect();
                 match numeric.as_slice() {
                     [] => None,
@@ -192,14 +212,19 @@ impl EditContext<'_> {
                     keys
                 };
                 // "point it at the staging server": the addresses there are.
-                let keys = if keys.is_empty() && toks.iter().any(|tok| tok.is_any(&["point", "server", "host", "url", "endpoint"])) {
+                let keys = if keys.is_empty()
+                    && toks
+                        .iter()
+                        .any(|tok| tok.is_any(&["point", "server", "host", "url", "endpoint"]))
+                {
                     self.workflow
                         .context
                         .readonly
                         .iter()
                         .filter(|(_, value)| {
                             value.as_str().is_some_and(|text| {
-                                super::super::build::is_url(text) || super::super::build::is_host(text)
+                                super::super::build::is_url(text)
+                                    || super::super::build::is_host(text)
                             })
                         })
                         .map(|(key, _)| key.clone())

@@ -9,7 +9,7 @@ use crate::core::{Container, Modification, tree};
 use super::super::build::{Builder, Producer};
 use super::super::read::{AddPlace, CONTEXT_WORDS, Place, excluding};
 use super::super::refs::{Found, content, resolve};
-use super::super::text::{tokenize, Tok, is_stopword, quoted_list, raw_span, same_word};
+use super::super::text::{Tok, is_stopword, quoted_list, raw_span, same_word, tokenize};
 use super::{EditContext, Plan, Resolved, typed};
 
 impl EditContext<'_> {

@@ -53,7 +53,9 @@ pub(crate) fn parse_new_values(toks: &[Tok]) -> Vec<NewValue> {
     let mut values = Vec::new();
     let old_at = toks
         .windows(2)
-        .position(|pair| (pair[0].is("instead") || pair[0].is("rather")) && pair[1].is_any(&["of", "than"]))
+        .position(|pair| {
+            (pair[0].is("instead") || pair[0].is("rather")) && pair[1].is_any(&["of", "than"])
+        })
         .map(|at| at + 2);
     let is_old = |index: usize| old_at.is_some_and(|at| index >= at);
     let mut used: Vec<usize> = Vec::new();
@@ -89,7 +91,9 @@ pub(crate) fn parse_new_values(toks: &[Tok]) -> Vec<NewValue> {
             continue;
         }
         let percent = tok.word.ends_with('%')
-            || toks.get(index + 1).is_some_and(|next| next.is_any(&["percent", "pct"]));
+            || toks
+                .get(index + 1)
+                .is_some_and(|next| next.is_any(&["percent", "pct"]));
         if let Some(value) = number(tok.word.trim_end_matches('%'))
             && (percent || old_at.is_some())
             && !previous.is_some_and(|tok| tok.is_any(&["step", "version", "v"]))
@@ -118,9 +122,9 @@ pub(crate) fn parse_new_values(toks: &[Tok]) -> Vec<NewValue> {
 
 /// The old value after "instead of", as written.
 pub(crate) fn old_value(toks: &[Tok]) -> Option<String> {
-    let at = toks
-        .windows(2)
-        .position(|pair| (pair[0].is("instead") || pair[0].is("rather")) && pair[1].is_any(&["of", "than"]))?;
+    let at = toks.windows(2).position(|pair| {
+        (pair[0].is("instead") || pair[0].is("rather")) && pair[1].is_any(&["of", "than"])
+    })?;
     let words: Vec<&str> = toks[at + 2..]
         .iter()
         .take_while(|tok| !tok.is_punctuation())
@@ -205,7 +209,9 @@ impl EditContext<'_> {
                 .iter()
                 .filter(|tok| !tok.is_punctuation() && !is_stopword(&tok.word))
                 .filter(|tok| {
-                    words.iter().any(|word| same_stem(&stem(word), &stem(&tok.word)))
+                    words
+                        .iter()
+                        .any(|word| same_stem(&stem(word), &stem(&tok.word)))
                         || readers.iter().any(|id| {
                             tree::find(&self.workflow.steps, id).is_some_and(|step| {
                                 !matches!(step.kind, StepKind::Conditional { .. })
@@ -239,7 +245,12 @@ impl EditContext<'_> {
                 several => {
                     let shown: Vec<String> = several
                         .iter()
-                        .map(|key| format!("{key} (now {})", self.workflow.context.readonly[key.as_str()]))
+                        .map(|key| {
+                            format!(
+                                "{key} (now {})",
+                                self.workflow.context.readonly[key.as_str()]
+                            )
+                        })
                         .collect();
                     return Err(Plan::Ask(format!(
                         "Which value should become {}: {}?",

@@ -174,11 +174,15 @@ fn is_timeout(toks: &[Tok]) -> bool {
         });
     // "give the upload 10 minutes", "allow the dump 20 minutes": time
     // given to a step.
-    let given = toks.first().is_some_and(|tok| tok.is_any(&["give", "allow"]))
+    let given = toks
+        .first()
+        .is_some_and(|tok| tok.is_any(&["give", "allow"]))
         && durations(toks).len() == 1
         && !toks.iter().any(|tok| {
             tok.is_any(RETRY_WORDS)
-                || tok.is_any(&["interval", "backoff", "delay", "between", "every", "apart", "wait"])
+                || tok.is_any(&[
+                    "interval", "backoff", "delay", "between", "every", "apart", "wait",
+                ])
         });
     bounding
         || given
