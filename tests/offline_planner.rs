@@ -819,8 +819,18 @@ fn the_seed_pipeline_is_created_wired_with_literals_in_context() {
 #[test]
 fn creation_reuses_existing_skills_and_proposes_only_the_missing_ones() {
     let (_dir, store) = empty_home();
-    add_skill(&store, "http-fetch", "Fetch a URL");
-    add_skill(&store, "pg-insert", "Insert rows into a Postgres database");
+    // A reused skill is given what it declares it takes, no more.
+    add_skill_with(
+        &store,
+        json!({"name": "http-fetch", "type": "code_inline", "command": "fetch",
+               "description": "Fetch a URL", "inputs": ["url"], "outputs": ["data"]}),
+    );
+    add_skill_with(
+        &store,
+        json!({"name": "pg-insert", "type": "code_inline", "command": "insert",
+               "description": "Insert rows into a Postgres database",
+               "inputs": ["data", "table"]}),
+    );
     let report = run(
         &store,
         create_options(Some("etl")),
@@ -1248,7 +1258,9 @@ fn a_missing_value_is_asked_for_and_the_answer_completes_the_request() {
             "list_skills",
             "create_skill",
             "propose_modification"
-        ]
+        ],
+        "{}",
+        report.final_message
     );
     assert_eq!(ids(&head(&store, "data-pipeline")).last(), Some(&"notify"));
 }

@@ -92,6 +92,19 @@ fn the_skill_an_eval_case_reuses_ranks_in_the_top_three_among_5000() {
                     }
                     None => vec![part.to_string()],
                 })
+                // "copy https://… into exports/rates.csv": fetched first,
+                // then what was fetched is written into the file (data
+                // moved into a file is written there, as fit.rs reads it).
+                .flat_map(|part| {
+                    let words: Vec<&str> = part.split_whitespace().collect();
+                    match words.iter().position(|word| word.contains("://")) {
+                        Some(at) if at + 1 < words.len() && words[at + 1] == "into" => vec![
+                            format!("fetch {}", words[at]),
+                            format!("write {}", words[at + 1..].join(" ")),
+                        ],
+                        _ => vec![part.to_string()],
+                    }
+                })
                 .map(|part| part.trim().to_string())
                 .filter(|part| !part.is_empty())
                 .collect();

@@ -5,6 +5,7 @@
 use serde_json::json;
 
 use crate::core::model::Step;
+use crate::core::vocabulary as vocab;
 
 use super::concepts::concepts_of;
 use super::text::{Tok, is_stopword, number, same_word};
@@ -84,9 +85,10 @@ impl Builder<'_> {
         });
         // An installed skill says what it outputs: the condition reads the
         // output its words name ("14 days left" → days_left, "over 85
-        // percent" → percent_used), or, for a comparison, the one output
+        // percent" → percent_used), or, for a bare count, the one output
         // there is. Else it reads what the words say, and creation asks
-        // which output holds it.
+        // which output holds it: "the score is below 0.9" is not whatever
+        // a fetcher's one output holds.
         let declared = target
             .as_ref()
             .and_then(|id| steps.iter().find(|step| step.id == *id))
@@ -102,9 +104,26 @@ impl Builder<'_> {
                             })
                     })
                 });
+                // "if there were fewer than 50": nothing but a count is
+                // spoken of, so it is what the one output holds. "if more
+                // than 50 records are invalid" says more than that.
+                let says_only_a_count = comparator.is_some()
+                    && content.iter().all(|word| {
+                        vocab::PAYLOAD.contains(word)
+                            || vocab::FILLERS.contains(word)
+                            || word.trim_end_matches('%').parse::<f64>().is_ok()
+                            || COMPARATORS
+                                .iter()
+                                .any(|(phrase, _)| phrase.split(' ').any(|part| part == *word))
+                            || [
+                                "there", "it", "they", "was", "were", "is", "are", "be", "than",
+                                "we", "got", "get", "gets",
+                            ]
+                            .contains(word)
+                    });
                 match (named, skill.outputs.as_slice()) {
                     (Some(named), _) => Some(named.clone()),
-                    (None, [only]) if comparator.is_some() => Some(only.clone()),
+                    (None, [only]) if says_only_a_count => Some(only.clone()),
                     _ => None,
                 }
             });

@@ -111,6 +111,24 @@ pub(super) fn ended_with_question(messages: &[Message]) -> bool {
     }) == Some(true)
 }
 
+/// Whether a stretch of conversation ended with a question asking what a
+/// new step should do: any reply is its answer ("send a notification"),
+/// even one that reads like a request.
+fn asked_for_an_action(messages: &[Message]) -> bool {
+    messages.iter().rev().find_map(|message| match message {
+        Message::Assistant { tool_calls, .. } => tool_calls
+            .iter()
+            .rev()
+            .find(|call| call.name == "ask_user")
+            .map(|call| {
+                call.arguments["question"]
+                    .as_str()
+                    .is_some_and(|question| question.starts_with("What should the new step do?"))
+            }),
+        _ => None,
+    }) == Some(true)
+}
+
 /// Whether a reply to a question is a new request of its own.
 pub(super) fn stands_alone(text: &str) -> bool {
     tokenize(text)
@@ -153,7 +171,9 @@ pub(super) fn read_turn(messages: &[Message]) -> Turn<'_> {
     let mut answers = Vec::new();
     while position > 0 {
         let (previous, current) = (users[position - 1], users[position]);
-        if ended_with_question(&messages[previous + 1..current]) && !stands_alone(&text_of(current))
+        let between = &messages[previous + 1..current];
+        if ended_with_question(between)
+            && (asked_for_an_action(between) || !stands_alone(&text_of(current)))
         {
             answers.insert(0, text_of(current));
             position -= 1;

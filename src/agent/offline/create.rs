@@ -454,13 +454,11 @@ fn name_new_skills(
                 })
             })
             .or_else(|| {
-                ids.iter()
-                    .filter(|(_, description)| {
-                        let words = description.to_lowercase();
-                        let first = words.split_whitespace().next().unwrap_or_default();
-                        !first.is_empty() && meta.before.contains(first)
-                    })
-                    .last()
+                ids.iter().rfind(|(_, description)| {
+                    let words = description.to_lowercase();
+                    let first = words.split_whitespace().next().unwrap_or_default();
+                    !first.is_empty() && meta.before.contains(first)
+                })
             })
             .map(|(id, _)| id.clone());
         let Some(target) = target else {
@@ -685,7 +683,7 @@ fn source_for(clause: &[Tok], builder: &mut Builder) -> Source {
             .iter()
             .enumerate()
             .filter(|(at, tok)| {
-                !tokens.contains(at) && !(tok.is("from") && tokens.contains(&(at + 1)))
+                !(tokens.contains(at) || (tok.is("from") && tokens.contains(&(at + 1))))
             })
             .map(|(_, tok)| tok.clone())
             .collect();
@@ -743,23 +741,23 @@ fn source_for(clause: &[Tok], builder: &mut Builder) -> Source {
     {
         return Source::NotNeeded;
     }
-    if getter_skill.is_some() {
-        if let Some(mut step) = builder.action(&getter, &[], false) {
-            // Named for what it gets ("cpu-load"), not for "get".
-            let named: Vec<&str> = words.iter().take(2).map(String::as_str).collect();
-            let fetch_id = step.id.clone();
-            builder.ids.retain(|id| *id != fetch_id);
-            step.id = builder.unique_id(&kebab(&named), None, false);
-            let mut rest: Vec<Tok> = clause[..start].to_vec();
-            rest.push(Tok {
-                word: "it".into(),
-                raw: "it".into(),
-                start: clause[0].end,
-                end: clause[0].end,
-            });
-            rest.extend(clause[end..].iter().cloned());
-            return Source::Built(Box::new(step), rest);
-        }
+    if getter_skill.is_some()
+        && let Some(mut step) = builder.action(&getter, &[], false)
+    {
+        // Named for what it gets ("cpu-load"), not for "get".
+        let named: Vec<&str> = words.iter().take(2).map(String::as_str).collect();
+        let fetch_id = step.id.clone();
+        builder.ids.retain(|id| *id != fetch_id);
+        step.id = builder.unique_id(&kebab(&named), None, false);
+        let mut rest: Vec<Tok> = clause[..start].to_vec();
+        rest.push(Tok {
+            word: "it".into(),
+            raw: "it".into(),
+            start: clause[0].end,
+            end: clause[0].end,
+        });
+        rest.extend(clause[end..].iter().cloned());
+        return Source::Built(Box::new(step), rest);
     }
     // A skill made for the step takes what it works on; an installed one
     // that fits is left without it, so the words are asked about.

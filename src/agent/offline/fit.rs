@@ -123,6 +123,18 @@ pub(super) fn clause_words(clause: &[Tok], antecedent: &[String]) -> ClauseWords
         if tok.is("up") {
             continue;
         }
+        // "check each order": a determiner right after the verb, not the
+        // start of "every hour".
+        let determiner = tok.is_any(&["each", "every"])
+            && object.is_empty()
+            && clause.get(index + 1).is_some_and(|next| {
+                !vocab::SCHEDULE.contains(&next.word.as_str())
+                    && !vocab::UNITS.contains(&next.word.as_str())
+                    && !next.is_any(&["of", "one", "time"])
+            });
+        if determiner {
+            continue;
+        }
         if PREPOSITIONS.contains(&word) || tok.is_any(&["i", "we", "you", "they", "which", "who"]) {
             in_object = false;
         }
@@ -276,7 +288,16 @@ pub(super) fn fits(skill: &Skill, clause: &ClauseWords) -> bool {
     if !generic_verb {
         does.extend(clause.verb.clone());
     } else if !clause.object.is_empty() {
-        about.extend(clause.object.iter().cloned());
+        // What the object is, by its head noun: "check the API health" is
+        // about health, not about an API to fetch.
+        let head = clause
+            .object
+            .last()
+            .filter(|head| !vocab::GENERIC_NAME_PARTS.contains(&head.as_str()));
+        match head {
+            Some(head) => about.push(head.clone()),
+            None => about.extend(clause.object.iter().cloned()),
+        }
     } else if !clause.all.is_empty() {
         about.extend(clause.all.iter().cloned());
         does.extend(clause.verb.clone());
@@ -322,7 +343,8 @@ pub(super) fn fits(skill: &Skill, clause: &ClauseWords) -> bool {
     }
     // "get the sales from https://…", "read the records from https://…":
     // what is at a web address is fetched.
-    let reads = generic_verb
+    // "check https://…" checks its health, which fetching does not.
+    let reads = (generic_verb && clause.verb.as_deref() != Some("check"))
         || clause.verb.as_deref().is_some_and(|verb| {
             ["read", "load", "import", "ingest", "open", "take"].contains(&verb)
         });
@@ -415,7 +437,15 @@ pub(super) fn fits(skill: &Skill, clause: &ClauseWords) -> bool {
         if verb_like && noun_group(part).is_none() {
             return true;
         }
-        speaks_of(&said, part)
+        // The verb names a part only as itself: "resize" belongs with
+        // images as a kind of step, but says nothing of an EBS volume.
+        said.iter()
+            .filter(|word| Some(*word) != clause.verb.as_ref())
+            .any(|word| same_meaning(word, part))
+            || clause
+                .verb
+                .as_deref()
+                .is_some_and(|verb| strictly_same(verb, part))
     })
 }
 

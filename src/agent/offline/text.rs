@@ -275,7 +275,7 @@ pub(super) fn number_phrase(toks: &[Tok], at: usize) -> Option<(f64, usize)> {
         }) {
             let value = value as u64;
             // "twenty five" adds; "five twenty" is no number.
-            if current % 100 != 0 && (current % 10 != 0 || value >= 10) {
+            if !current.is_multiple_of(100) && (!current.is_multiple_of(10) || value >= 10) {
                 break;
             }
             current += value;

@@ -96,8 +96,8 @@ fn distance(left: &str, right: &str, limit: usize) -> usize {
     for (i, row) in rows.iter_mut().enumerate() {
         row[0] = i;
     }
-    for j in 0..=b.len() {
-        rows[0][j] = j;
+    for (j, cell) in rows[0].iter_mut().enumerate() {
+        *cell = j;
     }
     for i in 1..=a.len() {
         for j in 1..=b.len() {
@@ -125,6 +125,9 @@ fn swapped(left: &str, right: &str) -> bool {
     matches!(differ.as_slice(), [first, second] if *second == first + 1 && a[*first] == b[*second] && a[*second] == b[*first])
 }
 
+/// Endings that make another form of a word.
+const INFLECTIONS: &[&str] = &["d", "ed", "er", "ers", "es", "ing", "s"];
+
 /// The one known word a typo stands for, if exactly one is closest.
 fn correct(word: &str, known: &BTreeSet<String>) -> Option<String> {
     let length = word.chars().count();
@@ -135,12 +138,15 @@ fn correct(word: &str, known: &BTreeSet<String>) -> Option<String> {
     {
         return None;
     }
-    // Inflections of a known word are no typos ("formatting", "retried").
+    // Inflections of a known word are no typos ("formatting", "retried"),
+    // but a word cut short is ("backof" is no form of "back").
     let stem = super::text::stem(word);
-    if known
-        .iter()
-        .any(|known| super::text::same_stem(&super::text::stem(known), &stem))
-    {
+    if known.iter().any(|known| {
+        super::text::stem(known) == stem
+            || word
+                .strip_prefix(known.as_str())
+                .is_some_and(|ending| known.len() >= 4 && INFLECTIONS.contains(&ending))
+    }) {
         return None;
     }
     let limit = if length >= 7 { 2 } else { 1 };
