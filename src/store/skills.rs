@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use super::atomic::write_new;
 use super::discovery::{Client, FoundSkill, Kind, Problem, Scope, Shadowed, workspace_skills_dir};
 use super::error::{Result, StoreError};
 use super::{Store, write_atomic};
@@ -375,27 +376,6 @@ fn keep_copy(path: &Path, name: &str, now: &str) -> Result<PathBuf> {
         ),
         hint: "remove old files from that folder".into(),
     })
-}
-
-/// Writes a new file atomically, refusing to replace one that appeared
-/// meanwhile.
-fn write_new(path: &Path, content: &[u8]) -> Result<()> {
-    use std::io::Write;
-    let directory = path.parent().unwrap_or(Path::new("."));
-    fs::create_dir_all(directory).map_err(|error| StoreError::io("create", directory, error))?;
-    let mut temporary = tempfile::Builder::new()
-        .prefix(".qwf-")
-        .suffix(".tmp")
-        .tempfile_in(directory)
-        .map_err(|error| StoreError::io("create a temporary file in", directory, error))?;
-    temporary
-        .write_all(content)
-        .and_then(|()| temporary.as_file().sync_all())
-        .map_err(|error| StoreError::io("write", temporary.path(), error))?;
-    temporary
-        .persist_noclobber(path)
-        .map_err(|error| StoreError::io("create", path, error.error))?;
-    Ok(())
 }
 
 /// Whether one of the workflow's steps (nested ones too) runs an agent.
