@@ -1,6 +1,8 @@
 //! What a person sees at a terminal: each test drives the real binary on a
 //! pseudo-terminal (see `support/pty.rs`), typing answers and Ctrl-C.
 
+#[path = "support/homes.rs"]
+mod homes;
 #[path = "support/mock_http.rs"]
 mod mock_http;
 #[path = "support/pty.rs"]
@@ -9,22 +11,9 @@ mod pty;
 use std::path::Path;
 use std::time::Duration;
 
+use homes::{PIPELINE, home_with_pipeline};
 use mock_http::MockServer;
 use pty::Step::{Expect, ExpectAfter, ExpectNew, Send, Sleep};
-
-const PIPELINE: &str = include_str!("fixtures/data-pipeline.json");
-
-/// A temporary directory whose qwf home (`home/`) holds the seed's pipeline.
-fn home_with_pipeline() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::create_dir_all(dir.path().join("home/workflows")).expect("home");
-    std::fs::write(
-        dir.path().join("home/workflows/data-pipeline.json"),
-        PIPELINE,
-    )
-    .expect("workflow");
-    dir
-}
 
 /// The pipeline and a copy named `reports`: a request names neither.
 fn home_with_two_workflows() -> tempfile::TempDir {
