@@ -219,19 +219,7 @@ impl Store {
     /// Saves a new skill atomically; refuses to replace an existing one and
     /// to save a skill with errors (see [`check_skill`]).
     pub fn create_skill(&self, skill: &Skill) -> Result<std::path::PathBuf> {
-        check_name(&skill.name, "skill")?;
-        let problems = check_skill(skill);
-        if has_errors(&problems) {
-            let errors: Vec<String> = problems
-                .iter()
-                .filter(|problem| problem.severity == Severity::Error)
-                .map(ToString::to_string)
-                .collect();
-            return Err(StoreError::Invalid {
-                message: format!("skill '{}' is not valid: {}", skill.name, errors.join("; ")),
-                hint: "fix the skill file and try again; nothing was saved".into(),
-            });
-        }
+        check_savable(skill)?;
         let path = self.skill_path(&skill.name);
         // A workspace skill of that name would hide the new one.
         if let Some(found) = self
@@ -299,19 +287,7 @@ impl Store {
     /// Replaces a skill's file with `skill` (checked first), keeping the
     /// previous file in `skills/.trash/`. Returns the file and the copy.
     pub fn replace_skill(&self, skill: &Skill, now: &str) -> Result<(PathBuf, PathBuf)> {
-        check_name(&skill.name, "skill")?;
-        let problems = check_skill(skill);
-        if has_errors(&problems) {
-            let errors: Vec<String> = problems
-                .iter()
-                .filter(|problem| problem.severity == Severity::Error)
-                .map(ToString::to_string)
-                .collect();
-            return Err(StoreError::Invalid {
-                message: format!("skill '{}' is not valid: {}", skill.name, errors.join("; ")),
-                hint: "fix the skill file and try again; nothing was saved".into(),
-            });
-        }
+        check_savable(skill)?;
         let path = self.skill_file(&skill.name)?;
         let kept = keep_copy(&path, &skill.name, now)?;
         let mut text =
@@ -347,6 +323,24 @@ impl Store {
         }
         self.skill(name).map(|_| path)
     }
+}
+
+/// Refuses a skill that must not be saved: a bad name, or errors.
+fn check_savable(skill: &Skill) -> Result<()> {
+    check_name(&skill.name, "skill")?;
+    let problems = check_skill(skill);
+    if has_errors(&problems) {
+        let errors: Vec<String> = problems
+            .iter()
+            .filter(|problem| problem.severity == Severity::Error)
+            .map(ToString::to_string)
+            .collect();
+        return Err(StoreError::Invalid {
+            message: format!("skill '{}' is not valid: {}", skill.name, errors.join("; ")),
+            hint: "fix the skill file and try again; nothing was saved".into(),
+        });
+    }
+    Ok(())
 }
 
 /// Copies a skill file into `.trash/` beside it as `NAME.TIME.json`.
