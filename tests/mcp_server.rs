@@ -206,6 +206,18 @@ impl Server {
         (text(&result), structured)
     }
 
+    /// `propose_modification`, which must succeed: the plan.
+    async fn propose(&self, arguments: Value) -> Value {
+        self.ok("propose_modification", arguments).await
+    }
+
+    /// `apply_plan` of what a proposing tool returned, which must be
+    /// refused: the text and structured content.
+    async fn apply_refused(&self, plan: &Value) -> (String, Value) {
+        self.error("apply_plan", json!({ "plan_id": plan["plan_id"] }))
+            .await
+    }
+
     /// `apply_plan` of what a proposing tool returned; it must succeed.
     async fn apply(&self, plan: &Value) -> Value {
         self.ok("apply_plan", json!({ "plan_id": plan["plan_id"] }))
@@ -249,6 +261,14 @@ fn retry_fetch() -> Value {
             "step_id": "fetch",
             "error_handling": { "strategy": "retry", "max_attempts": 3, "backoff": "exponential" }
         }]),
+    )
+}
+
+/// A safe change: the workflow's description.
+fn describe(description: &str) -> Value {
+    proposal(
+        "Describe",
+        json!([{ "type": "set_description", "description": description }]),
     )
 }
 
@@ -341,7 +361,7 @@ async fn a_proposal_applies_nothing_and_apply_plan_lands_exactly_one_version() {
     assert_eq!(listed["workflows"][0]["name"], "data-pipeline");
     let before = env.current("data-pipeline");
 
-    let plan = server.ok("propose_modification", retry_fetch()).await;
+    let plan = server.propose(retry_fetch()).await;
     let plan_id = plan["plan_id"].as_str().expect("a plan id").to_string();
     assert_eq!(plan["verdict"], "safe");
     assert_eq!(plan["kind"], "modify");
@@ -419,7 +439,7 @@ async fn a_proposal_applies_nothing_and_apply_plan_lands_exactly_one_version() {
 async fn a_breaking_plan_is_refused_without_force() {
     let env = Env::new();
     let server = env.start(T0).await;
-    let plan = server.ok("propose_modification", remove_fetch()).await;
+    let plan = server.propose(remove_fetch()).await;
     assert_eq!(plan["verdict"], "breaking");
     let plan_id = plan["plan_id"].as_str().expect("id").to_string();
     let before = env.current("data-pipeline");
@@ -470,7 +490,7 @@ async fn the_user_can_be_asked_about_a_breaking_plan() {
         ..TestClient::default()
     };
     let server = env.connect(T0, &[], client).await;
-    let plan = server.ok("propose_modification", remove_fetch()).await;
+    let plan = server.propose(remove_fetch()).await;
     let apply = json!({ "plan_id": plan["plan_id"] });
     for why in [
         "their answer was not a clear yes or no",
@@ -503,15 +523,7 @@ async fn the_user_can_be_asked_about_a_breaking_plan() {
         questions[0]
     );
     // A safe plan is not asked about.
-    let plan = server
-        .ok(
-            "propose_modification",
-            proposal(
-                "Describe",
-                json!([{ "type": "set_description", "description": "Validate and save" }]),
-            ),
-        )
-        .await;
+    let plan = server.propose(describe("Validate and save")).await;
     server.apply(&plan).await;
     assert_eq!(server.questions().len(), 4);
     server.stop().await;
@@ -521,24 +533,18 @@ async fn the_user_can_be_asked_about_a_breaking_plan() {
 async fn a_stale_plan_is_re_applied_only_when_it_still_fits() {
     let env = Env::new();
     let server = env.start(T0).await;
-    let retry = server.ok("propose_modification", retry_fetch()).await;
+    let retry = server.propose(retry_fetch()).await;
     let rename = server
-        .ok(
-            "propose_modification",
-            proposal(
-                "Longer save timeout",
-                json!([{ "type": "modify_step", "id": "save", "changes": { "timeout_secs": 60 } }]),
-            ),
-        )
+        .propose(proposal(
+            "Longer save timeout",
+            json!([{ "type": "modify_step", "id": "save", "changes": { "timeout_secs": 60 } }]),
+        ))
         .await;
     let remove_save = server
-        .ok(
-            "propose_modification",
-            proposal(
-                "Remove save",
-                json!([{ "type": "remove_step", "id": "save" }]),
-            ),
-        )
+        .propose(proposal(
+            "Remove save",
+            json!([{ "type": "remove_step", "id": "save" }]),
+        ))
         .await;
     // All three were made for v1. Remove save first (v2).
     let applied = server.apply(&remove_save).await;
@@ -548,9 +554,7 @@ async fn a_stale_plan_is_re_applied_only_when_it_still_fits() {
     assert_eq!(applied["version"], 3);
     assert_eq!(applied["rebased_from"], 1);
     // The save timeout no longer does: refused, nothing written.
-    let (text, _) = server
-        .error("apply_plan", json!({ "plan_id": rename["plan_id"] }))
-        .await;
+    let (text, _) = server.apply_refused(&rename).await;
     assert!(
         text.contains("does not apply to 'data-pipeline' v3"),
         "{text}"
@@ -567,19 +571,9 @@ async fn a_stale_plan_is_re_applied_only_when_it_still_fits() {
         .await;
     assert_eq!(rollback["kind"], "rollback");
     assert_eq!(rollback["undoes"].as_array().map(Vec::len), Some(2));
-    let moved_on = server
-        .ok(
-            "propose_modification",
-            proposal(
-                "Describe",
-                json!([{ "type": "set_description", "description": "Moved on" }]),
-            ),
-        )
-        .await;
+    let moved_on = server.propose(describe("Moved on")).await;
     server.apply(&moved_on).await;
-    let (text, _) = server
-        .error("apply_plan", json!({ "plan_id": rollback["plan_id"] }))
-        .await;
+    let (text, _) = server.apply_refused(&rollback).await;
     assert!(text.contains("changed since plan"), "{text}");
     assert_eq!(env.log_lines("data-pipeline").len(), 4);
     let fresh = server
@@ -606,13 +600,11 @@ async fn a_stale_plan_is_re_applied_only_when_it_still_fits() {
 async fn an_expired_plan_is_refused() {
     let env = Env::new();
     let server = env.start(T0).await;
-    let plan = server.ok("propose_modification", retry_fetch()).await;
+    let plan = server.propose(retry_fetch()).await;
     server.stop().await;
 
     let later = env.start("2026-11-28T10:00:01Z").await;
-    let (text, _) = later
-        .error("apply_plan", json!({ "plan_id": plan["plan_id"] }))
-        .await;
+    let (text, _) = later.apply_refused(&plan).await;
     assert!(
         text.contains("expired at 2026-11-28T10:00:00Z (plans can be applied for 24 hours)"),
         "{text}"
