@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use runner::{Home, Output, read_floats, step, wait_until_dead};
+use runner::{Home, Output, pid_in, read_floats, step, wait_until_dead};
 
 /// How soon a stopped step's processes must be gone.
 const STOPPED_WITHIN: Duration = Duration::from_secs(5);
@@ -114,11 +114,7 @@ fn a_timeout_kills_the_step_and_its_grandchildren() {
     assert_eq!(wait["status"], "failed");
     assert_eq!(wait["attempts"][0]["error_kind"], "timeout");
     for file in ["child.pid", "grandchild.pid"] {
-        let pid: i32 = std::fs::read_to_string(home.skills().join(file))
-            .unwrap()
-            .trim()
-            .parse()
-            .unwrap();
+        let pid = pid_in(&home.skills().join(file));
         assert!(
             wait_until_dead(pid, STOPPED_WITHIN),
             "{file} ({pid}) still runs"
@@ -371,11 +367,7 @@ fn interrupted_by(signal: &str) {
     assert_eq!(output.status.code(), Some(130), "{stderr}");
     assert!(started.elapsed() < Duration::from_secs(20));
     assert!(stderr.contains("cancelled"), "{stderr}");
-    let step_pid: i32 = std::fs::read_to_string(&pid_file)
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
+    let step_pid = pid_in(&pid_file);
     assert!(
         wait_until_dead(step_pid, STOPPED_WITHIN),
         "the step's process was stopped"
@@ -573,11 +565,7 @@ if sys.argv[1] == 'hang': time.sleep(60)\n\
 print('left')\n";
 
 fn escaped_pid(home: &Home) -> i32 {
-    std::fs::read_to_string(home.skills().join("escaped.pid"))
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap()
+    pid_in(&home.skills().join("escaped.pid"))
 }
 
 #[test]
@@ -761,11 +749,7 @@ fn a_run_killed_outright_is_listed_as_interrupted_and_its_steps_stop() {
     assert_eq!(runs["runs"][0]["status"], "interrupted", "{runs:#}");
     let shown = home.qwf(&["runs", "hang"]);
     assert!(shown.stdout.contains("interrupted"), "{}", shown.stdout);
-    let step_pid: i32 = std::fs::read_to_string(&pid_file)
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
+    let step_pid = pid_in(&pid_file);
     assert!(
         wait_until_dead(step_pid, STOPPED_WITHIN),
         "the step's process outlived its runner"

@@ -22,7 +22,7 @@ use serde_json::{Value, json};
 
 #[path = "support/runner.rs"]
 mod runner;
-use runner::{Home, read_floats, step, wait_until_dead};
+use runner::{Home, pid_in, read_floats, step, wait_until_dead};
 
 /// How soon the processes of a stopped step must be gone.
 const STOPPED_WITHIN: Duration = Duration::from_secs(10);
@@ -213,14 +213,6 @@ fn both(
             .starts_with(&format!("qwf-{workflow}-"))
     );
     (local, remote)
-}
-
-fn pid_in(path: &Path) -> i32 {
-    std::fs::read_to_string(path)
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap()
 }
 
 /// Retries with their delays, exhausted retries and non-retryable kinds.

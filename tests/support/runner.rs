@@ -124,6 +124,15 @@ pub fn read_floats(path: &Path) -> Vec<f64> {
         .collect()
 }
 
+/// The process id a script wrote to `path`.
+pub fn pid_in(path: &Path) -> i32 {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
 pub fn alive(pid: i32) -> bool {
     // A zombie waiting for its (new) parent to reap it is not running.
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
