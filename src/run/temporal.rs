@@ -208,6 +208,35 @@ pub struct FileSettings {
     pub engine: Option<String>,
 }
 
+impl FileSettings {
+    /// A connection to `address`: the namespace and task queue given, else
+    /// these settings', else the defaults.
+    pub fn connection(
+        &self,
+        address: String,
+        namespace: Option<&str>,
+        task_queue: Option<&str>,
+    ) -> Connection {
+        Connection {
+            address,
+            namespace: namespace
+                .or(self.namespace.as_deref())
+                .unwrap_or(DEFAULT_NAMESPACE)
+                .to_string(),
+            task_queue: task_queue
+                .or(self.task_queue.as_deref())
+                .unwrap_or(DEFAULT_TASK_QUEUE)
+                .to_string(),
+        }
+    }
+
+    /// The Python that runs the adapter: the one given, else these
+    /// settings', else as [`find_python`] looks for it.
+    pub fn python(&self, given: Option<&Path>) -> Result<PathBuf, EngineError> {
+        find_python(given.or(self.python.as_deref()))
+    }
+}
+
 /// Reads `[temporal]` from `home/config.toml` (absent file or table: all
 /// unset).
 pub fn file_settings(home: &Path) -> Result<FileSettings, EngineError> {
