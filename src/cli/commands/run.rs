@@ -109,22 +109,15 @@ fn choose_engine(args: &Args, settings: &Settings) -> Result<Engine, CliError> {
                     outcome: Outcome::Usage,
                 });
             };
-            let python = temporal::find_python(args.python.as_deref().or(file.python.as_deref()))
+            let python = file
+                .python(args.python.as_deref())
                 .map_err(engine_error)?;
             Ok(Engine::Temporal {
-                connection: Connection {
+                connection: file.connection(
                     address,
-                    namespace: args
-                        .namespace
-                        .clone()
-                        .or(file.namespace)
-                        .unwrap_or_else(|| temporal::DEFAULT_NAMESPACE.into()),
-                    task_queue: args
-                        .task_queue
-                        .clone()
-                        .or(file.task_queue)
-                        .unwrap_or_else(|| temporal::DEFAULT_TASK_QUEUE.into()),
-                },
+                    args.namespace.as_deref(),
+                    args.task_queue.as_deref(),
+                ),
                 python,
             })
         }
