@@ -1100,7 +1100,7 @@ fn known_resources() -> BoxedStrategy<Option<KnownResources>> {
             prop::collection::btree_set(skill_name(), 0..4),
             prop::collection::btree_set(skill_name(), 0..2),
         )
-            .prop_map(|(skills, agents)| KnownResources { skills, agents }),
+            .prop_map(|(skills, agents)| KnownResources::names(skills, agents)),
     )
     .boxed()
 }

@@ -18,7 +18,7 @@ use qwf::agent::model::Message;
 use qwf::agent::scripted::ScriptedModel;
 use qwf::agent::session::{Mode, Options, Report, Session};
 use qwf::core::ranking::rank;
-use qwf::core::skill::{Skill, SkillType};
+use qwf::core::skill::{Port, Skill, SkillType};
 use qwf::store::{Context, Store};
 use scripted_gate::ScriptedGate;
 
@@ -35,8 +35,8 @@ fn skill(name: &str, description: &str) -> Skill {
         skill_type: SkillType::CodeInline,
         description: description.into(),
         command: format!("python3 {name}.py"),
-        inputs: vec!["data".into()],
-        outputs: vec!["result".into()],
+        inputs: Some(Port::names(["data"])),
+        outputs: Some(Port::names(["result"])),
         extra: Default::default(),
     }
 }

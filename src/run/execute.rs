@@ -547,8 +547,20 @@ impl<'a> Runner<'a> {
                     Ok(inputs) => inputs,
                     Err(failure) => return Attempt::Failed(failure),
                 };
-                let outputs = self.declared_outputs(step, &found.outputs);
-                match found.skill_type {
+                let skill_outputs = found.output_list();
+                // A step declaring one output names the skill's one output
+                // as it likes: read the skill's name, store the step's.
+                let renamed = match (step.outputs.as_slice(), skill_outputs.as_slice()) {
+                    ([alias], [original]) if alias != original => {
+                        Some((original.clone(), alias.clone()))
+                    }
+                    _ => None,
+                };
+                let outputs = match &renamed {
+                    Some((original, _)) => vec![original.clone()],
+                    None => self.declared_outputs(step, &skill_outputs),
+                };
+                let attempt = match found.skill_type {
                     SkillType::CodeInline | SkillType::CodeSession => {
                         self.run_code(step, skill, inputs, &outputs, number, deadline)
                     }
@@ -564,6 +576,15 @@ impl<'a> Runner<'a> {
                         },
                         deadline,
                     ),
+                };
+                match (attempt, renamed) {
+                    (Attempt::Done(mut parsed), Some((original, alias))) => {
+                        if let Some(value) = parsed.remove(&original) {
+                            parsed.insert(alias, value);
+                        }
+                        Attempt::Done(parsed)
+                    }
+                    (attempt, _) => attempt,
                 }
             }
             StepKind::Agent {

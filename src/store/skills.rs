@@ -112,14 +112,12 @@ impl Store {
     /// The skills and agents a workflow may name, for validation.
     pub fn known_resources(&self) -> Result<crate::core::KnownResources> {
         let (skills, _) = self.skills()?;
-        Ok(crate::core::KnownResources {
-            skills: skills.into_iter().map(|skill| skill.name).collect(),
-            agents: self
-                .discover_agents()
+        Ok(crate::core::KnownResources::new(
+            &skills,
+            self.discover_agents()
                 .into_iter()
-                .map(|agent| agent.name)
-                .collect(),
-        })
+                .map(|agent| (agent.name.clone(), agent.interface())),
+        ))
     }
 
     /// The skill named `name`: a workspace skill before a home one.

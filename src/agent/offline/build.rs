@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::core::ErrorHandling;
 use crate::core::model::{JsonMap, Step};
-use crate::core::skill::{Skill, SkillType};
+use crate::core::skill::{Port, Skill, SkillType};
 
 use super::concepts::{CONCEPTS, Needs, best_skill, concept_for, concepts_of, is_verb};
 use super::condition::{COMPARATORS, identifier};
@@ -262,7 +262,7 @@ impl Producer {
 /// Builds steps, keeping ids and context keys unique, and collecting the
 /// skills it reuses and the ones it proposes.
 pub(super) struct Builder<'a> {
-    skills: &'a [Skill],
+    pub(super) skills: &'a [Skill],
     pub ids: Vec<String>,
     pub context: JsonMap,
     pub added_context: Vec<(String, Value)>,
@@ -486,10 +486,9 @@ impl<'a> Builder<'a> {
         let data_input = existing
             .and_then(|skill| {
                 skill
-                    .inputs
-                    .iter()
-                    .find(|input| !literal_inputs.contains(&input.as_str()))
-                    .cloned()
+                    .input_names()
+                    .find(|input| !literal_inputs.contains(input))
+                    .map(str::to_string)
             })
             .unwrap_or_else(|| "data".to_string());
         if concept.is_none_or(|concept| concept.reads_data) {
@@ -671,7 +670,7 @@ impl<'a> Builder<'a> {
             .as_deref()
             .filter(|object| !matches!(*object, "data" | "it" | "them" | "results" | "result"));
         let outputs: Vec<String> = match existing {
-            Some(skill) if !skill.outputs.is_empty() => skill.outputs.clone(),
+            Some(skill) if skill.output_names().next().is_some() => skill.output_list(),
             _ => match concept {
                 Some(concept) if matches!(concept.key, "fetch" | "read") => {
                     vec![
@@ -714,8 +713,8 @@ impl<'a> Builder<'a> {
                             skill_type: SkillType::CodeInline,
                             description: described(clause),
                             command: format!("python3 {}.py", verb.replace('-', "_")),
-                            inputs: Vec::new(),
-                            outputs: outputs.clone(),
+                            inputs: Some(Vec::new()),
+                            outputs: Some(Port::names(outputs.clone())),
                             extra: Default::default(),
                         };
                         (name, skill)
@@ -726,9 +725,9 @@ impl<'a> Builder<'a> {
                         self.reused.push(name.clone());
                     }
                 } else if !self.new_skills.iter().any(|known| known.name == name) {
-                    skill.inputs = inputs.keys().cloned().collect();
+                    skill.inputs = Some(Port::names(inputs.keys().cloned()));
                     if concept.is_none() {
-                        skill.outputs = outputs.clone();
+                        skill.outputs = Some(Port::names(outputs.clone()));
                     }
                     self.new_skills.push(skill);
                 }

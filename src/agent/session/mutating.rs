@@ -247,9 +247,9 @@ impl Session<'_> {
         let mut workflow = workflow;
         workflow.name = name.clone();
         let mut known = self.known().unwrap_or_default();
-        known
-            .skills
-            .extend(new_skills.iter().map(|skill| skill.name.clone()));
+        for skill in &new_skills {
+            known.add_skill(skill);
+        }
         let empty = Workflow {
             name: name.clone(),
             ..Workflow::default()

@@ -132,8 +132,12 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
         .into_iter()
         .filter_map(|found| Some((found.skill.name, found.source.parent()?.to_path_buf())))
         .collect();
-    let agents = store
-        .discover_agents()
+    let found_agents = store.discover_agents();
+    let agent_interfaces = found_agents
+        .iter()
+        .map(|agent| (agent.name.clone(), agent.interface()))
+        .collect();
+    let agents = found_agents
         .into_iter()
         .map(|agent| (agent.name, agent.prompt))
         .collect();
@@ -147,6 +151,7 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
         skills_dir: store.skills_dir(),
         skill_dirs,
         agents,
+        agent_interfaces,
         overrides,
         models,
     }) {

@@ -122,12 +122,10 @@ fn renaming_keeps_every_reference_working() {
 
 #[test]
 fn new_skills_needed_come_from_the_registry() {
-    let known = KnownResources {
-        skills: ["http-fetch", "data-validator", "db-writer"]
-            .map(String::from)
-            .into(),
-        agents: Default::default(),
-    };
+    let known = KnownResources::names(
+        ["http-fetch", "data-validator", "db-writer"],
+        Vec::<String>::new(),
+    );
     let modifications = modifications(json!([
         {"type": "add_step", "step": {"id": "notify", "type": "skill", "skill": "slack-notify"}, "after": "save"}
     ]));

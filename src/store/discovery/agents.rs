@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 
 use super::mcp_config::ServerConfig;
 use super::{Client, Kind, Problem, Roots, Scope, Shadowed, files_in, parse_object, read_file};
+use crate::core::skill::{Interface, Port};
 
 /// How an agent file is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -50,6 +51,12 @@ pub struct FoundAgent {
     /// The MCP servers the agent declares itself (listed with the servers).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub mcp_servers: Vec<String>,
+    /// The interface the agent declares (qwf's own `inputs` / `outputs`
+    /// fields, as in a skill file); absent: unknown, steps are not checked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inputs: Option<Vec<Port>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outputs: Option<Vec<Port>>,
     pub source: PathBuf,
     /// The agent's instructions (the `prompt` field, or a Markdown agent's
     /// body), given to the model when a workflow step runs the agent.
@@ -75,6 +82,46 @@ struct AgentFile {
     mcp_servers: Option<BTreeMap<String, ServerConfig>>,
     #[serde(default)]
     prompt: Option<String>,
+    /// qwf's interface fields, read leniently: a bad one is a problem, not
+    /// a lost agent.
+    #[serde(default)]
+    inputs: Option<serde_json::Value>,
+    #[serde(default)]
+    outputs: Option<serde_json::Value>,
+}
+
+impl FoundAgent {
+    /// What workflow validation checks steps running this agent against.
+    pub fn interface(&self) -> Interface {
+        Interface {
+            inputs: self.inputs.clone(),
+            outputs: self.outputs.clone(),
+            executes: Some(match &self.description {
+                Some(description) => format!("agent '{}': {description}", self.name),
+                None => format!("agent '{}' ({})", self.name, self.source.display()),
+            }),
+        }
+    }
+}
+
+/// An agent's `inputs` or `outputs` field as ports; a malformed one is
+/// reported and treated as undeclared.
+fn ports(
+    path: &Path,
+    field: &str,
+    value: Option<serde_json::Value>,
+    problems: &mut Vec<Problem>,
+) -> Option<Vec<Port>> {
+    match serde_json::from_value::<Vec<Port>>(value?) {
+        Ok(ports) => Some(ports),
+        Err(error) => {
+            problems.push(Problem::new(
+                path,
+                format!("its \"{field}\" is not a list of names or {{\"name\", \"optional\", \"description\"}} objects ({error}); qwf treats them as undeclared"),
+            ));
+            None
+        }
+    }
 }
 
 pub(super) struct Agents {
@@ -193,6 +240,8 @@ fn read_agent(
         .map(|name| name.trim().to_string())
         .filter(|name| !name.is_empty())
         .unwrap_or(stem);
+    let inputs = ports(path, "inputs", file.inputs, problems);
+    let outputs = ports(path, "outputs", file.outputs, problems);
     let server_configs: Vec<(String, ServerConfig)> =
         file.mcp_servers.unwrap_or_default().into_iter().collect();
     let prompt = if is_markdown {
@@ -242,6 +291,8 @@ fn read_agent(
             .iter()
             .map(|(name, _)| name.clone())
             .collect(),
+        inputs,
+        outputs,
         source: path.to_path_buf(),
         prompt,
         server_configs,
