@@ -51,6 +51,14 @@ pub fn pipeline_registry() -> super::validation::KnownResources {
         skill(
             serde_json::json!({"name": "legacy", "type": "code_inline", "command": "./legacy.sh"}),
         ),
+        skill(
+            serde_json::json!({"name": "curl-fetch", "type": "code_inline", "command": "curl -fsSL --retry 2",
+            "inputs": ["url"], "outputs": ["data"]}),
+        ),
+        skill(
+            serde_json::json!({"name": "logger", "type": "code_inline", "command": "logger -t qwf",
+            "inputs": ["data"], "outputs": []}),
+        ),
     ];
     super::validation::KnownResources::new(&skills, Vec::new())
 }

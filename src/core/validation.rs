@@ -656,8 +656,10 @@ impl<'a> Checker<'a, '_> {
                         "remove it, or add it to the inputs of {what} '{name}' if it does take it ({takes})"
                     ),
                 };
+                // Extra inputs do not stop a run (the skill never reads
+                // them), but one is often a misspelt required input.
                 self.push(
-                    Severity::Error,
+                    Severity::Warning,
                     IssueCode::UndeclaredInput,
                     format!("{pointer}/inputs/{}", pointer_segment(input)),
                     id,

@@ -341,6 +341,61 @@ impl<'a> Builder<'a> {
         id
     }
 
+    /// Wires a step to the inputs its existing skill declares: a value
+    /// given under another name than the skill's one unwired input is that
+    /// input (a context key made for it takes the input's name), and a
+    /// required input nobody gave becomes a placeholder to fill in. Inputs
+    /// the skill does not take are left for validation to report.
+    fn fit_inputs(&mut self, id: &str, inputs: &mut JsonMap, declared: &[Port], mark: usize) {
+        let undeclared: Vec<String> = inputs
+            .keys()
+            .filter(|name| !declared.iter().any(|port| &port.name == *name))
+            .cloned()
+            .collect();
+        let unwired: Vec<&Port> = declared
+            .iter()
+            .filter(|port| !inputs.contains_key(&port.name))
+            .collect();
+        if let ([given], [missing]) = (undeclared.as_slice(), unwired.as_slice())
+            && let Some(value) = inputs.remove(given)
+        {
+            let own_key = value
+                .as_str()
+                .and_then(|text| text.strip_prefix("context."))
+                .filter(|key| key == given)
+                .and_then(|key| {
+                    let at = self.added_context[mark..]
+                        .iter()
+                        .position(|(added, _)| added == key)?;
+                    Some((key.to_string(), mark + at))
+                });
+            let value = match own_key {
+                Some((key, at)) => {
+                    let (_, held) = self.added_context.remove(at);
+                    self.context.remove(&key);
+                    let renamed = self.key(&missing.name, id, held);
+                    json!(format!("context.{renamed}"))
+                }
+                None => value,
+            };
+            inputs.insert(missing.name.clone(), value);
+        }
+        for port in declared {
+            if port.optional || inputs.contains_key(&port.name) {
+                continue;
+            }
+            let key = self.key(
+                &port.name,
+                id,
+                json!(format!("TODO: the {} for {id}", port.name)),
+            );
+            if !self.placeholders.contains(&key) {
+                self.placeholders.push(key.clone());
+            }
+            inputs.insert(port.name.clone(), json!(format!("context.{key}")));
+        }
+    }
+
     /// A skill step doing what the clause says, reading `reads`.
     pub fn action(
         &mut self,
@@ -349,6 +404,7 @@ impl<'a> Builder<'a> {
         prefer_object: bool,
     ) -> Option<Step> {
         let clause = strip_fillers(clause);
+        let context_mark = self.added_context.len();
         let found = literals(clause);
         let literal_tokens: Vec<usize> = found
             .iter()
@@ -734,6 +790,11 @@ impl<'a> Builder<'a> {
                 name
             }
         };
+        if let Some(skill) = existing
+            && let (Some(declared), _) = skill.declared()
+        {
+            self.fit_inputs(&id, &mut inputs, declared, context_mark);
+        }
         let mut step = Step::skill(id, skill_name);
         // A bare noun ("a logging step") says less than the concept does.
         let content_words = clause

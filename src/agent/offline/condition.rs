@@ -168,7 +168,14 @@ impl Builder<'_> {
             .iter_mut()
             .find(|skill| skill.name == skill_name)
         {
+            // The step then declares two outputs or more, each of which its
+            // skill must produce.
             let outputs = proposed.outputs.get_or_insert_with(Vec::new);
+            for name in &step.outputs {
+                if !outputs.iter().any(|port| &port.name == name) {
+                    outputs.push(Port::named(name.clone()));
+                }
+            }
             if !outputs.iter().any(|port| port.name == wanted) {
                 outputs.push(Port {
                     value_type: Some(value_type.to_string()),
