@@ -119,6 +119,9 @@ pub struct Applied {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub skills_skipped: Vec<String>,
     pub verdict: Verdict,
+    /// Why it was a rewrite rather than an edit (applied with --force).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rewrite: Option<String>,
     pub summary: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub modifications: Vec<Modification>,
@@ -129,6 +132,9 @@ pub struct Applied {
 pub struct Declined {
     pub summary: String,
     pub verdict: Verdict,
+    /// Why it is a rewrite rather than an edit, when it is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rewrite: Option<String>,
     pub reason: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub modifications: Vec<Modification>,

@@ -20,6 +20,12 @@ mod behaviour;
 
 pub use behaviour::{BehaviourChange, Read, Runs};
 
+/// When each step of `workflow` runs, by id: on every run, only under a
+/// condition, or only as another step's fallback.
+pub fn how_steps_run(workflow: &Workflow) -> HashMap<String, Runs> {
+    behaviour::runs_of(&StepIndex::new(workflow))
+}
+
 /// The one-word answer to "is this change safe?".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]

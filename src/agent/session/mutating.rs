@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashSet};
 
 use serde_json::json;
 
-use super::super::gate::{Decision, Gate, Proposal, ProposalKind};
+use super::super::gate::{Decision, Gate, Proposal, ProposalKind, rewrite_reason};
 use super::super::tools;
 use super::{Applied, Declined, Mode, Outcome, Report, Session};
 use crate::core::names::check_name;
@@ -69,6 +69,7 @@ impl Session<'_> {
         report.declined.push(Declined {
             summary: proposal.summary.clone(),
             verdict: proposal.verdict(),
+            rewrite: proposal.rewrite.clone(),
             reason: reason.clone(),
             modifications,
         });
@@ -121,7 +122,9 @@ impl Session<'_> {
         let make = |modifications: &[Modification]| -> Result<Proposal, String> {
             let evaluation = evaluate(&current, modifications, known.as_ref())
                 .map_err(|error| format!("{error} ({})", error.hint))?;
+            let rewrite = rewrite_reason(&evaluation, modifications, &summary, request);
             Ok(Proposal {
+                rewrite,
                 kind: ProposalKind::Modify {
                     workflow: workflow.clone(),
                     base_version,
@@ -189,6 +192,7 @@ impl Session<'_> {
                             skills_created: Vec::new(),
                             skills_skipped: Vec::new(),
                             verdict: proposal.verdict(),
+                            rewrite: proposal.rewrite.clone(),
                             summary: summary.clone(),
                             modifications: modifications.clone(),
                         });
@@ -286,6 +290,7 @@ impl Session<'_> {
             },
             summary,
             evaluation: Some(evaluation),
+            rewrite: None,
         };
         let no_revision = |_: &[Modification]| -> Result<Proposal, String> {
             Err("a new workflow is edited with `edit` after it is saved".into())
@@ -333,6 +338,7 @@ impl Session<'_> {
                     skills_created: created_skills.clone(),
                     skills_skipped: skipped.clone(),
                     verdict: proposal.verdict(),
+                    rewrite: None,
                     summary: proposal.summary.clone(),
                     modifications: Vec::new(),
                 });
@@ -382,6 +388,7 @@ impl Session<'_> {
             },
             summary: format!("Create skill '{}'", skill.name),
             evaluation: None,
+            rewrite: None,
         };
         let no_revision = |_: &[Modification]| -> Result<Proposal, String> {
             Err("a skill is not edited as modifications".into())
@@ -416,6 +423,7 @@ impl Session<'_> {
                     skills_created: Vec::new(),
                     skills_skipped: Vec::new(),
                     verdict: Verdict::Safe,
+                    rewrite: None,
                     summary: proposal.summary.clone(),
                     modifications: Vec::new(),
                 });
@@ -455,6 +463,7 @@ impl Session<'_> {
             },
             summary: format!("Roll back '{workflow}' to v{to}"),
             evaluation: Some(evaluation),
+            rewrite: None,
         };
         let no_revision = |_: &[Modification]| -> Result<Proposal, String> {
             Err("a rollback is not edited as modifications".into())
@@ -479,6 +488,7 @@ impl Session<'_> {
                             skills_created: Vec::new(),
                             skills_skipped: Vec::new(),
                             verdict: proposal.verdict(),
+                            rewrite: None,
                             summary: proposal.summary.clone(),
                             modifications: Vec::new(),
                         });

@@ -1,5 +1,6 @@
 use std::path::PathBuf;
 
+use crate::agent::gate::rewrite_reason;
 use crate::cli::error::{CliError, Outcome, refused};
 use crate::cli::output::{GOOD, Printer, WARNING, paint};
 use crate::cli::prompt;
@@ -43,7 +44,10 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
         ))
         .with_hint("was it made for another qwf home? Check --home / QWF_HOME"));
     }
-    let evaluation = evaluate(&head.workflow, &plan.modifications, None).map_err(|error| {
+    // The same checks as the gate: the registry's skills and their
+    // interfaces.
+    let known = store.known_resources().ok();
+    let evaluation = evaluate(&head.workflow, &plan.modifications, known.as_ref()).map_err(|error| {
         let hint = if plan.base_version != head_version {
             format!("the plan was made for v{} and the workflow is now at v{head_version}; make the plan again", plan.base_version)
         } else {
@@ -52,6 +56,12 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
         CliError::new(format!("the plan does not apply to '{}' v{head_version}: {error}", plan.workflow)).with_hint(hint)
     })?;
     let breaking = evaluation.impact.verdict == Verdict::Breaking;
+    let rewrite = rewrite_reason(
+        &evaluation,
+        &plan.modifications,
+        &plan.summary,
+        plan.request.as_deref().unwrap_or_default(),
+    );
     if !printer.json {
         let summary = if plan.summary.is_empty() {
             "(no summary)"
@@ -73,6 +83,16 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
         for line in evaluation_lines(&evaluation, true) {
             printer.line(line);
         }
+        if let Some(rewrite) = &rewrite
+            && evaluation
+                .impact
+                .rewrite
+                .as_ref()
+                .map(|found| &found.reason)
+                != Some(rewrite)
+        {
+            printer.line(format!("  ! a rewrite, not an edit: {rewrite}"));
+        }
         printer.line("");
     }
     let document = |applied: bool, version: Option<u64>| {
@@ -81,6 +101,7 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
             "workflow": plan.workflow,
             "version": version,
             "verdict": evaluation.impact.verdict,
+            "rewrite": rewrite,
             "impact": evaluation.impact,
             "changes": evaluation.diff.changes,
         })
@@ -95,7 +116,9 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
         ));
     }
     if settings.interactive && !args.yes {
-        let question = if breaking {
+        let question = if rewrite.is_some() {
+            "This rewrites the workflow rather than editing it. Apply anyway?"
+        } else if breaking {
             "This change breaks the workflow. Apply anyway?"
         } else {
             "Apply?"
@@ -106,12 +129,16 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
                 "nothing was applied",
             ));
         }
-    } else if breaking && !args.force {
+    } else if (breaking || rewrite.is_some()) && !args.force {
         if printer.json {
             printer.document(&document(false, None));
         }
         return Err(refused(
-            "The plan breaks the workflow; nothing applied.",
+            if breaking {
+                "The plan breaks the workflow; nothing applied."
+            } else {
+                "The plan rewrites the workflow rather than editing it; nothing applied."
+            },
             "look at the impact above; add --force to apply it anyway",
         ));
     }

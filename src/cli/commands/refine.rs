@@ -124,7 +124,8 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
         return Ok(Outcome::Done);
     };
     let head = store.head(&args.name, &context)?;
-    let evaluation = evaluate_result(&head.workflow, staged.current.clone(), None);
+    let known = store.known_resources().ok();
+    let evaluation = evaluate_result(&head.workflow, staged.current.clone(), known.as_ref());
     printer.line("");
     printer.line(format!(
         "All accepted changes ({}):",
