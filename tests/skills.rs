@@ -319,7 +319,13 @@ fn new_skill(name: &str) -> Value {
 
 #[test]
 fn a_new_workflow_saves_only_the_skills_the_user_accepted() {
-    let (dir, store) = home_with(&[skill("http-fetch", "Fetch data from a URL over HTTP")]);
+    // The step the workflow gives it: no inputs, one output.
+    let fetch = Skill {
+        inputs: Some(Vec::new()),
+        outputs: Some(Port::names(["data"])),
+        ..skill("http-fetch", "Fetch data from a URL over HTTP")
+    };
+    let (dir, store) = home_with(&[fetch]);
     let model = ScriptedModel::new([
         create_call(json!([new_skill("data-validator"), new_skill("db-writer")])),
         ScriptedModel::text("created"),

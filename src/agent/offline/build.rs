@@ -343,9 +343,10 @@ impl<'a> Builder<'a> {
 
     /// Wires a step to the inputs its existing skill declares: a value
     /// given under another name than the skill's one unwired input is that
-    /// input (a context key made for it takes the input's name), and a
-    /// required input nobody gave becomes a placeholder to fill in. Inputs
-    /// the skill does not take are left for validation to report.
+    /// input (a context key made for it takes the input's name), a required
+    /// input the context holds by name reads it, and any other required
+    /// input nobody gave becomes a placeholder to fill in. Inputs the skill
+    /// does not take are left for validation to report.
     fn fit_inputs(&mut self, id: &str, inputs: &mut JsonMap, declared: &[Port], mark: usize) {
         let undeclared: Vec<String> = inputs
             .keys()
@@ -382,6 +383,11 @@ impl<'a> Builder<'a> {
         }
         for port in declared {
             if port.optional || inputs.contains_key(&port.name) {
+                continue;
+            }
+            // The workflow already holds a value by that name.
+            if self.context.contains_key(&port.name) {
+                inputs.insert(port.name.clone(), json!(format!("context.{}", port.name)));
                 continue;
             }
             let key = self.key(

@@ -215,7 +215,7 @@ impl Builder<'_> {
             format!("produces {}", names.join(", "))
         };
         Err(format!(
-            "Which output of '{}' tells whether {about}? Its skill '{skill_name}' {produces}, and none of them is declared a {value_type}, so I changed nothing. Say which one to read, for example \"only when {}.{} {}\", or declare a {value_type} output in skills/{skill_name}.json.",
+            "To decide \"{about}\" I need an output of '{}' that says so, but its skill '{skill_name}' {produces} and declares none a {value_type}. Which output should the condition read? For example: \"only when {}.{} {}\"; or declare a {value_type} output in skills/{skill_name}.json.",
             step.id,
             step.id,
             names.first().copied().unwrap_or("OUTPUT"),
