@@ -33,8 +33,13 @@ impl std::fmt::Display for SkillType {
     }
 }
 
-/// A skill file.
+/// A qwf skill file (`skills/NAME.json`): what a step runs, and its
+/// interface. `inputs` and `outputs` list names (`"url"`: a required input)
+/// or objects (`{"name": "schema", "optional": true, "description": "…",
+/// "type": "boolean"}`). Absent means undeclared: steps are not checked
+/// against it; `[]` declares none.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(title = "qwf skill")]
 pub struct Skill {
     pub name: String,
     #[serde(rename = "type")]
