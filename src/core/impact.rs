@@ -536,7 +536,10 @@ fn impact_of(
             .map(|visited| super::tree::walk_step(visited.step))
             .unwrap_or_default()
         {
+            // A step moved into a new container was there before.
+            let existed = sides.before.contains(&step.id) || renamed_to(&step.id);
             if let Some((kind, name)) = runs_what(&step.kind)
+                && !existed
                 && !executes
                     .iter()
                     .any(|known: &Execution| known.step == step.id)
@@ -642,11 +645,18 @@ fn impact_of(
                 .join(", ")
         ));
     }
+    // A skill or agent that does not exist yet is what `qwf validate`
+    // warns about (workflows may come before their skills); `qwf run`
+    // refuses to start until it exists.
     for skill in &new_skills {
-        attention.push(format!("skill '{skill}' does not exist yet"));
+        attention.push(format!(
+            "skill '{skill}' does not exist yet, so the workflow cannot run until it is created"
+        ));
     }
     for agent in &missing_agents {
-        attention.push(format!("agent '{agent}' was not found"));
+        attention.push(format!(
+            "agent '{agent}' was not found, so the workflow cannot run until it exists"
+        ));
     }
     let verdict = if breaking {
         Verdict::Breaking
