@@ -307,11 +307,8 @@ pub fn explain(proposal: &Proposal) -> Vec<String> {
         .map(|change| format!("step '{}' will be removed;", change.step))
         .collect();
     for warning in &impact.warnings {
+        // Said with the removal, above.
         if removals.iter().any(|prefix| warning.starts_with(prefix)) {
-            // Said with the removal, in its own words below.
-            if let Some((_, what)) = warning.split_once("but what it does ") {
-                lines.push(format!("What it does {}.", what.trim_end_matches('.')));
-            }
             continue;
         }
         lines.push(format!("{}.", capitalise(warning)));
@@ -374,7 +371,12 @@ fn describe(change: &BehaviourChange) -> String {
     match (&change.before, &change.after) {
         (Runs::Absent, after) => format!("'{step}' is new: it {}.", habit(after)),
         (_, Runs::Absent) if reads.is_empty() => format!(
-            "'{step}' will be removed. Nothing reads its outputs, so no other step is affected."
+            "'{step}' will be removed. Nothing reads its outputs, so no other step is affected, but what it does{} will no longer happen.",
+            change
+                .did
+                .as_ref()
+                .map(|did| format!(" ({did})"))
+                .unwrap_or_default()
         ),
         (_, Runs::Absent) => format!(
             "'{step}' will be removed. {readers}: {} would have nothing to read, and the run would fail there.",

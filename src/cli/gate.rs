@@ -150,15 +150,8 @@ impl TerminalGate {
             ) {
                 printer.line(line);
             }
-            // A rewrite the impact alone does not show (the description).
-            if let Some(rewrite) = &proposal.rewrite
-                && evaluation
-                    .impact
-                    .rewrite
-                    .as_ref()
-                    .map(|found| &found.reason)
-                    != Some(rewrite)
-            {
+            // The rewrite the gate acts on (see Policy).
+            if let Some(rewrite) = &proposal.rewrite {
                 printer.line(format!(
                     "  {} a rewrite, not an edit: {rewrite}",
                     paint(ERROR, "!")

@@ -139,14 +139,9 @@ pub fn impact_lines(impact: &crate::core::Impact) -> Vec<String> {
         Verdict::NeedsAttention => paint(WARNING, "needs attention"),
         Verdict::Breaking => paint(ERROR, "breaking"),
     };
+    // A rewrite is shown by whoever acts on it (the gate, `qwf apply`):
+    // a rollback or a merge may change most steps by design.
     let mut lines = vec![format!("Impact: {verdict}")];
-    if let Some(rewrite) = &impact.rewrite {
-        lines.push(format!(
-            "  {} a rewrite, not an edit: {}",
-            paint(ERROR, "!"),
-            rewrite.reason
-        ));
-    }
     for change in &impact.behaviour {
         // A new step that simply runs is the diff's "+ step" line.
         if change.before == crate::core::impact::Runs::Absent

@@ -496,26 +496,28 @@ fn impact_of(
             before,
             after,
             read_by,
+            did: None,
         });
     }
 
     // A removed step nobody reads breaks nothing, but what it did is gone.
-    for change in &behaviour_changes {
-        if change.after != Runs::Absent || !change.read_by.is_empty() {
+    let mut removals_unread = 0;
+    for change in &mut behaviour_changes {
+        if change.after != Runs::Absent {
             continue;
         }
-        if let Some(visited) = sides.before.get(
-            renames
-                .iter()
-                .find(|renamed| renamed.to == change.step)
-                .map_or(change.step.as_str(), |renamed| renamed.from.as_str()),
-        ) {
+        let Some(visited) = sides.before.get(&change.step) else {
+            continue;
+        };
+        let does = what_it_does(visited.step);
+        if change.read_by.is_empty() {
+            removals_unread += 1;
             warnings.push(format!(
-                "step '{}' will be removed; nothing reads its outputs, but what it does ({}) will no longer happen",
+                "step '{}' will be removed; nothing reads its outputs, but what it does ({does}) will no longer happen",
                 change.step,
-                what_it_does(visited.step)
             ));
         }
+        change.did = Some(does);
     }
 
     // What will execute: every step that starts using a skill or agent.
@@ -601,11 +603,19 @@ fn impact_of(
     }
     let breaking = !reasons.is_empty();
     let mut attention = Vec::new();
-    if !warnings.is_empty() {
+    for change in &behaviour_changes {
+        if change.after == Runs::Absent && change.read_by.is_empty() {
+            attention.push(format!(
+                "'{}' is removed: nothing reads it, but what it does stops",
+                change.step
+            ));
+        }
+    }
+    let other_warnings = warnings.len() - removals_unread;
+    if other_warnings > 0 {
         attention.push(format!(
-            "{} new {}",
-            warnings.len(),
-            if warnings.len() == 1 {
+            "{other_warnings} new {}",
+            if other_warnings == 1 {
                 "warning"
             } else {
                 "warnings"

@@ -54,6 +54,9 @@ pub enum IssueCode {
     UnproducedOutput,
     /// The skill declares no interface, so steps using it are not checked.
     UnknownInterface,
+    /// A context value is still a `TODO: …` placeholder: `qwf run` will not
+    /// start until it is filled in.
+    Placeholder,
 }
 
 /// One problem found by validation.
@@ -299,7 +302,17 @@ impl<'a> Checker<'a, '_> {
         }
         self.unknown_fields(&workflow.extra, "", None, "workflow");
         self.unknown_fields(&workflow.context.extra, "/context", None, "context");
-        for key in workflow.context.readonly.keys() {
+        for (key, value) in &workflow.context.readonly {
+            if let Some(text) = value.as_str().filter(|text| text.starts_with("TODO")) {
+                self.push(
+                    Severity::Warning,
+                    IssueCode::Placeholder,
+                    format!("/context/readonly/{}", pointer_segment(key)),
+                    None,
+                    format!("context value '{key}' is still a placeholder ({text}), so the workflow cannot run yet"),
+                    format!("give it a value: `qwf edit {} --context \"set the {key} to …\"`, or `qwf run {} --set {key}=…` for one run", workflow.name, workflow.name),
+                );
+            }
             if key.is_empty() || key.contains('.') {
                 self.push(
                     Severity::Error,

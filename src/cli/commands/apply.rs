@@ -83,14 +83,7 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
         for line in evaluation_lines(&evaluation, true) {
             printer.line(line);
         }
-        if let Some(rewrite) = &rewrite
-            && evaluation
-                .impact
-                .rewrite
-                .as_ref()
-                .map(|found| &found.reason)
-                != Some(rewrite)
-        {
+        if let Some(rewrite) = &rewrite {
             printer.line(format!("  ! a rewrite, not an edit: {rewrite}"));
         }
         printer.line("");

@@ -73,6 +73,9 @@ pub struct BehaviourChange {
     /// Who read its outputs before the change (steps removed with it left
     /// out).
     pub read_by: Vec<Read>,
+    /// For a removed step, what it did ("running skill 'db-writer'").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub did: Option<String>,
 }
 
 impl fmt::Display for BehaviourChange {
