@@ -539,3 +539,172 @@ fn iterative_shows_each_changes_new_value() {
     let start = run.stdout.find("Step 1/2").expect("iterative shown");
     insta::assert_snapshot!("iterative", &run.stdout[start..]);
 }
+
+// ---------------------------------------------------------------------------
+// `qwf run --dry-run` says when each step runs, with which inputs.
+
+#[test]
+fn dry_run_says_when_each_step_runs_and_with_which_inputs() {
+    let dir = home();
+    let server = proposing("Fall back to save when validation fails", scenario_three());
+    let forced = edit(
+        dir.path(),
+        &server,
+        "when the validation fails, fall back to the save step",
+        &["--yes", "--force"],
+    );
+    assert_eq!(forced.code, 0, "{}", forced.text());
+    let plan = qwf(dir.path(), None, &["run", "data-pipeline", "--dry-run"], "");
+    assert_eq!(plan.code, 0, "{}", plan.text());
+    insta::assert_snapshot!("dry_run_fallback", plan.stdout);
+    let document = qwf(
+        dir.path(),
+        None,
+        &["--json", "run", "data-pipeline", "--dry-run"],
+        "",
+    )
+    .json();
+    let runs: Vec<(String, String)> = document["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .map(|step| {
+            (
+                step["id"].as_str().unwrap_or_default().to_string(),
+                step["runs"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        runs,
+        [
+            ("fetch".to_string(), "runs".to_string()),
+            ("validate".to_string(), "runs".to_string()),
+            (
+                "save".to_string(),
+                "runs only as the fallback of 'validate', when it fails".to_string()
+            ),
+        ]
+    );
+    assert_eq!(
+        document["steps"][0]["inputs"]["url"],
+        "https://api.example.com/data"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// README's examples, with the offline planner: whatever lands runs.
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("directory");
+    for entry in std::fs::read_dir(from).expect("readable") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copied");
+        }
+    }
+}
+
+/// The README's offline examples for an existing workflow.
+const README_EXAMPLES: &[&str] = &[
+    "add retry logic to the API call",
+    "retry fetch five times with linear backoff",
+    "increase the fetch timeout to 30 seconds",
+    "continue on error for save",
+    "fall back to mirror if fetch fails",
+    "remove the validation step",
+    "rename fetch to download",
+    "move save before validate",
+    "run validate and notify in parallel",
+    "add a logging step after fetch",
+    "set the api_url to https://api.example.com/v2",
+    "add a batch_size of 500 to the context",
+    "lower the threshold by 50",
+    "use curl-fetch for the fetch step",
+    "use context.backup_url as the url of the fetch step",
+    "limit the save step to 1500 ms",
+    "if the database write fails, continue",
+    "only save the data if it is valid",
+    "skip the save when validation fails",
+];
+
+#[test]
+fn readmes_examples_produce_workflows_that_dry_run_accepts() {
+    let base = tempfile::tempdir().expect("tempdir");
+    let created = qwf(
+        base.path(),
+        None,
+        &[
+            "create",
+            "fetch data from the API, validate it, and save it to the database",
+            "--yes",
+        ],
+        "",
+    );
+    assert_eq!(created.code, 0, "{}", created.text());
+    // What the user does next: write the scripts the new skills call, and
+    // have the curl-fetch skill one example names.
+    let skills = base.path().join("home/skills");
+    for script in ["validate.py", "write_db.py"] {
+        std::fs::write(skills.join(script), "import sys\n").expect("script");
+    }
+    std::fs::write(
+        skills.join("curl-fetch.json"),
+        r#"{"name": "curl-fetch", "type": "code_inline", "description": "Fetch with curl",
+            "command": "sh -c 'curl -fsSL --retry 3 \"$QWF_INPUT_URL\"'", "inputs": ["url"], "outputs": ["data"]}"#,
+    )
+    .expect("skill");
+    let set = [
+        "--set",
+        "api_url=https://api.example.com/data",
+        "--set",
+        "table=events",
+    ];
+    let mut landed = Vec::new();
+    for example in README_EXAMPLES {
+        let dir = tempfile::tempdir().expect("tempdir");
+        copy_dir(base.path(), dir.path());
+        let run = qwf(
+            dir.path(),
+            None,
+            &["--json", "edit", "data-pipeline", example, "--yes"],
+            "",
+        );
+        let document = run.json();
+        if document["applied"] != json!(true) {
+            continue;
+        }
+        landed.push(*example);
+        let mut args = vec!["--json", "run", "data-pipeline", "--dry-run"];
+        args.extend_from_slice(&set);
+        let plan = qwf(dir.path(), None, &args, "");
+        assert_eq!(
+            (plan.code, plan.json()["preflight"].clone()),
+            (0, json!("passed")),
+            "'{example}' landed as {}, but the result does not run:\n{}",
+            document["verdict"],
+            plan.text()
+        );
+        if example.contains("valid") {
+            let save = plan.json()["steps"]
+                .as_array()
+                .and_then(|steps| steps.iter().find(|step| step["id"] == "save").cloned())
+                .expect("save is planned");
+            assert_eq!(
+                save["runs"], "runs only if validate.valid == true",
+                "{example}"
+            );
+        }
+    }
+    for must in [
+        "only save the data if it is valid",
+        "skip the save when validation fails",
+        "add retry logic to the API call",
+        "use curl-fetch for the fetch step",
+    ] {
+        assert!(landed.contains(&must), "'{must}' did not land: {landed:?}");
+    }
+}
