@@ -619,9 +619,7 @@ impl<'a> Checker<'a, '_> {
                 format!(
                     "skill '{name}' declares {missing}, so qwf cannot check what the steps using it give it or read from it"
                 ),
-                format!(
-                    "declare them in its skill file: \"inputs\": [\"url\", {{\"name\": \"schema\", \"optional\": true}}], \"outputs\": [\"data\"] (`qwf schema skill`)"
-                ),
+                "declare them in its skill file: \"inputs\": [\"url\", {\"name\": \"schema\", \"optional\": true}], \"outputs\": [\"data\"] (`qwf schema skill`)".to_string(),
             );
         }
         if let Some(inputs) = &interface.inputs {
