@@ -16,6 +16,7 @@ use crate::core::{
 };
 use crate::store::{Context, Origin, Provenance, Store, StoreError};
 
+mod authorize;
 mod mutating;
 
 /// How many skills one `list_skills` call with a query returns at most.
@@ -89,6 +90,13 @@ pub struct Options {
     pub max_turns: usize,
     /// Invalid calls in a row before giving up.
     pub max_corrections: usize,
+    /// Tool calls run from one model reply; a reply with more stops the
+    /// request after the first ones.
+    pub max_calls_per_reply: usize,
+    /// Tool calls run in one request.
+    pub max_calls: usize,
+    /// Proposals shown at the gate in one request.
+    pub max_proposals: usize,
 }
 
 impl Default for Options {
@@ -98,6 +106,9 @@ impl Default for Options {
             focus: None,
             max_turns: 8,
             max_corrections: 3,
+            max_calls_per_reply: 16,
+            max_calls: 64,
+            max_proposals: 5,
         }
     }
 }
@@ -118,6 +129,10 @@ pub struct Applied {
     /// do not exist.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub skills_skipped: Vec<String>,
+    /// Stub scripts written for new skills whose command named a script
+    /// that did not exist: each fails with "implement me" until written.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub stub_scripts: Vec<std::path::PathBuf>,
     pub verdict: Verdict,
     /// Why it was a rewrite rather than an edit (applied with --force).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -162,6 +177,52 @@ pub struct Report {
     /// Why the loop stopped before the model finished, if it did.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stopped: Option<String>,
+    /// The bound on the model's work that stopped the request, if one did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<Limit>,
+}
+
+/// A bound on how much one request may make the model do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Limit {
+    pub bound: Bound,
+    /// The bound's value.
+    pub limit: usize,
+    /// How many the model asked for (at least; a request stops at the
+    /// first call over a bound).
+    pub attempted: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Bound {
+    CallsPerReply,
+    CallsPerRequest,
+    ProposalsPerRequest,
+}
+
+impl std::fmt::Display for Limit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Limit {
+            bound,
+            limit,
+            attempted,
+        } = *self;
+        match bound {
+            Bound::CallsPerReply => write!(
+                f,
+                "the model made {attempted} tool calls in one reply; qwf ran the first {limit} and none of the rest (at most {limit} per reply)"
+            ),
+            Bound::CallsPerRequest => write!(
+                f,
+                "the model made more than {limit} tool calls in this request; the rest were not run (at most {limit} per request)"
+            ),
+            Bound::ProposalsPerRequest => write!(
+                f,
+                "the model proposed more than {limit} changes in this request; the rest were not shown or applied (at most {limit} per request)"
+            ),
+        }
+    }
 }
 
 /// The result of one tool call, as the model will see it.
@@ -196,8 +257,26 @@ impl Outcome {
 
     fn store_error(error: StoreError) -> Self {
         let hint = error.hint();
-        Outcome::error(error.to_string(), hint)
+        let saved = match &error {
+            StoreError::AfterCommit { version, .. } => Some(*version),
+            _ => None,
+        };
+        let mut outcome = Outcome::error(error.to_string(), hint);
+        // The version exists: neither the model nor the user may be told
+        // that nothing changed (doing it again would apply it twice).
+        if let Some(version) = saved {
+            outcome.content["saved_version"] = version.into();
+        }
+        outcome
     }
+}
+
+/// The result of one tool call run with [`Session::call_tool`]: the JSON
+/// the model would see, and whether it is an error.
+#[derive(Debug, Clone)]
+pub struct ToolResult {
+    pub content: Value,
+    pub is_error: bool,
 }
 
 /// Approved changes held back to be saved together as one version
@@ -211,6 +290,8 @@ pub struct Staged {
     pub current: Workflow,
     pub modifications: Vec<Modification>,
     pub summaries: Vec<String>,
+    /// Skills the user accepted; written with the changes, never before.
+    pub skills: Vec<Skill>,
 }
 
 /// A conversation with a model about the user's workflows.
@@ -221,6 +302,12 @@ pub struct Session<'a> {
     options: Options,
     messages: Vec<Message>,
     staged: Option<Staged>,
+    /// The workflow the user's answer to a question named, if any: the
+    /// conversation keeps it in focus after the turn.
+    answered_focus: Option<String>,
+    /// Workflows this conversation created (a `qwf create` makes one, and
+    /// may then change only it).
+    created: Vec<String>,
 }
 
 impl<'a> Session<'a> {
@@ -237,6 +324,8 @@ impl<'a> Session<'a> {
             options,
             messages: Vec::new(),
             staged: None,
+            answered_focus: None,
+            created: Vec::new(),
         }
     }
 
@@ -250,6 +339,7 @@ impl<'a> Session<'a> {
             current: head.workflow,
             modifications: Vec::new(),
             summaries: Vec::new(),
+            skills: Vec::new(),
         });
         Ok(())
     }
@@ -349,6 +439,50 @@ impl<'a> Session<'a> {
         &mut self,
         request: &str,
         gate: &mut dyn Gate,
+        on_text: Option<&mut dyn FnMut(&str)>,
+    ) -> Result<Report, ModelError> {
+        let result = self.run_turn(request, gate, on_text);
+        // "Which workflow?" answered by a name: later turns are about it.
+        if let Some(name) = self.answered_focus.take()
+            && matches!(self.options.mode, Mode::General)
+            && self.options.focus.as_deref() != Some(name.as_str())
+        {
+            self.options.focus = Some(name);
+            if let Some(Message::System { .. }) = self.messages.first() {
+                self.messages[0] = Message::System {
+                    text: self.system_prompt(request),
+                };
+            }
+        }
+        result
+    }
+
+    /// The one workflow an answer names, by its exact name.
+    fn workflow_named_in(&self, answer: &str) -> Option<String> {
+        let names: Vec<String> = self
+            .store
+            .list()
+            .ok()?
+            .into_iter()
+            .map(|summary| summary.name)
+            .collect();
+        let words: Vec<&str> = answer
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+            .filter(|word| !word.is_empty())
+            .collect();
+        let mut named = names
+            .into_iter()
+            .filter(|name| words.iter().any(|word| word.eq_ignore_ascii_case(name)));
+        match (named.next(), named.next()) {
+            (Some(one), None) => Some(one),
+            _ => None,
+        }
+    }
+
+    fn run_turn(
+        &mut self,
+        request: &str,
+        gate: &mut dyn Gate,
         mut on_text: Option<&mut dyn FnMut(&str)>,
     ) -> Result<Report, ModelError> {
         if self.messages.is_empty() {
@@ -372,16 +506,23 @@ impl<'a> Session<'a> {
                 None => self.model.respond(&model_request)?,
             };
             report.usage += reply.usage;
-            self.messages.push(Message::Assistant {
-                text: reply.text.clone(),
-                tool_calls: reply.tool_calls.clone(),
-            });
             if reply.tool_calls.is_empty() {
+                self.messages.push(Message::Assistant {
+                    text: reply.text.clone(),
+                    tool_calls: Vec::new(),
+                });
                 report.final_message = reply.text;
                 return Ok(report);
             }
+            let attempted = reply.tool_calls.len();
             let mut end_turn = false;
+            let mut results = Vec::new();
+            let mut run = Vec::new();
             for call in reply.tool_calls {
+                if let Some(limit) = self.bound_before(&call, run.len(), attempted, &report) {
+                    report.limit = Some(limit);
+                    break;
+                }
                 report.tool_calls.push(call.clone());
                 let outcome = if end_turn {
                     Outcome::error("not run: the turn ended with a question to the user", "")
@@ -395,12 +536,24 @@ impl<'a> Session<'a> {
                     errors_in_a_row = 0;
                 }
                 end_turn |= outcome.end_turn;
-                self.messages.push(Message::Tool {
+                results.push(Message::Tool {
                     call_id: call.id.clone(),
                     name: call.name.clone(),
                     content: outcome.content.to_string(),
                     is_error: outcome.is_error,
                 });
+                run.push(call);
+            }
+            // The conversation keeps only the calls that were run, each
+            // with its result: a flood is not carried into the next turn.
+            self.messages.push(Message::Assistant {
+                text: reply.text.clone(),
+                tool_calls: run,
+            });
+            self.messages.extend(results);
+            if let Some(limit) = report.limit {
+                report.stopped = Some(limit.to_string());
+                return Ok(report);
             }
             if end_turn {
                 report.final_message = report.question.clone().unwrap_or_default();
@@ -420,8 +573,70 @@ impl<'a> Session<'a> {
         Ok(report)
     }
 
+    /// Runs one tool call made outside the loop (by an MCP host's model,
+    /// for `qwf mcp`): the same argument checks, evaluation and gate as a
+    /// call from qwf's own model. `request` is what the version records as
+    /// its request, if the call leads to one.
+    pub fn call_tool(
+        &mut self,
+        call: &ToolCall,
+        request: &str,
+        gate: &mut dyn Gate,
+    ) -> (ToolResult, Report) {
+        let mut report = Report::default();
+        report.tool_calls.push(call.clone());
+        let outcome = self.dispatch(call, request, gate, &mut report);
+        let result = ToolResult {
+            content: outcome.content,
+            is_error: outcome.is_error,
+        };
+        (result, report)
+    }
+
+    /// The bound the next call would cross, if any: `run` calls of this
+    /// reply (of `attempted`) have been run so far.
+    fn bound_before(
+        &self,
+        call: &ToolCall,
+        run: usize,
+        attempted: usize,
+        report: &Report,
+    ) -> Option<Limit> {
+        let options = &self.options;
+        if run >= options.max_calls_per_reply {
+            return Some(Limit {
+                bound: Bound::CallsPerReply,
+                limit: options.max_calls_per_reply,
+                attempted,
+            });
+        }
+        if report.tool_calls.len() >= options.max_calls {
+            return Some(Limit {
+                bound: Bound::CallsPerRequest,
+                limit: options.max_calls,
+                attempted: report.tool_calls.len() + 1,
+            });
+        }
+        if tools::may_mutate(&call.name) && report.proposals >= options.max_proposals {
+            return Some(Limit {
+                bound: Bound::ProposalsPerRequest,
+                limit: options.max_proposals,
+                attempted: report.proposals + 1,
+            });
+        }
+        None
+    }
+
+    /// The skills and agents that exist, with the skills accepted but not
+    /// yet saved (`qwf refine`).
     fn known(&self) -> Option<KnownResources> {
-        self.store.known_resources().ok()
+        let mut known = self.store.known_resources().ok()?;
+        if let Some(staged) = &self.staged {
+            for skill in &staged.skills {
+                known.add_skill(skill);
+            }
+        }
+        Some(known)
     }
 
     fn provenance(&self, description: &str, request: &str, report: &Report) -> Provenance {
@@ -451,6 +666,10 @@ impl<'a> Session<'a> {
             Err(error @ CallError::UnknownTool(_)) => return Outcome::error(error.to_string(), ""),
             Err(error) => return Outcome::error(error.to_string(), ""),
         };
+        if let Err(refusal) = self.authorize(&tool) {
+            Self::note_first(report, false);
+            return Outcome::error(refusal.message, refusal.hint);
+        }
         match tool {
             Tool::ListSkills(args) => self.list_skills(&args.query),
             Tool::ListResources(args) => {
@@ -546,7 +765,12 @@ impl<'a> Session<'a> {
                 }
             }
             Tool::AskUser(args) => match gate.ask(&args.question) {
-                Some(answer) => Outcome::ok(json!({ "answer": answer })),
+                Some(answer) => {
+                    if let Some(name) = self.workflow_named_in(&answer) {
+                        self.answered_focus = Some(name);
+                    }
+                    Outcome::ok(json!({ "answer": answer }))
+                }
                 None => {
                     report.question = Some(args.question.clone());
                     Outcome {

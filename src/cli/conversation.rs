@@ -121,6 +121,11 @@ impl Spinning {
         IN_CALL.store(true, Ordering::SeqCst);
         let spinner = self.show.then(|| {
             let spinner = indicatif::ProgressBar::new_spinner();
+            if let Ok(style) =
+                indicatif::ProgressStyle::with_template("{spinner} {msg} · {elapsed}")
+            {
+                spinner.set_style(style);
+            }
             spinner.set_message(format!(
                 "{} is thinking... (Ctrl-C cancels)",
                 self.inner.describe()
@@ -207,6 +212,7 @@ pub fn finish(
             "question": report.question,
             "plans": gate.plans_written,
             "stopped": report.stopped,
+            "limit": report.limit,
             "usage": report.usage,
         }));
     } else {
@@ -227,8 +233,12 @@ pub fn finish(
         }
     }
     if let Some(stopped) = &report.stopped {
-        return Err(CliError::new(format!("stopped: {stopped}"))
-            .with_hint("rephrase the request, or try another model with --provider/--model"));
+        let hint = if report.limit.is_some() {
+            "one request is bounded; only the changes listed above went through the gate (`qwf history NAME` shows what was saved); ask for the rest in another request"
+        } else {
+            "rephrase the request, or try another model with --provider/--model"
+        };
+        return Err(CliError::new(format!("stopped: {stopped}")).with_hint(hint));
     }
     if report.proposals > 0 && report.applied.is_empty() {
         let hint = if !gate.plans_written.is_empty() {
@@ -256,6 +266,13 @@ fn skill_lines(printer: &mut Printer, applied: &crate::agent::session::Applied) 
                 "s"
             },
             applied.skills_created.join(", ")
+        ));
+    }
+    for path in &applied.stub_scripts {
+        printer.line(format!(
+            "{} Wrote a stub script {}: it fails with \"implement me\" until you write the real one (`qwf run` says so before it starts)",
+            paint(WARNING, "!"),
+            path.display()
         ));
     }
     if !applied.skills_skipped.is_empty() {

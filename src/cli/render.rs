@@ -324,6 +324,7 @@ pub fn proposal_summary_lines(proposal: &crate::agent::gate::Proposal) -> Vec<St
         ProposalKind::Create {
             workflow,
             new_skills,
+            ..
         } => {
             lines.push(format!(
                 "New workflow '{}': {} top-level steps, {} new skills",
@@ -332,7 +333,7 @@ pub fn proposal_summary_lines(proposal: &crate::agent::gate::Proposal) -> Vec<St
                 new_skills.len()
             ));
         }
-        ProposalKind::CreateSkill { skill } => {
+        ProposalKind::CreateSkill { skill, .. } => {
             lines.push(format!(
                 "New skill '{}' ({}): {}",
                 skill.name, skill.skill_type, skill.command

@@ -46,6 +46,12 @@ pub struct PreflightInput {
     /// `--set` values, already checked against the context.
     pub overrides: JsonMap,
     pub models: ModelAvailability,
+    /// qwf's own environment, from which code skills get the documented
+    /// variables (see [`super::environment`]); never passed whole.
+    pub environment: Vec<(String, String)>,
+    /// Workspace skills that may not run (the workspace is not trusted):
+    /// name → (file, why).
+    pub untrusted_skills: HashMap<String, (PathBuf, String)>,
 }
 
 /// One reason the workflow cannot run.
@@ -84,6 +90,8 @@ pub struct Plan {
     pub provider: Option<String>,
     /// Steps named as another step's fallback: they run only in its place.
     pub fallback_for: HashMap<String, String>,
+    /// qwf's environment, for the variables a code skill gets.
+    pub environment: Vec<(String, String)>,
     pub(crate) commands: HashMap<String, Vec<String>>,
     pub(crate) conditions: HashMap<String, Condition>,
 }
@@ -160,6 +168,8 @@ pub fn preflight(input: PreflightInput) -> Result<Plan, Vec<Problem>> {
         mut agent_interfaces,
         overrides,
         models,
+        environment,
+        untrusted_skills,
     } = input;
     let mut problems = Vec::new();
     // The same check as `qwf validate` and the gate: names and interfaces.
@@ -177,6 +187,29 @@ pub fn preflight(input: PreflightInput) -> Result<Plan, Vec<Problem>> {
         .filter_map(|broken| Some((broken.path.file_stem()?.to_str()?.to_string(), broken)))
         .collect();
     for issue in validate(&workflow, Some(&known)).errors() {
+        if issue.code == IssueCode::UnknownSkill
+            && let Some(skill) = workflow_skill_of(&workflow, issue.step_id.as_deref())
+            && let Some((file, reason)) = untrusted_skills.get(skill)
+        {
+            let workspace = file
+                .parent()
+                .and_then(|skills| skills.parent())
+                .and_then(|dot_qwf| dot_qwf.parent())
+                .unwrap_or(file);
+            problems.push(Problem {
+                step_id: issue.step_id.clone(),
+                message: format!(
+                    "skill '{skill}' is a workspace skill ({}), and {reason}",
+                    file.display()
+                ),
+                hint: format!(
+                    "read the files in {}, then `qwf trust {}` to let its skills run",
+                    workspace.join(".qwf").join("skills").display(),
+                    workspace.display()
+                ),
+            });
+            continue;
+        }
         if issue.code == IssueCode::UnknownSkill
             && let Some(skill) = workflow_skill_of(&workflow, issue.step_id.as_deref())
             && let Some(file) = broken.get(skill)
@@ -266,6 +299,15 @@ pub fn preflight(input: PreflightInput) -> Result<Plan, Vec<Problem>> {
                                         directory.display()
                                     ),
                                 });
+                            } else if let Some(stub) = stub_script(&found.command, directory) {
+                                problems.push(Problem {
+                                    step_id: Some(step.id.clone()),
+                                    message: format!(
+                                        "skill '{skill}''s script {} is still the stub qwf wrote",
+                                        stub.display()
+                                    ),
+                                    hint: "write the real script there (the stub shows how its inputs arrive and fails with \"implement me\" until you do)".into(),
+                                });
                             }
                             commands.insert(skill.clone(), argv);
                         }
@@ -347,6 +389,7 @@ pub fn preflight(input: PreflightInput) -> Result<Plan, Vec<Problem>> {
         model_steps,
         provider,
         fallback_for,
+        environment,
         commands,
         conditions,
     })
@@ -377,6 +420,14 @@ fn missing_program(argv: &[String], directory: &std::path::Path) -> Option<Strin
     })?;
     (!directory.join(script).exists())
         .then(|| format!("its script '{script}' is not in {}", directory.display()))
+}
+
+/// The script a command runs, when it is still a stub qwf wrote.
+fn stub_script(command: &str, directory: &std::path::Path) -> Option<std::path::PathBuf> {
+    let path = directory.join(crate::core::stub::script_of(command)?);
+    let text = std::fs::read_to_string(&path).ok()?;
+    text.contains(crate::core::stub::STUB_MARKER)
+        .then_some(path)
 }
 
 fn workflow_skill_of<'w>(workflow: &'w Workflow, step_id: Option<&str>) -> Option<&'w str> {

@@ -26,6 +26,10 @@ pub struct SkillListing {
     pub skills: Vec<FoundSkill>,
     pub shadowed: Vec<Shadowed>,
     pub problems: Vec<Problem>,
+    /// Workspace skills that are not used because the workspace is not
+    /// trusted (`qwf trust`), and why.
+    pub untrusted: Vec<FoundSkill>,
+    pub untrusted_reason: Option<String>,
 }
 
 impl Store {
@@ -67,6 +71,9 @@ impl Store {
 
     /// [`Store::skills`] with each skill's file and scope, and what the
     /// workspace shadows. Never fails: problems are part of the listing.
+    /// The workspace's skills are used only when the user trusts it (see
+    /// [`super::trust`]); otherwise they are listed apart, and a home skill
+    /// of the same name stays in use.
     pub fn skill_listing(&self) -> SkillListing {
         let mut listing = SkillListing::default();
         let mut by_name: BTreeMap<String, FoundSkill> = BTreeMap::new();
@@ -79,6 +86,10 @@ impl Store {
             }
         }
         for (directory, scope) in directories {
+            let trust = match scope {
+                Scope::Workspace => self.workspace_trust(),
+                Scope::Global => super::trust::Trust::NothingToTrust,
+            };
             let (found, problems) = match read_skill_dir(&directory, scope) {
                 Ok(read) => read,
                 Err(error) => (
@@ -87,6 +98,18 @@ impl Store {
                 ),
             };
             listing.problems.extend(problems);
+            if let Some(reason) = trust.reason() {
+                for skill in &found {
+                    if let Some(home) = by_name.get(&skill.skill.name) {
+                        listing.shadowed.push(shadow(home, skill));
+                    }
+                }
+                if !found.is_empty() {
+                    listing.untrusted_reason = Some(reason);
+                }
+                listing.untrusted.extend(found);
+                continue;
+            }
             for skill in found {
                 match by_name.remove(&skill.skill.name) {
                     // Files are read in name order: the first of two in one
@@ -120,6 +143,19 @@ impl Store {
         ))
     }
 
+    /// [`Store::known_resources`] for checking `workflow`: the agents are
+    /// read only when one of its steps runs an agent.
+    pub fn known_resources_for(
+        &self,
+        workflow: &crate::core::Workflow,
+    ) -> Result<crate::core::KnownResources> {
+        if runs_agents(workflow) {
+            return self.known_resources();
+        }
+        let (skills, _) = self.skills()?;
+        Ok(crate::core::KnownResources::new(&skills, Vec::new()))
+    }
+
     /// The skill named `name`: a workspace skill before a home one.
     pub fn skill(&self, name: &str) -> Result<Skill> {
         check_name(name, "skill")?;
@@ -130,6 +166,23 @@ impl Store {
             .find(|found| found.skill.name == name)
         {
             return Ok(found.skill);
+        }
+        if let Some(found) = listing
+            .untrusted
+            .iter()
+            .find(|found| found.skill.name == name)
+        {
+            return Err(StoreError::Invalid {
+                message: format!(
+                    "skill '{name}' is a workspace skill ({}), and {}",
+                    found.source.display(),
+                    listing
+                        .untrusted_reason
+                        .as_deref()
+                        .unwrap_or("this workspace is not trusted")
+                ),
+                hint: "read it, then `qwf trust` lets this workspace's skills be used".into(),
+            });
         }
         if let Some(problem) = listing
             .problems
@@ -204,6 +257,155 @@ impl Store {
     }
 }
 
+impl Store {
+    /// The script a new skill's command names that is not in the skills
+    /// folder yet (`python3 notify.py` → `notify.py`), when qwf can write a
+    /// stub for it (see [`crate::core::stub::script_stub`]).
+    pub fn missing_script(&self, skill: &Skill) -> Option<String> {
+        let (script, _) = crate::core::stub::script_stub(skill)?;
+        (!self.skills_dir().join(&script).exists()).then_some(script)
+    }
+
+    /// Writes the stub of a skill's missing script next to the skill file;
+    /// never replaces a file. `None` when there is nothing to write.
+    pub fn write_script_stub(&self, skill: &Skill) -> Result<Option<PathBuf>> {
+        let Some((script, text)) = crate::core::stub::script_stub(skill) else {
+            return Ok(None);
+        };
+        let path = self.skills_dir().join(&script);
+        if path.exists() {
+            return Ok(None);
+        }
+        write_new(&path, text.as_bytes())?;
+        Ok(Some(path))
+    }
+
+    /// Removes a skill: its file moves to `skills/.trash/` (in the folder it
+    /// was found in), from where `qwf skill create --file` brings it back.
+    /// Returns the file removed and where it was kept.
+    pub fn delete_skill(&self, name: &str, now: &str) -> Result<(PathBuf, PathBuf)> {
+        let path = self.skill_file(name)?;
+        let kept = keep_copy(&path, name, now)?;
+        fs::remove_file(&path).map_err(|error| StoreError::io("remove", &path, error))?;
+        Ok((path, kept))
+    }
+
+    /// Replaces a skill's file with `skill` (checked first), keeping the
+    /// previous file in `skills/.trash/`. Returns the file and the copy.
+    pub fn replace_skill(&self, skill: &Skill, now: &str) -> Result<(PathBuf, PathBuf)> {
+        check_name(&skill.name, "skill")?;
+        let problems = check_skill(skill);
+        if has_errors(&problems) {
+            let errors: Vec<String> = problems
+                .iter()
+                .filter(|problem| problem.severity == Severity::Error)
+                .map(ToString::to_string)
+                .collect();
+            return Err(StoreError::Invalid {
+                message: format!("skill '{}' is not valid: {}", skill.name, errors.join("; ")),
+                hint: "fix the skill file and try again; nothing was saved".into(),
+            });
+        }
+        let path = self.skill_file(&skill.name)?;
+        let kept = keep_copy(&path, &skill.name, now)?;
+        let mut text =
+            serde_json::to_string_pretty(skill).expect("a skill is always representable as JSON");
+        text.push('\n');
+        write_atomic(&path, text.as_bytes())?;
+        Ok((path, kept))
+    }
+
+    /// Removes a skill file written moments ago by the same command (its
+    /// save failed half-way); nothing is kept.
+    pub fn discard_new_skill(&self, name: &str) -> Result<()> {
+        check_name(name, "skill")?;
+        let path = self.skill_path(name);
+        fs::remove_file(&path).map_err(|error| StoreError::io("remove", &path, error))
+    }
+
+    /// The file a skill was found in (home or workspace).
+    pub fn skill_file(&self, name: &str) -> Result<PathBuf> {
+        check_name(name, "skill")?;
+        let listing = self.skill_listing();
+        if let Some(found) = listing
+            .skills
+            .into_iter()
+            .find(|found| found.skill.name == name)
+        {
+            return Ok(found.source);
+        }
+        // An unreadable file of that name is still the skill's file.
+        let path = self.skill_path(name);
+        if path.exists() {
+            return Ok(path);
+        }
+        self.skill(name).map(|_| path)
+    }
+}
+
+/// Copies a skill file into `.trash/` beside it as `NAME.TIME.json`.
+fn keep_copy(path: &Path, name: &str, now: &str) -> Result<PathBuf> {
+    let directory = path
+        .parent()
+        .map_or_else(|| PathBuf::from(".trash"), |parent| parent.join(".trash"));
+    let stamp: String = now.chars().filter(char::is_ascii_alphanumeric).collect();
+    let content = fs::read(path).map_err(|error| StoreError::io("read", path, error))?;
+    for attempt in 1..1000 {
+        let file = if attempt == 1 {
+            format!("{name}.{stamp}.json")
+        } else {
+            format!("{name}.{stamp}-{attempt}.json")
+        };
+        let kept = directory.join(file);
+        if kept.exists() {
+            continue;
+        }
+        write_new(&kept, &content)?;
+        return Ok(kept);
+    }
+    Err(StoreError::Invalid {
+        message: format!(
+            "too many kept copies of skill '{name}' in {}",
+            directory.display()
+        ),
+        hint: "remove old files from that folder".into(),
+    })
+}
+
+/// Writes a new file atomically, refusing to replace one that appeared
+/// meanwhile.
+fn write_new(path: &Path, content: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let directory = path.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(directory).map_err(|error| StoreError::io("create", directory, error))?;
+    let mut temporary = tempfile::Builder::new()
+        .prefix(".qwf-")
+        .suffix(".tmp")
+        .tempfile_in(directory)
+        .map_err(|error| StoreError::io("create a temporary file in", directory, error))?;
+    temporary
+        .write_all(content)
+        .and_then(|()| temporary.as_file().sync_all())
+        .map_err(|error| StoreError::io("write", temporary.path(), error))?;
+    temporary
+        .persist_noclobber(path)
+        .map_err(|error| StoreError::io("create", path, error.error))?;
+    Ok(())
+}
+
+/// Whether one of the workflow's steps (nested ones too) runs an agent.
+pub fn runs_agents(workflow: &crate::core::Workflow) -> bool {
+    crate::core::tree::StepIndex::new(workflow)
+        .visited
+        .iter()
+        .any(|visited| {
+            matches!(
+                visited.step.kind,
+                crate::core::model::StepKind::Agent { .. }
+            )
+        })
+}
+
 fn shadow(used: &FoundSkill, ignored: &FoundSkill) -> Shadowed {
     Shadowed {
         kind: Kind::Skill,
@@ -239,7 +441,7 @@ fn read_skill_dir(directory: &Path, scope: Scope) -> Result<(Vec<FoundSkill>, Ve
     let mut skills = Vec::new();
     let mut problems = Vec::new();
     for path in paths {
-        let text = match fs::read_to_string(&path) {
+        let text = match super::read::read_text(&path, super::read::SMALL_FILE) {
             Ok(text) => text,
             Err(error) => {
                 problems.push(Problem::new(&path, error.to_string()));

@@ -24,7 +24,9 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::mcp_config::ServerConfig;
-use super::{Client, Kind, Problem, Roots, Scope, Shadowed, files_in, parse_object, read_file};
+use super::{
+    Client, DeclaringFile, Kind, Problem, Roots, Scope, Shadowed, files_in, parse_object, read_file,
+};
 use crate::core::skill::{Interface, Port};
 
 /// How an agent file is written.
@@ -124,30 +126,69 @@ fn ports(
     }
 }
 
-pub(super) struct Agents {
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Agents {
     pub agents: Vec<FoundAgent>,
     pub shadowed: Vec<Shadowed>,
     pub problems: Vec<Problem>,
 }
 
-/// The agent directories of each client, workspace first (it wins).
-fn directories(roots: &Roots) -> Vec<(Client, Scope, PathBuf, &'static [&'static str])> {
-    const JSON: &[&str] = &["json"];
-    const JSON_OR_MARKDOWN: &[&str] = &["json", "md"];
-    let mut directories = Vec::new();
-    if let Some(workspace) = roots.distinct_workspace() {
-        directories.push((
+const JSON: &[&str] = &["json"];
+const JSON_OR_MARKDOWN: &[&str] = &["json", "md"];
+
+/// A workspace's own agent directories.
+fn workspace_directories(workspace: &Path) -> [(Client, PathBuf, &'static [&'static str]); 2] {
+    [
+        (
             Client::AmazonQ,
-            Scope::Workspace,
             workspace.join(".amazonq").join("cli-agents"),
             JSON,
-        ));
-        directories.push((
+        ),
+        (
             Client::Kiro,
-            Scope::Workspace,
             workspace.join(".kiro").join("agents"),
             JSON_OR_MARKDOWN,
-        ));
+        ),
+    ]
+}
+
+/// The workspace's agent files that declare MCP servers, as read: what
+/// trusting the workspace covers (with its `mcp.json` files).
+pub(super) fn workspace_declaring_files(workspace: &Path) -> Vec<DeclaringFile> {
+    let mut problems = Vec::new();
+    let mut files = Vec::new();
+    for (client, directory, extensions) in workspace_directories(workspace) {
+        for path in files_in(&directory, extensions, &mut problems) {
+            let Some(text) = read_file(&path, &mut problems) else {
+                continue;
+            };
+            let Some((file, _)) = parse_agent_file(&path, &text, &mut problems) else {
+                continue;
+            };
+            let servers: Vec<(String, ServerConfig)> =
+                file.mcp_servers.unwrap_or_default().into_iter().collect();
+            if servers.is_empty() {
+                continue;
+            }
+            files.push(DeclaringFile {
+                client,
+                agent: Some(agent_name(&path, file.name)),
+                servers,
+                path,
+                text,
+            });
+        }
+    }
+    files
+}
+
+/// The agent directories of each client, workspace first (it wins).
+fn directories(roots: &Roots) -> Vec<(Client, Scope, PathBuf, &'static [&'static str])> {
+    let mut directories = Vec::new();
+    if let Some(workspace) = roots.distinct_workspace() {
+        for (client, directory, extensions) in workspace_directories(workspace) {
+            directories.push((client, Scope::Workspace, directory, extensions));
+        }
     }
     if let Some(home) = &roots.user_home {
         directories.push((
@@ -212,34 +253,9 @@ fn read_agent(
     problems: &mut Vec<Problem>,
 ) -> Option<FoundAgent> {
     let text = read_file(path, problems)?;
-    let is_markdown = path.extension().and_then(|extension| extension.to_str()) == Some("md");
-    let (file, format) = if is_markdown {
-        let (yaml, first_line) = frontmatter(&text)?;
-        match serde_yaml_ng::from_str::<AgentFile>(yaml) {
-            Ok(file) => (file, AgentFormat::Markdown),
-            Err(error) => {
-                problems.push(yaml_problem(path, &error, first_line));
-                return None;
-            }
-        }
-    } else {
-        match parse_object::<AgentFile>(path, &text, "an agent configuration") {
-            Ok(file) => (file, AgentFormat::Json),
-            Err(problem) => {
-                problems.push(problem);
-                return None;
-            }
-        }
-    };
-    let stem = path
-        .file_stem()
-        .map(|stem| stem.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let name = file
-        .name
-        .map(|name| name.trim().to_string())
-        .filter(|name| !name.is_empty())
-        .unwrap_or(stem);
+    let (file, format) = parse_agent_file(path, &text, problems)?;
+    let is_markdown = format == AgentFormat::Markdown;
+    let name = agent_name(path, file.name);
     let inputs = ports(path, "inputs", file.inputs, problems);
     let outputs = ports(path, "outputs", file.outputs, problems);
     let server_configs: Vec<(String, ServerConfig)> =
@@ -256,7 +272,7 @@ fn read_agent(
         {
             Some((_, Some(relative))) => {
                 let target = path.parent().unwrap_or(Path::new(".")).join(relative);
-                match std::fs::read_to_string(&target) {
+                match super::read::read_text(&target, super::read::SMALL_FILE) {
                     Ok(text) => Some(text),
                     Err(error) => {
                         problems.push(Problem::new(
@@ -297,6 +313,107 @@ fn read_agent(
         prompt,
         server_configs,
     })
+}
+
+/// An agent file's fields; `None` for a Markdown prompt file (no
+/// frontmatter) and for a file that cannot be parsed (reported).
+fn parse_agent_file(
+    path: &Path,
+    text: &str,
+    problems: &mut Vec<Problem>,
+) -> Option<(AgentFile, AgentFormat)> {
+    let is_markdown = path.extension().and_then(|extension| extension.to_str()) == Some("md");
+    if is_markdown {
+        let (yaml, first_line) = frontmatter(text)?;
+        if let Some(message) = yaml_too_complex(yaml) {
+            problems.push(Problem::new(path, message));
+            return None;
+        }
+        match serde_yaml_ng::from_str::<AgentFile>(yaml) {
+            Ok(file) => Some((file, AgentFormat::Markdown)),
+            Err(error) => {
+                problems.push(yaml_problem(path, &error, first_line));
+                None
+            }
+        }
+    } else {
+        match parse_object::<AgentFile>(path, text, "an agent configuration") {
+            Ok(file) => Some((file, AgentFormat::Json)),
+            Err(problem) => {
+                problems.push(problem);
+                None
+            }
+        }
+    }
+}
+
+/// The `name` field, or the file name without its extension.
+fn agent_name(path: &Path, name: Option<String>) -> String {
+    name.map(|name| name.trim().to_string())
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| {
+            path.file_stem()
+                .map(|stem| stem.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        })
+}
+
+/// A Kiro agent's frontmatter is a few hundred bytes; these bounds keep a
+/// hostile one from making every command parse YAML for seconds.
+const FRONTMATTER_LIMIT: usize = 64 * 1024;
+const NESTING_LIMIT: usize = 32;
+
+/// Why the frontmatter is not parsed at all, if it is too big or nested
+/// too deep (block indentation, `- - -` sequences and `[{` brackets all
+/// count).
+fn yaml_too_complex(yaml: &str) -> Option<String> {
+    if yaml.len() > FRONTMATTER_LIMIT {
+        return Some(format!(
+            "its YAML frontmatter is larger than {} KiB; an agent's settings are a few lines",
+            FRONTMATTER_LIMIT / 1024
+        ));
+    }
+    let mut indents: Vec<usize> = Vec::new();
+    let mut brackets = 0usize;
+    for line in yaml.lines() {
+        let content = line.trim_start_matches([' ', '\t']);
+        if content.is_empty() || content.starts_with('#') {
+            continue;
+        }
+        let indent = line.len() - content.len();
+        while indents.last().is_some_and(|&top| top >= indent) {
+            indents.pop();
+        }
+        indents.push(indent);
+        let mut rest = content;
+        let mut dashes = 0;
+        while let Some(after) = rest.strip_prefix("- ").or_else(|| rest.strip_prefix("-\t")) {
+            dashes += 1;
+            rest = after.trim_start();
+        }
+        let mut quote: Option<char> = None;
+        let mut deepest = brackets;
+        for c in rest.chars() {
+            match (quote, c) {
+                (Some(open), c) if c == open => quote = None,
+                (Some(_), _) => {}
+                (None, '\'' | '"') => quote = Some(c),
+                (None, '#') => break,
+                (None, '[' | '{') => {
+                    brackets += 1;
+                    deepest = deepest.max(brackets);
+                }
+                (None, ']' | '}') => brackets = brackets.saturating_sub(1),
+                _ => {}
+            }
+        }
+        if indents.len() + dashes + deepest > NESTING_LIMIT {
+            return Some(format!(
+                "its YAML frontmatter is nested more than {NESTING_LIMIT} levels deep"
+            ));
+        }
+    }
+    None
 }
 
 /// What follows a Markdown agent's frontmatter: its instructions.
@@ -385,6 +502,23 @@ mod tests {
             frontmatter("---\r\nname: a\r\n---\r\n"),
             Some(("name: a\r\n", 2))
         );
+    }
+
+    #[test]
+    fn huge_or_deeply_nested_frontmatter_is_refused_quickly() {
+        assert_eq!(yaml_too_complex("name: a\ntools: [read, write]\n"), None);
+        let nested = format!("name: a\nx: {}1{}\n", "[".repeat(40), "]".repeat(40));
+        assert!(yaml_too_complex(&nested).is_some());
+        let dashes = format!("x:\n  {}1\n", "- ".repeat(40));
+        assert!(yaml_too_complex(&dashes).is_some());
+        let mut block = String::new();
+        for depth in 0..40 {
+            block.push_str(&format!("{}k{depth}:\n", " ".repeat(depth)));
+        }
+        assert!(yaml_too_complex(&block).is_some());
+        let quoted = format!("name: \"{}\"\n", "[".repeat(100));
+        assert_eq!(yaml_too_complex(&quoted), None);
+        assert!(yaml_too_complex(&"a: b\n".repeat(20_000)).is_some());
     }
 
     #[test]

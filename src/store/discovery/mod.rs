@@ -10,6 +10,7 @@
 pub mod agents;
 pub mod cache;
 pub mod mcp_config;
+pub mod redact;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -20,7 +21,7 @@ pub use agents::{AgentFormat, FoundAgent};
 pub use cache::{CachedServer, CachedTool, ProbeCache};
 pub use mcp_config::{FoundServer, ServerOrigin, Transport};
 
-use super::Store;
+use super::{Store, read};
 use crate::core::skill::Skill;
 
 /// Where discovery looks besides `QWF_HOME`.
@@ -190,6 +191,12 @@ pub struct FoundSkill {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Discovery {
     pub skills: Vec<FoundSkill>,
+    /// Workspace skills not used: the workspace is not trusted.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub untrusted_skills: Vec<FoundSkill>,
+    /// Why they are not used.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub untrusted_reason: Option<String>,
     pub agents: Vec<FoundAgent>,
     pub mcp_servers: Vec<FoundServer>,
     pub shadowed: Vec<Shadowed>,
@@ -197,9 +204,19 @@ pub struct Discovery {
     /// The last `qwf resources --probe`, if there was one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub probe: Option<ProbeCache>,
+    /// Whether the user trusts the workspace (`qwf trust`): its MCP servers
+    /// are started only then.
+    #[serde(skip)]
+    pub workspace_trusted: bool,
 }
 
 impl Discovery {
+    /// Whether the server is the workspace's own and the workspace is not
+    /// trusted: then it is never started.
+    pub fn untrusted(&self, server: &FoundServer) -> bool {
+        server.scope == Scope::Workspace && !self.workspace_trusted
+    }
+
     /// The probed tools of a server, if the last probe reached it.
     pub fn cached_tools(&self, server: &FoundServer) -> Option<&CachedServer> {
         self.probe.as_ref()?.server(server)
@@ -236,24 +253,14 @@ fn files_in(directory: &Path, extensions: &[&str], problems: &mut Vec<Problem>) 
 }
 
 /// A file's text; `None` (and nothing reported) when it does not exist.
+/// Only a regular file of at most [`read::SMALL_FILE`] bytes is read: a
+/// FIFO, a device or a huge file is a problem, named.
 fn read_file(path: &Path, problems: &mut Vec<Problem>) -> Option<String> {
-    match fs::read(path) {
-        Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(text) => Some(text),
-            Err(error) => {
-                problems.push(Problem::new(
-                    path,
-                    format!(
-                        "is not UTF-8 text (byte {})",
-                        error.utf8_error().valid_up_to()
-                    ),
-                ));
-                None
-            }
-        },
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => None,
+    match read::read_text(path, read::SMALL_FILE) {
+        Ok(text) => Some(text),
+        Err(error) if error.is_not_found() => None,
         Err(error) => {
-            problems.push(Problem::new(path, format!("cannot read: {error}")));
+            problems.push(Problem::new(path, error.to_string()));
             None
         }
     }
@@ -284,6 +291,29 @@ fn parse_object<T: serde::de::DeserializeOwned>(
     })
 }
 
+/// A workspace file that declares MCP servers (an `mcp.json`, or an agent
+/// with `mcpServers`), with the text it was read as: trusting a workspace
+/// covers these files with its skills.
+#[derive(Debug, Clone)]
+pub struct DeclaringFile {
+    pub path: PathBuf,
+    pub client: Client,
+    /// The agent, when the file is an agent file.
+    pub agent: Option<String>,
+    pub servers: Vec<(String, mcp_config::ServerConfig)>,
+    pub text: String,
+}
+
+/// Every file of `workspace` that declares MCP servers, in path order.
+/// Files that cannot be read or parsed declare none (discovery reports
+/// them, and nothing starts from them).
+pub fn workspace_declaring_files(workspace: &Path) -> Vec<DeclaringFile> {
+    let mut files = mcp_config::workspace_declaring_files(workspace);
+    files.extend(agents::workspace_declaring_files(workspace));
+    files.sort_by(|left, right| left.path.cmp(&right.path));
+    files
+}
+
 /// The workspace's skill directory under `workspace`.
 pub fn workspace_skills_dir(workspace: &Path) -> PathBuf {
     workspace.join(".qwf").join("skills")
@@ -297,12 +327,15 @@ impl Store {
         let listing = self.skill_listing();
         let mut discovery = Discovery {
             skills: listing.skills,
+            untrusted_skills: listing.untrusted,
+            untrusted_reason: listing.untrusted_reason,
             shadowed: listing.shadowed,
             problems: listing.problems,
+            workspace_trusted: self.workspace_trust().is_trusted(),
             ..Discovery::default()
         };
         let roots = self.roots();
-        let agents = agents::discover(roots);
+        let agents = self.agents().clone();
         discovery.agents = agents.agents;
         discovery.shadowed.extend(agents.shadowed);
         discovery.problems.extend(agents.problems);
@@ -319,7 +352,12 @@ impl Store {
 
     /// The agents of Amazon Q CLI and Kiro, without the rest.
     pub fn discover_agents(&self) -> Vec<FoundAgent> {
-        agents::discover(self.roots()).agents
+        self.agents().agents.clone()
+    }
+
+    /// The agents, read the first time a command needs them.
+    fn agents(&self) -> &agents::Agents {
+        self.agents.get_or_init(|| agents::discover(self.roots()))
     }
 
     /// Where `qwf resources --probe` keeps what it found.
