@@ -1889,6 +1889,8 @@ fn preflight_passes(workflow: &Workflow, skills: &[Skill], agents: &[String]) ->
         agent_interfaces: Default::default(),
         overrides: Default::default(),
         models: ModelAvailability::Ready("test model".into()),
+        environment: vec![("PATH".into(), std::env::var("PATH").unwrap_or_default())],
+        untrusted_skills: Default::default(),
     })
     .is_ok()
 }

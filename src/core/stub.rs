@@ -224,8 +224,8 @@ mod tests {
             skill_type: SkillType::CodeInline,
             description: "Send a \"notification\"".into(),
             command: command.into(),
-            inputs: vec!["data".into(), "api-url".into()],
-            outputs: vec!["sent".into()],
+            inputs: Some(crate::core::skill::Port::names(["data", "api-url"])),
+            outputs: Some(crate::core::skill::Port::names(["sent"])),
             extra: Default::default(),
         }
     }
