@@ -467,6 +467,40 @@ mod tests {
     use super::*;
 
     #[test]
+    fn agents_may_declare_an_interface_and_a_bad_one_is_reported_not_fatal() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let declared = dir.path().join("reviewer.json");
+        std::fs::write(
+            &declared,
+            r#"{"inputs": ["diff", {"name": "style", "optional": true}], "outputs": [{"name": "approved", "type": "boolean"}]}"#,
+        )
+        .expect("write");
+        let markdown = dir.path().join("writer.md");
+        std::fs::write(&markdown, "---\ninputs: [topic]\n---\nYou write.\n").expect("write");
+        let bad = dir.path().join("odd.json");
+        std::fs::write(&bad, r#"{"inputs": 3, "prompt": "x"}"#).expect("write");
+        let plain = dir.path().join("plain.json");
+        std::fs::write(&plain, r#"{"prompt": "x"}"#).expect("write");
+        let mut problems = Vec::new();
+        let mut read = |path: &Path| {
+            read_agent(path, Client::Kiro, Scope::Global, &mut problems)
+                .expect("an agent")
+                .interface()
+        };
+        let reviewer = read(&declared);
+        assert_eq!(reviewer.input_names(), ["diff", "style"]);
+        assert!(reviewer.input("style").is_some_and(|port| port.optional));
+        assert_eq!(reviewer.output_names(), ["approved"]);
+        assert_eq!(read(&markdown).input_names(), ["topic"]);
+        assert_eq!(read(&markdown).outputs, None);
+        let odd = read(&bad);
+        assert_eq!((odd.inputs, odd.outputs), (None, None));
+        assert_eq!(read(&plain).inputs, None);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].message.contains("\"inputs\""), "{problems:?}");
+    }
+
+    #[test]
     fn agents_carry_their_instructions() {
         let dir = tempfile::tempdir().expect("tempdir");
         let markdown = dir.path().join("reviewer.md");
