@@ -368,26 +368,27 @@ fn impact_of(
         }
     }
 
-    let existing: HashSet<_> = sides
-        .before_report
-        .issues
-        .iter()
-        .map(|issue| renamed_issue(issue, &renames))
-        .collect::<Vec<_>>()
-        .iter()
-        .map(|issue| {
-            let (code, step, message) = issue_key(issue);
-            (code, step.map(str::to_string), message.to_string())
-        })
-        .collect();
+    // The problems before, as they read after the renames.
+    let renamed_before: Vec<Issue>;
+    let before_issues = if renames.is_empty() {
+        &sides.before_report.issues
+    } else {
+        renamed_before = sides
+            .before_report
+            .issues
+            .iter()
+            .map(|issue| renamed_issue(issue, &renames))
+            .collect();
+        &renamed_before
+    };
+    let existing: HashSet<_> = before_issues.iter().map(issue_key).collect();
     let mut broken_references = Vec::new();
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
     let mut new_skills = BTreeSet::new();
     let mut missing_agents = BTreeSet::new();
     for issue in &sides.after_report.issues {
-        let (code, step, message) = issue_key(issue);
-        if existing.contains(&(code, step.map(str::to_string), message.to_string())) {
+        if existing.contains(&issue_key(issue)) {
             continue;
         }
         match issue.code {
