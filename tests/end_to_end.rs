@@ -466,7 +466,8 @@ fn the_repl_runs_slash_commands_and_answers_at_the_gate() {
         run.stdout
     );
     assert!(
-        run.stdout.contains("Nothing breaks"),
+        run.stdout
+            .contains("Safe: only tuning and additions. Every step still runs in its place"),
         "why explained the impact:\n{}",
         run.stdout
     );

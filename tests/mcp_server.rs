@@ -473,6 +473,49 @@ async fn a_breaking_plan_is_refused_without_force() {
     server.stop().await;
 }
 
+#[tokio::test]
+async fn a_rewrite_plan_is_refused_without_force() {
+    let env = Env::new();
+    let server = env.start(T0).await;
+    let plan = server
+        .ok(
+            "propose_modification",
+            json!({
+                "workflow": "data-pipeline",
+                "summary": "Add retry to fetch",
+                "modifications": [
+                    { "type": "add_error_handling", "step_id": "fetch",
+                      "error_handling": { "strategy": "retry", "max_attempts": 3 } },
+                    { "type": "remove_step", "id": "validate" },
+                    { "type": "remove_step", "id": "save" },
+                    { "type": "set_description", "description": "Fetch and post" }
+                ]
+            }),
+        )
+        .await;
+    let plan_id = plan["plan_id"].as_str().expect("id").to_string();
+    let before = env.current("data-pipeline");
+    let (text, structured) = server
+        .error("apply_plan", json!({ "plan_id": plan_id }))
+        .await;
+    assert!(
+        text.contains("rewrites the workflow rather than editing it"),
+        "{text}"
+    );
+    assert!(
+        structured["rewrite"]
+            .as_str()
+            .is_some_and(|rewrite| rewrite.contains("removes 2")),
+        "{structured}"
+    );
+    assert_eq!(env.current("data-pipeline"), before);
+    let applied = server
+        .ok("apply_plan", json!({ "plan_id": plan_id, "force": true }))
+        .await;
+    assert_eq!(applied["version"], 2);
+    server.stop().await;
+}
+
 /// Where the host can ask its user (elicitation), a breaking plan without
 /// force is put to the user; only a clear yes applies it.
 #[tokio::test]

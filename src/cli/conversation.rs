@@ -204,6 +204,7 @@ pub fn finish(
             "applied": !report.applied.is_empty(),
             "version": last.and_then(|applied| applied.version),
             "verdict": last.map(|applied| applied.verdict).or(report.declined.last().map(|declined| declined.verdict)),
+            "rewrite": last.map(|applied| applied.rewrite.clone()).unwrap_or_else(|| report.declined.last().and_then(|declined| declined.rewrite.clone())),
             "modifications": last.map(|applied| applied.modifications.clone()).unwrap_or_default(),
             "final_message": report.final_message,
             "changes": report.applied,
@@ -245,7 +246,7 @@ pub fn finish(
         } else if gate.policy.dry_run {
             "this was a dry run; run it again without --dry-run to apply"
         } else {
-            "run it again and approve the change, or add --yes (and --force for breaking changes)"
+            "run it again and approve the change, or add --yes (and --force for breaking changes and rewrites)"
         };
         return Err(refused("Nothing was applied.", hint));
     }

@@ -443,6 +443,30 @@ fn apply_modify(
     let checked = plan.check(store, context)?;
     let impact = &checked.evaluation.impact;
     refuse_breaking(pending, impact.verdict, args, Some(impact))?;
+    // A rewrite is never applied without `force`, as with `--yes`.
+    if let Some(rewrite) = crate::agent::gate::rewrite_reason(
+        &checked.evaluation,
+        &plan.modifications,
+        &plan.summary,
+        plan.request.as_deref().unwrap_or_default(),
+    ) && !args.force
+    {
+        let mut failure = Failure::new(
+            format!(
+                "plan '{}' rewrites the workflow rather than editing it ({rewrite}); nothing was applied",
+                pending.id
+            ),
+            "propose a smaller change that does only what the user asked; call apply_plan again with force: true only if they want the rewrite",
+        );
+        failure.confirm = Some(format!(
+            "qwf: plan {} ({}) rewrites the workflow: {rewrite}.\nApply it anyway, as a new version (it can be rolled back)?",
+            pending.id, pending.summary
+        ));
+        failure.extra = Some(Box::new(
+            json!({ "applied": false, "verdict": impact.verdict, "rewrite": rewrite }),
+        ));
+        return Err(failure);
+    }
     let committed = plan.commit(store, origin, pending.tool_calls.clone(), context)?;
     Ok(json!({
         "workflow": plan.workflow,

@@ -136,14 +136,12 @@ impl Store {
     /// The skills and agents a workflow may name, for validation.
     pub fn known_resources(&self) -> Result<crate::core::KnownResources> {
         let (skills, _) = self.skills()?;
-        Ok(crate::core::KnownResources {
-            skills: skills.into_iter().map(|skill| skill.name).collect(),
-            agents: self
-                .discover_agents()
+        Ok(crate::core::KnownResources::new(
+            &skills,
+            self.discover_agents()
                 .into_iter()
-                .map(|agent| agent.name)
-                .collect(),
-        })
+                .map(|agent| (agent.name.clone(), agent.interface())),
+        ))
     }
 
     /// [`Store::known_resources`] for checking `workflow`: the agents are
@@ -156,10 +154,7 @@ impl Store {
             return self.known_resources();
         }
         let (skills, _) = self.skills()?;
-        Ok(crate::core::KnownResources {
-            skills: skills.into_iter().map(|skill| skill.name).collect(),
-            agents: Default::default(),
-        })
+        Ok(crate::core::KnownResources::new(&skills, Vec::new()))
     }
 
     /// The skill named `name`: a workspace skill before a home one.
