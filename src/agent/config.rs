@@ -2,9 +2,10 @@
 //!
 //! Every value is taken from the first of these that sets it:
 //!
-//! 1. the flags `--provider NAME` and `--model NAME`;
+//! 1. the flags `--provider NAME`, `--model NAME` and `--max-tokens N`;
 //! 2. the environment: `QWF_PROVIDER`, `QWF_MODEL`, `QWF_BASE_URL`,
-//!    `QWF_OPENAI_API` (`responses` or `chat`, for `openai` only);
+//!    `QWF_OPENAI_API` (`responses` or `chat`, for `openai` only),
+//!    `QWF_MAX_TOKENS`, `QWF_CONTEXT_WINDOW`;
 //! 3. `$QWF_HOME/config.toml`:
 //!
 //!    ```toml
@@ -13,6 +14,8 @@
 //!    model = "gpt-4o-mini"         # optional: the provider's default otherwise
 //!    base_url = "https://..."      # optional: the provider's default otherwise
 //!    openai_api = "responses"      # optional, openai only: "responses" (default) or "chat"
+//!    max_tokens = 2048             # optional: the longest answer asked for
+//!    context_window = 8192         # optional: the model's window, checked before sending
 //!    ```
 //!
 //!    The file's `model` and `base_url` belong to its `provider`: when a flag
@@ -65,6 +68,7 @@ pub const CONFIG_FILE: &str = "config.toml";
 pub struct ModelFlags {
     pub provider: Option<String>,
     pub model: Option<String>,
+    pub max_tokens: Option<u64>,
 }
 
 /// A resolved setting.
@@ -74,6 +78,8 @@ pub enum Field {
     Model,
     BaseUrl,
     OpenAiApi,
+    MaxTokens,
+    ContextWindow,
 }
 
 impl Field {
@@ -84,6 +90,8 @@ impl Field {
             Field::Model => "model",
             Field::BaseUrl => "base_url",
             Field::OpenAiApi => "openai_api",
+            Field::MaxTokens => "max_tokens",
+            Field::ContextWindow => "context_window",
         }
     }
 }
@@ -95,6 +103,8 @@ impl fmt::Display for Field {
             Field::Model => "model",
             Field::BaseUrl => "base URL",
             Field::OpenAiApi => "OpenAI API",
+            Field::MaxTokens => "max tokens",
+            Field::ContextWindow => "context window",
         })
     }
 }
@@ -148,6 +158,11 @@ pub struct ResolvedModel {
     pub base_url: Option<String>,
     /// Only for `openai`.
     pub openai_api: Option<OpenAiApi>,
+    /// The longest answer asked for; `None` for `offline`.
+    pub max_tokens: Option<u64>,
+    /// The model's context window, when set (otherwise rig's catalog is
+    /// asked for hosted models).
+    pub context_window: Option<u64>,
     /// `None` for `offline`.
     pub key: Option<KeyStatus>,
     /// Where `config.toml` is looked for (it need not exist).
@@ -205,6 +220,20 @@ impl fmt::Display for ResolvedModel {
                 self.describe_source(Field::OpenAiApi)
             )?;
         }
+        if let Some(max_tokens) = self.max_tokens {
+            writeln!(
+                f,
+                "max tokens {max_tokens} {}",
+                self.describe_source(Field::MaxTokens)
+            )?;
+        }
+        if let Some(window) = self.context_window {
+            writeln!(
+                f,
+                "context window {window} {}",
+                self.describe_source(Field::ContextWindow)
+            )?;
+        }
         match self.key {
             Some(key) => write!(
                 f,
@@ -236,11 +265,13 @@ impl Serialize for ResolvedModel {
                 map.end()
             }
         }
-        let mut s = serializer.serialize_struct("ResolvedModel", 7)?;
+        let mut s = serializer.serialize_struct("ResolvedModel", 9)?;
         s.serialize_field("provider", &self.provider)?;
         s.serialize_field("model", &self.model)?;
         s.serialize_field("base_url", &self.base_url)?;
         s.serialize_field("openai_api", &self.openai_api)?;
+        s.serialize_field("max_tokens", &self.max_tokens)?;
+        s.serialize_field("context_window", &self.context_window)?;
         s.serialize_field("api_key", &self.key)?;
         s.serialize_field("config_file", &self.config_file)?;
         s.serialize_field("sources", &Sources(&self.sources))?;
@@ -256,6 +287,8 @@ pub struct FileSettings {
     pub model: Option<String>,
     pub base_url: Option<String>,
     pub openai_api: Option<String>,
+    pub max_tokens: Option<u64>,
+    pub context_window: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -281,7 +314,7 @@ pub fn read_config_file(path: &Path) -> Result<FileSettings, ModelError> {
     };
     let file: ConfigFile = toml::from_str(&text).map_err(|error| ModelError::Setup {
         message: format!("{} is not valid: {}", path.display(), error.message()),
-        hint: "the [model] table takes provider, model, base_url and openai_api, e.g.\n  \
+        hint: "the [model] table takes provider, model, base_url, openai_api, max_tokens and context_window, e.g.\n  \
                [model]\n  provider = \"openai\"\n  model = \"gpt-4o-mini\""
             .into(),
     })?;
@@ -367,6 +400,8 @@ pub fn resolve_from(
             model: None,
             base_url: None,
             openai_api: None,
+            max_tokens: None,
+            context_window: None,
             key: None,
             config_file,
             sources,
@@ -420,6 +455,54 @@ pub fn resolve_from(
         None
     };
 
+    // The answer length and the context window: numbers.
+    let number = |name: &'static str, value: String, source: Source| -> Result<u64, ModelError> {
+        match value.trim().parse::<u64>() {
+            Ok(number) if number > 0 => Ok(number),
+            _ => Err(ModelError::Setup {
+                message: format!(
+                    "{name} must be a whole number above 0, not '{}' (from {source})",
+                    value.trim()
+                ),
+                hint: format!("e.g. {name} = 2048"),
+            }),
+        }
+    };
+    let max_tokens = if let Some(value) = flags.max_tokens {
+        sources.push((Field::MaxTokens, Source::Flag("--max-tokens")));
+        number(
+            "max_tokens",
+            value.to_string(),
+            Source::Flag("--max-tokens"),
+        )?
+    } else if let Some(value) = env_value("QWF_MAX_TOKENS") {
+        sources.push((Field::MaxTokens, Source::Env("QWF_MAX_TOKENS")));
+        number("max_tokens", value, Source::Env("QWF_MAX_TOKENS"))?
+    } else if let Some(value) = file.max_tokens.filter(|_| file_applies) {
+        sources.push((Field::MaxTokens, Source::ConfigFile));
+        number("max_tokens", value.to_string(), Source::ConfigFile)?
+    } else {
+        sources.push((Field::MaxTokens, Source::Default));
+        provider.default_max_tokens()
+    };
+    let context_window = if let Some(value) = env_value("QWF_CONTEXT_WINDOW") {
+        sources.push((Field::ContextWindow, Source::Env("QWF_CONTEXT_WINDOW")));
+        Some(number(
+            "context_window",
+            value,
+            Source::Env("QWF_CONTEXT_WINDOW"),
+        )?)
+    } else if let Some(value) = file.context_window.filter(|_| file_applies) {
+        sources.push((Field::ContextWindow, Source::ConfigFile));
+        Some(number(
+            "context_window",
+            value.to_string(),
+            Source::ConfigFile,
+        )?)
+    } else {
+        None
+    };
+
     // The key: only whether it is set.
     let variables = provider.key_variables();
     let key = variables.first().map(|first| {
@@ -439,6 +522,8 @@ pub fn resolve_from(
         model,
         base_url,
         openai_api,
+        max_tokens: Some(max_tokens),
+        context_window,
         key,
         config_file,
         sources,
@@ -495,6 +580,10 @@ pub fn connection(resolved: &ResolvedModel, env: Env<'_>) -> Result<Connection, 
         api_key,
         key_variable,
         openai_api: resolved.openai_api.unwrap_or_default(),
+        max_tokens: resolved
+            .max_tokens
+            .unwrap_or_else(|| provider.default_max_tokens()),
+        context_window: resolved.context_window,
     })
 }
 
@@ -590,6 +679,7 @@ mod tests {
         let flags = ModelFlags {
             provider: Some("ollama".into()),
             model: Some("qwen3".into()),
+            ..ModelFlags::default()
         };
         let resolved = resolve_with(&flags, &file, &env).unwrap();
         assert_eq!(resolved.provider, Provider::Ollama);
@@ -610,6 +700,7 @@ mod tests {
         let flags = ModelFlags {
             provider: Some("anthropic".into()),
             model: None,
+            ..ModelFlags::default()
         };
         let resolved = resolve_with(&flags, &file, &[]).unwrap();
         assert_eq!(resolved.model.as_deref(), Some("claude-sonnet-4-6"));
@@ -623,6 +714,7 @@ mod tests {
         let flags = ModelFlags {
             provider: Some("OpenAI".into()),
             model: None,
+            ..ModelFlags::default()
         };
         let resolved = resolve_with(&flags, &file, &[]).unwrap();
         assert_eq!(resolved.model.as_deref(), Some("gpt-4o-mini"));

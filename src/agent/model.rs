@@ -105,6 +105,14 @@ pub trait Model {
     /// A short description for `qwf model` ("openai gpt-4o-mini").
     fn describe(&self) -> String;
 
+    /// Whether the loop should remind this model, once, when it answers an
+    /// edit or a creation in prose without proposing anything. Language
+    /// models forget their tools; a deterministic planner answers in prose
+    /// only on purpose.
+    fn needs_reminders(&self) -> bool {
+        true
+    }
+
     /// One completion: the reply to the conversation so far.
     fn respond(&self, request: &ModelRequest<'_>) -> Result<ModelReply, ModelError>;
 
@@ -130,16 +138,30 @@ pub mod cancel {
     use std::sync::atomic::{AtomicBool, Ordering};
 
     static REQUESTED: AtomicBool = AtomicBool::new(false);
+    /// Sticky: every call from now on is cancelled (`qwf eval` stopping).
+    static STOPPING: AtomicBool = AtomicBool::new(false);
 
     pub fn request() {
         REQUESTED.store(true, Ordering::SeqCst);
     }
 
-    pub fn is_requested() -> bool {
-        REQUESTED.load(Ordering::SeqCst)
+    /// Cancel the call in flight and every later one: the whole command
+    /// is stopping.
+    pub fn stop() {
+        STOPPING.store(true, Ordering::SeqCst);
+        request();
     }
 
-    /// Clears the flag before a new call.
+    pub fn is_requested() -> bool {
+        REQUESTED.load(Ordering::SeqCst) || STOPPING.load(Ordering::SeqCst)
+    }
+
+    /// Whether [`stop`] was called.
+    pub fn is_stopping() -> bool {
+        STOPPING.load(Ordering::SeqCst)
+    }
+
+    /// Clears the flag before a new call ([`stop`] stays).
     pub fn reset() {
         REQUESTED.store(false, Ordering::SeqCst);
     }

@@ -59,6 +59,7 @@ fn model_setup(args: &Args, settings: &Settings) -> (ModelAvailability, Option<A
     let flags = ModelFlags {
         provider: args.provider.clone(),
         model: args.model.clone(),
+        ..ModelFlags::default()
     };
     let resolved = match config::resolve(&flags, &settings.home, &config::process_env) {
         Ok(resolved) => resolved,
