@@ -774,4 +774,7 @@ fn the_first_request_keeps_to_the_prompt_budget() {
         },
     );
     assert!(create <= 3000, "create: {create} tokens");
+    eprintln!(
+        "first request on the wire: edit {edit} tokens, create with 13 skills {create} tokens"
+    );
 }

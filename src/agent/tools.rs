@@ -431,8 +431,9 @@ impl Tool {
 pub enum ToolSet {
     /// `qwf do` and `qwf chat`: everything.
     All,
-    /// `qwf edit` and `qwf refine`: no creation of workflows, no resource
-    /// listing beyond skills.
+    /// `qwf edit` and `qwf refine`: changing one workflow (the current
+    /// version is in the prompt), so no creation of workflows, no listing
+    /// beyond skills, no diffs between versions or validation reports.
     Edit,
     /// `qwf create`: finding skills and proposing the workflow.
     Create,
@@ -467,7 +468,11 @@ impl ToolSet {
         match self {
             ToolSet::All => TOOL_NAMES.contains(&name),
             ToolSet::Edit => {
-                TOOL_NAMES.contains(&name) && !matches!(name, "create_workflow" | "list_resources")
+                TOOL_NAMES.contains(&name)
+                    && !matches!(
+                        name,
+                        "create_workflow" | "list_resources" | "show_diff" | "validate_workflow"
+                    )
             }
             ToolSet::Create => matches!(
                 name,
@@ -496,16 +501,16 @@ fn definitions() -> Value {
                 "skill": {"type": "string"},
                 "agent": {"type": "string"},
                 "description": {"type": "string"},
-                "inputs": {"type": "object", "description": "input name: \"context.KEY\", \"STEP.OUTPUT\" or a literal"},
+                "inputs": {"type": "object"},
                 "outputs": strings,
                 "timeout_secs": {"type": "integer"},
                 "error_handling": {"$ref": "#/$defs/error_handling"},
                 "steps": steps,
-                "condition": {"type": "string", "description": "e.g. validate.valid == true"},
+                "condition": {"type": "string"},
                 "then": steps,
                 "else": steps,
                 "async": {"type": "boolean"},
-                "guardrails": {"type": "object", "properties": {"allowed_tools": strings, "max_iterations": {"type": "integer"}}}
+                "guardrails": {"properties": {"allowed_tools": {}, "max_iterations": {}}}
             },
             "required": ["id", "type"]
         },
@@ -519,7 +524,7 @@ fn definitions() -> Value {
                 "backoff_coefficient": {"type": "number"},
                 "max_interval_ms": {"type": "integer"},
                 "non_retryable": strings,
-                "fallback": {"type": "string", "description": "the step to run instead (strategy fallback)"}
+                "fallback": {"type": "string", "description": "step id"}
             },
             "required": ["strategy"]
         },

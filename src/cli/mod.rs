@@ -92,6 +92,10 @@ fn init_tracing(verbose: u8) {
         .with(
             tracing_subscriber::fmt::layer()
                 .with_writer(std::io::stderr)
+                .with_ansi(
+                    std::io::IsTerminal::is_terminal(&std::io::stderr())
+                        && std::env::var_os("NO_COLOR").is_none(),
+                )
                 .with_target(false),
         )
         .with(filter)
