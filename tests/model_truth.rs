@@ -184,7 +184,7 @@ fn the_status_line_says_what_was_applied_declined_or_shown() {
     assert_eq!(run.code, 3, "{}", run.all());
     assert!(
         run.stdout
-            .contains("Nothing was applied: the change is breaking, and --force was not given."),
+            .contains("Nothing was applied: the change is breaking and --force was not given."),
         "{}",
         run.all()
     );

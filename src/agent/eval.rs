@@ -703,6 +703,15 @@ pub fn recording_path(directory: &Path, case: &Case) -> PathBuf {
     }
 }
 
+/// Whether `directory` holds recordings of `case`'s suite (by its name, or
+/// the last part of it).
+pub fn suite_recorded(directory: &Path, case: &Case) -> bool {
+    directory.join(&case.suite).is_dir()
+        || Path::new(&case.suite)
+            .file_name()
+            .is_some_and(|last| directory.join(last).is_dir())
+}
+
 /// Wraps a model and keeps every exchange. Recordings hold the conversation
 /// only: API keys and authorization headers never reach this layer.
 pub struct Recorder<'a> {

@@ -141,7 +141,7 @@ impl Policy {
         }
         if proposal.verdict() == Verdict::Breaking && !self.force {
             return Decision::Decline {
-                reason: "the change is breaking, and --force was not given".into(),
+                reason: "the change is breaking and --force was not given".into(),
             };
         }
         Decision::Approve

@@ -227,8 +227,7 @@ const HEDGES: &[&str] = &[
 /// hedge. Answers that describe a workflow ("fetch reads the API URL") do
 /// not match.
 pub fn claims_a_change(text: &str) -> bool {
-    text.split(['.', '!', '?', '\n'])
-        .any(|sentence| sentence_claims(sentence))
+    text.split(['.', '!', '?', '\n']).any(sentence_claims)
 }
 
 fn sentence_claims(sentence: &str) -> bool {

@@ -302,7 +302,20 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
         let hint = error.hint();
         CliError::new(error.to_string()).with_hint(hint)
     };
-    let cases = eval::load(&args.dir, args.filter.as_deref()).map_err(eval_error)?;
+    let mut cases = eval::load(&args.dir, args.filter.as_deref()).map_err(eval_error)?;
+    if let Some(directory) = &args.replay {
+        // A replay covers the suites that were recorded; a case added to
+        // one of them since is stale, other suites are not in scope.
+        let planned = cases.len();
+        cases.retain(|case| eval::suite_recorded(directory, case));
+        if cases.is_empty() {
+            return Err(CliError::new(format!(
+                "none of the {planned} cases has a recorded suite under {}",
+                directory.display()
+            ))
+            .with_hint("record one with `qwf eval DIR --record RECORDINGS` and a live model"));
+        }
+    }
     let live: Option<Box<dyn Model>> = match &args.replay {
         Some(_) => None,
         None => Some(build_model(
