@@ -28,6 +28,8 @@ fn plan(workflow: serde_json::Value, skills: Vec<Skill>, dir: &std::path::Path) 
         agents: Default::default(),
         overrides: Default::default(),
         models: ModelAvailability::Offline,
+        environment: qwf::run::environment::process_environment(),
+        untrusted_skills: Default::default(),
     })
     .expect("preflight passes")
 }

@@ -181,6 +181,9 @@ fn fixture() -> Env {
         &home.join(".kiro/settings/mcp.json"),
         r#"{"mcpServers": {"memory": {"command": "npx", "args": ["-y", "@modelcontextprotocol/server-memory"], "autoApprove": []}}}"#,
     );
+    // The workspace's own skills are used only once it is trusted.
+    let trusted = env.run(&["trust", "--yes"]);
+    assert_eq!(trusted.code, 0, "{}", trusted.snapshot());
     env
 }
 

@@ -300,25 +300,47 @@ struct ConfigFile {
 /// Read the `[model]` table of the settings file at `path`; a missing file
 /// is empty settings.
 pub fn read_config_file(path: &Path) -> Result<FileSettings, ModelError> {
-    let text = match std::fs::read_to_string(path) {
+    use crate::store::read::{self, ReadError};
+    // A byte order mark is dropped; a FIFO, a device or a huge file is
+    // refused by name rather than read forever.
+    let text = match read::read_text(path, read::SMALL_FILE) {
         Ok(text) => text,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-            return Ok(FileSettings::default());
-        }
+        Err(ReadError::NotFound) => return Ok(FileSettings::default()),
         Err(error) => {
             return Err(ModelError::Setup {
-                message: format!("cannot read {}: {error}", path.display()),
-                hint: "check the file's permissions, or remove it".into(),
+                message: format!("{} {error}", path.display()),
+                hint: "config.toml must be a small text file; fix it or remove it".into(),
             });
         }
     };
-    let file: ConfigFile = toml::from_str(&text).map_err(|error| ModelError::Setup {
-        message: format!("{} is not valid: {}", path.display(), error.message()),
-        hint: "the [model] table takes provider, model, base_url, openai_api, max_tokens and context_window, e.g.\n  \
-               [model]\n  provider = \"openai\"\n  model = \"gpt-4o-mini\""
-            .into(),
+    let file: ConfigFile = toml::from_str(&text).map_err(|error| {
+        let place = match error.span() {
+            Some(span) => {
+                let (line, column) = line_and_column(&text, span.start);
+                format!("{}:{line}:{column}", path.display())
+            }
+            None => path.display().to_string(),
+        };
+        ModelError::Setup {
+            message: format!("{place}: {}", error.message()),
+            hint: "the [model] table takes provider, model, base_url, openai_api, max_tokens and context_window, e.g.\n  \
+                   [model]\n  provider = \"openai\"\n  model = \"gpt-4o-mini\""
+                .into(),
+        }
     })?;
     Ok(file.model)
+}
+
+/// The 1-based line and column (in characters) of byte `offset` in `text`.
+fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..text.floor_char_boundary(offset.min(text.len()))];
+    let line = before.matches('\n').count() + 1;
+    let column = before
+        .rsplit('\n')
+        .next()
+        .map_or(0, |last| last.chars().count())
+        + 1;
+    (line, column)
 }
 
 /// Resolve the model settings from the flags, the environment and

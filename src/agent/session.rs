@@ -16,6 +16,7 @@ use crate::core::{
 };
 use crate::store::{Context, Origin, Provenance, Store, StoreError};
 
+mod authorize;
 mod mutating;
 
 /// How many skills one `list_skills` call with a query returns at most.
@@ -89,6 +90,13 @@ pub struct Options {
     pub max_turns: usize,
     /// Invalid calls in a row before giving up.
     pub max_corrections: usize,
+    /// Tool calls run from one model reply; a reply with more stops the
+    /// request after the first ones.
+    pub max_calls_per_reply: usize,
+    /// Tool calls run in one request.
+    pub max_calls: usize,
+    /// Proposals shown at the gate in one request.
+    pub max_proposals: usize,
 }
 
 impl Default for Options {
@@ -98,6 +106,9 @@ impl Default for Options {
             focus: None,
             max_turns: 8,
             max_corrections: 3,
+            max_calls_per_reply: 16,
+            max_calls: 64,
+            max_proposals: 5,
         }
     }
 }
@@ -168,6 +179,52 @@ pub struct Report {
     /// Why the loop stopped before the model finished, if it did.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stopped: Option<String>,
+    /// The bound on the model's work that stopped the request, if one did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<Limit>,
+}
+
+/// A bound on how much one request may make the model do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Limit {
+    pub bound: Bound,
+    /// The bound's value.
+    pub limit: usize,
+    /// How many the model asked for (at least; a request stops at the
+    /// first call over a bound).
+    pub attempted: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Bound {
+    CallsPerReply,
+    CallsPerRequest,
+    ProposalsPerRequest,
+}
+
+impl std::fmt::Display for Limit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Limit {
+            bound,
+            limit,
+            attempted,
+        } = *self;
+        match bound {
+            Bound::CallsPerReply => write!(
+                f,
+                "the model made {attempted} tool calls in one reply; qwf ran the first {limit} and none of the rest (at most {limit} per reply)"
+            ),
+            Bound::CallsPerRequest => write!(
+                f,
+                "the model made more than {limit} tool calls in this request; the rest were not run (at most {limit} per request)"
+            ),
+            Bound::ProposalsPerRequest => write!(
+                f,
+                "the model proposed more than {limit} changes in this request; the rest were not shown or applied (at most {limit} per request)"
+            ),
+        }
+    }
 }
 
 /// The result of one tool call, as the model will see it.
@@ -227,6 +284,9 @@ pub struct Session<'a> {
     options: Options,
     messages: Vec<Message>,
     staged: Option<Staged>,
+    /// Workflows this conversation created (a `qwf create` makes one, and
+    /// may then change only it).
+    created: Vec<String>,
 }
 
 impl<'a> Session<'a> {
@@ -243,6 +303,7 @@ impl<'a> Session<'a> {
             options,
             messages: Vec::new(),
             staged: None,
+            created: Vec::new(),
         }
     }
 
@@ -406,11 +467,11 @@ impl<'a> Session<'a> {
                 reply.tool_calls = recovered.calls;
                 notes = recovered.notes.into_iter().map(|note| vec![note]).collect();
             }
-            self.messages.push(Message::Assistant {
-                text: reply.text.clone(),
-                tool_calls: reply.tool_calls.clone(),
-            });
             if reply.tool_calls.is_empty() {
+                self.messages.push(Message::Assistant {
+                    text: reply.text.clone(),
+                    tool_calls: Vec::new(),
+                });
                 if let Some(reminder) = self.reminder(&report)
                     && !reminded
                     && self.model.needs_reminders()
@@ -425,25 +486,19 @@ impl<'a> Session<'a> {
                 report.final_message = reply.text;
                 return Ok(report);
             }
+            let attempted = reply.tool_calls.len();
             let mut end_turn = false;
+            let mut results = Vec::new();
+            let mut run = Vec::new();
             for (index, call) in reply.tool_calls.into_iter().enumerate() {
+                if let Some(limit) = self.bound_before(&call, run.len(), attempted, &report) {
+                    report.limit = Some(limit);
+                    break;
+                }
                 let mut notes = notes.get(index).cloned().unwrap_or_default();
                 let outcome = if end_turn {
                     report.tool_calls.push(call.clone());
                     Outcome::error("not run: the turn ended with a question to the user", "")
-                } else if !tool_set.offers(&call.name)
-                    && tools::TOOL_NAMES.contains(&call.name.as_str())
-                {
-                    report.tool_calls.push(call.clone());
-                    let offered: Vec<&str> = specs.iter().map(|spec| spec.name).collect();
-                    Outcome::error(
-                        format!(
-                            "{} is not available here; the tools are: {}",
-                            call.name,
-                            offered.join(", ")
-                        ),
-                        "",
-                    )
                 } else {
                     // Small slips are corrected before anything is shown;
                     // the model is told what was corrected.
@@ -479,12 +534,24 @@ impl<'a> Session<'a> {
                 }
                 end_turn |= outcome.end_turn;
                 let content = with_notes(outcome.content, notes);
-                self.messages.push(Message::Tool {
+                results.push(Message::Tool {
                     call_id: call.id.clone(),
                     name: call.name.clone(),
                     content: content.to_string(),
                     is_error: outcome.is_error,
                 });
+                run.push(call);
+            }
+            // The conversation keeps only the calls that were run, each
+            // with its result: a flood is not carried into the next turn.
+            self.messages.push(Message::Assistant {
+                text: reply.text.clone(),
+                tool_calls: run,
+            });
+            self.messages.extend(results);
+            if let Some(limit) = report.limit {
+                report.stopped = Some(limit.to_string());
+                return Ok(report);
             }
             if end_turn {
                 report.final_message = report.question.clone().unwrap_or_default();
@@ -530,6 +597,40 @@ impl<'a> Session<'a> {
         }
     }
 
+    /// The bound the next call would cross, if any: `run` calls of this
+    /// reply (of `attempted`) have been run so far.
+    fn bound_before(
+        &self,
+        call: &ToolCall,
+        run: usize,
+        attempted: usize,
+        report: &Report,
+    ) -> Option<Limit> {
+        let options = &self.options;
+        if run >= options.max_calls_per_reply {
+            return Some(Limit {
+                bound: Bound::CallsPerReply,
+                limit: options.max_calls_per_reply,
+                attempted,
+            });
+        }
+        if report.tool_calls.len() >= options.max_calls {
+            return Some(Limit {
+                bound: Bound::CallsPerRequest,
+                limit: options.max_calls,
+                attempted: report.tool_calls.len() + 1,
+            });
+        }
+        if tools::may_mutate(&call.name) && report.proposals >= options.max_proposals {
+            return Some(Limit {
+                bound: Bound::ProposalsPerRequest,
+                limit: options.max_proposals,
+                attempted: report.proposals + 1,
+            });
+        }
+        None
+    }
+
     fn known(&self) -> Option<KnownResources> {
         self.store.known_resources().ok()
     }
@@ -561,6 +662,10 @@ impl<'a> Session<'a> {
             Err(error @ CallError::UnknownTool(_)) => return Outcome::error(error.to_string(), ""),
             Err(error) => return Outcome::error(error.to_string(), ""),
         };
+        if let Err(refusal) = self.authorize(&tool) {
+            Self::note_first(report, false);
+            return Outcome::error(refusal.message, refusal.hint);
+        }
         match tool {
             Tool::ListSkills(args) => self.list_skills(&args.query),
             Tool::ListResources(args) => {

@@ -413,16 +413,41 @@ impl Tool {
         })
     }
 
-    /// Whether the call would change something (and so must pass the gate).
+    /// Whether the call would change something (and so must pass the
+    /// mode's checks and the gate). Every tool says so here, without a
+    /// catch-all, so a new tool cannot be added without deciding.
     pub fn is_mutating(&self) -> bool {
-        matches!(
-            self,
+        match self {
+            Tool::ListSkills(_)
+            | Tool::ListResources(_)
+            | Tool::GetWorkflow(_)
+            | Tool::ValidateWorkflow(_)
+            | Tool::AnalyzeImpact(_)
+            | Tool::ShowDiff(_)
+            | Tool::History(_)
+            | Tool::AskUser(_) => false,
             Tool::ProposeModification(_)
-                | Tool::CreateWorkflow(_)
-                | Tool::CreateSkill(_)
-                | Tool::Rollback(_)
-        )
+            | Tool::CreateWorkflow(_)
+            | Tool::CreateSkill(_)
+            | Tool::Rollback(_) => true,
+        }
     }
+}
+
+/// Whether a call named `name` may change something, before its arguments
+/// are checked: true unless it names a read-only tool (true if in doubt).
+pub fn may_mutate(name: &str) -> bool {
+    !matches!(
+        name,
+        "list_skills"
+            | "list_resources"
+            | "get_workflow"
+            | "validate_workflow"
+            | "analyze_impact"
+            | "show_diff"
+            | "history"
+            | "ask_user"
+    )
 }
 
 /// The tools a request is offered. Every tool costs prompt tokens on
@@ -924,5 +949,31 @@ mod tests {
 
     fn repair_none(arguments: Value) -> Option<Repair> {
         repair("history", &arguments)
+    }
+
+    #[test]
+    fn a_name_is_read_only_only_when_it_names_a_read_only_tool() {
+        for spec in specs() {
+            let arguments = match spec.name {
+                "propose_modification" => {
+                    json!({"workflow": "w", "summary": "s", "modifications": []})
+                }
+                "create_workflow" => json!({"workflow": {"name": "w", "steps": []}}),
+                "create_skill" => json!({"skill": {"name": "s", "type": "code_inline"}}),
+                "rollback" | "show_diff" => json!({"workflow": "w", "to": 1, "from": 1}),
+                "ask_user" => json!({"question": "q"}),
+                "analyze_impact" => json!({"workflow": "w", "modifications": []}),
+                "list_skills" | "list_resources" => json!({}),
+                _ => json!({"workflow": "w"}),
+            };
+            let arguments = match spec.name {
+                "rollback" => json!({"workflow": "w", "to": 1}),
+                _ => arguments,
+            };
+            let tool = Tool::parse(spec.name, &arguments).expect(spec.name);
+            assert_eq!(may_mutate(spec.name), tool.is_mutating(), "{}", spec.name);
+        }
+        assert!(may_mutate("delete_everything"));
+        assert!(may_mutate(""));
     }
 }

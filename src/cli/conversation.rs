@@ -258,6 +258,7 @@ pub fn finish_with(
             "question": report.question,
             "plans": gate.plans_written,
             "stopped": report.stopped,
+            "limit": report.limit,
             "usage": report.usage,
         }));
     } else {
@@ -267,8 +268,12 @@ pub fn finish_with(
         status_lines(printer, report, &status);
     }
     if let Some(stopped) = &report.stopped {
-        return Err(CliError::new(format!("stopped: {stopped}"))
-            .with_hint("rephrase the request, or try another model with --provider/--model"));
+        let hint = if report.limit.is_some() {
+            "one request is bounded; only the changes listed above went through the gate (`qwf history NAME` shows what was saved); ask for the rest in another request"
+        } else {
+            "rephrase the request, or try another model with --provider/--model"
+        };
+        return Err(CliError::new(format!("stopped: {stopped}")).with_hint(hint));
     }
     if status.applied() {
         return Ok(Outcome::Done);

@@ -70,6 +70,7 @@ pub enum Command {
     Runs(commands::runs::Args),
     Resources(commands::resources::Args),
     Skill(commands::skill::Args),
+    Trust(commands::trust::Args),
 }
 
 /// `-v`: qwf's own account (each model call, tool call, gate decision and
@@ -162,5 +163,6 @@ pub(crate) fn run(
         Command::Runs(args) => commands::runs::run(args, settings, printer),
         Command::Resources(args) => commands::resources::run(args, settings, printer),
         Command::Skill(args) => commands::skill::run(args, settings, printer),
+        Command::Trust(args) => commands::trust::run(args, settings, printer),
     }
 }

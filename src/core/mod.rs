@@ -17,6 +17,7 @@ pub mod ranking;
 pub mod reference;
 pub mod schema;
 pub mod skill;
+pub mod skill_env;
 pub mod suggest;
 pub mod tree;
 pub mod validation;

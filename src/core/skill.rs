@@ -77,13 +77,14 @@ impl SkillType {
 }
 
 /// Fields a skill file knows; anything else is kept but warned about.
-const SKILL_FIELDS: [&str; 6] = [
+const SKILL_FIELDS: [&str; 7] = [
     "name",
     "type",
     "description",
     "command",
     "inputs",
     "outputs",
+    super::skill_env::FIELD,
 ];
 
 /// One problem with a skill file.
@@ -204,6 +205,7 @@ pub fn check_skill(skill: &Skill) -> Vec<SkillProblem> {
             );
         }
     }
+    problems.extend(super::skill_env::problems(skill));
     problems
 }
 

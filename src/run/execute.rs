@@ -628,11 +628,21 @@ impl<'a> Runner<'a> {
         // Linux caps one environment string at 128 KiB and none may hold a
         // NUL: such values reach the step on stdin only.
         const ENV_LIMIT: usize = 64 * 1024;
-        let mut env: Vec<(String, String)> = inputs
-            .iter()
-            .map(|(name, value)| (env_name(name), env_value(value)))
-            .filter(|(_, value)| value.len() <= ENV_LIMIT && !value.contains('\0'))
-            .collect();
+        // Never qwf's own environment (it holds the provider keys): the
+        // documented variables, the ones the skill names, the step's own.
+        let named = self
+            .plan
+            .skills
+            .get(skill)
+            .map(crate::core::skill_env::requested)
+            .unwrap_or_default();
+        let mut env = super::environment::skill_base(&self.plan.environment, &named);
+        env.extend(
+            inputs
+                .iter()
+                .map(|(name, value)| (env_name(name), env_value(value)))
+                .filter(|(_, value)| value.len() <= ENV_LIMIT && !value.contains('\0')),
+        );
         env.push(("QWF_STEP_ID".into(), step.id.clone()));
         env.push(("QWF_ATTEMPT".into(), number.to_string()));
         let stdin = serde_json::to_vec(&Value::Object(inputs)).unwrap_or_default();

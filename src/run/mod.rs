@@ -7,6 +7,7 @@
 //! prints nothing; progress goes out as [`Event`]s and the result comes back
 //! as run records for the store.
 
+pub mod environment;
 mod execute;
 mod inputs;
 mod model_step;

@@ -44,6 +44,12 @@ pub struct PreflightInput {
     /// `--set` values, already checked against the context.
     pub overrides: JsonMap,
     pub models: ModelAvailability,
+    /// qwf's own environment, from which code skills get the documented
+    /// variables (see [`super::environment`]); never passed whole.
+    pub environment: Vec<(String, String)>,
+    /// Workspace skills that may not run (the workspace is not trusted):
+    /// name → (file, why).
+    pub untrusted_skills: HashMap<String, (PathBuf, String)>,
 }
 
 /// One reason the workflow cannot run.
@@ -82,6 +88,8 @@ pub struct Plan {
     pub provider: Option<String>,
     /// Steps named as another step's fallback: they run only in its place.
     pub fallback_for: HashMap<String, String>,
+    /// qwf's environment, for the variables a code skill gets.
+    pub environment: Vec<(String, String)>,
     pub(crate) commands: HashMap<String, Vec<String>>,
     pub(crate) conditions: HashMap<String, Condition>,
 }
@@ -157,6 +165,8 @@ pub fn preflight(input: PreflightInput) -> Result<Plan, Vec<Problem>> {
         agents,
         overrides,
         models,
+        environment,
+        untrusted_skills,
     } = input;
     let mut problems = Vec::new();
     let known = KnownResources {
@@ -168,6 +178,29 @@ pub fn preflight(input: PreflightInput) -> Result<Plan, Vec<Problem>> {
         .filter_map(|broken| Some((broken.path.file_stem()?.to_str()?.to_string(), broken)))
         .collect();
     for issue in validate(&workflow, Some(&known)).errors() {
+        if issue.code == IssueCode::UnknownSkill
+            && let Some(skill) = workflow_skill_of(&workflow, issue.step_id.as_deref())
+            && let Some((file, reason)) = untrusted_skills.get(skill)
+        {
+            let workspace = file
+                .parent()
+                .and_then(|skills| skills.parent())
+                .and_then(|dot_qwf| dot_qwf.parent())
+                .unwrap_or(file);
+            problems.push(Problem {
+                step_id: issue.step_id.clone(),
+                message: format!(
+                    "skill '{skill}' is a workspace skill ({}), and {reason}",
+                    file.display()
+                ),
+                hint: format!(
+                    "read the files in {}, then `qwf trust {}` to let its skills run",
+                    workspace.join(".qwf").join("skills").display(),
+                    workspace.display()
+                ),
+            });
+            continue;
+        }
         if issue.code == IssueCode::UnknownSkill
             && let Some(skill) = workflow_skill_of(&workflow, issue.step_id.as_deref())
             && let Some(file) = broken.get(skill)
@@ -338,6 +371,7 @@ pub fn preflight(input: PreflightInput) -> Result<Plan, Vec<Problem>> {
         model_steps,
         provider,
         fallback_for,
+        environment,
         commands,
         conditions,
     })

@@ -30,6 +30,7 @@ const STDIN_INLINE: usize = 16 * 1024;
 pub struct ProcessSpec<'a> {
     pub argv: &'a [String],
     pub cwd: &'a Path,
+    /// The process's whole environment.
     pub env: &'a [(String, String)],
     pub stdin: &'a [u8],
     pub deadline: Option<Instant>,
@@ -104,6 +105,9 @@ pub fn run(spec: &ProcessSpec<'_>, is_cancelled: &dyn Fn() -> bool) -> ProcessEn
     command
         .args(arguments)
         .current_dir(spec.cwd)
+        // `spec.env` is the whole environment (run::environment builds it):
+        // nothing of qwf's own, which holds the provider keys, leaks in.
+        .env_clear()
         .envs(spec.env.iter().map(|(name, value)| (name, value)))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

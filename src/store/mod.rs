@@ -19,8 +19,10 @@ mod lock;
 pub mod log;
 pub mod package;
 pub mod plan;
+pub mod read;
 pub mod runs;
 mod skills;
+pub mod trust;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -29,7 +31,7 @@ pub use atomic::write_atomic;
 pub use error::{Result, StoreError};
 pub use lock::WorkflowLock;
 pub use log::{Origin, VersionRecord, VersionRef};
-pub use skills::{BrokenSkill, SkillListing};
+pub use skills::{BrokenSkill, SkillListing, runs_agents};
 
 use crate::core::diff::modifications_between;
 use crate::core::names::check_name;
@@ -114,6 +116,10 @@ pub struct Store {
     root: PathBuf,
     /// Where discovery looks besides the root (none unless given).
     roots: discovery::Roots,
+    /// Whether the workspace's skills may run, decided once per store.
+    trust_cache: std::sync::OnceLock<trust::Trust>,
+    /// The agents of Amazon Q CLI and Kiro, read when first needed.
+    agents: std::sync::OnceLock<discovery::agents::Agents>,
 }
 
 /// The three sides of a merge.
@@ -168,6 +174,8 @@ impl Store {
         Store {
             root: root.into(),
             roots: discovery::Roots::default(),
+            trust_cache: std::sync::OnceLock::new(),
+            agents: std::sync::OnceLock::new(),
         }
     }
 
@@ -175,6 +183,8 @@ impl Store {
     /// (workspace skills, Amazon Q CLI and Kiro files).
     pub fn with_roots(mut self, roots: discovery::Roots) -> Self {
         self.roots = roots;
+        self.trust_cache = std::sync::OnceLock::new();
+        self.agents = std::sync::OnceLock::new();
         self
     }
 

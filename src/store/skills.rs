@@ -26,6 +26,10 @@ pub struct SkillListing {
     pub skills: Vec<FoundSkill>,
     pub shadowed: Vec<Shadowed>,
     pub problems: Vec<Problem>,
+    /// Workspace skills that are not used because the workspace is not
+    /// trusted (`qwf trust`), and why.
+    pub untrusted: Vec<FoundSkill>,
+    pub untrusted_reason: Option<String>,
 }
 
 impl Store {
@@ -67,6 +71,9 @@ impl Store {
 
     /// [`Store::skills`] with each skill's file and scope, and what the
     /// workspace shadows. Never fails: problems are part of the listing.
+    /// The workspace's skills are used only when the user trusts it (see
+    /// [`super::trust`]); otherwise they are listed apart, and a home skill
+    /// of the same name stays in use.
     pub fn skill_listing(&self) -> SkillListing {
         let mut listing = SkillListing::default();
         let mut by_name: BTreeMap<String, FoundSkill> = BTreeMap::new();
@@ -79,6 +86,10 @@ impl Store {
             }
         }
         for (directory, scope) in directories {
+            let trust = match scope {
+                Scope::Workspace => self.workspace_trust(),
+                Scope::Global => super::trust::Trust::NoSkills,
+            };
             let (found, problems) = match read_skill_dir(&directory, scope) {
                 Ok(read) => read,
                 Err(error) => (
@@ -87,6 +98,18 @@ impl Store {
                 ),
             };
             listing.problems.extend(problems);
+            if let Some(reason) = trust.reason() {
+                for skill in &found {
+                    if let Some(home) = by_name.get(&skill.skill.name) {
+                        listing.shadowed.push(shadow(home, skill));
+                    }
+                }
+                if !found.is_empty() {
+                    listing.untrusted_reason = Some(reason);
+                }
+                listing.untrusted.extend(found);
+                continue;
+            }
             for skill in found {
                 match by_name.remove(&skill.skill.name) {
                     // Files are read in name order: the first of two in one
@@ -122,6 +145,22 @@ impl Store {
         })
     }
 
+    /// [`Store::known_resources`] for checking `workflow`: the agents are
+    /// read only when one of its steps runs an agent.
+    pub fn known_resources_for(
+        &self,
+        workflow: &crate::core::Workflow,
+    ) -> Result<crate::core::KnownResources> {
+        if runs_agents(workflow) {
+            return self.known_resources();
+        }
+        let (skills, _) = self.skills()?;
+        Ok(crate::core::KnownResources {
+            skills: skills.into_iter().map(|skill| skill.name).collect(),
+            agents: Default::default(),
+        })
+    }
+
     /// The skill named `name`: a workspace skill before a home one.
     pub fn skill(&self, name: &str) -> Result<Skill> {
         check_name(name, "skill")?;
@@ -132,6 +171,23 @@ impl Store {
             .find(|found| found.skill.name == name)
         {
             return Ok(found.skill);
+        }
+        if let Some(found) = listing
+            .untrusted
+            .iter()
+            .find(|found| found.skill.name == name)
+        {
+            return Err(StoreError::Invalid {
+                message: format!(
+                    "skill '{name}' is a workspace skill ({}), and {}",
+                    found.source.display(),
+                    listing
+                        .untrusted_reason
+                        .as_deref()
+                        .unwrap_or("this workspace is not trusted")
+                ),
+                hint: "read it, then `qwf trust` lets this workspace's skills be used".into(),
+            });
         }
         if let Some(problem) = listing
             .problems
@@ -206,6 +262,19 @@ impl Store {
     }
 }
 
+/// Whether one of the workflow's steps (nested ones too) runs an agent.
+pub fn runs_agents(workflow: &crate::core::Workflow) -> bool {
+    crate::core::tree::StepIndex::new(workflow)
+        .visited
+        .iter()
+        .any(|visited| {
+            matches!(
+                visited.step.kind,
+                crate::core::model::StepKind::Agent { .. }
+            )
+        })
+}
+
 fn shadow(used: &FoundSkill, ignored: &FoundSkill) -> Shadowed {
     Shadowed {
         kind: Kind::Skill,
@@ -241,7 +310,7 @@ fn read_skill_dir(directory: &Path, scope: Scope) -> Result<(Vec<FoundSkill>, Ve
     let mut skills = Vec::new();
     let mut problems = Vec::new();
     for path in paths {
-        let text = match fs::read_to_string(&path) {
+        let text = match super::read::read_text(&path, super::read::SMALL_FILE) {
             Ok(text) => text,
             Err(error) => {
                 problems.push(Problem::new(&path, error.to_string()));

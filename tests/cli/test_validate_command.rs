@@ -94,7 +94,7 @@ fn a_missing_file_is_an_error_with_a_hint() {
     exit: 1
     --- stdout
     --- stderr
-    Error: cannot read 'missing.json': No such file or directory (os error 2)
+    Error: 'missing.json' does not exist
     Hint: check the path; `qwf validate` takes a workflow name (`qwf list`) or the path of a workflow JSON file
     ");
 }

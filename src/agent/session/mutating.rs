@@ -84,25 +84,7 @@ impl Session<'_> {
         gate: &mut dyn Gate,
         report: &mut Report,
     ) -> Outcome {
-        if let Mode::Edit {
-            workflow: edited,
-            scope,
-        } = &self.options.mode
-        {
-            if &workflow != edited {
-                Self::note_first(report, false);
-                return Outcome::error(
-                    format!("this edit is about '{edited}', not '{workflow}'"),
-                    format!("propose modifications to '{edited}'"),
-                );
-            }
-            if let Some(scope) = scope
-                && let Err(message) = scope.check(&modifications)
-            {
-                Self::note_first(report, false);
-                return Outcome::error(message, format!("change only {scope}"));
-            }
-        }
+        // The mode and scope were checked in `authorize`.
         let staged = self
             .staged
             .as_ref()
@@ -325,6 +307,7 @@ impl Session<'_> {
             .create(&name, &workflow, provenance, &self.context)
         {
             Ok(record) => {
+                self.created.push(name.clone());
                 gate.applied(&proposal, Some(record.version));
                 report.applied.push(Applied {
                     workflow: Some(name.clone()),

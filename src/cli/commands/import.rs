@@ -73,16 +73,25 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
             last_record.version,
             last_record.description
         ));
-        if !checked.skills.is_empty() {
-            printer.line(format!(
-                "  skills: {}",
-                checked
-                    .skills
-                    .keys()
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
+        // Each skill that would be added, with the command it runs: an
+        // imported skill is code that runs when a workflow uses it.
+        for (skill, content) in &checked.skills {
+            if store.skill_path(skill).exists() {
+                printer.line(format!("  skill {skill}: yours is kept"));
+                continue;
+            }
+            let kind = content["type"].as_str().unwrap_or("?");
+            let command = content["command"].as_str().unwrap_or_default();
+            let mut line = format!(
+                "  {} skill {skill} ({kind}): {}",
+                paint(WARNING, "+"),
+                command.lines().next().unwrap_or_default()
+            );
+            if let Some(env) = content["env"].as_array().filter(|env| !env.is_empty()) {
+                let names: Vec<&str> = env.iter().filter_map(serde_json::Value::as_str).collect();
+                line.push_str(&format!("  [sees {}]", names.join(", ")));
+            }
+            printer.line(line);
         }
         for issue in report.errors() {
             printer.line(format!("  {} {}", paint(WARNING, "✗"), issue.message));
@@ -158,7 +167,7 @@ fn import_workflow_file(
         );
     }
     workflow.name = name.clone();
-    let known = store.known_resources()?;
+    let known = store.known_resources_for(&workflow)?;
     let report = validate(&workflow, Some(&known));
     if !printer.json {
         printer.line(format!(

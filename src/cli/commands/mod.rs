@@ -24,5 +24,6 @@ pub mod runs;
 pub mod schema;
 pub mod show;
 pub mod skill;
+pub mod trust;
 pub mod undo;
 pub mod validate;

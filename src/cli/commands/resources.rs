@@ -7,6 +7,7 @@ use crate::agent::mcp_probe::{self, Probed, Target};
 use crate::cli::error::{CliError, Outcome};
 use crate::cli::output::{BOLD, DIM, ERROR, Printer, WARNING, paint};
 use crate::cli::settings::Settings;
+use crate::store::discovery::redact;
 use crate::store::discovery::{
     CachedServer, Discovery, FoundServer, ProbeCache, Roots, Scope, Shadowed, Transport,
 };
@@ -67,7 +68,8 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
     print_skills(&discovery, &places, printer);
     print_agents(&discovery, &places, printer);
     print_servers(&discovery, &places, settings, printer);
-    print_shadowed(&discovery.shadowed, &places, printer);
+    print_untrusted(&discovery, &places, printer);
+    print_shadowed(&discovery, &places, printer);
     print_problems(&discovery, &places, printer);
     if let Some(results) = &probed {
         let failed = results
@@ -233,14 +235,16 @@ fn print_agents(discovery: &Discovery, places: &Places, printer: &mut Printer) {
     printer.line(table(&rows).join("\n"));
 }
 
+/// How a server starts, credentials cut out.
 fn launch(server: &FoundServer) -> String {
     match &server.transport {
-        Transport::Stdio { command, args, .. } => {
-            short(&format!("{command} {}", args.join(" ")), 48)
-        }
-        Transport::Remote { url, .. } => format!("remote {}", short(url, 41)),
+        Transport::Stdio { .. } => short(&server.transport.shown(), 48),
+        Transport::Remote { .. } => format!("remote {}", short(&server.transport.shown(), 41)),
     }
 }
+
+/// At most this many tool names per server in the listing.
+const TOOLS_SHOWN: usize = 20;
 
 fn print_servers(
     discovery: &Discovery,
@@ -285,19 +289,30 @@ fn print_servers(
         } else {
             match (discovery.cached_tools(server), &age) {
                 (Some(cached), Some(age)) => match &cached.error {
-                    Some(error) => paint(ERROR, format!("probe failed ({age}): {error}")),
+                    Some(error) => paint(
+                        ERROR,
+                        format!("probe failed ({age}): {}", redact::free_text(error)),
+                    ),
                     None if cached.tools.is_empty() => format!("no tools (probed {age})"),
-                    None => format!(
-                        "{} tool{} (probed {age}): {}",
-                        cached.tools.len(),
-                        plural(cached.tools.len()),
-                        cached
+                    None => {
+                        let mut names: Vec<&str> = cached
                             .tools
                             .iter()
+                            .take(TOOLS_SHOWN)
                             .map(|tool| tool.name.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
+                            .collect();
+                        let more = cached.tools.len().saturating_sub(TOOLS_SHOWN);
+                        let more = format!("and {more} more (`qwf resources --json` lists all)");
+                        if cached.tools.len() > TOOLS_SHOWN {
+                            names.push(&more);
+                        }
+                        format!(
+                            "{} tool{} (probed {age}): {}",
+                            cached.tools.len(),
+                            plural(cached.tools.len()),
+                            names.join(", ")
+                        )
+                    }
                 },
                 _ => paint(
                     DIM,
@@ -332,14 +347,69 @@ fn shadow_line(shadowed: &Shadowed, places: &Places) -> String {
     }
 }
 
-fn print_shadowed(shadowed: &[Shadowed], places: &Places, printer: &mut Printer) {
+fn print_shadowed(discovery: &Discovery, places: &Places, printer: &mut Printer) {
+    let shadowed = &discovery.shadowed;
     if shadowed.is_empty() {
         return;
     }
     heading(printer, "Shadowed", shadowed.len(), false);
     for entry in shadowed {
-        printer.line(format!("  {}", paint(WARNING, shadow_line(entry, places))));
+        let untrusted = discovery
+            .untrusted_skills
+            .iter()
+            .any(|found| found.source == entry.ignored);
+        let line = if untrusted {
+            format!(
+                "workspace skill {} ({}) is ignored, since {}: {} is used",
+                entry.name,
+                places.show(&entry.ignored),
+                discovery
+                    .untrusted_reason
+                    .as_deref()
+                    .unwrap_or("the workspace is not trusted"),
+                places.show(&entry.used),
+            )
+        } else {
+            shadow_line(entry, places)
+        };
+        printer.line(format!("  {}", paint(WARNING, line)));
     }
+}
+
+/// Workspace skills that do not run until the user trusts the workspace.
+fn print_untrusted(discovery: &Discovery, places: &Places, printer: &mut Printer) {
+    if discovery.untrusted_skills.is_empty() {
+        return;
+    }
+    heading(
+        printer,
+        "Workspace skills not used",
+        discovery.untrusted_skills.len(),
+        false,
+    );
+    let rows: Vec<Vec<String>> = discovery
+        .untrusted_skills
+        .iter()
+        .map(|found| {
+            vec![
+                found.skill.name.clone(),
+                found.skill.skill_type.to_string(),
+                short(&found.skill.command, 50),
+                places.show(&found.source),
+            ]
+        })
+        .collect();
+    printer.line(table(&rows).join("\n"));
+    printer.line(paint(
+        DIM,
+        format!(
+            "  Not used: {}. Read them, then `qwf trust` lets this workspace's skills run.",
+            discovery
+                .untrusted_reason
+                .as_deref()
+                .unwrap_or("the workspace is not trusted")
+        ),
+    ));
 }
 
 fn print_problems(discovery: &Discovery, places: &Places, printer: &mut Printer) {
@@ -369,7 +439,7 @@ fn document(discovery: &Discovery, probed: Option<&[Probed]>, settings: &Setting
             if let Some(cached) = discovery.cached_tools(server) {
                 value["tools"] = json!(cached.tools);
                 if let Some(error) = &cached.error {
-                    value["probe_error"] = json!(error);
+                    value["probe_error"] = json!(redact::free_text(error));
                 }
             }
             value
@@ -377,6 +447,8 @@ fn document(discovery: &Discovery, probed: Option<&[Probed]>, settings: &Setting
         .collect();
     let mut document = json!({
         "skills": discovery.skills,
+        "untrusted_skills": discovery.untrusted_skills,
+        "workspace_trust": discovery.untrusted_reason,
         "agents": discovery.agents,
         "mcp_servers": servers,
         "shadowed": discovery.shadowed,

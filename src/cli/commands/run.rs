@@ -16,6 +16,7 @@ use crate::cli::settings::{Settings, parse_version};
 use crate::core::model::{Step, StepKind, Strategy};
 use crate::core::reference::{self, Reference};
 use crate::core::skill::SkillType;
+use crate::run::environment;
 use crate::run::{
     Event, ModelAvailability, ModelFactory, Options, Plan, PreflightInput, Problem, execute,
     parse_overrides, preflight,
@@ -127,17 +128,36 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
         outcome: Outcome::Usage,
     })?;
     let (skills, broken_skills) = store.skills()?;
-    let skill_dirs = store
-        .skill_listing()
+    let listing = store.skill_listing();
+    let untrusted_skills: HashMap<String, (std::path::PathBuf, String)> = listing
+        .untrusted
+        .iter()
+        .map(|found| {
+            (
+                found.skill.name.clone(),
+                (
+                    found.source.clone(),
+                    listing.untrusted_reason.clone().unwrap_or_default(),
+                ),
+            )
+        })
+        .collect();
+    let skill_notes = skill_notes(&listing, &workflow);
+    let skill_dirs = listing
         .skills
         .into_iter()
         .filter_map(|found| Some((found.skill.name, found.source.parent()?.to_path_buf())))
         .collect();
-    let agents = store
-        .discover_agents()
-        .into_iter()
-        .map(|agent| (agent.name, agent.prompt))
-        .collect();
+    // Agents are read only for a workflow that runs one.
+    let agents = if !crate::store::runs_agents(&workflow) {
+        HashMap::new()
+    } else {
+        store
+            .discover_agents()
+            .into_iter()
+            .map(|agent| (agent.name, agent.prompt))
+            .collect()
+    };
     let (models, factory) = model_setup(args, settings);
     let plan = match preflight(PreflightInput {
         name: args.name.clone(),
@@ -150,6 +170,8 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
         agents,
         overrides,
         models,
+        environment: environment::process_environment(),
+        untrusted_skills,
     }) {
         Ok(plan) => plan,
         Err(problems) => {
@@ -159,6 +181,7 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
                     "version": version,
                     "preflight": "failed",
                     "problems": problems,
+                    "notes": skill_notes,
                 }));
                 return Ok(Outcome::Failed);
             }
@@ -166,8 +189,15 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
         }
     };
     if args.dry_run {
-        show_plan(&plan, printer);
+        show_plan(&plan, &skill_notes, printer);
         return Ok(Outcome::Done);
+    }
+    if !printer.json {
+        // On stderr with the progress lines (colour only on a terminal).
+        let mut err = anstream::stderr();
+        for note in &skill_notes {
+            let _ = writeln!(err, "{}", paint(WARNING, format!("note: {note}")));
+        }
     }
 
     cancel_on_interrupt();
@@ -183,6 +213,10 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
         overrides: plan.overrides.clone(),
         steps: Vec::new(),
     };
+    // Secret values of qwf's environment (a key given with --set, or
+    // printed by a skill that was allowed to see it) never reach the disk.
+    let secrets = environment::secret_values(&environment::process_environment());
+    redact_record(&mut record, &secrets);
     store.start_run(&mut record)?;
     let progress = Progress::new(!printer.json);
     if !printer.json {
@@ -209,6 +243,7 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
     record.ended =
         Some(humantime::format_rfc3339_millis(started_at + finished.duration).to_string());
     record.steps = finished.steps;
+    redact_record(&mut record, &secrets);
     store.save_run(&record)?;
 
     if printer.json {
@@ -423,7 +458,64 @@ fn first_line(text: &str) -> &str {
 
 /// `--dry-run`: what would run, in order, with inputs resolved where the
 /// context already knows them.
-fn show_plan(plan: &Plan, printer: &mut Printer) {
+/// Cuts every secret value out of a run record.
+fn redact_record(record: &mut RunRecord, secrets: &[String]) {
+    if secrets.is_empty() {
+        return;
+    }
+    let Ok(mut value) = serde_json::to_value(&*record) else {
+        return;
+    };
+    environment::redact_json(&mut value, secrets);
+    if let Ok(redacted) = serde_json::from_value(value) {
+        *record = redacted;
+    }
+}
+
+/// Which definition of each skill the workflow uses runs, where two exist:
+/// a trusted workspace's skill replaces the user's; an untrusted one is
+/// ignored.
+fn skill_notes(
+    listing: &crate::store::SkillListing,
+    workflow: &crate::core::Workflow,
+) -> Vec<String> {
+    let used: HashSet<&str> = crate::core::tree::walk(workflow)
+        .into_iter()
+        .filter_map(|visited| visited.step.skill_name())
+        .collect();
+    let untrusted: HashSet<&std::path::Path> = listing
+        .untrusted
+        .iter()
+        .map(|found| found.source.as_path())
+        .collect();
+    listing
+        .shadowed
+        .iter()
+        .filter(|shadowed| used.contains(shadowed.name.as_str()))
+        .map(|shadowed| {
+            if untrusted.contains(shadowed.ignored.as_path()) {
+                format!(
+                    "skill '{}': the workspace's {} is ignored ({}); {} runs (`qwf trust` lets workspace skills run)",
+                    shadowed.name,
+                    shadowed.ignored.display(),
+                    listing.untrusted_reason.as_deref().unwrap_or("not trusted"),
+                    shadowed.used.display()
+                )
+            } else {
+                format!(
+                    "skill '{}': {} ({}) runs in place of {} ({})",
+                    shadowed.name,
+                    shadowed.used.display(),
+                    shadowed.used_scope,
+                    shadowed.ignored.display(),
+                    shadowed.ignored_scope
+                )
+            }
+        })
+        .collect()
+}
+
+fn show_plan(plan: &Plan, notes: &[String], printer: &mut Printer) {
     let mut steps = Vec::new();
     let ids: HashSet<&str> = crate::core::tree::walk(&plan.workflow)
         .into_iter()
@@ -439,6 +531,7 @@ fn show_plan(plan: &Plan, printer: &mut Printer) {
             "model_steps": plan.model_steps,
             "overrides": plan.overrides,
             "steps": steps,
+            "notes": notes,
         }));
         return;
     }
@@ -446,6 +539,9 @@ fn show_plan(plan: &Plan, printer: &mut Printer) {
         "Preflight passed for {} v{}: nothing was run (dry run).",
         plan.name, plan.version
     ));
+    for note in notes {
+        printer.line(paint(WARNING, format!("Note: {note}")));
+    }
     if let Some(provider) = &plan.provider {
         printer.line(format!("Model steps use {provider}."));
     }
@@ -485,7 +581,16 @@ fn collect_plan(
                         SkillType::CodeInline | SkillType::CodeSession
                     ) =>
                 {
-                    format!("skill {skill}: {}", found.command)
+                    let named = crate::core::skill_env::requested(found);
+                    if named.is_empty() {
+                        format!("skill {skill}: {}", found.command)
+                    } else {
+                        format!(
+                            "skill {skill}: {} (with {})",
+                            found.command,
+                            named.join(", ")
+                        )
+                    }
                 }
                 Some(found) => format!("skill {skill} ({}, model)", found.skill_type),
                 None => format!("skill {skill}"),

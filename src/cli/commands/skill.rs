@@ -96,6 +96,12 @@ fn usage(message: impl Into<String>, hint: impl Into<String>) -> CliError {
 fn list(args: &ListArgs, settings: &Settings, printer: &mut Printer) -> Result<Outcome, CliError> {
     let store = settings.store();
     let (skills, broken) = store.skills()?;
+    let listing = store.skill_listing();
+    let untrusted: Vec<&str> = listing
+        .untrusted
+        .iter()
+        .map(|found| found.skill.name.as_str())
+        .collect();
     let query = args.query.as_deref().map(str::trim).unwrap_or_default();
     let (shown, matched): (Vec<&Skill>, usize) = if query.is_empty() {
         (skills.iter().collect(), skills.len())
@@ -116,10 +122,12 @@ fn list(args: &ListArgs, settings: &Settings, printer: &mut Printer) -> Result<O
             "matched": matched,
             "total": skills.len(),
             "broken": broken,
+            "untrusted": untrusted,
+            "untrusted_reason": listing.untrusted_reason,
         }));
         return Ok(Outcome::Done);
     }
-    if skills.is_empty() && broken.is_empty() {
+    if skills.is_empty() && broken.is_empty() && untrusted.is_empty() {
         printer.line("No skills yet.");
         printer.line(paint(
             DIM,
@@ -195,6 +203,20 @@ fn list(args: &ListArgs, settings: &Settings, printer: &mut Printer) -> Result<O
             paint(ERROR, "✗"),
             file.path.display(),
             file.message
+        ));
+    }
+    if !untrusted.is_empty() {
+        printer.line(paint(
+            WARNING,
+            format!(
+                "Not used, since {}: the workspace's {} ({}). `qwf resources` shows their commands; `qwf trust` lets them run.",
+                listing
+                    .untrusted_reason
+                    .as_deref()
+                    .unwrap_or("the workspace is not trusted"),
+                untrusted.join(", "),
+                crate::store::discovery::workspace_skills_dir(std::path::Path::new(".")).display()
+            ),
         ));
     }
     Ok(Outcome::Done)

@@ -43,11 +43,11 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
         let store = settings.store();
         // Records a pending hand edit, and refuses a file that is not JSON
         // with its line and column.
-        store.head(&name, &settings.context())?;
+        let head = store.head(&name, &settings.context())?;
         // A stored workflow is checked against the skill registry too: a
         // step whose skill is missing (skipped at creation, or deleted)
         // is reported. A file from elsewhere is checked on its own.
-        let known = store.known_resources()?;
+        let known = store.known_resources_for(&head.workflow)?;
         let (_, broken) = store.skills()?;
         return check(
             &store.current_path(&name),
@@ -74,13 +74,15 @@ fn check(
     printer: &mut Printer,
 ) -> Result<Outcome, CliError> {
     let label = label.to_string();
-    let source = std::fs::read_to_string(path).map_err(|error| {
-        let hint = if error.kind() == std::io::ErrorKind::NotFound {
+    // A workflow of 10,000 steps is a few megabytes.
+    const WORKFLOW_LIMIT: u64 = 64 * 1024 * 1024;
+    let source = crate::store::read::read_named_text(path, WORKFLOW_LIMIT).map_err(|error| {
+        let hint = if error.is_not_found() {
             "check the path; `qwf validate` takes a workflow name (`qwf list`) or the path of a workflow JSON file".to_string()
         } else {
             "check that the file is readable and is UTF-8 text".to_string()
         };
-        CliError::new(format!("cannot read '{label}': {error}")).with_hint(hint)
+        CliError::new(format!("'{label}' {error}")).with_hint(hint)
     })?;
     let issues: Vec<PlacedIssue> = match Workflow::from_json_str(&source) {
         Ok(workflow) => validate(&workflow, known)

@@ -77,7 +77,8 @@ struct AgentFile {
     prompt: Option<String>,
 }
 
-pub(super) struct Agents {
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Agents {
     pub agents: Vec<FoundAgent>,
     pub shadowed: Vec<Shadowed>,
     pub problems: Vec<Problem>,
@@ -168,6 +169,10 @@ fn read_agent(
     let is_markdown = path.extension().and_then(|extension| extension.to_str()) == Some("md");
     let (file, format) = if is_markdown {
         let (yaml, first_line) = frontmatter(&text)?;
+        if let Some(message) = yaml_too_complex(yaml) {
+            problems.push(Problem::new(path, message));
+            return None;
+        }
         match serde_yaml_ng::from_str::<AgentFile>(yaml) {
             Ok(file) => (file, AgentFormat::Markdown),
             Err(error) => {
@@ -207,7 +212,7 @@ fn read_agent(
         {
             Some((_, Some(relative))) => {
                 let target = path.parent().unwrap_or(Path::new(".")).join(relative);
-                match std::fs::read_to_string(&target) {
+                match super::read::read_text(&target, super::read::SMALL_FILE) {
                     Ok(text) => Some(text),
                     Err(error) => {
                         problems.push(Problem::new(
@@ -246,6 +251,64 @@ fn read_agent(
         prompt,
         server_configs,
     })
+}
+
+/// A Kiro agent's frontmatter is a few hundred bytes; these bounds keep a
+/// hostile one from making every command parse YAML for seconds.
+const FRONTMATTER_LIMIT: usize = 64 * 1024;
+const NESTING_LIMIT: usize = 32;
+
+/// Why the frontmatter is not parsed at all, if it is too big or nested
+/// too deep (block indentation, `- - -` sequences and `[{` brackets all
+/// count).
+fn yaml_too_complex(yaml: &str) -> Option<String> {
+    if yaml.len() > FRONTMATTER_LIMIT {
+        return Some(format!(
+            "its YAML frontmatter is larger than {} KiB; an agent's settings are a few lines",
+            FRONTMATTER_LIMIT / 1024
+        ));
+    }
+    let mut indents: Vec<usize> = Vec::new();
+    let mut brackets = 0usize;
+    for line in yaml.lines() {
+        let content = line.trim_start_matches([' ', '\t']);
+        if content.is_empty() || content.starts_with('#') {
+            continue;
+        }
+        let indent = line.len() - content.len();
+        while indents.last().is_some_and(|&top| top >= indent) {
+            indents.pop();
+        }
+        indents.push(indent);
+        let mut rest = content;
+        let mut dashes = 0;
+        while let Some(after) = rest.strip_prefix("- ").or_else(|| rest.strip_prefix("-\t")) {
+            dashes += 1;
+            rest = after.trim_start();
+        }
+        let mut quote: Option<char> = None;
+        let mut deepest = brackets;
+        for c in rest.chars() {
+            match (quote, c) {
+                (Some(open), c) if c == open => quote = None,
+                (Some(_), _) => {}
+                (None, '\'' | '"') => quote = Some(c),
+                (None, '#') => break,
+                (None, '[' | '{') => {
+                    brackets += 1;
+                    deepest = deepest.max(brackets);
+                }
+                (None, ']' | '}') => brackets = brackets.saturating_sub(1),
+                _ => {}
+            }
+        }
+        if indents.len() + dashes + deepest > NESTING_LIMIT {
+            return Some(format!(
+                "its YAML frontmatter is nested more than {NESTING_LIMIT} levels deep"
+            ));
+        }
+    }
+    None
 }
 
 /// What follows a Markdown agent's frontmatter: its instructions.
@@ -334,6 +397,23 @@ mod tests {
             frontmatter("---\r\nname: a\r\n---\r\n"),
             Some(("name: a\r\n", 2))
         );
+    }
+
+    #[test]
+    fn huge_or_deeply_nested_frontmatter_is_refused_quickly() {
+        assert_eq!(yaml_too_complex("name: a\ntools: [read, write]\n"), None);
+        let nested = format!("name: a\nx: {}1{}\n", "[".repeat(40), "]".repeat(40));
+        assert!(yaml_too_complex(&nested).is_some());
+        let dashes = format!("x:\n  {}1\n", "- ".repeat(40));
+        assert!(yaml_too_complex(&dashes).is_some());
+        let mut block = String::new();
+        for depth in 0..40 {
+            block.push_str(&format!("{}k{depth}:\n", " ".repeat(depth)));
+        }
+        assert!(yaml_too_complex(&block).is_some());
+        let quoted = format!("name: \"{}\"\n", "[".repeat(100));
+        assert_eq!(yaml_too_complex(&quoted), None);
+        assert!(yaml_too_complex(&"a: b\n".repeat(20_000)).is_some());
     }
 
     #[test]

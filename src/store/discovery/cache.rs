@@ -52,10 +52,13 @@ impl ProbeCache {
 /// The cache, if a probe ever ran; a damaged cache is a problem, never an
 /// error (the next probe replaces it).
 pub fn read(path: &Path) -> Result<Option<ProbeCache>, Problem> {
-    let text = match std::fs::read_to_string(path) {
+    // A server with a hundred thousand tools makes a cache of a few dozen
+    // megabytes; more than this is not a cache qwf wrote.
+    const CACHE_LIMIT: u64 = 256 * 1024 * 1024;
+    let text = match crate::store::read::read_text(path, CACHE_LIMIT) {
         Ok(text) => text,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(error) => return Err(Problem::new(path, format!("cannot read: {error}"))),
+        Err(error) if error.is_not_found() => return Ok(None),
+        Err(error) => return Err(Problem::new(path, error.to_string())),
     };
     serde_json::from_str(&text).map(Some).map_err(|error| {
         let mut problem = Problem::json(path, &error);

@@ -30,7 +30,11 @@ pub enum Transport {
     /// A local process speaking JSON-RPC on its stdin and stdout.
     Stdio {
         command: String,
-        #[serde(skip_serializing_if = "Vec::is_empty")]
+        /// Shown with credentials cut out (see [`super::redact`]).
+        #[serde(
+            skip_serializing_if = "Vec::is_empty",
+            serialize_with = "redacted_args"
+        )]
         args: Vec<String>,
         /// Shown by name only.
         #[serde(
@@ -41,10 +45,35 @@ pub enum Transport {
     },
     /// A server reached over HTTP.
     Remote {
+        /// Shown with credentials cut out.
+        #[serde(serialize_with = "redacted_url")]
         url: String,
         #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         kind: Option<String>,
     },
+}
+
+fn redacted_args<S: Serializer>(args: &[String], serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_seq(super::redact::args(args))
+}
+
+fn redacted_url<S: Serializer>(url: &str, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&super::redact::url(url))
+}
+
+impl Transport {
+    /// How the server is started or reached, as shown to the user or a
+    /// model: credentials cut out.
+    pub fn shown(&self) -> String {
+        match self {
+            Transport::Stdio { command, args, .. } => {
+                let mut words = vec![super::redact::arg(command)];
+                words.extend(super::redact::args(args));
+                words.join(" ")
+            }
+            Transport::Remote { url, .. } => super::redact::url(url),
+        }
+    }
 }
 
 fn names_only<S: Serializer>(

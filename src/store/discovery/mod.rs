@@ -10,6 +10,7 @@
 pub mod agents;
 pub mod cache;
 pub mod mcp_config;
+pub mod redact;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -20,7 +21,7 @@ pub use agents::{AgentFormat, FoundAgent};
 pub use cache::{CachedServer, CachedTool, ProbeCache};
 pub use mcp_config::{FoundServer, ServerOrigin, Transport};
 
-use super::Store;
+use super::{Store, read};
 use crate::core::skill::Skill;
 
 /// Where discovery looks besides `QWF_HOME`.
@@ -190,6 +191,12 @@ pub struct FoundSkill {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Discovery {
     pub skills: Vec<FoundSkill>,
+    /// Workspace skills not used: the workspace is not trusted.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub untrusted_skills: Vec<FoundSkill>,
+    /// Why they are not used.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub untrusted_reason: Option<String>,
     pub agents: Vec<FoundAgent>,
     pub mcp_servers: Vec<FoundServer>,
     pub shadowed: Vec<Shadowed>,
@@ -236,24 +243,14 @@ fn files_in(directory: &Path, extensions: &[&str], problems: &mut Vec<Problem>) 
 }
 
 /// A file's text; `None` (and nothing reported) when it does not exist.
+/// Only a regular file of at most [`read::SMALL_FILE`] bytes is read: a
+/// FIFO, a device or a huge file is a problem, named.
 fn read_file(path: &Path, problems: &mut Vec<Problem>) -> Option<String> {
-    match fs::read(path) {
-        Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(text) => Some(text),
-            Err(error) => {
-                problems.push(Problem::new(
-                    path,
-                    format!(
-                        "is not UTF-8 text (byte {})",
-                        error.utf8_error().valid_up_to()
-                    ),
-                ));
-                None
-            }
-        },
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => None,
+    match read::read_text(path, read::SMALL_FILE) {
+        Ok(text) => Some(text),
+        Err(error) if error.is_not_found() => None,
         Err(error) => {
-            problems.push(Problem::new(path, format!("cannot read: {error}")));
+            problems.push(Problem::new(path, error.to_string()));
             None
         }
     }
@@ -297,12 +294,14 @@ impl Store {
         let listing = self.skill_listing();
         let mut discovery = Discovery {
             skills: listing.skills,
+            untrusted_skills: listing.untrusted,
+            untrusted_reason: listing.untrusted_reason,
             shadowed: listing.shadowed,
             problems: listing.problems,
             ..Discovery::default()
         };
         let roots = self.roots();
-        let agents = agents::discover(roots);
+        let agents = self.agents().clone();
         discovery.agents = agents.agents;
         discovery.shadowed.extend(agents.shadowed);
         discovery.problems.extend(agents.problems);
@@ -319,7 +318,12 @@ impl Store {
 
     /// The agents of Amazon Q CLI and Kiro, without the rest.
     pub fn discover_agents(&self) -> Vec<FoundAgent> {
-        agents::discover(self.roots()).agents
+        self.agents().agents.clone()
+    }
+
+    /// The agents, read the first time a command needs them.
+    fn agents(&self) -> &agents::Agents {
+        self.agents.get_or_init(|| agents::discover(self.roots()))
     }
 
     /// Where `qwf resources --probe` keeps what it found.
