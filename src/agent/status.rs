@@ -81,7 +81,7 @@ fn describe(report: &Report, facts: &Facts) -> (StatusKind, String) {
         report
             .declined
             .iter()
-            .map(|declined| declined.reason.trim_end_matches('.').to_string())
+            .map(|declined| addressed_to_the_user(&declined.reason))
             .collect::<Vec<_>>()
     };
     if !report.applied.is_empty() {
@@ -158,6 +158,16 @@ fn describe(report: &Report, facts: &Facts) -> (StatusKind, String) {
         StatusKind::NoProposal,
         "Nothing was applied: the model proposed no change.".into(),
     )
+}
+
+/// A decline reason, written for the model ("the user declined this
+/// change"), as said to the user ("you declined this change").
+fn addressed_to_the_user(reason: &str) -> String {
+    let reason = reason.trim().trim_end_matches('.');
+    match reason.strip_prefix("the user ") {
+        Some(rest) => format!("you {rest}"),
+        None => reason.to_string(),
+    }
 }
 
 fn applied_item(applied: &super::session::Applied) -> String {
@@ -348,6 +358,18 @@ mod tests {
         );
         assert_eq!(dry.kind, StatusKind::DryRun);
         assert!(!dry.line.contains("the user"), "{}", dry.line);
+
+        let mut by_you = report();
+        by_you.declined.push(Declined {
+            summary: "Remove validate".into(),
+            verdict: Verdict::Breaking,
+            reason: "the user declined this change".into(),
+            modifications: vec![],
+        });
+        assert_eq!(
+            of(&by_you, &Facts::default()).line,
+            "Nothing was applied: you declined this change."
+        );
 
         let mut refused = report();
         refused.rejected.push(Rejected {
