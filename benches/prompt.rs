@@ -7,8 +7,10 @@
 //! larger of characters / 4 and words × 4 / 3) over the JSON of the
 //! messages and of the tools, which is what goes on the wire; the sizes
 //! are printed once, before the timings. `tests/model_truth.rs` asserts the
-//! same budget on the request a mock server receives. What a real
-//! tokenizer counted for the same requests is in README.md.
+//! same budget on the request a mock server receives. Qwen2.5-Coder-0.5B's
+//! tokenizer, through its chat template (which adds Qwen's tool
+//! instructions), counted 2,162 tokens for the edit and 1,581 for the
+//! creation: the estimate runs about 12% low on JSON.
 
 use std::cell::RefCell;
 use std::hint::black_box;
