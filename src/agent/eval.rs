@@ -172,6 +172,9 @@ fn json_files(directory: &Path) -> Result<Vec<PathBuf>, EvalError> {
     Ok(files)
 }
 
+/// The folder of recordings in a folder of suites (`evals/recordings`).
+pub const RECORDINGS: &str = "recordings";
+
 /// Loads the cases under `directory`: a suite folder, or a folder of suites.
 /// `filter` keeps cases whose `suite/name` contains it.
 pub fn load(directory: &Path, filter: Option<&str>) -> Result<Vec<Case>, EvalError> {
@@ -184,7 +187,9 @@ pub fn load(directory: &Path, filter: Option<&str>) -> Result<Vec<Case>, EvalErr
         let mut folders: Vec<PathBuf> = entries
             .filter_map(Result::ok)
             .map(|entry| entry.path())
-            .filter(|path| path.is_dir())
+            // Recordings of model runs live beside the suites; they are
+            // not cases.
+            .filter(|path| path.is_dir() && !path.ends_with(RECORDINGS))
             .collect();
         folders.sort();
         suites.extend(folders);

@@ -853,6 +853,10 @@ impl Model for RigModel {
             })
             .ok_or(ModelError::Cancelled)?
             .map_err(|error| self.map_error(error, estimate))?;
+        tracing::debug!(
+            body = %self.scrub(&response.raw.to_string()),
+            "model response"
+        );
         self.convert_reply(&response)
     }
 
