@@ -687,3 +687,19 @@ fn transport_errors_never_show_the_key() {
     let shown = format!("{error} {} {error:?}", error.hint());
     assert!(!shown.contains(KEY), "{shown}");
 }
+
+#[test]
+fn a_slow_server_is_waited_for_request_timeout_seconds_and_the_hint_names_it() {
+    let server = MockServer::silent(std::time::Duration::from_secs(10));
+    let model = model_for(&[
+        ("QWF_PROVIDER", "openai-compatible"),
+        ("QWF_MODEL", "local-model"),
+        ("QWF_BASE_URL", &server.url),
+        ("QWF_REQUEST_TIMEOUT", "1"),
+    ]);
+    let started = std::time::Instant::now();
+    let error = respond(model.as_ref()).unwrap_err();
+    assert!(started.elapsed() < std::time::Duration::from_secs(8));
+    assert!(error.to_string().contains("within 1 s"), "{error}");
+    assert!(error.hint().contains("request_timeout"), "{}", error.hint());
+}

@@ -5,7 +5,7 @@
 //! 1. the flags `--provider NAME`, `--model NAME` and `--max-tokens N`;
 //! 2. the environment: `QWF_PROVIDER`, `QWF_MODEL`, `QWF_BASE_URL`,
 //!    `QWF_OPENAI_API` (`responses` or `chat`, for `openai` only),
-//!    `QWF_MAX_TOKENS`, `QWF_CONTEXT_WINDOW`;
+//!    `QWF_MAX_TOKENS`, `QWF_CONTEXT_WINDOW`, `QWF_REQUEST_TIMEOUT`;
 //! 3. `$QWF_HOME/config.toml`:
 //!
 //!    ```toml
@@ -16,6 +16,7 @@
 //!    openai_api = "responses"      # optional, openai only: "responses" (default) or "chat"
 //!    max_tokens = 2048             # optional: the longest answer asked for
 //!    context_window = 8192         # optional: the model's window, checked before sending
+//!    request_timeout = 300         # optional: seconds one model call may take
 //!    ```
 //!
 //!    The file's `model` and `base_url` belong to its `provider`: when a flag
@@ -80,6 +81,7 @@ pub enum Field {
     OpenAiApi,
     MaxTokens,
     ContextWindow,
+    RequestTimeout,
 }
 
 impl Field {
@@ -92,6 +94,7 @@ impl Field {
             Field::OpenAiApi => "openai_api",
             Field::MaxTokens => "max_tokens",
             Field::ContextWindow => "context_window",
+            Field::RequestTimeout => "request_timeout",
         }
     }
 }
@@ -105,6 +108,7 @@ impl fmt::Display for Field {
             Field::OpenAiApi => "OpenAI API",
             Field::MaxTokens => "max tokens",
             Field::ContextWindow => "context window",
+            Field::RequestTimeout => "request timeout",
         })
     }
 }
@@ -163,6 +167,8 @@ pub struct ResolvedModel {
     /// The model's context window, when set (otherwise rig's catalog is
     /// asked for hosted models).
     pub context_window: Option<u64>,
+    /// Seconds one model call may take; `None` for `offline`.
+    pub request_timeout: Option<u64>,
     /// `None` for `offline`.
     pub key: Option<KeyStatus>,
     /// Where `config.toml` is looked for (it need not exist).
@@ -234,6 +240,13 @@ impl fmt::Display for ResolvedModel {
                 self.describe_source(Field::ContextWindow)
             )?;
         }
+        if let Some(timeout) = self.request_timeout {
+            writeln!(
+                f,
+                "request timeout {timeout} s {}",
+                self.describe_source(Field::RequestTimeout)
+            )?;
+        }
         match self.key {
             Some(key) => write!(
                 f,
@@ -265,13 +278,14 @@ impl Serialize for ResolvedModel {
                 map.end()
             }
         }
-        let mut s = serializer.serialize_struct("ResolvedModel", 9)?;
+        let mut s = serializer.serialize_struct("ResolvedModel", 10)?;
         s.serialize_field("provider", &self.provider)?;
         s.serialize_field("model", &self.model)?;
         s.serialize_field("base_url", &self.base_url)?;
         s.serialize_field("openai_api", &self.openai_api)?;
         s.serialize_field("max_tokens", &self.max_tokens)?;
         s.serialize_field("context_window", &self.context_window)?;
+        s.serialize_field("request_timeout", &self.request_timeout)?;
         s.serialize_field("api_key", &self.key)?;
         s.serialize_field("config_file", &self.config_file)?;
         s.serialize_field("sources", &Sources(&self.sources))?;
@@ -289,6 +303,7 @@ pub struct FileSettings {
     pub openai_api: Option<String>,
     pub max_tokens: Option<u64>,
     pub context_window: Option<u64>,
+    pub request_timeout: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -323,7 +338,7 @@ pub fn read_config_file(path: &Path) -> Result<FileSettings, ModelError> {
         };
         ModelError::Setup {
             message: format!("{place}: {}", error.message()),
-            hint: "the [model] table takes provider, model, base_url, openai_api, max_tokens and context_window, e.g.\n  \
+            hint: "the [model] table takes provider, model, base_url, openai_api, max_tokens, context_window and request_timeout, e.g.\n  \
                    [model]\n  provider = \"openai\"\n  model = \"gpt-4o-mini\""
                 .into(),
         }
@@ -424,6 +439,7 @@ pub fn resolve_from(
             openai_api: None,
             max_tokens: None,
             context_window: None,
+            request_timeout: None,
             key: None,
             config_file,
             sources,
@@ -524,6 +540,16 @@ pub fn resolve_from(
     } else {
         None
     };
+    let request_timeout = if let Some(value) = env_value("QWF_REQUEST_TIMEOUT") {
+        sources.push((Field::RequestTimeout, Source::Env("QWF_REQUEST_TIMEOUT")));
+        number("request_timeout", value, Source::Env("QWF_REQUEST_TIMEOUT"))?
+    } else if let Some(value) = file.request_timeout.filter(|_| file_applies) {
+        sources.push((Field::RequestTimeout, Source::ConfigFile));
+        number("request_timeout", value.to_string(), Source::ConfigFile)?
+    } else {
+        sources.push((Field::RequestTimeout, Source::Default));
+        super::providers::DEFAULT_REQUEST_TIMEOUT_SECS
+    };
 
     // The key: only whether it is set.
     let variables = provider.key_variables();
@@ -546,6 +572,7 @@ pub fn resolve_from(
         openai_api,
         max_tokens: Some(max_tokens),
         context_window,
+        request_timeout: Some(request_timeout),
         key,
         config_file,
         sources,
@@ -606,6 +633,9 @@ pub fn connection(resolved: &ResolvedModel, env: Env<'_>) -> Result<Connection, 
             .max_tokens
             .unwrap_or_else(|| provider.default_max_tokens()),
         context_window: resolved.context_window,
+        request_timeout_secs: resolved
+            .request_timeout
+            .unwrap_or(super::providers::DEFAULT_REQUEST_TIMEOUT_SECS),
     })
 }
 

@@ -39,9 +39,9 @@ use super::prompts::estimate_tokens;
 
 /// How long to wait for a TCP connection to the provider.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long one model call may take, end to end. Local models on a CPU can
-/// be slow, so this is generous.
-const CALL_TIMEOUT: Duration = Duration::from_secs(300);
+/// How long one model call may take, end to end, unless `request_timeout`
+/// says otherwise. Local models on a CPU can be slow, so this is generous.
+pub const DEFAULT_REQUEST_TIMEOUT_SECS: u64 = 300;
 /// How much of a provider's error body an error message quotes.
 const BODY_EXCERPT: usize = 300;
 
@@ -237,6 +237,8 @@ pub struct Connection {
     /// The model's context window, when the user set it; otherwise rig's
     /// catalog is asked (hosted models only).
     pub context_window: Option<u64>,
+    /// How long one call may take, end to end, in seconds.
+    pub request_timeout_secs: u64,
 }
 
 impl fmt::Debug for Connection {
@@ -250,6 +252,7 @@ impl fmt::Debug for Connection {
             .field("openai_api", &self.openai_api)
             .field("max_tokens", &self.max_tokens)
             .field("context_window", &self.context_window)
+            .field("request_timeout_secs", &self.request_timeout_secs)
             .finish()
     }
 }
@@ -271,6 +274,7 @@ pub struct RigModel {
     window: Option<(u64, &'static str)>,
     /// Shared with the HTTP middleware that sees every request body.
     wire: Arc<Mutex<WireState>>,
+    request_timeout_secs: u64,
 }
 
 impl fmt::Debug for RigModel {
@@ -296,6 +300,7 @@ impl RigModel {
             openai_api,
             max_tokens,
             context_window,
+            request_timeout_secs,
         } = connection;
         let api_key = api_key.filter(|key| !key.trim().is_empty());
         if provider.key_required() && api_key.is_none() {
@@ -322,7 +327,7 @@ impl RigModel {
             })?;
         let http = rig::rig_reqwest::reqwest::Client::builder()
             .connect_timeout(CONNECT_TIMEOUT)
-            .timeout(CALL_TIMEOUT)
+            .timeout(Duration::from_secs(request_timeout_secs.max(1)))
             .build()
             .map_err(|error| ModelError::Setup {
                 message: format!("cannot set up the HTTP client: {error}"),
@@ -422,6 +427,7 @@ impl RigModel {
             max_tokens,
             window,
             wire,
+            request_timeout_secs,
         })
     }
 
@@ -640,13 +646,16 @@ impl RigModel {
         let detail = chain.last().cloned().unwrap_or_default();
         if timeout {
             self.call_error(
-                format!("no answer from {url} in time ({detail})"),
+                format!(
+                    "no answer from {url} within {} s ({detail})",
+                    self.request_timeout_secs
+                ),
                 if self.provider.is_self_hosted() {
                     format!(
-                        "is the server at {url} running and not overloaded? Large local models can be slow"
+                        "is the server at {url} running and not overloaded? A local model on a CPU can be slow: raise `request_timeout` in config.toml (QWF_REQUEST_TIMEOUT), or lower max_tokens"
                     )
                 } else {
-                    "check your network connection and try again".into()
+                    "check your network connection and try again; `request_timeout` in config.toml (QWF_REQUEST_TIMEOUT) sets how long to wait".into()
                 },
             )
         } else if connect {
@@ -1465,6 +1474,7 @@ mod tests {
             openai_api: OpenAiApi::Chat,
             max_tokens: 1024,
             context_window: None,
+            request_timeout_secs: 300,
         };
         assert!(!format!("{connection:?}").contains("sk-secret-123"));
     }
@@ -1480,6 +1490,7 @@ mod tests {
             openai_api: OpenAiApi::default(),
             max_tokens: 1024,
             context_window: None,
+            request_timeout_secs: 300,
         })
         .unwrap();
         let error = model.map_error(
@@ -1505,6 +1516,7 @@ mod tests {
             openai_api: OpenAiApi::default(),
             max_tokens: 1024,
             context_window: None,
+            request_timeout_secs: 300,
         })
         .unwrap_err();
         assert!(matches!(error, ModelError::Setup { .. }));
