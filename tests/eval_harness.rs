@@ -476,3 +476,64 @@ fn a_malformed_case_is_reported_with_its_place() {
         "{stderr}"
     );
 }
+
+#[test]
+fn an_answer_cut_off_at_the_length_is_the_models_failure_and_replays_as_recorded() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let evals = dir.path().join("evals");
+    two_questions(&evals);
+    let server = mock_http::MockServer::script(vec![
+        chat_wire::cut_off("and again and again and again", 64),
+        chat_wire::text("It fetches, validates and saves."),
+    ]);
+    let recordings = dir.path().join("recordings");
+    let recordings_arg = recordings.display().to_string();
+    let evals_arg = evals.display().to_string();
+    let output = Command::new(env!("CARGO_BIN_EXE_qwf"))
+        .args([
+            "--json",
+            "eval",
+            &evals_arg,
+            "--record",
+            &recordings_arg,
+            "--max-tokens",
+            "64",
+        ])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", dir.path())
+        .env("QWF_HOME", dir.path().join("home"))
+        .env("QWF_PROVIDER", "openai-compatible")
+        .env("QWF_MODEL", "m")
+        .env("QWF_BASE_URL", format!("{}/v1", server.url))
+        .output()
+        .expect("qwf runs");
+    let document: Value = serde_json::from_slice(&output.stdout).expect("the report");
+    assert_eq!(document["errored"], 0, "{document}");
+    assert_eq!(document["failed"], 1, "{document}");
+    assert!(
+        document["cases"][0]["failures"][0]
+            .as_str()
+            .unwrap_or_default()
+            .contains("cut off at max_tokens = 64"),
+        "{document}"
+    );
+    let recorded: Value = serde_json::from_str(
+        &std::fs::read_to_string(recordings.join("ask/a.json")).expect("recorded"),
+    )
+    .expect("JSON");
+    assert!(
+        recorded["exchanges"][0]["truncated"].is_array(),
+        "{recorded}"
+    );
+    let (code, stdout, stderr) = qwf(
+        dir.path(),
+        &["--json", "eval", &evals_arg, "--replay", &recordings_arg],
+    );
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let replayed: Value = serde_json::from_str(&stdout).expect("the report");
+    assert_eq!(
+        (replayed["failed"].clone(), replayed["stale"].clone()),
+        (1.into(), 0.into())
+    );
+}

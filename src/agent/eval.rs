@@ -445,6 +445,8 @@ fn run_in(case: &Case, model: &dyn Model, home: &tempfile::TempDir) -> (CaseResu
             let (mut result, _) = setup_error(case, message.clone());
             match error {
                 ModelError::Cancelled => result.cancelled = true,
+                // The model answered, at length: its failure, scored.
+                ModelError::Truncated { .. } => {}
                 _ => result.errored = Some(message),
             }
             return (result, session.messages().to_vec());
@@ -645,6 +647,10 @@ pub struct Exchange {
     /// a replay answers at once).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latency_ms: Option<u64>,
+    /// The answer was cut off at the answer length: the error qwf gave
+    /// (message, hint), replayed as it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub truncated: Option<(String, String)>,
 }
 
 /// How a recorded case ended, to compare a replay against.
@@ -767,15 +773,30 @@ impl Model for Recorder<'_> {
 
     fn respond(&self, request: &ModelRequest<'_>) -> Result<ModelReply, ModelError> {
         let started = std::time::Instant::now();
-        let reply = self.inner.respond(request)?;
-        self.exchanges.borrow_mut().push(Exchange {
-            request: request.messages.to_vec(),
-            text: reply.text.clone(),
-            tool_calls: reply.tool_calls.clone(),
-            usage: reply.usage,
-            latency_ms: Some(started.elapsed().as_millis() as u64),
-        });
-        Ok(reply)
+        let answer = self.inner.respond(request);
+        let latency_ms = Some(started.elapsed().as_millis() as u64);
+        match &answer {
+            Ok(reply) => self.exchanges.borrow_mut().push(Exchange {
+                request: request.messages.to_vec(),
+                text: reply.text.clone(),
+                tool_calls: reply.tool_calls.clone(),
+                usage: reply.usage,
+                latency_ms,
+                truncated: None,
+            }),
+            Err(ModelError::Truncated { message, hint }) => {
+                self.exchanges.borrow_mut().push(Exchange {
+                    request: request.messages.to_vec(),
+                    text: String::new(),
+                    tool_calls: Vec::new(),
+                    usage: Usage::default(),
+                    latency_ms,
+                    truncated: Some((message.clone(), hint.clone())),
+                })
+            }
+            Err(_) => {}
+        }
+        answer
     }
 }
 
@@ -860,6 +881,12 @@ impl Model for Replayer {
             )));
         }
         self.next.set(index + 1);
+        if let Some((message, hint)) = &exchange.truncated {
+            return Err(ModelError::Truncated {
+                message: message.clone(),
+                hint: hint.clone(),
+            });
+        }
         Ok(ModelReply {
             text: exchange.text.clone(),
             tool_calls: exchange.tool_calls.clone(),

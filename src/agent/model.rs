@@ -86,6 +86,10 @@ pub enum ModelError {
     /// The provider was reached but the call failed.
     #[error("the model call failed: {message}")]
     Call { message: String, hint: String },
+    /// The model answered, but its answer was cut off at the answer length
+    /// (`max_tokens`): a model's failure, not the server's.
+    #[error("{message}")]
+    Truncated { message: String, hint: String },
     /// The user interrupted the call (Ctrl-C).
     #[error("cancelled")]
     Cancelled,
@@ -94,7 +98,9 @@ pub enum ModelError {
 impl ModelError {
     pub fn hint(&self) -> String {
         match self {
-            ModelError::Setup { hint, .. } | ModelError::Call { hint, .. } => hint.clone(),
+            ModelError::Setup { hint, .. }
+            | ModelError::Call { hint, .. }
+            | ModelError::Truncated { hint, .. } => hint.clone(),
             ModelError::Cancelled => "the request was interrupted; nothing was applied".into(),
         }
     }

@@ -458,6 +458,13 @@ impl RigModel {
         }
     }
 
+    fn truncated(&self, message: String, hint: String) -> ModelError {
+        ModelError::Truncated {
+            message: self.scrub(&message),
+            hint: self.scrub(&hint),
+        }
+    }
+
     fn call_error(&self, message: String, hint: String) -> ModelError {
         ModelError::Call {
             message: self.scrub(&message),
@@ -709,7 +716,7 @@ impl RigModel {
         // setting to raise instead of acting on it.
         let broken_call = tool_calls.iter().any(|call| call.arguments.is_string());
         if cut_off && (tool_calls.is_empty() || broken_call) {
-            return Err(self.call_error(
+            return Err(self.truncated(
                 format!(
                     "the model's answer was cut off at max_tokens = {} ({} tokens written){}",
                     self.max_tokens,
