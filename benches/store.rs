@@ -82,6 +82,7 @@ fn record(version: u64, description: String, modifications: Vec<Modification>) -
         tool_calls: Vec::new(),
         branched_from: None,
         merged_from: None,
+        resolved_conflicts: Vec::new(),
     }
 }
 

@@ -598,6 +598,62 @@ fn iterative_mode_approves_independent_modifications_one_by_one() {
         "the declined part did not:\n{}",
         shown.stdout
     );
+    // The history says what was applied, not the whole proposal.
+    let record = last_record(home, "data-pipeline");
+    assert_eq!(
+        record["description"],
+        "Harden the pipeline (approved 1 of 2 parts: set error handling of 'fetch' to retry (3 attempts))"
+    );
+    assert_eq!(
+        record["modifications"].as_array().map(Vec::len),
+        Some(1),
+        "{record}"
+    );
+}
+
+/// The last record of a workflow's version log.
+fn last_record(home: &std::path::Path, name: &str) -> Value {
+    let log =
+        std::fs::read_to_string(home.join(format!("home/workflows/.versions/{name}.log.jsonl")))
+            .expect("a log");
+    serde_json::from_str(log.lines().last().expect("a record")).expect("a JSON record")
+}
+
+#[test]
+fn a_proposal_edited_at_the_gate_is_recorded_as_edited() {
+    let dir = home_with_pipeline();
+    let home = dir.path();
+    let change = json!({"workflow": "data-pipeline", "summary": "Retry fetch 3 times", "modifications": [
+        {"type": "add_error_handling", "step_id": "fetch", "error_handling": {"strategy": "retry", "max_attempts": 3}}]});
+    let server = MockServer::script(vec![
+        chat_tool_call("call_1", "propose_modification", change),
+        chat_text("Done."),
+    ]);
+    let base_url = format!("{}/v1", server.url);
+    let env = [
+        ("QWF_PROVIDER", "openai-compatible"),
+        ("QWF_MODEL", "test-model"),
+        ("QWF_BASE_URL", base_url.as_str()),
+        ("QWF_INTERACTIVE", "1"),
+        // The user changes 3 attempts to 7 in the editor.
+        ("EDITOR", "sed -i s/3/7/"),
+    ];
+    let run = qwf(
+        home,
+        &env,
+        &["edit", "data-pipeline", "retry the fetch"],
+        "edit\ny\n",
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let record = last_record(home, "data-pipeline");
+    assert_eq!(
+        record["description"],
+        "Set error handling of 'fetch' to retry (7 attempts) (edited at the gate; proposed: Retry fetch 3 times)"
+    );
+    assert_eq!(
+        record["modifications"][0]["error_handling"]["max_attempts"], 7,
+        "{record}"
+    );
 }
 
 #[test]

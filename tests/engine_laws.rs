@@ -28,8 +28,8 @@ use qwf::core::model::{
 use qwf::core::modification::{Branch, NamedPosition, Position};
 use qwf::core::validation::IssueCode;
 use qwf::core::{
-    KnownResources, Modification, Verdict, apply, evaluate, evaluate_result, merge,
-    modifications_between, semantic_diff, text_diff, tree, validate,
+    KnownResources, Modification, Resolutions, Side, Verdict, apply, evaluate, evaluate_result,
+    merge, merge_resolving, modifications_between, semantic_diff, text_diff, tree, validate,
 };
 
 fn config(cases: u32) -> ProptestConfig {
@@ -1645,6 +1645,41 @@ proptest! {
             let _ = validate(&merged, None);
             let _ = semantic_diff(&base, &merged);
         }
+    }
+
+    /// Taking one side for every conflict (`qwf merge --ours/--theirs`)
+    /// always settles a merge of two changes: every conflict met is
+    /// reported as resolved with that side, a merge without conflicts is
+    /// the same as before, and taking a side against an unchanged other
+    /// side gives that side.
+    #[test]
+    fn taking_one_side_always_settles_a_merge(
+        base in workflow(),
+        ours in prop::collection::vec(plan(), 0..5),
+        theirs in prop::collection::vec(plan(), 0..5),
+    ) {
+        let ours = apply(&base, &realize(&base, &ours, false)).expect("applies");
+        let theirs = apply(&base, &realize(&base, &theirs, false)).expect("applies");
+        let plain = merge(&base, &ours, &theirs);
+        for side in [Side::Ours, Side::Theirs] {
+            let resolutions = Resolutions { chosen: Default::default(), every: Some(side) };
+            let settled = merge_resolving(&base, &ours, &theirs, &resolutions);
+            prop_assert!(settled.is_ok(), "{:?} did not settle: {:?}", side, settled.err());
+            let settled = settled.expect("checked");
+            prop_assert!(settled.resolved.iter().all(|resolved| resolved.side == side));
+            match &plain {
+                Ok(merged) => {
+                    prop_assert_eq!(&settled.workflow, merged);
+                    prop_assert!(settled.resolved.is_empty());
+                }
+                Err(conflicts) => prop_assert!(!settled.resolved.is_empty() || conflicts.is_empty()),
+            }
+        }
+        let with_base = Resolutions { chosen: Default::default(), every: Some(Side::Ours) };
+        prop_assert_eq!(
+            merge_resolving(&base, &ours, &base, &with_base).map(|merged| merged.workflow),
+            Ok(ours.clone())
+        );
     }
 }
 

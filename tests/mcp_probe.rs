@@ -120,6 +120,41 @@ fn a_server_that_hangs_is_stopped_at_the_timeout_with_everything_it_started() {
     );
 }
 
+/// A helper that leaves the server's session (`setsid`), is orphaned by a
+/// double fork and keeps the server's stdout open escapes a process-group
+/// kill; the guardian finds it all the same, and the probe ends on time.
+#[test]
+fn a_helper_that_calls_setsid_and_holds_stdout_is_stopped_too() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pid_file = dir.path().join("escaped.pid");
+    let script = format!(
+        "import os, time\n\
+         if os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n        \
+         open('{}', 'w').write(str(os.getpid()))\n        time.sleep(300)\n    os._exit(0)\n\
+         time.sleep(300)\n",
+        pid_file.display()
+    );
+    let started = std::time::Instant::now();
+    let probed = probe_one(
+        target("escapes", "python3", &["-c", &script]),
+        Duration::from_secs(1),
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "the probe took {:?}",
+        started.elapsed()
+    );
+    assert!(
+        matches!(probed.failure, Some(Failure::Timeout { .. })),
+        "{probed:?}"
+    );
+    let escaped = read_pid(&pid_file);
+    assert!(
+        gone(escaped),
+        "the setsid helper {escaped} is still running"
+    );
+}
+
 #[test]
 fn a_server_that_prints_garbage_is_reported_with_what_it_printed() {
     let probed = probe_one(

@@ -758,6 +758,187 @@ fn workspace_skills_run_only_in_a_trusted_workspace() {
     );
 }
 
+/// An MCP server declaration whose command leaves `marker` behind, then
+/// serves the two tools of the fake server.
+fn marking_server(marker: &Path, extra: &[&str]) -> Value {
+    let fake = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/mcp/fake_server.py");
+    let mut args = vec![
+        "-c".to_string(),
+        format!(
+            "touch '{}'; exec python3 '{}'",
+            marker.display(),
+            fake.display()
+        ),
+    ];
+    args.extend(extra.iter().map(|arg| arg.to_string()));
+    json!({"command": "sh", "args": args})
+}
+
+fn server_entry<'a>(document: &'a Value, name: &str) -> &'a Value {
+    document["mcp_servers"]
+        .as_array()
+        .expect("mcp_servers")
+        .iter()
+        .find(|server| server["name"] == name)
+        .unwrap_or_else(|| panic!("no server {name}: {document:#}"))
+}
+
+#[test]
+fn a_workspace_mcp_server_starts_only_in_a_trusted_workspace() {
+    let sandbox = Sandbox::new();
+    let markers = sandbox.user_home.join("markers");
+    std::fs::create_dir_all(&markers).expect("markers");
+    let config_marker = markers.join("config");
+    let agent_marker = markers.join("agent");
+    let home_marker = markers.join("home");
+    let config = sandbox.workspace.join(".amazonq/mcp.json");
+    let agent = sandbox.workspace.join(".kiro/agents/helper.json");
+    let write_config = |extra: &[&str]| {
+        sandbox.write(
+            &config,
+            &json!({"mcpServers": {"cloned": marking_server(&config_marker, extra)}}).to_string(),
+        )
+    };
+    write_config(&["--api-key", "hunter2-secret"]);
+    sandbox.write(
+        &agent,
+        &json!({"name": "helper", "mcpServers": {"helper-tools": marking_server(&agent_marker, &[])}})
+            .to_string(),
+    );
+    sandbox.write(
+        &sandbox.user_home.join(".aws/amazonq/mcp.json"),
+        &json!({"mcpServers": {"mine": marking_server(&home_marker, &[])}}).to_string(),
+    );
+    let probe = |json: bool| {
+        let mut args = vec!["resources", "--probe", "--timeout", "10"];
+        if json {
+            args.push("--json");
+        }
+        let run = sandbox.qwf(&args, &[]);
+        assert_eq!(run.code, 0, "{}", run.all());
+        run
+    };
+    let clear = || {
+        for marker in [&config_marker, &agent_marker, &home_marker] {
+            let _ = std::fs::remove_file(marker);
+        }
+    };
+
+    // Untrusted: the user's own server is probed, the workspace's are not.
+    let run = probe(false);
+    assert!(home_marker.exists(), "the home server was not started");
+    assert!(
+        !config_marker.exists(),
+        "the workspace's mcp.json server ran"
+    );
+    assert!(!agent_marker.exists(), "the workspace agent's server ran");
+    assert_eq!(
+        run.stdout
+            .matches("not probed: workspace not trusted (qwf trust)")
+            .count(),
+        2,
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("2 tools (probed just now)"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("2 workspace servers not probed"),
+        "{}",
+        run.stdout
+    );
+    clear();
+    let document = probe(true).json();
+    assert!(!config_marker.exists() && !agent_marker.exists());
+    for name in ["cloned", "helper-tools"] {
+        assert_eq!(
+            server_entry(&document, name)["not_probed"],
+            "workspace not trusted (qwf trust)"
+        );
+        assert!(server_entry(&document, name).get("tools").is_none());
+    }
+    assert!(server_entry(&document, "mine").get("not_probed").is_none());
+    assert_eq!(document["not_probed"].as_array().map(Vec::len), Some(2));
+    assert_eq!(document["probed"].as_array().map(Vec::len), Some(1));
+
+    // `qwf trust` shows each command it would let run, credentials cut out.
+    let trust = sandbox.qwf(&["trust"], &[]);
+    assert_eq!(trust.code, 0, "{}", trust.all());
+    assert!(
+        trust.stdout.contains(&format!(
+            "cloned (Amazon Q CLI, ./.amazonq/mcp.json): sh -c touch '{}'",
+            config_marker.display()
+        )),
+        "{}",
+        trust.stdout
+    );
+    assert!(
+        trust
+            .stdout
+            .contains("helper-tools (Kiro, agent helper, ./.kiro/agents/helper.json): sh -c"),
+        "{}",
+        trust.stdout
+    );
+    assert!(
+        trust.stdout.contains("--api-key [redacted]") && !trust.stdout.contains("hunter2-secret"),
+        "{}",
+        trust.stdout
+    );
+    assert!(!trust.stdout.contains(" mine "), "{}", trust.stdout);
+
+    // Trusted: the workspace's servers start.
+    clear();
+    let run = probe(false);
+    assert!(config_marker.exists() && agent_marker.exists() && home_marker.exists());
+    assert!(!run.stdout.contains("not probed"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("Probed 3 servers: 3 answered with 6 tools, 0 failed."),
+        "{}",
+        run.stdout
+    );
+
+    // Changed: not started again until trusted again, whichever file changed.
+    write_config(&["--api-key", "other-secret"]);
+    clear();
+    let run = probe(false);
+    assert!(!config_marker.exists(), "a changed workspace server ran");
+    assert!(
+        !agent_marker.exists(),
+        "a server of a changed workspace ran"
+    );
+    assert!(home_marker.exists());
+    assert!(
+        run.stdout
+            .contains("not probed: workspace not trusted (qwf trust)"),
+        "{}",
+        run.stdout
+    );
+    let list = sandbox.qwf(&["trust", "--list", "--json"], &[]);
+    assert_eq!(list.json()["workspaces"][0]["state"], "changed");
+    assert_eq!(sandbox.qwf(&["trust", "--yes"], &[]).code, 0);
+    sandbox.write(
+        &agent,
+        &json!({"name": "helper", "mcpServers": {"helper-tools": marking_server(&agent_marker, &["-v"])}})
+            .to_string(),
+    );
+    clear();
+    probe(false);
+    assert!(!config_marker.exists() && !agent_marker.exists());
+    // An agent that declares no server is not part of the trust.
+    assert_eq!(sandbox.qwf(&["trust", "--yes"], &[]).code, 0);
+    sandbox.write(
+        &sandbox.workspace.join(".kiro/agents/writer.json"),
+        r#"{"name": "writer", "prompt": "You write."}"#,
+    );
+    clear();
+    probe(false);
+    assert!(config_marker.exists() && agent_marker.exists());
+}
+
 #[test]
 fn import_shows_the_command_of_each_skill_it_adds() {
     let source = Sandbox::with_pipeline();

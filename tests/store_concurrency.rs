@@ -200,3 +200,195 @@ done"#;
         total
     );
 }
+
+/// What one process of the mixed test did: each command's key (for
+/// edits), exit code and stderr.
+struct Outcome {
+    key: Option<String>,
+    code: i32,
+    stderr: String,
+}
+
+fn run_qwf(home: &Path, args: &[&str]) -> Outcome {
+    let output = qwf(home)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("qwf runs");
+    Outcome {
+        key: None,
+        code: output.status.code().unwrap_or(-1),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// A hand save as editors make them: read the file, add a key, write a
+/// temporary file and rename it over the workflow.
+fn hand_save(path: &Path, key: &str) -> bool {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return false;
+    };
+    let Ok(mut value) = serde_json::from_str::<serde_json::Value>(&text) else {
+        return false;
+    };
+    value["context"]["readonly"][key] = serde_json::Value::Bool(true);
+    let temporary = path.with_file_name(".editor-save.tmp");
+    std::fs::write(
+        &temporary,
+        serde_json::to_string_pretty(&value).expect("JSON") + "\n",
+    )
+    .expect("write the editor's file");
+    std::fs::rename(&temporary, path).expect("the editor's rename");
+    true
+}
+
+/// Edits, undos, rollbacks and hand saves at once, from 8 processes: every
+/// acknowledged change is in the history (or was reported refused), no
+/// hand save is lost, and no version equals the one before it.
+#[test]
+fn edits_undos_rollbacks_and_hand_edits_at_once_lose_nothing() {
+    const ROUNDS: usize = 15;
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(home.join("workflows")).expect("create the home");
+    let current = home.join("workflows/shared.json");
+    std::fs::write(&current, WORKFLOW).expect("write the workflow");
+    assert!(run_qwf(&home, &["history", "shared"]).code == 0);
+    let plans = dir.path().join("plans");
+    std::fs::create_dir_all(&plans).expect("create the plan directory");
+
+    let outcomes: Vec<Vec<Outcome>> = std::thread::scope(|scope| {
+        let mut workers = Vec::new();
+        // Four editors, each applying plans that set keys of their own.
+        for writer in 0..4 {
+            let (home, plans) = (&home, &plans);
+            workers.push(scope.spawn(move || {
+                (0..ROUNDS)
+                    .map(|edit| {
+                        let key = key(writer, edit);
+                        let plan = serde_json::json!({
+                            "qwf_plan": 1,
+                            "workflow": "shared",
+                            "base_version": 1,
+                            "summary": format!("set {key}"),
+                            "modifications": [{ "type": "set_context", "key": key, "value": edit }],
+                        });
+                        let path = plans.join(format!("{key}.json"));
+                        std::fs::write(&path, plan.to_string()).expect("write a plan");
+                        let path = path.to_str().expect("UTF-8").to_string();
+                        let mut outcome = run_qwf(home, &["apply", &path, "--yes"]);
+                        outcome.key = Some(key);
+                        outcome
+                    })
+                    .collect::<Vec<_>>()
+            }));
+        }
+        // Two undoers and a rollback.
+        for args in [
+            &["undo", "shared", "--yes"][..],
+            &["undo", "shared", "--yes"][..],
+            &["rollback", "shared", "--to", "1", "--yes"][..],
+        ] {
+            let home = &home;
+            workers.push(
+                scope.spawn(move || (0..ROUNDS).map(|_| run_qwf(home, args)).collect::<Vec<_>>()),
+            );
+        }
+        // A person saving the file by hand now and then.
+        let current = &current;
+        workers.push(scope.spawn(move || {
+            (0..ROUNDS * 2)
+                .filter_map(|save| {
+                    std::thread::sleep(std::time::Duration::from_millis(7));
+                    let key = format!("hand_{save:02}");
+                    hand_save(current, &key).then_some(Outcome {
+                        key: Some(key),
+                        code: 0,
+                        stderr: String::new(),
+                    })
+                })
+                .collect::<Vec<_>>()
+        }));
+        workers
+            .into_iter()
+            .map(|worker| worker.join().expect("a worker"))
+            .collect()
+    });
+    // Whatever hand save is still pending is recorded now.
+    let settle = run_qwf(&home, &["history", "shared"]);
+    assert_eq!(settle.code, 0, "{}", settle.stderr);
+
+    let versions = home.join("workflows/.versions");
+    let log = std::fs::read_to_string(versions.join("shared.log.jsonl")).expect("the log");
+    let records: Vec<VersionRecord> = log
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("every log line is a record"))
+        .collect();
+    let contents: Vec<serde_json::Value> = records
+        .iter()
+        .enumerate()
+        .map(|(index, record)| {
+            assert_eq!(record.version, index as u64 + 1, "numbered without gaps");
+            let text =
+                std::fs::read_to_string(versions.join(format!("shared.v{}.json", record.version)))
+                    .expect("a version file");
+            serde_json::from_str(&text).expect("a version is JSON")
+        })
+        .collect();
+    for (index, pair) in contents.windows(2).enumerate() {
+        assert_ne!(pair[0], pair[1], "v{} equals v{}", index + 2, index + 1);
+    }
+    let has_key = |key: &str| {
+        contents
+            .iter()
+            .any(|content| content["context"]["readonly"].get(key).is_some())
+    };
+    let mut applied = 0;
+    for outcome in outcomes.iter().flatten() {
+        let saved = outcome.stderr.contains("was saved, but");
+        match (outcome.code, &outcome.key) {
+            // Acknowledged (or saved, then something after failed): its
+            // version is in the history.
+            (0, Some(key)) if !key.starts_with("hand_") => {
+                applied += 1;
+                assert!(
+                    records
+                        .iter()
+                        .any(|record| record.description == format!("set {key}")),
+                    "{key} was acknowledged but has no version"
+                );
+                assert!(has_key(key), "{key} is in no version");
+            }
+            (0, _) => {}
+            (1, Some(key)) if saved => assert!(has_key(key), "{key} was saved but is lost"),
+            (1, None) if saved || outcome.stderr.contains("nothing to undo") => {}
+            // Refused: nothing applied, and it said so.
+            (3, _) => assert!(outcome.stderr.contains("Error: "), "{}", outcome.stderr),
+            (code, key) => panic!("{key:?} exited {code}:\n{}", outcome.stderr),
+        }
+    }
+    assert!(applied > 0, "no edit landed at all");
+    let refused = outcomes
+        .iter()
+        .flatten()
+        .filter(|outcome| outcome.code == 3)
+        .count();
+    let hand_versions = records
+        .iter()
+        .filter(|record| record.origin == qwf::store::Origin::EditedOutside)
+        .count();
+    // Every hand save is in some version: none was overwritten unrecorded.
+    for outcome in outcomes.iter().flatten() {
+        if let Some(key) = outcome
+            .key
+            .as_deref()
+            .filter(|key| key.starts_with("hand_"))
+        {
+            assert!(has_key(key), "the hand save {key} was lost");
+        }
+    }
+    eprintln!(
+        "{} versions: {applied} edits acknowledged, {refused} commands refused, {hand_versions} hand edits recorded",
+        records.len()
+    );
+}

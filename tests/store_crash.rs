@@ -270,10 +270,21 @@ fn check(home: &Home, acknowledged: &BTreeSet<String>, after: &str) -> u64 {
         std::fs::read_to_string(home.root.join("workflows/crashy.json")).expect("current");
     let last = std::fs::read_to_string(home.versions().join(format!("crashy.v{latest}.json")))
         .expect("the last version");
-    assert_eq!(
-        current, last,
-        "{after}: the current file is not the last version"
-    );
+    // Byte for byte once qwf wrote it; v1 is the file as it was put there
+    // by hand (adopted with its own formatting), when no edit landed yet.
+    if latest == 1 {
+        let parse = |text: &str| serde_json::from_str::<serde_json::Value>(text).expect("JSON");
+        assert_eq!(
+            parse(&current),
+            parse(&last),
+            "{after}: the current file is not the last version"
+        );
+    } else {
+        assert_eq!(
+            current, last,
+            "{after}: the current file is not the last version"
+        );
+    }
     let context = &shown["workflow"]["context"]["readonly"];
     for key in acknowledged {
         assert_eq!(
@@ -310,11 +321,18 @@ fn killed_writers_never_lose_an_acknowledged_version() {
     home.run(&["history", "crashy"]);
     let mut acknowledged = BTreeSet::new();
     let (mut kills, mut acks) = (0, 0);
-    for number in 0..ROUNDS {
-        let (killed, acked) = round(&home, number, &mut acknowledged);
+    // Rounds are timed by the wall clock, so a loaded machine lands fewer
+    // edits per round: keep going (up to ten times as many rounds) until
+    // enough kills and acknowledged edits make the run mean something.
+    let mut rounds = 0;
+    while rounds < ROUNDS
+        || ((kills <= ROUNDS as usize || acks <= ROUNDS as usize) && rounds < 10 * ROUNDS)
+    {
+        let (killed, acked) = round(&home, rounds, &mut acknowledged);
         kills += killed;
         acks += acked;
-        check(&home, &acknowledged, &format!("after round {number}"));
+        check(&home, &acknowledged, &format!("after round {rounds}"));
+        rounds += 1;
     }
     // The store still takes edits after all that.
     let mut last = home.start_apply("final");
@@ -324,7 +342,7 @@ fn killed_writers_never_lose_an_acknowledged_version() {
     let versions = check(&home, &acknowledged, "at the end");
     let temporary = leftovers(&home.root.join("workflows")) + leftovers(&home.versions());
     eprintln!(
-        "{ROUNDS} rounds: {kills} writers killed mid-flight, {acks} acknowledged, \
+        "{rounds} rounds: {kills} writers killed mid-flight, {acks} acknowledged, \
          {versions} versions, {temporary} temporary files left by killed writers"
     );
     assert!(kills > ROUNDS as usize, "too few kills to mean anything");

@@ -21,9 +21,14 @@ pub enum ProposalKind {
     Create {
         workflow: Box<Workflow>,
         new_skills: Vec<Skill>,
+        /// Scripts the new skills' commands name that do not exist: a stub
+        /// is written for each accepted skill (see `core::stub`).
+        scripts: Vec<String>,
     },
     CreateSkill {
         skill: Skill,
+        /// As for `Create`.
+        scripts: Vec<String>,
     },
     Rollback {
         workflow: String,
@@ -113,6 +118,10 @@ pub trait Gate {
 
     /// Called after an approved proposal reached the store.
     fn applied(&mut self, _proposal: &Proposal, _version: Option<u64>) {}
+
+    /// Called after an approved proposal was held back to be saved with
+    /// other changes (`qwf refine`).
+    fn staged(&mut self, _proposal: &Proposal) {}
 }
 
 /// How a non-interactive run decides.

@@ -2,9 +2,11 @@
 //! tools with the `rmcp` client over stdio, and stop it.
 //!
 //! Servers are probed concurrently, each under its own time limit. Each one
-//! runs in its own process group, and the whole group is killed at the end
-//! (after a clean close of its stdin), on timeout and on failure, so a
-//! server that starts helpers (`npx` → `node`) leaves nothing behind.
+//! runs under a guardian ([`crate::guard`]) that keeps every process it
+//! starts in one tree, and the whole tree is stopped at the end (after a
+//! clean close of its stdin), on timeout and on failure, so a server that
+//! starts helpers (`npx` → `node`), even ones that leave its session,
+//! leaves nothing behind.
 //!
 //! The child is spawned here rather than through rmcp's `TokioChildProcess`
 //! so that its stdout can be watched on the way to the client: rmcp skips
@@ -14,14 +16,13 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use process_wrap::tokio::{ChildWrapper, CommandWrap, KillOnDrop, ProcessGroup};
 use rmcp::ServiceExt;
 use serde::Serialize;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::unix::pipe;
 
 use crate::store::discovery::{CachedTool, FoundServer, ServerOrigin, Transport};
 
@@ -154,11 +155,11 @@ pub async fn probe(target: &Target, timeout: Duration) -> Probed {
             return probed;
         }
     };
-    let stdin = child.stdin().take();
-    let stdout = child.stdout().take();
+    let stdin = child.stdin.take();
+    let stdout = child.stdout.take();
     let stderr_buffer = Arc::new(Mutex::new(Vec::new()));
     let stderr_task = child
-        .stderr()
+        .stderr
         .take()
         .map(|stderr| tokio::spawn(keep_tail(stderr, Arc::clone(&stderr_buffer))));
     let garbage = Arc::new(Mutex::new(Vec::new()));
@@ -177,9 +178,26 @@ pub async fn probe(target: &Target, timeout: Duration) -> Probed {
         }
         Err(failure) => probed.failure = Some(failure),
     }
-    let status = stop(&mut child).await;
+    let ended = stop(&mut child).await;
+    if let Some(crate::guard::Report::SpawnFailed(error)) = &ended {
+        probed.failure = Some(Failure::Spawn {
+            message: spawn_message(&target.command, error),
+        });
+    }
+    // A server stopped here (SIGTERM, SIGKILL) did not end by itself.
+    let status = match ended {
+        Some(crate::guard::Report::Exited(status))
+            if !matches!(
+                std::os::unix::process::ExitStatusExt::signal(&status),
+                Some(libc::SIGTERM | libc::SIGKILL)
+            ) =>
+        {
+            Some(status)
+        }
+        _ => None,
+    };
     if let Some(task) = stderr_task {
-        // Its stderr closes when the group is gone; don't wait on a stray holder.
+        // Its stderr closes when the tree is gone; don't wait on a stray holder.
         let _ = tokio::time::timeout(Duration::from_millis(500), task).await;
     }
     probed.garbage = garbage
@@ -258,20 +276,54 @@ fn elapsed_ms(started: Instant) -> u64 {
     u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
-fn spawn(target: &Target) -> std::io::Result<Box<dyn ChildWrapper>> {
-    let mut command = tokio::process::Command::new(&target.command);
-    command
-        .args(&target.args)
-        .envs(&target.env)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    if let Some(directory) = &target.working_directory {
-        command.current_dir(directory);
-    }
-    let mut wrapped = CommandWrap::from(command);
-    wrapped.wrap(ProcessGroup::leader()).wrap(KillOnDrop);
-    wrapped.spawn()
+/// A started server: its pipes and the guardian of its process tree.
+struct Server {
+    guarded: crate::guard::Guarded,
+    reports: pipe::Receiver,
+    stdin: Option<pipe::Sender>,
+    stdout: Option<pipe::Receiver>,
+    stderr: Option<pipe::Receiver>,
+}
+
+fn spawn(target: &Target) -> std::io::Result<Server> {
+    let mut argv = vec![target.command.clone()];
+    argv.extend(target.args.iter().cloned());
+    let env: Vec<(String, String)> = target
+        .env
+        .iter()
+        .map(|(name, value)| (name.clone(), value.clone()))
+        .collect();
+    let mut guarded = crate::guard::spawn(&crate::guard::CommandSpec {
+        argv: &argv,
+        cwd: target.working_directory.as_deref(),
+        env: &env,
+        env_remove: &[],
+        clear_env: false,
+        grace: Duration::from_millis(300),
+    })?;
+    let reports = pipe::Receiver::from_owned_fd(guarded.reports.try_clone()?)?;
+    let stdin = guarded
+        .stdin
+        .take()
+        .map(pipe::Sender::from_owned_fd)
+        .transpose()?;
+    let stdout = guarded
+        .stdout
+        .take()
+        .map(pipe::Receiver::from_owned_fd)
+        .transpose()?;
+    let stderr = guarded
+        .stderr
+        .take()
+        .map(pipe::Receiver::from_owned_fd)
+        .transpose()?;
+    Ok(Server {
+        guarded,
+        reports,
+        stdin,
+        stdout,
+        stderr,
+    })
 }
 
 fn spawn_message(command: &str, error: &std::io::Error) -> String {
@@ -286,14 +338,46 @@ fn spawn_message(command: &str, error: &std::io::Error) -> String {
     }
 }
 
-/// Kills the server's whole process group and reaps it. Returns how the
-/// server itself ended, when it is known.
-async fn stop(child: &mut Box<dyn ChildWrapper>) -> Option<std::process::ExitStatus> {
-    let exited = child.try_wait().ok().flatten();
-    // Even when the leader is gone, helpers it started may remain.
-    let _ = child.start_kill();
-    let waited = tokio::time::timeout(Duration::from_secs(2), child.wait()).await;
-    exited.or_else(|| waited.ok().and_then(Result::ok))
+/// Stops the server's whole process tree and reaps it. Returns how the
+/// server ended (or why it could not be started), when the guardian said.
+async fn stop(server: &mut Server) -> Option<crate::guard::Report> {
+    use crate::guard::Report;
+    server.stdin = None;
+    let mut report = Vec::new();
+    let mut chunk = [0u8; 16];
+    // Already reported: it ended by itself (or never started).
+    while let Ok(count) = server.reports.try_read(&mut chunk) {
+        if count == 0 {
+            break;
+        }
+        report.extend_from_slice(&chunk[..count]);
+    }
+    if Report::parse(&report).is_none() {
+        server.guarded.terminate();
+        let reading = async {
+            use tokio::io::AsyncReadExt;
+            while Report::parse(&report).is_none() {
+                match server.reports.read(&mut chunk).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(count) => report.extend_from_slice(&chunk[..count]),
+                }
+            }
+        };
+        if tokio::time::timeout(Duration::from_secs(3), reading)
+            .await
+            .is_err()
+        {
+            server.guarded.kill();
+        }
+    }
+    // The guardian exits right after its report.
+    for _ in 0..100 {
+        if server.guarded.try_reap() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    Report::parse(&report)
 }
 
 /// Copies the server's stdout to the client line by line, holding back

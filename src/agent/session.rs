@@ -129,6 +129,10 @@ pub struct Applied {
     /// do not exist.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub skills_skipped: Vec<String>,
+    /// Stub scripts written for new skills whose command named a script
+    /// that did not exist: each fails with "implement me" until written.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub stub_scripts: Vec<std::path::PathBuf>,
     pub verdict: Verdict,
     pub summary: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -259,8 +263,26 @@ impl Outcome {
 
     fn store_error(error: StoreError) -> Self {
         let hint = error.hint();
-        Outcome::error(error.to_string(), hint)
+        let saved = match &error {
+            StoreError::AfterCommit { version, .. } => Some(*version),
+            _ => None,
+        };
+        let mut outcome = Outcome::error(error.to_string(), hint);
+        // The version exists: neither the model nor the user may be told
+        // that nothing changed (doing it again would apply it twice).
+        if let Some(version) = saved {
+            outcome.content["saved_version"] = version.into();
+        }
+        outcome
     }
+}
+
+/// The result of one tool call run with [`Session::call_tool`]: the JSON
+/// the model would see, and whether it is an error.
+#[derive(Debug, Clone)]
+pub struct ToolResult {
+    pub content: Value,
+    pub is_error: bool,
 }
 
 /// Approved changes held back to be saved together as one version
@@ -274,6 +296,8 @@ pub struct Staged {
     pub current: Workflow,
     pub modifications: Vec<Modification>,
     pub summaries: Vec<String>,
+    /// Skills the user accepted; written with the changes, never before.
+    pub skills: Vec<Skill>,
 }
 
 /// A conversation with a model about the user's workflows.
@@ -284,6 +308,9 @@ pub struct Session<'a> {
     options: Options,
     messages: Vec<Message>,
     staged: Option<Staged>,
+    /// The workflow the user's answer to a question named, if any: the
+    /// conversation keeps it in focus after the turn.
+    answered_focus: Option<String>,
     /// Workflows this conversation created (a `qwf create` makes one, and
     /// may then change only it).
     created: Vec<String>,
@@ -303,6 +330,7 @@ impl<'a> Session<'a> {
             options,
             messages: Vec::new(),
             staged: None,
+            answered_focus: None,
             created: Vec::new(),
         }
     }
@@ -317,6 +345,7 @@ impl<'a> Session<'a> {
             current: head.workflow,
             modifications: Vec::new(),
             summaries: Vec::new(),
+            skills: Vec::new(),
         });
         Ok(())
     }
@@ -416,6 +445,50 @@ impl<'a> Session<'a> {
     }
 
     fn run_with(
+        &mut self,
+        request: &str,
+        gate: &mut dyn Gate,
+        on_text: Option<&mut dyn FnMut(&str)>,
+    ) -> Result<Report, ModelError> {
+        let result = self.run_turn(request, gate, on_text);
+        // "Which workflow?" answered by a name: later turns are about it.
+        if let Some(name) = self.answered_focus.take()
+            && matches!(self.options.mode, Mode::General)
+            && self.options.focus.as_deref() != Some(name.as_str())
+        {
+            self.options.focus = Some(name);
+            if let Some(Message::System { .. }) = self.messages.first() {
+                self.messages[0] = Message::System {
+                    text: self.system_prompt(request),
+                };
+            }
+        }
+        result
+    }
+
+    /// The one workflow an answer names, by its exact name.
+    fn workflow_named_in(&self, answer: &str) -> Option<String> {
+        let names: Vec<String> = self
+            .store
+            .list()
+            .ok()?
+            .into_iter()
+            .map(|summary| summary.name)
+            .collect();
+        let words: Vec<&str> = answer
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+            .filter(|word| !word.is_empty())
+            .collect();
+        let mut named = names
+            .into_iter()
+            .filter(|name| words.iter().any(|word| word.eq_ignore_ascii_case(name)));
+        match (named.next(), named.next()) {
+            (Some(one), None) => Some(one),
+            _ => None,
+        }
+    }
+
+    fn run_turn(
         &mut self,
         request: &str,
         gate: &mut dyn Gate,
@@ -597,6 +670,26 @@ impl<'a> Session<'a> {
         }
     }
 
+    /// Runs one tool call made outside the loop (by an MCP host's model,
+    /// for `qwf mcp`): the same argument checks, evaluation and gate as a
+    /// call from qwf's own model. `request` is what the version records as
+    /// its request, if the call leads to one.
+    pub fn call_tool(
+        &mut self,
+        call: &ToolCall,
+        request: &str,
+        gate: &mut dyn Gate,
+    ) -> (ToolResult, Report) {
+        let mut report = Report::default();
+        report.tool_calls.push(call.clone());
+        let outcome = self.dispatch(call, request, gate, &mut report);
+        let result = ToolResult {
+            content: outcome.content,
+            is_error: outcome.is_error,
+        };
+        (result, report)
+    }
+
     /// The bound the next call would cross, if any: `run` calls of this
     /// reply (of `attempted`) have been run so far.
     fn bound_before(
@@ -631,8 +724,16 @@ impl<'a> Session<'a> {
         None
     }
 
+    /// The skills and agents that exist, with the skills accepted but not
+    /// yet saved (`qwf refine`).
     fn known(&self) -> Option<KnownResources> {
-        self.store.known_resources().ok()
+        let mut known = self.store.known_resources().ok()?;
+        if let Some(staged) = &self.staged {
+            known
+                .skills
+                .extend(staged.skills.iter().map(|skill| skill.name.clone()));
+        }
+        Some(known)
     }
 
     fn provenance(&self, description: &str, request: &str, report: &Report) -> Provenance {
@@ -761,7 +862,12 @@ impl<'a> Session<'a> {
                 }
             }
             Tool::AskUser(args) => match gate.ask(&args.question) {
-                Some(answer) => Outcome::ok(json!({ "answer": answer })),
+                Some(answer) => {
+                    if let Some(name) = self.workflow_named_in(&answer) {
+                        self.answered_focus = Some(name);
+                    }
+                    Outcome::ok(json!({ "answer": answer }))
+                }
                 None => {
                     report.question = Some(args.question.clone());
                     Outcome {

@@ -333,6 +333,7 @@ mod tests {
             verdict: Verdict::Safe,
             summary: "Add retry".into(),
             modifications: vec![],
+            stub_scripts: vec![],
         });
         let status = of(&applied, &Facts::default());
         assert_eq!(status.kind, StatusKind::Applied);

@@ -141,6 +141,11 @@ impl Spinning {
         IN_CALL.store(true, Ordering::SeqCst);
         let spinner = self.show.then(|| {
             let spinner = indicatif::ProgressBar::new_spinner();
+            if let Ok(style) =
+                indicatif::ProgressStyle::with_template("{spinner} {msg} · {elapsed}")
+            {
+                spinner.set_style(style);
+            }
             spinner.set_message(format!(
                 "{} is thinking... (Ctrl-C cancels)",
                 self.inner.describe()
@@ -329,6 +334,13 @@ fn skill_lines(printer: &mut Printer, applied: &crate::agent::session::Applied) 
                 "s"
             },
             applied.skills_created.join(", ")
+        ));
+    }
+    for path in &applied.stub_scripts {
+        printer.line(format!(
+            "{} Wrote a stub script {}: it fails with \"implement me\" until you write the real one (`qwf run` says so before it starts)",
+            paint(WARNING, "!"),
+            path.display()
         ));
     }
     if !applied.skills_skipped.is_empty() {

@@ -58,7 +58,12 @@ impl fmt::Display for CliError {
 impl From<crate::store::StoreError> for CliError {
     fn from(error: crate::store::StoreError) -> Self {
         let hint = error.hint();
-        CliError::new(error.to_string()).with_hint(hint)
+        let mut cli = CliError::new(error.to_string()).with_hint(hint);
+        // Refused, not failed: nothing was applied because a rule said no.
+        if error.is_refusal() {
+            cli.outcome = Outcome::Refused;
+        }
+        cli
     }
 }
 

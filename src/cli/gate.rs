@@ -27,6 +27,22 @@ pub struct TerminalGate {
     approved_subset: Option<Vec<Modification>>,
     /// Plans written, for the final report.
     pub plans_written: Vec<PathBuf>,
+    /// Runs a `/command` typed at a question (`qwf chat`).
+    slash: Option<SlashHandler>,
+    /// `/exit` was typed at a question.
+    pub exit_requested: bool,
+}
+
+/// Runs a slash command (without its `/`) while a question waits.
+pub type SlashHandler = Box<dyn FnMut(&str, &mut Printer) -> SlashFlow>;
+
+/// What a slash command at a question asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SlashFlow {
+    /// It ran; ask the question again.
+    Ran,
+    /// Leave: the question stays unanswered.
+    Exit,
 }
 
 impl TerminalGate {
@@ -45,7 +61,16 @@ impl TerminalGate {
             request: request.to_string(),
             approved_subset: None,
             plans_written: Vec::new(),
+            slash: None,
+            exit_requested: false,
         }
+    }
+
+    /// A `/command` typed at a question the model asks runs through
+    /// `handler`, then the question is asked again.
+    pub fn with_slash(mut self, handler: SlashHandler) -> Self {
+        self.slash = Some(handler);
+        self
     }
 
     fn show(&mut self, proposal: &Proposal) {
@@ -80,6 +105,7 @@ impl TerminalGate {
             ProposalKind::Create {
                 workflow,
                 new_skills,
+                scripts,
             } => {
                 printer.line(format!(
                     "{} {}",
@@ -123,9 +149,12 @@ impl TerminalGate {
                         skill.skill_type,
                         paint(DIM, &skill.command)
                     ));
+                    if let Some(line) = stub_line(skill, scripts) {
+                        printer.line(format!("    {line}"));
+                    }
                 }
             }
-            ProposalKind::CreateSkill { skill } => {
+            ProposalKind::CreateSkill { skill, scripts } => {
                 printer.line(format!(
                     "{} skills/{}.json",
                     paint(BOLD, "Proposed skill:"),
@@ -133,6 +162,9 @@ impl TerminalGate {
                 ));
                 for line in skill_file_lines(skill) {
                     printer.line(line);
+                }
+                if let Some(line) = stub_line(skill, scripts) {
+                    printer.line(format!("  {line}"));
                 }
                 for line in skill_problem_lines(&check_skill(skill)) {
                     printer.line(line);
@@ -198,62 +230,7 @@ impl TerminalGate {
     /// Opens `value` as JSON in `$EDITOR` and reads it back; `what` names
     /// the expected shape in the message when the edit does not parse.
     fn edit_json<T: Serialize + DeserializeOwned>(&mut self, value: &T, what: &str) -> Option<T> {
-        let editor = std::env::var("VISUAL")
-            .or_else(|_| std::env::var("EDITOR"))
-            .unwrap_or_else(|_| "vi".to_string());
-        let file = match tempfile::Builder::new()
-            .prefix("qwf-proposal-")
-            .suffix(".json")
-            .tempfile()
-        {
-            Ok(file) => file,
-            Err(error) => {
-                self.printer.line(format!(
-                    "{} cannot create a file to edit: {error}",
-                    paint(ERROR, "✗")
-                ));
-                return None;
-            }
-        };
-        let text = serde_json::to_string_pretty(value).unwrap_or_default();
-        if let Err(error) = std::fs::write(file.path(), format!("{text}\n")) {
-            self.printer.line(format!(
-                "{} cannot write {}: {error}",
-                paint(ERROR, "✗"),
-                file.path().display()
-            ));
-            return None;
-        }
-        loop {
-            let mut words = editor.split_whitespace();
-            let program = words.next().unwrap_or("vi");
-            let status = std::process::Command::new(program)
-                .args(words)
-                .arg(file.path())
-                .status();
-            if let Err(error) = status {
-                self.printer.line(format!(
-                    "{} cannot run the editor '{editor}': {error}",
-                    paint(ERROR, "✗")
-                ));
-                self.printer
-                    .line("  set $EDITOR to your editor (for example `export EDITOR=nano`)");
-                return None;
-            }
-            let edited = std::fs::read_to_string(file.path()).unwrap_or_default();
-            match serde_json::from_str::<T>(&edited) {
-                Ok(value) => return Some(value),
-                Err(error) => {
-                    self.printer.line(format!(
-                        "{} the edited proposal is not a valid {what}: {error}",
-                        paint(ERROR, "✗")
-                    ));
-                    if !prompt::confirm("Edit again?") {
-                        return None;
-                    }
-                }
-            }
-        }
+        super::editor::edit_json(&mut self.printer, value, what)
     }
 
     /// Offers one proposed skill: its file and problems, then accept, skip
@@ -454,11 +431,12 @@ impl Gate for TerminalGate {
         if let ProposalKind::Create {
             workflow,
             new_skills,
+            ..
         } = &proposal.kind
         {
             return self.creation_menu(proposal, workflow, new_skills);
         }
-        if let ProposalKind::CreateSkill { skill } = &proposal.kind {
+        if let ProposalKind::CreateSkill { skill, .. } = &proposal.kind {
             // The file and its problems were just shown.
             return match self.offer_skill(skill, None, false) {
                 Some(Some(accepted)) if accepted == *skill => Decision::Approve,
@@ -536,10 +514,23 @@ impl Gate for TerminalGate {
         if !self.interactive {
             return None;
         }
-        self.printer
-            .line(format!("{} {question}", paint(BOLD, "?")));
-        let answer = prompt::line("> ")?;
-        (!answer.trim().is_empty()).then_some(answer)
+        loop {
+            self.printer
+                .line(format!("{} {question}", paint(BOLD, "?")));
+            let answer = prompt::line("> ")?;
+            if let Some(handler) = &mut self.slash
+                && let Some(command) = answer.trim().strip_prefix('/')
+            {
+                match handler(command, &mut self.printer) {
+                    SlashFlow::Ran => continue,
+                    SlashFlow::Exit => {
+                        self.exit_requested = true;
+                        return None;
+                    }
+                }
+            }
+            return (!answer.trim().is_empty()).then_some(answer);
+        }
     }
 
     fn applied(&mut self, proposal: &Proposal, version: Option<u64>) {
@@ -560,12 +551,44 @@ impl Gate for TerminalGate {
             (ProposalKind::Rollback { workflow, to, .. }, Some(version)) => {
                 format!("Rolled back '{workflow}' to v{to} (now v{version})")
             }
+            // A deleted workflow of that name continues its history.
+            (ProposalKind::Create { workflow, .. }, Some(version)) if version > 1 => format!(
+                "Saved workflow '{}' as v{version}, continuing the history of the deleted workflow of that name (`qwf history {}`)",
+                workflow.name, workflow.name
+            ),
             (ProposalKind::Create { workflow, .. }, _) => {
                 format!("Saved workflow '{}'", workflow.name)
             }
-            (ProposalKind::CreateSkill { skill }, _) => format!("Created skill '{}'", skill.name),
+            (ProposalKind::CreateSkill { skill, .. }, _) => {
+                format!("Created skill '{}'", skill.name)
+            }
             (_, None) => "Applied".to_string(),
         };
         self.printer.line(format!("{} {line}", paint(GOOD, "✓")));
     }
+
+    fn staged(&mut self, proposal: &Proposal) {
+        if self.printer.json {
+            return;
+        }
+        let what = match &proposal.kind {
+            ProposalKind::CreateSkill { skill, .. } => format!("skill '{}'", skill.name),
+            _ => "the change".to_string(),
+        };
+        self.printer.line(format!(
+            "{} Accepted {what}; it is saved with the other changes when you finish",
+            paint(GOOD, "✓")
+        ));
+    }
+}
+
+/// The note that a new skill's missing script will be written as a stub.
+fn stub_line(skill: &Skill, scripts: &[String]) -> Option<String> {
+    let script = crate::core::stub::script_of(&skill.command)?;
+    scripts.contains(&script).then(|| {
+        format!(
+            "{} script skills/{script}: a stub that reads its inputs and fails with \"implement me\" until you write it",
+            paint(GOOD, "+")
+        )
+    })
 }

@@ -3,9 +3,12 @@
 
 mod commands;
 mod conversation;
+mod editor;
 mod error;
 mod gate;
+pub mod graph;
 mod output;
+mod progress;
 mod prompt;
 mod render;
 mod settings;
@@ -68,8 +71,11 @@ pub enum Command {
     Completions(commands::completions::Args),
     Run(commands::run::Args),
     Runs(commands::runs::Args),
+    Step(commands::step::Args),
+    Worker(commands::worker::Args),
     Resources(commands::resources::Args),
     Skill(commands::skill::Args),
+    Mcp(commands::mcp::Args),
     Trust(commands::trust::Args),
 }
 
@@ -161,8 +167,11 @@ pub(crate) fn run(
         Command::Completions(args) => commands::completions::run(args, printer),
         Command::Run(args) => commands::run::run(args, settings, printer),
         Command::Runs(args) => commands::runs::run(args, settings, printer),
+        Command::Step(args) => commands::step::run(args, settings, printer),
+        Command::Worker(args) => commands::worker::run(args, settings, printer),
         Command::Resources(args) => commands::resources::run(args, settings, printer),
         Command::Skill(args) => commands::skill::run(args, settings, printer),
+        Command::Mcp(args) => commands::mcp::run(args, settings, printer),
         Command::Trust(args) => commands::trust::run(args, settings, printer),
     }
 }

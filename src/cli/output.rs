@@ -64,6 +64,13 @@ impl Printer {
         }
     }
 
+    /// Something the user should know that is not the command's result
+    /// (a hand edit that could not be recorded): on stderr, so stdout stays
+    /// the result.
+    pub fn note(&mut self, text: impl AsRef<str>) {
+        let _ = writeln!(self.err, "{WARNING}Note:{WARNING:#} {}", text.as_ref());
+    }
+
     pub fn error(&mut self, error: &CliError) {
         // After a document (a refusal that reports what it would have
         // done), the error goes to stderr so stdout stays one document.

@@ -9,6 +9,7 @@ use super::error::CliError;
 use crate::store::discovery::Roots;
 use crate::store::{Context, Store};
 
+#[derive(Debug, Clone)]
 pub struct Settings {
     pub home: PathBuf,
     /// RFC 3339 "now" for new records (`QWF_TIMESTAMP` pins it).

@@ -2,7 +2,7 @@
 //! changed two ways, or a step removed on one side and changed on the other,
 //! is a conflict naming the step and field, never a silent pick.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
 
 use serde::Serialize;
@@ -10,16 +10,19 @@ use serde_json::{Map, Value};
 
 use super::diff::show_value;
 use super::model::{Container, JsonMap, Step, Workflow};
-use super::tree::StepIndex;
+use super::tree::{self, StepIndex};
 
 /// Something both sides changed differently.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Conflict {
     /// The step concerned; `None` for workflow-level fields and context.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub step_id: Option<String>,
     /// A dotted field path (`timeout_secs`, `inputs.url`), or `(step)` when
-    /// the step itself was removed on one side, `(position)`, `(order)`.
+    /// the step itself was removed on one side (or the combined fields are
+    /// not a step), `(position)` when it moved two ways, `(parent)` when the
+    /// step it is in was removed, `(order)` (`(order of then)`, `(order of
+    /// else)`) when its list was reordered two ways.
     pub field: String,
     pub base: Option<Value>,
     pub ours: Option<Value>,
@@ -58,26 +61,50 @@ fn parts<'a>(index: &'a StepIndex<'_>) -> HashMap<&'a str, Part<'a>> {
         .collect()
 }
 
-struct Merger {
+struct Merger<'r> {
     conflicts: Vec<Conflict>,
+    resolved: Vec<Resolved>,
+    resolutions: &'r Resolutions,
 }
 
-impl Merger {
+impl Merger<'_> {
+    /// Meets a conflict: the side that settles it, or `None` when it stays
+    /// a conflict.
     fn conflict(
         &mut self,
         step_id: Option<&str>,
         field: &str,
         values: [Option<&Value>; 3],
         message: String,
-    ) {
-        self.conflicts.push(Conflict {
+    ) -> Option<Side> {
+        self.settle(Conflict {
             step_id: step_id.map(str::to_string),
             field: field.to_string(),
             base: values[0].cloned(),
             ours: values[1].cloned(),
             theirs: values[2].cloned(),
             message,
-        });
+        })
+    }
+
+    fn settle(&mut self, conflict: Conflict) -> Option<Side> {
+        let key = conflict.key();
+        match self.resolutions.side(&key) {
+            Some(side) => {
+                if !self
+                    .resolved
+                    .iter()
+                    .any(|resolved| resolved.conflict.key() == key)
+                {
+                    self.resolved.push(Resolved { conflict, side });
+                }
+                Some(side)
+            }
+            None => {
+                self.conflicts.push(conflict);
+                None
+            }
+        }
     }
 
     /// Three-way merge of one value; objects merge key by key.
@@ -105,7 +132,7 @@ impl Merger {
                 self.map(step_id, path, base_map, ours_map, theirs_map),
             ));
         }
-        self.conflict(
+        let side = self.conflict(
             step_id,
             path,
             [base, ours, theirs],
@@ -123,7 +150,11 @@ impl Merger {
                 ),
             },
         );
-        ours.cloned()
+        if side == Some(Side::Theirs) {
+            theirs.cloned()
+        } else {
+            ours.cloned()
+        }
     }
 
     fn map(
@@ -167,14 +198,91 @@ fn string_value(text: Option<&String>) -> Option<Value> {
     text.cloned().map(Value::String)
 }
 
-/// Merges `theirs` into `ours`, both descended from `base`.
+/// Which side a conflict is resolved with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Side {
+    Ours,
+    Theirs,
+}
+
+impl fmt::Display for Side {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Side::Ours => "ours",
+            Side::Theirs => "theirs",
+        })
+    }
+}
+
+/// Identifies a conflict across merges of the same three versions: the
+/// step (if any) and the field.
+pub type ConflictKey = (Option<String>, String);
+
+impl Conflict {
+    pub fn key(&self) -> ConflictKey {
+        (self.step_id.clone(), self.field.clone())
+    }
+}
+
+/// How to settle conflicts: a side for particular conflicts, and one for
+/// every other (`--ours`, `--theirs`). With neither, conflicts stay
+/// conflicts.
+#[derive(Debug, Clone, Default)]
+pub struct Resolutions {
+    pub chosen: HashMap<ConflictKey, Side>,
+    pub every: Option<Side>,
+}
+
+impl Resolutions {
+    fn side(&self, key: &ConflictKey) -> Option<Side> {
+        self.chosen.get(key).copied().or(self.every)
+    }
+}
+
+/// A conflict and the side that settled it.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct Resolved {
+    #[serde(flatten)]
+    pub conflict: Conflict,
+    pub side: Side,
+}
+
+/// The result of a merge whose conflicts were all settled.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Merged {
+    pub workflow: Workflow,
+    /// Every conflict met, with the side taken, in the order met.
+    pub resolved: Vec<Resolved>,
+}
+
+/// Merges `theirs` into `ours`, both descended from `base`. Any conflict
+/// is an error listing them all.
 pub fn merge(
     base: &Workflow,
     ours: &Workflow,
     theirs: &Workflow,
 ) -> Result<Workflow, Vec<Conflict>> {
+    merge_resolving(base, ours, theirs, &Resolutions::default()).map(|merged| merged.workflow)
+}
+
+/// Like [`merge`], settling conflicts as `resolutions` say: a field takes
+/// that side's value; a step removed on one side and changed on the other
+/// is removed or kept (with what it holds) as that side has it; a step
+/// added into a step the other side removed is dropped, or brings that step
+/// back; a step whose type one side changed takes that side's own fields
+/// (steps inside it go when the side has none); a list reordered two ways
+/// takes that side's order. Conflicts left unsettled are the error.
+pub fn merge_resolving(
+    base: &Workflow,
+    ours: &Workflow,
+    theirs: &Workflow,
+    resolutions: &Resolutions,
+) -> Result<Merged, Vec<Conflict>> {
     let mut merger = Merger {
         conflicts: Vec::new(),
+        resolved: Vec::new(),
+        resolutions,
     };
     let name = merger.value(
         None,
@@ -235,6 +343,8 @@ pub fn merge(
 
     let mut merged_fields: HashMap<&str, JsonMap> = HashMap::new();
     let mut merged_container: HashMap<&str, Container> = HashMap::new();
+    // Steps a side kept against the other's removal, brought back whole.
+    let mut kept: Vec<(&str, Side)> = Vec::new();
     for &id in &ids {
         let (b, o, t) = (base_parts.get(id), ours_parts.get(id), theirs_parts.get(id));
         match (o, t) {
@@ -250,93 +360,254 @@ pub fn merge(
                 } else if b.is_some_and(|b| b.container == o.container) {
                     t.container
                 } else {
-                    merger.conflict(
+                    let at = |container: &Container| serde_json::to_value(container).ok();
+                    let side = merger.conflict(
                         Some(id),
                         "(position)",
-                        [None, None, None],
+                        [
+                            b.and_then(|b| at(b.container)).as_ref(),
+                            at(o.container).as_ref(),
+                            at(t.container).as_ref(),
+                        ],
                         format!(
                             "moved on both sides: ours into {}, theirs into {}",
                             o.container, t.container
                         ),
                     );
-                    o.container
+                    if side == Some(Side::Theirs) {
+                        t.container
+                    } else {
+                        o.container
+                    }
                 };
                 merged_container.insert(id, container.clone());
             }
-            (Some(kept), None) | (None, Some(kept)) => {
-                let ours_side = o.is_some();
+            (Some(present), None) | (None, Some(present)) => {
+                let keeper_side = if o.is_some() {
+                    Side::Ours
+                } else {
+                    Side::Theirs
+                };
                 match b {
                     None => {
-                        merged_fields.insert(id, kept.fields.clone());
-                        merged_container.insert(id, kept.container.clone());
+                        merged_fields.insert(id, present.fields.clone());
+                        merged_container.insert(id, present.container.clone());
                     }
-                    Some(b) if b.fields == kept.fields => {} // removed on the other side
+                    Some(b) if b.fields == present.fields => {} // removed on the other side
                     Some(b) => {
-                        let changed = changed_fields(&b.fields, &kept.fields);
-                        let (keeper, remover) = if ours_side {
-                            ("ours", "theirs")
-                        } else {
-                            ("theirs", "ours")
+                        let changed = changed_fields(&b.fields, &present.fields);
+                        let (keeper, remover) = match keeper_side {
+                            Side::Ours => ("ours", "theirs"),
+                            Side::Theirs => ("theirs", "ours"),
                         };
-                        merger.conflict(
+                        let whole = |part: Option<&Part<'_>>| {
+                            part.map(|part| Value::Object(part.fields.clone()))
+                        };
+                        let side = merger.conflict(
                             Some(id),
                             "(step)",
-                            [None, None, None],
+                            [
+                                whole(Some(b)).as_ref(),
+                                whole(o).as_ref(),
+                                whole(t).as_ref(),
+                            ],
                             format!(
                                 "removed in {remover} but changed in {keeper} ({})",
                                 changed.join(", ")
                             ),
                         );
+                        if side == Some(keeper_side) {
+                            kept.push((id, keeper_side));
+                        }
                     }
                 }
             }
             (None, None) => {}
         }
     }
+    let mut dropped: HashSet<String> = HashSet::new();
+    for (id, side) in kept {
+        restore(
+            id,
+            pick(side, &ours_index, &theirs_index),
+            pick(side, &ours_parts, &theirs_parts),
+            &mut merged_fields,
+            &mut merged_container,
+            &dropped,
+        );
+    }
+
+    // Steps whose list belongs to a step that is gone: dropped, or that
+    // step comes back, as the chosen side has it.
+    loop {
+        let orphan = ids.iter().copied().find(|id| {
+            !dropped.contains(*id)
+                && merged_container
+                    .get(id)
+                    .and_then(Container::owner)
+                    .is_some_and(|owner| {
+                        !merged_fields.contains_key(owner) && !dropped.contains(owner)
+                    })
+        });
+        let Some(id) = orphan else { break };
+        let owner = merged_container[id]
+            .owner()
+            .expect("found with an owner")
+            .to_string();
+        let whole = |parts: &HashMap<&str, Part<'_>>| {
+            parts
+                .get(owner.as_str())
+                .map(|part| Value::Object(part.fields.clone()))
+        };
+        let side = merger.conflict(
+            Some(id),
+            "(parent)",
+            [
+                whole(&base_parts).as_ref(),
+                whole(&ours_parts).as_ref(),
+                whole(&theirs_parts).as_ref(),
+            ],
+            format!("added or moved into '{owner}', which the other side removed"),
+        );
+        let keeper = side.and_then(|side| {
+            let parts = pick(side, &ours_parts, &theirs_parts);
+            parts
+                .get_key_value(owner.as_str())
+                .map(|(owner_id, _)| (*owner_id, side))
+        });
+        match keeper {
+            // Its own place may be gone too: the loop looks again.
+            Some((owner_id, side)) => restore(
+                owner_id,
+                pick(side, &ours_index, &theirs_index),
+                pick(side, &ours_parts, &theirs_parts),
+                &mut merged_fields,
+                &mut merged_container,
+                &dropped,
+            ),
+            _ => {
+                dropped.insert(id.to_string());
+                merged_fields.remove(id);
+                merged_container.remove(id);
+            }
+        }
+    }
+    // A step holding steps whose type one side changed to one that holds
+    // none: the chosen side's own fields; the steps inside stay (with what
+    // that side has inside) only if that side keeps it a group.
+    let holders: BTreeSet<(Container, &str)> = merged_container
+        .values()
+        .filter_map(|container| {
+            let owner = container.owner()?;
+            let (owner_id, _) = merged_fields.get_key_value(owner)?;
+            Some((container.clone(), *owner_id))
+        })
+        .collect();
+    for (container, owner) in holders {
+        let fits = |fields: &JsonMap| {
+            let owner_type = fields
+                .get("type")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            matches!(
+                (&container, owner_type),
+                (Container::Parallel(_), "parallel")
+                    | (Container::Then(_) | Container::Else(_), "conditional")
+            )
+        };
+        let Some(owner_fields) = merged_fields.get(owner) else {
+            continue;
+        };
+        if fits(owner_fields) {
+            continue;
+        }
+        let owner_type = owner_fields
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let whole = |parts: &HashMap<&str, Part<'_>>| {
+            parts
+                .get(owner)
+                .map(|part| Value::Object(part.fields.clone()))
+        };
+        let side = merger.conflict(
+            Some(owner),
+            "type",
+            [
+                whole(&base_parts).as_ref(),
+                whole(&ours_parts).as_ref(),
+                whole(&theirs_parts).as_ref(),
+            ],
+            format!(
+                "one side made '{owner}' a {owner_type} step while the other keeps steps inside it"
+            ),
+        );
+        let chosen = side.and_then(|side| {
+            pick(side, &ours_parts, &theirs_parts)
+                .get(owner)
+                .map(|part| (side, part))
+        });
+        match chosen {
+            Some((side, part)) if fits(&part.fields) => {
+                merged_fields.insert(owner, part.fields.clone());
+                restore(
+                    owner,
+                    pick(side, &ours_index, &theirs_index),
+                    pick(side, &ours_parts, &theirs_parts),
+                    &mut merged_fields,
+                    &mut merged_container,
+                    &dropped,
+                );
+            }
+            chosen => {
+                if let Some((_, part)) = chosen {
+                    merged_fields.insert(owner, part.fields.clone());
+                }
+                let inside: Vec<&str> = merged_container
+                    .iter()
+                    .filter(|(_, held)| **held == container)
+                    .map(|(id, _)| *id)
+                    .collect();
+                for id in inside {
+                    dropped.insert(id.to_string());
+                    merged_fields.remove(id);
+                    merged_container.remove(id);
+                }
+            }
+        }
+    }
+    // Steps inside a dropped step go with it.
+    loop {
+        let inside: Vec<&str> = merged_container
+            .iter()
+            .filter(|(_, container)| {
+                container
+                    .owner()
+                    .is_some_and(|owner| dropped.contains(owner))
+            })
+            .map(|(id, _)| *id)
+            .collect();
+        if inside.is_empty() {
+            break;
+        }
+        for id in inside {
+            dropped.insert(id.to_string());
+            merged_fields.remove(id);
+            merged_container.remove(id);
+        }
+    }
 
     // Each list: the merged relative order of steps all three versions have
     // there, then what each side added, after its previous sibling.
-    let mut members: HashMap<&Container, Vec<&str>> = HashMap::new();
+    let mut members: BTreeMap<Container, Vec<&str>> = BTreeMap::new();
     for &id in &ids {
         if let Some(container) = merged_container.get(id) {
-            members.entry(container).or_default().push(id);
+            members.entry(container.clone()).or_default().push(id);
         }
     }
     let mut lists: HashMap<Container, Vec<String>> = HashMap::new();
     for (container, member_ids) in &members {
-        if let Some(owner) = container.owner()
-            && !merged_fields.contains_key(owner)
-        {
-            for id in member_ids {
-                merger.conflict(
-                    Some(id),
-                    "(position)",
-                    [None, None, None],
-                    format!("added or moved into '{owner}', which the other side removed"),
-                );
-            }
-            continue;
-        }
-        if let Some(owner) = container.owner() {
-            let owner_type = merged_fields[owner]
-                .get("type")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
-            let fits = matches!(
-                (container, owner_type),
-                (Container::Parallel(_), "parallel")
-                    | (Container::Then(_) | Container::Else(_), "conditional")
-            );
-            if !fits {
-                merger.conflict(
-                    Some(owner),
-                    "type",
-                    [None, None, None],
-                    format!("one side made '{owner}' a {owner_type} step while the other keeps steps inside it"),
-                );
-                continue;
-            }
-        }
         let wanted: HashSet<&str> = member_ids.iter().copied().collect();
         let sequence = |index: &StepIndex<'_>| -> Vec<String> {
             super::tree::list(index.workflow, container)
@@ -373,13 +644,27 @@ pub fn merge(
         } else if theirs_common == base_common || theirs_common == ours_common {
             ours_common
         } else {
-            merger.conflict(
+            let field = match container {
+                Container::Then(_) => "(order of then)",
+                Container::Else(_) => "(order of else)",
+                _ => "(order)",
+            };
+            let listed = |order: &Vec<String>| Some(serde_json::json!(order));
+            let side = merger.conflict(
                 container.owner(),
-                "(order)",
-                [None, None, None],
+                field,
+                [
+                    listed(&base_common).as_ref(),
+                    listed(&ours_common).as_ref(),
+                    listed(&theirs_common).as_ref(),
+                ],
                 format!("the steps of {container} were reordered differently on both sides"),
             );
-            ours_common
+            if side == Some(Side::Theirs) {
+                theirs_common
+            } else {
+                ours_common
+            }
         };
         let mut placed: HashSet<String> = order.iter().cloned().collect();
         for seq in [&ours_seq, &theirs_seq] {
@@ -401,26 +686,71 @@ pub fn merge(
                 placed.insert(id.clone());
             }
         }
-        lists.insert((*container).clone(), order);
+        lists.insert(container.clone(), order);
     }
 
     if !merger.conflicts.is_empty() {
         return Err(merger.conflicts);
     }
 
-    let mut steps = Vec::new();
-    for id in lists.get(&Container::Root).cloned().unwrap_or_default() {
-        match build_step(&id, &merged_fields, &lists) {
-            Ok(step) => steps.push(step),
-            Err(conflict) => merger.conflicts.push(*conflict),
+    // Build the steps. A step whose combined fields do not form a valid
+    // step is a conflict; settled, it takes the chosen side's own fields
+    // (or goes, if that side has no such step), and the build starts over.
+    let mut replaced: HashSet<String> = HashSet::new();
+    let steps = loop {
+        let mut steps = Vec::new();
+        let mut failed = None;
+        for id in lists.get(&Container::Root).cloned().unwrap_or_default() {
+            match build_step(&id, &merged_fields, &lists) {
+                Ok(step) => steps.push(step),
+                Err(conflict) => {
+                    failed = Some(*conflict);
+                    break;
+                }
+            }
         }
-    }
+        let Some(conflict) = failed else { break steps };
+        let id = conflict.step_id.clone().unwrap_or_default();
+        let whole = |parts: &HashMap<&str, Part<'_>>| {
+            parts
+                .get(id.as_str())
+                .map(|part| Value::Object(part.fields.clone()))
+        };
+        let conflict = Conflict {
+            base: whole(&base_parts),
+            ours: whole(&ours_parts),
+            theirs: whole(&theirs_parts),
+            ..conflict
+        };
+        let side = if replaced.contains(&id) {
+            None
+        } else {
+            merger.settle(conflict.clone())
+        };
+        let Some(side) = side else {
+            if replaced.contains(&id) {
+                merger.conflicts.push(conflict);
+            }
+            return Err(merger.conflicts);
+        };
+        replaced.insert(id.clone());
+        match pick(side, &ours_parts, &theirs_parts).get_key_value(id.as_str()) {
+            Some((key, part)) => {
+                merged_fields.insert(key, part.fields.clone());
+            }
+            None => {
+                for list in lists.values_mut() {
+                    list.retain(|listed| *listed != id);
+                }
+            }
+        }
+    };
     if !merger.conflicts.is_empty() {
         return Err(merger.conflicts);
     }
     let as_string =
         |value: Option<Value>| value.and_then(|value| value.as_str().map(str::to_string));
-    Ok(Workflow {
+    let workflow = Workflow {
         name: as_string(name).unwrap_or_else(|| ours.name.clone()),
         version: as_string(version),
         description: as_string(description),
@@ -430,7 +760,42 @@ pub fn merge(
             extra: context_extra,
         },
         extra,
+    };
+    Ok(Merged {
+        workflow,
+        resolved: merger.resolved,
     })
+}
+
+fn pick<T>(side: Side, ours: T, theirs: T) -> T {
+    match side {
+        Side::Ours => ours,
+        Side::Theirs => theirs,
+    }
+}
+
+/// Brings a step back as one side has it, with the steps inside it (those
+/// not merged already, and not dropped).
+fn restore<'a>(
+    id: &str,
+    index: &StepIndex<'a>,
+    parts: &HashMap<&'a str, Part<'a>>,
+    fields: &mut HashMap<&'a str, JsonMap>,
+    containers: &mut HashMap<&'a str, Container>,
+    dropped: &HashSet<String>,
+) {
+    let Some(visited) = index.get(id) else {
+        return;
+    };
+    for inner in tree::subtree_ids(visited.step) {
+        if fields.contains_key(inner) || dropped.contains(inner) {
+            continue;
+        }
+        if let Some((key, part)) = parts.get_key_value(inner) {
+            fields.insert(key, part.fields.clone());
+            containers.insert(key, part.container.clone());
+        }
+    }
 }
 
 fn changed_fields(base: &JsonMap, side: &JsonMap) -> Vec<String> {

@@ -18,6 +18,7 @@ pub mod reference;
 pub mod schema;
 pub mod skill;
 pub mod skill_env;
+pub mod stub;
 pub mod suggest;
 pub mod tree;
 pub mod validation;
@@ -27,7 +28,7 @@ mod testing;
 
 pub use diff::{Change, SemanticDiff, modifications_between, semantic_diff, text_diff};
 pub use impact::{Evaluation, Impact, Verdict, evaluate, evaluate_result};
-pub use merge::{Conflict, merge};
+pub use merge::{Conflict, Merged, Resolutions, Resolved, Side, merge, merge_resolving};
 pub use model::{Container, ErrorHandling, ParseError, Step, StepKind, Workflow};
 pub use modification::{ApplyError, Modification, apply};
 pub use validation::{Issue, IssueCode, KnownResources, Report, Severity, validate};

@@ -22,6 +22,11 @@ pub enum Severity {
 }
 
 /// What kind of problem an issue is; stable names for `--json` and tests.
+/// The longest timeout or retry interval a workflow may set (365 days):
+/// anything longer is surely a mistake, and a runner adding it to a clock
+/// must not overflow.
+pub const MAX_DURATION_SECS: u64 = 365 * 24 * 60 * 60;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum IssueCode {
@@ -297,6 +302,19 @@ impl<'a> Checker<'a, '_> {
                     ),
                     "use a positive number of seconds, or remove timeout_secs for the default"
                         .into(),
+                );
+            }
+            if let Some(seconds) = step.timeout_secs.filter(|s| *s > MAX_DURATION_SECS) {
+                self.push(
+                    Severity::Error,
+                    IssueCode::InvalidValue,
+                    format!("{pointer}/timeout_secs"),
+                    id,
+                    format!(
+                        "step '{}' has a timeout of {seconds} seconds, more than the limit of {MAX_DURATION_SECS} (365 days)",
+                        step.id
+                    ),
+                    "use at most 31536000 seconds, or remove timeout_secs for no time limit".into(),
                 );
             }
             // A single output cannot repeat: no set (and no allocation) then.
@@ -589,6 +607,25 @@ impl<'a> Checker<'a, '_> {
                 ),
                 "use 2.0 (the default) to double the wait after each attempt".into(),
             );
+        }
+        for (field, value) in [
+            ("initial_interval_ms", handling.initial_interval_ms),
+            ("max_interval_ms", handling.max_interval_ms),
+        ] {
+            if let Some(millis) = value.filter(|ms| *ms > MAX_DURATION_SECS * 1000) {
+                self.push(
+                    Severity::Error,
+                    IssueCode::InvalidRetry,
+                    format!("{base}/{field}"),
+                    id,
+                    format!(
+                        "step '{}' has {field} {millis}, more than the limit of {} ms (365 days)",
+                        step.id,
+                        MAX_DURATION_SECS * 1000
+                    ),
+                    format!("use at most {} ms", MAX_DURATION_SECS * 1000),
+                );
+            }
         }
         let initial = handling.initial_interval_ms.unwrap_or(1000);
         if let Some(maximum) = handling.max_interval_ms

@@ -1,24 +1,21 @@
-//! Walking a workflow: steps in order, parallel children on their own
-//! threads, one branch of each conditional, retries with backoff, and the
+//! Walking a workflow: steps in order, parallel children on a bounded pool
+//! of threads, one branch of each conditional, retries with backoff, and the
 //! `continue` / `fallback` / `fail` strategies. The executor reports
 //! progress as [`Event`]s and returns what happened as step records; it
 //! prints nothing.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
 use super::ModelFactory;
-use super::inputs::{env_name, env_value, parse_outputs, stderr_tail};
-use super::model_step::{self, DEFAULT_MAX_ITERATIONS, ModelCall, ModelEnd};
+use super::attempt::{self, AttemptEnd, Available, Failure, Leaf, Surroundings};
 use super::preflight::Plan;
-use super::process::{self, ProcessEnd, ProcessSpec};
-use super::retry::{is_non_retryable, retry_delay};
+use super::retry::next_attempt;
 use crate::core::model::{JsonMap, Step, StepKind, Strategy};
-use crate::core::reference::{self, Reference};
-use crate::core::skill::SkillType;
 use crate::core::tree::{self, StepIndex};
 use crate::store::runs::{
     AttemptRecord, RECORD_TEXT_LIMIT, RunStatus, StepRecord, StepStatus, truncate_text,
@@ -75,40 +72,6 @@ pub struct Finished {
     pub duration: Duration,
 }
 
-/// Why an attempt failed: a kind from the fixed vocabulary (`spawn`,
-/// `exit_code:N`, `signal`, `timeout`, `bad_output`, `model`, `input`,
-/// `condition`, `step_failed`) and a message.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Failure {
-    pub kind: String,
-    pub message: String,
-    pub exit_code: Option<i32>,
-    /// Retrying cannot help (an input that is missing stays missing).
-    pub permanent: bool,
-}
-
-impl Failure {
-    pub fn new(kind: impl Into<String>, message: impl Into<String>) -> Self {
-        Failure {
-            kind: kind.into(),
-            message: message.into(),
-            exit_code: None,
-            permanent: false,
-        }
-    }
-
-    fn permanent(mut self) -> Self {
-        self.permanent = true;
-        self
-    }
-}
-
-enum Attempt {
-    Done(JsonMap),
-    Failed(Failure),
-    Cancelled,
-}
-
 /// How a list of steps ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Flow {
@@ -117,27 +80,22 @@ enum Flow {
     Cancelled,
 }
 
-/// What later steps can read of a step.
-#[derive(Debug, Clone)]
-enum Produced {
-    Outputs(JsonMap),
-    Continued,
-    Skipped(String),
-    Failed,
-    Cancelled,
-}
-
 #[derive(Default)]
 struct State {
     records: HashMap<String, StepRecord>,
-    produced: HashMap<String, Produced>,
+    produced: HashMap<String, Available>,
 }
+
+/// Threads a run may use for parallel steps, besides its own.
+pub const MAX_CONCURRENT_STEPS: usize = 64;
 
 struct Runner<'a> {
     plan: &'a Plan,
     options: &'a Options<'a>,
     index: StepIndex<'a>,
     state: Mutex<State>,
+    /// Free helper threads for parallel steps.
+    slots: AtomicUsize,
 }
 
 /// Runs a prepared plan to the end (or to the first failure, or Ctrl-C).
@@ -148,18 +106,38 @@ pub fn execute(plan: &Plan, options: &Options<'_>) -> Finished {
         options,
         index: StepIndex::new(&plan.workflow),
         state: Mutex::new(State::default()),
+        slots: AtomicUsize::new(MAX_CONCURRENT_STEPS),
     };
     let flow = runner.run_list(&plan.workflow.steps, None);
     let mut state = runner
         .state
         .into_inner()
         .unwrap_or_else(|poison| poison.into_inner());
-    let steps = tree::walk(&plan.workflow)
+    let status = match flow {
+        Flow::Ok => RunStatus::Succeeded,
+        Flow::Failed => RunStatus::Failed,
+        Flow::Cancelled => RunStatus::Cancelled,
+    };
+    Finished {
+        status,
+        steps: records_in_order(plan, std::mem::take(&mut state.records), status),
+        duration: started.elapsed(),
+    }
+}
+
+/// Every step's record in file order; a step without one was not reached
+/// (`not_run`), or was waiting when the run was cancelled (`cancelled`).
+pub fn records_in_order(
+    plan: &Plan,
+    mut records: HashMap<String, StepRecord>,
+    status: RunStatus,
+) -> Vec<StepRecord> {
+    tree::walk(&plan.workflow)
         .into_iter()
         .map(|visited| {
             let step = visited.step;
-            state.records.remove(&step.id).unwrap_or_else(|| {
-                let status = if flow == Flow::Cancelled {
+            records.remove(&step.id).unwrap_or_else(|| {
+                let status = if status == RunStatus::Cancelled {
                     StepStatus::Cancelled
                 } else {
                     StepStatus::NotRun
@@ -167,16 +145,7 @@ pub fn execute(plan: &Plan, options: &Options<'_>) -> Finished {
                 StepRecord::new(&step.id, step.kind.type_name(), status)
             })
         })
-        .collect();
-    Finished {
-        status: match flow {
-            Flow::Ok => RunStatus::Succeeded,
-            Flow::Failed => RunStatus::Failed,
-            Flow::Cancelled => RunStatus::Cancelled,
-        },
-        steps,
-        duration: started.elapsed(),
-    }
+        .collect()
 }
 
 fn millis(duration: Duration) -> u64 {
@@ -241,9 +210,12 @@ impl<'a> Runner<'a> {
             record.note = Some(reason.clone());
             let mut state = self.state();
             state.records.insert(id.to_string(), record);
-            state
-                .produced
-                .insert(id.to_string(), Produced::Skipped(reason.clone()));
+            state.produced.insert(
+                id.to_string(),
+                Available::Skipped {
+                    reason: reason.clone(),
+                },
+            );
         }
         self.emit(Event::Skipped {
             step: step.id.clone(),
@@ -276,7 +248,7 @@ impl<'a> Runner<'a> {
             let deadline = earliest(
                 inherited,
                 step.timeout_secs
-                    .map(|seconds| attempt_started + Duration::from_secs(seconds)),
+                    .and_then(|seconds| attempt::deadline_after(attempt_started, seconds)),
             );
             let outcome = self.attempt(step, number, deadline);
             let mut attempt = AttemptRecord {
@@ -288,7 +260,7 @@ impl<'a> Runner<'a> {
                 retry_after_ms: None,
             };
             match outcome {
-                Attempt::Done(outputs) => {
+                AttemptEnd::Done(outputs) => {
                     attempt.exit_code = self.is_code_step(step).then_some(0);
                     record.attempts.push(attempt);
                     record.status = StepStatus::Succeeded;
@@ -305,7 +277,7 @@ impl<'a> Runner<'a> {
                         state.records.insert(step.id.clone(), record);
                         state
                             .produced
-                            .insert(step.id.clone(), Produced::Outputs(outputs));
+                            .insert(step.id.clone(), Available::Outputs { outputs });
                     }
                     self.emit(Event::Succeeded {
                         step: step.id.clone(),
@@ -313,24 +285,18 @@ impl<'a> Runner<'a> {
                     });
                     return Flow::Ok;
                 }
-                Attempt::Cancelled => {
+                AttemptEnd::Cancelled => {
                     record.attempts.push(attempt);
                     return self.finish_cancelled(record, started);
                 }
-                Attempt::Failed(failure) => {
+                AttemptEnd::Failed(failure) => {
                     attempt.exit_code = failure.exit_code;
                     attempt.error_kind = Some(failure.kind.clone());
                     attempt.error = Some(truncate_text(&failure.message, RECORD_TEXT_LIMIT));
-                    let more = max_attempts.is_none_or(|max| number < max);
-                    let retry = retrying
-                        && more
-                        && !failure.permanent
-                        && !handling.is_some_and(|h| is_non_retryable(h, &failure.kind));
-                    if !retry {
+                    let Some(delay) = next_attempt(handling, number, &failure) else {
                         record.attempts.push(attempt);
                         break failure;
-                    }
-                    let delay = handling.map_or(Duration::ZERO, |h| retry_delay(h, number));
+                    };
                     attempt.retry_after_ms = Some(millis(delay));
                     record.attempts.push(attempt);
                     self.emit(Event::Retrying {
@@ -354,7 +320,7 @@ impl<'a> Runner<'a> {
                 {
                     let mut state = self.state();
                     state.records.insert(step.id.clone(), record);
-                    state.produced.insert(step.id.clone(), Produced::Continued);
+                    state.produced.insert(step.id.clone(), Available::Continued);
                 }
                 self.emit(Event::Failed {
                     step: step.id.clone(),
@@ -378,7 +344,7 @@ impl<'a> Runner<'a> {
                 let flow = self.run_step(fallback, inherited);
                 let produced = self.state().produced.get(target).cloned();
                 match (flow, produced) {
-                    (Flow::Ok, Some(Produced::Outputs(outputs))) => {
+                    (Flow::Ok, Some(Available::Outputs { outputs })) => {
                         record.outputs = outputs
                             .iter()
                             .map(|(key, value)| {
@@ -390,7 +356,7 @@ impl<'a> Runner<'a> {
                         // Consumers of the failed step read the fallback's outputs.
                         state
                             .produced
-                            .insert(step.id.clone(), Produced::Outputs(outputs));
+                            .insert(step.id.clone(), Available::Outputs { outputs });
                         Flow::Ok
                     }
                     (Flow::Ok, _) => {
@@ -401,7 +367,7 @@ impl<'a> Runner<'a> {
                         ));
                         let mut state = self.state();
                         state.records.insert(step.id.clone(), record);
-                        state.produced.insert(step.id.clone(), Produced::Continued);
+                        state.produced.insert(step.id.clone(), Available::Continued);
                         Flow::Ok
                     }
                     (other, _) => {
@@ -414,7 +380,7 @@ impl<'a> Runner<'a> {
                             Some(format!("its fallback '{target}' did not succeed either"));
                         let mut state = self.state();
                         state.records.insert(step.id.clone(), record);
-                        state.produced.insert(step.id.clone(), Produced::Failed);
+                        state.produced.insert(step.id.clone(), Available::Failed);
                         other
                     }
                 }
@@ -424,7 +390,7 @@ impl<'a> Runner<'a> {
                 {
                     let mut state = self.state();
                     state.records.insert(step.id.clone(), record);
-                    state.produced.insert(step.id.clone(), Produced::Failed);
+                    state.produced.insert(step.id.clone(), Available::Failed);
                 }
                 self.emit(Event::Failed {
                     step: step.id.clone(),
@@ -443,18 +409,20 @@ impl<'a> Runner<'a> {
         let id = record.id.clone();
         let mut state = self.state();
         state.records.insert(id.clone(), record);
-        state.produced.insert(id, Produced::Cancelled);
+        state.produced.insert(id, Available::Cancelled);
         Flow::Cancelled
     }
 
     /// Waits, waking early for Ctrl-C; false when cancelled.
     fn sleep(&self, delay: Duration) -> bool {
-        let until = Instant::now() + delay;
+        let until = Instant::now().checked_add(delay);
         loop {
             if self.cancelled() {
                 return false;
             }
-            let left = until.saturating_duration_since(Instant::now());
+            let left = until.map_or(Duration::MAX, |until| {
+                until.saturating_duration_since(Instant::now())
+            });
             if left.is_zero() {
                 return true;
             }
@@ -463,310 +431,138 @@ impl<'a> Runner<'a> {
     }
 
     fn is_code_step(&self, step: &Step) -> bool {
-        step.skill_name()
-            .and_then(|name| self.plan.skills.get(name))
-            .is_some_and(|skill| {
-                matches!(
-                    skill.skill_type,
-                    SkillType::CodeInline | SkillType::CodeSession
-                )
-            })
+        attempt::is_code(
+            step.skill_name()
+                .and_then(|name| self.plan.skills.get(name)),
+        )
+    }
+
+    fn is_step(&self, id: &str) -> bool {
+        self.index.contains(id)
     }
 
     /// The value of `context.KEY` or `STEP.OUTPUT` at this point of the run.
     fn lookup(&self, text: &str) -> Result<Value, String> {
-        let is_step = |id: &str| self.index.contains(id);
-        match reference::parse(text, is_step) {
-            Some(Reference::Context { key }) => self
-                .plan
-                .context
-                .get(key)
-                .cloned()
-                .ok_or_else(|| format!("the context has no key '{key}'")),
-            Some(Reference::Step { step, output }) => {
-                let state = self.state();
-                match state.produced.get(step) {
-                    Some(Produced::Outputs(outputs)) => outputs
-                        .get(output)
-                        .cloned()
-                        .ok_or_else(|| format!("step '{step}' has no output '{output}'")),
-                    Some(Produced::Continued) => Err(format!(
-                        "step '{step}' failed and was continued past; it has no output '{output}'"
-                    )),
-                    Some(Produced::Skipped(reason)) => {
-                        Err(format!("step '{step}' was skipped ({reason})"))
-                    }
-                    Some(Produced::Failed) => {
-                        Err(format!("step '{step}' failed; it has no output '{output}'"))
-                    }
-                    Some(Produced::Cancelled) => Err(format!("step '{step}' was cancelled")),
-                    None => Err(format!("step '{step}' has not run yet")),
-                }
-            }
-            None => Err(format!("'{text}' is not a reference")),
-        }
+        let produced = |id: &str| self.state().produced.get(id).cloned();
+        attempt::lookup(text, &|id| self.is_step(id), &self.plan.context, &produced)
     }
 
-    /// A step's inputs with references replaced by their values.
-    fn resolve_inputs(&self, step: &Step) -> Result<JsonMap, Failure> {
-        let mut resolved = JsonMap::new();
-        let is_step = |id: &str| self.index.contains(id);
-        for (name, value) in &step.inputs {
-            let value = match value
-                .as_str()
-                .and_then(|text| reference::parse(text, is_step).map(|_| text))
-            {
-                Some(text) => self.lookup(text).map_err(|message| {
-                    Failure::new("input", format!("input '{name}' ({text}): {message}")).permanent()
-                })?,
-                None => value.clone(),
-            };
-            resolved.insert(name.clone(), value);
-        }
-        Ok(resolved)
-    }
-
-    fn declared_outputs(&self, step: &Step, skill_outputs: &[String]) -> Vec<String> {
-        if step.outputs.is_empty() {
-            skill_outputs.to_vec()
-        } else {
-            step.outputs.clone()
-        }
-    }
-
-    fn attempt(&self, step: &'a Step, number: u32, deadline: Option<Instant>) -> Attempt {
+    fn attempt(&self, step: &'a Step, number: u32, deadline: Option<Instant>) -> AttemptEnd {
         match &step.kind {
-            StepKind::Skill { skill } => {
-                let Some(found) = self.plan.skills.get(skill) else {
-                    return Attempt::Failed(
-                        Failure::new("spawn", format!("skill '{skill}' does not exist"))
-                            .permanent(),
-                    );
-                };
-                let inputs = match self.resolve_inputs(step) {
-                    Ok(inputs) => inputs,
-                    Err(failure) => return Attempt::Failed(failure),
-                };
-                let outputs = self.declared_outputs(step, &found.outputs);
-                match found.skill_type {
-                    SkillType::CodeInline | SkillType::CodeSession => {
-                        self.run_code(step, skill, inputs, &outputs, number, deadline)
-                    }
-                    SkillType::PromptInline | SkillType::Conversation => self.run_model(
-                        step,
-                        ModelCall {
-                            step_id: step.id.clone(),
-                            prompt: found.command.clone(),
-                            inputs,
-                            outputs,
-                            allowed_tools: Vec::new(),
-                            max_iterations: DEFAULT_MAX_ITERATIONS,
-                        },
-                        deadline,
-                    ),
-                }
-            }
-            StepKind::Agent {
-                agent, guardrails, ..
-            } => {
-                let inputs = match self.resolve_inputs(step) {
-                    Ok(inputs) => inputs,
-                    Err(failure) => return Attempt::Failed(failure),
-                };
-                // The agent's own instructions when discovery found them.
-                let mut prompt = match self.plan.agents.get(agent) {
-                    Some(Some(instructions)) => instructions.clone(),
-                    _ => format!("You are the agent '{agent}'."),
-                };
-                if let Some(description) = &step.description {
-                    prompt.push_str(&format!("\n\nYour task in this step: {description}"));
-                }
-                self.run_model(
-                    step,
-                    ModelCall {
-                        step_id: step.id.clone(),
-                        prompt,
-                        inputs,
-                        outputs: step.outputs.clone(),
-                        allowed_tools: guardrails
-                            .as_ref()
-                            .and_then(|g| g.allowed_tools.clone())
-                            .unwrap_or_default(),
-                        max_iterations: guardrails
-                            .as_ref()
-                            .and_then(|g| g.max_iterations)
-                            .unwrap_or(DEFAULT_MAX_ITERATIONS)
-                            .max(1),
-                    },
-                    deadline,
-                )
-            }
             StepKind::Parallel { steps } => self.run_parallel(step, steps, deadline),
             StepKind::Conditional {
                 then, otherwise, ..
             } => self.run_conditional(step, then, otherwise, deadline),
-            StepKind::Unknown { type_name } => Attempt::Failed(
-                Failure::new("spawn", format!("step type '{type_name}' cannot run")).permanent(),
-            ),
+            _ => {
+                let inputs = match attempt::resolve_inputs(step, &|id| self.is_step(id), &|text| {
+                    self.lookup(text)
+                }) {
+                    Ok(inputs) => inputs,
+                    Err(failure) => return AttemptEnd::Failed(failure),
+                };
+                let skill_name = step.skill_name();
+                let leaf = Leaf {
+                    step,
+                    skill: skill_name.and_then(|name| self.plan.skills.get(name)),
+                    argv: skill_name
+                        .and_then(|name| self.plan.commands.get(name))
+                        .map(Vec::as_slice),
+                    cwd: skill_name
+                        .and_then(|name| self.plan.skill_dirs.get(name))
+                        .unwrap_or(&self.plan.skills_dir),
+                    agent_instructions: match &step.kind {
+                        StepKind::Agent { agent, .. } => self
+                            .plan
+                            .agents
+                            .get(agent)
+                            .and_then(|found| found.as_deref()),
+                        _ => None,
+                    },
+                };
+                attempt::run_leaf(
+                    &leaf,
+                    inputs,
+                    number,
+                    deadline,
+                    &Surroundings {
+                        is_cancelled: self.options.is_cancelled,
+                        models: self.options.models.as_ref(),
+                        environment: &self.plan.environment,
+                    },
+                )
+            }
         }
     }
 
-    fn run_code(
+    /// Runs one child of a parallel step (a fallback child only stands in).
+    fn run_child(&self, child: &'a Step, deadline: Option<Instant>) -> Flow {
+        if self.plan.fallback_for.contains_key(&child.id) {
+            self.run_list(std::slice::from_ref(child), deadline)
+        } else {
+            self.run_step(child, deadline)
+        }
+    }
+
+    /// Runs the children of a parallel step at the same time, on a bounded
+    /// pool: up to [`MAX_CONCURRENT_STEPS`] threads per run, this thread
+    /// included. A thread that cannot be started (a process limit) leaves
+    /// its children to the threads that could; nothing panics.
+    fn run_parallel(
         &self,
         step: &Step,
-        skill: &str,
-        inputs: JsonMap,
-        outputs: &[String],
-        number: u32,
+        steps: &'a [Step],
         deadline: Option<Instant>,
-    ) -> Attempt {
-        let Some(argv) = self.plan.commands.get(skill) else {
-            return Attempt::Failed(
-                Failure::new("spawn", format!("skill '{skill}' has no command")).permanent(),
-            );
-        };
-        // Linux caps one environment string at 128 KiB and none may hold a
-        // NUL: such values reach the step on stdin only.
-        const ENV_LIMIT: usize = 64 * 1024;
-        // Never qwf's own environment (it holds the provider keys): the
-        // documented variables, the ones the skill names, the step's own.
-        let named = self
-            .plan
-            .skills
-            .get(skill)
-            .map(crate::core::skill_env::requested)
-            .unwrap_or_default();
-        let mut env = super::environment::skill_base(&self.plan.environment, &named);
-        env.extend(
-            inputs
-                .iter()
-                .map(|(name, value)| (env_name(name), env_value(value)))
-                .filter(|(_, value)| value.len() <= ENV_LIMIT && !value.contains('\0')),
-        );
-        env.push(("QWF_STEP_ID".into(), step.id.clone()));
-        env.push(("QWF_ATTEMPT".into(), number.to_string()));
-        let stdin = serde_json::to_vec(&Value::Object(inputs)).unwrap_or_default();
-        let cwd = self
-            .plan
-            .skill_dirs
-            .get(skill)
-            .unwrap_or(&self.plan.skills_dir);
-        let spec = ProcessSpec {
-            argv,
-            cwd,
-            env: &env,
-            stdin: &stdin,
-            deadline,
-        };
-        match process::run(&spec, self.options.is_cancelled) {
-            ProcessEnd::SpawnFailed(error) => Attempt::Failed(Failure::new(
-                "spawn",
-                format!("cannot start '{}' (in {}): {error}", argv[0], cwd.display()),
-            )),
-            ProcessEnd::Cancelled => Attempt::Cancelled,
-            ProcessEnd::TimedOut { stderr } => {
-                // Its own timeout, or the one of a parallel/conditional
-                // step around it that ran out first.
-                let seconds = step.timeout_secs.map_or_else(
-                    || "the time of the step around it".to_string(),
-                    |seconds| format!("{seconds} s"),
-                );
-                let tail = stderr_tail(&stderr);
-                Attempt::Failed(Failure::new(
-                    "timeout",
-                    if tail.is_empty() {
-                        format!("timed out after {seconds}; its processes were stopped")
-                    } else {
-                        format!(
-                            "timed out after {seconds}; its processes were stopped; stderr: {tail}"
-                        )
-                    },
-                ))
+    ) -> AttemptEnd {
+        let queue: Mutex<std::collections::VecDeque<(usize, &'a Step)>> =
+            Mutex::new(steps.iter().enumerate().collect());
+        let flows: Mutex<Vec<Option<Flow>>> = Mutex::new(vec![None; steps.len()]);
+        let work = || {
+            loop {
+                let next = queue
+                    .lock()
+                    .unwrap_or_else(|poison| poison.into_inner())
+                    .pop_front();
+                let Some((position, child)) = next else {
+                    break;
+                };
+                let flow = self.run_child(child, deadline);
+                flows.lock().unwrap_or_else(|poison| poison.into_inner())[position] = Some(flow);
             }
-            ProcessEnd::Exited {
-                status,
-                stdout,
-                stderr,
-                stdout_overflow,
-            } => {
-                if !status.success() {
-                    let tail = stderr_tail(&stderr);
-                    let with_tail = |text: String| {
-                        if tail.is_empty() {
-                            text
-                        } else {
-                            format!("{text}: {tail}")
-                        }
-                    };
-                    return Attempt::Failed(match status.code() {
-                        Some(code) => Failure {
-                            exit_code: Some(code),
-                            ..Failure::new(
-                                format!("exit_code:{code}"),
-                                with_tail(format!("exited with code {code}")),
-                            )
-                        },
-                        None => {
-                            use std::os::unix::process::ExitStatusExt;
-                            let signal = status.signal().unwrap_or(0);
-                            Failure::new("signal", with_tail(format!("killed by signal {signal}")))
-                        }
-                    });
+        };
+        std::thread::scope(|scope| {
+            let mut helpers = Vec::new();
+            for _ in 1..steps.len() {
+                if !self.take_slot() {
+                    break;
                 }
-                if stdout_overflow {
-                    return Attempt::Failed(Failure::new(
-                        "bad_output",
-                        "it printed more than 16 MiB on stdout",
-                    ));
-                }
-                let text = String::from_utf8_lossy(&stdout);
-                match parse_outputs(&text, outputs) {
-                    Ok(parsed) => Attempt::Done(parsed),
-                    Err(message) => Attempt::Failed(Failure::new("bad_output", message)),
+                match std::thread::Builder::new()
+                    .name(format!("qwf-{}", step.id))
+                    .spawn_scoped(scope, work)
+                {
+                    Ok(handle) => helpers.push(handle),
+                    Err(_) => {
+                        self.give_slot();
+                        break;
+                    }
                 }
             }
-        }
-    }
-
-    fn run_model(&self, step: &Step, call: ModelCall, deadline: Option<Instant>) -> Attempt {
-        let Some(factory) = &self.options.models else {
-            return Attempt::Failed(
-                Failure::new(
-                    "model",
-                    format!("step '{}' needs a model and none is set up", step.id),
-                )
-                .permanent(),
-            );
-        };
-        match model_step::run(factory, call, deadline, self.options.is_cancelled) {
-            ModelEnd::Answered(outputs) => Attempt::Done(outputs),
-            ModelEnd::Failed(failure) => Attempt::Failed(failure),
-            ModelEnd::Cancelled => Attempt::Cancelled,
-        }
-    }
-
-    fn run_parallel(&self, step: &Step, steps: &'a [Step], deadline: Option<Instant>) -> Attempt {
-        let flows: Vec<(String, Flow)> = std::thread::scope(|scope| {
-            let handles: Vec<_> = steps
-                .iter()
-                .map(|child| {
-                    let handle = scope.spawn(move || {
-                        if self.plan.fallback_for.contains_key(&child.id) {
-                            self.run_list(std::slice::from_ref(child), deadline)
-                        } else {
-                            self.run_step(child, deadline)
-                        }
-                    });
-                    (child.id.clone(), handle)
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|(id, handle)| (id, handle.join().unwrap_or(Flow::Failed)))
-                .collect()
+            work();
+            for handle in helpers {
+                let _ = handle.join();
+                self.give_slot();
+            }
         });
+        let flows: Vec<(String, Flow)> = steps
+            .iter()
+            .zip(
+                flows
+                    .into_inner()
+                    .unwrap_or_else(|poison| poison.into_inner()),
+            )
+            .map(|(child, flow)| (child.id.clone(), flow.unwrap_or(Flow::Failed)))
+            .collect();
         if flows.iter().any(|(_, flow)| *flow == Flow::Cancelled) {
-            return Attempt::Cancelled;
+            return AttemptEnd::Cancelled;
         }
         let failed: Vec<&str> = flows
             .iter()
@@ -774,11 +570,11 @@ impl<'a> Runner<'a> {
             .map(|(id, _)| id.as_str())
             .collect();
         if failed.is_empty() {
-            Attempt::Done(JsonMap::new())
+            AttemptEnd::Done(JsonMap::new())
         } else if let Some(expired) = expired_timeout(step, deadline) {
-            Attempt::Failed(Failure::new("timeout", expired))
+            AttemptEnd::Failed(Failure::new("timeout", expired))
         } else {
-            Attempt::Failed(Failure::new(
+            AttemptEnd::Failed(Failure::new(
                 "step_failed",
                 format!(
                     "{} failed: {}",
@@ -789,29 +585,33 @@ impl<'a> Runner<'a> {
         }
     }
 
+    fn take_slot(&self) -> bool {
+        self.slots
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |free| {
+                free.checked_sub(1)
+            })
+            .is_ok()
+    }
+
+    fn give_slot(&self) {
+        self.slots.fetch_add(1, Ordering::AcqRel);
+    }
+
     fn run_conditional(
         &self,
         step: &'a Step,
         then: &'a [Step],
         otherwise: &'a [Step],
         deadline: Option<Instant>,
-    ) -> Attempt {
+    ) -> AttemptEnd {
         let Some(condition) = self.plan.conditions.get(&step.id) else {
-            return Attempt::Failed(
+            return AttemptEnd::Failed(
                 Failure::new("condition", "the condition was not parsed").permanent(),
             );
         };
-        let truth = match condition.evaluate(&|text| self.lookup(text)) {
+        let truth = match attempt::evaluate_condition(condition, &|text| self.lookup(text)) {
             Ok(truth) => truth,
-            Err(error) => {
-                return Attempt::Failed(
-                    Failure::new(
-                        "condition",
-                        format!("its condition cannot be evaluated: {error}"),
-                    )
-                    .permanent(),
-                );
-            }
+            Err(failure) => return AttemptEnd::Failed(failure),
         };
         let (taken, other, taken_name, other_name) = if truth {
             (then, otherwise, "then", "else")
@@ -831,12 +631,12 @@ impl<'a> Runner<'a> {
             Flow::Ok => {
                 let mut outputs = JsonMap::new();
                 outputs.insert("branch".into(), Value::String(taken_name.into()));
-                Attempt::Done(outputs)
+                AttemptEnd::Done(outputs)
             }
-            Flow::Cancelled => Attempt::Cancelled,
+            Flow::Cancelled => AttemptEnd::Cancelled,
             Flow::Failed => match expired_timeout(step, deadline) {
-                Some(expired) => Attempt::Failed(Failure::new("timeout", expired)),
-                None => Attempt::Failed(Failure::new(
+                Some(expired) => AttemptEnd::Failed(Failure::new("timeout", expired)),
+                None => AttemptEnd::Failed(Failure::new(
                     "step_failed",
                     format!("a step in its {taken_name} branch failed"),
                 )),

@@ -8,16 +8,7 @@ use crate::core::model::JsonMap;
 /// `QWF_INPUT_<NAME>`: the name uppercased, anything but letters and
 /// digits replaced by `_`.
 pub fn env_name(input: &str) -> String {
-    let mut name = String::with_capacity(10 + input.len());
-    name.push_str("QWF_INPUT_");
-    name.extend(input.chars().map(|c| {
-        if c.is_ascii_alphanumeric() {
-            c.to_ascii_uppercase()
-        } else {
-            '_'
-        }
-    }));
-    name
+    crate::core::stub::input_variable(input)
 }
 
 /// An input's value in an environment variable: text as it is, anything

@@ -7,17 +7,21 @@
 //! prints nothing; progress goes out as [`Event`]s and the result comes back
 //! as run records for the store.
 
+pub mod attempt;
 pub mod environment;
 mod execute;
 mod inputs;
 mod model_step;
 mod preflight;
 mod process;
+pub mod remote;
 pub mod retry;
+pub mod temporal;
 
 use crate::agent::model::{Model, ModelError};
 
-pub use execute::{Event, Failure, Finished, Options, execute};
+pub use attempt::Failure;
+pub use execute::{Event, Finished, MAX_CONCURRENT_STEPS, Options, execute, records_in_order};
 pub use inputs::{env_name, parse_outputs};
 pub use model_step::DEFAULT_MAX_ITERATIONS;
 pub use preflight::{

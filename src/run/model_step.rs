@@ -11,7 +11,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use super::ModelFactory;
-use super::execute::Failure;
+use super::attempt::Failure;
 use super::inputs::{parse_outputs, strip_fence};
 use crate::agent::model::{Message, ModelError, ModelRequest};
 use crate::core::model::JsonMap;
@@ -137,9 +137,17 @@ pub fn run(
 ) -> ModelEnd {
     let (sender, receiver) = mpsc::channel();
     let factory = std::sync::Arc::clone(factory);
-    std::thread::spawn(move || {
-        let _ = sender.send(converse(factory.as_ref(), &call));
-    });
+    let started = std::thread::Builder::new()
+        .name("qwf-model".into())
+        .spawn(move || {
+            let _ = sender.send(converse(factory.as_ref(), &call));
+        });
+    if let Err(error) = started {
+        return ModelEnd::Failed(Failure::new(
+            "spawn",
+            format!("cannot start a thread for the model call: {error}"),
+        ));
+    }
     loop {
         let mut wait = Duration::from_millis(25);
         if let Some(deadline) = deadline {

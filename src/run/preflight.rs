@@ -290,6 +290,15 @@ pub fn preflight(input: PreflightInput) -> Result<Plan, Vec<Problem>> {
                                         directory.display()
                                     ),
                                 });
+                            } else if let Some(stub) = stub_script(&found.command, directory) {
+                                problems.push(Problem {
+                                    step_id: Some(step.id.clone()),
+                                    message: format!(
+                                        "skill '{skill}''s script {} is still the stub qwf wrote",
+                                        stub.display()
+                                    ),
+                                    hint: "write the real script there (the stub shows how its inputs arrive and fails with \"implement me\" until you do)".into(),
+                                });
                             }
                             commands.insert(skill.clone(), argv);
                         }
@@ -402,6 +411,14 @@ fn missing_program(argv: &[String], directory: &std::path::Path) -> Option<Strin
     })?;
     (!directory.join(script).exists())
         .then(|| format!("its script '{script}' is not in {}", directory.display()))
+}
+
+/// The script a command runs, when it is still a stub qwf wrote.
+fn stub_script(command: &str, directory: &std::path::Path) -> Option<std::path::PathBuf> {
+    let path = directory.join(crate::core::stub::script_of(command)?);
+    let text = std::fs::read_to_string(&path).ok()?;
+    text.contains(crate::core::stub::STUB_MARKER)
+        .then_some(path)
 }
 
 fn workflow_skill_of<'w>(workflow: &'w Workflow, step_id: Option<&str>) -> Option<&'w str> {

@@ -5,7 +5,8 @@
 
 use std::time::Duration;
 
-use crate::core::model::{Backoff, ErrorHandling};
+use super::attempt::Failure;
+use crate::core::model::{Backoff, ErrorHandling, Strategy};
 
 /// `initial_interval_ms` when the workflow does not set it.
 pub const DEFAULT_INITIAL_MS: u64 = 1000;
@@ -41,6 +42,22 @@ pub fn retry_delay(handling: &ErrorHandling, failed: u32) -> Duration {
     Duration::from_millis(capped.round() as u64)
 }
 
+/// What follows failed attempt `number` (1 for the first try): the wait
+/// before the next attempt, or `None` when the step is not tried again
+/// (not a retry strategy, `max_attempts` reached, a permanent failure, or a
+/// kind listed in `non_retryable`). The one place that decides a retry, for
+/// `qwf run` and for `qwf step` on Temporal alike.
+pub fn next_attempt(
+    handling: Option<&ErrorHandling>,
+    number: u32,
+    failure: &Failure,
+) -> Option<Duration> {
+    let handling = handling.filter(|h| h.strategy == Strategy::Retry)?;
+    let more = handling.max_attempts.is_none_or(|max| number < max);
+    (more && !failure.permanent && !is_non_retryable(handling, &failure.kind))
+        .then(|| retry_delay(handling, number))
+}
+
 /// Whether an error kind is in `non_retryable`. `exit_code` there covers
 /// every `exit_code:N`.
 pub fn is_non_retryable(handling: &ErrorHandling, kind: &str) -> bool {
@@ -55,7 +72,6 @@ pub fn is_non_retryable(handling: &ErrorHandling, kind: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::model::Strategy;
 
     fn handling(backoff: Backoff) -> ErrorHandling {
         let mut handling = ErrorHandling::with_strategy(Strategy::Retry);
@@ -99,6 +115,34 @@ mod tests {
         let plain = ErrorHandling::with_strategy(Strategy::Retry);
         assert_eq!(millis(&plain, 1), 1000);
         assert_eq!(millis(&plain, 2), 2000);
+    }
+
+    #[test]
+    fn the_next_attempt_follows_the_policy() {
+        let mut policy = handling(Backoff::Linear);
+        policy.max_attempts = Some(3);
+        policy.non_retryable = Some(vec!["exit_code".into()]);
+        let failure = |kind: &str| Failure::new(kind, "x");
+        assert_eq!(
+            next_attempt(Some(&policy), 1, &failure("timeout")),
+            Some(Duration::from_millis(100))
+        );
+        assert_eq!(
+            next_attempt(Some(&policy), 2, &failure("timeout")),
+            Some(Duration::from_millis(200))
+        );
+        assert_eq!(next_attempt(Some(&policy), 3, &failure("timeout")), None);
+        assert_eq!(
+            next_attempt(Some(&policy), 1, &failure("exit_code:4")),
+            None
+        );
+        assert_eq!(
+            next_attempt(Some(&policy), 1, &failure("signal").permanent()),
+            None
+        );
+        let continuing = ErrorHandling::with_strategy(Strategy::Continue);
+        assert_eq!(next_attempt(Some(&continuing), 1, &failure("signal")), None);
+        assert_eq!(next_attempt(None, 1, &failure("signal")), None);
     }
 
     #[test]

@@ -34,6 +34,28 @@ pub fn write_atomic(path: &Path, content: &[u8]) -> Result<()> {
     sync_directory(directory)
 }
 
+/// Like [`write_atomic`], without waiting for the disk: for files whose
+/// loss after a power cut costs nothing (the next command rebuilds them),
+/// so that every write does not pay two more flushes.
+pub fn write_atomic_unsynced(path: &Path, content: &[u8]) -> Result<()> {
+    let directory = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let mut temporary = tempfile::Builder::new()
+        .prefix(".qwf-")
+        .suffix(".tmp")
+        .tempfile_in(directory)
+        .map_err(|error| StoreError::io("create a temporary file in", directory, error))?;
+    temporary
+        .write_all(content)
+        .map_err(|error| StoreError::io("write", temporary.path(), error))?;
+    temporary
+        .persist(path)
+        .map_err(|error| StoreError::io("replace", path, error.error))?;
+    Ok(())
+}
+
 /// Temporary files older than this were left by a writer that was killed;
 /// a live write takes milliseconds.
 const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(600);

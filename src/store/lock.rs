@@ -30,13 +30,32 @@ impl WorkflowLock {
             std::fs::create_dir_all(directory)
                 .map_err(|error| StoreError::io("create", directory, error))?;
         }
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .read(true)
-            .write(true)
-            .open(path)
-            .map_err(|error| StoreError::io("open the lock file", path, error))?;
+        let mut options = OpenOptions::new();
+        options.create(true).truncate(false).read(true).write(true);
+        #[cfg(unix)]
+        {
+            // A link could lead the lock file anywhere; a FIFO would block.
+            use std::os::unix::fs::OpenOptionsExt;
+            options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+        }
+        let file = options.open(path).map_err(|error| {
+            StoreError::io(
+                "open the lock file",
+                path,
+                super::own_files::explain_link(error),
+            )
+        })?;
+        let is_file = file
+            .metadata()
+            .map_err(|error| StoreError::io("open the lock file", path, error))?
+            .is_file();
+        if !is_file {
+            return Err(StoreError::io(
+                "use the lock file",
+                path,
+                std::io::Error::other("it is not a regular file"),
+            ));
+        }
         let started = Instant::now();
         let mut told = false;
         loop {

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::{Result, StoreError};
 use crate::core::Modification;
+use crate::core::merge::Resolved;
 
 /// Where a version came from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -21,6 +22,9 @@ pub enum Origin {
     Command { command: String },
     /// The file was changed by hand; qwf noticed and recorded it.
     EditedOutside,
+    /// A plan applied through `qwf mcp`: the MCP client that asked (its
+    /// name from the initialize handshake) and the request or summary.
+    Mcp { client: String, text: String },
 }
 
 impl std::fmt::Display for Origin {
@@ -29,6 +33,7 @@ impl std::fmt::Display for Origin {
             Origin::Request { text } => write!(f, "request: {text:?}"),
             Origin::Command { command } => write!(f, "command: {command}"),
             Origin::EditedOutside => f.write_str("edited outside qwf"),
+            Origin::Mcp { client, text } => write!(f, "mcp ({client}): {text:?}"),
         }
     }
 }
@@ -60,7 +65,14 @@ pub struct VersionRecord {
     pub branched_from: Option<VersionRef>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub merged_from: Option<VersionRef>,
+    /// The conflicts of a merge and the side that settled each.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resolved_conflicts: Vec<Resolved>,
 }
+
+/// The largest log qwf reads whole (about a hundred thousand versions with
+/// their tool calls).
+const LOG_LIMIT: u64 = 1024 * 1024 * 1024;
 
 /// Reads every record. A final line cut short by a crash is ignored (its
 /// version never committed); damage anywhere else is an error.
@@ -103,11 +115,13 @@ fn read_numbered<T: serde::de::DeserializeOwned>(
     path: &Path,
     version_of: impl Fn(&T) -> u64,
 ) -> Result<Vec<T>> {
-    let text = match fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(error) => return Err(StoreError::io("read", path, error)),
-    };
+    let text =
+        match super::own_files::read_text_bounded(path, LOG_LIMIT, super::own_files::Links::Refuse)
+        {
+            Ok(text) => text,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(error) => return Err(StoreError::io("read", path, error)),
+        };
     let complete = match text.rfind('\n') {
         Some(end) => &text[..=end],
         None => "",
@@ -141,7 +155,7 @@ fn read_numbered<T: serde::de::DeserializeOwned>(
 /// workflows with long histories stays fast.
 pub fn read_last(path: &Path) -> Result<Option<VersionRecord>> {
     let failed = |error| StoreError::io("read", path, error);
-    let mut file = match fs::File::open(path) {
+    let mut file = match super::own_files::open_regular(path, super::own_files::Links::Refuse) {
         Ok(file) => file,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(error) => return Err(failed(error)),
@@ -193,16 +207,28 @@ pub fn append(path: &Path, record: &VersionRecord) -> Result<()> {
     let mut line =
         serde_json::to_string(record).expect("a version record is always representable as JSON");
     line.push('\n');
-    let mut file = OpenOptions::new()
-        .create(true)
-        .read(true)
-        .append(true)
+    let mut options = OpenOptions::new();
+    options.create(true).read(true).append(true);
+    #[cfg(unix)]
+    {
+        // Never led elsewhere by a link, never blocked by a FIFO.
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+    }
+    let mut file = options
         .open(path)
-        .map_err(|error| StoreError::io("open", path, error))?;
-    let length = file
+        .map_err(|error| StoreError::io("open", path, super::own_files::explain_link(error)))?;
+    let metadata = file
         .metadata()
-        .map_err(|error| StoreError::io("read", path, error))?
-        .len();
+        .map_err(|error| StoreError::io("read", path, error))?;
+    if !metadata.is_file() {
+        return Err(StoreError::io(
+            "append to",
+            path,
+            std::io::Error::other("it is not a regular file"),
+        ));
+    }
+    let length = metadata.len();
     if length > 0 {
         let mut last = [0u8; 1];
         file.seek(SeekFrom::Start(length - 1))
@@ -246,6 +272,7 @@ mod tests {
             tool_calls: Vec::new(),
             branched_from: None,
             merged_from: None,
+            resolved_conflicts: Vec::new(),
         }
     }
 

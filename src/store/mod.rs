@@ -7,17 +7,26 @@
 //! workflows/.versions/NAME.log.jsonl   one record per version
 //! ```
 //!
-//! A version is written in three steps under the workflow's lock: its
-//! content file, its log line (the commit point), then the current file. A
-//! crash between the last two leaves the current file one version behind;
-//! the next command notices and finishes the job.
+//! A version is written in four steps under the workflow's lock: its
+//! content file, its log line (the commit point), the current file, then
+//! the marker that says which version the current file holds
+//! (`.versions/NAME.current`, see [`current`]). A crash after the commit
+//! leaves the current file one version behind with the marker naming it:
+//! the next command notices and finishes the job. Any other difference is
+//! a hand edit, recorded as a version.
+//!
+//! Files that are not regular files (links, FIFOs, devices) are refused,
+//! named, wherever qwf reads or keeps its own files.
 
 mod atomic;
+mod current;
 pub mod discovery;
 pub mod error;
 mod lock;
 pub mod log;
+pub mod own_files;
 pub mod package;
+pub mod pending;
 pub mod plan;
 pub mod read;
 pub mod runs;
@@ -53,6 +62,78 @@ pub struct Head {
     pub workflow: Workflow,
     /// The hand edit recorded while loading, if there was one.
     pub recorded_hand_edit: bool,
+    /// Why the current file's content is shown though it is not a recorded
+    /// version (a hand edit on a read-only home): `workflow` is then the
+    /// file's content and `record` the latest recorded version.
+    pub unrecorded: Option<String>,
+    /// The digest of the current file's bytes as read under the lock: a
+    /// write replaces the file only if it still holds them.
+    digest: Option<String>,
+}
+
+/// A workflow as the commands that do not need its current file see it.
+#[derive(Debug)]
+pub enum State {
+    Live(Box<Head>),
+    /// The current file was removed; the history stays.
+    Deleted {
+        latest: VersionRecord,
+    },
+    /// The current file holds a hand edit that cannot be read as a workflow
+    /// (`error` says where); `latest` is the last recorded version.
+    Broken {
+        latest: VersionRecord,
+        error: StoreError,
+    },
+}
+
+impl State {
+    /// The latest recorded version.
+    pub fn latest(&self) -> &VersionRecord {
+        match self {
+            State::Live(head) => &head.record,
+            State::Deleted { latest } | State::Broken { latest, .. } => latest,
+        }
+    }
+}
+
+/// A rollback or undo, decided on what the user was shown.
+#[derive(Debug, Clone)]
+pub struct RestoreRequest {
+    /// The version to bring back.
+    pub to: u64,
+    /// The latest recorded version when the user decided; if another
+    /// version was saved since, nothing is done.
+    pub shown: u64,
+    /// Also keep the current content as the workflow `NAME-backup-vN`.
+    pub save_current: bool,
+    pub provenance: Provenance,
+}
+
+/// What a restore did.
+#[derive(Debug, Clone)]
+pub struct Restored {
+    /// The version the workflow is at now.
+    pub record: VersionRecord,
+    pub workflow: Workflow,
+    /// A new version was written (not so when the content was already
+    /// that of the latest version, as when undoing a delete or a broken
+    /// hand edit).
+    pub new_version: bool,
+    /// The backup workflow made by `save_current`.
+    pub backup: Option<String>,
+    /// Where a hand edit that was not valid JSON was kept.
+    pub kept_broken: Option<PathBuf>,
+}
+
+/// How a new version treats the current file.
+enum CurrentWrite<'a> {
+    /// Replace it, if it still holds the bytes with this digest (`None`:
+    /// there is no current file).
+    Replace { expected: Option<&'a str> },
+    /// It already holds the version (a hand edit being recorded): keep it
+    /// as it is, and remember its digest.
+    Recorded { digest: String },
 }
 
 /// What describes a new version besides its content.
@@ -64,6 +145,8 @@ pub struct Provenance {
     pub tool_calls: Vec<serde_json::Value>,
     pub merged_from: Option<VersionRef>,
     pub branched_from: Option<VersionRef>,
+    /// A merge's conflicts and how each was settled.
+    pub resolved_conflicts: Vec<crate::core::merge::Resolved>,
 }
 
 impl Provenance {
@@ -75,6 +158,7 @@ impl Provenance {
             tool_calls: Vec::new(),
             merged_from: None,
             branched_from: None,
+            resolved_conflicts: Vec::new(),
         }
     }
 }
@@ -151,22 +235,22 @@ struct Outline {
     steps: Vec<serde::de::IgnoredAny>,
 }
 
-/// A small file's text, with no more system calls than needed (no size
-/// query first): listing reads a thousand of them.
+/// A workflow file's text: a regular file, not a link, of bounded size.
+/// One open, one status and the reads: listing reads a thousand of them.
 fn read_text(path: &Path) -> std::io::Result<String> {
-    use std::io::Read;
-    let mut bytes = Vec::with_capacity(16 * 1024);
-    fs::File::open(path)?
-        .take(u64::MAX)
-        .read_to_end(&mut bytes)?;
-    String::from_utf8(bytes)
-        .map_err(|error| std::io::Error::new(std::io::ErrorKind::InvalidData, error))
+    own_files::read_text_bounded(path, current::WORKFLOW_LIMIT, own_files::Links::Refuse)
 }
 
-/// Files named like `--save-current` backups are not workflows.
-fn is_backup_name(stem: &str) -> bool {
-    stem.rsplit_once("-backup-v")
-        .is_some_and(|(_, number)| !number.is_empty() && number.chars().all(|c| c.is_ascii_digit()))
+/// Parses the current file's bytes; a problem is reported with the file's
+/// line and column.
+fn parse_current(path: &Path, bytes: &[u8]) -> Result<Workflow> {
+    let text = std::str::from_utf8(bytes).map_err(|error| StoreError::InvalidWorkflowFile {
+        path: path.to_path_buf(),
+        line: 0,
+        column: 0,
+        message: format!("the file is not UTF-8 text (byte {})", error.valid_up_to()),
+    })?;
+    Workflow::from_json_str(text).map_err(|error| StoreError::parse(path, error))
 }
 
 impl Store {
@@ -208,6 +292,18 @@ impl Store {
         self.workflows_dir().join(".versions")
     }
 
+    /// Refuses a `.versions` that is a link (it would lead history, log and
+    /// lock outside the home) or not a directory.
+    fn check_versions_dir(&self) -> Result<()> {
+        let directory = self.versions_dir();
+        own_files::check_real_directory(&directory)
+            .map_err(|error| StoreError::io("use", directory, error))
+    }
+
+    fn marker_path(&self, name: &str) -> PathBuf {
+        self.versions_dir().join(format!("{name}.current"))
+    }
+
     pub fn current_path(&self, name: &str) -> PathBuf {
         self.workflows_dir().join(format!("{name}.json"))
     }
@@ -220,12 +316,14 @@ impl Store {
         self.versions_dir().join(format!("{name}.log.jsonl"))
     }
 
-    pub fn backup_path(&self, name: &str, version: u64) -> PathBuf {
-        self.workflows_dir()
-            .join(format!("{name}-backup-v{version}.json"))
+    /// The name of the workflow `rollback --save-current` keeps version
+    /// `version` of `name` as.
+    pub fn backup_name(name: &str, version: u64) -> String {
+        format!("{name}-backup-v{version}")
     }
 
     fn lock(&self, name: &str, context: &Context) -> Result<WorkflowLock> {
+        self.check_versions_dir()?;
         let lock = WorkflowLock::acquire(
             &self.versions_dir().join(format!("{name}.lock")),
             context.on_wait,
@@ -239,6 +337,7 @@ impl Store {
     /// Every workflow: recorded ones and files put in `workflows/` by hand.
     /// Reads each current file and the last line of each log, nothing more.
     pub fn list(&self) -> Result<Vec<Summary>> {
+        self.check_versions_dir()?;
         let names = self.names()?;
         // Each workflow is read on its own: with many, spread them over the
         // cores (the time goes into opening and reading small files).
@@ -288,7 +387,7 @@ impl Store {
             else {
                 continue;
             };
-            if check_name(stem, "workflow").is_err() || is_backup_name(stem) {
+            if check_name(stem, "workflow").is_err() {
                 continue;
             }
             names.push(stem.to_string());
@@ -356,6 +455,7 @@ impl Store {
     /// The log of `name` read by `read`; an unknown workflow is an error.
     fn records<T>(&self, name: &str, read: fn(&Path) -> Result<Vec<T>>) -> Result<Vec<T>> {
         check_name(name, "workflow")?;
+        self.check_versions_dir()?;
         let records = read(&self.log_path(name))?;
         if records.is_empty() && !self.current_path(name).exists() {
             return Err(self.no_such_workflow(name));
@@ -366,6 +466,7 @@ impl Store {
     /// The content of one version.
     pub fn version(&self, name: &str, version: u64) -> Result<Workflow> {
         check_name(name, "workflow")?;
+        self.check_versions_dir()?;
         let latest = log::read_last(&self.log_path(name))?.map_or(0, |record| record.version);
         if latest == 0 {
             return Err(self.no_such_workflow(name));
@@ -382,7 +483,7 @@ impl Store {
 
     fn read_version(&self, name: &str, version: u64) -> Result<Workflow> {
         let path = self.version_path(name, version);
-        let text = fs::read_to_string(&path).map_err(|error| StoreError::CorruptVersion {
+        let text = read_text(&path).map_err(|error| StoreError::CorruptVersion {
             path: path.clone(),
             message: error.to_string(),
         })?;
@@ -432,73 +533,198 @@ impl Store {
         self.current_path(name).exists() || self.log_path(name).exists()
     }
 
+    /// Whether a workflow of this name has a current file (it exists and
+    /// was not deleted).
+    pub fn is_live(&self, name: &str) -> bool {
+        fs::symlink_metadata(self.current_path(name)).is_ok()
+    }
+
     /// The head of a workflow, after recording any hand edit of its file.
+    ///
+    /// On a home that cannot be written (a read-only file system, no
+    /// permission) nothing is recorded: the head is read as it is, and a
+    /// pending hand edit is shown with [`Head::unrecorded`] saying so.
     pub fn head(&self, name: &str, context: &Context) -> Result<Head> {
         check_name(name, "workflow")?;
         self.require(name)?;
-        let _lock = self.lock(name, context)?;
-        self.head_locked(name, context)
+        match self.lock(name, context) {
+            Ok(_lock) => self.head_locked(name, context, true),
+            Err(error) if error.is_read_only() => self.head_locked(name, context, false),
+            Err(error) => Err(error),
+        }
     }
 
-    fn head_locked(&self, name: &str, context: &Context) -> Result<Head> {
+    /// The workflow as commands that do not need its current file see it:
+    /// live, deleted, or with a hand edit that is not a workflow.
+    pub fn state(&self, name: &str, context: &Context) -> Result<State> {
+        Self::state_of(self.head(name, context), || {
+            log::read_last(&self.log_path(name))
+        })
+    }
+
+    fn state_locked(&self, name: &str, context: &Context) -> Result<State> {
+        Self::state_of(self.head_locked(name, context, true), || {
+            log::read_last(&self.log_path(name))
+        })
+    }
+
+    fn state_of(
+        head: Result<Head>,
+        latest: impl Fn() -> Result<Option<VersionRecord>>,
+    ) -> Result<State> {
+        match head {
+            Ok(head) => Ok(State::Live(Box::new(head))),
+            Err(error @ (StoreError::Deleted { .. } | StoreError::InvalidWorkflowFile { .. })) => {
+                let Some(latest) = latest()? else {
+                    // A file put there by hand and never recorded: there is
+                    // no version to fall back on.
+                    return Err(error);
+                };
+                Ok(match error {
+                    StoreError::Deleted { .. } => State::Deleted { latest },
+                    error => State::Broken { latest, error },
+                })
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Reads the head under the lock (or, with `writes` off, without one on
+    /// a read-only home), recording a hand edit and finishing an interrupted
+    /// write when `writes` allows.
+    fn head_locked(&self, name: &str, context: &Context, writes: bool) -> Result<Head> {
         // Only the last record: reading a workflow costs the same with 5 or
         // 5,000 versions. Writes check the whole log (see `write_version`).
         let latest = log::read_last(&self.log_path(name))?;
         let current_path = self.current_path(name);
-        let current_text = match fs::read_to_string(&current_path) {
-            Ok(text) => Some(text),
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => None,
-            Err(error) => return Err(StoreError::io("read", current_path, error)),
-        };
+        let bytes = current::read_current(&current_path)?;
         let Some(latest) = latest else {
             // A file put in place by hand: adopt it as version 1.
-            let Some(text) = current_text else {
+            let Some(bytes) = bytes else {
                 return Err(self.no_such_workflow(name));
             };
-            let workflow = Workflow::from_json_str(&text)
-                .map_err(|error| StoreError::parse(&current_path, error))?;
+            let workflow = parse_current(&current_path, &bytes)?;
+            let digest = current::digest(&bytes);
             let provenance = Provenance::new("Added by hand", Origin::EditedOutside);
-            let record = self.write_version(name, &workflow, 1, Vec::new(), provenance, context)?;
+            if !writes {
+                let record = VersionRecord {
+                    version: 1,
+                    parents: Vec::new(),
+                    timestamp: context.now.clone(),
+                    description: provenance.description,
+                    origin: provenance.origin,
+                    modifications: Vec::new(),
+                    tool_calls: Vec::new(),
+                    branched_from: None,
+                    merged_from: None,
+                    resolved_conflicts: Vec::new(),
+                };
+                return Ok(Head {
+                    record,
+                    workflow,
+                    recorded_hand_edit: false,
+                    unrecorded: Some(read_only_note(&current_path)),
+                    digest: Some(digest),
+                });
+            }
+            let record = self.write_version(
+                name,
+                &workflow,
+                1,
+                Vec::new(),
+                provenance,
+                context,
+                CurrentWrite::Recorded {
+                    digest: digest.clone(),
+                },
+            )?;
             return Ok(Head {
                 record,
                 workflow,
                 recorded_hand_edit: true,
+                unrecorded: None,
+                digest: Some(digest),
             });
         };
-        let Some(text) = current_text else {
+        let Some(bytes) = bytes else {
             return Err(StoreError::Deleted {
                 name: name.to_string(),
                 latest: latest.version,
             });
         };
+        let digest = current::digest(&bytes);
+        let marker = current::read_marker(&self.marker_path(name));
         let recorded = self.read_version(name, latest.version)?;
-        if text == recorded.to_pretty_json() {
-            return Ok(Head {
-                record: latest.clone(),
-                workflow: recorded,
-                recorded_hand_edit: false,
-            });
+        let head = |workflow: Workflow, digest: String| Head {
+            record: latest.clone(),
+            workflow,
+            recorded_hand_edit: false,
+            unrecorded: None,
+            digest: Some(digest),
+        };
+        if let Some(marker) = &marker
+            && marker.sha256 == digest
+        {
+            if marker.version == latest.version {
+                return Ok(head(recorded, digest));
+            }
+            if marker.version < latest.version {
+                // A writer stopped after committing its version, before
+                // replacing the current file: finish its work.
+                if !writes {
+                    return Ok(head(recorded, digest));
+                }
+                return match self.finish_current(name, &recorded, latest.version, &digest)? {
+                    Some(written) => Ok(head(recorded, written)),
+                    // Saved by hand just now: look again.
+                    None => self.head_locked(name, context, writes),
+                };
+            }
         }
-        let edited = Workflow::from_json_str(&text)
-            .map_err(|error| StoreError::parse(&current_path, error))?;
+        let unchanged = |digest: String| {
+            if writes {
+                // Best effort: without it the next read compares contents.
+                let _ = current::write_marker(
+                    &self.marker_path(name),
+                    &current::Marker {
+                        version: latest.version,
+                        sha256: digest.clone(),
+                    },
+                );
+            }
+            digest
+        };
+        if bytes == recorded.to_pretty_json().as_bytes() {
+            let digest = unchanged(digest);
+            return Ok(head(recorded, digest));
+        }
+        let edited = parse_current(&current_path, &bytes)?;
         if edited == recorded {
             // Only the formatting differs; nothing to record.
-            return Ok(Head {
-                record: latest.clone(),
-                workflow: recorded,
-                recorded_hand_edit: false,
-            });
+            let digest = unchanged(digest);
+            return Ok(head(recorded, digest));
         }
-        if latest.version > 1
+        if marker.is_none()
+            && latest.version > 1
             && self.read_version(name, latest.version - 1).ok().as_ref() == Some(&edited)
         {
-            // A writer stopped after committing the log line but before
-            // replacing the current file: finish its work.
-            write_atomic(&current_path, recorded.to_pretty_json().as_bytes())?;
+            // A home written before markers: the old rule, a writer that
+            // stopped before replacing the current file.
+            if !writes {
+                return Ok(head(recorded, digest));
+            }
+            return match self.finish_current(name, &recorded, latest.version, &digest)? {
+                Some(written) => Ok(head(recorded, written)),
+                None => self.head_locked(name, context, writes),
+            };
+        }
+        if !writes {
             return Ok(Head {
-                record: latest.clone(),
-                workflow: recorded,
+                record: latest,
+                workflow: edited,
                 recorded_hand_edit: false,
+                unrecorded: Some(read_only_note(&current_path)),
+                digest: Some(digest),
             });
         }
         let changes = crate::core::semantic_diff(&recorded, &edited);
@@ -522,15 +748,51 @@ impl Store {
             vec![latest.version],
             provenance,
             context,
+            CurrentWrite::Recorded {
+                digest: digest.clone(),
+            },
         )?;
         Ok(Head {
             record,
             workflow: edited,
             recorded_hand_edit: true,
+            unrecorded: None,
+            digest: Some(digest),
         })
     }
 
-    /// Writes version `version`: content, log line (the commit), current file.
+    /// Writes version `version`'s content to the current file, which holds
+    /// the bytes with digest `expected`. Returns the new digest, or `None`
+    /// if the file was saved by hand meanwhile (and kept).
+    fn finish_current(
+        &self,
+        name: &str,
+        workflow: &Workflow,
+        version: u64,
+        expected: &str,
+    ) -> Result<Option<String>> {
+        let text = workflow.to_pretty_json();
+        match current::replace_guarded(&self.current_path(name), text.as_bytes(), Some(expected))? {
+            current::Replaced::Done => {
+                let digest = current::digest(text.as_bytes());
+                let _ = current::write_marker(
+                    &self.marker_path(name),
+                    &current::Marker {
+                        version,
+                        sha256: digest.clone(),
+                    },
+                );
+                Ok(Some(digest))
+            }
+            current::Replaced::KeptHandEdit => Ok(None),
+        }
+    }
+
+    /// Writes version `version`: content, log line (the commit), current
+    /// file, marker. Nothing is written if the current file is no longer
+    /// what the lock holder read; an error after the commit says the
+    /// version was saved.
+    #[allow(clippy::too_many_arguments)]
     fn write_version(
         &self,
         name: &str,
@@ -539,6 +801,7 @@ impl Store {
         parents: Vec<u64>,
         provenance: Provenance,
         context: &Context,
+        current_write: CurrentWrite,
     ) -> Result<VersionRecord> {
         // Never add to a damaged log, nor out of turn.
         let log_path = self.log_path(name);
@@ -552,6 +815,17 @@ impl Store {
                 path: log_path,
             });
         }
+        let current_path = self.current_path(name);
+        if let CurrentWrite::Replace { expected } = &current_write {
+            // The user may have saved the file since it was read.
+            let now = current::read_current(&current_path)?;
+            if now.as_deref().map(current::digest).as_deref() != *expected {
+                return Err(StoreError::EditedMeanwhile {
+                    name: name.to_string(),
+                    path: current_path,
+                });
+            }
+        }
         let text = workflow.to_pretty_json();
         write_atomic(&self.version_path(name, version), text.as_bytes())?;
         let record = VersionRecord {
@@ -564,13 +838,45 @@ impl Store {
             tool_calls: provenance.tool_calls,
             branched_from: provenance.branched_from,
             merged_from: provenance.merged_from,
+            resolved_conflicts: provenance.resolved_conflicts,
         };
-        log::append(&self.log_path(name), &record)?;
-        // A hand edit is recorded as it is: the user's file (and its
-        // formatting) already holds this content.
-        if !matches!(record.origin, Origin::EditedOutside) {
-            write_atomic(&self.current_path(name), text.as_bytes())?;
-        }
+        log::append(&log_path, &record)?;
+        // Committed: from here on, a failure must say the version exists.
+        let after = |what: String| StoreError::AfterCommit {
+            name: name.to_string(),
+            version,
+            what,
+        };
+        let digest = match current_write {
+            // A hand edit is recorded as it is: the user's file (and its
+            // formatting) already holds this content.
+            CurrentWrite::Recorded { digest } => digest,
+            CurrentWrite::Replace { expected } => {
+                match current::replace_guarded(&current_path, text.as_bytes(), expected) {
+                    Ok(current::Replaced::Done) => current::digest(text.as_bytes()),
+                    Ok(current::Replaced::KeptHandEdit) => {
+                        return Err(after(format!(
+                            "{} was edited by hand while it was being written: your edit was kept as you saved it, and the next qwf command records it as the version after v{version}",
+                            current_path.display()
+                        )));
+                    }
+                    Err(error) => {
+                        return Err(after(format!(
+                            "{error}; {} still holds the version before, and the next qwf command brings it up to v{version}",
+                            current_path.display()
+                        )));
+                    }
+                }
+            }
+        };
+        // Best effort: without the marker, the next read compares contents.
+        let _ = current::write_marker(
+            &self.marker_path(name),
+            &current::Marker {
+                version,
+                sha256: digest,
+            },
+        );
         Ok(record)
     }
 
@@ -585,21 +891,40 @@ impl Store {
     ) -> Result<VersionRecord> {
         check_name(name, "workflow")?;
         let _lock = self.lock(name, context)?;
-        if self.current_path(name).exists() {
+        self.create_locked(name, workflow, provenance, context)
+    }
+
+    fn create_locked(
+        &self,
+        name: &str,
+        workflow: &Workflow,
+        provenance: Provenance,
+        context: &Context,
+    ) -> Result<VersionRecord> {
+        if self.is_live(name) {
             return Err(StoreError::AlreadyExists {
                 name: name.to_string(),
             });
         }
         let latest = log::read_last(&self.log_path(name))?.map_or(0, |record| record.version);
         let parents = if latest > 0 { vec![latest] } else { Vec::new() };
-        self.write_version(name, workflow, latest + 1, parents, provenance, context)
+        self.write_version(
+            name,
+            workflow,
+            latest + 1,
+            parents,
+            provenance,
+            context,
+            CurrentWrite::Replace { expected: None },
+        )
     }
 
     /// Commits a change made against version `base` (the head when `None`).
     ///
     /// If the head has moved meanwhile, modifications are re-applied on the
     /// new head when they still apply and add no new error; a replacement is
-    /// refused. Nothing newer is ever overwritten.
+    /// refused. Nothing newer is ever overwritten, and a change that changes
+    /// nothing writes nothing ([`StoreError::Unchanged`]).
     pub fn commit(
         &self,
         name: &str,
@@ -611,7 +936,7 @@ impl Store {
         check_name(name, "workflow")?;
         self.require(name)?;
         let _lock = self.lock(name, context)?;
-        let head = self.head_locked(name, context)?;
+        let head = self.head_locked(name, context, true)?;
         let head_version = head.record.version;
         let moved = base.is_some_and(|base| base != head_version);
         let workflow = match change {
@@ -659,6 +984,12 @@ impl Store {
                 result
             }
         };
+        if workflow == head.workflow {
+            return Err(StoreError::Unchanged {
+                name: name.to_string(),
+                version: head_version,
+            });
+        }
         let mut parents = vec![head_version];
         if let Some(merged) = &provenance.merged_from
             && merged.workflow == name
@@ -672,6 +1003,9 @@ impl Store {
             parents,
             provenance,
             context,
+            CurrentWrite::Replace {
+                expected: head.digest.as_deref(),
+            },
         )?;
         Ok(Committed {
             record,
@@ -681,35 +1015,113 @@ impl Store {
     }
 
     /// Removes the current file; the history stays, so any version can be
-    /// brought back with a rollback.
-    pub fn delete(&self, name: &str, context: &Context) -> Result<VersionRecord> {
+    /// brought back with a rollback (or `qwf undo`). A hand edit that is
+    /// not a workflow is kept as a backup file first.
+    pub fn delete(
+        &self,
+        name: &str,
+        context: &Context,
+    ) -> Result<(VersionRecord, Option<PathBuf>)> {
         check_name(name, "workflow")?;
         self.require(name)?;
         let _lock = self.lock(name, context)?;
-        let head = self.head_locked(name, context)?;
+        let (latest, kept) = match self.state_locked(name, context)? {
+            State::Live(head) => (head.record, None),
+            State::Deleted { latest } => {
+                return Err(StoreError::Deleted {
+                    name: name.to_string(),
+                    latest: latest.version,
+                });
+            }
+            State::Broken { latest, .. } => {
+                let kept = self.keep_broken(name, latest.version)?;
+                (latest, Some(kept))
+            }
+        };
         log::check(&self.log_path(name))?;
         let path = self.current_path(name);
         fs::remove_file(&path).map_err(|error| StoreError::io("remove", &path, error))?;
         atomic::sync_directory(&self.workflows_dir())?;
-        Ok(head.record)
+        Ok((latest, kept))
     }
 
-    /// Brings back version `to` of a deleted (or live) workflow as a new
-    /// version. Used by rollback, which never destroys history.
+    /// Copies a current file that is not a workflow to
+    /// `workflows/NAME.broken-vN.json` (or `-2`, `-3`, … if taken), so that
+    /// nothing typed is lost when the file is replaced.
+    fn keep_broken(&self, name: &str, version: u64) -> Result<PathBuf> {
+        let source = self.current_path(name);
+        let bytes = current::read_current(&source)?.unwrap_or_default();
+        for attempt in 1u32.. {
+            let suffix = if attempt == 1 {
+                String::new()
+            } else {
+                format!("-{attempt}")
+            };
+            let path = self
+                .workflows_dir()
+                .join(format!("{name}.broken-v{version}{suffix}.json"));
+            let created = fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path);
+            match created {
+                Ok(mut file) => {
+                    use std::io::Write;
+                    file.write_all(&bytes)
+                        .and_then(|()| file.sync_all())
+                        .map_err(|error| StoreError::io("write", &path, error))?;
+                    atomic::sync_directory(&self.workflows_dir())?;
+                    return Ok(path);
+                }
+                Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(error) => return Err(StoreError::io("create", path, error)),
+            }
+        }
+        unreachable!("the attempts go on until a free name is found")
+    }
+
+    /// Brings back version `to`, deciding under the lock against what the
+    /// user was shown: if a version was saved since `shown` (a hand edit
+    /// included), nothing is done ([`StoreError::Moved`]).
+    ///
+    /// A live workflow gets a new version equal to `to`, unless it already
+    /// equals it ([`StoreError::Unchanged`]). A deleted workflow, or one
+    /// whose current file is a broken hand edit (kept as a backup file),
+    /// gets its file back: as a new version, or, when `to` is the latest
+    /// version, just the file.
     pub fn restore(
         &self,
         name: &str,
-        to: u64,
-        provenance: Provenance,
+        request: RestoreRequest,
         context: &Context,
-    ) -> Result<Committed> {
+    ) -> Result<Restored> {
         check_name(name, "workflow")?;
         self.require(name)?;
         let _lock = self.lock(name, context)?;
-        let records = log::read_all(&self.log_path(name))?;
-        let Some(latest) = records.last() else {
-            return Err(self.no_such_workflow(name));
-        };
+        let RestoreRequest {
+            to,
+            shown,
+            save_current,
+            provenance,
+        } = request;
+        let state = self.state_locked(name, context)?;
+        let latest = state.latest().clone();
+        if latest.version != shown {
+            let saved = if latest.version > shown {
+                log::read_all(&self.log_path(name))?
+                    .into_iter()
+                    .filter(|record| record.version > shown)
+                    .map(|record| (record.version, record.description))
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            return Err(StoreError::Moved {
+                name: name.to_string(),
+                shown,
+                saved,
+            });
+        }
         if to == 0 || to > latest.version {
             return Err(StoreError::NoSuchVersion {
                 name: name.to_string(),
@@ -717,26 +1129,122 @@ impl Store {
                 latest: latest.version,
             });
         }
-        // Record a pending hand edit first, so it is not lost either.
-        let head_version = match self.head_locked(name, context) {
-            Ok(head) => head.record.version,
-            Err(StoreError::Deleted { latest, .. }) => latest,
-            Err(error) => return Err(error),
+        let target = self.read_version(name, to)?;
+        let (expected, kept_broken, backup) = match &state {
+            State::Live(head) => {
+                if head.workflow == target {
+                    return Err(StoreError::Unchanged {
+                        name: name.to_string(),
+                        version: head.record.version,
+                    });
+                }
+                let backup = if save_current {
+                    Some(self.save_backup_locked(name, head, context)?)
+                } else {
+                    None
+                };
+                (head.digest.clone(), None, backup)
+            }
+            State::Deleted { .. } => (None, None, None),
+            State::Broken { .. } => {
+                let bytes = current::read_current(&self.current_path(name))?;
+                let kept = self.keep_broken(name, latest.version)?;
+                (bytes.as_deref().map(current::digest), Some(kept), None)
+            }
         };
-        let workflow = self.read_version(name, to)?;
+        // Only the file comes back when its content is the latest version.
+        if !matches!(state, State::Live(_)) && to == latest.version {
+            let text = target.to_pretty_json();
+            let written = current::replace_guarded(
+                &self.current_path(name),
+                text.as_bytes(),
+                expected.as_deref(),
+            )?;
+            if written == current::Replaced::KeptHandEdit {
+                return Err(StoreError::EditedMeanwhile {
+                    name: name.to_string(),
+                    path: self.current_path(name),
+                });
+            }
+            let _ = current::write_marker(
+                &self.marker_path(name),
+                &current::Marker {
+                    version: latest.version,
+                    sha256: current::digest(text.as_bytes()),
+                },
+            );
+            return Ok(Restored {
+                record: latest,
+                workflow: target,
+                new_version: false,
+                backup,
+                kept_broken,
+            });
+        }
         let record = self.write_version(
             name,
-            &workflow,
-            head_version + 1,
-            vec![head_version],
+            &target,
+            latest.version + 1,
+            vec![latest.version],
             provenance,
             context,
+            CurrentWrite::Replace {
+                expected: expected.as_deref(),
+            },
         )?;
-        Ok(Committed {
+        Ok(Restored {
             record,
-            workflow,
-            rebased_from: None,
+            workflow: target,
+            new_version: true,
+            backup,
+            kept_broken,
         })
+    }
+
+    /// Keeps the head as the new workflow `NAME-backup-vN`, branched from
+    /// it; refused if a workflow of that name exists (or existed).
+    fn save_backup_locked(&self, name: &str, head: &Head, context: &Context) -> Result<String> {
+        let backup = Self::backup_name(name, head.record.version);
+        check_name(&backup, "workflow").map_err(|error| StoreError::Invalid {
+            message: format!("cannot keep the current version as '{backup}': {error}"),
+            hint: format!(
+                "keep it with `qwf branch {name} SHORTER-NAME`, then roll back without --save-current"
+            ),
+        })?;
+        let taken = || self.exists(&backup);
+        // Looked at before the lock too, so a refusal leaves no lock file.
+        let _lock = if taken() {
+            None
+        } else {
+            Some(self.lock(&backup, context)?)
+        };
+        if taken() {
+            return Err(StoreError::Invalid {
+                message: format!(
+                    "cannot keep the current version as '{backup}': a workflow of that name exists; nothing was changed"
+                ),
+                hint: format!(
+                    "look at it with `qwf show {backup}`; keep the current version with `qwf branch {name} ANOTHER-NAME`, then roll back without --save-current"
+                ),
+            });
+        }
+        let mut workflow = head.workflow.clone();
+        workflow.name = backup.clone();
+        let mut provenance = Provenance::new(
+            format!(
+                "Backup of {name} v{}, kept by a rollback",
+                head.record.version
+            ),
+            Origin::Command {
+                command: format!("qwf rollback {name} --save-current"),
+            },
+        );
+        provenance.branched_from = Some(VersionRef {
+            workflow: name.to_string(),
+            version: head.record.version,
+        });
+        self.create_locked(&backup, &workflow, provenance, context)?;
+        Ok(backup)
     }
 
     /// A new workflow `branch` starting from the head of `name`; it
@@ -806,28 +1314,36 @@ impl Store {
         })
     }
 
-    /// A package of the workflow, its history and the skill files it uses.
+    /// A package of the workflow, its history and the skill files any of
+    /// its versions uses (so that rolling back after an import works). The
+    /// current file is not needed: a deleted workflow, or one with a broken
+    /// hand edit, exports its recorded history.
     pub fn export(&self, name: &str, context: &Context) -> Result<package::Package> {
-        let head = self.head(name, context)?;
+        self.state(name, context)?;
         let records = self.history(name)?;
         let mut history = Vec::with_capacity(records.len());
+        let mut used = std::collections::BTreeSet::new();
         for record in records {
-            let content = self.read_version(name, record.version)?.to_value();
-            history.push(package::PackagedVersion { record, content });
+            let workflow = self.read_version(name, record.version)?;
+            for visited in crate::core::tree::walk(&workflow) {
+                if let Some(skill) = visited.step.skill_name()
+                    && check_name(skill, "skill").is_ok()
+                {
+                    used.insert(skill.to_string());
+                }
+            }
+            history.push(package::PackagedVersion {
+                record,
+                content: workflow.to_value(),
+            });
         }
         let mut skills = std::collections::BTreeMap::new();
-        for visited in crate::core::tree::walk(&head.workflow) {
-            let Some(skill) = visited.step.skill_name() else {
-                continue;
-            };
-            if check_name(skill, "skill").is_err() {
-                continue;
-            }
+        for skill in used {
             let path = self.skills_dir().join(format!("{skill}.json"));
-            if let Ok(text) = fs::read_to_string(&path)
+            if let Ok(text) = read_text(&path)
                 && let Ok(value) = serde_json::from_str::<serde_json::Value>(&text)
             {
-                skills.insert(skill.to_string(), value);
+                skills.insert(skill, value);
             }
         }
         Ok(package::Package {
@@ -872,6 +1388,13 @@ impl Store {
         }
         write_atomic(&self.log_path(name), log_text.as_bytes())?;
         write_atomic(&self.current_path(name), last_text.as_bytes())?;
+        let _ = current::write_marker(
+            &self.marker_path(name),
+            &current::Marker {
+                version: count as u64,
+                sha256: current::digest(last_text.as_bytes()),
+            },
+        );
         let mut skills_added = Vec::new();
         let mut skills_kept = Vec::new();
         for (skill, content) in checked.skills {
@@ -893,13 +1416,14 @@ impl Store {
             skills_kept,
         })
     }
+}
 
-    /// Writes the head's content next to the workflow as a backup file.
-    pub fn save_backup(&self, name: &str, head: &Head) -> Result<PathBuf> {
-        let path = self.backup_path(name, head.record.version);
-        write_atomic(&path, head.workflow.to_pretty_json().as_bytes())?;
-        Ok(path)
-    }
+/// Why a hand edit is shown but not recorded.
+fn read_only_note(path: &Path) -> String {
+    format!(
+        "{} was edited by hand, but the qwf home cannot be written, so the edit could not be recorded as a version; shown as it is (read-only)",
+        path.display()
+    )
 }
 
 #[cfg(test)]

@@ -3,10 +3,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::core::Modification;
 use crate::core::names::check_name;
+use crate::core::{Evaluation, Modification, evaluate};
 
 use super::error::{Result, StoreError};
+use super::{Change, Committed, Context, Origin, Provenance, Store};
 
 pub const PLAN_FORMAT: u32 = 1;
 
@@ -69,12 +70,84 @@ impl Plan {
         Ok(plan)
     }
 
+    /// Evaluates the plan on the workflow's current version, as `qwf apply`
+    /// and `qwf mcp`'s `apply_plan` show it before applying. A plan made for
+    /// an older version is evaluated on the current one; one that no longer
+    /// applies is refused with a hint to make it again.
+    pub fn check(&self, store: &Store, context: &Context) -> Result<CheckedPlan> {
+        let head = store.head(&self.workflow, context)?;
+        let head_version = head.record.version;
+        if self.base_version > head_version {
+            return Err(StoreError::Invalid {
+                message: format!(
+                    "the plan was made for v{} of '{}', which only has {head_version} versions",
+                    self.base_version, self.workflow
+                ),
+                hint: "was it made for another qwf home? Check --home / QWF_HOME".into(),
+            });
+        }
+        let evaluation = evaluate(&head.workflow, &self.modifications, None).map_err(|error| {
+            let hint = if self.base_version != head_version {
+                format!(
+                    "the plan was made for v{} and the workflow is now at v{head_version}; make the plan again",
+                    self.base_version
+                )
+            } else {
+                error.hint.clone()
+            };
+            StoreError::Invalid {
+                message: format!(
+                    "the plan does not apply to '{}' v{head_version}: {error}",
+                    self.workflow
+                ),
+                hint,
+            }
+        })?;
+        Ok(CheckedPlan {
+            head_version,
+            evaluation,
+        })
+    }
+
+    /// Applies the plan as a new version. If the workflow moved since the
+    /// plan was made, the modifications are re-applied on the new version
+    /// only when they still fit (see [`Store::commit`]).
+    pub fn commit(
+        &self,
+        store: &Store,
+        origin: Origin,
+        tool_calls: Vec<serde_json::Value>,
+        context: &Context,
+    ) -> Result<Committed> {
+        let description = if self.summary.is_empty() {
+            "Applied a plan".to_string()
+        } else {
+            self.summary.clone()
+        };
+        let mut provenance = Provenance::new(description, origin);
+        provenance.tool_calls = tool_calls;
+        store.commit(
+            &self.workflow,
+            Some(self.base_version),
+            Change::Modify(self.modifications.clone()),
+            provenance,
+            context,
+        )
+    }
+
     pub fn to_pretty_json(&self) -> String {
         let mut text =
             serde_json::to_string_pretty(self).expect("a plan is always representable as JSON");
         text.push('\n');
         text
     }
+}
+
+/// A plan evaluated on the workflow's current version.
+#[derive(Debug, Clone)]
+pub struct CheckedPlan {
+    pub head_version: u64,
+    pub evaluation: Evaluation,
 }
 
 /// serde_json's message without its " at line L column C" suffix.

@@ -30,6 +30,10 @@ pub enum RunStatus {
     Succeeded,
     Failed,
     Cancelled,
+    /// Recorded as running, but the process running it is gone (killed
+    /// outright, or the machine restarted): it will never finish. Never
+    /// written; [`Store::runs`] and [`Store::run`] report it on reading.
+    Interrupted,
 }
 
 impl std::fmt::Display for RunStatus {
@@ -39,6 +43,7 @@ impl std::fmt::Display for RunStatus {
             RunStatus::Succeeded => "succeeded",
             RunStatus::Failed => "failed",
             RunStatus::Cancelled => "cancelled",
+            RunStatus::Interrupted => "interrupted",
         })
     }
 }
@@ -147,6 +152,87 @@ pub struct RunRecord {
     pub overrides: JsonMap,
     #[serde(default)]
     pub steps: Vec<StepRecord>,
+    /// The process running it, to tell a run still going from one whose
+    /// runner was killed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runner: Option<Runner>,
+    /// Where it ran when not on this machine's executor (`temporal`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine: Option<EngineRecord>,
+}
+
+/// A run on an engine such as Temporal.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EngineRecord {
+    /// `temporal`.
+    pub name: String,
+    pub address: String,
+    pub namespace: String,
+    pub task_queue: String,
+    pub workflow_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<String>,
+}
+
+/// A process, told apart from a later one that got the same pid.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Runner {
+    pub pid: u32,
+    /// When it started, in clock ticks since boot (`/proc/PID/stat`).
+    pub started_ticks: u64,
+    /// `/proc/sys/kernel/random/boot_id`: pids start over after a reboot.
+    pub boot_id: String,
+}
+
+impl Runner {
+    /// This process, where `/proc` tells (Linux).
+    pub fn current() -> Option<Runner> {
+        let pid = std::process::id();
+        Some(Runner {
+            pid,
+            started_ticks: start_ticks(pid)?,
+            boot_id: boot_id()?,
+        })
+    }
+
+    /// False when the process is certainly gone: no such pid, a different
+    /// process under it, or another boot. True when it runs, or when this
+    /// machine cannot tell.
+    pub fn is_alive(&self) -> bool {
+        match boot_id() {
+            Some(boot) if boot != self.boot_id => false,
+            Some(_) => start_ticks(self.pid) == Some(self.started_ticks),
+            None => true,
+        }
+    }
+}
+
+fn boot_id() -> Option<String> {
+    fs::read_to_string("/proc/sys/kernel/random/boot_id")
+        .ok()
+        .map(|text| text.trim().to_string())
+}
+
+/// Field 22 of `/proc/PID/stat` (after the command name, which may hold
+/// spaces and parentheses, so counted from the last `)`).
+fn start_ticks(pid: u32) -> Option<u64> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after = &stat[stat.rfind(')')? + 1..];
+    // After the name: state is field 3, so starttime (22) is the 20th here.
+    after.split_whitespace().nth(19)?.parse().ok()
+}
+
+/// A `running` record whose runner is gone reads as `interrupted`.
+fn settle(mut record: RunRecord) -> RunRecord {
+    if record.status == RunStatus::Running
+        && record
+            .runner
+            .as_ref()
+            .is_some_and(|runner| !runner.is_alive())
+    {
+        record.status = RunStatus::Interrupted;
+    }
+    record
 }
 
 /// A run file that could not be read, listed rather than hidden.
@@ -263,7 +349,7 @@ impl Store {
         for id in self.run_ids(name)?.into_iter().rev() {
             let path = self.run_path(name, &id.to_string());
             match read_record(&path) {
-                Ok(record) => runs.push(record),
+                Ok(record) => runs.push(settle(record)),
                 Err(message) => broken.push(BrokenRun { path, message }),
             }
         }
@@ -309,10 +395,12 @@ impl Store {
             }
         };
         let path = self.run_path(name, &chosen.to_string());
-        read_record(&path).map_err(|message| StoreError::Invalid {
-            message: format!("cannot read run record {}: {message}", path.display()),
-            hint: "the file was changed outside qwf; remove it or restore it".into(),
-        })
+        read_record(&path)
+            .map(settle)
+            .map_err(|message| StoreError::Invalid {
+                message: format!("cannot read run record {}: {message}", path.display()),
+                hint: "the file was changed outside qwf; remove it or restore it".into(),
+            })
     }
 }
 
@@ -343,7 +431,46 @@ mod tests {
             duration_ms: None,
             overrides: JsonMap::new(),
             steps: Vec::new(),
+            runner: None,
+            engine: None,
         }
+    }
+
+    #[test]
+    fn a_running_record_whose_runner_is_gone_reads_as_interrupted() {
+        let home = tempfile::tempdir().unwrap();
+        let store = Store::new(home.path());
+        let me = Runner::current().expect("Linux /proc");
+        assert!(me.is_alive());
+        let mut alive = record("pipe");
+        alive.runner = Some(me.clone());
+        store.start_run(&mut alive).unwrap();
+        let mut gone = record("pipe");
+        gone.runner = Some(Runner {
+            started_ticks: me.started_ticks + 1,
+            ..me.clone()
+        });
+        store.start_run(&mut gone).unwrap();
+        let mut rebooted = record("pipe");
+        rebooted.runner = Some(Runner {
+            boot_id: "another-boot".into(),
+            ..me
+        });
+        store.start_run(&mut rebooted).unwrap();
+        let (runs, _) = store.runs("pipe").unwrap();
+        let statuses: Vec<RunStatus> = runs.iter().map(|run| run.status).collect();
+        assert_eq!(
+            statuses,
+            [
+                RunStatus::Interrupted,
+                RunStatus::Interrupted,
+                RunStatus::Running
+            ]
+        );
+        assert_eq!(
+            store.run("pipe", "2").unwrap().status,
+            RunStatus::Interrupted
+        );
     }
 
     #[test]

@@ -88,7 +88,7 @@ impl Store {
         for (directory, scope) in directories {
             let trust = match scope {
                 Scope::Workspace => self.workspace_trust(),
-                Scope::Global => super::trust::Trust::NoSkills,
+                Scope::Global => super::trust::Trust::NothingToTrust,
             };
             let (found, problems) = match read_skill_dir(&directory, scope) {
                 Ok(read) => read,
@@ -260,6 +260,142 @@ impl Store {
         write_atomic(&path, text.as_bytes())?;
         Ok(path)
     }
+}
+
+impl Store {
+    /// The script a new skill's command names that is not in the skills
+    /// folder yet (`python3 notify.py` → `notify.py`), when qwf can write a
+    /// stub for it (see [`crate::core::stub::script_stub`]).
+    pub fn missing_script(&self, skill: &Skill) -> Option<String> {
+        let (script, _) = crate::core::stub::script_stub(skill)?;
+        (!self.skills_dir().join(&script).exists()).then_some(script)
+    }
+
+    /// Writes the stub of a skill's missing script next to the skill file;
+    /// never replaces a file. `None` when there is nothing to write.
+    pub fn write_script_stub(&self, skill: &Skill) -> Result<Option<PathBuf>> {
+        let Some((script, text)) = crate::core::stub::script_stub(skill) else {
+            return Ok(None);
+        };
+        let path = self.skills_dir().join(&script);
+        if path.exists() {
+            return Ok(None);
+        }
+        write_new(&path, text.as_bytes())?;
+        Ok(Some(path))
+    }
+
+    /// Removes a skill: its file moves to `skills/.trash/` (in the folder it
+    /// was found in), from where `qwf skill create --file` brings it back.
+    /// Returns the file removed and where it was kept.
+    pub fn delete_skill(&self, name: &str, now: &str) -> Result<(PathBuf, PathBuf)> {
+        let path = self.skill_file(name)?;
+        let kept = keep_copy(&path, name, now)?;
+        fs::remove_file(&path).map_err(|error| StoreError::io("remove", &path, error))?;
+        Ok((path, kept))
+    }
+
+    /// Replaces a skill's file with `skill` (checked first), keeping the
+    /// previous file in `skills/.trash/`. Returns the file and the copy.
+    pub fn replace_skill(&self, skill: &Skill, now: &str) -> Result<(PathBuf, PathBuf)> {
+        check_name(&skill.name, "skill")?;
+        let problems = check_skill(skill);
+        if has_errors(&problems) {
+            let errors: Vec<String> = problems
+                .iter()
+                .filter(|problem| problem.severity == Severity::Error)
+                .map(ToString::to_string)
+                .collect();
+            return Err(StoreError::Invalid {
+                message: format!("skill '{}' is not valid: {}", skill.name, errors.join("; ")),
+                hint: "fix the skill file and try again; nothing was saved".into(),
+            });
+        }
+        let path = self.skill_file(&skill.name)?;
+        let kept = keep_copy(&path, &skill.name, now)?;
+        let mut text =
+            serde_json::to_string_pretty(skill).expect("a skill is always representable as JSON");
+        text.push('\n');
+        write_atomic(&path, text.as_bytes())?;
+        Ok((path, kept))
+    }
+
+    /// Removes a skill file written moments ago by the same command (its
+    /// save failed half-way); nothing is kept.
+    pub fn discard_new_skill(&self, name: &str) -> Result<()> {
+        check_name(name, "skill")?;
+        let path = self.skill_path(name);
+        fs::remove_file(&path).map_err(|error| StoreError::io("remove", &path, error))
+    }
+
+    /// The file a skill was found in (home or workspace).
+    pub fn skill_file(&self, name: &str) -> Result<PathBuf> {
+        check_name(name, "skill")?;
+        let listing = self.skill_listing();
+        if let Some(found) = listing
+            .skills
+            .into_iter()
+            .find(|found| found.skill.name == name)
+        {
+            return Ok(found.source);
+        }
+        // An unreadable file of that name is still the skill's file.
+        let path = self.skill_path(name);
+        if path.exists() {
+            return Ok(path);
+        }
+        self.skill(name).map(|_| path)
+    }
+}
+
+/// Copies a skill file into `.trash/` beside it as `NAME.TIME.json`.
+fn keep_copy(path: &Path, name: &str, now: &str) -> Result<PathBuf> {
+    let directory = path
+        .parent()
+        .map_or_else(|| PathBuf::from(".trash"), |parent| parent.join(".trash"));
+    let stamp: String = now.chars().filter(char::is_ascii_alphanumeric).collect();
+    let content = fs::read(path).map_err(|error| StoreError::io("read", path, error))?;
+    for attempt in 1..1000 {
+        let file = if attempt == 1 {
+            format!("{name}.{stamp}.json")
+        } else {
+            format!("{name}.{stamp}-{attempt}.json")
+        };
+        let kept = directory.join(file);
+        if kept.exists() {
+            continue;
+        }
+        write_new(&kept, &content)?;
+        return Ok(kept);
+    }
+    Err(StoreError::Invalid {
+        message: format!(
+            "too many kept copies of skill '{name}' in {}",
+            directory.display()
+        ),
+        hint: "remove old files from that folder".into(),
+    })
+}
+
+/// Writes a new file atomically, refusing to replace one that appeared
+/// meanwhile.
+fn write_new(path: &Path, content: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let directory = path.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(directory).map_err(|error| StoreError::io("create", directory, error))?;
+    let mut temporary = tempfile::Builder::new()
+        .prefix(".qwf-")
+        .suffix(".tmp")
+        .tempfile_in(directory)
+        .map_err(|error| StoreError::io("create a temporary file in", directory, error))?;
+    temporary
+        .write_all(content)
+        .and_then(|()| temporary.as_file().sync_all())
+        .map_err(|error| StoreError::io("write", temporary.path(), error))?;
+    temporary
+        .persist_noclobber(path)
+        .map_err(|error| StoreError::io("create", path, error.error))?;
+    Ok(())
 }
 
 /// Whether one of the workflow's steps (nested ones too) runs an agent.

@@ -190,6 +190,7 @@ fn an_invalid_hand_edit_is_reported_and_never_overwritten() {
 #[test]
 fn an_interrupted_commit_is_finished_not_mistaken_for_a_hand_edit() {
     let (_dir, store) = created();
+    let marker_v1 = fs::read(store.marker_path("data-pipeline")).expect("a marker");
     store
         .commit(
             "data-pipeline",
@@ -199,12 +200,14 @@ fn an_interrupted_commit_is_finished_not_mistaken_for_a_hand_edit() {
             &context(),
         )
         .expect("v2");
-    // Simulate a writer killed after the log line, before the current file.
+    // Simulate a writer killed after the log line, before the current file
+    // (and so before its marker).
     fs::write(
         store.current_path("data-pipeline"),
         pipeline().to_pretty_json(),
     )
     .expect("old content");
+    fs::write(store.marker_path("data-pipeline"), &marker_v1).expect("old marker");
     let head = store.head("data-pipeline", &context()).expect("head");
     assert_eq!(head.record.version, 2);
     assert!(!head.recorded_hand_edit);
@@ -360,7 +363,16 @@ fn delete_keeps_history_and_restore_brings_a_version_back() {
     ));
     assert_eq!(store.history("data-pipeline").expect("kept").len(), 2);
     let restored = store
-        .restore("data-pipeline", 1, provenance("restore"), &context())
+        .restore(
+            "data-pipeline",
+            RestoreRequest {
+                to: 1,
+                shown: 2,
+                save_current: false,
+                provenance: provenance("restore"),
+            },
+            &context(),
+        )
         .expect("restored");
     assert_eq!(
         (restored.record.version, restored.workflow.clone()),
@@ -411,7 +423,13 @@ fn unknown_workflows_suggest_a_close_name() {
 fn list_reads_heads_and_reports_broken_files() {
     let (_dir, store) = created();
     fs::write(store.current_path("broken"), "{ nope").expect("write");
-    fs::write(store.backup_path("data-pipeline", 1), "{}").expect("backup");
+    // Not workflows: temporary files and kept broken edits.
+    fs::write(store.workflows_dir().join(".qwf-x.tmp"), "{}").expect("temporary");
+    fs::write(
+        store.workflows_dir().join("data-pipeline.broken-v1.json"),
+        "{",
+    )
+    .expect("kept");
     let list = store.list().expect("list");
     assert_eq!(
         list.iter()
@@ -554,4 +572,123 @@ fn hostile_packages_are_refused_whole() {
             .to_string()
             .contains("over the limit")
     );
+}
+
+#[test]
+fn a_hand_edit_back_to_the_previous_version_is_recorded() {
+    let (_dir, store) = created();
+    store
+        .commit(
+            "data-pipeline",
+            None,
+            retry(),
+            provenance("retry"),
+            &context(),
+        )
+        .expect("v2");
+    // The user puts back v1's exact bytes by hand: not a crash to finish.
+    fs::copy(
+        store.version_path("data-pipeline", 1),
+        store.current_path("data-pipeline"),
+    )
+    .expect("hand edit");
+    let head = store.head("data-pipeline", &context()).expect("head");
+    assert!(head.recorded_hand_edit);
+    assert_eq!((head.record.version, head.workflow), (3, pipeline()));
+    assert_eq!(head.record.origin, Origin::EditedOutside);
+}
+
+#[test]
+fn a_home_without_markers_still_finishes_an_interrupted_commit() {
+    let (_dir, store) = created();
+    store
+        .commit(
+            "data-pipeline",
+            None,
+            retry(),
+            provenance("retry"),
+            &context(),
+        )
+        .expect("v2");
+    fs::remove_file(store.marker_path("data-pipeline")).expect("no marker");
+    fs::write(
+        store.current_path("data-pipeline"),
+        pipeline().to_pretty_json(),
+    )
+    .expect("old");
+    let head = store.head("data-pipeline", &context()).expect("head");
+    assert_eq!((head.record.version, head.recorded_hand_edit), (2, false));
+    assert!(
+        store.marker_path("data-pipeline").exists(),
+        "the marker is written"
+    );
+}
+
+#[test]
+fn a_change_that_changes_nothing_writes_nothing() {
+    let (_dir, store) = created();
+    let same = Change::Modify(modifications(
+        json!([{"type": "set_context", "key": "table", "value": pipeline().to_value()["context"]["readonly"]["table"].clone()}]),
+    ));
+    let before = fs::read(store.log_path("data-pipeline")).expect("log");
+    match store.commit("data-pipeline", None, same, provenance("same"), &context()) {
+        Err(error @ StoreError::Unchanged { version: 1, .. }) => assert!(error.is_refusal()),
+        other => panic!("expected unchanged, got {other:?}"),
+    }
+    assert_eq!(
+        fs::read(store.log_path("data-pipeline")).expect("log"),
+        before
+    );
+}
+
+#[test]
+fn a_restore_decided_on_an_older_head_is_refused() {
+    let (_dir, store) = created();
+    store
+        .commit(
+            "data-pipeline",
+            None,
+            retry(),
+            provenance("retry"),
+            &context(),
+        )
+        .expect("v2");
+    let request = |shown| RestoreRequest {
+        to: 1,
+        shown,
+        save_current: false,
+        provenance: provenance("undo"),
+    };
+    store
+        .restore("data-pipeline", request(2), &context())
+        .expect("v3");
+    // A second undo decided on v2 must not write v4 = v3.
+    match store.restore("data-pipeline", request(2), &context()) {
+        Err(error @ StoreError::Moved { .. }) => {
+            assert!(error.is_refusal());
+            assert!(
+                error.to_string().contains("v3 (undo) was saved meanwhile"),
+                "{error}"
+            );
+        }
+        other => panic!("expected moved, got {other:?}"),
+    }
+    // Decided on v3, it is simply nothing to do.
+    assert!(matches!(
+        store.restore("data-pipeline", request(3), &context()),
+        Err(StoreError::Unchanged { .. })
+    ));
+    assert_eq!(store.history("data-pipeline").expect("history").len(), 3);
+}
+
+#[cfg(unix)]
+#[test]
+fn history_through_a_linked_versions_directory_is_refused() {
+    let (dir, store) = created();
+    let elsewhere = dir.path().join("elsewhere");
+    fs::rename(store.versions_dir(), &elsewhere).expect("move");
+    std::os::unix::fs::symlink(&elsewhere, store.versions_dir()).expect("link");
+    let error = store.history("data-pipeline").expect_err("refused");
+    assert!(error.to_string().contains("symbolic link"), "{error}");
+    assert!(store.head("data-pipeline", &context()).is_err());
 }

@@ -1,17 +1,20 @@
-//! Which workspaces may run their own skills (`./.qwf/skills`), like
-//! direnv's `allow`: a cloned repository must not change what the user's
-//! workflows execute until the user has read its skills and said so.
+//! Which workspaces may run their own code, like direnv's `allow`: a
+//! cloned repository must not change what the user's workflows execute, nor
+//! make `qwf resources --probe` start its commands, until the user has read
+//! them and said so.
 //!
 //! `QWF_HOME/trust.json` records each trusted workspace's path and a hash
-//! of everything under its `.qwf/skills/` (skill files and the scripts next
-//! to them): when any of it changes, the workspace must be trusted again.
+//! of what it could run: everything under its `.qwf/skills/` (skill files
+//! and the scripts next to them), its `.amazonq/mcp.json` and
+//! `.kiro/settings/mcp.json`, and its agent files that declare MCP servers.
+//! When any of it changes, the workspace must be trusted again.
 
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::discovery::workspace_skills_dir;
+use super::discovery::{DeclaringFile, workspace_declaring_files, workspace_skills_dir};
 use super::error::{Result, StoreError};
 use super::lock::WorkflowLock;
 use super::read::{self, ReadError};
@@ -29,11 +32,15 @@ const MAX_TOTAL_BYTES: u64 = 256 * 1024 * 1024;
 pub struct TrustedWorkspace {
     /// The workspace directory, absolute and without links.
     pub path: PathBuf,
-    /// `sha256:` and the hash of its `.qwf/skills/` when it was trusted.
+    /// `sha256:` and the hash of its skills and MCP declarations when it
+    /// was trusted.
     pub hash: String,
     /// The skill files it held then.
     #[serde(default)]
     pub skills: Vec<String>,
+    /// The MCP servers it declared then.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub servers: Vec<String>,
     pub trusted_at: String,
 }
 
@@ -43,18 +50,18 @@ struct TrustFile {
     workspaces: Vec<TrustedWorkspace>,
 }
 
-/// Whether a workspace's skills may run.
+/// Whether a workspace's skills and MCP servers may run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum Trust {
-    /// It has no `.qwf/skills/` directory.
-    NoSkills,
+    /// It has no `.qwf/skills/` directory and declares no MCP server.
+    NothingToTrust,
     Trusted {
         record: TrustedWorkspace,
     },
     /// Never trusted (or revoked).
     Untrusted,
-    /// Trusted once, but its skills changed since.
+    /// Trusted once, but its skills or MCP declarations changed since.
     Changed {
         record: TrustedWorkspace,
     },
@@ -72,10 +79,10 @@ impl Trust {
     /// Why the workspace's skills are not used, in words.
     pub fn reason(&self) -> Option<String> {
         match self {
-            Trust::NoSkills | Trust::Trusted { .. } => None,
+            Trust::NothingToTrust | Trust::Trusted { .. } => None,
             Trust::Untrusted => Some("this workspace is not trusted".into()),
             Trust::Changed { record } => Some(format!(
-                "this workspace's skills changed since it was trusted ({})",
+                "this workspace's skills or MCP servers changed since it was trusted ({})",
                 record.trusted_at
             )),
             Trust::Unreadable { message } => Some(format!(
@@ -85,31 +92,51 @@ impl Trust {
     }
 }
 
-/// What `.qwf/skills/` holds, hashed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What a workspace could run, hashed.
+#[derive(Debug, Clone)]
 pub struct Fingerprint {
     pub hash: String,
-    /// The skill files (`NAME.json`) directly in the directory.
+    /// The skill files (`NAME.json`) directly in `.qwf/skills/`.
     pub skills: Vec<String>,
+    /// How many files `.qwf/skills/` holds, scripts included.
     pub files: usize,
+    /// The files that declare MCP servers, as they were hashed.
+    pub declaring: Vec<DeclaringFile>,
 }
 
-/// The hash of every file under `directory` (names and contents, in name
-/// order); `None` when there is no such directory.
-pub fn fingerprint(directory: &Path) -> std::result::Result<Option<Fingerprint>, String> {
-    match std::fs::metadata(directory) {
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(error) => return Err(format!("{}: {error}", directory.display())),
-        Ok(metadata) if !metadata.is_dir() => {
-            return Err(format!("{} is not a directory", directory.display()));
-        }
-        Ok(_) => {}
+impl Fingerprint {
+    /// The names of the MCP servers the workspace declares.
+    pub fn servers(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .declaring
+            .iter()
+            .flat_map(|file| file.servers.iter().map(|(name, _)| name.clone()))
+            .collect();
+        names.sort();
+        names.dedup();
+        names
     }
-    let mut files = Vec::new();
-    collect(directory, Path::new(""), 0, &mut files)?;
-    files.sort();
+}
+
+/// The hash of what `workspace` could run: every file under its
+/// `.qwf/skills/` (names and contents, in name order), then each file that
+/// declares MCP servers; `None` when it has neither.
+pub fn fingerprint(workspace: &Path) -> std::result::Result<Option<Fingerprint>, String> {
+    let directory = workspace_skills_dir(workspace);
+    let files = skill_files(&directory)?;
+    let declaring = workspace_declaring_files(workspace);
+    if files.is_none() && declaring.is_empty() {
+        return Ok(None);
+    }
+    let files = files.unwrap_or_default();
     let mut hasher = Sha256::new();
     let mut total = 0u64;
+    let mut entry = |name: &str, bytes: &[u8]| {
+        hasher.update((name.len() as u64).to_le_bytes());
+        hasher.update(name.as_bytes());
+        hasher.update((bytes.len() as u64).to_le_bytes());
+        hasher.update(bytes);
+    };
     for relative in &files {
         let path = directory.join(relative);
         let bytes = read::read_bytes(&path, MAX_FILE_BYTES)
@@ -122,11 +149,17 @@ pub fn fingerprint(directory: &Path) -> std::result::Result<Option<Fingerprint>,
                 MAX_TOTAL_BYTES / 1024 / 1024
             ));
         }
-        let name = relative.to_string_lossy();
-        hasher.update((name.len() as u64).to_le_bytes());
-        hasher.update(name.as_bytes());
-        hasher.update((bytes.len() as u64).to_le_bytes());
-        hasher.update(&bytes);
+        entry(&relative.to_string_lossy(), &bytes);
+    }
+    // Named from the workspace after a NUL, which no file name under
+    // .qwf/skills can hold: the two kinds of entry never collide, and a
+    // workspace with skills alone keeps the hash it was trusted with.
+    for file in &declaring {
+        let relative = file.path.strip_prefix(workspace).unwrap_or(&file.path);
+        entry(
+            &format!("\0{}", relative.to_string_lossy()),
+            file.text.as_bytes(),
+        );
     }
     let skills = files
         .iter()
@@ -142,7 +175,25 @@ pub fn fingerprint(directory: &Path) -> std::result::Result<Option<Fingerprint>,
         hash: format!("sha256:{:x}", hasher.finalize()),
         skills,
         files: files.len(),
+        declaring,
     }))
+}
+
+/// Every file under `directory`, relative to it and sorted; `None` when
+/// there is no such directory.
+fn skill_files(directory: &Path) -> std::result::Result<Option<Vec<PathBuf>>, String> {
+    match std::fs::metadata(directory) {
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(error) => return Err(format!("{}: {error}", directory.display())),
+        Ok(metadata) if !metadata.is_dir() => {
+            return Err(format!("{} is not a directory", directory.display()));
+        }
+        Ok(_) => {}
+    }
+    let mut files = Vec::new();
+    collect(directory, Path::new(""), 0, &mut files)?;
+    files.sort();
+    Ok(Some(files))
 }
 
 fn collect(
@@ -181,6 +232,18 @@ fn collect(
         }
     }
     Ok(())
+}
+
+/// The refusal for a workspace that could run nothing of its own.
+pub fn nothing_to_trust(workspace: &Path) -> StoreError {
+    StoreError::Invalid {
+        message: format!(
+            "{} has no workspace skills (.qwf/skills/) and declares no MCP servers \
+             (.amazonq/mcp.json, .kiro/settings/mcp.json, agents in .amazonq/cli-agents/ or .kiro/agents/)",
+            workspace.display()
+        ),
+        hint: "there is nothing to trust".into(),
+    }
 }
 
 /// A directory as recorded: absolute, links resolved.
@@ -222,10 +285,10 @@ impl Store {
         Ok(self.read_trust_file()?.workspaces)
     }
 
-    /// Whether the skills of `workspace` may run now.
+    /// Whether the skills and MCP servers of `workspace` may run now.
     pub fn trust_of(&self, workspace: &Path) -> Trust {
-        let fingerprint = match fingerprint(&workspace_skills_dir(workspace)) {
-            Ok(None) => return Trust::NoSkills,
+        let fingerprint = match fingerprint(workspace) {
+            Ok(None) => return Trust::NothingToTrust,
             Ok(Some(fingerprint)) => fingerprint,
             Err(message) => return Trust::Unreadable { message },
         };
@@ -249,14 +312,14 @@ impl Store {
         self.trust_cache
             .get_or_init(|| match &self.roots().workspace {
                 Some(workspace) => self.trust_of(workspace),
-                None => Trust::NoSkills,
+                None => Trust::NothingToTrust,
             })
             .clone()
     }
 
-    /// Trusts `workspace`'s skills as they are now (replacing an older
-    /// record of it). Refuses a workspace without skills, and one whose
-    /// skills no longer hash to `expected` (what the user was shown).
+    /// Trusts what `workspace` could run as it is now (replacing an older
+    /// record of it). Refuses a workspace with nothing to trust, and one
+    /// whose files no longer hash to `expected` (what the user was shown).
     pub fn trust(
         &self,
         workspace: &Path,
@@ -264,21 +327,9 @@ impl Store {
         now: &str,
     ) -> Result<TrustedWorkspace> {
         let path = canonical(workspace)?;
-        let skills_dir = workspace_skills_dir(&path);
-        let fingerprint = match fingerprint(&skills_dir) {
+        let fingerprint = match fingerprint(&path) {
             Ok(Some(fingerprint)) => fingerprint,
-            Ok(None) => {
-                return Err(StoreError::Invalid {
-                    message: format!(
-                        "{} has no workspace skills ({} does not exist)",
-                        path.display(),
-                        skills_dir.display()
-                    ),
-                    hint:
-                        "there is nothing to trust; workspace skills are JSON files in .qwf/skills/"
-                            .into(),
-                });
-            }
+            Ok(None) => return Err(nothing_to_trust(&path)),
             Err(message) => {
                 return Err(StoreError::Invalid {
                     message: format!("the workspace's skills cannot be checked: {message}"),
@@ -291,8 +342,8 @@ impl Store {
         {
             return Err(StoreError::Invalid {
                 message: format!(
-                    "the skills in {} changed while you were reading them",
-                    skills_dir.display()
+                    "the skills or MCP servers of {} changed while you were reading them",
+                    path.display()
                 ),
                 hint: "run `qwf trust` again and read them as they are now; nothing was trusted"
                     .into(),
@@ -300,6 +351,7 @@ impl Store {
         }
         let record = TrustedWorkspace {
             path,
+            servers: fingerprint.servers(),
             hash: fingerprint.hash,
             skills: fingerprint.skills,
             trusted_at: now.to_string(),
@@ -346,7 +398,7 @@ mod tests {
         let home = tempfile::tempdir().expect("home");
         let workspace = tempfile::tempdir().expect("workspace");
         let store = Store::new(home.path());
-        assert_eq!(store.trust_of(workspace.path()), Trust::NoSkills);
+        assert_eq!(store.trust_of(workspace.path()), Trust::NothingToTrust);
         let skills = workspace.path().join(".qwf/skills");
         std::fs::create_dir_all(skills.join("scripts")).expect("dirs");
         std::fs::write(
@@ -376,5 +428,65 @@ mod tests {
         assert!(store.revoke_trust(workspace.path()).expect("revoked"));
         assert!(!store.revoke_trust(workspace.path()).expect("no-op"));
         assert_eq!(store.trust_of(workspace.path()), Trust::Untrusted);
+    }
+
+    #[test]
+    fn mcp_declarations_are_part_of_the_trust_and_skills_alone_keep_their_hash() {
+        let workspace = tempfile::tempdir().expect("workspace");
+        let root = workspace.path();
+        let skill = r#"{"name": "greet", "type": "code_inline", "command": "echo hi"}"#;
+        std::fs::create_dir_all(root.join(".qwf/skills")).expect("dirs");
+        std::fs::write(root.join(".qwf/skills/greet.json"), skill).expect("skill");
+        // The hash a workspace with skills alone was trusted with before
+        // MCP declarations were covered.
+        let mut old = Sha256::new();
+        for part in [&b"greet.json"[..], skill.as_bytes()] {
+            old.update((part.len() as u64).to_le_bytes());
+            old.update(part);
+        }
+        let hash = |root: &Path| {
+            fingerprint(root)
+                .expect("readable")
+                .expect("something to trust")
+                .hash
+        };
+        let skills_only = hash(root);
+        assert_eq!(skills_only, format!("sha256:{:x}", old.finalize()));
+
+        // An agent without servers changes nothing; one with servers does,
+        // as does an mcp.json.
+        std::fs::create_dir_all(root.join(".kiro/agents")).expect("dirs");
+        std::fs::write(
+            root.join(".kiro/agents/writer.md"),
+            "---\nname: writer\n---\nYou write.\n",
+        )
+        .expect("agent");
+        assert_eq!(hash(root), skills_only);
+        std::fs::write(
+            root.join(".kiro/agents/helper.md"),
+            "---\nname: helper\nmcpServers:\n  tools:\n    command: helper-mcp\n---\n",
+        )
+        .expect("agent");
+        let with_agent = hash(root);
+        assert_ne!(with_agent, skills_only);
+        std::fs::create_dir_all(root.join(".amazonq")).expect("dirs");
+        std::fs::write(
+            root.join(".amazonq/mcp.json"),
+            r#"{"mcpServers": {"fetch": {"command": "fetch-mcp"}}}"#,
+        )
+        .expect("config");
+        let print = fingerprint(root).expect("readable").expect("some");
+        assert_ne!(print.hash, with_agent);
+        assert_eq!(print.servers(), ["fetch", "tools"]);
+
+        // Servers alone are something to trust.
+        std::fs::remove_dir_all(root.join(".qwf")).expect("remove skills");
+        let print = fingerprint(root).expect("readable").expect("some");
+        assert!(print.skills.is_empty());
+        assert_eq!(print.declaring.len(), 2);
+        // A file that declares nothing (or cannot be parsed) starts nothing.
+        std::fs::remove_file(root.join(".kiro/agents/helper.md")).expect("remove");
+        std::fs::write(root.join(".amazonq/mcp.json"), "{broken").expect("config");
+        assert!(fingerprint(root).expect("readable").is_none());
     }
 }

@@ -260,7 +260,13 @@ impl TestEnv {
     }
 
     fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::cargo_bin("qwf").expect("the qwf binary is built");
+        Command::from_std(self.process(args))
+    }
+
+    /// The `qwf` process of a run, to start and drive by hand (a question
+    /// answered only once something else happened).
+    pub fn process(&self, args: &[&str]) -> std::process::Command {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_qwf"));
         command
             .args(args)
             .env_clear()
@@ -271,6 +277,47 @@ impl TestEnv {
             .env("NO_COLOR", "1")
             .current_dir(self.dir.path());
         command
+    }
+
+    /// Runs as a user without the rights the test's user has: `nobody`
+    /// when the test runs as root (root writes anywhere, whatever the
+    /// permissions say), the test's user otherwise.
+    pub fn run_as_other_user(&self, args: &[&str]) -> Run {
+        let mut command = self.process(args);
+        if is_root() {
+            use std::os::unix::process::CommandExt;
+            command.uid(NOBODY).gid(NOBODY);
+        }
+        self.finish(&mut Command::from_std(command))
+    }
+
+    /// Turns "from the user of [`TestEnv::run_as_other_user`]" into
+    /// permission bits: as root, everything becomes readable by all (and
+    /// `owned` paths are given to `nobody`); `mode` is then set on `path`.
+    pub fn set_mode_for_other_user(&self, path: &Path, mode: u32, owned: &[PathBuf]) {
+        use std::os::unix::fs::PermissionsExt;
+        if is_root() {
+            fn walk(path: &Path, visit: &mut dyn FnMut(&Path)) {
+                visit(path);
+                if path.is_dir() && !path.is_symlink() {
+                    for entry in std::fs::read_dir(path).expect("a directory") {
+                        walk(&entry.expect("an entry").path(), visit);
+                    }
+                }
+            }
+            walk(self.dir.path(), &mut |path| {
+                let mode = if path.is_dir() { 0o755 } else { 0o644 };
+                let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode));
+            });
+            for root in owned {
+                walk(root, &mut |path| {
+                    std::os::unix::fs::lchown(path, Some(NOBODY), Some(NOBODY))
+                        .expect("give the file to nobody");
+                });
+            }
+        }
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+            .expect("set the mode");
     }
 
     fn finish(&self, command: &mut Command) -> Run {
@@ -287,6 +334,21 @@ impl TestEnv {
 
     pub fn run(&self, args: &[&str]) -> Run {
         self.finish(&mut self.command(args))
+    }
+
+    /// Runs with extra environment variables (`EDITOR`, …) and, when
+    /// `input` is given, with `QWF_INTERACTIVE=1` answering from it.
+    pub fn run_with(&self, args: &[&str], env: &[(&str, &str)], input: Option<&str>) -> Run {
+        let mut command = self.command(args);
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        if let Some(input) = input {
+            command
+                .env("QWF_INTERACTIVE", "1")
+                .write_stdin(input.to_string());
+        }
+        self.finish(&mut command)
     }
 
     /// Runs with `QWF_INTERACTIVE=1`, answering questions from `input`.
@@ -306,6 +368,14 @@ impl TestEnv {
         before.assert_same(&self.tree(), &format!("`qwf {}`", args.join(" ")));
         run
     }
+}
+
+/// The user `nobody`.
+pub const NOBODY: u32 = 65534;
+
+pub fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() == 0 }
 }
 
 /// The seed's data pipeline as a file's text.

@@ -88,7 +88,7 @@ fn a_garbage_line_in_the_version_log_stops_every_write() {
 }
 
 #[test]
-fn an_invalid_hand_edit_is_reported_with_line_and_column_and_kept() {
+fn an_invalid_hand_edit_blocks_only_what_needs_the_file() {
     let env = three_versions();
     let path = "home/workflows/data-pipeline.json";
     // A missing comma, as people make them.
@@ -96,20 +96,69 @@ fn an_invalid_hand_edit_is_reported_with_line_and_column_and_kept() {
         .read(path)
         .replacen("\"version\": \"1.0.0\",", "\"version\": \"1.0.0\"", 1);
     env.write(path, &broken);
-    let commands = every_command(&env);
-    for args in &commands {
-        let run = env.refuses(args, 1);
+    let place = "[TMP]/home/workflows/data-pipeline.json:4:3: expected `,` or `}`";
+    env.plan(
+        "describe.plan.json",
+        "data-pipeline",
+        3,
+        "Describe",
+        serde_json::json!([{ "type": "set_description", "description": "x" }]),
+    );
+    // What needs the current file stops at the place, and touches nothing.
+    for args in [
+        vec!["show", "data-pipeline"],
+        vec!["branch", "data-pipeline", "experiment"],
+        vec!["apply", "describe.plan.json", "--yes"],
+    ] {
+        let run = env.refuses(&args, 1);
+        assert!(run.stderr.contains(place), "{args:?}\n{}", run.snapshot());
         assert!(
-            run.stderr.contains(
-                "Error: [TMP]/home/workflows/data-pipeline.json:4:3: expected `,` or `}`"
-            ),
-            "{args:?}\n{}",
-            run.snapshot()
+            run.stderr.contains("qwf undo data-pipeline"),
+            "{}",
+            run.stderr
         );
+    }
+    // What does not need it works, says what is wrong, and touches nothing.
+    for args in [
+        vec!["history", "data-pipeline"],
+        vec!["show", "data-pipeline", "--version", "1"],
+        vec!["diff", "data-pipeline"],
+        vec![
+            "diff",
+            "data-pipeline",
+            "--from",
+            "1",
+            "--to",
+            "2",
+            "--text",
+        ],
+        vec!["export", "data-pipeline", "-o", "out.json"],
+    ] {
+        let run = env.run(&args).ok();
+        assert!(run.stderr.contains(place), "{args:?}\n{}", run.snapshot());
         assert_eq!(env.read(path), broken, "{args:?} touched the file");
     }
-    let run = env.refuses(&["diff", "data-pipeline"], 1);
-    insta::assert_snapshot!(run.snapshot());
+    let history = env.run(&["history", "data-pipeline"]).ok();
+    insta::assert_snapshot!(history.snapshot());
+    let diff = env.run(&["diff", "data-pipeline"]).ok();
+    assert!(
+        diff.stdout.starts_with("Changes from v2 to v3:"),
+        "{}",
+        diff.stdout
+    );
+    // `validate NAME` reports it as `validate FILE` does.
+    let by_name = env.run(&["validate", "data-pipeline"]).expect(1);
+    let by_file = env.run(&["validate", path]).expect(1);
+    assert_eq!(
+        by_name
+            .stdout
+            .replace("data-pipeline:", "FILE:")
+            .replace("data-pipeline is not", "FILE is not"),
+        by_file
+            .stdout
+            .replace("home/workflows/data-pipeline.json", "FILE")
+    );
+    assert!(by_name.stdout.contains("4:3"), "{}", by_name.stdout);
     // `qwf list` shows it with its problem.
     let list = env.run(&["list"]).ok();
     assert!(
@@ -127,6 +176,66 @@ fn an_invalid_hand_edit_is_reported_with_line_and_column_and_kept() {
             .as_str()
             .expect("a description")
             .starts_with("Edited by hand: ~ version: \"1.0.0\" → \"1.0.1\"")
+    );
+}
+
+/// A home whose current file holds a hand edit that is not valid JSON.
+fn broken_hand_edit() -> (crate::common::TestEnv, String) {
+    let env = three_versions();
+    let path = "home/workflows/data-pipeline.json";
+    let broken = env
+        .read(path)
+        .replacen("\"version\": \"1.0.0\",", "\"version\": \"1.0.0\"", 1);
+    env.write(path, &broken);
+    (env, broken)
+}
+
+#[test]
+fn undo_puts_back_the_last_version_and_keeps_a_broken_hand_edit() {
+    let (env, broken) = broken_hand_edit();
+    let run = env.run(&["undo", "data-pipeline"]).ok();
+    insta::assert_snapshot!(run.snapshot());
+    assert_eq!(env.current("data-pipeline"), env.stored("data-pipeline", 3));
+    assert_eq!(
+        env.log("data-pipeline").len(),
+        3,
+        "v3 came back as the file"
+    );
+    assert_eq!(
+        env.read("home/workflows/data-pipeline.broken-v3.json"),
+        broken
+    );
+}
+
+#[test]
+fn rollback_over_a_broken_hand_edit_keeps_it() {
+    let (env, broken) = broken_hand_edit();
+    let document = env
+        .run(&["--json", "rollback", "data-pipeline", "--to", "1"])
+        .ok()
+        .json();
+    assert_eq!(document["version"], 4);
+    assert_eq!(
+        document["kept_hand_edit"],
+        "[TMP]/home/workflows/data-pipeline.broken-v3.json"
+    );
+    assert_eq!(env.current("data-pipeline"), env.stored("data-pipeline", 1));
+    assert_eq!(
+        env.read("home/workflows/data-pipeline.broken-v3.json"),
+        broken
+    );
+    // A second broken edit is kept beside the first, never over it.
+    env.write("home/workflows/data-pipeline.json", "{ \"oops\"");
+    env.run(&["delete", "data-pipeline"]).ok();
+    assert_eq!(
+        env.read("home/workflows/data-pipeline.broken-v4.json"),
+        "{ \"oops\""
+    );
+    env.write("home/workflows/data-pipeline.json", "{ \"again\"");
+    env.run(&["undo", "data-pipeline"]).ok();
+    assert_eq!(
+        env.read("home/workflows/data-pipeline.broken-v4-2.json"),
+        "{ \"again\""
     );
 }
 

@@ -105,3 +105,22 @@ fn an_unknown_version_is_refused_and_changes_nothing() {
     let run = env.run(&["diff", "data-pipeline", "--from", "x"]);
     assert_eq!(run.code, 2, "{}", run.snapshot());
 }
+
+#[test]
+fn graph_marks_the_added_step_and_lists_what_is_outside_the_steps() {
+    let env = three_versions();
+    let run = env
+        .run(&[
+            "diff",
+            "data-pipeline",
+            "--from",
+            "1",
+            "--to",
+            "3",
+            "--graph",
+        ])
+        .ok();
+    assert!(run.stdout.contains("+ notify"), "{}", run.stdout);
+    assert!(run.stdout.contains("Outside the steps:"), "{}", run.stdout);
+    insta::assert_snapshot!(run.snapshot());
+}

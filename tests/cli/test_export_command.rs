@@ -57,3 +57,55 @@ fn a_missing_workflow_is_refused() {
         run.stderr
     );
 }
+
+#[test]
+fn the_skills_of_every_version_travel_so_old_versions_still_run() {
+    let env = three_versions();
+    for (name, skill) in [
+        (
+            "http-fetch",
+            r#"{"name": "http-fetch", "type": "code_inline", "description": "GET a URL", "command": "curl", "inputs": ["url"], "outputs": ["data"]}"#,
+        ),
+        (
+            "data-validator",
+            r#"{"name": "data-validator", "type": "code_inline", "description": "Check data", "command": "cat", "inputs": ["data", "schema"], "outputs": ["validated"]}"#,
+        ),
+        (
+            "db-writer",
+            r#"{"name": "db-writer", "type": "code_inline", "description": "Write rows", "command": "cat", "inputs": ["data", "table"], "outputs": []}"#,
+        ),
+        (
+            "slack-notify",
+            r#"{"name": "slack-notify", "type": "code_inline", "description": "Tell Slack", "command": "cat", "inputs": ["message"], "outputs": []}"#,
+        ),
+    ] {
+        env.write(&format!("home/skills/{name}.json"), skill);
+    }
+    // v4 no longer uses slack-notify; v2 and v3 do.
+    let plan = env.plan(
+        "remove.plan.json",
+        "data-pipeline",
+        3,
+        "Stop notifying",
+        serde_json::json!([{ "type": "remove_step", "id": "notify" }]),
+    );
+    env.run(&["apply", &plan, "--yes", "--force"]).ok();
+    env.run(&["export", "data-pipeline", "-o", "pipeline.qwf.json"])
+        .ok();
+    let package: serde_json::Value =
+        serde_json::from_str(&env.read("pipeline.qwf.json")).expect("a JSON package");
+    assert_eq!(package["skills"]["slack-notify"]["command"], "cat");
+    // Elsewhere, rolling back to a version that notifies finds its skill.
+    let other = crate::common::TestEnv::new();
+    other.write("pipeline.qwf.json", &env.read("pipeline.qwf.json"));
+    other.run(&["import", "pipeline.qwf.json", "--yes"]).ok();
+    other
+        .run(&["rollback", "data-pipeline", "--to", "2", "--yes"])
+        .ok();
+    let run = other.run(&["validate", "data-pipeline"]).ok();
+    assert!(
+        !run.stdout.contains("unknown_skill") && !run.stdout.contains("slack-notify"),
+        "{}",
+        run.stdout
+    );
+}

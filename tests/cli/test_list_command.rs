@@ -19,8 +19,8 @@ fn every_workflow_is_listed_with_version_steps_and_age() {
     );
     // A hand edit gone wrong is listed with its problem, not hidden.
     env.add_workflow("broken", "{\n  \"name\": \"broken\",\n  \"steps\": [\n");
-    // Backups and temporary files are not workflows.
-    env.add_workflow("data-pipeline-backup-v2", DATA_PIPELINE);
+    // Kept broken hand edits and temporary files are not workflows.
+    env.write("home/workflows/data-pipeline.broken-v2.json", DATA_PIPELINE);
     env.write("home/workflows/.qwf-abc123.tmp", "{");
     let before = env.tree();
     let run = env.run(&["list"]).ok();
@@ -78,4 +78,23 @@ fn deleted_workflows_are_named_with_how_to_bring_them_back() {
     );
     let document = env.run(&["--json", "list"]).ok().json();
     assert_eq!(document["deleted"], serde_json::json!(["data-pipeline"]));
+}
+
+#[test]
+fn a_long_description_is_cut_between_words() {
+    let env = TestEnv::new();
+    let request = "fetch the orders from the shop every morning, check each order against the stock list, and email the warehouse a summary of everything that is missing or late";
+    env.run(&["create", request, "--name", "orders", "--yes"])
+        .ok();
+    let description = env.current("orders")["description"]
+        .as_str()
+        .expect("a description")
+        .to_string();
+    assert!(description.chars().count() <= 120, "{description}");
+    let kept = description.strip_suffix('…').expect("marked as cut");
+    // What is kept ends where a word of the request ended.
+    let kept_lower = kept.to_lowercase();
+    assert!(request.starts_with(&kept_lower), "{description}");
+    let next = request[kept_lower.len()..].chars().next().expect("more");
+    assert!(!next.is_alphanumeric(), "cut inside a word: {description}");
 }

@@ -153,3 +153,105 @@ fn only_a_branch_of_the_workflow_can_be_merged() {
     let usage = env.run(&["merge", "other", "onto", "data-pipeline"]);
     assert_eq!(usage.code, 2, "{}", usage.snapshot());
 }
+
+/// `save`'s timeout set to 10 on the branch and 20 on `data-pipeline`, and
+/// the table changed two ways: two conflicts.
+fn two_conflicts() -> TestEnv {
+    let env = branched();
+    apply(
+        &env,
+        "ten.json",
+        "experiment",
+        1,
+        json!([{ "type": "modify_step", "id": "save", "changes": { "timeout_secs": 10 } },
+               { "type": "set_context", "key": "table", "value": "branch_table" }]),
+    );
+    apply(
+        &env,
+        "twenty.json",
+        "data-pipeline",
+        3,
+        json!([{ "type": "modify_step", "id": "save", "changes": { "timeout_secs": 20 } },
+               { "type": "set_context", "key": "table", "value": "main_table" }]),
+    );
+    env
+}
+
+#[test]
+fn theirs_settles_every_conflict_with_the_branch_and_the_version_says_how() {
+    let env = two_conflicts();
+    let run = env
+        .run(&["merge", "experiment", "into", "data-pipeline", "--theirs"])
+        .ok();
+    insta::assert_snapshot!(run.snapshot());
+    let merged = env.current("data-pipeline");
+    assert_eq!(merged["steps"][2]["timeout_secs"], 10);
+    assert_eq!(merged["context"]["readonly"]["table"], "branch_table");
+    let log = env.log("data-pipeline");
+    let record = log.last().expect("a record");
+    assert_eq!(
+        record["description"],
+        "Merged experiment v2; 2 conflicts settled: context.table → theirs, step 'save' timeout_secs → theirs"
+    );
+    assert_eq!(
+        record["origin"]["command"],
+        "qwf merge experiment into data-pipeline --theirs"
+    );
+    let settled = record["resolved_conflicts"].as_array().expect("recorded");
+    assert_eq!(settled.len(), 2);
+    assert!(settled.iter().all(|entry| entry["side"] == "theirs"));
+    assert_eq!(settled[1]["step_id"], "save");
+    assert_eq!(settled[1]["field"], "timeout_secs");
+    assert_eq!(
+        (settled[1]["ours"].clone(), settled[1]["theirs"].clone()),
+        (json!(20), json!(10))
+    );
+    // `qwf history` shows it too.
+    let history = env.run(&["history", "data-pipeline"]).ok();
+    assert!(
+        history.stdout.contains("2 conflicts settled"),
+        "{}",
+        history.stdout
+    );
+}
+
+#[test]
+fn ours_keeps_the_current_side_and_json_lists_what_was_settled() {
+    let env = two_conflicts();
+    let document = env
+        .run(&[
+            "--json",
+            "merge",
+            "experiment",
+            "into",
+            "data-pipeline",
+            "--ours",
+        ])
+        .ok()
+        .json();
+    // Both conflicts settled with the current side, and nothing else came
+    // from the branch: no new version.
+    assert_eq!(document["applied"], false, "{document}");
+    assert_eq!(document["resolved"].as_array().map(Vec::len), Some(2));
+    assert_eq!(env.log("data-pipeline").len(), 4);
+    let both = env.run(&[
+        "merge",
+        "experiment",
+        "into",
+        "data-pipeline",
+        "--ours",
+        "--theirs",
+    ]);
+    assert_eq!(both.code, 2, "{}", both.snapshot());
+}
+
+#[test]
+fn without_a_side_and_without_a_terminal_the_hint_names_the_choices() {
+    let env = two_conflicts();
+    let run = env.refuses(&["merge", "experiment", "into", "data-pipeline"], 3);
+    assert!(
+        run.stderr.contains("--ours") && run.stderr.contains("--theirs"),
+        "{}",
+        run.stderr
+    );
+}

@@ -26,21 +26,63 @@ fn rollback_makes_a_new_version_equal_to_the_old_one() {
 }
 
 #[test]
-fn save_current_writes_a_backup_next_to_the_workflow() {
+fn save_current_keeps_the_current_version_as_a_workflow() {
     let env = three_versions();
-    let current = env.read("home/workflows/data-pipeline.json");
+    let mut current = env.current("data-pipeline");
     let run = env
         .run(&["rollback", "data-pipeline", "--to", "v2", "--save-current"])
         .ok();
     insta::assert_snapshot!(run.snapshot());
+    // A workflow of its own, made through the store: listed, with a
+    // history that says where it came from.
+    current["name"] = "data-pipeline-backup-v3".into();
+    assert_eq!(env.current("data-pipeline-backup-v3"), current);
+    let log = env.log("data-pipeline-backup-v3");
+    assert_eq!(log.len(), 1);
     assert_eq!(
-        env.read("home/workflows/data-pipeline-backup-v3.json"),
-        current
+        log[0]["branched_from"],
+        serde_json::json!({ "workflow": "data-pipeline", "version": 3 })
     );
     assert_eq!(env.current("data-pipeline"), env.stored("data-pipeline", 2));
-    // The backup is not mistaken for a workflow.
     let list = env.run(&["--json", "list"]).ok().json();
-    assert_eq!(list["workflows"].as_array().expect("list").len(), 1);
+    assert_eq!(list["workflows"].as_array().expect("list").len(), 2);
+}
+
+#[test]
+fn save_current_never_overwrites_a_workflow_of_that_name() {
+    let env = three_versions();
+    // The user's own workflow happens to have the backup's name.
+    let mine = env.add_workflow(
+        "data-pipeline-backup-v3",
+        r#"{"name": "data-pipeline-backup-v3", "steps": [{"id": "mine", "type": "skill", "skill": "smtp"}]}"#,
+    );
+    let before = env.tree();
+    let run = env.refuses(
+        &["rollback", "data-pipeline", "--to", "1", "--save-current"],
+        1,
+    );
+    assert!(
+        run.stderr.contains(
+            "cannot keep the current version as 'data-pipeline-backup-v3': a workflow of that name exists; nothing was changed"
+        ),
+        "{}",
+        run.snapshot()
+    );
+    assert!(
+        std::fs::read_to_string(mine)
+            .expect("kept")
+            .contains("\"mine\"")
+    );
+    assert_eq!(env.log("data-pipeline").len(), 3, "no rollback either");
+    assert_eq!(env.current("data-pipeline"), env.stored("data-pipeline", 3));
+    // Only the adoption of the hand-made file as a version was recorded.
+    let after = env.tree();
+    for path in after.paths() {
+        assert!(
+            before.0.contains_key(path) || path.contains("data-pipeline-backup-v3."),
+            "added {path}"
+        );
+    }
 }
 
 #[test]
@@ -61,10 +103,7 @@ fn json_reports_what_was_restored_and_undone() {
     assert_eq!(document["version"], 4);
     assert_eq!(document["restored"], 1);
     assert_eq!(document["undone"], serde_json::json!([2, 3]));
-    assert_eq!(
-        document["backup"],
-        "[TMP]/home/workflows/data-pipeline-backup-v3.json"
-    );
+    assert_eq!(document["backup"], "data-pipeline-backup-v3");
 }
 
 #[test]
@@ -110,7 +149,11 @@ fn interactive_save_current_saves_then_rolls_back() {
     insta::assert_snapshot!(run.snapshot());
     assert_eq!(
         env.read("home/workflows/data-pipeline-backup-v3.json"),
-        current
+        current.replacen(
+            "\"name\": \"data-pipeline\"",
+            "\"name\": \"data-pipeline-backup-v3\"",
+            1
+        )
     );
     assert_eq!(env.current("data-pipeline"), env.stored("data-pipeline", 1));
 }

@@ -93,3 +93,52 @@ fn bad_names_are_refused_before_touching_disk() {
     let run = env.refuses(&["show", "A B"], 1);
     insta::assert_snapshot!("bad_name_space", run.snapshot());
 }
+
+#[test]
+fn graph_draws_the_steps_in_order_with_what_each_reads() {
+    let env = three_versions();
+    let run = env.run(&["show", "data-pipeline", "--graph"]).ok();
+    insta::assert_snapshot!(run.snapshot());
+    let old = env
+        .run(&["show", "data-pipeline", "--graph", "--version", "1"])
+        .ok();
+    assert!(
+        old.stdout
+            .starts_with("data-pipeline v1 (not the current version)")
+    );
+    assert!(!old.stdout.contains("notify"), "v1 has no notify step");
+}
+
+#[test]
+fn format_mermaid_and_dot_write_the_picture_for_documents() {
+    let env = three_versions();
+    let mermaid = env
+        .run(&["show", "data-pipeline", "--format", "mermaid"])
+        .ok();
+    assert!(
+        mermaid.stdout.starts_with("flowchart TD\n"),
+        "{}",
+        mermaid.stdout
+    );
+    assert!(mermaid.stdout.contains("s0 --> s1"), "{}", mermaid.stdout);
+    let dot = env.run(&["show", "data-pipeline", "--format", "dot"]).ok();
+    assert!(
+        dot.stdout.starts_with("digraph \"data-pipeline\" {"),
+        "{}",
+        dot.stdout
+    );
+    assert!(dot.stdout.trim_end().ends_with('}'));
+    let document = env
+        .run(&["--json", "show", "data-pipeline", "--format", "dot"])
+        .ok()
+        .json();
+    assert_eq!(document["diagram"]["format"], "dot");
+    assert_eq!(
+        document["diagram"]["text"].as_str(),
+        Some(dot.stdout.as_str())
+    );
+    let usage = env.run(&["show", "data-pipeline", "--graph", "--format", "dot"]);
+    assert_eq!(usage.code, 2, "{}", usage.snapshot());
+    let unknown = env.run(&["show", "data-pipeline", "--format", "svg"]);
+    assert_eq!(unknown.code, 2, "{}", unknown.snapshot());
+}

@@ -229,6 +229,9 @@ fn the_creation_flow_offers_each_missing_skill_and_a_skipped_one_shows_in_valida
     insta::assert_snapshot!(run.snapshot());
     assert!(env.home().join("skills/data-validator.json").exists());
     assert!(!env.home().join("skills/db-writer.json").exists());
+    // The accepted skill's script is a stub; the skipped one's is not written.
+    assert!(env.read("home/skills/validate.py").contains("implement me"));
+    assert!(!env.home().join("skills/write_db.py").exists());
     insta::assert_snapshot!(env.run(&["validate", "etl"]).snapshot());
 }
 
@@ -286,4 +289,180 @@ fn cancelling_the_creation_writes_nothing() {
         run.snapshot()
     );
     before.assert_same(&env.tree(), "a cancelled creation");
+}
+
+/// The skills, and a workflow whose `save` step runs `db-writer`.
+fn with_a_user_of_db_writer() -> TestEnv {
+    let env = with_skills();
+    env.add_workflow("data-pipeline", crate::common::DATA_PIPELINE);
+    env.run(&["history", "data-pipeline"]).ok();
+    env
+}
+
+/// An `$EDITOR` that runs `sed EXPRESSION` on the file it is given.
+fn sed_editor(env: &TestEnv, expression: &str) -> String {
+    let script = env.write(
+        "editor.sh",
+        &format!("#!/bin/sh\nsed -i '{expression}' \"$1\"\n"),
+    );
+    format!("sh {}", script.display())
+}
+
+#[test]
+fn edit_checks_the_file_shows_the_diff_and_who_uses_it_then_saves_keeping_the_old_file() {
+    let env = with_a_user_of_db_writer();
+    let editor = sed_editor(
+        &env,
+        "s/Write records to a database table/Write rows to a table/",
+    );
+    let run = env
+        .run_with(
+            &["skill", "edit", "db-writer"],
+            &[("EDITOR", &editor)],
+            None,
+        )
+        .ok();
+    assert!(
+        run.stdout
+            .contains("-  \"description\": \"Write records to a database table\",")
+            && run
+                .stdout
+                .contains("+  \"description\": \"Write rows to a table\","),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("Used by data-pipeline (step save)."),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        env.read("home/skills/db-writer.json")
+            .contains("Write rows to a table")
+    );
+    let kept = std::fs::read_dir(env.home().join("skills/.trash"))
+        .expect("the previous file is kept")
+        .flatten()
+        .map(|entry| std::fs::read_to_string(entry.path()).expect("readable"))
+        .collect::<Vec<_>>();
+    assert_eq!(kept, vec![DB_WRITER.to_string()]);
+    // The kept file is still a skill: listing ignores it.
+    let listed = env.run(&["skill", "list"]).ok();
+    assert_eq!(
+        listed.stdout.matches("db-writer").count(),
+        1,
+        "{}",
+        listed.stdout
+    );
+}
+
+#[test]
+fn edit_asks_on_a_terminal_and_no_keeps_the_file() {
+    let env = with_a_user_of_db_writer();
+    let editor = sed_editor(&env, "s/write_db.py/write_rows.py/");
+    let before = env.tree();
+    let run = env.run_with(
+        &["skill", "edit", "db-writer"],
+        &[("EDITOR", &editor)],
+        Some("n\n"),
+    );
+    assert_eq!(run.code, 3, "{}", run.snapshot());
+    assert!(
+        run.stderr.contains("Nothing was saved."),
+        "{}",
+        run.snapshot()
+    );
+    before.assert_same(&env.tree(), "a declined skill edit");
+}
+
+#[test]
+fn an_edit_that_breaks_the_file_or_renames_the_skill_is_refused_with_every_problem() {
+    let env = with_a_user_of_db_writer();
+    for (expression, expected) in [
+        (
+            "s/\"db-writer\"/\"db-saver\"/",
+            "the name changed to 'db-saver'",
+        ),
+        ("s/\"code_inline\"/\"shell\"/", "line 1 column"),
+        ("s/}$/,/", "line 1 column"),
+        ("s/python3 write_db.py//", "command"),
+    ] {
+        let editor = sed_editor(&env, expression);
+        let before = env.tree();
+        let run = env.run_with(
+            &["skill", "edit", "db-writer"],
+            &[("EDITOR", &editor)],
+            None,
+        );
+        assert_eq!(run.code, 1, "{expression}\n{}", run.snapshot());
+        assert!(
+            run.stdout.contains(expected) || run.stderr.contains(expected),
+            "{expression}\n{}",
+            run.snapshot()
+        );
+        assert!(
+            run.stderr
+                .contains("Hint: `qwf skill edit db-writer` starts again"),
+            "{}",
+            run.snapshot()
+        );
+        before.assert_same(&env.tree(), "a refused skill edit");
+    }
+    // An edit that changes nothing saves nothing.
+    let editor = sed_editor(&env, "s/nothing-matches-this//");
+    let before = env.tree();
+    let run = env
+        .run_with(
+            &["skill", "edit", "db-writer"],
+            &[("EDITOR", &editor)],
+            None,
+        )
+        .ok();
+    assert!(
+        run.stdout.contains("No changes to skill 'db-writer'"),
+        "{}",
+        run.stdout
+    );
+    before.assert_same(&env.tree(), "an edit without changes");
+}
+
+#[test]
+fn delete_says_which_workflows_use_it_asks_and_can_be_undone_with_create_file() {
+    let env = with_a_user_of_db_writer();
+    let before = env.tree();
+    let declined = env.run_with(&["skill", "delete", "db-writer"], &[], Some("n\n"));
+    assert_eq!(declined.code, 3, "{}", declined.snapshot());
+    assert!(
+        declined.stdout.contains(
+            "Used by data-pipeline (step save): that step cannot run until the skill exists again."
+        ),
+        "{}",
+        declined.stdout
+    );
+    before.assert_same(&env.tree(), "a declined delete");
+    let run = env.run(&["skill", "delete", "db-writer"]).ok();
+    assert!(!env.home().join("skills/db-writer.json").exists());
+    let kept = run
+        .stdout
+        .split("`qwf skill create --file ")
+        .nth(1)
+        .and_then(|rest| rest.split('`').next())
+        .expect("the way back is named")
+        .replace("[TMP]", &env.dir().display().to_string());
+    let validated = env.run(&["validate", "data-pipeline"]);
+    assert!(
+        validated.stdout.contains("db-writer") || validated.stderr.contains("db-writer"),
+        "{}",
+        validated.snapshot()
+    );
+    env.run(&["skill", "create", "--file", &kept, "--yes"]).ok();
+    assert_eq!(
+        env.read("home/skills/db-writer.json").trim(),
+        serde_json::to_string_pretty(
+            &serde_json::from_str::<serde_json::Value>(DB_WRITER).expect("JSON")
+        )
+        .expect("JSON")
+    );
+    let missing = env.run(&["skill", "delete", "no-such-skill"]);
+    assert_eq!(missing.code, 1, "{}", missing.snapshot());
 }

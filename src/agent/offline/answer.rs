@@ -284,6 +284,10 @@ pub(super) fn tool_error(tool: &str, content: &Value) -> String {
         .unwrap_or_default();
     let hint = hint.replace("..", ".");
     let doing = match tool {
+        // Saved, then something after failed: it must not be made again.
+        _ if content.get("saved_version").is_some() => {
+            "The change was saved; do not make it again."
+        }
         "propose_modification" | "create_workflow" | "create_skill" | "rollback" => {
             "Nothing was changed."
         }

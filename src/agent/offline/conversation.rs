@@ -306,6 +306,7 @@ pub(super) fn gather(turn: &Turn) -> Info {
             "validate_workflow" => info.validation = Some(content.clone()),
             "create_skill" => {
                 let applied = content["status"] == "applied"
+                    || content["status"] == "staged"
                     || content["error"]
                         .as_str()
                         .is_some_and(|error| error.contains("already exists"));

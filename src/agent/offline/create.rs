@@ -255,11 +255,8 @@ pub(super) fn create(text: &str, name: &str, skills: &[Skill]) -> Result<Creatio
             .trim()
             .trim_end_matches('.')
             .to_string();
-        let mut short: String = raw.chars().take(120).collect();
-        if short.len() < raw.len() {
-            short.push('…');
-        }
-        capitalise(&short)
+        // Kept short for `qwf list`, cut between words (never inside one).
+        capitalise(&shorten_at_word(&raw, DESCRIPTION_LIMIT))
     };
     if super::text::speaks_of_a_schedule(&toks) {
         builder.notes.push(format!(
@@ -493,5 +490,53 @@ mod tests {
             ),
             "data-pipeline-2"
         );
+    }
+}
+
+/// The longest description made from a request, in characters.
+const DESCRIPTION_LIMIT: usize = 120;
+
+/// `text` if it has at most `limit` characters; otherwise its words up to
+/// `limit` characters, and an ellipsis.
+fn shorten_at_word(text: &str, limit: usize) -> String {
+    if text.chars().count() <= limit {
+        return text.to_string();
+    }
+    let mut short = String::new();
+    for word in text.split_whitespace() {
+        let needed = if short.is_empty() { 0 } else { 1 } + word.chars().count();
+        // Room for the ellipsis too.
+        if short.chars().count() + needed + 1 > limit {
+            break;
+        }
+        if !short.is_empty() {
+            short.push(' ');
+        }
+        short.push_str(word);
+    }
+    if short.is_empty() {
+        // One word longer than the limit: cut it, visibly.
+        short = text.chars().take(limit - 1).collect();
+    }
+    let short = short.trim_end_matches([',', ';', ':', '.', ' ']);
+    format!("{short}…")
+}
+
+#[cfg(test)]
+mod description_tests {
+    use super::shorten_at_word;
+
+    #[test]
+    fn long_descriptions_are_cut_between_words() {
+        let text = "fetch the orders from the shop every morning, check each one against the stock list, and email the warehouse a summary of what is missing";
+        let short = shorten_at_word(text, 120);
+        assert!(short.chars().count() <= 120, "{short}");
+        assert!(short.ends_with('…'));
+        let kept = short.trim_end_matches('…');
+        assert!(text.starts_with(kept));
+        // The cut falls where a word ended.
+        let next = text[kept.len()..].chars().next().expect("more text");
+        assert!(!next.is_alphanumeric(), "cut inside a word: {short}");
+        assert_eq!(shorten_at_word("short enough", 120), "short enough");
     }
 }

@@ -100,9 +100,16 @@ impl Session<'_> {
             },
         };
         let known = self.known();
+        let proposed = modifications.clone();
         let make = |modifications: &[Modification]| -> Result<Proposal, String> {
             let evaluation = evaluate(&current, modifications, known.as_ref())
                 .map_err(|error| format!("{error} ({})", error.hint))?;
+            // A change that changes nothing is not a version.
+            if evaluation.result == current {
+                return Err(format!(
+                    "they change nothing: v{base_version} of '{workflow}' is already like that"
+                ));
+            }
             Ok(Proposal {
                 kind: ProposalKind::Modify {
                     workflow: workflow.clone(),
@@ -135,6 +142,9 @@ impl Session<'_> {
         else {
             unreachable!("make() builds Modify proposals")
         };
+        // What the history records is what was applied: the user may have
+        // edited the proposal at the gate, or approved only some parts.
+        let summary = applied_description(&summary, &proposed, modifications);
         match decision {
             Decision::Approve
                 if self
@@ -155,29 +165,32 @@ impl Session<'_> {
             }
             Decision::Approve => {
                 let provenance = self.provenance(&summary, request, report);
-                match self.store.commit(
+                let result = self.store.commit(
                     &workflow,
                     Some(*base_version),
                     Change::Modify(modifications.clone()),
                     provenance,
                     &self.context,
-                ) {
-                    Ok(committed) => {
-                        gate.applied(&proposal, Some(committed.record.version));
-                        report.applied.push(Applied {
-                            workflow: Some(workflow.clone()),
-                            version: Some(committed.record.version),
-                            skill: None,
-                            skills_created: Vec::new(),
-                            skills_skipped: Vec::new(),
-                            verdict: proposal.verdict(),
-                            summary: summary.clone(),
-                            modifications: modifications.clone(),
-                        });
-                        Outcome::ok(
-                            json!({ "status": "applied", "workflow": workflow, "version": committed.record.version }),
-                        )
-                    }
+                );
+                // Saved even when something after the commit failed.
+                if let Some(version) = saved_version(&result.as_ref().map(|c| c.record.version)) {
+                    gate.applied(&proposal, Some(version));
+                    report.applied.push(Applied {
+                        workflow: Some(workflow.clone()),
+                        version: Some(version),
+                        skill: None,
+                        skills_created: Vec::new(),
+                        skills_skipped: Vec::new(),
+                        stub_scripts: Vec::new(),
+                        verdict: proposal.verdict(),
+                        summary: summary.clone(),
+                        modifications: modifications.clone(),
+                    });
+                }
+                match result {
+                    Ok(committed) => Outcome::ok(
+                        json!({ "status": "applied", "workflow": workflow, "version": committed.record.version }),
+                    ),
                     Err(error) => Outcome::store_error(error),
                 }
             }
@@ -207,7 +220,9 @@ impl Session<'_> {
             Self::note_first(report, false);
             return Outcome::error(error.to_string(), error.hint);
         }
-        if self.store.exists(&name) {
+        // A deleted workflow's name is free: the new one continues its
+        // history.
+        if self.store.is_live(&name) {
             Self::note_first(report, false);
             return Outcome::error(
                 format!("a workflow named '{name}' already exists"),
@@ -261,10 +276,15 @@ impl Session<'_> {
         } else {
             reasoning
         };
+        let scripts = new_skills
+            .iter()
+            .filter_map(|skill| self.store.missing_script(skill))
+            .collect();
         let proposal = Proposal {
             kind: ProposalKind::Create {
                 workflow: Box::new(workflow.clone()),
                 new_skills: new_skills.clone(),
+                scripts,
             },
             summary,
             evaluation: Some(evaluation),
@@ -293,11 +313,19 @@ impl Session<'_> {
             .map(|new| new.name.clone())
             .collect();
         let mut created_skills = Vec::new();
+        let mut stubs = Vec::new();
         for skill in &accepted {
             match self.store.create_skill(skill) {
                 Ok(_) => created_skills.push(skill.name.clone()),
                 // Created by someone else since the proposal: reuse it.
-                Err(StoreError::Invalid { .. }) if self.store.skill_path(&skill.name).exists() => {}
+                Err(StoreError::Invalid { .. }) if self.store.skill_path(&skill.name).exists() => {
+                    continue;
+                }
+                Err(error) => return Outcome::store_error(error),
+            }
+            match self.store.write_script_stub(skill) {
+                Ok(Some(path)) => stubs.push(path),
+                Ok(None) => {}
                 Err(error) => return Outcome::store_error(error),
             }
         }
@@ -315,11 +343,15 @@ impl Session<'_> {
                     skill: None,
                     skills_created: created_skills.clone(),
                     skills_skipped: skipped.clone(),
+                    stub_scripts: stubs.clone(),
                     verdict: proposal.verdict(),
                     summary: proposal.summary.clone(),
                     modifications: Vec::new(),
                 });
                 let mut content = json!({ "status": "applied", "workflow": name, "version": record.version, "skills_created": created_skills });
+                if !stubs.is_empty() {
+                    content["stub_scripts"] = json!(self.in_skills(&stubs));
+                }
                 if !skipped.is_empty() {
                     content["skills_skipped"] = json!(skipped);
                     content["note"] = json!(
@@ -328,8 +360,38 @@ impl Session<'_> {
                 }
                 Outcome::ok(content)
             }
+            // Saved, then something after the commit failed: it exists.
+            Err(error @ StoreError::AfterCommit { version, .. }) => {
+                self.created.push(name.clone());
+                gate.applied(&proposal, Some(version));
+                report.applied.push(Applied {
+                    workflow: Some(name.clone()),
+                    version: Some(version),
+                    skill: None,
+                    skills_created: created_skills,
+                    skills_skipped: skipped,
+                    stub_scripts: stubs,
+                    verdict: proposal.verdict(),
+                    summary: proposal.summary.clone(),
+                    modifications: Vec::new(),
+                });
+                Outcome::store_error(error)
+            }
             Err(error) => Outcome::store_error(error),
         }
+    }
+
+    /// Paths as the model reads them: relative to the home (`skills/x.py`),
+    /// the same on every machine.
+    fn in_skills(&self, paths: &[std::path::PathBuf]) -> Vec<String> {
+        let directory = self.store.skills_dir();
+        paths
+            .iter()
+            .map(|path| match path.strip_prefix(&directory) {
+                Ok(relative) => format!("skills/{}", relative.display()),
+                Err(_) => path.display().to_string(),
+            })
+            .collect()
     }
 
     pub(super) fn create_skill(
@@ -358,10 +420,25 @@ impl Session<'_> {
                 "reuse it in the workflow instead",
             );
         }
+        if self
+            .staged
+            .as_ref()
+            .is_some_and(|staged| staged.skills.iter().any(|held| held.name == skill.name))
+        {
+            Self::note_first(report, false);
+            return Outcome::error(
+                format!(
+                    "skill '{}' already exists (accepted earlier; it is saved with the other changes)",
+                    skill.name
+                ),
+                "reuse it in the workflow instead",
+            );
+        }
         Self::note_first(report, true);
         let proposal = Proposal {
             kind: ProposalKind::CreateSkill {
                 skill: skill.clone(),
+                scripts: self.store.missing_script(&skill).into_iter().collect(),
             },
             summary: format!("Create skill '{}'", skill.name),
             evaluation: None,
@@ -383,11 +460,33 @@ impl Session<'_> {
             Decision::Decline { reason } => return Self::declined(report, &proposal, reason),
             Decision::Revise { .. } => unreachable!("decide() resolves revisions"),
         };
+        // While changes are staged (`qwf refine`), the skill is held with
+        // them: nothing is written until the user saves.
+        if let Some(staged) = self.staged.as_mut() {
+            staged.skills.push(skill.clone());
+            let proposal = Proposal {
+                kind: ProposalKind::CreateSkill {
+                    skill: skill.clone(),
+                    scripts: self.store.missing_script(&skill).into_iter().collect(),
+                },
+                ..proposal
+            };
+            gate.staged(&proposal);
+            return Outcome::ok(
+                json!({ "status": "staged", "skill": skill.name, "note": "approved; it is saved with the other changes when the user finishes" }),
+            );
+        }
+        let scripts = self.store.missing_script(&skill).into_iter().collect();
         match self.store.create_skill(&skill) {
             Ok(path) => {
+                let stubs: Vec<std::path::PathBuf> = match self.store.write_script_stub(&skill) {
+                    Ok(written) => written.into_iter().collect(),
+                    Err(error) => return Outcome::store_error(error),
+                };
                 let proposal = Proposal {
                     kind: ProposalKind::CreateSkill {
                         skill: skill.clone(),
+                        scripts,
                     },
                     ..proposal
                 };
@@ -398,11 +497,16 @@ impl Session<'_> {
                     skill: Some(skill.name.clone()),
                     skills_created: Vec::new(),
                     skills_skipped: Vec::new(),
+                    stub_scripts: stubs.clone(),
                     verdict: Verdict::Safe,
                     summary: proposal.summary.clone(),
                     modifications: Vec::new(),
                 });
-                Outcome::ok(json!({ "status": "applied", "skill": skill.name, "path": path }))
+                let mut content = json!({ "status": "applied", "skill": skill.name, "path": path });
+                if !stubs.is_empty() {
+                    content["stub_scripts"] = json!(self.in_skills(&stubs));
+                }
+                Outcome::ok(content)
             }
             Err(error) => Outcome::store_error(error),
         }
@@ -446,29 +550,32 @@ impl Session<'_> {
         match decision {
             Decision::Approve => {
                 let provenance = self.provenance(&format!("Rolled back to v{to}"), request, report);
-                match self.store.commit(
+                let result = self.store.commit(
                     workflow,
                     Some(head.record.version),
                     Change::Replace(Box::new(target)),
                     provenance,
                     &self.context,
-                ) {
-                    Ok(committed) => {
-                        gate.applied(&proposal, Some(committed.record.version));
-                        report.applied.push(Applied {
-                            workflow: Some(workflow.to_string()),
-                            version: Some(committed.record.version),
-                            skill: None,
-                            skills_created: Vec::new(),
-                            skills_skipped: Vec::new(),
-                            verdict: proposal.verdict(),
-                            summary: proposal.summary.clone(),
-                            modifications: Vec::new(),
-                        });
-                        Outcome::ok(
-                            json!({ "status": "applied", "workflow": workflow, "version": committed.record.version }),
-                        )
-                    }
+                );
+                // Saved even when something after the commit failed.
+                if let Some(version) = saved_version(&result.as_ref().map(|c| c.record.version)) {
+                    gate.applied(&proposal, Some(version));
+                    report.applied.push(Applied {
+                        workflow: Some(workflow.to_string()),
+                        version: Some(version),
+                        skill: None,
+                        skills_created: Vec::new(),
+                        skills_skipped: Vec::new(),
+                        stub_scripts: Vec::new(),
+                        verdict: proposal.verdict(),
+                        summary: proposal.summary.clone(),
+                        modifications: Vec::new(),
+                    });
+                }
+                match result {
+                    Ok(committed) => Outcome::ok(
+                        json!({ "status": "applied", "workflow": workflow, "version": committed.record.version }),
+                    ),
                     Err(error) => Outcome::store_error(error),
                 }
             }
@@ -476,6 +583,48 @@ impl Session<'_> {
             Decision::Revise { .. } => unreachable!("decide() resolves revisions"),
             Decision::ApproveWith { .. } => unreachable!("decide() turns it into Approve"),
         }
+    }
+}
+
+/// The version a commit saved: on success, and also when something after
+/// the commit point failed (the version exists; it must not be reported as
+/// nothing changed).
+fn saved_version(result: &Result<u64, &StoreError>) -> Option<u64> {
+    match result {
+        Ok(version) => Some(*version),
+        Err(StoreError::AfterCommit { version, .. }) => Some(*version),
+        Err(_) => None,
+    }
+}
+
+/// The description of a version: the proposal's summary when it was
+/// applied as proposed; otherwise what was applied, and how it came about.
+fn applied_description(
+    summary: &str,
+    proposed: &[Modification],
+    applied: &[Modification],
+) -> String {
+    if applied == proposed {
+        return summary.to_string();
+    }
+    let listed: Vec<String> = applied.iter().map(ToString::to_string).collect();
+    let listed = listed.join("; ");
+    if applied
+        .iter()
+        .all(|modification| proposed.contains(modification))
+    {
+        format!(
+            "{summary} (approved {} of {} parts: {listed})",
+            applied.len(),
+            proposed.len()
+        )
+    } else {
+        let mut chars = listed.chars();
+        let listed = match chars.next() {
+            Some(first) => first.to_uppercase().chain(chars).collect(),
+            None => listed,
+        };
+        format!("{listed} (edited at the gate; proposed: {summary})")
     }
 }
 

@@ -5,9 +5,9 @@ use crate::cli::output::{GOOD, Printer, WARNING, paint};
 use crate::cli::prompt;
 use crate::cli::render::evaluation_lines;
 use crate::cli::settings::Settings;
-use crate::core::{Verdict, evaluate};
+use crate::core::Verdict;
+use crate::store::Origin;
 use crate::store::plan::Plan;
-use crate::store::{Change, Origin, Provenance};
 
 /// Apply a saved proposal (a plan file from `--plan-out`): shows the change
 /// and its impact, then applies it as a new version.
@@ -34,23 +34,9 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
     let plan = Plan::parse(&args.plan, &text)?;
     let store = settings.store();
     let context = settings.context();
-    let head = store.head(&plan.workflow, &context)?;
-    let head_version = head.record.version;
-    if plan.base_version > head_version {
-        return Err(CliError::new(format!(
-            "the plan was made for v{} of '{}', which only has {head_version} versions",
-            plan.base_version, plan.workflow
-        ))
-        .with_hint("was it made for another qwf home? Check --home / QWF_HOME"));
-    }
-    let evaluation = evaluate(&head.workflow, &plan.modifications, None).map_err(|error| {
-        let hint = if plan.base_version != head_version {
-            format!("the plan was made for v{} and the workflow is now at v{head_version}; make the plan again", plan.base_version)
-        } else {
-            error.hint.clone()
-        };
-        CliError::new(format!("the plan does not apply to '{}' v{head_version}: {error}", plan.workflow)).with_hint(hint)
-    })?;
+    let checked = plan.check(&store, &context)?;
+    let head_version = checked.head_version;
+    let evaluation = checked.evaluation;
     let breaking = evaluation.impact.verdict == Verdict::Breaking;
     if !printer.json {
         let summary = if plan.summary.is_empty() {
@@ -121,18 +107,7 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
             command: format!("qwf apply {shown}"),
         },
     };
-    let description = if plan.summary.is_empty() {
-        "Applied a plan".to_string()
-    } else {
-        plan.summary.clone()
-    };
-    let committed = store.commit(
-        &plan.workflow,
-        Some(plan.base_version),
-        Change::Modify(plan.modifications.clone()),
-        Provenance::new(description, origin),
-        &context,
-    )?;
+    let committed = plan.commit(&store, origin, Vec::new(), &context)?;
     if printer.json {
         printer.document(&document(true, Some(committed.record.version)));
     } else {

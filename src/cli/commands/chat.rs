@@ -1,5 +1,6 @@
 use std::borrow::Cow;
 use std::io::Write;
+use std::path::Path;
 
 use clap::Parser;
 use rustyline::completion::{Completer, Pair};
@@ -13,7 +14,7 @@ use rustyline::{Editor, Helper};
 use crate::agent::session::{Mode, Options, Session};
 use crate::cli::conversation::{GateArgs, build_model, finish_with, model_error};
 use crate::cli::error::{CliError, Outcome};
-use crate::cli::gate::TerminalGate;
+use crate::cli::gate::{SlashFlow, TerminalGate};
 use crate::cli::output::{DIM, ERROR, Printer, paint};
 use crate::cli::settings::Settings;
 
@@ -122,19 +123,13 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
         ..Options::default()
     };
     let mut session = Session::new(model.as_ref(), &store, settings.context(), options);
-    let mut editor: Editor<ChatHelper, DefaultHistory> = Editor::new()
-        .map_err(|error| CliError::new(format!("cannot start the line editor: {error}")))?;
     let workflows = || {
         store
             .list()
             .map(|list| list.into_iter().map(|summary| summary.name).collect())
             .unwrap_or_default()
     };
-    editor.set_helper(Some(ChatHelper {
-        workflows: workflows(),
-    }));
     let history_file = settings.home.join("chat_history");
-    let _ = editor.load_history(&history_file);
     printer.line(format!(
         "qwf chat with {} — /help for commands, Ctrl-D to leave.",
         model.describe()
@@ -147,7 +142,7 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
             Some(focus) => format!("{focus}> "),
             None => "qwf> ".to_string(),
         };
-        let line = match editor.readline(&prompt) {
+        let line = match read_line(&prompt, workflows(), &history_file) {
             Ok(line) => line,
             Err(ReadlineError::Interrupted) => continue,
             Err(ReadlineError::Eof) => break,
@@ -157,23 +152,40 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
         if line.is_empty() {
             continue;
         }
-        let _ = editor.add_history_entry(line);
         if let Some(command) = line.strip_prefix('/') {
             if slash(command, &mut session, settings, printer) == Flow::Exit {
                 break;
             }
-            if let Some(helper) = editor.helper_mut() {
-                helper.workflows = workflows();
-            }
             continue;
         }
+        // A `/command` typed at a question the model asks runs, and the
+        // question is asked again.
+        let focus = session.options().focus.clone();
+        let question_settings = settings.clone();
         let mut gate = TerminalGate::new(
             false,
             args.gate.policy(),
             true,
             args.gate.plan_out.clone(),
             line,
-        );
+        )
+        .with_slash(Box::new(move |command, printer| {
+            match command.split_whitespace().next() {
+                Some("exit" | "quit") => SlashFlow::Exit,
+                Some("workflow") => {
+                    printer.line(paint(
+                        DIM,
+                        "Answer the question first (Ctrl-D skips it); /workflow works at the prompt.",
+                    ));
+                    SlashFlow::Ran
+                }
+                _ => {
+                    let _ = run_command(command, focus.as_deref(), &question_settings, printer);
+                    SlashFlow::Ran
+                }
+            }
+        }));
+        let focus_before = session.options().focus.clone();
         let mut streamed = false;
         let mut show_text = |text: &str| {
             streamed = true;
@@ -199,15 +211,39 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
             }
             Err(error) => printer.error(&model_error(error)),
         }
-        if let Some(helper) = editor.helper_mut() {
-            helper.workflows = workflows();
+        if let Some(focus) = &session.options().focus
+            && session.options().focus != focus_before
+        {
+            printer.line(paint(DIM, format!("Talking about '{focus}' from now on.")));
+        }
+        if gate.exit_requested {
+            break;
         }
     }
-    if let Some(parent) = history_file.parent() {
-        let _ = std::fs::create_dir_all(parent);
-    }
-    let _ = editor.save_history(&history_file);
     Ok(Outcome::Done)
+}
+
+/// Reads one line with a line editor that lives only while it reads: a
+/// rustyline editor takes over SIGINT for as long as it exists, and Ctrl-C
+/// during the model call that follows must reach qwf's handler (which
+/// cancels the call). The history file is read before and written after.
+fn read_line(
+    prompt: &str,
+    workflows: Vec<String>,
+    history_file: &Path,
+) -> Result<String, ReadlineError> {
+    let mut editor: Editor<ChatHelper, DefaultHistory> = Editor::new()?;
+    editor.set_helper(Some(ChatHelper { workflows }));
+    let _ = editor.load_history(history_file);
+    let line = editor.readline(prompt)?;
+    if !line.trim().is_empty() {
+        let _ = editor.add_history_entry(line.trim());
+        if let Some(parent) = history_file.parent() {
+            let _ = std::fs::create_dir_all(parent);
+        }
+        let _ = editor.save_history(history_file);
+    }
+    Ok(line)
 }
 
 #[derive(PartialEq)]
@@ -223,19 +259,12 @@ fn slash(
     settings: &Settings,
     printer: &mut Printer,
 ) -> Flow {
-    let mut words: Vec<String> = command.split_whitespace().map(str::to_string).collect();
+    let words: Vec<String> = command.split_whitespace().map(str::to_string).collect();
     let Some(name) = words.first().cloned() else {
         return Flow::Continue;
     };
     match name.as_str() {
         "exit" | "quit" => return Flow::Exit,
-        "help" => {
-            for (command, what) in SLASH {
-                printer.line(format!("  {command:<10} {what}"));
-            }
-            printer.line(paint(DIM, "  Anything else is a request to the agent, e.g. \"add retry logic to the API call\"."));
-            return Flow::Continue;
-        }
         "workflow" => {
             match words.get(1) {
                 Some(workflow) => match settings.store().head(workflow, &settings.context()) {
@@ -254,19 +283,50 @@ fn slash(
         }
         _ => {}
     }
+    run_command(
+        command,
+        session.options().focus.as_deref(),
+        settings,
+        printer,
+    );
+    Flow::Continue
+}
+
+/// Runs a slash command that is a CLI command (`/show`, `/history`, …)
+/// through the same parser and code as the CLI, or `/help`; commands about
+/// a workflow default to `focus`. False when the command is unknown.
+fn run_command(
+    command: &str,
+    focus: Option<&str>,
+    settings: &Settings,
+    printer: &mut Printer,
+) -> bool {
+    let mut words: Vec<String> = command.split_whitespace().map(str::to_string).collect();
+    let Some(name) = words.first().cloned() else {
+        return false;
+    };
+    if name == "help" {
+        for (command, what) in SLASH {
+            printer.line(format!("  {command:<10} {what}"));
+        }
+        printer.line(paint(
+            DIM,
+            "  Anything else is a request to the agent, e.g. \"add retry logic to the API call\".",
+        ));
+        return true;
+    }
     if !SLASH.iter().any(|(known, _)| known[1..] == name) {
         printer.line(format!(
             "{} unknown command /{name}; /help lists them",
             paint(ERROR, "✗")
         ));
-        return Flow::Continue;
+        return false;
     }
-    // Commands about a workflow default to the one in focus.
     if TAKES_NAME.contains(&name.as_str())
         && words.get(1).is_none_or(|next| next.starts_with('-'))
-        && let Some(focus) = &session.options().focus
+        && let Some(focus) = focus
     {
-        words.insert(1, focus.clone());
+        words.insert(1, focus.to_string());
     }
     let arguments = std::iter::once("qwf".to_string()).chain(words);
     match crate::cli::Cli::try_parse_from(arguments) {
@@ -277,5 +337,5 @@ fn slash(
         }
         Err(error) => printer.line(error.render().to_string().trim_end()),
     }
-    Flow::Continue
+    true
 }

@@ -28,7 +28,9 @@ pub struct Args {
 pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Outcome, CliError> {
     if let Some(name) = &args.name {
         check_name(name, "workflow").map_err(crate::store::StoreError::from)?;
-        if settings.store().exists(name) {
+        // A deleted workflow's name is free: the new one continues its
+        // history.
+        if settings.store().is_live(name) {
             return Err(
                 CliError::new(format!("workflow '{name}' already exists")).with_hint(format!(
                     "choose another --name, or change it with `qwf edit {name} \"...\"`"

@@ -2,9 +2,10 @@ use crate::cli::error::{CliError, Outcome, refused};
 use crate::cli::output::{GOOD, Printer, WARNING, paint};
 use crate::cli::prompt;
 use crate::cli::settings::Settings;
+use crate::store::{State, StoreError};
 
-/// Delete a workflow. Its history is kept: `qwf rollback NAME --to N`
-/// brings any version back.
+/// Delete a workflow. Its history is kept: `qwf undo NAME` brings it back,
+/// `qwf rollback NAME --to N` brings back any version.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     pub name: String,
@@ -16,14 +17,29 @@ pub struct Args {
 pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Outcome, CliError> {
     let store = settings.store();
     let context = settings.context();
-    let head = store.head(&args.name, &context)?;
-    let version = head.record.version;
+    let state = store.state(&args.name, &context)?;
+    let (version, steps) = match &state {
+        State::Live(head) => (head.record.version, Some(head.workflow.steps.len())),
+        State::Broken { latest, .. } => (latest.version, None),
+        State::Deleted { latest } => {
+            return Err(StoreError::Deleted {
+                name: args.name.clone(),
+                latest: latest.version,
+            }
+            .into());
+        }
+    };
     if !printer.json {
+        let what = match steps {
+            Some(steps) => format!("v{version}, {steps} steps"),
+            None => format!(
+                "v{version}; its file holds a hand edit that is not valid JSON, kept as a backup"
+            ),
+        };
         printer.line(format!(
-            "{} This will delete '{}' (v{version}, {} steps).",
+            "{} This will delete '{}' ({what}).",
             paint(WARNING, "⚠"),
             args.name,
-            head.workflow.steps.len()
         ));
     }
     if settings.interactive && !args.yes && !prompt::confirm("Delete it?") {
@@ -32,13 +48,21 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
             "nothing was deleted",
         ));
     }
-    store.delete(&args.name, &context)?;
+    let (record, kept) = store.delete(&args.name, &context)?;
+    let version = record.version;
     if printer.json {
-        printer.document(&serde_json::json!({ "deleted": args.name, "version": version }));
+        printer.document(&serde_json::json!({ "deleted": args.name, "version": version, "kept_hand_edit": kept }));
     } else {
+        if let Some(path) = &kept {
+            printer.line(format!(
+                "{} Kept your hand edit as {}",
+                paint(GOOD, "✓"),
+                path.display()
+            ));
+        }
         printer.line(format!("{} Deleted '{}'", paint(GOOD, "✓"), args.name));
         printer.line(format!(
-            "  Its history is kept: `qwf rollback {} --to {version}` restores it.",
+            "  Its history is kept: `qwf undo {}` brings it back (v{version}).",
             args.name
         ));
     }

@@ -1,8 +1,12 @@
 use crate::cli::error::{CliError, Outcome};
-use crate::cli::output::Printer;
+use crate::cli::graph::{self, Picture};
+use crate::cli::output::{DIM, ERROR, GOOD, Printer, WARNING, paint};
 use crate::cli::render::diff_lines;
 use crate::cli::settings::{Settings, parse_version};
 use crate::core::{semantic_diff, text_diff};
+use crate::store::State;
+
+use super::rollback::note_state;
 
 /// Show what changed between two versions of a workflow.
 ///
@@ -17,22 +21,30 @@ pub struct Args {
     #[arg(long, value_parser = parse_version)]
     pub to: Option<u64>,
     /// A unified diff of the JSON instead of the change list.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "graph")]
     pub text: bool,
+    /// Draw the newer version with its added (+), removed (-) and changed
+    /// (~) steps marked; removed steps are drawn where they were.
+    #[arg(long)]
+    pub graph: bool,
 }
 
 pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Outcome, CliError> {
     let store = settings.store();
-    let head = store.head(&args.name, &settings.context())?;
-    let current = head.record.version;
+    // Versions are compared as recorded: a deleted workflow or a broken
+    // hand edit does not stop that.
+    let state = store.state(&args.name, &settings.context())?;
+    note_state(printer, &state);
+    let current = state.latest().version;
+    let head = match state {
+        State::Live(head) if head.unrecorded.is_none() => Some(head.workflow),
+        _ => None,
+    };
     let to = args.to.unwrap_or(current);
     let from = args.from.unwrap_or(to.saturating_sub(1).max(1));
-    let load = |version: u64| {
-        if version == current {
-            Ok(head.workflow.clone())
-        } else {
-            store.version(&args.name, version)
-        }
+    let load = |version: u64| match &head {
+        Some(workflow) if version == current => Ok(workflow.clone()),
+        _ => store.version(&args.name, version),
     };
     let (old, new) = (load(from)?, load(to)?);
     let diff = semantic_diff(&old, &new);
@@ -44,10 +56,16 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
             &format!("{} v{to}", args.name),
         )
     });
+    let drawing = args
+        .graph
+        .then(|| graph::text::draw(&Picture::of_diff(&old, &new)));
     if printer.json {
         let mut document = serde_json::json!({ "workflow": args.name, "from": from, "to": to, "changes": diff.changes });
         if let Some(text) = text {
             document["text"] = text.into();
+        }
+        if let Some(drawing) = &drawing {
+            document["diagram"] = serde_json::json!({ "format": "text", "text": drawing.plain() });
         }
         printer.document(&document);
         return Ok(Outcome::Done);
@@ -63,6 +81,30 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
         return Ok(Outcome::Done);
     }
     printer.line(format!("Changes from v{from} to v{to}:"));
+    if let Some(drawing) = drawing {
+        printer.line(format!(
+            "  {}  {}  {}",
+            paint(GOOD, "+ added"),
+            paint(ERROR, "- removed"),
+            paint(WARNING, "~ changed")
+        ));
+        for line in graph::paint(&drawing) {
+            printer.line(line);
+        }
+        let other: Vec<String> = diff
+            .changes
+            .iter()
+            .filter(|change| change.step_id().is_none())
+            .map(ToString::to_string)
+            .collect();
+        if !other.is_empty() {
+            printer.line(paint(DIM, "Outside the steps:"));
+            for line in other {
+                printer.line(format!("  {line}"));
+            }
+        }
+        return Ok(Outcome::Done);
+    }
     for line in diff_lines(&diff) {
         printer.line(format!("  {line}"));
     }

@@ -16,7 +16,12 @@ pub struct Args {
 }
 
 pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Outcome, CliError> {
-    let package = settings.store().export(&args.name, &settings.context())?;
+    let store = settings.store();
+    // The recorded history is exported whatever the current file holds; a
+    // problem with it is said.
+    let state = store.state(&args.name, &settings.context())?;
+    super::rollback::note_state(printer, &state);
+    let package = store.export(&args.name, &settings.context())?;
     let text = package.to_pretty_json();
     match &args.output {
         None => printer.line(text.trim_end()),

@@ -3,7 +3,9 @@ use std::fmt::Write;
 use crate::cli::error::{CliError, Outcome};
 use crate::cli::output::{BOLD, DIM, Printer, paint};
 use crate::cli::settings::Settings;
-use crate::store::{Origin, StoreError};
+use crate::store::{Origin, State};
+
+use super::rollback::note_state;
 
 /// List a workflow's versions, newest first: number, age, description and
 /// where each came from.
@@ -14,12 +16,11 @@ pub struct Args {
 
 pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Outcome, CliError> {
     let store = settings.store();
-    // Record a pending hand edit first, so the history shows it.
-    let deleted = match store.head(&args.name, &settings.context()) {
-        Ok(_) => false,
-        Err(StoreError::Deleted { .. }) => true,
-        Err(error) => return Err(error.into()),
-    };
+    // Record a pending hand edit first, so the history shows it. A hand
+    // edit that is not valid JSON does not hide the history.
+    let state = store.state(&args.name, &settings.context())?;
+    note_state(printer, &state);
+    let deleted = matches!(state, State::Deleted { .. });
     if printer.json {
         let records = store.history(&args.name)?;
         printer.document(
@@ -38,7 +39,7 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
             paint(
                 DIM,
                 format!(
-                    "(deleted; `qwf rollback {} --to {}` restores it)",
+                    "(deleted; `qwf undo {}` brings back v{})",
                     args.name,
                     latest.unwrap_or(1)
                 ),
@@ -53,6 +54,7 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
         };
         let origin = match &record.origin {
             Origin::Request { text } => format!("request: \"{text}\""),
+            Origin::Mcp { client, text } => format!("mcp ({client}): \"{text}\""),
             other => other.to_string(),
         };
         let _ = write!(

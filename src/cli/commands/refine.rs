@@ -2,7 +2,7 @@ use crate::agent::session::{Mode, Options, Session};
 use crate::cli::conversation::{GateArgs, build_model, finish_with, model_error};
 use crate::cli::error::{CliError, Outcome, refused};
 use crate::cli::gate::TerminalGate;
-use crate::cli::output::{BOLD, DIM, GOOD, Printer, paint};
+use crate::cli::output::{BOLD, DIM, GOOD, Printer, WARNING, paint};
 use crate::cli::prompt;
 use crate::cli::render::evaluation_lines;
 use crate::cli::settings::Settings;
@@ -125,6 +125,15 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
         printer.line("No changes were accepted; nothing to save.");
         return Ok(Outcome::Done);
     };
+    // Skills accepted for changes that were then declined are not saved.
+    let used: std::collections::BTreeSet<&str> = crate::core::tree::walk(&staged.current)
+        .into_iter()
+        .filter_map(|visited| visited.step.skill_name())
+        .collect();
+    let (skills, unused): (Vec<_>, Vec<_>) = staged
+        .skills
+        .iter()
+        .partition(|skill| used.contains(skill.name.as_str()));
     let head = store.head(&args.name, &context)?;
     let evaluation = evaluate_result(&head.workflow, staged.current.clone(), None);
     printer.line("");
@@ -135,11 +144,53 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
     for line in evaluation_lines(&evaluation, true) {
         printer.line(line);
     }
+    for skill in &skills {
+        printer.line(format!(
+            "  + skill {} ({})",
+            skill.name,
+            store.skill_path(&skill.name).display()
+        ));
+    }
+    if !unused.is_empty() {
+        let names: Vec<&str> = unused.iter().map(|skill| skill.name.as_str()).collect();
+        printer.line(paint(
+            DIM,
+            format!(
+                "  (not saved: {}, which no accepted change uses)",
+                names.join(", ")
+            ),
+        ));
+    }
     if !prompt::confirm("Save them as one version?") {
         return Err(refused(
             "Cancelled. Nothing was saved.",
             "the accepted changes were discarded",
         ));
+    }
+    // The skills first, so the version never names a skill that is not
+    // there; if anything fails, the skills written here are removed again.
+    let mut written = Vec::new();
+    let undo = |written: &[String]| {
+        for name in written {
+            let _ = store.discard_new_skill(name);
+        }
+    };
+    for skill in &skills {
+        match store.create_skill(skill) {
+            Ok(_) => written.push(skill.name.clone()),
+            Err(error) => {
+                undo(&written);
+                return Err(CliError::from(error));
+            }
+        }
+    }
+    let mut stubs = Vec::new();
+    for skill in &skills {
+        match store.write_script_stub(skill) {
+            Ok(Some(path)) => stubs.push(path),
+            Ok(None) => {}
+            Err(error) => printer.error(&error.into()),
+        }
     }
     let provenance = Provenance::new(
         staged.summaries.join("; "),
@@ -147,19 +198,40 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
             text: requests.join("\n"),
         },
     );
-    let committed = store.commit(
+    let committed = match store.commit(
         &args.name,
         Some(staged.base_version),
-        Change::Modify(staged.modifications),
+        Change::Modify(staged.modifications.clone()),
         provenance,
         &context,
-    )?;
+    ) {
+        Ok(committed) => committed,
+        Err(error) => {
+            undo(&written);
+            return Err(error.into());
+        }
+    };
     printer.line(format!(
         "{} All changes applied (v{} → v{})",
         paint(GOOD, "✓"),
         staged.base_version,
         committed.record.version
     ));
+    if !written.is_empty() {
+        printer.line(format!(
+            "{} Created skill{}: {}",
+            paint(GOOD, "✓"),
+            if written.len() == 1 { "" } else { "s" },
+            written.join(", ")
+        ));
+    }
+    for path in &stubs {
+        printer.line(format!(
+            "{} Wrote a stub script {}: it fails with \"implement me\" until you write the real one",
+            paint(WARNING, "!"),
+            path.display()
+        ));
+    }
     if let Some(base) = committed.rebased_from {
         printer.line(paint(DIM, format!("  (the workflow had moved on since v{base}; the changes were re-applied on the new version)")));
     }

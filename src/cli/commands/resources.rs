@@ -20,10 +20,12 @@ use crate::store::discovery::{
 /// line and column) and skipped; the rest is still listed, and the exit
 /// code is 0. `--probe` starts each configured stdio MCP server, lists its
 /// tools and stops it; the tools are kept in QWF_HOME/cache/mcp-tools.json
-/// and offered to the model.
+/// and offered to the model. The servers a workspace declares are started
+/// only once you trust it (`qwf trust`).
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Start each enabled stdio MCP server, list its tools, and stop it.
+    /// Start each enabled stdio MCP server, list its tools, and stop it
+    /// (a workspace's own servers only if you trust it: `qwf trust`).
     #[arg(long)]
     pub probe: bool,
 
@@ -77,9 +79,12 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
             .filter(|result| result.failure.is_some())
             .count();
         let tools: usize = results.iter().map(|result| result.tools.len()).sum();
+        let held = held_back(&discovery).count();
         printer.line("");
-        printer.line(if results.is_empty() {
+        printer.line(if results.is_empty() && held == 0 {
             "Probed no servers: none is configured to start over stdio.".to_string()
+        } else if results.is_empty() {
+            "Probed no servers.".to_string()
         } else {
             format!(
                 "Probed {} server{}: {} answered with {tools} tool{}, {failed} failed. Saved to {}.",
@@ -90,14 +95,38 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
                 places.show(&store.mcp_cache_path()),
             )
         });
+        if held > 0 {
+            printer.line(paint(
+                WARNING,
+                format!(
+                    "{held} workspace server{} not probed: the workspace is not trusted. `qwf trust` shows {} command{} and trusts it.",
+                    plural(held),
+                    if held == 1 { "its" } else { "their" },
+                    plural(held),
+                ),
+            ));
+        }
     }
     Ok(Outcome::Done)
 }
 
+/// Why a workspace's server was not started.
+const NOT_TRUSTED: &str = "workspace not trusted (qwf trust)";
+
+/// The servers `--probe` would start but for the workspace's trust.
+fn held_back(discovery: &Discovery) -> impl Iterator<Item = &FoundServer> {
+    discovery
+        .mcp_servers
+        .iter()
+        .filter(|server| discovery.untrusted(server) && Target::for_server(server).is_some())
+}
+
 fn probe(discovery: &Discovery, roots: &Roots, timeout: Duration) -> Result<Vec<Probed>, CliError> {
+    // A cloned repository's servers are its code: never started untrusted.
     let targets: Vec<Target> = discovery
         .mcp_servers
         .iter()
+        .filter(|server| !discovery.untrusted(server))
         .filter_map(Target::for_server)
         .map(|mut target| {
             // Servers start where their client would start them: here.
@@ -286,6 +315,8 @@ fn print_servers(
             paint(DIM, "disabled: not started")
         } else if matches!(server.transport, Transport::Remote { .. }) {
             paint(DIM, "remote: not probed (qwf probes stdio servers only)")
+        } else if discovery.untrusted(server) {
+            paint(WARNING, format!("not probed: {NOT_TRUSTED}"))
         } else {
             match (discovery.cached_tools(server), &age) {
                 (Some(cached), Some(age)) => match &cached.error {
@@ -436,7 +467,9 @@ fn document(discovery: &Discovery, probed: Option<&[Probed]>, settings: &Setting
         .iter()
         .map(|server| {
             let mut value = serde_json::to_value(server).unwrap_or(Value::Null);
-            if let Some(cached) = discovery.cached_tools(server) {
+            if discovery.untrusted(server) && Target::for_server(server).is_some() {
+                value["not_probed"] = json!(NOT_TRUSTED);
+            } else if let Some(cached) = discovery.cached_tools(server) {
                 value["tools"] = json!(cached.tools);
                 if let Some(error) = &cached.error {
                     value["probe_error"] = json!(redact::free_text(error));
@@ -462,6 +495,14 @@ fn document(discovery: &Discovery, probed: Option<&[Probed]>, settings: &Setting
     }
     if let Some(probed) = probed {
         document["probed"] = json!(probed);
+        document["not_probed"] = held_back(discovery)
+            .map(|server| {
+                let mut value = json!(server.origin());
+                value["name"] = json!(server.name);
+                value["reason"] = json!(NOT_TRUSTED);
+                value
+            })
+            .collect();
     }
     document
 }

@@ -4,7 +4,7 @@ use crate::cli::prompt;
 use crate::cli::render::diff_lines;
 use crate::cli::settings::{Settings, parse_version};
 use crate::core::semantic_diff;
-use crate::store::{Origin, Provenance, StoreError};
+use crate::store::{Origin, Provenance, RestoreRequest, State, StoreError};
 
 /// Bring back an earlier version as a new version. History is never
 /// destroyed: the rollback itself can be undone.
@@ -14,7 +14,8 @@ pub struct Args {
     /// The version to go back to (3 or v3).
     #[arg(long, value_parser = parse_version)]
     pub to: u64,
-    /// Also save the current content as NAME-backup-vN.json next to it.
+    /// Also keep the current version as the workflow NAME-backup-vN
+    /// (refused if a workflow of that name exists).
     #[arg(long)]
     pub save_current: bool,
     /// Do not ask for confirmation.
@@ -23,6 +24,10 @@ pub struct Args {
 }
 
 pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Outcome, CliError> {
+    let state = settings.store().state(&args.name, &settings.context())?;
+    if let State::Live(_) = &state {
+        note_state(printer, &state);
+    }
     let request = Restore {
         name: &args.name,
         to: args.to,
@@ -32,7 +37,7 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
         description: format!("Rolled back to v{}", args.to),
         headline: None,
     };
-    restore(settings, printer, request)
+    restore(settings, printer, state, request)
 }
 
 /// A rollback (or undo) to carry out.
@@ -48,11 +53,42 @@ pub struct Restore<'a> {
     pub headline: Option<String>,
 }
 
+/// Says what a command that reads the workflow should know about its state:
+/// a hand edit that could not be recorded, or one that is not valid JSON.
+pub fn note_state(printer: &mut Printer, state: &State) {
+    match state {
+        State::Live(head) => {
+            if let Some(note) = &head.unrecorded {
+                printer.note(note);
+            }
+        }
+        State::Broken { latest, error } => printer.note(format!(
+            "{error}\n  This hand edit is not recorded; v{} is the last saved version. `qwf undo {}` puts it back and keeps your text as a backup.",
+            latest.version,
+            broken_name(error)
+        )),
+        State::Deleted { .. } => {}
+    }
+}
+
+/// The workflow name of a broken current file's error.
+fn broken_name(error: &StoreError) -> String {
+    match error {
+        StoreError::InvalidWorkflowFile { path, .. } => path
+            .file_stem()
+            .map(|stem| stem.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        _ => String::new(),
+    }
+}
+
 /// Restores version `to` of `name` as a new version, after showing what it
-/// undoes and asking (on a terminal, without `--yes`).
+/// undoes and asking (on a terminal, without `--yes`). The store carries it
+/// out only if the workflow is still as shown.
 pub fn restore(
     settings: &Settings,
     printer: &mut Printer,
+    state: State,
     request: Restore,
 ) -> Result<Outcome, CliError> {
     let Restore {
@@ -66,15 +102,14 @@ pub fn restore(
     } = request;
     let store = settings.store();
     let context = settings.context();
-    let head = match store.head(name, &context) {
-        Ok(head) => Some(head),
-        Err(StoreError::Deleted { .. }) => None,
-        Err(error) => return Err(error.into()),
-    };
     let target = store.version(name, to)?;
     let records = store.history(name)?;
-    let latest = records.last().map_or(0, |record| record.version);
-    if let Some(head) = &head
+    let latest = state.latest().version;
+    let live = match &state {
+        State::Live(head) => Some(head),
+        _ => None,
+    };
+    if let Some(head) = live
         && head.workflow == target
     {
         if printer.json {
@@ -88,26 +123,41 @@ pub fn restore(
         .iter()
         .filter(|record| record.version > to)
         .collect();
-    let diff = head
-        .as_ref()
-        .map(|head| semantic_diff(&head.workflow, &target));
+    // What the file holds now, as far as it can be read.
+    let before = match &state {
+        State::Live(head) => Some(head.workflow.clone()),
+        State::Broken { .. } => store.version(name, latest).ok(),
+        State::Deleted { .. } => None,
+    };
+    let diff = before.as_ref().map(|before| semantic_diff(before, &target));
     if !printer.json {
-        match &head {
-            Some(_) => {
+        match &state {
+            State::Live(_) => {
                 let headline =
                     headline.unwrap_or_else(|| format!("Rolling back from v{latest} to v{to}"));
                 printer.line(format!("{} {headline}", paint(WARNING, "⚠")));
             }
-            None => printer.line(format!("Restoring deleted workflow '{name}' from v{to}")),
+            State::Deleted { .. } => {
+                printer.line(format!("Restoring deleted workflow '{name}' from v{to}"))
+            }
+            State::Broken { error, .. } => {
+                printer.line(format!(
+                    "{} Putting back v{to} in place of a hand edit that is not valid JSON ({error})",
+                    paint(WARNING, "⚠")
+                ));
+                printer.line(format!(
+                    "  Your text is kept as workflows/{name}.broken-v{latest}.json (nothing typed is lost)."
+                ));
+            }
         }
-        if !undone.is_empty() && head.is_some() {
+        if !undone.is_empty() && live.is_some() {
             printer.line("");
             printer.line("This will undo:");
             for record in undone.iter().rev() {
                 printer.line(format!("  v{}: {}", record.version, record.description));
             }
         }
-        if let Some(diff) = &diff {
+        if let Some(diff) = diff.as_ref().filter(|diff| !diff.is_empty()) {
             printer.line("");
             printer.line("Changes:");
             for line in diff_lines(diff) {
@@ -117,7 +167,7 @@ pub fn restore(
         printer.line("");
     }
     if settings.interactive && !yes {
-        let answers: &[&str] = if head.is_some() && !save_current {
+        let answers: &[&str] = if live.is_some() && !save_current {
             &["y", "n", "save-current"]
         } else {
             &["y", "n"]
@@ -133,41 +183,44 @@ pub fn restore(
             }
         }
     }
-    let mut backup = None;
-    if save_current && let Some(head) = &head {
-        backup = Some(store.save_backup(name, head)?);
-    }
-    let provenance = Provenance::new(description, Origin::Command { command });
-    let committed = store.restore(name, to, provenance, &context)?;
+    let request = RestoreRequest {
+        to,
+        shown: latest,
+        save_current: save_current && live.is_some(),
+        provenance: Provenance::new(description, Origin::Command { command }),
+    };
+    let restored = store.restore(name, request, &context)?;
+    let version = restored.record.version;
     if printer.json {
         printer.document(&serde_json::json!({
             "applied": true,
-            "version": committed.record.version,
+            "version": version,
+            "new_version": restored.new_version,
             "restored": to,
             "undone": undone.iter().map(|record| record.version).collect::<Vec<_>>(),
-            "backup": backup,
+            "backup": restored.backup,
+            "kept_hand_edit": restored.kept_broken,
         }));
-    } else {
-        if let Some(path) = &backup {
-            let file = path
-                .file_name()
-                .map(|name| name.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            printer.line(format!(
-                "{} Saved current version as: {file}",
-                paint(GOOD, "✓")
-            ));
-        }
-        let verb = if head.is_some() {
-            "Rolled back to"
-        } else {
-            "Restored"
-        };
+        return Ok(Outcome::Done);
+    }
+    if let Some(backup) = &restored.backup {
         printer.line(format!(
-            "{} {verb} v{to} (now v{})",
-            paint(GOOD, "✓"),
-            committed.record.version
+            "{} Kept the current version as workflow '{backup}' (`qwf show {backup}`)",
+            paint(GOOD, "✓")
         ));
     }
+    if let Some(path) = &restored.kept_broken {
+        printer.line(format!(
+            "{} Kept your hand edit as {}",
+            paint(GOOD, "✓"),
+            path.display()
+        ));
+    }
+    let done = match (&state, restored.new_version) {
+        (State::Live(_), _) => format!("Rolled back to v{to} (now v{version})"),
+        (_, true) => format!("Restored v{to} (now v{version})"),
+        (_, false) => format!("Restored '{name}' at v{version}"),
+    };
+    printer.line(format!("{} {done}", paint(GOOD, "✓")));
     Ok(Outcome::Done)
 }

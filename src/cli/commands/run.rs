@@ -1,7 +1,7 @@
-use std::collections::HashMap;
-use std::collections::HashSet;
-use std::io::{IsTerminal, Write};
-use std::sync::{Arc, Mutex};
+use std::collections::{HashMap, HashSet};
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -9,19 +9,22 @@ use serde_json::{Value, json};
 use crate::agent::config::{self, ModelFlags};
 use crate::agent::model::{Model, cancel};
 use crate::agent::providers::{Provider, RigModel};
+use crate::cli::commands::worker::engine_error;
 use crate::cli::conversation::cancel_on_interrupt;
 use crate::cli::error::{CliError, Outcome};
-use crate::cli::output::{DIM, ERROR, GOOD, Printer, WARNING, paint};
+use crate::cli::output::{DIM, GOOD, Printer, WARNING, paint};
+use crate::cli::progress::Progress;
 use crate::cli::settings::{Settings, parse_version};
 use crate::core::model::{Step, StepKind, Strategy};
 use crate::core::reference::{self, Reference};
 use crate::core::skill::SkillType;
 use crate::run::environment;
+use crate::run::temporal::{self, Connection};
 use crate::run::{
     Event, ModelAvailability, ModelFactory, Options, Plan, PreflightInput, Problem, execute,
-    parse_overrides, preflight,
+    parse_overrides, preflight, records_in_order,
 };
-use crate::store::runs::{RunRecord, RunStatus, StepStatus};
+use crate::store::runs::{EngineRecord, RunRecord, RunStatus, Runner, StepStatus};
 
 /// Run a workflow: preflight first (validation, skills, models), then every
 /// step with its retries, timeouts, parallel and conditional branches.
@@ -53,16 +56,103 @@ pub struct Args {
     /// The model name (provider-specific).
     #[arg(long)]
     pub model: Option<String>,
+    /// Where to run: `local` (this process, the default) or `temporal` (a
+    /// Temporal service, through workers started with `qwf worker`; also
+    /// `engine = "temporal"` in config.toml's [temporal] table).
+    #[arg(long, value_parser = ["local", "temporal"])]
+    pub engine: Option<String>,
+    /// With --engine temporal: the Temporal frontend, HOST:PORT (default:
+    /// [temporal] address in config.toml).
+    #[arg(long)]
+    pub address: Option<String>,
+    /// With --engine temporal: the namespace (default "default").
+    #[arg(long)]
+    pub namespace: Option<String>,
+    /// With --engine temporal: the task queue workers poll (default "qwf").
+    #[arg(long)]
+    pub task_queue: Option<String>,
+    /// With --engine temporal: the Python that has temporalio installed.
+    #[arg(long, value_name = "PATH")]
+    pub python: Option<PathBuf>,
 }
 
-/// How model steps will reach a model, decided once per run.
-fn model_setup(args: &Args, settings: &Settings) -> (ModelAvailability, Option<Arc<ModelFactory>>) {
-    let flags = ModelFlags {
-        provider: args.provider.clone(),
-        model: args.model.clone(),
-        ..ModelFlags::default()
-    };
-    let resolved = match config::resolve(&flags, &settings.home, &config::process_env) {
+/// Where a run goes.
+enum Engine {
+    Local,
+    Temporal {
+        connection: Connection,
+        python: PathBuf,
+    },
+}
+
+fn choose_engine(args: &Args, settings: &Settings) -> Result<Engine, CliError> {
+    let file = temporal::file_settings(&settings.home).map_err(engine_error)?;
+    let engine = args.engine.clone().or(file.engine.clone());
+    let flags_given = args.address.is_some()
+        || args.namespace.is_some()
+        || args.task_queue.is_some()
+        || args.python.is_some();
+    match engine.as_deref() {
+        None | Some("local") if flags_given => Err(CliError {
+            message:
+                "--address, --namespace, --task-queue and --python only apply to --engine temporal"
+                    .into(),
+            hint: Some("add --engine temporal, or drop them".into()),
+            outcome: Outcome::Usage,
+        }),
+        None | Some("local") => Ok(Engine::Local),
+        Some("temporal") => {
+            let Some(address) = args.address.clone().or(file.address.clone()) else {
+                return Err(CliError {
+                    message: "--engine temporal needs the address of a Temporal service".into(),
+                    hint: Some("add --address HOST:PORT (e.g. 127.0.0.1:7233 for `temporal server start-dev`), or set address in config.toml's [temporal] table".into()),
+                    outcome: Outcome::Usage,
+                });
+            };
+            let python = temporal::find_python(args.python.as_deref().or(file.python.as_deref()))
+                .map_err(engine_error)?;
+            Ok(Engine::Temporal {
+                connection: Connection {
+                    address,
+                    namespace: args
+                        .namespace
+                        .clone()
+                        .or(file.namespace)
+                        .unwrap_or_else(|| temporal::DEFAULT_NAMESPACE.into()),
+                    task_queue: args
+                        .task_queue
+                        .clone()
+                        .or(file.task_queue)
+                        .unwrap_or_else(|| temporal::DEFAULT_TASK_QUEUE.into()),
+                },
+                python,
+            })
+        }
+        Some(other) => Err(CliError {
+            message: format!("engine '{other}' (config.toml) is not one qwf knows"),
+            hint: Some("use \"local\" or \"temporal\"".into()),
+            outcome: Outcome::Usage,
+        }),
+    }
+}
+
+/// A Temporal workflow id for a run: readable, and unique across machines
+/// that share a name and run number.
+fn workflow_id(name: &str, run: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_nanos());
+    let salt = (nanos as u64) ^ (u64::from(std::process::id()) << 32);
+    format!("qwf-{name}-{run}-{salt:016x}")
+}
+
+/// How model steps will reach a model, decided once per run (or per
+/// `qwf step`).
+pub(crate) fn model_setup(
+    flags: &ModelFlags,
+    settings: &Settings,
+) -> (ModelAvailability, Option<Arc<ModelFactory>>) {
+    let resolved = match config::resolve(flags, &settings.home, &config::process_env) {
         Ok(resolved) => resolved,
         Err(error) => {
             return (
@@ -116,6 +206,9 @@ fn problems_error(name: &str, problems: &[Problem]) -> CliError {
 pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Outcome, CliError> {
     let store = settings.store();
     let head = store.head(&args.name, &settings.context())?;
+    if let Some(note) = &head.unrecorded {
+        printer.note(note);
+    }
     let (version, workflow) = match args.version {
         Some(version) if version != head.record.version => {
             (version, store.version(&args.name, version)?)
@@ -158,7 +251,12 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
             .map(|agent| (agent.name, agent.prompt))
             .collect()
     };
-    let (models, factory) = model_setup(args, settings);
+    let flags = ModelFlags {
+        provider: args.provider.clone(),
+        model: args.model.clone(),
+        ..ModelFlags::default()
+    };
+    let (models, factory) = model_setup(&flags, settings);
     let plan = match preflight(PreflightInput {
         name: args.name.clone(),
         version,
@@ -200,6 +298,7 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
         }
     }
 
+    let engine = choose_engine(args, settings)?;
     cancel_on_interrupt();
     let started_at = settings.now_time;
     let mut record = RunRecord {
@@ -212,13 +311,15 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
         duration_ms: None,
         overrides: plan.overrides.clone(),
         steps: Vec::new(),
+        runner: Runner::current(),
+        engine: None,
     };
     // Secret values of qwf's environment (a key given with --set, or
     // printed by a skill that was allowed to see it) never reach the disk.
     let secrets = environment::secret_values(&environment::process_environment());
     redact_record(&mut record, &secrets);
     store.start_run(&mut record)?;
-    let progress = Progress::new(!printer.json);
+    let progress = Progress::new(!printer.json, &plan.workflow);
     if !printer.json {
         progress.note(&format!(
             "Running {} v{} (run {})",
@@ -227,14 +328,65 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
     }
     let on_event = |event: &Event| progress.show(event);
     let is_cancelled = cancel::is_requested;
-    let finished = execute(
-        &plan,
-        &Options {
-            on_event: &on_event,
-            is_cancelled: &is_cancelled,
-            models: factory,
-        },
-    );
+    let finished = match &engine {
+        Engine::Local => execute(
+            &plan,
+            &Options {
+                on_event: &on_event,
+                is_cancelled: &is_cancelled,
+                models: factory,
+            },
+        ),
+        Engine::Temporal { connection, python } => {
+            let id = workflow_id(&plan.name, &record.id);
+            record.engine = Some(EngineRecord {
+                name: "temporal".into(),
+                address: connection.address.clone(),
+                namespace: connection.namespace.clone(),
+                task_queue: connection.task_queue.clone(),
+                workflow_id: id.clone(),
+                run_id: None,
+            });
+            store.save_run(&record)?;
+            let mut on_progress = |update: temporal::Progress<'_>| match update {
+                temporal::Progress::Started {
+                    workflow_id,
+                    run_id,
+                } => {
+                    progress.note(&format!(
+                        "On Temporal at {} as workflow {workflow_id}",
+                        connection.address
+                    ));
+                    if let Some(engine) = &mut record.engine {
+                        engine.run_id = run_id.map(str::to_string);
+                    }
+                    let _ = store.save_run(&record);
+                }
+                temporal::Progress::Notice(text) => progress.note(text),
+                temporal::Progress::Event(event) => progress.show(&event),
+            };
+            let submitted = temporal::submit(
+                &plan,
+                python,
+                connection,
+                &id,
+                &mut on_progress,
+                &is_cancelled,
+            );
+            match submitted {
+                Ok(finished) => finished,
+                Err(error) => {
+                    progress.clear();
+                    // Nothing ran here; the record says the run failed.
+                    record.status = RunStatus::Failed;
+                    record.steps = records_in_order(&plan, HashMap::new(), RunStatus::Failed);
+                    record.ended = Some(humantime::format_rfc3339_millis(started_at).to_string());
+                    store.save_run(&record)?;
+                    return Err(engine_error(error));
+                }
+            }
+        }
+    };
     progress.clear();
     record.status = finished.status;
     record.duration_ms = Some(u64::try_from(finished.duration.as_millis()).unwrap_or(u64::MAX));
@@ -323,137 +475,6 @@ pub fn duration_text(duration: Duration) -> String {
         let seconds = duration.as_secs();
         format!("{}m{:02}s", seconds / 60, seconds % 60)
     }
-}
-
-/// Live progress on stderr: a spinner line per running step on a terminal,
-/// plain lines otherwise.
-struct Progress {
-    enabled: bool,
-    terminal: Option<indicatif::MultiProgress>,
-    bars: Mutex<HashMap<String, indicatif::ProgressBar>>,
-}
-
-impl Progress {
-    fn new(enabled: bool) -> Self {
-        let terminal = (enabled && std::io::stderr().is_terminal()).then(|| {
-            indicatif::MultiProgress::with_draw_target(indicatif::ProgressDrawTarget::stderr())
-        });
-        Progress {
-            enabled,
-            terminal,
-            bars: Mutex::new(HashMap::new()),
-        }
-    }
-
-    fn note(&self, text: &str) {
-        if !self.enabled {
-            return;
-        }
-        match &self.terminal {
-            Some(multi) => {
-                let _ = multi.println(text);
-            }
-            None => {
-                let mut err = anstream::stderr();
-                let _ = writeln!(err, "{text}");
-            }
-        }
-    }
-
-    fn show(&self, event: &Event) {
-        if !self.enabled {
-            return;
-        }
-        let (step, line, done) = match event {
-            Event::Started {
-                step,
-                attempt,
-                max_attempts,
-            } => {
-                let line = match (attempt, max_attempts) {
-                    (1, _) => "running".to_string(),
-                    (n, Some(max)) => format!("attempt {n}/{max}"),
-                    (n, None) => format!("attempt {n}"),
-                };
-                (step, line, false)
-            }
-            Event::Retrying {
-                step,
-                attempt,
-                delay,
-                error,
-            } => (
-                step,
-                format!(
-                    "attempt {attempt} failed ({}); retrying in {}",
-                    first_line(error),
-                    duration_text(*delay)
-                ),
-                false,
-            ),
-            Event::Succeeded { step, duration } => (
-                step,
-                paint(GOOD, format!("done in {}", duration_text(*duration))),
-                true,
-            ),
-            Event::Failed {
-                step,
-                status,
-                error,
-            } => {
-                let what = match status {
-                    StepStatus::Continued => paint(WARNING, "failed, continuing"),
-                    StepStatus::FellBack => paint(WARNING, "failed, running its fallback"),
-                    _ => paint(ERROR, "failed"),
-                };
-                (step, format!("{what}: {}", first_line(error)), true)
-            }
-            Event::Skipped { step, reason } => {
-                (step, paint(DIM, format!("skipped ({reason})")), true)
-            }
-        };
-        let text = format!("{step}: {line}");
-        match &self.terminal {
-            Some(multi) => {
-                let mut bars = self
-                    .bars
-                    .lock()
-                    .unwrap_or_else(|poison| poison.into_inner());
-                if done {
-                    if let Some(bar) = bars.remove(step) {
-                        bar.finish_and_clear();
-                        multi.remove(&bar);
-                    }
-                    let _ = multi.println(text);
-                } else {
-                    let bar = bars.entry(step.clone()).or_insert_with(|| {
-                        let bar = multi.add(indicatif::ProgressBar::new_spinner());
-                        bar.enable_steady_tick(Duration::from_millis(100));
-                        bar
-                    });
-                    bar.set_message(text);
-                }
-            }
-            None => {
-                let mut err = anstream::stderr();
-                let _ = writeln!(err, "{text}");
-            }
-        }
-    }
-
-    fn clear(&self) {
-        let mut bars = self
-            .bars
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner());
-        for (_, bar) in bars.drain() {
-            bar.finish_and_clear();
-        }
-    }
-}
-
-fn first_line(text: &str) -> &str {
-    text.lines().next().unwrap_or("")
 }
 
 /// `--dry-run`: what would run, in order, with inputs resolved where the

@@ -1,8 +1,13 @@
 use crate::cli::commands::run::duration_text;
 use crate::cli::error::{CliError, Outcome};
 use crate::cli::output::{DIM, ERROR, GOOD, Printer, WARNING, paint};
+use crate::cli::progress::{summary, tail};
 use crate::cli::settings::Settings;
 use crate::store::runs::{RunRecord, RunStatus, StepStatus};
+
+/// How many lines of a failed step's stderr `--show` prints (the record
+/// keeps up to 4 KiB; `--json` shows it all).
+const SHOWN_TAIL: usize = 20;
 
 /// List the runs of a workflow, newest first, or show one with every step.
 #[derive(Debug, clap::Args)]
@@ -33,10 +38,14 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
         let listed: Vec<serde_json::Value> = runs
             .iter()
             .map(|run| {
-                serde_json::json!({
+                let mut listed = serde_json::json!({
                     "id": run.id, "version": run.version, "status": run.status,
                     "started": run.started, "ended": run.ended, "duration_ms": run.duration_ms,
-                })
+                });
+                if let Some(engine) = &run.engine {
+                    listed["engine"] = serde_json::json!(engine);
+                }
+                listed
             })
             .collect();
         printer.document(&serde_json::json!({
@@ -71,8 +80,14 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
             || "-".to_string(),
             |ms| duration_text(std::time::Duration::from_millis(ms)),
         );
+        let engine = run.engine.as_ref().map_or_else(String::new, |engine| {
+            format!(
+                "  {}",
+                paint(DIM, format!("on {}: {}", engine.name, engine.workflow_id))
+            )
+        });
         printer.line(format!(
-            "{:<6} {:<8} {} {:<25} {}",
+            "{:<6} {:<8} {} {:<25} {}{engine}",
             run.id,
             format!("v{}", run.version),
             status_cell(run.status),
@@ -98,7 +113,7 @@ fn status_cell(status: RunStatus) -> String {
     match status {
         RunStatus::Succeeded => paint(GOOD, text),
         RunStatus::Failed => paint(ERROR, text),
-        RunStatus::Cancelled | RunStatus::Running => paint(WARNING, text),
+        RunStatus::Cancelled | RunStatus::Running | RunStatus::Interrupted => paint(WARNING, text),
     }
 }
 
@@ -118,6 +133,26 @@ fn show(record: &RunRecord, printer: &mut Printer) {
             _ => String::new(),
         }
     ));
+    if let Some(engine) = &record.engine {
+        printer.line(format!(
+            "  on {} at {} (namespace {}, task queue {}): workflow {}{}",
+            engine.name,
+            engine.address,
+            engine.namespace,
+            engine.task_queue,
+            engine.workflow_id,
+            engine
+                .run_id
+                .as_ref()
+                .map_or_else(String::new, |run| format!(", run {run}"))
+        ));
+    }
+    if record.status == RunStatus::Interrupted {
+        printer.line(paint(
+            WARNING,
+            "  its runner stopped before the end (killed, or the machine restarted); the record is as it left it",
+        ));
+    }
     for (key, value) in &record.overrides {
         printer.line(format!("  --set {key}={value}"));
     }
@@ -154,7 +189,7 @@ fn show(record: &RunRecord, printer: &mut Printer) {
                     line.push_str(&format!(", {kind}"));
                 }
                 if let Some(error) = &attempt.error {
-                    line.push_str(&format!(": {}", error.lines().next().unwrap_or("")));
+                    line.push_str(&format!(": {}", summary(error)));
                 }
                 if let Some(wait) = attempt.retry_after_ms {
                     line.push_str(&format!(" (retried after {wait}ms)"));
@@ -165,10 +200,15 @@ fn show(record: &RunRecord, printer: &mut Printer) {
         for (name, value) in &step.outputs {
             printer.line(format!("      {name} = {value}"));
         }
-        if let Some(error) = &step.error
-            && step.attempts.is_empty()
-        {
-            printer.line(format!("      {error}"));
+        // The failure in full: its first line, then the end of its stderr
+        // (a traceback's last lines say what went wrong).
+        if let Some(error) = &step.error {
+            if step.attempts.is_empty() {
+                printer.line(format!("      {}", error.lines().next().unwrap_or("")));
+            }
+            for line in tail(error, SHOWN_TAIL) {
+                printer.line(format!("        {}", paint(DIM, line)));
+            }
         }
     }
 }

@@ -24,6 +24,33 @@ pub enum SkillCommand {
     List(ListArgs),
     Show(ShowArgs),
     Create(CreateArgs),
+    Edit(EditArgs),
+    Delete(DeleteArgs),
+}
+
+/// Change a skill in $EDITOR. The edited file is checked (every problem at
+/// once; edit again or give up), the change is shown as a diff with the
+/// workflows that use the skill, and saved when you confirm (or with
+/// --yes; without a terminal it is saved, since the previous file is kept
+/// in skills/.trash/). Its name cannot change: workflows use it.
+#[derive(Debug, clap::Args)]
+pub struct EditArgs {
+    pub name: String,
+    /// Save without asking.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+/// Delete a skill. Says which workflows use it (their steps cannot run
+/// until it exists again) and asks on a terminal (--yes skips the
+/// question). The file moves to skills/.trash/, from where `qwf skill
+/// create --file` brings it back.
+#[derive(Debug, clap::Args)]
+pub struct DeleteArgs {
+    pub name: String,
+    /// Delete without asking.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
 }
 
 /// List the skills by name, or with --query the best matches first
@@ -84,6 +111,8 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
         SkillCommand::List(args) => list(args, settings, printer),
         SkillCommand::Show(args) => show(args, settings, printer),
         SkillCommand::Create(args) => create(args, settings, printer),
+        SkillCommand::Edit(args) => edit(args, settings, printer),
+        SkillCommand::Delete(args) => delete(args, settings, printer),
     }
 }
 
@@ -363,6 +392,214 @@ fn create(
             paint(GOOD, "✓"),
             skill.name,
             saved.display()
+        ));
+    }
+    Ok(Outcome::Done)
+}
+
+/// The workflows whose current version runs `skill`, with those steps.
+/// Workflows that cannot be read are left out.
+fn users(settings: &Settings, skill: &str) -> Vec<(String, Vec<String>)> {
+    let store = settings.store();
+    let Ok(summaries) = store.list() else {
+        return Vec::new();
+    };
+    summaries
+        .into_iter()
+        .filter_map(|summary| {
+            let head = store.head(&summary.name, &settings.context()).ok()?;
+            let steps: Vec<String> = crate::core::tree::walk(&head.workflow)
+                .into_iter()
+                .filter(|visited| visited.step.skill_name() == Some(skill))
+                .map(|visited| visited.step.id.clone())
+                .collect();
+            (!steps.is_empty()).then_some((summary.name, steps))
+        })
+        .collect()
+}
+
+fn users_line(users: &[(String, Vec<String>)]) -> String {
+    users
+        .iter()
+        .map(|(workflow, steps)| {
+            format!(
+                "{workflow} (step{} {})",
+                if steps.len() == 1 { "" } else { "s" },
+                steps.join(", ")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn edit(args: &EditArgs, settings: &Settings, printer: &mut Printer) -> Result<Outcome, CliError> {
+    let store = settings.store();
+    let path = store.skill_file(&args.name)?;
+    let original = std::fs::read_to_string(&path).map_err(|error| {
+        CliError::new(format!("cannot read {}: {error}", path.display()))
+            .with_hint("check the file's permissions")
+    })?;
+    let mut text = original.clone();
+    let skill = loop {
+        let Some(edited) = crate::cli::editor::edit_text(printer, &text, ".json") else {
+            return Err(refused("Nothing was saved.", "set $EDITOR and try again"));
+        };
+        text = edited;
+        let problems = match parse_skill(&text) {
+            Ok(skill) if skill.name != args.name => vec![format!(
+                "the name changed to '{}': workflows run the skill by its name, so it stays '{}' (to make another skill, use `qwf skill create`)",
+                skill.name, args.name
+            )],
+            Ok(skill) => {
+                let problems = check_skill(&skill);
+                if !has_errors(&problems) {
+                    for line in skill_problem_lines(&problems) {
+                        printer.line(line);
+                    }
+                    break skill;
+                }
+                problems
+                    .iter()
+                    .filter(|problem| problem.severity == Severity::Error)
+                    .map(ToString::to_string)
+                    .collect()
+            }
+            Err(error) => vec![format!(
+                "line {} column {}: {}",
+                error.line, error.column, error.message
+            )],
+        };
+        printer.line(format!(
+            "{} the edited skill cannot be saved:",
+            paint(ERROR, "✗")
+        ));
+        for problem in &problems {
+            printer.line(format!("  - {problem}"));
+        }
+        if !settings.interactive || !prompt::confirm("Edit again?") {
+            return Err(CliError::new(format!(
+                "skill '{}' was not changed: {}",
+                args.name,
+                problems.join("; ")
+            ))
+            .with_hint(format!("`qwf skill edit {}` starts again", args.name)));
+        }
+    };
+    let before = parse_skill(&original).ok();
+    if before.as_ref() == Some(&skill) {
+        if printer.json {
+            printer.document(&json!({ "skill": args.name, "changed": false }));
+        } else {
+            printer.line(format!(
+                "No changes to skill '{}'; nothing saved.",
+                args.name
+            ));
+        }
+        return Ok(Outcome::Done);
+    }
+    let using = users(settings, &args.name);
+    if !printer.json {
+        let old = before
+            .as_ref()
+            .map(|skill| serde_json::to_string_pretty(skill).unwrap_or_default())
+            .unwrap_or(original);
+        let new = serde_json::to_string_pretty(&skill).unwrap_or_default();
+        let diff = similar::TextDiff::from_lines(&format!("{old}\n"), &format!("{new}\n"))
+            .unified_diff()
+            .context_radius(3)
+            .header(&format!("skills/{}.json", args.name), "edited")
+            .to_string();
+        for line in diff.lines() {
+            let styled = match line.chars().next() {
+                Some('+') if !line.starts_with("+++") => paint(GOOD, line),
+                Some('-') if !line.starts_with("---") => paint(ERROR, line),
+                _ => line.to_string(),
+            };
+            printer.line(styled);
+        }
+        if using.is_empty() {
+            printer.line(paint(DIM, "No workflow uses it."));
+        } else {
+            printer.line(format!("Used by {}.", users_line(&using)));
+        }
+    }
+    if settings.interactive && !args.yes && !prompt::confirm("Save it?") {
+        return Err(refused(
+            "Cancelled. Nothing was saved.",
+            format!("`qwf skill edit {}` starts again", args.name),
+        ));
+    }
+    let (path, kept) = store.replace_skill(&skill, &settings.now)?;
+    if printer.json {
+        printer.document(&json!({
+            "skill": args.name,
+            "changed": true,
+            "path": path,
+            "previous": kept,
+            "used_by": using.iter().map(|(workflow, steps)| json!({ "workflow": workflow, "steps": steps })).collect::<Vec<_>>(),
+        }));
+    } else {
+        printer.line(format!(
+            "{} Saved skill '{}' ({}); the previous file is kept at {}",
+            paint(GOOD, "✓"),
+            args.name,
+            path.display(),
+            kept.display()
+        ));
+    }
+    Ok(Outcome::Done)
+}
+
+fn delete(
+    args: &DeleteArgs,
+    settings: &Settings,
+    printer: &mut Printer,
+) -> Result<Outcome, CliError> {
+    let store = settings.store();
+    let path = store.skill_file(&args.name)?;
+    let using = users(settings, &args.name);
+    if !printer.json {
+        printer.line(format!(
+            "Deleting skill '{}' ({}).",
+            args.name,
+            path.display()
+        ));
+        if using.is_empty() {
+            printer.line(paint(DIM, "No workflow uses it."));
+        } else {
+            printer.line(format!(
+                "{} Used by {}: {} cannot run until the skill exists again.",
+                paint(WARNING, "!"),
+                users_line(&using),
+                if using.iter().map(|(_, steps)| steps.len()).sum::<usize>() == 1 {
+                    "that step"
+                } else {
+                    "those steps"
+                }
+            ));
+        }
+    }
+    if settings.interactive && !args.yes && !prompt::confirm("Delete it?") {
+        return Err(refused(
+            "Cancelled. Nothing was deleted.",
+            format!("`qwf skill delete {}` asks again", args.name),
+        ));
+    }
+    let (path, kept) = store.delete_skill(&args.name, &settings.now)?;
+    if printer.json {
+        printer.document(&json!({
+            "deleted": args.name,
+            "path": path,
+            "kept": kept,
+            "used_by": using.iter().map(|(workflow, steps)| json!({ "workflow": workflow, "steps": steps })).collect::<Vec<_>>(),
+        }));
+    } else {
+        printer.line(format!(
+            "{} Deleted skill '{}'; the file is kept at {} (`qwf skill create --file {}` brings it back)",
+            paint(GOOD, "✓"),
+            args.name,
+            kept.display(),
+            kept.display()
         ));
     }
     Ok(Outcome::Done)

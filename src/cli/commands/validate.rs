@@ -9,6 +9,7 @@ use crate::cli::settings::Settings;
 use crate::core::Workflow;
 use crate::core::names::check_name;
 use crate::core::validation::{IssueCode, KnownResources, Severity, validate};
+use crate::store::{State, StoreError};
 
 /// Check a workflow (by name, or a file) and report every problem at once.
 ///
@@ -41,13 +42,29 @@ fn stored_name(target: &Path, settings: &Settings) -> Option<String> {
 pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Outcome, CliError> {
     if let Some(name) = stored_name(&args.target, settings) {
         let store = settings.store();
-        // Records a pending hand edit, and refuses a file that is not JSON
-        // with its line and column.
-        let head = store.head(&name, &settings.context())?;
+        // Records a pending hand edit; a file that is not a workflow is
+        // reported below with every problem, as a file given by path is.
+        let workflow = match store.state(&name, &settings.context())? {
+            State::Live(head) => {
+                if let Some(note) = &head.unrecorded {
+                    printer.note(note);
+                }
+                head.workflow
+            }
+            State::Deleted { latest } => {
+                return Err(StoreError::Deleted {
+                    name,
+                    latest: latest.version,
+                }
+                .into());
+            }
+            // Not readable as a workflow: its problems are all there is.
+            State::Broken { .. } => Workflow::default(),
+        };
         // A stored workflow is checked against the skill registry too: a
         // step whose skill is missing (skipped at creation, or deleted)
         // is reported. A file from elsewhere is checked on its own.
-        let known = store.known_resources_for(&head.workflow)?;
+        let known = store.known_resources_for(&workflow)?;
         let (_, broken) = store.skills()?;
         return check(
             &store.current_path(&name),

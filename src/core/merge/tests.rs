@@ -149,3 +149,138 @@ fn steps_added_by_both_sides_keep_their_places() {
     let merged = merge(&data_pipeline(), &ours, &theirs).expect("no conflicts");
     assert_eq!(ids(&merged), ["a", "fetch", "validate", "b", "save"]);
 }
+
+fn every(side: Side) -> Resolutions {
+    Resolutions {
+        chosen: HashMap::new(),
+        every: Some(side),
+    }
+}
+
+#[test]
+fn a_field_conflict_takes_the_chosen_sides_value_and_says_so() {
+    let ours = side(
+        json!([{"type": "modify_step", "id": "fetch", "changes": {"timeout_secs": 30, "description": "ours"}}]),
+    );
+    let theirs =
+        side(json!([{"type": "modify_step", "id": "fetch", "changes": {"timeout_secs": 60}}]));
+    let merged =
+        merge_resolving(&data_pipeline(), &ours, &theirs, &every(Side::Theirs)).expect("settled");
+    let fetch = &merged.workflow.steps[0];
+    assert_eq!(fetch.timeout_secs, Some(60));
+    assert_eq!(
+        fetch.description.as_deref(),
+        Some("ours"),
+        "the change without a conflict stays"
+    );
+    assert_eq!(merged.resolved.len(), 1);
+    assert_eq!(merged.resolved[0].side, Side::Theirs);
+    assert_eq!(merged.resolved[0].conflict.field, "timeout_secs");
+    let merged =
+        merge_resolving(&data_pipeline(), &ours, &theirs, &every(Side::Ours)).expect("settled");
+    assert_eq!(merged.workflow.steps[0].timeout_secs, Some(30));
+}
+
+#[test]
+fn each_conflict_can_take_its_own_side() {
+    let ours = side(json!([
+        {"type": "modify_step", "id": "fetch", "changes": {"timeout_secs": 30}},
+        {"type": "set_context", "key": "table", "value": "ours_table"}
+    ]));
+    let theirs = side(json!([
+        {"type": "modify_step", "id": "fetch", "changes": {"timeout_secs": 60}},
+        {"type": "set_context", "key": "table", "value": "their_table"}
+    ]));
+    let conflicts = merge(&data_pipeline(), &ours, &theirs).expect_err("two conflicts");
+    assert_eq!(conflicts.len(), 2);
+    let timeout = conflicts
+        .iter()
+        .find(|c| c.field == "timeout_secs")
+        .expect("timeout");
+    let table = conflicts
+        .iter()
+        .find(|c| c.field == "context.table")
+        .expect("table");
+    let mut resolutions = Resolutions::default();
+    resolutions.chosen.insert(timeout.key(), Side::Theirs);
+    // One settled, one not: still a conflict, the unsettled one only.
+    let left =
+        merge_resolving(&data_pipeline(), &ours, &theirs, &resolutions).expect_err("one left");
+    assert_eq!(left, vec![table.clone()]);
+    resolutions.chosen.insert(table.key(), Side::Ours);
+    let merged = merge_resolving(&data_pipeline(), &ours, &theirs, &resolutions).expect("settled");
+    assert_eq!(merged.workflow.steps[0].timeout_secs, Some(60));
+    assert_eq!(
+        merged.workflow.context.readonly["table"],
+        json!("ours_table")
+    );
+    assert_eq!(merged.resolved.len(), 2);
+}
+
+#[test]
+fn a_step_removed_on_one_side_and_changed_on_the_other_goes_or_stays_as_the_side_has_it() {
+    let ours = side(json!([{"type": "remove_step", "id": "save"}]));
+    let theirs =
+        side(json!([{"type": "modify_step", "id": "save", "changes": {"timeout_secs": 5}}]));
+    let removed =
+        merge_resolving(&data_pipeline(), &ours, &theirs, &every(Side::Ours)).expect("settled");
+    assert_eq!(ids(&removed.workflow), ["fetch", "validate"]);
+    let kept =
+        merge_resolving(&data_pipeline(), &ours, &theirs, &every(Side::Theirs)).expect("settled");
+    assert_eq!(ids(&kept.workflow), ["fetch", "validate", "save"]);
+    assert_eq!(kept.workflow.steps[2].timeout_secs, Some(5));
+}
+
+#[test]
+fn a_step_added_into_a_removed_group_is_dropped_or_brings_the_group_back_whole() {
+    let base = side(
+        json!([{"type": "add_step", "step": {"id": "group", "type": "parallel", "steps": [{"id": "x", "type": "skill", "skill": "s"}]}}]),
+    );
+    let ours = apply(&base, &modifications(json!([{"type": "add_step", "step": {"id": "n", "type": "skill", "skill": "s"}, "parent": "group"}]))).expect("applies");
+    let theirs = apply(
+        &base,
+        &modifications(json!([{"type": "remove_step", "id": "group"}])),
+    )
+    .expect("applies");
+    let back = merge_resolving(&base, &ours, &theirs, &every(Side::Ours)).expect("settled");
+    assert_eq!(back.workflow, ours, "the group comes back with x and n");
+    let gone = merge_resolving(&base, &ours, &theirs, &every(Side::Theirs)).expect("settled");
+    assert_eq!(gone.workflow, theirs);
+    assert_eq!(gone.resolved[0].conflict.field, "(parent)");
+}
+
+#[test]
+fn a_list_reordered_two_ways_takes_the_chosen_order() {
+    let ours = side(json!([{"type": "reorder_steps", "order": ["validate", "fetch", "save"]}]));
+    let theirs = side(json!([{"type": "reorder_steps", "order": ["fetch", "save", "validate"]}]));
+    let merged =
+        merge_resolving(&data_pipeline(), &ours, &theirs, &every(Side::Theirs)).expect("settled");
+    assert_eq!(ids(&merged.workflow), ["fetch", "save", "validate"]);
+    let merged =
+        merge_resolving(&data_pipeline(), &ours, &theirs, &every(Side::Ours)).expect("settled");
+    assert_eq!(ids(&merged.workflow), ["validate", "fetch", "save"]);
+}
+
+#[test]
+fn a_group_turned_into_a_plain_step_on_one_side_keeps_or_loses_what_the_other_added() {
+    let base = side(
+        json!([{"type": "add_step", "step": {"id": "group", "type": "parallel", "steps": [{"id": "x", "type": "skill", "skill": "s"}]}}]),
+    );
+    let ours = apply(&base, &modifications(json!([{"type": "add_step", "step": {"id": "n", "type": "skill", "skill": "s"}, "parent": "group"}]))).expect("applies");
+    let mut theirs = base.clone();
+    let at = theirs
+        .steps
+        .iter()
+        .position(|step| step.id == "group")
+        .expect("group");
+    theirs.steps[at] = crate::core::model::Step::skill("group", "solo");
+    let conflicts = merge(&base, &ours, &theirs).expect_err("conflict");
+    assert!(
+        conflicts.iter().any(|conflict| conflict.field == "type"),
+        "{conflicts:?}"
+    );
+    let plain = merge_resolving(&base, &ours, &theirs, &every(Side::Theirs)).expect("settled");
+    assert_eq!(plain.workflow, theirs);
+    let group = merge_resolving(&base, &ours, &theirs, &every(Side::Ours)).expect("settled");
+    assert_eq!(group.workflow, ours);
+}

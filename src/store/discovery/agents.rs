@@ -24,7 +24,9 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::mcp_config::ServerConfig;
-use super::{Client, Kind, Problem, Roots, Scope, Shadowed, files_in, parse_object, read_file};
+use super::{
+    Client, DeclaringFile, Kind, Problem, Roots, Scope, Shadowed, files_in, parse_object, read_file,
+};
 
 /// How an agent file is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -84,24 +86,62 @@ pub(crate) struct Agents {
     pub problems: Vec<Problem>,
 }
 
-/// The agent directories of each client, workspace first (it wins).
-fn directories(roots: &Roots) -> Vec<(Client, Scope, PathBuf, &'static [&'static str])> {
-    const JSON: &[&str] = &["json"];
-    const JSON_OR_MARKDOWN: &[&str] = &["json", "md"];
-    let mut directories = Vec::new();
-    if let Some(workspace) = roots.distinct_workspace() {
-        directories.push((
+const JSON: &[&str] = &["json"];
+const JSON_OR_MARKDOWN: &[&str] = &["json", "md"];
+
+/// A workspace's own agent directories.
+fn workspace_directories(workspace: &Path) -> [(Client, PathBuf, &'static [&'static str]); 2] {
+    [
+        (
             Client::AmazonQ,
-            Scope::Workspace,
             workspace.join(".amazonq").join("cli-agents"),
             JSON,
-        ));
-        directories.push((
+        ),
+        (
             Client::Kiro,
-            Scope::Workspace,
             workspace.join(".kiro").join("agents"),
             JSON_OR_MARKDOWN,
-        ));
+        ),
+    ]
+}
+
+/// The workspace's agent files that declare MCP servers, as read: what
+/// trusting the workspace covers (with its `mcp.json` files).
+pub(super) fn workspace_declaring_files(workspace: &Path) -> Vec<DeclaringFile> {
+    let mut problems = Vec::new();
+    let mut files = Vec::new();
+    for (client, directory, extensions) in workspace_directories(workspace) {
+        for path in files_in(&directory, extensions, &mut problems) {
+            let Some(text) = read_file(&path, &mut problems) else {
+                continue;
+            };
+            let Some((file, _)) = parse_agent_file(&path, &text, &mut problems) else {
+                continue;
+            };
+            let servers: Vec<(String, ServerConfig)> =
+                file.mcp_servers.unwrap_or_default().into_iter().collect();
+            if servers.is_empty() {
+                continue;
+            }
+            files.push(DeclaringFile {
+                client,
+                agent: Some(agent_name(&path, file.name)),
+                servers,
+                path,
+                text,
+            });
+        }
+    }
+    files
+}
+
+/// The agent directories of each client, workspace first (it wins).
+fn directories(roots: &Roots) -> Vec<(Client, Scope, PathBuf, &'static [&'static str])> {
+    let mut directories = Vec::new();
+    if let Some(workspace) = roots.distinct_workspace() {
+        for (client, directory, extensions) in workspace_directories(workspace) {
+            directories.push((client, Scope::Workspace, directory, extensions));
+        }
     }
     if let Some(home) = &roots.user_home {
         directories.push((
@@ -166,38 +206,9 @@ fn read_agent(
     problems: &mut Vec<Problem>,
 ) -> Option<FoundAgent> {
     let text = read_file(path, problems)?;
-    let is_markdown = path.extension().and_then(|extension| extension.to_str()) == Some("md");
-    let (file, format) = if is_markdown {
-        let (yaml, first_line) = frontmatter(&text)?;
-        if let Some(message) = yaml_too_complex(yaml) {
-            problems.push(Problem::new(path, message));
-            return None;
-        }
-        match serde_yaml_ng::from_str::<AgentFile>(yaml) {
-            Ok(file) => (file, AgentFormat::Markdown),
-            Err(error) => {
-                problems.push(yaml_problem(path, &error, first_line));
-                return None;
-            }
-        }
-    } else {
-        match parse_object::<AgentFile>(path, &text, "an agent configuration") {
-            Ok(file) => (file, AgentFormat::Json),
-            Err(problem) => {
-                problems.push(problem);
-                return None;
-            }
-        }
-    };
-    let stem = path
-        .file_stem()
-        .map(|stem| stem.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let name = file
-        .name
-        .map(|name| name.trim().to_string())
-        .filter(|name| !name.is_empty())
-        .unwrap_or(stem);
+    let (file, format) = parse_agent_file(path, &text, problems)?;
+    let is_markdown = format == AgentFormat::Markdown;
+    let name = agent_name(path, file.name);
     let server_configs: Vec<(String, ServerConfig)> =
         file.mcp_servers.unwrap_or_default().into_iter().collect();
     let prompt = if is_markdown {
@@ -251,6 +262,49 @@ fn read_agent(
         prompt,
         server_configs,
     })
+}
+
+/// An agent file's fields; `None` for a Markdown prompt file (no
+/// frontmatter) and for a file that cannot be parsed (reported).
+fn parse_agent_file(
+    path: &Path,
+    text: &str,
+    problems: &mut Vec<Problem>,
+) -> Option<(AgentFile, AgentFormat)> {
+    let is_markdown = path.extension().and_then(|extension| extension.to_str()) == Some("md");
+    if is_markdown {
+        let (yaml, first_line) = frontmatter(text)?;
+        if let Some(message) = yaml_too_complex(yaml) {
+            problems.push(Problem::new(path, message));
+            return None;
+        }
+        match serde_yaml_ng::from_str::<AgentFile>(yaml) {
+            Ok(file) => Some((file, AgentFormat::Markdown)),
+            Err(error) => {
+                problems.push(yaml_problem(path, &error, first_line));
+                None
+            }
+        }
+    } else {
+        match parse_object::<AgentFile>(path, text, "an agent configuration") {
+            Ok(file) => Some((file, AgentFormat::Json)),
+            Err(problem) => {
+                problems.push(problem);
+                None
+            }
+        }
+    }
+}
+
+/// The `name` field, or the file name without its extension.
+fn agent_name(path: &Path, name: Option<String>) -> String {
+    name.map(|name| name.trim().to_string())
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| {
+            path.file_stem()
+                .map(|stem| stem.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        })
 }
 
 /// A Kiro agent's frontmatter is a few hundred bytes; these bounds keep a

@@ -21,7 +21,9 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize, Serializer};
 
 use super::agents::FoundAgent;
-use super::{Client, Kind, Problem, Roots, Scope, Shadowed, parse_object, read_file};
+use super::{
+    Client, DeclaringFile, Kind, Problem, Roots, Scope, Shadowed, parse_object, read_file,
+};
 
 /// How to reach a server.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -188,20 +190,24 @@ pub(super) struct Servers {
     pub problems: Vec<Problem>,
 }
 
+/// A workspace's own `mcp.json` files.
+fn workspace_config_files(workspace: &Path) -> [(Client, PathBuf); 2] {
+    [
+        (Client::AmazonQ, workspace.join(".amazonq").join("mcp.json")),
+        (
+            Client::Kiro,
+            workspace.join(".kiro").join("settings").join("mcp.json"),
+        ),
+    ]
+}
+
 /// The `mcp.json` files, workspace first (it wins).
 fn config_files(roots: &Roots) -> Vec<(Client, Scope, PathBuf)> {
     let mut files = Vec::new();
     if let Some(workspace) = roots.distinct_workspace() {
-        files.push((
-            Client::AmazonQ,
-            Scope::Workspace,
-            workspace.join(".amazonq").join("mcp.json"),
-        ));
-        files.push((
-            Client::Kiro,
-            Scope::Workspace,
-            workspace.join(".kiro").join("settings").join("mcp.json"),
-        ));
+        for (client, path) in workspace_config_files(workspace) {
+            files.push((client, Scope::Workspace, path));
+        }
     }
     if let Some(home) = &roots.user_home {
         files.push((
@@ -221,7 +227,15 @@ fn config_files(roots: &Roots) -> Vec<(Client, Scope, PathBuf)> {
 /// Reads one `mcp.json`; `None` when it is absent or unusable (reported).
 fn read_config(path: &Path, problems: &mut Vec<Problem>) -> Option<BTreeMap<String, ServerConfig>> {
     let text = read_file(path, problems)?;
-    match parse_object::<McpFile>(path, &text, "an MCP configuration") {
+    parse_config(path, &text, problems)
+}
+
+fn parse_config(
+    path: &Path,
+    text: &str,
+    problems: &mut Vec<Problem>,
+) -> Option<BTreeMap<String, ServerConfig>> {
+    match parse_object::<McpFile>(path, text, "an MCP configuration") {
         Ok(McpFile {
             mcp_servers: Some(servers),
         }) => Some(servers),
@@ -237,6 +251,26 @@ fn read_config(path: &Path, problems: &mut Vec<Problem>) -> Option<BTreeMap<Stri
             None
         }
     }
+}
+
+/// The workspace's `mcp.json` files that declare servers, as read: what
+/// trusting the workspace covers (with its agents that declare servers).
+pub(super) fn workspace_declaring_files(workspace: &Path) -> Vec<DeclaringFile> {
+    let mut problems = Vec::new();
+    workspace_config_files(workspace)
+        .into_iter()
+        .filter_map(|(client, path)| {
+            let text = read_file(&path, &mut problems)?;
+            let servers = parse_config(&path, &text, &mut problems)?;
+            (!servers.is_empty()).then(|| DeclaringFile {
+                client,
+                agent: None,
+                servers: servers.into_iter().collect(),
+                path,
+                text,
+            })
+        })
+        .collect()
 }
 
 pub(super) fn discover(roots: &Roots, agents: &[FoundAgent]) -> Servers {

@@ -204,9 +204,19 @@ pub struct Discovery {
     /// The last `qwf resources --probe`, if there was one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub probe: Option<ProbeCache>,
+    /// Whether the user trusts the workspace (`qwf trust`): its MCP servers
+    /// are started only then.
+    #[serde(skip)]
+    pub workspace_trusted: bool,
 }
 
 impl Discovery {
+    /// Whether the server is the workspace's own and the workspace is not
+    /// trusted: then it is never started.
+    pub fn untrusted(&self, server: &FoundServer) -> bool {
+        server.scope == Scope::Workspace && !self.workspace_trusted
+    }
+
     /// The probed tools of a server, if the last probe reached it.
     pub fn cached_tools(&self, server: &FoundServer) -> Option<&CachedServer> {
         self.probe.as_ref()?.server(server)
@@ -281,6 +291,29 @@ fn parse_object<T: serde::de::DeserializeOwned>(
     })
 }
 
+/// A workspace file that declares MCP servers (an `mcp.json`, or an agent
+/// with `mcpServers`), with the text it was read as: trusting a workspace
+/// covers these files with its skills.
+#[derive(Debug, Clone)]
+pub struct DeclaringFile {
+    pub path: PathBuf,
+    pub client: Client,
+    /// The agent, when the file is an agent file.
+    pub agent: Option<String>,
+    pub servers: Vec<(String, mcp_config::ServerConfig)>,
+    pub text: String,
+}
+
+/// Every file of `workspace` that declares MCP servers, in path order.
+/// Files that cannot be read or parsed declare none (discovery reports
+/// them, and nothing starts from them).
+pub fn workspace_declaring_files(workspace: &Path) -> Vec<DeclaringFile> {
+    let mut files = mcp_config::workspace_declaring_files(workspace);
+    files.extend(agents::workspace_declaring_files(workspace));
+    files.sort_by(|left, right| left.path.cmp(&right.path));
+    files
+}
+
 /// The workspace's skill directory under `workspace`.
 pub fn workspace_skills_dir(workspace: &Path) -> PathBuf {
     workspace.join(".qwf").join("skills")
@@ -298,6 +331,7 @@ impl Store {
             untrusted_reason: listing.untrusted_reason,
             shadowed: listing.shadowed,
             problems: listing.problems,
+            workspace_trusted: self.workspace_trust().is_trusted(),
             ..Discovery::default()
         };
         let roots = self.roots();
