@@ -4,17 +4,22 @@
 //! retry, is declined a removal, and rolls back. Checks the store and what
 //! the server was sent.
 
+#[path = "support/homes.rs"]
+mod homes;
 #[path = "support/mock_http.rs"]
 mod mock_http;
+#[path = "support/pty.rs"]
+mod pty;
 
 use std::io::Write;
 use std::process::{Command, Stdio};
 
+use homes::{PIPELINE, home_with_pipeline};
 use mock_http::{MockServer, Recorded};
+use pty::Step::{Expect, ExpectAfter, Send};
 use serde_json::{Value, json};
 
 const KEY: &str = "sk-e2e-secret-0123456789";
-const PIPELINE: &str = include_str!("fixtures/data-pipeline.json");
 
 fn chat_tool_call(id: &str, name: &str, arguments: Value) -> (u16, Value) {
     (
@@ -101,16 +106,15 @@ fn streamed_text(pieces: &[&str]) -> (u16, Value) {
     sse(&chunks)
 }
 
-/// A temporary directory whose qwf home holds the seed's pipeline.
-fn home_with_pipeline() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::create_dir_all(dir.path().join("home/workflows")).expect("home");
-    std::fs::write(
-        dir.path().join("home/workflows/data-pipeline.json"),
-        PIPELINE,
-    )
-    .expect("workflow");
-    dir
+/// The environment of an interactive session whose model is the
+/// OpenAI-compatible server at `base_url`.
+fn interactive_model(base_url: &str) -> Vec<(&str, &str)> {
+    vec![
+        ("QWF_PROVIDER", "openai-compatible"),
+        ("QWF_MODEL", "test-model"),
+        ("QWF_BASE_URL", base_url),
+        ("QWF_INTERACTIVE", "1"),
+    ]
 }
 
 struct Run {
@@ -455,12 +459,7 @@ fn the_repl_runs_slash_commands_and_answers_at_the_gate() {
         streamed_text(&["Added retry ", "to fetch", "."]),
     ]);
     let base_url = format!("{}/v1", server.url);
-    let env = [
-        ("QWF_PROVIDER", "openai-compatible"),
-        ("QWF_MODEL", "test-model"),
-        ("QWF_BASE_URL", base_url.as_str()),
-        ("QWF_INTERACTIVE", "1"),
-    ];
+    let env = interactive_model(&base_url);
     let input = "/list\n/nonsense\n/history\nadd retry logic to the API call\nwhy\ny\n/show --version 2\n/exit\n";
     let run = qwf(home, &env, &["chat", "--workflow", "data-pipeline"], input);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
@@ -480,7 +479,8 @@ fn the_repl_runs_slash_commands_and_answers_at_the_gate() {
         run.stdout
     );
     assert!(
-        run.stdout.contains("Nothing breaks"),
+        run.stdout
+            .contains("Safe: only tuning and additions. Every step still runs in its place"),
         "why explained the impact:\n{}",
         run.stdout
     );
@@ -562,12 +562,7 @@ fn iterative_mode_approves_independent_modifications_one_by_one() {
         chat_text("Done."),
     ]);
     let base_url = format!("{}/v1", server.url);
-    let env = [
-        ("QWF_PROVIDER", "openai-compatible"),
-        ("QWF_MODEL", "test-model"),
-        ("QWF_BASE_URL", base_url.as_str()),
-        ("QWF_INTERACTIVE", "1"),
-    ];
+    let env = interactive_model(&base_url);
     let run = qwf(
         home,
         &env,
@@ -630,14 +625,9 @@ fn a_proposal_edited_at_the_gate_is_recorded_as_edited() {
         chat_text("Done."),
     ]);
     let base_url = format!("{}/v1", server.url);
-    let env = [
-        ("QWF_PROVIDER", "openai-compatible"),
-        ("QWF_MODEL", "test-model"),
-        ("QWF_BASE_URL", base_url.as_str()),
-        ("QWF_INTERACTIVE", "1"),
-        // The user changes 3 attempts to 7 in the editor.
-        ("EDITOR", "sed -i s/3/7/"),
-    ];
+    let mut env = interactive_model(&base_url);
+    // The user changes 3 attempts to 7 in the editor.
+    env.push(("EDITOR", "sed -i s/3/7/"));
     let run = qwf(
         home,
         &env,
@@ -750,59 +740,37 @@ fn refine_saves_every_accepted_change_as_one_version() {
     );
 }
 
-/// Drives `qwf chat` on a real pseudo-terminal (python3's `pty`): typing,
-/// then Ctrl-C at the gate's question, then `/exit`.
-const PTY_DRIVER: &str = r#"
-import os, pty, select, sys, time
-binary, home = sys.argv[1], sys.argv[2]
-pid, fd = pty.fork()
-if pid == 0:
-    os.environ.update({"QWF_HOME": home, "NO_COLOR": "1", "HOME": home})
-    os.execv(binary, [binary, "chat", "--workflow", "data-pipeline"])
-seen = b""
-def until(needle, start=0, limit=20.0):
-    global seen
-    end = time.time() + limit
-    while needle not in seen[start:] and time.time() < end:
-        ready, _, _ = select.select([fd], [], [], 0.1)
-        if ready:
-            try:
-                seen += os.read(fd, 4096)
-            except OSError:
-                return
-until(b"data-pipeline> ")
-os.write(fd, b"add retry to the fetch step\r")
-until(b"[y/n/why/edit/details]")
-os.write(fd, b"\x03")
-until(b"Nothing changed.")
-until(b"data-pipeline> ", start=seen.index(b"Nothing changed."))
-os.write(fd, b"/exit\r")
-until(b"__never__", limit=1.0)
-_, status = os.waitpid(pid, 0)
-sys.stdout.write(seen.decode(errors="replace"))
-sys.stdout.write("\nEXIT %d\n" % os.waitstatus_to_exitcode(status))
-"#;
-
 #[test]
 fn ctrl_c_at_the_gate_in_chat_declines_and_returns_to_the_prompt() {
     let home = home_with_pipeline();
-    let driver = home.path().join("pty_driver.py");
-    std::fs::write(&driver, PTY_DRIVER).expect("driver");
-    let output = Command::new("python3")
-        .arg(&driver)
-        .arg(env!("CARGO_BIN_EXE_qwf"))
-        .arg(home.path().join("home"))
-        .current_dir(home.path())
-        .output()
-        .expect("python3 runs");
-    let text = String::from_utf8_lossy(&output.stdout);
+    let qwf_home = home.path().join("home").display().to_string();
+    let session = pty::run(
+        home.path(),
+        &["chat", "--workflow", "data-pipeline"],
+        &[
+            ("QWF_HOME", &qwf_home),
+            ("HOME", &qwf_home),
+            ("NO_COLOR", "1"),
+        ],
+        &[
+            Expect("data-pipeline> "),
+            Send("add retry to the fetch step\r"),
+            Expect("[y/n/why/edit/details]"),
+            // Ctrl-C at the gate's question.
+            Send("\x03"),
+            Expect("Nothing changed."),
+            ExpectAfter("data-pipeline> ", "Nothing changed."),
+            Send("/exit\r"),
+        ],
+    );
+    let text = session.text();
     assert!(text.contains("Cancelled. Workflow unchanged."), "{text}");
     // Back at the chat prompt after the decline, and a clean exit from it.
     let after = &text[text
         .find("Cancelled. Workflow unchanged.")
         .expect("declined")..];
     assert!(after.contains("data-pipeline> "), "{text}");
-    assert!(text.trim_end().ends_with("EXIT 0"), "{text}");
+    session.expect_exit(0);
     let log = std::fs::read_to_string(
         home.path()
             .join("home/workflows/.versions/data-pipeline.log.jsonl"),

@@ -506,7 +506,10 @@ fn create(setting: &Setting, turn: &Turn, info: &Info, name: Option<String>) -> 
             "create_workflow",
             json!({ "workflow": creation.workflow, "new_skills": creation.new_skills, "reasoning": creation.reasoning }),
         )]),
-        Err(why) => Next::Say(format!("{why}, so I created nothing. {}", answer::help())),
+        Err(create::NotCreated::Cannot(why)) => {
+            Next::Say(format!("{why}, so I created nothing. {}", answer::help()))
+        }
+        Err(create::NotCreated::Ask(question)) => ask(question),
     }
 }
 

@@ -134,6 +134,9 @@ pub struct Applied {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub stub_scripts: Vec<std::path::PathBuf>,
     pub verdict: Verdict,
+    /// Why it was a rewrite rather than an edit (applied with --force).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rewrite: Option<String>,
     pub summary: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub modifications: Vec<Modification>,
@@ -144,6 +147,9 @@ pub struct Applied {
 pub struct Declined {
     pub summary: String,
     pub verdict: Verdict,
+    /// Why it is a rewrite rather than an edit, when it is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rewrite: Option<String>,
     pub reason: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub modifications: Vec<Modification>,
@@ -729,9 +735,9 @@ impl<'a> Session<'a> {
     fn known(&self) -> Option<KnownResources> {
         let mut known = self.store.known_resources().ok()?;
         if let Some(staged) = &self.staged {
-            known
-                .skills
-                .extend(staged.skills.iter().map(|skill| skill.name.clone()));
+            for skill in &staged.skills {
+                known.add_skill(skill);
+            }
         }
         Some(known)
     }

@@ -334,6 +334,7 @@ mod tests {
             summary: "Add retry".into(),
             modifications: vec![],
             stub_scripts: vec![],
+            rewrite: None,
         });
         let status = of(&applied, &Facts::default());
         assert_eq!(status.kind, StatusKind::Applied);
@@ -345,6 +346,7 @@ mod tests {
             verdict: Verdict::Breaking,
             reason: "the change is breaking and --force was not given".into(),
             modifications: vec![],
+            rewrite: None,
         });
         assert_eq!(
             of(&declined, &Facts::default()).line,
@@ -366,6 +368,7 @@ mod tests {
             verdict: Verdict::Breaking,
             reason: "the user declined this change".into(),
             modifications: vec![],
+            rewrite: None,
         });
         assert_eq!(
             of(&by_you, &Facts::default()).line,

@@ -254,6 +254,7 @@ pub fn finish_with(
             "applied": !report.applied.is_empty(),
             "version": last.and_then(|applied| applied.version),
             "verdict": last.map(|applied| applied.verdict).or(report.declined.last().map(|declined| declined.verdict)),
+            "rewrite": last.map(|applied| applied.rewrite.clone()).unwrap_or_else(|| report.declined.last().and_then(|declined| declined.rewrite.clone())),
             "modifications": last.map(|applied| applied.modifications.clone()).unwrap_or_default(),
             "final_message": report.final_message,
             "status": status,

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::core::ErrorHandling;
 use crate::core::model::{JsonMap, Step};
-use crate::core::skill::{Skill, SkillType};
+use crate::core::skill::{Port, Skill, SkillType};
 
 use super::concepts::{CONCEPTS, Needs, best_skill, concept_for, concepts_of, is_verb};
 use super::condition::{COMPARATORS, identifier};
@@ -262,7 +262,7 @@ impl Producer {
 /// Builds steps, keeping ids and context keys unique, and collecting the
 /// skills it reuses and the ones it proposes.
 pub(super) struct Builder<'a> {
-    skills: &'a [Skill],
+    pub(super) skills: &'a [Skill],
     pub ids: Vec<String>,
     pub context: JsonMap,
     pub added_context: Vec<(String, Value)>,
@@ -341,6 +341,67 @@ impl<'a> Builder<'a> {
         id
     }
 
+    /// Wires a step to the inputs its existing skill declares: a value
+    /// given under another name than the skill's one unwired input is that
+    /// input (a context key made for it takes the input's name), a required
+    /// input the context holds by name reads it, and any other required
+    /// input nobody gave becomes a placeholder to fill in. Inputs the skill
+    /// does not take are left for validation to report.
+    fn fit_inputs(&mut self, id: &str, inputs: &mut JsonMap, declared: &[Port], mark: usize) {
+        let undeclared: Vec<String> = inputs
+            .keys()
+            .filter(|name| !declared.iter().any(|port| &port.name == *name))
+            .cloned()
+            .collect();
+        let unwired: Vec<&Port> = declared
+            .iter()
+            .filter(|port| !inputs.contains_key(&port.name))
+            .collect();
+        if let ([given], [missing]) = (undeclared.as_slice(), unwired.as_slice())
+            && let Some(value) = inputs.remove(given)
+        {
+            let own_key = value
+                .as_str()
+                .and_then(|text| text.strip_prefix("context."))
+                .filter(|key| key == given)
+                .and_then(|key| {
+                    let at = self.added_context[mark..]
+                        .iter()
+                        .position(|(added, _)| added == key)?;
+                    Some((key.to_string(), mark + at))
+                });
+            let value = match own_key {
+                Some((key, at)) => {
+                    let (_, held) = self.added_context.remove(at);
+                    self.context.remove(&key);
+                    let renamed = self.key(&missing.name, id, held);
+                    json!(format!("context.{renamed}"))
+                }
+                None => value,
+            };
+            inputs.insert(missing.name.clone(), value);
+        }
+        for port in declared {
+            if port.optional || inputs.contains_key(&port.name) {
+                continue;
+            }
+            // The workflow already holds a value by that name.
+            if self.context.contains_key(&port.name) {
+                inputs.insert(port.name.clone(), json!(format!("context.{}", port.name)));
+                continue;
+            }
+            let key = self.key(
+                &port.name,
+                id,
+                json!(format!("TODO: the {} for {id}", port.name)),
+            );
+            if !self.placeholders.contains(&key) {
+                self.placeholders.push(key.clone());
+            }
+            inputs.insert(port.name.clone(), json!(format!("context.{key}")));
+        }
+    }
+
     /// A skill step doing what the clause says, reading `reads`.
     pub fn action(
         &mut self,
@@ -349,6 +410,7 @@ impl<'a> Builder<'a> {
         prefer_object: bool,
     ) -> Option<Step> {
         let clause = strip_fillers(clause);
+        let context_mark = self.added_context.len();
         let found = literals(clause);
         let literal_tokens: Vec<usize> = found
             .iter()
@@ -486,10 +548,9 @@ impl<'a> Builder<'a> {
         let data_input = existing
             .and_then(|skill| {
                 skill
-                    .inputs
-                    .iter()
-                    .find(|input| !literal_inputs.contains(&input.as_str()))
-                    .cloned()
+                    .input_names()
+                    .find(|input| !literal_inputs.contains(input))
+                    .map(str::to_string)
             })
             .unwrap_or_else(|| "data".to_string());
         if concept.is_none_or(|concept| concept.reads_data) {
@@ -671,7 +732,7 @@ impl<'a> Builder<'a> {
             .as_deref()
             .filter(|object| !matches!(*object, "data" | "it" | "them" | "results" | "result"));
         let outputs: Vec<String> = match existing {
-            Some(skill) if !skill.outputs.is_empty() => skill.outputs.clone(),
+            Some(skill) if skill.output_names().next().is_some() => skill.output_list(),
             _ => match concept {
                 Some(concept) if matches!(concept.key, "fetch" | "read") => {
                     vec![
@@ -714,8 +775,8 @@ impl<'a> Builder<'a> {
                             skill_type: SkillType::CodeInline,
                             description: described(clause),
                             command: format!("python3 {}.py", verb.replace('-', "_")),
-                            inputs: Vec::new(),
-                            outputs: outputs.clone(),
+                            inputs: Some(Vec::new()),
+                            outputs: Some(Port::names(outputs.clone())),
                             extra: Default::default(),
                         };
                         (name, skill)
@@ -726,15 +787,20 @@ impl<'a> Builder<'a> {
                         self.reused.push(name.clone());
                     }
                 } else if !self.new_skills.iter().any(|known| known.name == name) {
-                    skill.inputs = inputs.keys().cloned().collect();
+                    skill.inputs = Some(Port::names(inputs.keys().cloned()));
                     if concept.is_none() {
-                        skill.outputs = outputs.clone();
+                        skill.outputs = Some(Port::names(outputs.clone()));
                     }
                     self.new_skills.push(skill);
                 }
                 name
             }
         };
+        if let Some(skill) = existing
+            && let (Some(declared), _) = skill.declared()
+        {
+            self.fit_inputs(&id, &mut inputs, declared, context_mark);
+        }
         let mut step = Step::skill(id, skill_name);
         // A bare noun ("a logging step") says less than the concept does.
         let content_words = clause

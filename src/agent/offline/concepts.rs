@@ -4,7 +4,7 @@
 //! creation ("fetch data from the API") and references ("the API call")
 //! read this table, so they agree on what words mean.
 
-use crate::core::skill::{Skill, SkillType};
+use crate::core::skill::{Port, Skill, SkillType};
 
 use std::sync::OnceLock;
 
@@ -54,6 +54,15 @@ macro_rules! concept {
         }
     };
 }
+
+/// The yes/no answer a concept's proposed skill reports next to its
+/// output, so a later condition ("only if it is valid", "when the API is
+/// down") has a declared boolean to read.
+const FLAGS: &[(&str, &str)] = &[
+    ("validate", "valid"),
+    ("monitor", "healthy"),
+    ("test", "passed"),
+];
 
 /// In order of preference when two concepts fit equally.
 pub(super) static CONCEPTS: &[Concept] = &[
@@ -530,11 +539,21 @@ impl Concept {
             },
             description: self.description.to_string(),
             command: self.command.to_string(),
-            inputs,
-            outputs: self
-                .output
-                .map(|output| vec![output.to_string()])
-                .unwrap_or_default(),
+            inputs: Some(Port::names(inputs)),
+            outputs: Some(
+                Port::names(self.output)
+                    .into_iter()
+                    .chain(
+                        FLAGS
+                            .iter()
+                            .filter(|(key, _)| *key == self.key)
+                            .map(|(_, flag)| Port {
+                                value_type: Some("boolean".into()),
+                                ..Port::named(*flag)
+                            }),
+                    )
+                    .collect(),
+            ),
             extra: Default::default(),
         }
     }
@@ -795,8 +814,7 @@ pub(super) fn best_skill<'a>(
         // channel ("mail the totals to boss@example.com" → email-sender).
         let takes = |names: &[&str]| {
             skill
-                .inputs
-                .iter()
+                .input_names()
                 .any(|input| names.contains(&input.to_lowercase().as_str()))
         };
         if words
@@ -863,8 +881,8 @@ mod tests {
             skill_type: SkillType::CodeInline,
             description: description.into(),
             command: "x".into(),
-            inputs: vec![],
-            outputs: vec![],
+            inputs: Some(vec![]),
+            outputs: Some(vec![]),
             extra: Default::default(),
         };
         let skills = vec![

@@ -27,6 +27,19 @@ pub(super) struct Creation {
     pub reasoning: String,
 }
 
+/// Why no workflow was built: it cannot be, or a question must be
+/// answered first.
+pub(super) enum NotCreated {
+    Cannot(String),
+    Ask(String),
+}
+
+impl From<&str> for NotCreated {
+    fn from(reason: &str) -> Self {
+        NotCreated::Cannot(reason.to_string())
+    }
+}
+
 /// Words before the description proper: "create a workflow that …".
 fn description_start(toks: &[Tok]) -> usize {
     let marker = toks
@@ -117,7 +130,7 @@ fn adding_up_is_summing(toks: Vec<Tok>) -> Vec<Tok> {
 }
 
 /// Builds the workflow a description asks for.
-pub(super) fn create(text: &str, name: &str, skills: &[Skill]) -> Result<Creation, String> {
+pub(super) fn create(text: &str, name: &str, skills: &[Skill]) -> Result<Creation, NotCreated> {
     let toks = adding_up_is_summing(super::text::tokenize(text));
     let body = &toks[description_start(&toks)..];
     // "make the database better": no step says what to do.
@@ -199,7 +212,9 @@ pub(super) fn create(text: &str, name: &str, skills: &[Skill]) -> Result<Creatio
                 then,
                 otherwise,
             } => {
-                let (expression, label) = builder.condition(&condition, negate, &mut steps);
+                let (expression, label) = builder
+                    .condition(&condition, negate, &mut steps)
+                    .map_err(NotCreated::Ask)?;
                 builder.inherited = literals(&condition)
                     .into_iter()
                     .map(|(_, literal)| literal)
@@ -383,12 +398,12 @@ fn for_each(
         && let Some(new) = builder.new_skills.iter_mut().find(|new| &new.name == skill)
     {
         let dropped: Vec<String> = new
-            .inputs
-            .iter()
+            .input_names()
             .filter(|input| !step.inputs.contains_key(*input))
-            .cloned()
+            .map(str::to_string)
             .collect();
-        new.inputs.retain(|input| step.inputs.contains_key(input));
+        let declared = new.inputs.get_or_insert_with(Vec::new);
+        declared.retain(|input| step.inputs.contains_key(&input.name));
         // A command written for one value cannot take the list.
         if dropped.iter().any(|input| {
             new.command.contains(&format!("${input}"))
@@ -398,8 +413,9 @@ fn for_each(
         }) {
             new.command = format!("python3 {}.py", new.name.replace('-', "_"));
         }
-        if !new.inputs.contains(&plural) {
-            new.inputs.push(plural.clone());
+        let declared = new.inputs.get_or_insert_with(Vec::new);
+        if !declared.iter().any(|input| input.name == plural) {
+            declared.push(crate::core::skill::Port::named(plural.clone()));
         }
     }
     step.description = Some(format!("{described} (each {noun} in '{plural}')"));

@@ -135,7 +135,8 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
         .iter()
         .partition(|skill| used.contains(skill.name.as_str()));
     let head = store.head(&args.name, &context)?;
-    let evaluation = evaluate_result(&head.workflow, staged.current.clone(), None);
+    let known = store.known_resources().ok();
+    let evaluation = evaluate_result(&head.workflow, staged.current.clone(), known.as_ref());
     printer.line("");
     printer.line(format!(
         "All accepted changes ({}):",
