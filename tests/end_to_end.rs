@@ -755,7 +755,7 @@ fn ctrl_c_at_the_gate_in_chat_declines_and_returns_to_the_prompt() {
         &[
             Expect("data-pipeline> "),
             Send("add retry to the fetch step\r"),
-            Expect("[y/n/why/edit/details]"),
+            Expect("[y/n/why/edit/details/json]"),
             // Ctrl-C at the gate's question.
             Send("\x03"),
             Expect("Nothing changed."),

@@ -516,6 +516,16 @@ impl ToolSet {
 fn definitions() -> Value {
     let strings = json!({"type": "array", "items": {"type": "string"}});
     let steps = json!({"type": "array", "items": {"$ref": "#/$defs/step"}});
+    // A port is a name (a required input) or an object saying more.
+    let ports = json!({"type": "array", "items": {"anyOf": [
+        {"type": "string"},
+        {"type": "object", "properties": {
+            "name": {"type": "string"},
+            "optional": {"type": "boolean"},
+            "description": {"type": "string"},
+            "type": {"enum": crate::core::skill::PORT_TYPES}
+        }, "required": ["name"]}
+    ]}});
     json!({
         "step": {
             "type": "object",
@@ -584,8 +594,8 @@ fn definitions() -> Value {
                 "type": {"enum": ["code_inline", "code_session", "conversation", "prompt_inline"]},
                 "description": {"type": "string"},
                 "command": {"type": "string", "description": "the command (code skills) or prompt (model skills)"},
-                "inputs": strings,
-                "outputs": strings
+                "inputs": ports,
+                "outputs": ports
             },
             "required": ["name", "type", "command"]
         }

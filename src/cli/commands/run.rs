@@ -110,9 +110,7 @@ fn choose_engine(args: &Args, settings: &Settings) -> Result<Engine, CliError> {
                     outcome: Outcome::Usage,
                 });
             };
-            let python = file
-                .python(args.python.as_deref())
-                .map_err(engine_error)?;
+            let python = file.python(args.python.as_deref()).map_err(engine_error)?;
             Ok(Engine::Temporal {
                 connection: file.connection(
                     address,
