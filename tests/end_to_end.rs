@@ -318,7 +318,7 @@ fn create_edit_declined_removal_and_rollback_over_chat_completions() {
     let requests = server.requests();
     assert_eq!(requests.len(), 8);
     assert_no_key_in_bodies(&requests);
-    for request in &requests {
+    for (index, request) in requests.iter().enumerate() {
         assert_eq!(request.target, "/v1/chat/completions");
         assert_eq!(
             request.header("authorization"),
@@ -332,10 +332,23 @@ fn create_edit_declined_removal_and_rollback_over_chat_completions() {
             .iter()
             .map(|tool| tool["function"]["name"].as_str().unwrap_or(""))
             .collect();
-        assert!(
-            tools.contains(&"propose_modification") && tools.contains(&"create_workflow"),
-            "{tools:?}"
-        );
+        // Each mode is offered only its tools: a creation has no
+        // propose_modification, an edit no create_workflow.
+        if index < 2 {
+            assert_eq!(
+                tools,
+                [
+                    "list_skills",
+                    "list_resources",
+                    "create_workflow",
+                    "ask_user"
+                ]
+            );
+            continue;
+        }
+        // Edits (then `qwf do`, which is offered everything).
+        assert!(tools.contains(&"propose_modification"), "{tools:?}");
+        assert_eq!(tools.contains(&"create_workflow"), index >= 6, "{tools:?}");
         let propose = body["tools"]
             .as_array()
             .expect("tools")

@@ -173,7 +173,8 @@ fn the_creation_prompt_names_only_the_skills_that_fit_the_request() {
     let mut skills = skill_corpus::skills(300);
     skills.push(skill("http-fetch", "Fetch data from a URL over HTTP"));
     let (_dir, store) = home_with(&skills);
-    let model = ScriptedModel::new([ScriptedModel::text("ok")]);
+    // A prose answer to a creation is reminded once; the second stands.
+    let model = ScriptedModel::new([ScriptedModel::text("ok"), ScriptedModel::text("ok")]);
     let mut gate = ScriptedGate::new(vec![]);
     run(
         &store,

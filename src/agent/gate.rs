@@ -187,12 +187,12 @@ impl Policy {
     pub fn decide(&self, proposal: &Proposal) -> Decision {
         if self.dry_run {
             return Decision::Decline {
-                reason: "dry run: the user only wanted to see the proposal".into(),
+                reason: "dry run: the proposal was shown, not applied".into(),
             };
         }
         if !self.yes {
             return Decision::Decline {
-                reason: "there is no terminal to confirm on and --yes was not given".into(),
+                reason: "there is no terminal to confirm on, and --yes was not given".into(),
             };
         }
         if let Some(rewrite) = &proposal.rewrite
@@ -206,7 +206,7 @@ impl Policy {
         }
         if proposal.verdict() == Verdict::Breaking && !self.force {
             return Decision::Decline {
-                reason: "the change is breaking and --force was not given; propose a change that keeps the workflow working".into(),
+                reason: "the change is breaking and --force was not given".into(),
             };
         }
         Decision::Approve

@@ -58,6 +58,10 @@ impl Model for OfflinePlanner {
         "offline planner (built-in, deterministic, no network)".into()
     }
 
+    fn needs_reminders(&self) -> bool {
+        false
+    }
+
     fn respond(&self, request: &ModelRequest<'_>) -> Result<ModelReply, ModelError> {
         Ok(respond(request.messages))
     }

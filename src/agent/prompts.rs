@@ -10,6 +10,12 @@ pub const EDIT: &str = include_str!("../../prompts/edit.md");
 /// Added when the request creates a workflow (`qwf create`).
 pub const CREATE: &str = include_str!("../../prompts/create.md");
 
+/// Sent once when a model answers an edit in prose, proposing nothing.
+pub const REMIND_EDIT: &str = include_str!("../../prompts/remind-edit.md");
+
+/// Sent once when a model answers a creation in prose, proposing nothing.
+pub const REMIND_CREATE: &str = include_str!("../../prompts/remind-create.md");
+
 use crate::core::ranking::SkillIndex;
 use crate::core::skill::Skill;
 

@@ -70,6 +70,43 @@ impl MockServer {
         MockServer { url, requests }
     }
 
+    /// Answers the first requests from `replies`, then accepts requests and
+    /// never answers them (until `hold` has passed): a model that stops
+    /// responding partway through a run.
+    pub fn script_then_silent(replies: Vec<(u16, Value)>, hold: std::time::Duration) -> MockServer {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let recorded = Arc::clone(&requests);
+        let replies: Vec<(u16, String)> = replies
+            .into_iter()
+            .map(|(status, body)| match body {
+                Value::String(raw) => (status, raw),
+                other => (status, other.to_string()),
+            })
+            .collect();
+        thread::spawn(move || {
+            for (served, stream) in listener.incoming().enumerate() {
+                let Ok(stream) = stream else { break };
+                if let Some(request) = read_request(&stream) {
+                    recorded.lock().unwrap().push(request);
+                }
+                match replies.get(served) {
+                    Some((status, body)) => {
+                        let _ = write_response(stream, *status, body);
+                    }
+                    None => {
+                        thread::spawn(move || {
+                            thread::sleep(hold);
+                            drop(stream);
+                        });
+                    }
+                }
+            }
+        });
+        MockServer { url, requests }
+    }
+
     /// Accepts requests and never answers them (until `hold` has passed),
     /// like a model that is taking its time.
     pub fn silent(hold: std::time::Duration) -> MockServer {
@@ -156,6 +193,7 @@ fn write_response(mut stream: TcpStream, status: u16, body: &str) -> std::io::Re
     };
     let reason = match status {
         200 => "OK",
+        400 => "Bad Request",
         401 => "Unauthorized",
         404 => "Not Found",
         _ => "Status",

@@ -110,9 +110,7 @@ fn choose_engine(args: &Args, settings: &Settings) -> Result<Engine, CliError> {
                     outcome: Outcome::Usage,
                 });
             };
-            let python = file
-                .python(args.python.as_deref())
-                .map_err(engine_error)?;
+            let python = file.python(args.python.as_deref()).map_err(engine_error)?;
             Ok(Engine::Temporal {
                 connection: file.connection(
                     address,
@@ -252,6 +250,7 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
     let flags = ModelFlags {
         provider: args.provider.clone(),
         model: args.model.clone(),
+        ..ModelFlags::default()
     };
     let (models, factory) = model_setup(&flags, settings);
     let plan = match preflight(PreflightInput {

@@ -59,9 +59,7 @@ pub fn run(args: &Args, settings: &Settings, _printer: &mut Printer) -> Result<O
         args.namespace.as_deref(),
         args.task_queue.as_deref(),
     );
-    let python = file
-        .python(args.python.as_deref())
-        .map_err(engine_error)?;
+    let python = file.python(args.python.as_deref()).map_err(engine_error)?;
     let mut command =
         temporal::adapter_command(&python, "worker", &connection).map_err(engine_error)?;
     // The steps it runs find this QWF_HOME's skills.
