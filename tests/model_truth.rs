@@ -10,19 +10,44 @@ mod chat_wire;
 #[path = "support/mock_http.rs"]
 mod mock_http;
 
+use std::path::Path;
+
 use chat_wire::{
-    compatible, cut_off, estimate_tokens, home_with_pipeline, pairs, qwf, text, tool_call,
-    tool_call_text, tool_results,
+    Run, compatible, cut_off, estimate_tokens, home_with_pipeline, pairs, qwf, qwf_with_model,
+    text, tool_call, tool_call_text, tool_results,
 };
 use mock_http::MockServer;
 use serde_json::{Value, json};
 
-fn retry_proposal() -> Value {
-    json!({"workflow": "data-pipeline", "summary": "Retry the API call", "modifications": [
-        {"type": "add_error_handling", "step_id": "fetch", "error_handling": {"strategy": "retry", "max_attempts": 3, "backoff": "exponential"}}]})
+/// The request most tests make of the seed's pipeline.
+const RETRY: &str = "add retry logic to the API call";
+
+/// A proposal for the seed's pipeline.
+fn proposal(summary: &str, modifications: Value) -> Value {
+    json!({"workflow": "data-pipeline", "summary": summary, "modifications": modifications})
 }
 
-fn version_exists(dir: &std::path::Path, version: u64) -> bool {
+fn retry_proposal() -> Value {
+    proposal(
+        "Retry the API call",
+        json!([{"type": "add_error_handling", "step_id": "fetch", "error_handling": {"strategy": "retry", "max_attempts": 3, "backoff": "exponential"}}]),
+    )
+}
+
+/// A reply proposing `arguments` as the call `call_1`.
+fn propose(arguments: Value) -> (u16, Value) {
+    tool_call("call_1", "propose_modification", arguments)
+}
+
+/// `qwf ARGS` against a model scripted with `replies`; the server is kept
+/// to read what qwf sent it.
+fn scripted(dir: &Path, replies: Vec<(u16, Value)>, args: &[&str]) -> (MockServer, Run) {
+    let server = MockServer::script(replies);
+    let run = qwf_with_model(dir, &server.url, args, "");
+    (server, run)
+}
+
+fn version_exists(dir: &Path, version: u64) -> bool {
     dir.join(format!(
         "home/workflows/.versions/data-pipeline.v{version}.json"
     ))
@@ -32,36 +57,19 @@ fn version_exists(dir: &std::path::Path, version: u64) -> bool {
 #[test]
 fn a_model_that_claims_a_change_it_never_proposed_is_marked_and_exits_3() {
     let dir = home_with_pipeline();
-    let claim = "I've added retry logic to the API call step.";
-    let server = MockServer::script(vec![text(claim), text(claim)]);
-    let env = compatible(&format!("{}/v1", server.url));
-    let run = qwf(
+    let claim = "I've added retry logic to the API call.";
+    let (server, run) = scripted(
         dir.path(),
-        &pairs(&env),
-        &[
-            "edit",
-            "data-pipeline",
-            "add retry logic to the API call",
-            "--yes",
-        ],
-        "",
+        vec![text(claim), text(claim)],
+        &["edit", "data-pipeline", RETRY, "--yes"],
     );
-    assert_eq!(run.code, 3, "{}", run.all());
-    assert!(run.stdout.contains(claim), "{}", run.all());
-    assert!(
-        run.stdout.contains(
-            "qwf: the model's message above reads as if a change was made, but nothing was applied"
-        ),
-        "{}",
-        run.all()
+    run.assert_code(3);
+    run.assert_stdout_has(claim);
+    run.assert_stdout_has(
+        "qwf: the model's message above reads as if a change was made, but nothing was applied",
     );
-    assert!(
-        run.stdout
-            .contains("Nothing was applied: the model proposed no change."),
-        "{}",
-        run.all()
-    );
-    assert!(!run.stderr.contains("Error:"), "{}", run.all());
+    run.assert_stdout_has("Nothing was applied: the model proposed no change.");
+    run.assert_stderr_lacks("Error:");
     assert!(!version_exists(dir.path(), 2));
     // It was reminded once, in words qwf wrote, then its answer stood.
     let requests = server.requests();
@@ -79,22 +87,13 @@ fn a_model_that_claims_a_change_it_never_proposed_is_marked_and_exits_3() {
     );
 
     // The same in --json: the status and the claim are fields.
-    let server = MockServer::script(vec![text(claim), text(claim)]);
-    let env = compatible(&format!("{}/v1", server.url));
-    let run = qwf(
+    let (_, run) = scripted(
         dir.path(),
-        &pairs(&env),
-        &[
-            "--json",
-            "edit",
-            "data-pipeline",
-            "add retry logic to the API call",
-            "--yes",
-        ],
-        "",
+        vec![text(claim), text(claim)],
+        &["--json", "edit", "data-pipeline", RETRY, "--yes"],
     );
-    assert_eq!(run.code, 3, "{}", run.all());
-    let document: Value = serde_json::from_str(&run.stdout).expect("one document");
+    run.assert_code(3);
+    let document = run.json();
     assert_eq!(document["applied"], false);
     assert_eq!(document["status"]["kind"], "no_proposal");
     assert_eq!(document["status"]["unapplied_claim"], true);
@@ -103,106 +102,63 @@ fn a_model_that_claims_a_change_it_never_proposed_is_marked_and_exits_3() {
 #[test]
 fn the_status_line_says_what_was_applied_declined_or_shown() {
     let dir = home_with_pipeline();
-    let env_for = |server: &MockServer| compatible(&format!("{}/v1", server.url));
-
-    let server = MockServer::script(vec![
-        tool_call("call_1", "propose_modification", retry_proposal()),
-        text("Done."),
-    ]);
-    let run = qwf(
+    let (_, run) = scripted(
         dir.path(),
-        &pairs(&env_for(&server)),
-        &[
-            "do",
-            "add retry logic to the API call",
-            "--workflow",
-            "data-pipeline",
-            "--yes",
-        ],
-        "",
+        vec![propose(retry_proposal()), text("Done.")],
+        &["do", RETRY, "--workflow", "data-pipeline", "--yes"],
     );
-    assert_eq!(run.code, 0, "{}", run.all());
-    assert!(
-        run.stdout.contains("✓ Applied: 'data-pipeline' v2."),
-        "{}",
-        run.all()
-    );
+    run.assert_code(0);
+    run.assert_stdout_has("✓ Applied: 'data-pipeline' v2.");
 
     // A dry run: shown, not applied, and no words meant for the model.
-    let server = MockServer::script(vec![
-        tool_call(
-            "call_1",
-            "propose_modification",
-            json!({"workflow": "data-pipeline", "summary": "Timeout", "modifications": [
-            {"type": "modify_step", "id": "fetch", "changes": {"timeout_secs": 30}}]}),
-        ),
-        text("Shown."),
-    ]);
-    let run = qwf(
+    let timeout = proposal(
+        "Timeout",
+        json!([{"type": "modify_step", "id": "fetch", "changes": {"timeout_secs": 30}}]),
+    );
+    let (_, run) = scripted(
         dir.path(),
-        &pairs(&env_for(&server)),
+        vec![propose(timeout), text("Shown.")],
         &[
             "edit",
             "data-pipeline",
             "set the fetch timeout to 30 seconds",
             "--dry-run",
         ],
-        "",
     );
-    assert_eq!(run.code, 3, "{}", run.all());
-    assert!(
-        run.stdout.contains(
-            "Nothing was applied: this was a dry run (run it again without --dry-run to apply it)."
-        ),
-        "{}",
-        run.all()
+    run.assert_code(3);
+    run.assert_stdout_has(
+        "Nothing was applied: this was a dry run (run it again without --dry-run to apply it).",
     );
     assert!(!run.all().contains("the user only wanted"), "{}", run.all());
-    assert!(!run.stderr.contains("Error:"), "{}", run.all());
+    run.assert_stderr_lacks("Error:");
 
     // Breaking without --force: declined, with the reason.
-    let server = MockServer::script(vec![
-        tool_call(
-            "call_1",
-            "propose_modification",
-            json!({"workflow": "data-pipeline", "summary": "Remove validate", "modifications": [
-            {"type": "remove_step", "id": "validate"}]}),
-        ),
-        text("It was declined."),
-    ]);
-    let run = qwf(
+    let removal = proposal(
+        "Remove validate",
+        json!([{"type": "remove_step", "id": "validate"}]),
+    );
+    let (_, run) = scripted(
         dir.path(),
-        &pairs(&env_for(&server)),
+        vec![propose(removal), text("It was declined.")],
         &[
             "edit",
             "data-pipeline",
             "remove the validation step",
             "--yes",
         ],
-        "",
     );
-    assert_eq!(run.code, 3, "{}", run.all());
-    assert!(
-        run.stdout
-            .contains("Nothing was applied: the change is breaking and --force was not given."),
-        "{}",
-        run.all()
-    );
-    assert!(!run.stderr.contains("Error:"), "{}", run.all());
+    run.assert_code(3);
+    run.assert_stdout_has("Nothing was applied: the change is breaking and --force was not given.");
+    run.assert_stderr_lacks("Error:");
 
     // Refused by scope: qwf refused the model's proposal; exit 3 with --yes.
-    let server = MockServer::script(vec![
-        tool_call(
-            "call_1",
-            "propose_modification",
-            json!({"workflow": "data-pipeline", "summary": "Save", "modifications": [
-            {"type": "modify_step", "id": "save", "changes": {"timeout_secs": 30}}]}),
-        ),
-        text("I could not do that."),
-    ]);
-    let run = qwf(
+    let out_of_scope = proposal(
+        "Save",
+        json!([{"type": "modify_step", "id": "save", "changes": {"timeout_secs": 30}}]),
+    );
+    let (_, run) = scripted(
         dir.path(),
-        &pairs(&env_for(&server)),
+        vec![propose(out_of_scope), text("I could not do that.")],
         &[
             "edit",
             "data-pipeline",
@@ -211,15 +167,9 @@ fn the_status_line_says_what_was_applied_declined_or_shown() {
             "fetch",
             "--yes",
         ],
-        "",
     );
-    assert_eq!(run.code, 3, "{}", run.all());
-    assert!(
-        run.stdout
-            .contains("Nothing was applied: qwf refused the model's propose_modification call"),
-        "{}",
-        run.all()
-    );
+    run.assert_code(3);
+    run.assert_stdout_has("Nothing was applied: qwf refused the model's propose_modification call");
     // Only v2, from the first request, was ever written.
     assert!(version_exists(dir.path(), 2));
     assert!(!version_exists(dir.path(), 3));
@@ -229,87 +179,62 @@ fn the_status_line_says_what_was_applied_declined_or_shown() {
 fn a_model_that_loops_to_the_length_limit_is_told_which_setting_to_raise() {
     let dir = home_with_pipeline();
     let looping = "retry retry retry ".repeat(40);
-    let server = MockServer::script(vec![cut_off(&looping, 64)]);
-    let env = compatible(&format!("{}/v1", server.url));
-    let run = qwf(
+    let (server, run) = scripted(
         dir.path(),
-        &pairs(&env),
+        vec![cut_off(&looping, 64)],
         &[
             "edit",
             "data-pipeline",
-            "add retry logic to the API call",
+            RETRY,
             "--yes",
             "--max-tokens",
             "64",
         ],
-        "",
     );
-    assert_eq!(run.code, 1, "{}", run.all());
-    assert!(
-        run.stderr
-            .contains("the model's answer was cut off at max_tokens = 64 (64 tokens written)"),
-        "{}",
-        run.all()
-    );
-    assert!(run.stderr.contains("--max-tokens N"), "{}", run.all());
-    assert!(
-        run.stderr.contains("`max_tokens` in config.toml"),
-        "{}",
-        run.all()
-    );
+    run.assert_code(1);
+    run.assert_stderr_has("the model's answer was cut off at max_tokens = 64 (64 tokens written)");
+    run.assert_stderr_has("--max-tokens N");
+    run.assert_stderr_has("`max_tokens` in config.toml");
     assert_eq!(server.only_request().json()["max_tokens"], 64);
 
     // Without the flag: config.toml, then the provider's default.
+    let max_tokens_sent = || {
+        let (server, _) = scripted(
+            dir.path(),
+            vec![text("No change needed.")],
+            &["do", "hello"],
+        );
+        server.only_request().json()["max_tokens"].clone()
+    };
     std::fs::write(
         dir.path().join("home/config.toml"),
         "[model]\nmax_tokens = 77\n",
     )
     .expect("config");
-    let server = MockServer::script(vec![text("No change needed.")]);
-    let env = compatible(&format!("{}/v1", server.url));
-    qwf(dir.path(), &pairs(&env), &["do", "hello"], "");
-    assert_eq!(server.only_request().json()["max_tokens"], 77);
+    assert_eq!(max_tokens_sent(), 77);
     std::fs::remove_file(dir.path().join("home/config.toml")).expect("removed");
-    let server = MockServer::script(vec![text("No change needed.")]);
-    let env = compatible(&format!("{}/v1", server.url));
-    qwf(dir.path(), &pairs(&env), &["do", "hello"], "");
-    assert_eq!(server.only_request().json()["max_tokens"], 2048);
+    assert_eq!(max_tokens_sent(), 2048);
 }
 
 #[test]
 fn a_request_too_long_for_the_context_gets_its_size_and_the_flag_to_change() {
     let dir = home_with_pipeline();
-    let server = MockServer::start(
-        400,
-        json!({"error": {"code": 400, "message": "the request exceeds the available context size, try increasing it",
-                          "type": "exceed_context_size_error", "n_prompt_tokens": 9300, "n_ctx": 4096}}),
-    );
-    let env = compatible(&format!("{}/v1", server.url));
-    let run = qwf(
+    let edit = ["edit", "data-pipeline", RETRY, "--yes"];
+    let (_, run) = scripted(
         dir.path(),
-        &pairs(&env),
-        &[
-            "edit",
-            "data-pipeline",
-            "add retry logic to the API call",
-            "--yes",
-        ],
-        "",
+        vec![(
+            400,
+            json!({"error": {"code": 400, "message": "the request exceeds the available context size, try increasing it",
+                          "type": "exceed_context_size_error", "n_prompt_tokens": 9300, "n_ctx": 4096}}),
+        )],
+        &edit,
     );
-    assert_eq!(run.code, 1, "{}", run.all());
-    assert!(
-        run.stderr
-            .contains("does not fit the context window of test-model"),
-        "{}",
-        run.all()
-    );
-    assert!(
-        run.stderr.contains("tokens ("),
-        "the request's size: {}",
-        run.all()
-    );
-    assert!(run.stderr.contains("--ctx-size"), "{}", run.all());
-    assert!(!run.stderr.contains("supports tool calls"), "{}", run.all());
+    run.assert_code(1);
+    run.assert_stderr_has("does not fit the context window of test-model");
+    // The request's size.
+    run.assert_stderr_has("tokens (");
+    run.assert_stderr_has("--ctx-size");
+    run.assert_stderr_lacks("supports tool calls");
 
     // A known window: qwf says so and sends nothing.
     std::fs::write(
@@ -317,98 +242,51 @@ fn a_request_too_long_for_the_context_gets_its_size_and_the_flag_to_change() {
         "[model]\ncontext_window = 1500\nmax_tokens = 512\n",
     )
     .expect("config");
-    let server = MockServer::start(200, json!({}));
-    let env = compatible(&format!("{}/v1", server.url));
-    let run = qwf(
-        dir.path(),
-        &pairs(&env),
-        &[
-            "edit",
-            "data-pipeline",
-            "add retry logic to the API call",
-            "--yes",
-        ],
-        "",
-    );
-    assert_eq!(run.code, 1, "{}", run.all());
-    assert!(
-        run.stderr.contains("context window is 1500 tokens"),
-        "{}",
-        run.all()
-    );
-    assert!(run.stderr.contains("it was not sent"), "{}", run.all());
+    let (server, run) = scripted(dir.path(), vec![(200, json!({}))], &edit);
+    run.assert_code(1);
+    run.assert_stderr_has("context window is 1500 tokens");
+    run.assert_stderr_has("it was not sent");
     assert!(server.requests().is_empty());
 }
 
 #[test]
 fn other_refusals_each_get_their_own_hint() {
     let dir = home_with_pipeline();
-    let run_against = |status: u16, body: Value| {
-        let server = MockServer::start(status, body);
-        let env = compatible(&format!("{}/v1", server.url));
-        qwf(dir.path(), &pairs(&env), &["do", "hello"], "")
-    };
+    let run_against =
+        |status: u16, body: Value| scripted(dir.path(), vec![(status, body)], &["do", "hello"]).1;
     let missing = run_against(
         404,
         json!({"error": {"message": "model 'test-model' not found"}}),
     );
-    assert!(
-        missing.stderr.contains("has no model 'test-model'"),
-        "{}",
-        missing.all()
-    );
-    assert!(
-        missing.stderr.contains("/models lists what the server has"),
-        "{}",
-        missing.all()
-    );
+    missing.assert_stderr_has("has no model 'test-model'");
+    missing.assert_stderr_has("/models lists what the server has");
     let no_tools = run_against(
         400,
         json!({"error": {"message": "tools param requires --jinja flag"}}),
     );
-    assert!(
-        no_tools.stderr.contains("cannot call tools"),
-        "{}",
-        no_tools.all()
-    );
-    assert!(no_tools.stderr.contains("--jinja"), "{}", no_tools.all());
+    no_tools.assert_stderr_has("cannot call tools");
+    no_tools.assert_stderr_has("--jinja");
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("port");
     let closed = format!("http://{}/v1", listener.local_addr().expect("address"));
     drop(listener);
     let env = compatible(&closed);
     let unreachable = qwf(dir.path(), &pairs(&env), &["do", "hello"], "");
-    assert!(
-        unreachable.stderr.contains("cannot reach"),
-        "{}",
-        unreachable.all()
-    );
-    assert!(
-        unreachable.stderr.contains("is the server running"),
-        "{}",
-        unreachable.all()
-    );
+    unreachable.assert_stderr_has("cannot reach");
+    unreachable.assert_stderr_has("is the server running");
 }
 
 #[test]
 fn a_malformed_call_goes_back_as_written_and_its_result_says_why() {
     let dir = home_with_pipeline();
-    let server = MockServer::script(vec![
-        tool_call_text("call_bad", "propose_modification", "{\""),
-        text("I will try again later."),
-    ]);
-    let env = compatible(&format!("{}/v1", server.url));
-    let run = qwf(
+    let (server, run) = scripted(
         dir.path(),
-        &pairs(&env),
-        &[
-            "edit",
-            "data-pipeline",
-            "add retry logic to the API call",
-            "--yes",
+        vec![
+            tool_call_text("call_bad", "propose_modification", "{\""),
+            text("I will try again later."),
         ],
-        "",
+        &["edit", "data-pipeline", RETRY, "--yes"],
     );
-    assert_eq!(run.code, 3, "{}", run.all());
+    run.assert_code(3);
     let requests = server.requests();
     let second = requests.get(1).expect("a second request").json();
     let echoed = second["messages"]
@@ -433,12 +311,7 @@ fn a_malformed_call_goes_back_as_written_and_its_result_says_why() {
         .expect("a result");
     assert!(result.contains("the arguments are not JSON"), "{result}");
     assert!(result.contains("you wrote: {\\\""), "{result}");
-    assert!(
-        run.stdout
-            .contains("Nothing was applied: qwf refused the model's propose_modification call"),
-        "{}",
-        run.all()
-    );
+    run.assert_stdout_has("Nothing was applied: qwf refused the model's propose_modification call");
 }
 
 fn tool_call_as_text(form: &str) -> String {
@@ -454,18 +327,10 @@ fn tool_call_as_text(form: &str) -> String {
 fn tool_calls_written_as_text_are_read_shown_and_applied_through_the_gate() {
     for form in ["tagged", "fenced", "bare"] {
         let dir = home_with_pipeline();
-        let server = MockServer::script(vec![text(&tool_call_as_text(form)), text("Retry added.")]);
-        let env = compatible(&format!("{}/v1", server.url));
-        let run = qwf(
+        let (server, run) = scripted(
             dir.path(),
-            &pairs(&env),
-            &[
-                "edit",
-                "data-pipeline",
-                "add retry logic to the API call",
-                "--yes",
-            ],
-            "",
+            vec![text(&tool_call_as_text(form)), text("Retry added.")],
+            &["edit", "data-pipeline", RETRY, "--yes"],
         );
         assert_eq!(run.code, 0, "{form}: {}", run.all());
         assert!(
@@ -498,20 +363,13 @@ fn tool_calls_written_as_text_are_read_shown_and_applied_through_the_gate() {
 fn a_text_call_is_never_applied_without_the_gate() {
     // No --yes and no terminal: shown, declined, nothing written.
     let dir = home_with_pipeline();
-    let server = MockServer::script(vec![text(&tool_call_as_text("tagged")), text("ok")]);
-    let env = compatible(&format!("{}/v1", server.url));
-    let run = qwf(
+    let (_, run) = scripted(
         dir.path(),
-        &pairs(&env),
-        &["edit", "data-pipeline", "add retry logic to the API call"],
-        "",
+        vec![text(&tool_call_as_text("tagged")), text("ok")],
+        &["edit", "data-pipeline", RETRY],
     );
-    assert_eq!(run.code, 3, "{}", run.all());
-    assert!(
-        run.stdout.contains("Proposed change to data-pipeline"),
-        "{}",
-        run.all()
-    );
+    run.assert_code(3);
+    run.assert_stdout_has("Proposed change to data-pipeline");
     assert!(!version_exists(dir.path(), 2));
 }
 
@@ -519,25 +377,21 @@ fn a_text_call_is_never_applied_without_the_gate() {
 fn slips_are_corrected_and_the_model_is_told() {
     let dir = home_with_pipeline();
     // One object where a list is expected, a number as text.
-    let slipped = json!({"workflow": "data-pipeline", "summary": "Retry", "modifications":
-        {"type": "add_error_handling", "step_id": "fetch", "error_handling": {"strategy": "retry", "max_attempts": "4"}}});
-    let server = MockServer::script(vec![
-        tool_call("call_1", "propose_modification", slipped),
-        text("Done."),
-    ]);
-    let env = compatible(&format!("{}/v1", server.url));
-    let run = qwf(
+    let slipped = proposal(
+        "Retry",
+        json!({"type": "add_error_handling", "step_id": "fetch", "error_handling": {"strategy": "retry", "max_attempts": "4"}}),
+    );
+    let (server, run) = scripted(
         dir.path(),
-        &pairs(&env),
+        vec![propose(slipped), text("Done.")],
         &[
             "edit",
             "data-pipeline",
             "retry the fetch four times",
             "--yes",
         ],
-        "",
     );
-    assert_eq!(run.code, 0, "{}", run.all());
+    run.assert_code(0);
     let saved: Value = serde_json::from_str(
         &std::fs::read_to_string(dir.path().join("home/workflows/data-pipeline.json"))
             .expect("saved"),
@@ -558,24 +412,20 @@ fn slips_are_corrected_and_the_model_is_told() {
 
     // A slip no rule explains goes back as an error the model can fix.
     let dir = home_with_pipeline();
-    let server = MockServer::script(vec![
-        tool_call(
-            "call_1",
-            "propose_modification",
-            json!({"workflow": "data-pipeline", "summary": "x",
-            "modifications": [{"type": "add_error_handling", "step_id": "fetch", "error_handling": {"strategy": "retry", "max_attempts": "four"}}]}),
-        ),
-        tool_call("call_2", "propose_modification", retry_proposal()),
-        text("Done."),
-    ]);
-    let env = compatible(&format!("{}/v1", server.url));
-    let run = qwf(
-        dir.path(),
-        &pairs(&env),
-        &["edit", "data-pipeline", "retry the fetch", "--yes"],
-        "",
+    let unreadable = proposal(
+        "x",
+        json!([{"type": "add_error_handling", "step_id": "fetch", "error_handling": {"strategy": "retry", "max_attempts": "four"}}]),
     );
-    assert_eq!(run.code, 0, "{}", run.all());
+    let (server, run) = scripted(
+        dir.path(),
+        vec![
+            propose(unreadable),
+            tool_call("call_2", "propose_modification", retry_proposal()),
+            text("Done."),
+        ],
+        &["edit", "data-pipeline", "retry the fetch", "--yes"],
+    );
+    run.assert_code(0);
     let results = tool_results(&server.requests()[1].json());
     assert!(
         results[0]
@@ -589,50 +439,38 @@ fn slips_are_corrected_and_the_model_is_told() {
 #[test]
 fn a_prose_answer_to_an_edit_gets_one_reminder_and_then_proposes() {
     let dir = home_with_pipeline();
-    let server = MockServer::script(vec![
-        text("You could add a retry to the fetch step."),
-        tool_call("call_1", "propose_modification", retry_proposal()),
-        text("Done."),
-    ]);
-    let env = compatible(&format!("{}/v1", server.url));
-    let run = qwf(
+    let (server, run) = scripted(
         dir.path(),
-        &pairs(&env),
-        &[
-            "edit",
-            "data-pipeline",
-            "add retry logic to the API call",
-            "--yes",
+        vec![
+            text("You could add a retry to the fetch step."),
+            propose(retry_proposal()),
+            text("Done."),
         ],
-        "",
+        &["edit", "data-pipeline", RETRY, "--yes"],
     );
-    assert_eq!(run.code, 0, "{}", run.all());
+    run.assert_code(0);
     assert!(version_exists(dir.path(), 2));
     assert_eq!(server.requests().len(), 3);
 }
 
 #[test]
 fn verbose_shows_model_calls_tool_calls_gate_decisions_and_versions() {
-    let dir = home_with_pipeline();
-    let server = MockServer::script(vec![
-        tool_call("call_1", "propose_modification", retry_proposal()),
-        text("Done."),
-    ]);
-    let mut env = compatible(&format!("{}/v1", server.url));
-    env.push(("QWF_API_KEY", "sk-verbose-secret-42".to_string()));
-    let run = qwf(
-        dir.path(),
-        &pairs(&env),
-        &[
-            "-v",
-            "edit",
-            "data-pipeline",
-            "add retry logic to the API call",
-            "--yes",
-        ],
-        "",
-    );
-    assert_eq!(run.code, 0, "{}", run.all());
+    // An applied retry, with an API key that must never be printed.
+    let verbose = |flag: &str| {
+        let dir = home_with_pipeline();
+        let server = MockServer::script(vec![propose(retry_proposal()), text("Done.")]);
+        let mut env = compatible(&format!("{}/v1", server.url));
+        env.push(("QWF_API_KEY", "sk-verbose-secret-42".to_string()));
+        let run = qwf(
+            dir.path(),
+            &pairs(&env),
+            &[flag, "edit", "data-pipeline", RETRY, "--yes"],
+            "",
+        );
+        run.assert_code(0);
+        run
+    };
+    let run = verbose("-v");
     for needle in [
         "model call",
         "openai-compatible test-model",
@@ -644,45 +482,16 @@ fn verbose_shows_model_calls_tool_calls_gate_decisions_and_versions() {
         "gate: approved; version written",
         "version=2",
     ] {
-        assert!(run.stderr.contains(needle), "{needle}: {}", run.stderr);
+        run.assert_stderr_has(needle);
     }
-    assert!(
-        !run.stderr.contains("\"messages\""),
-        "bodies only with -vv: {}",
-        run.stderr
-    );
+    // Bodies only with -vv.
+    run.assert_stderr_lacks("\"messages\"");
 
-    let dir = home_with_pipeline();
-    let server = MockServer::script(vec![
-        tool_call("call_1", "propose_modification", retry_proposal()),
-        text("Done."),
-    ]);
-    let mut env = compatible(&format!("{}/v1", server.url));
-    env.push(("QWF_API_KEY", "sk-verbose-secret-42".to_string()));
-    let run = qwf(
-        dir.path(),
-        &pairs(&env),
-        &[
-            "-vv",
-            "edit",
-            "data-pipeline",
-            "add retry logic to the API call",
-            "--yes",
-        ],
-        "",
-    );
-    assert_eq!(run.code, 0, "{}", run.all());
-    assert!(
-        run.stderr.contains("\"messages\""),
-        "the request body: {}",
-        run.stderr
-    );
-    assert!(run.stderr.contains("model response"), "{}", run.stderr);
-    assert!(
-        !run.stderr.contains("sk-verbose-secret-42"),
-        "{}",
-        run.stderr
-    );
+    let run = verbose("-vv");
+    // The request body.
+    run.assert_stderr_has("\"messages\"");
+    run.assert_stderr_has("model response");
+    run.assert_stderr_lacks("sk-verbose-secret-42");
 }
 
 #[test]
@@ -700,7 +509,7 @@ fn ollama_requests_set_num_ctx_to_fit() {
         ("QWF_BASE_URL", server.url.as_str()),
     ];
     let run = qwf(dir.path(), &env, &["do", "what does data-pipeline do?"], "");
-    assert_eq!(run.code, 0, "{}", run.all());
+    run.assert_code(0);
     let request = server.only_request();
     assert_eq!(request.target, "/api/chat");
     let body = request.json();
@@ -720,25 +529,15 @@ fn ollama_requests_set_num_ctx_to_fit() {
 /// messages, with the estimator qwf documents).
 #[test]
 fn the_first_request_keeps_to_the_prompt_budget() {
-    let measure = |args: &[&str], setup: &dyn Fn(&std::path::Path)| -> usize {
+    let measure = |args: &[&str], setup: &dyn Fn(&Path)| -> usize {
         let dir = home_with_pipeline();
         setup(dir.path());
-        let server = MockServer::script(vec![text("ok"), text("ok")]);
-        let env = compatible(&format!("{}/v1", server.url));
-        qwf(dir.path(), &pairs(&env), args, "");
+        let (server, _) = scripted(dir.path(), vec![text("ok"), text("ok")], args);
         let first = server.requests().first().expect("a request").json();
         estimate_tokens(&first["messages"].to_string())
             + estimate_tokens(&first["tools"].to_string())
     };
-    let edit = measure(
-        &[
-            "edit",
-            "data-pipeline",
-            "add retry logic to the API call",
-            "--yes",
-        ],
-        &|_| {},
-    );
+    let edit = measure(&["edit", "data-pipeline", RETRY, "--yes"], &|_| {});
     assert!(edit <= 2500, "edit: {edit} tokens");
     let create = measure(
         &[

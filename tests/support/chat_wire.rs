@@ -8,7 +8,10 @@ use std::process::{Command, Stdio};
 
 use serde_json::{Value, json};
 
-pub const PIPELINE: &str = include_str!("../fixtures/data-pipeline.json");
+#[path = "homes.rs"]
+mod homes;
+#[allow(unused_imports)] // each test binary uses a different part
+pub use homes::{PIPELINE, home_with_pipeline};
 
 fn completion(message: Value, finish: &str, prompt_tokens: u64, completion_tokens: u64) -> Value {
     json!({
@@ -89,18 +92,6 @@ pub fn streamed_text(pieces: &[&str]) -> (u16, Value) {
     sse(&chunks)
 }
 
-/// A temporary directory whose qwf home holds the seed's pipeline.
-pub fn home_with_pipeline() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::create_dir_all(dir.path().join("home/workflows")).expect("home");
-    std::fs::write(
-        dir.path().join("home/workflows/data-pipeline.json"),
-        PIPELINE,
-    )
-    .expect("workflow");
-    dir
-}
-
 pub struct Run {
     pub code: i32,
     pub stdout: String,
@@ -110,6 +101,52 @@ pub struct Run {
 impl Run {
     pub fn all(&self) -> String {
         format!("{}\n{}", self.stdout, self.stderr)
+    }
+
+    /// What a user reads, with the exit code: both streams, labelled.
+    pub fn text(&self) -> String {
+        format!(
+            "exit: {}\n--- stdout\n{}--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+
+    /// Stdout as the one JSON document `--json` prints.
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|error| panic!("not JSON ({error}):\n{}\n{}", self.stdout, self.stderr))
+    }
+
+    #[track_caller]
+    pub fn assert_code(&self, code: i32) {
+        assert_eq!(self.code, code, "{}", self.all());
+    }
+
+    #[track_caller]
+    pub fn assert_stdout_has(&self, needle: &str) {
+        assert!(
+            self.stdout.contains(needle),
+            "stdout lacks {needle:?}:\n{}",
+            self.all()
+        );
+    }
+
+    #[track_caller]
+    pub fn assert_stderr_has(&self, needle: &str) {
+        assert!(
+            self.stderr.contains(needle),
+            "stderr lacks {needle:?}:\n{}",
+            self.all()
+        );
+    }
+
+    #[track_caller]
+    pub fn assert_stderr_lacks(&self, needle: &str) {
+        assert!(
+            !self.stderr.contains(needle),
+            "stderr has {needle:?}:\n{}",
+            self.all()
+        );
     }
 }
 
@@ -154,6 +191,21 @@ pub fn compatible(base_url: &str) -> Vec<(&'static str, String)> {
         ("QWF_MODEL", "test-model".to_string()),
         ("QWF_BASE_URL", base_url.to_string()),
     ]
+}
+
+/// Runs the real binary against the openai-compatible server at
+/// `server_url` (its `/v1`).
+pub fn qwf_with_model(dir: &Path, server_url: &str, args: &[&str], stdin: &str) -> Run {
+    let env = compatible(&format!("{server_url}/v1"));
+    qwf(dir, &pairs(&env), args, stdin)
+}
+
+/// `reply` reporting other token counts.
+pub fn with_usage(reply: (u16, Value), prompt_tokens: u64, completion_tokens: u64) -> (u16, Value) {
+    let (status, mut body) = reply;
+    body["usage"] = json!({"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
+                           "total_tokens": prompt_tokens + completion_tokens});
+    (status, body)
 }
 
 /// `compatible` as the borrowed pairs `qwf` takes.
