@@ -4,17 +4,16 @@
 //! `--yes`, the exit code and the text users read are checked. The skills
 //! declare their interfaces, as issue 11's skill format allows.
 
+#[path = "support/chat_wire.rs"]
+mod chat_wire;
 #[path = "support/mock_http.rs"]
 mod mock_http;
 
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
 
+use chat_wire::{Run, compatible, home_with_pipeline, pairs, with_usage};
 use mock_http::MockServer;
 use serde_json::{Value, json};
-
-const PIPELINE: &str = include_str!("fixtures/data-pipeline.json");
 
 /// The seed pipeline's skills with their interfaces, and the ones the
 /// scenarios swap in.
@@ -53,118 +52,72 @@ const SKILLS: &[(&str, &str)] = &[
 ];
 
 fn home() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::create_dir_all(dir.path().join("home/workflows")).expect("workflows");
+    let dir = home_with_pipeline();
     std::fs::create_dir_all(dir.path().join("home/skills")).expect("skills");
-    std::fs::write(
-        dir.path().join("home/workflows/data-pipeline.json"),
-        PIPELINE,
-    )
-    .expect("workflow");
     for (name, text) in SKILLS {
         std::fs::write(dir.path().join(format!("home/skills/{name}.json")), text).expect("skill");
     }
     dir
 }
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
+/// The real binary in `home`, against the scripted model if there is one; a
+/// session with answers on stdin is interactive.
+fn qwf(home: &Path, server: Option<&MockServer>, args: &[&str], stdin: &str) -> Run {
+    let mut env = server
+        .map(|server| compatible(&format!("{}/v1", server.url)))
+        .unwrap_or_default();
+    if !stdin.is_empty() {
+        env.push(("QWF_INTERACTIVE", "1".to_string()));
+    }
+    chat_wire::qwf(home, &pairs(&env), args, stdin)
 }
 
-impl Run {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|error| panic!("not JSON ({error}):\n{}\n{}", self.stdout, self.stderr))
+/// A change the scripted model proposes, with the user's request that
+/// prompts it.
+struct Proposal {
+    summary: &'static str,
+    request: &'static str,
+    modifications: Value,
+}
+
+impl Proposal {
+    /// A model that proposes this once, then says it is done.
+    fn model(&self) -> MockServer {
+        let arguments = json!({"workflow": "data-pipeline", "summary": self.summary, "modifications": self.modifications});
+        MockServer::script(vec![
+            with_usage(
+                chat_wire::tool_call("call_1", "propose_modification", arguments),
+                10,
+                10,
+            ),
+            with_usage(chat_wire::text("Done."), 10, 5),
+        ])
     }
 
-    /// What a user reads, both streams.
-    fn text(&self) -> String {
-        format!(
-            "exit: {}\n--- stdout\n{}--- stderr\n{}",
-            self.code, self.stdout, self.stderr
+    /// `qwf edit data-pipeline REQUEST FLAGS` in `home`, with the model
+    /// proposing this.
+    fn edit(&self, home: &Path, flags: &[&str]) -> Run {
+        self.edit_with(home, &self.model(), flags)
+    }
+
+    /// `edit`, against `server`.
+    fn edit_with(&self, home: &Path, server: &MockServer, flags: &[&str]) -> Run {
+        let mut args = vec!["edit", "data-pipeline", self.request];
+        args.extend_from_slice(flags);
+        qwf(home, Some(server), &args, "")
+    }
+
+    /// The gate on a terminal in a fresh home, answering `answers` (one per
+    /// line).
+    fn at_the_gate(&self, answers: &str) -> Run {
+        let dir = home();
+        qwf(
+            dir.path(),
+            Some(&self.model()),
+            &["edit", "data-pipeline", self.request],
+            answers,
         )
     }
-}
-
-fn qwf(home: &Path, server: Option<&MockServer>, args: &[&str], stdin: &str) -> Run {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_qwf"));
-    command
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", home)
-        .env("QWF_HOME", home.join("home"))
-        .env("QWF_TIMESTAMP", "2026-11-27T10:00:00Z")
-        .env("NO_COLOR", "1")
-        .current_dir(home)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    if let Some(server) = server {
-        command
-            .env("QWF_PROVIDER", "openai-compatible")
-            .env("QWF_MODEL", "test-model")
-            .env("QWF_BASE_URL", format!("{}/v1", server.url));
-    }
-    if !stdin.is_empty() {
-        command.env("QWF_INTERACTIVE", "1");
-    }
-    let mut child = command.spawn().expect("qwf starts");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin.as_bytes())
-        .expect("stdin written");
-    let output = child.wait_with_output().expect("qwf finishes");
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
-
-fn tool_call(name: &str, arguments: Value) -> (u16, Value) {
-    (
-        200,
-        json!({
-            "id": "chatcmpl-1", "object": "chat.completion", "created": 1_700_000_000, "model": "test-model",
-            "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {"role": "assistant", "content": null,
-                "tool_calls": [{"id": "call_1", "type": "function", "function": {"name": name, "arguments": arguments.to_string()}}]}}],
-            "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20}
-        }),
-    )
-}
-
-fn text(content: &str) -> (u16, Value) {
-    (
-        200,
-        json!({
-            "id": "chatcmpl-2", "object": "chat.completion", "created": 1_700_000_000, "model": "test-model",
-            "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": content}}],
-            "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}
-        }),
-    )
-}
-
-/// A model that proposes `modifications` once, then says it is done.
-fn proposing(summary: &str, modifications: Value) -> MockServer {
-    MockServer::script(vec![
-        tool_call(
-            "propose_modification",
-            json!({"workflow": "data-pipeline", "summary": summary, "modifications": modifications}),
-        ),
-        text("Done."),
-    ])
-}
-
-/// `qwf edit data-pipeline REQUEST` with the scripted model and `flags`.
-fn edit(home: &Path, server: &MockServer, request: &str, flags: &[&str]) -> Run {
-    let mut args = vec!["edit", "data-pipeline", request];
-    args.extend_from_slice(flags);
-    qwf(home, Some(server), &args, "")
 }
 
 /// The `--json` result's verdict and whether it was applied, with the exit
@@ -178,61 +131,80 @@ fn outcome(run: &Run) -> (String, bool, i32) {
     )
 }
 
-fn scenario_one() -> Value {
+#[track_caller]
+fn assert_outcome(run: &Run, verdict: &str, applied: bool, code: i32) {
+    assert_eq!(
+        outcome(run),
+        (verdict.to_string(), applied, code),
+        "{}",
+        run.text()
+    );
+}
+
+fn scenario_one() -> Proposal {
     // What the planner used to propose for "skip the save when validation
     // fails": an output data-validator never produces.
-    json!([
-        {"type": "modify_step", "id": "validate", "changes": {"outputs": ["validated", "success"]}},
-        {"type": "remove_step", "id": "save"},
-        {"type": "add_step", "after": "validate", "step": {"id": "if-succeeded", "type": "conditional",
-            "condition": "validate.success == true", "then": [
-                {"id": "save", "type": "skill", "skill": "db-writer",
-                 "inputs": {"data": "validate.validated", "table": "context.table"}}]}}
-    ])
+    Proposal {
+        summary: "Skip the save when validation fails",
+        request: "skip the save when validation fails",
+        modifications: json!([
+            {"type": "modify_step", "id": "validate", "changes": {"outputs": ["validated", "success"]}},
+            {"type": "remove_step", "id": "save"},
+            {"type": "add_step", "after": "validate", "step": {"id": "if-succeeded", "type": "conditional",
+                "condition": "validate.success == true", "then": [
+                    {"id": "save", "type": "skill", "skill": "db-writer",
+                     "inputs": {"data": "validate.validated", "table": "context.table"}}]}}
+        ]),
+    }
 }
 
-fn scenario_two() -> Value {
-    json!([{"type": "modify_step", "id": "fetch", "changes": {"skill": "s3-uploader"}}])
+fn scenario_two() -> Proposal {
+    Proposal {
+        summary: "Upload instead of fetching",
+        request: "upload the data to s3",
+        modifications: json!([{"type": "modify_step", "id": "fetch", "changes": {"skill": "s3-uploader"}}]),
+    }
 }
 
-fn scenario_three() -> Value {
-    json!([{"type": "add_error_handling", "step_id": "validate",
-            "error_handling": {"strategy": "fallback", "fallback": "save"}}])
+fn scenario_three() -> Proposal {
+    Proposal {
+        summary: "Fall back to save when validation fails",
+        request: "when the validation fails, fall back to the save step",
+        modifications: json!([{"type": "add_error_handling", "step_id": "validate",
+                               "error_handling": {"strategy": "fallback", "fallback": "save"}}]),
+    }
 }
 
-fn scenario_four() -> Value {
-    json!([
-        {"type": "add_error_handling", "step_id": "fetch",
-         "error_handling": {"strategy": "retry", "max_attempts": 3, "backoff": "exponential"}},
-        {"type": "remove_step", "id": "validate"},
-        {"type": "remove_step", "id": "save"},
-        {"type": "add_step", "after": "fetch", "step": {"id": "publish", "type": "skill",
-            "skill": "webhook-post", "inputs": {"data": "fetch.data"}}},
-        {"type": "set_description", "description": "Fetch API data and publish it"}
-    ])
+fn scenario_four() -> Proposal {
+    Proposal {
+        summary: "Add retry to fetch",
+        request: "add retry logic to the API call",
+        modifications: json!([
+            {"type": "add_error_handling", "step_id": "fetch",
+             "error_handling": {"strategy": "retry", "max_attempts": 3, "backoff": "exponential"}},
+            {"type": "remove_step", "id": "validate"},
+            {"type": "remove_step", "id": "save"},
+            {"type": "add_step", "after": "fetch", "step": {"id": "publish", "type": "skill",
+                "skill": "webhook-post", "inputs": {"data": "fetch.data"}}},
+            {"type": "set_description", "description": "Fetch API data and publish it"}
+        ]),
+    }
 }
 
-fn retry() -> Value {
-    json!([{"type": "add_error_handling", "step_id": "fetch",
-            "error_handling": {"strategy": "retry", "max_attempts": 3, "backoff": "exponential"}}])
+fn retry() -> Proposal {
+    Proposal {
+        summary: "Added retry logic to API call",
+        request: "add retry logic to the API call",
+        modifications: json!([{"type": "add_error_handling", "step_id": "fetch",
+                               "error_handling": {"strategy": "retry", "max_attempts": 3, "backoff": "exponential"}}]),
+    }
 }
 
 #[test]
 fn an_output_the_skill_never_produces_does_not_land_with_yes() {
     let dir = home();
-    let server = proposing("Skip the save when validation fails", scenario_one());
-    let run = edit(
-        dir.path(),
-        &server,
-        "skip the save when validation fails",
-        &["--yes", "--json"],
-    );
-    assert_eq!(
-        outcome(&run),
-        ("breaking".into(), false, 3),
-        "{}",
-        run.text()
-    );
+    let run = scenario_one().edit(dir.path(), &["--yes", "--json"]);
+    assert_outcome(&run, "breaking", false, 3);
     let reason = run.json()["declined"][0]["reason"].to_string();
     assert!(reason.contains("breaking"), "{reason}");
 }
@@ -240,21 +212,9 @@ fn an_output_the_skill_never_produces_does_not_land_with_yes() {
 #[test]
 fn a_skill_swapped_for_one_with_other_inputs_does_not_land_and_its_command_is_shown() {
     let dir = home();
-    let server = proposing("Upload instead of fetching", scenario_two());
-    let run = edit(
-        dir.path(),
-        &server,
-        "upload the data to s3",
-        &["--yes", "--json"],
-    );
-    assert_eq!(
-        outcome(&run),
-        ("breaking".into(), false, 3),
-        "{}",
-        run.text()
-    );
-    let server = proposing("Upload instead of fetching", scenario_two());
-    let shown = edit(dir.path(), &server, "upload the data to s3", &["--yes"]);
+    let run = scenario_two().edit(dir.path(), &["--yes", "--json"]);
+    assert_outcome(&run, "breaking", false, 3);
+    let shown = scenario_two().edit(dir.path(), &["--yes"]);
     assert!(
         shown
             .stdout
@@ -267,19 +227,8 @@ fn a_skill_swapped_for_one_with_other_inputs_does_not_land_and_its_command_is_sh
 #[test]
 fn validate_and_preflight_report_what_the_gate_reports() {
     let dir = home();
-    let server = proposing("Upload instead of fetching", scenario_two());
-    let forced = edit(
-        dir.path(),
-        &server,
-        "upload the data to s3",
-        &["--yes", "--force", "--json"],
-    );
-    assert_eq!(
-        outcome(&forced),
-        ("breaking".into(), true, 0),
-        "{}",
-        forced.text()
-    );
+    let forced = scenario_two().edit(dir.path(), &["--yes", "--force", "--json"]);
+    assert_outcome(&forced, "breaking", true, 0);
     let validated = qwf(dir.path(), None, &["validate", "data-pipeline"], "");
     assert_eq!(validated.code, 1, "{}", validated.text());
     assert!(
@@ -303,37 +252,23 @@ fn validate_and_preflight_report_what_the_gate_reports() {
 #[test]
 fn a_fallback_that_takes_a_step_out_of_the_flow_does_not_land_with_yes() {
     let dir = home();
-    let server = proposing("Fall back to save when validation fails", scenario_three());
-    let run = edit(
-        dir.path(),
-        &server,
-        "when the validation fails, fall back to the save step",
-        &["--yes", "--json"],
-    );
-    assert_eq!(
-        outcome(&run),
-        ("breaking".into(), false, 3),
-        "{}",
-        run.text()
-    );
+    let run = scenario_three().edit(dir.path(), &["--yes", "--json"]);
+    assert_outcome(&run, "breaking", false, 3);
 }
 
 #[test]
 fn a_rewrite_under_a_small_summary_needs_force_and_the_model_is_told_to_propose_less() {
     let dir = home();
-    let server = proposing("Add retry to fetch", scenario_four());
-    let run = edit(
-        dir.path(),
-        &server,
-        "add retry logic to the API call",
-        &["--yes", "--json"],
-    );
+    let rewrite = scenario_four();
+    let server = rewrite.model();
+    let run = rewrite.edit_with(dir.path(), &server, &["--yes", "--json"]);
     let (_, applied, code) = outcome(&run);
     assert_eq!((applied, code), (false, 3), "{}", run.text());
     let document = run.json();
-    let rewrite = document["rewrite"].as_str().unwrap_or_default();
+    let told_user = document["rewrite"].as_str().unwrap_or_default();
     assert!(
-        rewrite.contains("removes 2") && rewrite.contains("rewrites the workflow's description"),
+        told_user.contains("removes 2")
+            && told_user.contains("rewrites the workflow's description"),
         "{document}"
     );
     // What went back to the model as the tool's result.
@@ -341,42 +276,26 @@ fn a_rewrite_under_a_small_summary_needs_force_and_the_model_is_told_to_propose_
     let told = requests[1].body.clone();
     assert!(told.contains("Propose a smaller change"), "{told}");
     // The user can still have it, with --force.
-    let server = proposing("Add retry to fetch", scenario_four());
-    let forced = edit(
-        dir.path(),
-        &server,
-        "add retry logic to the API call",
-        &["--yes", "--force", "--json"],
-    );
+    let forced = rewrite.edit(dir.path(), &["--yes", "--force", "--json"]);
     assert!(outcome(&forced).1, "{}", forced.text());
 }
 
 #[test]
 fn a_plain_retry_still_lands_as_safe() {
     let dir = home();
-    let server = proposing("Added retry logic to API call", retry());
-    let run = edit(
-        dir.path(),
-        &server,
-        "add retry logic to the API call",
-        &["--yes", "--json"],
-    );
-    assert_eq!(outcome(&run), ("safe".into(), true, 0), "{}", run.text());
+    let run = retry().edit(dir.path(), &["--yes", "--json"]);
+    assert_outcome(&run, "safe", true, 0);
 }
 
 #[test]
 fn a_swap_to_a_compatible_skill_needs_attention_and_prints_the_command() {
     let dir = home();
-    let server = proposing(
-        "Use curl-fetch for the fetch step",
-        json!([{"type": "modify_step", "id": "fetch", "changes": {"skill": "curl-fetch"}}]),
-    );
-    let run = edit(
-        dir.path(),
-        &server,
-        "use curl-fetch for the fetch step",
-        &["--yes"],
-    );
+    let swap = Proposal {
+        summary: "Use curl-fetch for the fetch step",
+        request: "use curl-fetch for the fetch step",
+        modifications: json!([{"type": "modify_step", "id": "fetch", "changes": {"skill": "curl-fetch"}}]),
+    };
+    let run = swap.edit(dir.path(), &["--yes"]);
     assert_eq!(run.code, 0, "{}", run.text());
     assert!(
         run.stdout.contains("Impact: needs attention")
@@ -391,91 +310,32 @@ fn a_swap_to_a_compatible_skill_needs_attention_and_prints_the_command() {
 // ---------------------------------------------------------------------------
 // The gate's text, as users read it.
 
-fn gate_text(modifications: Value, summary: &str, request: &str) -> String {
-    let dir = home();
-    let server = proposing(summary, modifications);
-    edit(dir.path(), &server, request, &["--dry-run"]).text()
-}
-
 #[test]
 fn the_gate_shows_each_scenario() {
-    insta::assert_snapshot!(
-        "scenario_one_unproduced_output",
-        gate_text(
-            scenario_one(),
-            "Skip the save when validation fails",
-            "skip the save when validation fails"
-        )
-    );
-    insta::assert_snapshot!(
-        "scenario_two_swap_to_s3",
-        gate_text(
-            scenario_two(),
-            "Upload instead of fetching",
-            "upload the data to s3"
-        )
-    );
-    insta::assert_snapshot!(
-        "scenario_three_fallback",
-        gate_text(
-            scenario_three(),
-            "Fall back to save when validation fails",
-            "when the validation fails, fall back to the save step"
-        )
-    );
-    insta::assert_snapshot!(
-        "scenario_four_rewrite",
-        gate_text(
-            scenario_four(),
-            "Add retry to fetch",
-            "add retry logic to the API call"
-        )
-    );
-    insta::assert_snapshot!(
-        "plain_retry",
-        gate_text(
-            retry(),
-            "Added retry logic to API call",
-            "add retry logic to the API call"
-        )
-    );
-}
-
-/// The gate on a terminal, answering `answers` (one per line).
-fn at_the_gate(modifications: Value, summary: &str, request: &str, answers: &str) -> Run {
-    let dir = home();
-    let server = proposing(summary, modifications);
-    qwf(
-        dir.path(),
-        Some(&server),
-        &["edit", "data-pipeline", request],
-        answers,
-    )
+    let gate_text = |proposal: Proposal| {
+        let dir = home();
+        proposal.edit(dir.path(), &["--dry-run"]).text()
+    };
+    insta::assert_snapshot!("scenario_one_unproduced_output", gate_text(scenario_one()));
+    insta::assert_snapshot!("scenario_two_swap_to_s3", gate_text(scenario_two()));
+    insta::assert_snapshot!("scenario_three_fallback", gate_text(scenario_three()));
+    insta::assert_snapshot!("scenario_four_rewrite", gate_text(scenario_four()));
+    insta::assert_snapshot!("plain_retry", gate_text(retry()));
 }
 
 #[test]
 fn why_explains_in_the_words_of_the_impact() {
-    let removal = at_the_gate(
-        json!([{"type": "remove_step", "id": "validate"}]),
-        "Remove the validation step",
-        "remove the validation step",
-        "why\nn\n",
-    );
+    let removal = Proposal {
+        summary: "Remove the validation step",
+        request: "remove the validation step",
+        modifications: json!([{"type": "remove_step", "id": "validate"}]),
+    }
+    .at_the_gate("why\nn\n");
     assert_eq!(removal.code, 3, "{}", removal.text());
     insta::assert_snapshot!("why_removal", removal.stdout);
-    let fallback = at_the_gate(
-        scenario_three(),
-        "Fall back to save when validation fails",
-        "when the validation fails, fall back to the save step",
-        "why\nn\n",
-    );
+    let fallback = scenario_three().at_the_gate("why\nn\n");
     insta::assert_snapshot!("why_fallback", fallback.stdout);
-    let rewrite = at_the_gate(
-        scenario_four(),
-        "Add retry to fetch",
-        "add retry logic to the API call",
-        "why\nn\n",
-    );
+    let rewrite = scenario_four().at_the_gate("why\nn\n");
     insta::assert_snapshot!("why_rewrite", rewrite.stdout);
     assert!(
         rewrite
@@ -484,24 +344,14 @@ fn why_explains_in_the_words_of_the_impact() {
         "{}",
         rewrite.stderr
     );
-    let safe = at_the_gate(
-        retry(),
-        "Added retry logic to API call",
-        "add retry logic to the API call",
-        "why\ny\n",
-    );
+    let safe = retry().at_the_gate("why\ny\n");
     assert_eq!(safe.code, 0, "{}", safe.text());
     insta::assert_snapshot!("why_retry", safe.stdout);
 }
 
 #[test]
 fn details_summarises_and_json_is_one_answer_away() {
-    let run = at_the_gate(
-        scenario_four(),
-        "Add retry to fetch",
-        "add retry logic to the API call",
-        "details\njson\nn\n",
-    );
+    let run = scenario_four().at_the_gate("details\njson\nn\n");
     let details_start = run
         .stdout
         .find("Change to 'data-pipeline'")
@@ -524,17 +374,16 @@ fn details_summarises_and_json_is_one_answer_away() {
 
 #[test]
 fn iterative_shows_each_changes_new_value() {
-    let parts = json!([
-        {"type": "add_error_handling", "step_id": "fetch",
-         "error_handling": {"strategy": "retry", "max_attempts": 5, "backoff": "linear"}},
-        {"type": "modify_step", "id": "save", "changes": {"timeout_secs": 45}}
-    ]);
-    let run = at_the_gate(
-        parts,
-        "Retry fetch, limit save",
-        "retry fetch and limit save",
-        "iterative\ny\nn\n",
-    );
+    let run = Proposal {
+        summary: "Retry fetch, limit save",
+        request: "retry fetch and limit save",
+        modifications: json!([
+            {"type": "add_error_handling", "step_id": "fetch",
+             "error_handling": {"strategy": "retry", "max_attempts": 5, "backoff": "linear"}},
+            {"type": "modify_step", "id": "save", "changes": {"timeout_secs": 45}}
+        ]),
+    }
+    .at_the_gate("iterative\ny\nn\n");
     assert_eq!(run.code, 0, "{}", run.text());
     let start = run.stdout.find("Step 1/2").expect("iterative shown");
     insta::assert_snapshot!("iterative", &run.stdout[start..]);
@@ -546,13 +395,7 @@ fn iterative_shows_each_changes_new_value() {
 #[test]
 fn dry_run_says_when_each_step_runs_and_with_which_inputs() {
     let dir = home();
-    let server = proposing("Fall back to save when validation fails", scenario_three());
-    let forced = edit(
-        dir.path(),
-        &server,
-        "when the validation fails, fall back to the save step",
-        &["--yes", "--force"],
-    );
+    let forced = scenario_three().edit(dir.path(), &["--yes", "--force"]);
     assert_eq!(forced.code, 0, "{}", forced.text());
     let plan = qwf(dir.path(), None, &["run", "data-pipeline", "--dry-run"], "");
     assert_eq!(plan.code, 0, "{}", plan.text());
