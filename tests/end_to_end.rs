@@ -4,45 +4,24 @@
 //! retry, is declined a removal, and rolls back. Checks the store and what
 //! the server was sent.
 
-#[path = "support/homes.rs"]
-mod homes;
+#[path = "support/chat_wire.rs"]
+mod chat_wire;
 #[path = "support/mock_http.rs"]
 mod mock_http;
 #[path = "support/pty.rs"]
 mod pty;
 
-use std::io::Write;
 use std::process::{Command, Stdio};
 
-use homes::{PIPELINE, home_with_pipeline};
+use chat_wire::{
+    PIPELINE, chunk, home_with_pipeline, qwf, sse, streamed_text, text as chat_text,
+    tool_call as chat_tool_call, tool_results,
+};
 use mock_http::{MockServer, Recorded};
 use pty::Step::{Expect, ExpectAfter, Send};
 use serde_json::{Value, json};
 
 const KEY: &str = "sk-e2e-secret-0123456789";
-
-fn chat_tool_call(id: &str, name: &str, arguments: Value) -> (u16, Value) {
-    (
-        200,
-        json!({
-            "id": format!("chatcmpl-{id}"), "object": "chat.completion", "created": 1_700_000_000, "model": "test-model",
-            "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {"role": "assistant", "content": null,
-                "tool_calls": [{"id": id, "type": "function", "function": {"name": name, "arguments": arguments.to_string()}}]}}],
-            "usage": {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120}
-        }),
-    )
-}
-
-fn chat_text(text: &str) -> (u16, Value) {
-    (
-        200,
-        json!({
-            "id": "chatcmpl-text", "object": "chat.completion", "created": 1_700_000_000, "model": "test-model",
-            "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}],
-            "usage": {"prompt_tokens": 150, "completion_tokens": 10, "total_tokens": 160}
-        }),
-    )
-}
 
 fn anthropic_tool_call(id: &str, name: &str, input: Value) -> (u16, Value) {
     (
@@ -66,21 +45,6 @@ fn anthropic_text(text: &str) -> (u16, Value) {
     )
 }
 
-/// A server-sent event stream of Chat Completions chunks.
-fn sse(chunks: &[Value]) -> (u16, Value) {
-    let mut text: String = chunks
-        .iter()
-        .map(|chunk| format!("data: {chunk}\n\n"))
-        .collect();
-    text.push_str("data: [DONE]\n\n");
-    (200, Value::String(text))
-}
-
-fn chunk(delta: Value, finish: Option<&str>) -> Value {
-    json!({"id": "chatcmpl-s", "object": "chat.completion.chunk", "created": 1_700_000_000, "model": "test-model",
-           "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
-}
-
 fn streamed_tool_call(id: &str, name: &str, arguments: Value) -> (u16, Value) {
     let arguments = arguments.to_string();
     let (first, rest) = arguments.split_at(arguments.len() / 2);
@@ -97,15 +61,6 @@ fn streamed_tool_call(id: &str, name: &str, arguments: Value) -> (u16, Value) {
     ])
 }
 
-fn streamed_text(pieces: &[&str]) -> (u16, Value) {
-    let mut chunks: Vec<Value> = pieces
-        .iter()
-        .map(|piece| chunk(json!({"content": piece}), None))
-        .collect();
-    chunks.push(chunk(json!({}), Some("stop")));
-    sse(&chunks)
-}
-
 /// The environment of an interactive session whose model is the
 /// OpenAI-compatible server at `base_url`.
 fn interactive_model(base_url: &str) -> Vec<(&str, &str)> {
@@ -117,43 +72,6 @@ fn interactive_model(base_url: &str) -> Vec<(&str, &str)> {
     ]
 }
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn qwf(home: &std::path::Path, env: &[(&str, &str)], args: &[&str], stdin: &str) -> Run {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_qwf"));
-    command
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", home)
-        .env("QWF_HOME", home.join("home"))
-        .env("QWF_TIMESTAMP", "2026-11-27T10:00:00Z")
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for (name, value) in env {
-        command.env(name, value);
-    }
-    let mut child = command.spawn().expect("qwf starts");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin.as_bytes())
-        .expect("stdin written");
-    let output = child.wait_with_output().expect("qwf finishes");
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
-
 fn assert_no_key_in_bodies(requests: &[Recorded]) {
     for request in requests {
         assert!(
@@ -161,29 +79,6 @@ fn assert_no_key_in_bodies(requests: &[Recorded]) {
             "the API key leaked into a request body"
         );
     }
-}
-
-/// The tool results a request sent back, by tool call id (Chat Completions).
-fn chat_tool_results(request: &Recorded) -> Vec<(String, String)> {
-    request.json()["messages"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|message| message["role"] == "tool")
-        .map(|message| {
-            let content = match &message["content"] {
-                Value::String(text) => text.clone(),
-                other => other.to_string(),
-            };
-            (
-                message["tool_call_id"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string(),
-                content,
-            )
-        })
-        .collect()
 }
 
 #[test]
@@ -360,10 +255,10 @@ fn create_edit_declined_removal_and_rollback_over_chat_completions() {
             json!(["workflow", "modifications", "summary"])
         );
     }
-    let results = chat_tool_results(&requests[5]);
+    let results = tool_results(&requests[5].json());
     assert_eq!(results[0].0, "call_3");
     assert!(results[0].1.contains("declined"), "{}", results[0].1);
-    let results = chat_tool_results(&requests[3]);
+    let results = tool_results(&requests[3].json());
     assert!(
         results[0].1.contains("\"status\":\"applied\""),
         "{}",
