@@ -12,6 +12,7 @@ use std::process::Command;
 use serde_json::Value;
 
 use chat_wire::PIPELINE;
+use mock_http::MockServer;
 
 fn write(path: &Path, text: &str) {
     std::fs::create_dir_all(path.parent().expect("a parent")).expect("dirs");
@@ -38,21 +39,37 @@ fn suite(root: &Path) {
     );
 }
 
-fn qwf(home: &Path, args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_qwf"))
-        .args(args)
+/// The real binary in a clean environment whose qwf home is `home/home`;
+/// its model, if given, is the scripted server.
+fn qwf_command(home: &Path, model: Option<&MockServer>) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_qwf"));
+    command
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("HOME", home)
         .env("QWF_HOME", home.join("home"))
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("qwf runs");
+        .env("NO_COLOR", "1");
+    if let Some(server) = model {
+        command
+            .env("QWF_PROVIDER", "openai-compatible")
+            .env("QWF_MODEL", "m")
+            .env("QWF_BASE_URL", format!("{}/v1", server.url));
+    }
+    command
+}
+
+/// The exit code, stdout and stderr of `command`, run to its end.
+fn finish(command: &mut Command) -> (i32, String, String) {
+    let output = command.output().expect("qwf runs");
     (
         output.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&output.stdout).into_owned(),
         String::from_utf8_lossy(&output.stderr).into_owned(),
     )
+}
+
+fn qwf(home: &Path, args: &[&str]) -> (i32, String, String) {
+    finish(qwf_command(home, None).args(args))
 }
 
 #[test]
@@ -278,19 +295,10 @@ fn an_unreachable_model_errors_apart_from_failures_and_rates_without_cases_are_n
             "m",
         ];
         args.extend_from_slice(extra);
-        let output = Command::new(env!("CARGO_BIN_EXE_qwf"))
-            .args(&args)
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", dir.path())
-            .env("QWF_HOME", dir.path().join("home"))
-            .env("QWF_BASE_URL", &url)
-            .output()
-            .expect("qwf runs");
-        (
-            output.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&output.stdout).into_owned(),
-            String::from_utf8_lossy(&output.stderr).into_owned(),
+        finish(
+            qwf_command(dir.path(), None)
+                .args(&args)
+                .env("QWF_BASE_URL", &url),
         )
     };
     let (code, stdout, stderr) = run(&[]);
@@ -379,15 +387,22 @@ fn two_questions(evals: &Path) {
     }
 }
 
-#[test]
-fn ctrl_c_on_a_terminal_stops_the_whole_eval_and_reports_what_finished() {
+/// Two questions in a temporary `evals/`, and a model that answers the
+/// first, then never answers.
+fn two_questions_then_silence() -> (tempfile::TempDir, std::path::PathBuf, MockServer) {
     let dir = tempfile::tempdir().expect("tempdir");
     let evals = dir.path().join("evals");
     two_questions(&evals);
-    let server = mock_http::MockServer::script_then_silent(
+    let server = MockServer::script_then_silent(
         vec![chat_wire::text("It fetches, validates and saves.")],
         std::time::Duration::from_secs(60),
     );
+    (dir, evals, server)
+}
+
+#[test]
+fn ctrl_c_on_a_terminal_stops_the_whole_eval_and_reports_what_finished() {
+    let (dir, evals, server) = two_questions_then_silence();
     let driver = dir.path().join("driver.py");
     std::fs::write(&driver, EVAL_PTY_DRIVER).expect("driver");
     let started = std::time::Instant::now();
@@ -419,22 +434,9 @@ fn ctrl_c_on_a_terminal_stops_the_whole_eval_and_reports_what_finished() {
 
 #[test]
 fn sigterm_stops_the_whole_eval_and_reports_what_finished() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let evals = dir.path().join("evals");
-    two_questions(&evals);
-    let server = mock_http::MockServer::script_then_silent(
-        vec![chat_wire::text("It fetches, validates and saves.")],
-        std::time::Duration::from_secs(60),
-    );
-    let child = Command::new(env!("CARGO_BIN_EXE_qwf"))
+    let (dir, evals, server) = two_questions_then_silence();
+    let child = qwf_command(dir.path(), Some(&server))
         .args(["--json", "eval", &evals.display().to_string()])
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", dir.path())
-        .env("QWF_HOME", dir.path().join("home"))
-        .env("QWF_PROVIDER", "openai-compatible")
-        .env("QWF_MODEL", "m")
-        .env("QWF_BASE_URL", format!("{}/v1", server.url))
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -482,33 +484,23 @@ fn an_answer_cut_off_at_the_length_is_the_models_failure_and_replays_as_recorded
     let dir = tempfile::tempdir().expect("tempdir");
     let evals = dir.path().join("evals");
     two_questions(&evals);
-    let server = mock_http::MockServer::script(vec![
+    let server = MockServer::script(vec![
         chat_wire::cut_off("and again and again and again", 64),
         chat_wire::text("It fetches, validates and saves."),
     ]);
     let recordings = dir.path().join("recordings");
     let recordings_arg = recordings.display().to_string();
     let evals_arg = evals.display().to_string();
-    let output = Command::new(env!("CARGO_BIN_EXE_qwf"))
-        .args([
-            "--json",
-            "eval",
-            &evals_arg,
-            "--record",
-            &recordings_arg,
-            "--max-tokens",
-            "64",
-        ])
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", dir.path())
-        .env("QWF_HOME", dir.path().join("home"))
-        .env("QWF_PROVIDER", "openai-compatible")
-        .env("QWF_MODEL", "m")
-        .env("QWF_BASE_URL", format!("{}/v1", server.url))
-        .output()
-        .expect("qwf runs");
-    let document: Value = serde_json::from_slice(&output.stdout).expect("the report");
+    let (_, stdout, _) = finish(qwf_command(dir.path(), Some(&server)).args([
+        "--json",
+        "eval",
+        &evals_arg,
+        "--record",
+        &recordings_arg,
+        "--max-tokens",
+        "64",
+    ]));
+    let document: Value = serde_json::from_str(&stdout).expect("the report");
     assert_eq!(document["errored"], 0, "{document}");
     assert_eq!(document["failed"], 1, "{document}");
     assert!(
