@@ -182,12 +182,7 @@ pub fn impact_lines(impact: &crate::core::Impact) -> Vec<String> {
             "  {} context.{} is read by {}",
             paint(WARNING, "⚠"),
             shared.key,
-            shared
-                .readers
-                .iter()
-                .map(|reader| format!("'{reader}'"))
-                .collect::<Vec<_>>()
-                .join(", ")
+            shared.quoted_readers()
         ));
     }
     for broken in &impact.broken_references {

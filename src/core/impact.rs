@@ -93,6 +93,17 @@ pub struct SharedValueChange {
     pub readers: Vec<String>,
 }
 
+impl SharedValueChange {
+    /// The steps that read the value, as users read them: `'a', 'b'`.
+    pub fn quoted_readers(&self) -> String {
+        self.readers
+            .iter()
+            .map(|reader| format!("'{reader}'"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
 /// Why a proposal changes more than a request could mean.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Rewrite {
@@ -648,12 +659,7 @@ fn impact_of(
         attention.push(format!(
             "context '{}', read by {}, changes",
             shared.key,
-            shared
-                .readers
-                .iter()
-                .map(|reader| format!("'{reader}'"))
-                .collect::<Vec<_>>()
-                .join(", ")
+            shared.quoted_readers()
         ));
     }
     // A skill or agent that does not exist yet is what `qwf validate`
