@@ -843,41 +843,22 @@ mod tests {
 
     #[test]
     fn the_compact_schemas_name_every_field_serde_accepts() {
-        let generated = |schema: schemars::Schema| names_of(&schema.to_value());
-        let generator = || crate::core::schema::generator();
+        fn full<T: schemars::JsonSchema>() -> std::collections::BTreeSet<String> {
+            names_of(
+                &crate::core::schema::generator()
+                    .into_root_schema_for::<T>()
+                    .to_value(),
+            )
+        }
         for (name, full) in [
-            (
-                "propose_modification",
-                generated(generator().into_root_schema_for::<ProposeModificationArgs>()),
-            ),
-            (
-                "create_workflow",
-                generated(generator().into_root_schema_for::<CreateWorkflowArgs>()),
-            ),
-            (
-                "create_skill",
-                generated(generator().into_root_schema_for::<CreateSkillArgs>()),
-            ),
-            (
-                "get_workflow",
-                generated(generator().into_root_schema_for::<GetWorkflowArgs>()),
-            ),
-            (
-                "show_diff",
-                generated(generator().into_root_schema_for::<ShowDiffArgs>()),
-            ),
-            (
-                "rollback",
-                generated(generator().into_root_schema_for::<RollbackArgs>()),
-            ),
-            (
-                "ask_user",
-                generated(generator().into_root_schema_for::<AskUserArgs>()),
-            ),
-            (
-                "list_skills",
-                generated(generator().into_root_schema_for::<QueryArgs>()),
-            ),
+            ("propose_modification", full::<ProposeModificationArgs>()),
+            ("create_workflow", full::<CreateWorkflowArgs>()),
+            ("create_skill", full::<CreateSkillArgs>()),
+            ("get_workflow", full::<GetWorkflowArgs>()),
+            ("show_diff", full::<ShowDiffArgs>()),
+            ("rollback", full::<RollbackArgs>()),
+            ("ask_user", full::<AskUserArgs>()),
+            ("list_skills", full::<QueryArgs>()),
         ] {
             let compact = names_of(&parameters(name));
             let missing: Vec<&String> = full.difference(&compact).collect();
