@@ -14,6 +14,25 @@ fn codes(report: &[Issue]) -> Vec<(Severity, IssueCode, String)> {
         .collect()
 }
 
+/// What `codes` holds for a step given no value for a required input.
+fn missing_input() -> (Severity, IssueCode, String) {
+    (
+        Severity::Error,
+        IssueCode::MissingInput,
+        "/steps/0/inputs".into(),
+    )
+}
+
+/// What `codes` holds for the first step's input `name` that its skill or
+/// agent does not take.
+fn undeclared_input(name: &str) -> (Severity, IssueCode, String) {
+    (
+        Severity::Warning,
+        IssueCode::UndeclaredInput,
+        format!("/steps/0/inputs/{name}"),
+    )
+}
+
 fn only(text: &str) -> Issue {
     let mut found = issues(text);
     assert_eq!(found.len(), 1, "expected exactly one issue, got {found:#?}");
@@ -570,23 +589,7 @@ fn a_swapped_skill_reports_every_mismatch_at_once() {
     let report = validate(&workflow, Some(&crate::core::testing::pipeline_registry()));
     assert_eq!(
         codes(&report.issues),
-        vec![
-            (
-                Severity::Error,
-                IssueCode::MissingInput,
-                "/steps/0/inputs".into()
-            ),
-            (
-                Severity::Error,
-                IssueCode::MissingInput,
-                "/steps/0/inputs".into()
-            ),
-            (
-                Severity::Warning,
-                IssueCode::UndeclaredInput,
-                "/steps/0/inputs/url".into()
-            ),
-        ]
+        vec![missing_input(), missing_input(), undeclared_input("url")]
     );
     let messages: Vec<&str> = report
         .issues
@@ -638,18 +641,7 @@ fn an_input_the_skill_does_not_take_gets_a_did_you_mean() {
     );
     assert_eq!(
         codes(&issues),
-        vec![
-            (
-                Severity::Error,
-                IssueCode::MissingInput,
-                "/steps/0/inputs".into()
-            ),
-            (
-                Severity::Warning,
-                IssueCode::UndeclaredInput,
-                "/steps/0/inputs/ulr".into()
-            ),
-        ]
+        vec![missing_input(), undeclared_input("ulr")]
     );
     assert!(
         issues[1].hint.starts_with("did you mean 'url'?"),
@@ -751,18 +743,7 @@ fn agents_are_checked_against_what_they_declare() {
     );
     assert_eq!(
         codes(&report.issues),
-        vec![
-            (
-                Severity::Error,
-                IssueCode::MissingInput,
-                "/steps/0/inputs".into()
-            ),
-            (
-                Severity::Warning,
-                IssueCode::UndeclaredInput,
-                "/steps/0/inputs/patch".into()
-            ),
-        ]
+        vec![missing_input(), undeclared_input("patch")]
     );
     assert!(report.issues[0].message.contains("agent 'reviewer'"));
 }
