@@ -17,6 +17,11 @@ use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 
+#[path = "../tests/support/budget_skills.rs"]
+mod budget_skills;
+
+use budget_skills::{BUDGET_SKILLS, budget_skill};
+
 use qwf::agent::gate::{Policy, PolicyGate};
 use qwf::agent::model::{Message, Model, ModelError, ModelReply, ModelRequest, ToolSpec};
 use qwf::agent::prompts::estimate_tokens;
@@ -53,22 +58,6 @@ impl Model for Capture {
     }
 }
 
-const SKILLS: [(&str, &str); 13] = [
-    ("http-fetch", "Fetch a URL over HTTP"),
-    ("data-validator", "Validate JSON data against a schema"),
-    ("db-writer", "Write rows to a database table"),
-    ("csv-parser", "Parse CSV text into records"),
-    ("json-transform", "Reshape JSON with a jq expression"),
-    ("s3-upload", "Upload a file to an S3 bucket"),
-    ("slack-notify", "Post a message to a Slack channel"),
-    ("email-send", "Send an email"),
-    ("pdf-report", "Render records as a PDF report"),
-    ("dedupe", "Remove duplicate records"),
-    ("schema-infer", "Infer a JSON schema from samples"),
-    ("rate-limiter", "Wait to respect an API rate limit"),
-    ("log-writer", "Append a line to a log file"),
-];
-
 fn home() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Store::new(dir.path());
@@ -90,12 +79,9 @@ fn home() -> tempfile::TempDir {
             &context,
         )
         .expect("created");
-    for (name, description) in SKILLS {
-        let skill: Skill = serde_json::from_value(serde_json::json!({
-            "name": name, "type": "code_inline", "description": description,
-            "command": format!("{name} --run"), "inputs": ["data"], "outputs": ["result"]
-        }))
-        .expect("a skill");
+    for (name, description) in BUDGET_SKILLS {
+        let skill: Skill =
+            serde_json::from_value(budget_skill(name, description)).expect("a skill");
         store.create_skill(&skill).expect("skill saved");
     }
     dir

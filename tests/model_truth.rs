@@ -5,6 +5,8 @@
 //! model wrote it, tool calls written as text, slips, the reminder, `-v`,
 //! and the prompt budget.
 
+#[path = "support/budget_skills.rs"]
+mod budget_skills;
 #[path = "support/chat_wire.rs"]
 mod chat_wire;
 #[path = "support/mock_http.rs"]
@@ -12,6 +14,7 @@ mod mock_http;
 
 use std::path::Path;
 
+use budget_skills::{BUDGET_SKILLS, budget_skill};
 use chat_wire::{
     Run, compatible, cut_off, estimate_tokens, home_with_pipeline, pairs, qwf, qwf_with_model,
     text, tool_call, tool_call_text, tool_results,
@@ -548,25 +551,10 @@ fn the_first_request_keeps_to_the_prompt_budget() {
         &|dir| {
             let skills = dir.join("home/skills");
             std::fs::create_dir_all(&skills).expect("skills");
-            for (name, description) in [
-                ("http-fetch", "Fetch a URL over HTTP"),
-                ("data-validator", "Validate JSON data against a schema"),
-                ("db-writer", "Write rows to a database table"),
-                ("csv-parser", "Parse CSV text into records"),
-                ("json-transform", "Reshape JSON with a jq expression"),
-                ("s3-upload", "Upload a file to an S3 bucket"),
-                ("slack-notify", "Post a message to a Slack channel"),
-                ("email-send", "Send an email"),
-                ("pdf-report", "Render records as a PDF report"),
-                ("dedupe", "Remove duplicate records"),
-                ("schema-infer", "Infer a JSON schema from samples"),
-                ("rate-limiter", "Wait to respect an API rate limit"),
-                ("log-writer", "Append a line to a log file"),
-            ] {
+            for (name, description) in BUDGET_SKILLS {
                 std::fs::write(
                     skills.join(format!("{name}.json")),
-                    json!({"name": name, "type": "code_inline", "description": description, "command": format!("{name} --run"),
-                           "inputs": ["data"], "outputs": ["result"]}).to_string(),
+                    budget_skill(name, description).to_string(),
                 )
                 .expect("skill");
             }
