@@ -224,6 +224,16 @@ impl Server {
             .await
     }
 
+    /// `apply_plan` with force of what a proposing tool returned; it must
+    /// succeed.
+    async fn apply_forced(&self, plan: &Value) -> Value {
+        self.ok(
+            "apply_plan",
+            json!({ "plan_id": plan["plan_id"], "force": true }),
+        )
+        .await
+    }
+
     /// The questions the host was asked so far.
     fn questions(&self) -> Vec<String> {
         self.client
@@ -362,7 +372,7 @@ async fn a_proposal_applies_nothing_and_apply_plan_lands_exactly_one_version() {
     let before = env.current("data-pipeline");
 
     let plan = server.propose(retry_fetch()).await;
-    let plan_id = plan["plan_id"].as_str().expect("a plan id").to_string();
+    assert!(plan["plan_id"].is_string(), "a plan id: {plan}");
     assert_eq!(plan["verdict"], "safe");
     assert_eq!(plan["kind"], "modify");
     assert_eq!(plan["base_version"], 1);
@@ -380,7 +390,7 @@ async fn a_proposal_applies_nothing_and_apply_plan_lands_exactly_one_version() {
         "adopted as v1, no more"
     );
 
-    let applied = server.ok("apply_plan", json!({ "plan_id": plan_id })).await;
+    let applied = server.apply(&plan).await;
     assert_eq!(applied["applied"], true);
     assert_eq!(applied["version"], 2);
     let log = env.log_lines("data-pipeline");
@@ -416,9 +426,7 @@ async fn a_proposal_applies_nothing_and_apply_plan_lands_exactly_one_version() {
     );
 
     // Applying it again changes nothing.
-    let (text, _) = server
-        .error("apply_plan", json!({ "plan_id": plan_id }))
-        .await;
+    let (text, _) = server.apply_refused(&plan).await;
     assert!(
         text.contains("applied already as v2 of 'data-pipeline'"),
         "{text}"
@@ -441,12 +449,9 @@ async fn a_breaking_plan_is_refused_without_force() {
     let server = env.start(T0).await;
     let plan = server.propose(remove_fetch()).await;
     assert_eq!(plan["verdict"], "breaking");
-    let plan_id = plan["plan_id"].as_str().expect("id").to_string();
     let before = env.current("data-pipeline");
 
-    let (text, structured) = server
-        .error("apply_plan", json!({ "plan_id": plan_id }))
-        .await;
+    let (text, structured) = server.apply_refused(&plan).await;
     assert!(
         text.contains("breaks the workflow; nothing was applied"),
         "{text}"
@@ -465,9 +470,7 @@ async fn a_breaking_plan_is_refused_without_force() {
     assert_eq!(env.current("data-pipeline"), before);
     assert_eq!(env.log_lines("data-pipeline").len(), 1);
 
-    let applied = server
-        .ok("apply_plan", json!({ "plan_id": plan_id, "force": true }))
-        .await;
+    let applied = server.apply_forced(&plan).await;
     assert_eq!(applied["version"], 2);
     assert_eq!(env.current("data-pipeline")["steps"][0]["id"], "validate");
     server.stop().await;
@@ -478,26 +481,19 @@ async fn a_rewrite_plan_is_refused_without_force() {
     let env = Env::new();
     let server = env.start(T0).await;
     let plan = server
-        .ok(
-            "propose_modification",
-            json!({
-                "workflow": "data-pipeline",
-                "summary": "Add retry to fetch",
-                "modifications": [
-                    { "type": "add_error_handling", "step_id": "fetch",
-                      "error_handling": { "strategy": "retry", "max_attempts": 3 } },
-                    { "type": "remove_step", "id": "validate" },
-                    { "type": "remove_step", "id": "save" },
-                    { "type": "set_description", "description": "Fetch and post" }
-                ]
-            }),
-        )
+        .propose(proposal(
+            "Add retry to fetch",
+            json!([
+                { "type": "add_error_handling", "step_id": "fetch",
+                  "error_handling": { "strategy": "retry", "max_attempts": 3 } },
+                { "type": "remove_step", "id": "validate" },
+                { "type": "remove_step", "id": "save" },
+                { "type": "set_description", "description": "Fetch and post" }
+            ]),
+        ))
         .await;
-    let plan_id = plan["plan_id"].as_str().expect("id").to_string();
     let before = env.current("data-pipeline");
-    let (text, structured) = server
-        .error("apply_plan", json!({ "plan_id": plan_id }))
-        .await;
+    let (text, structured) = server.apply_refused(&plan).await;
     assert!(
         text.contains("rewrites the workflow rather than editing it"),
         "{text}"
@@ -509,9 +505,7 @@ async fn a_rewrite_plan_is_refused_without_force() {
         "{structured}"
     );
     assert_eq!(env.current("data-pipeline"), before);
-    let applied = server
-        .ok("apply_plan", json!({ "plan_id": plan_id, "force": true }))
-        .await;
+    let applied = server.apply_forced(&plan).await;
     assert_eq!(applied["version"], 2);
     server.stop().await;
 }
@@ -622,12 +616,7 @@ async fn a_stale_plan_is_re_applied_only_when_it_still_fits() {
     let fresh = server
         .ok("rollback", json!({ "workflow": "data-pipeline", "to": 1 }))
         .await;
-    let applied = server
-        .ok(
-            "apply_plan",
-            json!({ "plan_id": fresh["plan_id"], "force": true }),
-        )
-        .await;
+    let applied = server.apply_forced(&fresh).await;
     assert_eq!(applied["version"], 5);
     assert_eq!(applied["restored"], 1);
     assert_eq!(
