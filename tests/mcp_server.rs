@@ -99,8 +99,10 @@ impl Env {
         serde_json::from_str(&std::fs::read_to_string(path).expect("current file")).expect("JSON")
     }
 
-    fn command(&self, now: &str, extra: &[(&str, &str)]) -> tokio::process::Command {
-        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_qwf"));
+    /// `qwf mcp` at `now` with more environment, stdin piped, stderr
+    /// dropped.
+    fn mcp(&self, now: &str, extra: &[(&str, &str)]) -> std::process::Command {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_qwf"));
         command
             .arg("mcp")
             .env_clear()
@@ -111,27 +113,22 @@ impl Env {
             .envs(extra.iter().copied())
             .current_dir(self.dir.path())
             .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .kill_on_drop(true);
+            .stderr(Stdio::null());
+        command
+    }
+
+    fn command(&self, now: &str, extra: &[(&str, &str)]) -> tokio::process::Command {
+        let mut command = self.mcp(now, extra);
+        command.stdout(Stdio::piped());
+        let mut command = tokio::process::Command::from(command);
+        command.kill_on_drop(true);
         command
     }
 
     /// `qwf mcp` at [`T0`] with more environment, for raw JSON-RPC on its
     /// stdin (stdout is the caller's to set).
     fn raw(&self, extra: &[(&str, &str)]) -> std::process::Command {
-        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_qwf"));
-        command
-            .arg("mcp")
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", self.dir.path())
-            .env("QWF_HOME", self.home())
-            .env("QWF_TIMESTAMP", T0)
-            .envs(extra.iter().copied())
-            .stdin(Stdio::piped())
-            .stderr(Stdio::null());
-        command
+        self.mcp(T0, extra)
     }
 
     async fn start(&self, now: &str) -> Server {
