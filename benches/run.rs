@@ -26,6 +26,7 @@ fn plan(workflow: serde_json::Value, skills: Vec<Skill>, dir: &std::path::Path) 
         skills_dir: dir.to_path_buf(),
         skill_dirs: Default::default(),
         agents: Default::default(),
+        agent_interfaces: Default::default(),
         overrides: Default::default(),
         models: ModelAvailability::Offline,
         environment: qwf::run::environment::process_environment(),

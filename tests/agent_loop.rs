@@ -484,7 +484,11 @@ fn an_unanswered_question_ends_the_turn() {
 #[test]
 fn the_model_sees_the_tools_and_the_workflow_being_edited() {
     let (_dir, store) = home();
-    let model = ScriptedModel::new([ScriptedModel::text("nothing to do")]);
+    // A prose answer to an edit is reminded once; the second stands.
+    let model = ScriptedModel::new([
+        ScriptedModel::text("nothing to do"),
+        ScriptedModel::text("nothing to do"),
+    ]);
     let options = Options {
         mode: Mode::Edit {
             workflow: "data-pipeline".into(),
@@ -492,7 +496,7 @@ fn the_model_sees_the_tools_and_the_workflow_being_edited() {
         },
         ..Options::default()
     };
-    run(
+    let report = run(
         &store,
         &model,
         options,
@@ -507,4 +511,11 @@ fn the_model_sees_the_tools_and_the_workflow_being_edited() {
     };
     assert!(text.contains("DO NOT rewrite the entire workflow"));
     assert!(text.contains("Current workflow 'data-pipeline' (v1)"));
+    assert_eq!(requests.len(), 2);
+    assert!(
+        matches!(requests[1].last(), Some(Message::User { text }) if text.contains("call propose_modification now")),
+        "{:?}",
+        requests[1].last()
+    );
+    assert_eq!(report.final_message, "nothing to do");
 }

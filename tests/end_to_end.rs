@@ -4,40 +4,24 @@
 //! retry, is declined a removal, and rolls back. Checks the store and what
 //! the server was sent.
 
+#[path = "support/chat_wire.rs"]
+mod chat_wire;
 #[path = "support/mock_http.rs"]
 mod mock_http;
+#[path = "support/pty.rs"]
+mod pty;
 
-use std::io::Write;
 use std::process::{Command, Stdio};
 
+use chat_wire::{
+    PIPELINE, chunk, home_with_pipeline, qwf, sse, streamed_text, text as chat_text,
+    tool_call as chat_tool_call, tool_results,
+};
 use mock_http::{MockServer, Recorded};
+use pty::Step::{Expect, ExpectAfter, Send};
 use serde_json::{Value, json};
 
 const KEY: &str = "sk-e2e-secret-0123456789";
-const PIPELINE: &str = include_str!("fixtures/data-pipeline.json");
-
-fn chat_tool_call(id: &str, name: &str, arguments: Value) -> (u16, Value) {
-    (
-        200,
-        json!({
-            "id": format!("chatcmpl-{id}"), "object": "chat.completion", "created": 1_700_000_000, "model": "test-model",
-            "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {"role": "assistant", "content": null,
-                "tool_calls": [{"id": id, "type": "function", "function": {"name": name, "arguments": arguments.to_string()}}]}}],
-            "usage": {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120}
-        }),
-    )
-}
-
-fn chat_text(text: &str) -> (u16, Value) {
-    (
-        200,
-        json!({
-            "id": "chatcmpl-text", "object": "chat.completion", "created": 1_700_000_000, "model": "test-model",
-            "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}],
-            "usage": {"prompt_tokens": 150, "completion_tokens": 10, "total_tokens": 160}
-        }),
-    )
-}
 
 fn anthropic_tool_call(id: &str, name: &str, input: Value) -> (u16, Value) {
     (
@@ -61,21 +45,6 @@ fn anthropic_text(text: &str) -> (u16, Value) {
     )
 }
 
-/// A server-sent event stream of Chat Completions chunks.
-fn sse(chunks: &[Value]) -> (u16, Value) {
-    let mut text: String = chunks
-        .iter()
-        .map(|chunk| format!("data: {chunk}\n\n"))
-        .collect();
-    text.push_str("data: [DONE]\n\n");
-    (200, Value::String(text))
-}
-
-fn chunk(delta: Value, finish: Option<&str>) -> Value {
-    json!({"id": "chatcmpl-s", "object": "chat.completion.chunk", "created": 1_700_000_000, "model": "test-model",
-           "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
-}
-
 fn streamed_tool_call(id: &str, name: &str, arguments: Value) -> (u16, Value) {
     let arguments = arguments.to_string();
     let (first, rest) = arguments.split_at(arguments.len() / 2);
@@ -92,62 +61,15 @@ fn streamed_tool_call(id: &str, name: &str, arguments: Value) -> (u16, Value) {
     ])
 }
 
-fn streamed_text(pieces: &[&str]) -> (u16, Value) {
-    let mut chunks: Vec<Value> = pieces
-        .iter()
-        .map(|piece| chunk(json!({"content": piece}), None))
-        .collect();
-    chunks.push(chunk(json!({}), Some("stop")));
-    sse(&chunks)
-}
-
-/// A temporary directory whose qwf home holds the seed's pipeline.
-fn home_with_pipeline() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::create_dir_all(dir.path().join("home/workflows")).expect("home");
-    std::fs::write(
-        dir.path().join("home/workflows/data-pipeline.json"),
-        PIPELINE,
-    )
-    .expect("workflow");
-    dir
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn qwf(home: &std::path::Path, env: &[(&str, &str)], args: &[&str], stdin: &str) -> Run {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_qwf"));
-    command
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", home)
-        .env("QWF_HOME", home.join("home"))
-        .env("QWF_TIMESTAMP", "2026-11-27T10:00:00Z")
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for (name, value) in env {
-        command.env(name, value);
-    }
-    let mut child = command.spawn().expect("qwf starts");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin.as_bytes())
-        .expect("stdin written");
-    let output = child.wait_with_output().expect("qwf finishes");
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+/// The environment of an interactive session whose model is the
+/// OpenAI-compatible server at `base_url`.
+fn interactive_model(base_url: &str) -> Vec<(&str, &str)> {
+    vec![
+        ("QWF_PROVIDER", "openai-compatible"),
+        ("QWF_MODEL", "test-model"),
+        ("QWF_BASE_URL", base_url),
+        ("QWF_INTERACTIVE", "1"),
+    ]
 }
 
 fn assert_no_key_in_bodies(requests: &[Recorded]) {
@@ -157,29 +79,6 @@ fn assert_no_key_in_bodies(requests: &[Recorded]) {
             "the API key leaked into a request body"
         );
     }
-}
-
-/// The tool results a request sent back, by tool call id (Chat Completions).
-fn chat_tool_results(request: &Recorded) -> Vec<(String, String)> {
-    request.json()["messages"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|message| message["role"] == "tool")
-        .map(|message| {
-            let content = match &message["content"] {
-                Value::String(text) => text.clone(),
-                other => other.to_string(),
-            };
-            (
-                message["tool_call_id"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string(),
-                content,
-            )
-        })
-        .collect()
 }
 
 #[test]
@@ -314,7 +213,7 @@ fn create_edit_declined_removal_and_rollback_over_chat_completions() {
     let requests = server.requests();
     assert_eq!(requests.len(), 8);
     assert_no_key_in_bodies(&requests);
-    for request in &requests {
+    for (index, request) in requests.iter().enumerate() {
         assert_eq!(request.target, "/v1/chat/completions");
         assert_eq!(
             request.header("authorization"),
@@ -328,10 +227,23 @@ fn create_edit_declined_removal_and_rollback_over_chat_completions() {
             .iter()
             .map(|tool| tool["function"]["name"].as_str().unwrap_or(""))
             .collect();
-        assert!(
-            tools.contains(&"propose_modification") && tools.contains(&"create_workflow"),
-            "{tools:?}"
-        );
+        // Each mode is offered only its tools: a creation has no
+        // propose_modification, an edit no create_workflow.
+        if index < 2 {
+            assert_eq!(
+                tools,
+                [
+                    "list_skills",
+                    "list_resources",
+                    "create_workflow",
+                    "ask_user"
+                ]
+            );
+            continue;
+        }
+        // Edits (then `qwf do`, which is offered everything).
+        assert!(tools.contains(&"propose_modification"), "{tools:?}");
+        assert_eq!(tools.contains(&"create_workflow"), index >= 6, "{tools:?}");
         let propose = body["tools"]
             .as_array()
             .expect("tools")
@@ -343,10 +255,10 @@ fn create_edit_declined_removal_and_rollback_over_chat_completions() {
             json!(["workflow", "modifications", "summary"])
         );
     }
-    let results = chat_tool_results(&requests[5]);
+    let results = tool_results(&requests[5].json());
     assert_eq!(results[0].0, "call_3");
     assert!(results[0].1.contains("declined"), "{}", results[0].1);
-    let results = chat_tool_results(&requests[3]);
+    let results = tool_results(&requests[3].json());
     assert!(
         results[0].1.contains("\"status\":\"applied\""),
         "{}",
@@ -442,12 +354,7 @@ fn the_repl_runs_slash_commands_and_answers_at_the_gate() {
         streamed_text(&["Added retry ", "to fetch", "."]),
     ]);
     let base_url = format!("{}/v1", server.url);
-    let env = [
-        ("QWF_PROVIDER", "openai-compatible"),
-        ("QWF_MODEL", "test-model"),
-        ("QWF_BASE_URL", base_url.as_str()),
-        ("QWF_INTERACTIVE", "1"),
-    ];
+    let env = interactive_model(&base_url);
     let input = "/list\n/nonsense\n/history\nadd retry logic to the API call\nwhy\ny\n/show --version 2\n/exit\n";
     let run = qwf(home, &env, &["chat", "--workflow", "data-pipeline"], input);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
@@ -467,7 +374,8 @@ fn the_repl_runs_slash_commands_and_answers_at_the_gate() {
         run.stdout
     );
     assert!(
-        run.stdout.contains("Nothing breaks"),
+        run.stdout
+            .contains("Safe: only tuning and additions. Every step still runs in its place"),
         "why explained the impact:\n{}",
         run.stdout
     );
@@ -549,12 +457,7 @@ fn iterative_mode_approves_independent_modifications_one_by_one() {
         chat_text("Done."),
     ]);
     let base_url = format!("{}/v1", server.url);
-    let env = [
-        ("QWF_PROVIDER", "openai-compatible"),
-        ("QWF_MODEL", "test-model"),
-        ("QWF_BASE_URL", base_url.as_str()),
-        ("QWF_INTERACTIVE", "1"),
-    ];
+    let env = interactive_model(&base_url);
     let run = qwf(
         home,
         &env,
@@ -617,14 +520,9 @@ fn a_proposal_edited_at_the_gate_is_recorded_as_edited() {
         chat_text("Done."),
     ]);
     let base_url = format!("{}/v1", server.url);
-    let env = [
-        ("QWF_PROVIDER", "openai-compatible"),
-        ("QWF_MODEL", "test-model"),
-        ("QWF_BASE_URL", base_url.as_str()),
-        ("QWF_INTERACTIVE", "1"),
-        // The user changes 3 attempts to 7 in the editor.
-        ("EDITOR", "sed -i s/3/7/"),
-    ];
+    let mut env = interactive_model(&base_url);
+    // The user changes 3 attempts to 7 in the editor.
+    env.push(("EDITOR", "sed -i s/3/7/"));
     let run = qwf(
         home,
         &env,
@@ -737,59 +635,37 @@ fn refine_saves_every_accepted_change_as_one_version() {
     );
 }
 
-/// Drives `qwf chat` on a real pseudo-terminal (python3's `pty`): typing,
-/// then Ctrl-C at the gate's question, then `/exit`.
-const PTY_DRIVER: &str = r#"
-import os, pty, select, sys, time
-binary, home = sys.argv[1], sys.argv[2]
-pid, fd = pty.fork()
-if pid == 0:
-    os.environ.update({"QWF_HOME": home, "NO_COLOR": "1", "HOME": home})
-    os.execv(binary, [binary, "chat", "--workflow", "data-pipeline"])
-seen = b""
-def until(needle, start=0, limit=20.0):
-    global seen
-    end = time.time() + limit
-    while needle not in seen[start:] and time.time() < end:
-        ready, _, _ = select.select([fd], [], [], 0.1)
-        if ready:
-            try:
-                seen += os.read(fd, 4096)
-            except OSError:
-                return
-until(b"data-pipeline> ")
-os.write(fd, b"add retry to the fetch step\r")
-until(b"[y/n/why/edit/details]")
-os.write(fd, b"\x03")
-until(b"Nothing changed.")
-until(b"data-pipeline> ", start=seen.index(b"Nothing changed."))
-os.write(fd, b"/exit\r")
-until(b"__never__", limit=1.0)
-_, status = os.waitpid(pid, 0)
-sys.stdout.write(seen.decode(errors="replace"))
-sys.stdout.write("\nEXIT %d\n" % os.waitstatus_to_exitcode(status))
-"#;
-
 #[test]
 fn ctrl_c_at_the_gate_in_chat_declines_and_returns_to_the_prompt() {
     let home = home_with_pipeline();
-    let driver = home.path().join("pty_driver.py");
-    std::fs::write(&driver, PTY_DRIVER).expect("driver");
-    let output = Command::new("python3")
-        .arg(&driver)
-        .arg(env!("CARGO_BIN_EXE_qwf"))
-        .arg(home.path().join("home"))
-        .current_dir(home.path())
-        .output()
-        .expect("python3 runs");
-    let text = String::from_utf8_lossy(&output.stdout);
+    let qwf_home = home.path().join("home").display().to_string();
+    let session = pty::run(
+        home.path(),
+        &["chat", "--workflow", "data-pipeline"],
+        &[
+            ("QWF_HOME", &qwf_home),
+            ("HOME", &qwf_home),
+            ("NO_COLOR", "1"),
+        ],
+        &[
+            Expect("data-pipeline> "),
+            Send("add retry to the fetch step\r"),
+            Expect("[y/n/why/edit/details/json]"),
+            // Ctrl-C at the gate's question.
+            Send("\x03"),
+            Expect("Nothing changed."),
+            ExpectAfter("data-pipeline> ", "Nothing changed."),
+            Send("/exit\r"),
+        ],
+    );
+    let text = session.text();
     assert!(text.contains("Cancelled. Workflow unchanged."), "{text}");
     // Back at the chat prompt after the decline, and a clean exit from it.
     let after = &text[text
         .find("Cancelled. Workflow unchanged.")
         .expect("declined")..];
     assert!(after.contains("data-pipeline> "), "{text}");
-    assert!(text.trim_end().ends_with("EXIT 0"), "{text}");
+    session.expect_exit(0);
     let log = std::fs::read_to_string(
         home.path()
             .join("home/workflows/.versions/data-pipeline.log.jsonl"),

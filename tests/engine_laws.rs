@@ -26,11 +26,13 @@ use qwf::core::model::{
     Workflow,
 };
 use qwf::core::modification::{Branch, NamedPosition, Position};
+use qwf::core::skill::{Port, Skill};
 use qwf::core::validation::IssueCode;
 use qwf::core::{
     KnownResources, Modification, Resolutions, Side, Verdict, apply, evaluate, evaluate_result,
     merge, merge_resolving, modifications_between, semantic_diff, text_diff, tree, validate,
 };
+use qwf::run::{ModelAvailability, PreflightInput, preflight};
 
 fn config(cases: u32) -> ProptestConfig {
     ProptestConfig {
@@ -1100,7 +1102,7 @@ fn known_resources() -> BoxedStrategy<Option<KnownResources>> {
             prop::collection::btree_set(skill_name(), 0..4),
             prop::collection::btree_set(skill_name(), 0..2),
         )
-            .prop_map(|(skills, agents)| KnownResources { skills, agents }),
+            .prop_map(|(skills, agents)| KnownResources::names(skills, agents)),
     )
     .boxed()
 }
@@ -1816,5 +1818,157 @@ fn every_float_survives_a_save_and_load() {
             Ok(workflow),
             "{value:e}"
         );
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Honest verdicts: what cannot run is never "safe"
+
+/// Skills for every skill a workflow's steps run, with interfaces the
+/// workflow satisfies (inputs every step gives are required, others
+/// optional; outputs are what any step declares), or, where `declared` says
+/// so, no interface at all; and the agents it names.
+fn registry_for(workflow: &Workflow, declared: &[bool]) -> (Vec<Skill>, Vec<String>) {
+    use std::collections::{BTreeMap, BTreeSet};
+    let mut uses: BTreeMap<String, Vec<&Step>> = BTreeMap::new();
+    let mut agents = BTreeSet::new();
+    for visited in tree::walk(workflow) {
+        match &visited.step.kind {
+            StepKind::Skill { skill } => uses.entry(skill.clone()).or_default().push(visited.step),
+            StepKind::Agent { agent, .. } => {
+                agents.insert(agent.clone());
+            }
+            _ => {}
+        }
+    }
+    let skills = uses
+        .into_iter()
+        .enumerate()
+        .map(|(index, (name, steps))| {
+            let mut skill: Skill = serde_json::from_value(
+                json!({"name": name, "type": "code_inline", "command": "true", "description": "generated"}),
+            )
+            .expect("a skill");
+            if declared.get(index).copied().unwrap_or(true) {
+                let mut inputs: BTreeSet<&String> = BTreeSet::new();
+                let mut outputs: BTreeSet<&String> = BTreeSet::new();
+                for step in &steps {
+                    inputs.extend(step.inputs.keys());
+                    outputs.extend(&step.outputs);
+                }
+                skill.inputs = Some(
+                    inputs
+                        .into_iter()
+                        .map(|input| Port {
+                            optional: !steps.iter().all(|step| step.inputs.contains_key(input)),
+                            ..Port::named(input.clone())
+                        })
+                        .collect(),
+                );
+                skill.outputs = Some(outputs.into_iter().map(|output| Port::named(output.clone())).collect());
+            }
+            skill
+        })
+        .collect();
+    (skills, agents.into_iter().collect())
+}
+
+/// Preflight's checks that depend on the workflow and the registry only
+/// (every command is `true`, which is installed; every model step has a
+/// provider).
+fn preflight_passes(workflow: &Workflow, skills: &[Skill], agents: &[String]) -> bool {
+    preflight(PreflightInput {
+        name: "w".into(),
+        version: 1,
+        workflow: workflow.clone(),
+        skills: skills.to_vec(),
+        broken_skills: Vec::new(),
+        skills_dir: std::env::temp_dir(),
+        skill_dirs: Default::default(),
+        agents: agents.iter().map(|name| (name.clone(), None)).collect(),
+        agent_interfaces: Default::default(),
+        overrides: Default::default(),
+        models: ModelAvailability::Ready("test model".into()),
+        environment: vec![("PATH".into(), std::env::var("PATH").unwrap_or_default())],
+        untrusted_skills: Default::default(),
+    })
+    .is_ok()
+}
+
+/// A workflow with a registry it satisfies, and changes to it (sometimes
+/// with a context value left as a placeholder).
+fn workflow_registry_and_changes()
+-> impl Strategy<Value = (Workflow, Vec<Skill>, Vec<String>, Vec<Modification>)> {
+    (
+        workflow(),
+        prop::collection::vec(plan(), 1..6),
+        prop::collection::vec(prop::bool::weighted(0.8), 12),
+        prop::bool::weighted(0.1),
+        prop::bool::weighted(0.3),
+    )
+        .prop_map(
+            |(mut workflow, plans, declared, placeholder, keep_handling)| {
+                // Generated error handling is often invalid on purpose; most
+                // cases start from a workflow that runs.
+                if !keep_handling {
+                    tree::for_each_step_mut(&mut workflow.steps, &mut |step| {
+                        step.error_handling = None;
+                        step.timeout_secs = None;
+                    });
+                }
+                let mut modifications = realize(&workflow, &plans, false);
+                if placeholder {
+                    modifications.push(Modification::SetContext {
+                        key: "todo_value".into(),
+                        value: json!("TODO: the value"),
+                    });
+                }
+                let (skills, agents) = registry_for(&workflow, &declared);
+                (workflow, skills, agents, modifications)
+            },
+        )
+}
+
+proptest! {
+    #![proptest_config(config(256))]
+
+    /// A change after which the workflow fails validation (skill checks
+    /// included) or preflight's static checks, when it passed them before,
+    /// is never "safe". (Problems it had before are not the change's.)
+    #[test]
+    fn a_change_that_stops_the_workflow_running_is_never_safe(
+        (workflow, skills, agents, modifications) in workflow_registry_and_changes()
+    ) {
+        let known = KnownResources::new(
+            &skills,
+            agents.iter().map(|name| (name.clone(), Default::default())),
+        );
+        let before_ok =
+            validate(&workflow, Some(&known)).is_valid() && preflight_passes(&workflow, &skills, &agents);
+        if !before_ok {
+            return Ok(());
+        }
+        let evaluation = evaluate(&workflow, &modifications, Some(&known)).expect("realized changes apply");
+        let after_ok = evaluation.validation.is_valid()
+            && preflight_passes(&evaluation.result, &skills, &agents);
+        if !after_ok {
+            prop_assert_ne!(
+                evaluation.impact.verdict,
+                Verdict::Safe,
+                "{:#?}\n{:#?}",
+                evaluation.validation.issues,
+                modifications
+            );
+        }
+        // And a safe change leaves every step running in its place.
+        if evaluation.impact.verdict == Verdict::Safe {
+            for change in &evaluation.impact.behaviour {
+                prop_assert!(
+                    matches!(change.before, qwf::core::impact::Runs::Absent),
+                    "a safe change altered how '{}' runs: {change}",
+                    change.step
+                );
+            }
+        }
     }
 }

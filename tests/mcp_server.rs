@@ -99,8 +99,10 @@ impl Env {
         serde_json::from_str(&std::fs::read_to_string(path).expect("current file")).expect("JSON")
     }
 
-    fn command(&self, now: &str, extra: &[(&str, &str)]) -> tokio::process::Command {
-        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_qwf"));
+    /// `qwf mcp` at `now` with more environment, stdin piped, stderr
+    /// dropped.
+    fn mcp(&self, now: &str, extra: &[(&str, &str)]) -> std::process::Command {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_qwf"));
         command
             .arg("mcp")
             .env_clear()
@@ -111,10 +113,22 @@ impl Env {
             .envs(extra.iter().copied())
             .current_dir(self.dir.path())
             .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .kill_on_drop(true);
+            .stderr(Stdio::null());
         command
+    }
+
+    fn command(&self, now: &str, extra: &[(&str, &str)]) -> tokio::process::Command {
+        let mut command = self.mcp(now, extra);
+        command.stdout(Stdio::piped());
+        let mut command = tokio::process::Command::from(command);
+        command.kill_on_drop(true);
+        command
+    }
+
+    /// `qwf mcp` at [`T0`] with more environment, for raw JSON-RPC on its
+    /// stdin (stdout is the caller's to set).
+    fn raw(&self, extra: &[(&str, &str)]) -> std::process::Command {
+        self.mcp(T0, extra)
     }
 
     async fn start(&self, now: &str) -> Server {
@@ -189,6 +203,44 @@ impl Server {
         (text(&result), structured)
     }
 
+    /// `propose_modification`, which must succeed: the plan.
+    async fn propose(&self, arguments: Value) -> Value {
+        self.ok("propose_modification", arguments).await
+    }
+
+    /// `apply_plan` of what a proposing tool returned, which must be
+    /// refused: the text and structured content.
+    async fn apply_refused(&self, plan: &Value) -> (String, Value) {
+        self.error("apply_plan", json!({ "plan_id": plan["plan_id"] }))
+            .await
+    }
+
+    /// `apply_plan` of what a proposing tool returned; it must succeed.
+    async fn apply(&self, plan: &Value) -> Value {
+        self.ok("apply_plan", json!({ "plan_id": plan["plan_id"] }))
+            .await
+    }
+
+    /// `apply_plan` with force of what a proposing tool returned; it must
+    /// succeed.
+    async fn apply_forced(&self, plan: &Value) -> Value {
+        self.ok(
+            "apply_plan",
+            json!({ "plan_id": plan["plan_id"], "force": true }),
+        )
+        .await
+    }
+
+    /// The questions the host was asked so far.
+    fn questions(&self) -> Vec<String> {
+        self.client
+            .service()
+            .questions
+            .lock()
+            .expect("lock")
+            .clone()
+    }
+
     async fn stop(self) {
         let _ = self.client.cancel().await;
     }
@@ -203,16 +255,36 @@ fn text(result: &CallToolResult) -> String {
         .join("\n")
 }
 
+/// `propose_modification`'s arguments for data-pipeline.
+fn proposal(summary: &str, modifications: Value) -> Value {
+    json!({ "workflow": "data-pipeline", "summary": summary, "modifications": modifications })
+}
+
 fn retry_fetch() -> Value {
-    json!({
-        "workflow": "data-pipeline",
-        "summary": "Retry fetch",
-        "modifications": [{
+    proposal(
+        "Retry fetch",
+        json!([{
             "type": "add_error_handling",
             "step_id": "fetch",
             "error_handling": { "strategy": "retry", "max_attempts": 3, "backoff": "exponential" }
-        }]
-    })
+        }]),
+    )
+}
+
+/// A safe change: the workflow's description.
+fn describe(description: &str) -> Value {
+    proposal(
+        "Describe",
+        json!([{ "type": "set_description", "description": description }]),
+    )
+}
+
+/// A breaking change: `validate` reads fetch's output.
+fn remove_fetch() -> Value {
+    proposal(
+        "Remove fetch",
+        json!([{ "type": "remove_step", "id": "fetch" }]),
+    )
 }
 
 #[tokio::test]
@@ -296,8 +368,8 @@ async fn a_proposal_applies_nothing_and_apply_plan_lands_exactly_one_version() {
     assert_eq!(listed["workflows"][0]["name"], "data-pipeline");
     let before = env.current("data-pipeline");
 
-    let plan = server.ok("propose_modification", retry_fetch()).await;
-    let plan_id = plan["plan_id"].as_str().expect("a plan id").to_string();
+    let plan = server.propose(retry_fetch()).await;
+    assert!(plan["plan_id"].is_string(), "a plan id: {plan}");
     assert_eq!(plan["verdict"], "safe");
     assert_eq!(plan["kind"], "modify");
     assert_eq!(plan["base_version"], 1);
@@ -315,7 +387,7 @@ async fn a_proposal_applies_nothing_and_apply_plan_lands_exactly_one_version() {
         "adopted as v1, no more"
     );
 
-    let applied = server.ok("apply_plan", json!({ "plan_id": plan_id })).await;
+    let applied = server.apply(&plan).await;
     assert_eq!(applied["applied"], true);
     assert_eq!(applied["version"], 2);
     let log = env.log_lines("data-pipeline");
@@ -351,9 +423,7 @@ async fn a_proposal_applies_nothing_and_apply_plan_lands_exactly_one_version() {
     );
 
     // Applying it again changes nothing.
-    let (text, _) = server
-        .error("apply_plan", json!({ "plan_id": plan_id }))
-        .await;
+    let (text, _) = server.apply_refused(&plan).await;
     assert!(
         text.contains("applied already as v2 of 'data-pipeline'"),
         "{text}"
@@ -374,23 +444,11 @@ async fn a_proposal_applies_nothing_and_apply_plan_lands_exactly_one_version() {
 async fn a_breaking_plan_is_refused_without_force() {
     let env = Env::new();
     let server = env.start(T0).await;
-    let plan = server
-        .ok(
-            "propose_modification",
-            json!({
-                "workflow": "data-pipeline",
-                "summary": "Remove fetch",
-                "modifications": [{ "type": "remove_step", "id": "fetch" }]
-            }),
-        )
-        .await;
+    let plan = server.propose(remove_fetch()).await;
     assert_eq!(plan["verdict"], "breaking");
-    let plan_id = plan["plan_id"].as_str().expect("id").to_string();
     let before = env.current("data-pipeline");
 
-    let (text, structured) = server
-        .error("apply_plan", json!({ "plan_id": plan_id }))
-        .await;
+    let (text, structured) = server.apply_refused(&plan).await;
     assert!(
         text.contains("breaks the workflow; nothing was applied"),
         "{text}"
@@ -409,11 +467,43 @@ async fn a_breaking_plan_is_refused_without_force() {
     assert_eq!(env.current("data-pipeline"), before);
     assert_eq!(env.log_lines("data-pipeline").len(), 1);
 
-    let applied = server
-        .ok("apply_plan", json!({ "plan_id": plan_id, "force": true }))
-        .await;
+    let applied = server.apply_forced(&plan).await;
     assert_eq!(applied["version"], 2);
     assert_eq!(env.current("data-pipeline")["steps"][0]["id"], "validate");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_rewrite_plan_is_refused_without_force() {
+    let env = Env::new();
+    let server = env.start(T0).await;
+    let plan = server
+        .propose(proposal(
+            "Add retry to fetch",
+            json!([
+                { "type": "add_error_handling", "step_id": "fetch",
+                  "error_handling": { "strategy": "retry", "max_attempts": 3 } },
+                { "type": "remove_step", "id": "validate" },
+                { "type": "remove_step", "id": "save" },
+                { "type": "set_description", "description": "Fetch and post" }
+            ]),
+        ))
+        .await;
+    let before = env.current("data-pipeline");
+    let (text, structured) = server.apply_refused(&plan).await;
+    assert!(
+        text.contains("rewrites the workflow rather than editing it"),
+        "{text}"
+    );
+    assert!(
+        structured["rewrite"]
+            .as_str()
+            .is_some_and(|rewrite| rewrite.contains("removes 2")),
+        "{structured}"
+    );
+    assert_eq!(env.current("data-pipeline"), before);
+    let applied = server.apply_forced(&plan).await;
+    assert_eq!(applied["version"], 2);
     server.stop().await;
 }
 
@@ -434,16 +524,7 @@ async fn the_user_can_be_asked_about_a_breaking_plan() {
         ..TestClient::default()
     };
     let server = env.connect(T0, &[], client).await;
-    let plan = server
-        .ok(
-            "propose_modification",
-            json!({
-                "workflow": "data-pipeline",
-                "summary": "Remove fetch",
-                "modifications": [{ "type": "remove_step", "id": "fetch" }]
-            }),
-        )
-        .await;
+    let plan = server.propose(remove_fetch()).await;
     let apply = json!({ "plan_id": plan["plan_id"] });
     for why in [
         "their answer was not a clear yes or no",
@@ -463,13 +544,7 @@ async fn the_user_can_be_asked_about_a_breaking_plan() {
     let applied = server.ok("apply_plan", apply).await;
     assert_eq!(applied["asked_user"], "approved");
     assert_eq!(applied["version"], 2);
-    let questions = server
-        .client
-        .service()
-        .questions
-        .lock()
-        .expect("lock")
-        .clone();
+    let questions = server.questions();
     assert_eq!(questions.len(), 4);
     assert!(
         questions[0].contains("breaks the workflow"),
@@ -482,28 +557,9 @@ async fn the_user_can_be_asked_about_a_breaking_plan() {
         questions[0]
     );
     // A safe plan is not asked about.
-    let plan = server
-        .ok(
-            "propose_modification",
-            json!({
-                "workflow": "data-pipeline", "summary": "Describe",
-                "modifications": [{ "type": "set_description", "description": "Validate and save" }]
-            }),
-        )
-        .await;
-    server
-        .ok("apply_plan", json!({ "plan_id": plan["plan_id"] }))
-        .await;
-    assert_eq!(
-        server
-            .client
-            .service()
-            .questions
-            .lock()
-            .expect("lock")
-            .len(),
-        4
-    );
+    let plan = server.propose(describe("Validate and save")).await;
+    server.apply(&plan).await;
+    assert_eq!(server.questions().len(), 4);
     server.stop().await;
 }
 
@@ -511,42 +567,28 @@ async fn the_user_can_be_asked_about_a_breaking_plan() {
 async fn a_stale_plan_is_re_applied_only_when_it_still_fits() {
     let env = Env::new();
     let server = env.start(T0).await;
-    let retry = server.ok("propose_modification", retry_fetch()).await;
+    let retry = server.propose(retry_fetch()).await;
     let rename = server
-        .ok(
-            "propose_modification",
-            json!({
-                "workflow": "data-pipeline",
-                "summary": "Longer save timeout",
-                "modifications": [{ "type": "modify_step", "id": "save", "changes": { "timeout_secs": 60 } }]
-            }),
-        )
+        .propose(proposal(
+            "Longer save timeout",
+            json!([{ "type": "modify_step", "id": "save", "changes": { "timeout_secs": 60 } }]),
+        ))
         .await;
     let remove_save = server
-        .ok(
-            "propose_modification",
-            json!({
-                "workflow": "data-pipeline",
-                "summary": "Remove save",
-                "modifications": [{ "type": "remove_step", "id": "save" }]
-            }),
-        )
+        .propose(proposal(
+            "Remove save",
+            json!([{ "type": "remove_step", "id": "save" }]),
+        ))
         .await;
     // All three were made for v1. Remove save first (v2).
-    let applied = server
-        .ok("apply_plan", json!({ "plan_id": remove_save["plan_id"] }))
-        .await;
+    let applied = server.apply(&remove_save).await;
     assert_eq!(applied["version"], 2);
     // The retry still fits on v2: re-applied.
-    let applied = server
-        .ok("apply_plan", json!({ "plan_id": retry["plan_id"] }))
-        .await;
+    let applied = server.apply(&retry).await;
     assert_eq!(applied["version"], 3);
     assert_eq!(applied["rebased_from"], 1);
     // The save timeout no longer does: refused, nothing written.
-    let (text, _) = server
-        .error("apply_plan", json!({ "plan_id": rename["plan_id"] }))
-        .await;
+    let (text, _) = server.apply_refused(&rename).await;
     assert!(
         text.contains("does not apply to 'data-pipeline' v3"),
         "{text}"
@@ -563,29 +605,15 @@ async fn a_stale_plan_is_re_applied_only_when_it_still_fits() {
         .await;
     assert_eq!(rollback["kind"], "rollback");
     assert_eq!(rollback["undoes"].as_array().map(Vec::len), Some(2));
-    server
-        .ok(
-            "apply_plan",
-            json!({ "plan_id": server.ok("propose_modification", json!({
-                "workflow": "data-pipeline", "summary": "Describe",
-                "modifications": [{ "type": "set_description", "description": "Moved on" }]
-            })).await["plan_id"] }),
-        )
-        .await;
-    let (text, _) = server
-        .error("apply_plan", json!({ "plan_id": rollback["plan_id"] }))
-        .await;
+    let moved_on = server.propose(describe("Moved on")).await;
+    server.apply(&moved_on).await;
+    let (text, _) = server.apply_refused(&rollback).await;
     assert!(text.contains("changed since plan"), "{text}");
     assert_eq!(env.log_lines("data-pipeline").len(), 4);
     let fresh = server
         .ok("rollback", json!({ "workflow": "data-pipeline", "to": 1 }))
         .await;
-    let applied = server
-        .ok(
-            "apply_plan",
-            json!({ "plan_id": fresh["plan_id"], "force": true }),
-        )
-        .await;
+    let applied = server.apply_forced(&fresh).await;
     assert_eq!(applied["version"], 5);
     assert_eq!(applied["restored"], 1);
     assert_eq!(
@@ -601,13 +629,11 @@ async fn a_stale_plan_is_re_applied_only_when_it_still_fits() {
 async fn an_expired_plan_is_refused() {
     let env = Env::new();
     let server = env.start(T0).await;
-    let plan = server.ok("propose_modification", retry_fetch()).await;
+    let plan = server.propose(retry_fetch()).await;
     server.stop().await;
 
     let later = env.start("2026-11-28T10:00:01Z").await;
-    let (text, _) = later
-        .error("apply_plan", json!({ "plan_id": plan["plan_id"] }))
-        .await;
+    let (text, _) = later.apply_refused(&plan).await;
     assert!(
         text.contains("expired at 2026-11-28T10:00:00Z (plans can be applied for 24 hours)"),
         "{text}"
@@ -679,13 +705,13 @@ async fn hostile_names_and_bad_arguments_are_tool_errors_and_the_server_stays_up
     server
         .error(
             "propose_modification",
-            json!({ "workflow": "data-pipeline", "summary": "x", "modifications": [{ "type": "remove_step" }] }),
+            proposal("x", json!([{ "type": "remove_step" }])),
         )
         .await;
     let (text, _) = server
         .error(
             "propose_modification",
-            json!({ "workflow": "data-pipeline", "summary": "x", "modifications": [{ "type": "remove_step", "id": "nope" }] }),
+            proposal("x", json!([{ "type": "remove_step", "id": "nope" }])),
         )
         .await;
     assert!(text.contains("nope"), "{text}");
@@ -732,9 +758,7 @@ async fn edit_and_create_use_the_offline_planner_and_record_the_request() {
     assert_eq!(plan["modifications"][0]["type"], "add_error_handling");
     assert_eq!(plan["modifications"][0]["step_id"], "fetch");
     assert_eq!(env.log_lines("data-pipeline").len(), 1, "nothing applied");
-    let applied = server
-        .ok("apply_plan", json!({ "plan_id": plan["plan_id"] }))
-        .await;
+    let applied = server.apply(&plan).await;
     assert_eq!(applied["version"], 2);
     let log = env.log_lines("data-pipeline");
     assert_eq!(
@@ -759,9 +783,7 @@ async fn edit_and_create_use_the_offline_planner_and_record_the_request() {
         .as_str()
         .expect("a skill name")
         .to_string();
-    server
-        .ok("apply_plan", json!({ "plan_id": skill["plan_id"] }))
-        .await;
+    server.apply(&skill).await;
     assert!(env.home().join(format!("skills/{name}.json")).exists());
     assert_eq!(
         env.log_lines("data-pipeline").len(),
@@ -791,9 +813,7 @@ async fn edit_and_create_use_the_offline_planner_and_record_the_request() {
     assert_eq!(created["kind"], "create");
     assert_eq!(created["workflow"], "orders");
     assert!(!env.home().join("workflows/orders.json").exists());
-    let applied = server
-        .ok("apply_plan", json!({ "plan_id": created["plan_id"] }))
-        .await;
+    let applied = server.apply(&created).await;
     assert_eq!(applied["version"], 1);
     assert_eq!(env.current("orders")["name"], "orders");
     for skill in created["new_skills"].as_array().expect("new skills") {
@@ -932,28 +952,30 @@ async fn each_workflow_is_a_resource() {
     server.stop().await;
 }
 
+/// The two messages that open an MCP session, as a host writes them.
+fn handshake() -> [Value; 2] {
+    [
+        json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "raw", "version": "1"}}}),
+        json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+    ]
+}
+
 /// Raw JSON-RPC on the pipes: every line on stdout is a protocol message,
 /// even for bad input.
 #[test]
 fn stdout_carries_only_the_protocol() {
     let env = Env::new();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_qwf"))
-        .arg("mcp")
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", env.dir.path())
-        .env("QWF_HOME", env.home())
-        .env("QWF_TIMESTAMP", T0)
+    let mut child = env
+        .raw(&[])
         .arg("-vv")
-        .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
         .spawn()
         .expect("starts");
     let mut stdin = child.stdin.take().expect("stdin");
+    let [initialize, initialized] = handshake();
     let messages = [
-        json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "raw", "version": "1"}}}),
-        json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+        initialize,
+        initialized,
         json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "get_workflow", "arguments": {"workflow": "../x"}}}),
         json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"name": "edit_workflow", "arguments": {"workflow": "data-pipeline", "request": "add retry logic to the API call"}}}),
         json!({"jsonrpc": "2.0", "id": 4, "method": "tools/list"}),
@@ -990,25 +1012,20 @@ fn stdout_carries_only_the_protocol() {
 fn the_server_stops_soon_after_the_host_leaves_mid_call() {
     let env = Env::new();
     let model = MockServer::silent(std::time::Duration::from_secs(120));
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_qwf"))
-        .arg("mcp")
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", env.dir.path())
-        .env("QWF_HOME", env.home())
-        .env("QWF_TIMESTAMP", T0)
-        .env("QWF_PROVIDER", "openai-compatible")
-        .env("QWF_BASE_URL", &model.url)
-        .env("QWF_MODEL", "slow-model")
-        .stdin(Stdio::piped())
+    let mut child = env
+        .raw(&[
+            ("QWF_PROVIDER", "openai-compatible"),
+            ("QWF_BASE_URL", &model.url),
+            ("QWF_MODEL", "slow-model"),
+        ])
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
         .spawn()
         .expect("starts");
     let mut stdin = child.stdin.take().expect("stdin");
+    let [initialize, initialized] = handshake();
     for message in [
-        json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "raw", "version": "1"}}}),
-        json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+        initialize,
+        initialized,
         json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "edit_workflow", "arguments": {"workflow": "data-pipeline", "request": "add retry logic"}}}),
     ] {
         writeln!(stdin, "{message}").expect("written");

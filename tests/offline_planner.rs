@@ -15,7 +15,7 @@ use qwf::agent::session::{Mode, Options, Report, Session};
 use qwf::agent::tools;
 use qwf::core::model::{Backoff, StepKind, Strategy};
 use qwf::core::skill::Skill;
-use qwf::core::{Step, Workflow};
+use qwf::core::{Step, Verdict, Workflow};
 use qwf::store::{Context, Origin, Provenance, Store};
 
 const PIPELINE: &str = include_str!("fixtures/data-pipeline.json");
@@ -316,11 +316,22 @@ fn continue_on_error_and_fallback() {
         "ignore failures of the notify step",
         &mut yes(),
     );
-    run(
+    // 'cache' runs on every run today; as fetch's fallback it would run
+    // only when fetch fails: it stops running in its own place, which is
+    // breaking, so --yes alone does not apply it.
+    let report = run(
         &store,
         Options::default(),
         "fall back to cache if the download fails",
         &mut yes(),
+    );
+    assert!(report.applied.is_empty(), "{}", report.final_message);
+    assert_eq!(report.declined[0].verdict, Verdict::Breaking);
+    run(
+        &store,
+        Options::default(),
+        "fall back to cache if the download fails",
+        &mut force(),
     );
     let workflow = head(&store, "feeds");
     assert_eq!(

@@ -250,6 +250,11 @@ fn openai_chat_completions_round_trip() {
     let request = server.only_request();
     assert_chat_request(&request, "gpt-test");
     assert_key_only_in(&request, "authorization", &format!("Bearer {KEY}"));
+    assert_eq!(
+        request.json()["max_tokens"],
+        4096,
+        "openai's default answer length"
+    );
 }
 
 #[test]
@@ -285,18 +290,122 @@ fn openai_compatible_uses_qwf_api_key_first() {
 }
 
 #[test]
-fn ollama_speaks_chat_completions_under_v1() {
-    let server = MockServer::start(200, chat_completion_reply());
+fn ollama_speaks_its_native_chat_with_num_ctx() {
+    let server = MockServer::start(
+        200,
+        json!({
+            "model": "qwen3", "created_at": "2026-01-01T00:00:00Z",
+            "message": {"role": "assistant", "content": "I will add a validation step.",
+                        "tool_calls": [{"function": {"name": "propose_modification", "arguments": proposal_arguments()}}]},
+            "done": true, "done_reason": "stop", "prompt_eval_count": 120, "eval_count": 30
+        }),
+    );
     let model = model_for(&[
         ("QWF_PROVIDER", "ollama"),
         ("QWF_MODEL", "qwen3"),
         ("QWF_BASE_URL", &server.url),
     ]);
     let reply = respond(model.as_ref()).unwrap();
-    assert_reply(&reply, "call_2");
+    assert_eq!(reply.text, "I will add a validation step.");
+    assert_eq!(reply.tool_calls.len(), 1);
+    assert_eq!(reply.tool_calls[0].name, "propose_modification");
+    assert_eq!(reply.tool_calls[0].arguments, proposal_arguments());
     let request = server.only_request();
-    assert_chat_request(&request, "qwen3");
+    assert_eq!(request.target, "/api/chat");
     assert_eq!(request.header("authorization"), None);
+    let body = request.json();
+    assert_eq!(body["model"], "qwen3");
+    // Room for the request and the answer, so Ollama does not cut it.
+    assert_eq!(body["options"]["num_ctx"], 4096);
+    assert_eq!(body["options"]["num_predict"], 2048);
+    let messages = body["messages"].as_array().expect("messages");
+    assert_eq!(messages[0]["role"], "system");
+    assert_eq!(text_of(&messages[0]["content"]), SYSTEM);
+    let call = &find(messages, |m| m["role"] == "assistant")["tool_calls"][0];
+    assert_eq!(call["function"]["name"], "get_workflow");
+    assert_eq!(
+        find(messages, |m| m["role"] == "tool")["content"],
+        TOOL_RESULT
+    );
+}
+
+#[test]
+fn the_system_message_is_a_plain_string_on_openai_compatible_and_parts_on_openai() {
+    let compatible = MockServer::start(200, chat_completion_reply());
+    let model = model_for(&[
+        ("QWF_PROVIDER", "openai-compatible"),
+        ("QWF_MODEL", "local-model"),
+        ("QWF_BASE_URL", &compatible.url),
+    ]);
+    respond(model.as_ref()).unwrap();
+    let body = compatible.only_request().json();
+    assert_eq!(body["messages"][0]["content"], SYSTEM, "one string: {body}");
+    assert!(body["messages"][1]["content"].is_string(), "{body}");
+
+    let openai = MockServer::start(200, chat_completion_reply());
+    let model = model_for(&[
+        ("QWF_PROVIDER", "openai"),
+        ("QWF_MODEL", "gpt-test"),
+        ("QWF_BASE_URL", &format!("{}/v1", openai.url)),
+        ("QWF_OPENAI_API", "chat"),
+        ("OPENAI_API_KEY", KEY),
+    ]);
+    respond(model.as_ref()).unwrap();
+    let body = openai.only_request().json();
+    assert_eq!(
+        body["messages"][0]["content"],
+        json!([{"type": "text", "text": SYSTEM}]),
+        "content parts: {body}"
+    );
+}
+
+#[test]
+fn every_request_carries_the_answer_length() {
+    let server = MockServer::start(200, chat_completion_reply());
+    let model = model_for(&[
+        ("QWF_PROVIDER", "openai-compatible"),
+        ("QWF_MODEL", "local-model"),
+        ("QWF_BASE_URL", &server.url),
+        ("QWF_MAX_TOKENS", "321"),
+    ]);
+    respond(model.as_ref()).unwrap();
+    assert_eq!(server.only_request().json()["max_tokens"], 321);
+}
+
+#[test]
+fn a_model_without_tools_and_a_missing_model_get_their_own_hints() {
+    let server = MockServer::start(
+        400,
+        json!({"error": "registry.ollama.ai/library/gemma:2b does not support tools"}),
+    );
+    let model = model_for(&[
+        ("QWF_PROVIDER", "ollama"),
+        ("QWF_MODEL", "gemma:2b"),
+        ("QWF_BASE_URL", &server.url),
+    ]);
+    let error = respond(model.as_ref()).unwrap_err();
+    assert!(error.to_string().contains("cannot call tools"), "{error}");
+    assert!(error.hint().contains("supports them"), "{}", error.hint());
+
+    let server = MockServer::start(
+        404,
+        json!({"error": "model 'qwen9' not found, try pulling it first"}),
+    );
+    let model = model_for(&[
+        ("QWF_PROVIDER", "ollama"),
+        ("QWF_MODEL", "qwen9"),
+        ("QWF_BASE_URL", &server.url),
+    ]);
+    let error = respond(model.as_ref()).unwrap_err();
+    assert!(
+        error.to_string().contains("has no model 'qwen9'"),
+        "{error}"
+    );
+    assert!(
+        error.hint().contains("ollama pull qwen9"),
+        "{}",
+        error.hint()
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -577,4 +686,20 @@ fn transport_errors_never_show_the_key() {
     let error = respond(model.as_ref()).unwrap_err();
     let shown = format!("{error} {} {error:?}", error.hint());
     assert!(!shown.contains(KEY), "{shown}");
+}
+
+#[test]
+fn a_slow_server_is_waited_for_request_timeout_seconds_and_the_hint_names_it() {
+    let server = MockServer::silent(std::time::Duration::from_secs(10));
+    let model = model_for(&[
+        ("QWF_PROVIDER", "openai-compatible"),
+        ("QWF_MODEL", "local-model"),
+        ("QWF_BASE_URL", &server.url),
+        ("QWF_REQUEST_TIMEOUT", "1"),
+    ]);
+    let started = std::time::Instant::now();
+    let error = respond(model.as_ref()).unwrap_err();
+    assert!(started.elapsed() < std::time::Duration::from_secs(8));
+    assert!(error.to_string().contains("within 1 s"), "{error}");
+    assert!(error.hint().contains("request_timeout"), "{}", error.hint());
 }

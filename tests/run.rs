@@ -5,148 +5,18 @@
 
 #[path = "support/mock_http.rs"]
 mod mock_http;
+#[path = "support/runner.rs"]
+mod runner;
 
-use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-struct Home {
-    _dir: tempfile::TempDir,
-    root: PathBuf,
-}
+use runner::{Home, Output, pid_in, read_floats, step, wait_until_dead};
 
-struct Output {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Home {
-    fn new() -> Home {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let root = dir.path().join("home");
-        std::fs::create_dir_all(root.join("skills")).unwrap();
-        std::fs::create_dir_all(root.join("workflows")).unwrap();
-        Home { _dir: dir, root }
-    }
-
-    fn skills(&self) -> PathBuf {
-        self.root.join("skills")
-    }
-
-    /// A code skill running `command` in the skills directory.
-    fn skill(&self, name: &str, command: &str, outputs: &[&str]) {
-        let skill = json!({"name": name, "type": "code_inline", "description": name,
-                           "command": command, "inputs": [], "outputs": outputs});
-        std::fs::write(
-            self.skills().join(format!("{name}.json")),
-            skill.to_string(),
-        )
-        .unwrap();
-    }
-
-    fn script(&self, file: &str, text: &str) {
-        std::fs::write(self.skills().join(file), text).unwrap();
-    }
-
-    fn workflow(&self, workflow: Value) {
-        let name = workflow["name"].as_str().unwrap().to_string();
-        std::fs::write(
-            self.root.join(format!("workflows/{name}.json")),
-            serde_json::to_string_pretty(&workflow).unwrap(),
-        )
-        .unwrap();
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_qwf"));
-        command
-            .args(args)
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", self.root.parent().unwrap())
-            // Discovery reads the working directory too: keep it in the home.
-            .current_dir(self.root.parent().unwrap())
-            .env("QWF_HOME", &self.root)
-            .env("QWF_TIMESTAMP", "2026-11-27T10:00:00Z")
-            .env("NO_COLOR", "1")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        command
-    }
-
-    fn qwf(&self, args: &[&str]) -> Output {
-        self.qwf_with(args, &[])
-    }
-
-    fn qwf_with(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
-        let mut command = self.command(args);
-        for (name, value) in env {
-            command.env(name, value);
-        }
-        let output = command.output().expect("qwf runs");
-        Output {
-            code: output.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        }
-    }
-
-    /// `qwf --json run ...`: the run record.
-    fn run_json(&self, args: &[&str]) -> (i32, Value) {
-        let mut all = vec!["--json", "run"];
-        all.extend_from_slice(args);
-        let output = self.qwf(&all);
-        let record = serde_json::from_str(&output.stdout).unwrap_or_else(|error| {
-            panic!("not JSON ({error}): {}\n{}", output.stdout, output.stderr)
-        });
-        (output.code, record)
-    }
-}
-
-fn step<'r>(record: &'r Value, id: &str) -> &'r Value {
-    record["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|step| step["id"] == id)
-        .unwrap_or_else(|| panic!("no step {id} in {record:#}"))
-}
-
-fn read_floats(path: &Path) -> Vec<f64> {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .split_whitespace()
-        .map(|number| number.parse().unwrap())
-        .collect()
-}
-
-fn alive(pid: i32) -> bool {
-    // A zombie waiting for its (new) parent to reap it is not running.
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => !stat
-            .rsplit(')')
-            .next()
-            .unwrap_or("")
-            .trim_start()
-            .starts_with('Z'),
-        Err(_) => false,
-    }
-}
-
-fn wait_until_dead(pid: i32) -> bool {
-    let until = Instant::now() + Duration::from_secs(5);
-    while Instant::now() < until {
-        if !alive(pid) {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    false
-}
+/// How soon a stopped step's processes must be gone.
+const STOPPED_WITHIN: Duration = Duration::from_secs(5);
 
 #[test]
 fn a_step_that_fails_twice_succeeds_on_the_third_attempt_after_backoff() {
@@ -244,12 +114,11 @@ fn a_timeout_kills_the_step_and_its_grandchildren() {
     assert_eq!(wait["status"], "failed");
     assert_eq!(wait["attempts"][0]["error_kind"], "timeout");
     for file in ["child.pid", "grandchild.pid"] {
-        let pid: i32 = std::fs::read_to_string(home.skills().join(file))
-            .unwrap()
-            .trim()
-            .parse()
-            .unwrap();
-        assert!(wait_until_dead(pid), "{file} ({pid}) still runs");
+        let pid = pid_in(&home.skills().join(file));
+        assert!(
+            wait_until_dead(pid, STOPPED_WITHIN),
+            "{file} ({pid}) still runs"
+        );
     }
 }
 
@@ -498,12 +367,11 @@ fn interrupted_by(signal: &str) {
     assert_eq!(output.status.code(), Some(130), "{stderr}");
     assert!(started.elapsed() < Duration::from_secs(20));
     assert!(stderr.contains("cancelled"), "{stderr}");
-    let step_pid: i32 = std::fs::read_to_string(&pid_file)
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
-    assert!(wait_until_dead(step_pid), "the step's process was stopped");
+    let step_pid = pid_in(&pid_file);
+    assert!(
+        wait_until_dead(step_pid, STOPPED_WITHIN),
+        "the step's process was stopped"
+    );
     assert!(
         !home.skills().join("after.txt").exists(),
         "nothing ran after Ctrl-C"
@@ -697,11 +565,7 @@ if sys.argv[1] == 'hang': time.sleep(60)\n\
 print('left')\n";
 
 fn escaped_pid(home: &Home) -> i32 {
-    std::fs::read_to_string(home.skills().join("escaped.pid"))
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap()
+    pid_in(&home.skills().join("escaped.pid"))
 }
 
 #[test]
@@ -724,7 +588,10 @@ fn a_setsid_descendant_holding_stdout_is_stopped_at_the_timeout_and_the_run_ends
         "timeout"
     );
     let pid = escaped_pid(&home);
-    assert!(wait_until_dead(pid), "the escaped process {pid} still runs");
+    assert!(
+        wait_until_dead(pid, STOPPED_WITHIN),
+        "the escaped process {pid} still runs"
+    );
 }
 
 #[test]
@@ -744,7 +611,10 @@ fn a_setsid_descendant_left_behind_by_a_finished_step_is_stopped() {
     );
     assert_eq!(step(&record, "leave")["outputs"]["text"], "left");
     let pid = escaped_pid(&home);
-    assert!(wait_until_dead(pid), "the escaped process {pid} still runs");
+    assert!(
+        wait_until_dead(pid, STOPPED_WITHIN),
+        "the escaped process {pid} still runs"
+    );
 }
 
 #[test]
@@ -879,13 +749,9 @@ fn a_run_killed_outright_is_listed_as_interrupted_and_its_steps_stop() {
     assert_eq!(runs["runs"][0]["status"], "interrupted", "{runs:#}");
     let shown = home.qwf(&["runs", "hang"]);
     assert!(shown.stdout.contains("interrupted"), "{}", shown.stdout);
-    let step_pid: i32 = std::fs::read_to_string(&pid_file)
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
+    let step_pid = pid_in(&pid_file);
     assert!(
-        wait_until_dead(step_pid),
+        wait_until_dead(step_pid, STOPPED_WITHIN),
         "the step's process outlived its runner"
     );
 }

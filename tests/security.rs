@@ -83,13 +83,16 @@ impl Sandbox {
         std::fs::write(path, text).expect("write");
     }
 
+    /// A skill; with no `outputs` it declares no interface (steps using
+    /// it are not checked), since `"outputs": []` would say it produces
+    /// nothing.
     fn skill(&self, directory: &Path, name: &str, command: &str, outputs: &[&str]) {
-        self.write(
-            &directory.join(format!("{name}.json")),
-            &json!({"name": name, "type": "code_inline", "description": format!("the {name} skill"),
-                    "command": command, "outputs": outputs})
-            .to_string(),
-        );
+        let mut skill = json!({"name": name, "type": "code_inline",
+            "description": format!("the {name} skill"), "command": command});
+        if !outputs.is_empty() {
+            skill["outputs"] = json!(outputs);
+        }
+        self.write(&directory.join(format!("{name}.json")), &skill.to_string());
     }
 
     fn workflow(&self, workflow: Value) {

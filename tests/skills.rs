@@ -18,7 +18,7 @@ use qwf::agent::model::Message;
 use qwf::agent::scripted::ScriptedModel;
 use qwf::agent::session::{Mode, Options, Report, Session};
 use qwf::core::ranking::rank;
-use qwf::core::skill::{Skill, SkillType};
+use qwf::core::skill::{Port, Skill, SkillType};
 use qwf::store::{Context, Store};
 use scripted_gate::ScriptedGate;
 
@@ -35,8 +35,8 @@ fn skill(name: &str, description: &str) -> Skill {
         skill_type: SkillType::CodeInline,
         description: description.into(),
         command: format!("python3 {name}.py"),
-        inputs: vec!["data".into()],
-        outputs: vec!["result".into()],
+        inputs: Some(Port::names(["data"])),
+        outputs: Some(Port::names(["result"])),
         extra: Default::default(),
     }
 }
@@ -186,7 +186,8 @@ fn the_creation_prompt_names_only_the_skills_that_fit_the_request() {
     let mut skills = skill_corpus::skills(300);
     skills.push(skill("http-fetch", "Fetch data from a URL over HTTP"));
     let (_dir, store) = home_with(&skills);
-    let model = ScriptedModel::new([ScriptedModel::text("ok")]);
+    // A prose answer to a creation is reminded once; the second stands.
+    let model = ScriptedModel::new([ScriptedModel::text("ok"), ScriptedModel::text("ok")]);
     let mut gate = ScriptedGate::new(vec![]);
     run(
         &store,
@@ -332,7 +333,13 @@ fn new_skill(name: &str) -> Value {
 
 #[test]
 fn a_new_workflow_saves_only_the_skills_the_user_accepted() {
-    let (dir, store) = home_with(&[skill("http-fetch", "Fetch data from a URL over HTTP")]);
+    // The step the workflow gives it: no inputs, one output.
+    let fetch = Skill {
+        inputs: Some(Vec::new()),
+        outputs: Some(Port::names(["data"])),
+        ..skill("http-fetch", "Fetch data from a URL over HTTP")
+    };
+    let (dir, store) = home_with(&[fetch]);
     let model = ScriptedModel::new([
         create_call(json!([new_skill("data-validator"), new_skill("db-writer")])),
         ScriptedModel::text("created"),

@@ -20,6 +20,13 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+#[path = "support/runner.rs"]
+mod runner;
+use runner::{Home, pid_in, read_floats, step, wait_until_dead};
+
+/// How soon the processes of a stopped step must be gone.
+const STOPPED_WITHIN: Duration = Duration::from_secs(10);
+
 fn python() -> Option<PathBuf> {
     match std::env::var_os("QWF_TEST_TEMPORAL_PYTHON").filter(|value| !value.is_empty()) {
         Some(path) => Some(PathBuf::from(path)),
@@ -101,83 +108,7 @@ impl Server {
     }
 }
 
-struct Home {
-    _dir: tempfile::TempDir,
-    root: PathBuf,
-}
-
-struct Output {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
 impl Home {
-    fn new() -> Home {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let root = dir.path().join("home");
-        std::fs::create_dir_all(root.join("skills")).unwrap();
-        std::fs::create_dir_all(root.join("workflows")).unwrap();
-        Home { _dir: dir, root }
-    }
-
-    fn skills(&self) -> PathBuf {
-        self.root.join("skills")
-    }
-
-    fn skill(&self, name: &str, command: &str, outputs: &[&str]) {
-        let skill = json!({"name": name, "type": "code_inline", "description": name,
-                           "command": command, "inputs": [], "outputs": outputs});
-        std::fs::write(
-            self.skills().join(format!("{name}.json")),
-            skill.to_string(),
-        )
-        .unwrap();
-    }
-
-    fn script(&self, file: &str, text: &str) {
-        std::fs::write(self.skills().join(file), text).unwrap();
-    }
-
-    fn workflow(&self, workflow: Value) {
-        let name = workflow["name"].as_str().unwrap().to_string();
-        std::fs::write(
-            self.root.join(format!("workflows/{name}.json")),
-            serde_json::to_string_pretty(&workflow).unwrap(),
-        )
-        .unwrap();
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_qwf"));
-        command
-            .args(args)
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", self.root.parent().unwrap())
-            .current_dir(self.root.parent().unwrap())
-            .env("QWF_HOME", &self.root)
-            .env("QWF_TIMESTAMP", "2026-11-27T10:00:00Z")
-            .env("NO_COLOR", "1")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        command
-    }
-
-    fn qwf(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
-        let mut command = self.command(args);
-        for (name, value) in env {
-            command.env(name, value);
-        }
-        let output = command.output().expect("qwf runs");
-        Output {
-            code: output.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        }
-    }
-
     /// `qwf worker` for this home on `server`, on its own task queue.
     fn worker(&self, server: &Server, queue: &str) -> Killed {
         let mut command = self.command(&[
@@ -222,19 +153,10 @@ fn run(
         ];
         args.extend(owned.iter().map(String::as_str));
     }
-    let output = home.qwf(&args, &[("QWF_TEMPORAL_HEARTBEAT_SECS", "2")]);
+    let output = home.qwf_with(&args, &[("QWF_TEMPORAL_HEARTBEAT_SECS", "2")]);
     let record = serde_json::from_str(&output.stdout)
         .unwrap_or_else(|error| panic!("not JSON ({error}): {}\n{}", output.stdout, output.stderr));
     (output.code, record, output.stderr)
-}
-
-fn step<'r>(record: &'r Value, id: &str) -> &'r Value {
-    record["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|step| step["id"] == id)
-        .unwrap_or_else(|| panic!("no step {id} in {record:#}"))
 }
 
 /// What must match between a local and a Temporal run, per step.
@@ -291,45 +213,6 @@ fn both(
             .starts_with(&format!("qwf-{workflow}-"))
     );
     (local, remote)
-}
-
-fn read_floats(path: &Path) -> Vec<f64> {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .split_whitespace()
-        .map(|number| number.parse().unwrap())
-        .collect()
-}
-
-fn alive(pid: i32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => !stat
-            .rsplit(')')
-            .next()
-            .unwrap_or("")
-            .trim_start()
-            .starts_with('Z'),
-        Err(_) => false,
-    }
-}
-
-fn wait_until_dead(pid: i32) -> bool {
-    let until = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < until {
-        if !alive(pid) {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    false
-}
-
-fn pid_in(path: &Path) -> i32 {
-    std::fs::read_to_string(path)
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap()
 }
 
 /// Retries with their delays, exhausted retries and non-retryable kinds.
@@ -481,7 +364,10 @@ fn timeouts_and_parallel_steps_match_qwf_run() {
     for tag in ["local", "remote"] {
         for what in ["child", "escaped"] {
             let pid = pid_in(&home.skills().join(format!("{tag}.{what}")));
-            assert!(wait_until_dead(pid), "{tag} {what} {pid} still runs");
+            assert!(
+                wait_until_dead(pid, STOPPED_WITHIN),
+                "{tag} {what} {pid} still runs"
+            );
         }
     }
 
@@ -628,9 +514,9 @@ fn branches_and_strategies_match_qwf_run() {
     assert_eq!(step(&remote, "use")["attempts"][0]["error_kind"], "input");
 
     // `qwf runs` lists both kinds; the Temporal one names its workflow id.
-    let listed = home.qwf(&["runs", "reads-failed"], &[]);
+    let listed = home.qwf(&["runs", "reads-failed"]);
     assert!(listed.stdout.contains("temporal"), "{}", listed.stdout);
-    let shown = home.qwf(&["runs", "reads-failed", "--show", "2"], &[]);
+    let shown = home.qwf(&["runs", "reads-failed", "--show", "2"]);
     assert!(
         shown.stdout.contains("qwf-reads-failed-2-"),
         "{}",
@@ -681,7 +567,10 @@ fn a_worker_killed_mid_run_and_restarted_finishes_the_workflow() {
     std::thread::sleep(Duration::from_millis(300));
     let first = pid_in(&pids);
     drop(worker);
-    assert!(wait_until_dead(first), "the step stopped with its worker");
+    assert!(
+        wait_until_dead(first, STOPPED_WITHIN),
+        "the step stopped with its worker"
+    );
     std::thread::sleep(Duration::from_secs(1));
     let _restarted = home.worker(&server, "durable");
     let output = submitter.wait_with_output().expect("qwf run ends");
@@ -750,14 +639,14 @@ fn ctrl_c_cancels_the_temporal_run() {
         interrupted.elapsed()
     );
     assert!(
-        wait_until_dead(pid_in(&pid_file)),
+        wait_until_dead(pid_in(&pid_file), STOPPED_WITHIN),
         "the step's process was stopped"
     );
     assert!(
         !home.skills().join("after.txt").exists(),
         "nothing ran after Ctrl-C"
     );
-    let shown = home.qwf(&["--json", "runs", "hang", "--show", "1"], &[]);
+    let shown = home.qwf(&["--json", "runs", "hang", "--show", "1"]);
     let record: Value = serde_json::from_str(&shown.stdout).unwrap();
     assert_eq!(record["status"], "cancelled");
     assert_eq!(step(&record, "wait")["status"], "cancelled");

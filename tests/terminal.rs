@@ -1,6 +1,8 @@
 //! What a person sees at a terminal: each test drives the real binary on a
 //! pseudo-terminal (see `support/pty.rs`), typing answers and Ctrl-C.
 
+#[path = "support/homes.rs"]
+mod homes;
 #[path = "support/mock_http.rs"]
 mod mock_http;
 #[path = "support/pty.rs"]
@@ -9,25 +11,52 @@ mod pty;
 use std::path::Path;
 use std::time::Duration;
 
+use homes::{PIPELINE, home_with_pipeline};
 use mock_http::MockServer;
 use pty::Step::{Expect, ExpectAfter, ExpectNew, Send, Sleep};
 
-const PIPELINE: &str = include_str!("fixtures/data-pipeline.json");
-
-/// A temporary directory whose qwf home (`home/`) holds the seed's pipeline.
-fn home_with_pipeline() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::create_dir_all(dir.path().join("home/workflows")).expect("home");
+/// The pipeline and a copy named `reports`: a request names neither.
+fn home_with_two_workflows() -> tempfile::TempDir {
+    let dir = home_with_pipeline();
     std::fs::write(
-        dir.path().join("home/workflows/data-pipeline.json"),
-        PIPELINE,
+        dir.path().join("home/workflows/reports.json"),
+        PIPELINE.replace("\"data-pipeline\"", "\"reports\""),
     )
-    .expect("workflow");
+    .expect("a second workflow");
     dir
 }
 
 fn home_of(dir: &Path) -> String {
     dir.join("home").display().to_string()
+}
+
+/// Runs qwf on a pseudo-terminal in `dir`, with `dir/home` as its
+/// QWF_HOME and HOME, plus `extra` variables.
+fn on_terminal(
+    dir: &Path,
+    args: &[&str],
+    extra: &[(&str, &str)],
+    steps: &[pty::Step<'_>],
+) -> pty::Session {
+    let home = home_of(dir);
+    let mut env = vec![("QWF_HOME", home.as_str()), ("HOME", home.as_str())];
+    env.extend_from_slice(extra);
+    pty::run(dir, args, &env, steps)
+}
+
+/// qwf without a terminal, in `dir`, with `dir/home` as its QWF_HOME.
+fn plain(dir: &Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_qwf"))
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("QWF_HOME", dir.join("home"))
+        .env("HOME", dir)
+        .env("NO_COLOR", "1")
+        .current_dir(dir)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("qwf runs")
 }
 
 fn versions(dir: &Path, name: &str) -> usize {
@@ -41,18 +70,15 @@ fn ctrl_c_in_chat_cancels_a_model_call_that_never_answers_and_the_chat_goes_on()
     let dir = home_with_pipeline();
     let server = MockServer::silent(Duration::from_secs(60));
     let base_url = format!("{}/v1", server.url);
-    let home = home_of(dir.path());
-    let env = [
-        ("QWF_HOME", home.as_str()),
-        ("HOME", home.as_str()),
+    let model = [
         ("QWF_PROVIDER", "openai-compatible"),
         ("QWF_MODEL", "test-model"),
         ("QWF_BASE_URL", base_url.as_str()),
     ];
-    let session = pty::run(
+    let session = on_terminal(
         dir.path(),
         &["chat", "--workflow", "data-pipeline"],
-        &env,
+        &model,
         &[
             Expect("data-pipeline> "),
             Send("add retry logic to the API call\r"),
@@ -137,12 +163,10 @@ fn home_with_a_flaky_run() -> tempfile::TempDir {
 #[test]
 fn a_run_on_a_terminal_shows_each_attempt_its_error_the_wait_and_the_end_of_a_traceback() {
     let dir = home_with_a_flaky_run();
-    let home = home_of(dir.path());
-    let env = [("QWF_HOME", home.as_str()), ("HOME", home.as_str())];
-    let session = pty::run(
+    let session = on_terminal(
         dir.path(),
         &["run", "flaky-pipeline"],
-        &env,
+        &[],
         &[
             Expect("fetch: attempt 1/3 failed"),
             Expect("fetch: done in"),
@@ -175,20 +199,7 @@ fn a_run_on_a_terminal_shows_each_attempt_its_error_the_wait_and_the_end_of_a_tr
 #[test]
 fn runs_show_prints_the_end_of_a_failed_steps_stderr() {
     let dir = home_with_a_flaky_run();
-    let home = home_of(dir.path());
-    let run = |args: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_qwf"))
-            .args(args)
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("QWF_HOME", &home)
-            .env("HOME", &home)
-            .env("NO_COLOR", "1")
-            .current_dir(dir.path())
-            .stdin(std::process::Stdio::null())
-            .output()
-            .expect("qwf runs")
-    };
+    let run = |args: &[&str]| plain(dir.path(), args);
     let output = run(&["run", "flaky-pipeline"]);
     assert_eq!(output.status.code(), Some(1));
     let progress = String::from_utf8_lossy(&output.stderr);
@@ -238,8 +249,6 @@ fn skill_files(dir: &Path) -> Vec<String> {
 /// the skill and the change, then leave with `cancel` or `done`.
 fn refine_adding_a_notifier(finish: &[pty::Step<'_>]) -> (tempfile::TempDir, pty::Session) {
     let dir = home_with_pipeline();
-    let home = home_of(dir.path());
-    let env = [("QWF_HOME", home.as_str()), ("HOME", home.as_str())];
     let mut steps = vec![
         Expect("[1/2/3/4/5/done/cancel]"),
         Send("1\r"),
@@ -252,7 +261,7 @@ fn refine_adding_a_notifier(finish: &[pty::Step<'_>]) -> (tempfile::TempDir, pty
         ExpectAfter("[1/2/3/4/5/done/cancel]", "Apply?"),
     ];
     steps.extend_from_slice(finish);
-    let session = pty::run(dir.path(), &["refine", "data-pipeline"], &env, &steps);
+    let session = on_terminal(dir.path(), &["refine", "data-pipeline"], &[], &steps);
     (dir, session)
 }
 
@@ -291,19 +300,7 @@ fn refine_done_saves_the_skill_its_stub_script_and_the_change_together() {
 fn a_workflow_created_offline_gets_stub_scripts_that_preflight_names_by_path() {
     let dir = tempfile::tempdir().expect("tempdir");
     let home = dir.path().join("home");
-    let qwf = |args: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_qwf"))
-            .args(args)
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("QWF_HOME", &home)
-            .env("HOME", dir.path())
-            .env("NO_COLOR", "1")
-            .current_dir(dir.path())
-            .stdin(std::process::Stdio::null())
-            .output()
-            .expect("qwf runs")
-    };
+    let qwf = |args: &[&str]| plain(dir.path(), args);
     let created = qwf(&[
         "create",
         "fetch data from the API, validate it, and save it to the database",
@@ -363,17 +360,7 @@ fn a_workflow_created_offline_gets_stub_scripts_that_preflight_names_by_path() {
 
 /// Runs qwf without a terminal (for setting a scene); asserts exit 0.
 fn qwf_plain(dir: &Path, args: &[&str]) -> String {
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_qwf"))
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("QWF_HOME", dir.join("home"))
-        .env("HOME", dir)
-        .env("NO_COLOR", "1")
-        .current_dir(dir)
-        .stdin(std::process::Stdio::null())
-        .output()
-        .expect("qwf runs");
+    let output = plain(dir, args);
     assert_eq!(
         output.status.code(),
         Some(0),
@@ -384,6 +371,18 @@ fn qwf_plain(dir: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
+/// Applies `modifications` to `workflow`, made for version `base`, with
+/// `qwf apply --yes`.
+fn apply_plan(dir: &Path, workflow: &str, base: u64, modifications: serde_json::Value) {
+    let plan = serde_json::json!({
+        "qwf_plan": 1, "workflow": workflow, "base_version": base, "summary": "change",
+        "modifications": modifications
+    });
+    let file = dir.join(format!("{workflow}.plan.json"));
+    std::fs::write(&file, plan.to_string()).expect("plan");
+    qwf_plain(dir, &["apply", file.to_str().expect("utf-8"), "--yes"]);
+}
+
 #[test]
 fn merge_on_a_terminal_asks_for_each_conflict_and_shows_both_sides_on_request() {
     let dir = home_with_pipeline();
@@ -392,26 +391,20 @@ fn merge_on_a_terminal_asks_for_each_conflict_and_shows_both_sides_on_request() 
         ("experiment", 1, "branch_table", 10),
         ("data-pipeline", 1, "main_table", 20),
     ] {
-        let plan = serde_json::json!({
-            "qwf_plan": 1, "workflow": workflow, "base_version": base, "summary": "change",
-            "modifications": [
+        apply_plan(
+            dir.path(),
+            workflow,
+            base,
+            serde_json::json!([
                 { "type": "modify_step", "id": "save", "changes": { "timeout_secs": timeout } },
                 { "type": "set_context", "key": "table", "value": table }
-            ]
-        });
-        let file = dir.path().join(format!("{workflow}.plan.json"));
-        std::fs::write(&file, plan.to_string()).expect("plan");
-        qwf_plain(
-            dir.path(),
-            &["apply", file.to_str().expect("utf-8"), "--yes"],
+            ]),
         );
     }
-    let home = home_of(dir.path());
-    let env = [("QWF_HOME", home.as_str()), ("HOME", home.as_str())];
-    let session = pty::run(
+    let session = on_terminal(
         dir.path(),
         &["merge", "experiment", "into", "data-pipeline"],
-        &env,
+        &[],
         &[
             Expect("Conflict 1/2: context.table"),
             Expect("[ours/theirs/both]"),
@@ -454,24 +447,18 @@ fn merge_on_a_terminal_stops_cleanly_when_the_user_gives_no_side() {
     let dir = home_with_pipeline();
     qwf_plain(dir.path(), &["branch", "data-pipeline", "experiment"]);
     for (workflow, timeout) in [("experiment", 10), ("data-pipeline", 20)] {
-        let plan = serde_json::json!({
-            "qwf_plan": 1, "workflow": workflow, "base_version": 1, "summary": "change",
-            "modifications": [{ "type": "modify_step", "id": "save", "changes": { "timeout_secs": timeout } }]
-        });
-        let file = dir.path().join(format!("{workflow}.plan.json"));
-        std::fs::write(&file, plan.to_string()).expect("plan");
-        qwf_plain(
+        apply_plan(
             dir.path(),
-            &["apply", file.to_str().expect("utf-8"), "--yes"],
+            workflow,
+            1,
+            serde_json::json!([{ "type": "modify_step", "id": "save", "changes": { "timeout_secs": timeout } }]),
         );
     }
     let before = versions(dir.path(), "data-pipeline");
-    let home = home_of(dir.path());
-    let env = [("QWF_HOME", home.as_str()), ("HOME", home.as_str())];
-    let session = pty::run(
+    let session = on_terminal(
         dir.path(),
         &["merge", "experiment", "into", "data-pipeline"],
-        &env,
+        &[],
         &[
             Expect("[ours/theirs/both]"),
             Send("\x04"),
@@ -484,18 +471,11 @@ fn merge_on_a_terminal_stops_cleanly_when_the_user_gives_no_side() {
 
 #[test]
 fn chat_keeps_the_workflow_chosen_in_an_answer_and_runs_a_slash_command_typed_at_the_question() {
-    let dir = home_with_pipeline();
-    std::fs::write(
-        dir.path().join("home/workflows/reports.json"),
-        PIPELINE.replace("\"data-pipeline\"", "\"reports\""),
-    )
-    .expect("a second workflow");
-    let home = home_of(dir.path());
-    let env = [("QWF_HOME", home.as_str()), ("HOME", home.as_str())];
-    let session = pty::run(
+    let dir = home_with_two_workflows();
+    let session = on_terminal(
         dir.path(),
         &["chat"],
-        &env,
+        &[],
         &[
             Expect("qwf> "),
             Send("add retry logic to the API call\r"),
@@ -529,18 +509,11 @@ fn chat_keeps_the_workflow_chosen_in_an_answer_and_runs_a_slash_command_typed_at
 
 #[test]
 fn exit_typed_at_a_question_leaves_the_chat_without_an_answer() {
-    let dir = home_with_pipeline();
-    std::fs::write(
-        dir.path().join("home/workflows/reports.json"),
-        PIPELINE.replace("\"data-pipeline\"", "\"reports\""),
-    )
-    .expect("a second workflow");
-    let home = home_of(dir.path());
-    let env = [("QWF_HOME", home.as_str()), ("HOME", home.as_str())];
-    let session = pty::run(
+    let dir = home_with_two_workflows();
+    let session = on_terminal(
         dir.path(),
         &["chat"],
-        &env,
+        &[],
         &[
             Expect("qwf> "),
             Send("add retry logic to the API call\r"),

@@ -2,9 +2,10 @@
 //!
 //! Every value is taken from the first of these that sets it:
 //!
-//! 1. the flags `--provider NAME` and `--model NAME`;
+//! 1. the flags `--provider NAME`, `--model NAME` and `--max-tokens N`;
 //! 2. the environment: `QWF_PROVIDER`, `QWF_MODEL`, `QWF_BASE_URL`,
-//!    `QWF_OPENAI_API` (`responses` or `chat`, for `openai` only);
+//!    `QWF_OPENAI_API` (`responses` or `chat`, for `openai` only),
+//!    `QWF_MAX_TOKENS`, `QWF_CONTEXT_WINDOW`, `QWF_REQUEST_TIMEOUT`;
 //! 3. `$QWF_HOME/config.toml`:
 //!
 //!    ```toml
@@ -13,6 +14,9 @@
 //!    model = "gpt-4o-mini"         # optional: the provider's default otherwise
 //!    base_url = "https://..."      # optional: the provider's default otherwise
 //!    openai_api = "responses"      # optional, openai only: "responses" (default) or "chat"
+//!    max_tokens = 2048             # optional: the longest answer asked for
+//!    context_window = 8192         # optional: the model's window, checked before sending
+//!    request_timeout = 300         # optional: seconds one model call may take
 //!    ```
 //!
 //!    The file's `model` and `base_url` belong to its `provider`: when a flag
@@ -65,6 +69,7 @@ pub const CONFIG_FILE: &str = "config.toml";
 pub struct ModelFlags {
     pub provider: Option<String>,
     pub model: Option<String>,
+    pub max_tokens: Option<u64>,
 }
 
 /// A resolved setting.
@@ -74,6 +79,9 @@ pub enum Field {
     Model,
     BaseUrl,
     OpenAiApi,
+    MaxTokens,
+    ContextWindow,
+    RequestTimeout,
 }
 
 impl Field {
@@ -84,6 +92,9 @@ impl Field {
             Field::Model => "model",
             Field::BaseUrl => "base_url",
             Field::OpenAiApi => "openai_api",
+            Field::MaxTokens => "max_tokens",
+            Field::ContextWindow => "context_window",
+            Field::RequestTimeout => "request_timeout",
         }
     }
 }
@@ -95,6 +106,9 @@ impl fmt::Display for Field {
             Field::Model => "model",
             Field::BaseUrl => "base URL",
             Field::OpenAiApi => "OpenAI API",
+            Field::MaxTokens => "max tokens",
+            Field::ContextWindow => "context window",
+            Field::RequestTimeout => "request timeout",
         })
     }
 }
@@ -148,6 +162,13 @@ pub struct ResolvedModel {
     pub base_url: Option<String>,
     /// Only for `openai`.
     pub openai_api: Option<OpenAiApi>,
+    /// The longest answer asked for; `None` for `offline`.
+    pub max_tokens: Option<u64>,
+    /// The model's context window, when set (otherwise rig's catalog is
+    /// asked for hosted models).
+    pub context_window: Option<u64>,
+    /// Seconds one model call may take; `None` for `offline`.
+    pub request_timeout: Option<u64>,
     /// `None` for `offline`.
     pub key: Option<KeyStatus>,
     /// Where `config.toml` is looked for (it need not exist).
@@ -205,6 +226,27 @@ impl fmt::Display for ResolvedModel {
                 self.describe_source(Field::OpenAiApi)
             )?;
         }
+        if let Some(max_tokens) = self.max_tokens {
+            writeln!(
+                f,
+                "max tokens {max_tokens} {}",
+                self.describe_source(Field::MaxTokens)
+            )?;
+        }
+        if let Some(window) = self.context_window {
+            writeln!(
+                f,
+                "context window {window} {}",
+                self.describe_source(Field::ContextWindow)
+            )?;
+        }
+        if let Some(timeout) = self.request_timeout {
+            writeln!(
+                f,
+                "request timeout {timeout} s {}",
+                self.describe_source(Field::RequestTimeout)
+            )?;
+        }
         match self.key {
             Some(key) => write!(
                 f,
@@ -236,11 +278,14 @@ impl Serialize for ResolvedModel {
                 map.end()
             }
         }
-        let mut s = serializer.serialize_struct("ResolvedModel", 7)?;
+        let mut s = serializer.serialize_struct("ResolvedModel", 10)?;
         s.serialize_field("provider", &self.provider)?;
         s.serialize_field("model", &self.model)?;
         s.serialize_field("base_url", &self.base_url)?;
         s.serialize_field("openai_api", &self.openai_api)?;
+        s.serialize_field("max_tokens", &self.max_tokens)?;
+        s.serialize_field("context_window", &self.context_window)?;
+        s.serialize_field("request_timeout", &self.request_timeout)?;
         s.serialize_field("api_key", &self.key)?;
         s.serialize_field("config_file", &self.config_file)?;
         s.serialize_field("sources", &Sources(&self.sources))?;
@@ -256,6 +301,9 @@ pub struct FileSettings {
     pub model: Option<String>,
     pub base_url: Option<String>,
     pub openai_api: Option<String>,
+    pub max_tokens: Option<u64>,
+    pub context_window: Option<u64>,
+    pub request_timeout: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -290,7 +338,7 @@ pub fn read_config_file(path: &Path) -> Result<FileSettings, ModelError> {
         };
         ModelError::Setup {
             message: format!("{place}: {}", error.message()),
-            hint: "the [model] table takes provider, model, base_url and openai_api, e.g.\n  \
+            hint: "the [model] table takes provider, model, base_url, openai_api, max_tokens, context_window and request_timeout, e.g.\n  \
                    [model]\n  provider = \"openai\"\n  model = \"gpt-4o-mini\""
                 .into(),
         }
@@ -389,6 +437,9 @@ pub fn resolve_from(
             model: None,
             base_url: None,
             openai_api: None,
+            max_tokens: None,
+            context_window: None,
+            request_timeout: None,
             key: None,
             config_file,
             sources,
@@ -442,6 +493,64 @@ pub fn resolve_from(
         None
     };
 
+    // The answer length and the context window: numbers.
+    let number = |name: &'static str, value: String, source: Source| -> Result<u64, ModelError> {
+        match value.trim().parse::<u64>() {
+            Ok(number) if number > 0 => Ok(number),
+            _ => Err(ModelError::Setup {
+                message: format!(
+                    "{name} must be a whole number above 0, not '{}' (from {source})",
+                    value.trim()
+                ),
+                hint: format!("e.g. {name} = 2048"),
+            }),
+        }
+    };
+    let max_tokens = if let Some(value) = flags.max_tokens {
+        sources.push((Field::MaxTokens, Source::Flag("--max-tokens")));
+        number(
+            "max_tokens",
+            value.to_string(),
+            Source::Flag("--max-tokens"),
+        )?
+    } else if let Some(value) = env_value("QWF_MAX_TOKENS") {
+        sources.push((Field::MaxTokens, Source::Env("QWF_MAX_TOKENS")));
+        number("max_tokens", value, Source::Env("QWF_MAX_TOKENS"))?
+    } else if let Some(value) = file.max_tokens.filter(|_| file_applies) {
+        sources.push((Field::MaxTokens, Source::ConfigFile));
+        number("max_tokens", value.to_string(), Source::ConfigFile)?
+    } else {
+        sources.push((Field::MaxTokens, Source::Default));
+        provider.default_max_tokens()
+    };
+    let context_window = if let Some(value) = env_value("QWF_CONTEXT_WINDOW") {
+        sources.push((Field::ContextWindow, Source::Env("QWF_CONTEXT_WINDOW")));
+        Some(number(
+            "context_window",
+            value,
+            Source::Env("QWF_CONTEXT_WINDOW"),
+        )?)
+    } else if let Some(value) = file.context_window.filter(|_| file_applies) {
+        sources.push((Field::ContextWindow, Source::ConfigFile));
+        Some(number(
+            "context_window",
+            value.to_string(),
+            Source::ConfigFile,
+        )?)
+    } else {
+        None
+    };
+    let request_timeout = if let Some(value) = env_value("QWF_REQUEST_TIMEOUT") {
+        sources.push((Field::RequestTimeout, Source::Env("QWF_REQUEST_TIMEOUT")));
+        number("request_timeout", value, Source::Env("QWF_REQUEST_TIMEOUT"))?
+    } else if let Some(value) = file.request_timeout.filter(|_| file_applies) {
+        sources.push((Field::RequestTimeout, Source::ConfigFile));
+        number("request_timeout", value.to_string(), Source::ConfigFile)?
+    } else {
+        sources.push((Field::RequestTimeout, Source::Default));
+        super::providers::DEFAULT_REQUEST_TIMEOUT_SECS
+    };
+
     // The key: only whether it is set.
     let variables = provider.key_variables();
     let key = variables.first().map(|first| {
@@ -461,6 +570,9 @@ pub fn resolve_from(
         model,
         base_url,
         openai_api,
+        max_tokens: Some(max_tokens),
+        context_window,
+        request_timeout: Some(request_timeout),
         key,
         config_file,
         sources,
@@ -517,6 +629,13 @@ pub fn connection(resolved: &ResolvedModel, env: Env<'_>) -> Result<Connection, 
         api_key,
         key_variable,
         openai_api: resolved.openai_api.unwrap_or_default(),
+        max_tokens: resolved
+            .max_tokens
+            .unwrap_or_else(|| provider.default_max_tokens()),
+        context_window: resolved.context_window,
+        request_timeout_secs: resolved
+            .request_timeout
+            .unwrap_or(super::providers::DEFAULT_REQUEST_TIMEOUT_SECS),
     })
 }
 
@@ -612,6 +731,7 @@ mod tests {
         let flags = ModelFlags {
             provider: Some("ollama".into()),
             model: Some("qwen3".into()),
+            ..ModelFlags::default()
         };
         let resolved = resolve_with(&flags, &file, &env).unwrap();
         assert_eq!(resolved.provider, Provider::Ollama);
@@ -632,6 +752,7 @@ mod tests {
         let flags = ModelFlags {
             provider: Some("anthropic".into()),
             model: None,
+            ..ModelFlags::default()
         };
         let resolved = resolve_with(&flags, &file, &[]).unwrap();
         assert_eq!(resolved.model.as_deref(), Some("claude-sonnet-4-6"));
@@ -645,6 +766,7 @@ mod tests {
         let flags = ModelFlags {
             provider: Some("OpenAI".into()),
             model: None,
+            ..ModelFlags::default()
         };
         let resolved = resolve_with(&flags, &file, &[]).unwrap();
         assert_eq!(resolved.model.as_deref(), Some("gpt-4o-mini"));

@@ -179,6 +179,9 @@ fn json_files(directory: &Path) -> Result<Vec<PathBuf>, EvalError> {
     Ok(files)
 }
 
+/// The folder of recordings in a folder of suites (`evals/recordings`).
+pub const RECORDINGS: &str = "recordings";
+
 /// The suite folders under `directory`, each with the set it belongs to:
 /// `directory` itself when it holds cases; else its folders that hold
 /// cases (suites, set ""); else its folders of suites (sets such as `dev`
@@ -211,7 +214,9 @@ fn sub_folders(directory: &Path) -> Result<Vec<PathBuf>, EvalError> {
     let mut folders: Vec<PathBuf> = entries
         .filter_map(Result::ok)
         .map(|entry| entry.path())
-        .filter(|path| path.is_dir())
+        // Recordings of model runs live beside the suites; they are not
+        // cases.
+        .filter(|path| path.is_dir() && !path.ends_with(RECORDINGS))
         .collect();
     folders.sort();
     Ok(folders)
@@ -314,6 +319,17 @@ pub struct CaseResult {
     /// expected nothing applied, or the saved result fails its
     /// expectations. The worst outcome, counted apart from the pass rate.
     pub silent_wrong: bool,
+    /// The case could not be scored: the model could not be reached, or
+    /// answered with an HTTP error or not in time. Not a failure of the
+    /// model's judgement.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errored: Option<String>,
+    /// Replaying: the run asked what the recording does not hold.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stale: Option<String>,
+    /// Stopped by Ctrl-C before it finished; left out of the report.
+    #[serde(skip)]
+    pub cancelled: bool,
     /// Whether the first proposal was valid as made (`None`: no proposal).
     pub first_try_valid: Option<bool>,
     /// No unknown tools, bad arguments or unknown steps in the model's calls.
@@ -321,6 +337,17 @@ pub struct CaseResult {
     pub tool_calls: usize,
     pub usage: Usage,
     pub final_message: String,
+}
+
+impl CaseResult {
+    /// `set/suite/name`, or `suite/name` when suites are not split.
+    pub fn id(&self) -> String {
+        if self.set.is_empty() {
+            format!("{}/{}", self.suite, self.name)
+        } else {
+            format!("{}/{}/{}", self.set, self.suite, self.name)
+        }
+    }
 }
 
 fn setup_error(case: &Case, message: String) -> CaseResult {
@@ -332,6 +359,9 @@ fn setup_error(case: &Case, message: String) -> CaseResult {
         failures: vec![message],
         applied: false,
         silent_wrong: false,
+        errored: None,
+        stale: None,
+        cancelled: false,
         first_try_valid: None,
         well_formed: false,
         tool_calls: 0,
@@ -340,12 +370,36 @@ fn setup_error(case: &Case, message: String) -> CaseResult {
     }
 }
 
+/// The result of a case that could not run because its recording is
+/// missing or unreadable: stale.
+pub fn stale(case: &Case, why: String) -> CaseResult {
+    let mut result = setup_error(case, String::new());
+    result.failures.clear();
+    result.stale = Some(why);
+    result
+}
+
 /// Runs one case in a fresh temporary home with `model`.
 pub fn run_case(case: &Case, model: &dyn Model) -> CaseResult {
+    run_case_with_transcript(case, model).0
+}
+
+/// [`run_case`], also giving the whole conversation as it ended: the last
+/// turn's tool results included, which no model request carried.
+pub fn run_case_with_transcript(case: &Case, model: &dyn Model) -> (CaseResult, Vec<Message>) {
     let home = match tempfile::tempdir() {
         Ok(home) => home,
-        Err(error) => return setup_error(case, format!("cannot create a temporary home: {error}")),
+        Err(error) => {
+            let mut result = setup_error(case, format!("cannot create a temporary home: {error}"));
+            result.errored = result.failures.first().cloned();
+            return (result, Vec::new());
+        }
     };
+    run_in(case, model, &home)
+}
+
+fn run_in(case: &Case, model: &dyn Model, home: &tempfile::TempDir) -> (CaseResult, Vec<Message>) {
+    let setup_error = |case: &Case, message: String| (setup_error(case, message), Vec::new());
     let store = Store::new(home.path());
     let context = Context {
         now: "2026-01-01T00:00:00Z".into(),
@@ -449,10 +503,15 @@ pub fn run_case(case: &Case, model: &dyn Model) -> CaseResult {
     let report = match session.run(&case.spec.request, &mut gate) {
         Ok(report) => report,
         Err(error) => {
-            return setup_error(
-                case,
-                format!("the model failed: {error} ({})", error.hint()),
-            );
+            let message = format!("the model failed: {error} ({})", error.hint());
+            let (mut result, _) = setup_error(case, message.clone());
+            match error {
+                ModelError::Cancelled => result.cancelled = true,
+                // The model answered, at length: its failure, scored.
+                ModelError::Truncated { .. } => {}
+                _ => result.errored = Some(message),
+            }
+            return (result, session.messages().to_vec());
         }
     };
     // The workflow the expectations look at: the case's, or the one created.
@@ -482,7 +541,7 @@ pub fn run_case(case: &Case, model: &dyn Model) -> CaseResult {
     let applied = !report.applied.is_empty();
     let silent_wrong = silent_wrong(&case.spec.expect, applied, &saved);
     failures.extend(saved);
-    CaseResult {
+    let result = CaseResult {
         set: case.set.clone(),
         suite: case.suite.clone(),
         name: case.name.clone(),
@@ -490,12 +549,16 @@ pub fn run_case(case: &Case, model: &dyn Model) -> CaseResult {
         failures,
         applied,
         silent_wrong,
+        errored: None,
+        stale: None,
+        cancelled: false,
         first_try_valid: report.first_proposal_valid,
         well_formed: report.invalid_calls == 0,
         tool_calls: report.tool_calls.len(),
         usage: report.usage,
         final_message: report.final_message.clone(),
-    }
+    };
+    (result, session.messages().to_vec())
 }
 
 /// Whether a change was saved that the case did not expect: it expected
@@ -666,14 +729,80 @@ pub struct Exchange {
     pub text: String,
     pub tool_calls: Vec<ToolCall>,
     pub usage: Usage,
+    /// How long the model took, in milliseconds (recorded for the report;
+    /// a replay answers at once).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<u64>,
+    /// The answer was cut off at the answer length: the error qwf gave
+    /// (message, hint), replayed as it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub truncated: Option<(String, String)>,
 }
 
-/// Where a case's recording lives under a recording directory.
+/// How a recorded case ended, to compare a replay against.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordedOutcome {
+    pub passed: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failures: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub errored: Option<String>,
+}
+
+/// A case's recording: every model exchange, the whole conversation as it
+/// ended (the last turn's tool results too), and the outcome.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Recording {
+    /// The model, as `qwf model` describes it.
+    #[serde(default)]
+    pub model: String,
+    pub exchanges: Vec<Exchange>,
+    #[serde(default)]
+    pub transcript: Vec<Message>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<RecordedOutcome>,
+}
+
+impl Recording {
+    /// Reads a recording; the first format (a bare list of exchanges) too.
+    pub fn from_json(text: &str) -> Result<Recording, serde_json::Error> {
+        match serde_json::from_str::<Recording>(text) {
+            Ok(recording) => Ok(recording),
+            Err(error) => match serde_json::from_str::<Vec<Exchange>>(text) {
+                Ok(exchanges) => Ok(Recording {
+                    model: String::new(),
+                    exchanges,
+                    transcript: Vec::new(),
+                    outcome: None,
+                }),
+                Err(_) => Err(error),
+            },
+        }
+    }
+}
+
+/// Where a case's recording lives under a recording directory: by set,
+/// suite and case name (`dev/edit-timeouts/NAME.json`). A recording made
+/// before the suite moved into its set (`edit-timeouts/NAME.json`) is
+/// still found.
 pub fn recording_path(directory: &Path, case: &Case) -> PathBuf {
-    directory
-        .join(&case.set)
-        .join(&case.suite)
-        .join(format!("{}.json", case.name))
+    let file = format!("{}.json", case.name);
+    let exact = directory.join(&case.set).join(&case.suite).join(&file);
+    if exact.exists() || case.set.is_empty() {
+        return exact;
+    }
+    let before_the_move = directory.join(&case.suite).join(&file);
+    if before_the_move.exists() {
+        before_the_move
+    } else {
+        exact
+    }
+}
+
+/// Whether `directory` holds recordings of `case`'s suite (in its set, or
+/// as recorded before the suite moved into it).
+pub fn suite_recorded(directory: &Path, case: &Case) -> bool {
+    directory.join(&case.set).join(&case.suite).is_dir() || directory.join(&case.suite).is_dir()
 }
 
 /// Wraps a model and keeps every exchange. Recordings hold the conversation
@@ -691,10 +820,25 @@ impl<'a> Recorder<'a> {
         }
     }
 
-    /// Writes the exchanges to `path` as pretty JSON.
-    pub fn save(&self, path: &Path) -> Result<(), crate::store::StoreError> {
-        let mut text = serde_json::to_string_pretty(&*self.exchanges.borrow())
-            .expect("exchanges are always representable as JSON");
+    /// Writes the recording of a case to `path` as pretty JSON.
+    pub fn save(
+        &self,
+        path: &Path,
+        result: &CaseResult,
+        transcript: Vec<Message>,
+    ) -> Result<(), crate::store::StoreError> {
+        let recording = Recording {
+            model: self.inner.describe(),
+            exchanges: self.exchanges.borrow().clone(),
+            transcript,
+            outcome: Some(RecordedOutcome {
+                passed: result.passed,
+                failures: result.failures.clone(),
+                errored: result.errored.clone(),
+            }),
+        };
+        let mut text = serde_json::to_string_pretty(&recording)
+            .expect("recordings are always representable as JSON");
         text.push('\n');
         crate::store::write_atomic(path, text.as_bytes())
     }
@@ -705,45 +849,83 @@ impl Model for Recorder<'_> {
         self.inner.describe()
     }
 
+    fn needs_reminders(&self) -> bool {
+        self.inner.needs_reminders()
+    }
+
     fn respond(&self, request: &ModelRequest<'_>) -> Result<ModelReply, ModelError> {
-        let reply = self.inner.respond(request)?;
-        self.exchanges.borrow_mut().push(Exchange {
-            request: request.messages.to_vec(),
-            text: reply.text.clone(),
-            tool_calls: reply.tool_calls.clone(),
-            usage: reply.usage,
-        });
-        Ok(reply)
+        let started = std::time::Instant::now();
+        let answer = self.inner.respond(request);
+        let latency_ms = Some(started.elapsed().as_millis() as u64);
+        match &answer {
+            Ok(reply) => self.exchanges.borrow_mut().push(Exchange {
+                request: request.messages.to_vec(),
+                text: reply.text.clone(),
+                tool_calls: reply.tool_calls.clone(),
+                usage: reply.usage,
+                latency_ms,
+                truncated: None,
+            }),
+            Err(ModelError::Truncated { message, hint }) => {
+                self.exchanges.borrow_mut().push(Exchange {
+                    request: request.messages.to_vec(),
+                    text: String::new(),
+                    tool_calls: Vec::new(),
+                    usage: Usage::default(),
+                    latency_ms,
+                    truncated: Some((message.clone(), hint.clone())),
+                })
+            }
+            Err(_) => {}
+        }
+        answer
     }
 }
 
 /// Answers from a recording; a request that differs from the recorded one
-/// means the case is stale.
+/// means the case is stale (the prompt, the tools' results or the starting
+/// state changed since it was recorded).
 pub struct Replayer {
-    case: String,
-    exchanges: Vec<Exchange>,
+    recording: Recording,
     next: Cell<usize>,
+    stale: RefCell<Option<String>>,
 }
 
 impl Replayer {
-    pub fn load(path: &Path, case: &Case) -> Result<Self, ModelError> {
-        let stale = |why: String| ModelError::Call {
-            message: format!("case '{}' is stale: {why}", case.id()),
-            hint: "record it again with `qwf eval --record DIR`".into(),
-        };
+    /// The recording at `path`; why it cannot be used (missing,
+    /// unreadable), which makes the case stale.
+    pub fn load(path: &Path) -> Result<Self, String> {
         let text = fs::read_to_string(path)
-            .map_err(|error| stale(format!("no recording at {} ({error})", path.display())))?;
-        let exchanges = serde_json::from_str(&text).map_err(|error| {
-            stale(format!(
-                "the recording {} is not readable ({error})",
-                path.display()
-            ))
+            .map_err(|error| format!("no recording at {} ({error})", path.display()))?;
+        let recording = Recording::from_json(&text).map_err(|error| {
+            format!("the recording {} is not readable ({error})", path.display())
         })?;
         Ok(Replayer {
-            case: case.id(),
-            exchanges,
+            recording,
             next: Cell::new(0),
+            stale: RefCell::new(None),
         })
+    }
+
+    /// Why the replay left the recording, if it did.
+    pub fn stale(&self) -> Option<String> {
+        self.stale.borrow().clone()
+    }
+
+    /// How the case ended when it was recorded.
+    pub fn recorded_outcome(&self) -> Option<&RecordedOutcome> {
+        self.recording.outcome.as_ref()
+    }
+
+    /// The model the recording was made with.
+    pub fn recorded_model(&self) -> &str {
+        &self.recording.model
+    }
+
+    /// The time the model took for the exchanges replayed, as recorded.
+    pub fn recorded_latency_ms(&self) -> Option<u64> {
+        let used = &self.recording.exchanges[..self.next.get().min(self.recording.exchanges.len())];
+        used.iter().map(|exchange| exchange.latency_ms).sum()
     }
 }
 
@@ -755,15 +937,17 @@ impl Model for Replayer {
     fn respond(&self, request: &ModelRequest<'_>) -> Result<ModelReply, ModelError> {
         let index = self.next.get();
         let stale = |why: String| {
+            *self.stale.borrow_mut() = Some(why.clone());
             ModelError::Call {
-            message: format!("case '{}' is stale: {why}", self.case),
-            hint: "the prompt, tools or starting state changed since the recording; record it again with `qwf eval --record DIR`".into(),
-        }
+                message: format!("stale: {why}"),
+                hint: "the prompt, tools or starting state changed since the recording; record it again with `qwf eval --record DIR`".into(),
+            }
         };
-        let Some(exchange) = self.exchanges.get(index) else {
+        let exchanges = &self.recording.exchanges;
+        let Some(exchange) = exchanges.get(index) else {
             return Err(stale(format!(
                 "the recording has {} exchanges and the run asked for more",
-                self.exchanges.len()
+                exchanges.len()
             )));
         };
         if exchange.request.as_slice() != request.messages {
@@ -779,6 +963,12 @@ impl Model for Replayer {
             )));
         }
         self.next.set(index + 1);
+        if let Some((message, hint)) = &exchange.truncated {
+            return Err(ModelError::Truncated {
+                message: message.clone(),
+                hint: hint.clone(),
+            });
+        }
         Ok(ModelReply {
             text: exchange.text.clone(),
             tool_calls: exchange.tool_calls.clone(),

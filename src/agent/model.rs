@@ -86,6 +86,10 @@ pub enum ModelError {
     /// The provider was reached but the call failed.
     #[error("the model call failed: {message}")]
     Call { message: String, hint: String },
+    /// The model answered, but its answer was cut off at the answer length
+    /// (`max_tokens`): a model's failure, not the server's.
+    #[error("{message}")]
+    Truncated { message: String, hint: String },
     /// The user interrupted the call (Ctrl-C).
     #[error("cancelled")]
     Cancelled,
@@ -94,7 +98,9 @@ pub enum ModelError {
 impl ModelError {
     pub fn hint(&self) -> String {
         match self {
-            ModelError::Setup { hint, .. } | ModelError::Call { hint, .. } => hint.clone(),
+            ModelError::Setup { hint, .. }
+            | ModelError::Call { hint, .. }
+            | ModelError::Truncated { hint, .. } => hint.clone(),
             ModelError::Cancelled => "the request was interrupted; nothing was applied".into(),
         }
     }
@@ -104,6 +110,14 @@ impl ModelError {
 pub trait Model {
     /// A short description for `qwf model` ("openai gpt-4o-mini").
     fn describe(&self) -> String;
+
+    /// Whether the loop should remind this model, once, when it answers an
+    /// edit or a creation in prose without proposing anything. Language
+    /// models forget their tools; a deterministic planner answers in prose
+    /// only on purpose.
+    fn needs_reminders(&self) -> bool {
+        true
+    }
 
     /// One completion: the reply to the conversation so far.
     fn respond(&self, request: &ModelRequest<'_>) -> Result<ModelReply, ModelError>;
@@ -130,16 +144,30 @@ pub mod cancel {
     use std::sync::atomic::{AtomicBool, Ordering};
 
     static REQUESTED: AtomicBool = AtomicBool::new(false);
+    /// Sticky: every call from now on is cancelled (`qwf eval` stopping).
+    static STOPPING: AtomicBool = AtomicBool::new(false);
 
     pub fn request() {
         REQUESTED.store(true, Ordering::SeqCst);
     }
 
-    pub fn is_requested() -> bool {
-        REQUESTED.load(Ordering::SeqCst)
+    /// Cancel the call in flight and every later one: the whole command
+    /// is stopping.
+    pub fn stop() {
+        STOPPING.store(true, Ordering::SeqCst);
+        request();
     }
 
-    /// Clears the flag before a new call.
+    pub fn is_requested() -> bool {
+        REQUESTED.load(Ordering::SeqCst) || STOPPING.load(Ordering::SeqCst)
+    }
+
+    /// Whether [`stop`] was called.
+    pub fn is_stopping() -> bool {
+        STOPPING.load(Ordering::SeqCst)
+    }
+
+    /// Clears the flag before a new call ([`stop`] stays).
     pub fn reset() {
         REQUESTED.store(false, Ordering::SeqCst);
     }

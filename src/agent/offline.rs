@@ -62,6 +62,10 @@ impl Model for OfflinePlanner {
         "offline planner (built-in, deterministic, no network)".into()
     }
 
+    fn needs_reminders(&self) -> bool {
+        false
+    }
+
     fn respond(&self, request: &ModelRequest<'_>) -> Result<ModelReply, ModelError> {
         Ok(respond(request.messages))
     }
@@ -681,7 +685,13 @@ fn create(setting: &Setting, turn: &Turn, info: &Info, name: Option<String>) -> 
                 json!({ "workflow": creation.workflow, "new_skills": creation.new_skills, "reasoning": reasoning }),
             )])
         }
-        Err(why) => Next::Say(format!("{why}, so I created nothing. {}", answer::help())),
+        Err(create::NotCreated::Cannot(why)) => {
+            Next::Say(format!("{why}, so I created nothing. {}", answer::help()))
+        }
+        Err(create::NotCreated::Ask(question)) if info.asked_this_turn => Next::Say(format!(
+            "I still cannot tell, so I created nothing. {question}"
+        )),
+        Err(create::NotCreated::Ask(question)) => ask(question),
     }
 }
 

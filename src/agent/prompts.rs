@@ -10,6 +10,12 @@ pub const EDIT: &str = include_str!("../../prompts/edit.md");
 /// Added when the request creates a workflow (`qwf create`).
 pub const CREATE: &str = include_str!("../../prompts/create.md");
 
+/// Sent once when a model answers an edit in prose, proposing nothing.
+pub const REMIND_EDIT: &str = include_str!("../../prompts/remind-edit.md");
+
+/// Sent once when a model answers a creation in prose, proposing nothing.
+pub const REMIND_CREATE: &str = include_str!("../../prompts/remind-create.md");
+
 use crate::core::ranking::SkillIndex;
 use crate::core::skill::Skill;
 
@@ -52,11 +58,28 @@ pub fn skill_line(skill: &Skill) -> String {
         line.push_str(description);
         line.push('.');
     }
-    if !skill.inputs.is_empty() {
-        line.push_str(&format!(" Inputs: {}.", skill.inputs.join(", ")));
+    if let Some(inputs) = skill.inputs.as_ref().filter(|inputs| !inputs.is_empty()) {
+        let shown: Vec<String> = inputs
+            .iter()
+            .map(|port| {
+                if port.optional {
+                    format!("{} (optional)", port.name)
+                } else {
+                    port.name.clone()
+                }
+            })
+            .collect();
+        line.push_str(&format!(" Inputs: {}.", shown.join(", ")));
     }
-    if !skill.outputs.is_empty() {
-        line.push_str(&format!(" Outputs: {}.", skill.outputs.join(", ")));
+    if let Some(outputs) = skill.outputs.as_ref().filter(|outputs| !outputs.is_empty()) {
+        let shown: Vec<String> = outputs
+            .iter()
+            .map(|port| match &port.value_type {
+                Some(value_type) => format!("{} ({value_type})", port.name),
+                None => port.name.clone(),
+            })
+            .collect();
+        line.push_str(&format!(" Outputs: {}.", shown.join(", ")));
     }
     line
 }
@@ -74,7 +97,7 @@ pub fn estimate_tokens(text: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::skill::SkillType;
+    use crate::core::skill::{Port, SkillType};
 
     fn skill(name: &str, description: &str) -> Skill {
         Skill {
@@ -82,8 +105,8 @@ mod tests {
             skill_type: SkillType::CodeInline,
             description: description.into(),
             command: "true".into(),
-            inputs: vec!["url".into()],
-            outputs: vec!["data".into()],
+            inputs: Some(Port::names(["url"])),
+            outputs: Some(Port::names(["data"])),
             extra: Default::default(),
         }
     }

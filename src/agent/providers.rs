@@ -15,6 +15,7 @@
 //! transport errors quote).
 
 use std::fmt;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rig::completion::{AssistantContent, CompletionRequest, CompletionResponse, ToolDefinition};
@@ -27,21 +28,20 @@ use rig::providers::anthropic::AnthropicConfig;
 use rig::providers::gemini::GeminiConfig;
 use rig::providers::ollama::OllamaConfig;
 use rig::providers::openai::wire::Auth;
+use rig::providers::openai::wire::BodyRewrite;
 use rig::providers::openai::{OpenAIConfig, Route};
 use rig::{DynModel, ProviderError};
 use serde::Serialize;
 use serde_json::Value;
 
 use super::model::{Message, Model, ModelError, ModelReply, ModelRequest, ToolCall, Usage};
+use super::prompts::estimate_tokens;
 
 /// How long to wait for a TCP connection to the provider.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long one model call may take, end to end. Local models on a CPU can
-/// be slow, so this is generous.
-const CALL_TIMEOUT: Duration = Duration::from_secs(300);
-/// `max_tokens` for Anthropic models rig has no published limit for (the
-/// Messages API requires the field).
-const ANTHROPIC_FALLBACK_MAX_TOKENS: u64 = 8192;
+/// How long one model call may take, end to end, unless `request_timeout`
+/// says otherwise. Local models on a CPU can be slow, so this is generous.
+pub const DEFAULT_REQUEST_TIMEOUT_SECS: u64 = 300;
 /// How much of a provider's error body an error message quotes.
 const BODY_EXCERPT: usize = 300;
 
@@ -101,6 +101,30 @@ impl Provider {
             Provider::Ollama => Some("llama3.1"),
             Provider::Gemini => Some("gemini-2.5-flash"),
             Provider::OpenAiCompatible | Provider::Offline => None,
+        }
+    }
+
+    /// The answer length (`max_tokens`) sent when none is configured:
+    /// enough for a whole new workflow as a tool call, and a bound on a
+    /// model that loops. Self-hosted models on a CPU write about 10 tokens
+    /// a second, so theirs is smaller.
+    pub fn default_max_tokens(self) -> u64 {
+        match self {
+            Provider::Anthropic | Provider::Gemini => 8192,
+            Provider::OpenAi => 4096,
+            Provider::Ollama | Provider::OpenAiCompatible => 2048,
+            Provider::Offline => 0,
+        }
+    }
+
+    /// The vendor under which rig's model catalog lists this provider's
+    /// models, for their context windows.
+    fn catalog_vendor(self) -> Option<&'static str> {
+        match self {
+            Provider::Anthropic => Some("anthropic"),
+            Provider::OpenAi => Some("openai"),
+            Provider::Gemini => Some("gcp.gemini"),
+            Provider::Ollama | Provider::OpenAiCompatible | Provider::Offline => None,
         }
     }
 
@@ -208,6 +232,13 @@ pub struct Connection {
     pub key_variable: Option<&'static str>,
     /// Only read for [`Provider::OpenAi`].
     pub openai_api: OpenAiApi,
+    /// The longest answer asked for, sent with every request.
+    pub max_tokens: u64,
+    /// The model's context window, when the user set it; otherwise rig's
+    /// catalog is asked (hosted models only).
+    pub context_window: Option<u64>,
+    /// How long one call may take, end to end, in seconds.
+    pub request_timeout_secs: u64,
 }
 
 impl fmt::Debug for Connection {
@@ -219,6 +250,9 @@ impl fmt::Debug for Connection {
             .field("api_key", &self.api_key.as_ref().map(|_| "[redacted]"))
             .field("key_variable", &self.key_variable)
             .field("openai_api", &self.openai_api)
+            .field("max_tokens", &self.max_tokens)
+            .field("context_window", &self.context_window)
+            .field("request_timeout_secs", &self.request_timeout_secs)
             .finish()
     }
 }
@@ -235,6 +269,12 @@ pub struct RigModel {
     /// Kept only to scrub it from error messages.
     secret: Option<String>,
     openai_api: OpenAiApi,
+    max_tokens: u64,
+    /// The context window and where it is known from.
+    window: Option<(u64, &'static str)>,
+    /// Shared with the HTTP middleware that sees every request body.
+    wire: Arc<Mutex<WireState>>,
+    request_timeout_secs: u64,
 }
 
 impl fmt::Debug for RigModel {
@@ -258,6 +298,9 @@ impl RigModel {
             api_key,
             key_variable,
             openai_api,
+            max_tokens,
+            context_window,
+            request_timeout_secs,
         } = connection;
         let api_key = api_key.filter(|key| !key.trim().is_empty());
         if provider.key_required() && api_key.is_none() {
@@ -284,25 +327,26 @@ impl RigModel {
             })?;
         let http = rig::rig_reqwest::reqwest::Client::builder()
             .connect_timeout(CONNECT_TIMEOUT)
-            .timeout(CALL_TIMEOUT)
+            .timeout(Duration::from_secs(request_timeout_secs.max(1)))
             .build()
             .map_err(|error| ModelError::Setup {
                 message: format!("cannot set up the HTTP client: {error}"),
                 hint: "check the system's TLS certificates and proxy settings".into(),
             })?;
-        let http = rig::http_client::ReqwestClient::from(http);
+        let wire = Arc::new(Mutex::new(WireState::default()));
+        let http =
+            rig::http_client::DynHttpClient::new(rig::http_client::ReqwestClient::from(http))
+                .with_middleware(WireTap {
+                    state: Arc::clone(&wire),
+                    secret: api_key.clone(),
+                });
         let key = api_key.clone().unwrap_or_default();
 
         let (model_handle, url) = match provider {
             Provider::Anthropic => {
                 let config = AnthropicConfig::new(key).with_base_url(&base_url);
                 let url = config.base_url.clone();
-                let mut handle = config.connect(http).completion(model.clone());
-                if handle.wire.default_max_tokens.is_none() {
-                    handle.wire = handle
-                        .wire
-                        .with_default_max_tokens(ANTHROPIC_FALLBACK_MAX_TOKENS);
-                }
+                let handle = config.connect(http).completion(model.clone());
                 (handle.erase(), url)
             }
             Provider::OpenAi => {
@@ -322,6 +366,10 @@ impl RigModel {
                 // A server started without a key rejects any Authorization
                 // header; send none when there is no key.
                 config.auth = Auth::OptionalBearer;
+                // Text content goes as one string, not an array of parts:
+                // some servers (older llama.cpp, vLLM templates) reject
+                // parts in the system message.
+                config.dialect.quirks.rewrite = BodyRewrite::Perplexity;
                 let url = config.base_url.clone();
                 (config.connect(http).chat(model.clone()).erase(), url)
             }
@@ -335,7 +383,15 @@ impl RigModel {
                     config = config.with_api_key(key.clone());
                 }
                 let url = config.base_url.clone();
-                (config.connect(http).completion(model.clone()).erase(), url)
+                // The native /api/chat: the only route that takes num_ctx,
+                // without which Ollama silently cuts long requests.
+                (
+                    config
+                        .connect(http)
+                        .native_completion(model.clone())
+                        .erase(),
+                    url,
+                )
             }
             Provider::Gemini => {
                 let config = GeminiConfig::new(key).with_base_url(base_url.clone());
@@ -350,6 +406,15 @@ impl RigModel {
             }
         };
 
+        let window = match context_window {
+            Some(window) => Some((window, "context_window")),
+            None => provider.catalog_vendor().and_then(|vendor| {
+                rig::catalog::Catalog::builtin()
+                    .resolve(&format!("{vendor}/{model}"))
+                    .and_then(|spec| spec.context_window)
+                    .map(|window| (u64::from(window), "rig's model catalog"))
+            }),
+        };
         Ok(RigModel {
             runtime,
             model: model_handle,
@@ -359,6 +424,10 @@ impl RigModel {
             key_variable,
             secret: api_key,
             openai_api,
+            max_tokens,
+            window,
+            wire,
+            request_timeout_secs,
         })
     }
 
@@ -389,6 +458,13 @@ impl RigModel {
         }
     }
 
+    fn truncated(&self, message: String, hint: String) -> ModelError {
+        ModelError::Truncated {
+            message: self.scrub(&message),
+            hint: self.scrub(&hint),
+        }
+    }
+
     fn call_error(&self, message: String, hint: String) -> ModelError {
         ModelError::Call {
             message: self.scrub(&message),
@@ -411,7 +487,7 @@ impl RigModel {
     }
 
     /// The error for a failed call, with a hint saying what to check.
-    fn map_error(&self, error: ProviderError) -> ModelError {
+    fn map_error(&self, error: ProviderError, estimate: u64) -> ModelError {
         let provider = self.provider;
         let url = &self.base_url;
         match error {
@@ -430,39 +506,63 @@ impl RigModel {
             }
             ProviderError::ProviderResponse(response) => {
                 let detail = body_excerpt(&response.body);
-                match response.status.map(|s| s.as_u16()) {
-                    Some(status @ (401 | 403)) => self.call_error(
+                let status = response.status.map(|s| s.as_u16());
+                match (status, classify_refusal(&response.body)) {
+                    (Some(status @ (401 | 403)), _) => self.call_error(
                         format!("{provider} rejected the API key (HTTP {status}): {detail}"),
                         self.key_hint(),
                     ),
-                    Some(404) => self.call_error(
-                        format!("{provider} answered HTTP 404 Not Found: {detail}"),
+                    (_, Some(Refusal::ContextSize)) => self.call_error(
                         format!(
-                            "check the model name '{}' (--model, QWF_MODEL) and the base URL {url}{}",
-                            self.model_name,
-                            if matches!(provider, Provider::OpenAi | Provider::OpenAiCompatible) {
-                                " (an OpenAI-style base URL usually ends in /v1)"
-                            } else {
-                                ""
-                            }
+                            "the request ({}) does not fit the context window of {} at {url}: {detail}",
+                            self.sent_size(estimate),
+                            self.model_name
                         ),
+                        self.context_hint(),
                     ),
-                    Some(429) => self.call_error(
+                    (_, Some(Refusal::NoTools)) => self.call_error(
+                        format!("model '{}' cannot call tools: {detail}", self.model_name),
+                        match provider {
+                            Provider::OpenAiCompatible => "qwf works only through tool calls: choose a model that supports them (e.g. qwen2.5, llama3.1); a llama.cpp server needs --jinja to accept tools".into(),
+                            _ => "qwf works only through tool calls: choose a model that supports them (e.g. qwen2.5, llama3.1) with --model or QWF_MODEL".into(),
+                        },
+                    ),
+                    (status, Some(Refusal::ModelMissing)) | (status @ Some(404), _) => {
+                        self.call_error(
+                            format!(
+                                "{provider} has no model '{}'{}: {detail}",
+                                self.model_name,
+                                status.map(|status| format!(" (HTTP {status})")).unwrap_or_default()
+                            ),
+                            format!(
+                                "check the model name '{}' (--model, QWF_MODEL){}{}",
+                                self.model_name,
+                                match provider {
+                                    Provider::Ollama => format!(": `ollama list` shows the installed ones, `ollama pull {}` fetches it", self.model_name),
+                                    Provider::OpenAiCompatible => format!(": {url}/models lists what the server has"),
+                                    _ => String::new(),
+                                },
+                                if matches!(provider, Provider::OpenAi | Provider::OpenAiCompatible) && status == Some(404) {
+                                    format!(", and the base URL {url} (an OpenAI-style base URL usually ends in /v1)")
+                                } else {
+                                    String::new()
+                                }
+                            ),
+                        )
+                    }
+                    (Some(429), _) => self.call_error(
                         format!("{provider} is rate limiting requests (HTTP 429): {detail}"),
                         "wait a moment and try again, or check the account's quota".into(),
                     ),
-                    Some(status) if status >= 500 => self.call_error(
+                    (Some(status), _) if status >= 500 => self.call_error(
                         format!("{provider} had a server error (HTTP {status}): {detail}"),
                         "the provider is having trouble; try again later".into(),
                     ),
-                    Some(status) => self.call_error(
+                    (Some(status), _) => self.call_error(
                         format!("{provider} refused the request (HTTP {status}): {detail}"),
-                        format!(
-                            "check that model '{}' exists and supports tool calls",
-                            self.model_name
-                        ),
+                        "the server's message above says why; if it names a parameter, tell us: qwf should not send it".into(),
                     ),
-                    None => self.call_error(
+                    (None, _) => self.call_error(
                         format!("{provider} reported an error: {detail}"),
                         "try again; if it persists, try another model".into(),
                     ),
@@ -493,6 +593,15 @@ impl RigModel {
                 other.to_string(),
                 "try again; if it persists, try another model".into(),
             ),
+        }
+    }
+
+    /// What to change when a request does not fit the context window.
+    fn context_hint(&self) -> String {
+        match self.provider {
+            Provider::OpenAiCompatible => "start the server with a larger context (llama.cpp: --ctx-size 8192; vLLM: --max-model-len 8192), or lower max_tokens (--max-tokens, `max_tokens` in config.toml); set `context_window` in config.toml so qwf checks before sending".into(),
+            Provider::Ollama => "use a model with a larger context window, or lower max_tokens (--max-tokens, `max_tokens` in config.toml); qwf sets num_ctx to fit, up to `context_window` in config.toml".into(),
+            _ => "use a model with a larger context window, or start a new conversation (the history is sent with every request)".into(),
         }
     }
 
@@ -544,13 +653,16 @@ impl RigModel {
         let detail = chain.last().cloned().unwrap_or_default();
         if timeout {
             self.call_error(
-                format!("no answer from {url} in time ({detail})"),
+                format!(
+                    "no answer from {url} within {} s ({detail})",
+                    self.request_timeout_secs
+                ),
                 if self.provider.is_self_hosted() {
                     format!(
-                        "is the server at {url} running and not overloaded? Large local models can be slow"
+                        "is the server at {url} running and not overloaded? A local model on a CPU can be slow: raise `request_timeout` in config.toml (QWF_REQUEST_TIMEOUT), or lower max_tokens"
                     )
                 } else {
-                    "check your network connection and try again".into()
+                    "check your network connection and try again; `request_timeout` in config.toml (QWF_REQUEST_TIMEOUT) sets how long to wait".into()
                 },
             )
         } else if connect {
@@ -596,6 +708,28 @@ impl RigModel {
                 },
             })
             .collect();
+        let cut_off = response
+            .finish_reason()
+            .is_some_and(|reason| matches!(reason, rig::completion::FinishReason::Length));
+        // A reply cut at the answer length is not an answer: its text stops
+        // mid-sentence and its last call's arguments mid-object. Say which
+        // setting to raise instead of acting on it.
+        let broken_call = tool_calls.iter().any(|call| call.arguments.is_string());
+        if cut_off && (tool_calls.is_empty() || broken_call) {
+            return Err(self.truncated(
+                format!(
+                    "the model's answer was cut off at max_tokens = {} ({} tokens written){}",
+                    self.max_tokens,
+                    response.usage.output_tokens.unwrap_or(0),
+                    if tool_calls.is_empty() && !text.trim().is_empty() {
+                        format!(": \"{}\"", excerpt_end(&text))
+                    } else {
+                        String::new()
+                    }
+                ),
+                "raise the answer length with --max-tokens N, QWF_MAX_TOKENS or `max_tokens` in config.toml; a model that repeats itself until the limit needs another model or a simpler request".into(),
+            ));
+        }
         if text.trim().is_empty()
             && tool_calls.is_empty()
             && let Some(reason) = response.finish_reason()
@@ -614,6 +748,78 @@ impl RigModel {
                 output_tokens: response.usage.output_tokens.unwrap_or(0),
             },
         })
+    }
+}
+
+impl RigModel {
+    /// Our request as rig's, with the answer length, Ollama's context size
+    /// and the raw text of malformed calls set; refused when it cannot fit
+    /// the model's known context window.
+    fn prepare(&self, request: &ModelRequest<'_>) -> Result<(CompletionRequest, u64), ModelError> {
+        let estimate = estimate_request_tokens(request);
+        if let Some((window, source)) = self.window
+            && estimate + self.max_tokens > window
+        {
+            return Err(self.call_error(
+                format!(
+                    "the request is about {estimate} tokens and the answer may take {} more, but {}'s context window is {window} tokens (from {source}); it was not sent",
+                    self.max_tokens, self.model_name
+                ),
+                format!(
+                    "lower max_tokens (--max-tokens, QWF_MAX_TOKENS or `max_tokens` in config.toml), use a model with a larger window{}",
+                    if source == "context_window" {
+                        ", or raise `context_window` in config.toml (QWF_CONTEXT_WINDOW) if the server allows more"
+                    } else {
+                        ""
+                    }
+                ),
+            ));
+        }
+        let mut rig_request = to_rig_request(request).map_err(|message| {
+            self.call_error(
+                message,
+                "this is a bug in qwf's conversation handling; please report it".into(),
+            )
+        })?;
+        rig_request = rig_request.max_tokens(self.max_tokens);
+        if self.provider == Provider::Ollama {
+            let num_ctx = ollama_context(
+                estimate,
+                self.max_tokens,
+                self.window.map(|(window, _)| window),
+            );
+            rig_request = rig_request.additional_params(serde_json::json!({ "num_ctx": num_ctx }));
+        }
+        if let Ok(mut wire) = self.wire.lock() {
+            wire.raw_arguments = raw_arguments(request.messages);
+            wire.last_request_bytes = None;
+        }
+        tracing::debug!(
+            provider = self.provider.name(),
+            model = %self.model_name,
+            messages = rig_request.chat_history.len(),
+            tools = rig_request.tools.len(),
+            estimated_tokens = estimate,
+            max_tokens = self.max_tokens,
+            "sending a model request"
+        );
+        Ok((rig_request, estimate))
+    }
+
+    /// How big the last request was on the wire, for error messages.
+    fn sent_size(&self, estimate: u64) -> String {
+        let bytes = self
+            .wire
+            .lock()
+            .ok()
+            .and_then(|wire| wire.last_request_bytes);
+        match bytes {
+            Some(bytes) => format!(
+                "about {} tokens ({bytes} bytes)",
+                estimate.max(bytes as u64 / 4)
+            ),
+            None => format!("about {estimate} tokens"),
+        }
     }
 }
 
@@ -640,13 +846,7 @@ impl Model for RigModel {
         request: &ModelRequest<'_>,
         on_text: &mut dyn FnMut(&str),
     ) -> Result<ModelReply, ModelError> {
-        let rig_request = to_rig_request(request).map_err(|message| {
-            self.call_error(
-                message,
-                "this is a bug in qwf's conversation handling; please report it".into(),
-            )
-        })?;
-        tracing::debug!(provider = self.provider.name(), model = %self.model_name, "streamed model call");
+        let (rig_request, estimate) = self.prepare(request)?;
         let reading = async {
             let mut streamed = self.model.stream(rig_request)?;
             while let Some(item) = futures_util::StreamExt::next(&mut streamed).await {
@@ -668,24 +868,16 @@ impl Model for RigModel {
                 }
             })
             .ok_or(ModelError::Cancelled)?
-            .map_err(|error| self.map_error(error))?;
+            .map_err(|error| self.map_error(error, estimate))?;
+        tracing::debug!(
+            body = %self.scrub(&response.raw.to_string()),
+            "model response"
+        );
         self.convert_reply(&response)
     }
 
     fn respond(&self, request: &ModelRequest<'_>) -> Result<ModelReply, ModelError> {
-        let rig_request = to_rig_request(request).map_err(|message| {
-            self.call_error(
-                message,
-                "this is a bug in qwf's conversation handling; please report it".into(),
-            )
-        })?;
-        tracing::debug!(
-            provider = self.provider.name(),
-            model = %self.model_name,
-            messages = rig_request.chat_history.len(),
-            tools = rig_request.tools.len(),
-            "model call"
-        );
+        let (rig_request, estimate) = self.prepare(request)?;
         let call = self.model.call(rig_request);
         let response = self
             .runtime
@@ -696,16 +888,189 @@ impl Model for RigModel {
                 }
             })
             .ok_or(ModelError::Cancelled)?
-            .map_err(|error| self.map_error(error))?;
-        let reply = self.convert_reply(&response)?;
+            .map_err(|error| self.map_error(error, estimate))?;
         tracing::debug!(
-            provider = self.provider.name(),
-            tool_calls = reply.tool_calls.len(),
-            input_tokens = reply.usage.input_tokens,
-            output_tokens = reply.usage.output_tokens,
-            "model reply"
+            body = %self.scrub(&response.raw.to_string()),
+            "model response"
         );
-        Ok(reply)
+        self.convert_reply(&response)
+    }
+}
+
+/// What the HTTP middleware shares with the model for one request.
+#[derive(Debug, Default)]
+struct WireState {
+    /// Per call id, the argument text a model wrote that was not a JSON
+    /// object: echoed back as written (where the wire carries arguments as
+    /// text), not as rig's repair of it.
+    raw_arguments: Vec<(String, String)>,
+    /// The size of the last request body sent.
+    last_request_bytes: Option<usize>,
+}
+
+/// Sees every request body: puts malformed arguments back as the model
+/// wrote them, notes the size, and traces the body at `-vv` (the key
+/// scrubbed; it is only ever in headers, which are not traced, or, for
+/// Gemini, in the URL).
+struct WireTap {
+    state: Arc<Mutex<WireState>>,
+    secret: Option<String>,
+}
+
+impl WireTap {
+    fn scrub(&self, text: &str) -> String {
+        match &self.secret {
+            Some(secret) if !secret.is_empty() => text.replace(secret.as_str(), "[redacted]"),
+            _ => text.to_string(),
+        }
+    }
+}
+
+type BoxedFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
+impl rig::http_client::HttpMiddleware for WireTap {
+    fn before_request_body<'a>(
+        &'a self,
+        method: &'a rig::http_client::Method,
+        uri: &'a rig::http_client::Uri,
+        _headers: &'a rig::http_client::HeaderMap,
+        body: bytes::Bytes,
+    ) -> BoxedFuture<'a, rig::http_client::Result<bytes::Bytes>> {
+        Box::pin(async move {
+            let raw = self
+                .state
+                .lock()
+                .map(|state| state.raw_arguments.clone())
+                .unwrap_or_default();
+            let mut body = body;
+            if !raw.is_empty()
+                && let Ok(mut json) = serde_json::from_slice::<Value>(&body)
+                && put_back_raw_arguments(&mut json, &raw)
+                && let Ok(rewritten) = serde_json::to_vec(&json)
+            {
+                body = bytes::Bytes::from(rewritten);
+            }
+            if let Ok(mut state) = self.state.lock() {
+                state.last_request_bytes = Some(body.len());
+            }
+            tracing::debug!(
+                %method,
+                uri = %self.scrub(&uri.to_string()),
+                bytes = body.len(),
+                body = %self.scrub(&String::from_utf8_lossy(&body)),
+                "request"
+            );
+            Ok(body)
+        })
+    }
+
+    fn after_response<'a>(
+        &'a self,
+        method: &'a rig::http_client::Method,
+        uri: &'a rig::http_client::Uri,
+        status: rig::http_client::StatusCode,
+        _headers: &'a rig::http_client::HeaderMap,
+    ) -> BoxedFuture<'a, rig::http_client::Result<()>> {
+        Box::pin(async move {
+            tracing::debug!(%method, uri = %self.scrub(&uri.to_string()), %status, "response");
+            Ok(())
+        })
+    }
+}
+
+/// The calls in `messages` whose arguments the model wrote as something
+/// other than a JSON object (kept as the raw text in a JSON string).
+fn raw_arguments(messages: &[Message]) -> Vec<(String, String)> {
+    messages
+        .iter()
+        .filter_map(|message| match message {
+            Message::Assistant { tool_calls, .. } => Some(tool_calls),
+            _ => None,
+        })
+        .flatten()
+        .filter_map(|call| match &call.arguments {
+            Value::String(text)
+                if !matches!(serde_json::from_str::<Value>(text), Ok(Value::Object(_))) =>
+            {
+                Some((call.id.clone(), text.clone()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// Puts the raw argument text back into the calls of a Chat Completions
+/// (`messages[].tool_calls[].function.arguments`) or Responses
+/// (`input[]` items of type `function_call`) body. Wires that carry
+/// arguments as objects (Anthropic, Gemini, Ollama's /api/chat) cannot hold
+/// malformed text; the tool result describes it there. Whether anything
+/// changed.
+fn put_back_raw_arguments(body: &mut Value, raw: &[(String, String)]) -> bool {
+    let lookup = |id: &str| {
+        raw.iter()
+            .find(|(call, _)| call == id)
+            .map(|(_, text)| text.clone())
+    };
+    let mut changed = false;
+    if let Some(messages) = body.get_mut("messages").and_then(Value::as_array_mut) {
+        for call in messages
+            .iter_mut()
+            .filter_map(|message| message.get_mut("tool_calls").and_then(Value::as_array_mut))
+            .flatten()
+        {
+            let id = call
+                .get("id")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            if let Some(text) = lookup(&id)
+                && let Some(function) = call.get_mut("function")
+                && function.get("arguments").is_some_and(Value::is_string)
+            {
+                function["arguments"] = Value::String(text);
+                changed = true;
+            }
+        }
+    }
+    if let Some(items) = body.get_mut("input").and_then(Value::as_array_mut) {
+        for item in items
+            .iter_mut()
+            .filter(|item| item["type"] == "function_call")
+        {
+            let id = item
+                .get("call_id")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            if let Some(text) = lookup(&id)
+                && item.get("arguments").is_some_and(Value::is_string)
+            {
+                item["arguments"] = Value::String(text);
+                changed = true;
+            }
+        }
+    }
+    changed
+}
+
+/// The tokens a request costs, estimated from its messages and tools as
+/// JSON (see [`estimate_tokens`]).
+pub fn estimate_request_tokens(request: &ModelRequest<'_>) -> u64 {
+    let messages = serde_json::to_string(request.messages).unwrap_or_default();
+    let tools = serde_json::to_string(request.tools).unwrap_or_default();
+    (estimate_tokens(&messages) + estimate_tokens(&tools)) as u64
+}
+
+/// Ollama's `num_ctx` for a request: room for the request (with a margin
+/// for the estimate) and the answer, as a power of two from 4096 up, so
+/// the size rarely changes between turns (a change reloads the model);
+/// never more than a known window.
+fn ollama_context(estimate: u64, max_tokens: u64, window: Option<u64>) -> u64 {
+    let needed = estimate + estimate / 4 + max_tokens;
+    let size = needed.max(4096).next_power_of_two();
+    match window {
+        Some(window) => size.min(window),
+        None => size,
     }
 }
 
@@ -835,6 +1200,73 @@ fn with_v1(url: &str) -> String {
     }
 }
 
+/// The last words of a long text, for an error message.
+fn excerpt_end(text: &str) -> String {
+    let text = text.trim();
+    let count = text.chars().count();
+    if count <= 120 {
+        return text.to_string();
+    }
+    let tail: String = text.chars().skip(count - 120).collect();
+    format!("...{tail}")
+}
+
+/// What a refusal is about, read from the provider's error body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Refusal {
+    /// The request is longer than the model's context window.
+    ContextSize,
+    /// The model does not exist on the server.
+    ModelMissing,
+    /// The model (or server) cannot take tools.
+    NoTools,
+}
+
+/// Reads the usual wordings: llama.cpp ("exceeds the available context
+/// size", `exceed_context_size_error`), OpenAI and vLLM ("maximum context
+/// length", `context_length_exceeded`), Anthropic ("prompt is too long"),
+/// Ollama ("model 'x' not found", "does not support tools"), llama.cpp
+/// without --jinja ("tools param requires --jinja").
+fn classify_refusal(body: &str) -> Option<Refusal> {
+    let text = body.to_lowercase();
+    let has = |needles: &[&str]| needles.iter().any(|needle| text.contains(needle));
+    if has(&[
+        "context size",
+        "context length",
+        "context window",
+        "context_length_exceeded",
+        "exceed_context_size",
+        "maximum context",
+        "prompt is too long",
+        "too many tokens",
+        "n_ctx",
+    ]) {
+        return Some(Refusal::ContextSize);
+    }
+    if has(&[
+        "does not support tools",
+        "tools param requires",
+        "tool use is not supported",
+        "tools are not supported",
+        "does not support tool",
+    ]) {
+        return Some(Refusal::NoTools);
+    }
+    if text.contains("model")
+        && has(&[
+            "not found",
+            "does not exist",
+            "no such model",
+            "unknown model",
+            "model_not_found",
+            "not available",
+        ])
+    {
+        return Some(Refusal::ModelMissing);
+    }
+    None
+}
+
 /// The useful part of a provider's error body: its `error.message` (OpenAI,
 /// Anthropic, Gemini), `error` (Ollama) or `message`, else the body
 /// itself, shortened.
@@ -950,6 +1382,95 @@ mod tests {
     }
 
     #[test]
+    fn refusals_are_read_from_the_usual_wordings() {
+        for (body, expected) in [
+            (
+                r#"{"error":{"code":400,"message":"the request exceeds the available context size, try increasing it","type":"exceed_context_size_error","n_prompt_tokens":9300,"n_ctx":4096}}"#,
+                Some(Refusal::ContextSize),
+            ),
+            (
+                r#"{"error":{"message":"This model's maximum context length is 8192 tokens. However, your messages resulted in 9000 tokens.","code":"context_length_exceeded"}}"#,
+                Some(Refusal::ContextSize),
+            ),
+            (
+                r#"{"type":"error","error":{"type":"invalid_request_error","message":"prompt is too long: 210000 tokens > 200000 maximum"}}"#,
+                Some(Refusal::ContextSize),
+            ),
+            (
+                r#"{"error":"registry.ollama.ai/library/gemma:2b does not support tools"}"#,
+                Some(Refusal::NoTools),
+            ),
+            (
+                r#"{"error":{"message":"tools param requires --jinja flag"}}"#,
+                Some(Refusal::NoTools),
+            ),
+            (
+                r#"{"error":"model 'llama9' not found, try pulling it first"}"#,
+                Some(Refusal::ModelMissing),
+            ),
+            (
+                r#"{"error":{"message":"The model `gpt-9` does not exist","code":"model_not_found"}}"#,
+                Some(Refusal::ModelMissing),
+            ),
+            (
+                r#"{"error":{"message":"temperature must be below 2"}}"#,
+                None,
+            ),
+        ] {
+            assert_eq!(classify_refusal(body), expected, "{body}");
+        }
+    }
+
+    #[test]
+    fn ollama_context_fits_the_request_in_steps_that_rarely_change() {
+        assert_eq!(ollama_context(1000, 2048, None), 4096);
+        assert_eq!(ollama_context(3000, 2048, None), 8192);
+        assert_eq!(ollama_context(3000, 2048, Some(6000)), 6000);
+    }
+
+    #[test]
+    fn malformed_arguments_are_put_back_as_written() {
+        let mut chat = json!({"messages": [{"role": "assistant", "tool_calls": [
+            {"id": "a", "type": "function", "function": {"name": "t", "arguments": "{}"}},
+            {"id": "b", "type": "function", "function": {"name": "t", "arguments": "{\"x\":1}"}}
+        ]}]});
+        let raw = vec![("a".to_string(), "{\"".to_string())];
+        assert!(put_back_raw_arguments(&mut chat, &raw));
+        assert_eq!(
+            chat["messages"][0]["tool_calls"][0]["function"]["arguments"],
+            "{\""
+        );
+        assert_eq!(
+            chat["messages"][0]["tool_calls"][1]["function"]["arguments"],
+            "{\"x\":1}"
+        );
+        let mut responses = json!({"input": [{"type": "function_call", "call_id": "a", "name": "t", "arguments": "{}"}]});
+        assert!(put_back_raw_arguments(&mut responses, &raw));
+        assert_eq!(responses["input"][0]["arguments"], "{\"");
+        let messages = vec![Message::Assistant {
+            text: String::new(),
+            tool_calls: vec![
+                ToolCall {
+                    id: "a".into(),
+                    name: "t".into(),
+                    arguments: json!("{\""),
+                },
+                ToolCall {
+                    id: "b".into(),
+                    name: "t".into(),
+                    arguments: json!("{\"x\": 1}"),
+                },
+                ToolCall {
+                    id: "c".into(),
+                    name: "t".into(),
+                    arguments: json!({"y": 2}),
+                },
+            ],
+        }];
+        assert_eq!(raw_arguments(&messages), raw);
+    }
+
+    #[test]
     fn connection_debug_hides_the_key() {
         let connection = Connection {
             provider: Provider::OpenAi,
@@ -958,6 +1479,9 @@ mod tests {
             api_key: Some("sk-secret-123".into()),
             key_variable: Some("OPENAI_API_KEY"),
             openai_api: OpenAiApi::Chat,
+            max_tokens: 1024,
+            context_window: None,
+            request_timeout_secs: 300,
         };
         assert!(!format!("{connection:?}").contains("sk-secret-123"));
     }
@@ -971,12 +1495,18 @@ mod tests {
             api_key: Some("AIza-secret-key".into()),
             key_variable: Some("GEMINI_API_KEY"),
             openai_api: OpenAiApi::default(),
+            max_tokens: 1024,
+            context_window: None,
+            request_timeout_secs: 300,
         })
         .unwrap();
-        let error = model.map_error(ProviderError::Provider(
-            "error sending request for url (http://127.0.0.1:9/v1beta/x?key=AIza-secret-key)"
-                .into(),
-        ));
+        let error = model.map_error(
+            ProviderError::Provider(
+                "error sending request for url (http://127.0.0.1:9/v1beta/x?key=AIza-secret-key)"
+                    .into(),
+            ),
+            100,
+        );
         let shown = format!("{error} {} {error:?} {model:?}", error.hint());
         assert!(!shown.contains("AIza-secret-key"), "{shown}");
         assert!(shown.contains("[redacted]"), "{shown}");
@@ -991,6 +1521,9 @@ mod tests {
             api_key: None,
             key_variable: Some("ANTHROPIC_API_KEY"),
             openai_api: OpenAiApi::default(),
+            max_tokens: 1024,
+            context_window: None,
+            request_timeout_secs: 300,
         })
         .unwrap_err();
         assert!(matches!(error, ModelError::Setup { .. }));

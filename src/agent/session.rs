@@ -134,6 +134,9 @@ pub struct Applied {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub stub_scripts: Vec<std::path::PathBuf>,
     pub verdict: Verdict,
+    /// Why it was a rewrite rather than an edit (applied with --force).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rewrite: Option<String>,
     pub summary: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub modifications: Vec<Modification>,
@@ -144,9 +147,21 @@ pub struct Applied {
 pub struct Declined {
     pub summary: String,
     pub verdict: Verdict,
+    /// Why it is a rewrite rather than an edit, when it is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rewrite: Option<String>,
     pub reason: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub modifications: Vec<Modification>,
+}
+
+/// A mutating call qwf refused before the gate (bad arguments, outside
+/// the edit's scope, modifications that do not apply): the model was told
+/// why, and nothing was shown or applied.
+#[derive(Debug, Clone, Serialize)]
+pub struct Rejected {
+    pub tool: String,
+    pub error: String,
 }
 
 /// Everything one request produced.
@@ -168,6 +183,9 @@ pub struct Report {
     pub first_proposal_valid: Option<bool>,
     /// Calls the model got wrong (unknown tool, bad arguments, unknown step).
     pub invalid_calls: usize,
+    /// Mutating calls refused before the gate, with the reason.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rejected: Vec<Rejected>,
     /// Why the loop stopped before the model finished, if it did.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stopped: Option<String>,
@@ -404,10 +422,13 @@ impl<'a> Session<'a> {
         if let Some(focus) = focus
             && let Ok(head) = self.store.head(&focus, &self.context)
         {
+            // Compact JSON: every request carries it, and indentation was
+            // a third of its tokens.
+            let workflow = serde_json::to_string(&head.workflow)
+                .unwrap_or_else(|_| head.workflow.to_pretty_json());
             prompt.push_str(&format!(
-                "\nCurrent workflow '{focus}' (v{}):\n{}",
+                "\nCurrent workflow '{focus}' (v{}):\n{workflow}\n",
                 head.record.version,
-                head.workflow.to_pretty_json()
             ));
         }
         prompt
@@ -487,24 +508,60 @@ impl<'a> Session<'a> {
         self.messages.push(Message::User {
             text: request.to_string(),
         });
-        let specs = tools::specs();
+        let tool_set = self.tool_set();
+        let specs = tools::specs_for(tool_set);
         let mut report = Report::default();
         let mut errors_in_a_row = 0;
+        let mut reminded = false;
         for _ in 0..self.options.max_turns {
             let model_request = ModelRequest {
                 messages: &self.messages,
                 tools: &specs,
             };
-            let reply = match on_text.as_mut() {
+            let started = std::time::Instant::now();
+            let mut reply = match on_text.as_mut() {
                 Some(on_text) => self.model.respond_streaming(&model_request, *on_text)?,
                 None => self.model.respond(&model_request)?,
             };
+            tracing::info!(
+                model = %self.model.describe(),
+                input_tokens = reply.usage.input_tokens,
+                output_tokens = reply.usage.output_tokens,
+                seconds = format_args!("{:.1}", started.elapsed().as_secs_f64()),
+                tool_calls = reply.tool_calls.len(),
+                "model call"
+            );
             report.usage += reply.usage;
+            // Calls written as text are read as calls; each is described
+            // in its result, so the model learns what was made of its text.
+            let mut notes: Vec<Vec<String>> = Vec::new();
+            if reply.tool_calls.is_empty()
+                && let Some(recovered) = super::recover::from_text(&reply.text, tool_set)
+            {
+                tracing::info!(
+                    calls = recovered.calls.len(),
+                    "tool calls read from the model's text"
+                );
+                reply.text = recovered.text;
+                reply.tool_calls = recovered.calls;
+                notes = recovered.notes.into_iter().map(|note| vec![note]).collect();
+            }
             if reply.tool_calls.is_empty() {
                 self.messages.push(Message::Assistant {
                     text: reply.text.clone(),
                     tool_calls: Vec::new(),
                 });
+                if let Some(reminder) = self.reminder(&report)
+                    && !reminded
+                    && self.model.needs_reminders()
+                {
+                    reminded = true;
+                    tracing::info!("the model answered in prose without proposing; reminded once");
+                    self.messages.push(Message::User {
+                        text: reminder.to_string(),
+                    });
+                    continue;
+                }
                 report.final_message = reply.text;
                 return Ok(report);
             }
@@ -512,28 +569,54 @@ impl<'a> Session<'a> {
             let mut end_turn = false;
             let mut results = Vec::new();
             let mut run = Vec::new();
-            for call in reply.tool_calls {
+            for (index, call) in reply.tool_calls.into_iter().enumerate() {
                 if let Some(limit) = self.bound_before(&call, run.len(), attempted, &report) {
                     report.limit = Some(limit);
                     break;
                 }
-                report.tool_calls.push(call.clone());
+                let mut notes = notes.get(index).cloned().unwrap_or_default();
                 let outcome = if end_turn {
+                    report.tool_calls.push(call.clone());
                     Outcome::error("not run: the turn ended with a question to the user", "")
                 } else {
-                    self.dispatch(&call, request, gate, &mut report)
+                    // Small slips are corrected before anything is shown;
+                    // the model is told what was corrected.
+                    let effective = match tools::repair(&call.name, &call.arguments) {
+                        Some(repair) => {
+                            notes.extend(repair.notes);
+                            ToolCall {
+                                arguments: repair.arguments,
+                                ..call.clone()
+                            }
+                        }
+                        None => call.clone(),
+                    };
+                    tracing::info!(tool = %effective.name, arguments = %summarise(&effective.arguments), "tool call");
+                    report.tool_calls.push(effective.clone());
+                    self.dispatch(&effective, request, gate, &mut report)
                 };
+                trace_outcome(&call.name, &outcome);
                 if outcome.is_error {
                     report.invalid_calls += 1;
                     errors_in_a_row += 1;
+                    if tools::MUTATING_TOOLS.contains(&call.name.as_str()) {
+                        report.rejected.push(Rejected {
+                            tool: call.name.clone(),
+                            error: outcome.content["error"]
+                                .as_str()
+                                .unwrap_or_default()
+                                .to_string(),
+                        });
+                    }
                 } else {
                     errors_in_a_row = 0;
                 }
                 end_turn |= outcome.end_turn;
+                let content = with_notes(outcome.content, notes);
                 results.push(Message::Tool {
                     call_id: call.id.clone(),
                     name: call.name.clone(),
-                    content: outcome.content.to_string(),
+                    content: content.to_string(),
                     is_error: outcome.is_error,
                 });
                 run.push(call);
@@ -565,6 +648,32 @@ impl<'a> Session<'a> {
             self.options.max_turns
         ));
         Ok(report)
+    }
+
+    /// The tools this conversation offers.
+    fn tool_set(&self) -> tools::ToolSet {
+        match self.options.mode {
+            Mode::General => tools::ToolSet::All,
+            Mode::Edit { .. } => tools::ToolSet::Edit,
+            Mode::Create { .. } => tools::ToolSet::Create,
+        }
+    }
+
+    /// The one reminder for a model that answered an edit or a creation in
+    /// prose, having proposed nothing and asked nothing.
+    fn reminder(&self, report: &Report) -> Option<&'static str> {
+        let proposed = report
+            .tool_calls
+            .iter()
+            .any(|call| tools::MUTATING_TOOLS.contains(&call.name.as_str()));
+        if proposed || report.question.is_some() {
+            return None;
+        }
+        match self.options.mode {
+            Mode::Edit { .. } => Some(prompts::REMIND_EDIT),
+            Mode::Create { .. } => Some(prompts::REMIND_CREATE),
+            Mode::General => None,
+        }
     }
 
     /// Runs one tool call made outside the loop (by an MCP host's model,
@@ -626,9 +735,9 @@ impl<'a> Session<'a> {
     fn known(&self) -> Option<KnownResources> {
         let mut known = self.store.known_resources().ok()?;
         if let Some(staged) = &self.staged {
-            known
-                .skills
-                .extend(staged.skills.iter().map(|skill| skill.name.clone()));
+            for skill in &staged.skills {
+                known.add_skill(skill);
+            }
         }
         Some(known)
     }
@@ -793,5 +902,52 @@ impl<'a> Session<'a> {
             Err(error) => Outcome::store_error(error),
             Ok((skills, _)) => Outcome::ok(skill_listing(&skills, query, LISTED_SKILLS)),
         }
+    }
+}
+
+/// A tool result with the notes on how the call was read (from text,
+/// corrected) added, so the model sees what was made of what it wrote.
+fn with_notes(content: Value, notes: Vec<String>) -> Value {
+    if notes.is_empty() {
+        return content;
+    }
+    match content {
+        Value::Object(mut map) => {
+            map.insert("notes".into(), json!(notes));
+            Value::Object(map)
+        }
+        other => json!({ "result": other, "notes": notes }),
+    }
+}
+
+/// Tool arguments in one short line, for `-v`.
+fn summarise(arguments: &Value) -> String {
+    let text = arguments.to_string();
+    if text.chars().count() <= 160 {
+        return text;
+    }
+    let cut: String = text.chars().take(160).collect();
+    format!("{cut}... ({} characters)", text.chars().count())
+}
+
+/// `-v`: what the gate decided and the versions written; errors sent back.
+fn trace_outcome(tool: &str, outcome: &Outcome) {
+    let content = &outcome.content;
+    if outcome.is_error {
+        tracing::info!(tool, error = %content["error"].as_str().unwrap_or_default(), "tool call refused; the model is told why");
+        return;
+    }
+    match content["status"].as_str() {
+        Some("applied") => match content["version"].as_u64() {
+            Some(version) => {
+                tracing::info!(tool, workflow = %content["workflow"].as_str().unwrap_or_default(), version, "gate: approved; version written")
+            }
+            None => tracing::info!(tool, "gate: approved; applied"),
+        },
+        Some("declined") => {
+            tracing::info!(tool, reason = %content["reason"].as_str().unwrap_or_default(), "gate: declined")
+        }
+        Some("staged") => tracing::info!(tool, "gate: approved; staged until the user finishes"),
+        _ => {}
     }
 }

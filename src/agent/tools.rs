@@ -4,10 +4,9 @@
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::model::ToolSpec;
-use crate::core::schema::generator;
 use crate::core::skill::Skill;
 use crate::core::{Modification, Workflow};
 
@@ -178,7 +177,10 @@ fn parse<T: DeserializeOwned>(tool: &str, arguments: &Value) -> Result<T, CallEr
             decoded = serde_json::from_str::<Value>(text).map_err(|error| {
                 CallError::InvalidArguments {
                     tool: tool.to_string(),
-                    message: format!("the arguments are not JSON: {error}"),
+                    message: format!(
+                        "the arguments are not JSON ({error}); you wrote: {}",
+                        excerpt(text)
+                    ),
                 }
             })?;
             &decoded
@@ -193,6 +195,203 @@ fn parse<T: DeserializeOwned>(tool: &str, arguments: &Value) -> Result<T, CallEr
         tool: tool.to_string(),
         message: error.to_string(),
     })
+}
+
+/// `text` cut to a length that fits a tool result.
+fn excerpt(text: &str) -> String {
+    const LIMIT: usize = 400;
+    if text.chars().count() <= LIMIT {
+        return text.to_string();
+    }
+    let cut: String = text.chars().take(LIMIT).collect();
+    format!("{cut}... ({} characters in all)", text.chars().count())
+}
+
+/// A call whose arguments had small slips, corrected: the arguments that
+/// parse, and what was changed, to tell the model in the tool result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Repair {
+    pub arguments: Value,
+    pub notes: Vec<String>,
+}
+
+/// Corrects the slips open models make in arguments that do not parse as
+/// they are: one value where a list is expected, a number or a boolean
+/// written as text, an enum value in the wrong case, an object sent as a
+/// JSON string. Guided by the tool's schema. `None` when the arguments
+/// parse as they are, or when corrections do not make them parse (the
+/// model then gets the original error to fix).
+pub fn repair(name: &str, arguments: &Value) -> Option<Repair> {
+    match Tool::parse(name, arguments) {
+        Ok(_) | Err(CallError::UnknownTool(_)) => return None,
+        Err(CallError::InvalidArguments { .. }) => {}
+    }
+    let value = match arguments {
+        Value::String(text) => serde_json::from_str(text).ok()?,
+        other => other.clone(),
+    };
+    let schema = parameters(name);
+    let definitions = definitions();
+    let mut notes = Vec::new();
+    let fixed = coerce(value, &schema, &definitions, "", &mut notes);
+    if notes.is_empty() || Tool::parse(name, &fixed).is_err() {
+        return None;
+    }
+    Some(Repair {
+        arguments: fixed,
+        notes,
+    })
+}
+
+/// `value` shaped after `schema` where the difference is a known slip.
+fn coerce(
+    value: Value,
+    schema: &Value,
+    definitions: &Value,
+    path: &str,
+    notes: &mut Vec<String>,
+) -> Value {
+    let schema = match schema.get("$ref").and_then(Value::as_str) {
+        Some(reference) => {
+            let name = reference.rsplit('/').next().unwrap_or_default();
+            &definitions[name]
+        }
+        None => schema,
+    };
+    let place = if path.is_empty() {
+        "the arguments".to_string()
+    } else {
+        format!("`{path}`")
+    };
+    let expected = schema.get("type").and_then(Value::as_str);
+    match (expected, value) {
+        (Some("array"), Value::String(text)) if text.trim_start().starts_with('[') => {
+            match serde_json::from_str::<Value>(&text) {
+                Ok(list @ Value::Array(_)) => {
+                    notes.push(format!(
+                        "{place} was a list written as a JSON string; read as the list"
+                    ));
+                    coerce(list, schema, definitions, path, notes)
+                }
+                _ => Value::String(text),
+            }
+        }
+        (Some("array"), value) if !value.is_array() && !value.is_null() => {
+            notes.push(format!(
+                "{place} was one value where a list is expected; read as a list of one"
+            ));
+            let item = coerce(
+                value,
+                &schema["items"],
+                definitions,
+                &format!("{path}[0]"),
+                notes,
+            );
+            Value::Array(vec![item])
+        }
+        (Some("array"), Value::Array(items)) => Value::Array(
+            items
+                .into_iter()
+                .enumerate()
+                .map(|(index, item)| {
+                    coerce(
+                        item,
+                        &schema["items"],
+                        definitions,
+                        &format!("{path}[{index}]"),
+                        notes,
+                    )
+                })
+                .collect(),
+        ),
+        (Some("integer"), Value::String(text)) => match text.trim().parse::<i64>() {
+            Ok(number) => {
+                notes.push(format!(
+                    "{place} was the text {text:?}; read as the number {number}"
+                ));
+                Value::from(number)
+            }
+            Err(_) => Value::String(text),
+        },
+        (Some("integer"), Value::Number(number))
+            if number.as_i64().is_none() && number.as_f64().is_some_and(|x| x.fract() == 0.0) =>
+        {
+            let whole = number.as_f64().unwrap_or_default() as i64;
+            notes.push(format!(
+                "{place} was {number}; read as the whole number {whole}"
+            ));
+            Value::from(whole)
+        }
+        (Some("number"), Value::String(text)) => match text.trim().parse::<f64>() {
+            Ok(number) => {
+                notes.push(format!(
+                    "{place} was the text {text:?}; read as the number {number}"
+                ));
+                Value::from(number)
+            }
+            Err(_) => Value::String(text),
+        },
+        (Some("boolean"), Value::String(text)) if matches!(text.trim(), "true" | "false") => {
+            notes.push(format!("{place} was the text {text:?}; read as a boolean"));
+            Value::Bool(text.trim() == "true")
+        }
+        (Some("object"), Value::String(text)) if text.trim_start().starts_with('{') => {
+            match serde_json::from_str::<Value>(&text) {
+                Ok(object @ Value::Object(_)) => {
+                    notes.push(format!(
+                        "{place} was an object written as a JSON string; read as the object"
+                    ));
+                    coerce(object, schema, definitions, path, notes)
+                }
+                _ => Value::String(text),
+            }
+        }
+        (_, Value::Object(map)) if schema.get("properties").is_some() => {
+            let properties = &schema["properties"];
+            let kind = map.get("type").and_then(Value::as_str).map(str::to_string);
+            Value::Object(
+                map.into_iter()
+                    .map(|(key, item)| {
+                        let inner = if path.is_empty() {
+                            key.clone()
+                        } else {
+                            format!("{path}.{key}")
+                        };
+                        // A step's changes are a partial step.
+                        let item_schema =
+                            if key == "changes" && kind.as_deref() == Some("modify_step") {
+                                &definitions["step"]
+                            } else {
+                                &properties[&key]
+                            };
+                        let item = if item_schema.is_null() {
+                            item
+                        } else {
+                            coerce(item, item_schema, definitions, &inner, notes)
+                        };
+                        (key, item)
+                    })
+                    .collect(),
+            )
+        }
+        (_, Value::String(text)) if schema.get("enum").is_some() => {
+            let wanted = text.trim().to_lowercase().replace([' ', '-'], "_");
+            let known = schema["enum"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .find(|option| **option == wanted && *option != text);
+            match known {
+                Some(option) => {
+                    notes.push(format!("{place} was {text:?}; read as {option:?}"));
+                    Value::from(option)
+                }
+                None => Value::String(text),
+            }
+        }
+        (_, value) => value,
+    }
 }
 
 impl Tool {
@@ -251,72 +450,292 @@ pub fn may_mutate(name: &str) -> bool {
     )
 }
 
-fn spec<T: JsonSchema>(name: &'static str, description: &'static str) -> ToolSpec {
-    let mut parameters = generator().into_root_schema_for::<T>().to_value();
-    if let Some(object) = parameters.as_object_mut() {
-        // Providers want a plain object schema.
-        object.remove("$schema");
-        object.remove("title");
+/// The tools a request is offered. Every tool costs prompt tokens on
+/// every turn, so each mode gets only what it can use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ToolSet {
+    /// `qwf do` and `qwf chat`: everything.
+    All,
+    /// `qwf edit` and `qwf refine`: changing one workflow (the current
+    /// version is in the prompt), so no creation of workflows, no listing
+    /// beyond skills, no diffs between versions or validation reports.
+    Edit,
+    /// `qwf create`: finding skills and proposing the workflow.
+    Create,
+}
+
+/// Every tool's name, in the order offered.
+pub const TOOL_NAMES: [&str; 12] = [
+    "list_skills",
+    "list_resources",
+    "get_workflow",
+    "validate_workflow",
+    "analyze_impact",
+    "show_diff",
+    "history",
+    "propose_modification",
+    "create_workflow",
+    "create_skill",
+    "rollback",
+    "ask_user",
+];
+
+/// The tools that change something, and so stop at the gate.
+pub const MUTATING_TOOLS: [&str; 4] = [
+    "propose_modification",
+    "create_workflow",
+    "create_skill",
+    "rollback",
+];
+
+impl ToolSet {
+    pub fn offers(self, name: &str) -> bool {
+        match self {
+            ToolSet::All => TOOL_NAMES.contains(&name),
+            ToolSet::Edit => {
+                TOOL_NAMES.contains(&name)
+                    && !matches!(
+                        name,
+                        "create_workflow" | "list_resources" | "show_diff" | "validate_workflow"
+                    )
+            }
+            ToolSet::Create => matches!(
+                name,
+                "list_skills" | "list_resources" | "create_workflow" | "ask_user"
+            ),
+        }
     }
-    ToolSpec {
-        name,
-        description,
-        parameters,
+}
+
+/// The shared definitions of the schemas: a step, its error handling, one
+/// modification, a skill. Written by hand, compactly (one line of
+/// description where a rule is not obvious), because every request carries
+/// them: the schemas generated from the Rust types were 9 KB per tool.
+/// `tests::the_compact_schemas_name_every_field_serde_accepts` keeps them in
+/// step with the types.
+fn definitions() -> Value {
+    let strings = json!({"type": "array", "items": {"type": "string"}});
+    let steps = json!({"type": "array", "items": {"$ref": "#/$defs/step"}});
+    // A port is a name (a required input) or an object saying more.
+    let ports = json!({"type": "array", "items": {"anyOf": [
+        {"type": "string"},
+        {"type": "object", "properties": {
+            "name": {"type": "string"},
+            "optional": {"type": "boolean"},
+            "description": {"type": "string"},
+            "type": {"enum": crate::core::skill::PORT_TYPES}
+        }, "required": ["name"]}
+    ]}});
+    json!({
+        "step": {
+            "type": "object",
+            "description": "type skill needs skill; agent needs agent; parallel needs steps; conditional needs condition, then (else optional)",
+            "properties": {
+                "id": {"type": "string"},
+                "type": {"enum": ["skill", "agent", "parallel", "conditional"]},
+                "skill": {"type": "string"},
+                "agent": {"type": "string"},
+                "description": {"type": "string"},
+                "inputs": {"type": "object"},
+                "outputs": strings,
+                "timeout_secs": {"type": "integer"},
+                "error_handling": {"$ref": "#/$defs/error_handling"},
+                "steps": steps,
+                "condition": {"type": "string"},
+                "then": steps,
+                "else": steps,
+                "async": {"type": "boolean"},
+                "guardrails": {"properties": {"allowed_tools": {}, "max_iterations": {}}}
+            },
+            "required": ["id", "type"]
+        },
+        "error_handling": {
+            "type": "object",
+            "properties": {
+                "strategy": {"enum": ["retry", "continue", "fail", "fallback"]},
+                "max_attempts": {"type": "integer", "description": "counts the first try"},
+                "backoff": {"enum": ["fixed", "linear", "exponential"]},
+                "initial_interval_ms": {"type": "integer"},
+                "backoff_coefficient": {"type": "number"},
+                "max_interval_ms": {"type": "integer"},
+                "non_retryable": strings,
+                "fallback": {"type": "string", "description": "step id"}
+            },
+            "required": ["strategy"]
+        },
+        "modification": {
+            "type": "object",
+            "description": "fields by type: add_step: step, after or before (a step id) or position (+ parent, branch); remove_step: id; modify_step: id, changes (merge patch of the step, null removes a field); add_error_handling: step_id, error_handling; make_parallel: step_ids, id; reorder_steps: order; rename_step: id, new_id; set_context: key, value; remove_context: key; set_description: description",
+            "properties": {
+                "type": {"enum": ["add_step", "remove_step", "modify_step", "add_error_handling", "make_parallel", "reorder_steps", "rename_step", "set_context", "remove_context", "set_description"]},
+                "step": {"$ref": "#/$defs/step"},
+                "after": {"type": "string"},
+                "before": {"type": "string"},
+                "position": {"description": "\"start\", \"end\" or an index"},
+                "parent": {"type": "string"},
+                "branch": {"enum": ["then", "else"]},
+                "id": {"type": "string"},
+                "changes": {"type": "object"},
+                "step_id": {"type": "string"},
+                "error_handling": {"$ref": "#/$defs/error_handling"},
+                "step_ids": strings,
+                "order": strings,
+                "new_id": {"type": "string"},
+                "key": {"type": "string"},
+                "value": {},
+                "description": {"type": "string"}
+            },
+            "required": ["type"]
+        },
+        "skill": {
+            "type": "object",
+            "properties": {
+                "name": {"type": "string"},
+                "type": {"enum": ["code_inline", "code_session", "conversation", "prompt_inline"]},
+                "description": {"type": "string"},
+                "command": {"type": "string", "description": "the command (code skills) or prompt (model skills)"},
+                "inputs": ports,
+                "outputs": ports
+            },
+            "required": ["name", "type", "command"]
+        }
+    })
+}
+
+/// An object schema with `properties`, the `required` ones, and the shared
+/// definitions it refers to (only those).
+fn object(properties: Value, required: &[&str], uses: &[&str]) -> Value {
+    let mut schema = json!({"type": "object", "properties": properties});
+    if !required.is_empty() {
+        schema["required"] = json!(required);
     }
+    if !uses.is_empty() {
+        let all = definitions();
+        let mut defs = serde_json::Map::new();
+        for name in uses {
+            defs.insert((*name).to_string(), all[*name].clone());
+        }
+        schema["$defs"] = Value::Object(defs);
+    }
+    schema
+}
+
+fn text() -> Value {
+    json!({"type": "string"})
+}
+
+fn version() -> Value {
+    json!({"type": ["integer", "string"], "description": "e.g. 3 or \"v3\""})
+}
+
+/// The JSON Schema of `name`'s arguments.
+fn parameters(name: &str) -> Value {
+    let query = || {
+        object(
+            json!({"query": {"type": "string", "description": "words to search for; empty lists all"}}),
+            &[],
+            &[],
+        )
+    };
+    let workflow = || object(json!({"workflow": text()}), &["workflow"], &[]);
+    let modifications = json!({"type": "array", "items": {"$ref": "#/$defs/modification"}});
+    match name {
+        "list_skills" | "list_resources" => query(),
+        "get_workflow" => object(
+            json!({"workflow": text(), "version": version()}),
+            &["workflow"],
+            &[],
+        ),
+        "validate_workflow" | "history" => workflow(),
+        // The same modifications as propose_modification; described in
+        // one place only, to keep requests small.
+        "analyze_impact" => object(
+            json!({"workflow": text(), "modifications": {"type": "array", "items": {"type": "object"}, "description": "as for propose_modification"}}),
+            &["workflow", "modifications"],
+            &[],
+        ),
+        "show_diff" => object(
+            json!({"workflow": text(), "from": version(), "to": version()}),
+            &["workflow", "from", "to"],
+            &[],
+        ),
+        "propose_modification" => object(
+            json!({"workflow": text(), "modifications": modifications, "summary": {"type": "string", "description": "one line, in the user's words"}}),
+            &["workflow", "modifications", "summary"],
+            &["modification", "step", "error_handling"],
+        ),
+        "create_workflow" => object(
+            json!({
+                "workflow": {"type": "object", "properties": {
+                    "name": text(),
+                    "version": text(),
+                    "description": text(),
+                    "steps": {"type": "array", "items": {"$ref": "#/$defs/step"}},
+                    "context": {"type": "object", "properties": {"readonly": {"type": "object", "description": "KEY: value, read as context.KEY"}}}
+                }, "required": ["name", "steps"]},
+                "new_skills": {"type": "array", "items": {"$ref": "#/$defs/skill"}, "description": "skills the steps use that do not exist yet"},
+                "reasoning": {"type": "string", "description": "why it is shaped this way, for the user"}
+            }),
+            &["workflow"],
+            &["step", "error_handling", "skill"],
+        ),
+        "create_skill" => object(
+            json!({"skill": {"$ref": "#/$defs/skill"}}),
+            &["skill"],
+            &["skill"],
+        ),
+        "rollback" => object(
+            json!({"workflow": text(), "to": version()}),
+            &["workflow", "to"],
+            &[],
+        ),
+        "ask_user" => object(json!({"question": text()}), &["question"], &[]),
+        _ => object(json!({}), &[], &[]),
+    }
+}
+
+fn description(name: &str) -> &'static str {
+    match name {
+        "list_skills" => {
+            "Search the user's skills by words (synonyms count); best 20 first. Empty query: all by name."
+        }
+        "list_resources" => "List skills, agents and MCP servers matching the query.",
+        "get_workflow" => "A workflow's JSON (current version unless version is given).",
+        "validate_workflow" => "Every problem of a workflow, with place and hint.",
+        "analyze_impact" => "Preview modifications without applying: diff, what breaks, verdict.",
+        "show_diff" => "What changed between two versions.",
+        "history" => "A workflow's versions with descriptions.",
+        "propose_modification" => {
+            "Propose the smallest modifications that do what the user asked; never rewrite. The user sees the diff and impact and decides; the result says what they decided."
+        }
+        "create_workflow" => {
+            "Propose a new workflow, reusing existing skills; missing ones go in new_skills. The user decides."
+        }
+        "create_skill" => "Propose a new skill file. The user decides.",
+        "rollback" => {
+            "Propose bringing back an earlier version (as a new version). The user decides."
+        }
+        "ask_user" => "Ask one clarifying question instead of guessing.",
+        _ => "",
+    }
+}
+
+/// The tools of `set`, as offered to the model.
+pub fn specs_for(set: ToolSet) -> Vec<ToolSpec> {
+    TOOL_NAMES
+        .iter()
+        .filter(|name| set.offers(name))
+        .map(|name| ToolSpec {
+            name,
+            description: description(name),
+            parameters: parameters(name),
+        })
+        .collect()
 }
 
 /// Every tool, as offered to the model.
 pub fn specs() -> Vec<ToolSpec> {
-    vec![
-        spec::<QueryArgs>(
-            "list_skills",
-            "Search the user's skills: the best matches for the query words (in names, descriptions, inputs and outputs, synonyms included), best first, at most 20, with a note when more matched. An empty query lists them by name.",
-        ),
-        spec::<QueryArgs>(
-            "list_resources",
-            "List everything qwf found: skills, agents and MCP servers, filtered by the query words.",
-        ),
-        spec::<GetWorkflowArgs>(
-            "get_workflow",
-            "Get a workflow's JSON (the current version unless a version is given).",
-        ),
-        spec::<WorkflowArgs>(
-            "validate_workflow",
-            "Validate a workflow: every problem with its place and a hint.",
-        ),
-        spec::<AnalyzeImpactArgs>(
-            "analyze_impact",
-            "Preview modifications without applying them: the resulting diff, what breaks and who consumes it, and a verdict.",
-        ),
-        spec::<ShowDiffArgs>(
-            "show_diff",
-            "Show what changed between two versions of a workflow.",
-        ),
-        spec::<WorkflowArgs>(
-            "history",
-            "List a workflow's versions with their descriptions and origins.",
-        ),
-        spec::<ProposeModificationArgs>(
-            "propose_modification",
-            "Propose modifications to an existing workflow. The user sees the diff and impact and decides; the result tells you what they decided. Never rewrite the workflow: change only what the request needs.",
-        ),
-        spec::<CreateWorkflowArgs>(
-            "create_workflow",
-            "Propose a new workflow, reusing existing skills and listing the missing ones in new_skills. The user decides.",
-        ),
-        spec::<CreateSkillArgs>(
-            "create_skill",
-            "Propose a new skill file. The user decides.",
-        ),
-        spec::<RollbackArgs>(
-            "rollback",
-            "Propose bringing back an earlier version (as a new version). The user decides.",
-        ),
-        spec::<AskUserArgs>(
-            "ask_user",
-            "Ask the user one clarifying question instead of guessing.",
-        ),
-    ]
+    specs_for(ToolSet::All)
 }
 
 #[cfg(test)]
@@ -391,6 +810,136 @@ mod tests {
         .expect_err("bad modification");
         assert!(error.to_string().contains("missing field `id`"), "{error}");
         assert!(Tool::parse("list_skills", &Value::Null).is_ok());
+        let error = Tool::parse("history", &json!("{\"")).expect_err("not JSON");
+        assert!(error.to_string().contains("you wrote: {\""), "{error}");
+    }
+
+    /// Every property name anywhere in `schema` (through `$defs`, `oneOf`,
+    /// `allOf`, `items`).
+    fn property_names(schema: &Value, names: &mut std::collections::BTreeSet<String>) {
+        match schema {
+            Value::Object(map) => {
+                if let Some(Value::Object(properties)) = map.get("properties") {
+                    names.extend(properties.keys().cloned());
+                }
+                for value in map.values() {
+                    property_names(value, names);
+                }
+            }
+            Value::Array(items) => {
+                for item in items {
+                    property_names(item, names);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn names_of(schema: &Value) -> std::collections::BTreeSet<String> {
+        let mut names = std::collections::BTreeSet::new();
+        property_names(schema, &mut names);
+        names
+    }
+
+    #[test]
+    fn the_compact_schemas_name_every_field_serde_accepts() {
+        fn full<T: schemars::JsonSchema>() -> std::collections::BTreeSet<String> {
+            names_of(
+                &crate::core::schema::generator()
+                    .into_root_schema_for::<T>()
+                    .to_value(),
+            )
+        }
+        for (name, full) in [
+            ("propose_modification", full::<ProposeModificationArgs>()),
+            ("create_workflow", full::<CreateWorkflowArgs>()),
+            ("create_skill", full::<CreateSkillArgs>()),
+            ("get_workflow", full::<GetWorkflowArgs>()),
+            ("show_diff", full::<ShowDiffArgs>()),
+            ("rollback", full::<RollbackArgs>()),
+            ("ask_user", full::<AskUserArgs>()),
+            ("list_skills", full::<QueryArgs>()),
+        ] {
+            let compact = names_of(&parameters(name));
+            let missing: Vec<&String> = full.difference(&compact).collect();
+            assert!(
+                missing.is_empty(),
+                "{name}: the compact schema lacks {missing:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn each_mode_is_offered_only_what_it_uses() {
+        let names = |set| {
+            specs_for(set)
+                .iter()
+                .map(|spec| spec.name)
+                .collect::<Vec<_>>()
+        };
+        assert!(!names(ToolSet::Edit).contains(&"create_workflow"));
+        assert!(names(ToolSet::Edit).contains(&"propose_modification"));
+        assert_eq!(
+            names(ToolSet::Create),
+            [
+                "list_skills",
+                "list_resources",
+                "create_workflow",
+                "ask_user"
+            ]
+        );
+        assert_eq!(names(ToolSet::All).len(), TOOL_NAMES.len());
+        // The modification schema is written out once per request.
+        let edit = serde_json::to_string(&specs_for(ToolSet::Edit)).unwrap();
+        assert_eq!(edit.matches("\"add_error_handling\"").count(), 1, "{edit}");
+    }
+
+    #[test]
+    fn slips_are_corrected_and_each_correction_is_named() {
+        let repair = repair(
+            "propose_modification",
+            &json!({"workflow": "w", "summary": "s", "modifications": {"type": "add_error_handling", "step_id": "fetch",
+                "error_handling": {"strategy": "Retry", "max_attempts": "3", "initial_interval_ms": 500.0}}}),
+        )
+        .expect("corrected");
+        let notes = repair.notes.join("\n");
+        assert!(
+            notes.contains("`modifications` was one value where a list is expected"),
+            "{notes}"
+        );
+        assert!(
+            notes.contains("max_attempts` was the text \"3\"; read as the number 3"),
+            "{notes}"
+        );
+        assert!(notes.contains("\"Retry\"; read as \"retry\""), "{notes}");
+        assert!(notes.contains("initial_interval_ms` was 500.0"), "{notes}");
+        let Tool::ProposeModification(args) =
+            Tool::parse("propose_modification", &repair.arguments).unwrap()
+        else {
+            panic!("a proposal")
+        };
+        assert_eq!(args.modifications.len(), 1);
+        // Arguments that parse need no repair; ones no slip explains get
+        // the original error.
+        assert_eq!(repair_none(json!({"workflow": "w"})), None);
+        assert_eq!(
+            super::repair(
+                "propose_modification",
+                &json!({"workflow": "w", "summary": "s", "modifications": [{"type": "explode"}]})
+            ),
+            None
+        );
+        let versions = super::repair("show_diff", &json!({"workflow": "w", "from": 1, "to": "2"}));
+        assert_eq!(versions, None, "\"2\" is a valid version already");
+        let stringified = super::repair(
+            "propose_modification",
+            &json!({"workflow": "w", "summary": "s", "modifications": "[{\"type\": \"remove_step\", \"id\": \"a\"}]"}),
+        );
+        assert!(stringified.expect("decoded").notes[0].contains("a list written as a JSON string"));
+    }
+
+    fn repair_none(arguments: Value) -> Option<Repair> {
+        repair("history", &arguments)
     }
 
     #[test]

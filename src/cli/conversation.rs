@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde_json::json;
 
-use super::error::{CliError, Outcome, refused};
+use super::error::{CliError, Outcome};
 use super::gate::TerminalGate;
 use super::output::{DIM, GOOD, Printer, WARNING, paint};
 use super::settings::Settings;
@@ -17,6 +17,7 @@ use crate::agent::gate::Policy;
 use crate::agent::model::{Model, ModelError, ModelReply, ModelRequest, cancel};
 use crate::agent::offline::OfflinePlanner;
 use crate::agent::session::{Options, Report, Session};
+use crate::agent::status;
 
 /// Flags of every conversational command.
 #[derive(Debug, Clone, clap::Args)]
@@ -41,6 +42,10 @@ pub struct GateArgs {
     /// The model name (provider-specific).
     #[arg(long)]
     pub model: Option<String>,
+    /// The longest answer the model may write, in tokens (default per
+    /// provider; also QWF_MAX_TOKENS or `max_tokens` in config.toml).
+    #[arg(long, value_name = "N")]
+    pub max_tokens: Option<u64>,
 }
 
 impl GateArgs {
@@ -56,6 +61,7 @@ impl GateArgs {
         ModelFlags {
             provider: self.provider.clone(),
             model: self.model.clone(),
+            max_tokens: self.max_tokens,
         }
     }
 }
@@ -74,16 +80,30 @@ pub fn model_error(error: ModelError) -> CliError {
 /// ending qwf.
 static IN_CALL: AtomicBool = AtomicBool::new(false);
 
-/// Ctrl-C: cancel the model call in flight, or end qwf (exit 130) when
-/// there is none. Store writes are atomic, so ending at any moment is safe.
+/// Whether Ctrl-C stops the whole command, which then ends by itself
+/// (`qwf eval` reports the cases that finished).
+static STOP_ON_INTERRUPT: AtomicBool = AtomicBool::new(false);
+
+/// Ctrl-C (and SIGTERM): cancel the model call in flight, or end qwf (exit
+/// 130) when there is none. Store writes are atomic, so ending at any
+/// moment is safe.
 pub fn install_interrupt_handler() {
     let _ = ctrlc::set_handler(|| {
-        if IN_CALL.load(Ordering::SeqCst) {
+        if STOP_ON_INTERRUPT.load(Ordering::SeqCst) {
+            cancel::stop();
+        } else if IN_CALL.load(Ordering::SeqCst) {
             cancel::request();
         } else {
             std::process::exit(130);
         }
     });
+}
+
+/// From now on Ctrl-C stops the command: the call in flight and every
+/// later one are cancelled, and the command checks
+/// [`cancel::is_stopping`] to end cleanly.
+pub fn stop_on_interrupt() {
+    STOP_ON_INTERRUPT.store(true, Ordering::SeqCst);
 }
 
 /// From now on Ctrl-C only raises the cancel flag, for a command that
@@ -147,6 +167,10 @@ impl Model for Spinning {
         self.inner.describe()
     }
 
+    fn needs_reminders(&self) -> bool {
+        self.inner.needs_reminders()
+    }
+
     fn respond_streaming(
         &self,
         request: &ModelRequest<'_>,
@@ -192,22 +216,51 @@ pub fn run_request(
     finish(printer, &report, &gate)
 }
 
-/// Prints a report (or its JSON document) and picks the exit outcome.
+/// Prints a report (or its JSON document) with qwf's status line, and picks
+/// the exit outcome: 3 when nothing was applied and `--yes`, `--dry-run` or
+/// `--plan-out` was given or a proposal was declined; 1 when the loop had
+/// to stop the model; 0 otherwise.
 pub fn finish(
     printer: &mut Printer,
     report: &Report,
     gate: &TerminalGate,
 ) -> Result<Outcome, CliError> {
+    finish_with(printer, report, gate, 0, false)
+}
+
+/// [`finish`], for a request whose approved changes were staged
+/// (`qwf refine`: `staged` of them in this request), or whose final text
+/// was shown already as it streamed (`shown`, in `qwf chat`).
+pub fn finish_with(
+    printer: &mut Printer,
+    report: &Report,
+    gate: &TerminalGate,
+    staged: usize,
+    shown: bool,
+) -> Result<Outcome, CliError> {
+    let facts = status::Facts {
+        dry_run: gate.policy.dry_run,
+        plans: gate
+            .plans_written
+            .iter()
+            .map(|path| path.display().to_string())
+            .collect(),
+        staged,
+    };
+    let status = status::of(report, &facts);
     if printer.json {
         let last = report.applied.last();
         printer.document(&json!({
             "applied": !report.applied.is_empty(),
             "version": last.and_then(|applied| applied.version),
             "verdict": last.map(|applied| applied.verdict).or(report.declined.last().map(|declined| declined.verdict)),
+            "rewrite": last.map(|applied| applied.rewrite.clone()).unwrap_or_else(|| report.declined.last().and_then(|declined| declined.rewrite.clone())),
             "modifications": last.map(|applied| applied.modifications.clone()).unwrap_or_default(),
             "final_message": report.final_message,
+            "status": status,
             "changes": report.applied,
             "declined": report.declined,
+            "refused": report.rejected,
             "question": report.question,
             "plans": gate.plans_written,
             "stopped": report.stopped,
@@ -215,21 +268,10 @@ pub fn finish(
             "usage": report.usage,
         }));
     } else {
-        if !report.final_message.is_empty() {
+        if !report.final_message.is_empty() && !shown {
             printer.line(&report.final_message);
         }
-        for applied in &report.applied {
-            skill_lines(printer, applied);
-        }
-        if report.usage.input_tokens + report.usage.output_tokens > 0 {
-            printer.line(paint(
-                DIM,
-                format!(
-                    "({} tokens in, {} out)",
-                    report.usage.input_tokens, report.usage.output_tokens
-                ),
-            ));
-        }
+        status_lines(printer, report, &status);
     }
     if let Some(stopped) = &report.stopped {
         let hint = if report.limit.is_some() {
@@ -239,17 +281,45 @@ pub fn finish(
         };
         return Err(CliError::new(format!("stopped: {stopped}")).with_hint(hint));
     }
-    if report.proposals > 0 && report.applied.is_empty() {
-        let hint = if !gate.plans_written.is_empty() {
-            "the proposal was saved as a plan; apply it with `qwf apply FILE`"
-        } else if gate.policy.dry_run {
-            "this was a dry run; run it again without --dry-run to apply"
-        } else {
-            "run it again and approve the change, or add --yes (and --force for breaking changes)"
-        };
-        return Err(refused("Nothing was applied.", hint));
+    if status.applied() {
+        return Ok(Outcome::Done);
     }
-    Ok(Outcome::Done)
+    let policy = gate.policy;
+    let asked_for_a_change = policy.yes || policy.dry_run || !gate.plans_written.is_empty();
+    if asked_for_a_change || !report.declined.is_empty() {
+        Ok(Outcome::Refused)
+    } else {
+        Ok(Outcome::Done)
+    }
+}
+
+/// What qwf says after the model's text: a mark on a claim no gate
+/// applied, the skills created or skipped, the status line, the tokens.
+pub fn status_lines(printer: &mut Printer, report: &Report, status: &status::Status) {
+    if status.unapplied_claim {
+        printer.line(format!(
+            "{} qwf: the model's message above reads as if a change was made, but nothing was applied.",
+            paint(WARNING, "!")
+        ));
+    }
+    for applied in &report.applied {
+        skill_lines(printer, applied);
+    }
+    let line = if status.applied() {
+        format!("{} {}", paint(GOOD, "✓"), status.line)
+    } else {
+        status.line.clone()
+    };
+    printer.line(line);
+    if report.usage.input_tokens + report.usage.output_tokens > 0 {
+        printer.line(paint(
+            DIM,
+            format!(
+                "({} tokens in, {} out)",
+                report.usage.input_tokens, report.usage.output_tokens
+            ),
+        ));
+    }
 }
 
 /// The skills a new workflow created, and the ones the user skipped (the

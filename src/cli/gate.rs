@@ -6,7 +6,10 @@ use std::path::{Path, PathBuf};
 
 use super::output::{BOLD, DIM, ERROR, GOOD, Printer, WARNING, paint};
 use super::prompt;
-use super::render::{evaluation_lines, skill_file_lines, skill_problem_lines};
+use super::render::{
+    evaluation_lines, modification_lines, proposal_summary_lines, skill_file_lines,
+    skill_problem_lines,
+};
 use crate::agent::gate::{Decision, Gate, Policy, Proposal, ProposalKind, explain};
 use crate::core::skill::{Skill, check_skill, has_errors};
 use crate::core::{Modification, Verdict};
@@ -178,6 +181,13 @@ impl TerminalGate {
                 !matches!(proposal.kind, ProposalKind::Create { .. }),
             ) {
                 printer.line(line);
+            }
+            // The rewrite the gate acts on (see Policy).
+            if let Some(rewrite) = &proposal.rewrite {
+                printer.line(format!(
+                    "  {} a rewrite, not an edit: {rewrite}",
+                    paint(ERROR, "!")
+                ));
             }
         }
         printer.line("");
@@ -394,8 +404,15 @@ impl TerminalGate {
         let mut approved = Vec::new();
         let total = parts.len();
         for (index, modification) in parts.iter().enumerate() {
-            self.printer
-                .line(format!("Step {}/{total}: {modification}", index + 1));
+            let mut lines = modification_lines(modification).into_iter();
+            self.printer.line(format!(
+                "Step {}/{total}: {}",
+                index + 1,
+                lines.next().unwrap_or_default()
+            ));
+            for line in lines {
+                self.printer.line(line);
+            }
             if prompt::confirm("Apply?") {
                 approved.push(modification.clone());
             }
@@ -455,18 +472,21 @@ impl Gate for TerminalGate {
             };
         }
         let breaking = proposal.verdict() == Verdict::Breaking;
+        let rewrite = proposal.rewrite.is_some();
         let modifications = match &proposal.kind {
             ProposalKind::Modify { modifications, .. } => Some(modifications.clone()),
             _ => None,
         };
-        let mut answers = vec!["y", "n", "why", "edit", "details"];
+        let mut answers = vec!["y", "n", "why", "edit", "details", "json"];
         if modifications.is_none() {
             answers.retain(|answer| *answer != "edit");
         }
         if proposal.independent_parts().is_some() {
             answers.push("iterative");
         }
-        let mut question = if breaking {
+        let mut question = if rewrite {
+            "This rewrites the workflow rather than editing it. Apply anyway?"
+        } else if breaking {
             "This seems problematic. Are you sure?"
         } else {
             "Apply?"
@@ -478,9 +498,18 @@ impl Gate for TerminalGate {
                     for line in explain(proposal) {
                         self.printer.line(format!("  • {line}"));
                     }
-                    question = if breaking { "Still apply?" } else { "Apply?" };
+                    question = if breaking || rewrite {
+                        "Still apply?"
+                    } else {
+                        "Apply?"
+                    };
                 }
                 Some("details") => {
+                    for line in proposal_summary_lines(proposal) {
+                        self.printer.line(line);
+                    }
+                }
+                Some("json") => {
                     let details = serde_json::to_string_pretty(proposal).unwrap_or_default();
                     self.printer.line(details);
                 }

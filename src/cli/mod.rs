@@ -79,17 +79,33 @@ pub enum Command {
     Trust(commands::trust::Args),
 }
 
+/// `-v`: qwf's own account (each model call, tool call, gate decision and
+/// version written); `-vv`: also request and response bodies (keys
+/// scrubbed) and the libraries' notes; `-vvv`: everything.
 fn init_tracing(verbose: u8) {
-    let level = match verbose {
+    use tracing::level_filters::LevelFilter;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let (ours, theirs) = match verbose {
         0 => return,
-        1 => tracing::Level::INFO,
-        2 => tracing::Level::DEBUG,
-        _ => tracing::Level::TRACE,
+        1 => (LevelFilter::INFO, LevelFilter::WARN),
+        2 => (LevelFilter::DEBUG, LevelFilter::INFO),
+        _ => (LevelFilter::TRACE, LevelFilter::TRACE),
     };
-    let _ = tracing_subscriber::fmt()
-        .with_max_level(level)
-        .with_writer(std::io::stderr)
-        .with_target(false)
+    let filter = tracing_subscriber::filter::Targets::new()
+        .with_target("qwf", ours)
+        .with_default(theirs);
+    let _ = tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_ansi(
+                    std::io::IsTerminal::is_terminal(&std::io::stderr())
+                        && std::env::var_os("NO_COLOR").is_none(),
+                )
+                .with_target(false),
+        )
+        .with(filter)
         .try_init();
 }
 

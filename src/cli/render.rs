@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::output::{DIM, ERROR, HINT, WARNING, paint};
+use super::output::{BOLD, DIM, ERROR, HINT, WARNING, paint};
 use crate::core::locate::line_column;
 use crate::core::validation::{Issue, IssueCode, Severity};
 
@@ -129,7 +129,9 @@ pub fn diff_lines(diff: &crate::core::SemanticDiff) -> Vec<String> {
         .collect()
 }
 
-/// The impact of a change, as the gate shows it.
+/// The impact of a change, as the gate shows it: the verdict, how each
+/// affected step runs before → after, what will newly execute, and every
+/// new problem.
 pub fn impact_lines(impact: &crate::core::Impact) -> Vec<String> {
     use crate::core::Verdict;
     let verdict = match impact.verdict {
@@ -137,9 +139,51 @@ pub fn impact_lines(impact: &crate::core::Impact) -> Vec<String> {
         Verdict::NeedsAttention => paint(WARNING, "needs attention"),
         Verdict::Breaking => paint(ERROR, "breaking"),
     };
+    // A rewrite is shown by whoever acts on it (the gate, `qwf apply`):
+    // a rollback or a merge may change most steps by design.
     let mut lines = vec![format!("Impact: {verdict}")];
-    for id in &impact.steps_removed {
-        lines.push(format!("  - step '{id}' will be removed"));
+    for change in &impact.behaviour {
+        // A new step that simply runs is the diff's "+ step" line.
+        if change.before == crate::core::impact::Runs::Absent
+            && change.after == crate::core::impact::Runs::Always
+        {
+            continue;
+        }
+        lines.push(format!("  {} {change}", paint(DIM, "•")));
+    }
+    for renamed in &impact.steps_renamed {
+        lines.push(format!(
+            "  {} {}: renamed to '{}' (every reference follows)",
+            paint(DIM, "•"),
+            renamed.from,
+            renamed.to
+        ));
+    }
+    for execution in &impact.executes {
+        let was = execution
+            .replaces
+            .as_ref()
+            .map(|old| format!(" instead of '{old}'"))
+            .unwrap_or_default();
+        let command = match &execution.executes {
+            Some(command) => format!(": {}", paint(BOLD, command)),
+            None => String::new(),
+        };
+        lines.push(format!(
+            "  {} {} runs {} '{}'{was}{command}",
+            paint(WARNING, "▶"),
+            execution.step,
+            execution.kind,
+            execution.name
+        ));
+    }
+    for shared in &impact.shared_values {
+        lines.push(format!(
+            "  {} context.{} is read by {}",
+            paint(WARNING, "⚠"),
+            shared.key,
+            shared.quoted_readers()
+        ));
     }
     for broken in &impact.broken_references {
         lines.push(format!("  {} {}", paint(ERROR, "✗"), broken.message));
@@ -152,6 +196,12 @@ pub fn impact_lines(impact: &crate::core::Impact) -> Vec<String> {
     }
     for skill in &impact.new_skills_needed {
         lines.push(format!("  + skill '{skill}' needs creating"));
+    }
+    for agent in &impact.missing_agents {
+        lines.push(format!(
+            "  {} agent '{agent}' was not found",
+            paint(WARNING, "⚠")
+        ));
     }
     lines
 }
@@ -196,5 +246,138 @@ pub fn skill_problem_lines(problems: &[crate::core::skill::SkillProblem]) -> Vec
         ));
         lines.push(format!("    {} {}", paint(HINT, "hint:"), problem.hint));
     }
+    lines
+}
+
+/// One modification and the values it sets, for approving changes one by
+/// one (`iterative`).
+pub fn modification_lines(modification: &crate::core::Modification) -> Vec<String> {
+    use crate::core::Modification;
+    let compact = |value: &serde_json::Value| value.to_string();
+    let mut lines = vec![modification.to_string()];
+    match modification {
+        Modification::ModifyStep { id, changes } => {
+            for (field, value) in changes.as_object().into_iter().flatten() {
+                lines.push(if value.is_null() {
+                    format!("  ~ {id}.{field}: removed")
+                } else {
+                    format!("  ~ {id}.{field} = {}", compact(value))
+                });
+            }
+        }
+        Modification::AddErrorHandling {
+            step_id,
+            error_handling,
+        } => {
+            let value = serde_json::to_value(error_handling).unwrap_or_default();
+            lines.push(format!(
+                "  ~ {step_id}.error_handling = {}",
+                compact(&value)
+            ));
+        }
+        Modification::AddStep { step, .. } => {
+            let value = serde_json::to_value(step.as_ref()).unwrap_or_default();
+            lines.push(format!("  + {}", compact(&value)));
+        }
+        Modification::SetContext { key, value } => {
+            lines.push(format!("  ~ context.{key} = {}", compact(value)));
+        }
+        Modification::SetDescription { description } => {
+            lines.push(format!("  ~ description = {description:?}"));
+        }
+        _ => {}
+    }
+    lines
+}
+
+/// A proposal in a few lines, for the gate's `details` (the whole JSON is
+/// one answer away).
+pub fn proposal_summary_lines(proposal: &crate::agent::gate::Proposal) -> Vec<String> {
+    use crate::agent::gate::ProposalKind;
+    let mut lines = Vec::new();
+    match &proposal.kind {
+        ProposalKind::Modify {
+            workflow,
+            base_version,
+            modifications,
+        } => {
+            lines.push(format!(
+                "Change to '{workflow}' v{base_version}: {}",
+                proposal.summary
+            ));
+            lines.push(format!("  {} modifications:", modifications.len()));
+            for (index, modification) in modifications.iter().enumerate() {
+                for (line_index, line) in modification_lines(modification).iter().enumerate() {
+                    if line_index == 0 {
+                        lines.push(format!("    {}. {line}", index + 1));
+                    } else {
+                        lines.push(format!("      {line}"));
+                    }
+                }
+            }
+        }
+        ProposalKind::Create {
+            workflow,
+            new_skills,
+            ..
+        } => {
+            lines.push(format!(
+                "New workflow '{}': {} top-level steps, {} new skills",
+                workflow.name,
+                workflow.steps.len(),
+                new_skills.len()
+            ));
+        }
+        ProposalKind::CreateSkill { skill, .. } => {
+            lines.push(format!(
+                "New skill '{}' ({}): {}",
+                skill.name, skill.skill_type, skill.command
+            ));
+        }
+        ProposalKind::Rollback {
+            workflow,
+            base_version,
+            to,
+        } => {
+            lines.push(format!(
+                "Roll '{workflow}' back from v{base_version} to v{to}"
+            ));
+        }
+    }
+    if let Some(evaluation) = &proposal.evaluation {
+        let impact = &evaluation.impact;
+        let count = |what: &str, ids: usize| format!("{ids} {what}");
+        lines.push(format!(
+            "  Steps: {}, {}, {}, {}, {}",
+            count("added", impact.steps_added.len()),
+            count("removed", impact.steps_removed.len()),
+            count("modified", impact.steps_modified.len()),
+            count("moved", impact.steps_moved.len()),
+            count("renamed", impact.steps_renamed.len())
+        ));
+        lines.push(format!(
+            "  Verdict: {}{}",
+            impact.verdict,
+            if impact.reasons.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", impact.reasons.join("; "))
+            }
+        ));
+        lines.push(format!(
+            "  The result: {}",
+            count_summary(
+                evaluation.validation.error_count(),
+                evaluation.validation.warning_count()
+            )
+        ));
+    }
+    if let Some(rewrite) = &proposal.rewrite {
+        lines.push(format!("  Rewrite: {rewrite}"));
+    }
+    lines.push(paint(
+        DIM,
+        "  Answer `json` for the whole proposal as JSON (result, validation, impact, diff).",
+    ));
     lines
 }

@@ -433,7 +433,7 @@ impl SkillIndex {
                 &mut terms,
                 &mut length,
             );
-            for name in skill.inputs.iter().chain(&skill.outputs) {
+            for name in skill.input_names().chain(skill.output_names()) {
                 index.add_text(name, INPUT_OUTPUT_WEIGHT, &mut terms, &mut length);
             }
             terms.sort_unstable_by_key(|(id, _)| *id);
@@ -699,7 +699,7 @@ pub fn rank(skills: &[Skill], query: &str, limit: usize) -> Ranking {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::skill::SkillType;
+    use crate::core::skill::{Port, SkillType};
 
     fn skill(name: &str, description: &str, inputs: &[&str], outputs: &[&str]) -> Skill {
         Skill {
@@ -707,8 +707,8 @@ mod tests {
             skill_type: SkillType::CodeInline,
             description: description.into(),
             command: "true".into(),
-            inputs: inputs.iter().map(|name| name.to_string()).collect(),
-            outputs: outputs.iter().map(|name| name.to_string()).collect(),
+            inputs: Some(Port::names(inputs.iter().copied())),
+            outputs: Some(Port::names(outputs.iter().copied())),
             extra: Default::default(),
         }
     }

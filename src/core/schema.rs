@@ -153,6 +153,14 @@ pub fn workflow_schema() -> Value {
     generator().into_root_schema_for::<Workflow>().to_value()
 }
 
+/// The JSON Schema document of the skill file format
+/// (`skills/NAME.json`).
+pub fn skill_schema() -> Value {
+    generator()
+        .into_root_schema_for::<super::skill::Skill>()
+        .to_value()
+}
+
 /// The JSON Schema of one modification (what a model emits).
 pub fn modification_schema() -> Value {
     generator()
@@ -175,6 +183,23 @@ mod tests {
         );
         assert_eq!(schema["properties"]["version"]["type"], "string");
         assert_eq!(schema["required"], serde_json::json!(["name", "steps"]));
+    }
+
+    #[test]
+    fn the_skill_schema_takes_names_or_objects_as_inputs_and_outputs() {
+        let schema = skill_schema();
+        assert_eq!(schema["title"], "qwf skill");
+        assert_eq!(schema["required"], serde_json::json!(["name", "type"]));
+        let port = &schema["$defs"]["Port"]["anyOf"];
+        assert_eq!(port[0]["type"], "string");
+        assert_eq!(port[1]["$ref"], "#/$defs/PortObject");
+        let object = &schema["$defs"]["PortObject"];
+        assert_eq!(object["required"], serde_json::json!(["name"]));
+        assert_eq!(object["properties"]["optional"]["type"], "boolean");
+        assert_eq!(
+            schema["properties"]["inputs"]["items"]["$ref"],
+            "#/$defs/Port"
+        );
     }
 
     #[test]

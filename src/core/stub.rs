@@ -67,10 +67,11 @@ pub fn script_stub(skill: &Skill) -> Option<(String, String)> {
             one_line(skill.description.trim())
         )
     };
-    let gives = if skill.outputs.is_empty() {
+    let outputs = skill.output_list();
+    let gives = if outputs.is_empty() {
         "nothing".to_string()
     } else {
-        format!("a JSON object with {}", skill.outputs.join(", "))
+        format!("a JSON object with {}", outputs.join(", "))
     };
     let message = format!("implement me: {script} ({about}) should print {gives}");
     let header = [
@@ -85,8 +86,7 @@ pub fn script_stub(skill: &Skill) -> Option<(String, String)> {
         "script (remove this header too): until then `qwf run` refuses to start.".to_string(),
     ];
     let inputs: Vec<(String, String)> = skill
-        .inputs
-        .iter()
+        .input_names()
         .map(|input| (identifier(input), input_variable(input)))
         .collect();
     let text = match extension.as_str() {
@@ -224,8 +224,8 @@ mod tests {
             skill_type: SkillType::CodeInline,
             description: "Send a \"notification\"".into(),
             command: command.into(),
-            inputs: vec!["data".into(), "api-url".into()],
-            outputs: vec!["sent".into()],
+            inputs: Some(crate::core::skill::Port::names(["data", "api-url"])),
+            outputs: Some(crate::core::skill::Port::names(["sent"])),
             extra: Default::default(),
         }
     }

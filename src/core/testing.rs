@@ -21,3 +21,44 @@ pub fn modifications(value: serde_json::Value) -> Vec<super::modification::Modif
         Err(error) => panic!("modifications do not parse: {error}"),
     }
 }
+
+/// The seed pipeline's skills with their declared interfaces, plus
+/// `s3-uploader` (data, bucket → location) for swaps.
+pub fn pipeline_registry() -> super::validation::KnownResources {
+    let skill = |text: serde_json::Value| -> super::skill::Skill {
+        match serde_json::from_value(text) {
+            Ok(skill) => skill,
+            Err(error) => panic!("fixture skill does not parse: {error}"),
+        }
+    };
+    let skills = [
+        skill(
+            serde_json::json!({"name": "http-fetch", "type": "code_inline", "command": "curl -sf",
+            "inputs": ["url"], "outputs": ["data"]}),
+        ),
+        skill(
+            serde_json::json!({"name": "data-validator", "type": "code_inline", "command": "python3 validate.py",
+            "inputs": ["data", {"name": "schema", "optional": true}], "outputs": ["validated", {"name": "valid", "type": "boolean"}]}),
+        ),
+        skill(
+            serde_json::json!({"name": "db-writer", "type": "code_inline", "command": "python3 save.py",
+            "inputs": ["data", "table"], "outputs": []}),
+        ),
+        skill(
+            serde_json::json!({"name": "s3-uploader", "type": "code_inline", "command": "aws s3 cp - s3://bucket/key",
+            "inputs": ["data", "bucket"], "outputs": ["location"]}),
+        ),
+        skill(
+            serde_json::json!({"name": "legacy", "type": "code_inline", "command": "./legacy.sh"}),
+        ),
+        skill(
+            serde_json::json!({"name": "curl-fetch", "type": "code_inline", "command": "curl -fsSL --retry 2",
+            "inputs": ["url"], "outputs": ["data"]}),
+        ),
+        skill(
+            serde_json::json!({"name": "logger", "type": "code_inline", "command": "logger -t qwf",
+            "inputs": ["data"], "outputs": []}),
+        ),
+    ];
+    super::validation::KnownResources::new(&skills, Vec::new())
+}

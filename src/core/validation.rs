@@ -1,7 +1,7 @@
 //! Validation: every problem in a workflow at once, each with a severity, a
 //! JSON pointer, the step it concerns and a hint for fixing it.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 
 use serde::Serialize;
@@ -11,6 +11,7 @@ use super::model::{
 };
 use super::names::{check_name, step_id_problem};
 use super::reference::{self, Reference};
+use super::skill::{Interface, Skill};
 use super::suggest::did_you_mean;
 use super::tree::{IdSet, StepIndex, pointer_segment};
 
@@ -49,6 +50,18 @@ pub enum IssueCode {
     UnknownSkill,
     UnknownAgent,
     UnknownField,
+    /// A required input of the step's skill (or agent) is not wired.
+    MissingInput,
+    /// The step gives its skill an input the skill does not declare.
+    UndeclaredInput,
+    /// A step declares (or another reads) an output its skill does not
+    /// produce.
+    UnproducedOutput,
+    /// The skill declares no interface, so steps using it are not checked.
+    UnknownInterface,
+    /// A context value is still a `TODO: …` placeholder: `qwf run` will not
+    /// start until it is filled in.
+    Placeholder,
 }
 
 /// One problem found by validation.
@@ -100,11 +113,72 @@ impl Report {
     }
 }
 
-/// The skills and agents that exist, for checking that steps name real ones.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// The skills and agents that exist, with their interfaces, for checking
+/// that steps name real ones and wire them as they declare.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct KnownResources {
-    pub skills: BTreeSet<String>,
-    pub agents: BTreeSet<String>,
+    pub skills: BTreeMap<String, Interface>,
+    pub agents: BTreeMap<String, Interface>,
+}
+
+impl KnownResources {
+    /// The registry's skills with their interfaces, and agents.
+    pub fn new<'s>(
+        skills: impl IntoIterator<Item = &'s Skill>,
+        agents: impl IntoIterator<Item = (String, Interface)>,
+    ) -> Self {
+        KnownResources {
+            skills: skills
+                .into_iter()
+                .map(|skill| (skill.name.clone(), skill.interface()))
+                .collect(),
+            agents: agents.into_iter().collect(),
+        }
+    }
+
+    /// Skills and agents known by name only (interfaces unknown).
+    pub fn names<S: Into<String>, A: Into<String>>(
+        skills: impl IntoIterator<Item = S>,
+        agents: impl IntoIterator<Item = A>,
+    ) -> Self {
+        KnownResources {
+            skills: skills
+                .into_iter()
+                .map(|name| (name.into(), Interface::unknown()))
+                .collect(),
+            agents: agents
+                .into_iter()
+                .map(|name| (name.into(), Interface::unknown()))
+                .collect(),
+        }
+    }
+
+    /// Adds (or replaces) a skill, e.g. one a proposal creates.
+    pub fn add_skill(&mut self, skill: &Skill) {
+        self.skills.insert(skill.name.clone(), skill.interface());
+    }
+
+    pub fn has_skill(&self, name: &str) -> bool {
+        self.skills.contains_key(name)
+    }
+
+    /// The interface a step is checked against: its skill's or agent's.
+    pub fn interface_of<'s>(
+        &'s self,
+        step: &'s Step,
+    ) -> Option<(&'static str, &'s str, &'s Interface)> {
+        match &step.kind {
+            StepKind::Skill { skill } => self
+                .skills
+                .get(skill)
+                .map(|interface| ("skill", skill.as_str(), interface)),
+            StepKind::Agent { agent, .. } => self
+                .agents
+                .get(agent)
+                .map(|interface| ("agent", agent.as_str(), interface)),
+            _ => None,
+        }
+    }
 }
 
 /// Validates a workflow. With `known`, steps naming skills or agents that do
@@ -134,6 +208,7 @@ pub(crate) fn validate_indexed(index: &StepIndex<'_>, known: Option<&KnownResour
                     .map(|target| (target, visited.step.id.as_str()))
             })
             .collect(),
+        unknown_interfaces: HashSet::new(),
     };
     checker.check_workflow();
     checker.check_steps();
@@ -171,6 +246,8 @@ struct Checker<'a, 'k> {
     ran_log: Vec<&'a str>,
     /// Fallback step → the step it stands in for (it runs only then).
     fallback_of: std::collections::HashMap<&'a str, &'a str>,
+    /// Skills already warned about for declaring no interface.
+    unknown_interfaces: HashSet<String>,
 }
 
 impl<'a> Checker<'a, '_> {
@@ -230,7 +307,17 @@ impl<'a> Checker<'a, '_> {
         }
         self.unknown_fields(&workflow.extra, "", None, "workflow");
         self.unknown_fields(&workflow.context.extra, "/context", None, "context");
-        for key in workflow.context.readonly.keys() {
+        for (key, value) in &workflow.context.readonly {
+            if let Some(text) = value.as_str().filter(|text| text.starts_with("TODO")) {
+                self.push(
+                    Severity::Warning,
+                    IssueCode::Placeholder,
+                    format!("/context/readonly/{}", pointer_segment(key)),
+                    None,
+                    format!("context value '{key}' is still a placeholder ({text}), so the workflow cannot run yet"),
+                    format!("give it a value: `qwf edit {} --context \"set the {key} to …\"`, or `qwf run {} --set {key}=…` for one run", workflow.name, workflow.name),
+                );
+            }
             if key.is_empty() || key.contains('.') {
                 self.push(
                     Severity::Error,
@@ -290,6 +377,7 @@ impl<'a> Checker<'a, '_> {
                 );
             }
             self.check_kind(step, pointer);
+            self.check_interface(step, pointer);
             if step.timeout_secs == Some(0) {
                 self.push(
                     Severity::Error,
@@ -370,9 +458,9 @@ impl<'a> Checker<'a, '_> {
                         "set \"skill\" to the name of a skill (`qwf skill list`)".into(),
                     );
                 } else if let Some(known) = self.known
-                    && !known.skills.contains(skill)
+                    && !known.skills.contains_key(skill)
                 {
-                    let hint = match did_you_mean(skill, known.skills.iter().map(String::as_str)) {
+                    let hint = match did_you_mean(skill, known.skills.keys().map(String::as_str)) {
                         Some(close) => format!(
                             "did you mean '{close}'? Otherwise create it with `qwf skill create {skill} --type code_inline --command \"…\"`"
                         ),
@@ -406,9 +494,9 @@ impl<'a> Checker<'a, '_> {
                         "set \"agent\" to the name of an agent (`qwf resources`)".into(),
                     );
                 } else if let Some(known) = self.known
-                    && !known.agents.contains(agent)
+                    && !known.agents.contains_key(agent)
                 {
-                    let hint = match did_you_mean(agent, known.agents.iter().map(String::as_str)) {
+                    let hint = match did_you_mean(agent, known.agents.keys().map(String::as_str)) {
                         Some(close) => format!(
                             "did you mean '{close}'? `qwf resources` lists the agents qwf found"
                         ),
@@ -515,6 +603,129 @@ impl<'a> Checker<'a, '_> {
                     format!("{pointer}/type"),
                     id,
                     format!("step '{}' has unknown type '{type_name}'", step.id),
+                    hint,
+                );
+            }
+        }
+    }
+
+    /// The step against its skill's (or agent's) declared interface: every
+    /// required input wired, no input it does not take, no output it does
+    /// not produce. A skill that declares nothing is warned about once.
+    fn check_interface(&mut self, step: &Step, pointer: &str) {
+        let Some(known) = self.known else { return };
+        let Some((what, name, interface)) = known.interface_of(step) else {
+            return;
+        };
+        let id = Some(step.id.as_str());
+        if what == "skill"
+            && (interface.inputs.is_none() || interface.outputs.is_none())
+            && self.unknown_interfaces.insert(name.to_string())
+        {
+            let missing = match (&interface.inputs, &interface.outputs) {
+                (None, None) => "neither inputs nor outputs",
+                (None, Some(_)) => "no inputs",
+                _ => "no outputs",
+            };
+            // Not tied to one step, so the warning stays the same when
+            // steps using the skill come and go.
+            self.push(
+                Severity::Warning,
+                IssueCode::UnknownInterface,
+                format!("{pointer}/skill"),
+                None,
+                format!(
+                    "skill '{name}' declares {missing}, so qwf cannot check what the steps using it give it or read from it"
+                ),
+                "declare them in its skill file: \"inputs\": [\"url\", {\"name\": \"schema\", \"optional\": true}], \"outputs\": [\"data\"] (`qwf schema skill`)".to_string(),
+            );
+        }
+        if let Some(inputs) = &interface.inputs {
+            let declared: Vec<&str> = inputs.iter().map(|port| port.name.as_str()).collect();
+            for port in inputs.iter().filter(|port| !port.optional) {
+                if step.inputs.contains_key(&port.name) {
+                    continue;
+                }
+                let about = port
+                    .description
+                    .as_deref()
+                    .map(|text| format!(" ({text})"))
+                    .unwrap_or_default();
+                self.push(
+                    Severity::Error,
+                    IssueCode::MissingInput,
+                    if step.inputs.is_empty() {
+                        pointer.to_string()
+                    } else {
+                        format!("{pointer}/inputs")
+                    },
+                    id,
+                    format!(
+                        "step '{}' does not give {what} '{name}' its required input '{}'",
+                        step.id, port.name
+                    ),
+                    format!(
+                        "wire it in the step's inputs: \"{}\": \"context.KEY\" or \"STEP.OUTPUT\"{about}",
+                        port.name
+                    ),
+                );
+            }
+            for input in step.inputs.keys() {
+                if declared.contains(&input.as_str()) {
+                    continue;
+                }
+                let takes = if declared.is_empty() {
+                    "it takes no inputs".to_string()
+                } else {
+                    format!("its inputs are: {}", declared.join(", "))
+                };
+                let hint = match did_you_mean(input, declared.iter().copied()) {
+                    Some(close) => format!("did you mean '{close}'? ({takes})"),
+                    None => format!(
+                        "remove it, or add it to the inputs of {what} '{name}' if it does take it ({takes})"
+                    ),
+                };
+                // Extra inputs do not stop a run (the skill never reads
+                // them), but one is often a misspelt required input.
+                self.push(
+                    Severity::Warning,
+                    IssueCode::UndeclaredInput,
+                    format!("{pointer}/inputs/{}", pointer_segment(input)),
+                    id,
+                    format!(
+                        "step '{}' gives {what} '{name}' input '{input}', which it does not take",
+                        step.id
+                    ),
+                    hint,
+                );
+            }
+        }
+        if let Some(outputs) = &interface.outputs {
+            let produced: Vec<&str> = outputs.iter().map(|port| port.name.as_str()).collect();
+            for (position, output) in step.outputs.iter().enumerate() {
+                if interface.produces_for(&step.outputs, output) != Some(false) {
+                    continue;
+                }
+                let produces = if produced.is_empty() {
+                    "it produces no outputs".to_string()
+                } else {
+                    format!("it produces: {}", produced.join(", "))
+                };
+                let hint = match did_you_mean(output, produced.iter().copied()) {
+                    Some(close) => format!("did you mean '{close}'? ({produces})"),
+                    None => format!(
+                        "declare only what the {what} produces ({produces}); if it does produce '{output}', add it to the {what}'s outputs"
+                    ),
+                };
+                self.push(
+                    Severity::Error,
+                    IssueCode::UnproducedOutput,
+                    format!("{pointer}/outputs/{position}"),
+                    id,
+                    format!(
+                        "step '{}' declares output '{output}', but its {what} '{name}' does not produce it",
+                        step.id
+                    ),
                     hint,
                 );
             }
@@ -899,21 +1110,61 @@ impl<'a> Checker<'a, '_> {
                         format!("move '{producer_id}' before '{}', or read a value that is available there", consumer.id),
                     );
                     self.relate_last(producer_id);
-                } else if !producer.outputs.iter().any(|declared| declared == output) {
+                } else if producer.outputs.iter().any(|declared| declared == output) {
+                    // Declared by the step, but does its skill produce it?
+                    if let Some((what, name, interface)) =
+                        self.known.and_then(|known| known.interface_of(producer))
+                        && interface.produces_for(&producer.outputs, output) == Some(false)
+                    {
+                        let produced = interface.output_names();
+                        let hint = if produced.is_empty() {
+                            format!(
+                                "{what} '{name}' produces no outputs; read a value from elsewhere"
+                            )
+                        } else {
+                            format!(
+                                "read one of the outputs {what} '{name}' produces: {}",
+                                produced.join(", ")
+                            )
+                        };
+                        self.push(
+                            Severity::Error,
+                            IssueCode::UnproducedOutput,
+                            pointer(),
+                            id,
+                            format!("step '{}' {place} reads '{text}', but {what} '{name}' of step '{producer_id}' does not produce '{output}'", consumer.id),
+                            hint,
+                        );
+                        self.relate_last(producer_id);
+                    }
+                } else {
                     let declared = if producer.outputs.is_empty() {
                         "it declares no outputs".to_string()
                     } else {
                         format!("its outputs are: {}", producer.outputs.join(", "))
                     };
-                    let hint =
-                        match did_you_mean(output, producer.outputs.iter().map(String::as_str)) {
-                            Some(close) => {
-                                format!("did you mean '{producer_id}.{close}'? ({declared})")
-                            }
+                    let hint = match did_you_mean(
+                        output,
+                        producer.outputs.iter().map(String::as_str),
+                    ) {
+                        Some(close) => {
+                            format!("did you mean '{producer_id}.{close}'? ({declared})")
+                        }
+                        None => match self
+                            .known
+                            .and_then(|known| known.interface_of(producer))
+                            .filter(|(_, _, interface)| {
+                                interface.produces_for(&[], output) == Some(false)
+                            }) {
+                            Some((what, name, interface)) => format!(
+                                "{what} '{name}' of '{producer_id}' does not produce '{output}' either (it produces: {}); read a value that exists",
+                                interface.output_names().join(", ")
+                            ),
                             None => format!(
                                 "add '{output}' to the outputs of '{producer_id}' ({declared})"
                             ),
-                        };
+                        },
+                    };
                     self.push(
                         Severity::Error,
                         IssueCode::UndeclaredOutput,

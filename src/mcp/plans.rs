@@ -17,6 +17,7 @@ use crate::agent::gate::{Decision, Gate, Proposal, ProposalKind};
 use crate::agent::model::Model;
 use crate::agent::offline::OfflinePlanner;
 use crate::agent::session::{Mode, Options, Report, Session};
+use crate::core::impact::Impact;
 use crate::core::names::check_name;
 use crate::core::{Verdict, evaluate_result};
 use crate::store::pending::{AppliedPlan, NewPlan, PendingChange, PendingPlan};
@@ -321,7 +322,7 @@ pub(super) fn apply(
             workflow,
             new_skills,
         } => {
-            refuse_breaking(&pending, pending.verdict, args, Vec::new(), Value::Null)?;
+            refuse_breaking(&pending, pending.verdict, args, None)?;
             let name = workflow.name.clone();
             if store.exists(&name) {
                 return Err(Failure::new(
@@ -389,16 +390,23 @@ pub(super) fn apply(
 }
 
 /// Refuses a breaking plan without `force`, with what breaks.
+/// Refuses a breaking plan without `force`, saying what breaks (`impact`,
+/// when the plan was evaluated against a version).
 fn refuse_breaking(
     pending: &PendingPlan,
     verdict: Verdict,
     args: &ApplyPlanArgs,
-    details: Vec<String>,
-    impact: Value,
+    impact: Option<&Impact>,
 ) -> Result<(), Failure> {
     if verdict != Verdict::Breaking || args.force {
         return Ok(());
     }
+    let impact = impact.map_or(Value::Null, |impact| json!(impact));
+    let details = if impact.is_null() {
+        Vec::new()
+    } else {
+        text::impact_lines(&impact)
+    };
     let mut failure = Failure::new(
         format!(
             "plan '{}' breaks the workflow; nothing was applied",
@@ -434,13 +442,31 @@ fn apply_modify(
     // Evaluated on the current version, exactly as `qwf apply` does.
     let checked = plan.check(store, context)?;
     let impact = &checked.evaluation.impact;
-    refuse_breaking(
-        pending,
-        impact.verdict,
-        args,
-        text::impact_lines(&json!(impact)),
-        json!(impact),
-    )?;
+    refuse_breaking(pending, impact.verdict, args, Some(impact))?;
+    // A rewrite is never applied without `force`, as with `--yes`.
+    if let Some(rewrite) = crate::agent::gate::rewrite_reason(
+        &checked.evaluation,
+        &plan.modifications,
+        &plan.summary,
+        plan.request.as_deref().unwrap_or_default(),
+    ) && !args.force
+    {
+        let mut failure = Failure::new(
+            format!(
+                "plan '{}' rewrites the workflow rather than editing it ({rewrite}); nothing was applied",
+                pending.id
+            ),
+            "propose a smaller change that does only what the user asked; call apply_plan again with force: true only if they want the rewrite",
+        );
+        failure.confirm = Some(format!(
+            "qwf: plan {} ({}) rewrites the workflow: {rewrite}.\nApply it anyway, as a new version (it can be rolled back)?",
+            pending.id, pending.summary
+        ));
+        failure.extra = Some(Box::new(
+            json!({ "applied": false, "verdict": impact.verdict, "rewrite": rewrite }),
+        ));
+        return Err(failure);
+    }
     let committed = plan.commit(store, origin, pending.tool_calls.clone(), context)?;
     Ok(json!({
         "workflow": plan.workflow,
@@ -480,13 +506,7 @@ fn apply_rollback(
     let known = store.known_resources().ok();
     let evaluation = evaluate_result(&head.workflow, target.clone(), known.as_ref());
     let impact = &evaluation.impact;
-    refuse_breaking(
-        pending,
-        impact.verdict,
-        args,
-        text::impact_lines(&json!(impact)),
-        json!(impact),
-    )?;
+    refuse_breaking(pending, impact.verdict, args, Some(impact))?;
     let mut provenance = Provenance::new(format!("Rolled back to v{to}"), origin);
     provenance.tool_calls = pending.tool_calls.clone();
     let committed = store.commit(

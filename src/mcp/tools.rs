@@ -420,21 +420,11 @@ fn run(settings: &ServerSettings, client: &str, name: &str, arguments: Value) ->
         }
         "validate_workflow" => {
             let args: WorkflowArgs = parse(name, &arguments)?;
-            let mut content = read(name, arguments)?;
-            content["workflow"] = json!(args.workflow);
-            Ok(Answer {
-                text: text::validation(&content),
-                structured: content,
-            })
+            about(&args.workflow, read(name, arguments)?, text::validation)
         }
         "history" => {
             let args: WorkflowArgs = parse(name, &arguments)?;
-            let mut content = read(name, arguments)?;
-            content["workflow"] = json!(args.workflow);
-            Ok(Answer {
-                text: text::history(&content),
-                structured: content,
-            })
+            about(&args.workflow, read(name, arguments)?, text::history)
         }
         "show_diff" => {
             let args: ShowDiffArgs = parse(name, &arguments)?;
@@ -442,15 +432,11 @@ fn run(settings: &ServerSettings, client: &str, name: &str, arguments: Value) ->
             let current = store.head(&args.workflow, &context)?.record.version;
             let to = args.to.map_or(current, |to| to.0);
             let from = args.from.map_or(to.saturating_sub(1).max(1), |from| from.0);
-            let mut content = read(
+            let content = read(
                 name,
                 json!({ "workflow": args.workflow, "from": from, "to": to }),
             )?;
-            content["workflow"] = json!(args.workflow);
-            Ok(Answer {
-                text: text::diff(&content),
-                structured: content,
-            })
+            about(&args.workflow, content, text::diff)
         }
         "list_skills" => {
             let content = read(name, arguments)?;
@@ -472,12 +458,7 @@ fn run(settings: &ServerSettings, client: &str, name: &str, arguments: Value) ->
         }
         "analyze_impact" => {
             let args: AnalyzeImpactArgs = parse(name, &arguments)?;
-            let mut content = read(name, arguments)?;
-            content["workflow"] = json!(args.workflow);
-            Ok(Answer {
-                text: text::impact(&content),
-                structured: content,
-            })
+            about(&args.workflow, read(name, arguments)?, text::impact)
         }
         "propose_modification" => {
             let args: ProposeModificationArgs = parse(name, &arguments)?;
@@ -524,6 +505,16 @@ fn run(settings: &ServerSettings, client: &str, name: &str, arguments: Value) ->
             "tools/list lists the tools",
         )),
     }
+}
+
+/// The answer of a tool about `workflow`: what qwf's own tool said, with
+/// the workflow's name, and in words.
+fn about(workflow: &str, mut content: Value, words: fn(&Value) -> String) -> Reply {
+    content["workflow"] = json!(workflow);
+    Ok(Answer {
+        text: words(&content),
+        structured: content,
+    })
 }
 
 fn to_result(reply: Reply) -> CallToolResult {

@@ -204,8 +204,20 @@ pub fn run_leaf(
                     Failure::new("spawn", format!("skill '{name}' does not exist")).permanent(),
                 );
             };
-            let outputs = declared_outputs(step, &skill.outputs);
-            match skill.skill_type {
+            let skill_outputs = skill.output_list();
+            // A step declaring one output names the skill's one output as
+            // it likes: read the skill's name, store the step's.
+            let renamed = match (step.outputs.as_slice(), skill_outputs.as_slice()) {
+                ([alias], [original]) if alias != original => {
+                    Some((original.clone(), alias.clone()))
+                }
+                _ => None,
+            };
+            let outputs = match &renamed {
+                Some((original, _)) => vec![original.clone()],
+                None => declared_outputs(step, &skill_outputs),
+            };
+            let end = match skill.skill_type {
                 SkillType::CodeInline | SkillType::CodeSession => {
                     let Some(argv) = leaf.argv.filter(|argv| !argv.is_empty()) else {
                         return AttemptEnd::Failed(
@@ -233,6 +245,15 @@ pub fn run_leaf(
                     deadline,
                     around,
                 ),
+            };
+            match (end, renamed) {
+                (AttemptEnd::Done(mut parsed), Some((original, alias))) => {
+                    if let Some(value) = parsed.remove(&original) {
+                        parsed.insert(alias, value);
+                    }
+                    AttemptEnd::Done(parsed)
+                }
+                (end, _) => end,
             }
         }
         StepKind::Agent {

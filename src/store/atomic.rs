@@ -5,30 +5,16 @@ use std::fs::{self, File};
 use std::io::Write;
 use std::path::Path;
 
+use tempfile::NamedTempFile;
+
 use super::error::{Result, StoreError};
 
 /// Writes `content` to `path` through a temporary file in the same
 /// directory: write, fsync, rename, fsync the directory.
 pub fn write_atomic(path: &Path, content: &[u8]) -> Result<()> {
-    // A bare file name has an empty parent: the current directory.
-    let directory = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
+    let directory = directory_of(path);
     fs::create_dir_all(directory).map_err(|error| StoreError::io("create", directory, error))?;
-    let mut temporary = tempfile::Builder::new()
-        .prefix(".qwf-")
-        .suffix(".tmp")
-        .tempfile_in(directory)
-        .map_err(|error| StoreError::io("create a temporary file in", directory, error))?;
-    temporary
-        .write_all(content)
-        .map_err(|error| StoreError::io("write", temporary.path(), error))?;
-    temporary
-        .as_file()
-        .sync_all()
-        .map_err(|error| StoreError::io("flush", temporary.path(), error))?;
-    temporary
+    temporary_file(directory, content, true)?
         .persist(path)
         .map_err(|error| StoreError::io("replace", path, error.error))?;
     sync_directory(directory)
@@ -38,10 +24,40 @@ pub fn write_atomic(path: &Path, content: &[u8]) -> Result<()> {
 /// loss after a power cut costs nothing (the next command rebuilds them),
 /// so that every write does not pay two more flushes.
 pub fn write_atomic_unsynced(path: &Path, content: &[u8]) -> Result<()> {
-    let directory = match path.parent() {
+    temporary_file(directory_of(path), content, false)?
+        .persist(path)
+        .map_err(|error| StoreError::io("replace", path, error.error))?;
+    Ok(())
+}
+
+/// Creates `path` with `content` atomically, refusing to replace a file
+/// that appeared there meanwhile.
+pub fn write_new(path: &Path, content: &[u8]) -> Result<()> {
+    let directory = directory_of(path);
+    fs::create_dir_all(directory).map_err(|error| StoreError::io("create", directory, error))?;
+    temporary_file(directory, content, true)?
+        .persist_noclobber(path)
+        .map_err(|error| StoreError::io("create", path, error.error))?;
+    Ok(())
+}
+
+/// The directory a file at `path` is written in; a bare file name has an
+/// empty parent: the current directory.
+pub(super) fn directory_of(path: &Path) -> &Path {
+    match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
-    };
+    }
+}
+
+/// A temporary file in `directory` (named so that
+/// [`remove_stale_temporaries`] finds it if the writer is killed) holding
+/// `content`, flushed to disk when `sync`; the caller renames it into place.
+pub(super) fn temporary_file(
+    directory: &Path,
+    content: &[u8],
+    sync: bool,
+) -> Result<NamedTempFile> {
     let mut temporary = tempfile::Builder::new()
         .prefix(".qwf-")
         .suffix(".tmp")
@@ -50,10 +66,13 @@ pub fn write_atomic_unsynced(path: &Path, content: &[u8]) -> Result<()> {
     temporary
         .write_all(content)
         .map_err(|error| StoreError::io("write", temporary.path(), error))?;
-    temporary
-        .persist(path)
-        .map_err(|error| StoreError::io("replace", path, error.error))?;
-    Ok(())
+    if sync {
+        temporary
+            .as_file()
+            .sync_all()
+            .map_err(|error| StoreError::io("flush", temporary.path(), error))?;
+    }
+    Ok(temporary)
 }
 
 /// Temporary files older than this were left by a writer that was killed;

@@ -11,13 +11,12 @@
 //! kept, never overwritten.
 
 use std::fs;
-use std::io::Write;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::atomic::{sync_directory, write_atomic_unsynced};
+use super::atomic::{directory_of, sync_directory, temporary_file, write_atomic_unsynced};
 use super::error::{Result, StoreError};
 use super::own_files::{Links, read_bounded};
 
@@ -80,24 +79,9 @@ pub enum Replaced {
 /// was not the expected one; elsewhere the check comes just before the
 /// rename.
 pub fn replace_guarded(path: &Path, content: &[u8], expected: Option<&str>) -> Result<Replaced> {
-    let directory = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
+    let directory = directory_of(path);
     fs::create_dir_all(directory).map_err(|error| StoreError::io("create", directory, error))?;
-    let mut temporary = tempfile::Builder::new()
-        .prefix(".qwf-")
-        .suffix(".tmp")
-        .tempfile_in(directory)
-        .map_err(|error| StoreError::io("create a temporary file in", directory, error))?;
-    temporary
-        .write_all(content)
-        .map_err(|error| StoreError::io("write", temporary.path(), error))?;
-    temporary
-        .as_file()
-        .sync_all()
-        .map_err(|error| StoreError::io("flush", temporary.path(), error))?;
-    let temporary = temporary.into_temp_path();
+    let temporary = temporary_file(directory, content, true)?.into_temp_path();
     #[cfg(all(target_os = "linux", any(target_env = "gnu", target_env = "musl")))]
     if let Some(replaced) = linux::replace(&temporary, path, content, expected)? {
         sync_directory(directory)?;

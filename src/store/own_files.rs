@@ -1,69 +1,48 @@
 //! Reading the files qwf keeps itself (workflow files, versions, the log,
 //! the lock, markers): only regular files, never through a symbolic link
 //! (it could lead outside `QWF_HOME`), a FIFO is not waited on, `/dev/zero`
-//! is not read until memory runs out. (Files someone else put there, such
-//! as skills and configs, are read with [`super::read`], which follows
-//! links.)
+//! is not read until memory runs out. The reading itself is
+//! [`super::read`]'s (which serves files someone else put there, such as
+//! skills and configs, following links); this module refuses links and
+//! says why in its own words.
 //!
 //! Every refusal is an `std::io::Error` whose text names what was found
 //! ("is a FIFO (named pipe), not a file"), so callers keep their usual
 //! "cannot read PATH: …" errors.
 
-use std::fs::{File, OpenOptions};
-use std::io::{self, Read};
+use std::fs::File;
+use std::io;
 use std::path::Path;
 
-/// Whether a symbolic link at the path itself may be followed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Links {
-    /// The path was named by the user (`qwf validate ~/flows/a.json`).
-    Follow,
-    /// A file qwf keeps itself: a link could lead outside `QWF_HOME`.
-    Refuse,
-}
+pub use super::read::Links;
+use super::read::{self, Unopened};
+
+const LINK_REFUSED: &str = "is a symbolic link; qwf does not follow links in its own files";
 
 /// Opens `path` for reading without blocking on a FIFO and, with
-/// [`Links::Refuse`], without following a link; then checks that what was
-/// opened is a regular file (the check is on the open file, so nothing can
-/// be swapped in between).
+/// [`Links::Refuse`], without following a link; what was opened is a
+/// regular file (checked on the open file, so nothing can be swapped in
+/// between).
 pub fn open_regular(path: &Path, links: Links) -> io::Result<File> {
-    let mut options = OpenOptions::new();
-    options.read(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        let mut flags = libc::O_NONBLOCK | libc::O_CLOEXEC;
-        if links == Links::Refuse {
-            flags |= libc::O_NOFOLLOW;
-        }
-        options.custom_flags(flags);
-    }
-    let file = options.open(path).map_err(|error| {
-        if links == Links::Refuse && is_link(path) {
-            io::Error::other("is a symbolic link; qwf does not follow links in its own files")
-        } else {
-            error
-        }
-    })?;
-    let metadata = file.metadata()?;
-    if !metadata.is_file() {
-        return Err(not_a_file(&metadata.file_type()));
-    }
-    Ok(file)
+    read::open_checked(path, links).map_err(|unopened| match unopened {
+        Unopened::Link => io::Error::other(LINK_REFUSED),
+        Unopened::DanglingLink(target) => io::Error::new(
+            io::ErrorKind::NotFound,
+            format!("is a link to {}, which does not exist", target.display()),
+        ),
+        Unopened::NotRegular(file_type) => not_a_file(&file_type),
+        Unopened::Io(error) => error,
+    })
 }
 
 /// The bytes of the regular file at `path`, at most `limit` of them.
 pub fn read_bounded(path: &Path, limit: u64, links: Links) -> io::Result<Vec<u8>> {
-    let file = open_regular(path, links)?;
-    let mut bytes = Vec::with_capacity(16 * 1024);
-    file.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > limit {
-        return Err(io::Error::other(format!(
+    read::read_limited(open_regular(path, links)?, limit)?.ok_or_else(|| {
+        io::Error::other(format!(
             "is larger than {}; qwf reads no more than that",
             size(limit)
-        )));
-    }
-    Ok(bytes)
+        ))
+    })
 }
 
 /// The text of the regular file at `path`, at most `limit` bytes of UTF-8.
@@ -99,13 +78,9 @@ pub fn check_real_directory(path: &Path) -> io::Result<()> {
 pub fn explain_link(error: io::Error) -> io::Error {
     #[cfg(unix)]
     if error.raw_os_error() == Some(libc::ELOOP) {
-        return io::Error::other("is a symbolic link; qwf does not follow links in its own files");
+        return io::Error::other(LINK_REFUSED);
     }
     error
-}
-
-fn is_link(path: &Path) -> bool {
-    std::fs::symlink_metadata(path).is_ok_and(|metadata| metadata.file_type().is_symlink())
 }
 
 /// What a file type is, in words.

@@ -86,7 +86,10 @@ impl Plan {
                 hint: "was it made for another qwf home? Check --home / QWF_HOME".into(),
             });
         }
-        let evaluation = evaluate(&head.workflow, &self.modifications, None).map_err(|error| {
+        // The same checks as the gate: the registry's skills and their
+        // interfaces.
+        let known = store.known_resources().ok();
+        let evaluation = evaluate(&head.workflow, &self.modifications, known.as_ref()).map_err(|error| {
             let hint = if self.base_version != head_version {
                 format!(
                     "the plan was made for v{} and the workflow is now at v{head_version}; make the plan again",

@@ -1,12 +1,18 @@
-//! Reading a file someone else may have put there. Only a regular file is
-//! read (a FIFO would block forever, `/dev/zero` never ends), it is opened
-//! without blocking, checked again once open, and never read past a bound.
-//! A symbolic link is followed; what it points at must be a regular file.
+//! Reading a file without being led astray by it. Only a regular file is
+//! read (a FIFO would block forever, `/dev/zero` never ends): its type is
+//! checked before it is opened, it is opened without blocking, checked
+//! again once open, and never read past a bound.
+//!
+//! A file someone else may have put there (skills, agents, MCP configs,
+//! `config.toml`) is read with the functions here, which follow a symbolic
+//! link to the regular file it points at. qwf's own files are read through
+//! [`super::own_files`], on the same core ([`open_checked`],
+//! [`read_limited`]) with links refused.
 
-use std::fs::{File, OpenOptions};
-use std::io::Read;
+use std::fs::{File, FileType, OpenOptions};
+use std::io::{self, Read};
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// What a file may be at most when nothing smaller is said: skill files,
 /// agents, MCP configs and `config.toml` are a few kilobytes.
@@ -18,7 +24,7 @@ pub enum ReadError {
     #[error("does not exist")]
     NotFound,
     #[error("is a link to {}, which does not exist", .0.display())]
-    DanglingLink(std::path::PathBuf),
+    DanglingLink(PathBuf),
     #[error("is a directory, not a file")]
     Directory,
     #[error("is a {0}, not a regular file; qwf reads only regular files")]
@@ -28,7 +34,7 @@ pub enum ReadError {
     #[error("is not UTF-8 text (byte {0})")]
     NotUtf8(usize),
     #[error("cannot be read: {0}")]
-    Io(std::io::Error),
+    Io(io::Error),
 }
 
 impl ReadError {
@@ -36,87 +42,122 @@ impl ReadError {
         matches!(self, ReadError::NotFound)
     }
 
-    fn from_io(error: std::io::Error) -> Self {
+    fn from_io(error: io::Error) -> Self {
         match error.kind() {
-            std::io::ErrorKind::NotFound => ReadError::NotFound,
-            std::io::ErrorKind::IsADirectory => ReadError::Directory,
+            io::ErrorKind::NotFound => ReadError::NotFound,
+            io::ErrorKind::IsADirectory => ReadError::Directory,
             _ => ReadError::Io(error),
         }
     }
 }
 
-/// The kind of a file that is not regular, in words.
-fn special_kind(file_type: std::fs::FileType) -> Option<&'static str> {
+/// The refusal of what is not a regular file, with its kind in words.
+fn not_regular(file_type: FileType) -> ReadError {
     if file_type.is_dir() {
-        Some("directory")
-    } else if file_type.is_fifo() {
-        Some("named pipe (FIFO)")
-    } else if file_type.is_char_device() {
-        Some("character device")
-    } else if file_type.is_block_device() {
-        Some("block device")
-    } else if file_type.is_socket() {
-        Some("socket")
-    } else if file_type.is_file() {
-        None
-    } else {
-        Some("special file")
+        return ReadError::Directory;
     }
+    ReadError::Special(if file_type.is_fifo() {
+        "named pipe (FIFO)"
+    } else if file_type.is_char_device() {
+        "character device"
+    } else if file_type.is_block_device() {
+        "block device"
+    } else if file_type.is_socket() {
+        "socket"
+    } else {
+        "special file"
+    })
 }
 
-fn check_type(file_type: std::fs::FileType) -> Result<(), ReadError> {
-    match special_kind(file_type) {
-        None => Ok(()),
-        Some("directory") => Err(ReadError::Directory),
-        Some(kind) => Err(ReadError::Special(kind)),
+/// Whether a symbolic link at the path itself may be followed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Links {
+    /// A file someone else put there: the link is followed, and what it
+    /// points at must be a regular file.
+    Follow,
+    /// A file qwf keeps itself: a link could lead outside `QWF_HOME`.
+    Refuse,
+}
+
+/// Why a file was not opened, before it is put in words (each reader has
+/// its own words for it).
+#[derive(Debug)]
+pub(super) enum Unopened {
+    /// A symbolic link, with [`Links::Refuse`].
+    Link,
+    /// A link to nothing, with [`Links::Follow`]: where it points.
+    DanglingLink(PathBuf),
+    /// Something other than a regular file.
+    NotRegular(FileType),
+    Io(io::Error),
+}
+
+/// Opens `path` for reading if it is a regular file.
+pub(super) fn open_checked(path: &Path, links: Links) -> Result<File, Unopened> {
+    // The type first, so a FIFO or a device is never opened at all...
+    let metadata = match links {
+        Links::Follow => std::fs::metadata(path),
+        Links::Refuse => std::fs::symlink_metadata(path),
+    };
+    let metadata = metadata.map_err(|error| match (error.kind(), std::fs::read_link(path)) {
+        (io::ErrorKind::NotFound, Ok(target)) => Unopened::DanglingLink(target),
+        _ => Unopened::Io(error),
+    })?;
+    if metadata.file_type().is_symlink() {
+        return Err(Unopened::Link);
     }
+    if !metadata.is_file() {
+        return Err(Unopened::NotRegular(metadata.file_type()));
+    }
+    // ...and again on what was opened, in case it was swapped meanwhile;
+    // O_NONBLOCK keeps even that open from waiting for a writer, and
+    // O_NOFOLLOW from following a link put there meanwhile.
+    let mut flags = libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC;
+    if links == Links::Refuse {
+        flags |= libc::O_NOFOLLOW;
+    }
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(flags)
+        .open(path)
+        .map_err(|error| match error.raw_os_error() {
+            Some(libc::ELOOP) if links == Links::Refuse => Unopened::Link,
+            _ => Unopened::Io(error),
+        })?;
+    let opened = file.metadata().map_err(Unopened::Io)?;
+    if !opened.is_file() {
+        return Err(Unopened::NotRegular(opened.file_type()));
+    }
+    Ok(file)
+}
+
+/// All of `file`, or `None` when it holds more than `limit` bytes.
+pub(super) fn read_limited(file: File, limit: u64) -> io::Result<Option<Vec<u8>>> {
+    let mut bytes = Vec::new();
+    file.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
+    Ok((bytes.len() as u64 <= limit).then_some(bytes))
 }
 
 /// Opens `path` for reading if it is a regular file (following links).
 pub fn open_regular(path: &Path) -> Result<File, ReadError> {
-    // The type first, so a FIFO is never opened at all...
-    let metadata = std::fs::metadata(path).map_err(|error| {
-        match (error.kind(), std::fs::read_link(path)) {
-            (std::io::ErrorKind::NotFound, Ok(target)) => ReadError::DanglingLink(target),
-            _ => ReadError::from_io(error),
-        }
-    })?;
-    check_type(metadata.file_type())?;
-    // ...and again on what was opened, in case it was swapped meanwhile;
-    // O_NONBLOCK keeps even that open from waiting for a writer.
-    let file = OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
-        .open(path)
-        .map_err(ReadError::from_io)?;
-    let opened = file.metadata().map_err(ReadError::from_io)?;
-    check_type(opened.file_type())?;
-    Ok(file)
+    open_checked(path, Links::Follow).map_err(|unopened| match unopened {
+        Unopened::DanglingLink(target) => ReadError::DanglingLink(target),
+        Unopened::NotRegular(file_type) => not_regular(file_type),
+        Unopened::Io(error) => ReadError::from_io(error),
+        // Links are followed here.
+        Unopened::Link => ReadError::Special("symbolic link"),
+    })
 }
 
 /// The bytes of the regular file at `path`, at most `limit` of them.
 pub fn read_bytes(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
-    let file = open_regular(path)?;
-    let mut bytes = Vec::new();
-    file.take(limit.saturating_add(1))
-        .read_to_end(&mut bytes)
-        .map_err(ReadError::from_io)?;
-    if bytes.len() as u64 > limit {
-        return Err(ReadError::TooLarge { limit });
-    }
-    Ok(bytes)
+    bounded(open_regular(path)?, limit)
 }
 
 /// The text of the regular file at `path` (at most `limit` bytes), without
 /// a leading UTF-8 byte order mark.
 pub fn read_text(path: &Path, limit: u64) -> Result<String, ReadError> {
-    let bytes = read_bytes(path, limit)?;
-    let text = String::from_utf8(bytes)
-        .map_err(|error| ReadError::NotUtf8(error.utf8_error().valid_up_to()))?;
-    Ok(match text.strip_prefix('\u{feff}') {
-        Some(rest) => rest.to_string(),
-        None => text,
-    })
+    text(read_bytes(path, limit)?)
 }
 
 /// The text of a file the user named on the command line: a pipe works
@@ -127,13 +168,16 @@ pub fn read_named_text(path: &Path, limit: u64) -> Result<String, ReadError> {
     if file.metadata().map_err(ReadError::from_io)?.is_dir() {
         return Err(ReadError::Directory);
     }
-    let mut bytes = Vec::new();
-    file.take(limit.saturating_add(1))
-        .read_to_end(&mut bytes)
-        .map_err(ReadError::from_io)?;
-    if bytes.len() as u64 > limit {
-        return Err(ReadError::TooLarge { limit });
-    }
+    text(bounded(file, limit)?)
+}
+
+fn bounded(file: File, limit: u64) -> Result<Vec<u8>, ReadError> {
+    read_limited(file, limit)
+        .map_err(ReadError::from_io)?
+        .ok_or(ReadError::TooLarge { limit })
+}
+
+fn text(bytes: Vec<u8>) -> Result<String, ReadError> {
     let text = String::from_utf8(bytes)
         .map_err(|error| ReadError::NotUtf8(error.utf8_error().valid_up_to()))?;
     Ok(match text.strip_prefix('\u{feff}') {

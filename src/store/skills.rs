@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use super::atomic::write_new;
 use super::discovery::{Client, FoundSkill, Kind, Problem, Scope, Shadowed, workspace_skills_dir};
 use super::error::{Result, StoreError};
 use super::{Store, write_atomic};
@@ -135,14 +136,12 @@ impl Store {
     /// The skills and agents a workflow may name, for validation.
     pub fn known_resources(&self) -> Result<crate::core::KnownResources> {
         let (skills, _) = self.skills()?;
-        Ok(crate::core::KnownResources {
-            skills: skills.into_iter().map(|skill| skill.name).collect(),
-            agents: self
-                .discover_agents()
+        Ok(crate::core::KnownResources::new(
+            &skills,
+            self.discover_agents()
                 .into_iter()
-                .map(|agent| agent.name)
-                .collect(),
-        })
+                .map(|agent| (agent.name.clone(), agent.interface())),
+        ))
     }
 
     /// [`Store::known_resources`] for checking `workflow`: the agents are
@@ -155,10 +154,7 @@ impl Store {
             return self.known_resources();
         }
         let (skills, _) = self.skills()?;
-        Ok(crate::core::KnownResources {
-            skills: skills.into_iter().map(|skill| skill.name).collect(),
-            agents: Default::default(),
-        })
+        Ok(crate::core::KnownResources::new(&skills, Vec::new()))
     }
 
     /// The skill named `name`: a workspace skill before a home one.
@@ -218,19 +214,7 @@ impl Store {
     /// Saves a new skill atomically; refuses to replace an existing one and
     /// to save a skill with errors (see [`check_skill`]).
     pub fn create_skill(&self, skill: &Skill) -> Result<std::path::PathBuf> {
-        check_name(&skill.name, "skill")?;
-        let problems = check_skill(skill);
-        if has_errors(&problems) {
-            let errors: Vec<String> = problems
-                .iter()
-                .filter(|problem| problem.severity == Severity::Error)
-                .map(ToString::to_string)
-                .collect();
-            return Err(StoreError::Invalid {
-                message: format!("skill '{}' is not valid: {}", skill.name, errors.join("; ")),
-                hint: "fix the skill file and try again; nothing was saved".into(),
-            });
-        }
+        check_savable(skill)?;
         let path = self.skill_path(&skill.name);
         // A workspace skill of that name would hide the new one.
         if let Some(found) = self
@@ -298,19 +282,7 @@ impl Store {
     /// Replaces a skill's file with `skill` (checked first), keeping the
     /// previous file in `skills/.trash/`. Returns the file and the copy.
     pub fn replace_skill(&self, skill: &Skill, now: &str) -> Result<(PathBuf, PathBuf)> {
-        check_name(&skill.name, "skill")?;
-        let problems = check_skill(skill);
-        if has_errors(&problems) {
-            let errors: Vec<String> = problems
-                .iter()
-                .filter(|problem| problem.severity == Severity::Error)
-                .map(ToString::to_string)
-                .collect();
-            return Err(StoreError::Invalid {
-                message: format!("skill '{}' is not valid: {}", skill.name, errors.join("; ")),
-                hint: "fix the skill file and try again; nothing was saved".into(),
-            });
-        }
+        check_savable(skill)?;
         let path = self.skill_file(&skill.name)?;
         let kept = keep_copy(&path, &skill.name, now)?;
         let mut text =
@@ -348,6 +320,24 @@ impl Store {
     }
 }
 
+/// Refuses a skill that must not be saved: a bad name, or errors.
+fn check_savable(skill: &Skill) -> Result<()> {
+    check_name(&skill.name, "skill")?;
+    let problems = check_skill(skill);
+    if has_errors(&problems) {
+        let errors: Vec<String> = problems
+            .iter()
+            .filter(|problem| problem.severity == Severity::Error)
+            .map(ToString::to_string)
+            .collect();
+        return Err(StoreError::Invalid {
+            message: format!("skill '{}' is not valid: {}", skill.name, errors.join("; ")),
+            hint: "fix the skill file and try again; nothing was saved".into(),
+        });
+    }
+    Ok(())
+}
+
 /// Copies a skill file into `.trash/` beside it as `NAME.TIME.json`.
 fn keep_copy(path: &Path, name: &str, now: &str) -> Result<PathBuf> {
     let directory = path
@@ -375,27 +365,6 @@ fn keep_copy(path: &Path, name: &str, now: &str) -> Result<PathBuf> {
         ),
         hint: "remove old files from that folder".into(),
     })
-}
-
-/// Writes a new file atomically, refusing to replace one that appeared
-/// meanwhile.
-fn write_new(path: &Path, content: &[u8]) -> Result<()> {
-    use std::io::Write;
-    let directory = path.parent().unwrap_or(Path::new("."));
-    fs::create_dir_all(directory).map_err(|error| StoreError::io("create", directory, error))?;
-    let mut temporary = tempfile::Builder::new()
-        .prefix(".qwf-")
-        .suffix(".tmp")
-        .tempfile_in(directory)
-        .map_err(|error| StoreError::io("create a temporary file in", directory, error))?;
-    temporary
-        .write_all(content)
-        .and_then(|()| temporary.as_file().sync_all())
-        .map_err(|error| StoreError::io("write", temporary.path(), error))?;
-    temporary
-        .persist_noclobber(path)
-        .map_err(|error| StoreError::io("create", path, error.error))?;
-    Ok(())
 }
 
 /// Whether one of the workflow's steps (nested ones too) runs an agent.

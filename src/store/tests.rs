@@ -47,6 +47,19 @@ fn provenance(text: &str) -> Provenance {
     Provenance::new(text, Origin::Request { text: text.into() })
 }
 
+/// Commits [`retry`] to the current version: v2 after [`created`].
+fn commit_retry(store: &Store) {
+    store
+        .commit(
+            "data-pipeline",
+            None,
+            retry(),
+            provenance("retry"),
+            &context(),
+        )
+        .expect("v2");
+}
+
 #[test]
 fn create_writes_the_documented_layout() {
     let (dir, store) = created();
@@ -191,15 +204,7 @@ fn an_invalid_hand_edit_is_reported_and_never_overwritten() {
 fn an_interrupted_commit_is_finished_not_mistaken_for_a_hand_edit() {
     let (_dir, store) = created();
     let marker_v1 = fs::read(store.marker_path("data-pipeline")).expect("a marker");
-    store
-        .commit(
-            "data-pipeline",
-            None,
-            retry(),
-            provenance("retry"),
-            &context(),
-        )
-        .expect("v2");
+    commit_retry(&store);
     // Simulate a writer killed after the log line, before the current file
     // (and so before its marker).
     fs::write(
@@ -346,15 +351,7 @@ fn a_stale_change_that_would_break_the_new_head_is_refused() {
 #[test]
 fn delete_keeps_history_and_restore_brings_a_version_back() {
     let (_dir, store) = created();
-    store
-        .commit(
-            "data-pipeline",
-            None,
-            retry(),
-            provenance("retry"),
-            &context(),
-        )
-        .expect("v2");
+    commit_retry(&store);
     store.delete("data-pipeline", &context()).expect("deleted");
     assert!(!store.current_path("data-pipeline").exists());
     assert!(matches!(
@@ -489,15 +486,7 @@ fn export_and_import_round_trip_the_whole_history() {
         r#"{"name": "http-fetch", "type": "code_inline", "command": "curl"}"#,
     )
     .expect("skill");
-    store
-        .commit(
-            "data-pipeline",
-            None,
-            retry(),
-            provenance("retry"),
-            &context(),
-        )
-        .expect("v2");
+    commit_retry(&store);
     let text = store
         .export("data-pipeline", &context())
         .expect("export")
@@ -577,15 +566,7 @@ fn hostile_packages_are_refused_whole() {
 #[test]
 fn a_hand_edit_back_to_the_previous_version_is_recorded() {
     let (_dir, store) = created();
-    store
-        .commit(
-            "data-pipeline",
-            None,
-            retry(),
-            provenance("retry"),
-            &context(),
-        )
-        .expect("v2");
+    commit_retry(&store);
     // The user puts back v1's exact bytes by hand: not a crash to finish.
     fs::copy(
         store.version_path("data-pipeline", 1),
@@ -601,15 +582,7 @@ fn a_hand_edit_back_to_the_previous_version_is_recorded() {
 #[test]
 fn a_home_without_markers_still_finishes_an_interrupted_commit() {
     let (_dir, store) = created();
-    store
-        .commit(
-            "data-pipeline",
-            None,
-            retry(),
-            provenance("retry"),
-            &context(),
-        )
-        .expect("v2");
+    commit_retry(&store);
     fs::remove_file(store.marker_path("data-pipeline")).expect("no marker");
     fs::write(
         store.current_path("data-pipeline"),
@@ -644,15 +617,7 @@ fn a_change_that_changes_nothing_writes_nothing() {
 #[test]
 fn a_restore_decided_on_an_older_head_is_refused() {
     let (_dir, store) = created();
-    store
-        .commit(
-            "data-pipeline",
-            None,
-            retry(),
-            provenance("retry"),
-            &context(),
-        )
-        .expect("v2");
+    commit_retry(&store);
     let request = |shown| RestoreRequest {
         to: 1,
         shown,

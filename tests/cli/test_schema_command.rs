@@ -35,3 +35,18 @@ fn the_seed_workflow_matches_the_shapes_the_schema_requires() {
         }
     }
 }
+
+#[test]
+fn the_skill_schema_describes_inputs_and_outputs() {
+    let env = TestEnv::new();
+    let run = env.run(&["schema", "skill"]);
+    assert_eq!(run.code, 0);
+    let schema = run.json();
+    assert_eq!(schema["title"], "qwf skill");
+    assert_eq!(
+        schema["$defs"]["PortObject"]["properties"]["optional"]["type"],
+        "boolean"
+    );
+    let run = env.run(&["schema", "skil"]);
+    assert_eq!(run.code, 2, "a usage error: {}", run.stderr);
+}

@@ -126,3 +126,72 @@ fn a_skill_whose_file_is_broken_is_named_not_called_missing() {
         run.stdout
     );
 }
+
+/// The seed's skills with declared interfaces; data-validator produces only
+/// `validated`.
+fn pipeline_skills(env: &TestEnv) {
+    env.write(
+        "home/skills/http-fetch.json",
+        r#"{"name": "http-fetch", "type": "code_inline", "command": "curl -fsSL \"$QWF_INPUT_URL\"", "inputs": ["url"], "outputs": ["data"]}"#,
+    );
+    env.write(
+        "home/skills/data-validator.json",
+        r#"{"name": "data-validator", "type": "code_inline", "command": "python3 validate.py",
+            "inputs": ["data", {"name": "schema", "optional": true}], "outputs": ["validated"]}"#,
+    );
+    env.write(
+        "home/skills/db-writer.json",
+        r#"{"name": "db-writer", "type": "code_inline", "command": "python3 save.py", "inputs": ["data", "table"], "outputs": []}"#,
+    );
+}
+
+#[test]
+fn an_output_the_skill_does_not_produce_is_reported_with_step_output_and_skill() {
+    let env = TestEnv::new();
+    pipeline_skills(&env);
+    let mut pipeline: serde_json::Value = serde_json::from_str(DATA_PIPELINE).expect("fixture");
+    pipeline["steps"][1]["outputs"] = serde_json::json!(["validated", "success"]);
+    pipeline["steps"][2]["inputs"]["ok"] = serde_json::json!("validate.success");
+    env.write(
+        "home/workflows/data-pipeline.json",
+        &serde_json::to_string_pretty(&pipeline).expect("JSON"),
+    );
+    let run = env.run(&["validate", "data-pipeline"]).expect(1);
+    insta::assert_snapshot!(run.snapshot());
+    let document = env.run(&["--json", "validate", "data-pipeline"]).json();
+    let codes: Vec<&str> = document["issues"]
+        .as_array()
+        .expect("issues")
+        .iter()
+        .map(|issue| issue["code"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        codes,
+        ["unproduced_output", "undeclared_input", "unproduced_output"]
+    );
+}
+
+#[test]
+fn a_skill_that_declares_nothing_keeps_validating_with_a_warning() {
+    let env = TestEnv::new();
+    env.write(
+        "home/skills/http-fetch.json",
+        r#"{"name": "http-fetch", "type": "code_inline", "command": "curl -fsSL \"$QWF_INPUT_URL\""}"#,
+    );
+    env.write(
+        "home/skills/data-validator.json",
+        r#"{"name": "data-validator", "type": "code_inline", "command": "python3 validate.py", "inputs": [], "outputs": []}"#,
+    );
+    env.write(
+        "home/skills/db-writer.json",
+        r#"{"name": "db-writer", "type": "code_inline", "command": "python3 save.py"}"#,
+    );
+    env.write("home/workflows/data-pipeline.json", DATA_PIPELINE);
+    let run = env.run(&["validate", "data-pipeline"]).ok();
+    assert_eq!(
+        run.stdout.matches("warning[unknown_interface]").count(),
+        3,
+        "one warning per skill, none an error:\n{}",
+        run.stdout
+    );
+}

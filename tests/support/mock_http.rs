@@ -45,46 +45,54 @@ impl MockServer {
     /// Answer requests with the given replies in order; the last one
     /// repeats once the script is used up.
     pub fn script(replies: Vec<(u16, Value)>) -> MockServer {
+        let replies = raw_bodies(replies);
+        MockServer::serve(move |served, stream| {
+            let (status, body) = &replies[served.min(replies.len() - 1)];
+            let _ = write_response(stream, *status, body);
+        })
+    }
+
+    /// Answers the first requests from `replies`, then accepts requests and
+    /// never answers them (until `hold` has passed): a model that stops
+    /// responding partway through a run.
+    pub fn script_then_silent(replies: Vec<(u16, Value)>, hold: std::time::Duration) -> MockServer {
+        let replies = raw_bodies(replies);
+        MockServer::serve(move |served, stream| match replies.get(served) {
+            Some((status, body)) => {
+                let _ = write_response(stream, *status, body);
+            }
+            None => {
+                thread::spawn(move || {
+                    thread::sleep(hold);
+                    drop(stream);
+                });
+            }
+        })
+    }
+
+    /// Accepts requests and never answers them (until `hold` has passed),
+    /// like a model that is taking its time.
+    pub fn silent(hold: std::time::Duration) -> MockServer {
+        MockServer::serve(move |_, stream| {
+            thread::sleep(hold);
+            drop(stream);
+        })
+    }
+
+    /// Listens on 127.0.0.1, records each request, and leaves the
+    /// connection to `answer`, with how many came before it.
+    fn serve(mut answer: impl FnMut(usize, TcpStream) + Send + 'static) -> MockServer {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let requests = Arc::new(Mutex::new(Vec::new()));
         let recorded = Arc::clone(&requests);
-        // A JSON string is sent as it is (a server-sent event stream).
-        let replies: Vec<(u16, String)> = replies
-            .into_iter()
-            .map(|(status, body)| match body {
-                Value::String(raw) => (status, raw),
-                other => (status, other.to_string()),
-            })
-            .collect();
         thread::spawn(move || {
             for (served, stream) in listener.incoming().enumerate() {
                 let Ok(stream) = stream else { break };
                 if let Some(request) = read_request(&stream) {
                     recorded.lock().unwrap().push(request);
                 }
-                let (status, body) = &replies[served.min(replies.len() - 1)];
-                let _ = write_response(stream, *status, body);
-            }
-        });
-        MockServer { url, requests }
-    }
-
-    /// Accepts requests and never answers them (until `hold` has passed),
-    /// like a model that is taking its time.
-    pub fn silent(hold: std::time::Duration) -> MockServer {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let requests = Arc::new(Mutex::new(Vec::new()));
-        let recorded = Arc::clone(&requests);
-        thread::spawn(move || {
-            for stream in listener.incoming() {
-                let Ok(stream) = stream else { break };
-                if let Some(request) = read_request(&stream) {
-                    recorded.lock().unwrap().push(request);
-                }
-                thread::sleep(hold);
-                drop(stream);
+                answer(served, stream);
             }
         });
         MockServer { url, requests }
@@ -99,6 +107,18 @@ impl MockServer {
         assert_eq!(requests.len(), 1, "expected one request: {requests:#?}");
         requests.into_iter().next().unwrap()
     }
+}
+
+/// The bodies as sent: a JSON string as it is (a server-sent event
+/// stream), anything else as JSON.
+fn raw_bodies(replies: Vec<(u16, Value)>) -> Vec<(u16, String)> {
+    replies
+        .into_iter()
+        .map(|(status, body)| match body {
+            Value::String(raw) => (status, raw),
+            other => (status, other.to_string()),
+        })
+        .collect()
 }
 
 fn read_request(stream: &TcpStream) -> Option<Recorded> {
@@ -156,6 +176,7 @@ fn write_response(mut stream: TcpStream, status: u16, body: &str) -> std::io::Re
     };
     let reason = match status {
         200 => "OK",
+        400 => "Bad Request",
         401 => "Unauthorized",
         404 => "Not Found",
         _ => "Status",

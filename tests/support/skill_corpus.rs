@@ -4,7 +4,7 @@
 //! from a vocabulary of systems, objects and actions. Deterministic: the
 //! same count gives the same skills.
 
-use qwf::core::skill::{Skill, SkillType};
+use qwf::core::skill::{Port, Skill, SkillType};
 
 /// (verb for the description, agent noun for the name, preposition, output)
 const ACTIONS: &[(&str, &str, &str, &str)] = &[
@@ -161,8 +161,8 @@ pub fn skills_seeded(count: usize, seed: u64) -> Vec<Skill> {
             skill_type,
             description: format!("{verb} {objects} {preposition} {system_name}{tail}"),
             command,
-            inputs: vec![input.to_string()],
-            outputs: vec![output.to_string()],
+            inputs: Some(Port::names([input])),
+            outputs: Some(Port::names([output])),
             extra: Default::default(),
         });
     }

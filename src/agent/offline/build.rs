@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::core::ErrorHandling;
 use crate::core::model::{JsonMap, Step};
-use crate::core::skill::{Skill, SkillType};
+use crate::core::skill::{Port, Skill, SkillType};
 
 use super::concepts::{CONCEPTS, Needs, concept_for, concepts_of, is_verb};
 use super::condition::{COMPARATORS, identifier};
@@ -84,13 +84,12 @@ fn declared_input(skill: &Skill, literal: &Literal) -> Option<String> {
     };
     hints.iter().find_map(|hint| {
         skill
-            .inputs
-            .iter()
+            .input_names()
             .find(|input| {
                 let input = input.to_lowercase();
                 input == *hint || input.split('_').any(|part| part == *hint)
             })
-            .cloned()
+            .map(str::to_string)
     })
 }
 
@@ -451,7 +450,7 @@ fn concept_describes(concept: &super::concepts::Concept, skill: &Skill) -> bool 
 /// Builds steps, keeping ids and context keys unique, and collecting the
 /// skills it reuses and the ones it proposes.
 pub(super) struct Builder<'a> {
-    skills: &'a [Skill],
+    pub(super) skills: &'a [Skill],
     /// The registry ranking over the installed skills.
     index: crate::core::ranking::SkillIndex,
     /// What "it" stands for in the next clause: the last clause's object.
@@ -561,6 +560,67 @@ impl<'a> Builder<'a> {
         super::fit::choose(self.skills, &self.index, &query, heard)
     }
 
+    /// Wires a step to the inputs its existing skill declares: a value
+    /// given under another name than the skill's one unwired input is that
+    /// input (a context key made for it takes the input's name), a required
+    /// input the context holds by name reads it, and any other required
+    /// input nobody gave becomes a placeholder to fill in. Inputs the skill
+    /// does not take are left for validation to report.
+    fn fit_inputs(&mut self, id: &str, inputs: &mut JsonMap, declared: &[Port], mark: usize) {
+        let undeclared: Vec<String> = inputs
+            .keys()
+            .filter(|name| !declared.iter().any(|port| &port.name == *name))
+            .cloned()
+            .collect();
+        let unwired: Vec<&Port> = declared
+            .iter()
+            .filter(|port| !inputs.contains_key(&port.name))
+            .collect();
+        if let ([given], [missing]) = (undeclared.as_slice(), unwired.as_slice())
+            && let Some(value) = inputs.remove(given)
+        {
+            let own_key = value
+                .as_str()
+                .and_then(|text| text.strip_prefix("context."))
+                .filter(|key| key == given)
+                .and_then(|key| {
+                    let at = self.added_context[mark..]
+                        .iter()
+                        .position(|(added, _)| added == key)?;
+                    Some((key.to_string(), mark + at))
+                });
+            let value = match own_key {
+                Some((key, at)) => {
+                    let (_, held) = self.added_context.remove(at);
+                    self.context.remove(&key);
+                    let renamed = self.key(&missing.name, id, held);
+                    json!(format!("context.{renamed}"))
+                }
+                None => value,
+            };
+            inputs.insert(missing.name.clone(), value);
+        }
+        for port in declared {
+            if port.optional || inputs.contains_key(&port.name) {
+                continue;
+            }
+            // The workflow already holds a value by that name.
+            if self.context.contains_key(&port.name) {
+                inputs.insert(port.name.clone(), json!(format!("context.{}", port.name)));
+                continue;
+            }
+            let key = self.key(
+                &port.name,
+                id,
+                json!(format!("TODO: the {} for {id}", port.name)),
+            );
+            if !self.placeholders.contains(&key) {
+                self.placeholders.push(key.clone());
+            }
+            inputs.insert(port.name.clone(), json!(format!("context.{key}")));
+        }
+    }
+
     /// A skill step doing what the clause says, reading `reads`.
     pub fn action(
         &mut self,
@@ -569,6 +629,7 @@ impl<'a> Builder<'a> {
         prefer_object: bool,
     ) -> Option<Step> {
         let clause = strip_fillers(clause);
+        let context_mark = self.added_context.len();
         let found = literals(clause);
         let literal_tokens: Vec<usize> = found
             .iter()
@@ -722,10 +783,9 @@ impl<'a> Builder<'a> {
         let data_input = existing
             .and_then(|skill| {
                 skill
-                    .inputs
-                    .iter()
-                    .find(|input| !literal_inputs.contains(&input.as_str()))
-                    .cloned()
+                    .input_names()
+                    .find(|input| !literal_inputs.contains(input))
+                    .map(str::to_string)
             })
             .unwrap_or_else(|| "data".to_string());
         if concept.is_none_or(|concept| concept.reads_data) {
@@ -817,7 +877,7 @@ impl<'a> Builder<'a> {
                     Needs::Path => &["path", "file", "dir"],
                     Needs::Table => &["table"],
                 };
-                skill.inputs.iter().any(|input| {
+                skill.input_names().any(|input| {
                     let input = input.to_lowercase();
                     kind.iter()
                         .any(|hint| input.split('_').any(|part| part == *hint))
@@ -936,7 +996,7 @@ impl<'a> Builder<'a> {
             .as_deref()
             .filter(|object| !matches!(*object, "data" | "it" | "them" | "results" | "result"));
         let outputs: Vec<String> = match existing {
-            Some(skill) if !skill.outputs.is_empty() => skill.outputs.clone(),
+            Some(skill) if skill.output_names().next().is_some() => skill.output_list(),
             _ => match concept {
                 Some(concept) if matches!(concept.key, "fetch" | "read") => {
                     vec![
@@ -979,8 +1039,8 @@ impl<'a> Builder<'a> {
                             skill_type: SkillType::CodeInline,
                             description: described(clause),
                             command: format!("python3 {}.py", verb.replace('-', "_")),
-                            inputs: Vec::new(),
-                            outputs: outputs.clone(),
+                            inputs: Some(Vec::new()),
+                            outputs: Some(Port::names(outputs.clone())),
                             extra: Default::default(),
                         };
                         (name, skill)
@@ -1004,15 +1064,20 @@ impl<'a> Builder<'a> {
                     (name, skill)
                 };
                 if !self.new_skills.iter().any(|known| known.name == name) {
-                    skill.inputs = inputs.keys().cloned().collect();
+                    skill.inputs = Some(Port::names(inputs.keys().cloned()));
                     if concept.is_none() {
-                        skill.outputs = outputs.clone();
+                        skill.outputs = Some(Port::names(outputs.clone()));
                     }
                     self.new_skills.push(skill);
                 }
                 name
             }
         };
+        if let Some(skill) = existing
+            && let (Some(declared), _) = skill.declared()
+        {
+            self.fit_inputs(&id, &mut inputs, declared, context_mark);
+        }
         let mut step = Step::skill(id, skill_name);
         // A bare noun ("a logging step") says less than the concept does.
         let content_words = clause

@@ -4,7 +4,7 @@
 //! creation ("fetch data from the API") and references ("the API call")
 //! read this table, so they agree on what words mean.
 
-use crate::core::skill::{Skill, SkillType};
+use crate::core::skill::{Port, Skill, SkillType};
 
 use std::sync::OnceLock;
 
@@ -54,6 +54,15 @@ macro_rules! concept {
         }
     };
 }
+
+/// The yes/no answer a concept's proposed skill reports next to its
+/// output, so a later condition ("only if it is valid", "when the API is
+/// down") has a declared boolean to read.
+const FLAGS: &[(&str, &str)] = &[
+    ("validate", "valid"),
+    ("monitor", "healthy"),
+    ("test", "passed"),
+];
 
 /// In order of preference when two concepts fit equally.
 pub(super) static CONCEPTS: &[Concept] = &[
@@ -533,11 +542,21 @@ impl Concept {
             },
             description: self.description.to_string(),
             command: self.command.to_string(),
-            inputs,
-            outputs: self
-                .output
-                .map(|output| vec![output.to_string()])
-                .unwrap_or_default(),
+            inputs: Some(Port::names(inputs)),
+            outputs: Some(
+                Port::names(self.output)
+                    .into_iter()
+                    .chain(
+                        FLAGS
+                            .iter()
+                            .filter(|(key, _)| *key == self.key)
+                            .map(|(_, flag)| Port {
+                                value_type: Some("boolean".into()),
+                                ..Port::named(*flag)
+                            }),
+                    )
+                    .collect(),
+            ),
             extra: Default::default(),
         }
     }

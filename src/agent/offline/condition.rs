@@ -5,6 +5,7 @@
 use serde_json::json;
 
 use crate::core::model::Step;
+use crate::core::skill::Port;
 use crate::core::vocabulary as vocab;
 
 use super::concepts::concepts_of;
@@ -42,13 +43,15 @@ pub(super) const COMPARATORS: &[(&str, &str)] = &[
 impl Builder<'_> {
     /// A condition expression for a clause such as "the data is valid" or
     /// "the score is above 0.8", reading the step it speaks of (latest
-    /// first) and declaring the output it reads on that step.
+    /// first) and declaring the output it reads on that step. The output
+    /// must be one the step's skill produces (see [`Builder::fitting`]);
+    /// when it is not, the error is the question to ask.
     pub(super) fn condition(
         &mut self,
         clause: &[Tok],
         negate: bool,
         steps: &mut [Step],
-    ) -> (String, String) {
+    ) -> Result<(String, String), String> {
         let clause: Vec<&Tok> = clause.iter().filter(|tok| !tok.is_punctuation()).collect();
         let negated = negate
             ^ clause.iter().any(|tok| {
@@ -83,19 +86,23 @@ impl Builder<'_> {
             super::text::find_phrase(&owned, phrase)
                 .map(|at| (at, at + phrase.split(' ').count(), *op))
         });
-        // An installed skill says what it outputs: the condition reads the
+        // An installed skill says what it outputs: a comparison reads the
         // output its words name ("14 days left" → days_left, "over 85
         // percent" → percent_used), or, for a bare count, the one output
         // there is. Else it reads what the words say, and creation asks
         // which output holds it: "the score is below 0.9" is not whatever
         // a fetcher's one output holds.
+        // A yes/no condition reads a declared boolean (see `fitting`): the
+        // data a validator outputs ("validated") does not say "valid".
         let declared = target
             .as_ref()
+            .filter(|_| comparator.is_some())
             .and_then(|id| steps.iter().find(|step| step.id == *id))
             .and_then(|step| step.skill_name())
             .and_then(|name| self.skill_named(name))
             .and_then(|skill| {
-                let named = skill.outputs.iter().find(|declared| {
+                let outputs: Vec<&str> = skill.output_names().collect();
+                let named = outputs.iter().find(|declared| {
                     declared.split(['_', '-']).any(|part| {
                         part.len() >= 3
                             && clause.iter().any(|tok| {
@@ -121,12 +128,13 @@ impl Builder<'_> {
                             ]
                             .contains(word)
                     });
-                match (named, skill.outputs.as_slice()) {
-                    (Some(named), _) => Some(named.clone()),
-                    (None, [only]) if says_only_a_count => Some(only.clone()),
+                match (named, outputs.as_slice()) {
+                    (Some(named), _) => Some(named.to_string()),
+                    (None, [only]) if says_only_a_count => Some(only.to_string()),
                     _ => None,
                 }
             });
+        let is_flag = comparator.is_none();
         let (output, expression_tail, label) = match comparator.and_then(|(at, end, op)| {
             owned[end..]
                 .iter()
@@ -176,10 +184,12 @@ impl Builder<'_> {
         let output = declared.unwrap_or(output);
         let expression = match &target {
             Some(id) => {
-                if let Some(step) = steps.iter_mut().find(|step| step.id == *id)
-                    && !step.outputs.contains(&output)
-                {
-                    step.outputs.push(output.clone());
+                let mut output = output;
+                if let Some(step) = steps.iter_mut().find(|step| step.id == *id) {
+                    output = self.fitting(step, &output, is_flag, clause_text(&clause))?;
+                    if !step.outputs.contains(&output) {
+                        step.outputs.push(output.clone());
+                    }
                 }
                 format!("{id}.{output} {expression_tail}")
             }
@@ -188,8 +198,94 @@ impl Builder<'_> {
                 format!("context.{key} {expression_tail}")
             }
         };
-        (expression, label)
+        Ok((expression, label))
     }
+
+    /// The output of `step` a condition about `wanted` reads: one its
+    /// skill declares (`wanted` itself, else its one boolean output for a
+    /// yes/no condition, else its one numeric output for a comparison).
+    /// A skill qwf proposes in this plan declares `wanted`; a skill whose
+    /// outputs are not declared is taken at its word (validation warns);
+    /// anything else is a question, since the value cannot be read.
+    fn fitting(
+        &mut self,
+        step: &Step,
+        wanted: &str,
+        is_flag: bool,
+        about: String,
+    ) -> Result<String, String> {
+        let value_type = if is_flag { "boolean" } else { "number" };
+        let Some(skill_name) = step.skill_name() else {
+            return Ok(wanted.to_string());
+        };
+        if let Some(proposed) = self
+            .new_skills
+            .iter_mut()
+            .find(|skill| skill.name == skill_name)
+        {
+            // The step then declares two outputs or more, each of which its
+            // skill must produce.
+            let outputs = proposed.outputs.get_or_insert_with(Vec::new);
+            for name in &step.outputs {
+                if !outputs.iter().any(|port| &port.name == name) {
+                    outputs.push(Port::named(name.clone()));
+                }
+            }
+            if !outputs.iter().any(|port| port.name == wanted) {
+                outputs.push(Port {
+                    value_type: Some(value_type.to_string()),
+                    ..Port::named(wanted)
+                });
+            }
+            return Ok(wanted.to_string());
+        }
+        let Some(skill) = self.skills.iter().find(|skill| skill.name == skill_name) else {
+            return Ok(wanted.to_string());
+        };
+        let (_, Some(declared)) = skill.declared() else {
+            return Ok(wanted.to_string());
+        };
+        // A step with one output names the skill's one output its own way.
+        let as_step_names = |name: &str| match (step.outputs.as_slice(), declared.as_slice()) {
+            ([alias], [_]) => alias.clone(),
+            _ => name.to_string(),
+        };
+        if declared.iter().any(|port| port.name == wanted) || step.outputs == [wanted] {
+            return Ok(as_step_names(wanted));
+        }
+        let typed: Vec<&Port> = declared
+            .iter()
+            .filter(|port| match value_type {
+                "boolean" => port.is_boolean(),
+                _ => matches!(port.value_type.as_deref(), Some("number" | "integer")),
+            })
+            .collect();
+        if let [only] = typed.as_slice() {
+            return Ok(as_step_names(&only.name));
+        }
+        let names: Vec<&str> = declared.iter().map(|port| port.name.as_str()).collect();
+        let produces = if names.is_empty() {
+            "produces no outputs".to_string()
+        } else {
+            format!("produces {}", names.join(", "))
+        };
+        Err(format!(
+            "To decide \"{about}\" I need an output of '{}' that says so, but its skill '{skill_name}' {produces} and declares none a {value_type}. Which output should the condition read? For example: \"only when {}.{} {}\"; or declare a {value_type} output in skills/{skill_name}.json.",
+            step.id,
+            step.id,
+            names.first().copied().unwrap_or("OUTPUT"),
+            if is_flag { "== true" } else { "> 10" },
+        ))
+    }
+}
+
+/// The words of a condition, for questions about it.
+fn clause_text(clause: &[&Tok]) -> String {
+    clause
+        .iter()
+        .map(|tok| tok.raw.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// A word as an output or key name: letters, digits and '_'.

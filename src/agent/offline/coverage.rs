@@ -737,7 +737,12 @@ pub(super) fn reads_a_declared_value(
     match step.skill_name() {
         Some(name) => {
             if let Some(installed) = skills.iter().find(|skill| skill.name == name) {
-                installed.outputs.iter().any(|declared| declared == output)
+                // A skill that declares no outputs is taken at its word
+                // (validation warns about it).
+                match installed.declared().1 {
+                    Some(declared) => declared.iter().any(|port| port.name == output),
+                    None => true,
+                }
             } else {
                 new_skills.iter().any(|new| new.name == name)
             }

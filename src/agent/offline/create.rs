@@ -11,7 +11,7 @@
 
 use crate::core::Workflow;
 use crate::core::model::{JsonMap, Step, StepKind};
-use crate::core::skill::Skill;
+use crate::core::skill::{Port, Skill};
 
 use super::build::{PREPOSITIONS, is_path, is_url, literals, strip_fillers};
 use super::concepts::concepts_of;
@@ -29,6 +29,19 @@ pub(super) struct Creation {
     pub unaccounted: Vec<String>,
     /// A condition reads no output a skill declares: which one holds it?
     pub question: Option<String>,
+}
+
+/// Why no workflow was built: it cannot be, or a question must be
+/// answered first.
+pub(super) enum NotCreated {
+    Cannot(String),
+    Ask(String),
+}
+
+impl From<&str> for NotCreated {
+    fn from(reason: &str) -> Self {
+        NotCreated::Cannot(reason.to_string())
+    }
 }
 
 /// Words before the description proper: "create a workflow that …".
@@ -123,7 +136,7 @@ fn adding_up_is_summing(toks: Vec<Tok>) -> Vec<Tok> {
 }
 
 /// Builds the workflow a description asks for.
-pub(super) fn create(text: &str, name: &str, skills: &[Skill]) -> Result<Creation, String> {
+pub(super) fn create(text: &str, name: &str, skills: &[Skill]) -> Result<Creation, NotCreated> {
     let toks = adding_up_is_summing(super::text::tokenize(text));
     let body = &toks[description_start(&toks)..];
     // "make the database better": no step says what to do.
@@ -247,7 +260,9 @@ pub(super) fn create(text: &str, name: &str, skills: &[Skill]) -> Result<Creatio
                     }
                     steps.push(step);
                 }
-                let (expression, label) = builder.condition(&condition, negate, &mut steps);
+                let (expression, label) = builder
+                    .condition(&condition, negate, &mut steps)
+                    .map_err(NotCreated::Ask)?;
                 builder.inherited = literals(&condition)
                     .into_iter()
                     .map(|(_, literal)| literal)
@@ -480,8 +495,8 @@ fn name_new_skills(
                 skill_type: crate::core::skill::SkillType::CodeInline,
                 description: step.description.clone().unwrap_or_default(),
                 command: format!("python3 {}.py", name.replace('-', "_")),
-                inputs: Vec::new(),
-                outputs: Vec::new(),
+                inputs: Some(Vec::new()),
+                outputs: Some(Vec::new()),
                 extra: Default::default(),
             });
         if skills.iter().any(|installed| installed.name == old) {
@@ -489,8 +504,8 @@ fn name_new_skills(
             // described by the step, with the step's inputs and outputs.
             skill.description = step.description.clone().unwrap_or_default();
             skill.command = format!("python3 {}.py", name.replace('-', "_"));
-            skill.inputs = step.inputs.keys().cloned().collect();
-            skill.outputs = step.outputs.clone();
+            skill.inputs = Some(Port::names(step.inputs.keys().cloned()));
+            skill.outputs = Some(Port::names(step.outputs.clone()));
             skill.extra = Default::default();
         }
         new_skills.retain(|known| known.name != old);
@@ -559,7 +574,7 @@ fn measure_for(condition: &[Tok], builder: &mut Builder) -> Option<Step> {
     // writer that speaks of disks is no disk gauge.
     builder
         .installed_fitting(&getter, &heard)
-        .filter(|skill| !skill.outputs.is_empty())?;
+        .filter(|skill| skill.output_names().next().is_some())?;
     let mut step = builder.action(&getter, &[], false)?;
     let named: Vec<String> = subject
         .iter()
@@ -807,13 +822,13 @@ fn undeclared_condition(
             .and_then(|step| step.skill_name())
             .and_then(|name| skills.iter().find(|skill| skill.name == name));
         return Some(match (step, installed) {
-            (Some(step), Some(skill)) if !skill.outputs.is_empty() => format!(
+            (Some(step), Some(skill)) if skill.output_names().next().is_some() => format!(
                 "Which output of '{}' says whether {about}? Its skill '{}' declares {}; say the condition with one of them (for example: \"if {}.{} is …\").",
                 step.id,
                 skill.name,
-                super::text::quoted_list(&skill.outputs, "and"),
+                super::text::quoted_list(&skill.output_list(), "and"),
                 step.id,
-                skill.outputs[0]
+                skill.output_names().next().unwrap_or_default()
             ),
             (Some(step), Some(skill)) => format!(
                 "Which output of '{}' says whether {about}? Its skill '{}' declares no outputs, so nothing there can decide it.",
@@ -929,12 +944,12 @@ fn for_each(
         && let Some(new) = builder.new_skills.iter_mut().find(|new| &new.name == skill)
     {
         let dropped: Vec<String> = new
-            .inputs
-            .iter()
+            .input_names()
             .filter(|input| !step.inputs.contains_key(*input))
-            .cloned()
+            .map(str::to_string)
             .collect();
-        new.inputs.retain(|input| step.inputs.contains_key(input));
+        let declared = new.inputs.get_or_insert_with(Vec::new);
+        declared.retain(|input| step.inputs.contains_key(&input.name));
         // A command written for one value cannot take the list.
         if dropped.iter().any(|input| {
             new.command.contains(&format!("${input}"))
@@ -944,8 +959,9 @@ fn for_each(
         }) {
             new.command = format!("python3 {}.py", new.name.replace('-', "_"));
         }
-        if !new.inputs.contains(&plural) {
-            new.inputs.push(plural.clone());
+        let declared = new.inputs.get_or_insert_with(Vec::new);
+        if !declared.iter().any(|input| input.name == plural) {
+            declared.push(crate::core::skill::Port::named(plural.clone()));
         }
     }
     step.description = Some(format!("{described} (each {noun} in '{plural}')"));

@@ -184,7 +184,7 @@ fn skill_words(skill: &Skill) -> Vec<String> {
     };
     push(&skill.name);
     push(&skill.description);
-    for name in skill.inputs.iter().chain(&skill.outputs) {
+    for name in skill.input_names().chain(skill.output_names()) {
         push(name);
     }
     words
@@ -548,8 +548,8 @@ mod tests {
             skill_type: SkillType::CodeInline,
             description: description.into(),
             command: "true".into(),
-            inputs: inputs.iter().map(|name| name.to_string()).collect(),
-            outputs: outputs.iter().map(|name| name.to_string()).collect(),
+            inputs: Some(crate::core::skill::Port::names(inputs.iter().copied())),
+            outputs: Some(crate::core::skill::Port::names(outputs.iter().copied())),
             extra: Default::default(),
         }
     }

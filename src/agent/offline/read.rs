@@ -512,7 +512,13 @@ pub(super) fn needs_skills(text: &str) -> bool {
     parse_all(&tokenize(text), text, None).is_some_and(|edits| {
         edits
             .iter()
-            .any(|edit| matches!(edit, Edit::AddStep { .. } | Edit::SetSkill { .. }))
+            // A condition reads an output the step's skill must produce.
+            .any(|edit| {
+                matches!(
+                    edit,
+                    Edit::AddStep { .. } | Edit::SetSkill { .. } | Edit::Guard { .. }
+                )
+            })
     })
 }
 

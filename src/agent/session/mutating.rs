@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashSet};
 
 use serde_json::json;
 
-use super::super::gate::{Decision, Gate, Proposal, ProposalKind};
+use super::super::gate::{Decision, Gate, Proposal, ProposalKind, rewrite_reason};
 use super::super::tools;
 use super::{Applied, Declined, Mode, Outcome, Report, Session};
 use crate::core::names::check_name;
@@ -69,6 +69,7 @@ impl Session<'_> {
         report.declined.push(Declined {
             summary: proposal.summary.clone(),
             verdict: proposal.verdict(),
+            rewrite: proposal.rewrite.clone(),
             reason: reason.clone(),
             modifications,
         });
@@ -110,7 +111,9 @@ impl Session<'_> {
                     "they change nothing: v{base_version} of '{workflow}' is already like that"
                 ));
             }
+            let rewrite = rewrite_reason(&evaluation, modifications, &summary, request);
             Ok(Proposal {
+                rewrite,
                 kind: ProposalKind::Modify {
                     workflow: workflow.clone(),
                     base_version,
@@ -183,6 +186,7 @@ impl Session<'_> {
                         skills_skipped: Vec::new(),
                         stub_scripts: Vec::new(),
                         verdict: proposal.verdict(),
+                        rewrite: proposal.rewrite.clone(),
                         summary: summary.clone(),
                         modifications: modifications.clone(),
                     });
@@ -244,9 +248,9 @@ impl Session<'_> {
         let mut workflow = workflow;
         workflow.name = name.clone();
         let mut known = self.known().unwrap_or_default();
-        known
-            .skills
-            .extend(new_skills.iter().map(|skill| skill.name.clone()));
+        for skill in &new_skills {
+            known.add_skill(skill);
+        }
         let empty = Workflow {
             name: name.clone(),
             ..Workflow::default()
@@ -288,6 +292,7 @@ impl Session<'_> {
             },
             summary,
             evaluation: Some(evaluation),
+            rewrite: None,
         };
         let no_revision = |_: &[Modification]| -> Result<Proposal, String> {
             Err("a new workflow is edited with `edit` after it is saved".into())
@@ -345,6 +350,7 @@ impl Session<'_> {
                     skills_skipped: skipped.clone(),
                     stub_scripts: stubs.clone(),
                     verdict: proposal.verdict(),
+                    rewrite: proposal.rewrite.clone(),
                     summary: proposal.summary.clone(),
                     modifications: Vec::new(),
                 });
@@ -372,6 +378,7 @@ impl Session<'_> {
                     skills_skipped: skipped,
                     stub_scripts: stubs,
                     verdict: proposal.verdict(),
+                    rewrite: proposal.rewrite.clone(),
                     summary: proposal.summary.clone(),
                     modifications: Vec::new(),
                 });
@@ -442,6 +449,7 @@ impl Session<'_> {
             },
             summary: format!("Create skill '{}'", skill.name),
             evaluation: None,
+            rewrite: None,
         };
         let no_revision = |_: &[Modification]| -> Result<Proposal, String> {
             Err("a skill is not edited as modifications".into())
@@ -499,6 +507,7 @@ impl Session<'_> {
                     skills_skipped: Vec::new(),
                     stub_scripts: stubs.clone(),
                     verdict: Verdict::Safe,
+                    rewrite: None,
                     summary: proposal.summary.clone(),
                     modifications: Vec::new(),
                 });
@@ -542,6 +551,7 @@ impl Session<'_> {
             },
             summary: format!("Roll back '{workflow}' to v{to}"),
             evaluation: Some(evaluation),
+            rewrite: None,
         };
         let no_revision = |_: &[Modification]| -> Result<Proposal, String> {
             Err("a rollback is not edited as modifications".into())
@@ -568,6 +578,7 @@ impl Session<'_> {
                         skills_skipped: Vec::new(),
                         stub_scripts: Vec::new(),
                         verdict: proposal.verdict(),
+                        rewrite: proposal.rewrite.clone(),
                         summary: proposal.summary.clone(),
                         modifications: Vec::new(),
                     });

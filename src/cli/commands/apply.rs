@@ -1,5 +1,6 @@
 use std::path::PathBuf;
 
+use crate::agent::gate::rewrite_reason;
 use crate::cli::error::{CliError, Outcome, refused};
 use crate::cli::output::{GOOD, Printer, WARNING, paint};
 use crate::cli::prompt;
@@ -38,6 +39,12 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
     let head_version = checked.head_version;
     let evaluation = checked.evaluation;
     let breaking = evaluation.impact.verdict == Verdict::Breaking;
+    let rewrite = rewrite_reason(
+        &evaluation,
+        &plan.modifications,
+        &plan.summary,
+        plan.request.as_deref().unwrap_or_default(),
+    );
     if !printer.json {
         let summary = if plan.summary.is_empty() {
             "(no summary)"
@@ -59,6 +66,9 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
         for line in evaluation_lines(&evaluation, true) {
             printer.line(line);
         }
+        if let Some(rewrite) = &rewrite {
+            printer.line(format!("  ! a rewrite, not an edit: {rewrite}"));
+        }
         printer.line("");
     }
     let document = |applied: bool, version: Option<u64>| {
@@ -67,6 +77,7 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
             "workflow": plan.workflow,
             "version": version,
             "verdict": evaluation.impact.verdict,
+            "rewrite": rewrite,
             "impact": evaluation.impact,
             "changes": evaluation.diff.changes,
         })
@@ -81,7 +92,9 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
         ));
     }
     if settings.interactive && !args.yes {
-        let question = if breaking {
+        let question = if rewrite.is_some() {
+            "This rewrites the workflow rather than editing it. Apply anyway?"
+        } else if breaking {
             "This change breaks the workflow. Apply anyway?"
         } else {
             "Apply?"
@@ -92,12 +105,16 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
                 "nothing was applied",
             ));
         }
-    } else if breaking && !args.force {
+    } else if (breaking || rewrite.is_some()) && !args.force {
         if printer.json {
             printer.document(&document(false, None));
         }
         return Err(refused(
-            "The plan breaks the workflow; nothing applied.",
+            if breaking {
+                "The plan breaks the workflow; nothing applied."
+            } else {
+                "The plan rewrites the workflow rather than editing it; nothing applied."
+            },
             "look at the impact above; add --force to apply it anyway",
         ));
     }

@@ -12,7 +12,7 @@ use rustyline::validate::Validator;
 use rustyline::{Editor, Helper};
 
 use crate::agent::session::{Mode, Options, Session};
-use crate::cli::conversation::{GateArgs, build_model, finish, model_error};
+use crate::cli::conversation::{GateArgs, build_model, finish_with, model_error};
 use crate::cli::error::{CliError, Outcome};
 use crate::cli::gate::{SlashFlow, TerminalGate};
 use crate::cli::output::{DIM, ERROR, Printer, paint};
@@ -198,12 +198,11 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
             printer.line("");
         }
         match result {
-            Ok(mut report) => {
-                // The text was shown as it streamed.
-                report.final_message.clear();
-                if let Err(error) = finish(printer, &report, &gate)
-                    && error.outcome != Outcome::Refused
-                {
+            Ok(report) => {
+                // The text was shown as it streamed; a question that ended
+                // the turn was not.
+                let shown = streamed && report.question.is_none();
+                if let Err(error) = finish_with(printer, &report, &gate, 0, shown) {
                     printer.error(&error);
                 }
             }

@@ -82,6 +82,7 @@ fn serve(args: &Args, settings: &Settings) -> Result<Outcome, CliError> {
         model: ModelFlags {
             provider: args.provider.clone(),
             model: args.model.clone(),
+            ..ModelFlags::default()
         },
     })
     .map_err(|message| {

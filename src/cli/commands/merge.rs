@@ -130,7 +130,8 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
         }
         return Ok(Outcome::Done);
     }
-    let evaluation = evaluate_result(&inputs.ours.workflow, merged.workflow, None);
+    let known = store.known_resources().ok();
+    let evaluation = evaluate_result(&inputs.ours.workflow, merged.workflow, known.as_ref());
     if !printer.json {
         printer.line(format!(
             "Merging '{}' v{} into '{}' v{}:",

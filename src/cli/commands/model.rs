@@ -17,6 +17,7 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
     let flags = ModelFlags {
         provider: args.provider.clone(),
         model: args.model.clone(),
+        ..ModelFlags::default()
     };
     let resolved =
         config::resolve(&flags, &settings.home, &config::process_env).map_err(model_error)?;

@@ -1,5 +1,5 @@
 use crate::agent::session::{Mode, Options, Session};
-use crate::cli::conversation::{GateArgs, build_model, model_error};
+use crate::cli::conversation::{GateArgs, build_model, finish_with, model_error};
 use crate::cli::error::{CliError, Outcome, refused};
 use crate::cli::gate::TerminalGate;
 use crate::cli::output::{BOLD, DIM, GOOD, Printer, WARNING, paint};
@@ -106,10 +106,12 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
         }
         let request = format!("{prefix}{text}");
         let mut gate = TerminalGate::new(false, args.gate.policy(), true, None, &request);
+        let staged_before = staged_count(&session);
         match session.run(&request, &mut gate) {
             Ok(report) => {
-                if !report.final_message.is_empty() {
-                    printer.line(&report.final_message);
+                let staged = staged_count(&session) - staged_before;
+                if let Err(error) = finish_with(printer, &report, &gate, staged, false) {
+                    printer.error(&error);
                 }
                 requests.push(request);
             }
@@ -133,7 +135,8 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
         .iter()
         .partition(|skill| used.contains(skill.name.as_str()));
     let head = store.head(&args.name, &context)?;
-    let evaluation = evaluate_result(&head.workflow, staged.current.clone(), None);
+    let known = store.known_resources().ok();
+    let evaluation = evaluate_result(&head.workflow, staged.current.clone(), known.as_ref());
     printer.line("");
     printer.line(format!(
         "All accepted changes ({}):",
@@ -234,4 +237,9 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
         printer.line(paint(DIM, format!("  (the workflow had moved on since v{base}; the changes were re-applied on the new version)")));
     }
     Ok(Outcome::Done)
+}
+
+/// How many approved changes the session holds to save together.
+fn staged_count(session: &Session<'_>) -> usize {
+    session.staged().map_or(0, |staged| staged.summaries.len())
 }

@@ -15,6 +15,7 @@ use crate::cli::error::{CliError, Outcome};
 use crate::cli::output::{DIM, GOOD, Printer, WARNING, paint};
 use crate::cli::progress::Progress;
 use crate::cli::settings::{Settings, parse_version};
+use crate::core::impact::Runs;
 use crate::core::model::{Step, StepKind, Strategy};
 use crate::core::reference::{self, Reference};
 use crate::core::skill::SkillType;
@@ -109,22 +110,13 @@ fn choose_engine(args: &Args, settings: &Settings) -> Result<Engine, CliError> {
                     outcome: Outcome::Usage,
                 });
             };
-            let python = temporal::find_python(args.python.as_deref().or(file.python.as_deref()))
-                .map_err(engine_error)?;
+            let python = file.python(args.python.as_deref()).map_err(engine_error)?;
             Ok(Engine::Temporal {
-                connection: Connection {
+                connection: file.connection(
                     address,
-                    namespace: args
-                        .namespace
-                        .clone()
-                        .or(file.namespace)
-                        .unwrap_or_else(|| temporal::DEFAULT_NAMESPACE.into()),
-                    task_queue: args
-                        .task_queue
-                        .clone()
-                        .or(file.task_queue)
-                        .unwrap_or_else(|| temporal::DEFAULT_TASK_QUEUE.into()),
-                },
+                    args.namespace.as_deref(),
+                    args.task_queue.as_deref(),
+                ),
                 python,
             })
         }
@@ -242,18 +234,23 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
         .filter_map(|found| Some((found.skill.name, found.source.parent()?.to_path_buf())))
         .collect();
     // Agents are read only for a workflow that runs one.
-    let agents = if !crate::store::runs_agents(&workflow) {
-        HashMap::new()
+    let found_agents = if crate::store::runs_agents(&workflow) {
+        store.discover_agents()
     } else {
-        store
-            .discover_agents()
-            .into_iter()
-            .map(|agent| (agent.name, agent.prompt))
-            .collect()
+        Vec::new()
     };
+    let agent_interfaces = found_agents
+        .iter()
+        .map(|agent| (agent.name.clone(), agent.interface()))
+        .collect();
+    let agents = found_agents
+        .into_iter()
+        .map(|agent| (agent.name, agent.prompt))
+        .collect();
     let flags = ModelFlags {
         provider: args.provider.clone(),
         model: args.model.clone(),
+        ..ModelFlags::default()
     };
     let (models, factory) = model_setup(&flags, settings);
     let plan = match preflight(PreflightInput {
@@ -265,6 +262,7 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
         skills_dir: store.skills_dir(),
         skill_dirs,
         agents,
+        agent_interfaces,
         overrides,
         models,
         environment: environment::process_environment(),
@@ -541,7 +539,8 @@ fn show_plan(plan: &Plan, notes: &[String], printer: &mut Printer) {
         .into_iter()
         .map(|visited| visited.step.id.as_str())
         .collect();
-    collect_plan(plan, &ids, &plan.workflow.steps, 0, &mut steps);
+    let runs = crate::core::impact::how_steps_run(&plan.workflow);
+    collect_plan(plan, &ids, &runs, &plan.workflow.steps, 0, &mut steps);
     if printer.json {
         printer.document(&json!({
             "workflow": plan.name,
@@ -569,9 +568,10 @@ fn show_plan(plan: &Plan, notes: &[String], printer: &mut Printer) {
         let depth = step["depth"].as_u64().unwrap_or(0) as usize;
         let indent = "  ".repeat(depth + 1);
         let mut line = format!(
-            "{indent}{} {}",
+            "{indent}{} {} — {}",
             step["id"].as_str().unwrap_or(""),
-            paint(DIM, step["what"].as_str().unwrap_or(""))
+            paint(DIM, step["what"].as_str().unwrap_or("")),
+            step["runs"].as_str().unwrap_or("runs")
         );
         if let Some(handling) = step["error_handling"].as_str() {
             line.push_str(&format!(" [{handling}]"));
@@ -588,6 +588,7 @@ fn show_plan(plan: &Plan, notes: &[String], printer: &mut Printer) {
 fn collect_plan(
     plan: &Plan,
     ids: &HashSet<&str>,
+    runs: &HashMap<String, Runs>,
     steps: &[Step],
     depth: usize,
     out: &mut Vec<Value>,
@@ -620,9 +621,12 @@ fn collect_plan(
             StepKind::Conditional { condition, .. } => format!("if {condition}"),
             StepKind::Unknown { type_name } => type_name.clone(),
         };
-        let what = match plan.fallback_for.get(&step.id) {
-            Some(primary) => format!("{what} (only if '{primary}' fails)"),
-            None => what,
+        let when = match runs.get(&step.id) {
+            Some(Runs::OnlyIf { condition }) => format!("runs only if {condition}"),
+            Some(Runs::AsFallbackOf { step }) => {
+                format!("runs only as the fallback of '{step}', when it fails")
+            }
+            _ => "runs".to_string(),
         };
         let is_step = |id: &str| ids.contains(id);
         let inputs: serde_json::Map<String, Value> = step
@@ -675,11 +679,12 @@ fn collect_plan(
             "type": step.kind.type_name(),
             "depth": depth,
             "what": what,
+            "runs": when,
             "inputs": inputs,
             "error_handling": handling,
         }));
         for (_, children) in step.child_lists() {
-            collect_plan(plan, ids, children, depth + 1, out);
+            collect_plan(plan, ids, runs, children, depth + 1, out);
         }
     }
 }

@@ -8,7 +8,9 @@ use crate::cli::prompt;
 use crate::cli::render::{skill_file_lines, skill_problem_lines};
 use crate::cli::settings::Settings;
 use crate::core::ranking::rank;
-use crate::core::skill::{Skill, SkillProblem, SkillType, check_skill, has_errors, parse_skill};
+use crate::core::skill::{
+    Port, Skill, SkillProblem, SkillType, check_skill, has_errors, parse_skill,
+};
 use crate::core::validation::Severity;
 
 /// The skill registry (`QWF_HOME/skills/NAME.json`): list, show and create
@@ -294,13 +296,16 @@ fn from_flags(args: &CreateArgs) -> Result<Skill, CliError> {
             };
         usage(format!("'{type_text}' is not a skill type"), hint)
     })?;
+    let declared = !args.inputs.is_empty() || !args.outputs.is_empty();
     Ok(Skill {
         name,
         skill_type,
         description: args.description.clone().unwrap_or_default(),
         command: args.command.clone().unwrap_or_default(),
-        inputs: args.inputs.clone(),
-        outputs: args.outputs.clone(),
+        // Any --input or --output declares the interface (what is not
+        // listed is not taken or produced); neither leaves it undeclared.
+        inputs: declared.then(|| Port::names(args.inputs.clone())),
+        outputs: declared.then(|| Port::names(args.outputs.clone())),
         extra: Default::default(),
     })
 }

@@ -57,6 +57,7 @@ pub fn run(args: &Args, settings: &Settings, printer: &mut Printer) -> Result<Ou
         let flags = ModelFlags {
             provider: args.provider.clone(),
             model: args.model.clone(),
+            ..ModelFlags::default()
         };
         model_setup(&flags, settings).1
     } else {

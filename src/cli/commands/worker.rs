@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use crate::cli::error::{CliError, Outcome};
 use crate::cli::output::Printer;
 use crate::cli::settings::Settings;
-use crate::run::temporal::{self, Connection, DEFAULT_NAMESPACE, DEFAULT_TASK_QUEUE, EngineError};
+use crate::run::temporal::{self, EngineError};
 
 /// Run workflows for others: a worker of an engine (Temporal) that runs
 /// qwf workflows submitted with `qwf run NAME --engine temporal`.
@@ -44,7 +44,7 @@ pub(crate) fn engine_error(error: EngineError) -> CliError {
 
 pub fn run(args: &Args, settings: &Settings, _printer: &mut Printer) -> Result<Outcome, CliError> {
     let file = temporal::file_settings(&settings.home).map_err(engine_error)?;
-    let Some(address) = args.address.clone().or(file.address) else {
+    let Some(address) = args.address.clone().or(file.address.clone()) else {
         return Err(CliError {
             message: "no Temporal address: the worker needs --address HOST:PORT".into(),
             hint: Some(
@@ -54,21 +54,12 @@ pub fn run(args: &Args, settings: &Settings, _printer: &mut Printer) -> Result<O
             outcome: Outcome::Usage,
         });
     };
-    let connection = Connection {
+    let connection = file.connection(
         address,
-        namespace: args
-            .namespace
-            .clone()
-            .or(file.namespace)
-            .unwrap_or_else(|| DEFAULT_NAMESPACE.into()),
-        task_queue: args
-            .task_queue
-            .clone()
-            .or(file.task_queue)
-            .unwrap_or_else(|| DEFAULT_TASK_QUEUE.into()),
-    };
-    let python = temporal::find_python(args.python.as_deref().or(file.python.as_deref()))
-        .map_err(engine_error)?;
+        args.namespace.as_deref(),
+        args.task_queue.as_deref(),
+    );
+    let python = file.python(args.python.as_deref()).map_err(engine_error)?;
     let mut command =
         temporal::adapter_command(&python, "worker", &connection).map_err(engine_error)?;
     // The steps it runs find this QWF_HOME's skills.

@@ -11,12 +11,7 @@ pub fn write(picture: &Picture) -> String {
     out.push_str("    node [shape=box, style=rounded, fontname=\"Helvetica\"];\n");
     out.push_str("    edge [fontname=\"Helvetica\"];\n");
     for (key, node) in &flow.nodes {
-        let label = node
-            .label_lines()
-            .iter()
-            .map(|line| escape(line))
-            .collect::<Vec<_>>()
-            .join("\\n");
+        let label = node.label(escape, "\\n");
         let mut attributes = vec![format!("label=\"{label}\"")];
         match node.shape {
             Shape::Task => {}

@@ -11,12 +11,7 @@ pub fn write(picture: &Picture) -> String {
     out.push_str(&format!("    %% workflow {}\n", comment(&picture.name)));
     let mut marked: Vec<(&str, &str)> = Vec::new();
     for (key, node) in &flow.nodes {
-        let label = node
-            .label_lines()
-            .iter()
-            .map(|line| escape(line))
-            .collect::<Vec<_>>()
-            .join("<br/>");
+        let label = node.label(escape, "<br/>");
         let (open, close) = match node.shape {
             Shape::Task => ("[\"", "\"]"),
             Shape::Parallel(_) => ("{{\"", "\"}}"),

@@ -431,8 +431,18 @@ impl<'a> Flow<'a> {
 }
 
 impl Node {
+    /// A node's label in a document format: its lines, each escaped for the
+    /// format, joined by the format's line break.
+    pub fn label(&self, escape: fn(&str) -> String, line_break: &str) -> String {
+        self.label_lines()
+            .iter()
+            .map(|line| escape(line))
+            .collect::<Vec<_>>()
+            .join(line_break)
+    }
+
     /// The lines of a node's label in the document formats.
-    pub fn label_lines(&self) -> Vec<String> {
+    fn label_lines(&self) -> Vec<String> {
         let mut lines = vec![match self.mark.sign() {
             Some(sign) => format!("{sign} {}", self.id),
             None => self.id.clone(),

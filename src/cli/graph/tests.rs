@@ -33,6 +33,40 @@ fn a_sequence_is_boxes_joined_by_arrows() {
     insta::assert_snapshot!(drawn(&pipeline()));
 }
 
+/// Boxes are measured in terminal columns: a wide character (CJK, emoji)
+/// takes two, a combining accent none.
+#[test]
+fn wide_characters_keep_boxes_straight() {
+    use unicode_width::UnicodeWidthStr;
+    let workflow = workflow(json!([
+        { "id": "fetch", "type": "skill", "skill": "http-fetch", "outputs": ["データ"],
+          "inputs": { "city": "context.table" } },
+        { "id": "branch", "type": "conditional",
+          "condition": "fetch.データ == '東京の天気は晴れのち曇り、ところにより雨でしょう' && context.table != 'cafe\u{301} 🚀'",
+          "then": [ { "id": "save", "type": "skill", "skill": "db-writer", "outputs": ["結果"] } ],
+          "else": [ { "id": "alert", "type": "skill", "skill": "notifier" } ] }
+    ]));
+    let drawing = drawn(&workflow);
+    // Each box's bottom-right corner is in the column of its top-right one.
+    let columns = |line: &str, corner: char| -> Vec<usize> {
+        line.match_indices(corner)
+            .map(|(at, _)| line[..at].width())
+            .collect()
+    };
+    let lines: Vec<&str> = drawing.lines().collect();
+    for (row, line) in lines.iter().enumerate() {
+        for column in columns(line, '╮') {
+            assert!(
+                lines[row + 1..]
+                    .iter()
+                    .any(|below| columns(below, '╯').contains(&column)),
+                "the box with its corner at column {column} of line {row} is not closed straight below it:\n{drawing}"
+            );
+        }
+    }
+    insta::assert_snapshot!(drawing);
+}
+
 #[test]
 fn a_parallel_group_puts_its_branches_side_by_side() {
     let workflow = workflow(json!([

@@ -6,6 +6,11 @@
 //! column where the arrow comes in at the top and leaves at the bottom.
 //! Sequences stack blocks with their anchors aligned; branches put blocks
 //! side by side and join their anchors with a fork and a join line.
+//!
+//! A cell is one terminal column: a wide character (CJK, most emoji) takes
+//! two, the second [`Glyph::Covered`], so boxes stay straight around it.
+
+use unicode_width::UnicodeWidthChar;
 
 use super::{Mark, Node, Picture, Shape};
 
@@ -65,16 +70,68 @@ const WRAP: usize = 38;
 const GAP: usize = 3;
 const FALLBACK_ARROW: &str = " ╌╌ if it fails ╌╌▶ ";
 
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 struct Cell {
-    ch: char,
+    glyph: Glyph,
     tone: Tone,
 }
 
+/// What one column shows.
+#[derive(Debug, Clone, PartialEq)]
+enum Glyph {
+    Char(char),
+    /// A character with the zero-width ones that follow it (combining
+    /// accents, joiners).
+    Cluster(Box<str>),
+    /// The right part of a wide character: printed by the character.
+    Covered,
+}
+
+impl Glyph {
+    fn printed(&self) -> String {
+        match self {
+            Glyph::Char(ch) => ch.to_string(),
+            Glyph::Cluster(cluster) => cluster.to_string(),
+            Glyph::Covered => String::new(),
+        }
+    }
+}
+
 const BLANK: Cell = Cell {
-    ch: ' ',
+    glyph: Glyph::Char(' '),
     tone: Tone::Plain,
 };
+
+/// `text` as columns.
+fn glyphs(text: &str) -> Vec<Glyph> {
+    let mut glyphs: Vec<Glyph> = Vec::new();
+    for ch in text.chars() {
+        // A control character keeps one column, as it always had.
+        let width = ch.width().unwrap_or(1);
+        if width == 0 {
+            // Joins the character before it (a space when there is none).
+            let base = match glyphs.iter().rposition(|glyph| *glyph != Glyph::Covered) {
+                Some(at) => at,
+                None => {
+                    glyphs.push(Glyph::Char(' '));
+                    glyphs.len() - 1
+                }
+            };
+            let mut cluster = glyphs[base].printed();
+            cluster.push(ch);
+            glyphs[base] = Glyph::Cluster(cluster.into());
+            continue;
+        }
+        glyphs.push(Glyph::Char(ch));
+        glyphs.extend(std::iter::repeat_n(Glyph::Covered, width - 1));
+    }
+    glyphs
+}
+
+/// How many columns `text` takes.
+fn width(text: &str) -> usize {
+    glyphs(text).len()
+}
 
 #[derive(Debug, Clone)]
 struct Block {
@@ -95,7 +152,10 @@ impl Block {
 
     /// One line of text.
     fn text(text: &str, tone: Tone, anchor: usize) -> Block {
-        let cells: Vec<Cell> = text.chars().map(|ch| Cell { ch, tone }).collect();
+        let cells: Vec<Cell> = glyphs(text)
+            .into_iter()
+            .map(|glyph| Cell { glyph, tone })
+            .collect();
         Block {
             width: cells.len(),
             rows: vec![cells],
@@ -107,26 +167,34 @@ impl Block {
         self.rows.len()
     }
 
+    /// The line-drawing character at a cell (a space for text).
     fn get(&self, row: usize, column: usize) -> char {
-        self.rows
-            .get(row)
-            .and_then(|cells| cells.get(column))
-            .map_or(' ', |cell| cell.ch)
+        match self.rows.get(row).and_then(|cells| cells.get(column)) {
+            Some(Cell {
+                glyph: Glyph::Char(ch),
+                ..
+            }) => *ch,
+            _ => ' ',
+        }
     }
 
-    fn set(&mut self, row: usize, column: usize, ch: char, tone: Tone) {
+    fn put(&mut self, row: usize, column: usize, glyph: Glyph, tone: Tone) {
         if let Some(cell) = self
             .rows
             .get_mut(row)
             .and_then(|cells| cells.get_mut(column))
         {
-            *cell = Cell { ch, tone };
+            *cell = Cell { glyph, tone };
         }
     }
 
+    fn set(&mut self, row: usize, column: usize, ch: char, tone: Tone) {
+        self.put(row, column, Glyph::Char(ch), tone);
+    }
+
     fn write(&mut self, row: usize, column: usize, text: &str, tone: Tone) {
-        for (offset, ch) in text.chars().enumerate() {
-            self.set(row, column + offset, ch, tone);
+        for (offset, glyph) in glyphs(text).into_iter().enumerate() {
+            self.put(row, column + offset, glyph, tone);
         }
     }
 
@@ -139,7 +207,7 @@ impl Block {
                     .get_mut(row + r)
                     .and_then(|target| target.get_mut(column + c))
                 {
-                    *target = *cell;
+                    *target = cell.clone();
                 }
             }
         }
@@ -150,7 +218,7 @@ impl Block {
         while self.rows.len() < height {
             let mut row = vec![BLANK; self.width];
             row[self.anchor] = Cell {
-                ch: '│',
+                glyph: Glyph::Char('│'),
                 tone: Tone::Plain,
             };
             self.rows.push(row);
@@ -180,9 +248,13 @@ impl Block {
             .map(|cells| {
                 let mut pieces: Vec<(String, Tone)> = Vec::new();
                 for cell in cells {
+                    let text = cell.glyph.printed();
+                    if text.is_empty() {
+                        continue;
+                    }
                     match pieces.last_mut() {
-                        Some((text, tone)) if *tone == cell.tone => text.push(cell.ch),
-                        _ => pieces.push((cell.ch.to_string(), cell.tone)),
+                        Some((line, tone)) if *tone == cell.tone => line.push_str(&text),
+                        _ => pieces.push((text, cell.tone)),
                     }
                 }
                 pieces
@@ -214,7 +286,7 @@ fn stack(blocks: Vec<Block>, arrows: bool) -> Block {
         if arrows && index + 1 < count {
             let mut row = vec![BLANK; out.width];
             row[left] = Cell {
-                ch: '▼',
+                glyph: Glyph::Char('▼'),
                 tone: Tone::Plain,
             };
             out.rows.push(row);
@@ -332,7 +404,7 @@ fn node(node: &Node) -> Block {
 
 /// A step with the fallback that replaces it when it fails, to its right.
 fn beside(mut primary: Block, fallback: Block) -> Block {
-    let arrow = FALLBACK_ARROW.chars().count();
+    let arrow = width(FALLBACK_ARROW);
     let width = primary.width + arrow + fallback.width;
     let height = primary.height().max(fallback.height());
     if primary.height() < height {
@@ -382,10 +454,10 @@ fn boxed(node: &Node) -> Block {
     let title = truncate(&title, WRAP);
     let inner = lines
         .iter()
-        .map(|(line, _)| line.chars().count())
+        .map(|(line, _)| width(line))
         .max()
         .unwrap_or(0)
-        .max(title.chars().count() + 2);
+        .max(width(&title) + 2);
     let width = inner + 4;
     let (top_left, edge, top_right, side, bottom_left, bottom_right) = match node.mark {
         Mark::Unchanged => ('╭', '─', '╮', '│', '╰', '╯'),
@@ -412,15 +484,15 @@ fn boxed(node: &Node) -> Block {
     block
 }
 
-/// Word-wraps `text` to lines of at most `width` characters; continuation
+/// Word-wraps `text` to lines of at most `width` columns; continuation
 /// lines are indented by two spaces, and a word too long for a line is cut
 /// with `…`.
-fn wrap(text: &str, width: usize) -> Vec<String> {
+fn wrap(text: &str, columns: usize) -> Vec<String> {
     let mut lines: Vec<String> = Vec::new();
     let mut current: Option<String> = None;
     for word in text.split_whitespace() {
         if let Some(line) = &current
-            && line.chars().count() + 1 + word.chars().count() > width
+            && width(line) + 1 + width(word) > columns
         {
             lines.extend(current.take());
         }
@@ -434,7 +506,7 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
                 current = Some(format!(
                     "{}{}",
                     " ".repeat(indent),
-                    truncate(word, width - indent)
+                    truncate(word, columns - indent)
                 ));
             }
         }
@@ -446,11 +518,20 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
     lines
 }
 
-fn truncate(text: &str, width: usize) -> String {
-    if text.chars().count() <= width {
+/// `text` cut to at most `columns` columns, ending in `…` when cut.
+fn truncate(text: &str, columns: usize) -> String {
+    if width(text) <= columns {
         return text.to_string();
     }
-    let mut cut: String = text.chars().take(width.saturating_sub(1)).collect();
+    let room = columns.saturating_sub(1);
+    let mut cut = String::new();
+    for ch in text.chars() {
+        cut.push(ch);
+        if width(&cut) > room {
+            cut.pop();
+            break;
+        }
+    }
     cut.push('…');
     cut
 }

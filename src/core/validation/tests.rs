@@ -14,6 +14,25 @@ fn codes(report: &[Issue]) -> Vec<(Severity, IssueCode, String)> {
         .collect()
 }
 
+/// What `codes` holds for a step given no value for a required input.
+fn missing_input() -> (Severity, IssueCode, String) {
+    (
+        Severity::Error,
+        IssueCode::MissingInput,
+        "/steps/0/inputs".into(),
+    )
+}
+
+/// What `codes` holds for the first step's input `name` that its skill or
+/// agent does not take.
+fn undeclared_input(name: &str) -> (Severity, IssueCode, String) {
+    (
+        Severity::Warning,
+        IssueCode::UndeclaredInput,
+        format!("/steps/0/inputs/{name}"),
+    )
+}
+
 fn only(text: &str) -> Issue {
     let mut found = issues(text);
     assert_eq!(found.len(), 1, "expected exactly one issue, got {found:#?}");
@@ -413,10 +432,7 @@ fn unknown_skills_and_agents_are_reported_only_with_a_registry() {
         {"id": "a", "type": "skill", "skill": "http-fech"},
         {"id": "b", "type": "agent", "agent": "reviewer"}]}"#;
     assert!(issues(text).is_empty());
-    let known = KnownResources {
-        skills: ["http-fetch".to_string()].into(),
-        agents: Default::default(),
-    };
+    let known = KnownResources::names(["http-fetch"], Vec::<String>::new());
     let report = validate(&parse(text), Some(&known));
     assert_eq!(
         codes(&report.issues),
@@ -543,4 +559,227 @@ fn an_unknown_non_retryable_kind_is_a_warning_with_the_kinds() {
         issue.hint
     );
     assert_eq!(issue.pointer, "/steps/0/error_handling/non_retryable/0");
+}
+
+fn with_registry(text: &str) -> Vec<Issue> {
+    validate(
+        &parse(text),
+        Some(&crate::core::testing::pipeline_registry()),
+    )
+    .issues
+}
+
+#[test]
+fn the_seed_workflow_matches_its_skills_interfaces() {
+    let report = validate(
+        &data_pipeline(),
+        Some(&crate::core::testing::pipeline_registry()),
+    );
+    assert!(report.issues.is_empty(), "{:#?}", report.issues);
+}
+
+#[test]
+fn a_swapped_skill_reports_every_mismatch_at_once() {
+    // fetch now runs s3-uploader (data, bucket → location); its one output
+    // keeps the step's name for it, so only the inputs are wrong.
+    let mut workflow = data_pipeline();
+    workflow.steps[0].kind = StepKind::Skill {
+        skill: "s3-uploader".into(),
+    };
+    let report = validate(&workflow, Some(&crate::core::testing::pipeline_registry()));
+    assert_eq!(
+        codes(&report.issues),
+        vec![missing_input(), missing_input(), undeclared_input("url")]
+    );
+    let messages: Vec<&str> = report
+        .issues
+        .iter()
+        .map(|issue| issue.message.as_str())
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            "step 'fetch' does not give skill 's3-uploader' its required input 'data'",
+            "step 'fetch' does not give skill 's3-uploader' its required input 'bucket'",
+            "step 'fetch' gives skill 's3-uploader' input 'url', which it does not take",
+        ]
+    );
+    // With two outputs, each names a key of the skill's result.
+    workflow.steps[0].outputs = vec!["data".into(), "status".into()];
+    let report = validate(&workflow, Some(&crate::core::testing::pipeline_registry()));
+    let unproduced: Vec<(&str, Option<&str>)> = report
+        .issues
+        .iter()
+        .filter(|issue| issue.code == IssueCode::UnproducedOutput)
+        .map(|issue| (issue.pointer.as_str(), issue.related_step.as_deref()))
+        .collect();
+    assert_eq!(
+        unproduced,
+        [
+            ("/steps/0/outputs/0", None),
+            ("/steps/0/outputs/1", None),
+            ("/steps/1/inputs/data", Some("fetch")),
+        ]
+    );
+    let reader = report
+        .issues
+        .iter()
+        .find(|issue| issue.pointer == "/steps/1/inputs/data")
+        .expect("the reader is reported");
+    assert_eq!(
+        reader.message,
+        "step 'validate' input 'data' reads 'fetch.data', but skill 's3-uploader' of step 'fetch' does not produce 'data'"
+    );
+    assert!(reader.hint.contains("location"), "{}", reader.hint);
+}
+
+#[test]
+fn an_input_the_skill_does_not_take_gets_a_did_you_mean() {
+    let issues = with_registry(
+        r#"{"name": "w", "steps": [
+            {"id": "fetch", "type": "skill", "skill": "http-fetch", "inputs": {"ulr": "https://x"}, "outputs": ["data"]}]}"#,
+    );
+    assert_eq!(
+        codes(&issues),
+        vec![missing_input(), undeclared_input("ulr")]
+    );
+    assert!(
+        issues[1].hint.starts_with("did you mean 'url'?"),
+        "{}",
+        issues[1].hint
+    );
+}
+
+#[test]
+fn optional_inputs_may_be_left_unwired() {
+    let issues = with_registry(
+        r#"{"name": "w", "steps": [
+            {"id": "fetch", "type": "skill", "skill": "http-fetch", "inputs": {"url": "https://x"}, "outputs": ["data"]},
+            {"id": "validate", "type": "skill", "skill": "data-validator", "inputs": {"data": "fetch.data"}, "outputs": ["valid"]}]}"#,
+    );
+    assert!(issues.is_empty(), "{issues:#?}");
+}
+
+#[test]
+fn a_condition_reading_an_output_the_skill_does_not_produce_is_reported_with_the_declaration() {
+    let issues = with_registry(
+        r#"{"name": "w", "steps": [
+            {"id": "fetch", "type": "skill", "skill": "http-fetch", "inputs": {"url": "https://x"}, "outputs": ["data"]},
+            {"id": "validate", "type": "skill", "skill": "data-validator", "inputs": {"data": "fetch.data"}, "outputs": ["validated", "success"]},
+            {"id": "if-ok", "type": "conditional", "condition": "validate.success == true", "then": [
+                {"id": "save", "type": "skill", "skill": "db-writer", "inputs": {"data": "validate.validated", "table": "t"}}]}]}"#,
+    );
+    assert_eq!(
+        codes(&issues),
+        vec![
+            (
+                Severity::Error,
+                IssueCode::UnproducedOutput,
+                "/steps/1/outputs/1".into()
+            ),
+            (
+                Severity::Error,
+                IssueCode::UnproducedOutput,
+                "/steps/2/condition".into()
+            ),
+        ]
+    );
+    assert_eq!(
+        issues[0].message,
+        "step 'validate' declares output 'success', but its skill 'data-validator' does not produce it"
+    );
+    assert!(
+        issues[0].hint.contains("validated, valid"),
+        "{}",
+        issues[0].hint
+    );
+    assert_eq!(
+        issues[1].message,
+        "step 'if-ok' in its condition reads 'validate.success', but skill 'data-validator' of step 'validate' does not produce 'success'"
+    );
+}
+
+#[test]
+fn a_skill_that_declares_nothing_is_lenient_with_one_warning() {
+    let issues = with_registry(
+        r#"{"name": "w", "steps": [
+            {"id": "a", "type": "skill", "skill": "legacy", "inputs": {"anything": 1}, "outputs": ["x"]},
+            {"id": "b", "type": "skill", "skill": "legacy", "inputs": {"x": "a.x"}, "outputs": ["y"]}]}"#,
+    );
+    assert_eq!(
+        codes(&issues),
+        vec![(
+            Severity::Warning,
+            IssueCode::UnknownInterface,
+            "/steps/0/skill".into()
+        )]
+    );
+    assert_eq!(issues[0].step_id, None);
+    assert!(
+        issues[0]
+            .message
+            .contains("skill 'legacy' declares neither inputs nor outputs")
+    );
+}
+
+#[test]
+fn agents_are_checked_against_what_they_declare() {
+    let mut known = KnownResources::names(Vec::<String>::new(), ["reviewer", "plain"]);
+    known.agents.insert(
+        "reviewer".into(),
+        crate::core::skill::Interface {
+            inputs: Some(crate::core::skill::Port::names(["diff"])),
+            outputs: Some(crate::core::skill::Port::names(["verdict"])),
+            executes: None,
+        },
+    );
+    let report = validate(
+        &parse(
+            r#"{"name": "w", "steps": [
+                {"id": "r", "type": "agent", "agent": "reviewer", "inputs": {"patch": "x"}, "outputs": ["verdict"]},
+                {"id": "p", "type": "agent", "agent": "plain", "inputs": {"anything": "x"}, "outputs": ["whatever"]}]}"#,
+        ),
+        Some(&known),
+    );
+    assert_eq!(
+        codes(&report.issues),
+        vec![missing_input(), undeclared_input("patch")]
+    );
+    assert!(report.issues[0].message.contains("agent 'reviewer'"));
+}
+
+#[test]
+fn one_declared_output_may_rename_the_skills_one_output() {
+    let issues = with_registry(
+        r#"{"name": "w", "steps": [
+            {"id": "fetch-users", "type": "skill", "skill": "http-fetch", "inputs": {"url": "https://x"}, "outputs": ["users"]},
+            {"id": "save", "type": "skill", "skill": "db-writer", "inputs": {"data": "fetch-users.users", "table": "t"}}]}"#,
+    );
+    assert!(issues.is_empty(), "{issues:#?}");
+    // Two outputs name keys of the skill's result: each must be produced.
+    let issues = with_registry(
+        r#"{"name": "w", "steps": [
+            {"id": "fetch", "type": "skill", "skill": "http-fetch", "inputs": {"url": "https://x"}, "outputs": ["data", "users"]}]}"#,
+    );
+    assert_eq!(
+        codes(&issues),
+        vec![(
+            Severity::Error,
+            IssueCode::UnproducedOutput,
+            "/steps/0/outputs/1".into()
+        )]
+    );
+    // A skill that produces nothing cannot be renamed into something.
+    let issues = with_registry(
+        r#"{"name": "w", "steps": [
+            {"id": "save", "type": "skill", "skill": "db-writer", "inputs": {"data": 1, "table": "t"}, "outputs": ["rows"]}]}"#,
+    );
+    assert_eq!(
+        codes(&issues),
+        vec![(
+            Severity::Error,
+            IssueCode::UnproducedOutput,
+            "/steps/0/outputs/0".into()
+        )]
+    );
 }

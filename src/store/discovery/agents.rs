@@ -27,6 +27,7 @@ use super::mcp_config::ServerConfig;
 use super::{
     Client, DeclaringFile, Kind, Problem, Roots, Scope, Shadowed, files_in, parse_object, read_file,
 };
+use crate::core::skill::{Interface, Port};
 
 /// How an agent file is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -52,6 +53,12 @@ pub struct FoundAgent {
     /// The MCP servers the agent declares itself (listed with the servers).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub mcp_servers: Vec<String>,
+    /// The interface the agent declares (qwf's own `inputs` / `outputs`
+    /// fields, as in a skill file); absent: unknown, steps are not checked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inputs: Option<Vec<Port>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outputs: Option<Vec<Port>>,
     pub source: PathBuf,
     /// The agent's instructions (the `prompt` field, or a Markdown agent's
     /// body), given to the model when a workflow step runs the agent.
@@ -77,6 +84,46 @@ struct AgentFile {
     mcp_servers: Option<BTreeMap<String, ServerConfig>>,
     #[serde(default)]
     prompt: Option<String>,
+    /// qwf's interface fields, read leniently: a bad one is a problem, not
+    /// a lost agent.
+    #[serde(default)]
+    inputs: Option<serde_json::Value>,
+    #[serde(default)]
+    outputs: Option<serde_json::Value>,
+}
+
+impl FoundAgent {
+    /// What workflow validation checks steps running this agent against.
+    pub fn interface(&self) -> Interface {
+        Interface {
+            inputs: self.inputs.clone(),
+            outputs: self.outputs.clone(),
+            executes: Some(match &self.description {
+                Some(description) => format!("agent '{}': {description}", self.name),
+                None => format!("agent '{}' ({})", self.name, self.source.display()),
+            }),
+        }
+    }
+}
+
+/// An agent's `inputs` or `outputs` field as ports; a malformed one is
+/// reported and treated as undeclared.
+fn ports(
+    path: &Path,
+    field: &str,
+    value: Option<serde_json::Value>,
+    problems: &mut Vec<Problem>,
+) -> Option<Vec<Port>> {
+    match serde_json::from_value::<Vec<Port>>(value?) {
+        Ok(ports) => Some(ports),
+        Err(error) => {
+            problems.push(Problem::new(
+                path,
+                format!("its \"{field}\" is not a list of names or {{\"name\", \"optional\", \"description\"}} objects ({error}); qwf treats them as undeclared"),
+            ));
+            None
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -209,6 +256,8 @@ fn read_agent(
     let (file, format) = parse_agent_file(path, &text, problems)?;
     let is_markdown = format == AgentFormat::Markdown;
     let name = agent_name(path, file.name);
+    let inputs = ports(path, "inputs", file.inputs, problems);
+    let outputs = ports(path, "outputs", file.outputs, problems);
     let server_configs: Vec<(String, ServerConfig)> =
         file.mcp_servers.unwrap_or_default().into_iter().collect();
     let prompt = if is_markdown {
@@ -258,6 +307,8 @@ fn read_agent(
             .iter()
             .map(|(name, _)| name.clone())
             .collect(),
+        inputs,
+        outputs,
         source: path.to_path_buf(),
         prompt,
         server_configs,
@@ -414,6 +465,40 @@ fn yaml_problem(path: &Path, error: &serde_yaml_ng::Error, first_line: usize) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn agents_may_declare_an_interface_and_a_bad_one_is_reported_not_fatal() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let declared = dir.path().join("reviewer.json");
+        std::fs::write(
+            &declared,
+            r#"{"inputs": ["diff", {"name": "style", "optional": true}], "outputs": [{"name": "approved", "type": "boolean"}]}"#,
+        )
+        .expect("write");
+        let markdown = dir.path().join("writer.md");
+        std::fs::write(&markdown, "---\ninputs: [topic]\n---\nYou write.\n").expect("write");
+        let bad = dir.path().join("odd.json");
+        std::fs::write(&bad, r#"{"inputs": 3, "prompt": "x"}"#).expect("write");
+        let plain = dir.path().join("plain.json");
+        std::fs::write(&plain, r#"{"prompt": "x"}"#).expect("write");
+        let mut problems = Vec::new();
+        let mut read = |path: &Path| {
+            read_agent(path, Client::Kiro, Scope::Global, &mut problems)
+                .expect("an agent")
+                .interface()
+        };
+        let reviewer = read(&declared);
+        assert_eq!(reviewer.input_names(), ["diff", "style"]);
+        assert!(reviewer.input("style").is_some_and(|port| port.optional));
+        assert_eq!(reviewer.output_names(), ["approved"]);
+        assert_eq!(read(&markdown).input_names(), ["topic"]);
+        assert_eq!(read(&markdown).outputs, None);
+        let odd = read(&bad);
+        assert_eq!((odd.inputs, odd.outputs), (None, None));
+        assert_eq!(read(&plain).inputs, None);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].message.contains("\"inputs\""), "{problems:?}");
+    }
 
     #[test]
     fn agents_carry_their_instructions() {

@@ -25,9 +25,9 @@ impl EditContext<'_> {
         if let StepKind::Skill { skill } = &step.kind
             && let Some(skill) = self.skills.iter().find(|known| &known.name == skill)
         {
-            for declared in &skill.inputs {
-                if !known.contains(declared) {
-                    known.push(declared.clone());
+            for declared in skill.input_names() {
+                if !known.iter().any(|name| name == declared) {
+                    known.push(declared.to_string());
                 }
             }
         }

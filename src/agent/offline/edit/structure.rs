@@ -578,7 +578,9 @@ impl EditContext<'_> {
         );
         let (expression, label) = match explicit_condition(condition) {
             Some(expression) => (expression, "condition".to_string()),
-            None => builder.condition(condition, negate, &mut earlier),
+            None => builder
+                .condition(condition, negate, &mut earlier)
+                .map_err(Plan::Ask)?,
         };
         let reads_earlier = earlier
             .iter()
