@@ -107,6 +107,28 @@ fn the_skill_an_eval_case_reuses_ranks_in_the_top_three_among_5000() {
                 })
                 .map(|part| part.trim().to_string())
                 .filter(|part| !part.is_empty())
+                // The kinds of the values a clause holds are said too, as
+                // the planner's query says them: a phone number is a text
+                // message ("text me on +1-555-0100"), a file is a path
+                // ("score them with models/churn.pkl").
+                .map(|part| {
+                    let words: Vec<&str> = part.split_whitespace().collect();
+                    let phone = words.iter().any(|word| {
+                        word.starts_with('+')
+                            && word[1..].chars().all(|c| c.is_ascii_digit() || c == '-')
+                    });
+                    let path = words.iter().any(|word| {
+                        !word.contains("://") && word.contains('/') && word.contains('.')
+                    });
+                    let mut part = part;
+                    if phone {
+                        part.push_str(" phone sms");
+                    }
+                    if path {
+                        part.push_str(" path");
+                    }
+                    part
+                })
                 .collect();
             let top_of_clause = |name: &str| {
                 clauses.iter().any(|clause| {

@@ -119,6 +119,9 @@ pub const SYNONYMS: &[&[&str]] = &[
         "review",
         "analysis",
         "sentiment",
+        "predict",
+        "prediction",
+        "predictions",
     ],
     &["merge", "combine", "join", "concatenate", "union"],
     &[
@@ -418,12 +421,19 @@ impl SkillIndex {
             let mut length = 0.0;
             index.add_text(&skill.name, NAME_WEIGHT, &mut terms, &mut length);
             let start = index.name_terms.len() as u32;
-            index.name_terms.extend(
-                terms
-                    .iter()
-                    .map(|(id, _)| *id)
-                    .filter(|id| *id as usize >= SYNONYMS.len()),
-            );
+            // A name part that is any skill's payload (`translate-text`,
+            // `data-validator`) need not be said by the request.
+            let named: Vec<u32> = terms
+                .iter()
+                .map(|(id, _)| *id)
+                .filter(|id| *id as usize >= SYNONYMS.len())
+                .filter(|id| {
+                    !crate::core::vocabulary::PAYLOAD_NAME_PARTS
+                        .iter()
+                        .any(|part| index.spellings.get(*part) == Some(id))
+                })
+                .collect();
+            index.name_terms.extend(named);
             index
                 .name_ranges
                 .push((start, index.name_terms.len() as u32));

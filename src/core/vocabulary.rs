@@ -713,9 +713,14 @@ pub const VAGUE_VERBS: &[&str] = &["deal", "do", "handle", "take", "use"];
 
 /// Parts of a skill's name that say nothing about what it works on.
 pub const GENERIC_NAME_PARTS: &[&str] = &[
-    "data", "file", "files", "info", "job", "output", "records", "status", "step", "task", "tool",
-    "usage",
+    "data", "file", "files", "info", "job", "output", "records", "status", "step", "task", "text",
+    "tool", "usage",
 ];
+
+/// Parts of a skill's name that name the payload any skill handles: the
+/// skill ranking does not ask a request to say them ("translate them to
+/// German" finds `translate-text`).
+pub const PAYLOAD_NAME_PARTS: &[&str] = &["data", "text"];
 
 /// Technologies, by family. A skill named for one (`s3-upload`) fits a
 /// request that does not say which, and not one that names another of the
@@ -1054,6 +1059,7 @@ mod tests {
             ("UNITS", UNITS),
             ("COMMON", COMMON),
             ("GENERIC_NAME_PARTS", GENERIC_NAME_PARTS),
+            ("PAYLOAD_NAME_PARTS", PAYLOAD_NAME_PARTS),
             ("DESCRIPTION", DESCRIPTION),
         ] {
             for pair in list.windows(2) {

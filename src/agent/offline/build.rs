@@ -996,7 +996,9 @@ impl<'a> Builder<'a> {
             .as_deref()
             .filter(|object| !matches!(*object, "data" | "it" | "them" | "results" | "result"));
         let outputs: Vec<String> = match existing {
-            Some(skill) if skill.output_names().next().is_some() => skill.output_list(),
+            // An installed skill that declares its outputs produces those
+            // and nothing else (`[]`: nothing a later step can read).
+            Some(skill) if skill.declared().1.is_some() => skill.output_list(),
             _ => match concept {
                 Some(concept) if matches!(concept.key, "fetch" | "read") => {
                     vec![
