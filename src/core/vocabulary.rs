@@ -717,6 +717,14 @@ pub const GENERIC_NAME_PARTS: &[&str] = &[
     "tool", "usage",
 ];
 
+/// Words naming the kinds of error a step reports, which a retry may
+/// leave out (`non_retryable`): "when it exits with code 4", "on a
+/// timeout".
+pub const ERROR_KINDS: &[&str] = &[
+    "code", "error", "errors", "exit", "exited", "exits", "killed", "signal", "status", "timeout",
+    "timeouts",
+];
+
 /// Parts of a skill's name that name the payload any skill handles: the
 /// skill ranking does not ask a request to say them ("translate them to
 /// German" finds `translate-text`).
@@ -1060,6 +1068,7 @@ mod tests {
             ("COMMON", COMMON),
             ("GENERIC_NAME_PARTS", GENERIC_NAME_PARTS),
             ("PAYLOAD_NAME_PARTS", PAYLOAD_NAME_PARTS),
+            ("ERROR_KINDS", ERROR_KINDS),
             ("DESCRIPTION", DESCRIPTION),
         ] {
             for pair in list.windows(2) {

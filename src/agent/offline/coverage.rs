@@ -279,6 +279,28 @@ fn grounds(
                         {
                             grounds.durations_ms.push(ms);
                         }
+                        // "don't retry it when it exits with code 4".
+                        let newly: Vec<&String> = error_handling
+                            .non_retryable
+                            .iter()
+                            .flatten()
+                            .filter(|kind| {
+                                !old.and_then(|old| old.non_retryable.as_ref())
+                                    .is_some_and(|listed| listed.contains(kind))
+                            })
+                            .collect();
+                        if !newly.is_empty() {
+                            grounds.vocabulary(vocab::NO_RETRY);
+                            grounds.vocabulary(vocab::ERROR_KINDS);
+                        }
+                        for kind in newly {
+                            if let Some(code) = kind
+                                .strip_prefix("exit_code:")
+                                .and_then(|code| code.parse::<f64>().ok())
+                            {
+                                grounds.numbers.push(code);
+                            }
+                        }
                     }
                     Strategy::Continue => grounds.vocabulary(vocab::CONTINUE),
                     Strategy::Fallback => {

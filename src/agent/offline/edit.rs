@@ -238,6 +238,50 @@ impl EditContext<'_> {
                 };
                 Ok(Resolved::new(modifications, summary, ids))
             }
+            Edit::NotRetriedOn {
+                phrase,
+                kinds,
+                unknown,
+            } => {
+                let ids = self.steps(phrase, last, "should not retry on that error")?;
+                let mut modifications = Vec::new();
+                let mut parts = Vec::new();
+                for id in &ids {
+                    let current = self.step(id).and_then(|step| step.error_handling.clone());
+                    let Some(mut handling) =
+                        current.filter(|handling| handling.strategy == Strategy::Retry)
+                    else {
+                        return Err(Plan::Say(format!(
+                            "'{id}' does not retry, so no error of it is retried; nothing changed."
+                        )));
+                    };
+                    // The runner tells errors apart by kind only: an error
+                    // named by its meaning cannot be listed honestly.
+                    if !unknown.is_empty() {
+                        return Err(Plan::Ask(format!(
+                            "'{id}' retries ({}). qwf tells a step's errors apart only by kind (exit_code:N, timeout, signal), not by {}: which exit code does its skill end with then? For example: \"don't retry {id} on exit code 3\".",
+                            attempts_text(&handling),
+                            quoted_list(unknown, "or")
+                        )));
+                    }
+                    let listed = handling.non_retryable.get_or_insert_with(Vec::new);
+                    for kind in kinds {
+                        if !listed.contains(kind) {
+                            listed.push(kind.clone());
+                        }
+                    }
+                    parts.push(format!(
+                        "'{id}' no longer retries on {} (otherwise still {})",
+                        quoted_list(kinds, "or"),
+                        attempts_text(&handling)
+                    ));
+                    modifications.push(Modification::AddErrorHandling {
+                        step_id: id.clone(),
+                        error_handling: handling,
+                    });
+                }
+                Ok(Resolved::new(modifications, parts.join("; "), ids))
+            }
             Edit::Timeout { phrase, change } => {
                 if let TimeoutChange::Negative(written) = change {
                     return Err(Plan::Say(format!(

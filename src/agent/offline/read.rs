@@ -87,6 +87,14 @@ pub(crate) enum Edit {
         max_ms: Option<u64>,
         remove: bool,
     },
+    /// "don't retry the upload on exit code 4": the retry stays, that
+    /// kind of error is not retried. `unknown` holds an error named by
+    /// its meaning ("access denied", "404"), which qwf cannot tell apart.
+    NotRetriedOn {
+        phrase: Vec<Tok>,
+        kinds: Vec<String>,
+        unknown: Vec<String>,
+    },
     Timeout {
         phrase: Vec<Tok>,
         change: TimeoutChange,
@@ -558,6 +566,7 @@ mod tests {
                 .iter()
                 .map(|edit| match edit {
                     Edit::Retry { .. } => "retry",
+                    Edit::NotRetriedOn { .. } => "not-retried",
                     Edit::Timeout { .. } => "timeout",
                     Edit::Strategy { .. } => "strategy",
                     Edit::ClearHandling { .. } => "clear",

@@ -204,6 +204,108 @@ fn is_timeout(toks: &[Tok]) -> bool {
         )
 }
 
+/// "don't retry the upload on an access denied error", "never retry when
+/// it exits with code 4": a retry refused for one kind of error only. The
+/// step's phrase, the error kinds qwf's runner reports (`exit_code:N`,
+/// `timeout`, `signal`), and the words of any other error named.
+fn not_retried_on(toks: &[Tok], first_retry: usize) -> Option<Edit> {
+    let at = first_retry
+        + toks[first_retry..]
+            .iter()
+            .position(|tok| tok.is_any(&["on", "when", "if", "for", "after", "whenever"]))?;
+    let end = toks[at..]
+        .iter()
+        .position(|tok| tok.is_punctuation())
+        .map_or(toks.len(), |offset| at + offset);
+    let clause = &toks[at + 1..end];
+    let mut kinds = Vec::new();
+    let mut unknown = Vec::new();
+    let mut used = vec![false; clause.len()];
+    for (index, tok) in clause.iter().enumerate() {
+        if tok.is_any(&["timeout", "timeouts", "timed"]) {
+            kinds.push("timeout".to_string());
+            used[index] = true;
+        } else if tok.is_any(&["signal", "killed"]) {
+            kinds.push("signal".to_string());
+            used[index] = true;
+        } else if tok.is_any(&["exit", "exits"]) {
+            used[index] = true;
+            if let Some((offset, code)) = clause[index + 1..]
+                .iter()
+                .take(3)
+                .enumerate()
+                .find_map(|(offset, next)| next.word.parse::<u32>().ok().map(|code| (offset, code)))
+            {
+                kinds.push(format!("exit_code:{code}"));
+                used[index + 1..=index + 1 + offset].fill(true);
+            }
+        } else if tok.word.len() == 3
+            && tok
+                .word
+                .parse::<u32>()
+                .is_ok_and(|code| (100..600).contains(&code))
+            || tok.word.ends_with("xx") && tok.word.len() == 3
+        {
+            // An HTTP status: what the service answered, not a kind of error
+            // a step reports.
+            unknown.push(tok.raw.clone());
+            used[index] = true;
+        }
+    }
+    // "an access denied error": the words naming the error.
+    if let Some(error_at) = clause
+        .iter()
+        .position(|tok| tok.is_any(&["error", "errors", "failure", "failures", "exception"]))
+    {
+        let named: Vec<&Tok> = clause[..error_at]
+            .iter()
+            .enumerate()
+            .filter(|(index, tok)| {
+                !used[*index]
+                    && !super::super::text::is_stopword(&tok.word)
+                    && !crate::core::vocabulary::FILLERS.contains(&tok.word.as_str())
+                    && !tok.is_any(&[
+                        "any", "some", "every", "that", "this", "it", "there", "is", "are", "was",
+                        "gets", "get", "got", "an", "a", "the",
+                    ])
+            })
+            .map(|(_, tok)| tok)
+            .collect();
+        if kinds.is_empty() && !named.is_empty() {
+            unknown.push(
+                named
+                    .iter()
+                    .map(|tok| tok.raw.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            );
+        }
+        used[..=error_at].fill(true);
+    }
+    if kinds.is_empty() && unknown.is_empty() {
+        return None;
+    }
+    // The step: named before the qualifier ("retry the upload on …") or
+    // as the subject of the error ("when the feature store answers 404").
+    const ERROR_VERBS: &[&str] = &[
+        "answers", "returns", "responds", "gets", "says", "gives", "exits", "with", "code",
+        "status", "an", "a",
+    ];
+    let mut phrase: Vec<Tok> = toks[first_retry + 1..at].to_vec();
+    phrase.extend(
+        clause
+            .iter()
+            .enumerate()
+            .filter(|(index, tok)| !used[*index] && !tok.is_any(ERROR_VERBS))
+            .map(|(_, tok)| tok.clone()),
+    );
+    Some(Edit::NotRetriedOn {
+        phrase,
+        kinds,
+        unknown,
+    })
+}
+
 pub(crate) fn parse_retry(toks: &[Tok]) -> Option<Edit> {
     let (attempts, backoff) = retry_settings(toks)?;
     let first_retry = toks
@@ -213,6 +315,13 @@ pub(crate) fn parse_retry(toks: &[Tok]) -> Option<Edit> {
     // "retry zero times" (one attempt) is no retry at all.
     let remove = attempts == Some(1)
         || (attempts.is_none() && toks[..first_retry].iter().any(|tok| tok.is_any(NEGATIONS)));
+    // "don't retry on exit code 4": that error only, the retry stays.
+    if remove
+        && attempts.is_none()
+        && let Some(edit) = not_retried_on(toks, first_retry)
+    {
+        return Some(edit);
+    }
     let found = durations(toks);
     let mut initial_ms = None;
     let mut max_ms = None;
