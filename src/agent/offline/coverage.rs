@@ -843,12 +843,20 @@ pub(super) fn unaccounted_creation(
     for visited in tree::walk(workflow) {
         let step = visited.step;
         match &step.kind {
-            StepKind::Conditional { condition, .. } => {
+            StepKind::Conditional {
+                condition,
+                otherwise,
+                ..
+            } => {
                 // A condition counts only when it reads what a step
                 // declares: an installed skill's output, a new skill's, or
                 // a threshold the request gave.
                 if reads_a_declared_value(condition, workflow, skills, new_skills) {
                     grounds.vocabulary(vocab::CONDITION);
+                    // "…, otherwise write a line to the log": its branch.
+                    if !otherwise.is_empty() {
+                        grounds.vocabulary(&["else", "otherwise"]);
+                    }
                     grounds.text(condition);
                     if let Some(description) = &step.description {
                         grounds.text(description);
