@@ -556,6 +556,24 @@ pub(crate) fn parse_remove(toks: &[Tok]) -> Option<Edit> {
         find_phrase(toks, "don't need").or_else(|| find_phrase(toks, "no longer need"))
     {
         at + if toks[at].is("don't") { 2 } else { 3 }
+    } else if let Some(at) = toks.windows(2).position(|pair| {
+        // "stop emailing the support team": the step that emails them.
+        pair[0].is_any(&["stop", "quit"])
+            && pair[1].word.len() > 5
+            && pair[1].word.ends_with("ing")
+            && !pair[1].is_any(&[
+                "retrying",
+                "trying",
+                "running",
+                "failing",
+                "waiting",
+                "executing",
+                "working",
+                "processing",
+                "timing",
+            ])
+    }) {
+        at + 1
     } else {
         return None;
     };
