@@ -641,4 +641,40 @@ mod tests {
             Some(TimeoutChange::Unspecified)
         );
     }
+
+    #[test]
+    fn a_retry_refused_for_one_kind_of_error_keeps_the_retry() {
+        let read = |text: &str| match edit(text).as_deref() {
+            Some([Edit::NotRetriedOn { kinds, unknown, .. }]) => {
+                Some((kinds.clone(), unknown.clone()))
+            }
+            _ => None,
+        };
+        assert_eq!(
+            read("don't retry the upload when it exits with code 4"),
+            Some((vec!["exit_code:4".to_string()], vec![]))
+        );
+        assert_eq!(
+            read("never retry save on a timeout"),
+            Some((vec!["timeout".to_string()], vec![]))
+        );
+        // Errors named by their meaning are no kind the runner reports.
+        assert_eq!(
+            read("never retry the upload on an access denied error"),
+            Some((vec![], vec!["access denied".to_string()]))
+        );
+        assert_eq!(
+            read("don't retry when the feature store answers 404"),
+            Some((vec![], vec!["404".to_string()]))
+        );
+        // No error named: the retry itself goes.
+        assert!(matches!(
+            edit("don't retry the upload").as_deref(),
+            Some([Edit::Retry { remove: true, .. }])
+        ));
+        assert!(matches!(
+            edit("stop retrying the upload when it fails").as_deref(),
+            Some([Edit::Retry { remove: true, .. }])
+        ));
+    }
 }
