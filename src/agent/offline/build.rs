@@ -780,12 +780,21 @@ impl<'a> Builder<'a> {
                 .find_map(|part| concepts_of(part).find(|found| concept_describes(found, skill)));
         }
         let literal_inputs = ["url", "path", "table", "schema", "to", "channel"];
+        // What the step is given goes where the skill takes its payload:
+        // an email's body, not its subject.
+        let settings = [
+            "subject", "title", "level", "kind", "format", "name", "mode",
+        ];
         let data_input = existing
             .and_then(|skill| {
-                skill
+                let open: Vec<&str> = skill
                     .input_names()
-                    .find(|input| !literal_inputs.contains(input))
-                    .map(str::to_string)
+                    .filter(|input| !literal_inputs.contains(input))
+                    .collect();
+                open.iter()
+                    .find(|input| !settings.contains(*input))
+                    .or(open.first())
+                    .map(|input| input.to_string())
             })
             .unwrap_or_else(|| "data".to_string());
         if concept.is_none_or(|concept| concept.reads_data) {

@@ -427,6 +427,33 @@ pub(super) fn fits(skill: &Skill, clause: &ClauseWords) -> bool {
             let named = said.iter().any(|word| same(word));
             return named || !other;
         }
+        // A word for a whole family (`sql-query`, `db-writer`) fits a
+        // clause that speaks of that family's things ("run the weekly
+        // revenue query") and names no technology of it.
+        let family_things: Option<(&str, &[&str])> = match part {
+            "sql" | "db" | "database" => Some((
+                "database",
+                &[
+                    "database",
+                    "db",
+                    "query",
+                    "queries",
+                    "rows",
+                    "sql",
+                    "table",
+                    "tables",
+                    "warehouse",
+                ],
+            )),
+            "cloud" | "storage" => Some(("storage", &["blob", "bucket", "cloud", "storage"])),
+            _ => None,
+        };
+        if let Some((family, things)) = family_things {
+            let other = said
+                .iter()
+                .any(|word| vocab::technology_family(word) == Some(family));
+            return !other && said.iter().any(|word| things.contains(&word.as_str()));
+        }
         // A verb or its doer ("resizer", "lookup") says what is done, which
         // the action check covered.
         let verb_like = is_verb(part)
