@@ -467,6 +467,9 @@ pub(super) struct Builder<'a> {
     pub(super) inherited: Vec<Literal>,
     /// What the summary must tell the user about choices made.
     pub notes: Vec<String>,
+    /// Clauses given a new skill although an installed one, ranked first
+    /// for them, does what their verb says: (the clause, that skill).
+    pub passed_over: Vec<(String, &'a Skill)>,
 }
 
 impl<'a> Builder<'a> {
@@ -483,6 +486,7 @@ impl<'a> Builder<'a> {
             placeholders: Vec::new(),
             inherited: Vec::new(),
             notes: Vec::new(),
+            passed_over: Vec::new(),
         }
     }
 
@@ -764,7 +768,14 @@ impl<'a> Builder<'a> {
             Some(skill) => Some(skill),
             None => {
                 let query = format!("{} {}", described(clause), evidence.join(" "));
-                super::fit::choose(self.skills, &self.index, &query, &heard)
+                let chosen = super::fit::choose(self.skills, &self.index, &query, &heard);
+                if chosen.is_none()
+                    && let Some(skill) =
+                        super::fit::passed_over(self.skills, &self.index, &query, &heard)
+                {
+                    self.passed_over.push((described(clause), skill));
+                }
+                chosen
             }
         };
         if !heard.object.is_empty() {

@@ -148,6 +148,16 @@ pub(super) fn create(text: &str, name: &str, skills: &[Skill]) -> Result<Creatio
     if vague {
         return Err("That says how it should be, not what it should do".into());
     }
+    // "you know what to do": not one word says what the workflow does.
+    let says_something = body.iter().any(|tok| {
+        !tok.is_punctuation()
+            && !is_stopword(&tok.word)
+            && !tok.is_any(crate::core::vocabulary::FILLERS)
+            && !tok.is_any(crate::core::vocabulary::VAGUE_VERBS)
+    });
+    if !says_something {
+        return Err("That does not say what the workflow should do".into());
+    }
     // "there's no skill for compressing yet, call the new one X": about
     // the skills, not a step.
     let (body_kept, metas) = split_meta(body);
@@ -350,7 +360,14 @@ pub(super) fn create(text: &str, name: &str, skills: &[Skill]) -> Result<Creatio
             unaccounted.push(word);
         }
     }
-    let question = undeclared_condition(&workflow, skills, &builder.new_skills);
+    let question = undeclared_condition(&workflow, skills, &builder.new_skills)
+        // A sentence about the skills already said which are new.
+        .or_else(|| {
+            metas
+                .is_empty()
+                .then(|| passed_over_question(&workflow, &builder))
+                .flatten()
+        });
     tracing::debug!(
         steps = ?crate::core::tree::walk(&workflow)
             .iter()
@@ -786,6 +803,41 @@ fn source_for(clause: &[Tok], builder: &mut Builder) -> Source {
             .map(|tok| tok.raw.clone())
             .collect(),
     )
+}
+
+/// A step given a new skill while an installed one, ranked first for its
+/// clause, does what the clause's verb says: which does the user mean?
+/// ("yes" keeps the new skill; naming the installed one uses it.)
+fn passed_over_question(workflow: &Workflow, builder: &Builder) -> Option<String> {
+    let new: Vec<&str> = crate::core::tree::walk(workflow)
+        .iter()
+        .filter_map(|visited| visited.step.skill_name())
+        .filter(|name| builder.new_skills.iter().any(|skill| skill.name == *name))
+        .collect();
+    if new.is_empty() {
+        return None;
+    }
+    let (clause, skill) = builder
+        .passed_over
+        .iter()
+        .find(|(_, skill)| !new.contains(&skill.name.as_str()))?;
+    let mut letters = clause.chars();
+    let clause: String = letters
+        .next()
+        .map(|first| first.to_lowercase().chain(letters).collect())
+        .unwrap_or_default();
+    let mut question = format!(
+        "For \"{clause}\" I would make a new skill, but the installed skill '{}' may do it",
+        skill.name
+    );
+    if !skill.description.is_empty() {
+        question.push_str(&format!(" ({})", skill.description.trim_end_matches('.')));
+    }
+    question.push_str(&format!(
+        ". To use it, say the request again with \"using {}\"; answer \"yes\" to make the new skill as I planned.",
+        skill.name
+    ));
+    Some(question)
 }
 
 /// A condition must read an output its step's skill declares; when the

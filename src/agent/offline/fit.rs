@@ -526,6 +526,43 @@ pub(super) fn choose<'a>(
     best.map(|(_, skill)| skill)
 }
 
+/// The installed skill ranked first for a clause that no installed skill
+/// fits, when it does what the clause's verb says ("convert 250 USD to
+/// GBP" and `currency-convert`): the planner could not tell whether it
+/// fits the clause's object, so the user is asked before a new skill is
+/// made beside it.
+pub(super) fn passed_over<'a>(
+    skills: &'a [Skill],
+    index: &SkillIndex,
+    query: &str,
+    clause: &ClauseWords,
+) -> Option<&'a Skill> {
+    let verb = clause.verb.as_deref()?;
+    // An object the planner knows ("the quarterly report") that the skill
+    // does not speak of is another thing: a decoy, not a doubt.
+    if clause.object.iter().any(|word| noun_group(word).is_some()) {
+        return None;
+    }
+    let top = index
+        .search(query, 1)
+        .hits
+        .first()
+        .map(|hit| &skills[hit.index])?;
+    let words = skill_words(top);
+    // A skill for a thing the planner knows ("crops photos") that the
+    // clause does not speak of is for another thing.
+    let for_another_thing = words
+        .iter()
+        .filter_map(|word| noun_group(word))
+        .any(|group| {
+            !clause
+                .all
+                .iter()
+                .any(|word| noun_group(word) == Some(group))
+        });
+    (!for_another_thing && words.iter().any(|word| strictly_same(word, verb))).then_some(top)
+}
+
 /// How much of the clause a skill speaks of: two for a word it says
 /// (or a short form, a noun of the same group, one written inside the
 /// other: "mail" in `email`), one for a synonym.
