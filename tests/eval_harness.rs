@@ -231,6 +231,25 @@ fn sets_are_scored_apart_with_silent_wrong_counted() {
     );
     assert_eq!(code, 1);
     assert!(stderr.contains("heldout: 1 silent wrong"), "{stderr}");
+    // Held to one set only, the held-out set's silent wrong is reported,
+    // not failed.
+    let (code, _, stderr) = qwf(
+        dir.path(),
+        &["eval", &evals_arg, "--max-silent-wrong", "dev=0"],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let (code, _, stderr) = qwf(
+        dir.path(),
+        &["eval", &evals_arg, "--max-silent-wrong", "heldout=0"],
+    );
+    assert_eq!(code, 1);
+    assert!(stderr.contains("heldout: 1 silent wrong"), "{stderr}");
+    let (code, _, stderr) = qwf(
+        dir.path(),
+        &["eval", &evals_arg, "--max-silent-wrong", "dev=x"],
+    );
+    assert_eq!(code, 1);
+    assert!(stderr.contains("--max-silent-wrong dev=x"), "{stderr}");
     let (code, _, stderr) = qwf(dir.path(), &["eval", &evals_arg, "--min-pass", "nope=1"]);
     assert_eq!(code, 1);
     assert!(stderr.contains("no set 'nope'"), "{stderr}");

@@ -28,9 +28,10 @@ pub struct Args {
     #[arg(long, value_name = "[SET=]P")]
     pub min_pass: Vec<String>,
     /// Exit non-zero when a set has more than N silent wrongs (a change
-    /// saved that the case did not expect).
-    #[arg(long, value_name = "N")]
-    pub max_silent_wrong: Option<usize>,
+    /// saved that the case did not expect): `N` for every set, `SET=N` for
+    /// one (`--max-silent-wrong dev=0`); repeatable.
+    #[arg(long, value_name = "[SET=]N")]
+    pub max_silent_wrong: Vec<String>,
     #[arg(long)]
     pub provider: Option<String>,
     #[arg(long)]
@@ -575,35 +576,57 @@ impl Grouped {
     }
 }
 
-/// `--min-pass` and `--max-silent-wrong`: every set is held to them, and
-/// with `--min-pass` no case may have errored.
-fn gate(args: &Args, report: &Grouped) -> Result<(), CliError> {
-    let mut minimums: Vec<(Option<String>, f64)> = Vec::new();
-    for given in &args.min_pass {
-        let (set, value) = match given.split_once('=') {
+/// The values of a gate flag given as `[SET=]VALUE`, each with the set it
+/// holds (`None`: every set); a set this run does not have is an error.
+fn per_set<T>(
+    report: &Grouped,
+    flag: &str,
+    given: &[String],
+    parse: impl Fn(&str) -> Result<T, &'static str>,
+) -> Result<Vec<(Option<String>, T)>, CliError> {
+    let mut values = Vec::new();
+    for text in given {
+        let (set, value) = match text.split_once('=') {
             Some((set, value)) => (Some(set.trim().to_string()), value),
-            None => (None, given.as_str()),
+            None => (None, text.as_str()),
         };
-        let minimum = value
-            .trim()
-            .parse::<f64>()
-            .ok()
-            .filter(|minimum| (0.0..=1.0).contains(minimum))
-            .ok_or_else(|| {
-                CliError::new(format!("--min-pass {given}: not a pass rate"))
-                    .with_hint("give a number from 0 to 1, for every set (0.95) or one (dev=0.95)")
-            })?;
+        let value = parse(value.trim()).map_err(|hint| {
+            CliError::new(format!("{flag} {text}: not a valid limit")).with_hint(hint)
+        })?;
         if let Some(set) = &set
             && !report.gated().iter().any(|(name, _)| name == set)
         {
             let known: Vec<&str> = report.gated().iter().map(|(name, _)| *name).collect();
             return Err(
-                CliError::new(format!("--min-pass {given}: no set '{set}' in this run"))
+                CliError::new(format!("{flag} {text}: no set '{set}' in this run"))
                     .with_hint(format!("the sets are: {}", known.join(", "))),
             );
         }
-        minimums.push((set, minimum));
+        values.push((set, value));
     }
+    Ok(values)
+}
+
+/// `--min-pass` and `--max-silent-wrong`: every set is held to them, and
+/// with `--min-pass` no case may have errored.
+fn gate(args: &Args, report: &Grouped) -> Result<(), CliError> {
+    let minimums = per_set(report, "--min-pass", &args.min_pass, |value| {
+        value
+            .parse::<f64>()
+            .ok()
+            .filter(|minimum| (0.0..=1.0).contains(minimum))
+            .ok_or("give a number from 0 to 1, for every set (0.95) or one (dev=0.95)")
+    })?;
+    let maximums = per_set(
+        report,
+        "--max-silent-wrong",
+        &args.max_silent_wrong,
+        |value| {
+            value
+                .parse::<usize>()
+                .map_err(|_| "give a whole number, for every set (0) or one (dev=0)")
+        },
+    )?;
     let overall = &report.overall;
     if !minimums.is_empty() && overall.errored > 0 {
         return Err(CliError::new(format!(
@@ -633,13 +656,16 @@ fn gate(args: &Args, report: &Grouped) -> Result<(), CliError> {
                 )),
             }
         }
-        if let Some(maximum) = args.max_silent_wrong
-            && score.silent_wrong > maximum
-        {
-            problems.push(format!(
-                "{set}: {} silent wrong (a change saved that the case did not expect), more than {maximum}",
-                score.silent_wrong
-            ));
+        for (wanted, maximum) in &maximums {
+            if wanted.as_deref().is_some_and(|wanted| wanted != set) {
+                continue;
+            }
+            if score.silent_wrong > *maximum {
+                problems.push(format!(
+                    "{set}: {} silent wrong (a change saved that the case did not expect), more than {maximum}",
+                    score.silent_wrong
+                ));
+            }
         }
     }
     if problems.is_empty() {
