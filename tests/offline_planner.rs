@@ -1484,3 +1484,51 @@ fn a_condition_on_an_output_the_measuring_skill_does_not_declare_asks_which_outp
         report.final_message
     );
 }
+
+/// A new skill is not made beside an installed one that ranks first for
+/// the clause and does what its verb says, though the planner cannot tell
+/// the clause's object apart ("USD"): it asks, and nothing is saved.
+#[test]
+fn creation_asks_before_making_a_skill_beside_an_installed_one_that_may_do_it() {
+    let (_dir, store) = empty_home();
+    add_skill(
+        &store,
+        "currency-convert",
+        "Convert amounts between currencies at today's exchange rate",
+    );
+    add_skill(&store, "slack-post", "Post a message to a Slack channel");
+    let report = run(
+        &store,
+        create_options(Some("fx")),
+        "convert 250 USD to GBP and post the result in #finance",
+        &mut yes(),
+    );
+    assert!(report.applied.is_empty(), "{}", report.final_message);
+    let question = report.question.clone().unwrap_or_default();
+    assert!(
+        question.contains("'currency-convert'") && question.contains("using currency-convert"),
+        "{question}"
+    );
+    assert!(store.list().expect("list").is_empty());
+}
+
+/// A description with no content word creates nothing and says so.
+#[test]
+fn a_description_that_says_nothing_creates_nothing() {
+    let (_dir, store) = empty_home();
+    let report = run(
+        &store,
+        create_options(Some("t")),
+        "you know what to do",
+        &mut yes(),
+    );
+    assert!(report.applied.is_empty());
+    assert!(
+        report
+            .final_message
+            .contains("does not say what the workflow should do"),
+        "{}",
+        report.final_message
+    );
+    assert!(store.list().expect("list").is_empty());
+}

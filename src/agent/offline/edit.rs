@@ -717,7 +717,10 @@ fn lowercase_first(text: &str) -> String {
 /// Plans an edit request against the workflow.
 pub(super) fn plan(context: &EditContext) -> Plan {
     let toks = tokenize(context.text);
-    let Some(edits) = parse_all(&toks, context.text, Some(context.skills)) else {
+    // "in summary, the classifier needs …": a filler phrase names no step,
+    // even when a step is called that.
+    let spoken = without_filler_phrases(&toks);
+    let Some(edits) = parse_all(&spoken, context.text, Some(context.skills)) else {
         // "change the table": a change named without its value.
         return context.missing_value(&toks).unwrap_or(Plan::NotUnderstood);
     };
@@ -767,5 +770,60 @@ pub(super) fn plan(context: &EditContext) -> Plan {
         modifications,
         summary,
         new_skill,
+    }
+}
+
+/// The tokens without the filler phrases of the vocabulary ("in summary",
+/// "at your earliest convenience").
+fn without_filler_phrases(toks: &[Tok]) -> Vec<Tok> {
+    let mut filler = vec![false; toks.len()];
+    for phrase in crate::core::vocabulary::FILLER_PHRASES {
+        let words: Vec<&str> = phrase.split(' ').collect();
+        for at in 0..toks.len().saturating_sub(words.len() - 1) {
+            if words
+                .iter()
+                .enumerate()
+                .all(|(offset, word)| toks[at + offset].word == *word)
+            {
+                filler[at..at + words.len()].fill(true);
+            }
+        }
+    }
+    let mut kept: Vec<Tok> = toks
+        .iter()
+        .zip(&filler)
+        .filter(|(_, filler)| !**filler)
+        .map(|(tok, _)| tok.clone())
+        .collect();
+    // The comma that closed an opening phrase goes with it.
+    while kept.first().is_some_and(|tok| tok.is_punctuation()) && filler.first() == Some(&true) {
+        kept.remove(0);
+    }
+    kept
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(text: &str) -> Vec<String> {
+        without_filler_phrases(&tokenize(text))
+            .into_iter()
+            .map(|tok| tok.word)
+            .collect()
+    }
+
+    #[test]
+    fn filler_phrases_and_their_comma_name_no_step() {
+        assert_eq!(
+            words("in summary, the classifier needs a 10 minute timeout"),
+            ["the", "classifier", "needs", "a", "10", "minute", "timeout"]
+        );
+        assert_eq!(
+            words("at your soonest convenience, make the check retry"),
+            ["make", "the", "check", "retry"]
+        );
+        // Words of a phrase standing alone are kept.
+        assert_eq!(words("retry the summary"), ["retry", "the", "summary"]);
     }
 }
