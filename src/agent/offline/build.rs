@@ -208,6 +208,22 @@ pub(super) fn is_path(raw: &str) -> bool {
     matches!(raw.rsplit_once('.'), Some((stem, extension)) if !stem.is_empty() && FILE_EXTENSIONS.contains(&extension.to_lowercase().as_str()))
 }
 
+/// A phone number starting at `index`: "+1 555 0199" written in groups is
+/// one number, its groups joined by '-'.
+fn phone_from(toks: &[Tok], index: usize) -> (Vec<usize>, Literal) {
+    let mut end = index + 1;
+    let mut number = toks[index].raw.to_string();
+    while let Some(next) = toks
+        .get(end)
+        .filter(|next| next.raw.len() >= 2 && next.raw.chars().all(|c| c.is_ascii_digit()))
+    {
+        number.push('-');
+        number.push_str(&next.raw);
+        end += 1;
+    }
+    ((index..end).collect(), Literal::Phone(number))
+}
+
 /// The literals of a clause, with the tokens they occupy.
 pub(super) fn literals(toks: &[Tok]) -> Vec<(Vec<usize>, Literal)> {
     let mut found = Vec::new();
@@ -227,17 +243,7 @@ pub(super) fn literals(toks: &[Tok]) -> Vec<(Vec<usize>, Literal)> {
             found.push((vec![index], Literal::Path(raw.to_string())));
         } else if is_phone(raw) {
             // "+1 555 0199": the groups written apart are one number.
-            let mut end = index + 1;
-            let mut number = raw.to_string();
-            while let Some(next) = toks
-                .get(end)
-                .filter(|next| next.raw.len() >= 2 && next.raw.chars().all(|c| c.is_ascii_digit()))
-            {
-                number.push('-');
-                number.push_str(&next.raw);
-                end += 1;
-            }
-            found.push(((index..end).collect(), Literal::Phone(number)));
+            found.push(phone_from(toks, index));
         } else if raw.starts_with('+')
             && raw.len() >= 2
             && raw[1..].chars().all(|c| c.is_ascii_digit())
@@ -245,17 +251,7 @@ pub(super) fn literals(toks: &[Tok]) -> Vec<(Vec<usize>, Literal)> {
                 next.raw.len() >= 3 && next.raw.chars().all(|c| c.is_ascii_digit())
             })
         {
-            let mut end = index + 1;
-            let mut number = raw.to_string();
-            while let Some(next) = toks
-                .get(end)
-                .filter(|next| next.raw.len() >= 2 && next.raw.chars().all(|c| c.is_ascii_digit()))
-            {
-                number.push('-');
-                number.push_str(&next.raw);
-                end += 1;
-            }
-            found.push(((index..end).collect(), Literal::Phone(number)));
+            found.push(phone_from(toks, index));
         } else if is_host(raw) && !tok.word.starts_with("ftp.") {
             found.push((vec![index], Literal::Host(raw.to_string())));
         } else if raw.to_lowercase().starts_with("ftp.") && is_host(raw) {

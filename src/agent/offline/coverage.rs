@@ -533,6 +533,27 @@ fn in_a_container(workflow: &Workflow, steps: &[Step]) -> Vec<String> {
     containers
 }
 
+/// Per token, whether it belongs to one of the vocabulary's filler
+/// phrases ("in summary", "at your earliest convenience"), wherever it
+/// stands.
+pub(super) fn in_filler_phrases(toks: &[Tok]) -> Vec<bool> {
+    let mut inside = vec![false; toks.len()];
+    for phrase in vocab::FILLER_PHRASES {
+        let words: Vec<&str> = phrase.split(' ').collect();
+        for at in 0..toks.len() {
+            if toks.len() - at >= words.len()
+                && words
+                    .iter()
+                    .enumerate()
+                    .all(|(offset, word)| toks[at + offset].word == *word)
+            {
+                inside[at..at + words.len()].fill(true);
+            }
+        }
+    }
+    inside
+}
+
 /// The request's words that the change does not account for, as the user
 /// wrote them (in order, each once).
 pub(super) fn unaccounted(
@@ -543,21 +564,8 @@ pub(super) fn unaccounted(
     modifications: &[Modification],
 ) -> Vec<String> {
     let grounds = grounds(workflow, skills, new_skill, modifications);
-    let mut accounted = vec![false; toks.len()];
     // Filler phrases, wherever they stand.
-    for phrase in vocab::FILLER_PHRASES {
-        let words: Vec<&str> = phrase.split(' ').collect();
-        for at in 0..toks.len() {
-            if toks.len() - at >= words.len()
-                && words
-                    .iter()
-                    .enumerate()
-                    .all(|(offset, word)| toks[at + offset].word == *word)
-            {
-                accounted[at..at + words.len()].fill(true);
-            }
-        }
-    }
+    let mut accounted = in_filler_phrases(toks);
     // Durations the change writes.
     let has_duration = !grounds.durations_ms.is_empty() || !grounds.timeouts_secs.is_empty();
     for duration in durations(toks) {
@@ -912,20 +920,7 @@ pub(super) fn unaccounted_creation(
         }
     }
     let durations_written: Vec<u64> = grounds.timeouts_secs.clone();
-    let mut accounted = vec![false; body.len()];
-    for phrase in vocab::FILLER_PHRASES {
-        let words: Vec<&str> = phrase.split(' ').collect();
-        for at in 0..body.len() {
-            if body.len() - at >= words.len()
-                && words
-                    .iter()
-                    .enumerate()
-                    .all(|(offset, word)| body[at + offset].word == *word)
-            {
-                accounted[at..at + words.len()].fill(true);
-            }
-        }
-    }
+    let mut accounted = in_filler_phrases(body);
     for duration in durations(body) {
         if durations_written.contains(&duration.secs()) {
             accounted[duration.start..duration.end].fill(true);
@@ -985,20 +980,7 @@ pub(super) fn unaccounted_history(
     numbers: &[u64],
     named: &[String],
 ) -> Vec<String> {
-    let mut accounted = vec![false; toks.len()];
-    for phrase in vocab::FILLER_PHRASES {
-        let words: Vec<&str> = phrase.split(' ').collect();
-        for at in 0..toks.len() {
-            if toks.len() - at >= words.len()
-                && words
-                    .iter()
-                    .enumerate()
-                    .all(|(offset, word)| toks[at + offset].word == *word)
-            {
-                accounted[at..at + words.len()].fill(true);
-            }
-        }
-    }
+    let accounted = in_filler_phrases(toks);
     let workflow_words: Vec<&str> = workflow.split(['-', '_']).collect();
     let mut left = Vec::new();
     for (index, tok) in toks.iter().enumerate() {

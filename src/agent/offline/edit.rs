@@ -776,19 +776,7 @@ pub(super) fn plan(context: &EditContext) -> Plan {
 /// The tokens without the filler phrases of the vocabulary ("in summary",
 /// "at your earliest convenience").
 fn without_filler_phrases(toks: &[Tok]) -> Vec<Tok> {
-    let mut filler = vec![false; toks.len()];
-    for phrase in crate::core::vocabulary::FILLER_PHRASES {
-        let words: Vec<&str> = phrase.split(' ').collect();
-        for at in 0..toks.len().saturating_sub(words.len() - 1) {
-            if words
-                .iter()
-                .enumerate()
-                .all(|(offset, word)| toks[at + offset].word == *word)
-            {
-                filler[at..at + words.len()].fill(true);
-            }
-        }
-    }
+    let filler = super::coverage::in_filler_phrases(toks);
     let mut kept: Vec<Tok> = toks
         .iter()
         .zip(&filler)
