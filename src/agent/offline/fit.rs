@@ -560,7 +560,12 @@ pub(super) fn passed_over<'a>(
                 .iter()
                 .any(|word| noun_group(word) == Some(group))
         });
-    (!for_another_thing && words.iter().any(|word| strictly_same(word, verb))).then_some(top)
+    // It does what the verb says, or speaks of what the clause works on
+    // ("make a pdf out of …" and `html-to-pdf`).
+    let related = words.iter().any(|word| {
+        strictly_same(word, verb) || clause.all.iter().any(|said| strictly_same(word, said))
+    });
+    (!for_another_thing && related).then_some(top)
 }
 
 /// How much of the clause a skill speaks of: two for a word it says
