@@ -178,18 +178,13 @@ impl Session<'_> {
                 // Saved even when something after the commit failed.
                 if let Some(version) = saved_version(&result.as_ref().map(|c| c.record.version)) {
                     gate.applied(&proposal, Some(version));
-                    report.applied.push(Applied {
-                        workflow: Some(workflow.clone()),
-                        version: Some(version),
-                        skill: None,
-                        skills_created: Vec::new(),
-                        skills_skipped: Vec::new(),
-                        stub_scripts: Vec::new(),
-                        verdict: proposal.verdict(),
-                        rewrite: proposal.rewrite.clone(),
-                        summary: summary.clone(),
-                        modifications: modifications.clone(),
-                    });
+                    report.applied.push(Applied::version_of(
+                        &proposal,
+                        &workflow,
+                        version,
+                        &summary,
+                        modifications.clone(),
+                    ));
                 }
                 match result {
                     Ok(committed) => Outcome::ok(
@@ -570,18 +565,13 @@ impl Session<'_> {
                 // Saved even when something after the commit failed.
                 if let Some(version) = saved_version(&result.as_ref().map(|c| c.record.version)) {
                     gate.applied(&proposal, Some(version));
-                    report.applied.push(Applied {
-                        workflow: Some(workflow.to_string()),
-                        version: Some(version),
-                        skill: None,
-                        skills_created: Vec::new(),
-                        skills_skipped: Vec::new(),
-                        stub_scripts: Vec::new(),
-                        verdict: proposal.verdict(),
-                        rewrite: proposal.rewrite.clone(),
-                        summary: proposal.summary.clone(),
-                        modifications: Vec::new(),
-                    });
+                    report.applied.push(Applied::version_of(
+                        &proposal,
+                        workflow,
+                        version,
+                        &proposal.summary,
+                        Vec::new(),
+                    ));
                 }
                 match result {
                     Ok(committed) => Outcome::ok(
@@ -666,4 +656,29 @@ fn new_skill_problems(new_skills: &[Skill], existing: &BTreeSet<String>) -> Vec<
         }
     }
     problems
+}
+
+impl Applied {
+    /// A version of an existing workflow written for an approved proposal
+    /// (a modification or a rollback): no skills come with it.
+    fn version_of(
+        proposal: &Proposal,
+        workflow: &str,
+        version: u64,
+        summary: &str,
+        modifications: Vec<Modification>,
+    ) -> Applied {
+        Applied {
+            workflow: Some(workflow.to_string()),
+            version: Some(version),
+            skill: None,
+            skills_created: Vec::new(),
+            skills_skipped: Vec::new(),
+            stub_scripts: Vec::new(),
+            verdict: proposal.verdict(),
+            rewrite: proposal.rewrite.clone(),
+            summary: summary.to_string(),
+            modifications,
+        }
+    }
 }
