@@ -650,6 +650,88 @@ fn two_edits_in_one_request_land_as_one_version() {
     assert!(fetch.error_handling.is_some());
 }
 
+/// A thumbnailer whose values are named by what they mean, not by key.
+fn thumbnailer_home() -> (tempfile::TempDir, Store) {
+    let (dir, store) = empty_home();
+    add_workflow(
+        &store,
+        "thumbnailer",
+        json!({
+            "name": "thumbnailer",
+            "version": "1.0.0",
+            "description": "Make thumbnails and file them",
+            "steps": [
+                {"id": "shrink", "type": "skill", "skill": "image-shrink",
+                 "inputs": {"dimensions": "context.frame", "quality": "context.mode"}},
+                {"id": "file", "type": "skill", "skill": "db-write",
+                 "inputs": {"rows": "shrink.images", "table": "context.archive_table"}},
+                {"id": "note", "type": "skill", "skill": "db-write",
+                 "inputs": {"rows": "shrink.images", "table": "context.notes_table"}},
+                {"id": "expire", "type": "skill", "skill": "expire-old",
+                 "inputs": {"table": "context.archive_table", "keep_days": "context.retention"}}
+            ],
+            "context": {"readonly": {
+                "frame": "640x480", "mode": "fast", "archive_table": "thumbs_2025",
+                "notes_table": "notes", "retention": 14
+            }}
+        }),
+    );
+    (dir, store)
+}
+
+#[test]
+fn values_named_by_their_meaning_go_where_the_old_value_key_or_shape_says() {
+    let (_dir, store) = thumbnailer_home();
+    let options = || Options {
+        focus: Some("thumbnailer".into()),
+        ..Options::default()
+    };
+    let value = |key: &str| head(&store, "thumbnailer").context.readonly[key].clone();
+    // A plain word before "instead of" the value a key holds.
+    run(
+        &store,
+        options(),
+        "shrink in accurate mode instead of fast",
+        &mut yes(),
+    );
+    assert_eq!(value("mode"), "accurate");
+    // A size, by the shape of the size there is.
+    run(
+        &store,
+        options(),
+        "thumbnails should be 1024x768",
+        &mut yes(),
+    );
+    assert_eq!(value("frame"), "1024x768");
+    // A number with its unit, in the unit the value is kept in (days).
+    run(&store, options(), "keep them for three weeks", &mut yes());
+    assert_eq!(value("retention"), 21);
+    // Between two tables, the one the new name continues.
+    run(
+        &store,
+        options(),
+        "file them into thumbs_2026 instead",
+        &mut yes(),
+    );
+    assert_eq!(value("archive_table"), "thumbs_2026");
+    assert_eq!(value("notes_table"), "notes");
+    let before = versions(&store, "thumbnailer");
+    // Not a whole number of days: asked, not rounded.
+    let report = run(&store, options(), "keep them for 36 hours", &mut yes());
+    assert!(
+        report.final_message.ends_with('?'),
+        "{}",
+        report.final_message
+    );
+    // A word with no old value, key or shape to say where it goes.
+    let report = run(&store, options(), "use turbo", &mut yes());
+    assert!(report.applied.is_empty(), "{}", report.final_message);
+    // A number with a unit that no key's words name.
+    let report = run(&store, options(), "make it 10 minutes", &mut yes());
+    assert!(report.applied.is_empty(), "{}", report.final_message);
+    assert_eq!(versions(&store, "thumbnailer"), before);
+}
+
 // --- references -----------------------------------------------------------------
 
 #[test]

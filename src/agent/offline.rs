@@ -631,7 +631,7 @@ fn not_covered(summary: &str, left: &[String], asked: bool) -> Next {
         ));
     }
     ask(format!(
-        "I understood this much: {proposal}. But I do not know what {words} means here, so I changed nothing yet. Is that the whole change (answer \"yes\"), or can you say it another way?"
+        "I would make this change: {proposal}. But I do not know what {words} means here, so I changed nothing yet. Is that the whole change (answer \"yes\"), or can you say it another way?"
     ))
 }
 

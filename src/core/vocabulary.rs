@@ -473,6 +473,8 @@ pub const VALUE: &[&str] = &[
     "default",
     "delete",
     "down",
+    "end",
+    "ends",
     "env",
     "field",
     "from",
@@ -485,11 +487,15 @@ pub const VALUE: &[&str] = &[
     "key",
     "listen",
     "listens",
+    "land",
+    "lands",
+    "live",
     "lives",
     "lower",
     "moved",
     "name",
     "now",
+    "only",
     "parameter",
     "point",
     "port",
@@ -508,6 +514,15 @@ pub const VALUE: &[&str] = &[
     "use",
     "value",
     "variable",
+    "write",
+    "writes",
+    "store",
+    "stores",
+    "save",
+    "saves",
+    "put",
+    "puts",
+    "switch",
 ];
 
 /// A step's input taking a new value or another step's output.
@@ -960,6 +975,10 @@ pub const UNITS: &[&str] = &[
     "week",
     "weeks",
 ];
+
+/// Units of the calendar, beside [`UNITS`]: a value kept in days may be
+/// named in months ("90 days instead of a month").
+pub const CALENDAR_UNITS: &[&str] = &["month", "months", "year", "years", "quarter", "quarters"];
 
 /// Everyday words of requests that are no typo of a nearby planner word
 /// ("built" is not "build", "seconds" not "sends").

@@ -34,6 +34,20 @@ pub(super) enum Literal {
 }
 
 impl Literal {
+    /// The value as written.
+    pub(super) fn text(&self) -> &str {
+        match self {
+            Literal::Url(text)
+            | Literal::Path(text)
+            | Literal::Table(text)
+            | Literal::Email(text)
+            | Literal::Channel(text)
+            | Literal::Bucket(text)
+            | Literal::Host(text)
+            | Literal::Phone(text) => text,
+        }
+    }
+
     /// Words that tell the skill ranking what kind of value this is.
     pub(super) fn evidence(&self) -> &'static str {
         match self {

@@ -74,6 +74,12 @@ pub(crate) enum ValueKind {
 pub(crate) struct NewValue {
     pub kind: ValueKind,
     pub text: String,
+    /// Read from weak evidence (a plain word before "instead of", a bare
+    /// number, a value's shape): it goes to a key only when the old value
+    /// or the key's own words say which.
+    pub bare: bool,
+    /// Seconds per unit of a number written with one ("45 minutes").
+    pub unit_secs: Option<u64>,
 }
 
 /// One change, as read from the words.
@@ -205,24 +211,39 @@ pub(crate) const CONTEXT_WORDS: &[&str] = &[
     "key",
 ];
 
+/// Whether the request places something ("add … after …", "at the
+/// end"): then it adds a step, it does not give a new value.
+fn places_something(toks: &[Tok]) -> bool {
+    toks.iter().enumerate().any(|(at, tok)| {
+        // "after 45 minutes" is a value's duration, not a place.
+        let before_a_number = tok.is_any(&["after", "before"])
+            && toks
+                .get(at + 1)
+                .is_some_and(|next| super::text::number(&next.word).is_some());
+        // "at the end" is a place; "sessions should end" is not.
+        let place = tok.is_any(&["end", "start", "beginning"])
+            && at
+                .checked_sub(1)
+                .is_some_and(|before| toks[before].is("the"));
+        place
+            || (!before_a_number
+                && tok.is_any(&[
+                    "add",
+                    "insert",
+                    "also",
+                    "alongside",
+                    "another",
+                    "between",
+                    "after",
+                    "before",
+                ]))
+    })
+}
+
 /// "upload to the acme-backups-eu bucket from now on", "the shop API
 /// moved, it's now https://…", "make the chart a line chart".
 fn parse_new_values(toks: &[Tok]) -> Option<Edit> {
-    if toks.iter().any(|tok| {
-        tok.is_any(&[
-            "add",
-            "insert",
-            "also",
-            "alongside",
-            "another",
-            "between",
-            "after",
-            "before",
-            "end",
-            "start",
-            "beginning",
-        ])
-    }) {
+    if places_something(toks) {
         return None;
     }
     let mut values = super::edit::values::parse_new_values(toks);
@@ -238,6 +259,8 @@ fn parse_new_values(toks: &[Tok]) -> Option<Edit> {
                 values.push(NewValue {
                     kind: ValueKind::Word,
                     text: kind.word.clone(),
+                    bare: false,
+                    unit_secs: None,
                 });
             }
         }
@@ -266,6 +289,36 @@ fn parse_new_values(toks: &[Tok]) -> Option<Edit> {
         values,
         phrase,
         literal,
+    })
+}
+
+/// Words of the changes that never set a context value: a request with
+/// one of them is not read as a bare value.
+const NOT_A_VALUE: &[&str] = &[
+    "retry", "retries", "retried", "retrying", "attempt", "attempts", "tries", "times", "timeout",
+    "timeouts", "time-out", "version", "versions", "ago", "undo", "revert", "apart", "backoff",
+    "back-off", "wait", "waits", "step", "steps",
+];
+
+/// The whole request as new values read from weak evidence
+/// ([`super::edit::values::bare_values`]): "group the rollup by device
+/// instead of country", "sessions should end after 45 minutes".
+fn parse_bare_values(toks: &[Tok]) -> Option<Edit> {
+    if toks.iter().any(|tok| tok.is_any(NOT_A_VALUE)) {
+        return None;
+    }
+    if places_something(toks) {
+        return None;
+    }
+    let values = super::edit::values::bare_values(toks);
+    if values.is_empty() {
+        return None;
+    }
+    Some(Edit::NewValues {
+        old: super::edit::values::old_value(toks),
+        values,
+        phrase: toks.to_vec(),
+        literal: None,
     })
 }
 
@@ -304,12 +357,14 @@ const EDIT_VERBS: &[&str] = &[
 pub(crate) fn parse_all(toks: &[Tok], text: &str, skills: Option<&[Skill]>) -> Option<Vec<Edit>> {
     // "step 2" reads as "2nd step", so the 2 is never taken for a count.
     let numbered = place_last(&super::text::step_numbers_as_ordinals(toks));
-    parse_parts(&numbered, text, skills).or_else(|| {
-        let reordered = condition_last(&numbered);
-        (reordered != numbered)
-            .then(|| parse_parts(&reordered, text, skills))
-            .flatten()
-    })
+    parse_parts(&numbered, text, skills)
+        .or_else(|| parse_bare_values(&numbered).map(|edit| vec![edit]))
+        .or_else(|| {
+            let reordered = condition_last(&numbered);
+            (reordered != numbered)
+                .then(|| parse_parts(&reordered, text, skills))
+                .flatten()
+        })
 }
 
 /// "retry fetch 3 times and save 2 times": two counts joined by "and" are
