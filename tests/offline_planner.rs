@@ -379,6 +379,119 @@ fn continue_on_error_and_fallback() {
     );
 }
 
+#[test]
+fn failures_named_in_everyday_words_keep_their_meaning() {
+    let (_dir, store) = home();
+    // Going on after a failure, said with "don't retry": continue.
+    run(
+        &store,
+        focus(),
+        "if the save fails, don't retry, just continue",
+        &mut force(),
+    );
+    let workflow = head(&store, "data-pipeline");
+    let handling = step(&workflow, "save")
+        .error_handling
+        .as_ref()
+        .expect("handling");
+    assert_eq!(handling.strategy, Strategy::Continue);
+    // A stop after a duration with a decimal is a timeout, in whole seconds.
+    run(
+        &store,
+        focus(),
+        "stop the fetch after 1.5 minutes",
+        &mut yes(),
+    );
+    assert_eq!(
+        step(&head(&store, "data-pipeline"), "fetch").timeout_secs,
+        Some(90)
+    );
+    // Waits that grow, then a cap on the backoff alone.
+    run(
+        &store,
+        focus(),
+        "validation should retry twice, waiting longer each time",
+        &mut yes(),
+    );
+    let workflow = head(&store, "data-pipeline");
+    let handling = step(&workflow, "validate")
+        .error_handling
+        .as_ref()
+        .expect("retry");
+    assert_eq!(handling.max_attempts, Some(3));
+    assert_eq!(handling.backoff, Some(Backoff::Exponential));
+    run(
+        &store,
+        focus(),
+        "cap the validation backoff at 20 seconds",
+        &mut yes(),
+    );
+    let workflow = head(&store, "data-pipeline");
+    let handling = step(&workflow, "validate")
+        .error_handling
+        .as_ref()
+        .expect("retry");
+    assert_eq!(handling.max_interval_ms, Some(20_000));
+    assert_eq!(handling.max_attempts, Some(3));
+    // A case named by its meaning, not by an error kind the runner
+    // reports: asked about, and the retry stays.
+    let before = versions(&store, "data-pipeline");
+    let report = run(
+        &store,
+        focus(),
+        "validation shouldn't be retried when the record is missing",
+        &mut yes(),
+    );
+    assert!(
+        report.final_message.contains("exit code"),
+        "{}",
+        report.final_message
+    );
+    assert_eq!(versions(&store, "data-pipeline"), before);
+    let workflow = head(&store, "data-pipeline");
+    assert_eq!(
+        step(&workflow, "validate")
+            .error_handling
+            .as_ref()
+            .and_then(|h| h.max_attempts),
+        Some(3)
+    );
+}
+
+#[test]
+fn each_step_of_a_parallel_group_gets_what_each_is_asked_for() {
+    let (_dir, store) = empty_home();
+    add_workflow(
+        &store,
+        "probes",
+        json!({
+            "name": "probes", "version": "1.0.0",
+            "steps": [
+                {"id": "probe-all", "type": "parallel", "description": "Probe every mirror at once",
+                 "steps": [
+                    {"id": "mirror-eu", "type": "skill", "skill": "http-probe", "description": "Probe the EU mirror"},
+                    {"id": "mirror-us", "type": "skill", "skill": "http-probe", "description": "Probe the US mirror"}
+                 ]},
+                {"id": "report", "type": "skill", "skill": "notifier"}
+            ]
+        }),
+    );
+    let options = Options {
+        focus: Some("probes".into()),
+        ..Options::default()
+    };
+    run(
+        &store,
+        options,
+        "each mirror probe should time out after 8 seconds",
+        &mut yes(),
+    );
+    let workflow = head(&store, "probes");
+    assert_eq!(step(&workflow, "mirror-eu").timeout_secs, Some(8));
+    assert_eq!(step(&workflow, "mirror-us").timeout_secs, Some(8));
+    assert_eq!(step(&workflow, "probe-all").timeout_secs, None);
+}
+
 // --- structure ----------------------------------------------------------------
 
 #[test]

@@ -158,6 +158,10 @@ pub const CHANGE: &[&str] = &[
 /// Retrying a failed step: counts, backoff and intervals.
 pub const RETRY: &[&str] = &[
     "add",
+    "longer",
+    "increasing",
+    "increasingly",
+    "growing",
     "again",
     "allow",
     "allowed",
@@ -250,6 +254,8 @@ pub const NO_RETRY: &[&str] = &[
 
 /// A step's time limit.
 pub const TIMEOUT: &[&str] = &[
+    "stop",
+    "halt",
     "abort",
     "add",
     "after",
@@ -306,6 +312,10 @@ pub const TIMEOUT: &[&str] = &[
 /// A failure that no longer stops the workflow.
 pub const CONTINUE: &[&str] = &[
     "anyway",
+    "finish",
+    "outage",
+    "outages",
+    "just",
     "break",
     "breaks",
     "carry",

@@ -359,7 +359,12 @@ fn grounds(
                             }
                         }
                     }
-                    Strategy::Continue => grounds.vocabulary(vocab::CONTINUE),
+                    Strategy::Continue => {
+                        grounds.vocabulary(vocab::CONTINUE);
+                        // "don't retry, just continue": no retry is part of it.
+                        grounds.vocabulary(vocab::NO_RETRY);
+                        grounds.vocabulary(&["retry", "retries", "retried", "retrying"]);
+                    }
                     Strategy::Fallback => {
                         grounds.vocabulary(vocab::FALLBACK);
                         grounds.vocabulary(vocab::CONTINUE);
