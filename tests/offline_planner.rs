@@ -1184,6 +1184,55 @@ fn rollback_and_undo_go_through_the_gate_as_new_versions() {
 }
 
 #[test]
+fn one_change_is_undone_and_the_later_ones_kept() {
+    let (_dir, store) = home_with_notify();
+    run(&store, focus(), "add retry to fetch", &mut yes());
+    run(&store, focus(), "remove the notify step", &mut force());
+    run(&store, focus(), "set the batch_size to 250", &mut yes());
+    assert_eq!(versions(&store, "data-pipeline"), 4);
+    // A removed step comes back where it was; the retry and the value stay.
+    let report = run(&store, focus(), "bring the notify step back", &mut yes());
+    assert_eq!(report.applied.len(), 1, "{}", report.final_message);
+    let workflow = head(&store, "data-pipeline");
+    assert_eq!(ids(&workflow), ["fetch", "validate", "save", "notify"]);
+    assert!(step(&workflow, "fetch").error_handling.is_some());
+    assert_eq!(workflow.context.readonly["batch_size"], 250);
+    // "keep …" names what stays: only the retry goes.
+    run(
+        &store,
+        focus(),
+        "undo the retry change but keep the batch size",
+        &mut yes(),
+    );
+    let workflow = head(&store, "data-pipeline");
+    assert!(step(&workflow, "fetch").error_handling.is_none());
+    assert_eq!(workflow.context.readonly["batch_size"], 250);
+    assert_eq!(ids(&workflow), ["fetch", "validate", "save", "notify"]);
+    // A change whose step a later change removed cannot be undone alone.
+    run(
+        &store,
+        focus(),
+        "set the save timeout to 45 seconds",
+        &mut yes(),
+    );
+    run(&store, focus(), "remove the save step", &mut force());
+    let before = versions(&store, "data-pipeline");
+    let report = run(
+        &store,
+        focus(),
+        "undo the timeout change, keep the rest",
+        &mut yes(),
+    );
+    assert!(report.applied.is_empty(), "{}", report.final_message);
+    assert!(
+        report.final_message.contains("cannot be undone alone"),
+        "{}",
+        report.final_message
+    );
+    assert_eq!(versions(&store, "data-pipeline"), before);
+}
+
+#[test]
 fn the_first_version_cannot_be_undone() {
     let (_dir, store) = home();
     let report = run(&store, focus(), "undo", &mut yes());

@@ -55,9 +55,12 @@ pub const FILLERS: &[&str] = &[
     "maybe",
     "might",
     "must",
+    "oh",
     "ok",
     "okay",
     "one",
+    "oops",
+    "whoops",
     "ones",
     "perhaps",
     "pls",
@@ -944,9 +947,9 @@ pub fn number_scale(word: &str) -> Option<u64> {
 
 /// Going back to an earlier version.
 pub const HISTORY: &[&str] = &[
-    "ago", "back", "before", "change", "changes", "earlier", "go", "history", "initial", "last",
-    "latest", "original", "previous", "restore", "return", "revert", "roll", "rollback", "take",
-    "undo", "version", "versions",
+    "ago", "back", "before", "change", "changes", "reverse", "out", "earlier", "go", "history",
+    "initial", "last", "latest", "original", "previous", "restore", "return", "revert", "roll",
+    "rollback", "take", "undo", "version", "versions",
 ];
 
 /// Units: of time (a timeout, a wait), of size, of share.
@@ -984,6 +987,21 @@ pub const UNITS: &[&str] = &[
     "tb",
     "week",
     "weeks",
+];
+
+/// A destination or recipient changed without saying to what ("post it
+/// somewhere else", "encrypt it for the new admin").
+pub const ELSEWHERE: &[&str] = &[
+    "somewhere else",
+    "someone else",
+    "somebody else",
+    "elsewhere",
+    "another place",
+    "another person",
+    "a different",
+    "the new",
+    "our new",
+    "my new",
 ];
 
 /// Units of the calendar, beside [`UNITS`]: a value kept in days may be
