@@ -257,6 +257,8 @@ pub const NO_RETRY: &[&str] = &[
 
 /// A step's time limit.
 pub const TIMEOUT: &[&str] = &[
+    "patience",
+    "patient",
     "stop",
     "halt",
     "abort",

@@ -297,7 +297,7 @@ fn parse_new_values(toks: &[Tok]) -> Option<Edit> {
 const NOT_A_VALUE: &[&str] = &[
     "retry", "retries", "retried", "retrying", "attempt", "attempts", "tries", "times", "timeout",
     "timeouts", "time-out", "version", "versions", "ago", "undo", "revert", "apart", "backoff",
-    "back-off", "wait", "waits", "step", "steps",
+    "back-off", "wait", "waits", "step", "steps", "give", "allow",
 ];
 
 /// The whole request as new values read from weak evidence
