@@ -845,6 +845,148 @@ fn values_named_by_their_meaning_go_where_the_old_value_key_or_shape_says() {
     assert_eq!(versions(&store, "thumbnailer"), before);
 }
 
+fn add_ported_skill(
+    store: &Store,
+    name: &str,
+    description: &str,
+    inputs: &[&str],
+    outputs: &[&str],
+) {
+    add_skill_with(
+        store,
+        json!({
+            "name": name, "type": "code_inline", "command": name, "description": description,
+            "inputs": inputs, "outputs": outputs
+        }),
+    );
+}
+
+/// A report that is posted, archived and mailed, with other ways to do
+/// each installed.
+fn reports_home() -> (tempfile::TempDir, Store) {
+    let (dir, store) = empty_home();
+    add_ported_skill(&store, "disk-report", "Report disk usage", &[], &["report"]);
+    add_ported_skill(
+        &store,
+        "slack-post",
+        "Post a message to a Slack channel",
+        &["text", "channel"],
+        &[],
+    );
+    add_ported_skill(
+        &store,
+        "teams-post",
+        "Post a message to a Microsoft Teams channel through its webhook",
+        &["text", "webhook"],
+        &[],
+    );
+    add_ported_skill(
+        &store,
+        "sms-pager",
+        "Page someone by SMS",
+        &["message", "phone"],
+        &[],
+    );
+    add_ported_skill(
+        &store,
+        "drive-upload",
+        "Upload a file to a Google Drive folder",
+        &["file", "folder"],
+        &["link"],
+    );
+    add_ported_skill(
+        &store,
+        "s3-upload",
+        "Upload a file to an S3 bucket",
+        &["file", "bucket"],
+        &["uri"],
+    );
+    add_ported_skill(&store, "email-send", "Send an email", &["to", "body"], &[]);
+    add_workflow(
+        &store,
+        "reports",
+        json!({
+            "name": "reports", "version": "1.0.0",
+            "steps": [
+                {"id": "check", "type": "skill", "skill": "disk-report", "outputs": ["report"]},
+                {"id": "notify", "type": "skill", "skill": "slack-post",
+                 "inputs": {"text": "check.report", "channel": "context.channel"}},
+                {"id": "archive", "type": "skill", "skill": "drive-upload", "outputs": ["link"],
+                 "inputs": {"file": "check.report", "folder": "context.folder"}},
+                {"id": "mail", "type": "skill", "skill": "email-send",
+                 "inputs": {"to": "context.to", "body": "archive.link"}}
+            ],
+            "context": {"readonly": {"channel": "#ops", "folder": "Reports", "to": "ops@example.com"}}
+        }),
+    );
+    (dir, store)
+}
+
+#[test]
+fn a_step_done_another_way_takes_the_installed_skill_and_is_rewired() {
+    let (_dir, store) = reports_home();
+    let options = || Options {
+        focus: Some("reports".into()),
+        ..Options::default()
+    };
+    // The message is carried over; the webhook given goes into context.
+    let report = run(
+        &store,
+        options(),
+        "post to teams instead of slack, the webhook is https://hooks.example.com/t/1",
+        &mut yes(),
+    );
+    assert_eq!(report.applied.len(), 1, "{}", report.final_message);
+    let workflow = head(&store, "reports");
+    let notify = step(&workflow, "notify");
+    assert_eq!(notify.skill_name(), Some("teams-post"));
+    assert_eq!(notify.inputs["text"], "check.report");
+    assert_eq!(notify.inputs["webhook"], "context.webhook");
+    assert!(!notify.inputs.contains_key("channel"));
+    assert_eq!(
+        workflow.context.readonly["webhook"],
+        "https://hooks.example.com/t/1"
+    );
+    // Who read the old output reads the new skill's.
+    run(
+        &store,
+        options(),
+        "keep the reports in s3 (bucket acme-reports), not google drive",
+        &mut yes(),
+    );
+    let workflow = head(&store, "reports");
+    assert_eq!(step(&workflow, "archive").skill_name(), Some("s3-upload"));
+    assert_eq!(
+        step(&workflow, "archive").inputs["bucket"],
+        "context.bucket"
+    );
+    assert_eq!(step(&workflow, "archive").outputs, ["uri"]);
+    assert_eq!(step(&workflow, "mail").inputs["body"], "archive.uri");
+    // Two steps that send: which one is asked.
+    let before = versions(&store, "reports");
+    let report = run(&store, options(), "page me by sms instead", &mut yes());
+    assert!(report.applied.is_empty(), "{}", report.final_message);
+    assert!(
+        report.final_message.contains("'notify' or 'mail'"),
+        "{}",
+        report.final_message
+    );
+    // What the new skill needs and the request does not give is asked.
+    let report = run(
+        &store,
+        options(),
+        "page me by sms instead of email",
+        &mut yes(),
+    );
+    assert!(report.applied.is_empty(), "{}", report.final_message);
+    assert!(
+        report.final_message.contains("'phone'"),
+        "{}",
+        report.final_message
+    );
+    assert_eq!(versions(&store, "reports"), before);
+}
+
 // --- references -----------------------------------------------------------------
 
 #[test]

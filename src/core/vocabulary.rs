@@ -1041,7 +1041,10 @@ pub const COMMON: &[&str] = &[
 ];
 
 /// A step using another skill.
-pub const SKILL: &[&str] = &["instead", "replace", "skill", "swap", "tool", "use", "via"];
+pub const SKILL: &[&str] = &[
+    "instead", "replace", "skill", "swap", "tool", "use", "via", "keep", "put", "store", "not",
+    "rather",
+];
 
 /// The workflow's description.
 pub const DESCRIPTION: &[&str] = &["describe", "description", "summary"];

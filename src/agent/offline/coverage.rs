@@ -648,6 +648,15 @@ pub(super) fn unaccounted(
     let grounds = grounds(workflow, skills, new_skill, modifications);
     // Filler phrases, wherever they stand.
     let mut accounted = in_filler_phrases(toks);
+    // Values written in several tokens ("+1 555 0100") that the change
+    // writes whole.
+    for (indices, literal) in super::build::literals(toks) {
+        if grounds.values.contains(&literal.text().to_lowercase()) {
+            for index in indices {
+                accounted[index] = true;
+            }
+        }
+    }
     // Durations the change writes.
     let has_duration = !grounds.durations_ms.is_empty() || !grounds.timeouts_secs.is_empty();
     for duration in durations(toks) {

@@ -640,6 +640,8 @@ pub(super) fn classify(text: &str, create_mode: bool) -> Intent {
         "change", "set", "update", "lower", "raise", "increase", "decrease", "reduce", "bump",
         "rename", "move", "point", "send", "switch", "use", "replace", "swap",
     ]) || has_any(&toks, crate::core::vocabulary::ELSEWHERE)
+        // "page me by SMS instead": something done another way.
+        || has_any(&toks, &["instead", "rather than"])
     {
         return Intent::Edit;
     }

@@ -572,17 +572,26 @@ pub(super) fn looks_like_edit(text: &str) -> bool {
 
 /// Whether resolving the request needs the skill list.
 pub(super) fn needs_skills(text: &str) -> bool {
-    parse_all(&tokenize(text), text, None).is_some_and(|edits| {
-        edits
-            .iter()
-            // A condition reads an output the step's skill must produce.
-            .any(|edit| {
-                matches!(
-                    edit,
-                    Edit::AddStep { .. } | Edit::SetSkill { .. } | Edit::Guard { .. }
-                )
-            })
-    })
+    let toks = tokenize(text);
+    // "post to teams instead of slack", "…, not google drive": maybe a step
+    // done by another skill.
+    let contrasted = toks.iter().enumerate().any(|(at, tok)| {
+        tok.is("instead")
+            || (tok.is("rather") && toks.get(at + 1).is_some_and(|next| next.is("than")))
+            || (tok.is("not") && at > 0 && toks[at - 1].is_punctuation())
+    });
+    contrasted
+        || parse_all(&toks, text, None).is_some_and(|edits| {
+            edits
+                .iter()
+                // A condition reads an output the step's skill must produce.
+                .any(|edit| {
+                    matches!(
+                        edit,
+                        Edit::AddStep { .. } | Edit::SetSkill { .. } | Edit::Guard { .. }
+                    )
+                })
+        })
 }
 
 #[cfg(test)]

@@ -222,8 +222,10 @@ pub(super) fn read(text: &str, workflow: &Workflow) -> Reading {
                 .get(index + 1)
                 .is_some_and(|next| points_back(next) && gives_a_value(next));
         // A statement is a remark even when its words look like a change
-        // ("the upload keeps timing out" is no order to time it out).
-        if is_remark(&toks) || need_met_next {
+        // ("the upload keeps timing out" is no order to time it out); one
+        // that gives a value ("the webhook is https://…") is part of what
+        // is asked.
+        if (is_remark(&toks) && literals(&toks).is_empty()) || need_met_next {
             remarks.push(part.clone());
         } else {
             asked.push(part.clone());
