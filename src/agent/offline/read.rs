@@ -222,10 +222,16 @@ fn places_something(toks: &[Tok]) -> bool {
                 .is_some_and(|next| super::text::number(&next.word).is_some());
         // "at the end" is a place; "sessions should end" is not.
         let place = tok.is_any(&["end", "start", "beginning"])
+            && toks[at.saturating_sub(2)..at]
+                .iter()
+                .any(|before| before.is_any(&["the", "at"]));
+        // "put a step at … that writes …": a step not there yet.
+        let new_step = tok.is("step")
             && at
                 .checked_sub(1)
-                .is_some_and(|before| toks[before].is("the"));
+                .is_some_and(|before| toks[before].is_any(&["a", "another", "extra"]));
         place
+            || new_step
             || (!before_a_number
                 && tok.is_any(&[
                     "add",

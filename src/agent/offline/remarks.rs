@@ -30,6 +30,11 @@ pub(super) struct Reading {
 
 /// Words a statement starts with: what it is about, or when.
 const STATEMENT_OPENERS: &[&str] = &[
+    "i",
+    "i'll",
+    "i've",
+    "i'm",
+    "we'll",
     "compared",
     "during",
     "for",
@@ -103,7 +108,8 @@ fn is_remark(clause: &[Tok]) -> bool {
     // asks.
     let modal = words.iter().any(|tok| {
         tok.is_any(&[
-            "should", "must", "shall", "needs", "ought", "has", "have", "want", "wants",
+            "should", "must", "shall", "needs", "need", "ought", "has", "have", "want", "wants",
+            "like", "please",
         ])
     });
     (first.is_any(STATEMENT_OPENERS) || stated) && !modal
