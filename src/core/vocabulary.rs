@@ -957,9 +957,9 @@ pub fn number_scale(word: &str) -> Option<u64> {
 
 /// Going back to an earlier version.
 pub const HISTORY: &[&str] = &[
-    "ago", "back", "before", "change", "changes", "reverse", "out", "earlier", "go", "history",
-    "initial", "last", "latest", "original", "previous", "restore", "return", "revert", "roll",
-    "rollback", "take", "undo", "version", "versions",
+    "ago", "back", "before", "change", "changes", "edit", "edits", "reverse", "out", "earlier",
+    "go", "history", "initial", "last", "latest", "original", "previous", "restore", "return",
+    "revert", "roll", "rollback", "take", "undo", "version", "versions",
 ];
 
 /// Units: of time (a timeout, a wait), of size, of share.

@@ -759,9 +759,20 @@ pub(super) fn plan(context: &EditContext) -> Plan {
     let mut summaries = Vec::new();
     let mut new_skill = None;
     let mut last: Vec<String> = Vec::new();
+    // "rename validate to check-schema, then move it to the end": each
+    // part is read against the workflow as the parts before left it.
+    let mut so_far = context.workflow.clone();
     for edit in &edits {
-        match context.resolve(edit, &last) {
+        let step_context = EditContext {
+            workflow: &so_far,
+            ..*context
+        };
+        match step_context.resolve(edit, &last) {
             Ok(resolved) => {
+                if let Ok(next) = crate::core::modification::apply(&so_far, &resolved.modifications)
+                {
+                    so_far = next;
+                }
                 modifications.extend(resolved.modifications);
                 summaries.push(resolved.summary);
                 if new_skill.is_none() {
