@@ -362,7 +362,7 @@ const EDIT_VERBS: &[&str] = &[
 /// edits; a request whose parts do not all read as edits stays whole.
 pub(crate) fn parse_all(toks: &[Tok], text: &str, skills: Option<&[Skill]>) -> Option<Vec<Edit>> {
     // "step 2" reads as "2nd step", so the 2 is never taken for a count.
-    let numbered = place_last(&super::text::step_numbers_as_ordinals(toks));
+    let numbered = place_last(&done_as_after(&super::text::step_numbers_as_ordinals(toks)));
     parse_parts(&numbered, text, skills)
         .or_else(|| parse_bare_values(&numbered).map(|edit| vec![edit]))
         .or_else(|| {
@@ -517,6 +517,42 @@ fn parse_parts(toks: &[Tok], text: &str, skills: Option<&[Skill]>) -> Option<Vec
     }
     split_conjoined(toks, text, skills)
         .or_else(|| parse_one(toks, text, skills).map(|edit| vec![edit]))
+}
+
+/// "when the save is done" → "after the save": a step's end is a place.
+fn done_as_after(toks: &[Tok]) -> Vec<Tok> {
+    const ENDS: &[&[&str]] = &[
+        &["is", "done"],
+        &["is", "finished"],
+        &["is", "complete"],
+        &["has", "finished"],
+        &["has", "run"],
+        &["finishes"],
+        &["completes"],
+        &["is", "over"],
+    ];
+    let Some(at) = toks.iter().position(|tok| tok.is_any(&["when", "once"])) else {
+        return toks.to_vec();
+    };
+    for end in at + 2..toks.len().min(at + 7) {
+        if let Some(marker) = ENDS.iter().find(|marker| {
+            toks.len() >= end + marker.len()
+                && marker
+                    .iter()
+                    .enumerate()
+                    .all(|(offset, word)| toks[end + offset].is(word))
+        }) {
+            let mut after = toks[at].clone();
+            after.word = "after".into();
+            after.raw = "after".into();
+            let mut out: Vec<Tok> = toks[..at].to_vec();
+            out.push(after);
+            out.extend(toks[at + 1..end].iter().cloned());
+            out.extend(toks[end + marker.len()..].iter().cloned());
+            return out;
+        }
+    }
+    toks.to_vec()
 }
 
 /// "after validate, add a logging step" → "add a logging step after

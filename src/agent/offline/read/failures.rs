@@ -335,8 +335,8 @@ fn not_retried_on(toks: &[Tok], first_retry: usize) -> Option<Edit> {
         used[..=error_at].fill(true);
     }
     // "when the object doesn't exist (NoSuchKey)": a case named by its
-    // meaning, with no word for an error.
-    if kinds.is_empty() && unknown.is_empty() {
+    // meaning, with no word for an error ("on the fetch" names the step).
+    if kinds.is_empty() && unknown.is_empty() && toks[at].is_any(&["when", "if", "whenever"]) {
         let named: Vec<&str> = clause
             .iter()
             .filter(|tok| {

@@ -727,7 +727,30 @@ pub(crate) fn parse_set_value(toks: &[Tok], text: &str) -> Option<Edit> {
     } else {
         value_at
     };
-    let value = rest_raw(text, toks, value_at);
+    let mut value = rest_raw(text, toks, value_at);
+    // "… called orders_clean now", "… to 500 please": words after the
+    // value that are not part of it.
+    const AFTERWORDS: &[&str] = &[
+        " from now on",
+        " going forward",
+        " please",
+        " now",
+        " instead",
+        " too",
+        " thanks",
+        " thank you",
+        " again",
+    ];
+    while let Some(cut) = AFTERWORDS.iter().find_map(|suffix| {
+        let lower = value.to_lowercase();
+        lower
+            .trim_end_matches(['.', '!', ','])
+            .ends_with(suffix)
+            .then(|| lower.trim_end_matches(['.', '!', ',']).len() - suffix.len())
+    }) {
+        value.truncate(cut);
+        value = value.trim_end_matches([',', ' ']).to_string();
+    }
     if phrase.is_empty() || value.is_empty() {
         return None;
     }
