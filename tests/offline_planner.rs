@@ -1485,11 +1485,12 @@ fn a_condition_on_an_output_the_measuring_skill_does_not_declare_asks_which_outp
     );
 }
 
-/// A new skill is not made beside an installed one that ranks first for
-/// the clause and does what its verb says, though the planner cannot tell
-/// the clause's object apart ("USD"): it asks, and nothing is saved.
+/// An installed skill named for the clause's verb is used when what it
+/// works on is not contradicted ("40 EUR" is a currency); a verb the
+/// planner does not know, beside an installed skill that speaks of the
+/// clause's object, is asked about before a new skill is made.
 #[test]
-fn creation_asks_before_making_a_skill_beside_an_installed_one_that_may_do_it() {
+fn creation_uses_a_fitting_skill_and_asks_only_when_it_cannot_tell() {
     let (_dir, store) = empty_home();
     add_skill(
         &store,
@@ -1497,19 +1498,60 @@ fn creation_asks_before_making_a_skill_beside_an_installed_one_that_may_do_it() 
         "Convert amounts between currencies at today's exchange rate",
     );
     add_skill(&store, "slack-post", "Post a message to a Slack channel");
+    add_skill(
+        &store,
+        "catalog-rebuild",
+        "Rebuild the search catalog of a shop",
+    );
     let report = run(
         &store,
         create_options(Some("fx")),
-        "convert 250 USD to GBP and post the result in #finance",
+        "convert 40 EUR to JPY and post it to #travel",
+        &mut yes(),
+    );
+    assert_eq!(report.applied.len(), 1, "{}", report.final_message);
+    let (workflow, new_skills) = created(&report);
+    assert!(new_skills.is_empty(), "{new_skills:?}");
+    assert_eq!(skills_of(&workflow), ["currency-convert", "slack-post"]);
+    // Converting a format is not converting currencies.
+    let report = run(
+        &store,
+        create_options(Some("xml")),
+        "convert the feed at feeds/items.xml to yaml",
+        &mut yes(),
+    );
+    if let Some(call) = report
+        .tool_calls
+        .iter()
+        .find(|call| call.name == "create_workflow")
+    {
+        let workflow =
+            Workflow::from_value(call.arguments["workflow"].clone()).expect("a workflow");
+        assert!(
+            !skills_of(&workflow).contains(&"currency-convert".to_string()),
+            "{}",
+            report.final_message
+        );
+    }
+    let report = run(
+        &store,
+        create_options(Some("shop")),
+        "reindex the search catalog",
         &mut yes(),
     );
     assert!(report.applied.is_empty(), "{}", report.final_message);
     let question = report.question.clone().unwrap_or_default();
     assert!(
-        question.contains("'currency-convert'") && question.contains("using currency-convert"),
+        question.contains("'catalog-rebuild'") && question.contains("using catalog-rebuild"),
         "{question}"
     );
-    assert!(store.list().expect("list").is_empty());
+    assert!(
+        store
+            .list()
+            .expect("list")
+            .iter()
+            .all(|summary| summary.name != "shop")
+    );
 }
 
 /// A description with no content word creates nothing and says so.
@@ -1531,4 +1573,172 @@ fn a_description_that_says_nothing_creates_nothing() {
         report.final_message
     );
     assert!(store.list().expect("list").is_empty());
+}
+
+/// The installed skills a creation test offers, each with what it takes
+/// and makes.
+fn home_with(skills: &[Value]) -> (tempfile::TempDir, Store) {
+    let (dir, store) = empty_home();
+    for skill in skills {
+        add_skill_with(&store, skill.clone());
+    }
+    (dir, store)
+}
+
+fn skill_json(name: &str, description: &str, inputs: &[&str], outputs: &[&str]) -> Value {
+    json!({"name": name, "type": "code_inline", "command": format!("python3 {name}.py"),
+           "description": description, "inputs": inputs, "outputs": outputs})
+}
+
+fn skills_of(workflow: &Workflow) -> Vec<String> {
+    qwf::core::tree::walk(workflow)
+        .iter()
+        .filter_map(|visited| visited.step.skill_name().map(str::to_string))
+        .collect()
+}
+
+#[test]
+fn an_installed_skill_named_for_the_clause_verb_is_used_without_a_question() {
+    // The tool in its name (`gpg`) is how it works, not what the clause
+    // must say; what it works on is a file the clause names.
+    let (_dir, store) = home_with(&[
+        skill_json(
+            "gpg-sign",
+            "Sign a file with a GPG key",
+            &["file"],
+            &["signature"],
+        ),
+        skill_json(
+            "slack-post",
+            "Post a message to a Slack channel",
+            &["text", "channel"],
+            &[],
+        ),
+    ]);
+    let report = run(
+        &store,
+        create_options(Some("release")),
+        "sign the release tarball dist/app.tar.gz and post the signature to #releases",
+        &mut yes(),
+    );
+    assert_eq!(report.applied.len(), 1, "{}", report.final_message);
+    let (workflow, new_skills) = created(&report);
+    assert!(new_skills.is_empty(), "{new_skills:?}");
+    assert_eq!(skills_of(&workflow), ["gpg-sign", "slack-post"]);
+}
+
+#[test]
+fn checking_a_thing_reads_what_an_installed_skill_measures_of_it() {
+    let (_dir, store) = home_with(&[skill_json(
+        "pool-size",
+        "Report how many connections a database pool holds",
+        &["pool"],
+        &["size"],
+    )]);
+    let report = run(
+        &store,
+        create_options(Some("pool")),
+        "check the connection pool of the billing service",
+        &mut yes(),
+    );
+    assert_eq!(report.applied.len(), 1, "{}", report.final_message);
+    let (workflow, new_skills) = created(&report);
+    assert!(new_skills.is_empty(), "{new_skills:?}");
+    assert_eq!(skills_of(&workflow), ["pool-size"]);
+}
+
+#[test]
+fn turning_what_a_step_made_into_another_format_uses_the_converter() {
+    // "it" is what the step before made (markdown), which the converter
+    // takes.
+    let (_dir, store) = home_with(&[
+        skill_json(
+            "wiki-export",
+            "Export the wiki pages of a space",
+            &["space"],
+            &["markdown"],
+        ),
+        skill_json(
+            "markdown-to-html",
+            "Convert a Markdown document to HTML",
+            &["markdown"],
+            &["html"],
+        ),
+    ]);
+    let report = run(
+        &store,
+        create_options(Some("wiki")),
+        "export the wiki pages of the ops space and turn them into html",
+        &mut yes(),
+    );
+    assert_eq!(report.applied.len(), 1, "{}", report.final_message);
+    let (workflow, new_skills) = created(&report);
+    assert!(new_skills.is_empty(), "{new_skills:?}");
+    assert_eq!(skills_of(&workflow), ["wiki-export", "markdown-to-html"]);
+    assert_eq!(
+        workflow.steps[1].inputs["markdown"],
+        format!("{}.markdown", workflow.steps[0].id)
+    );
+}
+
+#[test]
+fn a_known_verb_the_installed_skill_does_not_do_gets_a_new_skill_not_a_question() {
+    // `key-list` speaks of API keys but lists them; rotating them is
+    // another task.
+    let (_dir, store) = home_with(&[skill_json(
+        "key-list",
+        "List the API keys of an account",
+        &["account"],
+        &["keys"],
+    )]);
+    let report = run(
+        &store,
+        create_options(Some("keys")),
+        "rotate the api keys of the billing account",
+        &mut yes(),
+    );
+    assert_eq!(report.applied.len(), 1, "{}", report.final_message);
+    let (workflow, new_skills) = created(&report);
+    assert_eq!(new_skills.len(), 1, "{}", report.final_message);
+    assert!(!skills_of(&workflow).contains(&"key-list".to_string()));
+}
+
+#[test]
+fn what_a_clause_says_it_does_not_mean_is_never_the_skill_used() {
+    let (_dir, store) = home_with(&[skill_json(
+        "gpu-temp",
+        "Read the GPU temperature of a machine",
+        &["host"],
+        &["celsius"],
+    )]);
+    let report = run(
+        &store,
+        create_options(Some("gpu")),
+        "check the gpu load (not the temperature) on node-4",
+        &mut yes(),
+    );
+    let used: Vec<String> = report
+        .tool_calls
+        .iter()
+        .filter(|call| call.name == "create_workflow")
+        .flat_map(|call| {
+            Workflow::from_value(call.arguments["workflow"].clone())
+                .map(|workflow| skills_of(&workflow))
+                .unwrap_or_default()
+        })
+        .collect();
+    assert!(
+        !used.contains(&"gpu-temp".to_string()),
+        "{}",
+        report.final_message
+    );
+    // And the same skill is used when the temperature is what is asked.
+    let report = run(
+        &store,
+        create_options(Some("gpu-heat")),
+        "read the gpu temperature on node-4",
+        &mut yes(),
+    );
+    let (workflow, _) = created(&report);
+    assert_eq!(skills_of(&workflow), ["gpu-temp"]);
 }

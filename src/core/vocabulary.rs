@@ -613,6 +613,7 @@ pub const EVERY: &[&str] = &["all", "both", "each", "every", "everything", "ever
 /// stand for (`pg-loader` is named by "postgres").
 pub const ABBREVIATIONS: &[(&str, &[&str])] = &[
     ("auth", &["authentication", "authorization"]),
+    ("bq", &["bigquery"]),
     ("cfg", &["config", "configuration"]),
     ("db", &["database"]),
     ("env", &["environment"]),
@@ -623,6 +624,7 @@ pub const ABBREVIATIONS: &[(&str, &[&str])] = &[
     ("pg", &["postgres", "postgresql"]),
     ("repo", &["repository"]),
     ("sms", &["text", "texts"]),
+    ("temp", &["temperature"]),
     ("tls", &["certificate", "cert", "ssl"]),
 ];
 
@@ -717,6 +719,27 @@ pub const GENERIC_NAME_PARTS: &[&str] = &[
     "tool", "usage",
 ];
 
+/// Verbs that say only that something is read, shown or made: a skill
+/// whose description starts with one does not do every clause that
+/// starts with it ("Read the CPU temperature" does not read the CPU load).
+pub const WEAK_VERBS: &[&str] = &[
+    "check", "create", "find", "get", "list", "look", "make", "read", "report", "return", "run",
+    "show", "tell",
+];
+
+/// Parts of a skill's name that say what it measures of a thing
+/// (`queue-depth`): checking the thing reads them ("check the orders
+/// queue").
+pub const MEASURE_NAME_PARTS: &[&str] = &[
+    "count",
+    "depth",
+    "expiration",
+    "expiry",
+    "length",
+    "level",
+    "size",
+];
+
 /// Words naming the kinds of error a step reports, which a retry may
 /// leave out (`non_retryable`): "when it exits with code 4", "on a
 /// timeout".
@@ -796,6 +819,21 @@ pub const NOUN_GROUPS: &[&[&str]] = &[
     ],
     &["cert", "certificate", "certificates", "certs", "ssl", "tls"],
     &["cpu", "processor"],
+    &[
+        "aud",
+        "cad",
+        "chf",
+        "currencies",
+        "currency",
+        "dollars",
+        "eur",
+        "euros",
+        "gbp",
+        "jpy",
+        "pounds",
+        "usd",
+        "yen",
+    ],
     &[
         "disk",
         "disks",

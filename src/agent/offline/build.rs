@@ -110,8 +110,19 @@ pub(super) fn is_host(raw: &str) -> bool {
             .rsplit('.')
             .next()
             .is_some_and(|tld| tld.len() >= 2 && tld.chars().all(|c| c.is_ascii_alphabetic()));
-    allowed && letters && (digit_named || dotted) && !raw.ends_with(['.', '-'])
+    // "example.com", "shop.io": a name and a top-level domain people use.
+    let domain = raw.matches('.').count() == 1
+        && raw.split_once('.').is_some_and(|(name, tld)| {
+            !name.is_empty() && TOP_LEVEL_DOMAINS.contains(&tld.to_lowercase().as_str())
+        });
+    allowed && letters && (digit_named || dotted || domain) && !raw.ends_with(['.', '-'])
 }
+
+/// Top-level domains common enough that "example.com" is a host, not a
+/// file name.
+const TOP_LEVEL_DOMAINS: &[&str] = &[
+    "app", "biz", "co", "com", "de", "dev", "eu", "fr", "info", "io", "net", "nl", "org", "uk",
+];
 
 /// A phone number: '+' and digits, with '-' between groups.
 pub(super) fn is_phone(raw: &str) -> bool {
@@ -777,6 +788,16 @@ impl<'a> Builder<'a> {
         if !heard.object.is_empty() {
             self.antecedent = heard.object.clone();
         }
+        // "render the totals into html, turn it into a pdf": "it" is also
+        // what the installed skill made.
+        if let Some(skill) = existing {
+            for output in skill.output_names() {
+                let output = output.to_lowercase();
+                if !self.antecedent.contains(&output) {
+                    self.antecedent.push(output);
+                }
+            }
+        }
         // The installed skill says what kind of step this is.
         if let Some(skill) = existing
             && concept.is_some_and(|concept| !concept_describes(concept, skill))
@@ -804,7 +825,12 @@ impl<'a> Builder<'a> {
                     .map(|input| input.to_string())
             })
             .unwrap_or_else(|| "data".to_string());
-        if concept.is_none_or(|concept| concept.reads_data) {
+        // "load the result into bigquery": a step that reads nothing by its
+        // kind still takes what "it" is, when its skill has an input for it.
+        let takes_it = existing
+            .is_some_and(|skill| skill.input_names().any(|input| input == data_input))
+            && !heard.borrowed.is_empty();
+        if concept.is_none_or(|concept| concept.reads_data) || takes_it {
             match reads {
                 [] => {}
                 [single] => {

@@ -792,11 +792,17 @@ fn step_does_its_clause(
     heard: &fit::ClauseWords,
     skills: &[Skill],
     new_skills: &[Skill],
+    named_by_user: bool,
 ) -> bool {
     let Some(skill) = skill else {
         return false;
     };
     let is_new = new_skills.iter().any(|new| new.name == skill.name);
+    // "there isn't a skill for logging yet, name it signup-logger": the
+    // user said the installed one is not it.
+    if is_new && named_by_user {
+        return step.description.is_some();
+    }
     if step.description.is_none()
         || !(fit::fits(skill, heard) || (is_new && fit::concept_fits(skill, heard)))
     {
@@ -840,6 +846,7 @@ pub(super) fn unaccounted_creation(
     workflow: &Workflow,
     skills: &[Skill],
     new_skills: &[Skill],
+    named_by_user: &[String],
 ) -> Vec<String> {
     let mut grounds = Grounds::default();
     grounds.vocabulary(vocab::CREATE);
@@ -888,8 +895,24 @@ pub(super) fn unaccounted_creation(
                         .chain(new_skills)
                         .find(|skill| skill.name == name)
                 });
-                if step_does_its_clause(step, skill, &clause, &heard, skills, new_skills) {
+                let named_by_user = skill.is_some_and(|skill| named_by_user.contains(&skill.name));
+                if step_does_its_clause(
+                    step,
+                    skill,
+                    &clause,
+                    &heard,
+                    skills,
+                    new_skills,
+                    named_by_user,
+                ) {
                     add_new_step(&mut grounds, workflow, step, skills, skill);
+                    // "turn them into html": a verb read as another
+                    // ("convert") is the word the request wrote.
+                    if let Some(first) = clause.first()
+                        && heard.verb.as_deref().is_some_and(|verb| verb != first.word)
+                    {
+                        grounds.text(&first.word);
+                    }
                     // A step given the whole list does each of them.
                     if step
                         .description
@@ -907,6 +930,16 @@ pub(super) fn unaccounted_creation(
                 }
                 if !heard.object.is_empty() {
                     antecedent = heard.object.clone();
+                }
+                // "it" is also what an installed skill made, as the
+                // builder read it.
+                if let Some(skill) = skill.filter(|skill| skills.contains(skill)) {
+                    for output in skill.output_names() {
+                        let output = output.to_lowercase();
+                        if !antecedent.contains(&output) {
+                            antecedent.push(output);
+                        }
+                    }
                 }
                 // An installed skill named in the request ("using
                 // pg-loader"); a new skill's name comes from the request.

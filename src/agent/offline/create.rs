@@ -351,8 +351,9 @@ pub(super) fn create(text: &str, name: &str, skills: &[Skill]) -> Result<Creatio
     let mut new_skills = builder.new_skills.clone();
     name_new_skills(&metas, &mut workflow, &mut new_skills, skills);
     builder.new_skills = new_skills;
+    let named: Vec<String> = metas.iter().filter_map(|meta| meta.name.clone()).collect();
     let mut unaccounted =
-        super::coverage::unaccounted_creation(body, &workflow, skills, &builder.new_skills);
+        super::coverage::unaccounted_creation(body, &workflow, skills, &builder.new_skills, &named);
     // An introduction's words describe the input it gives.
     unaccounted.retain(|word| !introductions.contains(word));
     for word in unproduced {
@@ -483,6 +484,20 @@ fn name_new_skills(
                         .unwrap_or(id)
                         .to_lowercase();
                     super::text::same_stem(&super::text::stem(&first), verb)
+                })
+            })
+            // "make a new skill called cpu-usage for it": the step whose
+            // words the name says.
+            .or_else(|| {
+                let parts: Vec<&str> = name.split('-').filter(|part| part.len() >= 3).collect();
+                ids.iter().find(|(_, description)| {
+                    let words = super::text::tokenize(description);
+                    !parts.is_empty()
+                        && parts.iter().all(|part| {
+                            words
+                                .iter()
+                                .any(|tok| super::text::same_word(&tok.word, part))
+                        })
                 })
             })
             .or_else(|| {
@@ -752,7 +767,8 @@ fn source_for(clause: &[Tok], builder: &mut Builder) -> Source {
         })
         .map(|tok| tok.word.clone())
         .collect();
-    if words.is_empty() {
+    // "convert 250 USD": an amount is given, not data to get.
+    if words.is_empty() || object.iter().any(|tok| number(&tok.word).is_some()) {
         return Source::NotNeeded;
     }
     // An installed skill that gets it: "get the CPU load of build-03".
