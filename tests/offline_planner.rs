@@ -1742,3 +1742,100 @@ fn what_a_clause_says_it_does_not_mean_is_never_the_skill_used() {
     let (workflow, _) = created(&report);
     assert_eq!(skills_of(&workflow), ["gpu-temp"]);
 }
+
+#[test]
+fn a_clause_naming_both_formats_of_a_converter_uses_it_and_never_a_language_translator() {
+    let translator = skill_json(
+        "translate-text",
+        "Translate text into another human language",
+        &["text", "language"],
+        &["translation"],
+    );
+    let (_dir, store) = home_with(&[
+        translator.clone(),
+        skill_json(
+            "csv-to-parquet",
+            "Convert a CSV table to Parquet",
+            &["csv"],
+            &["parquet"],
+        ),
+    ]);
+    let request = "translate the sales export exports/sales.csv to parquet";
+    let report = run(&store, create_options(Some("sales")), request, &mut yes());
+    assert_eq!(report.applied.len(), 1, "{}", report.final_message);
+    let (workflow, new_skills) = created(&report);
+    assert!(new_skills.is_empty(), "{new_skills:?}");
+    assert_eq!(skills_of(&workflow), ["csv-to-parquet"]);
+    // With only the translator installed, it is still not used.
+    let (_dir, store) = home_with(&[translator]);
+    let report = run(&store, create_options(Some("sales")), request, &mut yes());
+    for call in report
+        .tool_calls
+        .iter()
+        .filter(|call| call.name == "create_workflow")
+    {
+        let workflow =
+            Workflow::from_value(call.arguments["workflow"].clone()).expect("a workflow");
+        assert!(
+            !skills_of(&workflow).contains(&"translate-text".to_string()),
+            "{}",
+            report.final_message
+        );
+    }
+}
+
+#[test]
+fn verbs_that_name_the_same_action_find_the_installed_skill() {
+    let (_dir, store) = home_with(&[skill_json(
+        "photo-classify",
+        "Classify photos by what they show",
+        &["photos"],
+        &["classes"],
+    )]);
+    let report = run(
+        &store,
+        create_options(Some("shots")),
+        "label the holiday pictures in photos/2026",
+        &mut yes(),
+    );
+    assert_eq!(report.applied.len(), 1, "{}", report.final_message);
+    let (workflow, new_skills) = created(&report);
+    assert!(new_skills.is_empty(), "{new_skills:?}");
+    assert_eq!(skills_of(&workflow), ["photo-classify"]);
+}
+
+#[test]
+fn finding_out_something_about_what_is_at_an_address_fetches_it_first() {
+    let (_dir, store) = home_with(&[
+        skill_json("http-fetch", "Fetch data from a URL", &["url"], &["data"]),
+        skill_json(
+            "toxicity-score",
+            "Score how toxic a comment is",
+            &["text"],
+            &["score"],
+        ),
+        skill_json(
+            "slack-post",
+            "Post a message to a Slack channel",
+            &["text", "channel"],
+            &[],
+        ),
+    ]);
+    let report = run(
+        &store,
+        create_options(Some("mods")),
+        "find out whether the comments at https://forum.example.com/api/latest are toxic and post the result to #mods",
+        &mut yes(),
+    );
+    assert_eq!(report.applied.len(), 1, "{}", report.final_message);
+    let (workflow, new_skills) = created(&report);
+    assert!(new_skills.is_empty(), "{new_skills:?}");
+    assert_eq!(
+        skills_of(&workflow),
+        ["http-fetch", "toxicity-score", "slack-post"]
+    );
+    assert_eq!(
+        workflow.steps[1].inputs["text"],
+        format!("{}.data", workflow.steps[0].id)
+    );
+}

@@ -719,6 +719,13 @@ pub const GENERIC_NAME_PARTS: &[&str] = &[
     "tool", "usage",
 ];
 
+/// Verbs that name the same action, beyond the step concepts: a skill
+/// that labels images tags them.
+pub const SAME_ACTIONS: &[&[&str]] = &[
+    &["categorise", "categorize", "classify", "label", "tag"],
+    &["lookup", "resolve"],
+];
+
 /// Verbs that say only that something is read, shown or made: a skill
 /// whose description starts with one does not do every clause that
 /// starts with it ("Read the CPU temperature" does not read the CPU load).
@@ -819,6 +826,7 @@ pub const NOUN_GROUPS: &[&[&str]] = &[
     ],
     &["cert", "certificate", "certificates", "certs", "ssl", "tls"],
     &["cpu", "processor"],
+    &["dns", "hostname", "ip", "nameserver", "resolver"],
     &[
         "aud",
         "cad",
@@ -1027,6 +1035,7 @@ pub const COMMON: &[&str] = &[
     "users",
     "weekend",
     "weekends",
+    "whether",
 ];
 
 /// A step using another skill.

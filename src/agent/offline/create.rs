@@ -84,12 +84,19 @@ pub(super) fn suggest_name(toks: &[Tok], taken: &[String]) -> String {
     let nouns: Vec<String> = first
         .map(|clause| {
             let clause = strip_fillers(&clause).to_vec();
-            let end = clause
+            // "figure out whether the reviews …": past the verb's particle
+            // and the conjunction.
+            let start = clause
                 .iter()
                 .skip(1)
+                .position(|tok| !tok.is_any(&["out", "up", "whether", "which", "how", "what"]))
+                .map_or(1, |at| at + 1);
+            let end = clause
+                .iter()
+                .skip(start)
                 .position(|tok| PREPOSITIONS.contains(&tok.word.as_str()))
-                .map_or(clause.len(), |at| at + 1);
-            clause[1.min(end)..end]
+                .map_or(clause.len(), |at| at + start);
+            clause[start.min(end)..end]
                 .iter()
                 .filter(|tok| {
                     !is_stopword(&tok.word)
@@ -664,6 +671,26 @@ fn source_for(clause: &[Tok], builder: &mut Builder) -> Source {
         "validate",
         "notify",
     ];
+    // "figure out whether the reviews at https://… are positive": an
+    // installed skill that takes no address works on what is there, which
+    // a fetch gets first.
+    let takes_address = |skill: &Skill| {
+        skill.input_names().any(|input| {
+            input
+                .to_lowercase()
+                .split('_')
+                .any(|part| ["url", "uri", "endpoint", "feed", "link", "address"].contains(&part))
+        })
+    };
+    if let Some(skill) = own.filter(|skill| !takes_address(skill))
+        && skill.input_names().next().is_some()
+        && let Some(tokens) = literals(clause).into_iter().find_map(|(tokens, literal)| {
+            matches!(&literal, super::build::Literal::Url(url) if url.starts_with("http"))
+                .then_some(tokens)
+        })
+    {
+        return fetch_first(clause, &tokens, builder);
+    }
     // "check the disk", "get the forecast": a generic verb gets its object.
     if clause
         .first()
@@ -719,25 +746,7 @@ fn source_for(clause: &[Tok], builder: &mut Builder) -> Source {
         )
     });
     if let Some(tokens) = url_object.filter(|_| moves && destination) {
-        let mut fetch = vec![Tok {
-            word: "fetch".into(),
-            raw: "fetch".into(),
-            start: clause[0].start,
-            end: clause[0].start,
-        }];
-        fetch.extend(tokens.iter().map(|at| clause[*at].clone()));
-        let rest: Vec<Tok> = clause
-            .iter()
-            .enumerate()
-            .filter(|(at, tok)| {
-                !(tokens.contains(at) || (tok.is("from") && tokens.contains(&(at + 1))))
-            })
-            .map(|(_, tok)| tok.clone())
-            .collect();
-        return match builder.action(&fetch, &[], false) {
-            Some(step) => Source::Built(Box::new(step), rest),
-            None => Source::NotNeeded,
-        };
+        return fetch_first(clause, &tokens, builder);
     }
     // A file or folder named holds what is worked on.
     if found.iter().any(|(_, literal)| {
@@ -819,6 +828,30 @@ fn source_for(clause: &[Tok], builder: &mut Builder) -> Source {
             .map(|tok| tok.raw.clone())
             .collect(),
     )
+}
+
+/// A fetch of the address at `tokens` of the clause, and the clause left
+/// without it for the step after.
+fn fetch_first(clause: &[Tok], tokens: &[usize], builder: &mut Builder) -> Source {
+    let mut fetch = vec![Tok {
+        word: "fetch".into(),
+        raw: "fetch".into(),
+        start: clause[0].start,
+        end: clause[0].start,
+    }];
+    fetch.extend(tokens.iter().map(|at| clause[*at].clone()));
+    let rest: Vec<Tok> = clause
+        .iter()
+        .enumerate()
+        .filter(|(at, tok)| {
+            !(tokens.contains(at) || (tok.is_any(&["from", "at"]) && tokens.contains(&(at + 1))))
+        })
+        .map(|(_, tok)| tok.clone())
+        .collect();
+    match builder.action(&fetch, &[], false) {
+        Some(step) => Source::Built(Box::new(step), rest),
+        None => Source::NotNeeded,
+    }
 }
 
 /// A step given a new skill while an installed one, ranked first for its

@@ -139,7 +139,12 @@ pub(super) fn clause_words(clause: &[Tok], antecedent: &[String]) -> ClauseWords
                     .windows(2)
                     .skip(index + 1)
                     .any(|pair| pair[0].is("out") && pair[1].is("of"));
+            // "find out which IP …", "figure out whether …": what is found
+            // out is said by the rest of the clause.
+            let out_follows = clause.get(index + 1).is_some_and(|next| next.is("out"))
+                && !clause.get(index + 2).is_some_and(|next| next.is("of"));
             let joined = match word {
+                "find" | "figure" | "work" if out_follows => Some("check".to_string()),
                 "back" if up_follows => Some("backup".to_string()),
                 "add" if up_follows => Some("sum".to_string()),
                 "turn" | "change" | "make" if made_into => Some("convert".to_string()),
@@ -152,7 +157,7 @@ pub(super) fn clause_words(clause: &[Tok], antecedent: &[String]) -> ClauseWords
         if tok.is_any(&["it", "them", "this", "that", "these", "those"]) {
             pronoun = true;
         }
-        if tok.is("up") {
+        if tok.is("up") || (tok.is("out") && index == 1 && verb.as_deref() == Some("check")) {
             continue;
         }
         if tok.is("of") && in_object && !object.is_empty() && before_of.is_none() {
@@ -173,7 +178,7 @@ pub(super) fn clause_words(clause: &[Tok], antecedent: &[String]) -> ClauseWords
         let out_of = tok.is("out") && clause.get(index + 1).is_some_and(|next| next.is("of"));
         if PREPOSITIONS.contains(&word)
             || out_of
-            || tok.is_any(&["i", "we", "you", "they", "which", "who"])
+            || tok.is_any(&["i", "we", "you", "they", "which", "who", "whether"])
         {
             in_object = false;
         }
@@ -314,6 +319,16 @@ fn same_meaning(left: &str, right: &str) -> bool {
         return true;
     }
     if let (Some(a), Some(b)) = (noun_group(left), noun_group(right))
+        && a == b
+    {
+        return true;
+    }
+    let action = |word: &str| {
+        vocab::SAME_ACTIONS
+            .iter()
+            .position(|group| group.contains(&word) || group.contains(&lemma(word).as_str()))
+    };
+    if let (Some(a), Some(b)) = (action(left), action(right))
         && a == b
     {
         return true;
@@ -468,7 +483,36 @@ pub(super) fn misfit(skill: &Skill, clause: &ClauseWords) -> Option<String> {
     }) {
         return Some(format!("'{word}' is not meant"));
     }
-    let acts = named_for_verb
+    // `xml-to-json` converts: a clause that names both of its ends asks
+    // for it, whatever its verb ("translate the xml file to json").
+    let converts = parts
+        .iter()
+        .position(|part| *part == "to")
+        .is_some_and(|at| {
+            let said_one = |end: &str| {
+                clause
+                    .all
+                    .iter()
+                    .chain(&clause.values)
+                    .chain(&clause.kinds)
+                    .any(|word| same_meaning(word, end))
+            };
+            at > 0 && at + 1 < parts.len() && said_one(parts[at - 1]) && said_one(parts[at + 1])
+        });
+    // "translate the xml file to json" converts formats: a skill that
+    // speaks of neither format (a translator of languages) is not it.
+    let converting = clause.verb.as_deref().is_some_and(|verb| {
+        ["change", "convert", "transform", "translate", "turn"].contains(&verb)
+    });
+    if converting
+        && let Some(format) = clause.all.iter().find(|word| {
+            vocab::technology_family(word) == Some("format") && !speaks_of(&words, word)
+        })
+    {
+        return Some(format!("does not convert {format}"));
+    }
+    let acts = converts
+        || named_for_verb
         || does.iter().any(|word| speaks_of(&actions, word))
         || about.iter().any(|word| speaks_of(&words, word));
     if !acts {
