@@ -1839,3 +1839,90 @@ fn finding_out_something_about_what_is_at_an_address_fetches_it_first() {
         format!("{}.data", workflow.steps[0].id)
     );
 }
+
+#[test]
+fn a_comparison_on_what_a_counting_skill_counts_reads_its_one_output() {
+    let counter = skill_json(
+        "mailbox-count",
+        "Count how many unread emails are waiting in a mailbox",
+        &["mailbox"],
+        &["total"],
+    );
+    let pager = skill_json(
+        "pager-alert",
+        "Page the on-call engineer",
+        &["summary"],
+        &["incident_id"],
+    );
+    let (_dir, store) = home_with(&[counter, pager]);
+    let report = run(
+        &store,
+        create_options(Some("inbox")),
+        "check the support mailbox and if more than 50 emails are unread page the on-call",
+        &mut yes(),
+    );
+    assert_eq!(report.applied.len(), 1, "{}", report.final_message);
+    let stored = head(&store, "inbox");
+    assert_eq!(stored.steps[0].skill_name(), Some("mailbox-count"));
+    let StepKind::Conditional {
+        condition, then, ..
+    } = &stored.steps[1].kind
+    else {
+        panic!("a conditional: {}", stored.to_pretty_json());
+    };
+    assert_eq!(
+        condition,
+        &format!("{}.total > context.total_threshold", stored.steps[0].id)
+    );
+    assert_eq!(stored.context.readonly["total_threshold"], 50);
+    assert_eq!(then[0].skill_name(), Some("pager-alert"));
+    // A count of something the skill does not speak of is not its output.
+    let report = run(
+        &store,
+        create_options(Some("invoices")),
+        "check the support mailbox and if more than 50 invoices are overdue page the on-call",
+        &mut yes(),
+    );
+    assert!(report.applied.is_empty(), "{}", report.final_message);
+    assert!(
+        report
+            .question
+            .clone()
+            .unwrap_or_default()
+            .contains("total"),
+        "{}",
+        report.final_message
+    );
+}
+
+#[test]
+fn a_question_about_how_many_there_are_checks_it_and_the_next_sentence_gets_the_answer() {
+    let (_dir, store) = home_with(&[
+        skill_json(
+            "ci-queue-size",
+            "Report how many jobs are queued on a CI runner",
+            &["host"],
+            &["jobs"],
+        ),
+        skill_json(
+            "slack-post",
+            "Post a message to a Slack channel",
+            &["text", "channel"],
+            &[],
+        ),
+    ]);
+    let report = run(
+        &store,
+        create_options(Some("ci")),
+        "how many jobs are queued on ci-runner-3? post it to #ci",
+        &mut yes(),
+    );
+    assert_eq!(report.applied.len(), 1, "{}", report.final_message);
+    let (workflow, new_skills) = created(&report);
+    assert!(new_skills.is_empty(), "{new_skills:?}");
+    assert_eq!(skills_of(&workflow), ["ci-queue-size", "slack-post"]);
+    assert_eq!(
+        workflow.steps[1].inputs["text"],
+        format!("{}.jobs", workflow.steps[0].id)
+    );
+}

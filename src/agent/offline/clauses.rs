@@ -228,6 +228,9 @@ fn action_inside(condition: &[Tok]) -> Option<usize> {
             && !condition
                 .get(at + 1)
                 .is_some_and(|next| next.is_any(&["are", "is", "were", "was", "have", "has"]))
+            // "200 messages waiting": a participle describes, it orders
+            // nothing.
+            && (condition[at].word.len() <= 5 || !condition[at].word.ends_with("ing"))
             && starts_action(&condition[at..])
             && condition[..at]
                 .iter()
@@ -238,17 +241,23 @@ fn action_inside(condition: &[Tok]) -> Option<usize> {
 /// "the import finishes", "it is done": where the words saying that
 /// something ended start. Such a "when" orders steps, it guards nothing.
 fn completion(condition: &[Tok]) -> Option<usize> {
-    condition.iter().position(|tok| {
-        tok.is_any(&[
-            "finishes",
-            "finished",
-            "completes",
-            "completed",
-            "done",
-            "ends",
-            "ended",
-            "over",
-        ])
+    condition.iter().enumerate().position(|(at, tok)| {
+        // "over 200 messages": a bound, not an end.
+        let bound = tok.is("over")
+            && condition
+                .get(at + 1)
+                .is_some_and(|next| super::text::number(&next.word).is_some());
+        !bound
+            && tok.is_any(&[
+                "finishes",
+                "finished",
+                "completes",
+                "completed",
+                "done",
+                "ends",
+                "ended",
+                "over",
+            ])
     })
 }
 

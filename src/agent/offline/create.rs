@@ -89,7 +89,11 @@ pub(super) fn suggest_name(toks: &[Tok], taken: &[String]) -> String {
             let start = clause
                 .iter()
                 .skip(1)
-                .position(|tok| !tok.is_any(&["out", "up", "whether", "which", "how", "what"]))
+                .position(|tok| {
+                    !tok.is_any(&[
+                        "out", "up", "whether", "which", "how", "what", "much", "many",
+                    ])
+                })
                 .map_or(1, |at| at + 1);
             let end = clause
                 .iter()
@@ -142,9 +146,49 @@ fn adding_up_is_summing(toks: Vec<Tok>) -> Vec<Tok> {
     out
 }
 
+/// "how much free memory is left on app-02? send it to #infra": a question
+/// ends a sentence, and asking how much or how many of something there is
+/// checks it.
+fn questions_are_checks(text: &str, toks: Vec<Tok>) -> Vec<Tok> {
+    let mut out: Vec<Tok> = Vec::with_capacity(toks.len());
+    let mut index = 0;
+    while index < toks.len() {
+        let tok = &toks[index];
+        let sentence_start = out
+            .last()
+            .is_none_or(|last: &Tok| last.is_any(&[".", ";", ",", ":"]));
+        if sentence_start
+            && tok.is("how")
+            && let Some(next) = toks
+                .get(index + 1)
+                .filter(|next| next.is_any(&["much", "many"]))
+        {
+            out.push(Tok {
+                word: "check".into(),
+                raw: text[tok.start..next.end].to_string(),
+                start: tok.start,
+                end: next.end,
+            });
+            index += 2;
+            continue;
+        }
+        out.push(tok.clone());
+        if text[tok.end..].starts_with('?') {
+            out.push(Tok {
+                word: ".".into(),
+                raw: "?".into(),
+                start: tok.end,
+                end: tok.end + 1,
+            });
+        }
+        index += 1;
+    }
+    out
+}
+
 /// Builds the workflow a description asks for.
 pub(super) fn create(text: &str, name: &str, skills: &[Skill]) -> Result<Creation, NotCreated> {
-    let toks = adding_up_is_summing(super::text::tokenize(text));
+    let toks = adding_up_is_summing(questions_are_checks(text, super::text::tokenize(text)));
     let body = &toks[description_start(&toks)..];
     // "make the database better": no step says what to do.
     let vague = body.iter().any(|tok| {

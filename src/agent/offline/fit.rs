@@ -143,8 +143,14 @@ pub(super) fn clause_words(clause: &[Tok], antecedent: &[String]) -> ClauseWords
             // out is said by the rest of the clause.
             let out_follows = clause.get(index + 1).is_some_and(|next| next.is("out"))
                 && !clause.get(index + 2).is_some_and(|next| next.is("of"));
+            // "how much free memory is left": asking how much there is
+            // checks it.
+            let amount_follows = clause
+                .get(index + 1)
+                .is_some_and(|next| next.is_any(&["much", "many"]));
             let joined = match word {
                 "find" | "figure" | "work" if out_follows => Some("check".to_string()),
+                "how" if amount_follows => Some("check".to_string()),
                 "back" if up_follows => Some("backup".to_string()),
                 "add" if up_follows => Some("sum".to_string()),
                 "turn" | "change" | "make" if made_into => Some("convert".to_string()),
@@ -157,8 +163,17 @@ pub(super) fn clause_words(clause: &[Tok], antecedent: &[String]) -> ClauseWords
         if tok.is_any(&["it", "them", "this", "that", "these", "those"]) {
             pronoun = true;
         }
-        if tok.is("up") || (tok.is("out") && index == 1 && verb.as_deref() == Some("check")) {
+        if tok.is("up")
+            || (tok.is_any(&["out", "much", "many"])
+                && index == 1
+                && verb.as_deref() == Some("check"))
+        {
             continue;
+        }
+        // "free memory is left on app-02": what is said of the object ends
+        // it.
+        if tok.is_any(&["is", "are"]) {
+            in_object = false;
         }
         if tok.is("of") && in_object && !object.is_empty() && before_of.is_none() {
             before_of = Some(object.len());
