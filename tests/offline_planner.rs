@@ -1926,3 +1926,83 @@ fn a_question_about_how_many_there_are_checks_it_and_the_next_sentence_gets_the_
         format!("{}.jobs", workflow.steps[0].id)
     );
 }
+
+#[test]
+fn a_reading_in_the_unit_the_condition_says_is_compared_and_a_grouped_phone_number_is_one_value() {
+    let (_dir, store) = home_with(&[
+        skill_json(
+            "gpu-temp",
+            "Read the GPU temperature of a machine in degrees Celsius",
+            &["host"],
+            &["celsius"],
+        ),
+        skill_json(
+            "sms-text",
+            "Send a text message to a mobile phone",
+            &["body", "number"],
+            &[],
+        ),
+    ]);
+    let report = run(
+        &store,
+        create_options(Some("gpu")),
+        "read the gpu temperature of node-7 and text me at +1 415 555 0100 if it goes above 90 degrees",
+        &mut yes(),
+    );
+    assert_eq!(report.applied.len(), 1, "{}", report.final_message);
+    let stored = head(&store, "gpu");
+    let StepKind::Conditional {
+        condition, then, ..
+    } = &stored.steps[1].kind
+    else {
+        panic!("a conditional: {}", stored.to_pretty_json());
+    };
+    assert_eq!(
+        condition,
+        &format!("{}.celsius > context.celsius_threshold", stored.steps[0].id)
+    );
+    assert_eq!(stored.context.readonly["celsius_threshold"], 90);
+    assert_eq!(then[0].skill_name(), Some("sms-text"));
+    assert_eq!(then[0].inputs["number"], "context.phone");
+    assert_eq!(stored.context.readonly["phone"], "+1-415-555-0100");
+}
+
+#[test]
+fn values_said_in_words_fill_the_inputs_an_installed_skill_declares() {
+    let (_dir, store) = home_with(&[
+        skill_json(
+            "fx-convert",
+            "Convert an amount of money between currencies",
+            &["amount", "from_currency", "to_currency"],
+            &["converted"],
+        ),
+        skill_json(
+            "queue-purge",
+            "Delete every message waiting in a message queue",
+            &["queue"],
+            &["deleted"],
+        ),
+    ]);
+    let report = run(
+        &store,
+        create_options(Some("fx")),
+        "convert 99 CHF to JPY",
+        &mut yes(),
+    );
+    assert_eq!(report.applied.len(), 1, "{}", report.final_message);
+    let stored = head(&store, "fx");
+    let context = &stored.context.readonly;
+    assert_eq!(context["amount"], 99);
+    assert_eq!(context["from_currency"], "CHF");
+    assert_eq!(context["to_currency"], "JPY");
+    let report = run(
+        &store,
+        create_options(Some("purge")),
+        "purge the billing queue",
+        &mut yes(),
+    );
+    assert_eq!(report.applied.len(), 1, "{}", report.final_message);
+    let stored = head(&store, "purge");
+    assert_eq!(stored.steps[0].skill_name(), Some("queue-purge"));
+    assert_eq!(stored.context.readonly["queue"], "billing");
+}

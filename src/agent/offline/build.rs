@@ -632,6 +632,125 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// Values the clause gives in words that an installed skill declares
+    /// inputs for: "from USD to GBP" fills `from_currency` and
+    /// `to_currency` (the word before "to" is the source when it is a thing
+    /// of the same kind: "250 USD to GBP"), and the clause's one number an
+    /// amount-like input.
+    fn given_values(
+        &mut self,
+        id: &str,
+        inputs: &mut JsonMap,
+        skill: &Skill,
+        plain: &[Tok],
+        clause: &[Tok],
+    ) {
+        let Some(declared) = skill.declared().0 else {
+            return;
+        };
+        // "the orders queue", "the Finance drive folder": the words before
+        // an input's name name its value (less what names the skill).
+        let name_parts: Vec<&str> = skill.name.split(['-', '_']).collect();
+        for port in declared {
+            if inputs.contains_key(&port.name) {
+                continue;
+            }
+            let Some(at) = plain
+                .iter()
+                .position(|tok| tok.word == port.name || lemma(&tok.word) == port.name)
+            else {
+                continue;
+            };
+            let names_skill = |tok: &Tok| name_parts.iter().any(|part| same_word(part, &tok.word));
+            let mut end = at;
+            while end > 1 && names_skill(&plain[end - 1]) {
+                end -= 1;
+            }
+            let mut start = end;
+            while start > 1 {
+                let before = &plain[start - 1];
+                if before.is_punctuation()
+                    || is_stopword(&before.word)
+                    || number(&before.word).is_some()
+                    || names_skill(before)
+                    || !before
+                        .word
+                        .chars()
+                        .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+                {
+                    break;
+                }
+                start -= 1;
+            }
+            let named: Vec<&str> = plain[start..end]
+                .iter()
+                .map(|tok| tok.raw.as_str())
+                .collect();
+            if !named.is_empty() && start > 0 {
+                let key = self.key(&port.name, id, json!(named.join(" ")));
+                inputs.insert(port.name.clone(), json!(format!("context.{key}")));
+            }
+        }
+        let open = |inputs: &JsonMap, prefix: &str| -> Option<String> {
+            declared
+                .iter()
+                .find(|port| port.name.starts_with(prefix) && !inputs.contains_key(&port.name))
+                .map(|port| port.name.clone())
+        };
+        let word_at = |at: usize| {
+            plain.get(at).filter(|tok| {
+                !tok.is_punctuation()
+                    && !is_stopword(&tok.word)
+                    && number(&tok.word).is_none()
+                    && tok.word.chars().all(|c| c.is_alphanumeric())
+            })
+        };
+        let to = plain.iter().position(|tok| tok.is("to"));
+        let target = to.and_then(|at| word_at(at + 1));
+        let source = plain
+            .iter()
+            .position(|tok| tok.is("from"))
+            .and_then(|at| word_at(at + 1))
+            .or_else(|| {
+                let before = word_at(to?.checked_sub(1)?)?;
+                let target = target?;
+                let group = super::fit::noun_group(&before.word)?;
+                (super::fit::noun_group(&target.word) == Some(group)).then_some(before)
+            });
+        let mut give = |inputs: &mut JsonMap, input: String, value: Value| {
+            let key = self.key(&input, id, value);
+            inputs.insert(input, json!(format!("context.{key}")));
+        };
+        if let (Some(source), Some(target)) = (source, target)
+            && let Some(from) = open(inputs, "from_")
+            && let Some(into) = open(inputs, "to_")
+        {
+            give(inputs, from, json!(source.raw));
+            give(inputs, into, json!(target.raw));
+        }
+        // A number with no unit or count after it ("250 USD", not "3
+        // times" or "30 seconds").
+        let numbers: Vec<f64> = clause
+            .iter()
+            .enumerate()
+            .filter(|(at, _)| {
+                !clause.get(at + 1).is_some_and(|next| {
+                    next.is_any(crate::core::vocabulary::UNITS)
+                        || next.is_any(&["times", "attempts", "retries", "tries"])
+                })
+            })
+            .filter_map(|(_, tok)| number(&tok.word))
+            .collect();
+        if let [value] = numbers.as_slice()
+            && let Some(port) = declared.iter().find(|port| {
+                ["amount", "value", "quantity"].contains(&port.name.as_str())
+                    && !inputs.contains_key(&port.name)
+            })
+        {
+            give(inputs, port.name.clone(), super::text::number_json(*value));
+        }
+    }
+
     /// A skill step doing what the clause says, reading `reads`.
     pub fn action(
         &mut self,
@@ -1120,6 +1239,7 @@ impl<'a> Builder<'a> {
         if let Some(skill) = existing
             && let (Some(declared), _) = skill.declared()
         {
+            self.given_values(&id, &mut inputs, skill, &plain, clause);
             self.fit_inputs(&id, &mut inputs, declared, context_mark);
         }
         let mut step = Step::skill(id, skill_name);

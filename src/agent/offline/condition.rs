@@ -123,7 +123,8 @@ impl Builder<'_> {
                             .any(|(phrase, _)| phrase.split(' ').any(|part| part == *word))
                         || [
                             "there", "it", "they", "was", "were", "is", "are", "be", "than", "we",
-                            "got", "get", "gets", "has", "have", "had",
+                            "got", "get", "gets", "has", "have", "had", "goes", "go", "rises",
+                            "climbs", "drops", "falls", "reaches", "hits",
                         ]
                         .contains(word)
                 };
@@ -141,7 +142,12 @@ impl Builder<'_> {
                     .iter()
                     .any(|phrase| skill.description.to_lowercase().contains(phrase));
                 let measured = content.iter().filter(|word| !says_nothing(word));
-                let counts_what_is_said = counts
+                // "above 80 degrees" and "… in degrees Celsius": the unit
+                // the skill measures in.
+                let in_unit = description.windows(2).any(|pair| {
+                    pair[0] == "in" && measured.clone().any(|word| same_word(&pair[1], word))
+                });
+                let counts_what_is_said = (counts || in_unit)
                     && measured.clone().next().is_some()
                     && measured
                         .clone()

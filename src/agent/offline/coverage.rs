@@ -959,6 +959,32 @@ pub(super) fn unaccounted_creation(
             accounted[duration.start..duration.end].fill(true);
         }
     }
+    // "+44 7700 900123": a value written in several words, lifted whole.
+    for (tokens, literal) in super::build::literals(body) {
+        use super::build::Literal;
+        let value = match &literal {
+            Literal::Url(text)
+            | Literal::Path(text)
+            | Literal::Table(text)
+            | Literal::Email(text)
+            | Literal::Channel(text)
+            | Literal::Bucket(text)
+            | Literal::Host(text)
+            | Literal::Phone(text) => text,
+        };
+        let lifted = workflow
+            .context
+            .readonly
+            .values()
+            .any(|held| held.as_str() == Some(value.as_str()));
+        if lifted {
+            for at in tokens {
+                if let Some(done) = accounted.get_mut(at) {
+                    *done = true;
+                }
+            }
+        }
+    }
     // "a workflow named nightly-sync": the name given.
     for (index, tok) in body.iter().enumerate() {
         if tok.is_any(&["named", "called"])

@@ -860,9 +860,11 @@ fn source_for(clause: &[Tok], builder: &mut Builder) -> Source {
         rest.extend(clause[end..].iter().cloned());
         return Source::Built(Box::new(step), rest);
     }
-    // A skill made for the step takes what it works on; an installed one
-    // that fits is left without it, so the words are asked about.
-    if own.is_none() {
+    // A skill made for the step takes what it works on; so does an
+    // installed one with an input for it, which the user fills in ("the
+    // product prices" go to currency-convert's amount). One that takes
+    // nothing is left without it, so the words are asked about.
+    if own.is_none_or(|skill| skill.input_names().next().is_some()) {
         return Source::NotNeeded;
     }
     Source::Missing(

@@ -314,7 +314,7 @@ fn skill_actions(skill: &Skill) -> Vec<String> {
     actions
 }
 
-fn noun_group(word: &str) -> Option<usize> {
+pub(super) fn noun_group(word: &str) -> Option<usize> {
     let group_of = |word: &str| {
         vocab::NOUN_GROUPS
             .iter()
