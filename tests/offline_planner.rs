@@ -1618,7 +1618,7 @@ fn an_installed_skill_named_for_the_clause_verb_is_used_without_a_question() {
     let report = run(
         &store,
         create_options(Some("release")),
-        "sign the release tarball dist/app.tar.gz and post the signature to #releases",
+        "sign dist/app.tar.gz and post the signature to #releases",
         &mut yes(),
     );
     assert_eq!(report.applied.len(), 1, "{}", report.final_message);
@@ -2005,4 +2005,99 @@ fn values_said_in_words_fill_the_inputs_an_installed_skill_declares() {
     let stored = head(&store, "purge");
     assert_eq!(stored.steps[0].skill_name(), Some("queue-purge"));
     assert_eq!(stored.context.readonly["queue"], "billing");
+}
+
+#[test]
+fn a_skill_named_for_the_verb_is_not_used_for_a_clause_about_other_things() {
+    let (_dir, store) = home_with(&[
+        skill_json(
+            "jira-create",
+            "Create a Jira ticket",
+            &["summary"],
+            &["key"],
+        ),
+        skill_json(
+            "log-line",
+            "Append a line to a log file",
+            &["line", "path"],
+            &[],
+        ),
+        skill_json(
+            "k8s-restart",
+            "Restart a Kubernetes deployment",
+            &["deployment"],
+            &[],
+        ),
+    ]);
+    for (request, decoy) in [
+        ("create a github issue for the failed build", "jira-create"),
+        ("append the rows to the orders table", "log-line"),
+        ("restart the nginx service on web-01", "k8s-restart"),
+    ] {
+        let report = run(&store, create_options(Some("decoy")), request, &mut yes());
+        for call in report
+            .tool_calls
+            .iter()
+            .filter(|call| call.name == "create_workflow")
+        {
+            let workflow =
+                Workflow::from_value(call.arguments["workflow"].clone()).expect("a workflow");
+            assert!(
+                !skills_of(&workflow).contains(&decoy.to_string()),
+                "{request}: {}",
+                report.final_message
+            );
+        }
+    }
+    // What it does, said of what it takes, is its job.
+    let report = run(
+        &store,
+        create_options(Some("audit")),
+        "append it to logs/audit.log",
+        &mut yes(),
+    );
+    let (workflow, _) = created(&report);
+    assert_eq!(
+        skills_of(&workflow),
+        ["log-line"],
+        "{}",
+        report.final_message
+    );
+}
+
+#[test]
+fn checking_a_thing_never_runs_a_skill_that_changes_it() {
+    let (_dir, store) = home_with(&[skill_json(
+        "queue-purge",
+        "Delete every message waiting in a message queue",
+        &["queue"],
+        &["deleted"],
+    )]);
+    for request in [
+        "check the billing queue",
+        "how many messages are in the billing queue?",
+    ] {
+        let report = run(&store, create_options(Some("q")), request, &mut yes());
+        for call in report
+            .tool_calls
+            .iter()
+            .filter(|call| call.name == "create_workflow")
+        {
+            let workflow =
+                Workflow::from_value(call.arguments["workflow"].clone()).expect("a workflow");
+            assert!(
+                !skills_of(&workflow).contains(&"queue-purge".to_string()),
+                "{request}: {}",
+                report.final_message
+            );
+        }
+    }
+    let report = run(
+        &store,
+        create_options(Some("purge")),
+        "purge the billing queue",
+        &mut yes(),
+    );
+    let (workflow, _) = created(&report);
+    assert_eq!(skills_of(&workflow), ["queue-purge"]);
 }

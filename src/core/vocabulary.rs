@@ -726,6 +726,36 @@ pub const SAME_ACTIONS: &[&[&str]] = &[
     &["lookup", "resolve"],
 ];
 
+/// Verbs of skills that change or remove what they act on: checking or
+/// getting a thing never runs one ("check the billing queue" does not
+/// purge it).
+pub const CHANGING_VERBS: &[&str] = &[
+    "cancel",
+    "clean",
+    "clear",
+    "delete",
+    "deploy",
+    "destroy",
+    "drop",
+    "kill",
+    "post",
+    "prune",
+    "purge",
+    "reboot",
+    "remove",
+    "renew",
+    "reset",
+    "restart",
+    "revoke",
+    "rotate",
+    "send",
+    "shutdown",
+    "stop",
+    "terminate",
+    "truncate",
+    "wipe",
+];
+
 /// Verbs that say only that something is read, shown or made: a skill
 /// whose description starts with one does not do every clause that
 /// starts with it ("Read the CPU temperature" does not read the CPU load).

@@ -60,6 +60,7 @@ fn declared_input(skill: &Skill, literal: &Literal) -> Option<String> {
         Literal::Url(url) if url.starts_with("ftp://") || url.starts_with("sftp://") => {
             &["host", "server", "destination", "url"]
         }
+        Literal::Url(url) if is_remote(url) => &["remote", "destination", "target", "url"],
         Literal::Url(_) => &["url", "feed", "endpoint", "link", "source", "gateway"],
         Literal::Path(path) if path.to_lowercase().contains("schema") => {
             &["schema", "path", "file"]
@@ -199,7 +200,25 @@ pub(super) const PREPOSITIONS: &[&str] = &[
 ];
 
 pub(super) fn is_url(raw: &str) -> bool {
-    raw.contains("://") || raw.starts_with("www.")
+    raw.contains("://") || raw.starts_with("www.") || is_remote(raw)
+}
+
+/// A storage remote as rclone names one: "s3:offsite", "gdrive:reports",
+/// "b2:family-backups/2026".
+pub(super) fn is_remote(raw: &str) -> bool {
+    let Some((remote, path)) = raw.split_once(':') else {
+        return false;
+    };
+    !raw.contains("://")
+        && remote.len() >= 2
+        && remote.chars().any(|c| c.is_ascii_alphabetic())
+        && remote
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        && path.starts_with(|c: char| c.is_ascii_alphabetic())
+        && path
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '/' | '.'))
 }
 
 pub(super) fn is_path(raw: &str) -> bool {

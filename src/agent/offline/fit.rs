@@ -47,6 +47,9 @@ pub(super) struct ClauseWords {
     pub excluded: Vec<String>,
     /// The words of `all` that stand for "it": said by an earlier clause.
     pub borrowed: Vec<String>,
+    /// What the clause before spoke of and its step made: "the tarball"
+    /// after a step that outputs one is no new thing.
+    pub antecedent: Vec<String>,
     /// How many words of `object` come before its first "of": "the
     /// connection pool of the billing service" is a pool.
     pub before_of: Option<usize>,
@@ -233,6 +236,16 @@ pub(super) fn clause_words(clause: &[Tok], antecedent: &[String]) -> ClauseWords
         excluded,
         borrowed,
         before_of,
+        antecedent: antecedent
+            .iter()
+            .flat_map(|word| {
+                std::iter::once(word.clone()).chain(
+                    word.split('_')
+                        .filter(|part| part.len() >= 3 && *part != word.as_str())
+                        .map(str::to_string),
+                )
+            })
+            .collect(),
     }
 }
 
@@ -490,6 +503,21 @@ pub(super) fn misfit(skill: &Skill, clause: &ClauseWords) -> Option<String> {
                 .is_some_and(|first| same_word(&first.to_lowercase(), verb));
             in_name || (first_said && !vocab::WEAK_VERBS.contains(&verb))
         });
+    // "check the billing queue" reads it: a skill that purges or restarts
+    // what it acts on is not a check.
+    let only_reads = clause
+        .verb
+        .as_deref()
+        .is_some_and(|verb| ["check", "get", "look"].contains(&verb));
+    if only_reads
+        && let Some(change) = actions.iter().find(|action| {
+            vocab::CHANGING_VERBS
+                .iter()
+                .any(|verb| same_word(verb, action))
+        })
+    {
+        return Some(format!("{change}s what the clause only reads"));
+    }
     // A skill for what the clause says it does not mean is not it.
     if let Some(word) = clause.excluded.iter().find(|word| {
         parts
@@ -669,13 +697,41 @@ pub(super) fn misfit(skill: &Skill, clause: &ClauseWords) -> Option<String> {
             && noun_group(part).is_none()
             && vocab::technology_family(part).is_none()
             && !vocab::FAMILY_WORDS.contains(&part)
-            && clause.object.iter().all(|word| {
-                (noun_group(word).is_none() && vocab::technology_family(word).is_none())
-                    || speaks_of(&words, word)
-            })
+            && covers(skill, &words, clause)
     };
     let unsaid = parts.iter().find(|&&part| !name_part_said(part));
     unsaid.map(|part| format!("'{part}' is not said"))
+}
+
+/// Whether the skill speaks of everything the clause says besides its
+/// verb: each word (or the step before made it) and each kind of value
+/// (an input takes it). A part of the skill's name the clause does not
+/// say is then how it works (`rclone`, `gpg`), not another thing: "create
+/// a github issue" is not `jira-create`'s job, "append the rows to the
+/// orders table" not `log-line`'s.
+fn covers(skill: &Skill, words: &[String], clause: &ClauseWords) -> bool {
+    let inputs: Vec<String> = skill.input_names().map(str::to_lowercase).collect();
+    let words_said = clause
+        .all
+        .iter()
+        .filter(|word| !clause.borrowed.contains(word))
+        .all(|word| speaks_of(words, word) || clause.antecedent.contains(word));
+    let values_taken = clause.kinds.iter().all(|kind| {
+        let hints: &[&str] = match kind.as_str() {
+            "email" => &["to", "recipient", "email", "address"],
+            "file" => &["file", "path", "dir", "folder", "source"],
+            "url" => &["url", "endpoint", "remote", "destination", "uri"],
+            "host" => &["host", "hostname", "server", "machine", "domain"],
+            "phone" => &["phone", "number"],
+            _ => &[],
+        };
+        inputs.iter().any(|input| {
+            input
+                .split('_')
+                .any(|part| hints.contains(&part) || part == kind)
+        })
+    });
+    words_said && values_taken
 }
 
 /// Whether a skill qwf proposes for a concept does what the clause says:
