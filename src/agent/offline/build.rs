@@ -670,8 +670,14 @@ impl<'a> Builder<'a> {
         // "the orders queue", "the Finance drive folder": the words before
         // an input's name name its value (less what names the skill).
         let name_parts: Vec<&str> = skill.name.split(['-', '_']).collect();
+        // What a skill carries ("the daily summary text", "the csv file") is
+        // no name of a thing to lift.
+        const CARRIED: &[&str] = &[
+            "body", "content", "data", "file", "files", "input", "message", "records", "rows",
+            "text",
+        ];
         for port in declared {
-            if inputs.contains_key(&port.name) {
+            if inputs.contains_key(&port.name) || CARRIED.contains(&port.name.as_str()) {
                 continue;
             }
             let Some(at) = plain
@@ -705,7 +711,11 @@ impl<'a> Builder<'a> {
                 .iter()
                 .map(|tok| tok.raw.as_str())
                 .collect();
-            if !named.is_empty() && start > 0 {
+            let kind_word = plain[start..end].iter().any(|tok| {
+                crate::core::vocabulary::technology_family(&tok.word).is_some()
+                    || super::fit::noun_group(&tok.word).is_some()
+            });
+            if !named.is_empty() && start > 0 && !kind_word {
                 let key = self.key(&port.name, id, json!(named.join(" ")));
                 inputs.insert(port.name.clone(), json!(format!("context.{key}")));
             }
