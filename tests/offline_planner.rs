@@ -379,6 +379,119 @@ fn continue_on_error_and_fallback() {
     );
 }
 
+#[test]
+fn failures_named_in_everyday_words_keep_their_meaning() {
+    let (_dir, store) = home();
+    // Going on after a failure, said with "don't retry": continue.
+    run(
+        &store,
+        focus(),
+        "if the save fails, don't retry, just continue",
+        &mut force(),
+    );
+    let workflow = head(&store, "data-pipeline");
+    let handling = step(&workflow, "save")
+        .error_handling
+        .as_ref()
+        .expect("handling");
+    assert_eq!(handling.strategy, Strategy::Continue);
+    // A stop after a duration with a decimal is a timeout, in whole seconds.
+    run(
+        &store,
+        focus(),
+        "stop the fetch after 1.5 minutes",
+        &mut yes(),
+    );
+    assert_eq!(
+        step(&head(&store, "data-pipeline"), "fetch").timeout_secs,
+        Some(90)
+    );
+    // Waits that grow, then a cap on the backoff alone.
+    run(
+        &store,
+        focus(),
+        "validation should retry twice, waiting longer each time",
+        &mut yes(),
+    );
+    let workflow = head(&store, "data-pipeline");
+    let handling = step(&workflow, "validate")
+        .error_handling
+        .as_ref()
+        .expect("retry");
+    assert_eq!(handling.max_attempts, Some(3));
+    assert_eq!(handling.backoff, Some(Backoff::Exponential));
+    run(
+        &store,
+        focus(),
+        "cap the validation backoff at 20 seconds",
+        &mut yes(),
+    );
+    let workflow = head(&store, "data-pipeline");
+    let handling = step(&workflow, "validate")
+        .error_handling
+        .as_ref()
+        .expect("retry");
+    assert_eq!(handling.max_interval_ms, Some(20_000));
+    assert_eq!(handling.max_attempts, Some(3));
+    // A case named by its meaning, not by an error kind the runner
+    // reports: asked about, and the retry stays.
+    let before = versions(&store, "data-pipeline");
+    let report = run(
+        &store,
+        focus(),
+        "validation shouldn't be retried when the record is missing",
+        &mut yes(),
+    );
+    assert!(
+        report.final_message.contains("exit code"),
+        "{}",
+        report.final_message
+    );
+    assert_eq!(versions(&store, "data-pipeline"), before);
+    let workflow = head(&store, "data-pipeline");
+    assert_eq!(
+        step(&workflow, "validate")
+            .error_handling
+            .as_ref()
+            .and_then(|h| h.max_attempts),
+        Some(3)
+    );
+}
+
+#[test]
+fn each_step_of_a_parallel_group_gets_what_each_is_asked_for() {
+    let (_dir, store) = empty_home();
+    add_workflow(
+        &store,
+        "probes",
+        json!({
+            "name": "probes", "version": "1.0.0",
+            "steps": [
+                {"id": "probe-all", "type": "parallel", "description": "Probe every mirror at once",
+                 "steps": [
+                    {"id": "mirror-eu", "type": "skill", "skill": "http-probe", "description": "Probe the EU mirror"},
+                    {"id": "mirror-us", "type": "skill", "skill": "http-probe", "description": "Probe the US mirror"}
+                 ]},
+                {"id": "report", "type": "skill", "skill": "notifier"}
+            ]
+        }),
+    );
+    let options = Options {
+        focus: Some("probes".into()),
+        ..Options::default()
+    };
+    run(
+        &store,
+        options,
+        "each mirror probe should time out after 8 seconds",
+        &mut yes(),
+    );
+    let workflow = head(&store, "probes");
+    assert_eq!(step(&workflow, "mirror-eu").timeout_secs, Some(8));
+    assert_eq!(step(&workflow, "mirror-us").timeout_secs, Some(8));
+    assert_eq!(step(&workflow, "probe-all").timeout_secs, None);
+}
+
 // --- structure ----------------------------------------------------------------
 
 #[test]
@@ -648,6 +761,230 @@ fn two_edits_in_one_request_land_as_one_version() {
     let fetch = step(&head(&store, "data-pipeline"), "fetch").clone();
     assert_eq!(fetch.timeout_secs, Some(45));
     assert!(fetch.error_handling.is_some());
+}
+
+/// A thumbnailer whose values are named by what they mean, not by key.
+fn thumbnailer_home() -> (tempfile::TempDir, Store) {
+    let (dir, store) = empty_home();
+    add_workflow(
+        &store,
+        "thumbnailer",
+        json!({
+            "name": "thumbnailer",
+            "version": "1.0.0",
+            "description": "Make thumbnails and file them",
+            "steps": [
+                {"id": "shrink", "type": "skill", "skill": "image-shrink",
+                 "inputs": {"dimensions": "context.frame", "quality": "context.mode"}},
+                {"id": "file", "type": "skill", "skill": "db-write",
+                 "inputs": {"rows": "shrink.images", "table": "context.archive_table"}},
+                {"id": "note", "type": "skill", "skill": "db-write",
+                 "inputs": {"rows": "shrink.images", "table": "context.notes_table"}},
+                {"id": "expire", "type": "skill", "skill": "expire-old",
+                 "inputs": {"table": "context.archive_table", "keep_days": "context.retention"}}
+            ],
+            "context": {"readonly": {
+                "frame": "640x480", "mode": "fast", "archive_table": "thumbs_2025",
+                "notes_table": "notes", "retention": 14
+            }}
+        }),
+    );
+    (dir, store)
+}
+
+#[test]
+fn values_named_by_their_meaning_go_where_the_old_value_key_or_shape_says() {
+    let (_dir, store) = thumbnailer_home();
+    let options = || Options {
+        focus: Some("thumbnailer".into()),
+        ..Options::default()
+    };
+    let value = |key: &str| head(&store, "thumbnailer").context.readonly[key].clone();
+    // A plain word before "instead of" the value a key holds.
+    run(
+        &store,
+        options(),
+        "shrink in accurate mode instead of fast",
+        &mut yes(),
+    );
+    assert_eq!(value("mode"), "accurate");
+    // A size, by the shape of the size there is.
+    run(
+        &store,
+        options(),
+        "thumbnails should be 1024x768",
+        &mut yes(),
+    );
+    assert_eq!(value("frame"), "1024x768");
+    // A number with its unit, in the unit the value is kept in (days).
+    run(&store, options(), "keep them for three weeks", &mut yes());
+    assert_eq!(value("retention"), 21);
+    // Between two tables, the one the new name continues.
+    run(
+        &store,
+        options(),
+        "file them into thumbs_2026 instead",
+        &mut yes(),
+    );
+    assert_eq!(value("archive_table"), "thumbs_2026");
+    assert_eq!(value("notes_table"), "notes");
+    let before = versions(&store, "thumbnailer");
+    // Not a whole number of days: asked, not rounded.
+    let report = run(&store, options(), "keep them for 36 hours", &mut yes());
+    assert!(
+        report.final_message.ends_with('?'),
+        "{}",
+        report.final_message
+    );
+    // A word with no old value, key or shape to say where it goes.
+    let report = run(&store, options(), "use turbo", &mut yes());
+    assert!(report.applied.is_empty(), "{}", report.final_message);
+    // A number with a unit that no key's words name.
+    let report = run(&store, options(), "make it 10 minutes", &mut yes());
+    assert!(report.applied.is_empty(), "{}", report.final_message);
+    assert_eq!(versions(&store, "thumbnailer"), before);
+}
+
+fn add_ported_skill(
+    store: &Store,
+    name: &str,
+    description: &str,
+    inputs: &[&str],
+    outputs: &[&str],
+) {
+    add_skill_with(
+        store,
+        json!({
+            "name": name, "type": "code_inline", "command": name, "description": description,
+            "inputs": inputs, "outputs": outputs
+        }),
+    );
+}
+
+/// A report that is posted, archived and mailed, with other ways to do
+/// each installed.
+fn reports_home() -> (tempfile::TempDir, Store) {
+    let (dir, store) = empty_home();
+    add_ported_skill(&store, "disk-report", "Report disk usage", &[], &["report"]);
+    add_ported_skill(
+        &store,
+        "slack-post",
+        "Post a message to a Slack channel",
+        &["text", "channel"],
+        &[],
+    );
+    add_ported_skill(
+        &store,
+        "teams-post",
+        "Post a message to a Microsoft Teams channel through its webhook",
+        &["text", "webhook"],
+        &[],
+    );
+    add_ported_skill(
+        &store,
+        "sms-pager",
+        "Page someone by SMS",
+        &["message", "phone"],
+        &[],
+    );
+    add_ported_skill(
+        &store,
+        "drive-upload",
+        "Upload a file to a Google Drive folder",
+        &["file", "folder"],
+        &["link"],
+    );
+    add_ported_skill(
+        &store,
+        "s3-upload",
+        "Upload a file to an S3 bucket",
+        &["file", "bucket"],
+        &["uri"],
+    );
+    add_ported_skill(&store, "email-send", "Send an email", &["to", "body"], &[]);
+    add_workflow(
+        &store,
+        "reports",
+        json!({
+            "name": "reports", "version": "1.0.0",
+            "steps": [
+                {"id": "check", "type": "skill", "skill": "disk-report", "outputs": ["report"]},
+                {"id": "notify", "type": "skill", "skill": "slack-post",
+                 "inputs": {"text": "check.report", "channel": "context.channel"}},
+                {"id": "archive", "type": "skill", "skill": "drive-upload", "outputs": ["link"],
+                 "inputs": {"file": "check.report", "folder": "context.folder"}},
+                {"id": "mail", "type": "skill", "skill": "email-send",
+                 "inputs": {"to": "context.to", "body": "archive.link"}}
+            ],
+            "context": {"readonly": {"channel": "#ops", "folder": "Reports", "to": "ops@example.com"}}
+        }),
+    );
+    (dir, store)
+}
+
+#[test]
+fn a_step_done_another_way_takes_the_installed_skill_and_is_rewired() {
+    let (_dir, store) = reports_home();
+    let options = || Options {
+        focus: Some("reports".into()),
+        ..Options::default()
+    };
+    // The message is carried over; the webhook given goes into context.
+    let report = run(
+        &store,
+        options(),
+        "post to teams instead of slack, the webhook is https://hooks.example.com/t/1",
+        &mut yes(),
+    );
+    assert_eq!(report.applied.len(), 1, "{}", report.final_message);
+    let workflow = head(&store, "reports");
+    let notify = step(&workflow, "notify");
+    assert_eq!(notify.skill_name(), Some("teams-post"));
+    assert_eq!(notify.inputs["text"], "check.report");
+    assert_eq!(notify.inputs["webhook"], "context.webhook");
+    assert!(!notify.inputs.contains_key("channel"));
+    assert_eq!(
+        workflow.context.readonly["webhook"],
+        "https://hooks.example.com/t/1"
+    );
+    // Who read the old output reads the new skill's.
+    run(
+        &store,
+        options(),
+        "keep the reports in s3 (bucket acme-reports), not google drive",
+        &mut yes(),
+    );
+    let workflow = head(&store, "reports");
+    assert_eq!(step(&workflow, "archive").skill_name(), Some("s3-upload"));
+    assert_eq!(
+        step(&workflow, "archive").inputs["bucket"],
+        "context.bucket"
+    );
+    assert_eq!(step(&workflow, "archive").outputs, ["uri"]);
+    assert_eq!(step(&workflow, "mail").inputs["body"], "archive.uri");
+    // Two steps that send: which one is asked.
+    let before = versions(&store, "reports");
+    let report = run(&store, options(), "page me by sms instead", &mut yes());
+    assert!(report.applied.is_empty(), "{}", report.final_message);
+    assert!(
+        report.final_message.contains("'notify' or 'mail'"),
+        "{}",
+        report.final_message
+    );
+    // What the new skill needs and the request does not give is asked.
+    let report = run(
+        &store,
+        options(),
+        "page me by sms instead of email",
+        &mut yes(),
+    );
+    assert!(report.applied.is_empty(), "{}", report.final_message);
+    assert!(
+        report.final_message.contains("'phone'"),
+        "{}",
+        report.final_message
+    );
+    assert_eq!(versions(&store, "reports"), before);
 }
 
 // --- references -----------------------------------------------------------------
@@ -986,6 +1323,55 @@ fn rollback_and_undo_go_through_the_gate_as_new_versions() {
     run(&store, focus(), "roll back to version one", &mut yes());
     assert_eq!(head(&store, "data-pipeline"), original);
     assert_eq!(versions(&store, "data-pipeline"), 6);
+}
+
+#[test]
+fn one_change_is_undone_and_the_later_ones_kept() {
+    let (_dir, store) = home_with_notify();
+    run(&store, focus(), "add retry to fetch", &mut yes());
+    run(&store, focus(), "remove the notify step", &mut force());
+    run(&store, focus(), "set the batch_size to 250", &mut yes());
+    assert_eq!(versions(&store, "data-pipeline"), 4);
+    // A removed step comes back where it was; the retry and the value stay.
+    let report = run(&store, focus(), "bring the notify step back", &mut yes());
+    assert_eq!(report.applied.len(), 1, "{}", report.final_message);
+    let workflow = head(&store, "data-pipeline");
+    assert_eq!(ids(&workflow), ["fetch", "validate", "save", "notify"]);
+    assert!(step(&workflow, "fetch").error_handling.is_some());
+    assert_eq!(workflow.context.readonly["batch_size"], 250);
+    // "keep …" names what stays: only the retry goes.
+    run(
+        &store,
+        focus(),
+        "undo the retry change but keep the batch size",
+        &mut yes(),
+    );
+    let workflow = head(&store, "data-pipeline");
+    assert!(step(&workflow, "fetch").error_handling.is_none());
+    assert_eq!(workflow.context.readonly["batch_size"], 250);
+    assert_eq!(ids(&workflow), ["fetch", "validate", "save", "notify"]);
+    // A change whose step a later change removed cannot be undone alone.
+    run(
+        &store,
+        focus(),
+        "set the save timeout to 45 seconds",
+        &mut yes(),
+    );
+    run(&store, focus(), "remove the save step", &mut force());
+    let before = versions(&store, "data-pipeline");
+    let report = run(
+        &store,
+        focus(),
+        "undo the timeout change, keep the rest",
+        &mut yes(),
+    );
+    assert!(report.applied.is_empty(), "{}", report.final_message);
+    assert!(
+        report.final_message.contains("cannot be undone alone"),
+        "{}",
+        report.final_message
+    );
+    assert_eq!(versions(&store, "data-pipeline"), before);
 }
 
 #[test]

@@ -35,6 +35,7 @@ mod intent;
 mod read;
 mod refs;
 mod remarks;
+mod restore;
 mod text;
 mod typos;
 
@@ -269,6 +270,57 @@ fn loaded<'a>(setting: &'a Setting, info: &'a Info, target: &str) -> Option<&'a 
             .filter(|loaded| loaded.name == target))
 }
 
+/// Undoes the changes the words name, keeping the others.
+fn restore_named(setting: &Setting, info: &Info, target: &str, words: &[String]) -> Next {
+    restore_step(setting, info, target, words).unwrap_or_else(Next::Say)
+}
+
+/// The next step of undoing the named changes; the error says that the
+/// words name no change in the history.
+fn restore_step(
+    setting: &Setting,
+    info: &Info,
+    target: &str,
+    words: &[String],
+) -> Result<Next, String> {
+    let Some(history) = &info.history else {
+        return Ok(Next::Calls(vec![(
+            "history",
+            json!({ "workflow": target }),
+        )]));
+    };
+    let Some(head) = loaded(setting, info, target) else {
+        return Ok(Next::Calls(vec![get_workflow(target)]));
+    };
+    Ok(
+        match restore::plan(words, history, &head.workflow, &info.versions) {
+            restore::Restore::Read(versions) => Next::Calls(
+                versions
+                    .into_iter()
+                    .map(|version| {
+                        (
+                            "get_workflow",
+                            json!({ "workflow": target, "version": version }),
+                        )
+                    })
+                    .collect(),
+            ),
+            restore::Restore::RollbackTo(to) => {
+                Next::Calls(vec![("rollback", json!({ "workflow": target, "to": to }))])
+            }
+            restore::Restore::Propose {
+                modifications,
+                summary,
+            } => Next::Calls(vec![(
+                "propose_modification",
+                json!({ "workflow": target, "modifications": modifications, "summary": summary }),
+            )]),
+            restore::Restore::Say(text) => Next::Say(text),
+            restore::Restore::NotNamed(text) => return Err(text),
+        },
+    )
+}
+
 fn get_workflow(target: &str) -> (&'static str, Value) {
     ("get_workflow", json!({ "workflow": target }))
 }
@@ -322,6 +374,7 @@ fn on_workflow(setting: &Setting, turn: &Turn, info: &Info, target: &str, intent
                 }
             }
         },
+        Intent::Restore { words } => restore_named(setting, info, target, &words),
         Intent::Undo(steps) => match &info.history {
             None => Next::Calls(vec![("history", json!({ "workflow": target }))]),
             Some(history) => {
@@ -358,6 +411,14 @@ fn on_workflow(setting: &Setting, turn: &Turn, info: &Info, target: &str, intent
                         if !left.is_empty() && !confirmed(&turn.answers) {
                             if loaded(setting, info, target).is_none() {
                                 return Next::Calls(vec![get_workflow(target)]);
+                            }
+                            // "undo the session gap change and the retry on
+                            // the load": those changes, if the words name them.
+                            let named = restore::named_words(&toks);
+                            if !named.is_empty()
+                                && let Ok(next) = restore_step(setting, info, target, &named)
+                            {
+                                return next;
                             }
                             let what = undone
                                 .iter()
@@ -631,7 +692,7 @@ fn not_covered(summary: &str, left: &[String], asked: bool) -> Next {
         ));
     }
     ask(format!(
-        "I understood this much: {proposal}. But I do not know what {words} means here, so I changed nothing yet. Is that the whole change (answer \"yes\"), or can you say it another way?"
+        "I would make this change: {proposal}. But I do not know what {words} means here, so I changed nothing yet. Is that the whole change (answer \"yes\"), or can you say it another way?"
     ))
 }
 

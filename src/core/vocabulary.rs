@@ -55,9 +55,12 @@ pub const FILLERS: &[&str] = &[
     "maybe",
     "might",
     "must",
+    "oh",
     "ok",
     "okay",
     "one",
+    "oops",
+    "whoops",
     "ones",
     "perhaps",
     "pls",
@@ -158,6 +161,10 @@ pub const CHANGE: &[&str] = &[
 /// Retrying a failed step: counts, backoff and intervals.
 pub const RETRY: &[&str] = &[
     "add",
+    "longer",
+    "increasing",
+    "increasingly",
+    "growing",
     "again",
     "allow",
     "allowed",
@@ -250,6 +257,10 @@ pub const NO_RETRY: &[&str] = &[
 
 /// A step's time limit.
 pub const TIMEOUT: &[&str] = &[
+    "patience",
+    "patient",
+    "stop",
+    "halt",
     "abort",
     "add",
     "after",
@@ -306,6 +317,10 @@ pub const TIMEOUT: &[&str] = &[
 /// A failure that no longer stops the workflow.
 pub const CONTINUE: &[&str] = &[
     "anyway",
+    "finish",
+    "outage",
+    "outages",
+    "just",
     "break",
     "breaks",
     "carry",
@@ -473,6 +488,8 @@ pub const VALUE: &[&str] = &[
     "default",
     "delete",
     "down",
+    "end",
+    "ends",
     "env",
     "field",
     "from",
@@ -485,11 +502,15 @@ pub const VALUE: &[&str] = &[
     "key",
     "listen",
     "listens",
+    "land",
+    "lands",
+    "live",
     "lives",
     "lower",
     "moved",
     "name",
     "now",
+    "only",
     "parameter",
     "point",
     "port",
@@ -508,6 +529,15 @@ pub const VALUE: &[&str] = &[
     "use",
     "value",
     "variable",
+    "write",
+    "writes",
+    "store",
+    "stores",
+    "save",
+    "saves",
+    "put",
+    "puts",
+    "switch",
 ];
 
 /// A step's input taking a new value or another step's output.
@@ -995,9 +1025,9 @@ pub fn number_scale(word: &str) -> Option<u64> {
 
 /// Going back to an earlier version.
 pub const HISTORY: &[&str] = &[
-    "ago", "back", "before", "change", "changes", "earlier", "go", "history", "initial", "last",
-    "latest", "original", "previous", "restore", "return", "revert", "roll", "rollback", "take",
-    "undo", "version", "versions",
+    "ago", "back", "before", "change", "changes", "reverse", "out", "earlier", "go", "history",
+    "initial", "last", "latest", "original", "previous", "restore", "return", "revert", "roll",
+    "rollback", "take", "undo", "version", "versions",
 ];
 
 /// Units: of time (a timeout, a wait), of size, of share.
@@ -1037,6 +1067,25 @@ pub const UNITS: &[&str] = &[
     "weeks",
 ];
 
+/// A destination or recipient changed without saying to what ("post it
+/// somewhere else", "encrypt it for the new admin").
+pub const ELSEWHERE: &[&str] = &[
+    "somewhere else",
+    "someone else",
+    "somebody else",
+    "elsewhere",
+    "another place",
+    "another person",
+    "a different",
+    "the new",
+    "our new",
+    "my new",
+];
+
+/// Units of the calendar, beside [`UNITS`]: a value kept in days may be
+/// named in months ("90 days instead of a month").
+pub const CALENDAR_UNITS: &[&str] = &["month", "months", "year", "years", "quarter", "quarters"];
+
 /// Everyday words of requests that are no typo of a nearby planner word
 /// ("built" is not "build", "seconds" not "sends").
 pub const COMMON: &[&str] = &[
@@ -1069,7 +1118,10 @@ pub const COMMON: &[&str] = &[
 ];
 
 /// A step using another skill.
-pub const SKILL: &[&str] = &["instead", "replace", "skill", "swap", "tool", "use", "via"];
+pub const SKILL: &[&str] = &[
+    "instead", "replace", "skill", "swap", "tool", "use", "via", "keep", "put", "store", "not",
+    "rather",
+];
 
 /// The workflow's description.
 pub const DESCRIPTION: &[&str] = &["describe", "description", "summary"];

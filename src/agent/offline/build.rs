@@ -34,6 +34,20 @@ pub(super) enum Literal {
 }
 
 impl Literal {
+    /// The value as written.
+    pub(super) fn text(&self) -> &str {
+        match self {
+            Literal::Url(text)
+            | Literal::Path(text)
+            | Literal::Table(text)
+            | Literal::Email(text)
+            | Literal::Channel(text)
+            | Literal::Bucket(text)
+            | Literal::Host(text)
+            | Literal::Phone(text) => text,
+        }
+    }
+
     /// Words that tell the skill ranking what kind of value this is.
     pub(super) fn evidence(&self) -> &'static str {
         match self {
@@ -224,6 +238,21 @@ pub(super) fn is_remote(raw: &str) -> bool {
 pub(super) fn is_path(raw: &str) -> bool {
     if is_url(raw) || raw.contains('@') {
         return false;
+    }
+    // "b2:ana-backups", "gdrive:reports": a remote and a path on it, as
+    // rclone and scp write them.
+    if let Some((remote, path)) = raw.split_once(':')
+        && (1..=12).contains(&remote.len())
+        && remote.chars().all(|c| c.is_ascii_alphanumeric())
+        && remote.chars().any(|c| c.is_ascii_alphabetic())
+        && !path.is_empty()
+        && !path.starts_with("//")
+        && path.chars().any(|c| c.is_ascii_alphabetic())
+        && path
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
+    {
+        return true;
     }
     if raw.starts_with('/')
         || raw.starts_with("./")

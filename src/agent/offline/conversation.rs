@@ -239,6 +239,8 @@ pub(super) struct Info {
     pub(super) workflow: Option<Loaded>,
     pub(super) skills: Option<Vec<Skill>>,
     pub(super) history: Option<Vec<(u64, String)>>,
+    /// Earlier versions read by number (`get_workflow` with a version).
+    pub(super) versions: std::collections::BTreeMap<u64, Workflow>,
     pub(super) diff: Option<Value>,
     pub(super) validation: Option<Value>,
     pub(super) created_skills: Vec<String>,
@@ -282,7 +284,16 @@ pub(super) fn gather(turn: &Turn) -> Info {
                     .as_u64()
                     .or(content["base_version"].as_u64())
                     .unwrap_or(1);
-                if let Ok(workflow) = Workflow::from_value(content["workflow"].clone()) {
+                if outcome
+                    .call
+                    .arguments
+                    .get("version")
+                    .is_some_and(|v| !v.is_null())
+                {
+                    if let Ok(workflow) = Workflow::from_value(content["workflow"].clone()) {
+                        info.versions.insert(version, workflow);
+                    }
+                } else if let Ok(workflow) = Workflow::from_value(content["workflow"].clone()) {
                     info.workflow = Some(Loaded {
                         name,
                         version,

@@ -37,6 +37,9 @@ struct Grounds {
     steps: Vec<Step>,
     /// Words of new steps' clauses, accounted for by the step built.
     clauses: Vec<String>,
+    /// A number is written to the context: its unit may be said in words
+    /// ("90 days instead of a month").
+    number_written: bool,
 }
 
 impl Grounds {
@@ -129,6 +132,60 @@ pub(super) fn affected_by_key(workflow: &Workflow, key: &str) -> Vec<String> {
         index += 1;
     }
     affected
+}
+
+/// Whether a word names an output the step reads, or one its producer
+/// reads in turn ("the days left" for the check reading the soonest
+/// expiry, computed from each certificate's `days_left`).
+fn reads_output_named(workflow: &Workflow, step: &Step, word: &str) -> bool {
+    let stemmed = stem(word);
+    let mut producers: Vec<&Step> = vec![step];
+    for _depth in 0..2 {
+        let mut next = Vec::new();
+        for reader in producers {
+            let mut texts: Vec<&str> = reader.inputs.values().filter_map(Value::as_str).collect();
+            if let StepKind::Conditional { condition, .. } = &reader.kind {
+                texts.push(condition);
+            }
+            for text in texts {
+                for reference in text.split(|c: char| c.is_whitespace() || c == '(' || c == ')') {
+                    let Some((source, output)) = reference.split_once('.') else {
+                        continue;
+                    };
+                    if source == "context" {
+                        // "the summary email" for a step whose subject
+                        // is "Monthly invoice summary".
+                        if workflow
+                            .context
+                            .readonly
+                            .get(output)
+                            .and_then(Value::as_str)
+                            .is_some_and(|text| {
+                                text.split(|c: char| !c.is_alphanumeric())
+                                    .filter(|part| part.len() >= 3)
+                                    .any(|part| same_stem(&stem(&part.to_lowercase()), &stemmed))
+                            })
+                        {
+                            return true;
+                        }
+                        continue;
+                    }
+                    if output
+                        .split(['_', '-'])
+                        .filter(|part| part.len() >= 3)
+                        .any(|part| same_stem(&stem(&part.to_lowercase()), &stemmed))
+                    {
+                        return true;
+                    }
+                    if let Some(producer) = tree::find(&workflow.steps, source) {
+                        next.push(producer);
+                    }
+                }
+            }
+        }
+        producers = next;
+    }
+    false
 }
 
 /// Whether a step's inputs or condition mention any of the references.
@@ -302,7 +359,12 @@ fn grounds(
                             }
                         }
                     }
-                    Strategy::Continue => grounds.vocabulary(vocab::CONTINUE),
+                    Strategy::Continue => {
+                        grounds.vocabulary(vocab::CONTINUE);
+                        // "don't retry, just continue": no retry is part of it.
+                        grounds.vocabulary(vocab::NO_RETRY);
+                        grounds.vocabulary(&["retry", "retries", "retried", "retrying"]);
+                    }
                     Strategy::Fallback => {
                         grounds.vocabulary(vocab::FALLBACK);
                         grounds.vocabulary(vocab::CONTINUE);
@@ -340,6 +402,26 @@ fn grounds(
                 grounds.value(value);
                 if value.is_number() {
                     grounds.words.extend_from_slice(&["percent", "%", "pct"]);
+                    grounds.number_written = true;
+                }
+                // The names of the inputs reading it ("keep" for keep_days).
+                let reference = format!("context.{key}");
+                for visited in tree::walk(workflow) {
+                    for (input, source) in &visited.step.inputs {
+                        if source.as_str() == Some(reference.as_str()) {
+                            grounds.text(&input.replace(['_', '-'], " "));
+                        }
+                    }
+                }
+                // A threshold is named by its comparison ("less than 30").
+                let reference = format!("context.{key}");
+                if tree::walk(workflow).iter().any(|visited| {
+                    matches!(&visited.step.kind, StepKind::Conditional { condition, .. }
+                        if condition.contains(&reference))
+                }) {
+                    for (phrase, _) in super::condition::COMPARATORS {
+                        grounds.words.extend(phrase.split(' '));
+                    }
                 }
                 if let Some(old) = workflow.context.readonly.get(key) {
                     grounds.value(old);
@@ -566,6 +648,15 @@ pub(super) fn unaccounted(
     let grounds = grounds(workflow, skills, new_skill, modifications);
     // Filler phrases, wherever they stand.
     let mut accounted = in_filler_phrases(toks);
+    // Values written in several tokens ("+1 555 0100") that the change
+    // writes whole.
+    for (indices, literal) in super::build::literals(toks) {
+        if grounds.values.contains(&literal.text().to_lowercase()) {
+            for index in indices {
+                accounted[index] = true;
+            }
+        }
+    }
     // Durations the change writes.
     let has_duration = !grounds.durations_ms.is_empty() || !grounds.timeouts_secs.is_empty();
     for duration in durations(toks) {
@@ -618,9 +709,27 @@ pub(super) fn unaccounted(
         let numeric = number(word.trim_end_matches('%'));
         let positional = names_a_position(word, workflow, &grounds.steps);
         let filler = is_stopword(word) || vocab::FILLERS.contains(&word);
+        // "three weeks" written as 21 days.
+        let in_other_units = |value: f64| {
+            let Some(given) = toks
+                .get(index + 1)
+                .and_then(|next| super::edit::values::unit_secs(&next.word))
+            else {
+                return false;
+            };
+            grounds.number_written
+                && [1u64, 60, 3_600, 86_400, 7 * 86_400].iter().any(|kept| {
+                    let converted = value * given as f64 / *kept as f64;
+                    grounds
+                        .numbers
+                        .iter()
+                        .any(|known| (known - converted).abs() < 1e-9)
+                })
+        };
         let fine = if let Some(value) = numeric {
             // "the one that …" is no number.
-            (filler && !word.starts_with(|c: char| c.is_ascii_digit()))
+            in_other_units(value)
+                || (filler && !word.starts_with(|c: char| c.is_ascii_digit()))
                 || positional
                 || grounds
                     .numbers
@@ -633,10 +742,18 @@ pub(super) fn unaccounted(
                 || positional
                 || in_list(word, &grounds.words)
                 || (has_duration && unit_ms(word).is_some())
+                || (grounds.number_written
+                    && (vocab::UNITS.contains(&word) || vocab::CALENDAR_UNITS.contains(&word)))
+                // "report the depth": what a touched step reads, by name.
+                || touched.iter().any(|step| reads_output_named(workflow, step, word))
                 || grounds
                     .values
                     .iter()
                     .any(|value| *value == raw_lower || *value == word)
+                // "the tagger-v4 model at models/tagger-v4.onnx"
+                || (raw_lower.len() >= 4
+                    && raw_lower.contains(|c: char| !c.is_alphabetic())
+                    && grounds.values.iter().any(|value| value.contains(&raw_lower)))
                 || grounds.clauses.iter().any(|clause| clause == word)
                 || workflow_words
                     .iter()

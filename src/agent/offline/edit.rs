@@ -7,6 +7,7 @@
 mod find;
 mod missing;
 mod structure;
+mod swap;
 pub(super) mod values;
 
 use serde_json::{Value, json};
@@ -720,6 +721,18 @@ pub(super) fn plan(context: &EditContext) -> Plan {
     // "in summary, the classifier needs …": a filler phrase names no step,
     // even when a step is called that.
     let spoken = without_filler_phrases(&toks);
+    // "post releases to teams instead of slack": a step done another way.
+    match context.swap(&spoken) {
+        Some(Ok(resolved)) => {
+            return Plan::Propose {
+                modifications: resolved.modifications,
+                summary: resolved.summary,
+                new_skill: None,
+            };
+        }
+        Some(Err(plan)) => return plan,
+        None => {}
+    }
     let Some(edits) = parse_all(&spoken, context.text, Some(context.skills)) else {
         // "change the table": a change named without its value.
         return context.missing_value(&toks).unwrap_or(Plan::NotUnderstood);

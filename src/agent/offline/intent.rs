@@ -13,6 +13,11 @@ pub(super) enum Intent {
     },
     Undo(u64),
     RollbackTo(u64),
+    /// "bring the prune step back", "put the table back the way it was":
+    /// the changes those words name undone, the others kept.
+    Restore {
+        words: Vec<String>,
+    },
     /// "go back to before the timeout change": words of that change.
     RollbackBefore {
         words: Vec<String>,
@@ -293,6 +298,12 @@ pub(super) fn classify(text: &str, create_mode: bool) -> Intent {
             &toks,
             &[
                 "take that back",
+                "reverse the last",
+                "reverse my last",
+                "reverse that",
+                "reverse this change",
+                "back out the last",
+                "back that out",
                 "revert the last",
                 "revert my last",
                 "revert that",
@@ -306,6 +317,32 @@ pub(super) fn classify(text: &str, create_mode: bool) -> Intent {
             return Intent::RollbackTo(1);
         }
         return Intent::Undo(how_many(&toks));
+    }
+    // "bring the prune step back", "put the table name back the way it
+    // was": something named, no version, no new value.
+    let brought_back = toks.iter().enumerate().any(|(at, tok)| {
+        tok.is("back")
+            && toks[..at]
+                .iter()
+                .any(|before| before.is_any(&["bring", "put", "get", "turn", "change", "set"]))
+    }) || has_any(
+        &toks,
+        &[
+            "the way it was",
+            "as it was",
+            "like it was",
+            "the way they were",
+            "as they were",
+        ],
+    );
+    let gives_a_value = toks.iter().any(|tok| {
+        count(&tok.word).is_some() || !super::build::literals(std::slice::from_ref(tok)).is_empty()
+    });
+    if brought_back && found_versions.is_empty() && !gives_a_value {
+        let words = super::restore::named_words(&toks);
+        if !words.is_empty() {
+            return Intent::Restore { words };
+        }
     }
     // "I want the original version back", "put v2 back": a version named,
     // then "back".
@@ -602,7 +639,10 @@ pub(super) fn classify(text: &str, create_mode: bool) -> Intent {
     if words[0].is_any(&[
         "change", "set", "update", "lower", "raise", "increase", "decrease", "reduce", "bump",
         "rename", "move", "point", "send", "switch", "use", "replace", "swap",
-    ]) {
+    ]) || has_any(&toks, crate::core::vocabulary::ELSEWHERE)
+        // "page me by SMS instead": something done another way.
+        || has_any(&toks, &["instead", "rather than"])
+    {
         return Intent::Edit;
     }
     if has_any(&toks, &["help", "hello", "hi"]) {
@@ -618,6 +658,11 @@ mod tests {
     #[test]
     fn requests_are_classified() {
         assert_eq!(classify("undo the last change", false), Intent::Undo(1));
+        assert_eq!(
+            classify("reverse the last change please", false),
+            Intent::Undo(1)
+        );
+        assert_eq!(classify("oops, revert that", false), Intent::Undo(1));
         assert_eq!(classify("is this workflow valid?", false), Intent::Validate);
         assert_eq!(
             classify("are there any errors in the pipeline", false),

@@ -74,6 +74,12 @@ pub(crate) enum ValueKind {
 pub(crate) struct NewValue {
     pub kind: ValueKind,
     pub text: String,
+    /// Read from weak evidence (a plain word before "instead of", a bare
+    /// number, a value's shape): it goes to a key only when the old value
+    /// or the key's own words say which.
+    pub bare: bool,
+    /// Seconds per unit of a number written with one ("45 minutes").
+    pub unit_secs: Option<u64>,
 }
 
 /// One change, as read from the words.
@@ -205,24 +211,45 @@ pub(crate) const CONTEXT_WORDS: &[&str] = &[
     "key",
 ];
 
+/// Whether the request places something ("add … after …", "at the
+/// end"): then it adds a step, it does not give a new value.
+fn places_something(toks: &[Tok]) -> bool {
+    toks.iter().enumerate().any(|(at, tok)| {
+        // "after 45 minutes" is a value's duration, not a place.
+        let before_a_number = tok.is_any(&["after", "before"])
+            && toks
+                .get(at + 1)
+                .is_some_and(|next| super::text::number(&next.word).is_some());
+        // "at the end" is a place; "sessions should end" is not.
+        let place = tok.is_any(&["end", "start", "beginning"])
+            && toks[at.saturating_sub(2)..at]
+                .iter()
+                .any(|before| before.is_any(&["the", "at"]));
+        // "put a step at … that writes …": a step not there yet.
+        let new_step = tok.is("step")
+            && at
+                .checked_sub(1)
+                .is_some_and(|before| toks[before].is_any(&["a", "another", "extra"]));
+        place
+            || new_step
+            || (!before_a_number
+                && tok.is_any(&[
+                    "add",
+                    "insert",
+                    "also",
+                    "alongside",
+                    "another",
+                    "between",
+                    "after",
+                    "before",
+                ]))
+    })
+}
+
 /// "upload to the acme-backups-eu bucket from now on", "the shop API
 /// moved, it's now https://…", "make the chart a line chart".
 fn parse_new_values(toks: &[Tok]) -> Option<Edit> {
-    if toks.iter().any(|tok| {
-        tok.is_any(&[
-            "add",
-            "insert",
-            "also",
-            "alongside",
-            "another",
-            "between",
-            "after",
-            "before",
-            "end",
-            "start",
-            "beginning",
-        ])
-    }) {
+    if places_something(toks) {
         return None;
     }
     let mut values = super::edit::values::parse_new_values(toks);
@@ -238,6 +265,8 @@ fn parse_new_values(toks: &[Tok]) -> Option<Edit> {
                 values.push(NewValue {
                     kind: ValueKind::Word,
                     text: kind.word.clone(),
+                    bare: false,
+                    unit_secs: None,
                 });
             }
         }
@@ -266,6 +295,36 @@ fn parse_new_values(toks: &[Tok]) -> Option<Edit> {
         values,
         phrase,
         literal,
+    })
+}
+
+/// Words of the changes that never set a context value: a request with
+/// one of them is not read as a bare value.
+const NOT_A_VALUE: &[&str] = &[
+    "retry", "retries", "retried", "retrying", "attempt", "attempts", "tries", "times", "timeout",
+    "timeouts", "time-out", "version", "versions", "ago", "undo", "revert", "apart", "backoff",
+    "back-off", "wait", "waits", "step", "steps", "give", "allow",
+];
+
+/// The whole request as new values read from weak evidence
+/// ([`super::edit::values::bare_values`]): "group the rollup by device
+/// instead of country", "sessions should end after 45 minutes".
+fn parse_bare_values(toks: &[Tok]) -> Option<Edit> {
+    if toks.iter().any(|tok| tok.is_any(NOT_A_VALUE)) {
+        return None;
+    }
+    if places_something(toks) {
+        return None;
+    }
+    let values = super::edit::values::bare_values(toks);
+    if values.is_empty() {
+        return None;
+    }
+    Some(Edit::NewValues {
+        old: super::edit::values::old_value(toks),
+        values,
+        phrase: toks.to_vec(),
+        literal: None,
     })
 }
 
@@ -304,12 +363,14 @@ const EDIT_VERBS: &[&str] = &[
 pub(crate) fn parse_all(toks: &[Tok], text: &str, skills: Option<&[Skill]>) -> Option<Vec<Edit>> {
     // "step 2" reads as "2nd step", so the 2 is never taken for a count.
     let numbered = place_last(&super::text::step_numbers_as_ordinals(toks));
-    parse_parts(&numbered, text, skills).or_else(|| {
-        let reordered = condition_last(&numbered);
-        (reordered != numbered)
-            .then(|| parse_parts(&reordered, text, skills))
-            .flatten()
-    })
+    parse_parts(&numbered, text, skills)
+        .or_else(|| parse_bare_values(&numbered).map(|edit| vec![edit]))
+        .or_else(|| {
+            let reordered = condition_last(&numbered);
+            (reordered != numbered)
+                .then(|| parse_parts(&reordered, text, skills))
+                .flatten()
+        })
 }
 
 /// "retry fetch 3 times and save 2 times": two counts joined by "and" are
@@ -517,17 +578,26 @@ pub(super) fn looks_like_edit(text: &str) -> bool {
 
 /// Whether resolving the request needs the skill list.
 pub(super) fn needs_skills(text: &str) -> bool {
-    parse_all(&tokenize(text), text, None).is_some_and(|edits| {
-        edits
-            .iter()
-            // A condition reads an output the step's skill must produce.
-            .any(|edit| {
-                matches!(
-                    edit,
-                    Edit::AddStep { .. } | Edit::SetSkill { .. } | Edit::Guard { .. }
-                )
-            })
-    })
+    let toks = tokenize(text);
+    // "post to teams instead of slack", "…, not google drive": maybe a step
+    // done by another skill.
+    let contrasted = toks.iter().enumerate().any(|(at, tok)| {
+        tok.is("instead")
+            || (tok.is("rather") && toks.get(at + 1).is_some_and(|next| next.is("than")))
+            || (tok.is("not") && at > 0 && toks[at - 1].is_punctuation())
+    });
+    contrasted
+        || parse_all(&toks, text, None).is_some_and(|edits| {
+            edits
+                .iter()
+                // A condition reads an output the step's skill must produce.
+                .any(|edit| {
+                    matches!(
+                        edit,
+                        Edit::AddStep { .. } | Edit::SetSkill { .. } | Edit::Guard { .. }
+                    )
+                })
+        })
 }
 
 #[cfg(test)]

@@ -323,6 +323,23 @@ pub(super) fn resolve(phrase: &[Tok], workflow: &Workflow) -> Found {
     if let Some(id) = by_position(phrase, workflow) {
         return Found::One(id);
     }
+    // "pack more patience into the encryption step": the word before
+    // "step" names it, whatever else the phrase says.
+    let mut named: Vec<String> = Vec::new();
+    for (at, tok) in phrase.iter().enumerate().skip(1) {
+        let before = &phrase[at - 1];
+        if tok.is("step")
+            && !before.is_punctuation()
+            && !is_stopword(&before.word)
+            && let Found::One(id) = resolve_among(std::slice::from_ref(before), workflow, None)
+            && !named.contains(&id)
+        {
+            named.push(id);
+        }
+    }
+    if let [id] = named.as_slice() {
+        return Found::One(id.clone());
+    }
     resolve_among(phrase, workflow, None)
 }
 

@@ -30,6 +30,11 @@ pub(super) struct Reading {
 
 /// Words a statement starts with: what it is about, or when.
 const STATEMENT_OPENERS: &[&str] = &[
+    "i",
+    "i'll",
+    "i've",
+    "i'm",
+    "we'll",
     "compared",
     "during",
     "for",
@@ -103,7 +108,8 @@ fn is_remark(clause: &[Tok]) -> bool {
     // asks.
     let modal = words.iter().any(|tok| {
         tok.is_any(&[
-            "should", "must", "shall", "needs", "ought", "has", "have", "want", "wants",
+            "should", "must", "shall", "needs", "need", "ought", "has", "have", "want", "wants",
+            "like", "please",
         ])
     });
     (first.is_any(STATEMENT_OPENERS) || stated) && !modal
@@ -186,16 +192,53 @@ pub(super) fn read(text: &str, workflow: &Workflow) -> Reading {
         request: text.to_string(),
         remarks: Vec::new(),
     };
+    // "let me list what I want: the classification retries 4 times": a
+    // preamble before a colon, when what follows names the steps itself.
+    if let Some((preamble, rest)) = preamble_split(text, workflow) {
+        let mut reading = read(rest, workflow);
+        reading.remarks.insert(0, preamble.to_string());
+        return reading;
+    }
     let (parts, parenthetical) = clauses(text);
     let mut asked: Vec<String> = Vec::new();
     let mut remarks: Vec<String> = parenthetical;
-    for part in &parts {
+    // What "it" stands for in each clause asked: the step the clause
+    // before it speaks of ("the pdf conversion needs more time, give it 3
+    // minutes"), else the step a remark is about.
+    let mut referents: Vec<Option<String>> = Vec::new();
+    let mut last_subject: Option<String> = None;
+    let gives_a_value = |part: &str| {
+        let toks = tokenize(part);
+        !literals(&toks).is_empty()
+            || toks
+                .iter()
+                .any(|tok| super::text::number(&tok.word).is_some())
+    };
+    let points_back = |part: &str| {
+        tokenize(part)
+            .iter()
+            .any(|tok| tok.is_any(&["it", "its", "that", "this"]))
+    };
+    for (index, part) in parts.iter().enumerate() {
+        let toks = tokenize(part);
+        // "the pdf conversion just needs more time, give it 3 minutes": a
+        // need with no value, then the change that meets it, pointing back.
+        let need_met_next = !gives_a_value(part)
+            && parts
+                .get(index + 1)
+                .is_some_and(|next| points_back(next) && gives_a_value(next));
         // A statement is a remark even when its words look like a change
-        // ("the upload keeps timing out" is no order to time it out).
-        if is_remark(&tokenize(part)) {
+        // ("the upload keeps timing out" is no order to time it out); one
+        // that gives a value ("the webhook is https://…") is part of what
+        // is asked.
+        if (is_remark(&toks) && literals(&toks).is_empty()) || need_met_next {
             remarks.push(part.clone());
         } else {
             asked.push(part.clone());
+            referents.push(last_subject.clone());
+        }
+        if let Found::One(id) = resolve(subject(&toks), workflow) {
+            last_subject = Some(id);
         }
     }
     if remarks.is_empty() || asked.is_empty() || !asked.iter().any(|part| looks_like_edit(part)) {
@@ -204,9 +247,9 @@ pub(super) fn read(text: &str, workflow: &Workflow) -> Reading {
     if places_steps(&asked) {
         return unchanged;
     }
-    // What "it" stands for: the step a remark is about, its subject ("on a
-    // clean run the postgres insert takes 10 seconds": the insert, not the
-    // step called 'clean').
+    // With no clause before it, "it" is the step a remark is about, its
+    // subject ("on a clean run the postgres insert takes 10 seconds": the
+    // insert, not the step called 'clean').
     let named = remarks.iter().find_map(|remark| {
         let toks: Vec<Tok> = tokenize(remark);
         match resolve(subject(&toks), workflow) {
@@ -216,10 +259,13 @@ pub(super) fn read(text: &str, workflow: &Workflow) -> Reading {
     });
     let request = asked
         .iter()
-        .map(|part| match &named {
-            Some(id) => replace_pronouns(part, id),
-            None => part.clone(),
-        })
+        .zip(referents)
+        .map(
+            |(part, referent)| match referent.or_else(|| named.clone()) {
+                Some(id) => replace_pronouns(part, &id),
+                None => part.clone(),
+            },
+        )
         .collect::<Vec<_>>()
         .join(", ");
     Reading { request, remarks }
@@ -272,11 +318,46 @@ fn subject(toks: &[Tok]) -> &[Tok] {
     &toks[start..verb]
 }
 
-/// "give it 10 minutes" → "give upload 10 minutes".
+/// A preamble before a colon ("let me list what I want:", "parse this
+/// carefully:") and the request after it, when the part after it names
+/// steps of its own and the preamble gives no value.
+fn preamble_split<'t>(text: &'t str, workflow: &Workflow) -> Option<(&'t str, &'t str)> {
+    let at = text.find(": ")?;
+    let (head, tail) = (&text[..at], text[at + 1..].trim());
+    let head_toks = tokenize(head);
+    if !literals(&head_toks).is_empty()
+        || head_toks
+            .iter()
+            .any(|tok| super::text::number(&tok.word).is_some())
+        || !looks_like_edit(tail)
+    {
+        return None;
+    }
+    (resolve(&tokenize(tail), workflow) != Found::Nothing).then_some((head, tail))
+}
+
+/// "give it 10 minutes" → "give upload 10 minutes"; "give that check 40
+/// seconds" → "give deploy-status 40 seconds".
 fn replace_pronouns(text: &str, id: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut last = 0;
-    for tok in tokenize(text) {
+    let toks = tokenize(text);
+    for (index, tok) in toks.iter().enumerate() {
+        // "that check", "this one": the demonstrative and its noun.
+        if tok.is_any(&["that", "this"])
+            && let Some(noun) = toks.get(index + 1)
+            && noun.is_any(&[
+                "one", "step", "check", "job", "part", "thing", "task", "call", "stage",
+            ])
+        {
+            out.push_str(&text[last..tok.start]);
+            out.push_str(id);
+            last = noun.end;
+            continue;
+        }
+        if tok.start < last {
+            continue;
+        }
         if tok.is_any(&["it", "its", "it's"]) && !tok.raw.contains('\'') {
             out.push_str(&text[last..tok.start]);
             out.push_str(id);
@@ -318,5 +399,32 @@ mod tests {
         // A clause that starts with a verb is asked, understood or not.
         let reading = read("retry the upload twice, and make it sparkle", &workflow());
         assert!(reading.remarks.is_empty(), "{reading:?}");
+    }
+
+    #[test]
+    fn it_means_the_step_of_the_clause_before() {
+        // Not the step of the first remark: the one the need speaks of.
+        let reading = read(
+            "the dump is fine; the upload just needs more time, give it 5 minutes",
+            &workflow(),
+        );
+        assert_eq!(reading.request, "give upload 5 minutes");
+        let reading = read(
+            "the dump is sometimes slow to finish, give that step 90 seconds",
+            &workflow(),
+        );
+        assert_eq!(reading.request, "give dump 90 seconds");
+    }
+
+    #[test]
+    fn a_preamble_before_a_colon_is_set_apart_when_the_rest_names_steps() {
+        let reading = read(
+            "let me dump my wishes: the upload retries 3 times",
+            &workflow(),
+        );
+        assert_eq!(reading.request, "the upload retries 3 times");
+        // The part before the colon is the step when the rest names none.
+        let reading = read("upload: retry 3 times", &workflow());
+        assert_eq!(reading.request, "upload: retry 3 times");
     }
 }

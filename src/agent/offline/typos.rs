@@ -131,6 +131,16 @@ const INFLECTIONS: &[&str] = &["d", "ed", "er", "ers", "es", "ing", "s"];
 /// The one known word a typo stands for, if exactly one is closest.
 fn correct(word: &str, known: &BTreeSet<String>) -> Option<String> {
     let length = word.chars().count();
+    // "teh", "adn": a little word with two letters swapped.
+    if length == 3 && !known.contains(word) && word.chars().all(|c| c.is_ascii_alphabetic()) {
+        let little: Vec<&&str> = STOPWORDS
+            .iter()
+            .filter(|stopword| stopword.len() == 3 && swapped(word, stopword))
+            .collect();
+        if let [one] = little.as_slice() {
+            return Some(one.to_string());
+        }
+    }
     if length < 4
         || known.contains(word)
         || !word.chars().all(|c| c.is_ascii_alphabetic())

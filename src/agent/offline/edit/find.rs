@@ -86,6 +86,33 @@ impl EditContext<'_> {
             .collect()
     }
 
+    /// "each certificate check", "the checks", for a parallel group of
+    /// checks: the steps in it, not the group.
+    fn members_meant(&self, phrase: &[Tok], id: &str) -> Option<Vec<String>> {
+        let group = self.step(id)?;
+        if !matches!(group.kind, StepKind::Parallel { .. }) {
+            return None;
+        }
+        let every = phrase
+            .iter()
+            .any(|tok| tok.is_any(&["all", "every", "each"]));
+        let plural = phrase.iter().any(|tok| {
+            super::super::text::lemma(&tok.word) != tok.word
+                && super::super::refs::word_names_step(tok, group) > 0
+        });
+        if !every && !plural {
+            return None;
+        }
+        let children: Vec<String> = group
+            .child_lists()
+            .into_iter()
+            .flat_map(|(_, children)| children.iter())
+            .filter(|child| matches!(child.kind, StepKind::Skill { .. } | StepKind::Agent { .. }))
+            .map(|child| child.id.clone())
+            .collect();
+        (!children.is_empty()).then_some(children)
+    }
+
     pub(super) fn steps(
         &self,
         phrase: &[Tok],
@@ -177,7 +204,10 @@ impl EditContext<'_> {
                 continue;
             }
             match resolve(group, self.workflow) {
-                Found::One(id) => found.push(id),
+                Found::One(id) => match self.members_meant(group, &id) {
+                    Some(children) => found.extend(children),
+                    None => found.push(id),
+                },
                 // "both fetches", "all the fetch steps": every match.
                 Found::Many(candidates)
                     if (group.iter().any(|tok| tok.is("both")) && candidates.len() == 2)

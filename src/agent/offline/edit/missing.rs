@@ -129,9 +129,102 @@ impl EditContext<'_> {
         quoted_list(&shown_keys, "and")
     }
 
+    /// "post it somewhere else", "send it to someone else", "encrypt it
+    /// for the new admin": where a step sends, or for whom, changes, and
+    /// the request does not say to what. The steps named by any of its
+    /// words (the verb too: "post" for the step that posts).
+    fn elsewhere(&self, toks: &[Tok]) -> Option<Plan> {
+        if !super::super::text::has_any(toks, crate::core::vocabulary::ELSEWHERE) {
+            return None;
+        }
+        let named: Vec<&Tok> = toks
+            .iter()
+            .filter(|tok| {
+                !tok.is_punctuation()
+                    && !is_stopword(&tok.word)
+                    && !tok.is_any(&[
+                        "somewhere",
+                        "someone",
+                        "somebody",
+                        "else",
+                        "elsewhere",
+                        "another",
+                        "different",
+                        "new",
+                        "now",
+                        "from",
+                        "on",
+                    ])
+            })
+            .collect();
+        let mut keys: Vec<String> = Vec::new();
+        for visited in tree::walk(self.workflow) {
+            let step = visited.step;
+            let skill = step
+                .skill_name()
+                .and_then(|name| self.skills.iter().find(|skill| skill.name == name));
+            let says = |tok: &Tok| {
+                word_names_step(tok, step) > 0
+                    || skill.is_some_and(|skill| {
+                        skill
+                            .name
+                            .split(['-', '_'])
+                            .chain(skill.description.split(|c: char| !c.is_alphanumeric()))
+                            .filter(|part| part.len() >= 3)
+                            .any(|part| same_stem(&stem(&part.to_lowercase()), &stem(&tok.word)))
+                    })
+            };
+            if named.iter().any(|tok| says(tok)) {
+                for key in self.destinations_of(&step.id) {
+                    if !keys.contains(&key) {
+                        keys.push(key);
+                    }
+                }
+            }
+        }
+        match keys.as_slice() {
+            [] => None,
+            [key] => Some(Plan::Ask(format!(
+                "What should '{key}' be? It is {} now.",
+                shown(&self.workflow.context.readonly[key.as_str()])
+            ))),
+            several => Some(Plan::Ask(format!(
+                "Which one should change, and to what: {}?",
+                self.describe_keys(several)
+            ))),
+        }
+    }
+
+    /// The numbers a condition compares with ("raise the limit" for
+    /// `depth > context.max_depth`).
+    fn thresholds(&self) -> Vec<String> {
+        self.workflow
+            .context
+            .readonly
+            .iter()
+            .filter(|(key, value)| {
+                let reference = format!("context.{key}");
+                value.is_number()
+                    && tree::walk(self.workflow).iter().any(|visited| {
+                        matches!(&visited.step.kind,
+                            crate::core::model::StepKind::Conditional { condition, .. }
+                                if condition.contains(&reference))
+                    })
+            })
+            .map(|(key, _)| key.clone())
+            .collect()
+    }
+
     /// A question for a change named without its value, when the request
     /// is one.
     pub(super) fn missing_value(&self, toks: &[Tok]) -> Option<Plan> {
+        let has_value = toks.iter().any(|tok| {
+            super::super::text::number(tok.word.trim_end_matches('%')).is_some()
+                || !super::super::build::literals(std::slice::from_ref(tok)).is_empty()
+        });
+        if !has_value && let Some(plan) = self.elsewhere(toks) {
+            return Some(plan);
+        }
         let words: Vec<&Tok> = toks.iter().filter(|tok| !tok.is_punctuation()).collect();
         let verb_at = words.iter().position(|tok| asked(tok).is_some())?;
         let kind = asked(words[verb_at])?;
@@ -180,6 +273,31 @@ impl EditContext<'_> {
                 )))
             }
             Asked::Amount => {
+                // "raise the limit", "lower the threshold": the number a
+                // condition compares with.
+                let generic = !rest.is_empty()
+                    && rest.iter().all(|tok| {
+                        tok.is_any(&[
+                            "limit",
+                            "threshold",
+                            "max",
+                            "maximum",
+                            "cap",
+                            "ceiling",
+                            "bar",
+                            "min",
+                            "minimum",
+                            "it",
+                            "a",
+                            "bit",
+                            "little",
+                        ])
+                    });
+                let keys = if keys.is_empty() && generic {
+                    self.thresholds()
+                } else {
+                    keys
+                };
                 let numeric: Vec<String> = keys
                     .into_iter()
                     .filter(|key| {

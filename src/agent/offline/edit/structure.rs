@@ -300,7 +300,11 @@ impl EditContext<'_> {
                 {
                     // "point the orders download at https://…": no key of
                     // that name, but one holding a value of that kind.
-                    let values = super::values::parse_new_values(&tokenize(value));
+                    let written = tokenize(value);
+                    let mut values = super::values::parse_new_values(&written);
+                    if values.is_empty() {
+                        values = super::values::bare_values(&written);
+                    }
                     if !values.is_empty()
                         && let Some(resolved) = self.new_values(&values, None, phrase)?
                     {

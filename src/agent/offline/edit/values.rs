@@ -14,7 +14,9 @@ use crate::core::tree;
 use super::super::build::{Literal, is_host, is_path, is_url, literals};
 use super::super::read::{NewValue, ValueKind};
 use super::super::refs::word_names_step;
-use super::super::text::{Tok, is_stopword, number, quoted_list, same_stem, stem};
+use super::super::text::{
+    Tok, is_stopword, number, number_json, number_phrase, quoted_list, same_stem, stem,
+};
 use super::{EditContext, Plan, Resolved};
 
 /// The kind of value a context value is.
@@ -59,8 +61,23 @@ pub(crate) fn parse_new_values(toks: &[Tok]) -> Vec<NewValue> {
         .map(|at| at + 2);
     let is_old = |index: usize| old_at.is_some_and(|at| index >= at);
     let mut used: Vec<usize> = Vec::new();
-    for (indices, literal) in literals(toks) {
+    let found = literals(toks);
+    let texts: Vec<String> = found
+        .iter()
+        .map(|(_, literal)| literal.text().to_lowercase())
+        .collect();
+    for (indices, literal) in found {
         if indices.iter().any(|at| is_old(*at)) {
+            continue;
+        }
+        // "the tagger-v4 model at models/tagger-v4.onnx": a name that is
+        // part of another value given is that value, not a second one.
+        let text = literal.text().to_lowercase();
+        if texts
+            .iter()
+            .any(|other| other.len() > text.len() && other.contains(&text))
+        {
+            used.extend(indices.iter().copied());
             continue;
         }
         let (kind, text) = match literal {
@@ -74,7 +91,12 @@ pub(crate) fn parse_new_values(toks: &[Tok]) -> Vec<NewValue> {
             Literal::Phone(phone) => (ValueKind::Phone, phone),
         };
         used.extend(indices.iter().copied());
-        values.push(NewValue { kind, text });
+        values.push(NewValue {
+            kind,
+            text,
+            bare: false,
+            unit_secs: None,
+        });
     }
     for (index, tok) in toks.iter().enumerate() {
         if used.contains(&index) || is_old(index) {
@@ -87,6 +109,8 @@ pub(crate) fn parse_new_values(toks: &[Tok]) -> Vec<NewValue> {
             values.push(NewValue {
                 kind: ValueKind::Port,
                 text: tok.word.clone(),
+                bare: false,
+                unit_secs: None,
             });
             continue;
         }
@@ -101,6 +125,8 @@ pub(crate) fn parse_new_values(toks: &[Tok]) -> Vec<NewValue> {
             values.push(NewValue {
                 kind: ValueKind::Number,
                 text: super::super::text::number_json(value).to_string(),
+                bare: false,
+                unit_secs: None,
             });
             continue;
         }
@@ -114,10 +140,166 @@ pub(crate) fn parse_new_values(toks: &[Tok]) -> Vec<NewValue> {
             values.push(NewValue {
                 kind: ValueKind::Word,
                 text: tok.raw.clone(),
+                bare: false,
+                unit_secs: None,
             });
         }
     }
     values
+}
+
+/// Where "instead of" ends: the old value starts there.
+pub(crate) fn old_value_at(toks: &[Tok]) -> Option<usize> {
+    toks.windows(2)
+        .position(|pair| {
+            (pair[0].is("instead") || pair[0].is("rather")) && pair[1].is_any(&["of", "than"])
+        })
+        .map(|at| at + 2)
+}
+
+/// Seconds in one of a unit a value may be written in ("45 minutes",
+/// "thirty days").
+pub(crate) fn unit_secs(word: &str) -> Option<u64> {
+    match word {
+        "ms" | "millisecond" | "milliseconds" => None,
+        "s" | "sec" | "secs" | "second" | "seconds" => Some(1),
+        "min" | "mins" | "minute" | "minutes" => Some(60),
+        "h" | "hr" | "hrs" | "hour" | "hours" => Some(3_600),
+        "day" | "days" => Some(86_400),
+        "week" | "weeks" => Some(7 * 86_400),
+        _ => None,
+    }
+}
+
+/// A value shaped like a size ("320x320", "1920x1080").
+fn is_dimensions(raw: &str) -> bool {
+    raw.split_once(['x', 'X']).is_some_and(|(width, height)| {
+        !width.is_empty()
+            && !height.is_empty()
+            && width.chars().all(|c| c.is_ascii_digit())
+            && height.chars().all(|c| c.is_ascii_digit())
+    })
+}
+
+/// Values read from weak evidence when the request gives no literal: the
+/// word before "instead of" ("group by device instead of country"), a
+/// size ("320x320"), or a single number with its unit ("after 45 minutes",
+/// "less than thirty days"). Each is [`NewValue::bare`]: it needs the old
+/// value or the key's own words to say where it goes.
+pub(crate) fn bare_values(toks: &[Tok]) -> Vec<NewValue> {
+    let old_at = old_value_at(toks);
+    let bare = |kind, text: String, unit_secs| NewValue {
+        kind,
+        text,
+        bare: true,
+        unit_secs,
+    };
+    // "in accurate mode instead of fast": a word naming the kind of value
+    // stands between the value and "instead".
+    let kind_words = [
+        "mode", "setting", "option", "value", "level", "kind", "type", "one",
+    ];
+    let before_instead = old_at.and_then(|at| at.checked_sub(3)).map(|at| {
+        if toks[at].is_any(&kind_words) && at > 0 {
+            &toks[at - 1]
+        } else {
+            &toks[at]
+        }
+    });
+    if let Some(before) = before_instead
+        && before
+            .word
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '-' || c == '.')
+        && !is_stopword(&before.word)
+        && number(&before.word).is_none()
+    {
+        return vec![bare(ValueKind::Word, before.raw.clone(), None)];
+    }
+    let sizes: Vec<&Tok> = toks.iter().filter(|tok| is_dimensions(&tok.raw)).collect();
+    if let [size] = sizes.as_slice() {
+        return vec![bare(ValueKind::Word, size.raw.to_lowercase(), None)];
+    }
+    let mut numbers: Vec<(f64, usize)> = Vec::new();
+    let mut at = 0;
+    while at < toks.len() {
+        if let Some((value, length)) = number_phrase(toks, at) {
+            numbers.push((value, at + length));
+            at += length;
+            continue;
+        }
+        let word = toks[at].word.as_str();
+        // "the one that …", "a backup": no number without a unit.
+        let spelled_small = matches!(word, "one" | "a" | "an");
+        if let Some(value) = number(word) {
+            let after = at + 1;
+            let unit = toks.get(after).and_then(|tok| unit_secs(&tok.word));
+            if !spelled_small || unit.is_some() {
+                numbers.push((value, after));
+            }
+        }
+        at += 1;
+    }
+    match numbers.as_slice() {
+        // A number alone is a count or a version as often as a value: only
+        // one with its unit is read here.
+        [(value, after)]
+            if toks
+                .get(*after)
+                .and_then(|tok| unit_secs(&tok.word))
+                .is_some() =>
+        {
+            let unit = toks.get(*after).and_then(|tok| unit_secs(&tok.word));
+            vec![bare(
+                ValueKind::Number,
+                number_json(*value).to_string(),
+                unit,
+            )]
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Seconds per unit a context value is kept in, read from its key or the
+/// input names reading it ("keep_days", "gap_minutes").
+fn key_unit_secs(names: &[String]) -> Option<u64> {
+    names.iter().find_map(|name| {
+        name.to_lowercase()
+            .split(['_', '-'])
+            .rev()
+            .find_map(|part| match part {
+                "ms" | "millis" => Some(0),
+                other => unit_secs(other),
+            })
+    })
+}
+
+/// Whether a new value looks like a new version of the current one: the
+/// same shape ("224x224" → "320x320"), or a long part in common
+/// ("clicks-raw" → "clicks-raw-eu", "/home/ana" → "/home/ana/Documents").
+fn resembles(current: &str, new: &str) -> bool {
+    let (current, new) = (current.to_lowercase(), new.to_lowercase());
+    if current == new || current.is_empty() || new.is_empty() {
+        return false;
+    }
+    let shape = |text: &str| -> String {
+        let mut shape = String::new();
+        for c in text.chars() {
+            let class = if c.is_ascii_digit() { '9' } else { c };
+            if !(class == '9' && shape.ends_with('9')) {
+                shape.push(class);
+            }
+        }
+        shape
+    };
+    let common = current
+        .chars()
+        .zip(new.chars())
+        .take_while(|(a, b)| a == b)
+        .count();
+    shape(&current) == shape(&new)
+        || (common >= 4 && common * 2 >= current.len().min(new.len()))
+        || (current.len() >= 4 && new.contains(&current))
 }
 
 /// The old value after "instead of", as written.
@@ -153,37 +335,82 @@ impl EditContext<'_> {
             })
             .map(|(key, _)| key)
             .collect();
+        let current_text = |key: &str| match &context[key] {
+            Value::String(text) => text.to_lowercase(),
+            other => other.to_string(),
+        };
+        let mut anchored = false;
         if let Some(old) = old {
             let old = old.to_lowercase();
             let holding: Vec<&String> = candidates
                 .iter()
                 .copied()
                 .filter(|key| {
-                    let current = match &context[key.as_str()] {
-                        Value::String(text) => text.to_lowercase(),
-                        other => other.to_string(),
-                    };
+                    let current = current_text(key);
                     current == old
-                        || old
-                            .split_whitespace()
-                            .any(|word| word.len() >= 3 && current.contains(word))
+                        || (!value.bare
+                            && old
+                                .split_whitespace()
+                                .any(|word| word.len() >= 3 && current.contains(word)))
                 })
                 .collect();
             if !holding.is_empty() {
                 candidates = holding;
+                anchored = true;
             }
         }
-        if candidates.len() <= 1 {
+        if candidates.len() <= 1 && (anchored || !value.bare) {
             return candidates.into_iter().cloned().collect();
         }
+        // The steps that read the key themselves (not what follows), and
+        // the names of the inputs they read it as.
+        let readers = |key: &str| -> Vec<(String, String)> {
+            let reference = format!("context.{key}");
+            tree::walk(self.workflow)
+                .into_iter()
+                .flat_map(|visited| {
+                    visited
+                        .step
+                        .inputs
+                        .iter()
+                        .filter(|(_, value)| value.as_str() == Some(reference.as_str()))
+                        .map(|(input, _)| (visited.step.id.clone(), input.clone()))
+                        .collect::<Vec<_>>()
+                })
+                .collect()
+        };
+        let content: Vec<&Tok> = phrase
+            .iter()
+            .filter(|tok| !tok.is_punctuation() && !is_stopword(&tok.word))
+            .collect();
+        let says = |words: &[String], tok: &Tok| {
+            words
+                .iter()
+                .any(|word| word.len() >= 3 && same_stem(&stem(word), &stem(&tok.word)))
+        };
+        // The key's own words: its name and the input names reading it.
+        let key_words = |key: &str| -> Vec<String> {
+            key.to_lowercase()
+                .split(['_', '-'])
+                .chain(
+                    readers(key)
+                        .iter()
+                        .flat_map(|(_, input)| input.split(['_', '-']).map(str::to_string))
+                        .collect::<Vec<_>>()
+                        .iter()
+                        .map(String::as_str),
+                )
+                .map(|word| word.to_lowercase())
+                .collect()
+        };
+        let named_by_key = |key: &str| -> usize {
+            let words = key_words(key);
+            content.iter().filter(|tok| says(&words, tok)).count()
+        };
         // The words of the request pick among them: the key's name, its
         // value's words, or a step that reads it.
         let score = |key: &str| -> usize {
-            let mut words: Vec<String> = key
-                .to_lowercase()
-                .split(['_', '-'])
-                .map(str::to_string)
-                .collect();
+            let mut words = key_words(key);
             if let Some(text) = context[key].as_str() {
                 words.extend(
                     text.to_lowercase()
@@ -192,27 +419,12 @@ impl EditContext<'_> {
                         .map(str::to_string),
                 );
             }
-            // The steps that read the key themselves (not what follows).
-            let reference = format!("context.{key}");
-            let readers: Vec<String> = tree::walk(self.workflow)
-                .into_iter()
-                .filter(|visited| {
-                    visited
-                        .step
-                        .inputs
-                        .values()
-                        .any(|value| value.as_str() == Some(reference.as_str()))
-                })
-                .map(|visited| visited.step.id.clone())
-                .collect();
-            phrase
+            let readers = readers(key);
+            content
                 .iter()
-                .filter(|tok| !tok.is_punctuation() && !is_stopword(&tok.word))
                 .filter(|tok| {
-                    words
-                        .iter()
-                        .any(|word| same_stem(&stem(word), &stem(&tok.word)))
-                        || readers.iter().any(|id| {
+                    says(&words, tok)
+                        || readers.iter().any(|(id, _)| {
                             tree::find(&self.workflow.steps, id).is_some_and(|step| {
                                 !matches!(step.kind, StepKind::Conditional { .. })
                                     && word_names_step(tok, step) > 0
@@ -221,12 +433,73 @@ impl EditContext<'_> {
                 })
                 .count()
         };
+        if value.bare && !anchored {
+            // A bare value goes only where the key's own words, or the
+            // current value's likeness, say it goes.
+            let best = candidates
+                .iter()
+                .map(|key| named_by_key(key))
+                .max()
+                .unwrap_or(0);
+            let chosen: Vec<&String> = if best > 0 {
+                candidates
+                    .iter()
+                    .copied()
+                    .filter(|key| named_by_key(key) == best)
+                    .collect()
+            } else if value.kind == ValueKind::Word {
+                candidates
+                    .iter()
+                    .copied()
+                    .filter(|key| resembles(&current_text(key), &value.text))
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            return chosen.into_iter().cloned().collect();
+        }
         let best = candidates.iter().map(|key| score(key)).max().unwrap_or(0);
-        candidates
+        let chosen: Vec<&String> = candidates
             .into_iter()
             .filter(|key| score(key) == best)
-            .cloned()
-            .collect()
+            .collect();
+        // Between keys the words do not tell apart, the one whose value
+        // the new one resembles ("sessions_daily" → "sessions_daily_v2").
+        let alike: Vec<&String> = chosen
+            .iter()
+            .copied()
+            .filter(|key| resembles(&current_text(key), &value.text))
+            .collect();
+        if chosen.len() > 1 && alike.len() == 1 {
+            return alike.into_iter().cloned().collect();
+        }
+        chosen.into_iter().cloned().collect()
+    }
+
+    /// The number to write for a value given in a unit ("45 minutes"),
+    /// in the unit the key is kept in; `None` when it does not convert to
+    /// a whole number.
+    fn in_key_unit(&self, key: &str, value: &NewValue) -> Option<String> {
+        let (Some(given), Some(number)) = (value.unit_secs, number(&value.text)) else {
+            return Some(value.text.clone());
+        };
+        let reference = format!("context.{key}");
+        let mut names = vec![key.to_string()];
+        for visited in tree::walk(self.workflow) {
+            for (input, source) in &visited.step.inputs {
+                if source.as_str() == Some(reference.as_str()) {
+                    names.push(input.clone());
+                }
+            }
+        }
+        match key_unit_secs(&names) {
+            None => Some(value.text.clone()),
+            Some(0) => Some(number_json(number * given as f64 * 1000.0).to_string()),
+            Some(kept) => {
+                let converted = number * given as f64 / kept as f64;
+                (converted.fract() == 0.0).then(|| number_json(converted).to_string())
+            }
+        }
     }
 
     /// New values for context keys, each put where a value of its kind is.
@@ -260,6 +533,17 @@ impl EditContext<'_> {
                 }
             };
             let text = match value.kind {
+                ValueKind::Number if value.unit_secs.is_some() => {
+                    match self.in_key_unit(&key, value) {
+                        Some(text) => text,
+                        None => {
+                            return Err(Plan::Ask(format!(
+                                "'{key}' is kept in other units than the value you gave ({}); what should it be, in its own units?",
+                                self.workflow.context.readonly[key.as_str()]
+                            )));
+                        }
+                    }
+                }
                 ValueKind::Port => {
                     let current = self.workflow.context.readonly[key.as_str()]
                         .as_str()

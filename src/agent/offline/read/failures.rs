@@ -24,16 +24,53 @@ const RETRY_WORDS: &[&str] = &[
 ];
 
 const NEGATIONS: &[&str] = &[
-    "no", "remove", "disable", "stop", "without", "drop", "delete", "don't", "dont", "never",
-    "not", "off", "clear",
+    "no",
+    "remove",
+    "disable",
+    "stop",
+    "without",
+    "drop",
+    "delete",
+    "don't",
+    "dont",
+    "never",
+    "not",
+    "off",
+    "clear",
+    "shouldn't",
+    "mustn't",
+    "won't",
+    "can't",
+    "cannot",
 ];
+
+/// "if the email fails, don't retry, just continue", "ignore it and finish
+/// anyway", "keep going if that update fails": a failure named, and going
+/// on after it.
+fn keeps_going(toks: &[Tok]) -> bool {
+    let failing = toks.iter().any(|tok| {
+        tok.word.starts_with("fail")
+            || tok.word.starts_with("error")
+            || tok.is_any(&["break", "breaks", "crash", "crashes", "outage", "outages"])
+    });
+    let going_on = toks
+        .iter()
+        .any(|tok| tok.is_any(&["continue", "proceed", "ignore", "finish"]))
+        || has_any(toks, &["carry on", "move on", "go on", "keep going"]);
+    failing && going_on
+}
 
 /// Whether the request speaks of retrying, and the attempts and backoff it
 /// asks for. "retry N times" and "N retries" mean N retries after the
 /// first try (max_attempts N+1); "N attempts" and "try N times" count the
 /// first try.
 pub(crate) fn retry_settings(toks: &[Tok]) -> Option<(Option<u32>, Option<Backoff>)> {
+    // A backoff is the wait between retries ("cap the backoff at 30 s").
     let mentions_retry = toks.iter().any(|tok| tok.is_any(RETRY_WORDS))
+        || (toks
+            .iter()
+            .any(|tok| tok.is_any(&["backoff", "back-off", "backoffs"]))
+            && !durations(toks).is_empty())
         || has_phrase(toks, "try again")
         || (toks
             .iter()
@@ -115,8 +152,21 @@ pub(crate) fn retry_settings(toks: &[Tok]) -> Option<(Option<u32>, Option<Backof
         };
         break;
     }
+    // "waiting longer each time": waits that grow.
+    let growing = has_any(
+        toks,
+        &[
+            "longer each time",
+            "longer every time",
+            "longer and longer",
+            "longer each retry",
+        ],
+    );
     let backoff = toks.iter().find_map(|tok| match tok.word.as_str() {
-        "exponential" | "exponentially" | "exp" => Some(Backoff::Exponential),
+        _ if growing => Some(Backoff::Exponential),
+        "exponential" | "exponentially" | "exp" | "increasing" | "increasingly" | "growing" => {
+            Some(Backoff::Exponential)
+        }
         "linear" | "linearly" => Some(Backoff::Linear),
         "fixed" | "constant" | "flat" | "same" | "steady" => Some(Backoff::Fixed),
         _ => None,
@@ -161,6 +211,8 @@ fn is_timeout(toks: &[Tok]) -> bool {
                 "terminate",
                 "allow",
                 "allowed",
+                "stop",
+                "halt",
             ])
         }) || has_any(
             toks,
@@ -282,6 +334,27 @@ fn not_retried_on(toks: &[Tok], first_retry: usize) -> Option<Edit> {
         }
         used[..=error_at].fill(true);
     }
+    // "when the object doesn't exist (NoSuchKey)": a case named by its
+    // meaning, with no word for an error.
+    if kinds.is_empty() && unknown.is_empty() {
+        let named: Vec<&str> = clause
+            .iter()
+            .filter(|tok| {
+                !tok.is_punctuation()
+                    && !super::super::text::is_stopword(&tok.word)
+                    && !crate::core::vocabulary::FILLERS.contains(&tok.word.as_str())
+                    && !tok.is_any(RETRY_WORDS)
+                    // "when it fails" names no case: any failure.
+                    && !tok.word.starts_with("fail")
+                    && !tok.is_any(&["error", "errors", "breaks", "crashes", "wrong", "goes"])
+            })
+            .map(|tok| tok.raw.as_str())
+            .collect();
+        if !named.is_empty() {
+            unknown.push(named.join(" "));
+            used.fill(true);
+        }
+    }
     if kinds.is_empty() && unknown.is_empty() {
         return None;
     }
@@ -291,7 +364,13 @@ fn not_retried_on(toks: &[Tok], first_retry: usize) -> Option<Edit> {
         "answers", "returns", "responds", "gets", "says", "gives", "exits", "with", "code",
         "status", "an", "a",
     ];
-    let mut phrase: Vec<Tok> = toks[first_retry + 1..at].to_vec();
+    // "the download shouldn't be retried when …": the subject first.
+    let mut phrase: Vec<Tok> = toks[..first_retry]
+        .iter()
+        .filter(|tok| !tok.is_any(NEGATIONS) && !tok.is_any(&["be", "get", "gets", "is"]))
+        .cloned()
+        .collect();
+    phrase.extend(toks[first_retry + 1..at].iter().cloned());
     phrase.extend(
         clause
             .iter()
@@ -315,6 +394,10 @@ pub(crate) fn parse_retry(toks: &[Tok]) -> Option<Edit> {
     // "retry zero times" (one attempt) is no retry at all.
     let remove = attempts == Some(1)
         || (attempts.is_none() && toks[..first_retry].iter().any(|tok| tok.is_any(NEGATIONS)));
+    // "don't retry, just continue": going on is the change, not retrying less.
+    if remove && attempts.is_none() && keeps_going(toks) {
+        return None;
+    }
     // "don't retry on exit code 4": that error only, the retry stays.
     if remove
         && attempts.is_none()
@@ -826,7 +909,11 @@ pub(crate) fn parse_handling(toks: &[Tok]) -> Option<Edit> {
                 .iter()
                 .any(|tok| tok.word.starts_with("fail") || tok.word.starts_with("error"))
         });
-    if has_any(toks, CONTINUE) || ignore_failures || toks.iter().any(|tok| tok.is("optional")) {
+    if has_any(toks, CONTINUE)
+        || ignore_failures
+        || keeps_going(toks)
+        || toks.iter().any(|tok| tok.is("optional"))
+    {
         return Some(Edit::Strategy {
             phrase: phrase(),
             strategy: Strategy::Continue,

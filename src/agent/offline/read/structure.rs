@@ -450,6 +450,10 @@ pub(crate) fn parse_reorder(toks: &[Tok]) -> Option<Edit> {
     }) {
         return None;
     }
+    // "put a step at the beginning that …": a step not there yet.
+    if has_any(toks, &["a step", "another step", "an extra step", "one more step"]) {
+        return None;
+    }
     // "swap validate and save", "switch the order of A and B"
     if let Some(verb) = position_of(toks, &["swap", "switch", "exchange", "flip"]) {
         let and = toks[verb..]
@@ -476,8 +480,10 @@ pub(crate) fn parse_reorder(toks: &[Tok]) -> Option<Edit> {
         "execute", "happen", "happens", "make", "do",
     ];
     let verb = position_of(toks, VERBS)?;
-    if toks[verb].is_any(&["make", "do"]) && !toks.iter().any(|tok| tok.is_any(&["first", "last"]))
-    {
+    // "make it run first", "do the pruning before the offsite copy".
+    let placed = toks.iter().any(|tok| tok.is_any(&["first", "last"]))
+        || (toks[verb].is("do") && toks.iter().any(|tok| tok.is_any(&["before", "after"])));
+    if toks[verb].is_any(&["make", "do"]) && !placed {
         return None;
     }
     let moved_range = |end: usize| -> Vec<Tok> {

@@ -1,0 +1,225 @@
+//! Undoing one change and keeping the rest: "bring the prune step back",
+//! "put the table name back the way it was, keep everything else", "undo
+//! the session gap change and the retry on the load". The words name the
+//! changes (by the version descriptions in the history); each is reverted
+//! on the current workflow the way `git revert` does it, as a three-way
+//! merge of the version before the change into the head, based on the
+//! version the change made. What a later change touched again is a
+//! conflict: said, never guessed.
+
+use std::collections::BTreeMap;
+
+use crate::core::Workflow;
+use crate::core::diff::modifications_between;
+use crate::core::merge::merge;
+use crate::core::modification::Modification;
+use crate::core::vocabulary as vocab;
+
+use super::coverage::describes_change;
+use super::text::{Tok, is_stopword, quoted_list};
+
+/// What to do about a request to undo particular changes.
+#[derive(Debug)]
+pub(super) enum Restore {
+    /// These versions' workflows are needed first.
+    Read(Vec<u64>),
+    /// The named changes are the latest ones: go back to this version.
+    RollbackTo(u64),
+    Propose {
+        modifications: Vec<Modification>,
+        summary: String,
+    },
+    Say(String),
+    /// The words name no change in the history: what to say about it.
+    NotNamed(String),
+}
+
+/// Words that say how to undo, not what: the thing undone is named by the
+/// others ("put the table name back the way it was, keep everything else").
+const HOW: &[&str] = &[
+    "bring",
+    "put",
+    "get",
+    "way",
+    "was",
+    "were",
+    "it",
+    "keep",
+    "everything",
+    "else",
+    "rest",
+    "other",
+    "others",
+    "as",
+    "like",
+    "name",
+    "value",
+    "setting",
+    "settings",
+    "step",
+    "steps",
+    "thing",
+    "alone",
+    "again",
+    "made",
+    "did",
+    "added",
+    "set",
+    "changed",
+    "removed",
+    "deleted",
+];
+
+/// The words of the request that name what to undo.
+pub(super) fn named_words(toks: &[Tok]) -> Vec<String> {
+    let mut words: Vec<String> = Vec::new();
+    // "… but keep the new table": what is kept is not undone.
+    let mut kept = false;
+    for tok in toks {
+        let word = tok.word.as_str();
+        if tok.is_punctuation() {
+            kept = false;
+            continue;
+        }
+        if tok.is_any(&[
+            "keep",
+            "keeping",
+            "leave",
+            "leaving",
+            "except",
+            "excluding",
+            "not",
+            "without",
+        ]) {
+            kept = true;
+        }
+        if kept
+            || is_stopword(word)
+            || vocab::FILLERS.contains(&word)
+            || vocab::HISTORY.contains(&word)
+            || vocab::CHANGE.contains(&word)
+            || HOW.contains(&word)
+            || words.iter().any(|known| known == word)
+        {
+            continue;
+        }
+        words.push(word.to_string());
+    }
+    words
+}
+
+/// Plans undoing the changes the words name. `history` is every version
+/// with its description; `versions` the workflows read so far by version.
+pub(super) fn plan(
+    words: &[String],
+    history: &[(u64, String)],
+    head: &Workflow,
+    versions: &BTreeMap<u64, Workflow>,
+) -> Restore {
+    let latest = history
+        .iter()
+        .map(|(version, _)| *version)
+        .max()
+        .unwrap_or(1);
+    // Each word names the latest change whose description speaks of it.
+    let mut chosen: Vec<u64> = Vec::new();
+    let mut unknown: Vec<&str> = Vec::new();
+    for word in words {
+        let found = history
+            .iter()
+            .filter(|(version, description)| {
+                *version > 1 && describes_change(word, description, Some(head))
+            })
+            .map(|(version, _)| *version)
+            .max();
+        match found {
+            Some(version) => {
+                if !chosen.contains(&version) {
+                    chosen.push(version);
+                }
+            }
+            None => unknown.push(word),
+        }
+    }
+    if !unknown.is_empty() || chosen.is_empty() {
+        let shown: Vec<String> = unknown.iter().map(|word| word.to_string()).collect();
+        return Restore::NotNamed(format!(
+            "No change in the history of '{}' speaks of {}, so I changed nothing. `qwf history {}` lists the versions; say \"go back to vN\", or name the change by what it changed.",
+            head.name,
+            if shown.is_empty() {
+                "what you named".to_string()
+            } else {
+                quoted_list(&shown, "or")
+            },
+            head.name
+        ));
+    }
+    chosen.sort_unstable_by(|a, b| b.cmp(a));
+    // The latest changes, and only they: a plain rollback says it best.
+    let newest_first: Vec<u64> = (0..chosen.len() as u64).map(|back| latest - back).collect();
+    if chosen == newest_first {
+        return Restore::RollbackTo(latest - chosen.len() as u64);
+    }
+    let missing: Vec<u64> = chosen
+        .iter()
+        .flat_map(|version| [*version, version - 1])
+        .filter(|version| !versions.contains_key(version))
+        .collect::<std::collections::BTreeSet<u64>>()
+        .into_iter()
+        .collect();
+    if !missing.is_empty() {
+        return Restore::Read(missing);
+    }
+    let mut result = head.clone();
+    for version in &chosen {
+        let (Some(made), Some(before)) = (versions.get(version), versions.get(&(version - 1)))
+        else {
+            return Restore::Read(vec![*version, version - 1]);
+        };
+        match merge(made, &result, before) {
+            Ok(merged) => result = merged,
+            Err(conflicts) => {
+                let what: Vec<String> = conflicts.iter().map(ToString::to_string).collect();
+                return Restore::Say(format!(
+                    "The change of v{version} cannot be undone alone: a later change touched the same thing ({}). Nothing changed. Say \"go back to v{}\" to return to the version before it (later changes go too), or make the change you want directly.",
+                    what.join("; "),
+                    version - 1
+                ));
+            }
+        }
+    }
+    let listed = |items: &[String]| match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    };
+    let described: Vec<String> = chosen
+        .iter()
+        .rev()
+        .filter_map(|version| {
+            history
+                .iter()
+                .find(|(known, _)| known == version)
+                .map(|(_, description)| format!("v{version} ({description})"))
+        })
+        .collect();
+    match modifications_between(head, &result) {
+        Ok(modifications) if modifications.is_empty() => Restore::Say(format!(
+            "What {} changed is already undone in the current version; nothing changed.",
+            listed(&described)
+        )),
+        Ok(modifications) => Restore::Propose {
+            modifications,
+            summary: format!(
+                "Undid the change of {}, keeping every later change",
+                listed(&described)
+            ),
+        },
+        Err(unrepresentable) => Restore::Say(format!(
+            "Undoing {} would change {}, which a modification cannot do; nothing changed. Say \"go back to v{}\" instead.",
+            listed(&described),
+            unrepresentable.field,
+            chosen.last().map_or(1, |version| version - 1)
+        )),
+    }
+}
