@@ -987,6 +987,55 @@ fn a_step_done_another_way_takes_the_installed_skill_and_is_rewired() {
     assert_eq!(versions(&store, "reports"), before);
 }
 
+#[test]
+fn one_more_of_a_kind_joins_its_siblings_with_its_own_value() {
+    let (_dir, store) = empty_home();
+    add_workflow(
+        &store,
+        "pings",
+        json!({
+            "name": "pings", "version": "1.0.0",
+            "steps": [
+                {"id": "ping-all", "type": "parallel", "steps": [
+                    {"id": "ping-eu", "type": "skill", "skill": "icmp-ping", "description": "Ping the EU gateway",
+                     "inputs": {"host": "context.eu_host", "count": "context.count"}},
+                    {"id": "ping-us", "type": "skill", "skill": "icmp-ping", "description": "Ping the US gateway",
+                     "inputs": {"host": "context.us_host", "count": "context.count"}}
+                ]},
+                {"id": "report", "type": "skill", "skill": "notifier"}
+            ],
+            "context": {"readonly": {"eu_host": "gw.eu.example.com", "us_host": "gw.us.example.com", "count": 3}}
+        }),
+    );
+    let options = || Options {
+        focus: Some("pings".into()),
+        ..Options::default()
+    };
+    run(
+        &store,
+        options(),
+        "also ping gw.ap.example.com alongside the other gateways",
+        &mut yes(),
+    );
+    let workflow = head(&store, "pings");
+    let added = step(&workflow, "ping-gw");
+    assert_eq!(added.skill_name(), Some("icmp-ping"));
+    assert_eq!(added.inputs["host"], "context.gw_host");
+    assert_eq!(added.inputs["count"], "context.count");
+    assert_eq!(workflow.context.readonly["gw_host"], "gw.ap.example.com");
+    let StepKind::Parallel { steps } = &workflow.steps[0].kind else {
+        panic!("not parallel");
+    };
+    assert_eq!(steps.len(), 3);
+    // A value of a kind the siblings do not take makes no sibling.
+    run(&store, options(), "also email ops@example.com", &mut yes());
+    let workflow = head(&store, "pings");
+    let StepKind::Parallel { steps } = &workflow.steps[0].kind else {
+        panic!("not parallel");
+    };
+    assert_eq!(steps.len(), 3);
+}
+
 // --- references -----------------------------------------------------------------
 
 #[test]

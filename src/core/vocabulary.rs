@@ -387,6 +387,14 @@ pub const FALLBACK: &[&str] = &[
 /// Adding a step.
 pub const ADD_STEP: &[&str] = &[
     "add",
+    "alongside",
+    "another",
+    "like",
+    "more",
+    "other",
+    "others",
+    "together",
+    "too",
     "after",
     "afterwards",
     "append",
@@ -1080,6 +1088,22 @@ pub const ELSEWHERE: &[&str] = &[
     "the new",
     "our new",
     "my new",
+];
+
+/// One more of a kind ("also check cdn.example.com together with the
+/// other certificates").
+pub const ANOTHER: &[&str] = &[
+    "also",
+    "too",
+    "as well",
+    "alongside",
+    "together with",
+    "with the other",
+    "with the others",
+    "like the other",
+    "like the others",
+    "one more",
+    "another",
 ];
 
 /// Units of the calendar, beside [`UNITS`]: a value kept in days may be

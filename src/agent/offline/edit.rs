@@ -6,6 +6,7 @@
 
 mod find;
 mod missing;
+mod sibling;
 mod structure;
 mod swap;
 pub(super) mod values;
@@ -723,6 +724,18 @@ pub(super) fn plan(context: &EditContext) -> Plan {
     let spoken = without_filler_phrases(&toks);
     // "post releases to teams instead of slack": a step done another way.
     match context.swap(&spoken) {
+        Some(Ok(resolved)) => {
+            return Plan::Propose {
+                modifications: resolved.modifications,
+                summary: resolved.summary,
+                new_skill: None,
+            };
+        }
+        Some(Err(plan)) => return plan,
+        None => {}
+    }
+    // "also check cdn.example.com together with the other certificates".
+    match context.one_more_like(&spoken) {
         Some(Ok(resolved)) => {
             return Plan::Propose {
                 modifications: resolved.modifications,

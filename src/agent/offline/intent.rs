@@ -642,6 +642,9 @@ pub(super) fn classify(text: &str, create_mode: bool) -> Intent {
     ]) || has_any(&toks, crate::core::vocabulary::ELSEWHERE)
         // "page me by SMS instead": something done another way.
         || has_any(&toks, &["instead", "rather than"])
+        // "also check cdn.example.com with the other certificates".
+        || (has_any(&toks, crate::core::vocabulary::ANOTHER)
+            && !super::build::literals(&toks).is_empty())
     {
         return Intent::Edit;
     }

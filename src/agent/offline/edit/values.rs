@@ -157,6 +157,22 @@ pub(crate) fn old_value_at(toks: &[Tok]) -> Option<usize> {
         .map(|at| at + 2)
 }
 
+/// Whether a context value is of the kind a literal is (both hosts, both
+/// addresses …).
+pub(crate) fn same_kind(key: &str, value: &Value, literal: &Literal) -> bool {
+    let kind = match literal {
+        Literal::Url(_) => ValueKind::Url,
+        Literal::Path(_) => ValueKind::Path,
+        Literal::Email(_) => ValueKind::Email,
+        Literal::Channel(_) => ValueKind::Channel,
+        Literal::Bucket(_) => ValueKind::Bucket,
+        Literal::Table(_) => ValueKind::Table,
+        Literal::Host(_) => ValueKind::Host,
+        Literal::Phone(_) => ValueKind::Phone,
+    };
+    kind_of(key, value) == Some(kind)
+}
+
 /// Seconds in one of a unit a value may be written in ("45 minutes",
 /// "thirty days").
 pub(crate) fn unit_secs(word: &str) -> Option<u64> {

@@ -451,7 +451,10 @@ pub(crate) fn parse_reorder(toks: &[Tok]) -> Option<Edit> {
         return None;
     }
     // "put a step at the beginning that …": a step not there yet.
-    if has_any(toks, &["a step", "another step", "an extra step", "one more step"]) {
+    if has_any(
+        toks,
+        &["a step", "another step", "an extra step", "one more step"],
+    ) {
         return None;
     }
     // "swap validate and save", "switch the order of A and B"
