@@ -1920,11 +1920,12 @@ fn a_condition_on_an_output_the_measuring_skill_does_not_declare_asks_which_outp
     );
 }
 
-/// A new skill is not made beside an installed one that ranks first for
-/// the clause and does what its verb says, though the planner cannot tell
-/// the clause's object apart ("USD"): it asks, and nothing is saved.
+/// An installed skill named for the clause's verb is used when what it
+/// works on is not contradicted ("40 EUR" is a currency); a verb the
+/// planner does not know, beside an installed skill that speaks of the
+/// clause's object, is asked about before a new skill is made.
 #[test]
-fn creation_asks_before_making_a_skill_beside_an_installed_one_that_may_do_it() {
+fn creation_uses_a_fitting_skill_and_asks_only_when_it_cannot_tell() {
     let (_dir, store) = empty_home();
     add_skill(
         &store,
@@ -1932,19 +1933,60 @@ fn creation_asks_before_making_a_skill_beside_an_installed_one_that_may_do_it() 
         "Convert amounts between currencies at today's exchange rate",
     );
     add_skill(&store, "slack-post", "Post a message to a Slack channel");
+    add_skill(
+        &store,
+        "catalog-rebuild",
+        "Rebuild the search catalog of a shop",
+    );
     let report = run(
         &store,
         create_options(Some("fx")),
-        "convert 250 USD to GBP and post the result in #finance",
+        "convert 40 EUR to JPY and post it to #travel",
+        &mut yes(),
+    );
+    assert_eq!(report.applied.len(), 1, "{}", report.final_message);
+    let (workflow, new_skills) = created(&report);
+    assert!(new_skills.is_empty(), "{new_skills:?}");
+    assert_eq!(skills_of(&workflow), ["currency-convert", "slack-post"]);
+    // Converting a format is not converting currencies.
+    let report = run(
+        &store,
+        create_options(Some("xml")),
+        "convert the feed at feeds/items.xml to yaml",
+        &mut yes(),
+    );
+    if let Some(call) = report
+        .tool_calls
+        .iter()
+        .find(|call| call.name == "create_workflow")
+    {
+        let workflow =
+            Workflow::from_value(call.arguments["workflow"].clone()).expect("a workflow");
+        assert!(
+            !skills_of(&workflow).contains(&"currency-convert".to_string()),
+            "{}",
+            report.final_message
+        );
+    }
+    let report = run(
+        &store,
+        create_options(Some("shop")),
+        "reindex the search catalog",
         &mut yes(),
     );
     assert!(report.applied.is_empty(), "{}", report.final_message);
     let question = report.question.clone().unwrap_or_default();
     assert!(
-        question.contains("'currency-convert'") && question.contains("using currency-convert"),
+        question.contains("'catalog-rebuild'") && question.contains("using catalog-rebuild"),
         "{question}"
     );
-    assert!(store.list().expect("list").is_empty());
+    assert!(
+        store
+            .list()
+            .expect("list")
+            .iter()
+            .all(|summary| summary.name != "shop")
+    );
 }
 
 /// A description with no content word creates nothing and says so.
@@ -1966,4 +2008,531 @@ fn a_description_that_says_nothing_creates_nothing() {
         report.final_message
     );
     assert!(store.list().expect("list").is_empty());
+}
+
+/// The installed skills a creation test offers, each with what it takes
+/// and makes.
+fn home_with(skills: &[Value]) -> (tempfile::TempDir, Store) {
+    let (dir, store) = empty_home();
+    for skill in skills {
+        add_skill_with(&store, skill.clone());
+    }
+    (dir, store)
+}
+
+fn skill_json(name: &str, description: &str, inputs: &[&str], outputs: &[&str]) -> Value {
+    json!({"name": name, "type": "code_inline", "command": format!("python3 {name}.py"),
+           "description": description, "inputs": inputs, "outputs": outputs})
+}
+
+fn skills_of(workflow: &Workflow) -> Vec<String> {
+    qwf::core::tree::walk(workflow)
+        .iter()
+        .filter_map(|visited| visited.step.skill_name().map(str::to_string))
+        .collect()
+}
+
+#[test]
+fn an_installed_skill_named_for_the_clause_verb_is_used_without_a_question() {
+    // The tool in its name (`gpg`) is how it works, not what the clause
+    // must say; what it works on is a file the clause names.
+    let (_dir, store) = home_with(&[
+        skill_json(
+            "gpg-sign",
+            "Sign a file with a GPG key",
+            &["file"],
+            &["signature"],
+        ),
+        skill_json(
+            "slack-post",
+            "Post a message to a Slack channel",
+            &["text", "channel"],
+            &[],
+        ),
+    ]);
+    let report = run(
+        &store,
+        create_options(Some("release")),
+        "sign dist/app.tar.gz and post the signature to #releases",
+        &mut yes(),
+    );
+    assert_eq!(report.applied.len(), 1, "{}", report.final_message);
+    let (workflow, new_skills) = created(&report);
+    assert!(new_skills.is_empty(), "{new_skills:?}");
+    assert_eq!(skills_of(&workflow), ["gpg-sign", "slack-post"]);
+}
+
+#[test]
+fn checking_a_thing_reads_what_an_installed_skill_measures_of_it() {
+    let (_dir, store) = home_with(&[skill_json(
+        "pool-size",
+        "Report how many connections a database pool holds",
+        &["pool"],
+        &["size"],
+    )]);
+    let report = run(
+        &store,
+        create_options(Some("pool")),
+        "check the connection pool of the billing service",
+        &mut yes(),
+    );
+    assert_eq!(report.applied.len(), 1, "{}", report.final_message);
+    let (workflow, new_skills) = created(&report);
+    assert!(new_skills.is_empty(), "{new_skills:?}");
+    assert_eq!(skills_of(&workflow), ["pool-size"]);
+}
+
+#[test]
+fn turning_what_a_step_made_into_another_format_uses_the_converter() {
+    // "it" is what the step before made (markdown), which the converter
+    // takes.
+    let (_dir, store) = home_with(&[
+        skill_json(
+            "wiki-export",
+            "Export the wiki pages of a space",
+            &["space"],
+            &["markdown"],
+        ),
+        skill_json(
+            "markdown-to-html",
+            "Convert a Markdown document to HTML",
+            &["markdown"],
+            &["html"],
+        ),
+    ]);
+    let report = run(
+        &store,
+        create_options(Some("wiki")),
+        "export the wiki pages of the ops space and turn them into html",
+        &mut yes(),
+    );
+    assert_eq!(report.applied.len(), 1, "{}", report.final_message);
+    let (workflow, new_skills) = created(&report);
+    assert!(new_skills.is_empty(), "{new_skills:?}");
+    assert_eq!(skills_of(&workflow), ["wiki-export", "markdown-to-html"]);
+    assert_eq!(
+        workflow.steps[1].inputs["markdown"],
+        format!("{}.markdown", workflow.steps[0].id)
+    );
+}
+
+#[test]
+fn a_known_verb_the_installed_skill_does_not_do_gets_a_new_skill_not_a_question() {
+    // `key-list` speaks of API keys but lists them; rotating them is
+    // another task.
+    let (_dir, store) = home_with(&[skill_json(
+        "key-list",
+        "List the API keys of an account",
+        &["account"],
+        &["keys"],
+    )]);
+    let report = run(
+        &store,
+        create_options(Some("keys")),
+        "rotate the api keys of the billing account",
+        &mut yes(),
+    );
+    assert_eq!(report.applied.len(), 1, "{}", report.final_message);
+    let (workflow, new_skills) = created(&report);
+    assert_eq!(new_skills.len(), 1, "{}", report.final_message);
+    assert!(!skills_of(&workflow).contains(&"key-list".to_string()));
+}
+
+#[test]
+fn what_a_clause_says_it_does_not_mean_is_never_the_skill_used() {
+    let (_dir, store) = home_with(&[skill_json(
+        "gpu-temp",
+        "Read the GPU temperature of a machine",
+        &["host"],
+        &["celsius"],
+    )]);
+    let report = run(
+        &store,
+        create_options(Some("gpu")),
+        "check the gpu load (not the temperature) on node-4",
+        &mut yes(),
+    );
+    let used: Vec<String> = report
+        .tool_calls
+        .iter()
+        .filter(|call| call.name == "create_workflow")
+        .flat_map(|call| {
+            Workflow::from_value(call.arguments["workflow"].clone())
+                .map(|workflow| skills_of(&workflow))
+                .unwrap_or_default()
+        })
+        .collect();
+    assert!(
+        !used.contains(&"gpu-temp".to_string()),
+        "{}",
+        report.final_message
+    );
+    // And the same skill is used when the temperature is what is asked.
+    let report = run(
+        &store,
+        create_options(Some("gpu-heat")),
+        "read the gpu temperature on node-4",
+        &mut yes(),
+    );
+    let (workflow, _) = created(&report);
+    assert_eq!(skills_of(&workflow), ["gpu-temp"]);
+}
+
+#[test]
+fn a_clause_naming_both_formats_of_a_converter_uses_it_and_never_a_language_translator() {
+    let translator = skill_json(
+        "translate-text",
+        "Translate text into another human language",
+        &["text", "language"],
+        &["translation"],
+    );
+    let (_dir, store) = home_with(&[
+        translator.clone(),
+        skill_json(
+            "csv-to-parquet",
+            "Convert a CSV table to Parquet",
+            &["csv"],
+            &["parquet"],
+        ),
+    ]);
+    let request = "translate the sales export exports/sales.csv to parquet";
+    let report = run(&store, create_options(Some("sales")), request, &mut yes());
+    assert_eq!(report.applied.len(), 1, "{}", report.final_message);
+    let (workflow, new_skills) = created(&report);
+    assert!(new_skills.is_empty(), "{new_skills:?}");
+    assert_eq!(skills_of(&workflow), ["csv-to-parquet"]);
+    // With only the translator installed, it is still not used.
+    let (_dir, store) = home_with(&[translator]);
+    let report = run(&store, create_options(Some("sales")), request, &mut yes());
+    for call in report
+        .tool_calls
+        .iter()
+        .filter(|call| call.name == "create_workflow")
+    {
+        let workflow =
+            Workflow::from_value(call.arguments["workflow"].clone()).expect("a workflow");
+        assert!(
+            !skills_of(&workflow).contains(&"translate-text".to_string()),
+            "{}",
+            report.final_message
+        );
+    }
+}
+
+#[test]
+fn verbs_that_name_the_same_action_find_the_installed_skill() {
+    let (_dir, store) = home_with(&[skill_json(
+        "photo-classify",
+        "Classify photos by what they show",
+        &["photos"],
+        &["classes"],
+    )]);
+    let report = run(
+        &store,
+        create_options(Some("shots")),
+        "label the holiday pictures in photos/2026",
+        &mut yes(),
+    );
+    assert_eq!(report.applied.len(), 1, "{}", report.final_message);
+    let (workflow, new_skills) = created(&report);
+    assert!(new_skills.is_empty(), "{new_skills:?}");
+    assert_eq!(skills_of(&workflow), ["photo-classify"]);
+}
+
+#[test]
+fn finding_out_something_about_what_is_at_an_address_fetches_it_first() {
+    let (_dir, store) = home_with(&[
+        skill_json("http-fetch", "Fetch data from a URL", &["url"], &["data"]),
+        skill_json(
+            "toxicity-score",
+            "Score how toxic a comment is",
+            &["text"],
+            &["score"],
+        ),
+        skill_json(
+            "slack-post",
+            "Post a message to a Slack channel",
+            &["text", "channel"],
+            &[],
+        ),
+    ]);
+    let report = run(
+        &store,
+        create_options(Some("mods")),
+        "find out whether the comments at https://forum.example.com/api/latest are toxic and post the result to #mods",
+        &mut yes(),
+    );
+    assert_eq!(report.applied.len(), 1, "{}", report.final_message);
+    let (workflow, new_skills) = created(&report);
+    assert!(new_skills.is_empty(), "{new_skills:?}");
+    assert_eq!(
+        skills_of(&workflow),
+        ["http-fetch", "toxicity-score", "slack-post"]
+    );
+    assert_eq!(
+        workflow.steps[1].inputs["text"],
+        format!("{}.data", workflow.steps[0].id)
+    );
+}
+
+#[test]
+fn a_comparison_on_what_a_counting_skill_counts_reads_its_one_output() {
+    let counter = skill_json(
+        "mailbox-count",
+        "Count how many unread emails are waiting in a mailbox",
+        &["mailbox"],
+        &["total"],
+    );
+    let pager = skill_json(
+        "pager-alert",
+        "Page the on-call engineer",
+        &["summary"],
+        &["incident_id"],
+    );
+    let (_dir, store) = home_with(&[counter, pager]);
+    let report = run(
+        &store,
+        create_options(Some("inbox")),
+        "check the support mailbox and if more than 50 emails are unread page the on-call",
+        &mut yes(),
+    );
+    assert_eq!(report.applied.len(), 1, "{}", report.final_message);
+    let stored = head(&store, "inbox");
+    assert_eq!(stored.steps[0].skill_name(), Some("mailbox-count"));
+    let StepKind::Conditional {
+        condition, then, ..
+    } = &stored.steps[1].kind
+    else {
+        panic!("a conditional: {}", stored.to_pretty_json());
+    };
+    assert_eq!(
+        condition,
+        &format!("{}.total > context.total_threshold", stored.steps[0].id)
+    );
+    assert_eq!(stored.context.readonly["total_threshold"], 50);
+    assert_eq!(then[0].skill_name(), Some("pager-alert"));
+    // A count of something the skill does not speak of is not its output.
+    let report = run(
+        &store,
+        create_options(Some("invoices")),
+        "check the support mailbox and if more than 50 invoices are overdue page the on-call",
+        &mut yes(),
+    );
+    assert!(report.applied.is_empty(), "{}", report.final_message);
+    assert!(
+        report
+            .question
+            .clone()
+            .unwrap_or_default()
+            .contains("total"),
+        "{}",
+        report.final_message
+    );
+}
+
+#[test]
+fn a_question_about_how_many_there_are_checks_it_and_the_next_sentence_gets_the_answer() {
+    let (_dir, store) = home_with(&[
+        skill_json(
+            "ci-queue-size",
+            "Report how many jobs are queued on a CI runner",
+            &["host"],
+            &["jobs"],
+        ),
+        skill_json(
+            "slack-post",
+            "Post a message to a Slack channel",
+            &["text", "channel"],
+            &[],
+        ),
+    ]);
+    let report = run(
+        &store,
+        create_options(Some("ci")),
+        "how many jobs are queued on ci-runner-3? post it to #ci",
+        &mut yes(),
+    );
+    assert_eq!(report.applied.len(), 1, "{}", report.final_message);
+    let (workflow, new_skills) = created(&report);
+    assert!(new_skills.is_empty(), "{new_skills:?}");
+    assert_eq!(skills_of(&workflow), ["ci-queue-size", "slack-post"]);
+    assert_eq!(
+        workflow.steps[1].inputs["text"],
+        format!("{}.jobs", workflow.steps[0].id)
+    );
+}
+
+#[test]
+fn a_reading_in_the_unit_the_condition_says_is_compared_and_a_grouped_phone_number_is_one_value() {
+    let (_dir, store) = home_with(&[
+        skill_json(
+            "gpu-temp",
+            "Read the GPU temperature of a machine in degrees Celsius",
+            &["host"],
+            &["celsius"],
+        ),
+        skill_json(
+            "sms-text",
+            "Send a text message to a mobile phone",
+            &["body", "number"],
+            &[],
+        ),
+    ]);
+    let report = run(
+        &store,
+        create_options(Some("gpu")),
+        "read the gpu temperature of node-7 and text me at +1 415 555 0100 if it goes above 90 degrees",
+        &mut yes(),
+    );
+    assert_eq!(report.applied.len(), 1, "{}", report.final_message);
+    let stored = head(&store, "gpu");
+    let StepKind::Conditional {
+        condition, then, ..
+    } = &stored.steps[1].kind
+    else {
+        panic!("a conditional: {}", stored.to_pretty_json());
+    };
+    assert_eq!(
+        condition,
+        &format!("{}.celsius > context.celsius_threshold", stored.steps[0].id)
+    );
+    assert_eq!(stored.context.readonly["celsius_threshold"], 90);
+    assert_eq!(then[0].skill_name(), Some("sms-text"));
+    assert_eq!(then[0].inputs["number"], "context.phone");
+    assert_eq!(stored.context.readonly["phone"], "+1-415-555-0100");
+}
+
+#[test]
+fn values_said_in_words_fill_the_inputs_an_installed_skill_declares() {
+    let (_dir, store) = home_with(&[
+        skill_json(
+            "fx-convert",
+            "Convert an amount of money between currencies",
+            &["amount", "from_currency", "to_currency"],
+            &["converted"],
+        ),
+        skill_json(
+            "queue-purge",
+            "Delete every message waiting in a message queue",
+            &["queue"],
+            &["deleted"],
+        ),
+    ]);
+    let report = run(
+        &store,
+        create_options(Some("fx")),
+        "convert 99 CHF to JPY",
+        &mut yes(),
+    );
+    assert_eq!(report.applied.len(), 1, "{}", report.final_message);
+    let stored = head(&store, "fx");
+    let context = &stored.context.readonly;
+    assert_eq!(context["amount"], 99);
+    assert_eq!(context["from_currency"], "CHF");
+    assert_eq!(context["to_currency"], "JPY");
+    let report = run(
+        &store,
+        create_options(Some("purge")),
+        "purge the billing queue",
+        &mut yes(),
+    );
+    assert_eq!(report.applied.len(), 1, "{}", report.final_message);
+    let stored = head(&store, "purge");
+    assert_eq!(stored.steps[0].skill_name(), Some("queue-purge"));
+    assert_eq!(stored.context.readonly["queue"], "billing");
+}
+
+#[test]
+fn a_skill_named_for_the_verb_is_not_used_for_a_clause_about_other_things() {
+    let (_dir, store) = home_with(&[
+        skill_json(
+            "jira-create",
+            "Create a Jira ticket",
+            &["summary"],
+            &["key"],
+        ),
+        skill_json(
+            "log-line",
+            "Append a line to a log file",
+            &["line", "path"],
+            &[],
+        ),
+        skill_json(
+            "k8s-restart",
+            "Restart a Kubernetes deployment",
+            &["deployment"],
+            &[],
+        ),
+    ]);
+    for (request, decoy) in [
+        ("create a github issue for the failed build", "jira-create"),
+        ("append the rows to the orders table", "log-line"),
+        ("restart the nginx service on web-01", "k8s-restart"),
+    ] {
+        let report = run(&store, create_options(Some("decoy")), request, &mut yes());
+        for call in report
+            .tool_calls
+            .iter()
+            .filter(|call| call.name == "create_workflow")
+        {
+            let workflow =
+                Workflow::from_value(call.arguments["workflow"].clone()).expect("a workflow");
+            assert!(
+                !skills_of(&workflow).contains(&decoy.to_string()),
+                "{request}: {}",
+                report.final_message
+            );
+        }
+    }
+    // What it does, said of what it takes, is its job.
+    let report = run(
+        &store,
+        create_options(Some("audit")),
+        "append it to logs/audit.log",
+        &mut yes(),
+    );
+    let (workflow, _) = created(&report);
+    assert_eq!(
+        skills_of(&workflow),
+        ["log-line"],
+        "{}",
+        report.final_message
+    );
+}
+
+#[test]
+fn checking_a_thing_never_runs_a_skill_that_changes_it() {
+    let (_dir, store) = home_with(&[skill_json(
+        "queue-purge",
+        "Delete every message waiting in a message queue",
+        &["queue"],
+        &["deleted"],
+    )]);
+    for request in [
+        "check the billing queue",
+        "how many messages are in the billing queue?",
+    ] {
+        let report = run(&store, create_options(Some("q")), request, &mut yes());
+        for call in report
+            .tool_calls
+            .iter()
+            .filter(|call| call.name == "create_workflow")
+        {
+            let workflow =
+                Workflow::from_value(call.arguments["workflow"].clone()).expect("a workflow");
+            assert!(
+                !skills_of(&workflow).contains(&"queue-purge".to_string()),
+                "{request}: {}",
+                report.final_message
+            );
+        }
+    }
+    let report = run(
+        &store,
+        create_options(Some("purge")),
+        "purge the billing queue",
+        &mut yes(),
+    );
+    let (workflow, _) = created(&report);
+    assert_eq!(skills_of(&workflow), ["queue-purge"]);
 }

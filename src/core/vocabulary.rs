@@ -59,9 +59,8 @@ pub const FILLERS: &[&str] = &[
     "ok",
     "okay",
     "one",
-    "oops",
-    "whoops",
     "ones",
+    "oops",
     "perhaps",
     "pls",
     "plz",
@@ -88,6 +87,7 @@ pub const FILLERS: &[&str] = &[
     "well",
     "whatever",
     "whole",
+    "whoops",
     "wish",
     "would",
     "yeah",
@@ -161,10 +161,6 @@ pub const CHANGE: &[&str] = &[
 /// Retrying a failed step: counts, backoff and intervals.
 pub const RETRY: &[&str] = &[
     "add",
-    "longer",
-    "increasing",
-    "increasingly",
-    "growing",
     "again",
     "allow",
     "allowed",
@@ -201,8 +197,11 @@ pub const RETRY: &[&str] = &[
     "fixed",
     "flat",
     "give",
+    "growing",
     "handling",
     "increase",
+    "increasing",
+    "increasingly",
     "initial",
     "interval",
     "keep",
@@ -211,6 +210,7 @@ pub const RETRY: &[&str] = &[
     "linear",
     "linearly",
     "logic",
+    "longer",
     "lower",
     "max",
     "max_attempts",
@@ -257,10 +257,6 @@ pub const NO_RETRY: &[&str] = &[
 
 /// A step's time limit.
 pub const TIMEOUT: &[&str] = &[
-    "patience",
-    "patient",
-    "stop",
-    "halt",
     "abort",
     "add",
     "after",
@@ -278,6 +274,7 @@ pub const TIMEOUT: &[&str] = &[
     "extend",
     "give",
     "gives",
+    "halt",
     "halve",
     "increase",
     "kill",
@@ -291,6 +288,8 @@ pub const TIMEOUT: &[&str] = &[
     "more",
     "most",
     "out",
+    "patience",
+    "patient",
     "raise",
     "reduce",
     "run",
@@ -298,6 +297,7 @@ pub const TIMEOUT: &[&str] = &[
     "shorten",
     "shorter",
     "should",
+    "stop",
     "take",
     "takes",
     "terminate",
@@ -317,10 +317,6 @@ pub const TIMEOUT: &[&str] = &[
 /// A failure that no longer stops the workflow.
 pub const CONTINUE: &[&str] = &[
     "anyway",
-    "finish",
-    "outage",
-    "outages",
-    "just",
     "break",
     "breaks",
     "carry",
@@ -338,9 +334,11 @@ pub const CONTINUE: &[&str] = &[
     "failure",
     "failures",
     "fatal",
+    "finish",
     "going",
     "ignore",
     "ignored",
+    "just",
     "keep",
     "matter",
     "move",
@@ -348,6 +346,8 @@ pub const CONTINUE: &[&str] = &[
     "nonessential",
     "not",
     "optional",
+    "outage",
+    "outages",
     "proceed",
     "regardless",
     "rest",
@@ -387,16 +387,10 @@ pub const FALLBACK: &[&str] = &[
 /// Adding a step.
 pub const ADD_STEP: &[&str] = &[
     "add",
-    "alongside",
-    "another",
-    "like",
-    "more",
-    "other",
-    "others",
-    "together",
-    "too",
     "after",
     "afterwards",
+    "alongside",
+    "another",
     "append",
     "before",
     "beginning",
@@ -407,9 +401,15 @@ pub const ADD_STEP: &[&str] = &[
     "include",
     "insert",
     "last",
+    "like",
+    "more",
     "new",
+    "other",
+    "others",
     "prepend",
     "start",
+    "together",
+    "too",
     "top",
 ];
 
@@ -508,10 +508,10 @@ pub const VALUE: &[&str] = &[
     "instead",
     "is",
     "key",
-    "listen",
-    "listens",
     "land",
     "lands",
+    "listen",
+    "listens",
     "live",
     "lives",
     "lower",
@@ -522,16 +522,23 @@ pub const VALUE: &[&str] = &[
     "parameter",
     "point",
     "port",
+    "put",
+    "puts",
     "raise",
     "reduce",
     "remove",
     "rename",
     "runs",
+    "save",
+    "saves",
     "send",
     "sends",
     "server",
     "setting",
     "settings",
+    "store",
+    "stores",
+    "switch",
     "unset",
     "up",
     "use",
@@ -539,13 +546,6 @@ pub const VALUE: &[&str] = &[
     "variable",
     "write",
     "writes",
-    "store",
-    "stores",
-    "save",
-    "saves",
-    "put",
-    "puts",
-    "switch",
 ];
 
 /// A step's input taking a new value or another step's output.
@@ -651,6 +651,7 @@ pub const EVERY: &[&str] = &["all", "both", "each", "every", "everything", "ever
 /// stand for (`pg-loader` is named by "postgres").
 pub const ABBREVIATIONS: &[(&str, &[&str])] = &[
     ("auth", &["authentication", "authorization"]),
+    ("bq", &["bigquery"]),
     ("cfg", &["config", "configuration"]),
     ("db", &["database"]),
     ("env", &["environment"]),
@@ -661,6 +662,7 @@ pub const ABBREVIATIONS: &[(&str, &[&str])] = &[
     ("pg", &["postgres", "postgresql"]),
     ("repo", &["repository"]),
     ("sms", &["text", "texts"]),
+    ("temp", &["temperature"]),
     ("tls", &["certificate", "cert", "ssl"]),
 ];
 
@@ -755,6 +757,64 @@ pub const GENERIC_NAME_PARTS: &[&str] = &[
     "tool", "usage",
 ];
 
+/// Verbs that name the same action, beyond the step concepts: a skill
+/// that labels images tags them.
+pub const SAME_ACTIONS: &[&[&str]] = &[
+    &["categorise", "categorize", "classify", "label", "tag"],
+    &["lookup", "resolve"],
+];
+
+/// Verbs of skills that change or remove what they act on: checking or
+/// getting a thing never runs one ("check the billing queue" does not
+/// purge it).
+pub const CHANGING_VERBS: &[&str] = &[
+    "cancel",
+    "clean",
+    "clear",
+    "delete",
+    "deploy",
+    "destroy",
+    "drop",
+    "kill",
+    "post",
+    "prune",
+    "purge",
+    "reboot",
+    "remove",
+    "renew",
+    "reset",
+    "restart",
+    "revoke",
+    "rotate",
+    "send",
+    "shutdown",
+    "stop",
+    "terminate",
+    "truncate",
+    "wipe",
+];
+
+/// Verbs that say only that something is read, shown or made: a skill
+/// whose description starts with one does not do every clause that
+/// starts with it ("Read the CPU temperature" does not read the CPU load).
+pub const WEAK_VERBS: &[&str] = &[
+    "check", "create", "find", "get", "list", "look", "make", "read", "report", "return", "run",
+    "show", "tell",
+];
+
+/// Parts of a skill's name that say what it measures of a thing
+/// (`queue-depth`): checking the thing reads them ("check the orders
+/// queue").
+pub const MEASURE_NAME_PARTS: &[&str] = &[
+    "count",
+    "depth",
+    "expiration",
+    "expiry",
+    "length",
+    "level",
+    "size",
+];
+
 /// Words naming the kinds of error a step reports, which a retry may
 /// leave out (`non_retryable`): "when it exits with code 4", "on a
 /// timeout".
@@ -834,6 +894,22 @@ pub const NOUN_GROUPS: &[&[&str]] = &[
     ],
     &["cert", "certificate", "certificates", "certs", "ssl", "tls"],
     &["cpu", "processor"],
+    &["dns", "hostname", "ip", "nameserver", "resolver"],
+    &[
+        "aud",
+        "cad",
+        "chf",
+        "currencies",
+        "currency",
+        "dollars",
+        "eur",
+        "euros",
+        "gbp",
+        "jpy",
+        "pounds",
+        "usd",
+        "yen",
+    ],
     &[
         "disk",
         "disks",
@@ -957,8 +1033,8 @@ pub fn number_scale(word: &str) -> Option<u64> {
 
 /// Going back to an earlier version.
 pub const HISTORY: &[&str] = &[
-    "ago", "back", "before", "change", "changes", "edit", "edits", "reverse", "out", "earlier",
-    "go", "history", "initial", "last", "latest", "original", "previous", "restore", "return",
+    "ago", "back", "before", "change", "changes", "earlier", "edit", "edits", "go", "history",
+    "initial", "last", "latest", "original", "out", "previous", "restore", "return", "reverse",
     "revert", "roll", "rollback", "take", "undo", "version", "versions",
 ];
 
@@ -1062,12 +1138,13 @@ pub const COMMON: &[&str] = &[
     "users",
     "weekend",
     "weekends",
+    "whether",
 ];
 
 /// A step using another skill.
 pub const SKILL: &[&str] = &[
-    "instead", "replace", "skill", "swap", "tool", "use", "via", "keep", "put", "store", "not",
-    "rather",
+    "instead", "keep", "not", "put", "rather", "replace", "skill", "store", "swap", "tool", "use",
+    "via",
 ];
 
 /// The workflow's description.

@@ -74,6 +74,7 @@ fn declared_input(skill: &Skill, literal: &Literal) -> Option<String> {
         Literal::Url(url) if url.starts_with("ftp://") || url.starts_with("sftp://") => {
             &["host", "server", "destination", "url"]
         }
+        Literal::Url(url) if is_remote(url) => &["remote", "destination", "target", "url"],
         Literal::Url(_) => &["url", "feed", "endpoint", "link", "source", "gateway"],
         Literal::Path(path) if path.to_lowercase().contains("schema") => {
             &["schema", "path", "file"]
@@ -124,8 +125,19 @@ pub(super) fn is_host(raw: &str) -> bool {
             .rsplit('.')
             .next()
             .is_some_and(|tld| tld.len() >= 2 && tld.chars().all(|c| c.is_ascii_alphabetic()));
-    allowed && letters && (digit_named || dotted) && !raw.ends_with(['.', '-'])
+    // "example.com", "shop.io": a name and a top-level domain people use.
+    let domain = raw.matches('.').count() == 1
+        && raw.split_once('.').is_some_and(|(name, tld)| {
+            !name.is_empty() && TOP_LEVEL_DOMAINS.contains(&tld.to_lowercase().as_str())
+        });
+    allowed && letters && (digit_named || dotted || domain) && !raw.ends_with(['.', '-'])
 }
+
+/// Top-level domains common enough that "example.com" is a host, not a
+/// file name.
+const TOP_LEVEL_DOMAINS: &[&str] = &[
+    "app", "biz", "co", "com", "de", "dev", "eu", "fr", "info", "io", "net", "nl", "org", "uk",
+];
 
 /// A phone number: '+' and digits, with '-' between groups.
 pub(super) fn is_phone(raw: &str) -> bool {
@@ -202,7 +214,25 @@ pub(super) const PREPOSITIONS: &[&str] = &[
 ];
 
 pub(super) fn is_url(raw: &str) -> bool {
-    raw.contains("://") || raw.starts_with("www.")
+    raw.contains("://") || raw.starts_with("www.") || is_remote(raw)
+}
+
+/// A storage remote as rclone names one: "s3:offsite", "gdrive:reports",
+/// "b2:family-backups/2026".
+pub(super) fn is_remote(raw: &str) -> bool {
+    let Some((remote, path)) = raw.split_once(':') else {
+        return false;
+    };
+    !raw.contains("://")
+        && remote.len() >= 2
+        && remote.chars().any(|c| c.is_ascii_alphabetic())
+        && remote
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        && path.starts_with(|c: char| c.is_ascii_alphabetic())
+        && path
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '/' | '.'))
 }
 
 pub(super) fn is_path(raw: &str) -> bool {
@@ -650,6 +680,135 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// Values the clause gives in words that an installed skill declares
+    /// inputs for: "from USD to GBP" fills `from_currency` and
+    /// `to_currency` (the word before "to" is the source when it is a thing
+    /// of the same kind: "250 USD to GBP"), and the clause's one number an
+    /// amount-like input.
+    fn given_values(
+        &mut self,
+        id: &str,
+        inputs: &mut JsonMap,
+        skill: &Skill,
+        plain: &[Tok],
+        clause: &[Tok],
+    ) {
+        let Some(declared) = skill.declared().0 else {
+            return;
+        };
+        // "the orders queue", "the Finance drive folder": the words before
+        // an input's name name its value (less what names the skill).
+        let name_parts: Vec<&str> = skill.name.split(['-', '_']).collect();
+        // What a skill carries ("the daily summary text", "the csv file") is
+        // no name of a thing to lift.
+        const CARRIED: &[&str] = &[
+            "body", "content", "data", "file", "files", "input", "message", "records", "rows",
+            "text",
+        ];
+        for port in declared {
+            if inputs.contains_key(&port.name) || CARRIED.contains(&port.name.as_str()) {
+                continue;
+            }
+            let Some(at) = plain
+                .iter()
+                .position(|tok| tok.word == port.name || lemma(&tok.word) == port.name)
+            else {
+                continue;
+            };
+            let names_skill = |tok: &Tok| name_parts.iter().any(|part| same_word(part, &tok.word));
+            let mut end = at;
+            while end > 1 && names_skill(&plain[end - 1]) {
+                end -= 1;
+            }
+            let mut start = end;
+            while start > 1 {
+                let before = &plain[start - 1];
+                if before.is_punctuation()
+                    || is_stopword(&before.word)
+                    || number(&before.word).is_some()
+                    || names_skill(before)
+                    || !before
+                        .word
+                        .chars()
+                        .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+                {
+                    break;
+                }
+                start -= 1;
+            }
+            let named: Vec<&str> = plain[start..end]
+                .iter()
+                .map(|tok| tok.raw.as_str())
+                .collect();
+            let kind_word = plain[start..end].iter().any(|tok| {
+                crate::core::vocabulary::technology_family(&tok.word).is_some()
+                    || super::fit::noun_group(&tok.word).is_some()
+            });
+            if !named.is_empty() && start > 0 && !kind_word {
+                let key = self.key(&port.name, id, json!(named.join(" ")));
+                inputs.insert(port.name.clone(), json!(format!("context.{key}")));
+            }
+        }
+        let open = |inputs: &JsonMap, prefix: &str| -> Option<String> {
+            declared
+                .iter()
+                .find(|port| port.name.starts_with(prefix) && !inputs.contains_key(&port.name))
+                .map(|port| port.name.clone())
+        };
+        let word_at = |at: usize| {
+            plain.get(at).filter(|tok| {
+                !tok.is_punctuation()
+                    && !is_stopword(&tok.word)
+                    && number(&tok.word).is_none()
+                    && tok.word.chars().all(|c| c.is_alphanumeric())
+            })
+        };
+        let to = plain.iter().position(|tok| tok.is("to"));
+        let target = to.and_then(|at| word_at(at + 1));
+        let source = plain
+            .iter()
+            .position(|tok| tok.is("from"))
+            .and_then(|at| word_at(at + 1))
+            .or_else(|| {
+                let before = word_at(to?.checked_sub(1)?)?;
+                let target = target?;
+                let group = super::fit::noun_group(&before.word)?;
+                (super::fit::noun_group(&target.word) == Some(group)).then_some(before)
+            });
+        let mut give = |inputs: &mut JsonMap, input: String, value: Value| {
+            let key = self.key(&input, id, value);
+            inputs.insert(input, json!(format!("context.{key}")));
+        };
+        if let (Some(source), Some(target)) = (source, target)
+            && let Some(from) = open(inputs, "from_")
+            && let Some(into) = open(inputs, "to_")
+        {
+            give(inputs, from, json!(source.raw));
+            give(inputs, into, json!(target.raw));
+        }
+        // A number with no unit or count after it ("250 USD", not "3
+        // times" or "30 seconds").
+        let numbers: Vec<f64> = clause
+            .iter()
+            .enumerate()
+            .filter(|(at, _)| {
+                !clause.get(at + 1).is_some_and(|next| {
+                    next.is_any(crate::core::vocabulary::UNITS)
+                        || next.is_any(&["times", "attempts", "retries", "tries"])
+                })
+            })
+            .filter_map(|(_, tok)| number(&tok.word))
+            .collect();
+        if let [value] = numbers.as_slice()
+            && let Some(port) = declared.iter().find(|port| {
+                ["amount", "value", "quantity"].contains(&port.name.as_str())
+                    && !inputs.contains_key(&port.name)
+            })
+        {
+            give(inputs, port.name.clone(), super::text::number_json(*value));
+        }
+    }
+
     /// A skill step doing what the clause says, reading `reads`.
     pub fn action(
         &mut self,
@@ -806,6 +965,16 @@ impl<'a> Builder<'a> {
         if !heard.object.is_empty() {
             self.antecedent = heard.object.clone();
         }
+        // "render the totals into html, turn it into a pdf": "it" is also
+        // what the installed skill made.
+        if let Some(skill) = existing {
+            for output in skill.output_names() {
+                let output = output.to_lowercase();
+                if !self.antecedent.contains(&output) {
+                    self.antecedent.push(output);
+                }
+            }
+        }
         // The installed skill says what kind of step this is.
         if let Some(skill) = existing
             && concept.is_some_and(|concept| !concept_describes(concept, skill))
@@ -833,7 +1002,12 @@ impl<'a> Builder<'a> {
                     .map(|input| input.to_string())
             })
             .unwrap_or_else(|| "data".to_string());
-        if concept.is_none_or(|concept| concept.reads_data) {
+        // "load the result into bigquery": a step that reads nothing by its
+        // kind still takes what "it" is, when its skill has an input for it.
+        let takes_it = existing
+            .is_some_and(|skill| skill.input_names().any(|input| input == data_input))
+            && !heard.borrowed.is_empty();
+        if concept.is_none_or(|concept| concept.reads_data) || takes_it {
             match reads {
                 [] => {}
                 [single] => {
@@ -1123,6 +1297,7 @@ impl<'a> Builder<'a> {
         if let Some(skill) = existing
             && let (Some(declared), _) = skill.declared()
         {
+            self.given_values(&id, &mut inputs, skill, &plain, clause);
             self.fit_inputs(&id, &mut inputs, declared, context_mark);
         }
         let mut step = Step::skill(id, skill_name);

@@ -228,6 +228,9 @@ fn action_inside(condition: &[Tok]) -> Option<usize> {
             && !condition
                 .get(at + 1)
                 .is_some_and(|next| next.is_any(&["are", "is", "were", "was", "have", "has"]))
+            // "200 messages waiting": a participle describes, it orders
+            // nothing.
+            && (condition[at].word.len() <= 5 || !condition[at].word.ends_with("ing"))
             && starts_action(&condition[at..])
             && condition[..at]
                 .iter()
@@ -238,17 +241,23 @@ fn action_inside(condition: &[Tok]) -> Option<usize> {
 /// "the import finishes", "it is done": where the words saying that
 /// something ended start. Such a "when" orders steps, it guards nothing.
 fn completion(condition: &[Tok]) -> Option<usize> {
-    condition.iter().position(|tok| {
-        tok.is_any(&[
-            "finishes",
-            "finished",
-            "completes",
-            "completed",
-            "done",
-            "ends",
-            "ended",
-            "over",
-        ])
+    condition.iter().enumerate().position(|(at, tok)| {
+        // "over 200 messages": a bound, not an end.
+        let bound = tok.is("over")
+            && condition
+                .get(at + 1)
+                .is_some_and(|next| super::text::number(&next.word).is_some());
+        !bound
+            && tok.is_any(&[
+                "finishes",
+                "finished",
+                "completes",
+                "completed",
+                "done",
+                "ends",
+                "ended",
+                "over",
+            ])
     })
 }
 
@@ -302,6 +311,24 @@ fn split_members(clause: &[Tok]) -> Vec<Vec<Tok>> {
         }
     }
     members.retain(|member| !strip_fillers(member).is_empty());
+    // "check the certificates of example.com, example.org and example.net":
+    // a member that is only a value takes the first member's words before
+    // its value.
+    let lead: Option<Vec<Tok>> = members.first().and_then(|first| {
+        let first = strip_fillers(first);
+        let last = first.len().checked_sub(1)?;
+        (last > 0 && is_literal(&first[last])).then(|| first[..last].to_vec())
+    });
+    if let Some(lead) = lead {
+        for member in members.iter_mut().skip(1) {
+            let bare = strip_fillers(member);
+            if !bare.is_empty() && bare.iter().all(is_literal) {
+                let mut whole = lead.clone();
+                whole.extend(bare.iter().cloned());
+                *member = whole;
+            }
+        }
+    }
     let verb = members
         .first()
         .and_then(|first| strip_fillers(first).first().cloned());
@@ -713,6 +740,14 @@ mod tests {
         assert_eq!(
             shape("check the API health and alert on failures"),
             ["check the api health", "if[it fails] then[alert] else[]"]
+        );
+        // Values listed after the first one share its words, not only its
+        // verb.
+        assert_eq!(
+            shape("ping the status page of shop.io, docs.dev and api.example.net concurrently"),
+            [
+                "parallel[ping the status page of shop.io | ping the status page of docs.dev | ping the status page of api.example.net]"
+            ]
         );
     }
 }

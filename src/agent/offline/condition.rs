@@ -114,23 +114,49 @@ impl Builder<'_> {
                 // "if there were fewer than 50": nothing but a count is
                 // spoken of, so it is what the one output holds. "if more
                 // than 50 records are invalid" says more than that.
-                let says_only_a_count = comparator.is_some()
-                    && content.iter().all(|word| {
-                        vocab::PAYLOAD.contains(word)
-                            || vocab::FILLERS.contains(word)
-                            || word.trim_end_matches('%').parse::<f64>().is_ok()
-                            || COMPARATORS
-                                .iter()
-                                .any(|(phrase, _)| phrase.split(' ').any(|part| part == *word))
-                            || [
-                                "there", "it", "they", "was", "were", "is", "are", "be", "than",
-                                "we", "got", "get", "gets",
-                            ]
-                            .contains(word)
-                    });
+                let says_nothing = |word: &&str| {
+                    vocab::PAYLOAD.contains(word)
+                        || vocab::FILLERS.contains(word)
+                        || word.trim_end_matches('%').parse::<f64>().is_ok()
+                        || COMPARATORS
+                            .iter()
+                            .any(|(phrase, _)| phrase.split(' ').any(|part| part == *word))
+                        || [
+                            "there", "it", "they", "was", "were", "is", "are", "be", "than", "we",
+                            "got", "get", "gets", "has", "have", "had", "goes", "go", "rises",
+                            "climbs", "drops", "falls", "reaches", "hits",
+                        ]
+                        .contains(word)
+                };
+                let says_only_a_count = comparator.is_some() && content.iter().all(says_nothing);
+                // "if more than 5000 messages are waiting" and a skill that
+                // reads "how many messages are waiting": its one output is
+                // that count, whatever it is called (`depth`).
+                let description: Vec<String> = skill
+                    .description
+                    .to_lowercase()
+                    .split(|c: char| !c.is_alphanumeric())
+                    .map(str::to_string)
+                    .collect();
+                let counts = ["how many", "how much", "number of"]
+                    .iter()
+                    .any(|phrase| skill.description.to_lowercase().contains(phrase));
+                let measured = content.iter().filter(|word| !says_nothing(word));
+                // "above 80 degrees" and "… in degrees Celsius": the unit
+                // the skill measures in.
+                let in_unit = description.windows(2).any(|pair| {
+                    pair[0] == "in" && measured.clone().any(|word| same_word(&pair[1], word))
+                });
+                let counts_what_is_said = (counts || in_unit)
+                    && measured.clone().next().is_some()
+                    && measured
+                        .clone()
+                        .all(|word| description.iter().any(|known| same_word(known, word)));
                 match (named, outputs.as_slice()) {
                     (Some(named), _) => Some(named.to_string()),
-                    (None, [only]) if says_only_a_count => Some(only.to_string()),
+                    (None, [only]) if says_only_a_count || counts_what_is_said => {
+                        Some(only.to_string())
+                    }
                     _ => None,
                 }
             });

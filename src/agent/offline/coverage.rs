@@ -909,11 +909,17 @@ fn step_does_its_clause(
     heard: &fit::ClauseWords,
     skills: &[Skill],
     new_skills: &[Skill],
+    named_by_user: bool,
 ) -> bool {
     let Some(skill) = skill else {
         return false;
     };
     let is_new = new_skills.iter().any(|new| new.name == skill.name);
+    // "there isn't a skill for logging yet, name it signup-logger": the
+    // user said the installed one is not it.
+    if is_new && named_by_user {
+        return step.description.is_some();
+    }
     if step.description.is_none()
         || !(fit::fits(skill, heard) || (is_new && fit::concept_fits(skill, heard)))
     {
@@ -957,6 +963,7 @@ pub(super) fn unaccounted_creation(
     workflow: &Workflow,
     skills: &[Skill],
     new_skills: &[Skill],
+    named_by_user: &[String],
 ) -> Vec<String> {
     let mut grounds = Grounds::default();
     grounds.vocabulary(vocab::CREATE);
@@ -1005,8 +1012,24 @@ pub(super) fn unaccounted_creation(
                         .chain(new_skills)
                         .find(|skill| skill.name == name)
                 });
-                if step_does_its_clause(step, skill, &clause, &heard, skills, new_skills) {
+                let named_by_user = skill.is_some_and(|skill| named_by_user.contains(&skill.name));
+                if step_does_its_clause(
+                    step,
+                    skill,
+                    &clause,
+                    &heard,
+                    skills,
+                    new_skills,
+                    named_by_user,
+                ) {
                     add_new_step(&mut grounds, workflow, step, skills, skill);
+                    // "turn them into html": a verb read as another
+                    // ("convert") is the word the request wrote.
+                    if let Some(first) = clause.first()
+                        && heard.verb.as_deref().is_some_and(|verb| verb != first.word)
+                    {
+                        grounds.text(&first.word);
+                    }
                     // A step given the whole list does each of them.
                     if step
                         .description
@@ -1025,6 +1048,16 @@ pub(super) fn unaccounted_creation(
                 if !heard.object.is_empty() {
                     antecedent = heard.object.clone();
                 }
+                // "it" is also what an installed skill made, as the
+                // builder read it.
+                if let Some(skill) = skill.filter(|skill| skills.contains(skill)) {
+                    for output in skill.output_names() {
+                        let output = output.to_lowercase();
+                        if !antecedent.contains(&output) {
+                            antecedent.push(output);
+                        }
+                    }
+                }
                 // An installed skill named in the request ("using
                 // pg-loader"); a new skill's name comes from the request.
                 if let Some(skill) = skill.filter(|skill| skills.contains(skill)) {
@@ -1041,6 +1074,32 @@ pub(super) fn unaccounted_creation(
     for duration in durations(body) {
         if durations_written.contains(&duration.secs()) {
             accounted[duration.start..duration.end].fill(true);
+        }
+    }
+    // "+44 7700 900123": a value written in several words, lifted whole.
+    for (tokens, literal) in super::build::literals(body) {
+        use super::build::Literal;
+        let value = match &literal {
+            Literal::Url(text)
+            | Literal::Path(text)
+            | Literal::Table(text)
+            | Literal::Email(text)
+            | Literal::Channel(text)
+            | Literal::Bucket(text)
+            | Literal::Host(text)
+            | Literal::Phone(text) => text,
+        };
+        let lifted = workflow
+            .context
+            .readonly
+            .values()
+            .any(|held| held.as_str() == Some(value.as_str()));
+        if lifted {
+            for at in tokens {
+                if let Some(done) = accounted.get_mut(at) {
+                    *done = true;
+                }
+            }
         }
     }
     // "a workflow named nightly-sync": the name given.

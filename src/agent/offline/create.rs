@@ -84,12 +84,23 @@ pub(super) fn suggest_name(toks: &[Tok], taken: &[String]) -> String {
     let nouns: Vec<String> = first
         .map(|clause| {
             let clause = strip_fillers(&clause).to_vec();
-            let end = clause
+            // "figure out whether the reviews …": past the verb's particle
+            // and the conjunction.
+            let start = clause
                 .iter()
                 .skip(1)
+                .position(|tok| {
+                    !tok.is_any(&[
+                        "out", "up", "whether", "which", "how", "what", "much", "many",
+                    ])
+                })
+                .map_or(1, |at| at + 1);
+            let end = clause
+                .iter()
+                .skip(start)
                 .position(|tok| PREPOSITIONS.contains(&tok.word.as_str()))
-                .map_or(clause.len(), |at| at + 1);
-            clause[1.min(end)..end]
+                .map_or(clause.len(), |at| at + start);
+            clause[start.min(end)..end]
                 .iter()
                 .filter(|tok| {
                     !is_stopword(&tok.word)
@@ -135,9 +146,49 @@ fn adding_up_is_summing(toks: Vec<Tok>) -> Vec<Tok> {
     out
 }
 
+/// "how much free memory is left on app-02? send it to #infra": a question
+/// ends a sentence, and asking how much or how many of something there is
+/// checks it.
+fn questions_are_checks(text: &str, toks: Vec<Tok>) -> Vec<Tok> {
+    let mut out: Vec<Tok> = Vec::with_capacity(toks.len());
+    let mut index = 0;
+    while index < toks.len() {
+        let tok = &toks[index];
+        let sentence_start = out
+            .last()
+            .is_none_or(|last: &Tok| last.is_any(&[".", ";", ",", ":"]));
+        if sentence_start
+            && tok.is("how")
+            && let Some(next) = toks
+                .get(index + 1)
+                .filter(|next| next.is_any(&["much", "many"]))
+        {
+            out.push(Tok {
+                word: "check".into(),
+                raw: text[tok.start..next.end].to_string(),
+                start: tok.start,
+                end: next.end,
+            });
+            index += 2;
+            continue;
+        }
+        out.push(tok.clone());
+        if text[tok.end..].starts_with('?') {
+            out.push(Tok {
+                word: ".".into(),
+                raw: "?".into(),
+                start: tok.end,
+                end: tok.end + 1,
+            });
+        }
+        index += 1;
+    }
+    out
+}
+
 /// Builds the workflow a description asks for.
 pub(super) fn create(text: &str, name: &str, skills: &[Skill]) -> Result<Creation, NotCreated> {
-    let toks = adding_up_is_summing(super::text::tokenize(text));
+    let toks = adding_up_is_summing(questions_are_checks(text, super::text::tokenize(text)));
     let body = &toks[description_start(&toks)..];
     // "make the database better": no step says what to do.
     let vague = body.iter().any(|tok| {
@@ -351,8 +402,9 @@ pub(super) fn create(text: &str, name: &str, skills: &[Skill]) -> Result<Creatio
     let mut new_skills = builder.new_skills.clone();
     name_new_skills(&metas, &mut workflow, &mut new_skills, skills);
     builder.new_skills = new_skills;
+    let named: Vec<String> = metas.iter().filter_map(|meta| meta.name.clone()).collect();
     let mut unaccounted =
-        super::coverage::unaccounted_creation(body, &workflow, skills, &builder.new_skills);
+        super::coverage::unaccounted_creation(body, &workflow, skills, &builder.new_skills, &named);
     // An introduction's words describe the input it gives.
     unaccounted.retain(|word| !introductions.contains(word));
     for word in unproduced {
@@ -483,6 +535,20 @@ fn name_new_skills(
                         .unwrap_or(id)
                         .to_lowercase();
                     super::text::same_stem(&super::text::stem(&first), verb)
+                })
+            })
+            // "make a new skill called cpu-usage for it": the step whose
+            // words the name says.
+            .or_else(|| {
+                let parts: Vec<&str> = name.split('-').filter(|part| part.len() >= 3).collect();
+                ids.iter().find(|(_, description)| {
+                    let words = super::text::tokenize(description);
+                    !parts.is_empty()
+                        && parts.iter().all(|part| {
+                            words
+                                .iter()
+                                .any(|tok| super::text::same_word(&tok.word, part))
+                        })
                 })
             })
             .or_else(|| {
@@ -649,6 +715,26 @@ fn source_for(clause: &[Tok], builder: &mut Builder) -> Source {
         "validate",
         "notify",
     ];
+    // "figure out whether the reviews at https://… are positive": an
+    // installed skill that takes no address works on what is there, which
+    // a fetch gets first.
+    let takes_address = |skill: &Skill| {
+        skill.input_names().any(|input| {
+            input
+                .to_lowercase()
+                .split('_')
+                .any(|part| ["url", "uri", "endpoint", "feed", "link", "address"].contains(&part))
+        })
+    };
+    if let Some(skill) = own.filter(|skill| !takes_address(skill))
+        && skill.input_names().next().is_some()
+        && let Some(tokens) = literals(clause).into_iter().find_map(|(tokens, literal)| {
+            matches!(&literal, super::build::Literal::Url(url) if url.starts_with("http"))
+                .then_some(tokens)
+        })
+    {
+        return fetch_first(clause, &tokens, builder);
+    }
     // "check the disk", "get the forecast": a generic verb gets its object.
     if clause
         .first()
@@ -704,25 +790,7 @@ fn source_for(clause: &[Tok], builder: &mut Builder) -> Source {
         )
     });
     if let Some(tokens) = url_object.filter(|_| moves && destination) {
-        let mut fetch = vec![Tok {
-            word: "fetch".into(),
-            raw: "fetch".into(),
-            start: clause[0].start,
-            end: clause[0].start,
-        }];
-        fetch.extend(tokens.iter().map(|at| clause[*at].clone()));
-        let rest: Vec<Tok> = clause
-            .iter()
-            .enumerate()
-            .filter(|(at, tok)| {
-                !(tokens.contains(at) || (tok.is("from") && tokens.contains(&(at + 1))))
-            })
-            .map(|(_, tok)| tok.clone())
-            .collect();
-        return match builder.action(&fetch, &[], false) {
-            Some(step) => Source::Built(Box::new(step), rest),
-            None => Source::NotNeeded,
-        };
+        return fetch_first(clause, &tokens, builder);
     }
     // A file or folder named holds what is worked on.
     if found.iter().any(|(_, literal)| {
@@ -752,7 +820,8 @@ fn source_for(clause: &[Tok], builder: &mut Builder) -> Source {
         })
         .map(|tok| tok.word.clone())
         .collect();
-    if words.is_empty() {
+    // "convert 250 USD": an amount is given, not data to get.
+    if words.is_empty() || object.iter().any(|tok| number(&tok.word).is_some()) {
         return Source::NotNeeded;
     }
     // An installed skill that gets it: "get the CPU load of build-03".
@@ -791,9 +860,11 @@ fn source_for(clause: &[Tok], builder: &mut Builder) -> Source {
         rest.extend(clause[end..].iter().cloned());
         return Source::Built(Box::new(step), rest);
     }
-    // A skill made for the step takes what it works on; an installed one
-    // that fits is left without it, so the words are asked about.
-    if own.is_none() {
+    // A skill made for the step takes what it works on; so does an
+    // installed one with an input for it, which the user fills in ("the
+    // product prices" go to currency-convert's amount). One that takes
+    // nothing is left without it, so the words are asked about.
+    if own.is_none_or(|skill| skill.input_names().next().is_some()) {
         return Source::NotNeeded;
     }
     Source::Missing(
@@ -803,6 +874,30 @@ fn source_for(clause: &[Tok], builder: &mut Builder) -> Source {
             .map(|tok| tok.raw.clone())
             .collect(),
     )
+}
+
+/// A fetch of the address at `tokens` of the clause, and the clause left
+/// without it for the step after.
+fn fetch_first(clause: &[Tok], tokens: &[usize], builder: &mut Builder) -> Source {
+    let mut fetch = vec![Tok {
+        word: "fetch".into(),
+        raw: "fetch".into(),
+        start: clause[0].start,
+        end: clause[0].start,
+    }];
+    fetch.extend(tokens.iter().map(|at| clause[*at].clone()));
+    let rest: Vec<Tok> = clause
+        .iter()
+        .enumerate()
+        .filter(|(at, tok)| {
+            !(tokens.contains(at) || (tok.is_any(&["from", "at"]) && tokens.contains(&(at + 1))))
+        })
+        .map(|(_, tok)| tok.clone())
+        .collect();
+    match builder.action(&fetch, &[], false) {
+        Some(step) => Source::Built(Box::new(step), rest),
+        None => Source::NotNeeded,
+    }
 }
 
 /// A step given a new skill while an installed one, ranked first for its

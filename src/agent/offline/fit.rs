@@ -21,7 +21,7 @@ use crate::core::vocabulary as vocab;
 
 use super::build::{PREPOSITIONS, is_path, is_url, literals, strip_fillers};
 use super::concepts::{concepts_of, is_verb};
-use super::text::{Tok, is_stopword, lemma, number, same_stem, stem};
+use super::text::{Tok, is_stopword, lemma, number, same_stem, same_word, stem};
 
 /// The words of a clause, read once for fitting skills to it.
 #[derive(Debug, Clone, Default)]
@@ -42,6 +42,17 @@ pub(super) struct ClauseWords {
     pub values: Vec<String>,
     /// Whether it names a web address (something to fetch).
     pub has_url: bool,
+    /// What it says is not meant: "check the cpu usage (not the
+    /// temperature!)".
+    pub excluded: Vec<String>,
+    /// The words of `all` that stand for "it": said by an earlier clause.
+    pub borrowed: Vec<String>,
+    /// What the clause before spoke of and its step made: "the tarball"
+    /// after a step that outputs one is no new thing.
+    pub antecedent: Vec<String>,
+    /// How many words of `object` come before its first "of": "the
+    /// connection pool of the billing service" is a pool.
+    pub before_of: Option<usize>,
 }
 
 fn words_of_value(raw: &str) -> Vec<String> {
@@ -70,6 +81,9 @@ pub(super) fn clause_words(clause: &[Tok], antecedent: &[String]) -> ClauseWords
     let mut in_object = false;
     let mut pronoun = false;
     let mut has_url = false;
+    let mut excluded: Vec<String> = Vec::new();
+    let mut negated = false;
+    let mut before_of = None;
     // What kind of value a literal is says what the step works with.
     for (_, literal) in &found {
         use super::build::Literal;
@@ -92,6 +106,19 @@ pub(super) fn clause_words(clause: &[Tok], antecedent: &[String]) -> ClauseWords
     for (index, tok) in clause.iter().enumerate() {
         if tok.is_punctuation() {
             in_object = false;
+            negated = false;
+            continue;
+        }
+        // "(not the temperature!)": what follows "not" is set aside, up to
+        // the next mark.
+        if verb.is_some() && tok.is_any(&["not", "except"]) {
+            negated = true;
+            continue;
+        }
+        if negated {
+            if !is_stopword(&tok.word) {
+                excluded.push(tok.word.clone());
+            }
             continue;
         }
         if literal_at.contains(&index) || is_url(&tok.raw) || is_path(&tok.raw) {
@@ -108,9 +135,28 @@ pub(super) fn clause_words(clause: &[Tok], antecedent: &[String]) -> ClauseWords
                 .skip(index + 1)
                 .take(2)
                 .any(|next| next.is("up"));
+            // "turn it into a pdf", "make a pdf out of the page": one
+            // thing made into another is converted.
+            let made_into = clause.iter().skip(index + 1).any(|next| next.is("into"))
+                || clause
+                    .windows(2)
+                    .skip(index + 1)
+                    .any(|pair| pair[0].is("out") && pair[1].is("of"));
+            // "find out which IP …", "figure out whether …": what is found
+            // out is said by the rest of the clause.
+            let out_follows = clause.get(index + 1).is_some_and(|next| next.is("out"))
+                && !clause.get(index + 2).is_some_and(|next| next.is("of"));
+            // "how much free memory is left": asking how much there is
+            // checks it.
+            let amount_follows = clause
+                .get(index + 1)
+                .is_some_and(|next| next.is_any(&["much", "many"]));
             let joined = match word {
+                "find" | "figure" | "work" if out_follows => Some("check".to_string()),
+                "how" if amount_follows => Some("check".to_string()),
                 "back" if up_follows => Some("backup".to_string()),
                 "add" if up_follows => Some("sum".to_string()),
+                "turn" | "change" | "make" if made_into => Some("convert".to_string()),
                 _ => None,
             };
             verb = Some(joined.unwrap_or_else(|| lemma(word)));
@@ -120,8 +166,20 @@ pub(super) fn clause_words(clause: &[Tok], antecedent: &[String]) -> ClauseWords
         if tok.is_any(&["it", "them", "this", "that", "these", "those"]) {
             pronoun = true;
         }
-        if tok.is("up") {
+        if tok.is("up")
+            || (tok.is_any(&["out", "much", "many"])
+                && index == 1
+                && verb.as_deref() == Some("check"))
+        {
             continue;
+        }
+        // "free memory is left on app-02": what is said of the object ends
+        // it.
+        if tok.is_any(&["is", "are"]) {
+            in_object = false;
+        }
+        if tok.is("of") && in_object && !object.is_empty() && before_of.is_none() {
+            before_of = Some(object.len());
         }
         // "check each order": a determiner right after the verb, not the
         // start of "every hour".
@@ -135,7 +193,11 @@ pub(super) fn clause_words(clause: &[Tok], antecedent: &[String]) -> ClauseWords
         if determiner {
             continue;
         }
-        if PREPOSITIONS.contains(&word) || tok.is_any(&["i", "we", "you", "they", "which", "who"]) {
+        let out_of = tok.is("out") && clause.get(index + 1).is_some_and(|next| next.is("of"));
+        if PREPOSITIONS.contains(&word)
+            || out_of
+            || tok.is_any(&["i", "we", "you", "they", "which", "who", "whether"])
+        {
             in_object = false;
         }
         if vocab::PAYLOAD.contains(&word) {
@@ -154,8 +216,14 @@ pub(super) fn clause_words(clause: &[Tok], antecedent: &[String]) -> ClauseWords
         }
         all.push(word);
     }
+    let mut borrowed = Vec::new();
     if pronoun || object.is_empty() {
-        all.extend(antecedent.iter().cloned());
+        borrowed = antecedent
+            .iter()
+            .filter(|word| !all.contains(word))
+            .cloned()
+            .collect();
+        all.extend(borrowed.iter().cloned());
     }
     ClauseWords {
         verb: verb.filter(|verb| verb != "up"),
@@ -165,6 +233,19 @@ pub(super) fn clause_words(clause: &[Tok], antecedent: &[String]) -> ClauseWords
         payload,
         values,
         has_url,
+        excluded,
+        borrowed,
+        before_of,
+        antecedent: antecedent
+            .iter()
+            .flat_map(|word| {
+                std::iter::once(word.clone()).chain(
+                    word.split('_')
+                        .filter(|part| part.len() >= 3 && *part != word.as_str())
+                        .map(str::to_string),
+                )
+            })
+            .collect(),
     }
 }
 
@@ -246,10 +327,14 @@ fn skill_actions(skill: &Skill) -> Vec<String> {
     actions
 }
 
-fn noun_group(word: &str) -> Option<usize> {
-    vocab::NOUN_GROUPS
-        .iter()
-        .position(|group| group.contains(&word) || group.contains(&lemma(word).as_str()))
+pub(super) fn noun_group(word: &str) -> Option<usize> {
+    let group_of = |word: &str| {
+        vocab::NOUN_GROUPS
+            .iter()
+            .position(|group| group.contains(&word) || group.contains(&lemma(word).as_str()))
+    };
+    // "temp" is short for "temperature", which a group holds.
+    group_of(word).or_else(|| vocab::expand(word).iter().find_map(|long| group_of(long)))
 }
 
 /// Whether two words mean the same here: one word, forms of one word, a
@@ -266,7 +351,26 @@ fn same_meaning(left: &str, right: &str) -> bool {
     {
         return true;
     }
+    let action = |word: &str| {
+        vocab::SAME_ACTIONS
+            .iter()
+            .position(|group| group.contains(&word) || group.contains(&lemma(word).as_str()))
+    };
+    if let (Some(a), Some(b)) = (action(left), action(right))
+        && a == b
+    {
+        return true;
+    }
     concepts_of(left).any(|concept| concepts_of(right).any(|other| std::ptr::eq(concept, other)))
+}
+
+/// Whether a name part is a verb made of the word ("sessionize" of
+/// "sessions", "tokenise" of "token").
+fn made_of(part: &str, word: &str) -> bool {
+    ["ize", "ise", "ify"].iter().any(|ending| {
+        part.strip_suffix(ending)
+            .is_some_and(|base| base.len() >= 4 && same_word(base, &lemma(word)))
+    })
 }
 
 fn speaks_of(words: &[String], word: &str) -> bool {
@@ -275,6 +379,12 @@ fn speaks_of(words: &[String], word: &str) -> bool {
 
 /// Whether the skill does what the clause asks (see the module comment).
 pub(super) fn fits(skill: &Skill, clause: &ClauseWords) -> bool {
+    misfit(skill, clause).is_none()
+}
+
+/// Why the skill does not do what the clause asks, if it does not: the
+/// trace of a skill choice says it.
+pub(super) fn misfit(skill: &Skill, clause: &ClauseWords) -> Option<String> {
     let words = skill_words(skill);
     let actions = skill_actions(skill);
     let generic_verb = clause
@@ -292,7 +402,12 @@ pub(super) fn fits(skill: &Skill, clause: &ClauseWords) -> bool {
         // about health, not about an API to fetch.
         let head = clause
             .object
-            .last()
+            .get(
+                clause
+                    .before_of
+                    .unwrap_or(clause.object.len())
+                    .saturating_sub(1),
+            )
             .filter(|head| !vocab::GENERIC_NAME_PARTS.contains(&head.as_str()));
         match head {
             Some(head) => about.push(head.clone()),
@@ -341,6 +456,21 @@ pub(super) fn fits(skill: &Skill, clause: &ClauseWords) -> bool {
     if moves && into(&["file"]) {
         does.push("write".into());
     }
+    // "write a line to logs/backup.log": what is written to a log is
+    // logged.
+    let writes = moves
+        || clause
+            .verb
+            .as_deref()
+            .is_some_and(|verb| ["add", "append", "write"].contains(&verb));
+    if writes
+        && clause
+            .values
+            .iter()
+            .any(|word| word == "log" || word == "logs")
+    {
+        does.push("log".into());
+    }
     // "get the sales from https://…", "read the records from https://…":
     // what is at a web address is fetched.
     // "check https://…" checks its health, which fetching does not.
@@ -351,10 +481,88 @@ pub(super) fn fits(skill: &Skill, clause: &ClauseWords) -> bool {
     if reads && clause.has_url {
         does.push("fetch".into());
     }
-    let acts = does.iter().any(|word| speaks_of(&actions, word))
+    let name = skill.name.to_lowercase();
+    let parts: Vec<&str> = name.split(['-', '_']).collect();
+    // A skill named for the clause's own verb does it (`sessionize`,
+    // `bq-load`), whatever its description starts with; so does one whose
+    // description starts with that verb, when the verb says what is done
+    // ("Append a line to a log file" for "append it to logs/cpu.log"), not
+    // only that something is read or made.
+    let named_for_verb = !generic_verb
+        && clause.verb.as_deref().is_some_and(|verb| {
+            let in_name = parts.iter().any(|part| {
+                part.len() >= 3
+                    && noun_group(part).is_none()
+                    && vocab::technology_family(part).is_none()
+                    && same_word(part, verb)
+            });
+            let first_said = skill
+                .description
+                .split_whitespace()
+                .next()
+                .is_some_and(|first| same_word(&first.to_lowercase(), verb));
+            in_name || (first_said && !vocab::WEAK_VERBS.contains(&verb))
+        });
+    // "check the billing queue" reads it: a skill that purges or restarts
+    // what it acts on is not a check.
+    let only_reads = clause
+        .verb
+        .as_deref()
+        .is_some_and(|verb| ["check", "get", "look"].contains(&verb));
+    if only_reads
+        && let Some(change) = actions.iter().find(|action| {
+            vocab::CHANGING_VERBS
+                .iter()
+                .any(|verb| same_word(verb, action))
+        })
+    {
+        return Some(format!("{change}s what the clause only reads"));
+    }
+    // A skill for what the clause says it does not mean is not it.
+    if let Some(word) = clause.excluded.iter().find(|word| {
+        parts
+            .iter()
+            .any(|part| !part.is_empty() && strictly_same(part, word))
+    }) {
+        return Some(format!("'{word}' is not meant"));
+    }
+    // `xml-to-json` converts: a clause that names both of its ends asks
+    // for it, whatever its verb ("translate the xml file to json").
+    let converts = parts
+        .iter()
+        .position(|part| *part == "to")
+        .is_some_and(|at| {
+            let said_one = |end: &str| {
+                clause
+                    .all
+                    .iter()
+                    .chain(&clause.values)
+                    .chain(&clause.kinds)
+                    .any(|word| same_meaning(word, end))
+            };
+            at > 0 && at + 1 < parts.len() && said_one(parts[at - 1]) && said_one(parts[at + 1])
+        });
+    // "translate the xml file to json" converts formats: a skill that
+    // speaks of neither format (a translator of languages) is not it.
+    let converting = clause.verb.as_deref().is_some_and(|verb| {
+        ["change", "convert", "transform", "translate", "turn"].contains(&verb)
+    });
+    if converting
+        && let Some(format) = clause.all.iter().find(|word| {
+            vocab::technology_family(word) == Some("format") && !speaks_of(&words, word)
+        })
+    {
+        return Some(format!("does not convert {format}"));
+    }
+    let acts = converts
+        || named_for_verb
+        || does.iter().any(|word| speaks_of(&actions, word))
         || about.iter().any(|word| speaks_of(&words, word));
     if !acts {
-        return false;
+        return Some(format!(
+            "does not {}",
+            does.first().or(about.first()).map_or("act", String::as_str)
+        ));
     }
     let said: Vec<String> = clause
         .all
@@ -365,8 +573,6 @@ pub(super) fn fits(skill: &Skill, clause: &ClauseWords) -> bool {
         .cloned()
         .chain(clause.verb.clone())
         .collect();
-    let name = skill.name.to_lowercase();
-    let parts: Vec<&str> = name.split(['-', '_']).collect();
     // `xml-to-json` converts one thing into another: the clause must say
     // one of them ("convert USD to EUR" is not its job).
     if let Some(at) = parts.iter().position(|part| *part == "to")
@@ -376,7 +582,7 @@ pub(super) fn fits(skill: &Skill, clause: &ClauseWords) -> bool {
             .iter()
             .any(|word| same_meaning(word, parts[at - 1]) || same_meaning(word, parts[at + 1]))
     {
-        return false;
+        return Some("converts something the clause does not name".into());
     }
     // What kind of step the skill is: the concepts of its name's verbs
     // and of its description's first word.
@@ -399,7 +605,7 @@ pub(super) fn fits(skill: &Skill, clause: &ClauseWords) -> bool {
                 .collect::<Vec<_>>()
         })
         .collect();
-    parts.iter().all(|&part| {
+    let name_part_said = |part: &str| -> bool {
         if part.is_empty()
             || part.chars().all(|c| c.is_ascii_digit())
             || is_stopword(part)
@@ -466,14 +672,66 @@ pub(super) fn fits(skill: &Skill, clause: &ClauseWords) -> bool {
         }
         // The verb names a part only as itself: "resize" belongs with
         // images as a kind of step, but says nothing of an EBS volume.
-        said.iter()
+        let said_here = said
+            .iter()
             .filter(|word| Some(*word) != clause.verb.as_ref())
-            .any(|word| same_meaning(word, part))
+            .any(|word| same_meaning(word, part) || made_of(part, word))
             || clause
                 .verb
                 .as_deref()
-                .is_some_and(|verb| strictly_same(verb, part))
-    })
+                .is_some_and(|verb| strictly_same(verb, part));
+        if said_here {
+            return true;
+        }
+        // "check the orders queue": what a skill measures of the thing
+        // (`queue-depth`) is what checking it reads.
+        if generic_verb && vocab::MEASURE_NAME_PARTS.contains(&part) {
+            return true;
+        }
+        // A skill named for the clause's verb does it; the rest of its
+        // name says what it makes or how (`log-line`, `rclone-copy`,
+        // `gpg-encrypt`), unless that is a thing the planner knows, which
+        // the clause must say, or the clause's object is a thing the skill
+        // does not speak of.
+        named_for_verb
+            && noun_group(part).is_none()
+            && vocab::technology_family(part).is_none()
+            && !vocab::FAMILY_WORDS.contains(&part)
+            && covers(skill, &words, clause)
+    };
+    let unsaid = parts.iter().find(|&&part| !name_part_said(part));
+    unsaid.map(|part| format!("'{part}' is not said"))
+}
+
+/// Whether the skill speaks of everything the clause says besides its
+/// verb: each word (or the step before made it) and each kind of value
+/// (an input takes it). A part of the skill's name the clause does not
+/// say is then how it works (`rclone`, `gpg`), not another thing: "create
+/// a github issue" is not `jira-create`'s job, "append the rows to the
+/// orders table" not `log-line`'s.
+fn covers(skill: &Skill, words: &[String], clause: &ClauseWords) -> bool {
+    let inputs: Vec<String> = skill.input_names().map(str::to_lowercase).collect();
+    let words_said = clause
+        .all
+        .iter()
+        .filter(|word| !clause.borrowed.contains(word))
+        .all(|word| speaks_of(words, word) || clause.antecedent.contains(word));
+    let values_taken = clause.kinds.iter().all(|kind| {
+        let hints: &[&str] = match kind.as_str() {
+            "email" => &["to", "recipient", "email", "address"],
+            "file" => &["file", "path", "dir", "folder", "source"],
+            "url" => &["url", "endpoint", "remote", "destination", "uri"],
+            "host" => &["host", "hostname", "server", "machine", "domain"],
+            "phone" => &["phone", "number"],
+            _ => &[],
+        };
+        inputs.iter().any(|input| {
+            input
+                .split('_')
+                .any(|part| hints.contains(&part) || part == kind)
+        })
+    });
+    words_said && values_taken
 }
 
 /// Whether a skill qwf proposes for a concept does what the clause says:
@@ -509,7 +767,15 @@ pub(super) fn choose<'a>(
     tracing::trace!(
         query,
         ?clause,
-        ranked = ?ranking.hits.iter().map(|hit| skills[hit.index].name.as_str()).collect::<Vec<_>>(),
+        ranked = ?ranking
+            .hits
+            .iter()
+            .take(4)
+            .map(|hit| {
+                let skill = &skills[hit.index];
+                (skill.name.as_str(), misfit(skill, clause))
+            })
+            .collect::<Vec<_>>(),
         fitting = ?fitting.iter().map(|skill| skill.name.as_str()).collect::<Vec<_>>(),
         "offline planner skill choice"
     );
@@ -549,6 +815,15 @@ pub(super) fn passed_over<'a>(
         .first()
         .map(|hit| &skills[hit.index])?;
     let words = skill_words(top);
+    // A verb the planner knows that is not what the skill does is another
+    // action ("rotate the nginx logs" and `log-line`, which appends): a
+    // new skill, no doubt.
+    if is_verb(verb)
+        && !vocab::GENERIC_VERBS.contains(&verb)
+        && !speaks_of(&skill_actions(top), verb)
+    {
+        return None;
+    }
     // A skill for a thing the planner knows ("crops photos") that the
     // clause does not speak of is for another thing.
     let for_another_thing = words
@@ -579,12 +854,19 @@ fn agreement(skill: &Skill, clause: &ClauseWords) -> usize {
         .chain(&clause.kinds)
         .chain(clause.verb.iter())
         .map(|word| {
-            if words.iter().any(|known| strictly_same(known, word)) {
+            let score = if words.iter().any(|known| strictly_same(known, word)) {
                 2
             } else if speaks_of(&words, word) {
                 1
             } else {
                 0
+            };
+            // What "it" stands for was said by another clause: it counts
+            // less than this clause's own words.
+            if clause.borrowed.contains(word) {
+                score.min(1)
+            } else {
+                score
             }
         })
         .sum();
