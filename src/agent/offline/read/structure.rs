@@ -741,12 +741,17 @@ pub(crate) fn parse_set_value(toks: &[Tok], text: &str) -> Option<Edit> {
         " thank you",
         " again",
     ];
+    // Only after a one-word value: free text ("Open incidents right now")
+    // and quoted text are kept whole.
+    let quoted = toks
+        .get(value_at)
+        .is_some_and(|tok| tok.raw.starts_with(['"', '\'', '“']));
     while let Some(cut) = AFTERWORDS.iter().find_map(|suffix| {
         let lower = value.to_lowercase();
-        lower
-            .trim_end_matches(['.', '!', ','])
-            .ends_with(suffix)
-            .then(|| lower.trim_end_matches(['.', '!', ',']).len() - suffix.len())
+        let trimmed = lower.trim_end_matches(['.', '!', ',']);
+        (!quoted && trimmed.ends_with(suffix))
+            .then(|| trimmed.len() - suffix.len())
+            .filter(|cut| !lower[..*cut].trim().contains(' '))
     }) {
         value.truncate(cut);
         value = value.trim_end_matches([',', ' ']).to_string();
