@@ -750,6 +750,20 @@ pub(super) fn plan(context: &EditContext) -> Plan {
         // "change the table": a change named without its value.
         return context.missing_value(&toks).unwrap_or(Plan::NotUnderstood);
     };
+    // "point the migrations at the new database server": a value named,
+    // not given.
+    if edits.iter().any(|edit| {
+        matches!(edit, Edit::SetValue { value, .. }
+            if super::text::has_any(&tokenize(value), crate::core::vocabulary::ELSEWHERE)
+                && super::build::literals(&tokenize(value)).is_empty())
+    }) {
+        return context.missing_value(&toks).unwrap_or_else(|| {
+            Plan::Ask(format!(
+                "Which value do you mean by \"{}\"? Say it in the request, for example: \"… at db-02.example.com\".",
+                context.text.trim()
+            ))
+        });
+    }
     tracing::trace!(
         request = context.text,
         ?edits,

@@ -67,6 +67,25 @@ pub(super) fn versions(toks: &[Tok]) -> Vec<u64> {
 
 /// "two versions ago", "three changes back", "a version ago": how many.
 fn changes_ago(toks: &[Tok]) -> Option<u64> {
+    // "a couple of versions ago" is two.
+    let toks: Vec<Tok> = toks
+        .iter()
+        .enumerate()
+        .filter(|(at, tok)| {
+            !(tok.is("of")
+                && at
+                    .checked_sub(1)
+                    .is_some_and(|before| toks[before].is("couple")))
+                && !(tok.is_any(&["a"]) && toks.get(at + 1).is_some_and(|next| next.is("couple")))
+        })
+        .map(|(_, tok)| {
+            let mut tok = tok.clone();
+            if tok.is("couple") {
+                tok.word = "2".into();
+            }
+            tok
+        })
+        .collect();
     toks.windows(3).find_map(|triple| {
         let counted = match triple[0].word.as_str() {
             "a" | "an" => Some(1),
@@ -343,6 +362,15 @@ pub(super) fn classify(text: &str, create_mode: bool) -> Intent {
         if !words.is_empty() {
             return Intent::Restore { words };
         }
+        // "put it back the way it was (originally)": nothing named.
+        return if toks
+            .iter()
+            .any(|tok| tok.is_any(&["original", "originally", "first", "start"]))
+        {
+            Intent::RollbackTo(1)
+        } else {
+            Intent::Undo(1)
+        };
     }
     // "I want the original version back", "put v2 back": a version named,
     // then "back".
@@ -669,6 +697,21 @@ mod tests {
             Intent::Undo(1)
         );
         assert_eq!(classify("oops, revert that", false), Intent::Undo(1));
+        assert_eq!(
+            classify("put it back the way it was originally", false),
+            Intent::RollbackTo(1)
+        );
+        assert_eq!(
+            classify("put it back the way it was", false),
+            Intent::Undo(1)
+        );
+        assert_eq!(
+            classify(
+                "can you make it how it was a couple of versions ago?",
+                false
+            ),
+            Intent::Undo(2)
+        );
         assert_eq!(classify("is this workflow valid?", false), Intent::Validate);
         assert_eq!(
             classify("are there any errors in the pipeline", false),

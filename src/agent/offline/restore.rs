@@ -37,6 +37,9 @@ pub(super) enum Restore {
 /// Words that say how to undo, not what: the thing undone is named by the
 /// others ("put the table name back the way it was, keep everything else").
 const HOW: &[&str] = &[
+    "old",
+    "former",
+    "originally",
     "bring",
     "put",
     "get",
@@ -125,13 +128,21 @@ pub(super) fn plan(
     let mut chosen: Vec<u64> = Vec::new();
     let mut unknown: Vec<&str> = Vec::new();
     for word in words {
-        let found = history
-            .iter()
-            .filter(|(version, description)| {
-                *version > 1 && describes_change(word, description, Some(head))
-            })
-            .map(|(version, _)| *version)
-            .max();
+        // A description that says the word ("set context.table = …") before
+        // one about a step the word also names (the step reading the table).
+        let said = |description: &str| {
+            let lower = description.to_lowercase();
+            lower.contains(word.as_str()) || lower.contains(&super::text::stem(word))
+        };
+        let latest = |check: &dyn Fn(&str) -> bool| {
+            history
+                .iter()
+                .filter(|(version, description)| *version > 1 && check(description))
+                .map(|(version, _)| *version)
+                .max()
+        };
+        let found = latest(&said)
+            .or_else(|| latest(&|description| describes_change(word, description, Some(head))));
         match found {
             Some(version) => {
                 if !chosen.contains(&version) {

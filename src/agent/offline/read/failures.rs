@@ -445,9 +445,15 @@ pub(crate) fn parse_retry(toks: &[Tok]) -> Option<Edit> {
             .is_some_and(|tok| tok.is_any(&["apart", "between", "delay", "interval"]))
         {
             initial_ms = Some(duration.ms);
+            // "5 seconds between tries", "30 seconds apart": the same wait
+            // each time. "wait 5 seconds before retrying" sets the first
+            // wait and keeps the kind of backoff there is.
+            let after = toks.get(duration.end);
             constant_wait = !before
                 .iter()
-                .any(|word| matches!(*word, "starting" | "initial" | "first"));
+                .any(|word| matches!(*word, "starting" | "initial" | "first"))
+                && !(before.contains(&"wait")
+                    && after.is_some_and(|tok| tok.is_any(&["before", "until"])));
         }
     }
     let backoff = match backoff {
