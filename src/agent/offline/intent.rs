@@ -72,11 +72,12 @@ fn changes_ago(toks: &[Tok]) -> Option<u64> {
         .iter()
         .enumerate()
         .filter(|(at, tok)| {
-            !(tok.is("of")
+            let of_couple = tok.is("of")
                 && at
                     .checked_sub(1)
-                    .is_some_and(|before| toks[before].is("couple")))
-                && !(tok.is_any(&["a"]) && toks.get(at + 1).is_some_and(|next| next.is("couple")))
+                    .is_some_and(|before| toks[before].is("couple"));
+            let a_couple = tok.is("a") && toks.get(at + 1).is_some_and(|next| next.is("couple"));
+            !(of_couple || a_couple)
         })
         .map(|(_, tok)| {
             let mut tok = tok.clone();

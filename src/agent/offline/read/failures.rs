@@ -449,11 +449,12 @@ pub(crate) fn parse_retry(toks: &[Tok]) -> Option<Edit> {
             // each time. "wait 5 seconds before retrying" sets the first
             // wait and keeps the kind of backoff there is.
             let after = toks.get(duration.end);
-            constant_wait = !before
+            let first_only = before
                 .iter()
-                .any(|word| matches!(*word, "starting" | "initial" | "first"))
-                && !(before.contains(&"wait")
-                    && after.is_some_and(|tok| tok.is_any(&["before", "until"])));
+                .any(|word| matches!(*word, "starting" | "initial" | "first"));
+            let before_retrying = before.contains(&"wait")
+                && after.is_some_and(|tok| tok.is_any(&["before", "until"]));
+            constant_wait = !(first_only || before_retrying);
         }
     }
     let backoff = match backoff {
