@@ -320,12 +320,14 @@ pub const CONTINUE: &[&str] = &[
     "break",
     "breaks",
     "carry",
+    "case",
     "continue",
     "continues",
     "crash",
     "crashes",
     "critical",
     "don't",
+    "down",
     "error",
     "errors",
     "even",
@@ -345,6 +347,7 @@ pub const CONTINUE: &[&str] = &[
     "non-critical",
     "nonessential",
     "not",
+    "offline",
     "optional",
     "outage",
     "outages",
@@ -356,6 +359,8 @@ pub const CONTINUE: &[&str] = &[
     "skip",
     "stop",
     "tolerate",
+    "unavailable",
+    "unreachable",
     "whole",
     "workflow",
 ];
@@ -819,8 +824,8 @@ pub const MEASURE_NAME_PARTS: &[&str] = &[
 /// leave out (`non_retryable`): "when it exits with code 4", "on a
 /// timeout".
 pub const ERROR_KINDS: &[&str] = &[
-    "code", "error", "errors", "exit", "exited", "exits", "killed", "signal", "status", "timeout",
-    "timeouts",
+    "code", "error", "errors", "exit", "exited", "exits", "killed", "out", "signal", "status",
+    "time", "timed", "timeout", "timeouts", "times",
 ];
 
 /// Parts of a skill's name that name the payload any skill handles: the

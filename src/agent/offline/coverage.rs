@@ -413,8 +413,29 @@ fn grounds(
                         }
                     }
                 }
-                // A threshold is named by its comparison ("less than 30").
+                // A threshold is named by its comparison ("less than 30"),
+                // and as a threshold or limit when its name says so.
                 let reference = format!("context.{key}");
+                let bound = key.to_lowercase().split(['_', '-']).any(|part| {
+                    matches!(
+                        part,
+                        "min" | "max" | "minimum" | "maximum" | "limit" | "threshold" | "cap"
+                    )
+                });
+                if bound {
+                    grounds.words.extend_from_slice(&[
+                        "threshold",
+                        "limit",
+                        "minimum",
+                        "maximum",
+                        "min",
+                        "max",
+                        "cap",
+                    ]);
+                    for (phrase, _) in super::condition::COMPARATORS {
+                        grounds.words.extend(phrase.split(' '));
+                    }
+                }
                 if tree::walk(workflow).iter().any(|visited| {
                     matches!(&visited.step.kind, StepKind::Conditional { condition, .. }
                         if condition.contains(&reference))

@@ -404,14 +404,22 @@ impl EditContext<'_> {
                 .iter()
                 .any(|word| word.len() >= 3 && same_stem(&stem(word), &stem(&tok.word)))
         };
-        // The key's own words: its name and the input names reading it.
+        // The key's own words: its name, the input names reading it and
+        // the ids of the steps reading it ("thumbnails" for thumb_at, read
+        // by the step 'thumbnails').
         let key_words = |key: &str| -> Vec<String> {
             key.to_lowercase()
                 .split(['_', '-'])
                 .chain(
                     readers(key)
                         .iter()
-                        .flat_map(|(_, input)| input.split(['_', '-']).map(str::to_string))
+                        .flat_map(|(id, input)| {
+                            input
+                                .split(['_', '-'])
+                                .chain(id.split(['_', '-']))
+                                .map(str::to_string)
+                                .collect::<Vec<_>>()
+                        })
                         .collect::<Vec<_>>()
                         .iter()
                         .map(String::as_str),
@@ -457,12 +465,28 @@ impl EditContext<'_> {
                 .map(|key| named_by_key(key))
                 .max()
                 .unwrap_or(0);
-            let chosen: Vec<&String> = if best > 0 {
+            // A number in a unit goes to the one value kept in a unit of
+            // time ("raise the renewal threshold to 60 days": min_days).
+            let timed: Vec<&String> = candidates
+                .iter()
+                .copied()
+                .filter(|key| {
+                    let mut names = vec![key.to_string()];
+                    names.extend(readers(key).into_iter().map(|(_, input)| input));
+                    key_unit_secs(&names).is_some_and(|unit| unit > 0)
+                })
+                .collect();
+            // A plain word ("accurate", "OCR") goes only where the old value
+            // or its likeness says: the words of a key name what changes,
+            // not that this word is its new value.
+            let chosen: Vec<&String> = if best > 0 && value.kind != ValueKind::Word {
                 candidates
                     .iter()
                     .copied()
                     .filter(|key| named_by_key(key) == best)
                     .collect()
+            } else if value.unit_secs.is_some() && timed.len() == 1 {
+                timed
             } else if value.kind == ValueKind::Word {
                 candidates
                     .iter()

@@ -238,9 +238,11 @@ fn is_timeout(toks: &[Tok]) -> bool {
         });
     bounding
         || given
-        || toks
-            .iter()
-            .any(|tok| tok.is_any(&["timeout", "timeouts", "time-out", "deadline"]))
+        || toks.iter().any(|tok| {
+            tok.is_any(&[
+                "timeout", "timeouts", "time-out", "deadline", "patience", "patient",
+            ])
+        })
         || has_any(
             toks,
             &[
@@ -274,9 +276,14 @@ fn not_retried_on(toks: &[Tok], first_retry: usize) -> Option<Edit> {
     let mut unknown = Vec::new();
     let mut used = vec![false; clause.len()];
     for (index, tok) in clause.iter().enumerate() {
-        if tok.is_any(&["timeout", "timeouts", "timed"]) {
+        let times_out = tok.is_any(&["times", "time", "timing"])
+            && clause.get(index + 1).is_some_and(|next| next.is("out"));
+        if tok.is_any(&["timeout", "timeouts", "timed"]) || times_out {
             kinds.push("timeout".to_string());
             used[index] = true;
+            if times_out {
+                used[index + 1] = true;
+            }
         } else if tok.is_any(&["signal", "killed"]) {
             kinds.push("signal".to_string());
             used[index] = true;
@@ -416,9 +423,9 @@ pub(crate) fn parse_retry(toks: &[Tok]) -> Option<Edit> {
             .map(|tok| tok.word.as_str())
             .collect();
         // "cap the wait between retries at one minute": a cap said first.
-        let capped = toks
-            .first()
-            .is_some_and(|tok| tok.is_any(&["cap", "limit"]));
+        let capped = toks[..duration.start]
+            .iter()
+            .any(|tok| tok.is_any(&["cap", "limit"]));
         if capped
             || before
                 .iter()
