@@ -1036,6 +1036,69 @@ fn one_more_of_a_kind_joins_its_siblings_with_its_own_value() {
     assert_eq!(steps.len(), 3);
 }
 
+#[test]
+fn a_value_named_but_not_given_is_asked_for_and_never_written() {
+    let (_dir, store) = home();
+    let before = versions(&store, "data-pipeline");
+    for request in [
+        "point the fetch at the new api server",
+        "save into the new table from now on",
+        "add more memory to the database",
+    ] {
+        let report = run(&store, focus(), request, &mut yes());
+        assert!(
+            report.applied.is_empty(),
+            "{request}: {}",
+            report.final_message
+        );
+    }
+    assert_eq!(versions(&store, "data-pipeline"), before);
+}
+
+#[test]
+fn what_the_speaker_did_and_why_are_remarks_not_requests() {
+    let (_dir, store) = home();
+    run(
+        &store,
+        focus(),
+        "I checked the new schema by hand, so set the schema to schemas/v2.json",
+        &mut yes(),
+    );
+    assert_eq!(
+        head(&store, "data-pipeline").context.readonly["schema"],
+        "schemas/v2.json"
+    );
+    run(
+        &store,
+        focus(),
+        "give the save 2 minutes, as the logs say it has been timing out",
+        &mut yes(),
+    );
+    let workflow = head(&store, "data-pipeline");
+    assert_eq!(step(&workflow, "save").timeout_secs, Some(120));
+    assert_eq!(step(&workflow, "fetch").timeout_secs, None);
+}
+
+#[test]
+fn a_couple_of_versions_ago_is_two() {
+    let (_dir, store) = home();
+    let original = head(&store, "data-pipeline");
+    run(&store, focus(), "add retry to fetch", &mut yes());
+    run(
+        &store,
+        focus(),
+        "set the save timeout to 30 seconds",
+        &mut yes(),
+    );
+    run(
+        &store,
+        focus(),
+        "make it how it was a couple of versions ago",
+        &mut yes(),
+    );
+    assert_eq!(head(&store, "data-pipeline"), original);
+}
+
 // --- references -----------------------------------------------------------------
 
 #[test]

@@ -1195,7 +1195,16 @@ pub(super) fn unaccounted_history(
             || vocab::POSITIONS.contains(&word)
             || matches!(
                 word,
-                "everything" | "mistake" | "wrong" | "way" | "was" | "it" | "how" | "bring" | "put"
+                "everything"
+                    | "mistake"
+                    | "wrong"
+                    | "way"
+                    | "was"
+                    | "it"
+                    | "how"
+                    | "bring"
+                    | "put"
+                    | "couple"
             )
             || version.is_some_and(|version| numbers.contains(&version))
             || super::text::count(word).is_some_and(|value| numbers.contains(&value))
