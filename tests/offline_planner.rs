@@ -775,7 +775,7 @@ fn thumbnailer_home() -> (tempfile::TempDir, Store) {
             "description": "Make thumbnails and file them",
             "steps": [
                 {"id": "shrink", "type": "skill", "skill": "image-shrink",
-                 "inputs": {"dimensions": "context.frame", "quality": "context.mode"}},
+                 "inputs": {"dimensions": "context.frame", "quality": "context.mode", "format": "context.preset"}},
                 {"id": "file", "type": "skill", "skill": "db-write",
                  "inputs": {"rows": "shrink.images", "table": "context.archive_table"}},
                 {"id": "note", "type": "skill", "skill": "db-write",
@@ -785,7 +785,7 @@ fn thumbnailer_home() -> (tempfile::TempDir, Store) {
             ],
             "context": {"readonly": {
                 "frame": "640x480", "mode": "fast", "archive_table": "thumbs_2025",
-                "notes_table": "notes", "retention": 14
+                "notes_table": "notes", "retention": 14, "preset": "webp-q80"
             }}
         }),
     );
@@ -819,6 +819,9 @@ fn values_named_by_their_meaning_go_where_the_old_value_key_or_shape_says() {
     // A number with its unit, in the unit the value is kept in (days).
     run(&store, options(), "keep them for three weeks", &mut yes());
     assert_eq!(value("retention"), 21);
+    // A part of one value replaced.
+    run(&store, options(), "use q90 instead of q80", &mut yes());
+    assert_eq!(value("preset"), "webp-q90");
     // Between two tables, the one the new name continues.
     run(
         &store,

@@ -187,11 +187,18 @@ impl EditContext<'_> {
             .into_iter()
             .flat_map(|(indices, _)| indices)
             .collect();
+        // A part the workflow's skills also have ("transcode" of
+        // ffmpeg-transcode) names the step, not the new skill.
+        let used_parts: Vec<String> = used
+            .iter()
+            .flat_map(|name| name.split(['-', '_']).map(str::to_lowercase))
+            .collect();
         let distinctive = |skill: &Skill| -> usize {
             let parts: Vec<String> = skill
                 .name
                 .split(['-', '_'])
                 .map(str::to_lowercase)
+                .filter(|part| !used_parts.contains(part))
                 // "sender" is as generic as "send".
                 .filter(|part| {
                     !GENERIC_PARTS

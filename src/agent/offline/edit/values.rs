@@ -550,6 +550,37 @@ impl EditContext<'_> {
         phrase: &[Tok],
     ) -> Result<Option<Resolved>, Plan> {
         let mut resolved: Option<Resolved> = None;
+        // "use 1080p instead of 720p": the part of one value that is
+        // replaced ("h264-720p" → "h264-1080p").
+        if let ([value], Some(old)) = (values, old)
+            && value.bare
+            && value.kind == ValueKind::Word
+        {
+            let old = old.to_lowercase();
+            let holding: Vec<(&String, String)> = self
+                .workflow
+                .context
+                .readonly
+                .iter()
+                .filter_map(|(key, current)| {
+                    let text = current.as_str()?;
+                    let lower = text.to_lowercase();
+                    let is_part = lower != old
+                        && lower
+                            .split(|c: char| !c.is_alphanumeric())
+                            .any(|part| part == old);
+                    // The rest of the value as written (ASCII keeps its
+                    // places when lowercased).
+                    let at = lower.find(&old).filter(|_| text.is_ascii())?;
+                    let replaced =
+                        format!("{}{}{}", &text[..at], value.text, &text[at + old.len()..]);
+                    is_part.then_some((key, replaced))
+                })
+                .collect();
+            if let [(key, replaced)] = holding.as_slice() {
+                return Ok(Some(self.set_context(key, replaced)));
+            }
+        }
         for value in values {
             let keys = self.keys_for(value, old, phrase);
             let key = match keys.as_slice() {
