@@ -671,6 +671,11 @@ pub(super) fn classify(text: &str, create_mode: bool) -> Intent {
     ]) || has_any(&toks, crate::core::vocabulary::ELSEWHERE)
         // "page me by SMS instead": something done another way.
         || has_any(&toks, &["instead", "rather than"])
+        // "notify someone when it fails": the edit planner asks who.
+        || (toks.iter().any(|tok| tok.is_any(&["notify", "alert", "tell", "inform", "warn"]))
+            && toks
+                .iter()
+                .any(|tok| tok.is_any(&["someone", "somebody", "anyone", "anybody", "people"])))
         || toks
             .windows(2)
             .any(|pair| pair[0].is_punctuation() && pair[1].is("not"))

@@ -272,7 +272,31 @@ impl EditContext<'_> {
                             quoted_list(&candidates, "or")
                         ))));
                     }
-                    Found::Nothing => return None,
+                    // "instead of tesseract": the step whose skill says so.
+                    Found::Nothing => {
+                        let saying: Vec<String> = tree::walk(self.workflow)
+                            .iter()
+                            .filter(|visited| {
+                                visited
+                                    .step
+                                    .skill_name()
+                                    .and_then(|name| {
+                                        self.skills.iter().find(|skill| skill.name == name)
+                                    })
+                                    .is_some_and(|skill| {
+                                        let words = words_of(skill);
+                                        content.iter().any(|tok| {
+                                            words.iter().any(|word| says(&tok.word, word))
+                                        })
+                                    })
+                            })
+                            .map(|visited| visited.step.id.clone())
+                            .collect();
+                        match saying.as_slice() {
+                            [one] => one.clone(),
+                            _ => return None,
+                        }
+                    }
                 }
             }
             None => {
