@@ -281,7 +281,8 @@ impl EditContext<'_> {
         };
         match self.context_key(phrase)? {
             Some((key, score)) if score >= 80 || (score >= 40 && (explicit || covers(&key))) => {
-                Ok(self.set_context(&key, value))
+                let value = self.number_for_key(&key, value)?;
+                Ok(self.set_context(&key, &value))
             }
             _ => {
                 let words: Vec<&str> = phrase

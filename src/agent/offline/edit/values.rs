@@ -516,6 +516,60 @@ impl EditContext<'_> {
         chosen.into_iter().cloned().collect()
     }
 
+    /// The value to write into a key that holds a number: the number
+    /// itself, or a duration converted to the key's unit ("set the wait to
+    /// 2 minutes" → 120 for `wait_secs`). Anything else is a question:
+    /// text never replaces a number.
+    pub(super) fn number_for_key(&self, key: &str, text: &str) -> Result<String, Plan> {
+        let Some(current) = self
+            .workflow
+            .context
+            .readonly
+            .get(key)
+            .filter(|current| current.is_number())
+        else {
+            return Ok(text.to_string());
+        };
+        let trimmed = text.trim().trim_end_matches('%');
+        if number(trimmed).is_some() {
+            return Ok(text.to_string());
+        }
+        let toks = super::super::text::tokenize(text);
+        let spans_all = |duration: &super::super::text::Duration| {
+            duration.start == 0 && duration.end == toks.len()
+        };
+        if let [duration] = super::super::text::durations(&toks).as_slice()
+            && spans_all(duration)
+        {
+            let reference = format!("context.{key}");
+            let mut names = vec![key.to_string()];
+            for visited in tree::walk(self.workflow) {
+                for (input, source) in &visited.step.inputs {
+                    if source.as_str() == Some(reference.as_str()) {
+                        names.push(input.clone());
+                    }
+                }
+            }
+            let converted = match key_unit_secs(&names) {
+                Some(0) => Some(duration.ms as f64),
+                Some(unit) => Some(duration.ms as f64 / 1000.0 / unit as f64),
+                None => None,
+            };
+            return match converted {
+                Some(value) if value.fract() == 0.0 => Ok(number_json(value).to_string()),
+                Some(value) => Err(Plan::Ask(format!(
+                    "'{key}' is kept in whole units ({current} now), and {text} is {value} of them: what whole number should it be?"
+                ))),
+                None => Err(Plan::Ask(format!(
+                    "'{key}' is a number ({current}) and I cannot tell its unit: what number should it be for {text}?"
+                ))),
+            };
+        }
+        Err(Plan::Ask(format!(
+            "'{key}' holds a number ({current}), and '{text}' is not one: what number should it be?"
+        )))
+    }
+
     /// The number to write for a value given in a unit ("45 minutes"),
     /// in the unit the key is kept in; `None` when it does not convert to
     /// a whole number.
