@@ -1102,6 +1102,49 @@ fn a_couple_of_versions_ago_is_two() {
     assert_eq!(head(&store, "data-pipeline"), original);
 }
 
+#[test]
+fn items_of_a_list_value_are_added_and_removed_and_numbers_keep_their_unit() {
+    let (_dir, store) = empty_home();
+    add_workflow(
+        &store,
+        "tagger",
+        json!({
+            "name": "tagger", "version": "1.0.0",
+            "steps": [{"id": "tag", "type": "skill", "skill": "labeler",
+                       "inputs": {"labels": "context.labels", "pause": "context.pause_secs"}}],
+            "context": {"readonly": {"labels": ["urgent", "billing"], "pause_secs": 30}}
+        }),
+    );
+    let options = || Options {
+        focus: Some("tagger".into()),
+        ..Options::default()
+    };
+    let value = |key: &str| head(&store, "tagger").context.readonly[key].clone();
+    run(&store, options(), "add shipping to the labels", &mut yes());
+    assert_eq!(value("labels"), json!(["urgent", "billing", "shipping"]));
+    run(
+        &store,
+        options(),
+        "remove billing from the labels",
+        &mut yes(),
+    );
+    assert_eq!(value("labels"), json!(["urgent", "shipping"]));
+    // An item the list does not have is said, not removed.
+    let report = run(
+        &store,
+        options(),
+        "remove fragile from the labels",
+        &mut yes(),
+    );
+    assert!(report.applied.is_empty(), "{}", report.final_message);
+    // A duration for a number kept in seconds is converted; text is asked.
+    run(&store, options(), "set the pause to 2 minutes", &mut yes());
+    assert_eq!(value("pause_secs"), 120);
+    let report = run(&store, options(), "set the pause to later", &mut yes());
+    assert!(report.applied.is_empty(), "{}", report.final_message);
+    assert_eq!(value("pause_secs"), 120);
+}
+
 // --- references -----------------------------------------------------------------
 
 #[test]

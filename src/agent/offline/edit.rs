@@ -5,6 +5,7 @@
 //! that fits no pattern is left alone.
 
 mod find;
+mod lists;
 mod missing;
 mod sibling;
 mod structure;
@@ -724,6 +725,18 @@ pub(super) fn plan(context: &EditContext) -> Plan {
     let spoken = without_filler_phrases(&toks);
     // "post releases to teams instead of slack": a step done another way.
     match context.swap(&spoken) {
+        Some(Ok(resolved)) => {
+            return Plan::Propose {
+                modifications: resolved.modifications,
+                summary: resolved.summary,
+                new_skill: None,
+            };
+        }
+        Some(Err(plan)) => return plan,
+        None => {}
+    }
+    // "add shipping to the labels": an item of a list value.
+    match context.list_change(&spoken) {
         Some(Ok(resolved)) => {
             return Plan::Propose {
                 modifications: resolved.modifications,
