@@ -722,7 +722,7 @@ pub(super) fn plan(context: &EditContext) -> Plan {
     let toks = tokenize(context.text);
     // "in summary, the classifier needs …": a filler phrase names no step,
     // even when a step is called that.
-    let spoken = without_filler_phrases(&toks);
+    let spoken = without_filler_phrases(&quoted_words_masked(context.text, &toks));
     // "post releases to teams instead of slack": a step done another way.
     match context.swap(&spoken) {
         Some(Ok(resolved)) => {
@@ -835,6 +835,55 @@ pub(super) fn plan(context: &EditContext) -> Plan {
         summary,
         new_skill,
     }
+}
+
+/// The words of a quoted text of several words ("post 'transcode run
+/// starting' to #video") name no step and no verb: they are the value's.
+/// Their raw text stays, so the value is read as written.
+fn quoted_words_masked(text: &str, toks: &[Tok]) -> Vec<Tok> {
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    for (open, close) in [('\'', '\''), ('"', '"'), ('“', '”'), ('‘', '’')] {
+        let mut from = 0;
+        while let Some(offset) = text[from..].find(open) {
+            let at = from + offset;
+            let opens = text[..at]
+                .chars()
+                .next_back()
+                .is_none_or(char::is_whitespace);
+            let inner_start = at + open.len_utf8();
+            let closing = text[inner_start..].char_indices().find(|(offset, c)| {
+                *c == close
+                    && text[inner_start + offset + c.len_utf8()..]
+                        .chars()
+                        .next()
+                        .is_none_or(|next| !next.is_alphanumeric())
+            });
+            match closing {
+                Some((offset, _)) if opens => {
+                    spans.push((inner_start, inner_start + offset));
+                    from = inner_start + offset + close.len_utf8();
+                }
+                _ => from = inner_start,
+            }
+        }
+    }
+    toks.iter()
+        .map(|tok| {
+            let inside = spans
+                .iter()
+                .find(|(start, end)| tok.start >= *start && tok.end <= *end);
+            let words_in_span = inside.map_or(0, |(start, end)| {
+                toks.iter()
+                    .filter(|other| other.start >= *start && other.end <= *end)
+                    .count()
+            });
+            let mut tok = tok.clone();
+            if words_in_span >= 2 {
+                tok.word = "quoted-text".into();
+            }
+            tok
+        })
+        .collect()
 }
 
 /// The tokens without the filler phrases of the vocabulary ("in summary",
