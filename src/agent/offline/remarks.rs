@@ -281,6 +281,17 @@ pub(super) fn read(text: &str, workflow: &Workflow) -> Reading {
             _ => None,
         }
     });
+    // "the transcoding can take up to an hour and a half, set its timeout
+    // accordingly": the duration a remark gives is the value meant.
+    let said_duration = remarks.iter().rev().find_map(|remark| {
+        let toks = tokenize(remark);
+        match super::text::durations(&toks).as_slice() {
+            [duration] => {
+                Some(remark[toks[duration.start].start..toks[duration.end - 1].end].to_string())
+            }
+            _ => None,
+        }
+    });
     let request = asked
         .iter()
         .zip(referents)
@@ -290,6 +301,18 @@ pub(super) fn read(text: &str, workflow: &Workflow) -> Reading {
                 None => part.clone(),
             },
         )
+        .map(|part| match &said_duration {
+            Some(duration) => {
+                let toks = tokenize(&part);
+                match toks.iter().find(|tok| tok.is("accordingly")) {
+                    Some(tok) if super::text::durations(&toks).is_empty() => {
+                        format!("{}to {duration}{}", &part[..tok.start], &part[tok.end..])
+                    }
+                    _ => part,
+                }
+            }
+            None => part,
+        })
         .collect::<Vec<_>>()
         .join(", ");
     Reading { request, remarks }
@@ -438,6 +461,15 @@ mod tests {
             &workflow(),
         );
         assert_eq!(reading.request, "give dump 90 seconds");
+    }
+
+    #[test]
+    fn accordingly_takes_the_duration_a_remark_gives() {
+        let reading = read(
+            "the upload can take up to twenty minutes, set its timeout accordingly",
+            &workflow(),
+        );
+        assert_eq!(reading.request, "set upload's timeout to twenty minutes");
     }
 
     #[test]
