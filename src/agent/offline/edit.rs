@@ -722,7 +722,14 @@ pub(super) fn plan(context: &EditContext) -> Plan {
     let toks = tokenize(context.text);
     // "in summary, the classifier needs …": a filler phrase names no step,
     // even when a step is called that.
-    let spoken = without_filler_phrases(&quoted_words_masked(context.text, &toks));
+    let mut spoken = without_filler_phrases(&quoted_words_masked(context.text, &toks));
+    // "… after the upload, not before": the other place, for emphasis.
+    let words: Vec<&str> = spoken.iter().map(|tok| tok.word.as_str()).collect();
+    if let [.., ",", "not", place] = words.as_slice()
+        && matches!(*place, "before" | "after" | "first" | "last")
+    {
+        spoken.truncate(spoken.len() - 3);
+    }
     // "post releases to teams instead of slack": a step done another way.
     match context.swap(&spoken) {
         Some(Ok(resolved)) => {
