@@ -1145,6 +1145,25 @@ fn items_of_a_list_value_are_added_and_removed_and_numbers_keep_their_unit() {
     assert_eq!(value("pause_secs"), 120);
 }
 
+#[test]
+fn make_a_step_come_after_another_is_a_move_and_the_other_place_is_emphasis() {
+    let (_dir, store) = thumbnailer_home();
+    let options = Options {
+        focus: Some("thumbnailer".into()),
+        ..Options::default()
+    };
+    run(
+        &store,
+        options,
+        "make the expire after the shrink, not before",
+        &mut yes(),
+    );
+    assert_eq!(
+        ids(&head(&store, "thumbnailer")),
+        ["shrink", "expire", "file", "note"]
+    );
+}
+
 // --- references -----------------------------------------------------------------
 
 #[test]

@@ -383,11 +383,19 @@ fn grounds(
             }
             Modification::ReorderSteps { order } => {
                 grounds.vocabulary(vocab::REORDER);
-                // Only the steps that move are named.
+                // The steps that move are named, and the place they go to
+                // by the steps beside it ("after the shrink").
                 let before: Vec<&str> = sibling_order(workflow, order);
                 for (index, id) in order.iter().enumerate() {
                     if before.get(index) != Some(&id.as_str()) {
                         grounds.step(workflow, id);
+                        for neighbour in [index.checked_sub(1), Some(index + 1)]
+                            .into_iter()
+                            .flatten()
+                            .filter_map(|at| order.get(at))
+                        {
+                            grounds.step(workflow, neighbour);
+                        }
                     }
                 }
             }
