@@ -616,6 +616,14 @@ impl EditContext<'_> {
                 .context
                 .readonly
                 .iter()
+                // A name-like value only: a part of an address or a path
+                // ("github" in the origin URL) is where it points, which
+                // "X instead of Y" may not mean.
+                .filter(|(_, current)| {
+                    current.as_str().is_some_and(|text| {
+                        !text.contains(['/', '@', '.', ' ', ':']) && !text.starts_with(['#', '+'])
+                    })
+                })
                 .filter_map(|(key, current)| {
                     let text = current.as_str()?;
                     let lower = text.to_lowercase();
