@@ -639,6 +639,29 @@ impl EditContext<'_> {
                     is_part.then_some((key, replaced))
                 })
                 .collect();
+            // Every value that has it as a part, addresses too: "prod" in
+            // the instance and in the database URL is not one change.
+            let everywhere: Vec<String> = self
+                .workflow
+                .context
+                .readonly
+                .iter()
+                .filter(|(_, current)| {
+                    current.as_str().is_some_and(|text| {
+                        text.to_lowercase()
+                            .split(|c: char| !c.is_alphanumeric())
+                            .any(|part| part == old)
+                    })
+                })
+                .map(|(key, _)| key.clone())
+                .collect();
+            if everywhere.len() > 1 && !holding.is_empty() {
+                return Err(Plan::Ask(format!(
+                    "'{old}' is part of {}: which should use '{}' instead?",
+                    quoted_list(&everywhere, "and"),
+                    value.text
+                )));
+            }
             if let [(key, replaced)] = holding.as_slice() {
                 return Ok(Some(self.set_context(key, replaced)));
             }
