@@ -256,6 +256,20 @@ pub(crate) fn bare_values(toks: &[Tok]) -> Vec<NewValue> {
         }
         at += 1;
     }
+    // "an hour", "half a minute": a duration in words.
+    if numbers.is_empty()
+        && let [duration] = super::super::text::durations(toks).as_slice()
+        && let Some(unit) = toks
+            .get(duration.end - 1)
+            .and_then(|tok| unit_secs(&tok.word))
+    {
+        let value = duration.ms as f64 / 1000.0 / unit as f64;
+        return vec![bare(
+            ValueKind::Number,
+            number_json(value).to_string(),
+            Some(unit),
+        )];
+    }
     match numbers.as_slice() {
         // A number alone is a count or a version as often as a value: only
         // one with its unit is read here.
