@@ -1552,6 +1552,36 @@ fn one_change_is_undone_and_the_later_ones_kept() {
 }
 
 #[test]
+fn a_change_named_by_what_it_changed_is_the_one_undone() {
+    let (_dir, store) = home();
+    run(&store, focus(), "add retry to fetch", &mut yes());
+    run(&store, focus(), "set the table to orders_v2", &mut yes());
+    run(
+        &store,
+        focus(),
+        "set the save timeout to 30 seconds",
+        &mut yes(),
+    );
+    // The table change, not the last change (the save step reads the
+    // table, but the timeout change does not change it).
+    run(&store, focus(), "undo the table change", &mut yes());
+    let workflow = head(&store, "data-pipeline");
+    assert_eq!(workflow.context.readonly["table"], "api_data");
+    assert_eq!(step(&workflow, "save").timeout_secs, Some(30));
+    assert!(step(&workflow, "fetch").error_handling.is_some());
+    // "Restore" what is still there removes nothing.
+    let before = versions(&store, "data-pipeline");
+    let report = run(&store, focus(), "restore the retry", &mut yes());
+    assert!(report.applied.is_empty(), "{}", report.final_message);
+    assert_eq!(versions(&store, "data-pipeline"), before);
+    // Scrapping the last two (the undo and the timeout) is an undo of two.
+    run(&store, focus(), "scrap the last two changes", &mut yes());
+    let workflow = head(&store, "data-pipeline");
+    assert_eq!(workflow.context.readonly["table"], "orders_v2");
+    assert_eq!(step(&workflow, "save").timeout_secs, None);
+}
+
+#[test]
 fn the_first_version_cannot_be_undone() {
     let (_dir, store) = home();
     let report = run(&store, focus(), "undo", &mut yes());

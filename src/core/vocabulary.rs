@@ -1040,9 +1040,10 @@ pub fn number_scale(word: &str) -> Option<u64> {
 
 /// Going back to an earlier version.
 pub const HISTORY: &[&str] = &[
-    "ago", "back", "before", "change", "changes", "earlier", "edit", "edits", "go", "history",
-    "initial", "last", "latest", "original", "out", "previous", "restore", "return", "reverse",
-    "revert", "roll", "rollback", "take", "undo", "version", "versions",
+    "ago", "back", "before", "cancel", "change", "changes", "discard", "ditch", "earlier", "edit",
+    "edits", "forget", "go", "history", "initial", "last", "latest", "original", "out", "previous",
+    "restore", "return", "reverse", "revert", "roll", "rollback", "scrap", "take", "undo",
+    "version", "versions",
 ];
 
 /// Units: of time (a timeout, a wait), of size, of share.

@@ -17,6 +17,8 @@ pub(super) enum Intent {
     /// the changes those words name undone, the others kept.
     Restore {
         words: Vec<String>,
+        /// "bring … back", "restore …": what is missing comes back.
+        bringing_back: bool,
     },
     /// "go back to before the timeout change": words of that change.
     RollbackBefore {
@@ -311,9 +313,17 @@ pub(super) fn classify(text: &str, create_mode: bool) -> Intent {
             .filter(|n| *n > 0 && *n < 100)
             .unwrap_or(1)
     };
-    if toks
+    // "scrap the last two changes", "forget the timeout change".
+    let discarded = toks
         .iter()
-        .any(|tok| tok.is_any(&["undo", "undo", "un-do"]))
+        .any(|tok| tok.is_any(&["forget", "scrap", "discard", "ditch", "drop", "cancel"]))
+        && toks
+            .iter()
+            .any(|tok| tok.is_any(&["change", "changes", "edit", "edits"]));
+    if discarded
+        || toks
+            .iter()
+            .any(|tok| tok.is_any(&["undo", "undo", "un-do"]))
         || has_any(
             &toks,
             &[
@@ -333,8 +343,22 @@ pub(super) fn classify(text: &str, create_mode: bool) -> Intent {
         )
     {
         // "undo everything", "undo all my changes": back to the start.
-        if toks.iter().any(|tok| tok.is_any(&["everything", "all"])) {
+        if toks.iter().any(|tok| tok.is_any(&["everything", "all"]))
+            && !toks
+                .iter()
+                .any(|tok| tok.is_any(&["keep", "but", "except"]))
+        {
             return Intent::RollbackTo(1);
+        }
+        // "undo the table change": that change, whichever version it was.
+        if found_versions.is_empty() {
+            let words = super::restore::named_words(&toks);
+            if !words.is_empty() {
+                return Intent::Restore {
+                    words,
+                    bringing_back: false,
+                };
+            }
         }
         return Intent::Undo(how_many(&toks));
     }
@@ -361,7 +385,10 @@ pub(super) fn classify(text: &str, create_mode: bool) -> Intent {
     if brought_back && found_versions.is_empty() && !gives_a_value {
         let words = super::restore::named_words(&toks);
         if !words.is_empty() {
-            return Intent::Restore { words };
+            return Intent::Restore {
+                words,
+                bringing_back: !has_any(&toks, &["the way it was", "as it was", "like it was"]),
+            };
         }
         // "put it back the way it was (originally)": nothing named.
         return if toks
@@ -429,6 +456,20 @@ pub(super) fn classify(text: &str, create_mode: bool) -> Intent {
             .collect();
         if !words.is_empty() {
             return Intent::RollbackBefore { words };
+        }
+    }
+    // "revert the retry but keep everything else": that change.
+    let reverting = has_any(
+        &toks,
+        &["revert", "restore", "roll back", "rollback", "reset"],
+    );
+    if reverting && found_versions.is_empty() && !gives_a_value {
+        let words = super::restore::named_words(&toks);
+        if !words.is_empty() {
+            return Intent::Restore {
+                words,
+                bringing_back: has_any(&toks, &["restore", "bring back"]),
+            };
         }
     }
     if rolling && !looks_like_edit(text) && !toks.iter().any(|tok| tok.is("restore")) {
