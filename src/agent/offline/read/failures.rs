@@ -224,11 +224,12 @@ fn is_timeout(toks: &[Tok]) -> bool {
             tok.is_any(RETRY_WORDS)
                 || tok.is_any(&["interval", "backoff", "delay", "between", "every", "apart"])
         });
-    // "give the upload 10 minutes", "allow the dump 20 minutes": time
-    // given to a step.
-    let given = toks
+    // "give the upload 10 minutes", "allow the dump 20 minutes", "the
+    // north pull needs 30 seconds": time given to a step.
+    let given = (toks
         .first()
         .is_some_and(|tok| tok.is_any(&["give", "allow"]))
+        || toks.iter().any(|tok| tok.is_any(&["needs", "need"])))
         && durations(toks).len() == 1
         && !toks.iter().any(|tok| {
             tok.is_any(RETRY_WORDS)
