@@ -730,41 +730,27 @@ pub(super) fn plan(context: &EditContext) -> Plan {
     {
         spoken.truncate(spoken.len() - 3);
     }
-    // "post releases to teams instead of slack": a step done another way.
-    match context.swap(&spoken) {
-        Some(Ok(resolved)) => {
-            return Plan::Propose {
-                modifications: resolved.modifications,
-                summary: resolved.summary,
-                new_skill: None,
-            };
+    // Whole-request readings, before the parser's: a step done another
+    // way ("post releases to teams instead of slack"), an item of a list
+    // value ("add shipping to the labels"), one more of a kind ("also
+    // check cdn.example.com together with the other certificates").
+    let readings: [&dyn Fn() -> Option<Result<Resolved, Plan>>; 3] = [
+        &|| context.swap(&spoken),
+        &|| context.list_change(&spoken),
+        &|| context.one_more_like(&spoken),
+    ];
+    for reading in readings {
+        match reading() {
+            Some(Ok(resolved)) => {
+                return Plan::Propose {
+                    modifications: resolved.modifications,
+                    summary: resolved.summary,
+                    new_skill: None,
+                };
+            }
+            Some(Err(plan)) => return plan,
+            None => {}
         }
-        Some(Err(plan)) => return plan,
-        None => {}
-    }
-    // "add shipping to the labels": an item of a list value.
-    match context.list_change(&spoken) {
-        Some(Ok(resolved)) => {
-            return Plan::Propose {
-                modifications: resolved.modifications,
-                summary: resolved.summary,
-                new_skill: None,
-            };
-        }
-        Some(Err(plan)) => return plan,
-        None => {}
-    }
-    // "also check cdn.example.com together with the other certificates".
-    match context.one_more_like(&spoken) {
-        Some(Ok(resolved)) => {
-            return Plan::Propose {
-                modifications: resolved.modifications,
-                summary: resolved.summary,
-                new_skill: None,
-            };
-        }
-        Some(Err(plan)) => return plan,
-        None => {}
     }
     let Some(edits) = parse_all(&spoken, context.text, Some(context.skills)) else {
         // "change the table": a change named without its value.

@@ -182,7 +182,12 @@ impl EditContext<'_> {
                 }
             }
         }
-        match keys.as_slice() {
+        self.ask_new_value(&keys)
+    }
+
+    /// The question for a new value of one of these keys.
+    fn ask_new_value(&self, keys: &[String]) -> Option<Plan> {
+        match keys {
             [] => None,
             [key] => Some(Plan::Ask(format!(
                 "What should '{key}' be? It is {} now.",
@@ -370,17 +375,7 @@ impl EditContext<'_> {
                 } else {
                     keys
                 };
-                match keys.as_slice() {
-                    [] => None,
-                    [key] => Some(Plan::Ask(format!(
-                        "What should '{key}' be? It is {} now.",
-                        shown(&self.workflow.context.readonly[key.as_str()])
-                    ))),
-                    several => Some(Plan::Ask(format!(
-                        "Which one should change, and to what: {}?",
-                        self.describe_keys(several)
-                    ))),
-                }
+                self.ask_new_value(&keys)
             }
         }
     }

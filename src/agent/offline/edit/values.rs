@@ -304,6 +304,14 @@ fn key_unit_secs(names: &[String]) -> Option<u64> {
     })
 }
 
+/// Whether a value has the word as one of its parts ("720p" of
+/// "h264-720p").
+fn has_part(value: &str, word: &str) -> bool {
+    value
+        .split(|c: char| !c.is_alphanumeric())
+        .any(|part| part == word)
+}
+
 /// Whether a new value looks like a new version of the current one: the
 /// same shape ("224x224" → "320x320"), or a long part in common
 /// ("clicks-raw" → "clicks-raw-eu", "/home/ana" → "/home/ana/Documents").
@@ -641,10 +649,7 @@ impl EditContext<'_> {
                 .filter_map(|(key, current)| {
                     let text = current.as_str()?;
                     let lower = text.to_lowercase();
-                    let is_part = lower != old
-                        && lower
-                            .split(|c: char| !c.is_alphanumeric())
-                            .any(|part| part == old);
+                    let is_part = lower != old && has_part(&lower, &old);
                     // The rest of the value as written (ASCII keeps its
                     // places when lowercased).
                     let at = lower.find(&old).filter(|_| text.is_ascii())?;
@@ -661,11 +666,9 @@ impl EditContext<'_> {
                 .readonly
                 .iter()
                 .filter(|(_, current)| {
-                    current.as_str().is_some_and(|text| {
-                        text.to_lowercase()
-                            .split(|c: char| !c.is_alphanumeric())
-                            .any(|part| part == old)
-                    })
+                    current
+                        .as_str()
+                        .is_some_and(|text| has_part(&text.to_lowercase(), &old))
                 })
                 .map(|(key, _)| key.clone())
                 .collect();
