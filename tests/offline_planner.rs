@@ -2536,3 +2536,60 @@ fn checking_a_thing_never_runs_a_skill_that_changes_it() {
     let (workflow, _) = created(&report);
     assert_eq!(skills_of(&workflow), ["queue-purge"]);
 }
+
+#[test]
+fn a_check_uses_the_installed_skill_whose_description_says_what_the_clause_asks() {
+    // A tool word in the skill's name (`keyctl`) is how it works: a clause
+    // whose words the description says is its job. A skill sharing one
+    // word of it (`smart-wear` also counts days left) is not.
+    let (_dir, store) = home_with(&[
+        skill_json(
+            "keyctl-validity",
+            "Report how many days are left before a signing key's validity ends",
+            &["key_id"],
+            &["days_left"],
+        ),
+        skill_json(
+            "smart-wear",
+            "Report how many days are left before a disk wears out",
+            &["host"],
+            &["days_left"],
+        ),
+    ]);
+    for request in [
+        "check the validity of the release signing key",
+        "check how many days are left on the signing key's validity",
+    ] {
+        let report = run(&store, create_options(Some("keys")), request, &mut yes());
+        let (workflow, new_skills) = created(&report);
+        assert_eq!(
+            skills_of(&workflow),
+            ["keyctl-validity"],
+            "{request}: {}",
+            report.final_message
+        );
+        assert!(new_skills.is_empty(), "{request}: {new_skills:?}");
+    }
+    // One shared word is not the job: neither is used for invoices.
+    let report = run(
+        &store,
+        create_options(Some("invoices")),
+        "check the validity of the invoices",
+        &mut yes(),
+    );
+    for call in report
+        .tool_calls
+        .iter()
+        .filter(|call| call.name == "create_workflow")
+    {
+        let workflow =
+            Workflow::from_value(call.arguments["workflow"].clone()).expect("a workflow");
+        let used = skills_of(&workflow);
+        assert!(
+            !used.contains(&"keyctl-validity".to_string())
+                && !used.contains(&"smart-wear".to_string()),
+            "{}",
+            report.final_message
+        );
+    }
+}
