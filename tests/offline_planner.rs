@@ -2593,3 +2593,88 @@ fn a_check_uses_the_installed_skill_whose_description_says_what_the_clause_asks(
         );
     }
 }
+
+#[test]
+fn a_retry_or_time_limit_said_beside_a_clause_goes_on_its_step() {
+    let (_dir, store) = home_with(&[
+        skill_json(
+            "dump-download",
+            "Download a database dump from a URL",
+            &["dump_url"],
+            &["dump"],
+        ),
+        skill_json(
+            "archive-load",
+            "Load a dump into an archive table",
+            &["dump", "table"],
+            &["rows"],
+        ),
+        skill_json(
+            "audio-sample",
+            "Cut a sample out of an audio file",
+            &["path"],
+            &["sample"],
+        ),
+    ]);
+    // ", retrying twice," is how the download runs: no step of its own,
+    // and no verb made of "up" in "up to".
+    let report = run(
+        &store,
+        create_options(Some("dumps")),
+        "download the nightly dump from https://db.example.org/nightly.sql, retrying up to 2 times, and load it into the archive_2024 table",
+        &mut yes(),
+    );
+    let (workflow, new_skills) = created(&report);
+    assert_eq!(
+        skills_of(&workflow),
+        ["dump-download", "archive-load"],
+        "{}",
+        report.final_message
+    );
+    assert!(new_skills.is_empty(), "{new_skills:?}");
+    let handling = workflow.steps[0]
+        .error_handling
+        .as_ref()
+        .expect("the download retries");
+    assert_eq!(handling.max_attempts, Some(3));
+    assert!(workflow.steps[1].error_handling.is_none());
+    // "(give it at most 2 minutes)" bounds the step it follows.
+    let report = run(
+        &store,
+        create_options(Some("dumps-2")),
+        "download the nightly dump from https://db.example.org/nightly.sql (give it at most 2 minutes) and load it into the archive_2024 table",
+        &mut yes(),
+    );
+    let (workflow, _) = created(&report);
+    assert_eq!(
+        workflow.steps[0].timeout_secs,
+        Some(120),
+        "{}",
+        report.final_message
+    );
+    assert_eq!(workflow.steps[1].timeout_secs, None);
+    // "at most 20 minutes of audio" is how much, not how long the step may
+    // run.
+    let report = run(
+        &store,
+        create_options(Some("talk")),
+        "cut a sample of at most 20 minutes of audio from ./talk.mp3",
+        &mut yes(),
+    );
+    for call in report
+        .tool_calls
+        .iter()
+        .filter(|call| call.name == "create_workflow")
+    {
+        let workflow =
+            Workflow::from_value(call.arguments["workflow"].clone()).expect("a workflow");
+        assert!(no_step_has_a_timeout(&workflow), "{}", report.final_message);
+    }
+}
+
+fn no_step_has_a_timeout(workflow: &Workflow) -> bool {
+    workflow
+        .steps
+        .iter()
+        .all(|step| step.timeout_secs.is_none())
+}

@@ -394,6 +394,79 @@ pub(super) fn literals(toks: &[Tok]) -> Vec<(Vec<usize>, Literal)> {
     found
 }
 
+/// Words that say how often a step is tried or how long it may take.
+const RETRY_ANCHORS: &[&str] = &[
+    "attempt", "attempts", "retried", "retries", "retry", "retrying", "tries",
+];
+const BOUND_ANCHORS: &[&str] = &[
+    "allow", "cap", "give", "limit", "max", "maximum", "most", "timeout", "within",
+];
+/// Words inside such a phrase besides its anchors, counts and units.
+const MODIFIER_GLUE: &[&str] = &[
+    "a", "an", "at", "each", "it", "no", "more", "than", "them", "of", "time", "times", "to",
+    "total", "up", "with", "in",
+];
+
+/// Where a clause says how often its step is retried ("retrying up to 4
+/// times", "with 3 retries") or how long it may run ("give it at most 15
+/// seconds", "within 2 minutes"): each phrase's token range, and the
+/// time limit in whole seconds when it is one.
+pub(super) fn modifier_phrases(toks: &[Tok]) -> Vec<(std::ops::Range<usize>, Option<u64>)> {
+    let units = |tok: &Tok| super::text::unit_ms(&tok.word).is_some();
+    let part = |tok: &Tok| {
+        tok.is_any(RETRY_ANCHORS)
+            || tok.is_any(BOUND_ANCHORS)
+            || tok.is_any(MODIFIER_GLUE)
+            || count(&tok.word).is_some()
+            || number(&tok.word).is_some()
+            || units(tok)
+    };
+    let mut phrases = Vec::new();
+    let mut at = 0;
+    while at < toks.len() {
+        if !part(&toks[at]) {
+            at += 1;
+            continue;
+        }
+        let start = at;
+        while at < toks.len() && part(&toks[at]) {
+            at += 1;
+        }
+        let run = &toks[start..at];
+        let counted = run
+            .iter()
+            .any(|tok| count(&tok.word).is_some() || number(&tok.word).is_some());
+        let retries = run.iter().any(|tok| tok.is_any(RETRY_ANCHORS));
+        // "at most 20 minutes of audio": an amount of the thing, no limit.
+        let amount = toks.get(at).is_some_and(|next| next.is("of"))
+            || run.last().is_some_and(|last| last.is("of"));
+        let timed =
+            !amount && run.iter().any(units) && run.iter().any(|tok| tok.is_any(BOUND_ANCHORS));
+        if retries && !timed {
+            phrases.push((start..at, None));
+        } else if timed && counted && !retries {
+            let secs = super::text::durations(run).first().map(|d| d.secs());
+            if secs.is_some() {
+                phrases.push((start..at, secs));
+            }
+        }
+    }
+    phrases
+}
+
+/// Whether a clause only says how its step is retried or bounded, and
+/// so belongs to the step before it.
+pub(super) fn only_modifies(toks: &[Tok]) -> bool {
+    let toks = strip_fillers(toks);
+    let phrases = modifier_phrases(toks);
+    !phrases.is_empty()
+        && toks.iter().enumerate().all(|(at, tok)| {
+            tok.is_punctuation()
+                || is_stopword(&tok.word)
+                || phrases.iter().any(|(range, _)| range.contains(&at))
+        })
+}
+
 pub(super) fn strip_fillers(toks: &[Tok]) -> &[Tok] {
     let mut start = 0;
     while start < toks.len() {
@@ -829,7 +902,8 @@ impl<'a> Builder<'a> {
             handling.backoff = Some(backoff.unwrap_or(crate::core::model::Backoff::Exponential));
             handling
         });
-        let timeout = timeout_in(clause);
+        let modifiers = modifier_phrases(clause);
+        let timeout = timeout_in(clause).or_else(|| modifiers.iter().find_map(|(_, secs)| *secs));
         const MODIFIERS: &[&str] = &[
             "retry",
             "retries",
@@ -852,6 +926,7 @@ impl<'a> Builder<'a> {
             .enumerate()
             .filter(|(index, tok)| {
                 !literal_tokens.contains(index)
+                    && !modifiers.iter().any(|(range, _)| range.contains(index))
                     && !tok.is_any(MODIFIERS)
                     && count(&tok.word).is_none()
             })

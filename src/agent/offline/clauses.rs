@@ -130,9 +130,11 @@ fn segments(toks: &[Tok]) -> Vec<Segment> {
     // ("fetch users and orders").
     let mut merged: Vec<Segment> = Vec::new();
     for segment in out {
+        // ", retrying up to 4 times": how the step before is run.
+        let modifies = super::build::only_modifies(&segment.body);
         let keeps = merged.is_empty()
-            || segment.sep == Sep::Then
-            || starts_action(&segment.body)
+            || (!modifies && segment.sep == Sep::Then)
+            || (!modifies && starts_action(&segment.body))
             || condition_start(&segment.body).is_some()
             || otherwise_start(&segment.body).is_some()
             || parallel_marker(&segment.body).is_some_and(|(at, _)| at == 0);

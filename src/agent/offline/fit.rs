@@ -84,6 +84,12 @@ pub(super) fn clause_words(clause: &[Tok], antecedent: &[String]) -> ClauseWords
     let mut excluded: Vec<String> = Vec::new();
     let mut negated = false;
     let mut before_of = None;
+    // "retrying up to 4 times", "give it at most 15 seconds": how the step
+    // runs, not what it does.
+    let modifying: Vec<usize> = super::build::modifier_phrases(clause)
+        .into_iter()
+        .flat_map(|(range, _)| range)
+        .collect();
     // What kind of value a literal is says what the step works with.
     for (_, literal) in &found {
         use super::build::Literal;
@@ -119,6 +125,10 @@ pub(super) fn clause_words(clause: &[Tok], antecedent: &[String]) -> ClauseWords
             if !is_stopword(&tok.word) {
                 excluded.push(tok.word.clone());
             }
+            continue;
+        }
+        if modifying.contains(&index) && verb.is_some() {
+            in_object = false;
             continue;
         }
         if literal_at.contains(&index) || is_url(&tok.raw) || is_path(&tok.raw) {
