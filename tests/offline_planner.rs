@@ -2678,3 +2678,91 @@ fn no_step_has_a_timeout(workflow: &Workflow) -> bool {
         .iter()
         .all(|step| step.timeout_secs.is_none())
 }
+
+#[test]
+fn a_clause_an_installed_skill_does_is_never_dropped_from_a_creation() {
+    let (_dir, store) = home_with(&[
+        skill_json(
+            "vm-snapshot",
+            "Take a snapshot of a virtual machine",
+            &["vm"],
+            &["snapshot_id"],
+        ),
+        skill_json(
+            "slack-post",
+            "Post a message to a Slack channel",
+            &["text", "channel"],
+            &[],
+        ),
+        skill_json(
+            "feed-export",
+            "Export the product feed from a shop's API",
+            &["api_url"],
+            &["products"],
+        ),
+        skill_json(
+            "price-dedupe",
+            "Remove duplicate prices that share a product code",
+            &["products"],
+            &["unique"],
+        ),
+    ]);
+    // "take a snapshot of …" is a step an installed skill does, not a
+    // value handed to the next step.
+    let report = run(
+        &store,
+        create_options(Some("vm")),
+        "take a snapshot of the build-vm-7 machine, then post a note to #infra on slack",
+        &mut yes(),
+    );
+    let (workflow, _) = created(&report);
+    assert_eq!(
+        skills_of(&workflow),
+        ["vm-snapshot", "slack-post"],
+        "{}",
+        report.final_message
+    );
+    // A file taken is still a value given to the step after it.
+    let report = run(
+        &store,
+        create_options(Some("notes")),
+        "take ./notes.txt and post it to #infra on slack",
+        &mut yes(),
+    );
+    let (workflow, _) = created(&report);
+    assert_eq!(
+        skills_of(&workflow),
+        ["slack-post"],
+        "{}",
+        report.final_message
+    );
+    // A clause whose verb is not known ("weed out") joins the clause before
+    // it; its words are then the unused dedupe skill's, which the export
+    // does not account for: asked, never saved without them.
+    let report = run(
+        &store,
+        create_options(Some("feed")),
+        "export the product feed from https://shop.example.com/api/feed, weed out duplicate prices and post them to #infra on slack",
+        &mut yes(),
+    );
+    match report
+        .tool_calls
+        .iter()
+        .find(|call| call.name == "create_workflow")
+    {
+        Some(call) => {
+            let workflow =
+                Workflow::from_value(call.arguments["workflow"].clone()).expect("a workflow");
+            assert!(
+                skills_of(&workflow).contains(&"price-dedupe".to_string()),
+                "{}",
+                report.final_message
+            );
+        }
+        None => assert!(
+            report.final_message.contains("duplicate"),
+            "{}",
+            report.final_message
+        ),
+    }
+}

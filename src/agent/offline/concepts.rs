@@ -434,7 +434,7 @@ pub(super) static CONCEPTS: &[Concept] = &[
     concept!(
         "cleanup",
         [
-            "cleanup", "purge", "delete", "remove", "prune", "tidy", "clear"
+            "cleanup", "purge", "delete", "remove", "drop", "prune", "tidy", "clear"
         ],
         ["cleanup", "garbage", "temporary"],
         "cleaner",

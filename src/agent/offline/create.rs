@@ -225,7 +225,13 @@ pub(super) fn create(text: &str, name: &str, skills: &[Skill]) -> Result<Creatio
     for item in items {
         match item {
             Item::Action(clause) => {
-                if let Some(values) = introduces_input(&clause) {
+                // "take a snapshot of the billing-db-2 instance": an
+                // installed skill does what it says, so it is a step.
+                let installed_does_it = || {
+                    let heard = super::fit::clause_words(&clause, &[]);
+                    builder.installed_fitting(&clause, &heard).is_some()
+                };
+                if let Some(values) = introduces_input(&clause).filter(|_| !installed_does_it()) {
                     given.extend(values);
                     introductions.extend(clause.iter().map(|tok| tok.raw.clone()));
                     continue;
