@@ -2766,3 +2766,93 @@ fn a_clause_an_installed_skill_does_is_never_dropped_from_a_creation() {
         ),
     }
 }
+
+#[test]
+fn a_skill_doing_the_clause_is_used_with_its_language_and_its_thing_left_to_them() {
+    let (_dir, store) = home_with(&[
+        skill_json(
+            "media-fetch",
+            "Download media files listed at a URL",
+            &["list_url"],
+            &["files"],
+        ),
+        skill_json(
+            "tag-photos",
+            "Tag photos with labels using CLIP",
+            &["files", "language"],
+            &["labels"],
+        ),
+        skill_json(
+            "receipt-totals",
+            "Pull the merchant and total out of a receipt's text",
+            &["text"],
+            &["totals"],
+        ),
+        skill_json(
+            "slack-post",
+            "Post a message to a Slack channel",
+            &["text", "channel"],
+            &[],
+        ),
+    ]);
+    // "tag them with clip in spanish": the videos are "them", and
+    // spanish is the language it works in, kept in the context.
+    let report = run(
+        &store,
+        create_options(Some("clips")),
+        "download the media listed at https://media.example.com/list, tag them with clip in spanish and post them to #media on slack",
+        &mut yes(),
+    );
+    let (workflow, new_skills) = created(&report);
+    assert_eq!(
+        skills_of(&workflow),
+        ["media-fetch", "tag-photos", "slack-post"],
+        "{}",
+        report.final_message
+    );
+    assert!(new_skills.is_empty(), "{new_skills:?}");
+    assert!(
+        workflow
+            .context
+            .readonly
+            .values()
+            .any(|value| value == "spanish"),
+        "{:?}",
+        workflow.context.readonly
+    );
+    // What a skill pulls out of a text, it extracts.
+    let report = run(
+        &store,
+        create_options(Some("receipts")),
+        "extract the receipt totals and post them to #finance on slack",
+        &mut yes(),
+    );
+    let (workflow, new_skills) = created(&report);
+    assert_eq!(
+        skills_of(&workflow),
+        ["receipt-totals", "slack-post"],
+        "{}",
+        report.final_message
+    );
+    assert!(new_skills.is_empty(), "{new_skills:?}");
+    // A forecast is no photo: tagging it is not tag-photos' job.
+    let report = run(
+        &store,
+        create_options(Some("forecast")),
+        "read the forecast from ./forecast.json and tag them with clip",
+        &mut yes(),
+    );
+    for call in report
+        .tool_calls
+        .iter()
+        .filter(|call| call.name == "create_workflow")
+    {
+        let workflow =
+            Workflow::from_value(call.arguments["workflow"].clone()).expect("a workflow");
+        assert!(
+            !skills_of(&workflow).contains(&"tag-photos".to_string()),
+            "{}",
+            report.final_message
+        );
+    }
+}

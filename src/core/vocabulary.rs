@@ -828,6 +828,34 @@ pub const ERROR_KINDS: &[&str] = &[
 /// German" finds `translate-text`).
 pub const PAYLOAD_NAME_PARTS: &[&str] = &["data", "text"];
 
+/// Languages by name ("OCR them in german", "(language: english)"): a
+/// value for a skill's `language` input, not a thing it speaks of.
+pub const LANGUAGES: &[&str] = &[
+    "arabic",
+    "chinese",
+    "czech",
+    "danish",
+    "dutch",
+    "english",
+    "finnish",
+    "french",
+    "german",
+    "greek",
+    "hebrew",
+    "hindi",
+    "italian",
+    "japanese",
+    "korean",
+    "norwegian",
+    "polish",
+    "portuguese",
+    "russian",
+    "spanish",
+    "swedish",
+    "turkish",
+    "ukrainian",
+];
+
 /// Technologies, by family. A skill named for one (`s3-upload`) fits a
 /// request that does not say which, and not one that names another of the
 /// same family ("upload it to ftp…").
@@ -1223,6 +1251,7 @@ mod tests {
             ("PAYLOAD_NAME_PARTS", PAYLOAD_NAME_PARTS),
             ("ERROR_KINDS", ERROR_KINDS),
             ("DESCRIPTION", DESCRIPTION),
+            ("LANGUAGES", LANGUAGES),
         ] {
             for pair in list.windows(2) {
                 assert!(

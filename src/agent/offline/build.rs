@@ -782,6 +782,21 @@ impl<'a> Builder<'a> {
             if inputs.contains_key(&port.name) || CARRIED.contains(&port.name.as_str()) {
                 continue;
             }
+            // "OCR them in german": the language it works in.
+            let language_port = port
+                .name
+                .to_lowercase()
+                .split('_')
+                .any(|part| ["language", "lang", "locale"].contains(&part));
+            if language_port
+                && let Some(language) = plain
+                    .iter()
+                    .find(|tok| crate::core::vocabulary::LANGUAGES.contains(&tok.word.as_str()))
+            {
+                let key = self.key(&port.name, id, json!(language.word.clone()));
+                inputs.insert(port.name.clone(), json!(format!("context.{key}")));
+                continue;
+            }
             let Some(at) = plain
                 .iter()
                 .position(|tok| tok.word == port.name || lemma(&tok.word) == port.name)

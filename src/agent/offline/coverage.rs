@@ -1108,11 +1108,7 @@ pub(super) fn unaccounted_creation(
             .enumerate()
             .rposition(|(at, tok)| values.contains(&at) || skill_says(skill, &tok.word))
             .map_or(clause.len(), |at| at + 1);
-        for (at, tok) in clause
-            .iter()
-            .enumerate()
-            .skip(tail.min(unsaid_from).max(1))
-        {
+        for (at, tok) in clause.iter().enumerate().skip(tail.min(unsaid_from).max(1)) {
             let word = tok.word.as_str();
             let swallowed = !values.contains(&at)
                 && word.len() >= 4

@@ -163,6 +163,8 @@ pub(super) fn clause_words(clause: &[Tok], antecedent: &[String]) -> ClauseWords
                 .is_some_and(|next| next.is_any(&["much", "many"]));
             let joined = match word {
                 "find" | "figure" | "work" if out_follows => Some("check".to_string()),
+                // "pull out the supplier and total": extracts them.
+                "pull" | "take" if out_follows => Some("extract".to_string()),
                 "how" if amount_follows => Some("check".to_string()),
                 "back" if up_follows => Some("backup".to_string()),
                 "add" if up_follows => Some("sum".to_string()),
@@ -328,6 +330,16 @@ fn skill_actions(skill: &Skill) -> Vec<String> {
         .collect();
     if let Some(first) = description.first() {
         actions.push(first.clone());
+        // "Pull the supplier, date and total out of an invoice's text":
+        // what is pulled out is extracted.
+        let out = skill
+            .description
+            .to_lowercase()
+            .split(|c: char| !c.is_alphanumeric())
+            .any(|word| word == "out");
+        if out && ["pull", "take", "get"].contains(&first.as_str()) {
+            actions.push("extract".to_string());
+        }
     }
     for pair in description.windows(2) {
         if matches!(pair[0].as_str(), "or" | "and") && is_verb(&pair[1]) {
@@ -724,7 +736,20 @@ pub(super) fn misfit(skill: &Skill, clause: &ClauseWords) -> Option<String> {
                 .count();
             own.len() >= 2 && unsaid * 3 < own.len() && covers_values(skill, clause)
         };
-        opaque && ((named_for_verb && covers(skill, &words, clause)) || described_whole)
+        // "OCR them with tesseract": a skill named for the verb (`ocr-scan`)
+        // whose thing (scans) the clause leaves to "them", when nothing
+        // the clause or the step before speaks of is another kind of
+        // thing.
+        let left_to_pronoun = named_for_verb
+            && clause.object.is_empty()
+            && noun_group(part).is_some()
+            && !clause
+                .all
+                .iter()
+                .any(|word| noun_group(word).is_some_and(|group| Some(group) != noun_group(part)))
+            && covers(skill, &words, clause);
+        (opaque && ((named_for_verb && covers(skill, &words, clause)) || described_whole))
+            || left_to_pronoun
     };
     let unsaid = parts.iter().find(|&&part| !name_part_said(part));
     unsaid.map(|part| format!("'{part}' is not said"))
@@ -741,8 +766,22 @@ fn covers(skill: &Skill, words: &[String], clause: &ClauseWords) -> bool {
         .all
         .iter()
         .filter(|word| !clause.borrowed.contains(word))
-        .all(|word| speaks_of(words, word) || clause.antecedent.contains(word));
+        .all(|word| {
+            speaks_of(words, word)
+                || clause.antecedent.contains(word)
+                || (vocab::LANGUAGES.contains(&word.as_str()) && takes_language(skill))
+        });
     words_said && covers_values(skill, clause)
+}
+
+/// Whether the skill has an input saying which language to work in.
+pub(super) fn takes_language(skill: &Skill) -> bool {
+    skill.input_names().any(|input| {
+        input
+            .to_lowercase()
+            .split('_')
+            .any(|part| ["language", "lang", "locale"].contains(&part))
+    })
 }
 
 /// Whether the skill has an input for each kind of value the clause gives.
