@@ -2856,3 +2856,53 @@ fn a_skill_doing_the_clause_is_used_with_its_language_and_its_thing_left_to_them
         );
     }
 }
+
+#[test]
+fn a_plural_noun_after_and_ends_a_list_it_starts_no_step() {
+    let (_dir, store) = home_with(&[
+        skill_json(
+            "tracker-export",
+            "Export all issues and labels of a tracker project into a folder",
+            &["api_url", "dir"],
+            &["dump"],
+        ),
+        skill_json(
+            "slack-post",
+            "Post a message to a Slack channel",
+            &["text", "channel"],
+            &[],
+        ),
+    ]);
+    // "labels of https://…" are exported, not labelled.
+    let report = run(
+        &store,
+        create_options(Some("tracker")),
+        "export all the issues and labels of https://tracker.example.com/api into ./dump, then post them to #dev on slack",
+        &mut yes(),
+    );
+    let (workflow, new_skills) = created(&report);
+    assert_eq!(
+        skills_of(&workflow),
+        ["tracker-export", "slack-post"],
+        "{}",
+        report.final_message
+    );
+    assert!(new_skills.is_empty(), "{new_skills:?}");
+    // "and label them": a verb, a step of its own (or a question), never
+    // folded into the export.
+    let report = run(
+        &store,
+        create_options(Some("tracker-2")),
+        "export all the issues of https://tracker.example.com/api into ./dump and label them as urgent",
+        &mut yes(),
+    );
+    if let Some(call) = report
+        .tool_calls
+        .iter()
+        .find(|call| call.name == "create_workflow")
+    {
+        let workflow =
+            Workflow::from_value(call.arguments["workflow"].clone()).expect("a workflow");
+        assert!(workflow.steps.len() >= 2, "{}", report.final_message);
+    }
+}

@@ -130,8 +130,9 @@ fn segments(toks: &[Tok]) -> Vec<Segment> {
     // ("fetch users and orders").
     let mut merged: Vec<Segment> = Vec::new();
     for segment in out {
-        // ", retrying up to 4 times": how the step before is run.
-        let modifies = super::build::only_modifies(&segment.body);
+        // ", retrying up to 4 times": how the step before is run; "… the
+        // branches and tags of https://…": a plural noun, not a verb.
+        let modifies = super::build::only_modifies(&segment.body) || plural_noun(&segment.body);
         let keeps = merged.is_empty()
             || (!modifies && segment.sep == Sep::Then)
             || (!modifies && starts_action(&segment.body))
@@ -147,6 +148,20 @@ fn segments(toks: &[Tok]) -> Vec<Segment> {
         }
     }
     merged
+}
+
+/// "tags of https://…", "… branches and tags": a segment that starts with
+/// a plural noun ending the list before it, not an action.
+pub(super) fn plural_noun(toks: &[Tok]) -> bool {
+    let toks = strip_fillers(toks);
+    let Some(first) = toks.first() else {
+        return false;
+    };
+    let plural = first.word.len() > 3
+        && first.word.ends_with('s')
+        && !first.word.ends_with("ss")
+        && super::text::lemma(&first.word) != first.word;
+    plural && toks.get(1).is_none_or(|next| next.is("of"))
 }
 
 /// "if", "only if", "when", "unless" … at the start: (words to skip, negate).

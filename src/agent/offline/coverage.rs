@@ -945,6 +945,7 @@ fn step_does_its_clause(
         if tok.is_any(&["and", "then", ","])
             && at + 1 < clause.len()
             && super::build::starts_action(&clause[at + 1..])
+            && !super::clauses::plural_noun(&clause[at + 1..])
         {
             let second = fit::clause_words(&clause[at + 1..], &heard.object);
             if !fit::fits(skill, &second) {
