@@ -2906,3 +2906,64 @@ fn a_plural_noun_after_and_ends_a_list_it_starts_no_step() {
         assert!(workflow.steps.len() >= 2, "{}", report.final_message);
     }
 }
+
+#[test]
+fn a_list_of_fields_pulled_out_of_the_step_before_uses_the_skill_that_makes_them() {
+    let (_dir, store) = home_with(&[
+        skill_json(
+            "contract-fetch",
+            "Download contracts from the legal API",
+            &["api_url"],
+            &["contracts"],
+        ),
+        skill_json(
+            "contract-terms",
+            "Pull the parties, term, total and notice period out of a contract's text",
+            &["text"],
+            &["terms"],
+        ),
+        skill_json(
+            "csv-append",
+            "Append rows to a CSV file",
+            &["rows", "path"],
+            &[],
+        ),
+    ]);
+    // "total" is one more field of the list, not a step that totals; the
+    // contracts are the ones the step before downloaded; terms are what
+    // contract-terms makes.
+    let report = run(
+        &store,
+        create_options(Some("contracts")),
+        "download the contracts from https://legal.example.com/api, pull out parties, term, total and notice period, and append them to ./terms.csv",
+        &mut yes(),
+    );
+    let (workflow, new_skills) = created(&report);
+    assert_eq!(
+        skills_of(&workflow),
+        ["contract-fetch", "contract-terms", "csv-append"],
+        "{}",
+        report.final_message
+    );
+    assert!(new_skills.is_empty(), "{new_skills:?}");
+    // What it does not speak of is not its job.
+    let report = run(
+        &store,
+        create_options(Some("contracts-2")),
+        "download the contracts from https://legal.example.com/api, pull out the weather and append it to ./terms.csv",
+        &mut yes(),
+    );
+    for call in report
+        .tool_calls
+        .iter()
+        .filter(|call| call.name == "create_workflow")
+    {
+        let workflow =
+            Workflow::from_value(call.arguments["workflow"].clone()).expect("a workflow");
+        assert!(
+            !skills_of(&workflow).contains(&"contract-terms".to_string()),
+            "{}",
+            report.final_message
+        );
+    }
+}

@@ -147,7 +147,26 @@ fn segments(toks: &[Tok]) -> Vec<Segment> {
             _ => merged.push(segment),
         }
     }
-    merged
+    // "pull out supplier, date, total and VAT": a word that could be a
+    // verb with nothing after it but "and" and a noun is one more item of
+    // the list before it.
+    let mut listed: Vec<Segment> = Vec::new();
+    for segment in merged {
+        let body = strip_fillers(&segment.body);
+        let item = segment.sep == Sep::Comma
+            && body.len() >= 3
+            && body[1].is("and")
+            && !starts_action(&body[2..])
+            && condition_start(body).is_none();
+        match listed.last_mut() {
+            Some(previous) if item => {
+                previous.body.extend(segment.seps);
+                previous.body.extend(segment.body);
+            }
+            _ => listed.push(segment),
+        }
+    }
+    listed
 }
 
 /// "tags of https://…", "… branches and tags": a segment that starts with

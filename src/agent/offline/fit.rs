@@ -182,6 +182,7 @@ pub(super) fn clause_words(clause: &[Tok], antecedent: &[String]) -> ClauseWords
             || (tok.is_any(&["out", "much", "many"])
                 && index == 1
                 && verb.as_deref() == Some("check"))
+            || (tok.is("out") && index == 1 && verb.as_deref() == Some("extract"))
         {
             continue;
         }
@@ -740,7 +741,13 @@ pub(super) fn misfit(skill: &Skill, clause: &ClauseWords) -> Option<String> {
         // whose thing (scans) the clause leaves to "them", when nothing
         // the clause or the step before speaks of is another kind of
         // thing.
+        // Words the clause says itself ("validate it" says none).
+        let says_own = clause
+            .all
+            .iter()
+            .any(|word| !clause.borrowed.contains(word));
         let left_to_pronoun = named_for_verb
+            && says_own
             && clause.object.is_empty()
             && noun_group(part).is_some()
             && !clause
@@ -748,8 +755,24 @@ pub(super) fn misfit(skill: &Skill, clause: &ClauseWords) -> Option<String> {
                 .iter()
                 .any(|word| noun_group(word).is_some_and(|group| Some(group) != noun_group(part)))
             && covers(skill, &words, clause);
+        // "OCR the invoices …, pull out supplier, date, total and VAT": the
+        // thing the step before worked on (invoices) is what this one
+        // works on, when the skill speaks of everything the clause says.
+        // The part of its name that is its output (`invoice-fields` makes
+        // fields) is what the clause asks for when the skill speaks of all
+        // of it.
+        let from_before = (clause
+            .antecedent
+            .iter()
+            .any(|word| same_meaning(word, part))
+            || skill
+                .output_names()
+                .any(|output| same_meaning(&output.to_lowercase(), part)))
+            && says_own
+            && covers(skill, &words, clause);
         (opaque && ((named_for_verb && covers(skill, &words, clause)) || described_whole))
             || left_to_pronoun
+            || from_before
     };
     let unsaid = parts.iter().find(|&&part| !name_part_said(part));
     unsaid.map(|part| format!("'{part}' is not said"))
