@@ -2967,3 +2967,76 @@ fn a_list_of_fields_pulled_out_of_the_step_before_uses_the_skill_that_makes_them
         );
     }
 }
+
+#[test]
+fn a_four_clause_creation_reads_each_value_into_the_input_it_names() {
+    let (_dir, store) = home_with(&[
+        skill_json(
+            "shop-export",
+            "Export orders from the shop's REST API, optionally one status",
+            &["api_url", "status"],
+            &["orders"],
+        ),
+        skill_json(
+            "report-render",
+            "Fill a report layout with data",
+            &["layout", "data"],
+            &["pdf"],
+        ),
+        skill_json(
+            "mail-send",
+            "Send a mail with an attachment to a list of people",
+            &["recipients", "title", "pdf"],
+            &["message_id"],
+        ),
+        skill_json(
+            "chat-post",
+            "Post a message to a chat channel",
+            &["text", "channel"],
+            &[],
+        ),
+    ]);
+    let report = run(
+        &store,
+        create_options(Some("weekly")),
+        "export the 'paid' orders from https://shop.example.com/api/orders, render layouts/weekly.html with them, mail it out with the title 'Weekly orders', and let #ops on chat know when it's done",
+        &mut yes(),
+    );
+    let (workflow, new_skills) = created(&report);
+    // The export takes the address itself: no fetch before it. "let #ops
+    // know" tells them.
+    assert_eq!(
+        skills_of(&workflow),
+        ["shop-export", "report-render", "mail-send", "chat-post"],
+        "{}",
+        report.final_message
+    );
+    assert!(new_skills.is_empty(), "{new_skills:?}");
+    let input = |index: usize, name: &str| -> String {
+        workflow.steps[index].inputs[name]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    let context = |reference: String| -> String {
+        let key = reference.strip_prefix("context.").unwrap_or_default();
+        workflow.context.readonly[key]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    // The orders are the render's data; the path names its layout.
+    assert!(
+        input(1, "data").ends_with(".orders"),
+        "{:?}",
+        workflow.steps[1].inputs
+    );
+    assert_eq!(context(input(1, "layout")), "layouts/weekly.html");
+    // The mail carries the rendered pdf, titled as said.
+    assert!(
+        input(2, "pdf").ends_with(".pdf"),
+        "{:?}",
+        workflow.steps[2].inputs
+    );
+    assert_eq!(context(input(2, "title")), "Weekly orders");
+}

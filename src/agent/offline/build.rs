@@ -76,6 +76,24 @@ fn declared_input(skill: &Skill, literal: &Literal) -> Option<String> {
         }
         Literal::Url(url) if is_remote(url) => &["remote", "destination", "target", "url"],
         Literal::Url(_) => &["url", "feed", "endpoint", "link", "source", "gateway"],
+        // "templates/beta.html" goes to `template`: the input the path
+        // names.
+        Literal::Path(path)
+            if skill.input_names().any(|input| {
+                path.to_lowercase()
+                    .split(['/', '.', '_', '-'])
+                    .any(|part| part.len() >= 4 && same_word(part, &input.to_lowercase()))
+            }) =>
+        {
+            return skill
+                .input_names()
+                .find(|input| {
+                    path.to_lowercase()
+                        .split(['/', '.', '_', '-'])
+                        .any(|part| part.len() >= 4 && same_word(part, &input.to_lowercase()))
+                })
+                .map(str::to_string);
+        }
         Literal::Path(path) if path.to_lowercase().contains("schema") => {
             &["schema", "path", "file"]
         }
@@ -835,6 +853,31 @@ impl<'a> Builder<'a> {
             if !named.is_empty() && start > 0 && !kind_word {
                 let key = self.key(&port.name, id, json!(named.join(" ")));
                 inputs.insert(port.name.clone(), json!(format!("context.{key}")));
+                continue;
+            }
+            // "with the subject 'Beta news'": a setting's value follows its
+            // name, up to the next mark or joining word.
+            const SETTINGS: &[&str] = &["caption", "label", "subject", "title"];
+            if SETTINGS.contains(&port.name.as_str()) {
+                let after: Vec<&Tok> = plain[at + 1..]
+                    .iter()
+                    .take_while(|tok| {
+                        !tok.is_punctuation()
+                            && !tok.is_any(&["and", "then", "to", "for", "with", "on", "in"])
+                    })
+                    .collect();
+                if !after.is_empty()
+                    && after.len() <= 6
+                    && !after.iter().all(|tok| is_stopword(&tok.word))
+                {
+                    let value: Vec<&str> = after.iter().map(|tok| tok.raw.as_str()).collect();
+                    let value = value
+                        .join(" ")
+                        .trim_matches(|c: char| "'\"‘’“”".contains(c))
+                        .to_string();
+                    let key = self.key(&port.name, id, json!(value));
+                    inputs.insert(port.name.clone(), json!(format!("context.{key}")));
+                }
             }
         }
         let open = |inputs: &JsonMap, prefix: &str| -> Option<String> {
@@ -1080,16 +1123,38 @@ impl<'a> Builder<'a> {
         let settings = [
             "subject", "title", "level", "kind", "format", "name", "mode",
         ];
-        let data_input = existing
-            .and_then(|skill| {
-                let open: Vec<&str> = skill
-                    .input_names()
-                    .filter(|input| !literal_inputs.contains(input))
-                    .collect();
-                open.iter()
-                    .find(|input| !settings.contains(*input))
-                    .or(open.first())
-                    .map(|input| input.to_string())
+        // What is read goes to the input named for it ("html" from the
+        // render), else to one named for a payload ("data"), else to the
+        // first other open one.
+        const CARRIERS: &[&str] = &[
+            "body", "content", "data", "input", "payload", "records", "rows", "text",
+        ];
+        let by_name = existing.and_then(|skill| match reads {
+            [single] => skill
+                .input_names()
+                .find(|input| *input == single.output)
+                .map(str::to_string),
+            _ => None,
+        });
+        let carrier = existing.and_then(|skill| {
+            skill
+                .input_names()
+                .find(|input| CARRIERS.contains(input))
+                .map(str::to_string)
+        });
+        let data_input = by_name
+            .or(carrier)
+            .or_else(|| {
+                existing.and_then(|skill| {
+                    let open: Vec<&str> = skill
+                        .input_names()
+                        .filter(|input| !literal_inputs.contains(input))
+                        .collect();
+                    open.iter()
+                        .find(|input| !settings.contains(*input))
+                        .or(open.first())
+                        .map(|input| input.to_string())
+                })
             })
             .unwrap_or_else(|| "data".to_string());
         // "load the result into bigquery": a step that reads nothing by its

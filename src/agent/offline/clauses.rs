@@ -393,6 +393,14 @@ fn split_members(clause: &[Tok]) -> Vec<Vec<Tok>> {
 }
 
 pub(super) fn items(toks: &[Tok]) -> Vec<Item> {
+    items_with(toks, &|_| false)
+}
+
+/// The items of a description; `fetches_itself` says whether an installed
+/// skill does a clause reading from a web address on its own ("export the
+/// beta segment from https://crm…/contacts" is crm-export's, which takes
+/// the address), so no fetch is put before it.
+pub(super) fn items_with(toks: &[Tok], fetches_itself: &dyn Fn(&[Tok]) -> bool) -> Vec<Item> {
     let segments = segments(toks);
     let mut items = Vec::new();
     let mut index = 0;
@@ -606,6 +614,7 @@ pub(super) fn items(toks: &[Tok]) -> Vec<Item> {
                     && (pair[1].raw.contains("://") || pair[1].raw.starts_with("www."))
             }) && concept_for(&body)
                 .is_some_and(|concept| !matches!(concept.key, "fetch" | "monitor" | "read"))
+                && !fetches_itself(&body)
             {
                 let fetch = Tok {
                     word: "fetch".into(),
