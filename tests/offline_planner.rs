@@ -3040,3 +3040,65 @@ fn a_four_clause_creation_reads_each_value_into_the_input_it_names() {
     );
     assert_eq!(context(input(2, "title")), "Weekly orders");
 }
+
+#[test]
+fn a_comparison_after_a_change_reads_the_same_target_and_its_named_output() {
+    let (_dir, store) = home_with(&[
+        skill_json(
+            "config-apply",
+            "Apply the config files in a folder to a host",
+            &["dir", "host"],
+            &["applied"],
+        ),
+        json!({"name": "config-diff", "type": "code_inline", "command": "python3 diff.py",
+               "description": "Compare the live config of a host with the expected one",
+               "inputs": ["host", "expected"],
+               "outputs": [{"name": "matches", "type": "boolean"}, "report"]}),
+        skill_json(
+            "pager-send",
+            "Page the on-call engineer with a text",
+            &["text"],
+            &[],
+        ),
+    ]);
+    let report = run(
+        &store,
+        create_options(Some("conf")),
+        "apply the configs in ./conf to web-01.example.com, compare the config with expected/web.conf, and only when it doesn't match page the on-call engineer with the report",
+        &mut yes(),
+    );
+    let (workflow, new_skills) = created(&report);
+    assert!(
+        new_skills.is_empty(),
+        "{new_skills:?}: {}",
+        report.final_message
+    );
+    assert_eq!(
+        skills_of(&workflow),
+        ["config-apply", "config-diff", "pager-send"],
+        "{}",
+        report.final_message
+    );
+    // The comparison checks the host the configs went to, not "applied".
+    let apply = &workflow.steps[0];
+    let diff = &workflow.steps[1];
+    assert_eq!(
+        diff.inputs["host"], apply.inputs["host"],
+        "{:?}",
+        diff.inputs
+    );
+    // The page carries the report the clause names, not the yes/no.
+    let StepKind::Conditional {
+        condition, then, ..
+    } = &workflow.steps[2].kind
+    else {
+        panic!("a conditional: {:?}", workflow.steps[2]);
+    };
+    assert!(condition.contains(".matches"), "{condition}");
+    assert_eq!(
+        then[0].inputs["text"],
+        json!(format!("{}.report", diff.id)),
+        "{:?}",
+        then[0].inputs
+    );
+}

@@ -761,6 +761,7 @@ pub const GENERIC_NAME_PARTS: &[&str] = &[
 /// that labels images tags them.
 pub const SAME_ACTIONS: &[&[&str]] = &[
     &["categorise", "categorize", "classify", "label", "tag"],
+    &["compare", "diff"],
     &["lookup", "resolve"],
 ];
 

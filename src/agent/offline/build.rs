@@ -527,7 +527,10 @@ pub(super) fn starts_action(toks: &[Tok]) -> bool {
     let acts_on_it = toks.get(1).is_some_and(|next| next.is_any(&["it", "them"]))
         && first.word.chars().all(|c| c.is_ascii_alphabetic())
         && !is_stopword(&first.word);
-    is_verb(&first.word) || is_verb(&lemma(&first.word)) || noun_as_verb || acts_on_it
+    // "compare the schema with …" (an imperative; "compared to last week"
+    // describes).
+    let compares = first.is("compare");
+    is_verb(&first.word) || is_verb(&lemma(&first.word)) || noun_as_verb || acts_on_it || compares
 }
 
 /// The noun a clause acts on: the last content word before its first
@@ -568,6 +571,9 @@ fn described(clause: &[Tok]) -> String {
 pub(super) struct Producer {
     pub id: String,
     pub output: String,
+    /// Every output the step declares ("the report" of a diff that also
+    /// says whether it matches).
+    pub outputs: Vec<String>,
 }
 
 impl Producer {
@@ -575,6 +581,7 @@ impl Producer {
         step.outputs.first().map(|output| Producer {
             id: step.id.clone(),
             output: output.clone(),
+            outputs: step.outputs.clone(),
         })
     }
 
@@ -1143,7 +1150,8 @@ impl<'a> Builder<'a> {
                 .map(str::to_string)
         });
         let data_input = by_name
-            .or(carrier)
+            .clone()
+            .or(carrier.clone())
             .or_else(|| {
                 existing.and_then(|skill| {
                     let open: Vec<&str> = skill
@@ -1162,11 +1170,29 @@ impl<'a> Builder<'a> {
         let takes_it = existing
             .is_some_and(|skill| skill.input_names().any(|input| input == data_input))
             && !heard.borrowed.is_empty();
-        if concept.is_none_or(|concept| concept.reads_data) || takes_it {
+        // "compare the schema with …" after the migrations: a skill with no
+        // input for what the step before made, and a clause that does not
+        // speak of it, does not read it.
+        let unrelated = existing.is_some_and(|_| {
+            by_name.is_none() && carrier.is_none() && heard.borrowed.is_empty()
+        }) && !words.iter().any(|word| ["it", "them", "this", "that"].contains(word))
+            // …and the input it would take is a value the workflow already
+            // holds by that name (the database's `dsn`).
+            && self.context.contains_key(&data_input);
+        if (concept.is_none_or(|concept| concept.reads_data) || takes_it) && !unrelated {
             match reads {
                 [] => {}
                 [single] => {
-                    inputs.insert(data_input.clone(), json!(single.reference()));
+                    // "text the report": the output the clause names.
+                    let named = single
+                        .outputs
+                        .iter()
+                        .find(|output| words.iter().any(|word| same_word(word, output)));
+                    let mut reference = single.clone();
+                    if let Some(named) = named {
+                        reference.output = named.clone();
+                    }
+                    inputs.insert(data_input.clone(), json!(reference.reference()));
                 }
                 several => {
                     let unique_outputs = several.iter().all(|producer| {

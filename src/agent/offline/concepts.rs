@@ -658,6 +658,7 @@ const GENERIC_VERBS: &[&str] = &[
     "draw",
     "plot",
     "measure",
+    "diff",
 ];
 
 /// The concept a clause is about: its first word as a verb counts most,

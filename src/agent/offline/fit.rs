@@ -699,10 +699,13 @@ pub(super) fn misfit(skill: &Skill, clause: &ClauseWords) -> Option<String> {
             .iter()
             .filter(|word| Some(*word) != clause.verb.as_ref())
             .any(|word| same_meaning(word, part) || made_of(part, word))
-            || clause
-                .verb
-                .as_deref()
-                .is_some_and(|verb| strictly_same(verb, part));
+            || clause.verb.as_deref().is_some_and(|verb| {
+                strictly_same(verb, part)
+                    // "compare the schema" says `schema-diff`'s "diff".
+                    || vocab::SAME_ACTIONS
+                        .iter()
+                        .any(|group| group.contains(&verb) && group.contains(&part))
+            });
         if said_here {
             return true;
         }
