@@ -775,7 +775,7 @@ fn thumbnailer_home() -> (tempfile::TempDir, Store) {
             "description": "Make thumbnails and file them",
             "steps": [
                 {"id": "shrink", "type": "skill", "skill": "image-shrink",
-                 "inputs": {"dimensions": "context.frame", "quality": "context.mode"}},
+                 "inputs": {"dimensions": "context.frame", "quality": "context.mode", "format": "context.preset"}},
                 {"id": "file", "type": "skill", "skill": "db-write",
                  "inputs": {"rows": "shrink.images", "table": "context.archive_table"}},
                 {"id": "note", "type": "skill", "skill": "db-write",
@@ -785,7 +785,7 @@ fn thumbnailer_home() -> (tempfile::TempDir, Store) {
             ],
             "context": {"readonly": {
                 "frame": "640x480", "mode": "fast", "archive_table": "thumbs_2025",
-                "notes_table": "notes", "retention": 14
+                "notes_table": "notes", "retention": 14, "preset": "webp-q80"
             }}
         }),
     );
@@ -819,6 +819,9 @@ fn values_named_by_their_meaning_go_where_the_old_value_key_or_shape_says() {
     // A number with its unit, in the unit the value is kept in (days).
     run(&store, options(), "keep them for three weeks", &mut yes());
     assert_eq!(value("retention"), 21);
+    // A part of one value replaced.
+    run(&store, options(), "use q90 instead of q80", &mut yes());
+    assert_eq!(value("preset"), "webp-q90");
     // Between two tables, the one the new name continues.
     run(
         &store,
@@ -1034,6 +1037,131 @@ fn one_more_of_a_kind_joins_its_siblings_with_its_own_value() {
         panic!("not parallel");
     };
     assert_eq!(steps.len(), 3);
+}
+
+#[test]
+fn a_value_named_but_not_given_is_asked_for_and_never_written() {
+    let (_dir, store) = home();
+    let before = versions(&store, "data-pipeline");
+    for request in [
+        "point the fetch at the new api server",
+        "save into the new table from now on",
+        "add more memory to the database",
+    ] {
+        let report = run(&store, focus(), request, &mut yes());
+        assert!(
+            report.applied.is_empty(),
+            "{request}: {}",
+            report.final_message
+        );
+    }
+    assert_eq!(versions(&store, "data-pipeline"), before);
+}
+
+#[test]
+fn what_the_speaker_did_and_why_are_remarks_not_requests() {
+    let (_dir, store) = home();
+    run(
+        &store,
+        focus(),
+        "I checked the new schema by hand, so set the schema to schemas/v2.json",
+        &mut yes(),
+    );
+    assert_eq!(
+        head(&store, "data-pipeline").context.readonly["schema"],
+        "schemas/v2.json"
+    );
+    run(
+        &store,
+        focus(),
+        "give the save 2 minutes, as the logs say it has been timing out",
+        &mut yes(),
+    );
+    let workflow = head(&store, "data-pipeline");
+    assert_eq!(step(&workflow, "save").timeout_secs, Some(120));
+    assert_eq!(step(&workflow, "fetch").timeout_secs, None);
+}
+
+#[test]
+fn a_couple_of_versions_ago_is_two() {
+    let (_dir, store) = home();
+    let original = head(&store, "data-pipeline");
+    run(&store, focus(), "add retry to fetch", &mut yes());
+    run(
+        &store,
+        focus(),
+        "set the save timeout to 30 seconds",
+        &mut yes(),
+    );
+    run(
+        &store,
+        focus(),
+        "make it how it was a couple of versions ago",
+        &mut yes(),
+    );
+    assert_eq!(head(&store, "data-pipeline"), original);
+}
+
+#[test]
+fn items_of_a_list_value_are_added_and_removed_and_numbers_keep_their_unit() {
+    let (_dir, store) = empty_home();
+    add_workflow(
+        &store,
+        "tagger",
+        json!({
+            "name": "tagger", "version": "1.0.0",
+            "steps": [{"id": "tag", "type": "skill", "skill": "labeler",
+                       "inputs": {"labels": "context.labels", "pause": "context.pause_secs"}}],
+            "context": {"readonly": {"labels": ["urgent", "billing"], "pause_secs": 30}}
+        }),
+    );
+    let options = || Options {
+        focus: Some("tagger".into()),
+        ..Options::default()
+    };
+    let value = |key: &str| head(&store, "tagger").context.readonly[key].clone();
+    run(&store, options(), "add shipping to the labels", &mut yes());
+    assert_eq!(value("labels"), json!(["urgent", "billing", "shipping"]));
+    run(
+        &store,
+        options(),
+        "remove billing from the labels",
+        &mut yes(),
+    );
+    assert_eq!(value("labels"), json!(["urgent", "shipping"]));
+    // An item the list does not have is said, not removed.
+    let report = run(
+        &store,
+        options(),
+        "remove fragile from the labels",
+        &mut yes(),
+    );
+    assert!(report.applied.is_empty(), "{}", report.final_message);
+    // A duration for a number kept in seconds is converted; text is asked.
+    run(&store, options(), "set the pause to 2 minutes", &mut yes());
+    assert_eq!(value("pause_secs"), 120);
+    let report = run(&store, options(), "set the pause to later", &mut yes());
+    assert!(report.applied.is_empty(), "{}", report.final_message);
+    assert_eq!(value("pause_secs"), 120);
+}
+
+#[test]
+fn make_a_step_come_after_another_is_a_move_and_the_other_place_is_emphasis() {
+    let (_dir, store) = thumbnailer_home();
+    let options = Options {
+        focus: Some("thumbnailer".into()),
+        ..Options::default()
+    };
+    run(
+        &store,
+        options,
+        "make the expire after the shrink, not before",
+        &mut yes(),
+    );
+    assert_eq!(
+        ids(&head(&store, "thumbnailer")),
+        ["shrink", "expire", "file", "note"]
+    );
 }
 
 // --- references -----------------------------------------------------------------
@@ -1421,6 +1549,36 @@ fn one_change_is_undone_and_the_later_ones_kept() {
         report.final_message
     );
     assert_eq!(versions(&store, "data-pipeline"), before);
+}
+
+#[test]
+fn a_change_named_by_what_it_changed_is_the_one_undone() {
+    let (_dir, store) = home();
+    run(&store, focus(), "add retry to fetch", &mut yes());
+    run(&store, focus(), "set the table to orders_v2", &mut yes());
+    run(
+        &store,
+        focus(),
+        "set the save timeout to 30 seconds",
+        &mut yes(),
+    );
+    // The table change, not the last change (the save step reads the
+    // table, but the timeout change does not change it).
+    run(&store, focus(), "undo the table change", &mut yes());
+    let workflow = head(&store, "data-pipeline");
+    assert_eq!(workflow.context.readonly["table"], "api_data");
+    assert_eq!(step(&workflow, "save").timeout_secs, Some(30));
+    assert!(step(&workflow, "fetch").error_handling.is_some());
+    // "Restore" what is still there removes nothing.
+    let before = versions(&store, "data-pipeline");
+    let report = run(&store, focus(), "restore the retry", &mut yes());
+    assert!(report.applied.is_empty(), "{}", report.final_message);
+    assert_eq!(versions(&store, "data-pipeline"), before);
+    // Scrapping the last two (the undo and the timeout) is an undo of two.
+    run(&store, focus(), "scrap the last two changes", &mut yes());
+    let workflow = head(&store, "data-pipeline");
+    assert_eq!(workflow.context.readonly["table"], "orders_v2");
+    assert_eq!(step(&workflow, "save").timeout_secs, None);
 }
 
 #[test]

@@ -271,8 +271,14 @@ fn loaded<'a>(setting: &'a Setting, info: &'a Info, target: &str) -> Option<&'a 
 }
 
 /// Undoes the changes the words name, keeping the others.
-fn restore_named(setting: &Setting, info: &Info, target: &str, words: &[String]) -> Next {
-    restore_step(setting, info, target, words).unwrap_or_else(Next::Say)
+fn restore_named(
+    setting: &Setting,
+    info: &Info,
+    target: &str,
+    words: &[String],
+    bringing_back: bool,
+) -> Next {
+    restore_step(setting, info, target, words, bringing_back).unwrap_or_else(Next::Say)
 }
 
 /// The next step of undoing the named changes; the error says that the
@@ -282,6 +288,7 @@ fn restore_step(
     info: &Info,
     target: &str,
     words: &[String],
+    bringing_back: bool,
 ) -> Result<Next, String> {
     let Some(history) = &info.history else {
         return Ok(Next::Calls(vec![(
@@ -293,7 +300,13 @@ fn restore_step(
         return Ok(Next::Calls(vec![get_workflow(target)]));
     };
     Ok(
-        match restore::plan(words, history, &head.workflow, &info.versions) {
+        match restore::plan(
+            words,
+            bringing_back,
+            history,
+            &head.workflow,
+            &info.versions,
+        ) {
             restore::Restore::Read(versions) => Next::Calls(
                 versions
                     .into_iter()
@@ -374,7 +387,10 @@ fn on_workflow(setting: &Setting, turn: &Turn, info: &Info, target: &str, intent
                 }
             }
         },
-        Intent::Restore { words } => restore_named(setting, info, target, &words),
+        Intent::Restore {
+            words,
+            bringing_back,
+        } => restore_named(setting, info, target, &words, bringing_back),
         Intent::Undo(steps) => match &info.history {
             None => Next::Calls(vec![("history", json!({ "workflow": target }))]),
             Some(history) => {
@@ -416,7 +432,7 @@ fn on_workflow(setting: &Setting, turn: &Turn, info: &Info, target: &str, intent
                             // the load": those changes, if the words name them.
                             let named = restore::named_words(&toks);
                             if !named.is_empty()
-                                && let Ok(next) = restore_step(setting, info, target, &named)
+                                && let Ok(next) = restore_step(setting, info, target, &named, false)
                             {
                                 return next;
                             }

@@ -320,12 +320,14 @@ pub const CONTINUE: &[&str] = &[
     "break",
     "breaks",
     "carry",
+    "case",
     "continue",
     "continues",
     "crash",
     "crashes",
     "critical",
     "don't",
+    "down",
     "error",
     "errors",
     "even",
@@ -345,6 +347,7 @@ pub const CONTINUE: &[&str] = &[
     "non-critical",
     "nonessential",
     "not",
+    "offline",
     "optional",
     "outage",
     "outages",
@@ -356,6 +359,8 @@ pub const CONTINUE: &[&str] = &[
     "skip",
     "stop",
     "tolerate",
+    "unavailable",
+    "unreachable",
     "whole",
     "workflow",
 ];
@@ -525,6 +530,7 @@ pub const VALUE: &[&str] = &[
     "put",
     "puts",
     "raise",
+    "rather",
     "reduce",
     "remove",
     "rename",
@@ -539,6 +545,7 @@ pub const VALUE: &[&str] = &[
     "store",
     "stores",
     "switch",
+    "than",
     "unset",
     "up",
     "use",
@@ -820,8 +827,8 @@ pub const MEASURE_NAME_PARTS: &[&str] = &[
 /// leave out (`non_retryable`): "when it exits with code 4", "on a
 /// timeout".
 pub const ERROR_KINDS: &[&str] = &[
-    "code", "error", "errors", "exit", "exited", "exits", "killed", "signal", "status", "timeout",
-    "timeouts",
+    "code", "error", "errors", "exit", "exited", "exits", "killed", "out", "signal", "status",
+    "time", "timed", "timeout", "timeouts", "times",
 ];
 
 /// Parts of a skill's name that name the payload any skill handles: the
@@ -1062,9 +1069,10 @@ pub fn number_scale(word: &str) -> Option<u64> {
 
 /// Going back to an earlier version.
 pub const HISTORY: &[&str] = &[
-    "ago", "back", "before", "change", "changes", "earlier", "edit", "edits", "go", "history",
-    "initial", "last", "latest", "original", "out", "previous", "restore", "return", "reverse",
-    "revert", "roll", "rollback", "take", "undo", "version", "versions",
+    "ago", "back", "before", "cancel", "change", "changes", "discard", "ditch", "earlier", "edit",
+    "edits", "forget", "go", "history", "initial", "last", "latest", "original", "out", "previous",
+    "restore", "return", "reverse", "revert", "roll", "rollback", "scrap", "take", "undo",
+    "version", "versions",
 ];
 
 /// Units: of time (a timeout, a wait), of size, of share.

@@ -611,6 +611,10 @@ pub(super) struct Builder<'a> {
     pub ids: Vec<String>,
     pub context: JsonMap,
     pub added_context: Vec<(String, Value)>,
+    /// The context keys the workflow held before this request: another
+    /// step's value ("bucket" of the influx write), never taken by name
+    /// for a new step.
+    held_before: Vec<String>,
     pub new_skills: Vec<Skill>,
     pub reused: Vec<String>,
     /// Context keys holding a placeholder the user must fill in.
@@ -628,6 +632,7 @@ pub(super) struct Builder<'a> {
 impl<'a> Builder<'a> {
     pub fn new(skills: &'a [Skill], ids: Vec<String>, context: JsonMap) -> Self {
         Builder {
+            held_before: context.keys().cloned().collect(),
             skills,
             index: crate::core::ranking::SkillIndex::new(skills),
             antecedent: Vec::new(),
@@ -761,8 +766,8 @@ impl<'a> Builder<'a> {
             if port.optional || inputs.contains_key(&port.name) {
                 continue;
             }
-            // The workflow already holds a value by that name.
-            if self.context.contains_key(&port.name) {
+            // The request gave a value by that name.
+            if self.context.contains_key(&port.name) && !self.held_before.contains(&port.name) {
                 inputs.insert(port.name.clone(), json!(format!("context.{}", port.name)));
                 continue;
             }

@@ -383,11 +383,19 @@ fn grounds(
             }
             Modification::ReorderSteps { order } => {
                 grounds.vocabulary(vocab::REORDER);
-                // Only the steps that move are named.
+                // The steps that move are named, and the place they go to
+                // by the steps beside it ("after the shrink").
                 let before: Vec<&str> = sibling_order(workflow, order);
                 for (index, id) in order.iter().enumerate() {
                     if before.get(index) != Some(&id.as_str()) {
                         grounds.step(workflow, id);
+                        for neighbour in [index.checked_sub(1), Some(index + 1)]
+                            .into_iter()
+                            .flatten()
+                            .filter_map(|at| order.get(at))
+                        {
+                            grounds.step(workflow, neighbour);
+                        }
                     }
                 }
             }
@@ -413,8 +421,29 @@ fn grounds(
                         }
                     }
                 }
-                // A threshold is named by its comparison ("less than 30").
+                // A threshold is named by its comparison ("less than 30"),
+                // and as a threshold or limit when its name says so.
                 let reference = format!("context.{key}");
+                let bound = key.to_lowercase().split(['_', '-']).any(|part| {
+                    matches!(
+                        part,
+                        "min" | "max" | "minimum" | "maximum" | "limit" | "threshold" | "cap"
+                    )
+                });
+                if bound {
+                    grounds.words.extend_from_slice(&[
+                        "threshold",
+                        "limit",
+                        "minimum",
+                        "maximum",
+                        "min",
+                        "max",
+                        "cap",
+                    ]);
+                    for (phrase, _) in super::condition::COMPARATORS {
+                        grounds.words.extend(phrase.split(' '));
+                    }
+                }
                 if tree::walk(workflow).iter().any(|visited| {
                     matches!(&visited.step.kind, StepKind::Conditional { condition, .. }
                         if condition.contains(&reference))
@@ -1235,7 +1264,16 @@ pub(super) fn unaccounted_history(
             || vocab::POSITIONS.contains(&word)
             || matches!(
                 word,
-                "everything" | "mistake" | "wrong" | "way" | "was" | "it" | "how" | "bring" | "put"
+                "everything"
+                    | "mistake"
+                    | "wrong"
+                    | "way"
+                    | "was"
+                    | "it"
+                    | "how"
+                    | "bring"
+                    | "put"
+                    | "couple"
             )
             || version.is_some_and(|version| numbers.contains(&version))
             || super::text::count(word).is_some_and(|value| numbers.contains(&value))

@@ -5,6 +5,7 @@
 //! that fits no pattern is left alone.
 
 mod find;
+mod lists;
 mod missing;
 mod sibling;
 mod structure;
@@ -721,9 +722,28 @@ pub(super) fn plan(context: &EditContext) -> Plan {
     let toks = tokenize(context.text);
     // "in summary, the classifier needs …": a filler phrase names no step,
     // even when a step is called that.
-    let spoken = without_filler_phrases(&toks);
+    let mut spoken = without_filler_phrases(&quoted_words_masked(context.text, &toks));
+    // "… after the upload, not before": the other place, for emphasis.
+    let words: Vec<&str> = spoken.iter().map(|tok| tok.word.as_str()).collect();
+    if let [.., ",", "not", place] = words.as_slice()
+        && matches!(*place, "before" | "after" | "first" | "last")
+    {
+        spoken.truncate(spoken.len() - 3);
+    }
     // "post releases to teams instead of slack": a step done another way.
     match context.swap(&spoken) {
+        Some(Ok(resolved)) => {
+            return Plan::Propose {
+                modifications: resolved.modifications,
+                summary: resolved.summary,
+                new_skill: None,
+            };
+        }
+        Some(Err(plan)) => return plan,
+        None => {}
+    }
+    // "add shipping to the labels": an item of a list value.
+    match context.list_change(&spoken) {
         Some(Ok(resolved)) => {
             return Plan::Propose {
                 modifications: resolved.modifications,
@@ -750,6 +770,20 @@ pub(super) fn plan(context: &EditContext) -> Plan {
         // "change the table": a change named without its value.
         return context.missing_value(&toks).unwrap_or(Plan::NotUnderstood);
     };
+    // "point the migrations at the new database server": a value named,
+    // not given.
+    if edits.iter().any(|edit| {
+        matches!(edit, Edit::SetValue { value, .. }
+            if super::text::has_any(&tokenize(value), crate::core::vocabulary::ELSEWHERE)
+                && super::build::literals(&tokenize(value)).is_empty())
+    }) {
+        return context.missing_value(&toks).unwrap_or_else(|| {
+            Plan::Ask(format!(
+                "Which value do you mean by \"{}\"? Say it in the request, for example: \"… at db-02.example.com\".",
+                context.text.trim()
+            ))
+        });
+    }
     tracing::trace!(
         request = context.text,
         ?edits,
@@ -808,6 +842,55 @@ pub(super) fn plan(context: &EditContext) -> Plan {
         summary,
         new_skill,
     }
+}
+
+/// The words of a quoted text of several words ("post 'transcode run
+/// starting' to #video") name no step and no verb: they are the value's.
+/// Their raw text stays, so the value is read as written.
+fn quoted_words_masked(text: &str, toks: &[Tok]) -> Vec<Tok> {
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    for (open, close) in [('\'', '\''), ('"', '"'), ('“', '”'), ('‘', '’')] {
+        let mut from = 0;
+        while let Some(offset) = text[from..].find(open) {
+            let at = from + offset;
+            let opens = text[..at]
+                .chars()
+                .next_back()
+                .is_none_or(char::is_whitespace);
+            let inner_start = at + open.len_utf8();
+            let closing = text[inner_start..].char_indices().find(|(offset, c)| {
+                *c == close
+                    && text[inner_start + offset + c.len_utf8()..]
+                        .chars()
+                        .next()
+                        .is_none_or(|next| !next.is_alphanumeric())
+            });
+            match closing {
+                Some((offset, _)) if opens => {
+                    spans.push((inner_start, inner_start + offset));
+                    from = inner_start + offset + close.len_utf8();
+                }
+                _ => from = inner_start,
+            }
+        }
+    }
+    toks.iter()
+        .map(|tok| {
+            let inside = spans
+                .iter()
+                .find(|(start, end)| tok.start >= *start && tok.end <= *end);
+            let words_in_span = inside.map_or(0, |(start, end)| {
+                toks.iter()
+                    .filter(|other| other.start >= *start && other.end <= *end)
+                    .count()
+            });
+            let mut tok = tok.clone();
+            if words_in_span >= 2 {
+                tok.word = "quoted-text".into();
+            }
+            tok
+        })
+        .collect()
 }
 
 /// The tokens without the filler phrases of the vocabulary ("in summary",

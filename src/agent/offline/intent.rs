@@ -17,6 +17,8 @@ pub(super) enum Intent {
     /// the changes those words name undone, the others kept.
     Restore {
         words: Vec<String>,
+        /// "bring … back", "restore …": what is missing comes back.
+        bringing_back: bool,
     },
     /// "go back to before the timeout change": words of that change.
     RollbackBefore {
@@ -67,6 +69,26 @@ pub(super) fn versions(toks: &[Tok]) -> Vec<u64> {
 
 /// "two versions ago", "three changes back", "a version ago": how many.
 fn changes_ago(toks: &[Tok]) -> Option<u64> {
+    // "a couple of versions ago" is two.
+    let toks: Vec<Tok> = toks
+        .iter()
+        .enumerate()
+        .filter(|(at, tok)| {
+            let of_couple = tok.is("of")
+                && at
+                    .checked_sub(1)
+                    .is_some_and(|before| toks[before].is("couple"));
+            let a_couple = tok.is("a") && toks.get(at + 1).is_some_and(|next| next.is("couple"));
+            !(of_couple || a_couple)
+        })
+        .map(|(_, tok)| {
+            let mut tok = tok.clone();
+            if tok.is("couple") {
+                tok.word = "2".into();
+            }
+            tok
+        })
+        .collect();
     toks.windows(3).find_map(|triple| {
         let counted = match triple[0].word.as_str() {
             "a" | "an" => Some(1),
@@ -291,9 +313,17 @@ pub(super) fn classify(text: &str, create_mode: bool) -> Intent {
             .filter(|n| *n > 0 && *n < 100)
             .unwrap_or(1)
     };
-    if toks
+    // "scrap the last two changes", "forget the timeout change".
+    let discarded = toks
         .iter()
-        .any(|tok| tok.is_any(&["undo", "undo", "un-do"]))
+        .any(|tok| tok.is_any(&["forget", "scrap", "discard", "ditch", "drop", "cancel"]))
+        && toks
+            .iter()
+            .any(|tok| tok.is_any(&["change", "changes", "edit", "edits"]));
+    if discarded
+        || toks
+            .iter()
+            .any(|tok| tok.is_any(&["undo", "undo", "un-do"]))
         || has_any(
             &toks,
             &[
@@ -313,8 +343,22 @@ pub(super) fn classify(text: &str, create_mode: bool) -> Intent {
         )
     {
         // "undo everything", "undo all my changes": back to the start.
-        if toks.iter().any(|tok| tok.is_any(&["everything", "all"])) {
+        if toks.iter().any(|tok| tok.is_any(&["everything", "all"]))
+            && !toks
+                .iter()
+                .any(|tok| tok.is_any(&["keep", "but", "except"]))
+        {
             return Intent::RollbackTo(1);
+        }
+        // "undo the table change": that change, whichever version it was.
+        if found_versions.is_empty() {
+            let words = super::restore::named_words(&toks);
+            if !words.is_empty() {
+                return Intent::Restore {
+                    words,
+                    bringing_back: false,
+                };
+            }
         }
         return Intent::Undo(how_many(&toks));
     }
@@ -341,8 +385,20 @@ pub(super) fn classify(text: &str, create_mode: bool) -> Intent {
     if brought_back && found_versions.is_empty() && !gives_a_value {
         let words = super::restore::named_words(&toks);
         if !words.is_empty() {
-            return Intent::Restore { words };
+            return Intent::Restore {
+                words,
+                bringing_back: !has_any(&toks, &["the way it was", "as it was", "like it was"]),
+            };
         }
+        // "put it back the way it was (originally)": nothing named.
+        return if toks
+            .iter()
+            .any(|tok| tok.is_any(&["original", "originally", "first", "start"]))
+        {
+            Intent::RollbackTo(1)
+        } else {
+            Intent::Undo(1)
+        };
     }
     // "I want the original version back", "put v2 back": a version named,
     // then "back".
@@ -400,6 +456,20 @@ pub(super) fn classify(text: &str, create_mode: bool) -> Intent {
             .collect();
         if !words.is_empty() {
             return Intent::RollbackBefore { words };
+        }
+    }
+    // "revert the retry but keep everything else": that change.
+    let reverting = has_any(
+        &toks,
+        &["revert", "restore", "roll back", "rollback", "reset"],
+    );
+    if reverting && found_versions.is_empty() && !gives_a_value {
+        let words = super::restore::named_words(&toks);
+        if !words.is_empty() {
+            return Intent::Restore {
+                words,
+                bringing_back: has_any(&toks, &["restore", "bring back"]),
+            };
         }
     }
     if rolling && !looks_like_edit(text) && !toks.iter().any(|tok| tok.is("restore")) {
@@ -642,6 +712,11 @@ pub(super) fn classify(text: &str, create_mode: bool) -> Intent {
     ]) || has_any(&toks, crate::core::vocabulary::ELSEWHERE)
         // "page me by SMS instead": something done another way.
         || has_any(&toks, &["instead", "rather than"])
+        // "notify someone when it fails": the edit planner asks who.
+        || (toks.iter().any(|tok| tok.is_any(&["notify", "alert", "tell", "inform", "warn"]))
+            && toks
+                .iter()
+                .any(|tok| tok.is_any(&["someone", "somebody", "anyone", "anybody", "people"])))
         || toks
             .windows(2)
             .any(|pair| pair[0].is_punctuation() && pair[1].is("not"))
@@ -669,6 +744,21 @@ mod tests {
             Intent::Undo(1)
         );
         assert_eq!(classify("oops, revert that", false), Intent::Undo(1));
+        assert_eq!(
+            classify("put it back the way it was originally", false),
+            Intent::RollbackTo(1)
+        );
+        assert_eq!(
+            classify("put it back the way it was", false),
+            Intent::Undo(1)
+        );
+        assert_eq!(
+            classify(
+                "can you make it how it was a couple of versions ago?",
+                false
+            ),
+            Intent::Undo(2)
+        );
         assert_eq!(classify("is this workflow valid?", false), Intent::Validate);
         assert_eq!(
             classify("are there any errors in the pipeline", false),

@@ -217,9 +217,12 @@ fn places_something(toks: &[Tok]) -> bool {
     toks.iter().enumerate().any(|(at, tok)| {
         // "after 45 minutes" is a value's duration, not a place.
         let before_a_number = tok.is_any(&["after", "before"])
-            && toks
+            && (toks
                 .get(at + 1)
-                .is_some_and(|next| super::text::number(&next.word).is_some());
+                .is_some_and(|next| super::text::number(&next.word).is_some())
+                || super::text::durations(toks)
+                    .iter()
+                    .any(|duration| duration.start == at + 1));
         // "at the end" is a place; "sessions should end" is not.
         let place = tok.is_any(&["end", "start", "beginning"])
             && toks[at.saturating_sub(2)..at]

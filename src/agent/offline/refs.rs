@@ -454,7 +454,7 @@ pub(super) fn resolve_among(
     workflow: &Workflow,
     candidates: Option<&[String]>,
 ) -> Found {
-    let mut best: (u32, u32) = (0, 0);
+    let mut best: (usize, u32, u32) = (0, 0, 0);
     let mut ids: Vec<String> = Vec::new();
     let visited = tree::walk(workflow);
     let words = prepare(phrase);
@@ -480,10 +480,18 @@ pub(super) fn resolve_among(
         None => visited.iter().map(|entry| entry.step).collect(),
     };
     for step in steps {
-        let score = phrase_score(phrase, &words, step);
-        if score.0 == 0 {
+        let (strongest, sum) = phrase_score(phrase, &words, step);
+        if strongest == 0 {
             continue;
         }
+        // "the CDN upload": the step more of the words name, before the
+        // one a single word names strongly.
+        let names = names(step);
+        let said = words
+            .iter()
+            .filter(|word| word_score(word, &names) >= 40)
+            .count();
+        let score = (said, strongest, sum);
         if score > best {
             best = score;
             ids.clear();

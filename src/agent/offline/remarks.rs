@@ -70,6 +70,27 @@ fn is_remark(clause: &[Tok]) -> bool {
     if first.is("no") && words.get(1).is_some_and(|next| next.is("need")) {
         return true;
     }
+    let modal = words.iter().any(|tok| {
+        tok.is_any(&[
+            "should", "must", "shall", "needs", "need", "ought", "want", "wants", "like", "please",
+        ])
+    });
+    // "I verified the template myself", "we'll clean up by hand": the
+    // speaker says what they did or will do.
+    const SPEAKERS: &[&str] = &["i", "we", "i've", "we've", "i'll", "we'll", "i'm", "we're"];
+    if first.is_any(SPEAKERS) && !modal {
+        return true;
+    }
+    // "as the report says …", "because it keeps failing": a reason.
+    if first.is_any(&["as", "because", "since"]) && words.len() > 1 {
+        return true;
+    }
+    // "before we merge this": a time the speaker means, not a place.
+    if first.is_any(&["before", "after", "once", "when", "until"])
+        && words.get(1).is_some_and(|next| next.is_any(SPEAKERS))
+    {
+        return true;
+    }
     // "slack is enough", "the upload keeps timing out": a subject and
     // what it is or does.
     const STATES: &[&str] = &[
@@ -92,8 +113,11 @@ fn is_remark(clause: &[Tok]) -> bool {
         "struggles",
         "fails",
         "breaks",
+        "matters",
     ];
-    let stated = words.get(1).is_some_and(|second| second.is_any(STATES));
+    // "a clean run matters": an article, a subject and what it is.
+    let stated = words.get(1).is_some_and(|second| second.is_any(STATES))
+        || (first.is_any(&["a", "an"]) && words.iter().skip(2).any(|tok| tok.is_any(STATES)));
     // "uploads to the bucket are slow": a plural subject, not an order.
     let plural_subject = first.word.ends_with('s')
         && !first.word.ends_with("ss")
@@ -257,6 +281,17 @@ pub(super) fn read(text: &str, workflow: &Workflow) -> Reading {
             _ => None,
         }
     });
+    // "the transcoding can take up to an hour and a half, set its timeout
+    // accordingly": the duration a remark gives is the value meant.
+    let said_duration = remarks.iter().rev().find_map(|remark| {
+        let toks = tokenize(remark);
+        match super::text::durations(&toks).as_slice() {
+            [duration] => {
+                Some(remark[toks[duration.start].start..toks[duration.end - 1].end].to_string())
+            }
+            _ => None,
+        }
+    });
     let request = asked
         .iter()
         .zip(referents)
@@ -266,6 +301,18 @@ pub(super) fn read(text: &str, workflow: &Workflow) -> Reading {
                 None => part.clone(),
             },
         )
+        .map(|part| match &said_duration {
+            Some(duration) => {
+                let toks = tokenize(&part);
+                match toks.iter().find(|tok| tok.is("accordingly")) {
+                    Some(tok) if super::text::durations(&toks).is_empty() => {
+                        format!("{}to {duration}{}", &part[..tok.start], &part[tok.end..])
+                    }
+                    _ => part,
+                }
+            }
+            None => part,
+        })
         .collect::<Vec<_>>()
         .join(", ");
     Reading { request, remarks }
@@ -414,6 +461,15 @@ mod tests {
             &workflow(),
         );
         assert_eq!(reading.request, "give dump 90 seconds");
+    }
+
+    #[test]
+    fn accordingly_takes_the_duration_a_remark_gives() {
+        let reading = read(
+            "the upload can take up to twenty minutes, set its timeout accordingly",
+            &workflow(),
+        );
+        assert_eq!(reading.request, "set upload's timeout to twenty minutes");
     }
 
     #[test]

@@ -37,6 +37,19 @@ pub(super) enum Restore {
 /// Words that say how to undo, not what: the thing undone is named by the
 /// others ("put the table name back the way it was, keep everything else").
 const HOW: &[&str] = &[
+    "mistake",
+    "wrong",
+    "bad",
+    "broken",
+    "forget",
+    "scrap",
+    "discard",
+    "ditch",
+    "drop",
+    "cancel",
+    "old",
+    "former",
+    "originally",
     "bring",
     "put",
     "get",
@@ -94,6 +107,7 @@ pub(super) fn named_words(toks: &[Tok]) -> Vec<String> {
             kept = true;
         }
         if kept
+            || super::text::count(word).is_some()
             || is_stopword(word)
             || vocab::FILLERS.contains(&word)
             || vocab::HISTORY.contains(&word)
@@ -112,6 +126,7 @@ pub(super) fn named_words(toks: &[Tok]) -> Vec<String> {
 /// with its description; `versions` the workflows read so far by version.
 pub(super) fn plan(
     words: &[String],
+    bringing_back: bool,
     history: &[(u64, String)],
     head: &Workflow,
     versions: &BTreeMap<u64, Workflow>,
@@ -125,13 +140,21 @@ pub(super) fn plan(
     let mut chosen: Vec<u64> = Vec::new();
     let mut unknown: Vec<&str> = Vec::new();
     for word in words {
-        let found = history
-            .iter()
-            .filter(|(version, description)| {
-                *version > 1 && describes_change(word, description, Some(head))
-            })
-            .map(|(version, _)| *version)
-            .max();
+        // A description that says the word ("set context.table = …") before
+        // one about a step the word also names (the step reading the table).
+        let said = |description: &str| {
+            let lower = description.to_lowercase();
+            lower.contains(word.as_str()) || lower.contains(&super::text::stem(word))
+        };
+        let latest = |check: &dyn Fn(&str) -> bool| {
+            history
+                .iter()
+                .filter(|(version, description)| *version > 1 && check(description))
+                .map(|(version, _)| *version)
+                .max()
+        };
+        let found = latest(&said)
+            .or_else(|| latest(&|description| describes_change(word, description, Some(head))));
         match found {
             Some(version) => {
                 if !chosen.contains(&version) {
@@ -203,7 +226,22 @@ pub(super) fn plan(
                 .map(|(_, description)| format!("v{version} ({description})"))
         })
         .collect();
+    // "bring the retry back" when the change added it: it is there; going
+    // back would remove it.
+    let removes = |modification: &Modification| match modification {
+        Modification::RemoveStep { .. } | Modification::RemoveContext { .. } => true,
+        Modification::ModifyStep { changes, .. } => changes
+            .as_object()
+            .is_some_and(|map| map.values().any(serde_json::Value::is_null)),
+        _ => false,
+    };
     match modifications_between(head, &result) {
+        Ok(modifications) if bringing_back && modifications.iter().all(removes) => {
+            Restore::Say(format!(
+                "What {} made is still there, and bringing back what came before would remove it; nothing changed. Say \"undo …\" to remove it, or say what is missing.",
+                listed(&described)
+            ))
+        }
         Ok(modifications) if modifications.is_empty() => Restore::Say(format!(
             "What {} changed is already undone in the current version; nothing changed.",
             listed(&described)

@@ -222,6 +222,26 @@ impl EditContext<'_> {
             super::super::text::number(tok.word.trim_end_matches('%')).is_some()
                 || !super::super::build::literals(std::slice::from_ref(tok)).is_empty()
         });
+        // "notify someone when the migration fails": who, and how?
+        let telling = toks.iter().any(|tok| {
+            tok.is_any(&[
+                "notify", "alert", "tell", "page", "inform", "message", "ping", "warn",
+            ])
+        });
+        let nobody_named = toks.iter().any(|tok| {
+            tok.is_any(&[
+                "someone", "somebody", "anyone", "anybody", "people", "whoever",
+            ])
+        });
+        if !has_value
+            && telling
+            && nobody_named
+            && !super::super::text::has_any(toks, crate::core::vocabulary::ELSEWHERE)
+        {
+            return Some(Plan::Ask(
+                "Who should be told, and how? Name the address, channel or number, for example: \"email ops@example.com when …\" or \"post to #ops when …\".".to_string(),
+            ));
+        }
         if !has_value && let Some(plan) = self.elsewhere(toks) {
             return Some(plan);
         }

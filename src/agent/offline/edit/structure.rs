@@ -281,7 +281,8 @@ impl EditContext<'_> {
         };
         match self.context_key(phrase)? {
             Some((key, score)) if score >= 80 || (score >= 40 && (explicit || covers(&key))) => {
-                Ok(self.set_context(&key, value))
+                let value = self.number_for_key(&key, value)?;
+                Ok(self.set_context(&key, &value))
             }
             _ => {
                 let words: Vec<&str> = phrase
@@ -454,6 +455,16 @@ impl EditContext<'_> {
         let Some(step) = builder.action(what, &producers, false) else {
             return Err(Plan::NotUnderstood);
         };
+        // "add more RAM to the server": a new skill is made only for an
+        // action ("more" is none).
+        let action = what
+            .iter()
+            .find(|tok| !tok.is_punctuation() && !is_stopword(&tok.word));
+        if !builder.new_skills.is_empty()
+            && !action.is_some_and(|tok| super::super::concepts::is_verb(&tok.word))
+        {
+            return Err(Plan::NotUnderstood);
+        }
         // A new step that cannot work without a value nobody gave ("add
         // monitoring": of what?) is a question, not a placeholder.
         if let Some(key) = builder.placeholders.first() {

@@ -87,6 +87,21 @@ fn family(skill: &Skill) -> Option<usize> {
     in_family(&name).or_else(|| in_family(&words_of(skill)))
 }
 
+/// Whether two skills' names share a part that says what they do
+/// ("ocr-scan" and "cloud-ocr").
+fn shares_a_name_part(one: &Skill, other: &Skill) -> bool {
+    let parts = |skill: &Skill| -> Vec<String> {
+        skill
+            .name
+            .split(['-', '_'])
+            .map(str::to_lowercase)
+            .filter(|part| part.len() >= 3)
+            .collect()
+    };
+    let theirs = parts(other);
+    parts(one).iter().any(|part| theirs.contains(part))
+}
+
 fn says(word: &str, part: &str) -> bool {
     word == part || (part.len() >= 3 && same_stem(&stem(word), &stem(part)))
 }
@@ -172,11 +187,18 @@ impl EditContext<'_> {
             .into_iter()
             .flat_map(|(indices, _)| indices)
             .collect();
+        // A part the workflow's skills also have ("transcode" of
+        // ffmpeg-transcode) names the step, not the new skill.
+        let used_parts: Vec<String> = used
+            .iter()
+            .flat_map(|name| name.split(['-', '_']).map(str::to_lowercase))
+            .collect();
         let distinctive = |skill: &Skill| -> usize {
             let parts: Vec<String> = skill
                 .name
                 .split(['-', '_'])
                 .map(str::to_lowercase)
+                .filter(|part| !used_parts.contains(part))
                 // "sender" is as generic as "send".
                 .filter(|part| {
                     !GENERIC_PARTS
@@ -193,10 +215,22 @@ impl EditContext<'_> {
                 .filter(|tok| parts.iter().any(|part| says(&tok.word, part)))
                 .count()
         };
+        // A kind of work the workflow already does, by family or by a name
+        // part a used skill shares ("handbrake-transcode" beside
+        // "ffmpeg-transcode").
+        let kin = |skill: &Skill| {
+            family(skill).is_some()
+                || used.iter().any(|name| {
+                    self.skills
+                        .iter()
+                        .find(|known| known.name == *name)
+                        .is_some_and(|known| shares_a_name_part(known, skill))
+                })
+        };
         let scored: Vec<(&Skill, usize)> = self
             .skills
             .iter()
-            .filter(|skill| !used.contains(&skill.name.as_str()) && family(skill).is_some())
+            .filter(|skill| !used.contains(&skill.name.as_str()) && kin(skill))
             .map(|skill| (skill, distinctive(skill)))
             .filter(|(_, score)| *score > 0)
             .collect();
@@ -216,7 +250,7 @@ impl EditContext<'_> {
                 ))));
             }
         };
-        let new_family = family(new_skill)?;
+        let new_family = family(new_skill);
         // The step that changes: the one the old way names, or the one
         // step doing that kind of thing.
         let old_id = match old_part {
@@ -238,7 +272,31 @@ impl EditContext<'_> {
                             quoted_list(&candidates, "or")
                         ))));
                     }
-                    Found::Nothing => return None,
+                    // "instead of tesseract": the step whose skill says so.
+                    Found::Nothing => {
+                        let saying: Vec<String> = tree::walk(self.workflow)
+                            .iter()
+                            .filter(|visited| {
+                                visited
+                                    .step
+                                    .skill_name()
+                                    .and_then(|name| {
+                                        self.skills.iter().find(|skill| skill.name == name)
+                                    })
+                                    .is_some_and(|skill| {
+                                        let words = words_of(skill);
+                                        content.iter().any(|tok| {
+                                            words.iter().any(|word| says(&tok.word, word))
+                                        })
+                                    })
+                            })
+                            .map(|visited| visited.step.id.clone())
+                            .collect();
+                        match saying.as_slice() {
+                            [one] => one.clone(),
+                            _ => return None,
+                        }
+                    }
                 }
             }
             None => {
@@ -249,7 +307,10 @@ impl EditContext<'_> {
                             .step
                             .skill_name()
                             .and_then(|name| self.skills.iter().find(|skill| skill.name == name))
-                            .is_some_and(|skill| family(skill) == Some(new_family))
+                            .is_some_and(|skill| {
+                                (new_family.is_some() && family(skill) == new_family)
+                                    || shares_a_name_part(skill, new_skill)
+                            })
                     })
                     .map(|visited| visited.step.id.clone())
                     .collect();
@@ -279,7 +340,10 @@ impl EditContext<'_> {
             )));
         };
         let old_skill = self.skills.iter().find(|skill| &skill.name == old_name);
-        if old_skill.is_some_and(|old| family(old) != family(new_skill)) {
+        if old_skill.is_some_and(|old| {
+            !shares_a_name_part(old, new_skill)
+                && (family(old).is_none() || family(old) != family(new_skill))
+        }) {
             return Err(Plan::NotUnderstood);
         }
         let given: Vec<Literal> = literals(toks)
@@ -318,7 +382,7 @@ impl EditContext<'_> {
                 carried.push(old_input.as_str());
                 continue;
             }
-            match named_before(toks, name) {
+            match named_before(toks, name).or_else(|| named_after(toks, name)) {
                 Some(value) => {
                     let key = self.free_key(id, name, &value);
                     modifications.push(Modification::SetContext {
@@ -458,4 +522,23 @@ fn named_before(toks: &[Tok], input: &str) -> Option<String> {
             .chars()
             .any(|c| c == '-' || c == '_' || c.is_ascii_digit());
     name_like.then(|| before.raw.clone())
+}
+
+/// "Telegram chat -1009988": the value written after a word of the
+/// input's name (`chat_id`).
+fn named_after(toks: &[Tok], input: &str) -> Option<String> {
+    let parts: Vec<&str> = input
+        .split(['_', '-'])
+        .filter(|part| part.len() >= 3)
+        .collect();
+    let at = toks
+        .iter()
+        .position(|tok| parts.iter().any(|part| says(&tok.word, part)))?;
+    let next = toks.get(at + 1)?;
+    let value_like = next
+        .raw
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '@' | '+'))
+        && next.raw.chars().any(|c| c.is_ascii_digit());
+    value_like.then(|| next.raw.clone())
 }

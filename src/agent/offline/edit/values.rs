@@ -256,6 +256,20 @@ pub(crate) fn bare_values(toks: &[Tok]) -> Vec<NewValue> {
         }
         at += 1;
     }
+    // "an hour", "half a minute": a duration in words.
+    if numbers.is_empty()
+        && let [duration] = super::super::text::durations(toks).as_slice()
+        && let Some(unit) = toks
+            .get(duration.end - 1)
+            .and_then(|tok| unit_secs(&tok.word))
+    {
+        let value = duration.ms as f64 / 1000.0 / unit as f64;
+        return vec![bare(
+            ValueKind::Number,
+            number_json(value).to_string(),
+            Some(unit),
+        )];
+    }
     match numbers.as_slice() {
         // A number alone is a count or a version as often as a value: only
         // one with its unit is read here.
@@ -404,14 +418,22 @@ impl EditContext<'_> {
                 .iter()
                 .any(|word| word.len() >= 3 && same_stem(&stem(word), &stem(&tok.word)))
         };
-        // The key's own words: its name and the input names reading it.
+        // The key's own words: its name, the input names reading it and
+        // the ids of the steps reading it ("thumbnails" for thumb_at, read
+        // by the step 'thumbnails').
         let key_words = |key: &str| -> Vec<String> {
             key.to_lowercase()
                 .split(['_', '-'])
                 .chain(
                     readers(key)
                         .iter()
-                        .flat_map(|(_, input)| input.split(['_', '-']).map(str::to_string))
+                        .flat_map(|(id, input)| {
+                            input
+                                .split(['_', '-'])
+                                .chain(id.split(['_', '-']))
+                                .map(str::to_string)
+                                .collect::<Vec<_>>()
+                        })
                         .collect::<Vec<_>>()
                         .iter()
                         .map(String::as_str),
@@ -457,12 +479,28 @@ impl EditContext<'_> {
                 .map(|key| named_by_key(key))
                 .max()
                 .unwrap_or(0);
-            let chosen: Vec<&String> = if best > 0 {
+            // A number in a unit goes to the one value kept in a unit of
+            // time ("raise the renewal threshold to 60 days": min_days).
+            let timed: Vec<&String> = candidates
+                .iter()
+                .copied()
+                .filter(|key| {
+                    let mut names = vec![key.to_string()];
+                    names.extend(readers(key).into_iter().map(|(_, input)| input));
+                    key_unit_secs(&names).is_some_and(|unit| unit > 0)
+                })
+                .collect();
+            // A plain word ("accurate", "OCR") goes only where the old value
+            // or its likeness says: the words of a key name what changes,
+            // not that this word is its new value.
+            let chosen: Vec<&String> = if best > 0 && value.kind != ValueKind::Word {
                 candidates
                     .iter()
                     .copied()
                     .filter(|key| named_by_key(key) == best)
                     .collect()
+            } else if value.unit_secs.is_some() && timed.len() == 1 {
+                timed
             } else if value.kind == ValueKind::Word {
                 candidates
                     .iter()
@@ -490,6 +528,60 @@ impl EditContext<'_> {
             return alike.into_iter().cloned().collect();
         }
         chosen.into_iter().cloned().collect()
+    }
+
+    /// The value to write into a key that holds a number: the number
+    /// itself, or a duration converted to the key's unit ("set the wait to
+    /// 2 minutes" → 120 for `wait_secs`). Anything else is a question:
+    /// text never replaces a number.
+    pub(super) fn number_for_key(&self, key: &str, text: &str) -> Result<String, Plan> {
+        let Some(current) = self
+            .workflow
+            .context
+            .readonly
+            .get(key)
+            .filter(|current| current.is_number())
+        else {
+            return Ok(text.to_string());
+        };
+        let trimmed = text.trim().trim_end_matches('%');
+        if number(trimmed).is_some() {
+            return Ok(text.to_string());
+        }
+        let toks = super::super::text::tokenize(text);
+        let spans_all = |duration: &super::super::text::Duration| {
+            duration.start == 0 && duration.end == toks.len()
+        };
+        if let [duration] = super::super::text::durations(&toks).as_slice()
+            && spans_all(duration)
+        {
+            let reference = format!("context.{key}");
+            let mut names = vec![key.to_string()];
+            for visited in tree::walk(self.workflow) {
+                for (input, source) in &visited.step.inputs {
+                    if source.as_str() == Some(reference.as_str()) {
+                        names.push(input.clone());
+                    }
+                }
+            }
+            let converted = match key_unit_secs(&names) {
+                Some(0) => Some(duration.ms as f64),
+                Some(unit) => Some(duration.ms as f64 / 1000.0 / unit as f64),
+                None => None,
+            };
+            return match converted {
+                Some(value) if value.fract() == 0.0 => Ok(number_json(value).to_string()),
+                Some(value) => Err(Plan::Ask(format!(
+                    "'{key}' is kept in whole units ({current} now), and {text} is {value} of them: what whole number should it be?"
+                ))),
+                None => Err(Plan::Ask(format!(
+                    "'{key}' is a number ({current}) and I cannot tell its unit: what number should it be for {text}?"
+                ))),
+            };
+        }
+        Err(Plan::Ask(format!(
+            "'{key}' holds a number ({current}), and '{text}' is not one: what number should it be?"
+        )))
     }
 
     /// The number to write for a value given in a unit ("45 minutes"),
@@ -526,6 +618,68 @@ impl EditContext<'_> {
         phrase: &[Tok],
     ) -> Result<Option<Resolved>, Plan> {
         let mut resolved: Option<Resolved> = None;
+        // "use 1080p instead of 720p": the part of one value that is
+        // replaced ("h264-720p" → "h264-1080p").
+        if let ([value], Some(old)) = (values, old)
+            && value.bare
+            && value.kind == ValueKind::Word
+        {
+            let old = old.to_lowercase();
+            let holding: Vec<(&String, String)> = self
+                .workflow
+                .context
+                .readonly
+                .iter()
+                // A name-like value only: a part of an address or a path
+                // ("github" in the origin URL) is where it points, which
+                // "X instead of Y" may not mean.
+                .filter(|(_, current)| {
+                    current.as_str().is_some_and(|text| {
+                        !text.contains(['/', '@', '.', ' ', ':']) && !text.starts_with(['#', '+'])
+                    })
+                })
+                .filter_map(|(key, current)| {
+                    let text = current.as_str()?;
+                    let lower = text.to_lowercase();
+                    let is_part = lower != old
+                        && lower
+                            .split(|c: char| !c.is_alphanumeric())
+                            .any(|part| part == old);
+                    // The rest of the value as written (ASCII keeps its
+                    // places when lowercased).
+                    let at = lower.find(&old).filter(|_| text.is_ascii())?;
+                    let replaced =
+                        format!("{}{}{}", &text[..at], value.text, &text[at + old.len()..]);
+                    is_part.then_some((key, replaced))
+                })
+                .collect();
+            // Every value that has it as a part, addresses too: "prod" in
+            // the instance and in the database URL is not one change.
+            let everywhere: Vec<String> = self
+                .workflow
+                .context
+                .readonly
+                .iter()
+                .filter(|(_, current)| {
+                    current.as_str().is_some_and(|text| {
+                        text.to_lowercase()
+                            .split(|c: char| !c.is_alphanumeric())
+                            .any(|part| part == old)
+                    })
+                })
+                .map(|(key, _)| key.clone())
+                .collect();
+            if everywhere.len() > 1 && !holding.is_empty() {
+                return Err(Plan::Ask(format!(
+                    "'{old}' is part of {}: which should use '{}' instead?",
+                    quoted_list(&everywhere, "and"),
+                    value.text
+                )));
+            }
+            if let [(key, replaced)] = holding.as_slice() {
+                return Ok(Some(self.set_context(key, replaced)));
+            }
+        }
         for value in values {
             let keys = self.keys_for(value, old, phrase);
             let key = match keys.as_slice() {

@@ -224,11 +224,12 @@ fn is_timeout(toks: &[Tok]) -> bool {
             tok.is_any(RETRY_WORDS)
                 || tok.is_any(&["interval", "backoff", "delay", "between", "every", "apart"])
         });
-    // "give the upload 10 minutes", "allow the dump 20 minutes": time
-    // given to a step.
-    let given = toks
+    // "give the upload 10 minutes", "allow the dump 20 minutes", "the
+    // north pull needs 30 seconds": time given to a step.
+    let given = (toks
         .first()
         .is_some_and(|tok| tok.is_any(&["give", "allow"]))
+        || toks.iter().any(|tok| tok.is_any(&["needs", "need"])))
         && durations(toks).len() == 1
         && !toks.iter().any(|tok| {
             tok.is_any(RETRY_WORDS)
@@ -238,9 +239,11 @@ fn is_timeout(toks: &[Tok]) -> bool {
         });
     bounding
         || given
-        || toks
-            .iter()
-            .any(|tok| tok.is_any(&["timeout", "timeouts", "time-out", "deadline"]))
+        || toks.iter().any(|tok| {
+            tok.is_any(&[
+                "timeout", "timeouts", "time-out", "deadline", "patience", "patient",
+            ])
+        })
         || has_any(
             toks,
             &[
@@ -274,9 +277,14 @@ fn not_retried_on(toks: &[Tok], first_retry: usize) -> Option<Edit> {
     let mut unknown = Vec::new();
     let mut used = vec![false; clause.len()];
     for (index, tok) in clause.iter().enumerate() {
-        if tok.is_any(&["timeout", "timeouts", "timed"]) {
+        let times_out = tok.is_any(&["times", "time", "timing"])
+            && clause.get(index + 1).is_some_and(|next| next.is("out"));
+        if tok.is_any(&["timeout", "timeouts", "timed"]) || times_out {
             kinds.push("timeout".to_string());
             used[index] = true;
+            if times_out {
+                used[index + 1] = true;
+            }
         } else if tok.is_any(&["signal", "killed"]) {
             kinds.push("signal".to_string());
             used[index] = true;
@@ -416,9 +424,9 @@ pub(crate) fn parse_retry(toks: &[Tok]) -> Option<Edit> {
             .map(|tok| tok.word.as_str())
             .collect();
         // "cap the wait between retries at one minute": a cap said first.
-        let capped = toks
-            .first()
-            .is_some_and(|tok| tok.is_any(&["cap", "limit"]));
+        let capped = toks[..duration.start]
+            .iter()
+            .any(|tok| tok.is_any(&["cap", "limit"]));
         if capped
             || before
                 .iter()
@@ -445,9 +453,16 @@ pub(crate) fn parse_retry(toks: &[Tok]) -> Option<Edit> {
             .is_some_and(|tok| tok.is_any(&["apart", "between", "delay", "interval"]))
         {
             initial_ms = Some(duration.ms);
-            constant_wait = !before
+            // "5 seconds between tries", "30 seconds apart": the same wait
+            // each time. "wait 5 seconds before retrying" sets the first
+            // wait and keeps the kind of backoff there is.
+            let after = toks.get(duration.end);
+            let first_only = before
                 .iter()
                 .any(|word| matches!(*word, "starting" | "initial" | "first"));
+            let before_retrying = before.contains(&"wait")
+                && after.is_some_and(|tok| tok.is_any(&["before", "until"]));
+            constant_wait = !(first_only || before_retrying);
         }
     }
     let backoff = match backoff {

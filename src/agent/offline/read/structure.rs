@@ -484,8 +484,11 @@ pub(crate) fn parse_reorder(toks: &[Tok]) -> Option<Edit> {
     ];
     let verb = position_of(toks, VERBS)?;
     // "make it run first", "do the pruning before the offsite copy".
+    // "make the thumbnails after the upload": "the" names a step there is.
+    let definite = toks[verb].is("do")
+        || (toks[verb].is("make") && toks.get(verb + 1).is_some_and(|next| next.is("the")));
     let placed = toks.iter().any(|tok| tok.is_any(&["first", "last"]))
-        || (toks[verb].is("do") && toks.iter().any(|tok| tok.is_any(&["before", "after"])));
+        || (definite && toks.iter().any(|tok| tok.is_any(&["before", "after"])));
     if toks[verb].is_any(&["make", "do"]) && !placed {
         return None;
     }
