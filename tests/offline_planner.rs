@@ -2694,3 +2694,569 @@ fn checking_a_thing_never_runs_a_skill_that_changes_it() {
     let (workflow, _) = created(&report);
     assert_eq!(skills_of(&workflow), ["queue-purge"]);
 }
+
+#[test]
+fn a_check_uses_the_installed_skill_whose_description_says_what_the_clause_asks() {
+    // A tool word in the skill's name (`keyctl`) is how it works: a clause
+    // whose words the description says is its job. A skill sharing one
+    // word of it (`smart-wear` also counts days left) is not.
+    let (_dir, store) = home_with(&[
+        skill_json(
+            "keyctl-validity",
+            "Report how many days are left before a signing key's validity ends",
+            &["key_id"],
+            &["days_left"],
+        ),
+        skill_json(
+            "smart-wear",
+            "Report how many days are left before a disk wears out",
+            &["host"],
+            &["days_left"],
+        ),
+    ]);
+    for request in [
+        "check the validity of the release signing key",
+        "check how many days are left on the signing key's validity",
+    ] {
+        let report = run(&store, create_options(Some("keys")), request, &mut yes());
+        let (workflow, new_skills) = created(&report);
+        assert_eq!(
+            skills_of(&workflow),
+            ["keyctl-validity"],
+            "{request}: {}",
+            report.final_message
+        );
+        assert!(new_skills.is_empty(), "{request}: {new_skills:?}");
+    }
+    // One shared word is not the job: neither is used for invoices.
+    let report = run(
+        &store,
+        create_options(Some("invoices")),
+        "check the validity of the invoices",
+        &mut yes(),
+    );
+    for call in report
+        .tool_calls
+        .iter()
+        .filter(|call| call.name == "create_workflow")
+    {
+        let workflow =
+            Workflow::from_value(call.arguments["workflow"].clone()).expect("a workflow");
+        let used = skills_of(&workflow);
+        assert!(
+            !used.contains(&"keyctl-validity".to_string())
+                && !used.contains(&"smart-wear".to_string()),
+            "{}",
+            report.final_message
+        );
+    }
+}
+
+#[test]
+fn a_retry_or_time_limit_said_beside_a_clause_goes_on_its_step() {
+    let (_dir, store) = home_with(&[
+        skill_json(
+            "dump-download",
+            "Download a database dump from a URL",
+            &["dump_url"],
+            &["dump"],
+        ),
+        skill_json(
+            "archive-load",
+            "Load a dump into an archive table",
+            &["dump", "table"],
+            &["rows"],
+        ),
+        skill_json(
+            "audio-sample",
+            "Cut a sample out of an audio file",
+            &["path"],
+            &["sample"],
+        ),
+    ]);
+    // ", retrying twice," is how the download runs: no step of its own,
+    // and no verb made of "up" in "up to".
+    let report = run(
+        &store,
+        create_options(Some("dumps")),
+        "download the nightly dump from https://db.example.org/nightly.sql, retrying up to 2 times, and load it into the archive_2024 table",
+        &mut yes(),
+    );
+    let (workflow, new_skills) = created(&report);
+    assert_eq!(
+        skills_of(&workflow),
+        ["dump-download", "archive-load"],
+        "{}",
+        report.final_message
+    );
+    assert!(new_skills.is_empty(), "{new_skills:?}");
+    let handling = workflow.steps[0]
+        .error_handling
+        .as_ref()
+        .expect("the download retries");
+    assert_eq!(handling.max_attempts, Some(3));
+    assert!(workflow.steps[1].error_handling.is_none());
+    // "(give it at most 2 minutes)" bounds the step it follows.
+    let report = run(
+        &store,
+        create_options(Some("dumps-2")),
+        "download the nightly dump from https://db.example.org/nightly.sql (give it at most 2 minutes) and load it into the archive_2024 table",
+        &mut yes(),
+    );
+    let (workflow, _) = created(&report);
+    assert_eq!(
+        workflow.steps[0].timeout_secs,
+        Some(120),
+        "{}",
+        report.final_message
+    );
+    assert_eq!(workflow.steps[1].timeout_secs, None);
+    // "at most 20 minutes of audio" is how much, not how long the step may
+    // run.
+    let report = run(
+        &store,
+        create_options(Some("talk")),
+        "cut a sample of at most 20 minutes of audio from ./talk.mp3",
+        &mut yes(),
+    );
+    for call in report
+        .tool_calls
+        .iter()
+        .filter(|call| call.name == "create_workflow")
+    {
+        let workflow =
+            Workflow::from_value(call.arguments["workflow"].clone()).expect("a workflow");
+        assert!(no_step_has_a_timeout(&workflow), "{}", report.final_message);
+    }
+}
+
+fn no_step_has_a_timeout(workflow: &Workflow) -> bool {
+    workflow
+        .steps
+        .iter()
+        .all(|step| step.timeout_secs.is_none())
+}
+
+#[test]
+fn a_clause_an_installed_skill_does_is_never_dropped_from_a_creation() {
+    let (_dir, store) = home_with(&[
+        skill_json(
+            "vm-snapshot",
+            "Take a snapshot of a virtual machine",
+            &["vm"],
+            &["snapshot_id"],
+        ),
+        skill_json(
+            "slack-post",
+            "Post a message to a Slack channel",
+            &["text", "channel"],
+            &[],
+        ),
+        skill_json(
+            "feed-export",
+            "Export the product feed from a shop's API",
+            &["api_url"],
+            &["products"],
+        ),
+        skill_json(
+            "price-dedupe",
+            "Remove duplicate prices that share a product code",
+            &["products"],
+            &["unique"],
+        ),
+    ]);
+    // "take a snapshot of …" is a step an installed skill does, not a
+    // value handed to the next step.
+    let report = run(
+        &store,
+        create_options(Some("vm")),
+        "take a snapshot of the build-vm-7 machine, then post a note to #infra on slack",
+        &mut yes(),
+    );
+    let (workflow, _) = created(&report);
+    assert_eq!(
+        skills_of(&workflow),
+        ["vm-snapshot", "slack-post"],
+        "{}",
+        report.final_message
+    );
+    // A file taken is still a value given to the step after it.
+    let report = run(
+        &store,
+        create_options(Some("notes")),
+        "take ./notes.txt and post it to #infra on slack",
+        &mut yes(),
+    );
+    let (workflow, _) = created(&report);
+    assert_eq!(
+        skills_of(&workflow),
+        ["slack-post"],
+        "{}",
+        report.final_message
+    );
+    // A clause whose verb is not known ("weed out") joins the clause before
+    // it; its words are then the unused dedupe skill's, which the export
+    // does not account for: asked, never saved without them.
+    let report = run(
+        &store,
+        create_options(Some("feed")),
+        "export the product feed from https://shop.example.com/api/feed, weed out duplicate prices and post them to #infra on slack",
+        &mut yes(),
+    );
+    match report
+        .tool_calls
+        .iter()
+        .find(|call| call.name == "create_workflow")
+    {
+        Some(call) => {
+            let workflow =
+                Workflow::from_value(call.arguments["workflow"].clone()).expect("a workflow");
+            assert!(
+                skills_of(&workflow).contains(&"price-dedupe".to_string()),
+                "{}",
+                report.final_message
+            );
+        }
+        None => assert!(
+            report.final_message.contains("duplicate"),
+            "{}",
+            report.final_message
+        ),
+    }
+}
+
+#[test]
+fn a_skill_doing_the_clause_is_used_with_its_language_and_its_thing_left_to_them() {
+    let (_dir, store) = home_with(&[
+        skill_json(
+            "media-fetch",
+            "Download media files listed at a URL",
+            &["list_url"],
+            &["files"],
+        ),
+        skill_json(
+            "tag-photos",
+            "Tag photos with labels using CLIP",
+            &["files", "language"],
+            &["labels"],
+        ),
+        skill_json(
+            "receipt-totals",
+            "Pull the merchant and total out of a receipt's text",
+            &["text"],
+            &["totals"],
+        ),
+        skill_json(
+            "slack-post",
+            "Post a message to a Slack channel",
+            &["text", "channel"],
+            &[],
+        ),
+    ]);
+    // "tag them with clip in spanish": the videos are "them", and
+    // spanish is the language it works in, kept in the context.
+    let report = run(
+        &store,
+        create_options(Some("clips")),
+        "download the media listed at https://media.example.com/list, tag them with clip in spanish and post them to #media on slack",
+        &mut yes(),
+    );
+    let (workflow, new_skills) = created(&report);
+    assert_eq!(
+        skills_of(&workflow),
+        ["media-fetch", "tag-photos", "slack-post"],
+        "{}",
+        report.final_message
+    );
+    assert!(new_skills.is_empty(), "{new_skills:?}");
+    assert!(
+        workflow
+            .context
+            .readonly
+            .values()
+            .any(|value| value == "spanish"),
+        "{:?}",
+        workflow.context.readonly
+    );
+    // What a skill pulls out of a text, it extracts.
+    let report = run(
+        &store,
+        create_options(Some("receipts")),
+        "extract the receipt totals and post them to #finance on slack",
+        &mut yes(),
+    );
+    let (workflow, new_skills) = created(&report);
+    assert_eq!(
+        skills_of(&workflow),
+        ["receipt-totals", "slack-post"],
+        "{}",
+        report.final_message
+    );
+    assert!(new_skills.is_empty(), "{new_skills:?}");
+    // A forecast is no photo: tagging it is not tag-photos' job.
+    let report = run(
+        &store,
+        create_options(Some("forecast")),
+        "read the forecast from ./forecast.json and tag them with clip",
+        &mut yes(),
+    );
+    for call in report
+        .tool_calls
+        .iter()
+        .filter(|call| call.name == "create_workflow")
+    {
+        let workflow =
+            Workflow::from_value(call.arguments["workflow"].clone()).expect("a workflow");
+        assert!(
+            !skills_of(&workflow).contains(&"tag-photos".to_string()),
+            "{}",
+            report.final_message
+        );
+    }
+}
+
+#[test]
+fn a_plural_noun_after_and_ends_a_list_it_starts_no_step() {
+    let (_dir, store) = home_with(&[
+        skill_json(
+            "tracker-export",
+            "Export all issues and labels of a tracker project into a folder",
+            &["api_url", "dir"],
+            &["dump"],
+        ),
+        skill_json(
+            "slack-post",
+            "Post a message to a Slack channel",
+            &["text", "channel"],
+            &[],
+        ),
+    ]);
+    // "labels of https://…" are exported, not labelled.
+    let report = run(
+        &store,
+        create_options(Some("tracker")),
+        "export all the issues and labels of https://tracker.example.com/api into ./dump, then post them to #dev on slack",
+        &mut yes(),
+    );
+    let (workflow, new_skills) = created(&report);
+    assert_eq!(
+        skills_of(&workflow),
+        ["tracker-export", "slack-post"],
+        "{}",
+        report.final_message
+    );
+    assert!(new_skills.is_empty(), "{new_skills:?}");
+    // "and label them": a verb, a step of its own (or a question), never
+    // folded into the export.
+    let report = run(
+        &store,
+        create_options(Some("tracker-2")),
+        "export all the issues of https://tracker.example.com/api into ./dump and label them as urgent",
+        &mut yes(),
+    );
+    if let Some(call) = report
+        .tool_calls
+        .iter()
+        .find(|call| call.name == "create_workflow")
+    {
+        let workflow =
+            Workflow::from_value(call.arguments["workflow"].clone()).expect("a workflow");
+        assert!(workflow.steps.len() >= 2, "{}", report.final_message);
+    }
+}
+
+#[test]
+fn a_list_of_fields_pulled_out_of_the_step_before_uses_the_skill_that_makes_them() {
+    let (_dir, store) = home_with(&[
+        skill_json(
+            "contract-fetch",
+            "Download contracts from the legal API",
+            &["api_url"],
+            &["contracts"],
+        ),
+        skill_json(
+            "contract-terms",
+            "Pull the parties, term, total and notice period out of a contract's text",
+            &["text"],
+            &["terms"],
+        ),
+        skill_json(
+            "csv-append",
+            "Append rows to a CSV file",
+            &["rows", "path"],
+            &[],
+        ),
+    ]);
+    // "total" is one more field of the list, not a step that totals; the
+    // contracts are the ones the step before downloaded; terms are what
+    // contract-terms makes.
+    let report = run(
+        &store,
+        create_options(Some("contracts")),
+        "download the contracts from https://legal.example.com/api, pull out parties, term, total and notice period, and append them to ./terms.csv",
+        &mut yes(),
+    );
+    let (workflow, new_skills) = created(&report);
+    assert_eq!(
+        skills_of(&workflow),
+        ["contract-fetch", "contract-terms", "csv-append"],
+        "{}",
+        report.final_message
+    );
+    assert!(new_skills.is_empty(), "{new_skills:?}");
+    // What it does not speak of is not its job.
+    let report = run(
+        &store,
+        create_options(Some("contracts-2")),
+        "download the contracts from https://legal.example.com/api, pull out the weather and append it to ./terms.csv",
+        &mut yes(),
+    );
+    for call in report
+        .tool_calls
+        .iter()
+        .filter(|call| call.name == "create_workflow")
+    {
+        let workflow =
+            Workflow::from_value(call.arguments["workflow"].clone()).expect("a workflow");
+        assert!(
+            !skills_of(&workflow).contains(&"contract-terms".to_string()),
+            "{}",
+            report.final_message
+        );
+    }
+}
+
+#[test]
+fn a_four_clause_creation_reads_each_value_into_the_input_it_names() {
+    let (_dir, store) = home_with(&[
+        skill_json(
+            "shop-export",
+            "Export orders from the shop's REST API, optionally one status",
+            &["api_url", "status"],
+            &["orders"],
+        ),
+        skill_json(
+            "report-render",
+            "Fill a report layout with data",
+            &["layout", "data"],
+            &["pdf"],
+        ),
+        skill_json(
+            "mail-send",
+            "Send a mail with an attachment to a list of people",
+            &["recipients", "title", "pdf"],
+            &["message_id"],
+        ),
+        skill_json(
+            "chat-post",
+            "Post a message to a chat channel",
+            &["text", "channel"],
+            &[],
+        ),
+    ]);
+    let report = run(
+        &store,
+        create_options(Some("weekly")),
+        "export the 'paid' orders from https://shop.example.com/api/orders, render layouts/weekly.html with them, mail it out with the title 'Weekly orders', and let #ops on chat know when it's done",
+        &mut yes(),
+    );
+    let (workflow, new_skills) = created(&report);
+    // The export takes the address itself: no fetch before it. "let #ops
+    // know" tells them.
+    assert_eq!(
+        skills_of(&workflow),
+        ["shop-export", "report-render", "mail-send", "chat-post"],
+        "{}",
+        report.final_message
+    );
+    assert!(new_skills.is_empty(), "{new_skills:?}");
+    let input = |index: usize, name: &str| -> String {
+        workflow.steps[index].inputs[name]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    let context = |reference: String| -> String {
+        let key = reference.strip_prefix("context.").unwrap_or_default();
+        workflow.context.readonly[key]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    // The orders are the render's data; the path names its layout.
+    assert!(
+        input(1, "data").ends_with(".orders"),
+        "{:?}",
+        workflow.steps[1].inputs
+    );
+    assert_eq!(context(input(1, "layout")), "layouts/weekly.html");
+    // The mail carries the rendered pdf, titled as said.
+    assert!(
+        input(2, "pdf").ends_with(".pdf"),
+        "{:?}",
+        workflow.steps[2].inputs
+    );
+    assert_eq!(context(input(2, "title")), "Weekly orders");
+}
+
+#[test]
+fn a_comparison_after_a_change_reads_the_same_target_and_its_named_output() {
+    let (_dir, store) = home_with(&[
+        skill_json(
+            "config-apply",
+            "Apply the config files in a folder to a host",
+            &["dir", "host"],
+            &["applied"],
+        ),
+        json!({"name": "config-diff", "type": "code_inline", "command": "python3 diff.py",
+               "description": "Compare the live config of a host with the expected one",
+               "inputs": ["host", "expected"],
+               "outputs": [{"name": "matches", "type": "boolean"}, "report"]}),
+        skill_json(
+            "pager-send",
+            "Page the on-call engineer with a text",
+            &["text"],
+            &[],
+        ),
+    ]);
+    let report = run(
+        &store,
+        create_options(Some("conf")),
+        "apply the configs in ./conf to web-01.example.com, compare the config with expected/web.conf, and only when it doesn't match page the on-call engineer with the report",
+        &mut yes(),
+    );
+    let (workflow, new_skills) = created(&report);
+    assert!(
+        new_skills.is_empty(),
+        "{new_skills:?}: {}",
+        report.final_message
+    );
+    assert_eq!(
+        skills_of(&workflow),
+        ["config-apply", "config-diff", "pager-send"],
+        "{}",
+        report.final_message
+    );
+    // The comparison checks the host the configs went to, not "applied".
+    let apply = &workflow.steps[0];
+    let diff = &workflow.steps[1];
+    assert_eq!(
+        diff.inputs["host"], apply.inputs["host"],
+        "{:?}",
+        diff.inputs
+    );
+    // The page carries the report the clause names, not the yes/no.
+    let StepKind::Conditional {
+        condition, then, ..
+    } = &workflow.steps[2].kind
+    else {
+        panic!("a conditional: {:?}", workflow.steps[2]);
+    };
+    assert!(condition.contains(".matches"), "{condition}");
+    assert_eq!(
+        then[0].inputs["text"],
+        json!(format!("{}.report", diff.id)),
+        "{:?}",
+        then[0].inputs
+    );
+}

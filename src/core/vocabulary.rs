@@ -768,6 +768,7 @@ pub const GENERIC_NAME_PARTS: &[&str] = &[
 /// that labels images tags them.
 pub const SAME_ACTIONS: &[&[&str]] = &[
     &["categorise", "categorize", "classify", "label", "tag"],
+    &["compare", "diff"],
     &["lookup", "resolve"],
 ];
 
@@ -834,6 +835,34 @@ pub const ERROR_KINDS: &[&str] = &[
 /// skill ranking does not ask a request to say them ("translate them to
 /// German" finds `translate-text`).
 pub const PAYLOAD_NAME_PARTS: &[&str] = &["data", "text"];
+
+/// Languages by name ("OCR them in german", "(language: english)"): a
+/// value for a skill's `language` input, not a thing it speaks of.
+pub const LANGUAGES: &[&str] = &[
+    "arabic",
+    "chinese",
+    "czech",
+    "danish",
+    "dutch",
+    "english",
+    "finnish",
+    "french",
+    "german",
+    "greek",
+    "hebrew",
+    "hindi",
+    "italian",
+    "japanese",
+    "korean",
+    "norwegian",
+    "polish",
+    "portuguese",
+    "russian",
+    "spanish",
+    "swedish",
+    "turkish",
+    "ukrainian",
+];
 
 /// Technologies, by family. A skill named for one (`s3-upload`) fits a
 /// request that does not say which, and not one that names another of the
@@ -1231,6 +1260,7 @@ mod tests {
             ("PAYLOAD_NAME_PARTS", PAYLOAD_NAME_PARTS),
             ("ERROR_KINDS", ERROR_KINDS),
             ("DESCRIPTION", DESCRIPTION),
+            ("LANGUAGES", LANGUAGES),
         ] {
             for pair in list.windows(2) {
                 assert!(

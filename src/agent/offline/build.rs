@@ -76,6 +76,24 @@ fn declared_input(skill: &Skill, literal: &Literal) -> Option<String> {
         }
         Literal::Url(url) if is_remote(url) => &["remote", "destination", "target", "url"],
         Literal::Url(_) => &["url", "feed", "endpoint", "link", "source", "gateway"],
+        // "templates/beta.html" goes to `template`: the input the path
+        // names.
+        Literal::Path(path)
+            if skill.input_names().any(|input| {
+                path.to_lowercase()
+                    .split(['/', '.', '_', '-'])
+                    .any(|part| part.len() >= 4 && same_word(part, &input.to_lowercase()))
+            }) =>
+        {
+            return skill
+                .input_names()
+                .find(|input| {
+                    path.to_lowercase()
+                        .split(['/', '.', '_', '-'])
+                        .any(|part| part.len() >= 4 && same_word(part, &input.to_lowercase()))
+                })
+                .map(str::to_string);
+        }
         Literal::Path(path) if path.to_lowercase().contains("schema") => {
             &["schema", "path", "file"]
         }
@@ -394,6 +412,79 @@ pub(super) fn literals(toks: &[Tok]) -> Vec<(Vec<usize>, Literal)> {
     found
 }
 
+/// Words that say how often a step is tried or how long it may take.
+const RETRY_ANCHORS: &[&str] = &[
+    "attempt", "attempts", "retried", "retries", "retry", "retrying", "tries",
+];
+const BOUND_ANCHORS: &[&str] = &[
+    "allow", "cap", "give", "limit", "max", "maximum", "most", "timeout", "within",
+];
+/// Words inside such a phrase besides its anchors, counts and units.
+const MODIFIER_GLUE: &[&str] = &[
+    "a", "an", "at", "each", "it", "no", "more", "than", "them", "of", "time", "times", "to",
+    "total", "up", "with", "in",
+];
+
+/// Where a clause says how often its step is retried ("retrying up to 4
+/// times", "with 3 retries") or how long it may run ("give it at most 15
+/// seconds", "within 2 minutes"): each phrase's token range, and the
+/// time limit in whole seconds when it is one.
+pub(super) fn modifier_phrases(toks: &[Tok]) -> Vec<(std::ops::Range<usize>, Option<u64>)> {
+    let units = |tok: &Tok| super::text::unit_ms(&tok.word).is_some();
+    let part = |tok: &Tok| {
+        tok.is_any(RETRY_ANCHORS)
+            || tok.is_any(BOUND_ANCHORS)
+            || tok.is_any(MODIFIER_GLUE)
+            || count(&tok.word).is_some()
+            || number(&tok.word).is_some()
+            || units(tok)
+    };
+    let mut phrases = Vec::new();
+    let mut at = 0;
+    while at < toks.len() {
+        if !part(&toks[at]) {
+            at += 1;
+            continue;
+        }
+        let start = at;
+        while at < toks.len() && part(&toks[at]) {
+            at += 1;
+        }
+        let run = &toks[start..at];
+        let counted = run
+            .iter()
+            .any(|tok| count(&tok.word).is_some() || number(&tok.word).is_some());
+        let retries = run.iter().any(|tok| tok.is_any(RETRY_ANCHORS));
+        // "at most 20 minutes of audio": an amount of the thing, no limit.
+        let amount = toks.get(at).is_some_and(|next| next.is("of"))
+            || run.last().is_some_and(|last| last.is("of"));
+        let timed =
+            !amount && run.iter().any(units) && run.iter().any(|tok| tok.is_any(BOUND_ANCHORS));
+        if retries && !timed {
+            phrases.push((start..at, None));
+        } else if timed && counted && !retries {
+            let secs = super::text::durations(run).first().map(|d| d.secs());
+            if secs.is_some() {
+                phrases.push((start..at, secs));
+            }
+        }
+    }
+    phrases
+}
+
+/// Whether a clause only says how its step is retried or bounded, and
+/// so belongs to the step before it.
+pub(super) fn only_modifies(toks: &[Tok]) -> bool {
+    let toks = strip_fillers(toks);
+    let phrases = modifier_phrases(toks);
+    !phrases.is_empty()
+        && toks.iter().enumerate().all(|(at, tok)| {
+            tok.is_punctuation()
+                || is_stopword(&tok.word)
+                || phrases.iter().any(|(range, _)| range.contains(&at))
+        })
+}
+
 pub(super) fn strip_fillers(toks: &[Tok]) -> &[Tok] {
     let mut start = 0;
     while start < toks.len() {
@@ -436,7 +527,10 @@ pub(super) fn starts_action(toks: &[Tok]) -> bool {
     let acts_on_it = toks.get(1).is_some_and(|next| next.is_any(&["it", "them"]))
         && first.word.chars().all(|c| c.is_ascii_alphabetic())
         && !is_stopword(&first.word);
-    is_verb(&first.word) || is_verb(&lemma(&first.word)) || noun_as_verb || acts_on_it
+    // "compare the schema with …" (an imperative; "compared to last week"
+    // describes).
+    let compares = first.is("compare");
+    is_verb(&first.word) || is_verb(&lemma(&first.word)) || noun_as_verb || acts_on_it || compares
 }
 
 /// The noun a clause acts on: the last content word before its first
@@ -477,6 +571,9 @@ fn described(clause: &[Tok]) -> String {
 pub(super) struct Producer {
     pub id: String,
     pub output: String,
+    /// Every output the step declares ("the report" of a diff that also
+    /// says whether it matches).
+    pub outputs: Vec<String>,
 }
 
 impl Producer {
@@ -484,6 +581,7 @@ impl Producer {
         step.outputs.first().map(|output| Producer {
             id: step.id.clone(),
             output: output.clone(),
+            outputs: step.outputs.clone(),
         })
     }
 
@@ -714,6 +812,21 @@ impl<'a> Builder<'a> {
             if inputs.contains_key(&port.name) || CARRIED.contains(&port.name.as_str()) {
                 continue;
             }
+            // "OCR them in german": the language it works in.
+            let language_port = port
+                .name
+                .to_lowercase()
+                .split('_')
+                .any(|part| ["language", "lang", "locale"].contains(&part));
+            if language_port
+                && let Some(language) = plain
+                    .iter()
+                    .find(|tok| crate::core::vocabulary::LANGUAGES.contains(&tok.word.as_str()))
+            {
+                let key = self.key(&port.name, id, json!(language.word.clone()));
+                inputs.insert(port.name.clone(), json!(format!("context.{key}")));
+                continue;
+            }
             let Some(at) = plain
                 .iter()
                 .position(|tok| tok.word == port.name || lemma(&tok.word) == port.name)
@@ -752,6 +865,31 @@ impl<'a> Builder<'a> {
             if !named.is_empty() && start > 0 && !kind_word {
                 let key = self.key(&port.name, id, json!(named.join(" ")));
                 inputs.insert(port.name.clone(), json!(format!("context.{key}")));
+                continue;
+            }
+            // "with the subject 'Beta news'": a setting's value follows its
+            // name, up to the next mark or joining word.
+            const SETTINGS: &[&str] = &["caption", "label", "subject", "title"];
+            if SETTINGS.contains(&port.name.as_str()) {
+                let after: Vec<&Tok> = plain[at + 1..]
+                    .iter()
+                    .take_while(|tok| {
+                        !tok.is_punctuation()
+                            && !tok.is_any(&["and", "then", "to", "for", "with", "on", "in"])
+                    })
+                    .collect();
+                if !after.is_empty()
+                    && after.len() <= 6
+                    && !after.iter().all(|tok| is_stopword(&tok.word))
+                {
+                    let value: Vec<&str> = after.iter().map(|tok| tok.raw.as_str()).collect();
+                    let value = value
+                        .join(" ")
+                        .trim_matches(|c: char| "'\"‘’“”".contains(c))
+                        .to_string();
+                    let key = self.key(&port.name, id, json!(value));
+                    inputs.insert(port.name.clone(), json!(format!("context.{key}")));
+                }
             }
         }
         let open = |inputs: &JsonMap, prefix: &str| -> Option<String> {
@@ -834,7 +972,8 @@ impl<'a> Builder<'a> {
             handling.backoff = Some(backoff.unwrap_or(crate::core::model::Backoff::Exponential));
             handling
         });
-        let timeout = timeout_in(clause);
+        let modifiers = modifier_phrases(clause);
+        let timeout = timeout_in(clause).or_else(|| modifiers.iter().find_map(|(_, secs)| *secs));
         const MODIFIERS: &[&str] = &[
             "retry",
             "retries",
@@ -857,6 +996,7 @@ impl<'a> Builder<'a> {
             .enumerate()
             .filter(|(index, tok)| {
                 !literal_tokens.contains(index)
+                    && !modifiers.iter().any(|(range, _)| range.contains(index))
                     && !tok.is_any(MODIFIERS)
                     && count(&tok.word).is_none()
             })
@@ -995,16 +1135,39 @@ impl<'a> Builder<'a> {
         let settings = [
             "subject", "title", "level", "kind", "format", "name", "mode",
         ];
-        let data_input = existing
-            .and_then(|skill| {
-                let open: Vec<&str> = skill
-                    .input_names()
-                    .filter(|input| !literal_inputs.contains(input))
-                    .collect();
-                open.iter()
-                    .find(|input| !settings.contains(*input))
-                    .or(open.first())
-                    .map(|input| input.to_string())
+        // What is read goes to the input named for it ("html" from the
+        // render), else to one named for a payload ("data"), else to the
+        // first other open one.
+        const CARRIERS: &[&str] = &[
+            "body", "content", "data", "input", "payload", "records", "rows", "text",
+        ];
+        let by_name = existing.and_then(|skill| match reads {
+            [single] => skill
+                .input_names()
+                .find(|input| *input == single.output)
+                .map(str::to_string),
+            _ => None,
+        });
+        let carrier = existing.and_then(|skill| {
+            skill
+                .input_names()
+                .find(|input| CARRIERS.contains(input))
+                .map(str::to_string)
+        });
+        let data_input = by_name
+            .clone()
+            .or(carrier.clone())
+            .or_else(|| {
+                existing.and_then(|skill| {
+                    let open: Vec<&str> = skill
+                        .input_names()
+                        .filter(|input| !literal_inputs.contains(input))
+                        .collect();
+                    open.iter()
+                        .find(|input| !settings.contains(*input))
+                        .or(open.first())
+                        .map(|input| input.to_string())
+                })
             })
             .unwrap_or_else(|| "data".to_string());
         // "load the result into bigquery": a step that reads nothing by its
@@ -1012,11 +1175,29 @@ impl<'a> Builder<'a> {
         let takes_it = existing
             .is_some_and(|skill| skill.input_names().any(|input| input == data_input))
             && !heard.borrowed.is_empty();
-        if concept.is_none_or(|concept| concept.reads_data) || takes_it {
+        // "compare the schema with …" after the migrations: a skill with no
+        // input for what the step before made, and a clause that does not
+        // speak of it, does not read it.
+        let unrelated = existing.is_some_and(|_| {
+            by_name.is_none() && carrier.is_none() && heard.borrowed.is_empty()
+        }) && !words.iter().any(|word| ["it", "them", "this", "that"].contains(word))
+            // …and the input it would take is a value the workflow already
+            // holds by that name (the database's `dsn`).
+            && self.context.contains_key(&data_input);
+        if (concept.is_none_or(|concept| concept.reads_data) || takes_it) && !unrelated {
             match reads {
                 [] => {}
                 [single] => {
-                    inputs.insert(data_input.clone(), json!(single.reference()));
+                    // "text the report": the output the clause names.
+                    let named = single
+                        .outputs
+                        .iter()
+                        .find(|output| words.iter().any(|word| same_word(word, output)));
+                    let mut reference = single.clone();
+                    if let Some(named) = named {
+                        reference.output = named.clone();
+                    }
+                    inputs.insert(data_input.clone(), json!(reference.reference()));
                 }
                 several => {
                     let unique_outputs = several.iter().all(|producer| {

@@ -130,9 +130,12 @@ fn segments(toks: &[Tok]) -> Vec<Segment> {
     // ("fetch users and orders").
     let mut merged: Vec<Segment> = Vec::new();
     for segment in out {
+        // ", retrying up to 4 times": how the step before is run; "… the
+        // branches and tags of https://…": a plural noun, not a verb.
+        let modifies = super::build::only_modifies(&segment.body) || plural_noun(&segment.body);
         let keeps = merged.is_empty()
-            || segment.sep == Sep::Then
-            || starts_action(&segment.body)
+            || (!modifies && segment.sep == Sep::Then)
+            || (!modifies && starts_action(&segment.body))
             || condition_start(&segment.body).is_some()
             || otherwise_start(&segment.body).is_some()
             || parallel_marker(&segment.body).is_some_and(|(at, _)| at == 0);
@@ -144,7 +147,40 @@ fn segments(toks: &[Tok]) -> Vec<Segment> {
             _ => merged.push(segment),
         }
     }
-    merged
+    // "pull out supplier, date, total and VAT": a word that could be a
+    // verb with nothing after it but "and" and a noun is one more item of
+    // the list before it.
+    let mut listed: Vec<Segment> = Vec::new();
+    for segment in merged {
+        let body = strip_fillers(&segment.body);
+        let item = segment.sep == Sep::Comma
+            && body.len() >= 3
+            && body[1].is("and")
+            && !starts_action(&body[2..])
+            && condition_start(body).is_none();
+        match listed.last_mut() {
+            Some(previous) if item => {
+                previous.body.extend(segment.seps);
+                previous.body.extend(segment.body);
+            }
+            _ => listed.push(segment),
+        }
+    }
+    listed
+}
+
+/// "tags of https://…", "… branches and tags": a segment that starts with
+/// a plural noun ending the list before it, not an action.
+pub(super) fn plural_noun(toks: &[Tok]) -> bool {
+    let toks = strip_fillers(toks);
+    let Some(first) = toks.first() else {
+        return false;
+    };
+    let plural = first.word.len() > 3
+        && first.word.ends_with('s')
+        && !first.word.ends_with("ss")
+        && super::text::lemma(&first.word) != first.word;
+    plural && toks.get(1).is_none_or(|next| next.is("of"))
 }
 
 /// "if", "only if", "when", "unless" … at the start: (words to skip, negate).
@@ -357,6 +393,14 @@ fn split_members(clause: &[Tok]) -> Vec<Vec<Tok>> {
 }
 
 pub(super) fn items(toks: &[Tok]) -> Vec<Item> {
+    items_with(toks, &|_| false)
+}
+
+/// The items of a description; `fetches_itself` says whether an installed
+/// skill does a clause reading from a web address on its own ("export the
+/// beta segment from https://crm…/contacts" is crm-export's, which takes
+/// the address), so no fetch is put before it.
+pub(super) fn items_with(toks: &[Tok], fetches_itself: &dyn Fn(&[Tok]) -> bool) -> Vec<Item> {
     let segments = segments(toks);
     let mut items = Vec::new();
     let mut index = 0;
@@ -570,6 +614,7 @@ pub(super) fn items(toks: &[Tok]) -> Vec<Item> {
                     && (pair[1].raw.contains("://") || pair[1].raw.starts_with("www."))
             }) && concept_for(&body)
                 .is_some_and(|concept| !matches!(concept.key, "fetch" | "monitor" | "read"))
+                && !fetches_itself(&body)
             {
                 let fetch = Tok {
                     word: "fetch".into(),

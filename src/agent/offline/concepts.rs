@@ -434,7 +434,7 @@ pub(super) static CONCEPTS: &[Concept] = &[
     concept!(
         "cleanup",
         [
-            "cleanup", "purge", "delete", "remove", "prune", "tidy", "clear"
+            "cleanup", "purge", "delete", "remove", "drop", "prune", "tidy", "clear"
         ],
         ["cleanup", "garbage", "temporary"],
         "cleaner",
@@ -658,6 +658,7 @@ const GENERIC_VERBS: &[&str] = &[
     "draw",
     "plot",
     "measure",
+    "diff",
 ];
 
 /// The concept a clause is about: its first word as a verb counts most,

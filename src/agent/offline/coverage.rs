@@ -974,6 +974,7 @@ fn step_does_its_clause(
         if tok.is_any(&["and", "then", ","])
             && at + 1 < clause.len()
             && super::build::starts_action(&clause[at + 1..])
+            && !super::clauses::plural_noun(&clause[at + 1..])
         {
             let second = fit::clause_words(&clause[at + 1..], &heard.object);
             if !fit::fits(skill, &second) {
@@ -1001,6 +1002,7 @@ pub(super) fn unaccounted_creation(
         grounds.value(value);
     }
     let mut antecedent: Vec<String> = Vec::new();
+    let mut done_clauses: Vec<(Vec<Tok>, Skill)> = Vec::new();
     for visited in tree::walk(workflow) {
         let step = visited.step;
         match &step.kind {
@@ -1051,6 +1053,9 @@ pub(super) fn unaccounted_creation(
                     new_skills,
                     named_by_user,
                 ) {
+                    if let Some(skill) = skill {
+                        done_clauses.push((clause.clone(), skill.clone()));
+                    }
                     add_new_step(&mut grounds, workflow, step, skills, skill);
                     // "turn them into html": a verb read as another
                     // ("convert") is the word the request wrote.
@@ -1095,6 +1100,62 @@ pub(super) fn unaccounted_creation(
                 if let Some(secs) = step.timeout_secs {
                     grounds.numbers.push(secs as f64);
                 }
+            }
+        }
+    }
+    // "export the segment …, drop duplicate contacts": a clause that
+    // swallowed another holds words only an installed skill the workflow
+    // does not run speaks of. Its step does not account for them.
+    let used: Vec<&str> = tree::walk(workflow)
+        .iter()
+        .filter_map(|visited| visited.step.skill_name())
+        .collect();
+    let unused: Vec<&Skill> = skills
+        .iter()
+        .filter(|skill| !used.contains(&skill.name.as_str()))
+        .collect();
+    let running: Vec<&Skill> = skills
+        .iter()
+        .chain(new_skills)
+        .filter(|skill| used.contains(&skill.name.as_str()))
+        .collect();
+    for (clause, skill) in &done_clauses {
+        let values: Vec<usize> = super::build::literals(clause)
+            .into_iter()
+            .flat_map(|(tokens, _)| tokens)
+            .collect();
+        // Only words past a value or a joining word ("… at
+        // https://…/contacts drop duplicate contacts"), or after the last
+        // word the step's skill says ("export the product feed weed out
+        // duplicate prices"), can be another clause.
+        let tail = clause
+            .iter()
+            .enumerate()
+            .position(|(at, tok)| values.contains(&at) || tok.is_any(&["and", "then"]))
+            .map_or(clause.len(), |at| at + 1);
+        let unsaid_from = clause
+            .iter()
+            .enumerate()
+            .rposition(|(at, tok)| values.contains(&at) || skill_says(skill, &tok.word))
+            .map_or(clause.len(), |at| at + 1);
+        for (at, tok) in clause.iter().enumerate().skip(tail.min(unsaid_from).max(1)) {
+            let word = tok.word.as_str();
+            let swallowed = !values.contains(&at)
+                && word.len() >= 4
+                && word.chars().all(|c| c.is_ascii_alphabetic())
+                && !is_stopword(word)
+                && !vocab::PAYLOAD.contains(&word)
+                && !vocab::FILLERS.contains(&word)
+                // "before it runs out": a verb that names no task.
+                && !vocab::GENERIC_VERBS
+                    .iter()
+                    .chain(vocab::WEAK_VERBS)
+                    .any(|verb| same_stem(&stem(verb), &stem(word)))
+                && !skill_says(skill, word)
+                && !running.iter().any(|other| skill_says(other, word))
+                && unused.iter().any(|other| skill_says(other, word));
+            if swallowed {
+                grounds.clauses.retain(|known| known != word);
             }
         }
     }

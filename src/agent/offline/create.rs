@@ -146,6 +146,35 @@ fn adding_up_is_summing(toks: Vec<Tok>) -> Vec<Tok> {
     out
 }
 
+/// "let #marketing on mattermost know": tells them, as "notify" does.
+fn letting_know_is_notifying(toks: Vec<Tok>) -> Vec<Tok> {
+    let mut out: Vec<Tok> = Vec::with_capacity(toks.len());
+    let mut know_at: Option<usize> = None;
+    for (index, tok) in toks.iter().enumerate() {
+        if Some(index) == know_at {
+            continue;
+        }
+        if tok.is("let")
+            && let Some(offset) = toks[index + 1..]
+                .iter()
+                .take(6)
+                .position(|next| next.is("know"))
+            && offset > 0
+            && !toks[index + 1..index + 1 + offset]
+                .iter()
+                .any(|between| between.is_punctuation() || between.is_any(&["it", "them"]))
+        {
+            know_at = Some(index + 1 + offset);
+            let mut notify = tok.clone();
+            notify.word = "notify".into();
+            out.push(notify);
+            continue;
+        }
+        out.push(tok.clone());
+    }
+    out
+}
+
 /// "how much free memory is left on app-02? send it to #infra": a question
 /// ends a sentence, and asking how much or how many of something there is
 /// checks it.
@@ -188,7 +217,10 @@ fn questions_are_checks(text: &str, toks: Vec<Tok>) -> Vec<Tok> {
 
 /// Builds the workflow a description asks for.
 pub(super) fn create(text: &str, name: &str, skills: &[Skill]) -> Result<Creation, NotCreated> {
-    let toks = adding_up_is_summing(questions_are_checks(text, super::text::tokenize(text)));
+    let toks = letting_know_is_notifying(adding_up_is_summing(questions_are_checks(
+        text,
+        super::text::tokenize(text),
+    )));
     let body = &toks[description_start(&toks)..];
     // "make the database better": no step says what to do.
     let vague = body.iter().any(|tok| {
@@ -213,8 +245,16 @@ pub(super) fn create(text: &str, name: &str, skills: &[Skill]) -> Result<Creatio
     // the skills, not a step.
     let (body_kept, metas) = split_meta(body);
     let body: &[Tok] = &body_kept;
-    let items = items(body);
     let mut builder = Builder::new(skills, Vec::new(), JsonMap::new());
+    let items = {
+        let builder = &builder;
+        super::clauses::items_with(body, &|clause: &[Tok]| {
+            let heard = super::fit::clause_words(clause, &[]);
+            builder
+                .installed_fitting(clause, &heard)
+                .is_some_and(takes_an_address)
+        })
+    };
     let mut steps: Vec<Step> = Vec::new();
     let mut producers: Vec<Producer> = Vec::new();
     // "take the episode at audio/ep42.mp3, transcribe it": the value the
@@ -225,7 +265,13 @@ pub(super) fn create(text: &str, name: &str, skills: &[Skill]) -> Result<Creatio
     for item in items {
         match item {
             Item::Action(clause) => {
-                if let Some(values) = introduces_input(&clause) {
+                // "take a snapshot of the billing-db-2 instance": an
+                // installed skill does what it says, so it is a step.
+                let installed_does_it = || {
+                    let heard = super::fit::clause_words(&clause, &[]);
+                    builder.installed_fitting(&clause, &heard).is_some()
+                };
+                if let Some(values) = introduces_input(&clause).filter(|_| !installed_does_it()) {
                     given.extend(values);
                     introductions.extend(clause.iter().map(|tok| tok.raw.clone()));
                     continue;
@@ -718,14 +764,7 @@ fn source_for(clause: &[Tok], builder: &mut Builder) -> Source {
     // "figure out whether the reviews at https://… are positive": an
     // installed skill that takes no address works on what is there, which
     // a fetch gets first.
-    let takes_address = |skill: &Skill| {
-        skill.input_names().any(|input| {
-            input
-                .to_lowercase()
-                .split('_')
-                .any(|part| ["url", "uri", "endpoint", "feed", "link", "address"].contains(&part))
-        })
-    };
+    let takes_address = takes_an_address;
     if let Some(skill) = own.filter(|skill| !takes_address(skill))
         && skill.input_names().next().is_some()
         && let Some(tokens) = literals(clause).into_iter().find_map(|(tokens, literal)| {
@@ -874,6 +913,16 @@ fn source_for(clause: &[Tok], builder: &mut Builder) -> Source {
             .map(|tok| tok.raw.clone())
             .collect(),
     )
+}
+
+/// Whether a skill takes a web address as an input (`api_url`).
+fn takes_an_address(skill: &Skill) -> bool {
+    skill.input_names().any(|input| {
+        input
+            .to_lowercase()
+            .split('_')
+            .any(|part| ["url", "uri", "endpoint", "feed", "link", "address"].contains(&part))
+    })
 }
 
 /// A fetch of the address at `tokens` of the clause, and the clause left

@@ -84,6 +84,12 @@ pub(super) fn clause_words(clause: &[Tok], antecedent: &[String]) -> ClauseWords
     let mut excluded: Vec<String> = Vec::new();
     let mut negated = false;
     let mut before_of = None;
+    // "retrying up to 4 times", "give it at most 15 seconds": how the step
+    // runs, not what it does.
+    let modifying: Vec<usize> = super::build::modifier_phrases(clause)
+        .into_iter()
+        .flat_map(|(range, _)| range)
+        .collect();
     // What kind of value a literal is says what the step works with.
     for (_, literal) in &found {
         use super::build::Literal;
@@ -121,6 +127,10 @@ pub(super) fn clause_words(clause: &[Tok], antecedent: &[String]) -> ClauseWords
             }
             continue;
         }
+        if modifying.contains(&index) && verb.is_some() {
+            in_object = false;
+            continue;
+        }
         if literal_at.contains(&index) || is_url(&tok.raw) || is_path(&tok.raw) {
             values.extend(words_of_value(&tok.raw));
             in_object = false;
@@ -153,6 +163,8 @@ pub(super) fn clause_words(clause: &[Tok], antecedent: &[String]) -> ClauseWords
                 .is_some_and(|next| next.is_any(&["much", "many"]));
             let joined = match word {
                 "find" | "figure" | "work" if out_follows => Some("check".to_string()),
+                // "pull out the supplier and total": extracts them.
+                "pull" | "take" if out_follows => Some("extract".to_string()),
                 "how" if amount_follows => Some("check".to_string()),
                 "back" if up_follows => Some("backup".to_string()),
                 "add" if up_follows => Some("sum".to_string()),
@@ -170,6 +182,7 @@ pub(super) fn clause_words(clause: &[Tok], antecedent: &[String]) -> ClauseWords
             || (tok.is_any(&["out", "much", "many"])
                 && index == 1
                 && verb.as_deref() == Some("check"))
+            || (tok.is("out") && index == 1 && verb.as_deref() == Some("extract"))
         {
             continue;
         }
@@ -318,6 +331,16 @@ fn skill_actions(skill: &Skill) -> Vec<String> {
         .collect();
     if let Some(first) = description.first() {
         actions.push(first.clone());
+        // "Pull the supplier, date and total out of an invoice's text":
+        // what is pulled out is extracted.
+        let out = skill
+            .description
+            .to_lowercase()
+            .split(|c: char| !c.is_alphanumeric())
+            .any(|word| word == "out");
+        if out && ["pull", "take", "get"].contains(&first.as_str()) {
+            actions.push("extract".to_string());
+        }
     }
     for pair in description.windows(2) {
         if matches!(pair[0].as_str(), "or" | "and") && is_verb(&pair[1]) {
@@ -676,10 +699,13 @@ pub(super) fn misfit(skill: &Skill, clause: &ClauseWords) -> Option<String> {
             .iter()
             .filter(|word| Some(*word) != clause.verb.as_ref())
             .any(|word| same_meaning(word, part) || made_of(part, word))
-            || clause
-                .verb
-                .as_deref()
-                .is_some_and(|verb| strictly_same(verb, part));
+            || clause.verb.as_deref().is_some_and(|verb| {
+                strictly_same(verb, part)
+                    // "compare the schema" says `schema-diff`'s "diff".
+                    || vocab::SAME_ACTIONS
+                        .iter()
+                        .any(|group| group.contains(&verb) && group.contains(&part))
+            });
         if said_here {
             return true;
         }
@@ -693,11 +719,63 @@ pub(super) fn misfit(skill: &Skill, clause: &ClauseWords) -> Option<String> {
         // `gpg-encrypt`), unless that is a thing the planner knows, which
         // the clause must say, or the clause's object is a thing the skill
         // does not speak of.
-        named_for_verb
-            && noun_group(part).is_none()
+        let opaque = noun_group(part).is_none()
             && vocab::technology_family(part).is_none()
-            && !vocab::FAMILY_WORDS.contains(&part)
-            && covers(skill, &words, clause)
+            && !vocab::FAMILY_WORDS.contains(&part);
+        // "check when example.com's registration expires": after a
+        // generic verb, a skill whose description speaks of nearly all
+        // the clause says (`whois-expiry`: "… before a domain's
+        // registration expires") does it; the part of its name the clause
+        // does not say is how it works. A decoy sharing one word
+        // (`tls-expiry`, "… TLS certificate expires") leaves more unsaid.
+        let described_whole = generic_verb && {
+            let own: Vec<&String> = clause
+                .all
+                .iter()
+                .filter(|word| !clause.borrowed.contains(word))
+                .collect();
+            let unsaid = own
+                .iter()
+                .filter(|word| !speaks_of(&words, word) && !clause.antecedent.contains(word))
+                .count();
+            own.len() >= 2 && unsaid * 3 < own.len() && covers_values(skill, clause)
+        };
+        // "OCR them with tesseract": a skill named for the verb (`ocr-scan`)
+        // whose thing (scans) the clause leaves to "them", when nothing
+        // the clause or the step before speaks of is another kind of
+        // thing.
+        // Words the clause says itself ("validate it" says none).
+        let says_own = clause
+            .all
+            .iter()
+            .any(|word| !clause.borrowed.contains(word));
+        let left_to_pronoun = named_for_verb
+            && says_own
+            && clause.object.is_empty()
+            && noun_group(part).is_some()
+            && !clause
+                .all
+                .iter()
+                .any(|word| noun_group(word).is_some_and(|group| Some(group) != noun_group(part)))
+            && covers(skill, &words, clause);
+        // "OCR the invoices …, pull out supplier, date, total and VAT": the
+        // thing the step before worked on (invoices) is what this one
+        // works on, when the skill speaks of everything the clause says.
+        // The part of its name that is its output (`invoice-fields` makes
+        // fields) is what the clause asks for when the skill speaks of all
+        // of it.
+        let from_before = (clause
+            .antecedent
+            .iter()
+            .any(|word| same_meaning(word, part))
+            || skill
+                .output_names()
+                .any(|output| same_meaning(&output.to_lowercase(), part)))
+            && says_own
+            && covers(skill, &words, clause);
+        (opaque && ((named_for_verb && covers(skill, &words, clause)) || described_whole))
+            || left_to_pronoun
+            || from_before
     };
     let unsaid = parts.iter().find(|&&part| !name_part_said(part));
     unsaid.map(|part| format!("'{part}' is not said"))
@@ -710,13 +788,32 @@ pub(super) fn misfit(skill: &Skill, clause: &ClauseWords) -> Option<String> {
 /// a github issue" is not `jira-create`'s job, "append the rows to the
 /// orders table" not `log-line`'s.
 fn covers(skill: &Skill, words: &[String], clause: &ClauseWords) -> bool {
-    let inputs: Vec<String> = skill.input_names().map(str::to_lowercase).collect();
     let words_said = clause
         .all
         .iter()
         .filter(|word| !clause.borrowed.contains(word))
-        .all(|word| speaks_of(words, word) || clause.antecedent.contains(word));
-    let values_taken = clause.kinds.iter().all(|kind| {
+        .all(|word| {
+            speaks_of(words, word)
+                || clause.antecedent.contains(word)
+                || (vocab::LANGUAGES.contains(&word.as_str()) && takes_language(skill))
+        });
+    words_said && covers_values(skill, clause)
+}
+
+/// Whether the skill has an input saying which language to work in.
+pub(super) fn takes_language(skill: &Skill) -> bool {
+    skill.input_names().any(|input| {
+        input
+            .to_lowercase()
+            .split('_')
+            .any(|part| ["language", "lang", "locale"].contains(&part))
+    })
+}
+
+/// Whether the skill has an input for each kind of value the clause gives.
+fn covers_values(skill: &Skill, clause: &ClauseWords) -> bool {
+    let inputs: Vec<String> = skill.input_names().map(str::to_lowercase).collect();
+    clause.kinds.iter().all(|kind| {
         let hints: &[&str] = match kind.as_str() {
             "email" => &["to", "recipient", "email", "address"],
             "file" => &["file", "path", "dir", "folder", "source"],
@@ -730,8 +827,7 @@ fn covers(skill: &Skill, words: &[String], clause: &ClauseWords) -> bool {
                 .split('_')
                 .any(|part| hints.contains(&part) || part == kind)
         })
-    });
-    words_said && values_taken
+    })
 }
 
 /// Whether a skill qwf proposes for a concept does what the clause says:
