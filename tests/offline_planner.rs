@@ -1164,6 +1164,50 @@ fn make_a_step_come_after_another_is_a_move_and_the_other_place_is_emphasis() {
     );
 }
 
+#[test]
+fn a_new_name_is_never_corrected_and_a_limit_in_the_context_is_no_timeout() {
+    let (_dir, store) = empty_home();
+    add_workflow(
+        &store,
+        "watch",
+        json!({
+            "name": "watch", "version": "1.0.0",
+            "steps": [
+                {"id": "classify", "type": "skill", "skill": "sorter", "outputs": ["categories"]},
+                {"id": "probe", "type": "skill", "skill": "http-probe",
+                 "inputs": {"limit": "context.max_latency_ms", "what": "classify.categories"}}
+            ],
+            "context": {"readonly": {"max_latency_ms": 800, "tags": ["a", "b"]}}
+        }),
+    );
+    let options = || Options {
+        focus: Some("watch".into()),
+        ..Options::default()
+    };
+    run(
+        &store,
+        options(),
+        "rename classify to categorize",
+        &mut yes(),
+    );
+    let workflow = head(&store, "watch");
+    assert_eq!(ids(&workflow), ["categorize", "probe"]);
+    run(
+        &store,
+        options(),
+        "make the latency limit 950 ms",
+        &mut yes(),
+    );
+    let workflow = head(&store, "watch");
+    assert_eq!(workflow.context.readonly["max_latency_ms"], 950);
+    assert_eq!(step(&workflow, "probe").timeout_secs, None);
+    run(&store, options(), "add c to the watch tags", &mut yes());
+    assert_eq!(
+        head(&store, "watch").context.readonly["tags"],
+        json!(["a", "b", "c"])
+    );
+}
+
 // --- references -----------------------------------------------------------------
 
 #[test]

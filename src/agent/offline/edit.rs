@@ -291,6 +291,33 @@ impl EditContext<'_> {
                         "A timeout of {written} is not possible: a timeout is a positive number of seconds (for example: 30 seconds). Nothing changed."
                     )));
                 }
+                // "make the latency limit 950 ms": a limit the context
+                // keeps, not a step's timeout.
+                let bound = tokenize(self.text)
+                    .iter()
+                    .any(|tok| tok.is_any(&["limit", "max", "maximum", "threshold", "cap"]));
+                let written = match change {
+                    TimeoutChange::Set(secs) => Some(format!("{secs} seconds")),
+                    TimeoutChange::SetMs(ms) => Some(format!("{ms} ms")),
+                    _ => None,
+                };
+                if bound
+                    && let Some(written) = written
+                    && let Some((key, score)) = self.context_key(phrase)?
+                    && score >= 40
+                    && self
+                        .workflow
+                        .context
+                        .readonly
+                        .get(&key)
+                        .is_some_and(Value::is_number)
+                    && key
+                        .split(['_', '-'])
+                        .any(|part| matches!(part, "ms" | "secs" | "seconds" | "sec" | "s"))
+                {
+                    let value = self.number_for_key(&key, &written)?;
+                    return Ok(self.set_context(&key, &value));
+                }
                 let ids = self.steps(phrase, last, "should get the timeout")?;
                 let mut change = change.clone();
                 if change == TimeoutChange::Unspecified

@@ -208,7 +208,20 @@ pub(super) fn corrected(text: &str, extra: &[String]) -> (String, Vec<Correction
     let mut out = String::with_capacity(text.len());
     let mut corrections = Vec::new();
     let mut last = 0;
-    for tok in tokenize(text) {
+    let toks = tokenize(text);
+    // A name being given ("rename classify to categorize", "call it
+    // nightly-sync") is the user's to choose, never a typo.
+    let naming = toks
+        .iter()
+        .any(|tok| tok.is_any(&["rename", "call", "called", "name", "named"]));
+    for (index, tok) in toks.iter().enumerate() {
+        let named_here = naming
+            && index
+                .checked_sub(1)
+                .is_some_and(|before| toks[before].is_any(&["to", "as", "called", "named", "it"]));
+        if named_here {
+            continue;
+        }
         if let Some(read) = correct(&tok.word, &known) {
             out.push_str(&text[last..tok.start]);
             out.push_str(&read);

@@ -42,10 +42,12 @@ impl EditContext<'_> {
         if named.is_empty() {
             return None;
         }
+        // "the ticket labels": the last word names the list, the words
+        // before it may say whose.
         let matching: Vec<&(&String, &Vec<Value>)> = lists
             .iter()
             .filter(|(key, _)| {
-                named.iter().all(|tok| {
+                named.last().is_some_and(|tok| {
                     key.split(['_', '-'])
                         .any(|part| same_word(&tok.word, &part.to_lowercase()))
                 })

@@ -485,6 +485,8 @@ pub(crate) fn parse_retry(toks: &[Tok]) -> Option<Edit> {
         "attempt",
         "attempts",
         "tries",
+        // "3 tries total", "in total": the count, not a step.
+        "total",
         "times",
         "time",
         "backoff",
