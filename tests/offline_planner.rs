@@ -1341,6 +1341,60 @@ fn create_options(name: Option<&str>) -> Options {
 }
 
 #[test]
+fn a_skill_whose_description_starts_with_the_clauses_own_verb_does_it() {
+    let (_dir, store) = empty_home();
+    add_ported_skill(
+        &store,
+        "file-download",
+        "Download a file from a URL",
+        &["url"],
+        &["file"],
+    );
+    add_ported_skill(
+        &store,
+        "text-to-speech",
+        "Narrate written text as spoken audio",
+        &["text"],
+        &["audio"],
+    );
+    add_ported_skill(
+        &store,
+        "unit-convert",
+        "Convert a value between units",
+        &["value"],
+        &["converted"],
+    );
+    let report = run(
+        &store,
+        create_options(Some("narration")),
+        "download https://example.com/notes.txt and narrate it",
+        &mut yes(),
+    );
+    let (workflow, new_skills) = created(&report);
+    assert!(
+        workflow
+            .steps
+            .iter()
+            .any(|step| step.skill_name() == Some("text-to-speech")),
+        "{}",
+        report.final_message
+    );
+    assert!(new_skills.is_empty(), "{new_skills:?}");
+    // A generic verb is no skill's own: "convert it" does not pick a
+    // converter of something else.
+    let report = run(
+        &store,
+        create_options(Some("converted")),
+        "download https://example.com/notes.txt and convert it",
+        &mut yes(),
+    );
+    let used_text_to_speech = report.tool_calls.iter().any(|call| {
+        call.name == "create_workflow" && call.arguments.to_string().contains("text-to-speech")
+    });
+    assert!(!used_text_to_speech, "{}", report.final_message);
+}
+
+#[test]
 fn the_seed_pipeline_is_created_wired_with_literals_in_context() {
     let (_dir, store) = empty_home();
     let report = run(

@@ -597,8 +597,21 @@ pub(super) fn misfit(skill: &Skill, clause: &ClauseWords) -> Option<String> {
         .chain(clause.verb.clone())
         .collect();
     // `xml-to-json` converts one thing into another: the clause must say
-    // one of them ("convert USD to EUR" is not its job).
-    if let Some(at) = parts.iter().position(|part| *part == "to")
+    // one of them ("convert USD to EUR" is not its job), unless the
+    // clause's verb is the skill's own, one no other converter shares
+    // ("transcribe it" and `speech-to-text`, "Transcribe spoken audio…").
+    let own_verb = clause.verb.as_deref().is_some_and(|verb| {
+        !matches!(
+            verb,
+            "convert" | "translate" | "turn" | "change" | "make" | "transform"
+        ) && skill
+            .description
+            .split_whitespace()
+            .next()
+            .is_some_and(|first| strictly_same(&first.to_lowercase(), verb))
+    });
+    if !own_verb
+        && let Some(at) = parts.iter().position(|part| *part == "to")
         && at > 0
         && at + 1 < parts.len()
         && !said
@@ -773,9 +786,24 @@ pub(super) fn misfit(skill: &Skill, clause: &ClauseWords) -> Option<String> {
                 .any(|output| same_meaning(&output.to_lowercase(), part)))
             && says_own
             && covers(skill, &words, clause);
+        // "transcribe it" and `speech-to-text` ("Transcribe spoken audio
+        // into text"): the description starts with the clause's own verb,
+        // one no generic skill has, and the clause leaves the thing to
+        // "it": the unsaid part of the name is that thing.
+        let described_verb_on_pronoun = !says_own
+            && clause.verb.as_deref().is_some_and(|verb| {
+                !vocab::GENERIC_VERBS.contains(&verb)
+                    && !matches!(verb, "convert" | "translate" | "turn" | "make" | "check")
+                    && skill
+                        .description
+                        .split_whitespace()
+                        .next()
+                        .is_some_and(|first| strictly_same(&first.to_lowercase(), verb))
+            });
         (opaque && ((named_for_verb && covers(skill, &words, clause)) || described_whole))
             || left_to_pronoun
             || from_before
+            || described_verb_on_pronoun
     };
     let unsaid = parts.iter().find(|&&part| !name_part_said(part));
     unsaid.map(|part| format!("'{part}' is not said"))
