@@ -791,6 +791,9 @@ pub(super) fn misfit(skill: &Skill, clause: &ClauseWords) -> Option<String> {
         // one no generic skill has, and the clause leaves the thing to
         // "it": the unsaid part of the name is that thing.
         let described_verb_on_pronoun = !says_own
+            && clause.object.is_empty()
+            && clause.values.is_empty()
+            && clause.kinds.is_empty()
             && clause.verb.as_deref().is_some_and(|verb| {
                 !vocab::GENERIC_VERBS.contains(&verb)
                     && !matches!(verb, "convert" | "translate" | "turn" | "make" | "check")
