@@ -1168,22 +1168,12 @@ pub(super) fn unaccounted_creation(
     }
     // "+44 7700 900123": a value written in several words, lifted whole.
     for (tokens, literal) in super::build::literals(body) {
-        use super::build::Literal;
-        let value = match &literal {
-            Literal::Url(text)
-            | Literal::Path(text)
-            | Literal::Table(text)
-            | Literal::Email(text)
-            | Literal::Channel(text)
-            | Literal::Bucket(text)
-            | Literal::Host(text)
-            | Literal::Phone(text) => text,
-        };
+        let value = literal.text();
         let lifted = workflow
             .context
             .readonly
             .values()
-            .any(|held| held.as_str() == Some(value.as_str()));
+            .any(|held| held.as_str() == Some(value));
         if lifted {
             for at in tokens {
                 if let Some(done) = accounted.get_mut(at) {

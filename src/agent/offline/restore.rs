@@ -142,10 +142,7 @@ pub(super) fn plan(
     for word in words {
         // A description that says the word ("set context.table = …") before
         // one about a step the word also names (the step reading the table).
-        let said = |description: &str| {
-            let lower = description.to_lowercase();
-            lower.contains(word.as_str()) || lower.contains(&super::text::stem(word))
-        };
+        let said = |description: &str| describes_change(word, description, None);
         let latest = |check: &dyn Fn(&str) -> bool| {
             history
                 .iter()

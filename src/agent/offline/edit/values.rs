@@ -492,11 +492,7 @@ impl EditContext<'_> {
             let timed: Vec<&String> = candidates
                 .iter()
                 .copied()
-                .filter(|key| {
-                    let mut names = vec![key.to_string()];
-                    names.extend(readers(key).into_iter().map(|(_, input)| input));
-                    key_unit_secs(&names).is_some_and(|unit| unit > 0)
-                })
+                .filter(|key| self.key_unit(key).is_some_and(|unit| unit > 0))
                 .collect();
             // A plain word ("accurate", "OCR") goes only where the old value
             // or its likeness says: the words of a key name what changes,
@@ -538,6 +534,21 @@ impl EditContext<'_> {
         chosen.into_iter().cloned().collect()
     }
 
+    /// Seconds per unit the key's value is kept in (0 for milliseconds),
+    /// read from its name and the names of the inputs reading it.
+    fn key_unit(&self, key: &str) -> Option<u64> {
+        let reference = format!("context.{key}");
+        let mut names = vec![key.to_string()];
+        for visited in tree::walk(self.workflow) {
+            for (input, source) in &visited.step.inputs {
+                if source.as_str() == Some(reference.as_str()) {
+                    names.push(input.clone());
+                }
+            }
+        }
+        key_unit_secs(&names)
+    }
+
     /// The value to write into a key that holds a number: the number
     /// itself, or a duration converted to the key's unit ("set the wait to
     /// 2 minutes" → 120 for `wait_secs`). Anything else is a question:
@@ -563,16 +574,7 @@ impl EditContext<'_> {
         if let [duration] = super::super::text::durations(&toks).as_slice()
             && spans_all(duration)
         {
-            let reference = format!("context.{key}");
-            let mut names = vec![key.to_string()];
-            for visited in tree::walk(self.workflow) {
-                for (input, source) in &visited.step.inputs {
-                    if source.as_str() == Some(reference.as_str()) {
-                        names.push(input.clone());
-                    }
-                }
-            }
-            let converted = match key_unit_secs(&names) {
+            let converted = match self.key_unit(key) {
                 Some(0) => Some(duration.ms as f64),
                 Some(unit) => Some(duration.ms as f64 / 1000.0 / unit as f64),
                 None => None,
@@ -599,16 +601,7 @@ impl EditContext<'_> {
         let (Some(given), Some(number)) = (value.unit_secs, number(&value.text)) else {
             return Some(value.text.clone());
         };
-        let reference = format!("context.{key}");
-        let mut names = vec![key.to_string()];
-        for visited in tree::walk(self.workflow) {
-            for (input, source) in &visited.step.inputs {
-                if source.as_str() == Some(reference.as_str()) {
-                    names.push(input.clone());
-                }
-            }
-        }
-        match key_unit_secs(&names) {
+        match self.key_unit(key) {
             None => Some(value.text.clone()),
             Some(0) => Some(number_json(number * given as f64 * 1000.0).to_string()),
             Some(kept) => {
