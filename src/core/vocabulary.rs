@@ -768,6 +768,7 @@ pub const GENERIC_NAME_PARTS: &[&str] = &[
 /// that labels images tags them.
 pub const SAME_ACTIONS: &[&[&str]] = &[
     &["categorise", "categorize", "classify", "label", "tag"],
+    &["checksum", "hash"],
     &["compare", "diff"],
     &["lookup", "resolve"],
 ];

@@ -75,7 +75,10 @@ fn declared_input(skill: &Skill, literal: &Literal) -> Option<String> {
             &["host", "server", "destination", "url"]
         }
         Literal::Url(url) if is_remote(url) => &["remote", "destination", "target", "url"],
-        Literal::Url(_) => &["url", "feed", "endpoint", "link", "source", "gateway"],
+        // "mqtt://broker:1883": a message broker's address.
+        Literal::Url(_) => &[
+            "url", "feed", "endpoint", "link", "source", "gateway", "broker", "server",
+        ],
         // "templates/beta.html" goes to `template`: the input the path
         // names.
         Literal::Path(path)
@@ -107,6 +110,9 @@ fn declared_input(skill: &Skill, literal: &Literal) -> Option<String> {
             "model",
             "destination",
             "source",
+            // "plant/+/humidity": a slash-separated name a message broker
+            // files messages under.
+            "topic",
         ],
         Literal::Table(_) => &["table"],
         Literal::Email(_) => &["to", "recipient", "email", "address"],
@@ -1265,10 +1271,11 @@ impl<'a> Builder<'a> {
             let input = existing
                 .and_then(|skill| declared_input(skill, literal))
                 .unwrap_or_else(|| input.to_string());
-            let base_key = if input == "bucket" {
-                "bucket"
-            } else {
-                base_key
+            // A value the skill names for what it is (a bucket, a broker, a
+            // topic) is kept under that name.
+            let base_key = match input.as_str() {
+                "bucket" | "broker" | "topic" => input.as_str(),
+                _ => base_key,
             };
             let key = self.key(base_key, &id, json!(value));
             inputs.insert(input, json!(format!("context.{key}")));

@@ -597,6 +597,7 @@ const GENERIC_VERBS: &[&str] = &[
     "extract",
     "scan",
     "sync",
+    "subscribe",
     "encrypt",
     "decrypt",
     "sign",

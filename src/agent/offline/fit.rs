@@ -56,11 +56,22 @@ pub(super) struct ClauseWords {
 }
 
 fn words_of_value(raw: &str) -> Vec<String> {
-    raw.to_lowercase()
+    let lower = raw.to_lowercase();
+    let mut words: Vec<String> = lower
         .split(|c: char| !c.is_alphanumeric())
         .filter(|part| part.len() >= 2 && !is_stopword(part) && number(part).is_none())
         .map(str::to_string)
-        .collect()
+        .collect();
+    // "sha-256" is what a skill names `sha256`.
+    let joined: String = lower.chars().filter(|c| c.is_alphanumeric()).collect();
+    if joined.len() <= 12
+        && joined.chars().any(|c| c.is_ascii_digit())
+        && joined.chars().any(|c| c.is_alphabetic())
+        && !words.contains(&joined)
+    {
+        words.push(joined);
+    }
+    words
 }
 
 /// Reads a clause; `antecedent` is what "it"/"them" stands for (the
@@ -341,6 +352,22 @@ fn skill_actions(skill: &Skill) -> Vec<String> {
         if out && ["pull", "take", "get"].contains(&first.as_str()) {
             actions.push("extract".to_string());
         }
+    }
+    // "Compute the SHA-256 checksum of a file": what is computed names
+    // the action ("hash it").
+    if description.first().is_some_and(|first| {
+        ["calculate", "compute", "create", "generate", "make", "produce"].contains(&first.as_str())
+    }) {
+        let lower = skill.description.to_lowercase();
+        actions.extend(
+            lower
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|word| !word.is_empty())
+                .take(8)
+                .skip(1)
+                .filter(|word| vocab::SAME_ACTIONS.iter().any(|group| group.contains(word)))
+                .map(str::to_string),
+        );
     }
     for pair in description.windows(2) {
         if matches!(pair[0].as_str(), "or" | "and") && is_verb(&pair[1]) {
@@ -803,7 +830,26 @@ pub(super) fn misfit(skill: &Skill, clause: &ClauseWords) -> Option<String> {
                         .next()
                         .is_some_and(|first| strictly_same(&first.to_lowercase(), verb))
             });
-        (opaque && ((named_for_verb && covers(skill, &words, clause)) || described_whole))
+        // "fetch the test results for main from https://ci…" and
+        // `junit-fetch` ("Fetch the JUnit test results of … a branch"): a
+        // skill that does the clause's own verb and speaks of all of its
+        // object; the unsaid part of its name is how it works, and the
+        // rest of the clause its settings.
+        let does_object = !generic_verb
+            && clause
+                .verb
+                .as_deref()
+                .is_some_and(|verb| speaks_of(&actions, verb))
+            && !clause.object.is_empty()
+            && clause
+                .object
+                .iter()
+                .chain(&clause.payload)
+                .all(|word| speaks_of(&words, word));
+        (opaque
+            && ((named_for_verb && covers(skill, &words, clause))
+                || described_whole
+                || does_object))
             || left_to_pronoun
             || from_before
             || described_verb_on_pronoun
