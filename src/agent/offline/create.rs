@@ -420,6 +420,7 @@ pub(super) fn create(text: &str, name: &str, skills: &[Skill]) -> Result<Creatio
     if steps.is_empty() {
         return Err("I could not find any actions in that description".into());
     }
+    bridge_interfaces(&mut steps, skills, &mut builder);
     let description = {
         let raw = raw_span(text, body)
             .trim()
@@ -443,11 +444,12 @@ pub(super) fn create(text: &str, name: &str, skills: &[Skill]) -> Result<Creatio
         context,
         extra: JsonMap::new(),
     };
-    let reasoning = reasoning(&workflow, &builder);
     let mut workflow = workflow;
     let mut new_skills = builder.new_skills.clone();
     name_new_skills(&metas, &mut workflow, &mut new_skills, skills);
     builder.new_skills = new_skills;
+    // After naming, so the summary says the names the user gave.
+    let reasoning = reasoning(&workflow, &builder);
     let named: Vec<String> = metas.iter().filter_map(|meta| meta.name.clone()).collect();
     let mut unaccounted =
         super::coverage::unaccounted_creation(body, &workflow, skills, &builder.new_skills, &named);
@@ -481,6 +483,88 @@ pub(super) fn create(text: &str, name: &str, skills: &[Skill]) -> Result<Creatio
         unaccounted,
         question,
     })
+}
+
+/// "Pull the test results …, render them as HTML": `html-report` takes a
+/// summary and the fetch gives results. When exactly one installed skill
+/// the workflow does not run turns that output into that input
+/// (`test-summary`: results → summary), it goes between them, so each
+/// step gets what its skill declares.
+fn bridge_interfaces(steps: &mut Vec<Step>, skills: &[Skill], builder: &mut Builder) {
+    let mut at = 1;
+    while at < steps.len() {
+        let producer = &steps[at - 1];
+        let consumer = &steps[at];
+        let declared = |step: &Step| {
+            step.skill_name()
+                .and_then(|name| skills.iter().find(|skill| skill.name == name))
+        };
+        let (Some(made_by), Some(read_by)) = (declared(producer), declared(consumer)) else {
+            at += 1;
+            continue;
+        };
+        let prefix = format!("{}.", producer.id);
+        let mismatch = consumer.inputs.iter().find_map(|(input, value)| {
+            let output = value.as_str()?.strip_prefix(&prefix)?;
+            let differs = !super::text::same_word(input, output)
+                && read_by.input_names().any(|name| name == input)
+                && made_by.output_names().any(|name| name == output);
+            differs.then(|| (input.clone(), output.to_string()))
+        });
+        let Some((input, output)) = mismatch else {
+            at += 1;
+            continue;
+        };
+        let used: Vec<String> = steps
+            .iter()
+            .filter_map(|step| step.skill_name().map(str::to_string))
+            .collect();
+        let bridges: Vec<&Skill> = skills
+            .iter()
+            .filter(|skill| !used.contains(&skill.name))
+            .filter(|skill| {
+                let inputs: Vec<&str> = skill.input_names().collect();
+                inputs.len() == 1
+                    && super::text::same_word(inputs[0], &output)
+                    && skill
+                        .output_names()
+                        .any(|name| super::text::same_word(name, &input))
+            })
+            .collect();
+        let [bridge] = bridges.as_slice() else {
+            at += 1;
+            continue;
+        };
+        let bridge_input = bridge.input_names().next().unwrap_or_default().to_string();
+        let bridge_output = bridge
+            .output_names()
+            .find(|name| super::text::same_word(name, &input))
+            .unwrap_or_default()
+            .to_string();
+        let base = concepts_of(
+            &bridge
+                .description
+                .split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .to_lowercase(),
+        )
+        .next()
+        .map_or(bridge.name.as_str(), |concept| concept.key);
+        let id = builder.unique_id(base, None, false);
+        let mut step = Step::skill(id.clone(), bridge.name.clone());
+        step.description = Some(bridge.description.trim_end_matches('.').to_string());
+        step.inputs.insert(
+            bridge_input,
+            serde_json::json!(format!("{}.{output}", producer.id)),
+        );
+        step.outputs = bridge.output_list();
+        steps[at]
+            .inputs
+            .insert(input, serde_json::json!(format!("{id}.{bridge_output}")));
+        steps.insert(at, step);
+        at += 2;
+    }
 }
 
 /// A sentence about the skills rather than the steps: "there's no skill
@@ -598,11 +682,22 @@ fn name_new_skills(
                 })
             })
             .or_else(|| {
-                ids.iter().rfind(|(_, description)| {
+                let said_before = |description: &String| {
                     let words = description.to_lowercase();
                     let first = words.split_whitespace().next().unwrap_or_default();
                     !first.is_empty() && meta.before.contains(first)
-                })
+                };
+                // "make a QR code … and upload the image to S3; call the new
+                // skill qr-encode": the step no installed skill does, not
+                // the upload that `s3-upload` does.
+                let runs_new = |id: &String| {
+                    crate::core::tree::find(&workflow.steps, id)
+                        .and_then(Step::skill_name)
+                        .is_some_and(|skill| new_skills.iter().any(|new| new.name == skill))
+                };
+                ids.iter()
+                    .rfind(|(id, description)| runs_new(id) && said_before(description))
+                    .or_else(|| ids.iter().rfind(|(_, description)| said_before(description)))
             })
             .map(|(id, _)| id.clone());
         let Some(target) = target else {

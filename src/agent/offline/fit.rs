@@ -356,7 +356,15 @@ fn skill_actions(skill: &Skill) -> Vec<String> {
     // "Compute the SHA-256 checksum of a file": what is computed names
     // the action ("hash it").
     if description.first().is_some_and(|first| {
-        ["calculate", "compute", "create", "generate", "make", "produce"].contains(&first.as_str())
+        [
+            "calculate",
+            "compute",
+            "create",
+            "generate",
+            "make",
+            "produce",
+        ]
+        .contains(&first.as_str())
     }) {
         let lower = skill.description.to_lowercase();
         actions.extend(
@@ -521,10 +529,16 @@ pub(super) fn misfit(skill: &Skill, clause: &ClauseWords) -> Option<String> {
     {
         does.push("log".into());
     }
+    let makes = clause
+        .verb
+        .as_deref()
+        .is_some_and(|verb| ["create", "generate", "make", "produce"].contains(&verb));
     // "get the sales from https://…", "read the records from https://…":
     // what is at a web address is fetched.
     // "check https://…" checks its health, which fetching does not.
-    let reads = (generic_verb && clause.verb.as_deref() != Some("check"))
+    // A thing made for a web address ("a QR code for https://…") is not
+    // fetched from it.
+    let reads = (generic_verb && clause.verb.as_deref() != Some("check") && !makes)
         || clause.verb.as_deref().is_some_and(|verb| {
             ["read", "load", "import", "ingest", "open", "take"].contains(&verb)
         });
@@ -604,10 +618,27 @@ pub(super) fn misfit(skill: &Skill, clause: &ClauseWords) -> Option<String> {
     {
         return Some(format!("does not convert {format}"));
     }
+    // "make a QR code for https://…": a thing made is what the skill's
+    // name or outputs say it makes; `http-probe` measures a status code,
+    // it makes none.
+    let made: Vec<String> = if makes {
+        let mut made: Vec<String> = Vec::new();
+        for text in std::iter::once(skill.name.as_str()).chain(skill.output_names()) {
+            for part in text.to_lowercase().split(|c: char| !c.is_alphanumeric()) {
+                if !part.is_empty() {
+                    made.extend(vocab::expand(part).iter().map(|long| long.to_string()));
+                    made.push(part.to_string());
+                }
+            }
+        }
+        made
+    } else {
+        words.clone()
+    };
     let acts = converts
         || named_for_verb
         || does.iter().any(|word| speaks_of(&actions, word))
-        || about.iter().any(|word| speaks_of(&words, word));
+        || about.iter().any(|word| speaks_of(&made, word));
     if !acts {
         return Some(format!(
             "does not {}",
