@@ -955,7 +955,14 @@ pub const NOUN_GROUPS: &[&[&str]] = &[
         "partition",
         "volume",
     ],
-    &["forecast", "temperature", "weather"],
+    &[
+        "celsius",
+        "fahrenheit",
+        "forecast",
+        "kelvin",
+        "temperature",
+        "weather",
+    ],
     &["health", "healthy", "uptime"],
     &[
         "image",

@@ -611,6 +611,17 @@ pub(super) fn misfit(skill: &Skill, clause: &ClauseWords) -> Option<String> {
     let converting = clause.verb.as_deref().is_some_and(|verb| {
         ["change", "convert", "transform", "translate", "turn"].contains(&verb)
     });
+    // "convert the readings to fahrenheit": what it turns them into is
+    // what the skill speaks of (`json-parse` parses, it makes no
+    // fahrenheit).
+    if converting
+        && let Some(target) = clause.object.last()
+        && clause.object.len() >= 2
+        && noun_group(target).is_some()
+        && !speaks_of(&words, target)
+    {
+        return Some(format!("does not make {target}"));
+    }
     if converting
         && let Some(format) = clause.all.iter().find(|word| {
             vocab::technology_family(word) == Some("format") && !speaks_of(&words, word)
