@@ -77,6 +77,8 @@ pub const FILLERS: &[&str] = &[
     "thank",
     "thanks",
     "that's",
+    "there's",
+    "they're",
     "think",
     "thx",
     "today",
@@ -92,6 +94,7 @@ pub const FILLERS: &[&str] = &[
     "would",
     "yeah",
     "yes",
+    "you're",
 ];
 
 /// Phrases that carry no request: discourse markers and politeness. Their
@@ -680,6 +683,23 @@ pub fn expand(word: &str) -> &'static [&'static str] {
         .map_or(&[], |at| ABBREVIATIONS[at].1)
 }
 
+/// Words people say for what a part of a context key's name means: "keep
+/// the logs for three weeks" sets `retention_days`, "encode at 192kbps"
+/// sets `bitrate`.
+pub const KEY_MEANINGS: &[(&str, &[&str])] = &[
+    ("bitrate", &["kbit", "kbps", "kbs"]),
+    ("retention", &["keep", "kept", "retain"]),
+    ("ttl", &["expire", "expires", "keep"]),
+];
+
+/// The words said for a part of a key's name.
+pub fn key_meanings(part: &str) -> &'static [&'static str] {
+    KEY_MEANINGS
+        .iter()
+        .find(|(name, _)| *name == part)
+        .map_or(&[], |(_, words)| *words)
+}
+
 /// Payload nouns: what a step carries, not what it does. They never say
 /// which kind of step is meant ("dedupe-records" does not save records).
 pub const PAYLOAD: &[&str] = &[
@@ -1086,6 +1106,8 @@ pub const HISTORY: &[&str] = &[
 /// Units: of time (a timeout, a wait), of size, of share.
 pub const UNITS: &[&str] = &[
     "b",
+    "kbps",
+    "mbps",
     "day",
     "days",
     "gb",

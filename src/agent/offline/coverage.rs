@@ -407,6 +407,9 @@ fn grounds(
             Modification::SetContext { key, value } => {
                 grounds.vocabulary(vocab::VALUE);
                 grounds.text(key);
+                for part in key.to_lowercase().split(['_', '-']) {
+                    grounds.vocabulary(vocab::key_meanings(part));
+                }
                 grounds.value(value);
                 if value.is_number() {
                     grounds.words.extend_from_slice(&["percent", "%", "pct"]);

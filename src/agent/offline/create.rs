@@ -697,7 +697,10 @@ fn name_new_skills(
                 };
                 ids.iter()
                     .rfind(|(id, description)| runs_new(id) && said_before(description))
-                    .or_else(|| ids.iter().rfind(|(_, description)| said_before(description)))
+                    .or_else(|| {
+                        ids.iter()
+                            .rfind(|(_, description)| said_before(description))
+                    })
             })
             .map(|(id, _)| id.clone());
         let Some(target) = target else {

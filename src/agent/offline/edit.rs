@@ -775,7 +775,10 @@ pub(super) fn plan(context: &EditContext) -> Plan {
                     new_skill: None,
                 };
             }
-            Some(Err(plan)) => return plan,
+            Some(Err(plan)) => {
+                tracing::trace!(?plan, "offline planner: a whole-request reading answered");
+                return plan;
+            }
             None => {}
         }
     }

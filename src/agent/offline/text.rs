@@ -75,7 +75,22 @@ fn join_number_phrases(text: &str, toks: Vec<Tok>) -> Vec<Tok> {
     out
 }
 
+/// Units written onto their number ("192kbps", "50mb") that are no
+/// durations: the number and its unit are two tokens.
+const GLUED_UNITS: &[&str] = &["gb", "kb", "kbps", "mb", "mbps", "px", "tb"];
+
 fn push_piece(text: &str, mut start: usize, mut end: usize, out: &mut Vec<Tok>) {
+    // "192kbps" is "192 kbps".
+    let piece = &text[start..end];
+    let digits = piece.chars().take_while(|c| c.is_ascii_digit()).count();
+    if digits > 0 && digits < piece.len() {
+        let unit = piece[digits..].trim_end_matches([',', ';', '.']);
+        if GLUED_UNITS.contains(&unit.to_lowercase().as_str()) {
+            push_piece(text, start, start + digits, out);
+            push_piece(text, start + digits, end, out);
+            return;
+        }
+    }
     // `a=b` (but not inside a URL's query) is three tokens.
     let piece = &text[start..end];
     if let Some(at) = piece.find('=')

@@ -260,7 +260,14 @@ impl EditContext<'_> {
                     .filter(|tok| !is_stopword(&tok.word))
                     .cloned()
                     .collect();
-                if content.is_empty() {
+                // "three weeks rather than 14 days": an old value, not an
+                // old way of doing a step.
+                if content.is_empty()
+                    || content
+                        .iter()
+                        .any(|tok| super::super::text::number(&tok.word).is_some())
+                    || !literals(old_part).is_empty()
+                {
                     return None;
                 }
                 match resolve(&content, self.workflow) {

@@ -122,11 +122,13 @@ pub(crate) fn parse_new_values(toks: &[Tok]) -> Vec<NewValue> {
             && (percent || old_at.is_some())
             && !previous.is_some_and(|tok| tok.is_any(&["step", "version", "v"]))
         {
+            // "three weeks rather than 14 days": in its unit.
+            let unit = toks.get(index + 1).and_then(|next| unit_secs(&next.word));
             values.push(NewValue {
                 kind: ValueKind::Number,
                 text: super::super::text::number_json(value).to_string(),
                 bare: false,
-                unit_secs: None,
+                unit_secs: unit,
             });
             continue;
         }
@@ -222,7 +224,9 @@ pub(crate) fn bare_values(toks: &[Tok]) -> Vec<NewValue> {
             &toks[at]
         }
     });
+    // "three weeks rather than 14 days": a unit is no value of its own.
     if let Some(before) = before_instead
+        && unit_secs(&before.word).is_none()
         && before
             .word
             .chars()
@@ -238,7 +242,9 @@ pub(crate) fn bare_values(toks: &[Tok]) -> Vec<NewValue> {
     }
     let mut numbers: Vec<(f64, usize)> = Vec::new();
     let mut at = 0;
-    while at < toks.len() {
+    // What follows "instead of" is the old value, not a new one.
+    let end = old_at.map_or(toks.len(), |at| at.saturating_sub(2));
+    while at < end {
         if let Some((value, length)) = number_phrase(toks, at) {
             numbers.push((value, at + length));
             at += length;
@@ -268,6 +274,21 @@ pub(crate) fn bare_values(toks: &[Tok]) -> Vec<NewValue> {
             ValueKind::Number,
             number_json(value).to_string(),
             Some(unit),
+        )];
+    }
+    // "encode at 192 kbps": a number in a unit that is no duration, for
+    // the key that unit names.
+    if let [(value, after)] = numbers.as_slice()
+        && toks.get(*after).is_some_and(|tok| {
+            tok.is_any(crate::core::vocabulary::UNITS)
+                && unit_secs(&tok.word).is_none()
+                && !tok.is_any(&["pct", "percent"])
+        })
+    {
+        return vec![bare(
+            ValueKind::Number,
+            number_json(*value).to_string(),
+            None,
         )];
     }
     match numbers.as_slice() {
@@ -447,6 +468,10 @@ impl EditContext<'_> {
                         .map(String::as_str),
                 )
                 .map(|word| word.to_lowercase())
+                .flat_map(|word| {
+                    let meanings = crate::core::vocabulary::key_meanings(&word);
+                    std::iter::once(word).chain(meanings.iter().map(|meant| meant.to_string()))
+                })
                 .collect()
         };
         let named_by_key = |key: &str| -> usize {
@@ -567,7 +592,26 @@ impl EditContext<'_> {
         if number(trimmed).is_some() {
             return Ok(text.to_string());
         }
-        let toks = super::super::text::tokenize(text);
+        let toks: Vec<Tok> = super::super::text::tokenize(text)
+            .into_iter()
+            .filter(|tok| {
+                !tok.is_any(crate::core::vocabulary::FILLERS)
+                    && !is_stopword(&tok.word)
+                    && !tok.is_punctuation()
+            })
+            .collect();
+        // "192 kbps" for `bitrate`, "50 mb" for `max_mb`: the unit the key
+        // is kept in.
+        if let [value, unit] = toks.as_slice()
+            && number(&value.word).is_some()
+            && unit_secs(&unit.word).is_none()
+            && key.to_lowercase().split(['_', '-']).any(|part| {
+                part == unit.word
+                    || crate::core::vocabulary::key_meanings(part).contains(&unit.word.as_str())
+            })
+        {
+            return Ok(value.word.clone());
+        }
         let spans_all = |duration: &super::super::text::Duration| {
             duration.start == 0 && duration.end == toks.len()
         };
