@@ -138,6 +138,7 @@ fn segments(toks: &[Tok]) -> Vec<Segment> {
             || (!modifies && starts_action(&segment.body))
             || condition_start(&segment.body).is_some()
             || otherwise_start(&segment.body).is_some()
+            || always_start(&segment.body).is_some()
             || parallel_marker(&segment.body).is_some_and(|(at, _)| at == 0);
         match merged.last_mut() {
             Some(previous) if !keeps => {
@@ -208,6 +209,26 @@ fn otherwise_start(toks: &[Tok]) -> Option<usize> {
         (Some("or"), Some("else")) => Some(2),
         _ => None,
     }
+}
+
+/// "in either case post the latency", "either way, log it": an action done
+/// whatever a condition before decided. How many words say so.
+fn always_start(toks: &[Tok]) -> Option<usize> {
+    let toks = strip_fillers(toks);
+    [
+        "in either case",
+        "in any case",
+        "in both cases",
+        "in all cases",
+        "either way",
+        "no matter what",
+        "whatever happens",
+        "regardless",
+        "always",
+    ]
+    .iter()
+    .find(|phrase| super::text::find_phrase(toks, phrase) == Some(0))
+    .map(|phrase| phrase.split(' ').count())
 }
 
 /// Where "in parallel" / "at the same time" / "concurrently" is, and how
@@ -406,8 +427,13 @@ pub(super) fn items_with(toks: &[Tok], fetches_itself: &dyn Fn(&[Tok]) -> bool) 
     let mut index = 0;
     while index < segments.len() {
         let segment = &segments[index];
-        let body = strip_fillers(&segment.body).to_vec();
+        let mut body = strip_fillers(&segment.body).to_vec();
         index += 1;
+        // "…, and in either case post the latency": done whatever the
+        // condition before decided, so a step of its own.
+        if let Some(skip) = always_start(&body) {
+            body.drain(..skip);
+        }
         if let Some((at, end, noun)) = for_each_marker(&body) {
             let mut listed: Vec<Tok> = Vec::new();
             let mut location: Vec<Tok> = Vec::new();
@@ -464,7 +490,11 @@ pub(super) fn items_with(toks: &[Tok], fetches_itself: &dyn Fn(&[Tok]) -> bool) 
             if !then.is_empty() {
                 while let Some(next) = segments
                     .get(index)
-                    .filter(|next| next.sep == Sep::And && otherwise_start(&next.body).is_none())
+                    .filter(|next| {
+                        next.sep == Sep::And
+                            && otherwise_start(&next.body).is_none()
+                            && always_start(&next.body).is_none()
+                    })
                 {
                     then.push(next.body.clone());
                     index += 1;
@@ -474,7 +504,11 @@ pub(super) fn items_with(toks: &[Tok], fetches_itself: &dyn Fn(&[Tok]) -> bool) 
                 index += 1;
                 while let Some(next) = segments
                     .get(index)
-                    .filter(|next| next.sep == Sep::And && otherwise_start(&next.body).is_none())
+                    .filter(|next| {
+                        next.sep == Sep::And
+                            && otherwise_start(&next.body).is_none()
+                            && always_start(&next.body).is_none()
+                    })
                 {
                     then.push(next.body.clone());
                     index += 1;

@@ -24,7 +24,14 @@ pub(super) const COMPARATORS: &[(&str, &str)] = &[
     ("over", ">"),
     ("exceeds", ">"),
     (">", ">"),
+    // "if it takes longer than 2 seconds", "if the API is slower than
+    // 600ms": a time compared.
+    ("longer than", ">"),
+    ("slower than", ">"),
     ("less than", "<"),
+    ("shorter than", "<"),
+    ("faster than", "<"),
+    ("quicker than", "<"),
     ("fewer than", "<"),
     ("lower than", "<"),
     ("smaller than", "<"),
@@ -94,6 +101,14 @@ impl Builder<'_> {
         // a fetcher's one output holds.
         // A yes/no condition reads a declared boolean (see `fitting`): the
         // data a validator outputs ("validated") does not say "valid".
+        // "longer than 2 seconds": a duration, compared with an output
+        // kept in a unit of time (`latency_ms`).
+        let duration = comparator.and_then(|(_, end, _)| {
+            super::text::durations(&owned[end..])
+                .into_iter()
+                .next()
+                .filter(|found| found.start <= 1)
+        });
         let declared = target
             .as_ref()
             .filter(|_| comparator.is_some())
@@ -152,8 +167,13 @@ impl Builder<'_> {
                     && measured
                         .clone()
                         .all(|word| description.iter().any(|known| same_word(known, word)));
+                let timed = outputs
+                    .iter()
+                    .filter(|output| output_unit_ms(output).is_some())
+                    .collect::<Vec<_>>();
                 match (named, outputs.as_slice()) {
                     (Some(named), _) => Some(named.to_string()),
+                    (None, _) if duration.is_some() && timed.len() == 1 => Some(timed[0].to_string()),
                     (None, [only]) if says_only_a_count || counts_what_is_said => {
                         Some(only.to_string())
                     }
@@ -161,11 +181,18 @@ impl Builder<'_> {
                 }
             });
         let is_flag = comparator.is_none();
+        let in_output_unit = |ms: u64| {
+            let unit = declared.as_deref().and_then(output_unit_ms).unwrap_or(1000);
+            ms as f64 / unit as f64
+        };
         let (output, expression_tail, label) = match comparator.and_then(|(at, end, op)| {
-            owned[end..]
-                .iter()
-                .find_map(|tok| number(tok.word.trim_end_matches('%')))
-                .map(|value| (at, end, op, value))
+            match &duration {
+                Some(found) => Some(in_output_unit(found.ms)),
+                None => owned[end..]
+                    .iter()
+                    .find_map(|tok| number(tok.word.trim_end_matches('%'))),
+            }
+            .map(|value| (at, end, op, value))
         }) {
             Some((at, end, op, value)) => {
                 // The threshold is named for what it bounds: the declared
@@ -303,6 +330,21 @@ impl Builder<'_> {
             if is_flag { "== true" } else { "> 10" },
         ))
     }
+}
+
+/// The milliseconds in the unit of time an output's name says it is kept
+/// in (`latency_ms`, `duration_secs`), if it says one.
+fn output_unit_ms(output: &str) -> Option<u64> {
+    output
+        .to_lowercase()
+        .rsplit(['_', '-'])
+        .next()
+        .and_then(|last| match last {
+            "ms" | "millis" | "milliseconds" => Some(1),
+            "s" | "sec" | "secs" | "seconds" => Some(1000),
+            "min" | "mins" | "minutes" => Some(60_000),
+            _ => None,
+        })
 }
 
 /// The words of a condition, for questions about it.
