@@ -1165,9 +1165,31 @@ impl<'a> Builder<'a> {
             .or(carrier.clone())
             .or_else(|| {
                 existing.and_then(|skill| {
+                    // A key, an address or a name is a setting, never
+                    // what the step before made ("routing_key" is no
+                    // latency).
+                    let setting = |input: &str| {
+                        input.split('_').any(|part| {
+                            [
+                                "key",
+                                "token",
+                                "secret",
+                                "id",
+                                "url",
+                                "host",
+                                "channel",
+                                "recipient",
+                                "routing",
+                                "phone",
+                                "bucket",
+                                "topic",
+                            ]
+                            .contains(&part)
+                        })
+                    };
                     let open: Vec<&str> = skill
                         .input_names()
-                        .filter(|input| !literal_inputs.contains(input))
+                        .filter(|input| !literal_inputs.contains(input) && !setting(input))
                         .collect();
                     open.iter()
                         .find(|input| !settings.contains(*input))
@@ -1278,6 +1300,17 @@ impl<'a> Builder<'a> {
                 _ => base_key,
             };
             let key = self.key(base_key, &id, json!(value));
+            // "merge exports/a.csv and exports/b.csv": a skill qwf makes
+            // takes each value given; an installed one takes what it
+            // declares, and a value left over is reported by coverage.
+            let input = if existing.is_none() && inputs.contains_key(&input) {
+                (2..)
+                    .map(|n| format!("{input}_{n}"))
+                    .find(|numbered| !inputs.contains_key(numbered))
+                    .unwrap_or(input)
+            } else {
+                input
+            };
             inputs.insert(input, json!(format!("context.{key}")));
         }
         // What the step cannot work without: the concept's need, unless an

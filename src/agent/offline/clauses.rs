@@ -488,28 +488,22 @@ pub(super) fn items_with(toks: &[Tok], fetches_itself: &dyn Fn(&[Tok]) -> bool) 
                 then.push(condition.split_off(at));
             }
             if !then.is_empty() {
-                while let Some(next) = segments
-                    .get(index)
-                    .filter(|next| {
-                        next.sep == Sep::And
-                            && otherwise_start(&next.body).is_none()
-                            && always_start(&next.body).is_none()
-                    })
-                {
+                while let Some(next) = segments.get(index).filter(|next| {
+                    next.sep == Sep::And
+                        && otherwise_start(&next.body).is_none()
+                        && always_start(&next.body).is_none()
+                }) {
                     then.push(next.body.clone());
                     index += 1;
                 }
             } else if let Some(next) = segments.get(index) {
                 then.push(next.body.clone());
                 index += 1;
-                while let Some(next) = segments
-                    .get(index)
-                    .filter(|next| {
-                        next.sep == Sep::And
-                            && otherwise_start(&next.body).is_none()
-                            && always_start(&next.body).is_none()
-                    })
-                {
+                while let Some(next) = segments.get(index).filter(|next| {
+                    next.sep == Sep::And
+                        && otherwise_start(&next.body).is_none()
+                        && always_start(&next.body).is_none()
+                }) {
                     then.push(next.body.clone());
                     index += 1;
                 }

@@ -173,7 +173,9 @@ impl Builder<'_> {
                     .collect::<Vec<_>>();
                 match (named, outputs.as_slice()) {
                     (Some(named), _) => Some(named.to_string()),
-                    (None, _) if duration.is_some() && timed.len() == 1 => Some(timed[0].to_string()),
+                    (None, _) if duration.is_some() && timed.len() == 1 => {
+                        Some(timed[0].to_string())
+                    }
                     (None, [only]) if says_only_a_count || counts_what_is_said => {
                         Some(only.to_string())
                     }

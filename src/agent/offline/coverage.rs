@@ -548,6 +548,11 @@ fn add_new_step(
                 .to_lowercase()
         })
         .filter(|word| !word.is_empty())
+        // A value in the clause counts only where a step reads it (see
+        // `unaccounted_creation`), not because the clause said it.
+        .filter(|word| {
+            !super::build::is_url(word) && !super::build::is_path(word) && !word.contains('@')
+        })
         .collect();
     let action = clause
         .iter()
@@ -1001,7 +1006,36 @@ pub(super) fn unaccounted_creation(
     let mut grounds = Grounds::default();
     grounds.vocabulary(vocab::CREATE);
     grounds.vocabulary(vocab::SCHEDULE);
-    for value in workflow.context.readonly.values() {
+    // A value counts only when a step reads it: two addresses given to a
+    // step that takes one leave the second unread, not done.
+    let read_keys: Vec<String> = tree::walk(workflow)
+        .iter()
+        .flat_map(|visited| {
+            let mut texts: Vec<String> = visited
+                .step
+                .inputs
+                .values()
+                .filter_map(|value| value.as_str().map(str::to_string))
+                .collect();
+            if let StepKind::Conditional { condition, .. } = &visited.step.kind {
+                texts.push(condition.clone());
+            }
+            texts
+        })
+        .collect();
+    let read_values: Vec<&serde_json::Value> = workflow
+        .context
+        .readonly
+        .iter()
+        .filter(|(key, _)| {
+            let reference = format!("context.{key}");
+            read_keys.iter().any(|text| {
+                text == &reference || text.split_whitespace().any(|part| part == reference)
+            })
+        })
+        .map(|(_, value)| value)
+        .collect();
+    for value in &read_values {
         grounds.value(value);
     }
     let mut antecedent: Vec<String> = Vec::new();
@@ -1172,11 +1206,7 @@ pub(super) fn unaccounted_creation(
     // "+44 7700 900123": a value written in several words, lifted whole.
     for (tokens, literal) in super::build::literals(body) {
         let value = literal.text();
-        let lifted = workflow
-            .context
-            .readonly
-            .values()
-            .any(|held| held.as_str() == Some(value));
+        let lifted = read_values.iter().any(|held| held.as_str() == Some(value));
         if lifted {
             for at in tokens {
                 if let Some(done) = accounted.get_mut(at) {

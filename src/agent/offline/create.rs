@@ -370,6 +370,8 @@ pub(super) fn create(text: &str, name: &str, skills: &[Skill]) -> Result<Creatio
                 let (expression, label) = builder
                     .condition(&condition, negate, &mut steps)
                     .map_err(NotCreated::Ask)?;
+                let expression = compare_with_installed(&expression, &mut steps, &mut builder)
+                    .unwrap_or(expression);
                 builder.inherited = literals(&condition)
                     .into_iter()
                     .map(|(_, literal)| literal)
@@ -567,6 +569,84 @@ fn bridge_interfaces(steps: &mut Vec<Step>, skills: &[Skill], builder: &mut Buil
     }
 }
 
+/// "if it takes longer than 2 seconds" after a probe, with `latency-check`
+/// installed ("Compare a latency in milliseconds with a limit", taking
+/// `latency_ms` and `limit_ms`, declaring the boolean `too_slow`): the
+/// comparison is the installed skill's step, and the condition reads its
+/// boolean. `expression` is `STEP.OUTPUT > context.KEY` (or `<`); the new
+/// expression, when such a skill is installed.
+fn compare_with_installed(
+    expression: &str,
+    steps: &mut Vec<Step>,
+    builder: &mut Builder,
+) -> Option<String> {
+    let [left, op, right] = expression.split_whitespace().collect::<Vec<_>>()[..] else {
+        return None;
+    };
+    let (id, output) = left.split_once('.')?;
+    let key = right.strip_prefix("context.")?;
+    let above = match op {
+        ">" => true,
+        "<" => false,
+        _ => return None,
+    };
+    let at = steps.iter().position(|step| step.id == id)?;
+    let used: Vec<String> = steps
+        .iter()
+        .filter_map(|step| step.skill_name().map(str::to_string))
+        .collect();
+    let is_limit = |input: &str| {
+        input
+            .split('_')
+            .any(|part| ["limit", "threshold", "max", "min"].contains(&part))
+    };
+    let comparers: Vec<&Skill> = builder
+        .skills
+        .iter()
+        .filter(|skill| !used.contains(&skill.name))
+        .filter(|skill| {
+            let inputs: Vec<&str> = skill.input_names().collect();
+            let booleans = skill.declared().1.map_or(0, |outputs| {
+                outputs.iter().filter(|port| port.is_boolean()).count()
+            });
+            booleans == 1
+                && inputs.len() == 2
+                && inputs.contains(&output)
+                && inputs.iter().any(|input| is_limit(input))
+        })
+        .collect();
+    let [comparer] = comparers.as_slice() else {
+        return None;
+    };
+    let flag = comparer
+        .declared()
+        .1?
+        .iter()
+        .find(|port| port.is_boolean())?
+        .name
+        .clone();
+    let limit = comparer
+        .input_names()
+        .find(|input| is_limit(input))?
+        .to_string();
+    let head = output.split('_').next().unwrap_or(output).to_string();
+    let check = builder.unique_id("check", Some(&head), true);
+    let mut step = Step::skill(check.clone(), comparer.name.clone());
+    step.description = Some(comparer.description.trim_end_matches('.').to_string());
+    step.inputs.insert(
+        output.to_string(),
+        serde_json::json!(format!("{id}.{output}")),
+    );
+    step.inputs
+        .insert(limit, serde_json::json!(format!("context.{key}")));
+    step.outputs = vec![flag.clone()];
+    if !builder.reused.contains(&comparer.name) {
+        builder.reused.push(comparer.name.clone());
+    }
+    steps.insert(at + 1, step);
+    Some(format!("{check}.{flag} == {above}"))
+}
+
 /// A sentence about the skills rather than the steps: "there's no skill
 /// for compressing yet, call the new one backup-compressor", "I don't have
 /// a skill for that, so make one called ebs-resizer".
@@ -726,7 +806,14 @@ fn name_new_skills(
                 outputs: Some(Vec::new()),
                 extra: Default::default(),
             });
-        if skills.iter().any(|installed| installed.name == old) {
+        // "merge the two CSV exports …, name it csv-merger": a template
+        // made for another kind of step (a file writer) is not the named
+        // skill's job; it is described by its step, with a script to write.
+        let same_kind = old.split('-').any(|part| {
+            name.split('-')
+                .any(|given| super::text::same_word(part, given))
+        });
+        if skills.iter().any(|installed| installed.name == old) || !same_kind {
             // The installed one does something else: the new skill is
             // described by the step, with the step's inputs and outputs.
             skill.description = step.description.clone().unwrap_or_default();

@@ -646,8 +646,26 @@ pub(super) fn misfit(skill: &Skill, clause: &ClauseWords) -> Option<String> {
     } else {
         words.clone()
     };
+    // "page the on-call through PagerDuty" and `pagerduty-trigger` ("Open a
+    // PagerDuty incident that pages the on-call engineer"): the clause
+    // names what the skill's name says, and its description does the verb.
+    let described_action = !generic_verb
+        && clause
+            .verb
+            .as_deref()
+            .is_some_and(|verb| words.iter().any(|word| strictly_same(word, verb)))
+        && parts.iter().any(|part| {
+            part.len() >= 3
+                && !is_verb(part)
+                && clause
+                    .all
+                    .iter()
+                    .chain(&clause.values)
+                    .any(|word| strictly_same(word, part))
+        });
     let acts = converts
         || named_for_verb
+        || described_action
         || does.iter().any(|word| speaks_of(&actions, word))
         || about.iter().any(|word| speaks_of(&made, word));
     if !acts {
