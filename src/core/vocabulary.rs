@@ -677,6 +677,7 @@ pub const ABBREVIATIONS: &[(&str, &[&str])] = &[
     ("cfg", &["config", "configuration"]),
     ("db", &["database"]),
     ("env", &["environment"]),
+    ("gz", &["gzip"]),
     ("http", &["https"]),
     ("k8s", &["kubernetes"]),
     ("mem", &["memory"]),
@@ -800,6 +801,7 @@ pub const GENERIC_NAME_PARTS: &[&str] = &[
 /// that labels images tags them.
 pub const SAME_ACTIONS: &[&[&str]] = &[
     &["categorise", "categorize", "classify", "label", "tag"],
+    &["collect", "find", "gather", "glob", "list"],
     &["checksum", "hash"],
     &["compare", "diff"],
     &["lookup", "resolve"],

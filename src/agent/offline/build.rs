@@ -97,6 +97,7 @@ fn declared_input(skill: &Skill, literal: &Literal) -> Option<String> {
                 })
                 .map(str::to_string);
         }
+        Literal::Path(path) if path.contains(['*', '?']) => &["pattern", "glob", "path"],
         Literal::Path(path) if path.to_lowercase().contains("schema") => {
             &["schema", "path", "file"]
         }
@@ -633,6 +634,8 @@ pub(super) struct Builder<'a> {
     /// Clauses given a new skill although an installed one, ranked first
     /// for them, does what their verb says: (the clause, that skill).
     pub passed_over: Vec<(String, &'a Skill)>,
+    /// The outputs of the steps built so far: (step id, output).
+    made: Vec<(String, String)>,
 }
 
 impl<'a> Builder<'a> {
@@ -651,6 +654,7 @@ impl<'a> Builder<'a> {
             inherited: Vec::new(),
             notes: Vec::new(),
             passed_over: Vec::new(),
+            made: Vec::new(),
         }
     }
 
@@ -775,6 +779,14 @@ impl<'a> Builder<'a> {
             // The request gave a value by that name.
             if self.context.contains_key(&port.name) && !self.held_before.contains(&port.name) {
                 inputs.insert(port.name.clone(), json!(format!("context.{}", port.name)));
+                continue;
+            }
+            // "find the logs, pack them, copy the archive, then delete the
+            // originals": an earlier step made what the input is named for.
+            if let Some((maker, output)) = self.made.iter().rev().find(|(maker, output)| {
+                *output == port.name && maker != id && self.ids.contains(maker)
+            }) {
+                inputs.insert(port.name.clone(), json!(format!("{maker}.{output}")));
                 continue;
             }
             let key = self.key(
@@ -934,6 +946,27 @@ impl<'a> Builder<'a> {
         {
             give(inputs, from, json!(source.raw));
             give(inputs, into, json!(target.raw));
+        }
+        // "delete the originals older than 30 days": a duration goes to the
+        // input kept in a unit of time (`older_than_days`), in that unit.
+        let spans = super::text::durations(clause);
+        if let [duration] = spans.as_slice()
+            && let Some((port, unit_ms)) = declared.iter().find_map(|port| {
+                let unit_ms: u64 = match port.name.rsplit('_').next()? {
+                    "ms" => 1,
+                    "secs" | "seconds" | "sec" => 1000,
+                    "minutes" | "mins" => 60_000,
+                    "hours" => 3_600_000,
+                    "days" => 86_400_000,
+                    _ => return None,
+                };
+                (!inputs.contains_key(&port.name)).then_some((port, unit_ms))
+            })
+            && duration.ms % unit_ms == 0
+            && retry_settings(clause).is_none()
+            && timeout_in(clause).is_none()
+        {
+            give(inputs, port.name.clone(), json!(duration.ms / unit_ms));
         }
         // A number with no unit or count after it ("250 USD", not "3
         // times" or "30 seconds").
@@ -1290,9 +1323,28 @@ impl<'a> Builder<'a> {
             };
             // A reused skill takes the value under the input it declares
             // for it; an s3:// address is a bucket.
-            let input = existing
+            let mut input = existing
                 .and_then(|skill| declared_input(skill, literal))
                 .unwrap_or_else(|| input.to_string());
+            // "copy the archive to /mnt/archive/api": the input already takes
+            // what the step before made, so the place is where it goes.
+            let wired_to_a_step = inputs
+                .get(&input)
+                .and_then(Value::as_str)
+                .is_some_and(|source| !source.starts_with("context."));
+            if wired_to_a_step
+                && let Some(place) = existing.and_then(|skill| {
+                    skill.input_names().find(|name| {
+                        !inputs.contains_key(*name)
+                            && name.split('_').any(|part| {
+                                ["dest", "destination", "dir", "folder", "target", "output"]
+                                    .contains(&part)
+                            })
+                    })
+                })
+            {
+                input = place.to_string();
+            }
             // A value the skill names for what it is (a bucket, a broker, a
             // topic) is kept under that name.
             let base_key = match input.as_str() {
@@ -1540,6 +1592,9 @@ impl<'a> Builder<'a> {
         step.outputs = outputs;
         step.timeout_secs = timeout;
         step.error_handling = handling;
+        for output in &step.outputs {
+            self.made.push((step.id.clone(), output.clone()));
+        }
         Some(step)
     }
 }

@@ -245,10 +245,11 @@ pub(super) fn create(text: &str, name: &str, skills: &[Skill]) -> Result<Creatio
     // the skills, not a step.
     let (body_kept, metas) = split_meta(body);
     let body: &[Tok] = &body_kept;
+    let steps_from = &body[heading_end(text, body)..];
     let mut builder = Builder::new(skills, Vec::new(), JsonMap::new());
     let items = {
         let builder = &builder;
-        super::clauses::items_with(body, &|clause: &[Tok]| {
+        super::clauses::items_with(steps_from, &|clause: &[Tok]| {
             let heard = super::fit::clause_words(clause, &[]);
             builder
                 .installed_fitting(clause, &heard)
@@ -566,6 +567,41 @@ fn bridge_interfaces(steps: &mut Vec<Step>, skills: &[Skill], builder: &mut Buil
             .insert(input, serde_json::json!(format!("{id}.{bridge_output}")));
         steps.insert(at, step);
         at += 2;
+    }
+}
+
+/// "Archive our logs: collect …, tar them …": a few words before a colon
+/// name the whole workflow; the steps are what follows. Where the steps
+/// start in `body` (0 when there is no such heading). The heading's words
+/// still count in the coverage check, so they must be said by the steps.
+fn heading_end(text: &str, body: &[Tok]) -> usize {
+    let Some(first) = body.first() else {
+        return 0;
+    };
+    let Some(colon) = text[first.start..].find(": ").map(|at| first.start + at) else {
+        return 0;
+    };
+    let before = body.iter().take_while(|tok| tok.end <= colon + 1).count();
+    let heading = &body[..before];
+    let words = heading.iter().filter(|tok| !tok.is_punctuation()).count();
+    let plain = heading
+        .iter()
+        .all(|tok| !is_url(&tok.raw) && !is_path(&tok.raw) && !tok.raw.contains('@'));
+    // "Back up the reports folder: tar it, …": the heading says what "it"
+    // is, so it stays part of the first step.
+    let rest: Vec<&Tok> = body[before..]
+        .iter()
+        .filter(|tok| !tok.is_punctuation())
+        .take(3)
+        .collect();
+    let points_back = rest
+        .iter()
+        .skip(1)
+        .any(|tok| tok.is_any(&["it", "them", "this", "these", "that", "those"]));
+    if (1..=5).contains(&words) && plain && before < body.len() && !points_back {
+        before
+    } else {
+        0
     }
 }
 

@@ -110,6 +110,15 @@ pub(super) fn clause_words(clause: &[Tok], antecedent: &[String]) -> ClauseWords
                 &["url"]
             }
             Literal::Url(_) => &["url"],
+            // "/var/log/api/*.log": a glob pattern naming files.
+            Literal::Path(path) if path.contains(['*', '?']) => {
+                values.extend([
+                    "glob".to_string(),
+                    "pattern".to_string(),
+                    "files".to_string(),
+                ]);
+                &["file"]
+            }
             Literal::Path(_) => &["file"],
             Literal::Table(_) => &["table"],
             Literal::Email(_) => &["email"],

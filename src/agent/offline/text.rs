@@ -469,6 +469,8 @@ pub(super) fn unit_ms(word: &str) -> Option<u64> {
         "s" | "sec" | "secs" | "second" | "seconds" => Some(1_000),
         "m" | "min" | "mins" | "minute" | "minutes" => Some(60_000),
         "h" | "hr" | "hrs" | "hour" | "hours" => Some(3_600_000),
+        "day" | "days" => Some(86_400_000),
+        "week" | "weeks" => Some(604_800_000),
         _ => None,
     }
 }
