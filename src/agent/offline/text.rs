@@ -148,7 +148,7 @@ fn push_piece(text: &str, mut start: usize, mut end: usize, out: &mut Vec<Tok>) 
     }
     let mut raw = &text[start..end];
     for suffix in ["'s", "’s"] {
-        if raw.len() > suffix.len() + 1 && raw.ends_with(suffix) {
+        if raw.len() > suffix.len() && raw.ends_with(suffix) {
             raw = &raw[..raw.len() - suffix.len()];
         }
     }

@@ -556,6 +556,26 @@ impl EditContext<'_> {
         if chosen.len() > 1 && alike.len() == 1 {
             return alike.into_iter().cloned().collect();
         }
+        // "archive to /mnt/nas/logs": a folder replaces the folder
+        // (/mnt/archive/logs), not the file name (app-logs.tar.gz).
+        if chosen.len() > 1 && value.kind == ValueKind::Path {
+            let shape = |path: &str| {
+                let last = path
+                    .trim_end_matches('/')
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or(path);
+                (path.starts_with('/'), last.contains('.'))
+            };
+            let same_shape: Vec<&String> = chosen
+                .iter()
+                .copied()
+                .filter(|key| shape(&current_text(key)) == shape(&value.text.to_lowercase()))
+                .collect();
+            if same_shape.len() == 1 {
+                return same_shape.into_iter().cloned().collect();
+            }
+        }
         chosen.into_iter().cloned().collect()
     }
 
