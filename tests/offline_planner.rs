@@ -3358,3 +3358,415 @@ fn a_comparison_after_a_change_reads_the_same_target_and_its_named_output() {
         then[0].inputs
     );
 }
+
+#[test]
+fn a_skill_doing_the_verb_on_the_whole_object_is_used_whatever_tool_its_name_names() {
+    let (_dir, store) = home_with(&[
+        skill_json(
+            "sonar-fetch",
+            "Fetch the code coverage report of the latest CI build of a branch",
+            &["ci_url", "branch"],
+            &["report"],
+        ),
+        skill_json("web-get", "Fetch a web page", &["url"], &["page"]),
+        skill_json(
+            "md5-digest",
+            "Compute the MD5 checksum of a file",
+            &["file"],
+            &["digest"],
+        ),
+        skill_json(
+            "secret-hash",
+            "Hash a password with bcrypt",
+            &["password"],
+            &["hashed"],
+        ),
+        skill_json(
+            "slack-post",
+            "Post a message to a Slack channel",
+            &["text", "channel"],
+            &[],
+        ),
+    ]);
+    // `sonar` is how it fetches; the clause's thing (the coverage report)
+    // is what its description fetches. The web page fetcher says nothing
+    // of coverage.
+    let report = run(
+        &store,
+        create_options(Some("coverage")),
+        "fetch the coverage report for develop from https://ci.example.org and post it to #qa on slack",
+        &mut yes(),
+    );
+    let (workflow, new_skills) = created(&report);
+    assert_eq!(
+        skills_of(&workflow),
+        ["sonar-fetch", "slack-post"],
+        "{}",
+        report.final_message
+    );
+    assert!(new_skills.is_empty());
+    // To hash a file is to compute its checksum; "md5" names the skill's
+    // own tool; the password hasher is for another thing.
+    let report = run(
+        &store,
+        create_options(Some("dump-digest")),
+        "hash the dump file /srv/dumps/db.sql (md5) and post the hash to #ops on slack",
+        &mut yes(),
+    );
+    let (workflow, _) = created(&report);
+    assert_eq!(
+        skills_of(&workflow),
+        ["md5-digest", "slack-post"],
+        "{}",
+        report.final_message
+    );
+}
+
+#[test]
+fn a_thing_made_is_what_a_skill_makes_and_a_named_new_skill_goes_to_that_step() {
+    let (_dir, store) = home_with(&[
+        skill_json(
+            "url-check",
+            "Request a URL and report its status code",
+            &["url"],
+            &["status"],
+        ),
+        skill_json(
+            "gcs-put",
+            "Upload a file to a Google Cloud Storage bucket",
+            &["file", "bucket"],
+            &["object_url"],
+        ),
+    ]);
+    // A status code is no barcode: nothing installed makes one, and the
+    // skill the user names is for that step, not for the upload that
+    // `gcs-put` does.
+    let report = run(
+        &store,
+        create_options(Some("barcodes")),
+        "make a barcode for https://shop.example/p/42 and upload the image to the gcs bucket labels-eu; call the new skill barcode-render",
+        &mut yes(),
+    );
+    let (workflow, new_skills) = created(&report);
+    assert_eq!(
+        skills_of(&workflow),
+        ["barcode-render", "gcs-put"],
+        "{}",
+        report.final_message
+    );
+    assert_eq!(new_skills, ["barcode-render"]);
+    // The summary says the name given, not the one first planned.
+    assert!(
+        report.final_message.contains("barcode-render"),
+        "{}",
+        report.final_message
+    );
+}
+
+#[test]
+fn an_installed_skill_turning_one_output_into_the_next_input_goes_between_them() {
+    let (_dir, store) = home_with(&[
+        skill_json(
+            "lint-fetch",
+            "Fetch the lint findings of the latest CI run of a branch",
+            &["ci_url", "branch"],
+            &["findings"],
+        ),
+        skill_json(
+            "lint-digest",
+            "Summarise lint findings by rule and file",
+            &["findings"],
+            &["summary"],
+        ),
+        skill_json(
+            "md-render",
+            "Render a summary into a Markdown page with a template",
+            &["summary", "template"],
+            &["page"],
+        ),
+    ]);
+    let report = run(
+        &store,
+        create_options(Some("lint-page")),
+        "fetch the lint findings for main from https://ci.example.org and render them as markdown with templates/lint.md",
+        &mut yes(),
+    );
+    let (workflow, _) = created(&report);
+    assert_eq!(
+        skills_of(&workflow),
+        ["lint-fetch", "lint-digest", "md-render"],
+        "{}",
+        report.final_message
+    );
+    // Each step reads what its skill declares.
+    let digest = &workflow.steps[1];
+    let render = &workflow.steps[2];
+    assert_eq!(
+        digest.inputs["findings"],
+        format!("{}.findings", workflow.steps[0].id)
+    );
+    assert_eq!(render.inputs["summary"], format!("{}.summary", digest.id));
+}
+
+#[test]
+fn a_duration_compared_reads_the_output_kept_in_time_and_an_installed_comparer_decides() {
+    let rtt = skill_json(
+        "rtt-measure",
+        "Measure the round trip time to a host in milliseconds",
+        &["host"],
+        &["rtt_ms"],
+    );
+    let pager = skill_json(
+        "pager-send",
+        "Send a page to the on-call engineer by SMS",
+        &["phone", "message"],
+        &[],
+    );
+    let comparer = json!({"name": "rtt-limit", "type": "code_inline", "command": "python3 rtt_limit.py",
+        "description": "Compare a round trip time in milliseconds with a limit",
+        "inputs": ["rtt_ms", "max_ms"],
+        "outputs": [{"name": "over", "type": "boolean"}]});
+    let request = "measure the round trip time to db-01.internal and if it takes longer than 1.5 seconds, text the on-call at +15550100 that the database is slow";
+    // Without a comparer, the condition reads the measured output, in its
+    // unit.
+    let (_dir, store) = home_with(&[rtt.clone(), pager.clone()]);
+    let report = run(&store, create_options(Some("rtt")), request, &mut yes());
+    let (workflow, _) = created(&report);
+    let StepKind::Conditional { condition, .. } = &workflow.steps[1].kind else {
+        panic!("a condition second: {}", report.final_message);
+    };
+    let (read, limit) = condition
+        .split_once(" > context.")
+        .expect("a comparison with a threshold");
+    assert_eq!(read, format!("{}.rtt_ms", workflow.steps[0].id));
+    assert_eq!(workflow.context.readonly[limit], 1500);
+    // With one installed, it compares, and the condition reads its
+    // boolean.
+    let (_dir, store) = home_with(&[rtt, pager, comparer]);
+    let report = run(&store, create_options(Some("rtt")), request, &mut yes());
+    let (workflow, _) = created(&report);
+    assert_eq!(
+        skills_of(&workflow),
+        ["rtt-measure", "rtt-limit", "pager-send"],
+        "{}",
+        report.final_message
+    );
+    let compare = &workflow.steps[1];
+    assert_eq!(
+        compare.inputs["rtt_ms"],
+        format!("{}.rtt_ms", workflow.steps[0].id)
+    );
+    let StepKind::Conditional { condition, .. } = &workflow.steps[2].kind else {
+        panic!("a condition third: {}", report.final_message);
+    };
+    assert_eq!(condition, &format!("{}.over == true", compare.id));
+}
+
+#[test]
+fn a_value_no_step_reads_is_asked_about_and_a_new_skill_takes_each_value() {
+    let (_dir, store) = home_with(&[skill_json(
+        "url-check",
+        "Request a URL once and measure its latency in milliseconds",
+        &["url"],
+        &["latency_ms"],
+    )]);
+    // The probe takes one address: the second one would be dropped.
+    let report = run(
+        &store,
+        create_options(Some("probes")),
+        "probe https://a.example.org and https://b.example.org",
+        &mut yes(),
+    );
+    assert!(
+        store.list().expect("list").is_empty(),
+        "{}",
+        report.final_message
+    );
+    assert!(
+        report.final_message.contains("b.example.org")
+            || report.final_message.contains("a.example.org"),
+        "{}",
+        report.final_message
+    );
+    // A skill qwf makes declares an input for each file given.
+    let report = run(
+        &store,
+        create_options(Some("join")),
+        "join the two lists lists/a.txt and lists/b.txt into one file; there's no skill for that yet, name it list-joiner",
+        &mut yes(),
+    );
+    let (workflow, new_skills) = created(&report);
+    assert_eq!(new_skills, ["list-joiner"]);
+    let inputs: Vec<&str> = workflow.steps[0]
+        .inputs
+        .values()
+        .filter_map(Value::as_str)
+        .collect();
+    let held: Vec<&Value> = inputs
+        .iter()
+        .filter_map(|input| input.strip_prefix("context."))
+        .map(|key| &workflow.context.readonly[key])
+        .collect();
+    assert!(held.contains(&&json!("lists/a.txt")), "{inputs:?}");
+    assert!(held.contains(&&json!("lists/b.txt")), "{inputs:?}");
+}
+
+#[test]
+fn a_condition_then_an_action_done_in_either_case_are_two_steps() {
+    let (_dir, store) = home_with(&[
+        skill_json(
+            "url-check",
+            "Request a URL once and measure its latency in milliseconds",
+            &["url"],
+            &["latency_ms"],
+        ),
+        skill_json(
+            "pager-send",
+            "Send a page to the on-call engineer by SMS",
+            &["phone", "message"],
+            &[],
+        ),
+        skill_json(
+            "slack-post",
+            "Post a message to a Slack channel",
+            &["text", "channel"],
+            &[],
+        ),
+    ]);
+    let report = run(
+        &store,
+        create_options(Some("latency")),
+        "probe https://api.example.org, text +15550100 if it is slower than 900 ms, and either way post the latency to #status on slack",
+        &mut yes(),
+    );
+    let (workflow, _) = created(&report);
+    assert_eq!(workflow.steps.len(), 3, "{}", report.final_message);
+    let StepKind::Conditional { then, .. } = &workflow.steps[1].kind else {
+        panic!("a condition second: {}", report.final_message);
+    };
+    assert_eq!(skills_of_steps(then), ["pager-send"]);
+    assert_eq!(workflow.steps[2].skill_name(), Some("slack-post"));
+}
+
+fn skills_of_steps(steps: &[Step]) -> Vec<String> {
+    steps
+        .iter()
+        .filter_map(|step| step.skill_name().map(str::to_string))
+        .collect()
+}
+
+#[test]
+fn a_glob_a_place_and_an_age_reach_the_inputs_that_take_them() {
+    let (_dir, store) = home_with(&[
+        skill_json(
+            "path-glob",
+            "List the files matching a glob pattern",
+            &["pattern"],
+            &["files"],
+        ),
+        skill_json(
+            "zip-pack",
+            "Pack files into a .zip archive",
+            &["files", "archive_name"],
+            &["archive"],
+        ),
+        skill_json(
+            "disk-copy",
+            "Copy a file into a directory on local disk",
+            &["file", "dest_dir"],
+            &["path"],
+        ),
+        skill_json(
+            "old-files-delete",
+            "Delete files older than a number of days",
+            &["files", "older_than_days"],
+            &[],
+        ),
+    ]);
+    let report = run(
+        &store,
+        create_options(Some("reports-archive")),
+        "Archive the reports: collect /srv/reports/*.pdf, zip them into reports.zip, copy the archive to /mnt/vault and then delete the originals older than two weeks",
+        &mut yes(),
+    );
+    let (workflow, _) = created(&report);
+    assert_eq!(
+        skills_of(&workflow),
+        ["path-glob", "zip-pack", "disk-copy", "old-files-delete"],
+        "{}",
+        report.final_message
+    );
+    let value = |step: usize, input: &str| -> Value {
+        let source = workflow.steps[step].inputs[input]
+            .as_str()
+            .expect("a reference")
+            .to_string();
+        match source.strip_prefix("context.") {
+            Some(key) => workflow.context.readonly[key].clone(),
+            None => json!(source),
+        }
+    };
+    let ids: Vec<&str> = workflow.steps.iter().map(|step| step.id.as_str()).collect();
+    assert_eq!(value(0, "pattern"), "/srv/reports/*.pdf");
+    assert_eq!(value(2, "file"), format!("{}.archive", ids[1]));
+    assert_eq!(value(2, "dest_dir"), "/mnt/vault");
+    assert_eq!(value(3, "files"), format!("{}.files", ids[0]));
+    assert_eq!(value(3, "older_than_days"), 14);
+}
+
+#[test]
+fn values_said_in_their_own_units_and_shapes_go_to_the_right_key() {
+    let (_dir, store) = empty_home();
+    add_workflow(
+        &store,
+        "snapshots",
+        json!({
+            "name": "snapshots", "version": "1.0.0",
+            "steps": [
+                {"id": "snap", "type": "skill", "skill": "vm-snap",
+                 "inputs": {"name": "context.snapshot_name", "dir": "context.snapshot_dir"}},
+                {"id": "encode", "type": "skill", "skill": "audio-enc",
+                 "inputs": {"kbps": "context.audio_bitrate"}},
+                {"id": "prune", "type": "skill", "skill": "snap-prune",
+                 "inputs": {"days": "context.retention_days"}},
+                {"id": "probe", "type": "skill", "skill": "url-check",
+                 "inputs": {"limit": "context.max_wait_ms"}}
+            ],
+            "context": {"readonly": {
+                "snapshot_name": "nightly.img", "snapshot_dir": "/srv/snapshots",
+                "audio_bitrate": 96, "retention_days": 10, "max_wait_ms": 500
+            }}
+        }),
+    );
+    let options = || Options {
+        focus: Some("snapshots".into()),
+        ..Options::default()
+    };
+    let value = |key: &str| head(&store, "snapshots").context.readonly[key].clone();
+    run(
+        &store,
+        options(),
+        "keep the snapshots for two weeks rather than 10 days",
+        &mut yes(),
+    );
+    assert_eq!(value("retention_days"), 14);
+    run(&store, options(), "encode at 160kbps", &mut yes());
+    assert_eq!(value("audio_bitrate"), 160);
+    // A folder replaces the folder, not the file's name.
+    run(
+        &store,
+        options(),
+        "snapshot to /mnt/nfs/snaps from now on",
+        &mut yes(),
+    );
+    assert_eq!(value("snapshot_dir"), "/mnt/nfs/snaps");
+    assert_eq!(value("snapshot_name"), "nightly.img");
+    // Durations said for a value kept in milliseconds.
+    run(
+        &store,
+        options(),
+        "wait up to 1.5 seconds instead of 500ms",
+        &mut yes(),
+    );
+    assert_eq!(value("max_wait_ms"), 1500);
+}

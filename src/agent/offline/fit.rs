@@ -112,14 +112,21 @@ pub(super) fn clause_words(clause: &[Tok], antecedent: &[String]) -> ClauseWords
             Literal::Url(_) => &["url"],
             // "/var/log/api/*.log": a glob pattern naming files.
             Literal::Path(path) if path.contains(['*', '?']) => {
-                values.extend([
-                    "glob".to_string(),
-                    "pattern".to_string(),
-                    "files".to_string(),
-                ]);
+                values.extend(
+                    ["glob", "pattern", "files", "path"]
+                        .iter()
+                        .map(|word| word.to_string()),
+                );
                 &["file"]
             }
-            Literal::Path(_) => &["file"],
+            // A path is on a local disk.
+            Literal::Path(path) => {
+                values.push("path".to_string());
+                if path.starts_with('/') {
+                    values.extend(["local".to_string(), "disk".to_string()]);
+                }
+                &["file"]
+            }
             Literal::Table(_) => &["table"],
             Literal::Email(_) => &["email"],
             Literal::Channel(_) => &["channel"],
