@@ -705,8 +705,17 @@ pub(super) fn classify(text: &str, create_mode: bool) -> Intent {
         return Intent::Edit;
     }
     // "change the table", "rename the chart step": a change whose value is
-    // missing; the edit planner asks for it.
-    if words[0].is_any(&[
+    // missing; the edit planner asks for it. "could you change …" too.
+    let first_verb = words
+        .iter()
+        .find(|tok| {
+            !tok.is_any(&[
+                "could", "can", "would", "will", "you", "please", "kindly", "pls", "i", "we",
+                "i'd", "we'd", "want", "need", "like", "to", "just",
+            ])
+        })
+        .unwrap_or(&words[0]);
+    if first_verb.is_any(&[
         "change", "set", "update", "lower", "raise", "increase", "decrease", "reduce", "bump",
         "rename", "move", "point", "send", "switch", "use", "replace", "swap",
     ]) || has_any(&toks, crate::core::vocabulary::ELSEWHERE)

@@ -65,7 +65,7 @@ impl EditContext<'_> {
         if !by_name.is_empty() {
             return by_name;
         }
-        context
+        let by_step: Vec<String> = context
             .keys()
             .filter(|key| {
                 affected_by_key(self.workflow, key)
@@ -78,6 +78,52 @@ impl EditContext<'_> {
                     })
             })
             .cloned()
+            .collect();
+        if !by_step.is_empty() {
+            return by_step;
+        }
+        self.keys_meant(words)
+    }
+
+    /// The keys a word names by what their values are: "the recipient" is
+    /// an address, "the threshold" a bound, "the folder" a path.
+    fn keys_meant(&self, words: &[&Tok]) -> Vec<String> {
+        let says = |meant: &[&str]| words.iter().any(|tok| tok.is_any(meant));
+        let bound = |key: &str| {
+            key.to_lowercase().split(['_', '-']).any(|part| {
+                matches!(
+                    part,
+                    "max" | "min" | "limit" | "threshold" | "cap" | "maximum" | "minimum"
+                )
+            })
+        };
+        let wanted: Box<dyn Fn(&str, &Value) -> bool> =
+            if says(&["recipient", "recipients", "address", "addressee"]) {
+                Box::new(|_, value| {
+                    value
+                        .as_str()
+                        .is_some_and(|text| text.contains('@') && !text.contains(' '))
+                })
+            } else if says(&["threshold", "limit", "cap", "ceiling", "bound"]) {
+                let compared = self.thresholds();
+                Box::new(move |key, value| {
+                    value.is_number() && (bound(key) || compared.iter().any(|known| known == key))
+                })
+            } else if says(&["folder", "directory", "dir"]) {
+                Box::new(|_, value| {
+                    value.as_str().is_some_and(|text| {
+                        super::super::build::is_path(text) && !text.contains('.')
+                    })
+                })
+            } else {
+                return Vec::new();
+            };
+        self.workflow
+            .context
+            .readonly
+            .iter()
+            .filter(|(key, value)| wanted(key, value))
+            .map(|(key, _)| key.clone())
             .collect()
     }
 

@@ -471,11 +471,20 @@ impl EditContext<'_> {
             let needed = key.rsplit('_').next().unwrap_or(key);
             let example = match needed {
                 "url" => "of https://example.com/health",
+                "webhook" => "with the webhook https://example.com/hook",
                 "path" => "of ./data.csv",
                 "table" => "to the events table",
+                "subject" => "with the subject 'Daily summary'",
+                "to" | "recipient" | "email" => "to ops@example.com",
+                "channel" => "to #ops",
+                "phone" => "to +15550100",
                 _ => "with the value",
             };
-            let words: Vec<&str> = what.iter().map(|tok| tok.raw.as_str()).collect();
+            let words: Vec<&str> = what
+                .iter()
+                .filter(|tok| !tok.is_any(&["too", "also"]))
+                .map(|tok| tok.raw.as_str())
+                .collect();
             return Err(Plan::Ask(format!(
                 "The new '{}' step needs a {needed}: which one? Say it in the request, for example: \"add {} {example}\".",
                 step.id,

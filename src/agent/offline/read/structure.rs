@@ -785,6 +785,22 @@ pub(crate) fn parse_add_step(toks: &[Tok]) -> Option<Edit> {
         "stick",
     ];
     let verb = position_of(toks, VERBS);
+    // "also email the summary to ops@…", "post it to teams too": one more
+    // step, at the end; never a move of the step doing it now.
+    let words: Vec<&Tok> = toks.iter().filter(|tok| !tok.is_punctuation()).collect();
+    // "also text +1 … alongside the slack post" goes into a group: placed.
+    let one_more = (words.first().is_some_and(|tok| tok.is("also"))
+        || words.last().is_some_and(|tok| tok.is_any(&["too", "also"])))
+        && !toks.iter().any(|tok| {
+            tok.is_any(&[
+                "alongside",
+                "beside",
+                "parallel",
+                "together",
+                "next",
+                "concurrently",
+            ])
+        });
     let start = match verb {
         Some(verb) => verb + 1,
         None => {
@@ -793,7 +809,8 @@ pub(crate) fn parse_add_step(toks: &[Tok]) -> Option<Edit> {
                 .iter()
                 .find(|tok| !tok.is_any(&["please", "also", "then"]))?;
             let placed = toks.iter().any(|tok| tok.is_any(&["after", "before"]))
-                || has_any(toks, &["at the end", "at the start", "at the beginning"]);
+                || has_any(toks, &["at the end", "at the start", "at the beginning"])
+                || one_more;
             if !placed
                 || !super::super::concepts::is_verb(&first.word)
                 || first.is_any(&["move", "run", "execute", "make"])
@@ -898,7 +915,8 @@ pub(crate) fn parse_add_step(toks: &[Tok]) -> Option<Edit> {
         what,
         place,
         // "put the email first" may be about a step that exists.
-        explicit: verb.is_some_and(|verb| !toks[verb].is_any(&["put", "place", "stick"])),
+        explicit: one_more
+            || verb.is_some_and(|verb| !toks[verb].is_any(&["put", "place", "stick"])),
         moving: verb.is_some_and(|verb| toks[verb].is_any(&["put", "place", "stick"])),
     })
 }
