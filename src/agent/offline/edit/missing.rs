@@ -97,27 +97,31 @@ impl EditContext<'_> {
                 )
             })
         };
-        let wanted: Box<dyn Fn(&str, &Value) -> bool> =
-            if says(&["recipient", "recipients", "address", "addressee"]) {
-                Box::new(|_, value| {
-                    value
-                        .as_str()
-                        .is_some_and(|text| text.contains('@') && !text.contains(' '))
-                })
-            } else if says(&["threshold", "limit", "cap", "ceiling", "bound"]) {
-                let compared = self.thresholds();
-                Box::new(move |key, value| {
-                    value.is_number() && (bound(key) || compared.iter().any(|known| known == key))
-                })
-            } else if says(&["folder", "directory", "dir"]) {
-                Box::new(|_, value| {
-                    value.as_str().is_some_and(|text| {
-                        super::super::build::is_path(text) && !text.contains('.')
-                    })
-                })
-            } else {
-                return Vec::new();
-            };
+        enum Meant {
+            Address,
+            Bound(Vec<String>),
+            Folder,
+        }
+        let meant = if says(&["recipient", "recipients", "address", "addressee"]) {
+            Meant::Address
+        } else if says(&["threshold", "limit", "cap", "ceiling", "bound"]) {
+            Meant::Bound(self.thresholds())
+        } else if says(&["folder", "directory", "dir"]) {
+            Meant::Folder
+        } else {
+            return Vec::new();
+        };
+        let wanted = |key: &str, value: &Value| match &meant {
+            Meant::Address => value
+                .as_str()
+                .is_some_and(|text| text.contains('@') && !text.contains(' ')),
+            Meant::Bound(compared) => {
+                value.is_number() && (bound(key) || compared.iter().any(|known| known == key))
+            }
+            Meant::Folder => value
+                .as_str()
+                .is_some_and(|text| super::super::build::is_path(text) && !text.contains('.')),
+        };
         self.workflow
             .context
             .readonly
