@@ -365,7 +365,9 @@ const EDIT_VERBS: &[&str] = &[
 /// edits; a request whose parts do not all read as edits stays whole.
 pub(crate) fn parse_all(toks: &[Tok], text: &str, skills: Option<&[Skill]>) -> Option<Vec<Edit>> {
     // "step 2" reads as "2nd step", so the 2 is never taken for a count.
-    let numbered = place_last(&done_as_after(&super::text::step_numbers_as_ordinals(toks)));
+    let numbered = place_last(&done_as_after(&time_out_as_timeout(
+        &super::text::step_numbers_as_ordinals(toks),
+    )));
     parse_parts(&numbered, text, skills)
         .or_else(|| parse_bare_values(&numbered).map(|edit| vec![edit]))
         .or_else(|| {
@@ -520,6 +522,34 @@ fn parse_parts(toks: &[Tok], text: &str, skills: Option<&[Skill]>) -> Option<Vec
     }
     split_conjoined(toks, text, skills)
         .or_else(|| parse_one(toks, text, skills).map(|edit| vec![edit]))
+}
+
+/// "time it out at 2.5 seconds", "time out the upload after a minute": a
+/// timeout said as a verb.
+fn time_out_as_timeout(toks: &[Tok]) -> Vec<Tok> {
+    let mut out: Vec<Tok> = Vec::with_capacity(toks.len());
+    let mut at = 0;
+    while at < toks.len() {
+        let tok = &toks[at];
+        let pronoun = toks
+            .get(at + 1)
+            .is_some_and(|next| next.is_any(&["it", "them", "this", "that"]));
+        let out_at = if pronoun { at + 2 } else { at + 1 };
+        if tok.is_any(&["time", "times"]) && toks.get(out_at).is_some_and(|next| next.is("out")) {
+            out.push(Tok {
+                word: "timeout".into(),
+                ..tok.clone()
+            });
+            if pronoun {
+                out.push(toks[at + 1].clone());
+            }
+            at = out_at + 1;
+            continue;
+        }
+        out.push(tok.clone());
+        at += 1;
+    }
+    out
 }
 
 /// "when the save is done" → "after the save": a step's end is a place.

@@ -529,6 +529,27 @@ pub(super) fn durations(toks: &[Tok]) -> Vec<Duration> {
             index += 3;
             continue;
         }
+        // "a quarter of an hour", "three quarters of an hour".
+        let quarters = match word {
+            "a" | "one" if toks.get(index + 1).is_some_and(|next| next.is("quarter")) => Some(1),
+            "three" if toks.get(index + 1).is_some_and(|next| next.is("quarters")) => Some(3),
+            _ => None,
+        };
+        if let Some(quarters) = quarters
+            && toks.get(index + 2).is_some_and(|tok| tok.is("of"))
+            && toks
+                .get(index + 3)
+                .is_some_and(|tok| tok.is_any(&["a", "an"]))
+            && let Some(unit) = toks.get(index + 4).and_then(|tok| unit_ms(&tok.word))
+        {
+            found.push(Duration {
+                ms: unit * quarters / 4,
+                start: index,
+                end: index + 5,
+            });
+            index += 5;
+            continue;
+        }
         let value = match word {
             "a" | "an" | "one" => Some(1.0),
             _ => number(word),

@@ -56,7 +56,17 @@ fn keeps_going(toks: &[Tok]) -> bool {
     let going_on = toks
         .iter()
         .any(|tok| tok.is_any(&["continue", "proceed", "ignore", "finish"]))
-        || has_any(toks, &["carry on", "move on", "go on", "keep going"]);
+        || has_any(
+            toks,
+            &[
+                "carry on",
+                "move on",
+                "go on",
+                "keep going",
+                "don't let it stop",
+                "not let it stop",
+            ],
+        );
     failing && going_on
 }
 
@@ -889,6 +899,10 @@ pub(crate) fn parse_handling(toks: &[Tok]) -> Option<Edit> {
         "ignore error",
         "don't stop",
         "do not stop",
+        "don't let it stop",
+        "do not let it stop",
+        "never let it stop",
+        "not let it stop",
         "shouldn't stop",
         "should not stop",
         "doesn't stop",
@@ -985,6 +999,15 @@ fn fail_word(tok: &Tok) -> bool {
         || tok.is_any(&["errors", "breaks", "crashes", "times", "down", "error"])
 }
 
+/// Whether the word at `at` is a verb that runs another step ("use B",
+/// "run B"), not a noun ("stop the run").
+fn runs_another(toks: &[Tok], at: usize) -> bool {
+    toks[at].is_any(&["use", "run", "call", "try", "switch"])
+        && !at.checked_sub(1).is_some_and(|before| {
+            toks[before].is_any(&["the", "a", "this", "that", "each", "every"])
+        })
+}
+
 pub(crate) fn parse_fallback(toks: &[Tok]) -> Option<Edit> {
     let marker = [
         "fall back to",
@@ -1025,17 +1048,10 @@ pub(crate) fn parse_fallback(toks: &[Tok]) -> Option<Edit> {
             let primary = trim(&toks[cond + 1..fail]);
             Some(Edit::Fallback { primary, backup })
         }
-        // "if A fails, use B instead"
-        (None, Some(cond), Some(fail))
-            if toks
-                .iter()
-                .any(|tok| tok.is_any(&["use", "run", "call", "try", "switch"])) =>
-        {
+        // "if A fails, use B instead" ("… stop the run": a noun, no verb)
+        (None, Some(cond), Some(fail)) if (0..toks.len()).any(|at| runs_another(toks, at)) => {
             let primary = trim(&toks[cond + 1..fail]);
-            let after = toks[fail + 1..]
-                .iter()
-                .position(|tok| tok.is_any(&["use", "run", "call", "try", "switch"]))
-                .map(|at| fail + 1 + at)?;
+            let after = (fail + 1..toks.len()).find(|at| runs_another(toks, *at))?;
             let backup = trim(&toks[after + 1..]);
             // "if it keeps failing, try 3 times" counts tries: a retry.
             if backup.iter().any(|tok| {

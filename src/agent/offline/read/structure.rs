@@ -90,19 +90,20 @@ pub(crate) fn parse_parallel(toks: &[Tok]) -> Option<Edit> {
     }) {
         return None;
     }
-    let marked = has_any(toks, &["in parallel", "at the same time", "at once"])
-        || toks.iter().any(|tok| {
-            tok.is_any(&[
-                "parallel",
-                "concurrently",
-                "simultaneously",
-                "parallelize",
-                "parallelise",
-                "concurrent",
-            ])
-        })
-        || (toks.iter().any(|tok| tok.is_any(&["run", "execute"]))
-            && toks.iter().any(|tok| tok.is("together")));
+    let marked = has_any(
+        toks,
+        &["in parallel", "at the same time", "at once", "side by side"],
+    ) || toks.iter().any(|tok| {
+        tok.is_any(&[
+            "parallel",
+            "concurrently",
+            "simultaneously",
+            "parallelize",
+            "parallelise",
+            "concurrent",
+        ])
+    }) || (toks.iter().any(|tok| tok.is_any(&["run", "execute"]))
+        && toks.iter().any(|tok| tok.is("together")));
     if !marked {
         return None;
     }
