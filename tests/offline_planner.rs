@@ -3770,3 +3770,81 @@ fn values_said_in_their_own_units_and_shapes_go_to_the_right_key() {
     );
     assert_eq!(value("max_wait_ms"), 1500);
 }
+
+#[test]
+fn everyday_ways_of_saying_a_timeout_a_continue_and_a_parallel_run_are_read() {
+    let (_dir, store) = home();
+    let options = || Options {
+        focus: Some("data-pipeline".into()),
+        ..Options::default()
+    };
+    let saved = |id: &str| step(&head(&store, "data-pipeline"), id).clone();
+    run(
+        &store,
+        options(),
+        "the save hangs now and then, give it at most a quarter of an hour",
+        &mut yes(),
+    );
+    assert_eq!(saved("save").timeout_secs, Some(900));
+    run(
+        &store,
+        options(),
+        "time the fetch out at 1.5 seconds",
+        &mut yes(),
+    );
+    assert_eq!(saved("fetch").timeout_secs, Some(2));
+    // "the run" is no step to run instead: going on after a failure.
+    run(
+        &store,
+        options(),
+        "if the validation fails, don't let it stop the run",
+        &mut yes(),
+    );
+    assert_eq!(
+        saved("validate")
+            .error_handling
+            .as_ref()
+            .map(|handling| handling.strategy),
+        Some(Strategy::Continue)
+    );
+}
+
+#[test]
+fn a_change_named_without_its_value_asks_which_value_and_to_what() {
+    let (_dir, store) = empty_home();
+    add_workflow(
+        &store,
+        "mailer",
+        json!({
+            "name": "mailer", "version": "1.0.0",
+            "steps": [
+                {"id": "check", "type": "skill", "skill": "url-check",
+                 "inputs": {"url": "context.site", "limit_ms": "context.max_wait_ms"}},
+                {"id": "mail", "type": "skill", "skill": "mail-send",
+                 "inputs": {"to": "context.owner_email", "cc": "context.boss_email"}}
+            ],
+            "context": {"readonly": {
+                "site": "https://example.org", "max_wait_ms": 900,
+                "owner_email": "me@example.org", "boss_email": "boss@example.org"
+            }}
+        }),
+    );
+    let options = || Options {
+        focus: Some("mailer".into()),
+        ..Options::default()
+    };
+    let report = run(&store, options(), "could you change the limit?", &mut yes());
+    assert!(
+        report.final_message.contains("max_wait_ms"),
+        "{}",
+        report.final_message
+    );
+    let report = run(&store, options(), "change the recipient", &mut yes());
+    assert!(
+        report.final_message.contains("owner_email") && report.final_message.contains("boss_email"),
+        "{}",
+        report.final_message
+    );
+    // Nothing was saved.
+    assert_eq!(head(&store, "mailer").context.readonly["max_wait_ms"], 900);
+}

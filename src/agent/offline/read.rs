@@ -9,7 +9,7 @@ mod structure;
 use crate::core::model::{Backoff, Strategy};
 use crate::core::skill::Skill;
 
-use super::text::{Tok, tokenize};
+use super::text::{Tok, number, tokenize};
 
 use failures::{parse_fallback, parse_handling, parse_retry, parse_timeout};
 pub(crate) use failures::{retry_settings, timeout_in};
@@ -531,18 +531,19 @@ fn time_out_as_timeout(toks: &[Tok]) -> Vec<Tok> {
     let mut at = 0;
     while at < toks.len() {
         let tok = &toks[at];
-        let pronoun = toks
-            .get(at + 1)
-            .is_some_and(|next| next.is_any(&["it", "them", "this", "that"]));
-        let out_at = if pronoun { at + 2 } else { at + 1 };
-        if tok.is_any(&["time", "times"]) && toks.get(out_at).is_some_and(|next| next.is("out")) {
+        // "time out", "time it out", "time the fetch out": what is timed
+        // out stands between, a few words with no mark or number.
+        let out_at = (at + 1..toks.len().min(at + 5))
+            .take_while(|&next| !toks[next].is_punctuation() && number(&toks[next].word).is_none())
+            .find(|&next| toks[next].is("out"));
+        if tok.is_any(&["time", "times"])
+            && let Some(out_at) = out_at
+        {
             out.push(Tok {
                 word: "timeout".into(),
                 ..tok.clone()
             });
-            if pronoun {
-                out.push(toks[at + 1].clone());
-            }
+            out.extend(toks[at + 1..out_at].iter().cloned());
             at = out_at + 1;
             continue;
         }
