@@ -3848,3 +3848,52 @@ fn a_change_named_without_its_value_asks_which_value_and_to_what() {
     // Nothing was saved.
     assert_eq!(head(&store, "mailer").context.readonly["max_wait_ms"], 900);
 }
+
+#[test]
+fn a_condition_about_one_of_two_probes_run_together_reads_that_probe() {
+    let (_dir, store) = home_with(&[
+        skill_json(
+            "url-check",
+            "Request a URL once and measure its latency in milliseconds",
+            &["url"],
+            &["latency_ms"],
+        ),
+        skill_json(
+            "pager-send",
+            "Send a page to the on-call engineer by SMS",
+            &["phone", "message"],
+            &[],
+        ),
+    ]);
+    let report = run(
+        &store,
+        create_options(Some("probes")),
+        "measure the shop https://shop.example.org and the api https://api.example.org/health together, and if the api takes longer than 700 ms text +15550100",
+        &mut yes(),
+    );
+    let (workflow, _) = created(&report);
+    let StepKind::Parallel { steps: probes } = &workflow.steps[0].kind else {
+        panic!("the probes run together: {}", report.final_message);
+    };
+    assert_eq!(probes.len(), 2, "{}", report.final_message);
+    // The probe of the api's address, not the group (which outputs
+    // nothing) nor the shop's.
+    let api_probe = probes
+        .iter()
+        .find(|probe| {
+            probe.inputs["url"]
+                .as_str()
+                .and_then(|source| source.strip_prefix("context."))
+                .is_some_and(|key| {
+                    workflow.context.readonly[key] == "https://api.example.org/health"
+                })
+        })
+        .expect("a probe of the api");
+    let StepKind::Conditional { condition, .. } = &workflow.steps[1].kind else {
+        panic!("a condition second: {}", report.final_message);
+    };
+    assert!(
+        condition.starts_with(&format!("{}.latency_ms > context.", api_probe.id)),
+        "{condition}"
+    );
+}

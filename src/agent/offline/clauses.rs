@@ -246,6 +246,16 @@ fn parallel_marker(toks: &[Tok]) -> Option<(usize, usize)> {
             return Some((at, length));
         }
     }
+    // "probe the homepage https://… and the API https://… together": two
+    // things named by their values, done at once ("merge them together" is
+    // one thing done).
+    if super::build::literals(toks).len() >= 2 {
+        for (phrase, length) in [("together", 1), ("side by side", 3)] {
+            if let Some(at) = super::text::find_phrase(toks, phrase) {
+                return Some((at, length));
+            }
+        }
+    }
     None
 }
 
@@ -285,6 +295,14 @@ fn action_inside(condition: &[Tok]) -> Option<usize> {
             && !condition
                 .get(at + 1)
                 .is_some_and(|next| next.is_any(&["are", "is", "were", "was", "have", "has"]))
+            // "the API takes longer than 800 ms": a verb a comparison
+            // follows is what the condition says, not an action.
+            && !condition.get(at + 1).is_some_and(|next| {
+                next.is_any(&[
+                    "longer", "shorter", "more", "less", "over", "under", "above", "below",
+                    "too", "fewer", "greater", "higher", "lower",
+                ])
+            })
             // "200 messages waiting": a participle describes, it orders
             // nothing.
             && (condition[at].word.len() <= 5 || !condition[at].word.ends_with("ing"))

@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use crate::core::model::Step;
+use crate::core::model::{Step, StepKind};
 use crate::core::skill::Port;
 use crate::core::vocabulary as vocab;
 
@@ -69,8 +69,30 @@ impl Builder<'_> {
             .map(|tok| tok.word.as_str())
             .filter(|word| !is_stopword(word) && number(word).is_none())
             .collect();
+        // The steps a condition can read: a parallel group's members, not
+        // the group, which outputs nothing.
+        let readable: Vec<&Step> = steps
+            .iter()
+            .flat_map(|step| match &step.kind {
+                StepKind::Parallel { steps } => steps.iter().collect::<Vec<_>>(),
+                _ => vec![step],
+            })
+            .collect();
+        // What a step reads from the context names it too ("the API" for
+        // the probe of context.api_url).
+        let reads_named = |step: &Step, word: &str| {
+            step.inputs
+                .values()
+                .filter_map(|value| value.as_str())
+                .any(|source| {
+                    source.strip_prefix("context.").is_some_and(|key| {
+                        key.split(['_', '-'])
+                            .any(|part| part.len() >= 3 && same_word(word, part))
+                    })
+                })
+        };
         // The step spoken of: a word naming it, else the latest producer.
-        let target = steps
+        let target = readable
             .iter()
             .rev()
             .find(|step| {
@@ -84,8 +106,14 @@ impl Builder<'_> {
                         })
                 })
             })
-            .or_else(|| steps.iter().rev().find(|step| !step.outputs.is_empty()))
-            .or(steps.last())
+            .or_else(|| {
+                readable
+                    .iter()
+                    .rev()
+                    .find(|step| content.iter().any(|word| reads_named(step, word)))
+            })
+            .or_else(|| readable.iter().rev().find(|step| !step.outputs.is_empty()))
+            .or(readable.last())
             .map(|step| step.id.clone());
 
         let owned: Vec<Tok> = clause.iter().map(|tok| (*tok).clone()).collect();
@@ -112,7 +140,7 @@ impl Builder<'_> {
         let declared = target
             .as_ref()
             .filter(|_| comparator.is_some())
-            .and_then(|id| steps.iter().find(|step| step.id == *id))
+            .and_then(|id| crate::core::tree::find(steps, id))
             .and_then(|step| step.skill_name())
             .and_then(|name| self.skill_named(name))
             .and_then(|skill| {
@@ -183,6 +211,9 @@ impl Builder<'_> {
                 }
             });
         let is_flag = comparator.is_none();
+        // "takes longer than 700 ms" of a step whose skill declares no time:
+        // what it reads is how long it took, in milliseconds.
+        let declared = declared.or_else(|| duration.map(|_| "duration_ms".to_string()));
         let in_output_unit = |ms: u64| {
             let unit = declared.as_deref().and_then(output_unit_ms).unwrap_or(1000);
             ms as f64 / unit as f64
@@ -240,7 +271,7 @@ impl Builder<'_> {
         let expression = match &target {
             Some(id) => {
                 let mut output = output;
-                if let Some(step) = steps.iter_mut().find(|step| step.id == *id) {
+                if let Some(step) = crate::core::tree::find_mut(steps, id) {
                     output = self.fitting(step, &output, is_flag, clause_text(&clause))?;
                     if !step.outputs.contains(&output) {
                         step.outputs.push(output.clone());

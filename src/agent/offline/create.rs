@@ -626,10 +626,18 @@ fn compare_with_installed(
         "<" => false,
         _ => return None,
     };
-    let at = steps.iter().position(|step| step.id == id)?;
+    // After the step, or after the parallel group it runs in.
+    let at = steps
+        .iter()
+        .position(|step| crate::core::tree::find(std::slice::from_ref(step), id).is_some())?;
     let used: Vec<String> = steps
         .iter()
-        .filter_map(|step| step.skill_name().map(str::to_string))
+        .flat_map(|step| {
+            crate::core::tree::walk_step(step)
+                .into_iter()
+                .filter_map(|visited| visited.skill_name().map(str::to_string))
+                .collect::<Vec<_>>()
+        })
         .collect();
     let is_limit = |input: &str| {
         input

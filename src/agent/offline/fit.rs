@@ -677,6 +677,7 @@ pub(super) fn misfit(skill: &Skill, clause: &ClauseWords) -> Option<String> {
                     .all
                     .iter()
                     .chain(&clause.values)
+                    .chain(&clause.kinds)
                     .any(|word| strictly_same(word, part))
         });
     let acts = converts
