@@ -139,19 +139,54 @@ pub(super) fn plan(
     // Each word names the latest change whose description speaks of it.
     let mut chosen: Vec<u64> = Vec::new();
     let mut unknown: Vec<&str> = Vec::new();
-    for word in words {
-        // A description that says the word ("set context.table = …") before
-        // one about a step the word also names (the step reading the table).
-        let said = |description: &str| describes_change(word, description, None);
-        let latest = |check: &dyn Fn(&str) -> bool| {
-            history
-                .iter()
-                .filter(|(version, description)| *version > 1 && check(description))
-                .map(|(version, _)| *version)
-                .max()
+    let latest_saying = |check: &dyn Fn(&str) -> bool| {
+        history
+            .iter()
+            .filter(|(version, description)| *version > 1 && check(description))
+            .map(|(version, _)| *version)
+            .max()
+    };
+    // A description that says the word ("set context.table = …") names a
+    // change; a word that only names a step the change touched ("the
+    // shopify fetch") says where the change is, and picks no change of its
+    // own when another word names it ("the timeout change on the shopify
+    // fetch" is the timeout change, not the later retry on that step).
+    let names_a_step = |word: &str| {
+        let tok = Tok {
+            word: word.to_string(),
+            raw: word.to_string(),
+            start: 0,
+            end: 0,
         };
-        let found = latest(&said)
-            .or_else(|| latest(&|description| describes_change(word, description, Some(head))));
+        crate::core::tree::walk(head)
+            .iter()
+            .any(|visited| super::refs::word_names_step(&tok, visited.step) > 0)
+    };
+    let (places, changes): (Vec<&String>, Vec<&String>) =
+        words.iter().partition(|word| names_a_step(word));
+    for word in words {
+        let said = |description: &str| describes_change(word, description, None);
+        let in_place = |description: &str| {
+            places
+                .iter()
+                .all(|place| describes_change(place, description, Some(head)))
+        };
+        let found = if changes.is_empty() {
+            latest_saying(&said).or_else(|| {
+                latest_saying(&|description| describes_change(word, description, Some(head)))
+            })
+        } else if places.contains(&word) {
+            // Where the change is: known, so no word is left unknown.
+            if latest_saying(&|description| describes_change(word, description, Some(head)))
+                .is_some()
+            {
+                continue;
+            }
+            None
+        } else {
+            latest_saying(&|description| said(description) && in_place(description))
+                .or_else(|| latest_saying(&said))
+        };
         match found {
             Some(version) => {
                 if !chosen.contains(&version) {
