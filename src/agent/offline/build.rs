@@ -106,6 +106,7 @@ fn declared_input(skill: &Skill, literal: &Literal) -> Option<String> {
             "file",
             "dir",
             "folder",
+            "root",
             "image",
             "audio",
             "model",

@@ -673,7 +673,7 @@ fn in_a_container(workflow: &Workflow, steps: &[Step]) -> Vec<String> {
 /// phrases ("in summary", "at your earliest convenience"), wherever it
 /// stands.
 pub(super) fn in_filler_phrases(toks: &[Tok]) -> Vec<bool> {
-    let mut inside = vec![false; toks.len()];
+    let mut inside = super::text::speaker_clauses(toks);
     for phrase in vocab::FILLER_PHRASES {
         let words: Vec<&str> = phrase.split(' ').collect();
         for at in 0..toks.len() {
@@ -1205,7 +1205,16 @@ pub(super) fn unaccounted_creation(
                     .iter()
                     .chain(vocab::WEAK_VERBS)
                     .any(|verb| same_stem(&stem(verb), &stem(word)))
-                && !skill_says(skill, word)
+                // A skill qwf makes is described by its clause, so its
+                // description says every word: only its name counts here.
+                && !(if new_skills.iter().any(|new| new.name == skill.name) {
+                    skill
+                        .name
+                        .split(['-', '_'])
+                        .any(|part| same_stem(&stem(part), &stem(word)))
+                } else {
+                    skill_says(skill, word)
+                })
                 && !running.iter().any(|other| skill_says(other, word))
                 && unused.iter().any(|other| skill_says(other, word));
             if swallowed {

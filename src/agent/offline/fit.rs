@@ -83,6 +83,7 @@ pub(super) fn clause_words(clause: &[Tok], antecedent: &[String]) -> ClauseWords
         .iter()
         .flat_map(|(tokens, _)| tokens.iter().copied())
         .collect();
+    let speaking = super::text::speaker_clauses(clause);
     let mut all: Vec<String> = Vec::new();
     let mut values: Vec<String> = Vec::new();
     let mut kind_words: Vec<String> = Vec::new();
@@ -122,6 +123,15 @@ pub(super) fn clause_words(clause: &[Tok], antecedent: &[String]) -> ClauseWords
             // A path is on a local disk.
             Literal::Path(path) => {
                 values.push("path".to_string());
+                // A path with no file name's dot is a folder.
+                let last = path
+                    .trim_end_matches('/')
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or(path);
+                if !last.contains('.') {
+                    values.extend(["dir".to_string(), "folder".to_string()]);
+                }
                 if path.starts_with('/') {
                     values.extend(["local".to_string(), "disk".to_string()]);
                 }
@@ -160,6 +170,11 @@ pub(super) fn clause_words(clause: &[Tok], antecedent: &[String]) -> ClauseWords
         }
         if literal_at.contains(&index) || is_url(&tok.raw) || is_path(&tok.raw) {
             values.extend(words_of_value(&tok.raw));
+            in_object = false;
+            continue;
+        }
+        // "… before we share the album": what people do, not the step.
+        if speaking[index] {
             in_object = false;
             continue;
         }
@@ -918,11 +933,7 @@ pub(super) fn misfit(skill: &Skill, clause: &ClauseWords) -> Option<String> {
                 .as_deref()
                 .is_some_and(|verb| speaks_of(&actions, verb))
             && !clause.object.is_empty()
-            && clause
-                .object
-                .iter()
-                .chain(&clause.payload)
-                .all(|word| speaks_of(&words, word));
+            && clause.object.iter().all(|word| speaks_of(&words, word));
         (opaque
             && ((named_for_verb && covers(skill, &words, clause))
                 || described_whole

@@ -209,7 +209,20 @@ fn names(step: &Step) -> Names {
 
 /// How well one word names a step.
 fn word_score(word: &Word, names: &Names) -> u32 {
-    let same = |stems: &[String]| stems.iter().any(|part| same_stem(part, &word.stem));
+    // "symbolication" is what `symbolicate` does, as "notification" is what
+    // `notify` does (the stem reads the latter).
+    let verb_stem = word
+        .word
+        .strip_suffix("ication")
+        .map(|base| format!("{base}icat"));
+    let same = |stems: &[String]| {
+        stems.iter().any(|part| {
+            same_stem(part, &word.stem)
+                || verb_stem
+                    .as_deref()
+                    .is_some_and(|verb| same_stem(part, verb))
+        })
+    };
     // "the scoring step": a gerund names what a step does, which its
     // description says first ("Score every customer"), before a step that
     // merely carries scores.

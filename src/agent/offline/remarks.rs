@@ -362,6 +362,31 @@ fn subject(toks: &[Tok]) -> &[Tok] {
         .iter()
         .rposition(|tok| tok.is_any(&["the", "our", "my", "this", "that", "its", "a", "an"]))
         .unwrap_or(0);
+    // "the report says symbolication took 25 minutes": what is reported is
+    // about symbolication, not the report.
+    let reported = toks[..verb]
+        .iter()
+        .rposition(|tok| {
+            tok.is_any(&[
+                "says",
+                "said",
+                "shows",
+                "showed",
+                "mentions",
+                "mentioned",
+                "notes",
+                "noted",
+                "claims",
+                "states",
+                "reports",
+                "reported",
+                "found",
+                "finds",
+                "suggests",
+            ])
+        })
+        .map(|at| at + 1);
+    let start = reported.map_or(start, |after| start.max(after));
     &toks[start..verb]
 }
 

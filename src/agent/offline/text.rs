@@ -768,13 +768,70 @@ pub(super) fn agent_noun(verb: &str) -> String {
     {
         return format!("{base}ator");
     }
+    let letters: Vec<char> = verb.chars().collect();
+    let vowel = |c: char| "aeiou".contains(c);
+    // "scan" → "scanner", "log" → "logger": one short syllable ending in a
+    // consonant after one vowel doubles it.
+    let doubles = letters.len() <= 5
+        && letters.iter().filter(|c| vowel(**c)).count() == 1
+        && matches!(letters.as_slice(), [.., before, middle, last]
+            if !vowel(*before) && vowel(*middle) && !vowel(*last) && !"wxy".contains(*last));
     if verb.ends_with('e') {
         format!("{verb}r")
-    } else if let Some(base) = verb.strip_suffix('y') {
+    } else if doubles {
+        format!("{verb}{}er", letters[letters.len() - 1])
+    } else if let Some(base) = verb.strip_suffix('y')
+        && !base.ends_with(vowel)
+    {
         format!("{base}ier")
     } else {
         format!("{verb}er")
     }
+}
+
+/// The tokens of clauses about what people do around the workflow, not
+/// what it does: "… before we share the album", "… so that legal can
+/// verify it", "… because they asked": a time or reason word, then a person.
+pub(super) fn speaker_clauses(toks: &[Tok]) -> Vec<bool> {
+    const MARKERS: &[&str] = &[
+        "before", "after", "because", "since", "so", "while", "once", "until", "when",
+    ];
+    const PEOPLE: &[&str] = &[
+        "we",
+        "i",
+        "you",
+        "they",
+        "anybody",
+        "anyone",
+        "somebody",
+        "someone",
+        "people",
+        "legal",
+        "members",
+        "customers",
+        "users",
+        "nobody",
+    ];
+    let mut inside = vec![false; toks.len()];
+    let mut at = 0;
+    while at < toks.len() {
+        let person_at = if toks[at].is("so") && toks.get(at + 1).is_some_and(|next| next.is("that"))
+        {
+            at + 2
+        } else {
+            at + 1
+        };
+        if toks[at].is_any(MARKERS) && toks.get(person_at).is_some_and(|next| next.is_any(PEOPLE)) {
+            let end = (at..toks.len())
+                .find(|&next| toks[next].is_punctuation())
+                .unwrap_or(toks.len());
+            inside[at..end].fill(true);
+            at = end;
+            continue;
+        }
+        at += 1;
+    }
+    inside
 }
 
 /// Capitalises the first letter.

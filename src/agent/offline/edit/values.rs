@@ -19,6 +19,17 @@ use super::super::text::{
 };
 use super::{EditContext, Plan, Resolved};
 
+/// What kind of place an address is: the web (http, https, none given)
+/// or the storage or service its scheme names (`s3`, `gs`, `sftp`, …).
+fn scheme_class(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, _)) if !matches!(scheme.to_lowercase().as_str(), "http" | "https") => {
+            scheme.to_lowercase()
+        }
+        _ => "web".to_string(),
+    }
+}
+
 /// The kind of value a context value is.
 fn kind_of(key: &str, value: &Value) -> Option<ValueKind> {
     if value.is_number() {
@@ -390,6 +401,14 @@ impl EditContext<'_> {
                     kind_of(key, current),
                     Some(ValueKind::Word | ValueKind::Table)
                 ),
+                // A web address replaces a web address; "gs://firm-redacted"
+                // is a bucket, no replacement for the SharePoint site.
+                ValueKind::Url => {
+                    kind_of(key, current) == Some(ValueKind::Url)
+                        && current
+                            .as_str()
+                            .is_some_and(|text| scheme_class(text) == scheme_class(&value.text))
+                }
                 kind => kind_of(key, current) == Some(kind),
             })
             .map(|(key, _)| key)

@@ -9,9 +9,16 @@ use super::super::refs::content;
 use super::super::text::{Tok, find_phrase, has_any, is_stopword, kebab, position_of, rest_raw};
 
 fn new_id_from(toks: &[Tok]) -> Option<String> {
+    // "… to flag-for-review, please": the name ends at a mark, and a
+    // politeness is no part of it.
     let words: Vec<&Tok> = toks
         .iter()
-        .filter(|tok| !tok.is_punctuation() && !tok.is_any(&["the", "a", "step", "instead"]))
+        .take_while(|tok| !tok.is_punctuation())
+        .filter(|tok| {
+            !tok.is_any(&[
+                "the", "a", "step", "instead", "please", "pls", "plz", "thanks", "thx", "cheers",
+            ])
+        })
         .collect();
     match words.as_slice() {
         [] => None,
