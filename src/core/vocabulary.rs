@@ -811,7 +811,7 @@ pub const GENERIC_NAME_PARTS: &[&str] = &[
 pub const SAME_ACTIONS: &[&[&str]] = &[
     &["categorise", "categorize", "classify", "label", "tag"],
     &["collect", "find", "gather", "glob", "list"],
-    &["checksum", "hash"],
+    &["checksum", "digest", "hash"],
     &["compare", "diff"],
     &["lookup", "resolve"],
 ];

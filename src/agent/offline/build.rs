@@ -159,6 +159,24 @@ pub(super) fn is_host(raw: &str) -> bool {
     allowed && letters && (digit_named || dotted || domain) && !raw.ends_with(['.', '-'])
 }
 
+/// "ENG-4410", "JIRA-12" (a ticket or job written in capitals), "sha-256",
+/// "utf-8": names with a digit and a dash that are no machine.
+fn names_no_host(raw: &str) -> bool {
+    if raw.contains('.') {
+        return false;
+    }
+    let capitals = raw.chars().any(|c| c.is_ascii_uppercase())
+        && raw
+            .chars()
+            .filter(|c| c.is_ascii_alphabetic())
+            .all(|c| c.is_ascii_uppercase());
+    let lower = raw.to_lowercase();
+    let standard = ["sha-", "utf-", "iso-", "md-", "crc-", "x-", "h-", "ipv-"]
+        .iter()
+        .any(|prefix| lower.starts_with(prefix));
+    capitals || standard
+}
+
 /// Top-level domains common enough that "example.com" is a host, not a
 /// file name.
 const TOP_LEVEL_DOMAINS: &[&str] = &[
@@ -337,7 +355,7 @@ pub(super) fn literals(toks: &[Tok]) -> Vec<(Vec<usize>, Literal)> {
             })
         {
             found.push(phone_from(toks, index));
-        } else if is_host(raw) && !tok.word.starts_with("ftp.") {
+        } else if is_host(raw) && !tok.word.starts_with("ftp.") && !names_no_host(raw) {
             found.push((vec![index], Literal::Host(raw.to_string())));
         } else if raw.to_lowercase().starts_with("ftp.") && is_host(raw) {
             found.push((vec![index], Literal::Url(format!("ftp://{raw}"))));
@@ -846,6 +864,31 @@ impl<'a> Builder<'a> {
                 inputs.insert(port.name.clone(), json!(format!("context.{key}")));
                 continue;
             }
+            // "for job ENG-4410", "project ios-app", "register 40001": the
+            // thing the input names, then its value.
+            let thing = port.name.to_lowercase();
+            let thing = thing
+                .strip_suffix("_id")
+                .or_else(|| thing.strip_suffix("_name"))
+                .unwrap_or(&thing);
+            let named_value = clause.windows(2).find_map(|pair| {
+                let value = &pair[1];
+                let identifier = value.raw.chars().any(|c| c.is_ascii_digit())
+                    || value.raw.contains('-')
+                    || (value.raw.len() > 1 && value.raw.chars().all(|c| c.is_ascii_uppercase()));
+                (same_word(&pair[0].word, thing)
+                    && identifier
+                    && !value.is_punctuation()
+                    && !is_url(&value.raw)
+                    && !is_path(&value.raw)
+                    && !value.raw.contains('@'))
+                .then(|| value.raw.clone())
+            });
+            if let Some(value) = named_value {
+                let key = self.key(&port.name, id, json!(value));
+                inputs.insert(port.name.clone(), json!(format!("context.{key}")));
+                continue;
+            }
             let Some(at) = plain
                 .iter()
                 .position(|tok| tok.word == port.name || lemma(&tok.word) == port.name)
@@ -1164,9 +1207,12 @@ impl<'a> Builder<'a> {
         if let Some(skill) = existing
             && concept.is_some_and(|concept| !concept_describes(concept, skill))
         {
+            // By what its name says it does (`file-digest` digests), not by
+            // the generic part naming what it works on.
             concept = skill
                 .name
                 .split(['-', '_'])
+                .filter(|part| !crate::core::vocabulary::GENERIC_NAME_PARTS.contains(part))
                 .find_map(|part| concepts_of(part).find(|found| concept_describes(found, skill)));
         }
         let literal_inputs = ["url", "path", "table", "schema", "to", "channel"];

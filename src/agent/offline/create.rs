@@ -46,9 +46,13 @@ impl From<&str> for NotCreated {
 
 /// Words before the description proper: "create a workflow that …".
 fn description_start(toks: &[Tok]) -> usize {
-    let marker = toks
-        .iter()
-        .position(|tok| tok.is_any(&["workflow", "pipeline", "flow", "automation", "job"]));
+    // "a workflow that …", "new pipeline:", not "the applications for job
+    // ENG-4410", where a job is a thing the workflow works on.
+    let marker = toks.iter().enumerate().position(|(at, tok)| {
+        tok.is_any(&["workflow", "pipeline", "flow", "automation", "job"])
+            && (at == 0
+                || toks[at - 1].is_any(&["a", "an", "new", "the", "my", "our", "this", "simple"]))
+    });
     match marker {
         Some(at) if at <= 6 => {
             let mut start = at + 1;
@@ -146,6 +150,33 @@ fn adding_up_is_summing(toks: Vec<Tok>) -> Vec<Tok> {
     out
 }
 
+/// "work out the sha-256 of the export", "figure out the net usage": what
+/// is worked out is calculated.
+fn working_out_is_calculating(toks: Vec<Tok>) -> Vec<Tok> {
+    let mut out: Vec<Tok> = Vec::with_capacity(toks.len());
+    let mut index = 0;
+    while index < toks.len() {
+        if toks[index].is_any(&["work", "figure"])
+            && toks.get(index + 1).is_some_and(|next| next.is("out"))
+            && toks.get(index + 2).is_some_and(|next| {
+                next.is_any(&["the", "a", "an", "each", "every", "their", "its"])
+            })
+        {
+            let mut calculate = toks[index].clone();
+            // The step says it as the verb it reads ("Calculate the …").
+            calculate.word = "calculate".into();
+            calculate.raw = "calculate".into();
+            calculate.end = toks[index + 1].end;
+            out.push(calculate);
+            index += 2;
+            continue;
+        }
+        out.push(toks[index].clone());
+        index += 1;
+    }
+    out
+}
+
 /// "let #marketing on mattermost know": tells them, as "notify" does.
 fn letting_know_is_notifying(toks: Vec<Tok>) -> Vec<Tok> {
     let mut out: Vec<Tok> = Vec::with_capacity(toks.len());
@@ -217,9 +248,8 @@ fn questions_are_checks(text: &str, toks: Vec<Tok>) -> Vec<Tok> {
 
 /// Builds the workflow a description asks for.
 pub(super) fn create(text: &str, name: &str, skills: &[Skill]) -> Result<Creation, NotCreated> {
-    let toks = letting_know_is_notifying(adding_up_is_summing(questions_are_checks(
-        text,
-        super::text::tokenize(text),
+    let toks = working_out_is_calculating(letting_know_is_notifying(adding_up_is_summing(
+        questions_are_checks(text, super::text::tokenize(text)),
     )));
     let body = &toks[description_start(&toks)..];
     // "make the database better": no step says what to do.

@@ -178,6 +178,16 @@ pub(super) fn clause_words(clause: &[Tok], antecedent: &[String]) -> ClauseWords
             in_object = false;
             continue;
         }
+        // "sha-256", "ENG-4410": a name with a digit, which a skill's name
+        // may say (`sha256-sum`) but which is no thing of its own.
+        if tok.raw.contains('-')
+            && tok.raw.chars().any(|c| c.is_ascii_digit())
+            && tok.raw.chars().any(|c| c.is_ascii_alphabetic())
+        {
+            values.extend(words_of_value(&tok.raw));
+            in_object = false;
+            continue;
+        }
         let word = tok.word.as_str();
         if verb.is_none() {
             // "back up the database", "back them up", "add up the totals":
