@@ -686,6 +686,7 @@ pub const ABBREVIATIONS: &[(&str, &[&str])] = &[
     ("cfg", &["config", "configuration"]),
     ("db", &["database"]),
     ("env", &["environment"]),
+    ("eta", &["arrival"]),
     ("gz", &["gzip"]),
     ("http", &["https"]),
     ("k8s", &["kubernetes"]),

@@ -230,6 +230,11 @@ pub(super) fn clause_words(clause: &[Tok], antecedent: &[String]) -> ClauseWords
         if tok.is_any(&["it", "them", "this", "that", "these", "those"]) {
             pronoun = true;
         }
+        // "back to the depot", "away", "off": where, not what.
+        if tok.is_any(&["back", "away", "off"]) && index > 1 {
+            in_object = false;
+            continue;
+        }
         if tok.is("up")
             || (tok.is_any(&["out", "much", "many"])
                 && index == 1
@@ -705,11 +710,14 @@ pub(super) fn misfit(skill: &Skill, clause: &ClauseWords) -> Option<String> {
                     .chain(&clause.kinds)
                     .any(|word| strictly_same(word, part))
         });
+    // "take the newest post from https://…/feed.xml": what is at a web
+    // address is fetched, so the skill must fetch it; `discord-post` posts.
+    let must_fetch = reads && clause.has_url && generic_verb && !moves;
     let acts = converts
         || named_for_verb
         || described_action
         || does.iter().any(|word| speaks_of(&actions, word))
-        || about.iter().any(|word| speaks_of(&made, word));
+        || (!must_fetch && about.iter().any(|word| speaks_of(&made, word)));
     if !acts {
         return Some(format!(
             "does not {}",
