@@ -280,6 +280,17 @@ pub(super) fn is_remote(raw: &str) -> bool {
 }
 
 pub(super) fn is_path(raw: &str) -> bool {
+    // "km/h", "m/s", "mb/s": a unit, not a place.
+    if let Some((top, bottom)) = raw.split_once('/')
+        && (1..=3).contains(&top.len())
+        && (1..=3).contains(&bottom.len())
+        && top
+            .chars()
+            .chain(bottom.chars())
+            .all(|c| c.is_ascii_alphabetic())
+    {
+        return false;
+    }
     if is_url(raw) || raw.contains('@') {
         return false;
     }

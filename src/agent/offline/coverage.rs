@@ -803,7 +803,7 @@ pub(super) fn unaccounted(
                 || grounds
                     .values
                     .iter()
-                    .any(|value| *value == raw_lower || *value == word)
+                    .any(|value| *value == raw_lower || *value == word || *value == word.replace('/', ""))
                 // "the tagger-v4 model at models/tagger-v4.onnx"
                 || (raw_lower.len() >= 4
                     && raw_lower.contains(|c: char| !c.is_alphabetic())
@@ -1262,10 +1262,9 @@ pub(super) fn unaccounted_creation(
         let fine = filler
             || vocab::PAYLOAD.contains(&word)
             || in_list(word, &grounds.words)
-            || grounds
-                .values
-                .iter()
-                .any(|value| *value == raw_lower || *value == word)
+            || grounds.values.iter().any(|value| {
+                *value == raw_lower || *value == word || *value == word.replace('/', "")
+            })
             || number(word.trim_end_matches('%')).is_some_and(|value| {
                 grounds
                     .numbers

@@ -279,6 +279,18 @@ pub(super) fn number_phrase(toks: &[Tok], at: usize) -> Option<(f64, usize)> {
     let mut words = 0;
     while let Some(tok) = toks.get(at + length) {
         let word = tok.word.as_str();
+        // "a hundred and ten", "a thousand": "a" is one.
+        if length == 0
+            && matches!(word, "a" | "an")
+            && toks
+                .get(at + 1)
+                .is_some_and(|next| number_scale(&next.word).is_some())
+        {
+            current = 1;
+            length += 1;
+            words += 1;
+            continue;
+        }
         if let Some(scale) = number_scale(word).filter(|_| words > 0) {
             current = current.max(1) * scale;
             if scale >= 1000 {
@@ -813,6 +825,33 @@ pub(super) fn speaker_clauses(toks: &[Tok]) -> Vec<bool> {
         "nobody",
     ];
     let mut inside = vec![false; toks.len()];
+    // "Compliance says …", "the vendor told us …": who asked, at the start
+    // of a sentence.
+    let mut start = 0;
+    while start < toks.len() {
+        let end = (start..toks.len())
+            .find(|&at| toks[at].is_punctuation())
+            .unwrap_or(toks.len());
+        if let Some(verb) = (start..end.min(start + 5)).find(|&at| {
+            toks[at].is_any(&[
+                "says", "said", "asks", "asked", "wants", "wanted", "told", "mentioned",
+                "reports", "reported", "insists",
+            ])
+        }) && verb > start
+            // "check what the API says" is an action, not who asked.
+            && !super::concepts::is_verb(&toks[start].word)
+        {
+            let mut last = verb;
+            while toks
+                .get(last + 1)
+                .is_some_and(|next| next.is_any(&["that", "us", "me"]))
+            {
+                last += 1;
+            }
+            inside[start..=last].fill(true);
+        }
+        start = end + 1;
+    }
     let mut at = 0;
     while at < toks.len() {
         let person_at = if toks[at].is("so") && toks.get(at + 1).is_some_and(|next| next.is("that"))

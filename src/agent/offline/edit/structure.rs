@@ -275,8 +275,11 @@ impl EditContext<'_> {
         let covers = |key: &str| {
             !said.is_empty()
                 && said.iter().all(|word| {
-                    key.split(['_', '-', '.'])
-                        .any(|part| same_word(word, &part.to_lowercase()))
+                    key.split(['_', '-', '.']).any(|part| {
+                        let part = part.to_lowercase();
+                        same_word(word, &part)
+                            || crate::core::vocabulary::expand(&part).contains(word)
+                    })
                 })
         };
         match self.context_key(phrase)? {

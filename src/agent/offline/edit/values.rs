@@ -196,6 +196,8 @@ pub(crate) fn unit_secs(word: &str) -> Option<u64> {
         "h" | "hr" | "hrs" | "hour" | "hours" => Some(3_600),
         "day" | "days" => Some(86_400),
         "week" | "weeks" => Some(7 * 86_400),
+        // Kept for "two years": 365 days each, as retention counts them.
+        "year" | "years" => Some(365 * 86_400),
         _ => None,
     }
 }
@@ -235,8 +237,12 @@ pub(crate) fn bare_values(toks: &[Tok]) -> Vec<NewValue> {
             &toks[at]
         }
     });
-    // "three weeks rather than 14 days": a unit is no value of its own.
+    // "three weeks rather than 14 days", "a day and a half instead of a
+    // day": a unit or a duration is no word value of its own.
+    let said_a_duration = old_at
+        .is_some_and(|at| !super::super::text::durations(&toks[..at.saturating_sub(2)]).is_empty());
     if let Some(before) = before_instead
+        && !said_a_duration
         && unit_secs(&before.word).is_none()
         && before
             .word
@@ -645,8 +651,9 @@ impl EditContext<'_> {
             && number(&value.word).is_some()
             && unit_secs(&unit.word).is_none()
             && key.to_lowercase().split(['_', '-']).any(|part| {
-                part == unit.word
-                    || crate::core::vocabulary::key_meanings(part).contains(&unit.word.as_str())
+                // "km/h" for `max_speed_kmh`.
+                let unit = unit.word.replace('/', "");
+                part == unit || crate::core::vocabulary::key_meanings(part).contains(&unit.as_str())
             })
         {
             return Ok(value.word.clone());
