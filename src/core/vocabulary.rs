@@ -709,6 +709,7 @@ pub const ABBREVIATIONS: &[(&str, &[&str])] = &[
     ("pg", &["postgres", "postgresql"]),
     ("repo", &["repository"]),
     ("sms", &["text", "texts"]),
+    ("smtp", &["email", "mail"]),
     ("temp", &["temperature"]),
     ("tls", &["certificate", "cert", "ssl"]),
 ];
@@ -959,6 +960,7 @@ pub const TECHNOLOGIES: &[(&str, &[&str])] = &[
             "pagerduty",
             "slack",
             "sms",
+            "smtp",
             "teams",
             "telegram",
             "webhook",

@@ -141,6 +141,15 @@ pub(super) fn is_host(raw: &str) -> bool {
     if is_url(raw) || is_path(raw) || raw.contains('@') || raw.starts_with(['+', '#']) {
         return false;
     }
+    // "10.20.0.11": an IPv4 address.
+    let octets: Vec<&str> = raw.split('.').collect();
+    if octets.len() == 4
+        && octets
+            .iter()
+            .all(|octet| !octet.is_empty() && octet.len() <= 3 && octet.parse::<u8>().is_ok())
+    {
+        return true;
+    }
     let allowed = raw
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');

@@ -415,8 +415,11 @@ fn split_members(clause: &[Tok]) -> Vec<Vec<Tok>> {
         }
     }
     // "fetch users and orders from URL": the source is shared.
-    let preposition =
-        |tok: &Tok| tok.is_any(&["from", "to", "into", "in", "on", "at", "via", "using"]);
+    let preposition = |tok: &Tok| {
+        tok.is_any(&[
+            "from", "to", "into", "in", "on", "at", "via", "using", "over",
+        ])
+    };
     if let Some(last) = members.last()
         && let Some(at) = last.iter().skip(1).position(preposition)
     {

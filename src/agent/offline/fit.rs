@@ -713,7 +713,36 @@ pub(super) fn misfit(skill: &Skill, clause: &ClauseWords) -> Option<String> {
     // "take the newest post from https://…/feed.xml": what is at a web
     // address is fetched, so the skill must fetch it; `discord-post` posts.
     let must_fetch = reads && clause.has_url && generic_verb && !moves;
+    // "pull the current loans from our Koha server", "fetch the
+    // applications from greenhouse", "read the grid meter over modbus": the
+    // system the skill is named for is said, and it reads from it as the
+    // clause does (`koha-loans`, `greenhouse-export`, `modbus-read`).
+    const READING: &[&str] = &[
+        "collect", "download", "export", "fetch", "get", "grab", "list", "poll", "pull", "read",
+        "take", "retrieve", "load", "import", "query",
+    ];
+    let system_named = parts.iter().any(|part| {
+        part.len() >= 3
+            && !is_verb(part)
+            && !vocab::GENERIC_NAME_PARTS.contains(part)
+            && !vocab::PAYLOAD.contains(part)
+            && noun_group(part).is_none()
+            && clause
+                .all
+                .iter()
+                .chain(&clause.values)
+                .any(|word| strictly_same(word, part))
+    });
+    let reads_from_system = system_named
+        && clause
+            .verb
+            .as_deref()
+            .is_some_and(|verb| READING.contains(&verb))
+        && actions
+            .iter()
+            .any(|action| READING.contains(&action.as_str()));
     let acts = converts
+        || reads_from_system
         || named_for_verb
         || described_action
         || does.iter().any(|word| speaks_of(&actions, word))
@@ -952,15 +981,59 @@ pub(super) fn misfit(skill: &Skill, clause: &ClauseWords) -> Option<String> {
                 .is_some_and(|verb| speaks_of(&actions, verb))
             && !clause.object.is_empty()
             && clause.object.iter().all(|word| speaks_of(&words, word));
+        // "read how many kWh the grid meter at 10.20.0.11 (register 40001)
+        // has clocked up" and `modbus-read` (host, register): the skill does
+        // the verb on the object's head noun, and the clause gives every
+        // input it takes.
+        let head = clause.object.get(
+            clause
+                .before_of
+                .unwrap_or(clause.object.len())
+                .saturating_sub(1),
+        );
+        let gives_every_input = {
+            let inputs: Vec<String> = skill.input_names().map(str::to_lowercase).collect();
+            !inputs.is_empty()
+                && !clause.kinds.is_empty()
+                && inputs.iter().all(|input| {
+                    clause.all.iter().any(|word| same_word(word, input))
+                        || clause.kinds.iter().any(|kind| {
+                            covers_values(
+                                &Skill {
+                                    inputs: Some(vec![crate::core::skill::Port::named(
+                                        input.clone(),
+                                    )]),
+                                    ..skill.clone()
+                                },
+                                &ClauseWords {
+                                    kinds: vec![kind.clone()],
+                                    ..ClauseWords::default()
+                                },
+                            )
+                        })
+                })
+        };
+        let does_with_inputs = !generic_verb
+            && clause
+                .verb
+                .as_deref()
+                .is_some_and(|verb| speaks_of(&actions, verb))
+            && head.is_some_and(|head| speaks_of(&words, head))
+            && gives_every_input;
         (opaque
             && ((named_for_verb && covers(skill, &words, clause))
                 || described_whole
-                || does_object))
+                || does_object
+                || does_with_inputs))
             || left_to_pronoun
             || from_before
             || described_verb_on_pronoun
     };
-    let unsaid = parts.iter().find(|&&part| !name_part_said(part));
+    // The rest of a system's skill name is how it names its output
+    // (`sentry-issues` for "crash reports from sentry").
+    let unsaid = parts
+        .iter()
+        .find(|&&part| !name_part_said(part) && !(reads_from_system && noun_group(part).is_none()));
     unsaid.map(|part| format!("'{part}' is not said"))
 }
 
@@ -1010,6 +1083,15 @@ fn covers_values(skill: &Skill, clause: &ClauseWords) -> bool {
                 .split('_')
                 .any(|part| hints.contains(&part) || part == kind)
         })
+            // "against rubrics/backend.md" goes to the input it names
+            // (`rubric`).
+            || (kind == "file"
+                && inputs.iter().any(|input| {
+                    clause
+                        .values
+                        .iter()
+                        .any(|word| word.len() >= 4 && same_word(word, input))
+                }))
     })
 }
 
@@ -1088,11 +1170,19 @@ pub(super) fn passed_over<'a>(
     if clause.object.iter().any(|word| noun_group(word).is_some()) {
         return None;
     }
-    let top = index
-        .search(query, 1)
+    // Among the few ranked first: "email it to …" ranks `sms-send` above
+    // `smtp-send`, and the second is the one passed over.
+    index
+        .search(query, 3)
         .hits
-        .first()
-        .map(|hit| &skills[hit.index])?;
+        .iter()
+        .map(|hit| &skills[hit.index])
+        .find(|top| passed_over_one(top, verb, clause))
+}
+
+/// Whether `top`, ranked among the first for a clause no installed skill
+/// fits, does what the clause's verb says (see [`passed_over`]).
+fn passed_over_one(top: &Skill, verb: &str, clause: &ClauseWords) -> bool {
     let words = skill_words(top);
     // A verb the planner knows that is not what the skill does is another
     // action ("rotate the nginx logs" and `log-line`, which appends): a
@@ -1101,7 +1191,7 @@ pub(super) fn passed_over<'a>(
         && !vocab::GENERIC_VERBS.contains(&verb)
         && !speaks_of(&skill_actions(top), verb)
     {
-        return None;
+        return false;
     }
     // A skill for a thing the planner knows ("crops photos") that the
     // clause does not speak of is for another thing.
@@ -1119,7 +1209,7 @@ pub(super) fn passed_over<'a>(
     let related = words.iter().any(|word| {
         strictly_same(word, verb) || clause.all.iter().any(|said| strictly_same(word, said))
     });
-    (!for_another_thing && related).then_some(top)
+    !for_another_thing && related
 }
 
 /// How much of the clause a skill speaks of: two for a word it says

@@ -809,6 +809,10 @@ pub(super) fn speaker_clauses(toks: &[Tok]) -> Vec<bool> {
         "before", "after", "because", "since", "so", "while", "once", "until", "when",
     ];
     const PEOPLE: &[&str] = &[
+        "you're",
+        "we're",
+        "i'm",
+        "they're",
         "we",
         "i",
         "you",
