@@ -75,6 +75,30 @@ fn declared_input(skill: &Skill, literal: &Literal) -> Option<String> {
             &["host", "server", "destination", "url"]
         }
         Literal::Url(url) if is_remote(url) => &["remote", "destination", "target", "url"],
+        // "postgres://pms.internal/hotel": a database to connect to.
+        Literal::Url(url)
+            if [
+                "postgres",
+                "postgresql",
+                "mysql",
+                "mongodb",
+                "redis",
+                "sqlite",
+                "mariadb",
+            ]
+            .iter()
+            .any(|scheme| url.to_lowercase().starts_with(&format!("{scheme}://"))) =>
+        {
+            &[
+                "dsn",
+                "database",
+                "db",
+                "connection",
+                "conn",
+                "url",
+                "destination",
+            ]
+        }
         // "mqtt://broker:1883": a message broker's address.
         Literal::Url(_) => &[
             "url", "feed", "endpoint", "link", "source", "gateway", "broker", "server",
@@ -477,29 +501,43 @@ const MODIFIER_GLUE: &[&str] = &[
 /// time limit in whole seconds when it is one.
 pub(super) fn modifier_phrases(toks: &[Tok]) -> Vec<(std::ops::Range<usize>, Option<u64>)> {
     let units = |tok: &Tok| super::text::unit_ms(&tok.word).is_some();
-    let part = |tok: &Tok| {
+    // "a minute and a half", "a quarter of an hour": durations in words.
+    let in_words = |at: usize| {
+        let tok = &toks[at];
+        tok.is_any(&["a", "an", "and", "half", "quarter", "quarters"])
+            || (tok.is("of")
+                && toks
+                    .get(at + 1)
+                    .is_some_and(|next| next.is_any(&["a", "an"]))
+                && at > 0
+                && toks[at - 1].is_any(&["quarter", "quarters"]))
+    };
+    let part = |at: usize| {
+        let tok = &toks[at];
         tok.is_any(RETRY_ANCHORS)
             || tok.is_any(BOUND_ANCHORS)
             || tok.is_any(MODIFIER_GLUE)
             || count(&tok.word).is_some()
             || number(&tok.word).is_some()
             || units(tok)
+            || in_words(at)
     };
     let mut phrases = Vec::new();
     let mut at = 0;
     while at < toks.len() {
-        if !part(&toks[at]) {
+        if !part(at) {
             at += 1;
             continue;
         }
         let start = at;
-        while at < toks.len() && part(&toks[at]) {
+        while at < toks.len() && part(at) {
             at += 1;
         }
         let run = &toks[start..at];
         let counted = run
             .iter()
-            .any(|tok| count(&tok.word).is_some() || number(&tok.word).is_some());
+            .any(|tok| count(&tok.word).is_some() || number(&tok.word).is_some())
+            || !super::text::durations(run).is_empty();
         let retries = run.iter().any(|tok| tok.is_any(RETRY_ANCHORS));
         // "at most 20 minutes of audio": an amount of the thing, no limit.
         let amount = toks.get(at).is_some_and(|next| next.is("of"))
@@ -881,6 +919,23 @@ impl<'a> Builder<'a> {
                     .find(|tok| crate::core::vocabulary::LANGUAGES.contains(&tok.word.as_str()))
             {
                 let key = self.key(&port.name, id, json!(language.word.clone()));
+                inputs.insert(port.name.clone(), json!(format!("context.{key}")));
+                continue;
+            }
+            // "upsert them into pms_reservations": a name written for a
+            // machine after "into" is the table a writer takes.
+            if port.name == "table"
+                && let Some(table) = clause.windows(2).find_map(|pair| {
+                    (pair[0].is_any(&["into", "to", "in"])
+                        && pair[1].raw.contains('_')
+                        && pair[1]
+                            .raw
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || c == '_'))
+                    .then(|| pair[1].raw.clone())
+                })
+            {
+                let key = self.key(&port.name, id, json!(table));
                 inputs.insert(port.name.clone(), json!(format!("context.{key}")));
                 continue;
             }

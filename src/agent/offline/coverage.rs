@@ -555,6 +555,17 @@ fn add_new_step(
     // The step as its skill describes it, not as the request did.
     let mut named = step.clone();
     named.description = skill.map(|skill| skill.description.clone());
+    // A time limit said in the clause counts only where the step has it
+    // ("(give it a minute and a half)" on a step with no timeout is not
+    // done).
+    let said = super::text::tokenize(step.description.as_deref().unwrap_or_default());
+    let timed: Vec<String> = super::build::modifier_phrases(&said)
+        .into_iter()
+        .filter(|(_, secs)| secs.is_some() && step.timeout_secs != *secs)
+        .flat_map(|(range, _)| said[range].iter())
+        .filter(|tok| !is_stopword(&tok.word))
+        .map(|tok| tok.word.clone())
+        .collect();
     let clause: Vec<String> = step
         .description
         .as_deref()
@@ -564,7 +575,7 @@ fn add_new_step(
             word.trim_matches(|c: char| !c.is_alphanumeric())
                 .to_lowercase()
         })
-        .filter(|word| !word.is_empty())
+        .filter(|word| !word.is_empty() && !timed.contains(word))
         // A value in the clause counts only where a step reads it (see
         // `unaccounted_creation`), not because the clause said it.
         .filter(|word| {

@@ -486,8 +486,13 @@ pub(super) fn create(text: &str, name: &str, skills: &[Skill]) -> Result<Creatio
     let named: Vec<String> = metas.iter().filter_map(|meta| meta.name.clone()).collect();
     let mut unaccounted =
         super::coverage::unaccounted_creation(body, &workflow, skills, &builder.new_skills, &named);
-    // An introduction's words describe the input it gives.
-    unaccounted.retain(|word| !introductions.contains(word));
+    // An introduction's words describe the input it gives; a heading's
+    // ("Booking sync: …") name the workflow.
+    let heading: Vec<&str> = body[..body.len() - steps_from.len()]
+        .iter()
+        .map(|tok| tok.raw.as_str())
+        .collect();
+    unaccounted.retain(|word| !introductions.contains(word) && !heading.contains(&word.as_str()));
     for word in unproduced {
         if !unaccounted.contains(&word) {
             unaccounted.push(word);
