@@ -1031,9 +1031,9 @@ pub(super) fn misfit(skill: &Skill, clause: &ClauseWords) -> Option<String> {
     };
     // The rest of a system's skill name is how it names its output
     // (`sentry-issues` for "crash reports from sentry").
-    let unsaid = parts
-        .iter()
-        .find(|&&part| !name_part_said(part) && !(reads_from_system && noun_group(part).is_none()));
+    let unsaid = parts.iter().find(|&&part| {
+        !(name_part_said(part) || (reads_from_system && noun_group(part).is_none()))
+    });
     unsaid.map(|part| format!("'{part}' is not said"))
 }
 
