@@ -647,6 +647,13 @@ impl EditContext<'_> {
             .collect();
         // "192 kbps" for `bitrate`, "50 mb" for `max_mb`: the unit the key
         // is kept in.
+        // "eighty-five percent": the number.
+        if let [value, unit] = toks.as_slice()
+            && let Some(written) = number(&value.word)
+            && unit.is_any(&["percent", "pct", "%"])
+        {
+            return Ok(number_json(written).to_string());
+        }
         if let [value, unit] = toks.as_slice()
             && number(&value.word).is_some()
             && unit_secs(&unit.word).is_none()

@@ -808,7 +808,13 @@ pub(crate) fn parse_add_step(toks: &[Tok]) -> Option<Edit> {
                 "next",
                 "concurrently",
             ])
-        });
+        })
+        // "send it to the other channel too": which one is not said, so
+        // it is asked, not guessed.
+        && !(toks
+            .iter()
+            .any(|tok| tok.is_any(&["other", "another", "different", "second", "new"]))
+            && super::super::build::literals(toks).is_empty());
     let start = match verb {
         Some(verb) => verb + 1,
         None => {
