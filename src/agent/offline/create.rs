@@ -130,44 +130,32 @@ pub(super) fn suggest_name(toks: &[Tok], taken: &[String]) -> String {
         .expect("a free name")
 }
 
-/// "add up the totals" sums; "add" alone would not read as a step.
-fn adding_up_is_summing(toks: Vec<Tok>) -> Vec<Tok> {
+/// Two-word verbs read as one ("add up the totals" sums; "work out the
+/// sha-256 of the export" calculates): "add" or "work" alone would not read
+/// as the step meant.
+fn phrasal_verbs(toks: Vec<Tok>) -> Vec<Tok> {
     let mut out: Vec<Tok> = Vec::with_capacity(toks.len());
     let mut index = 0;
     while index < toks.len() {
-        if toks[index].is("add") && toks.get(index + 1).is_some_and(|next| next.is("up")) {
-            let mut sum = toks[index].clone();
-            sum.word = "sum".into();
-            sum.raw = format!("{} up", sum.raw);
-            sum.end = toks[index + 1].end;
-            out.push(sum);
-            index += 2;
-            continue;
-        }
-        out.push(toks[index].clone());
-        index += 1;
-    }
-    out
-}
-
-/// "work out the sha-256 of the export", "figure out the net usage": what
-/// is worked out is calculated.
-fn working_out_is_calculating(toks: Vec<Tok>) -> Vec<Tok> {
-    let mut out: Vec<Tok> = Vec::with_capacity(toks.len());
-    let mut index = 0;
-    while index < toks.len() {
-        if toks[index].is_any(&["work", "figure"])
-            && toks.get(index + 1).is_some_and(|next| next.is("out"))
-            && toks.get(index + 2).is_some_and(|next| {
-                next.is_any(&["the", "a", "an", "each", "every", "their", "its"])
-            })
-        {
-            let mut calculate = toks[index].clone();
+        let particle = |word: &str| toks.get(index + 1).is_some_and(|next| next.is(word));
+        // "work out the …" (not "work out whether …").
+        let thing_follows = toks
+            .get(index + 2)
+            .is_some_and(|next| next.is_any(&["the", "a", "an", "each", "every", "their", "its"]));
+        let joined = if toks[index].is("add") && particle("up") {
+            Some(("sum", format!("{} up", toks[index].raw)))
+        } else if toks[index].is_any(&["work", "figure"]) && particle("out") && thing_follows {
             // The step says it as the verb it reads ("Calculate the …").
-            calculate.word = "calculate".into();
-            calculate.raw = "calculate".into();
-            calculate.end = toks[index + 1].end;
-            out.push(calculate);
+            Some(("calculate", "calculate".to_string()))
+        } else {
+            None
+        };
+        if let Some((word, raw)) = joined {
+            let mut verb = toks[index].clone();
+            verb.word = word.into();
+            verb.raw = raw;
+            verb.end = toks[index + 1].end;
+            out.push(verb);
             index += 2;
             continue;
         }
@@ -248,8 +236,9 @@ fn questions_are_checks(text: &str, toks: Vec<Tok>) -> Vec<Tok> {
 
 /// Builds the workflow a description asks for.
 pub(super) fn create(text: &str, name: &str, skills: &[Skill]) -> Result<Creation, NotCreated> {
-    let toks = working_out_is_calculating(letting_know_is_notifying(adding_up_is_summing(
-        questions_are_checks(text, super::text::tokenize(text)),
+    let toks = letting_know_is_notifying(phrasal_verbs(questions_are_checks(
+        text,
+        super::text::tokenize(text),
     )));
     let body = &toks[description_start(&toks)..];
     // "make the database better": no step says what to do.
