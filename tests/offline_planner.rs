@@ -3897,3 +3897,59 @@ fn a_condition_about_one_of_two_probes_run_together_reads_that_probe() {
         "{condition}"
     );
 }
+
+#[test]
+fn a_message_several_chat_tools_could_send_asks_which_tool() {
+    let (_dir, store) = home_with(&[
+        skill_json(
+            "mattermost-post",
+            "Post a message to a Mattermost channel",
+            &["text", "channel"],
+            &[],
+        ),
+        skill_json(
+            "rocketchat-post",
+            "Post a message to a Rocket.Chat channel",
+            &["text", "channel"],
+            &[],
+        ),
+        skill_json(
+            "url-check",
+            "Request a URL once and measure its latency in milliseconds",
+            &["url"],
+            &["latency_ms"],
+        ),
+    ]);
+    // No tool named: asked, nothing saved.
+    let report = run(
+        &store,
+        create_options(Some("health")),
+        "measure https://example.org and post the latency to #ops",
+        &mut yes(),
+    );
+    assert!(
+        store.list().expect("list").is_empty(),
+        "{}",
+        report.final_message
+    );
+    assert!(
+        report.final_message.contains("mattermost-post")
+            && report.final_message.contains("rocketchat-post"),
+        "{}",
+        report.final_message
+    );
+    // The tool named: used.
+    let report = run(
+        &store,
+        create_options(Some("health")),
+        "measure https://example.org and post the latency to #ops on mattermost",
+        &mut yes(),
+    );
+    let (workflow, _) = created(&report);
+    assert_eq!(
+        skills_of(&workflow),
+        ["url-check", "mattermost-post"],
+        "{}",
+        report.final_message
+    );
+}

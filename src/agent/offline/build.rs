@@ -711,6 +711,11 @@ pub(super) struct Builder<'a> {
     /// Clauses given a new skill although an installed one, ranked first
     /// for them, does what their verb says: (the clause, that skill).
     pub passed_over: Vec<(String, &'a Skill)>,
+    /// Clauses that several installed skills for different tools of one
+    /// kind do equally well, naming none of the tools ("post the summary
+    /// to #cs-leads" with Slack, Teams and Discord skills): (the clause,
+    /// those skills).
+    pub undecided: Vec<(String, Vec<&'a Skill>)>,
     /// The outputs of the steps built so far: (step id, output).
     made: Vec<(String, String)>,
 }
@@ -731,6 +736,7 @@ impl<'a> Builder<'a> {
             inherited: Vec::new(),
             notes: Vec::new(),
             passed_over: Vec::new(),
+            undecided: Vec::new(),
             made: Vec::new(),
         }
     }
@@ -1256,6 +1262,11 @@ impl<'a> Builder<'a> {
             None => {
                 let query = format!("{} {}", described(clause), evidence.join(" "));
                 let chosen = super::fit::choose(self.skills, &self.index, &query, &heard);
+                let alike =
+                    super::fit::equally_fitting_tools(self.skills, &self.index, &query, &heard);
+                if alike.len() >= 2 {
+                    self.undecided.push((described(clause), alike));
+                }
                 if chosen.is_none()
                     && let Some(skill) =
                         super::fit::passed_over(self.skills, &self.index, &query, &heard)

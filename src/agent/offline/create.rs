@@ -487,7 +487,19 @@ pub(super) fn create(text: &str, name: &str, skills: &[Skill]) -> Result<Creatio
             unaccounted.push(word);
         }
     }
-    let question = undeclared_condition(&workflow, skills, &builder.new_skills)
+    // "post the summary to #cs-leads" with Slack, Teams and Discord skills
+    // installed: which one.
+    let undecided = builder.undecided.first().map(|(clause, alike)| {
+        let names: Vec<String> = alike.iter().map(|skill| skill.name.clone()).collect();
+        format!(
+            "For \"{}\" several installed skills would do, each for another tool: {}. Which one should it use? Say it in the request, for example \"… using {}\".",
+            clause.to_lowercase(),
+            super::text::quoted_list(&names, "or"),
+            names[0]
+        )
+    });
+    let question = undecided
+        .or_else(|| undeclared_condition(&workflow, skills, &builder.new_skills))
         // A sentence about the skills already said which are new.
         .or_else(|| {
             metas

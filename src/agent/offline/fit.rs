@@ -1153,6 +1153,58 @@ pub(super) fn choose<'a>(
     best.map(|(_, skill)| skill)
 }
 
+/// The installed skills that fit a clause equally well and are named for
+/// different tools of one family, when the clause names none of them:
+/// "post the summary to #cs-leads" with `slack-notify`, `teams-post` and
+/// `discord-post` installed. Which one is meant is asked, not guessed.
+pub(super) fn equally_fitting_tools<'a>(
+    skills: &'a [Skill],
+    index: &SkillIndex,
+    query: &str,
+    clause: &ClauseWords,
+) -> Vec<&'a Skill> {
+    let fitting: Vec<&Skill> = index
+        .search(query, skills.len())
+        .hits
+        .iter()
+        .map(|hit| &skills[hit.index])
+        .filter(|skill| fits(skill, clause))
+        .collect();
+    let Some(best) = fitting.iter().map(|skill| agreement(skill, clause)).max() else {
+        return Vec::new();
+    };
+    let said: Vec<&String> = clause.all.iter().chain(&clause.values).collect();
+    let tool = |skill: &Skill| -> Option<(&'static str, String)> {
+        skill
+            .name
+            .to_lowercase()
+            .split(['-', '_'])
+            .find_map(|part| {
+                vocab::technology_family(part).map(|family| (family, part.to_string()))
+            })
+    };
+    let top: Vec<&Skill> = fitting
+        .into_iter()
+        .filter(|skill| agreement(skill, clause) == best)
+        .collect();
+    let tools: Vec<(&'static str, String)> = top.iter().filter_map(|skill| tool(skill)).collect();
+    let one_family = tools.len() == top.len()
+        && tools.windows(2).all(|pair| pair[0].0 == pair[1].0)
+        && tools.windows(2).any(|pair| pair[0].1 != pair[1].1);
+    let names_one = tools.iter().any(|(_, part)| {
+        said.iter().any(|word| {
+            strictly_same(word, part)
+                || vocab::expand(part).contains(&word.as_str())
+                || vocab::expand(word).contains(&part.as_str())
+        })
+    });
+    if top.len() >= 2 && one_family && !names_one {
+        top
+    } else {
+        Vec::new()
+    }
+}
+
 /// The installed skill ranked first for a clause that no installed skill
 /// fits, when it does what the clause's verb says ("convert 250 USD to
 /// GBP" and `currency-convert`): the planner could not tell whether it
