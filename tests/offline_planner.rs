@@ -3953,3 +3953,22 @@ fn a_message_several_chat_tools_could_send_asks_which_tool() {
         report.final_message
     );
 }
+
+#[test]
+fn what_a_remark_reports_is_what_it_is_about() {
+    let (_dir, store) = home();
+    let options = || Options {
+        focus: Some("data-pipeline".into()),
+        ..Options::default()
+    };
+    // "the feeling … is that the fetch is flaky": "it" is the fetch.
+    run(
+        &store,
+        options(),
+        "the feeling in the team is that the fetch is flaky, give it a 45 second timeout",
+        &mut yes(),
+    );
+    let workflow = head(&store, "data-pipeline");
+    assert_eq!(step(&workflow, "fetch").timeout_secs, Some(45));
+    assert_eq!(step(&workflow, "save").timeout_secs, None);
+}

@@ -358,6 +358,13 @@ fn subject(toks: &[Tok]) -> &[Tok] {
     let Some(verb) = toks.iter().position(|tok| tok.is_any(VERBS)) else {
         return toks;
     };
+    // "the sentiment in the team is that the Intercom export is flaky":
+    // what "is that" reports is about the export.
+    if toks.get(verb + 1).is_some_and(|next| next.is("that"))
+        && toks[verb + 2..].iter().any(|tok| tok.is_any(VERBS))
+    {
+        return subject(&toks[verb + 2..]);
+    }
     let start = toks[..verb]
         .iter()
         .rposition(|tok| tok.is_any(&["the", "our", "my", "this", "that", "its", "a", "an"]))

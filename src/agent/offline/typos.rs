@@ -148,6 +148,14 @@ fn correct(word: &str, known: &BTreeSet<String>) -> Option<String> {
     {
         return None;
     }
+    // A known verb done again ("retrain", "reupload", "rescan") is no
+    // typo of another word ("retrying").
+    if let Some(rest) = word.strip_prefix("re")
+        && rest.len() >= 3
+        && (known.contains(rest) || super::concepts::is_verb(rest))
+    {
+        return None;
+    }
     // Inflections of a known word are no typos ("formatting", "retried"),
     // but a word cut short is ("backof" is no form of "back").
     let stem = super::text::stem(word);
@@ -262,6 +270,13 @@ mod tests {
         assert_eq!(corrections.len(), 2);
         let (text, _) = corrected("rollback to verison 3", &[]);
         assert_eq!(text, "rollback to version 3");
+        // A known verb done again is no typo ("retrain" is not "retrying").
+        let (text, corrections) = corrected("retrain the fraud model", &[]);
+        assert_eq!(text, "retrain the fraud model");
+        assert!(corrections.is_empty());
+        // "minimum" is a word, not a mistyped "maximum".
+        let (text, _) = corrected("lower the minimum score to 65", &[]);
+        assert_eq!(text, "lower the minimum score to 65");
         let (text, _) = corrected(
             "do the checksum and the upload in paralell",
             &["checksum".into()],
