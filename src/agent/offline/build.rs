@@ -812,7 +812,10 @@ impl<'a> Builder<'a> {
             query.push(' ');
             query.push_str(literal.evidence());
         }
-        super::fit::choose(self.skills, &self.index, &query, heard)
+        super::fit::choose(
+            &super::fit::fitting(self.skills, &self.index, &query, heard),
+            heard,
+        )
     }
 
     /// Wires a step to the inputs its existing skill declares: a value
@@ -1261,9 +1264,9 @@ impl<'a> Builder<'a> {
             Some(skill) => Some(skill),
             None => {
                 let query = format!("{} {}", described(clause), evidence.join(" "));
-                let chosen = super::fit::choose(self.skills, &self.index, &query, &heard);
-                let alike =
-                    super::fit::equally_fitting_tools(self.skills, &self.index, &query, &heard);
+                let fitting = super::fit::fitting(self.skills, &self.index, &query, &heard);
+                let chosen = super::fit::choose(&fitting, &heard);
+                let alike = super::fit::equally_fitting_tools(&fitting, &heard);
                 if alike.len() >= 2 {
                     self.undecided.push((described(clause), alike));
                 }

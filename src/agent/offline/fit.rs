@@ -807,6 +807,47 @@ pub(super) fn misfit(skill: &Skill, clause: &ClauseWords) -> Option<String> {
                 .collect::<Vec<_>>()
         })
         .collect();
+    // "fetch the test results for main from https://ci…" and
+    // `junit-fetch` ("Fetch the JUnit test results of … a branch"): a
+    // skill that does the clause's own verb and speaks of all of its
+    // object; the unsaid part of its name is how it works, and the
+    // rest of the clause its settings.
+    let does_object = !generic_verb
+        && clause
+            .verb
+            .as_deref()
+            .is_some_and(|verb| speaks_of(&actions, verb))
+        && !clause.object.is_empty()
+        && clause.object.iter().all(|word| speaks_of(&words, word));
+    // "read how many kWh the grid meter at 10.20.0.11 (register 40001)
+    // has clocked up" and `modbus-read` (host, register): the skill does
+    // the verb on the object's head noun, and the clause gives every
+    // input it takes.
+    let head = clause.object.get(
+        clause
+            .before_of
+            .unwrap_or(clause.object.len())
+            .saturating_sub(1),
+    );
+    let gives_every_input = {
+        let inputs: Vec<String> = skill.input_names().map(str::to_lowercase).collect();
+        !inputs.is_empty()
+            && !clause.kinds.is_empty()
+            && inputs.iter().all(|input| {
+                clause.all.iter().any(|word| same_word(word, input))
+                    || clause
+                        .kinds
+                        .iter()
+                        .any(|kind| input_takes_kind(input, kind))
+            })
+    };
+    let does_with_inputs = !generic_verb
+        && clause
+            .verb
+            .as_deref()
+            .is_some_and(|verb| speaks_of(&actions, verb))
+        && head.is_some_and(|head| speaks_of(&words, head))
+        && gives_every_input;
     let name_part_said = |part: &str| -> bool {
         if part.is_empty()
             || part.chars().all(|c| c.is_ascii_digit())
@@ -969,57 +1010,6 @@ pub(super) fn misfit(skill: &Skill, clause: &ClauseWords) -> Option<String> {
                         .next()
                         .is_some_and(|first| strictly_same(&first.to_lowercase(), verb))
             });
-        // "fetch the test results for main from https://ci…" and
-        // `junit-fetch` ("Fetch the JUnit test results of … a branch"): a
-        // skill that does the clause's own verb and speaks of all of its
-        // object; the unsaid part of its name is how it works, and the
-        // rest of the clause its settings.
-        let does_object = !generic_verb
-            && clause
-                .verb
-                .as_deref()
-                .is_some_and(|verb| speaks_of(&actions, verb))
-            && !clause.object.is_empty()
-            && clause.object.iter().all(|word| speaks_of(&words, word));
-        // "read how many kWh the grid meter at 10.20.0.11 (register 40001)
-        // has clocked up" and `modbus-read` (host, register): the skill does
-        // the verb on the object's head noun, and the clause gives every
-        // input it takes.
-        let head = clause.object.get(
-            clause
-                .before_of
-                .unwrap_or(clause.object.len())
-                .saturating_sub(1),
-        );
-        let gives_every_input = {
-            let inputs: Vec<String> = skill.input_names().map(str::to_lowercase).collect();
-            !inputs.is_empty()
-                && !clause.kinds.is_empty()
-                && inputs.iter().all(|input| {
-                    clause.all.iter().any(|word| same_word(word, input))
-                        || clause.kinds.iter().any(|kind| {
-                            covers_values(
-                                &Skill {
-                                    inputs: Some(vec![crate::core::skill::Port::named(
-                                        input.clone(),
-                                    )]),
-                                    ..skill.clone()
-                                },
-                                &ClauseWords {
-                                    kinds: vec![kind.clone()],
-                                    ..ClauseWords::default()
-                                },
-                            )
-                        })
-                })
-        };
-        let does_with_inputs = !generic_verb
-            && clause
-                .verb
-                .as_deref()
-                .is_some_and(|verb| speaks_of(&actions, verb))
-            && head.is_some_and(|head| speaks_of(&words, head))
-            && gives_every_input;
         (opaque
             && ((named_for_verb && covers(skill, &words, clause))
                 || described_whole
@@ -1066,23 +1056,27 @@ pub(super) fn takes_language(skill: &Skill) -> bool {
     })
 }
 
+/// Whether an input (lowercase) is named for a kind of value ("url",
+/// "email", "file", …): `dest_url` takes a URL, `to` an address.
+fn input_takes_kind(input: &str, kind: &str) -> bool {
+    let hints: &[&str] = match kind {
+        "email" => &["to", "recipient", "email", "address"],
+        "file" => &["file", "path", "dir", "folder", "source"],
+        "url" => &["url", "endpoint", "remote", "destination", "uri"],
+        "host" => &["host", "hostname", "server", "machine", "domain"],
+        "phone" => &["phone", "number"],
+        _ => &[],
+    };
+    input
+        .split('_')
+        .any(|part| hints.contains(&part) || part == kind)
+}
+
 /// Whether the skill has an input for each kind of value the clause gives.
 fn covers_values(skill: &Skill, clause: &ClauseWords) -> bool {
     let inputs: Vec<String> = skill.input_names().map(str::to_lowercase).collect();
     clause.kinds.iter().all(|kind| {
-        let hints: &[&str] = match kind.as_str() {
-            "email" => &["to", "recipient", "email", "address"],
-            "file" => &["file", "path", "dir", "folder", "source"],
-            "url" => &["url", "endpoint", "remote", "destination", "uri"],
-            "host" => &["host", "hostname", "server", "machine", "domain"],
-            "phone" => &["phone", "number"],
-            _ => &[],
-        };
-        inputs.iter().any(|input| {
-            input
-                .split('_')
-                .any(|part| hints.contains(&part) || part == kind)
-        })
+        inputs.iter().any(|input| input_takes_kind(input, kind))
             // "against rubrics/backend.md" goes to the input it names
             // (`rubric`).
             || (kind == "file"
@@ -1110,14 +1104,14 @@ pub(super) fn concept_fits(skill: &Skill, clause: &ClauseWords) -> bool {
         })
 }
 
-/// The installed skill for a clause: the best ranked one that fits, or
-/// none. `query` is the clause's text with its values' kinds.
-pub(super) fn choose<'a>(
+/// The installed skills that fit a clause, best ranked first. `query` is
+/// the clause's text with its values' kinds.
+pub(super) fn fitting<'a>(
     skills: &'a [Skill],
     index: &SkillIndex,
     query: &str,
     clause: &ClauseWords,
-) -> Option<&'a Skill> {
+) -> Vec<&'a Skill> {
     let ranking = index.search(query, skills.len());
     let fitting: Vec<&Skill> = ranking
         .hits
@@ -1140,9 +1134,14 @@ pub(super) fn choose<'a>(
         fitting = ?fitting.iter().map(|skill| skill.name.as_str()).collect::<Vec<_>>(),
         "offline planner skill choice"
     );
-    // Among those that fit, the one that speaks of most of the clause
-    // (`lint-json` over `email-validator` for "validate them against
-    // schemas/order.json"); the ranking breaks ties.
+    fitting
+}
+
+/// The installed skill for a clause among those that fit (see
+/// [`fitting`]): the one that speaks of most of the clause (`lint-json`
+/// over `email-validator` for "validate them against
+/// schemas/order.json"); the ranking breaks ties.
+pub(super) fn choose<'a>(fitting: &[&'a Skill], clause: &ClauseWords) -> Option<&'a Skill> {
     let mut best: Option<(usize, &Skill)> = None;
     for skill in fitting {
         let score = agreement(skill, clause);
@@ -1153,23 +1152,15 @@ pub(super) fn choose<'a>(
     best.map(|(_, skill)| skill)
 }
 
-/// The installed skills that fit a clause equally well and are named for
-/// different tools of one family, when the clause names none of them:
-/// "post the summary to #cs-leads" with `slack-notify`, `teams-post` and
-/// `discord-post` installed. Which one is meant is asked, not guessed.
+/// Among the skills that fit a clause (see [`fitting`]), those that fit
+/// it equally well and are named for different tools of one family, when
+/// the clause names none of them: "post the summary to #cs-leads" with
+/// `slack-notify`, `teams-post` and `discord-post` installed. Which one is
+/// meant is asked, not guessed.
 pub(super) fn equally_fitting_tools<'a>(
-    skills: &'a [Skill],
-    index: &SkillIndex,
-    query: &str,
+    fitting: &[&'a Skill],
     clause: &ClauseWords,
 ) -> Vec<&'a Skill> {
-    let fitting: Vec<&Skill> = index
-        .search(query, skills.len())
-        .hits
-        .iter()
-        .map(|hit| &skills[hit.index])
-        .filter(|skill| fits(skill, clause))
-        .collect();
     let Some(best) = fitting.iter().map(|skill| agreement(skill, clause)).max() else {
         return Vec::new();
     };
@@ -1184,7 +1175,8 @@ pub(super) fn equally_fitting_tools<'a>(
             })
     };
     let top: Vec<&Skill> = fitting
-        .into_iter()
+        .iter()
+        .copied()
         .filter(|skill| agreement(skill, clause) == best)
         .collect();
     let tools: Vec<(&'static str, String)> = top.iter().filter_map(|skill| tool(skill)).collect();
