@@ -1080,14 +1080,7 @@ impl<'a> Builder<'a> {
         let spans = super::text::durations(clause);
         if let [duration] = spans.as_slice()
             && let Some((port, unit_ms)) = declared.iter().find_map(|port| {
-                let unit_ms: u64 = match port.name.rsplit('_').next()? {
-                    "ms" => 1,
-                    "secs" | "seconds" | "sec" => 1000,
-                    "minutes" | "mins" => 60_000,
-                    "hours" => 3_600_000,
-                    "days" => 86_400_000,
-                    _ => return None,
-                };
+                let unit_ms = super::text::name_unit_ms(&port.name)?;
                 (!inputs.contains_key(&port.name)).then_some((port, unit_ms))
             })
             && duration.ms % unit_ms == 0

@@ -197,7 +197,7 @@ impl Builder<'_> {
                         .all(|word| description.iter().any(|known| same_word(known, word)));
                 let timed = outputs
                     .iter()
-                    .filter(|output| output_unit_ms(output).is_some())
+                    .filter(|output| super::text::name_unit_ms(output).is_some())
                     .collect::<Vec<_>>();
                 match (named, outputs.as_slice()) {
                     (Some(named), _) => Some(named.to_string()),
@@ -215,7 +215,10 @@ impl Builder<'_> {
         // what it reads is how long it took, in milliseconds.
         let declared = declared.or_else(|| duration.map(|_| "duration_ms".to_string()));
         let in_output_unit = |ms: u64| {
-            let unit = declared.as_deref().and_then(output_unit_ms).unwrap_or(1000);
+            let unit = declared
+                .as_deref()
+                .and_then(super::text::name_unit_ms)
+                .unwrap_or(1000);
             ms as f64 / unit as f64
         };
         let (output, expression_tail, label) = match comparator.and_then(|(at, end, op)| {
@@ -363,21 +366,6 @@ impl Builder<'_> {
             if is_flag { "== true" } else { "> 10" },
         ))
     }
-}
-
-/// The milliseconds in the unit of time an output's name says it is kept
-/// in (`latency_ms`, `duration_secs`), if it says one.
-fn output_unit_ms(output: &str) -> Option<u64> {
-    output
-        .to_lowercase()
-        .rsplit(['_', '-'])
-        .next()
-        .and_then(|last| match last {
-            "ms" | "millis" | "milliseconds" => Some(1),
-            "s" | "sec" | "secs" | "seconds" => Some(1000),
-            "min" | "mins" | "minutes" => Some(60_000),
-            _ => None,
-        })
 }
 
 /// The words of a condition, for questions about it.

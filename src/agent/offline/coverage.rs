@@ -457,15 +457,7 @@ fn grounds(
                 }
                 // "over 1.2 seconds instead of 800ms" for `max_latency_ms`:
                 // the durations said are the values in the key's unit.
-                let unit_ms: Option<f64> = match key.to_lowercase().rsplit(['_', '-']).next() {
-                    Some("ms" | "millis") => Some(1.0),
-                    Some("s" | "sec" | "secs" | "seconds") => Some(1_000.0),
-                    Some("min" | "mins" | "minutes") => Some(60_000.0),
-                    Some("hours") => Some(3_600_000.0),
-                    Some("days") => Some(86_400_000.0),
-                    _ => None,
-                };
-                if let Some(unit_ms) = unit_ms {
+                if let Some(unit_ms) = super::text::name_unit_ms(key).map(|unit| unit as f64) {
                     for held in std::iter::once(value).chain(workflow.context.readonly.get(key)) {
                         if let Some(number) = held.as_f64() {
                             grounds.durations_ms.push((number * unit_ms).round() as u64);

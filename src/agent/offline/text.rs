@@ -487,6 +487,12 @@ pub(super) fn unit_ms(word: &str) -> Option<u64> {
     }
 }
 
+/// The unit of time a name's last part says its value is kept in, in
+/// milliseconds (`latency_ms`, `keep_days`, `older_than_days`).
+pub(super) fn name_unit_ms(name: &str) -> Option<u64> {
+    unit_ms(name.to_lowercase().rsplit(['_', '-']).next()?)
+}
+
 /// A duration found in the tokens: its length in milliseconds, and the
 /// tokens it spans.
 #[derive(Debug, Clone, Copy, PartialEq)]
