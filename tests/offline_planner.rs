@@ -3972,3 +3972,191 @@ fn what_a_remark_reports_is_what_it_is_about() {
     assert_eq!(step(&workflow, "fetch").timeout_secs, Some(45));
     assert_eq!(step(&workflow, "save").timeout_secs, None);
 }
+
+#[test]
+fn fractions_of_a_unit_and_lowering_a_retry_count_are_read() {
+    let (_dir, store) = home();
+    let options = || Options {
+        focus: Some("data-pipeline".into()),
+        ..Options::default()
+    };
+    let saved = |id: &str| step(&head(&store, "data-pipeline"), id).clone();
+    run(&store, options(), "retry the fetch 4 times", &mut yes());
+    run(
+        &store,
+        options(),
+        "the API is slow, so give the fetch two and a half minutes, and drop its retries to one",
+        &mut yes(),
+    );
+    let fetch = saved("fetch");
+    assert_eq!(fetch.timeout_secs, Some(150));
+    assert_eq!(
+        fetch
+            .error_handling
+            .as_ref()
+            .and_then(|handling| handling.max_attempts),
+        Some(2)
+    );
+    run(
+        &store,
+        options(),
+        "bump the save's time limit to an hour and a quarter",
+        &mut yes(),
+    );
+    assert_eq!(saved("save").timeout_secs, Some(4500));
+    run(
+        &store,
+        options(),
+        "validation takes ages now, let it run for a quarter of an hour",
+        &mut yes(),
+    );
+    assert_eq!(saved("validate").timeout_secs, Some(900));
+}
+
+/// A workflow whose steps share words: `fetch-report` fetches, `download`
+/// downloads the report.
+fn home_with_report_download() -> (tempfile::TempDir, Store) {
+    let (dir, store) = empty_home();
+    add_workflow(
+        &store,
+        "reports",
+        json!({"name": "reports", "version": "1.0.0", "steps": [
+            {"id": "fetch-report", "type": "skill", "skill": "report-search",
+             "description": "Find the newest report", "outputs": ["report_id"]},
+            {"id": "download", "type": "skill", "skill": "http-download",
+             "description": "Download the report", "inputs": {"id": "fetch-report.report_id"},
+             "outputs": ["file"], "timeout_secs": 600},
+            {"id": "archive", "type": "skill", "skill": "s3-put",
+             "description": "Archive the report", "inputs": {"file": "download.file"}}
+        ], "context": {"readonly": {}}}),
+    );
+    (dir, store)
+}
+
+#[test]
+fn a_word_that_is_a_step_name_names_that_step_not_one_doing_the_same_kind_of_thing() {
+    // "downloads" is `download`'s name; it is no fetch of the report.
+    let (_dir, store) = home_with_report_download();
+    let options = || Options {
+        focus: Some("reports".into()),
+        ..Options::default()
+    };
+    run(
+        &store,
+        options(),
+        "the report downloads can take ages, bump its time limit to 20 minutes",
+        &mut yes(),
+    );
+    let workflow = head(&store, "reports");
+    assert_eq!(step(&workflow, "download").timeout_secs, Some(1200));
+    assert_eq!(step(&workflow, "fetch-report").timeout_secs, None);
+}
+
+#[test]
+fn everyday_ways_of_naming_a_change_to_undo_are_read() {
+    let (_dir, store) = home_with_notify();
+    let options = || Options {
+        focus: Some("data-pipeline".into()),
+        ..Options::default()
+    };
+    run(&store, options(), "set the table to orders_v2", &mut yes());
+    run(
+        &store,
+        options(),
+        "set the fetch timeout to 30 seconds",
+        &mut yes(),
+    );
+    run(&store, options(), "remove the notify step", &mut yes());
+    assert_eq!(versions(&store, "data-pipeline"), 4);
+    // A removed step is named by what it was before the change.
+    run(&store, options(), "bring the notifier back", &mut yes());
+    let workflow = head(&store, "data-pipeline");
+    assert_eq!(step(&workflow, "notify").skill_name(), Some("notifier"));
+    // "I didn't mean to …, revert just that one": the change it names.
+    run(
+        &store,
+        options(),
+        "I didn't mean to change the table, revert just that one",
+        &mut yes(),
+    );
+    let workflow = head(&store, "data-pipeline");
+    assert_eq!(workflow.context.readonly["table"], "api_data");
+    assert_eq!(step(&workflow, "fetch").timeout_secs, Some(30));
+    assert!(workflow.steps.iter().any(|step| step.id == "notify"));
+    // "take back the last 2 edits": two versions back.
+    let before = versions(&store, "data-pipeline");
+    run(&store, options(), "take back the last 2 edits", &mut yes());
+    assert_eq!(versions(&store, "data-pipeline"), before + 1);
+    let workflow = head(&store, "data-pipeline");
+    assert!(!workflow.steps.iter().any(|step| step.id == "notify"));
+    assert_eq!(workflow.context.readonly["table"], "orders_v2");
+    // "the way it was when I first made it": version 1; "verion" is a typo.
+    run(
+        &store,
+        options(),
+        "put it back the way it was when I first made it",
+        &mut yes(),
+    );
+    let workflow = head(&store, "data-pipeline");
+    assert_eq!(workflow.context.readonly["table"], "api_data");
+    assert_eq!(step(&workflow, "fetch").timeout_secs, None);
+    let report = run(
+        &store,
+        options(),
+        "roll back to verion 3 please",
+        &mut yes(),
+    );
+    assert!(
+        report
+            .final_message
+            .contains("I read 'verion' as 'version'")
+    );
+    assert_eq!(
+        step(&head(&store, "data-pipeline"), "fetch").timeout_secs,
+        Some(30)
+    );
+}
+
+#[test]
+fn a_limit_or_a_retention_names_the_max_or_keep_key_a_change_set() {
+    let (_dir, store) = empty_home();
+    add_workflow(
+        &store,
+        "cleanup",
+        json!({"name": "cleanup", "version": "1.0.0", "steps": [
+            {"id": "prune", "type": "skill", "skill": "file-prune",
+             "inputs": {"days": "context.keep_days", "most": "context.max_files"}, "timeout_secs": 60}
+        ], "context": {"readonly": {"keep_days": 30, "max_files": 100}}}),
+    );
+    let options = || Options {
+        focus: Some("cleanup".into()),
+        ..Options::default()
+    };
+    run(&store, options(), "set max_files to 500", &mut yes());
+    run(&store, options(), "set keep_days to 90", &mut yes());
+    run(
+        &store,
+        options(),
+        "set the prune timeout to 2 minutes",
+        &mut yes(),
+    );
+    run(
+        &store,
+        options(),
+        "put the file limit back how it was but keep the new prune timeout",
+        &mut yes(),
+    );
+    let workflow = head(&store, "cleanup");
+    assert_eq!(workflow.context.readonly["max_files"], 100);
+    assert_eq!(workflow.context.readonly["keep_days"], 90);
+    assert_eq!(step(&workflow, "prune").timeout_secs, Some(120));
+    run(
+        &store,
+        options(),
+        "put the retention back to what it was, but keep the longer timeout",
+        &mut yes(),
+    );
+    let workflow = head(&store, "cleanup");
+    assert_eq!(workflow.context.readonly["keep_days"], 30);
+    assert_eq!(step(&workflow, "prune").timeout_secs, Some(120));
+}

@@ -1347,6 +1347,19 @@ pub(super) fn describes_change(word: &str, description: &str, workflow: Option<&
     if lower.contains(word) || lower.contains(&stem(word)) {
         return true;
     }
+    // "the cloud limit" is `max_cloud`, "the retention" is `keep_days`: a
+    // word for a part of a name the change set.
+    let said_for_part = lower
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|part| !part.is_empty())
+        .any(|part| {
+            vocab::expand(part).contains(&word)
+                || vocab::key_meanings(part).contains(&word)
+                || vocab::key_meanings(word).contains(&part)
+        });
+    if said_for_part {
+        return true;
+    }
     let Some(workflow) = workflow else {
         return false;
     };

@@ -328,6 +328,7 @@ pub(super) fn classify(text: &str, create_mode: bool) -> Intent {
             &toks,
             &[
                 "take that back",
+                "take back",
                 "reverse the last",
                 "reverse my last",
                 "reverse that",
@@ -379,11 +380,30 @@ pub(super) fn classify(text: &str, create_mode: bool) -> Intent {
             "as they were",
         ],
     );
-    let gives_a_value = toks.iter().any(|tok| {
-        count(&tok.word).is_some() || !super::build::literals(std::slice::from_ref(tok)).is_empty()
+    // "revert just that one": "one" points at a change, it is no value.
+    let gives_a_value = toks.iter().enumerate().any(|(at, tok)| {
+        let pointing = tok.is("one")
+            && at > 0
+            && toks[at - 1].is_any(&["that", "this", "the", "last", "latest"]);
+        (count(&tok.word).is_some() && !pointing)
+            || !super::build::literals(std::slice::from_ref(tok)).is_empty()
     });
+    // "the way it was when I first made it": the first version.
+    let first_made = has_any(
+        &toks,
+        &[
+            "first made",
+            "first created",
+            "first built",
+            "first wrote",
+            "first set",
+        ],
+    );
     if brought_back && found_versions.is_empty() && !gives_a_value {
         let words = super::restore::named_words(&toks);
+        if first_made && words.iter().all(|word| word == "first") {
+            return Intent::RollbackTo(1);
+        }
         if !words.is_empty() {
             return Intent::Restore {
                 words,
@@ -391,9 +411,10 @@ pub(super) fn classify(text: &str, create_mode: bool) -> Intent {
             };
         }
         // "put it back the way it was (originally)": nothing named.
-        return if toks
-            .iter()
-            .any(|tok| tok.is_any(&["original", "originally", "first", "start"]))
+        return if first_made
+            || toks
+                .iter()
+                .any(|tok| tok.is_any(&["original", "originally", "first", "start"]))
         {
             Intent::RollbackTo(1)
         } else {

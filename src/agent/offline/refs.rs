@@ -492,6 +492,14 @@ pub(super) fn resolve_among(
         }
         None => visited.iter().map(|entry| entry.step).collect(),
     };
+    // A word that is a step's name ("downloads" for `download`) names that
+    // step; it does not also name another step that does the same kind of
+    // thing ("the scene downloads" is not `fetch-scene`).
+    let all_names: Vec<Names> = visited.iter().map(|entry| names(entry.step)).collect();
+    let named_by_id: Vec<bool> = words
+        .iter()
+        .map(|word| all_names.iter().any(|names| word_score(word, names) >= 75))
+        .collect();
     for step in steps {
         let (strongest, sum) = phrase_score(phrase, &words, step);
         if strongest == 0 {
@@ -500,10 +508,16 @@ pub(super) fn resolve_among(
         // "the CDN upload": the step more of the words name, before the
         // one a single word names strongly.
         let names = names(step);
-        let said = words
-            .iter()
-            .filter(|word| word_score(word, &names) >= 40)
-            .count();
+        let mut said = 0;
+        let mut sum = sum;
+        for (word, named) in words.iter().zip(&named_by_id) {
+            let score = word_score(word, &names);
+            if score >= 55 || (score >= 40 && !named) {
+                said += 1;
+            } else if *named && score >= 40 {
+                sum -= score;
+            }
+        }
         let score = (said, strongest, sum);
         if score > best {
             best = score;

@@ -354,6 +354,18 @@ fn subject(toks: &[Tok]) -> &[Tok] {
         "moved",
         "listens",
         "fills",
+        // "the scene downloads can take ages": what is said of a subject
+        // may start with a modal or an adverb of how often.
+        "can",
+        "could",
+        "may",
+        "might",
+        "will",
+        "often",
+        "sometimes",
+        "usually",
+        "always",
+        "still",
     ];
     let Some(verb) = toks.iter().position(|tok| tok.is_any(VERBS)) else {
         return toks;

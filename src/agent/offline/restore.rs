@@ -81,6 +81,15 @@ const HOW: &[&str] = &[
     "changed",
     "removed",
     "deleted",
+    // "I didn't mean to change the project", "I miss the log line".
+    "didn't",
+    "mean",
+    "meant",
+    "intend",
+    "intended",
+    "miss",
+    "how",
+    "what",
 ];
 
 /// The words of the request that name what to undo.
@@ -146,6 +155,20 @@ pub(super) fn plan(
             .map(|(version, _)| *version)
             .max()
     };
+    // "bring the tracking emails back": a step the change removed is named
+    // by what it was in the version before the change.
+    let latest_naming_before = |word: &str| {
+        history
+            .iter()
+            .filter(|(version, description)| {
+                *version > 1
+                    && versions
+                        .get(&(version - 1))
+                        .is_some_and(|before| describes_change(word, description, Some(before)))
+            })
+            .map(|(version, _)| *version)
+            .max()
+    };
     // A description that says the word ("set context.table = …") names a
     // change; a word that only names a step the change touched ("the
     // shopify fetch") says where the change is, and picks no change of its
@@ -171,7 +194,7 @@ pub(super) fn plan(
                 .iter()
                 .all(|place| describes_change(place, description, Some(head)))
         };
-        let found = if changes.is_empty() {
+        let found = (if changes.is_empty() {
             latest_saying(&said).or_else(|| {
                 latest_saying(&|description| describes_change(word, description, Some(head)))
             })
@@ -186,7 +209,8 @@ pub(super) fn plan(
         } else {
             latest_saying(&|description| said(description) && in_place(description))
                 .or_else(|| latest_saying(&said))
-        };
+        })
+        .or_else(|| latest_naming_before(word));
         match found {
             Some(version) => {
                 if !chosen.contains(&version) {
@@ -195,6 +219,17 @@ pub(super) fn plan(
             }
             None => unknown.push(word),
         }
+    }
+    // Words no description names may name a step a change removed: read
+    // the versions before the changes (once) and look there.
+    let unread_before: Vec<u64> = history
+        .iter()
+        .map(|(version, _)| *version)
+        .filter(|version| *version > 1 && !versions.contains_key(&(version - 1)))
+        .map(|version| version - 1)
+        .collect();
+    if !unknown.is_empty() && !unread_before.is_empty() {
+        return Restore::Read(unread_before);
     }
     if !unknown.is_empty() || chosen.is_empty() {
         let shown: Vec<String> = unknown.iter().map(|word| word.to_string()).collect();

@@ -572,23 +572,25 @@ pub(super) fn durations(toks: &[Tok]) -> Vec<Duration> {
             "a" | "an" | "one" => Some(1.0),
             _ => number(word),
         };
+        // "two and a half minutes": the fraction comes before the unit.
+        let (value, unit_at) = match (value, fraction_after(toks, index + 1)) {
+            (Some(value), Some((fraction, after))) if !matches!(word, "a" | "an") => {
+                (Some(value + fraction), after)
+            }
+            _ => (value, index + 1),
+        };
         if let Some(value) = value
-            && let Some(unit) = toks.get(index + 1).and_then(|tok| unit_ms(&tok.word))
+            && let Some(unit) = toks.get(unit_at).and_then(|tok| unit_ms(&tok.word))
         {
             // "a" only counts before a unit word spelt out ("a minute"), not "a s".
-            let unit_word = toks[index + 1].word.as_str();
+            let unit_word = toks[unit_at].word.as_str();
             if !(matches!(word, "a" | "an") && unit_word.len() <= 3) {
                 let mut ms = (value * unit as f64).round() as u64;
-                let mut end = index + 2;
-                // "a minute and a half"
-                if toks.get(end).is_some_and(|tok| tok.is("and"))
-                    && toks
-                        .get(end + 1)
-                        .is_some_and(|tok| tok.is_any(&["a", "an"]))
-                    && toks.get(end + 2).is_some_and(|tok| tok.is("half"))
-                {
-                    ms += unit / 2;
-                    end += 3;
+                let mut end = unit_at + 1;
+                // "a minute and a half", "an hour and a quarter"
+                if let Some((fraction, after)) = fraction_after(toks, end) {
+                    ms += (fraction * unit as f64).round() as u64;
+                    end = after;
                 }
                 found.push(Duration {
                     ms,
@@ -602,6 +604,23 @@ pub(super) fn durations(toks: &[Tok]) -> Vec<Duration> {
         index += 1;
     }
     found
+}
+
+/// "and a half", "and a quarter", "and three quarters" at `at`: the
+/// fraction they add and where they end.
+fn fraction_after(toks: &[Tok], at: usize) -> Option<(f64, usize)> {
+    if !toks.get(at)?.is("and") {
+        return None;
+    }
+    let count = toks.get(at + 1)?;
+    let part = toks.get(at + 2)?;
+    let fraction = match (count.word.as_str(), part.word.as_str()) {
+        ("a" | "an" | "one", "half") => 0.5,
+        ("a" | "one", "quarter") => 0.25,
+        ("three", "quarters") => 0.75,
+        _ => return None,
+    };
+    Some((fraction, at + 3))
 }
 
 /// A crude stem: enough to make inflections of one word meet. The same
@@ -976,6 +995,10 @@ mod tests {
         assert_eq!(ms("1500ms"), Some(1_500));
         assert_eq!(ms("half a minute"), Some(30_000));
         assert_eq!(ms("a minute and a half"), Some(90_000));
+        assert_eq!(ms("an hour and a quarter"), Some(4_500_000));
+        assert_eq!(ms("two and a half minutes"), Some(150_000));
+        assert_eq!(ms("two and a half seconds"), Some(2_500));
+        assert_eq!(ms("a minute and three quarters"), Some(105_000));
         assert_eq!(ms("five sec"), Some(5_000));
         assert_eq!(ms("5 times"), None);
         assert_eq!(

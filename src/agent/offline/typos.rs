@@ -159,8 +159,10 @@ fn correct(word: &str, known: &BTreeSet<String>) -> Option<String> {
     // Inflections of a known word are no typos ("formatting", "retried"),
     // but a word cut short is ("backof" is no form of "back").
     let stem = super::text::stem(word);
+    // A stem of three letters says little ("verion" and "very" both stem
+    // to "ver"): the word must then start with the known word.
     if known.iter().any(|known| {
-        super::text::stem(known) == stem
+        (super::text::stem(known) == stem && (stem.len() >= 4 || word.starts_with(known.as_str())))
             || word
                 .strip_prefix(known.as_str())
                 .is_some_and(|ending| known.len() >= 4 && INFLECTIONS.contains(&ending))
@@ -270,6 +272,8 @@ mod tests {
         assert_eq!(corrections.len(), 2);
         let (text, _) = corrected("rollback to verison 3", &[]);
         assert_eq!(text, "rollback to version 3");
+        let (text, _) = corrected("roll back to verion 3 please", &[]);
+        assert_eq!(text, "roll back to version 3 please");
         // A known verb done again is no typo ("retrain" is not "retrying").
         let (text, corrections) = corrected("retrain the fraud model", &[]);
         assert_eq!(text, "retrain the fraud model");

@@ -236,10 +236,12 @@ fn is_timeout(toks: &[Tok]) -> bool {
         });
     // "give the upload 10 minutes", "allow the dump 20 minutes", "the
     // north pull needs 30 seconds": time given to a step.
+    // "let it run for a quarter of an hour": time given too.
     let given = (toks
         .first()
         .is_some_and(|tok| tok.is_any(&["give", "allow"]))
-        || toks.iter().any(|tok| tok.is_any(&["needs", "need"])))
+        || toks.iter().any(|tok| tok.is_any(&["needs", "need"]))
+        || has_any(toks, &["run for", "runs for"]))
         && durations(toks).len() == 1
         && !toks.iter().any(|tok| {
             tok.is_any(RETRY_WORDS)
@@ -529,6 +531,8 @@ pub(crate) fn parse_retry(toks: &[Tok]) -> Option<Edit> {
         "raise",
         "lower",
         "reduce",
+        "drop",
+        "cut",
         "change",
         "make",
         "give",
