@@ -4160,3 +4160,77 @@ fn a_limit_or_a_retention_names_the_max_or_keep_key_a_change_set() {
     assert_eq!(workflow.context.readonly["keep_days"], 30);
     assert_eq!(step(&workflow, "prune").timeout_secs, Some(120));
 }
+
+#[test]
+fn reasons_purposes_and_remarks_about_others_are_set_aside() {
+    let (_dir, store) = empty_home();
+    add_workflow(
+        &store,
+        "changelog",
+        json!({"name": "changelog", "version": "1.0.0", "steps": [
+            {"id": "list-prs", "type": "skill", "skill": "github-prs",
+             "description": "List the PRs merged since the last tag", "outputs": ["prs"],
+             "error_handling": {"strategy": "retry", "max_attempts": 3, "backoff": "exponential"}},
+            {"id": "publish", "type": "skill", "skill": "github-release",
+             "description": "Publish the GitHub release", "inputs": {"prs": "list-prs.prs"},
+             "outputs": ["url"]},
+            {"id": "upload", "type": "skill", "skill": "s3-put",
+             "description": "Upload the notes", "inputs": {"file": "publish.url"}}
+        ], "context": {"readonly": {}}}),
+    );
+    let options = || Options {
+        focus: Some("changelog".into()),
+        ..Options::default()
+    };
+    let saved = |id: &str| step(&head(&store, "changelog"), id).clone();
+    // Someone else doing something to us is a reason; "PR" is one of the
+    // `prs`; "never wait more than a minute" caps the wait.
+    run(
+        &store,
+        options(),
+        "GitHub rate-limits us, so for the PR listing start the backoff at 5 seconds and never wait more than a minute between tries",
+        &mut yes(),
+    );
+    let handling = saved("list-prs").error_handling.expect("retry kept");
+    assert_eq!(handling.max_attempts, Some(3));
+    assert_eq!(handling.backoff, Some(Backoff::Exponential));
+    assert_eq!(handling.initial_interval_ms, Some(5_000));
+    assert_eq!(handling.max_interval_ms, Some(60_000));
+    // A purpose before the change, a question mark, a dash.
+    run(
+        &store,
+        options(),
+        "To spare their servers, give the upload 40 seconds.",
+        &mut yes(),
+    );
+    assert_eq!(saved("upload").timeout_secs, Some(40));
+    run(
+        &store,
+        options(),
+        "could you double the upload timeout? big notes keep blowing it",
+        &mut yes(),
+    );
+    assert_eq!(saved("upload").timeout_secs, Some(80));
+    run(
+        &store,
+        options(),
+        "if the publish blows up, don't stop the whole run - just keep going",
+        &mut yes(),
+    );
+    assert_eq!(
+        saved("publish")
+            .error_handling
+            .map(|handling| handling.strategy),
+        Some(Strategy::Continue)
+    );
+    // "nobody looks at …" says why; the removal is what is asked.
+    let before = versions(&store, "changelog");
+    run(
+        &store,
+        options(),
+        "drop the upload, nobody looks at that bucket anymore",
+        &mut yes(),
+    );
+    assert_eq!(versions(&store, "changelog"), before + 1);
+    assert_eq!(ids(&head(&store, "changelog")), ["list-prs", "publish"]);
+}

@@ -409,6 +409,11 @@ pub(super) fn literals(toks: &[Tok]) -> Vec<(Vec<usize>, Literal)> {
                 !is_stopword(&tok.word)
                     && !tok.is_punctuation()
                     && !tok.is_any(&["s3", "gcs", "bucket", "named", "called", "new", "my", "our"])
+                    // "nobody looks at that bucket anymore"
+                    && !tok.is_any(&[
+                        "anymore", "now", "again", "too", "either", "instead", "later", "today",
+                        "yet", "either", "any", "more",
+                    ])
                     && tok
                         .raw
                         .chars()

@@ -215,9 +215,15 @@ fn word_score(word: &Word, names: &Names) -> u32 {
         .word
         .strip_suffix("ication")
         .map(|base| format!("{base}icat"));
+    // Short plurals ("prs", "ids") are too short for a stem: "PR" is one
+    // of the `prs`.
+    let plural_of = |part: &str| {
+        part.strip_suffix('s') == Some(word.word) || word.word.strip_suffix('s') == Some(part)
+    };
     let same = |stems: &[String]| {
         stems.iter().any(|part| {
             same_stem(part, &word.stem)
+                || plural_of(part)
                 || verb_stem
                     .as_deref()
                     .is_some_and(|verb| same_stem(part, verb))

@@ -30,6 +30,8 @@ pub(super) struct Reading {
 
 /// Words a statement starts with: what it is about, or when.
 const STATEMENT_OPENERS: &[&str] = &[
+    "everybody",
+    "everyone",
     "i",
     "i'll",
     "i've",
@@ -42,10 +44,14 @@ const STATEMENT_OPENERS: &[&str] = &[
     "its",
     "last",
     "lately",
+    "nobody",
+    "nothing",
     "on",
     "once",
     "our",
     "since",
+    "somebody",
+    "someone",
     "that",
     "the",
     "there",
@@ -66,6 +72,11 @@ fn is_remark(clause: &[Tok]) -> bool {
     let Some(first) = words.first() else {
         return false;
     };
+    // ", so for the PR listing start the backoff at 5 seconds": what a
+    // reason leads to is asked.
+    if first.is("so") {
+        return false;
+    }
     // "no need to notify anyone": says what is not wanted.
     if first.is("no") && words.get(1).is_some_and(|next| next.is("need")) {
         return true;
@@ -81,6 +92,33 @@ fn is_remark(clause: &[Tok]) -> bool {
     if first.is_any(SPEAKERS) && !modal {
         return true;
     }
+    // "no one reads it at night": a statement about people.
+    if first.is("no") && words.get(1).is_some_and(|next| next.is("one")) && !modal {
+        return true;
+    }
+    // "leave the scoring alone": what is not to change.
+    if first.is("leave")
+        && words
+            .last()
+            .is_some_and(|last| last.is_any(&["alone", "be", "is"]))
+    {
+        return true;
+    }
+    // "to normalize the load on their side, wait …": a purpose before the
+    // change, with no value of its own.
+    if first.is("to")
+        && starts_action(&clause[1..])
+        && !words
+            .iter()
+            .any(|tok| super::text::number(&tok.word).is_some())
+    {
+        return true;
+    }
+    // "GitHub rate-limits us", "Shopify throttles them": someone else does
+    // something to the speaker.
+    if words.len() >= 3 && words[1].word.ends_with('s') && words[2].is_any(&["us", "me", "them"]) {
+        return true;
+    }
     // "as the report says …", "because it keeps failing": a reason.
     if first.is_any(&["as", "because", "since"]) && words.len() > 1 {
         return true;
@@ -90,6 +128,11 @@ fn is_remark(clause: &[Tok]) -> bool {
         && words.get(1).is_some_and(|next| next.is_any(SPEAKERS))
     {
         return true;
+    }
+    // "if cache fails, fall back to fetch": a condition is part of what
+    // is asked.
+    if first.is_any(&["if", "when", "whenever", "unless", "in"]) {
+        return false;
     }
     // "slack is enough", "the upload keeps timing out": a subject and
     // what it is or does.
@@ -115,8 +158,13 @@ fn is_remark(clause: &[Tok]) -> bool {
         "breaks",
         "matters",
     ];
-    // "a clean run matters": an article, a subject and what it is.
+    // "a clean run matters": an article, a subject and what it is. "big
+    // dSYMs keep blowing it": a plural subject of two words.
     let stated = words.get(1).is_some_and(|second| second.is_any(STATES))
+        || (!starts_action(clause)
+            && words
+                .get(2)
+                .is_some_and(|third| third.is_any(STATES) || third.is("keep")))
         || (first.is_any(&["a", "an"]) && words.iter().skip(2).any(|tok| tok.is_any(STATES)));
     // "uploads to the bucket are slow": a plural subject, not an order.
     let plural_subject = first.word.ends_with('s')
@@ -175,12 +223,17 @@ fn clauses(text: &str) -> (Vec<String>, Vec<String>) {
     let mut current = String::new();
     let toks = tokenize(&kept);
     for (index, tok) in toks.iter().enumerate() {
-        let boundary = tok.is_any(&[",", ";"])
+        // "double the timeout? big files keep blowing it", "… now and
+        // then - retry the upload": a question mark or a dash ends a clause.
+        let ends_sentence = kept[tok.end..].starts_with(['?', '!']) && index + 1 < toks.len();
+        let boundary = tok.is_any(&[",", ";", "-", "–", "—", "--"])
             || (tok.is(".") && index + 1 < toks.len())
             || tok.raw.ends_with(':')
+            || ends_sentence
             || (tok.is("so") && index > 0);
-        if tok.raw.ends_with(':') && !tok.raw.starts_with(':') {
-            current.push_str(&kept[tok.start..tok.end]);
+        if (tok.raw.ends_with(':') && !tok.raw.starts_with(':')) || ends_sentence {
+            let end = if ends_sentence { tok.end + 1 } else { tok.end };
+            current.push_str(&kept[tok.start..end]);
             current.push(' ');
         }
         if boundary {
@@ -188,6 +241,11 @@ fn clauses(text: &str) -> (Vec<String>, Vec<String>) {
                 parts.push(current.trim().to_string());
             }
             current.clear();
+            // What follows "so" is what the reason leads to: it keeps its
+            // "so", which marks it as asked.
+            if tok.is("so") && index > 0 {
+                current.push_str("so ");
+            }
         } else {
             current.push_str(&kept[tok.start..tok.end]);
             current.push(' ');
@@ -204,9 +262,9 @@ pub(super) fn asks_a_change(text: &str) -> bool {
     let (parts, _) = clauses(text);
     parts.len() > 1
         && parts.iter().any(|part| is_remark(&tokenize(part)))
-        && parts
-            .iter()
-            .any(|part| !is_remark(&tokenize(part)) && looks_like_edit(part))
+        && parts.iter().any(|part| {
+            !is_remark(&tokenize(part)) && looks_like_edit(part.strip_prefix("so ").unwrap_or(part))
+        })
 }
 
 /// The request without its remarks; an "it" in what is asked stands for
@@ -220,6 +278,19 @@ pub(super) fn read(text: &str, workflow: &Workflow) -> Reading {
     // preamble before a colon, when what follows names the steps itself.
     if let Some((preamble, rest)) = preamble_split(text, workflow) {
         let mut reading = read(rest, workflow);
+        // After "what I want:" come wishes: one that gives a number ("the
+        // classification retries 4 times") is asked, not remarked on.
+        let numbered = |remark: &String| {
+            tokenize(remark)
+                .iter()
+                .any(|tok| super::text::number(&tok.word).is_some())
+        };
+        if reading.remarks.iter().any(numbered) {
+            reading = Reading {
+                request: rest.to_string(),
+                remarks: Vec::new(),
+            };
+        }
         reading.remarks.insert(0, preamble.to_string());
         return reading;
     }
@@ -258,7 +329,8 @@ pub(super) fn read(text: &str, workflow: &Workflow) -> Reading {
         if (is_remark(&toks) && literals(&toks).is_empty()) || need_met_next {
             remarks.push(part.clone());
         } else {
-            asked.push(part.clone());
+            let part = part.strip_prefix("so ").unwrap_or(part);
+            asked.push(part.to_string());
             referents.push(last_subject.clone());
         }
         if let Found::One(id) = resolve(subject(&toks), workflow) {
@@ -268,7 +340,14 @@ pub(super) fn read(text: &str, workflow: &Workflow) -> Reading {
     if remarks.is_empty() || asked.is_empty() || !asked.iter().any(|part| looks_like_edit(part)) {
         return unchanged;
     }
-    if places_steps(&asked) {
+    // "once the upload is done, add a step": a time said with a step put
+    // somewhere places it.
+    let timed = remarks.iter().any(|remark| {
+        tokenize(remark).first().is_some_and(|tok| {
+            tok.is_any(&["once", "when", "after", "before", "until", "as", "since"])
+        })
+    });
+    if timed && places_steps(&asked) {
         return unchanged;
     }
     // With no clause before it, "it" is the step a remark is about, its
@@ -487,6 +566,41 @@ mod tests {
             &workflow(),
         );
         assert_eq!(reading.request, "retry the upload twice");
+        // Statements about people, purposes, what others do to us, what
+        // is to stay as it is.
+        for (text, asked) in [
+            (
+                "drop the upload, nobody looks at that bucket anymore",
+                "drop the upload",
+            ),
+            (
+                "To spare their API, wait five seconds before the first retry of the upload.",
+                "wait five seconds before the first retry of the upload.",
+            ),
+            (
+                "GitHub rate-limits us, so retry the upload 3 times",
+                "retry the upload 3 times",
+            ),
+            (
+                "S3 throttles us, so retry the upload 3 times",
+                "retry the upload 3 times",
+            ),
+            (
+                "Leave the dump alone; the upload just needs ten minutes.",
+                "the upload just needs ten minutes.",
+            ),
+            (
+                "double the upload timeout? big dumps keep blowing it",
+                "double the upload timeout?",
+            ),
+            (
+                "the uploads fail now and then - retry the upload 4 times",
+                "retry the upload 4 times",
+            ),
+        ] {
+            let reading = read(text, &workflow());
+            assert_eq!(reading.request.replace(" .", "."), asked, "{text}");
+        }
         // A clause that starts with a verb is asked, understood or not.
         let reading = read("retry the upload twice, and make it sparkle", &workflow());
         assert!(reading.remarks.is_empty(), "{reading:?}");

@@ -22,9 +22,9 @@ impl Tok {
         words.contains(&self.word.as_str())
     }
 
-    /// A comma, semicolon or full stop kept as its own token.
+    /// A comma, semicolon, full stop or dash standing as its own token.
     pub fn is_punctuation(&self) -> bool {
-        matches!(self.word.as_str(), "," | ";" | ".")
+        matches!(self.word.as_str(), "," | ";" | "." | "-" | "–" | "—" | "--")
     }
 }
 

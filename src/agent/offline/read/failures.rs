@@ -411,9 +411,21 @@ pub(crate) fn parse_retry(toks: &[Tok]) -> Option<Edit> {
         .iter()
         .position(|tok| tok.is_any(RETRY_WORDS) || tok.is_any(&["attempts", "tries", "try"]))
         .unwrap_or(0);
+    // "never wait more than a minute between tries" caps the wait; it
+    // removes nothing.
+    let capping_wait = |at: usize| {
+        toks[at + 1..]
+            .iter()
+            .take(2)
+            .any(|tok| tok.is_any(&["wait", "waits", "waiting"]))
+    };
     // "retry zero times" (one attempt) is no retry at all.
     let remove = attempts == Some(1)
-        || (attempts.is_none() && toks[..first_retry].iter().any(|tok| tok.is_any(NEGATIONS)));
+        || (attempts.is_none()
+            && toks[..first_retry]
+                .iter()
+                .enumerate()
+                .any(|(at, tok)| tok.is_any(NEGATIONS) && !capping_wait(at)));
     // "don't retry, just continue": going on is the change, not retrying less.
     if remove && attempts.is_none() && keeps_going(toks) {
         return None;
@@ -439,7 +451,15 @@ pub(crate) fn parse_retry(toks: &[Tok]) -> Option<Edit> {
         let capped = toks[..duration.start]
             .iter()
             .any(|tok| tok.is_any(&["cap", "limit"]));
+        // "never wait more than a minute between tries": a cap said as
+        // what must not happen.
+        let never_more = before.contains(&"than")
+            && before.iter().any(|word| matches!(*word, "more" | "longer"))
+            && toks[..duration.start]
+                .iter()
+                .any(|tok| tok.is_any(&["never", "not", "don't", "no"]));
         if capped
+            || never_more
             || before
                 .iter()
                 .any(|word| matches!(*word, "max" | "maximum" | "capped" | "cap" | "most"))
@@ -454,6 +474,7 @@ pub(crate) fn parse_retry(toks: &[Tok]) -> Option<Edit> {
                     | "wait"
                     | "waiting"
                     | "starting"
+                    | "start"
                     | "initial"
                     | "every"
                     | "after"
@@ -463,6 +484,8 @@ pub(crate) fn parse_retry(toks: &[Tok]) -> Option<Edit> {
         }) || toks
             .get(duration.end)
             .is_some_and(|tok| tok.is_any(&["apart", "between", "delay", "interval"]))
+            // "start the backoff at 5 seconds"
+            || (before.contains(&"backoff") && before.contains(&"at"))
         {
             initial_ms = Some(duration.ms);
             // "5 seconds between tries", "30 seconds apart": the same wait
@@ -471,7 +494,10 @@ pub(crate) fn parse_retry(toks: &[Tok]) -> Option<Edit> {
             let after = toks.get(duration.end);
             let first_only = before
                 .iter()
-                .any(|word| matches!(*word, "starting" | "initial" | "first"));
+                .any(|word| matches!(*word, "starting" | "start" | "initial" | "first"))
+                || toks[duration.start.saturating_sub(4)..duration.start]
+                    .iter()
+                    .any(|tok| tok.is_any(&["start", "begin"]));
             let before_retrying = before.contains(&"wait")
                 && after.is_some_and(|tok| tok.is_any(&["before", "until"]));
             constant_wait = !(first_only || before_retrying);
@@ -518,6 +544,9 @@ pub(crate) fn parse_retry(toks: &[Tok]) -> Option<Edit> {
         "interval",
         "between",
         "starting",
+        "start",
+        "never",
+        "than",
         "initial",
         "max",
         "maximum",
