@@ -4234,3 +4234,106 @@ fn reasons_purposes_and_remarks_about_others_are_set_aside() {
     assert_eq!(versions(&store, "changelog"), before + 1);
     assert_eq!(ids(&head(&store, "changelog")), ["list-prs", "publish"]);
 }
+
+#[test]
+fn a_number_and_the_thing_it_counts_set_the_key_that_names_it() {
+    let (_dir, store) = empty_home();
+    add_workflow(
+        &store,
+        "transcode",
+        json!({"name": "transcode", "version": "1.0.0", "steps": [
+            {"id": "encode", "type": "skill", "skill": "ffmpeg-encode",
+             "inputs": {"workers": "context.workers", "max_bytes": "context.max_size_gb"}},
+            {"id": "caption", "type": "skill", "skill": "caption-write",
+             "inputs": {"limit": "context.max_lines", "price": "context.max_cost_usd"}}
+        ], "context": {"readonly": {"workers": 4, "max_size_gb": 2, "max_lines": 40, "max_cost_usd": 10}}}),
+    );
+    let options = || Options {
+        focus: Some("transcode".into()),
+        ..Options::default()
+    };
+    let value = |key: &str| head(&store, "transcode").context.readonly[key].clone();
+    run(
+        &store,
+        options(),
+        "the encoder should use twelve workers",
+        &mut yes(),
+    );
+    assert_eq!(value("workers"), 12);
+    run(
+        &store,
+        options(),
+        "the caption line limit should be 60",
+        &mut yes(),
+    );
+    assert_eq!(value("max_lines"), 60);
+    // The old value after ", not" says which key; "dollars" is `usd`.
+    run(
+        &store,
+        options(),
+        "captions may cost up to fifteen dollars, not 10",
+        &mut yes(),
+    );
+    assert_eq!(value("max_cost_usd"), 15);
+    // A number whose thing no key names is not guessed.
+    let report = run(
+        &store,
+        options(),
+        "the encoder should use eight cores",
+        &mut yes(),
+    );
+    assert!(report.applied.is_empty(), "{}", report.final_message);
+    assert_eq!(value("workers"), 12);
+}
+
+#[test]
+fn what_is_taken_back_and_what_frames_the_ask_are_not_the_ask() {
+    let (_dir, store) = home();
+    let options = || Options {
+        focus: Some("data-pipeline".into()),
+        ..Options::default()
+    };
+    let workflow = || head(&store, "data-pipeline");
+    // Taken back: only what follows "no wait" is asked.
+    run(
+        &store,
+        options(),
+        "validate the data once more... no wait, actually just change the table to events_v2",
+        &mut yes(),
+    );
+    assert_eq!(workflow().context.readonly["table"], "events_v2");
+    assert_eq!(versions(&store, "data-pipeline"), 2);
+    // "for now just …" after a remark of the speaker's.
+    run(
+        &store,
+        options(),
+        "I'll validate the output later myself; for now just make the save retry three times",
+        &mut yes(),
+    );
+    assert_eq!(
+        step(&workflow(), "save")
+            .error_handling
+            .as_ref()
+            .and_then(|handling| handling.max_attempts),
+        Some(4)
+    );
+    assert!(step(&workflow(), "validate").error_handling.is_none());
+    // Politeness names no step ("get" is no fetch here).
+    run(&store, options(), "give the save 20 seconds", &mut yes());
+    run(
+        &store,
+        options(),
+        "whenever you get a sec, could the save time out after 25 s instead of 20?",
+        &mut yes(),
+    );
+    assert_eq!(step(&workflow(), "save").timeout_secs, Some(25));
+    assert_eq!(step(&workflow(), "fetch").timeout_secs, None);
+    // "to compare notes" is a purpose, not a question about versions.
+    run(
+        &store,
+        options(),
+        "to compare notes with the data team, set the schema to schema-v3.json",
+        &mut yes(),
+    );
+    assert_eq!(workflow().context.readonly["schema"], "schema-v3.json");
+}

@@ -125,6 +125,8 @@ pub const FILLER_PHRASES: &[&str] = &[
     "if possible",
     "if you can",
     "if you could",
+    "if you get a chance",
+    "if you have a minute",
     "in all cases",
     "in any case",
     "in both cases",
@@ -150,7 +152,12 @@ pub const FILLER_PHRASES: &[&str] = &[
     "under load",
     "whatever happens",
     "when you get a chance",
+    "when you get a sec",
+    "when you have a minute",
     "when you have a moment",
+    "whenever you get a chance",
+    "whenever you get a sec",
+    "whenever you have a moment",
     "will do",
     "works for me",
 ];
@@ -742,8 +749,13 @@ pub fn expand(word: &str) -> &'static [&'static str] {
 /// sets `bitrate`.
 pub const KEY_MEANINGS: &[(&str, &[&str])] = &[
     ("bitrate", &["kbit", "kbps", "kbs"]),
+    ("chf", &["franc", "francs"]),
+    ("eur", &["euro", "euros"]),
+    ("gbp", &["pound", "pounds", "sterling"]),
+    ("jpy", &["yen"]),
     ("retention", &["keep", "kept", "retain"]),
     ("ttl", &["expire", "expires", "keep"]),
+    ("usd", &["dollar", "dollars"]),
 ];
 
 /// The words said for a part of a key's name.

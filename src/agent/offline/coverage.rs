@@ -409,6 +409,10 @@ fn grounds(
                 grounds.text(key);
                 for part in key.to_lowercase().split(['_', '-']) {
                     grounds.vocabulary(vocab::key_meanings(part));
+                    // "the line limit" for `max_lines`: one of the things.
+                    if let Some(one) = part.strip_suffix('s').filter(|one| one.len() >= 3) {
+                        grounds.text(one);
+                    }
                 }
                 grounds.value(value);
                 if value.is_number() {

@@ -523,7 +523,9 @@ pub(super) fn classify(text: &str, create_mode: bool) -> Intent {
             "last change do",
         ],
     );
-    if asks_diff {
+    // "to compare notes with the team, set the project to X": a remark
+    // that says "compare" asks no diff.
+    if asks_diff && !super::remarks::asks_a_change(text) {
         // "since the first version", "since the original": from v1.
         if found_versions.is_empty()
             && has_any(

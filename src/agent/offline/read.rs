@@ -408,6 +408,21 @@ fn split_counted(toks: &[Tok], text: &str, skills: Option<&[Skill]>) -> Option<V
 /// The second half must read as an edit of another kind on its own, or as
 /// the same kind with its own value.
 fn split_conjoined(toks: &[Tok], text: &str, skills: Option<&[Skill]>) -> Option<Vec<Edit>> {
+    split_conjoined_reading(toks, text, skills, false)
+}
+
+/// [`split_conjoined`], reading a part that is no edit of its own as a
+/// value said bare when `bare` ("threads up to 12, and a 45 minute
+/// timeout on fastqc"): only once no reading without it fits.
+fn split_conjoined_reading(
+    toks: &[Tok],
+    text: &str,
+    skills: Option<&[Skill]>,
+    bare: bool,
+) -> Option<Vec<Edit>> {
+    let read_bare = |part: &[Tok]| {
+        if bare { parse_bare_values(part) } else { None }
+    };
     let has_duration = |part: &[Tok]| !super::text::durations(part).is_empty();
     let has_target = |part: &[Tok]| part.iter().any(|tok| tok.is_any(&["to", "="]));
     for at in 2..toks.len().saturating_sub(1) {
@@ -423,13 +438,14 @@ fn split_conjoined(toks: &[Tok], text: &str, skills: Option<&[Skill]>) -> Option
         if second.is_empty() {
             continue;
         }
-        let Some(one) = parse_one(first, text, skills) else {
+        let Some(one) = parse_one(first, text, skills).or_else(|| read_bare(first)) else {
             continue;
         };
         // "… and if the email fails just continue": the condition first.
         let reordered = condition_last(second);
-        if let Some(two) =
-            parse_one(second, text, skills).or_else(|| parse_one(&reordered, text, skills))
+        if let Some(two) = parse_one(second, text, skills)
+            .or_else(|| parse_one(&reordered, text, skills))
+            .or_else(|| read_bare(second))
             && std::mem::discriminant(&one) != std::mem::discriminant(&two)
         {
             return Some(vec![one, two]);
@@ -522,6 +538,7 @@ fn parse_parts(toks: &[Tok], text: &str, skills: Option<&[Skill]>) -> Option<Vec
     }
     split_conjoined(toks, text, skills)
         .or_else(|| parse_one(toks, text, skills).map(|edit| vec![edit]))
+        .or_else(|| split_conjoined_reading(toks, text, skills, true))
 }
 
 /// "time it out at 2.5 seconds", "time out the upload after a minute": a

@@ -68,6 +68,27 @@ const STATEMENT_OPENERS: &[&str] = &[
 ];
 
 fn is_remark(clause: &[Tok]) -> bool {
+    // "for now just make the sync retry three times": when it is asked
+    // says nothing about what.
+    for lead in [
+        "for now just",
+        "for now",
+        "for the moment",
+        "for the time being",
+        "in the meantime",
+        "meanwhile",
+        "right now",
+    ] {
+        let count = lead.split(' ').count();
+        if clause.len() > count
+            && clause
+                .iter()
+                .zip(lead.split(' '))
+                .all(|(tok, word)| tok.is(word))
+        {
+            return is_remark(&clause[count..]);
+        }
+    }
     let words: Vec<&Tok> = clause.iter().filter(|tok| !tok.is_punctuation()).collect();
     let Some(first) = words.first() else {
         return false;
@@ -90,6 +111,10 @@ fn is_remark(clause: &[Tok]) -> bool {
     // speaker says what they did or will do.
     const SPEAKERS: &[&str] = &["i", "we", "i've", "we've", "i'll", "we'll", "i'm", "we're"];
     if first.is_any(SPEAKERS) && !modal {
+        return true;
+    }
+    // "not to redact anyone's work, but …": a disclaimer before the ask.
+    if first.is("not") && words.get(1).is_some_and(|next| next.is("to")) {
         return true;
     }
     // "no one reads it at night": a statement about people.
@@ -274,6 +299,19 @@ pub(super) fn read(text: &str, workflow: &Workflow) -> Reading {
         request: text.to_string(),
         remarks: Vec::new(),
     };
+    // "check the grades one more time... no wait, actually just change the
+    // term": what comes after taking it back is the request, when it
+    // stands on its own (no "it" pointing back at what was taken back).
+    if let Some((taken_back, rest)) = taken_back(text)
+        && !tokenize(rest)
+            .iter()
+            .any(|tok| tok.is_any(&["it", "its", "that", "this", "them"]))
+        && looks_like_edit(rest)
+    {
+        let mut reading = read(rest, workflow);
+        reading.remarks.insert(0, taken_back.to_string());
+        return reading;
+    }
     // "let me list what I want: the classification retries 4 times": a
     // preamble before a colon, when what follows names the steps itself.
     if let Some((preamble, rest)) = preamble_split(text, workflow) {
@@ -395,6 +433,31 @@ pub(super) fn read(text: &str, workflow: &Workflow) -> Reading {
         .collect::<Vec<_>>()
         .join(", ");
     Reading { request, remarks }
+}
+
+/// "…, no wait, actually …", "… scratch that, …": the words taken back and
+/// what replaces them.
+fn taken_back(text: &str) -> Option<(&str, &str)> {
+    let lower = text.to_lowercase();
+    let (at, phrase) = [
+        "no wait",
+        "scratch that",
+        "on second thought",
+        "actually no,",
+    ]
+    .iter()
+    .filter_map(|phrase| lower.find(phrase).map(|at| (at, *phrase)))
+    .min_by_key(|(at, _)| *at)?;
+    let before = text[..at].trim_end_matches(|c: char| c == ',' || c == '.' || c.is_whitespace());
+    let mut rest = text[at + phrase.len()..].trim_start_matches(|c: char| {
+        c == ',' || c == '.' || c == '-' || c == ':' || c.is_whitespace()
+    });
+    for lead in ["actually", "just", "instead"] {
+        if rest.to_lowercase().starts_with(lead) {
+            rest = rest[lead.len()..].trim_start_matches(|c: char| c == ',' || c.is_whitespace());
+        }
+    }
+    (!before.is_empty() && !rest.is_empty()).then_some((before, rest))
 }
 
 /// The subject of a statement: the words before its first verb of state,

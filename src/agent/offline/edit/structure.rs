@@ -135,10 +135,14 @@ impl EditContext<'_> {
                     .any(|word| *word == lower || *word == format!("context.{lower}"))
             {
                 100
-            } else if parts
-                .iter()
-                .all(|part| words.iter().any(|word| same_word(word, part)))
-            {
+            } else if parts.iter().all(|part| {
+                words.iter().any(|word| {
+                    // "the word limit" is `max_words`, "the euro cap" `max_eur`.
+                    same_word(word, part)
+                        || crate::core::vocabulary::expand(part).contains(word)
+                        || crate::core::vocabulary::key_meanings(part).contains(word)
+                })
+            }) {
                 80
             } else if parts.iter().any(|part| {
                 words

@@ -162,10 +162,19 @@ pub(crate) fn parse_new_values(toks: &[Tok]) -> Vec<NewValue> {
 }
 
 /// Where "instead of" ends: the old value starts there.
+/// "… three hundred euros, not 250": a closing ", not …" names it too.
 pub(crate) fn old_value_at(toks: &[Tok]) -> Option<usize> {
     toks.windows(2)
         .position(|pair| {
             (pair[0].is("instead") || pair[0].is("rather")) && pair[1].is_any(&["of", "than"])
+        })
+        .or_else(|| {
+            let at = toks
+                .windows(2)
+                .rposition(|pair| pair[0].is(",") && pair[1].is("not"))?;
+            let rest = &toks[at + 2..];
+            let words = rest.iter().filter(|tok| !tok.is_punctuation()).count();
+            (1..=2).contains(&words).then_some(at)
         })
         .map(|at| at + 2)
 }
@@ -230,13 +239,22 @@ pub(crate) fn bare_values(toks: &[Tok]) -> Vec<NewValue> {
     let kind_words = [
         "mode", "setting", "option", "value", "level", "kind", "type", "one",
     ];
-    let before_instead = old_at.and_then(|at| at.checked_sub(3)).map(|at| {
-        if toks[at].is_any(&kind_words) && at > 0 {
-            &toks[at - 1]
-        } else {
-            &toks[at]
-        }
-    });
+    // "three hundred euros, not 250": a word after a number is what the
+    // number counts, not a word value.
+    let before_instead = old_at
+        .and_then(|at| at.checked_sub(3))
+        .map(|at| {
+            if toks[at].is_any(&kind_words) && at > 0 {
+                at - 1
+            } else {
+                at
+            }
+        })
+        .filter(|&at| {
+            at.checked_sub(1)
+                .is_none_or(|before| number(&toks[before].word).is_none())
+        })
+        .map(|at| &toks[at]);
     // "three weeks rather than 14 days", "a day and a half instead of a
     // day": a unit or a duration is no word value of its own.
     let said_a_duration = old_at
@@ -257,13 +275,16 @@ pub(crate) fn bare_values(toks: &[Tok]) -> Vec<NewValue> {
     if let [size] = sizes.as_slice() {
         return vec![bare(ValueKind::Word, size.raw.to_lowercase(), None)];
     }
+    // Each number, where it ends, and where it starts.
     let mut numbers: Vec<(f64, usize)> = Vec::new();
+    let mut starts: Vec<usize> = Vec::new();
     let mut at = 0;
     // What follows "instead of" is the old value, not a new one.
     let end = old_at.map_or(toks.len(), |at| at.saturating_sub(2));
     while at < end {
         if let Some((value, length)) = number_phrase(toks, at) {
             numbers.push((value, at + length));
+            starts.push(at);
             at += length;
             continue;
         }
@@ -275,6 +296,7 @@ pub(crate) fn bare_values(toks: &[Tok]) -> Vec<NewValue> {
             let unit = toks.get(after).and_then(|tok| unit_secs(&tok.word));
             if !spelled_small || unit.is_some() {
                 numbers.push((value, after));
+                starts.push(at);
             }
         }
         at += 1;
@@ -308,6 +330,27 @@ pub(crate) fn bare_values(toks: &[Tok]) -> Vec<NewValue> {
             None,
         )];
     }
+    // "sixteen threads", "three hundred euros": a number and the thing it
+    // counts, which the key's words must name. "threads up to 12", "the
+    // word limit should be 250": a number said as what something becomes.
+    let counts_a_thing = |after: usize| {
+        toks.get(after).is_some_and(|tok| {
+            !tok.is_punctuation()
+                && !is_stopword(&tok.word)
+                && number(&tok.word).is_none()
+                && !tok.is_any(&[
+                    "times", "time", "x", "attempts", "attempt", "tries", "try", "retries",
+                    "retry", "steps", "step", "versions", "version", "percent", "pct", "more",
+                    "less", "fewer", "ago", "back", "changes", "edits",
+                ])
+        })
+    };
+    let becomes = |start: usize| {
+        start
+            .checked_sub(1)
+            .and_then(|before| toks.get(before))
+            .is_some_and(|tok| tok.is_any(&["to", "at", "be", "=", "is"]))
+    };
     match numbers.as_slice() {
         // A number alone is a count or a version as often as a value: only
         // one with its unit is read here.
@@ -322,6 +365,13 @@ pub(crate) fn bare_values(toks: &[Tok]) -> Vec<NewValue> {
                 ValueKind::Number,
                 number_json(*value).to_string(),
                 unit,
+            )]
+        }
+        [(value, after)] if counts_a_thing(*after) || becomes(starts[0]) => {
+            vec![bare(
+                ValueKind::Number,
+                number_json(*value).to_string(),
+                None,
             )]
         }
         _ => Vec::new(),
@@ -380,10 +430,8 @@ fn resembles(current: &str, new: &str) -> bool {
 
 /// The old value after "instead of", as written.
 pub(crate) fn old_value(toks: &[Tok]) -> Option<String> {
-    let at = toks.windows(2).position(|pair| {
-        (pair[0].is("instead") || pair[0].is("rather")) && pair[1].is_any(&["of", "than"])
-    })?;
-    let words: Vec<&str> = toks[at + 2..]
+    let at = old_value_at(toks)?;
+    let words: Vec<&str> = toks[at..]
         .iter()
         .take_while(|tok| !tok.is_punctuation())
         .filter(|tok| !is_stopword(&tok.word))
