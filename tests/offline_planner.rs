@@ -4337,3 +4337,108 @@ fn what_is_taken_back_and_what_frames_the_ask_are_not_the_ask() {
     );
     assert_eq!(workflow().context.readonly["schema"], "schema-v3.json");
 }
+
+#[test]
+fn a_converter_turns_things_one_way_and_a_channel_name_names_no_tool() {
+    let (_dir, store) = home_with(&[
+        skill_json(
+            "speech-synth",
+            "Turn text into spoken audio with a voice",
+            &["text", "voice"],
+            &["audio"],
+        ),
+        skill_json(
+            "vosk-transcribe",
+            "Transcribe the audio files in a folder to text with Vosk",
+            &["dir"],
+            &["transcripts"],
+        ),
+        skill_json(
+            "email-send",
+            "Send an email",
+            &["to", "subject", "body"],
+            &[],
+        ),
+        skill_json(
+            "slack-post",
+            "Post a message to a Slack channel",
+            &["text", "channel"],
+            &[],
+        ),
+        skill_json(
+            "teams-post",
+            "Post a message to a Microsoft Teams channel",
+            &["text", "channel"],
+            &[],
+        ),
+    ]);
+    // `speech-synth` turns text into audio, the other way round; "set up
+    // something that …" is no step.
+    let report = run(
+        &store,
+        create_options(Some("calls")),
+        "could you set up something that turns the call recordings in /srv/calls into text and emails the transcripts to desk@example.org",
+        &mut yes(),
+    );
+    let (workflow, _) = created(&report);
+    assert_eq!(
+        skills_of(&workflow),
+        ["vosk-transcribe", "email-send"],
+        "{}",
+        report.final_message
+    );
+    // "#data-team" is a channel's name: Teams is not named by it.
+    let report = run(
+        &store,
+        create_options(Some("calls-posted")),
+        "transcribe the call recordings in /srv/calls and post the transcripts to #data-team",
+        &mut yes(),
+    );
+    assert!(
+        report.final_message.contains("slack-post") && report.final_message.contains("teams-post"),
+        "{}",
+        report.final_message
+    );
+    assert_eq!(store.list().expect("list").len(), 1);
+}
+
+#[test]
+fn a_condition_said_with_a_contraction_and_a_check_of_a_file_not_a_web_address() {
+    let (_dir, store) = home_with(&[
+        skill_json(
+            "roster-export",
+            "Export the roster of a club from the members database",
+            &["club"],
+            &["roster"],
+        ),
+        skill_json(
+            "url-check",
+            "Check that a URL answers with HTTP 200",
+            &["url"],
+            &["ok", "status"],
+        ),
+        skill_json(
+            "sftp-put",
+            "Upload a file to a folder on an SFTP server",
+            &["file", "host", "path"],
+            &["remote_path"],
+        ),
+    ]);
+    let report = run(
+        &store,
+        create_options(Some("roster")),
+        "export the roster for club C-12, validate it against schemas/roster.json, and if it's valid upload it over sftp to files.club.example.org under /inbound",
+        &mut yes(),
+    );
+    // `url-check` checks web addresses; the roster is checked by a new
+    // skill, and "it's valid" is the condition, not a step.
+    let (workflow, _) = created(&report);
+    let skills = skills_of(&workflow);
+    assert!(!skills.contains(&"url-check".to_string()), "{skills:?}");
+    assert_eq!(skills.first().map(String::as_str), Some("roster-export"));
+    assert_eq!(
+        skills.last().map(String::as_str),
+        Some("sftp-put"),
+        "{skills:?}"
+    );
+}

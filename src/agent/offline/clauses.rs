@@ -291,7 +291,10 @@ fn action_inside(condition: &[Tok]) -> Option<usize> {
             // "50 records are invalid": a counted noun or a subject, no verb.
             && super::text::number(&condition[at - 1].word).is_none()
             // "are invalid", "is empty": a state, not an action.
-            && !condition[at - 1].is_any(&["are", "is", "were", "was", "be", "been", "not", "get", "gets"])
+            && !condition[at - 1].is_any(&[
+                "are", "is", "were", "was", "be", "been", "not", "get", "gets", "they're",
+                "it's", "we're", "you're", "that's", "isn't", "aren't", "wasn't", "weren't",
+            ])
             && !condition
                 .get(at + 1)
                 .is_some_and(|next| next.is_any(&["are", "is", "were", "was", "have", "has"]))

@@ -48,10 +48,23 @@ impl From<&str> for NotCreated {
 fn description_start(toks: &[Tok]) -> usize {
     // "a workflow that …", "new pipeline:", not "the applications for job
     // ENG-4410", where a job is a thing the workflow works on.
+    // "could you set up something that turns …": what is set up is said
+    // after "something that".
     let marker = toks.iter().enumerate().position(|(at, tok)| {
-        tok.is_any(&["workflow", "pipeline", "flow", "automation", "job"])
-            && (at == 0
-                || toks[at - 1].is_any(&["a", "an", "new", "the", "my", "our", "this", "simple"]))
+        (tok.is_any(&[
+            "workflow",
+            "pipeline",
+            "flow",
+            "automation",
+            "job",
+            "process",
+            "routine",
+        ]) && (at == 0
+            || toks[at - 1].is_any(&["a", "an", "new", "the", "my", "our", "this", "simple"])))
+            || (tok.is("something")
+                && toks
+                    .get(at + 1)
+                    .is_some_and(|next| next.is_any(&["that", "which", "to"])))
     });
     match marker {
         Some(at) if at <= 6 => {

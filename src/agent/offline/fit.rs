@@ -53,6 +53,9 @@ pub(super) struct ClauseWords {
     /// How many words of `object` come before its first "of": "the
     /// connection pool of the billing service" is a pool.
     pub before_of: Option<usize>,
+    /// What a thing is made into: "text" in "turn the recordings into
+    /// text".
+    pub made_into: Option<String>,
 }
 
 fn words_of_value(raw: &str) -> Vec<String> {
@@ -169,7 +172,11 @@ pub(super) fn clause_words(clause: &[Tok], antecedent: &[String]) -> ClauseWords
             continue;
         }
         if literal_at.contains(&index) || is_url(&tok.raw) || is_path(&tok.raw) {
-            values.extend(words_of_value(&tok.raw));
+            // "#ml-team" is where to post, named by its people: no word of
+            // it names a tool (`teams-post`).
+            if !tok.raw.starts_with('#') {
+                values.extend(words_of_value(&tok.raw));
+            }
             in_object = false;
             continue;
         }
@@ -213,7 +220,7 @@ pub(super) fn clause_words(clause: &[Tok], antecedent: &[String]) -> ClauseWords
             let amount_follows = clause
                 .get(index + 1)
                 .is_some_and(|next| next.is_any(&["much", "many"]));
-            let joined = match word {
+            let joined = match lemma(word).as_str() {
                 "find" | "figure" | "work" if out_follows => Some("check".to_string()),
                 // "pull out the supplier and total": extracts them.
                 "pull" | "take" if out_follows => Some("extract".to_string()),
@@ -286,6 +293,15 @@ pub(super) fn clause_words(clause: &[Tok], antecedent: &[String]) -> ClauseWords
         }
         all.push(word);
     }
+    let made_into = clause
+        .iter()
+        .position(|tok| tok.is("into"))
+        .and_then(|at| {
+            clause[at + 1..]
+                .iter()
+                .find(|tok| !is_stopword(&tok.word) && !tok.is_punctuation())
+        })
+        .map(|tok| tok.word.clone());
     let mut borrowed = Vec::new();
     if pronoun || object.is_empty() {
         borrowed = antecedent
@@ -306,6 +322,7 @@ pub(super) fn clause_words(clause: &[Tok], antecedent: &[String]) -> ClauseWords
         excluded,
         borrowed,
         before_of,
+        made_into,
         antecedent: antecedent
             .iter()
             .flat_map(|word| {
@@ -668,6 +685,18 @@ pub(super) fn misfit(skill: &Skill, clause: &ClauseWords) -> Option<String> {
     {
         return Some(format!("does not make {target}"));
     }
+    // `text-to-speech` turns text into speech: "turn the recordings into
+    // text" asks for the other way round.
+    if converting
+        && let Some(target) = clause.made_into.as_ref()
+        && let Some(at) = parts.iter().position(|part| *part == "to")
+        && at > 0
+        && at + 1 < parts.len()
+        && same_meaning(target, parts[at - 1])
+        && !same_meaning(target, parts[at + 1])
+    {
+        return Some(format!("turns {target} into something else"));
+    }
     if converting
         && let Some(format) = clause.all.iter().find(|word| {
             vocab::technology_family(word) == Some("format") && !speaks_of(&words, word)
@@ -713,6 +742,9 @@ pub(super) fn misfit(skill: &Skill, clause: &ClauseWords) -> Option<String> {
     // "take the newest post from https://…/feed.xml": what is at a web
     // address is fetched, so the skill must fetch it; `discord-post` posts.
     let must_fetch = reads && clause.has_url && generic_verb && !moves;
+    if needs_an_address_not_given(skill, clause) {
+        return Some("works on a web address the clause does not give".into());
+    }
     // "pull the current loans from our Koha server", "fetch the
     // applications from greenhouse", "read the grid meter over modbus": the
     // system the skill is named for is said, and it reads from it as the
@@ -741,7 +773,21 @@ pub(super) fn misfit(skill: &Skill, clause: &ClauseWords) -> Option<String> {
         && actions
             .iter()
             .any(|action| READING.contains(&action.as_str()));
+    // "turn the recordings into text" and `whisper-transcribe`, which
+    // transcribes "… to text": a skill that makes what the clause turns
+    // things into converts.
+    let makes_target = converting
+        && clause.made_into.as_deref().is_some_and(|target| {
+            let description = skill.description.to_lowercase();
+            let said: Vec<&str> = description
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|word| !word.is_empty())
+                .collect();
+            said.windows(2)
+                .any(|pair| matches!(pair[0], "to" | "into") && strictly_same(pair[1], target))
+        });
     let acts = converts
+        || makes_target
         || reads_from_system
         || named_for_verb
         || described_action
@@ -1014,7 +1060,8 @@ pub(super) fn misfit(skill: &Skill, clause: &ClauseWords) -> Option<String> {
             && ((named_for_verb && covers(skill, &words, clause))
                 || described_whole
                 || does_object
-                || does_with_inputs))
+                || does_with_inputs
+                || makes_target))
             || left_to_pronoun
             || from_before
             || described_verb_on_pronoun
@@ -1224,9 +1271,24 @@ pub(super) fn passed_over<'a>(
         .find(|top| passed_over_one(top, verb, clause))
 }
 
+/// "validate them against schemas/grades.json" and `http-check` (url): a
+/// skill that works on nothing but a web address, for a clause that gives
+/// values of other kinds and no address.
+fn needs_an_address_not_given(skill: &Skill, clause: &ClauseWords) -> bool {
+    let inputs: Vec<String> = skill.input_names().map(str::to_lowercase).collect();
+    !clause.has_url
+        && !clause.kinds.is_empty()
+        && !clause.kinds.iter().any(|kind| kind == "url")
+        && !inputs.is_empty()
+        && inputs.iter().all(|input| input_takes_kind(input, "url"))
+}
+
 /// Whether `top`, ranked among the first for a clause no installed skill
 /// fits, does what the clause's verb says (see [`passed_over`]).
 fn passed_over_one(top: &Skill, verb: &str, clause: &ClauseWords) -> bool {
+    if needs_an_address_not_given(top, clause) {
+        return false;
+    }
     let words = skill_words(top);
     // A verb the planner knows that is not what the skill does is another
     // action ("rotate the nginx logs" and `log-line`, which appends): a
