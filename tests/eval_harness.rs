@@ -659,3 +659,47 @@ fn an_answer_cut_off_at_the_length_is_the_models_failure_and_replays_as_recorded
         (1.into(), 0.into())
     );
 }
+
+#[test]
+fn a_container_listed_as_changed_allows_changes_to_the_steps_inside_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let evals = dir.path().join("evals");
+    let workflow = r#"{"name": "gated", "version": "1.0.0", "steps": [
+        {"id": "check", "type": "skill", "skill": "checker", "outputs": ["ok"]},
+        {"id": "if-ok", "type": "conditional", "condition": "check.ok == true",
+         "then": [{"id": "upload", "type": "skill", "skill": "uploader"}]},
+        {"id": "log", "type": "skill", "skill": "logger"}]}"#;
+    write(&evals.join("nested/workflows/gated.json"), workflow);
+    // The branch's container is listed: the upload inside it may change.
+    write(
+        &evals.join("nested/container-listed.json"),
+        r#"{"command": "edit", "workflow": "gated", "request": "give the upload a 40 second timeout",
+            "expect": {"applied": true, "values": {"/steps/1/then/0/timeout_secs": 40}, "unchanged_except": ["if-ok"]}}"#,
+    );
+    // Only another step is listed: the change to the upload is named.
+    write(
+        &evals.join("nested/other-listed.json"),
+        r#"{"command": "edit", "workflow": "gated", "request": "give the upload a 40 second timeout",
+            "expect": {"applied": true, "unchanged_except": ["log"]}}"#,
+    );
+    let (_, stdout, _) = qwf(
+        dir.path(),
+        &["eval", &evals.display().to_string(), "--json"],
+    );
+    let report: Value = serde_json::from_str(&stdout).expect("json");
+    let cases = report["cases"].as_array().expect("cases");
+    let case = |name: &str| {
+        cases
+            .iter()
+            .find(|case| case["name"] == name)
+            .unwrap_or_else(|| panic!("no case {name}: {stdout}"))
+    };
+    assert_eq!(case("container-listed")["passed"], true, "{stdout}");
+    assert_eq!(case("other-listed")["passed"], false);
+    assert!(
+        case("other-listed")["failures"]
+            .to_string()
+            .contains("step 'upload' should be unchanged but was modified"),
+        "{stdout}"
+    );
+}

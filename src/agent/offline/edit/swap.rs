@@ -41,6 +41,14 @@ const FAMILIES: &[&[&str]] = &[
         "teams",
         "discord",
         "webhook",
+        "pagerduty",
+        "opsgenie",
+        "twilio",
+        "pushover",
+        "telegram",
+        "mattermost",
+        "whatsapp",
+        "ntfy",
     ],
     &[
         "upload", "store", "save", "write", "insert", "archive", "bucket", "drive", "s3", "gcs",
@@ -79,11 +87,25 @@ fn family(skill: &Skill) -> Option<usize> {
             .iter()
             .position(|members| words.iter().any(|word| members.contains(&word.as_str())))
     };
-    let name: Vec<String> = skill
+    let mut name: Vec<String> = skill
         .name
         .split(['-', '_'])
         .map(str::to_lowercase)
         .collect();
+    // `translate-text` translates: "text" is what it works on there, not
+    // a text message.
+    let other_verb = name.iter().any(|part| part == "text")
+        && name.iter().any(|part| {
+            part != "text"
+                && super::super::concepts::is_verb(part)
+                && !FAMILIES
+                    .iter()
+                    .any(|members| members.contains(&part.as_str()))
+        });
+    if other_verb {
+        name.retain(|part| part != "text");
+        return in_family(&name);
+    }
     in_family(&name).or_else(|| in_family(&words_of(skill)))
 }
 
@@ -212,7 +234,13 @@ impl EditContext<'_> {
                 .filter(|(at, _)| !in_literals.contains(at))
                 .map(|(_, tok)| tok)
                 .filter(|tok| !tok.is_punctuation() && !is_stopword(&tok.word))
-                .filter(|tok| parts.iter().any(|part| says(&tok.word, part)))
+                // "text the registrar" names `sms-send`.
+                .filter(|tok| {
+                    parts.iter().any(|part| {
+                        says(&tok.word, part)
+                            || crate::core::vocabulary::expand(part).contains(&tok.word.as_str())
+                    })
+                })
                 .count()
         };
         // A kind of work the workflow already does, by family or by a name
@@ -251,6 +279,32 @@ impl EditContext<'_> {
             }
         };
         let new_family = family(new_skill);
+        // The one step doing the kind of thing the new skill does.
+        let the_one_alike = || -> Result<String, Option<Result<Resolved, Plan>>> {
+            let alike: Vec<String> = tree::walk(self.workflow)
+                .iter()
+                .filter(|visited| {
+                    visited
+                        .step
+                        .skill_name()
+                        .and_then(|name| self.skills.iter().find(|skill| skill.name == name))
+                        .is_some_and(|skill| {
+                            (new_family.is_some() && family(skill) == new_family)
+                                || shares_a_name_part(skill, new_skill)
+                        })
+                })
+                .map(|visited| visited.step.id.clone())
+                .collect();
+            match alike.as_slice() {
+                [one] => Ok(one.clone()),
+                [] => Err(None),
+                several => Err(Some(Err(Plan::Ask(format!(
+                    "Which step should use '{}' instead: {}?",
+                    new_skill.name,
+                    quoted_list(several, "or")
+                ))))),
+            }
+        };
         // The step that changes: the one the old way names, or the one
         // step doing that kind of thing.
         let old_id = match old_part {
@@ -299,40 +353,23 @@ impl EditContext<'_> {
                             })
                             .map(|visited| visited.step.id.clone())
                             .collect();
+                        // "instead of paging them": the one step doing
+                        // that kind of thing.
                         match saying.as_slice() {
                             [one] => one.clone(),
+                            [] => match the_one_alike() {
+                                Ok(id) => id,
+                                Err(answer) => return answer,
+                            },
                             _ => return None,
                         }
                     }
                 }
             }
-            None => {
-                let alike: Vec<String> = tree::walk(self.workflow)
-                    .iter()
-                    .filter(|visited| {
-                        visited
-                            .step
-                            .skill_name()
-                            .and_then(|name| self.skills.iter().find(|skill| skill.name == name))
-                            .is_some_and(|skill| {
-                                (new_family.is_some() && family(skill) == new_family)
-                                    || shares_a_name_part(skill, new_skill)
-                            })
-                    })
-                    .map(|visited| visited.step.id.clone())
-                    .collect();
-                match alike.as_slice() {
-                    [one] => one.clone(),
-                    [] => return None,
-                    several => {
-                        return Some(Err(Plan::Ask(format!(
-                            "Which step should use '{}' instead: {}?",
-                            new_skill.name,
-                            quoted_list(several, "or")
-                        ))));
-                    }
-                }
-            }
+            None => match the_one_alike() {
+                Ok(id) => id,
+                Err(answer) => return answer,
+            },
         };
         Some(self.swapped(&old_id, new_skill, toks))
     }
