@@ -4442,3 +4442,77 @@ fn a_condition_said_with_a_contraction_and_a_check_of_a_file_not_a_web_address()
         "{skills:?}"
     );
 }
+
+#[test]
+fn a_short_form_names_the_skill_to_swap_in_and_a_paging_step_is_found_by_its_kind() {
+    let (_dir, store) = home_with(&[
+        skill_json("smtp-mail", "Send an email", &["to", "body"], &[]),
+        skill_json(
+            "sms-send",
+            "Send a text message (SMS) to a phone number",
+            &["to", "message"],
+            &[],
+        ),
+        skill_json(
+            "translate-text",
+            "Translate text into another language",
+            &["text", "target_language"],
+            &["translated"],
+        ),
+        skill_json(
+            "opsgenie-alert",
+            "Raise an Opsgenie alert",
+            &["summary", "api_key"],
+            &["alert_id"],
+        ),
+        skill_json(
+            "disk-check",
+            "Check free disk space",
+            &["host"],
+            &["report"],
+        ),
+    ]);
+    add_workflow(
+        &store,
+        "disk-watch",
+        json!({"name": "disk-watch", "version": "1.0.0", "steps": [
+            {"id": "check", "type": "skill", "skill": "disk-check", "inputs": {"host": "context.host"},
+             "outputs": ["report"]},
+            {"id": "alert-oncall", "type": "skill", "skill": "opsgenie-alert",
+             "inputs": {"summary": "check.report", "api_key": "context.og_key"}},
+            {"id": "mail-admin", "type": "skill", "skill": "smtp-mail",
+             "inputs": {"to": "context.admin", "body": "check.report"}}
+        ], "context": {"readonly": {"host": "db-01", "og_key": "OG-1", "admin": "ops@example.org"}}}),
+    );
+    let options = || Options {
+        focus: Some("disk-watch".into()),
+        ..Options::default()
+    };
+    // "text" is what `sms` stands for; `translate-text` translates.
+    run(
+        &store,
+        options(),
+        "text the admin instead of emailing, at +1 555 0142",
+        &mut yes(),
+    );
+    let workflow = head(&store, "disk-watch");
+    assert_eq!(step(&workflow, "mail-admin").skill_name(), Some("sms-send"));
+    // "instead of alerting them": the one alerting step, by its kind (on
+    // the workflow as it was: a skill it already uses is not swapped in).
+    run(&store, options(), "undo", &mut yes());
+    run(
+        &store,
+        options(),
+        "Text the oncall on +351 912 345 678 instead of alerting them",
+        &mut yes(),
+    );
+    let workflow = head(&store, "disk-watch");
+    assert_eq!(
+        step(&workflow, "alert-oncall").skill_name(),
+        Some("sms-send")
+    );
+    assert_eq!(
+        step(&workflow, "alert-oncall").inputs.get("message"),
+        Some(&json!("check.report"))
+    );
+}
