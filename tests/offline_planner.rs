@@ -4516,3 +4516,47 @@ fn a_short_form_names_the_skill_to_swap_in_and_a_paging_step_is_found_by_its_kin
         Some(&json!("check.report"))
     );
 }
+
+#[test]
+fn a_backoff_switched_with_a_cap_and_tries_counted_in_total() {
+    let (_dir, store) = home();
+    let options = || Options {
+        focus: Some("data-pipeline".into()),
+        ..Options::default()
+    };
+    let handling = |id: &str| {
+        step(&head(&store, "data-pipeline"), id)
+            .error_handling
+            .clone()
+            .expect("a retry")
+    };
+    // "try … three times in total" counts every try.
+    run(
+        &store,
+        options(),
+        "try the save three times in total, with linear backoff",
+        &mut yes(),
+    );
+    assert_eq!(handling("save").max_attempts, Some(3));
+    assert_eq!(handling("save").backoff, Some(Backoff::Linear));
+    run(&store, options(), "retry the fetch 4 times", &mut yes());
+    // "…, but never wait more than …" caps the wait; it leaves no step out.
+    run(
+        &store,
+        options(),
+        "Switch the fetch to linear backoff, but never wait more than thirty seconds between tries.",
+        &mut yes(),
+    );
+    let fetch = handling("fetch");
+    assert_eq!(
+        (fetch.max_attempts, fetch.backoff, fetch.max_interval_ms),
+        (Some(5), Some(Backoff::Linear), Some(30_000))
+    );
+    run(
+        &store,
+        options(),
+        "the fetch should get 6 tries in total",
+        &mut yes(),
+    );
+    assert_eq!(handling("fetch").max_attempts, Some(6));
+}

@@ -120,12 +120,20 @@ impl EditContext<'_> {
         purpose: &str,
     ) -> Result<Vec<String>, Plan> {
         // "every step except save", "the fetch step, not the save step".
-        if let Some(at) = phrase.iter().position(|tok| {
-            tok.is_any(&["except", "excluding", "but", "besides"])
+        // A "but" with nothing after it ("…, but never wait more than …"
+        // read elsewhere) leaves nothing out.
+        let names_something = |at: usize| {
+            phrase[at + 1..]
+                .iter()
+                .any(|tok| !tok.is_punctuation() && !super::super::text::is_stopword(&tok.word))
+        };
+        if let Some(at) = phrase.iter().enumerate().position(|(at, tok)| {
+            (tok.is_any(&["except", "excluding", "but", "besides"])
                 || (tok.is("not")
                     && phrase
                         .iter()
-                        .any(|other| other.is(",") && other.start < tok.start))
+                        .any(|other| other.is(",") && other.start < tok.start)))
+                && names_something(at)
         }) {
             let excluded_phrase: Vec<Tok> = phrase[at + 1..]
                 .iter()

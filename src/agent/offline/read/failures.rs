@@ -80,18 +80,42 @@ pub(crate) fn retry_settings(toks: &[Tok]) -> Option<(Option<u32>, Option<Backof
         || (toks
             .iter()
             .any(|tok| tok.is_any(&["backoff", "back-off", "backoffs"]))
-            && !durations(toks).is_empty())
+            && (!durations(toks).is_empty()
+                // "switch the pull to linear backoff": a kind of backoff
+                // changed to.
+                || (toks
+                    .iter()
+                    .any(|tok| tok.is_any(&["switch", "change", "use", "make", "set", "to"]))
+                    && toks.iter().any(|tok| {
+                    tok.is_any(&[
+                        "linear",
+                        "exponential",
+                        "fixed",
+                        "constant",
+                        "linearly",
+                        "exponentially",
+                    ])
+                }))))
         || has_phrase(toks, "try again")
         || (toks
             .iter()
             .any(|tok| tok.is_any(&["attempts", "max_attempts", "tries"]))
             && toks.iter().any(|tok| count(&tok.word).is_some()));
+    // "try the upload three times in total": a try, its step, its count.
+    let tried_first = toks
+        .iter()
+        .find(|tok| !tok.is_any(&["please", "just", "and", "then"]))
+        .is_some_and(|tok| tok.is("try"));
     let counted_tries = toks
         .windows(2)
         .any(|pair| count(&pair[0].word).is_some() && pair[1].is_any(&["attempts", "tries"]))
         || toks.windows(3).any(|triple| {
             triple[0].is("try") && count(&triple[1].word).is_some() && triple[2].is("times")
-        });
+        })
+        || (tried_first
+            && toks
+                .windows(2)
+                .any(|pair| count(&pair[0].word).is_some() && pair[1].is("times")));
     if !mentions_retry && !counted_tries {
         return None;
     }
@@ -138,7 +162,17 @@ pub(crate) fn retry_settings(toks: &[Tok]) -> Option<(Option<u32>, Option<Backof
             // "try again twice" counts retries, "try 3 times" counts tries.
             Some("times" | "x")
                 if !previous.is_some_and(|tok| tok.is("again"))
-                    && (tried(previous) || tried(before_previous)) =>
+                    && (tried(previous) || tried(before_previous) || tried_first) =>
+            {
+                Some(n)
+            }
+            // "try the upload three times in total": every try counted.
+            Some("times" | "x")
+                if toks
+                    .get(index + 2)
+                    .is_some_and(|tok| tok.is_any(&["total", "overall"]))
+                    || (toks.get(index + 2).is_some_and(|tok| tok.is("in"))
+                        && toks.get(index + 3).is_some_and(|tok| tok.is("total"))) =>
             {
                 Some(n)
             }
