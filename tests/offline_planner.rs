@@ -4560,3 +4560,82 @@ fn a_backoff_switched_with_a_cap_and_tries_counted_in_total() {
     );
     assert_eq!(handling("fetch").max_attempts, Some(6));
 }
+
+#[test]
+fn a_hyphenated_duration_a_time_in_a_wish_list_and_a_language_made_into() {
+    let (_dir, store) = empty_home();
+    add_workflow(
+        &store,
+        "reminders",
+        json!({"name": "reminders", "version": "1.0.0", "steps": [
+            {"id": "find-due", "type": "skill", "skill": "due-finder",
+             "inputs": {"clinic": "context.clinic_id", "days": "context.window_days"},
+             "outputs": ["due"], "timeout_secs": 60},
+            {"id": "send-mail", "type": "skill", "skill": "mailer", "inputs": {"to": "find-due.due"}}
+        ], "context": {"readonly": {"clinic_id": "north-01", "window_days": 14}}}),
+    );
+    let options = || Options {
+        focus: Some("reminders".into()),
+        ..Options::default()
+    };
+    // "10-day" is ten days, no word to put in a word-valued key.
+    run(
+        &store,
+        options(),
+        "For the record, the practice wants a 10-day reminder window now.",
+        &mut yes(),
+    );
+    let workflow = head(&store, "reminders");
+    assert_eq!(workflow.context.readonly["window_days"], 10);
+    assert_eq!(workflow.context.readonly["clinic_id"], "north-01");
+    // A wish that gives a time is asked, not set aside.
+    run(
+        &store,
+        options(),
+        "Quick tally of what I need: the due finder gets an hour, and the mail step retries twice.",
+        &mut yes(),
+    );
+    let workflow = head(&store, "reminders");
+    assert_eq!(step(&workflow, "find-due").timeout_secs, Some(3600));
+    assert_eq!(
+        step(&workflow, "send-mail")
+            .error_handling
+            .as_ref()
+            .and_then(|handling| handling.max_attempts),
+        Some(3)
+    );
+    // "put them into Welsh" translates.
+    let (_dir, store) = home_with(&[
+        skill_json(
+            "dir-list",
+            "List the files in a folder",
+            &["path"],
+            &["files"],
+        ),
+        skill_json(
+            "translate-doc",
+            "Translate documents into a target language",
+            &["documents", "target_language"],
+            &["translated"],
+        ),
+        skill_json(
+            "sftp-put",
+            "Upload a file to a folder on an SFTP server",
+            &["file", "host", "path"],
+            &["remote_path"],
+        ),
+    ]);
+    let report = run(
+        &store,
+        create_options(Some("welsh-subs")),
+        "Take the subtitle files in /media/subs/outgoing, put them into Welsh, then upload them over sftp to subs.example.org, folder /incoming/cy.",
+        &mut yes(),
+    );
+    let (workflow, _) = created(&report);
+    assert_eq!(
+        skills_of(&workflow),
+        ["dir-list", "translate-doc", "sftp-put"],
+        "{}",
+        report.final_message
+    );
+}

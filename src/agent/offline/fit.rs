@@ -220,7 +220,14 @@ pub(super) fn clause_words(clause: &[Tok], antecedent: &[String]) -> ClauseWords
             let amount_follows = clause
                 .get(index + 1)
                 .is_some_and(|next| next.is_any(&["much", "many"]));
+            // "put them into Welsh": made into a language is translated.
+            let into_language = clause.windows(2).skip(index + 1).any(|pair| {
+                pair[0].is("into") && vocab::LANGUAGES.contains(&pair[1].word.as_str())
+            });
             let joined = match lemma(word).as_str() {
+                "put" | "turn" | "change" | "make" | "get" | "render" if into_language => {
+                    Some("translate".to_string())
+                }
                 "find" | "figure" | "work" if out_follows => Some("check".to_string()),
                 // "pull out the supplier and total": extracts them.
                 "pull" | "take" if out_follows => Some("extract".to_string()),
@@ -1159,6 +1166,18 @@ pub(super) fn fitting<'a>(
     query: &str,
     clause: &ClauseWords,
 ) -> Vec<&'a Skill> {
+    // "put them into Welsh" is read as translating: the verb read, when
+    // the words do not say it, is searched for too.
+    let with_verb;
+    let query = match clause.verb.as_deref() {
+        Some(verb)
+            if matches!(verb, "translate" | "convert") && !query.to_lowercase().contains(verb) =>
+        {
+            with_verb = format!("{query} {verb}");
+            with_verb.as_str()
+        }
+        _ => query,
+    };
     let ranking = index.search(query, skills.len());
     let fitting: Vec<&Skill> = ranking
         .hits

@@ -318,10 +318,12 @@ pub(super) fn read(text: &str, workflow: &Workflow) -> Reading {
         let mut reading = read(rest, workflow);
         // After "what I want:" come wishes: one that gives a number ("the
         // classification retries 4 times") is asked, not remarked on.
+        // So is one that gives a time ("the conversion gets an hour").
         let numbered = |remark: &String| {
-            tokenize(remark)
-                .iter()
+            let toks = tokenize(remark);
+            toks.iter()
                 .any(|tok| super::text::number(&tok.word).is_some())
+                || !super::text::durations(&toks).is_empty()
         };
         if reading.remarks.iter().any(numbered) {
             reading = Reading {

@@ -90,6 +90,15 @@ fn push_piece(text: &str, mut start: usize, mut end: usize, out: &mut Vec<Tok>) 
             push_piece(text, start + digits, end, out);
             return;
         }
+        // "a 10-day window", "a 30-second timeout": a number and its unit
+        // joined by a hyphen are two tokens, never one word.
+        if let Some(unit) = unit.strip_prefix('-')
+            && unit_ms(&unit.to_lowercase()).is_some()
+        {
+            push_piece(text, start, start + digits, out);
+            push_piece(text, start + digits + 1, end, out);
+            return;
+        }
     }
     // `a=b` (but not inside a URL's query) is three tokens.
     let piece = &text[start..end];
@@ -1000,6 +1009,8 @@ mod tests {
         assert_eq!(ms("two and a half seconds"), Some(2_500));
         assert_eq!(ms("a minute and three quarters"), Some(105_000));
         assert_eq!(ms("five sec"), Some(5_000));
+        assert_eq!(ms("a 10-day window"), Some(864_000_000));
+        assert_eq!(ms("a 30-second timeout"), Some(30_000));
         assert_eq!(ms("5 times"), None);
         assert_eq!(
             Duration {

@@ -274,7 +274,9 @@ fn is_timeout(toks: &[Tok]) -> bool {
     let given = (toks
         .first()
         .is_some_and(|tok| tok.is_any(&["give", "allow"]))
-        || toks.iter().any(|tok| tok.is_any(&["needs", "need"]))
+        || toks
+            .iter()
+            .any(|tok| tok.is_any(&["needs", "need", "gets"]))
         || has_any(toks, &["run for", "runs for"]))
         && durations(toks).len() == 1
         && !toks.iter().any(|tok| {
