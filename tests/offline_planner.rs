@@ -4639,3 +4639,39 @@ fn a_hyphenated_duration_a_time_in_a_wish_list_and_a_language_made_into() {
         report.final_message
     );
 }
+
+#[test]
+fn a_count_compared_with_a_list_output_asks_which_output_holds_the_number() {
+    let (_dir, store) = home_with(&[skill_json(
+        "orders-pull",
+        "Pull the open orders",
+        &["store"],
+        &["orders"],
+    )]);
+    add_workflow(
+        &store,
+        "picking",
+        json!({"name": "picking", "version": "1.0.0", "steps": [
+            {"id": "pull", "type": "skill", "skill": "orders-pull", "inputs": {"store": "context.store"},
+             "outputs": ["orders"]},
+            {"id": "print-lists", "type": "skill", "skill": "list-printer", "inputs": {"orders": "pull.orders"}}
+        ], "context": {"readonly": {"store": "north"}}}),
+    );
+    // `orders` is the orders, not how many: `orders > 200` could not run.
+    let report = run(
+        &store,
+        Options {
+            focus: Some("picking".into()),
+            ..Options::default()
+        },
+        "Only print the pick lists when there are more than 200 orders.",
+        &mut yes(),
+    );
+    assert!(report.applied.is_empty(), "{}", report.final_message);
+    assert!(
+        report.final_message.contains("declares none a number"),
+        "{}",
+        report.final_message
+    );
+    assert_eq!(versions(&store, "picking"), 1);
+}

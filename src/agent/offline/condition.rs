@@ -339,7 +339,42 @@ impl Builder<'_> {
             ([alias], [_]) => alias.clone(),
             _ => name.to_string(),
         };
-        if declared.iter().any(|port| port.name == wanted) || step.outputs == [wanted] {
+        // "more than 200 orders" of an output `orders`: a list of orders,
+        // not how many there are, unless it is declared a number.
+        let a_collection = |name: &str| {
+            !is_flag
+                && name.ends_with('s')
+                && !name.ends_with("ss")
+                && super::text::name_unit_ms(name).is_none()
+                && !crate::core::vocabulary::UNITS.contains(&name)
+                && !matches!(
+                    name,
+                    "status"
+                        | "bytes"
+                        | "ms"
+                        | "secs"
+                        | "celsius"
+                        | "fahrenheit"
+                        | "kelvin"
+                        | "degrees"
+                        | "watts"
+                        | "volts"
+                        | "amps"
+                        | "kilowatts"
+                        | "metres"
+                        | "meters"
+                        | "points"
+                        | "hits"
+                        | "visits"
+                )
+                && !declared.iter().any(|port| {
+                    port.name == name
+                        && matches!(port.value_type.as_deref(), Some("number" | "integer"))
+                })
+        };
+        if (declared.iter().any(|port| port.name == wanted) || step.outputs == [wanted])
+            && !a_collection(wanted)
+        {
             return Ok(as_step_names(wanted));
         }
         let typed: Vec<&Port> = declared
