@@ -4675,3 +4675,59 @@ fn a_count_compared_with_a_list_output_asks_which_output_holds_the_number() {
     );
     assert_eq!(versions(&store, "picking"), 1);
 }
+
+#[test]
+fn one_of_a_group_of_alike_steps_is_asked_and_a_new_message_needs_someone_to_reach() {
+    let (_dir, store) = empty_home();
+    add_workflow(
+        &store,
+        "telemetry",
+        json!({"name": "telemetry", "version": "1.0.0", "steps": [
+            {"id": "poll-meters", "type": "parallel", "steps": [
+                {"id": "poll-east", "type": "skill", "skill": "meter-read", "outputs": ["kwh"], "timeout_secs": 15},
+                {"id": "poll-west", "type": "skill", "skill": "meter-read", "outputs": ["kwh"], "timeout_secs": 15}]},
+            {"id": "store", "type": "skill", "skill": "tsdb-write",
+             "inputs": {"east": "poll-east.kwh", "west": "poll-west.kwh"}}
+        ], "context": {"readonly": {}}}),
+    );
+    let options = || Options {
+        focus: Some("telemetry".into()),
+        ..Options::default()
+    };
+    // "the meter poll" is one of the two polls: which one is asked.
+    let report = run(
+        &store,
+        options(),
+        "Bump the meter poll timeout to 40 seconds.",
+        &mut yes(),
+    );
+    assert!(report.applied.is_empty(), "{}", report.final_message);
+    assert!(
+        report.final_message.contains("poll-east") && report.final_message.contains("poll-west"),
+        "{}",
+        report.final_message
+    );
+    // "the meter polls" are both.
+    run(
+        &store,
+        options(),
+        "Bump the meter polls timeout to 40 seconds.",
+        &mut yes(),
+    );
+    let workflow = head(&store, "telemetry");
+    assert_eq!(step(&workflow, "poll-east").timeout_secs, Some(40));
+    assert_eq!(step(&workflow, "poll-west").timeout_secs, Some(40));
+    // A new message to someone no number or address names: asked.
+    let report = run(
+        &store,
+        options(),
+        "Also text the duty engineer whenever readings are stored.",
+        &mut yes(),
+    );
+    assert!(report.applied.is_empty(), "{}", report.final_message);
+    assert!(
+        report.final_message.contains("phone number"),
+        "{}",
+        report.final_message
+    );
+}

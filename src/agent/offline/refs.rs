@@ -359,7 +359,42 @@ pub(super) fn resolve(phrase: &[Tok], workflow: &Workflow) -> Found {
     if let [id] = named.as_slice() {
         return Found::One(id.clone());
     }
-    resolve_among(phrase, workflow, None)
+    one_of_alike_members(phrase, workflow, resolve_among(phrase, workflow, None))
+}
+
+/// "the inverter poll" for a parallel group `poll-inverters` of two polls
+/// running one skill: one poll is meant, which one is asked. The group is
+/// meant when the phrase says so: "the polls", "both", "the group".
+fn one_of_alike_members(phrase: &[Tok], workflow: &Workflow, found: Found) -> Found {
+    let Found::One(id) = &found else {
+        return found;
+    };
+    let Some(step) = tree::find(&workflow.steps, id) else {
+        return found;
+    };
+    let StepKind::Parallel { steps: members } = &step.kind else {
+        return found;
+    };
+    let skills: Vec<Option<&str>> = members.iter().map(Step::skill_name).collect();
+    let alike =
+        members.len() >= 2 && skills[0].is_some() && skills.iter().all(|skill| *skill == skills[0]);
+    let id_parts: Vec<&str> = id.split(['-', '_']).collect();
+    // A word said as the group's id says it, plural and all.
+    let says_the_group = phrase.iter().any(|tok| {
+        tok.is_any(&[
+            "group", "all", "both", "each", "every", "parallel", "together",
+        ]) || (tok.word.ends_with('s') && id_parts.contains(&tok.word.as_str()))
+    });
+    // The singular of a plural part of the group's id.
+    let singular = phrase.iter().any(|tok| {
+        id_parts
+            .iter()
+            .any(|part| part.strip_suffix('s') == Some(tok.word.as_str()))
+    });
+    if alike && singular && !says_the_group {
+        return Found::Many(members.iter().map(|member| member.id.clone()).collect());
+    }
+    found
 }
 
 /// The words that name a container rather than a step in it.

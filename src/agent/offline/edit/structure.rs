@@ -472,6 +472,29 @@ impl EditContext<'_> {
         {
             return Err(Plan::NotUnderstood);
         }
+        // "also text the duty vet": a new skill that reaches someone, with
+        // no number, address or channel given, would reach nobody.
+        let reaching = action.is_some_and(|tok| {
+            tok.is_any(&[
+                "text", "sms", "email", "mail", "page", "call", "notify", "message", "ping",
+                "tell", "alert", "whatsapp",
+            ])
+        });
+        if !builder.new_skills.is_empty()
+            && reaching
+            && super::super::build::literals(what).is_empty()
+        {
+            let words: Vec<&str> = what
+                .iter()
+                .filter(|tok| !tok.is_any(&["too", "also"]))
+                .map(|tok| tok.raw.as_str())
+                .collect();
+            return Err(Plan::Ask(format!(
+                "Who should the new '{}' step reach, and where: a phone number, an email address or a channel? Say it in the request, for example: \"{} at +15550100\".",
+                step.id,
+                words.join(" ")
+            )));
+        }
         // A new step that cannot work without a value nobody gave ("add
         // monitoring": of what?) is a question, not a placeholder.
         if let Some(key) = builder.placeholders.first() {
