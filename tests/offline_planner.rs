@@ -4731,3 +4731,40 @@ fn one_of_a_group_of_alike_steps_is_asked_and_a_new_message_needs_someone_to_rea
         report.final_message
     );
 }
+
+#[test]
+fn writing_down_what_was_said_is_transcribing_not_a_write_to_a_store() {
+    let (_dir, store) = home_with(&[
+        skill_json(
+            "dir-list",
+            "List the files in a folder",
+            &["path"],
+            &["files"],
+        ),
+        skill_json(
+            "chat-post",
+            "Save a message to the team chat",
+            &["text", "webhook_url"],
+            &[],
+        ),
+        skill_json("smtp-email", "Send an email", &["to", "body"], &[]),
+    ]);
+    // No installed skill transcribes: asked, or a new skill that
+    // transcribes; never a store or the chat.
+    let report = run(
+        &store,
+        create_options(Some("vm")),
+        "Take the voicemail recordings in /var/spool/vm, write down what the callers said, and email the transcripts to desk@example.org.",
+        &mut yes(),
+    );
+    for summary in store.list().expect("list") {
+        let workflow = head(&store, &summary.name);
+        let skills = skills_of(&workflow);
+        assert!(
+            skills.iter().any(|skill| skill.contains("transcri"))
+                && !skills.contains(&"chat-post".to_string()),
+            "{skills:?}: {}",
+            report.final_message
+        );
+    }
+}

@@ -224,10 +224,16 @@ pub(super) fn clause_words(clause: &[Tok], antecedent: &[String]) -> ClauseWords
             let into_language = clause.windows(2).skip(index + 1).any(|pair| {
                 pair[0].is("into") && vocab::LANGUAGES.contains(&pair[1].word.as_str())
             });
+            // "write down what the callers said": transcribed.
+            let speech_written = clause.get(index + 1).is_some_and(|next| next.is("down"))
+                && clause[index + 1..]
+                    .iter()
+                    .any(|tok| tok.is_any(&["said", "say", "says", "spoke", "speak", "saying"]));
             let joined = match lemma(word).as_str() {
                 "put" | "turn" | "change" | "make" | "get" | "render" if into_language => {
                     Some("translate".to_string())
                 }
+                "write" | "take" | "jot" if speech_written => Some("transcribe".to_string()),
                 "find" | "figure" | "work" if out_follows => Some("check".to_string()),
                 // "pull out the supplier and total": extracts them.
                 "pull" | "take" if out_follows => Some("extract".to_string()),
@@ -1171,7 +1177,8 @@ pub(super) fn fitting<'a>(
     let with_verb;
     let query = match clause.verb.as_deref() {
         Some(verb)
-            if matches!(verb, "translate" | "convert") && !query.to_lowercase().contains(verb) =>
+            if matches!(verb, "translate" | "convert" | "transcribe")
+                && !query.to_lowercase().contains(verb) =>
         {
             with_verb = format!("{query} {verb}");
             with_verb.as_str()
