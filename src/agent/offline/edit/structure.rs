@@ -472,6 +472,12 @@ impl EditContext<'_> {
         {
             return Err(Plan::NotUnderstood);
         }
+        // The request's words for the step, for the examples of questions.
+        let words: Vec<&str> = what
+            .iter()
+            .filter(|tok| !tok.is_any(&["too", "also"]))
+            .map(|tok| tok.raw.as_str())
+            .collect();
         // "also text the duty vet": a new skill that reaches someone, with
         // no number, address or channel given, would reach nobody.
         let reaching = action.is_some_and(|tok| {
@@ -484,11 +490,6 @@ impl EditContext<'_> {
             && reaching
             && super::super::build::literals(what).is_empty()
         {
-            let words: Vec<&str> = what
-                .iter()
-                .filter(|tok| !tok.is_any(&["too", "also"]))
-                .map(|tok| tok.raw.as_str())
-                .collect();
             return Err(Plan::Ask(format!(
                 "Who should the new '{}' step reach, and where: a phone number, an email address or a channel? Say it in the request, for example: \"{} at +15550100\".",
                 step.id,
@@ -510,11 +511,6 @@ impl EditContext<'_> {
                 "phone" => "to +15550100",
                 _ => "with the value",
             };
-            let words: Vec<&str> = what
-                .iter()
-                .filter(|tok| !tok.is_any(&["too", "also"]))
-                .map(|tok| tok.raw.as_str())
-                .collect();
             return Err(Plan::Ask(format!(
                 "The new '{}' step needs a {needed}: which one? Say it in the request, for example: \"add {} {example}\".",
                 step.id,
