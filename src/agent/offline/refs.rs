@@ -311,13 +311,12 @@ pub(super) fn word_names_step(tok: &Tok, step: &Step) -> u32 {
     }
 }
 
-/// (strongest match, sum of matches) of a phrase for a step.
-fn phrase_score(phrase: &[Tok], words: &[Word], step: &Step) -> (u32, u32) {
-    let names = names(step);
+/// (strongest match, sum of matches) of a phrase for a step, by its names.
+fn phrase_score(phrase: &[Tok], words: &[Word], names: &Names) -> (u32, u32) {
     let mut best = 0;
     let mut sum = 0;
     for word in words {
-        let score = word_score(word, &names);
+        let score = word_score(word, names);
         best = best.max(score);
         sum += score;
     }
@@ -512,7 +511,9 @@ pub(super) fn resolve_among(
     let mut ids: Vec<String> = Vec::new();
     let visited = tree::walk(workflow);
     let words = prepare(phrase);
-    let steps: Vec<&Step> = match candidates {
+    // Each step's names, read once for every word.
+    let all_names: Vec<Names> = visited.iter().map(|entry| names(entry.step)).collect();
+    let steps: Vec<usize> = match candidates {
         Some(candidates) => {
             // Positions within the candidates: "the first one", "the second".
             for tok in phrase {
@@ -525,34 +526,32 @@ pub(super) fn resolve_among(
                     return Found::One(id.clone());
                 }
             }
-            visited
-                .iter()
-                .map(|entry| entry.step)
-                .filter(|step| candidates.contains(&step.id))
+            (0..visited.len())
+                .filter(|&at| candidates.contains(&visited[at].step.id))
                 .collect()
         }
-        None => visited.iter().map(|entry| entry.step).collect(),
+        None => (0..visited.len()).collect(),
     };
     // A word that is a step's name ("downloads" for `download`) names that
     // step; it does not also name another step that does the same kind of
     // thing ("the scene downloads" is not `fetch-scene`).
-    let all_names: Vec<Names> = visited.iter().map(|entry| names(entry.step)).collect();
     let named_by_id: Vec<bool> = words
         .iter()
         .map(|word| all_names.iter().any(|names| word_score(word, names) >= 75))
         .collect();
-    for step in steps {
-        let (strongest, sum) = phrase_score(phrase, &words, step);
+    for at in steps {
+        let step = visited[at].step;
+        let names = &all_names[at];
+        let (strongest, sum) = phrase_score(phrase, &words, names);
         if strongest == 0 {
             continue;
         }
         // "the CDN upload": the step more of the words name, before the
         // one a single word names strongly.
-        let names = names(step);
         let mut said = 0;
         let mut sum = sum;
         for (word, named) in words.iter().zip(&named_by_id) {
-            let score = word_score(word, &names);
+            let score = word_score(word, names);
             if score >= 55 || (score >= 40 && !named) {
                 said += 1;
             } else if *named && score >= 40 {
