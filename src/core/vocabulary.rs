@@ -769,6 +769,13 @@ pub fn key_meanings(part: &str) -> &'static [&'static str] {
         .map_or(&[], |(_, words)| *words)
 }
 
+/// Whether a word stands for a part of a name by what the part abbreviates
+/// or means ("limit" for `max`, "euros" for `eur`, "keep" for
+/// `retention`).
+pub fn stands_for_part(word: &str, part: &str) -> bool {
+    expand(part).contains(&word) || key_meanings(part).contains(&word)
+}
+
 /// Payload nouns: what a step carries, not what it does. They never say
 /// which kind of step is meant ("dedupe-records" does not save records).
 pub const PAYLOAD: &[&str] = &[

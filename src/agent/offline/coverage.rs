@@ -1357,9 +1357,7 @@ pub(super) fn describes_change(word: &str, description: &str, workflow: Option<&
         .split(|c: char| !c.is_alphanumeric())
         .filter(|part| !part.is_empty())
         .any(|part| {
-            vocab::expand(part).contains(&word)
-                || vocab::key_meanings(part).contains(&word)
-                || vocab::key_meanings(word).contains(&part)
+            vocab::stands_for_part(word, part) || vocab::key_meanings(word).contains(&part)
         });
     if said_for_part {
         return true;

@@ -138,9 +138,7 @@ impl EditContext<'_> {
             } else if parts.iter().all(|part| {
                 words.iter().any(|word| {
                     // "the word limit" is `max_words`, "the euro cap" `max_eur`.
-                    same_word(word, part)
-                        || crate::core::vocabulary::expand(part).contains(word)
-                        || crate::core::vocabulary::key_meanings(part).contains(word)
+                    same_word(word, part) || crate::core::vocabulary::stands_for_part(word, part)
                 })
             }) {
                 80
